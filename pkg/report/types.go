@@ -1,0 +1,134 @@
+// Package report defines the DaemonCheckReport: the one result of an audit,
+// shared by every printer (table, describe, json/yaml) and by the exit code.
+// Its JSON form is a versioned, documented API: field names follow the
+// Kubernetes DaemonSetStatus names where they mean the same thing, so users
+// can diff `status` (what the controller says) against `computed` (what
+// daemoncheck recomputed from the objects).
+package report
+
+import (
+	"time"
+)
+
+const (
+	// APIVersion is bumped on any incompatible change to the JSON/YAML form.
+	APIVersion = "daemoncheck/v1alpha1"
+	// Kind is the kind of the top-level report object.
+	Kind = "DaemonCheckReport"
+)
+
+// FindingType names a class of problem. The values are part of the API.
+type FindingType string
+
+const (
+	MissingPod      FindingType = "MissingPod"
+	PendingPod      FindingType = "PendingPod"
+	UnhealthyPod    FindingType = "UnhealthyPod"
+	DuplicatePods   FindingType = "DuplicatePods"
+	MisscheduledPod FindingType = "MisscheduledPod"
+	OrphanedPod     FindingType = "OrphanedPod"
+	OutdatedPod     FindingType = "OutdatedPod"
+	StaleStatus     FindingType = "StaleStatus"
+)
+
+// Coverage says how a node relates to a DaemonSet.
+type Coverage string
+
+const (
+	// Covered: the controller targets the node and a daemon Pod is on it.
+	Covered Coverage = "Covered"
+	// NotCovered: the controller targets the node but no daemon Pod is on it.
+	NotCovered Coverage = "NotCovered"
+	// NotTargeted: the controller does not target the node (see Reason).
+	NotTargeted Coverage = "NotTargeted"
+)
+
+// Report is the whole result of one audit.
+type Report struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// GeneratedAt is the analysis clock (RFC 3339).
+	GeneratedAt time.Time `json:"generatedAt"`
+	// Source says where the objects came from: a cluster URL or file names.
+	Source string `json:"source"`
+	// Partial is true when some objects could not be read; Warnings say which.
+	Partial  bool     `json:"partial"`
+	Warnings []string `json:"warnings,omitempty"`
+	// NodeCount is the number of nodes seen.
+	NodeCount  int               `json:"nodeCount"`
+	Summary    Summary           `json:"summary"`
+	DaemonSets []DaemonSetReport `json:"daemonSets"`
+}
+
+// Summary counts findings by type, over all DaemonSets.
+type Summary struct {
+	DaemonSets int                 `json:"daemonSets"`
+	Healthy    int                 `json:"healthy"`
+	Findings   int                 `json:"findings"`
+	ByType     map[FindingType]int `json:"byType,omitempty"`
+}
+
+// Counts mirrors the counting fields of apps/v1 DaemonSetStatus.
+type Counts struct {
+	DesiredNumberScheduled int32 `json:"desiredNumberScheduled"`
+	CurrentNumberScheduled int32 `json:"currentNumberScheduled"`
+	NumberReady            int32 `json:"numberReady"`
+	NumberAvailable        int32 `json:"numberAvailable"`
+	UpdatedNumberScheduled int32 `json:"updatedNumberScheduled"`
+	NumberMisscheduled     int32 `json:"numberMisscheduled"`
+	NumberUnavailable      int32 `json:"numberUnavailable"`
+	ObservedGeneration     int64 `json:"observedGeneration"`
+}
+
+// DaemonSetReport is the audit of one DaemonSet.
+type DaemonSetReport struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Generation is metadata.generation; CurrentRevision the hash of the
+	// newest ControllerRevision ("" when unknown).
+	Generation      int64  `json:"generation"`
+	CurrentRevision string `json:"currentRevision,omitempty"`
+	UpdateStrategy  string `json:"updateStrategy"`
+	MaxUnavailable  string `json:"maxUnavailable,omitempty"`
+	MaxSurge        string `json:"maxSurge,omitempty"`
+	// Status is what the controller reported; Computed what daemoncheck
+	// recomputed the controller would report.
+	Status   Counts        `json:"status"`
+	Computed Counts        `json:"computed"`
+	Nodes    []NodeVerdict `json:"nodes"`
+	Findings []Finding     `json:"findings"`
+}
+
+// NodeVerdict is the controller's decision for one (DaemonSet, node) pair,
+// and what is actually on the node.
+type NodeVerdict struct {
+	Name                  string   `json:"name"`
+	ShouldRun             bool     `json:"shouldRun"`
+	ShouldContinueRunning bool     `json:"shouldContinueRunning"`
+	Coverage              Coverage `json:"coverage"`
+	// Reason says why the node is not targeted ("" when it is).
+	Reason string   `json:"reason,omitempty"`
+	Pods   []PodRef `json:"pods,omitempty"`
+}
+
+// PodRef summarizes a daemon Pod.
+type PodRef struct {
+	Name     string    `json:"name"`
+	Phase    string    `json:"phase"`
+	Ready    bool      `json:"ready"`
+	Revision string    `json:"revision,omitempty"`
+	Updated  bool      `json:"updated"`
+	Restarts int32     `json:"restarts"`
+	Created  time.Time `json:"created"`
+	// State is a short human state: Running, Pending, CrashLoopBackOff ...
+	State string `json:"state"`
+}
+
+// Finding is one problem, with what to do about it.
+type Finding struct {
+	Type       FindingType `json:"type"`
+	Node       string      `json:"node,omitempty"`
+	Pod        string      `json:"pod,omitempty"`
+	Message    string      `json:"message"`
+	Suggestion string      `json:"suggestion,omitempty"`
+}
