@@ -41,6 +41,8 @@ const (
 	NotCovered Coverage = "NotCovered"
 	// NotTargeted: the controller does not target the node (see Reason).
 	NotTargeted Coverage = "NotTargeted"
+	// CoverageUnknown: the Pods could not be read.
+	CoverageUnknown Coverage = "Unknown"
 )
 
 // Report is the whole result of one audit.
@@ -86,17 +88,37 @@ type DaemonSetReport struct {
 	Name      string `json:"name"`
 	// Generation is metadata.generation; CurrentRevision the hash of the
 	// newest ControllerRevision ("" when unknown).
-	Generation      int64  `json:"generation"`
-	CurrentRevision string `json:"currentRevision,omitempty"`
-	UpdateStrategy  string `json:"updateStrategy"`
-	MaxUnavailable  string `json:"maxUnavailable,omitempty"`
-	MaxSurge        string `json:"maxSurge,omitempty"`
+	Generation      int64     `json:"generation"`
+	CurrentRevision string    `json:"currentRevision,omitempty"`
+	Created         time.Time `json:"created"`
+	Selector        string    `json:"selector"`
+	NodeSelector    string    `json:"nodeSelector,omitempty"`
+	Images          []string  `json:"images,omitempty"`
+	MinReadySeconds int32     `json:"minReadySeconds,omitempty"`
+	UpdateStrategy  string    `json:"updateStrategy"`
+	MaxUnavailable  string    `json:"maxUnavailable,omitempty"`
+	MaxSurge        string    `json:"maxSurge,omitempty"`
 	// Status is what the controller reported; Computed what daemoncheck
-	// recomputed the controller would report.
-	Status   Counts        `json:"status"`
-	Computed Counts        `json:"computed"`
+	// recomputed the controller would report. Computed is null when the
+	// objects needed to recompute it could not be read (see Unknown).
+	Status   Counts  `json:"status"`
+	Computed *Counts `json:"computed"`
+	// Unknown lists what daemoncheck could not determine, and why.
+	Unknown  []string      `json:"unknown,omitempty"`
 	Nodes    []NodeVerdict `json:"nodes"`
 	Findings []Finding     `json:"findings"`
+	// Events are the most recent Warning events about the DaemonSet and its
+	// Pods, newest last.
+	Events []Event `json:"events,omitempty"`
+}
+
+// Event is a Warning event about the DaemonSet or one of its Pods.
+type Event struct {
+	Object   string    `json:"object"`
+	Reason   string    `json:"reason"`
+	Message  string    `json:"message"`
+	Count    int32     `json:"count"`
+	LastSeen time.Time `json:"lastSeen"`
 }
 
 // NodeVerdict is the controller's decision for one (DaemonSet, node) pair,

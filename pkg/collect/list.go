@@ -1,0 +1,102 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// pageFunc lists one page and returns its items and continue token.
+type pageFunc[T any] func(ctx context.Context, opts metav1.ListOptions) ([]T, string, error)
+
+// maxRestarts bounds how often a paginated list starts over after its
+// continue token expired (410 Gone) under churn.
+const maxRestarts = 3
+
+// listAll reads every page of a list. If the continue token expires midway,
+// the pages read so far belong to an older resourceVersion than the rest
+// would: rather than mix them, it discards them and starts the list over
+// (a bounded number of times, then as one unpaginated list), so every list
+// is a consistent snapshot at one resourceVersion.
+func listAll[T any](ctx context.Context, chunk int64, opts metav1.ListOptions, page pageFunc[T]) ([]T, error) {
+	for attempt := 0; ; attempt++ {
+		o := opts
+		if attempt < maxRestarts {
+			o.Limit = chunk
+		} else {
+			o.Limit = 0
+		}
+		var all []T
+		expired := false
+		for {
+			items, cont, err := page(ctx, o)
+			if err != nil {
+				if apierrors.IsResourceExpired(err) && o.Continue != "" && attempt < maxRestarts {
+					expired = true
+					break
+				}
+				return nil, err
+			}
+			all = append(all, items...)
+			if cont == "" {
+				return all, nil
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			o.Continue = cont
+		}
+		if !expired {
+			return nil, fmt.Errorf("internal: paging ended without result")
+		}
+	}
+}
+
+// TrimNode drops what the analysis never reads (images, addresses, managed
+// fields, annotations) right after decode: on large clusters the image lists
+// alone are most of a Node's size.
+func TrimNode(n *corev1.Node) {
+	n.ManagedFields = nil
+	n.Annotations = nil
+	n.Status.Images = nil
+	n.Status.VolumesAttached = nil
+	n.Status.VolumesInUse = nil
+	n.Status.Addresses = nil
+	n.Status.Config = nil
+}
+
+// TrimPod keeps only what the analysis reads of a Pod: identity, owner,
+// revision labels, target node (nodeName or affinity), init container names,
+// and status. Specs (containers, env, volumes) are most of a Pod's size.
+func TrimPod(p *corev1.Pod) {
+	p.ManagedFields = nil
+	p.Annotations = nil
+	spec := corev1.PodSpec{NodeName: p.Spec.NodeName, Affinity: p.Spec.Affinity}
+	for _, c := range p.Spec.InitContainers {
+		spec.InitContainers = append(spec.InitContainers, corev1.Container{Name: c.Name})
+	}
+	p.Spec = spec
+	p.Status.PodIPs = nil
+	p.Status.HostIPs = nil
+	p.Status.ResourceClaimStatuses = nil
+	for i := range p.Status.ContainerStatuses {
+		trimContainerStatus(&p.Status.ContainerStatuses[i])
+	}
+	for i := range p.Status.InitContainerStatuses {
+		trimContainerStatus(&p.Status.InitContainerStatuses[i])
+	}
+	p.Status.EphemeralContainerStatuses = nil
+}
+
+func trimContainerStatus(cs *corev1.ContainerStatus) {
+	cs.ImageID = ""
+	cs.ContainerID = ""
+	cs.VolumeMounts = nil
+	cs.AllocatedResources = nil
+	cs.Resources = nil
+	cs.User = nil
+	cs.AllocatedResourcesStatus = nil
+}

@@ -1,0 +1,314 @@
+// Package collect reads the objects an audit needs, from a live cluster or
+// from files, into a snapshot.Snapshot. It only ever lists and gets: nothing
+// here writes to the cluster. A list the user may not make (Forbidden) is not
+// fatal: the kind is marked missing with the RBAC rule to add, and the
+// analysis reports what it could see.
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+)
+
+// Options say what to read.
+type Options struct {
+	// Namespace restricts DaemonSets to one namespace; "" means all.
+	Namespace string
+	// Name selects one DaemonSet (requires Namespace).
+	Name string
+	// LabelSelector filters DaemonSets.
+	LabelSelector string
+	// ChunkSize is the page size of every list (0: no paging).
+	ChunkSize int64
+	// PodEvents also reads Warning events of the DaemonSets' Pods (detail view).
+	PodEvents bool
+	// Parallel bounds concurrent list calls (default 4).
+	Parallel int
+	// Progress, when set, is told what is being read (for a terminal).
+	Progress func(format string, args ...any)
+}
+
+// Live reads a snapshot from the cluster behind cs. host names the server in
+// messages. Errors other than Forbidden (unreachable server, timeouts) end the
+// read: a report from half a cluster read would be a guess.
+func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Options) (*snapshot.Snapshot, error) {
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string, ...any) {}
+	}
+	snap := &snapshot.Snapshot{Source: host}
+
+	progress("reading daemonsets")
+	dsOpts := metav1.ListOptions{LabelSelector: opts.LabelSelector}
+	if opts.Name != "" {
+		dsOpts.FieldSelector = fields.OneTermEqualSelector("metadata.name", opts.Name).String()
+	}
+	dss, err := listAll(ctx, opts.ChunkSize, dsOpts, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.DaemonSet, string, error) {
+		l, err := cs.AppsV1().DaemonSets(opts.Namespace).List(ctx, o)
+		if err != nil {
+			return nil, "", err
+		}
+		return l.Items, l.Continue, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing daemonsets%s: %w", scopeWords(opts.Namespace), explain(err, "list", "daemonsets", "apps", opts.Namespace))
+	}
+	for i := range dss {
+		dss[i].ManagedFields = nil
+	}
+	snap.DaemonSets = dss
+	if opts.Name != "" && len(dss) == 0 {
+		return nil, &NotFoundError{Namespace: opts.Namespace, Name: opts.Name}
+	}
+
+	// Nodes, Pods, revisions and events are independent: read them at once.
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, opts.Parallel)
+	)
+	fail := func(kind snapshot.Kind, ns string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if apierrors.IsForbidden(err) {
+			group := ""
+			if kind == snapshot.DaemonSets || kind == snapshot.ControllerRevisions {
+				group = "apps"
+			}
+			why := explain(err, "list", string(kind), group, ns).Error()
+			if _, already := snap.Missing[kind]; !already {
+				snap.MarkMissing(kind, why)
+			}
+			return
+		}
+		errs = append(errs, fmt.Errorf("listing %s%s: %w", kind, scopeWords(ns), err))
+	}
+	run := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f()
+		}()
+	}
+
+	run(func() {
+		progress("reading nodes")
+		nodes, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Node, string, error) {
+			l, err := cs.CoreV1().Nodes().List(ctx, o)
+			if err != nil {
+				return nil, "", err
+			}
+			for i := range l.Items {
+				TrimNode(&l.Items[i])
+			}
+			return l.Items, l.Continue, nil
+		})
+		if err != nil {
+			fail(snapshot.Nodes, "", err)
+			return
+		}
+		mu.Lock()
+		snap.Nodes = nodes
+		mu.Unlock()
+	})
+
+	owners := map[types.UID]bool{}
+	for i := range dss {
+		owners[dss[i].UID] = true
+	}
+	seenPod := map[types.UID]bool{}
+	seenRev := map[types.UID]bool{}
+	for i := range dss {
+		ds := &dss[i]
+		sel, selErr := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
+		selector := ""
+		if selErr == nil && !sel.Empty() {
+			selector = sel.String()
+		} else if selErr != nil {
+			mu.Lock()
+			snap.Warnings = append(snap.Warnings, fmt.Sprintf("daemonset %s/%s has an invalid selector (%v); reading all Pods of namespace %s to find its own", ds.Namespace, ds.Name, selErr, ds.Namespace))
+			mu.Unlock()
+		}
+		ns := ds.Namespace
+		run(func() {
+			progress("reading pods of daemonset %s/%s", ns, ds.Name)
+			// Only Pods the DaemonSet selects can be its own (the API server
+			// validates that the template's labels match the selector); the
+			// owner reference decides, the selector only narrows the read.
+			pods, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Pod, string, error) {
+				l, err := cs.CoreV1().Pods(ns).List(ctx, o)
+				if err != nil {
+					return nil, "", err
+				}
+				kept := l.Items[:0]
+				for j := range l.Items {
+					p := &l.Items[j]
+					if ref := metav1.GetControllerOfNoCopy(p); ref != nil && owners[ref.UID] {
+						TrimPod(p)
+						kept = append(kept, *p)
+					}
+				}
+				return kept, l.Continue, nil
+			})
+			if err != nil {
+				fail(snapshot.Pods, ns, err)
+				return
+			}
+			mu.Lock()
+			for _, p := range pods {
+				if !seenPod[p.UID] {
+					seenPod[p.UID] = true
+					snap.Pods = append(snap.Pods, p)
+				}
+			}
+			mu.Unlock()
+		})
+		run(func() {
+			revs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.ControllerRevision, string, error) {
+				l, err := cs.AppsV1().ControllerRevisions(ns).List(ctx, o)
+				if err != nil {
+					return nil, "", err
+				}
+				kept := l.Items[:0]
+				for j := range l.Items {
+					cr := &l.Items[j]
+					if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners[ref.UID] {
+						// Only the revision number and hash label are used.
+						cr.Data.Raw, cr.Data.Object, cr.ManagedFields = nil, nil, nil
+						kept = append(kept, *cr)
+					}
+				}
+				return kept, l.Continue, nil
+			})
+			if err != nil {
+				fail(snapshot.ControllerRevisions, ns, err)
+				return
+			}
+			mu.Lock()
+			for _, cr := range revs {
+				if !seenRev[cr.UID] {
+					seenRev[cr.UID] = true
+					snap.ControllerRevisions = append(snap.ControllerRevisions, cr)
+				}
+			}
+			mu.Unlock()
+		})
+	}
+
+	// Events: Warning events about DaemonSets, and in the detail view about
+	// their Pods too, one list per namespace that has DaemonSets.
+	for _, ns := range eventNamespaces(dss, opts.Namespace) {
+		run(func() {
+			sel := fields.Set{"type": corev1.EventTypeWarning}
+			if !opts.PodEvents {
+				sel["involvedObject.kind"] = "DaemonSet"
+			}
+			evs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{FieldSelector: sel.AsSelector().String()}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Event, string, error) {
+				l, err := cs.CoreV1().Events(ns).List(ctx, o)
+				if err != nil {
+					return nil, "", err
+				}
+				for j := range l.Items {
+					l.Items[j].ManagedFields = nil
+				}
+				return l.Items, l.Continue, nil
+			})
+			if err != nil {
+				fail(snapshot.Events, ns, err)
+				return
+			}
+			mu.Lock()
+			snap.Events = append(snap.Events, evs...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if !snap.Has(snapshot.Pods) {
+		// A partial Pod list would make present Pods look missing.
+		snap.Pods = nil
+	}
+	// Lists ran concurrently; make the order independent of timing.
+	sort.Slice(snap.Pods, func(i, j int) bool { return podKey(&snap.Pods[i]) < podKey(&snap.Pods[j]) })
+	sort.Slice(snap.ControllerRevisions, func(i, j int) bool {
+		a, b := &snap.ControllerRevisions[i], &snap.ControllerRevisions[j]
+		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+	})
+	sort.Slice(snap.Events, func(i, j int) bool {
+		a, b := &snap.Events[i], &snap.Events[j]
+		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+	})
+	return snap, nil
+}
+
+func podKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }
+
+// eventNamespaces lists the namespaces to read events from: every namespace
+// holding an audited DaemonSet.
+func eventNamespaces(dss []appsv1.DaemonSet, ns string) []string {
+	if ns != "" {
+		return []string{ns}
+	}
+	set := map[string]bool{}
+	for i := range dss {
+		set[dss[i].Namespace] = true
+	}
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func scopeWords(ns string) string {
+	if ns == "" {
+		return " in all namespaces"
+	}
+	return " in namespace " + ns
+}
+
+// NotFoundError is returned when the DaemonSet named on the command line does
+// not exist.
+type NotFoundError struct{ Namespace, Name string }
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("daemonset %q not found in namespace %q", e.Name, e.Namespace)
+}
+
+// explain turns a Forbidden error into the RBAC rule to add; other errors pass.
+func explain(err error, verb, resource, group, ns string) error {
+	if !apierrors.IsForbidden(err) {
+		return err
+	}
+	scope := "a ClusterRole"
+	if ns != "" {
+		scope = "a Role in namespace " + ns + " (or a ClusterRole)"
+	}
+	g := group
+	if g == "" {
+		g = `""`
+	}
+	return fmt.Errorf("forbidden: cannot %s %s; add to %s: apiGroups: [%s], resources: [%s], verbs: [get, list]", verb, resource, scope, g, resource)
+}

@@ -1,0 +1,53 @@
+// Package snapshot holds the objects one audit looks at. A live read of the
+// cluster and an offline read of files both produce a Snapshot, so the
+// analysis cannot tell them apart and behaves the same on either.
+package snapshot
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Kind names a kind of object in the snapshot, for saying what was not seen.
+type Kind string
+
+const (
+	DaemonSets          Kind = "daemonsets"
+	Nodes               Kind = "nodes"
+	Pods                Kind = "pods"
+	ControllerRevisions Kind = "controllerrevisions"
+	Events              Kind = "events"
+)
+
+// Snapshot is the input of the analysis.
+type Snapshot struct {
+	// Source describes where the objects came from (a server URL or files).
+	Source string
+
+	DaemonSets          []appsv1.DaemonSet
+	Nodes               []corev1.Node
+	Pods                []corev1.Pod
+	ControllerRevisions []appsv1.ControllerRevision
+	Events              []corev1.Event
+
+	// Missing records kinds that could not be read (or were absent from the
+	// input), with the reason. The analysis never guesses about them.
+	Missing map[Kind]string
+	// Warnings are non-fatal problems met while reading, for stderr and the
+	// report.
+	Warnings []string
+}
+
+// Has reports whether objects of kind k were read.
+func (s *Snapshot) Has(k Kind) bool {
+	_, missing := s.Missing[k]
+	return !missing
+}
+
+// MarkMissing records that kind k could not be read, and why.
+func (s *Snapshot) MarkMissing(k Kind, why string) {
+	if s.Missing == nil {
+		s.Missing = map[Kind]string{}
+	}
+	s.Missing[k] = why
+}
