@@ -38,5 +38,18 @@ fmt-check:
 # ---- end release ----
 
 # ---- e2e rig ----
+# A real control plane (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, kwok) built from Go modules into a cache outside the repo
+# (override with DAEMONCHECK_RIG_BIN). First build ~7-10 min on 2 cores.
+.PHONY: e2e-deps e2e
+E2E_FLAGS ?=
+
+## e2e-deps: build (once) and cache the control-plane binaries for the e2e rig.
+e2e-deps:
+	@test/controlplane/build.sh >/dev/null
+
+## e2e: run the differential e2e suite against the real control plane.
+e2e: e2e-deps
+	$(GO) test -tags e2e -count=1 -timeout 30m ./test/e2e/... $(E2E_FLAGS)
 
 # ---- end e2e rig ----

@@ -1,0 +1,54 @@
+//go:build e2e
+
+// Package e2e is the differential suite: scenarios are created on a real
+// control plane (test/rig), the DaemonSet controller is left to settle, and
+// daemoncheck's recomputation must agree with what the controller did.
+package e2e
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/daemoncheck/daemoncheck/test/rig"
+)
+
+// cluster is the rig shared by every test in the package. The pod garbage
+// collector is left out so that Pods of deleted nodes stay (OrphanedPod);
+// nothing else in the suite needs it.
+var cluster *rig.Rig
+
+var controllers = []string{
+	"daemonset-controller",
+	"garbage-collector-controller",
+	"serviceaccount-token-controller",
+	"serviceaccount-controller",
+	"namespace-controller",
+	"node-lifecycle-controller",
+	"taint-eviction-controller",
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("e2e: skipped in -short mode")
+		os.Exit(0)
+	}
+	r, err := rig.Start(nil, rig.Options{
+		Controllers: controllers,
+		Logf:        func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) },
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cluster = r
+	code := m.Run()
+	if code != 0 {
+		r.DumpLogs(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }, 60)
+	}
+	r.Stop()
+	cleanupPlugin()
+	os.Exit(code)
+}
