@@ -38,15 +38,12 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 		opts.MaxEvents = 10
 	}
 	idx := newIndex(snap)
-	r := &report.Report{
-		APIVersion:  report.APIVersion,
-		Kind:        report.Kind,
-		GeneratedAt: opts.Now.UTC().Truncate(time.Second),
-		Source:      snap.Source,
-		NodeCount:   len(idx.nodes),
-		Summary:     report.Summary{ByType: map[report.FindingType]int{}},
-		DaemonSets:  []report.DaemonSetReport{},
-	}
+	r := report.New()
+	r.GeneratedAt = opts.Now.UTC().Truncate(time.Second)
+	r.Source = snap.Source
+	r.NodeCount = len(idx.nodes)
+	r.Summary = report.Summary{ByType: map[report.FindingType]int{}}
+	r.DaemonSets = []report.DaemonSetReport{}
 	kinds := make([]string, 0, len(snap.Missing))
 	for k := range snap.Missing {
 		kinds = append(kinds, string(k))

@@ -14,6 +14,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
@@ -291,3 +292,22 @@ func needIdentity(kind, ns, name, uid string, needUID bool) error {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// FilterDaemonSets keeps the DaemonSets an offline run asked for, as a live
+// run's list options would: namespace ("" for all), name, label selector.
+func FilterDaemonSets(snap *snapshot.Snapshot, namespace, name string, sel labels.Selector) {
+	kept := snap.DaemonSets[:0]
+	for _, ds := range snap.DaemonSets {
+		if namespace != "" && ds.Namespace != namespace {
+			continue
+		}
+		if name != "" && ds.Name != name {
+			continue
+		}
+		if sel != nil && !sel.Matches(labels.Set(ds.Labels)) {
+			continue
+		}
+		kept = append(kept, ds)
+	}
+	snap.DaemonSets = kept
+}

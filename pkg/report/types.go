@@ -7,7 +7,11 @@
 package report
 
 import (
+	"encoding/json"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 const (
@@ -46,9 +50,10 @@ const (
 )
 
 // Report is the whole result of one audit.
+// It is a runtime.Object so that kubectl's printers (json, yaml, jsonpath,
+// go-template) print it as they print any Kubernetes object.
 type Report struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
+	metav1.TypeMeta `json:",inline"`
 	// GeneratedAt is the analysis clock (RFC 3339).
 	GeneratedAt time.Time `json:"generatedAt"`
 	// Source says where the objects came from: a cluster URL or file names.
@@ -153,4 +158,23 @@ type Finding struct {
 	Pod        string      `json:"pod,omitempty"`
 	Message    string      `json:"message"`
 	Suggestion string      `json:"suggestion,omitempty"`
+}
+
+// New returns an empty report with its apiVersion and kind set.
+func New() *Report {
+	return &Report{TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: Kind}}
+}
+
+// DeepCopyObject implements runtime.Object. Reports are printed, not
+// mutated, so a JSON round trip is simple and fast enough.
+func (r *Report) DeepCopyObject() runtime.Object {
+	data, err := json.Marshal(r)
+	if err != nil {
+		panic(err) // only plain data: cannot fail
+	}
+	out := &Report{}
+	if err := json.Unmarshal(data, out); err != nil {
+		panic(err)
+	}
+	return out
 }

@@ -1,0 +1,98 @@
+package cmd
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/daemoncheck/daemoncheck/pkg/collect"
+)
+
+// completionTimeout keeps shell completion snappy on a slow cluster.
+const completionTimeout = 5 * time.Second
+
+// completeNames completes DaemonSet names: from the -f input when given, else
+// from the cluster (the -n namespace, or the context's).
+func (o *CheckOptions) completeNames(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ns := ""
+	if cmd.Flags().Changed("namespace") {
+		ns = *o.ConfigFlags.Namespace
+	}
+	var names []string
+	if len(o.Filenames) > 0 {
+		snap, err := collect.Files(o.Filenames, o.In)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		for _, ds := range snap.DaemonSets {
+			if ns == "" || ds.Namespace == ns {
+				names = append(names, ds.Name)
+			}
+		}
+	} else {
+		if ns == "" {
+			ns, _, _ = o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
+		}
+		cfg, err := o.ConfigFlags.ToRESTConfig()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		cfg.Timeout = completionTimeout
+		cs, err := newClient(cfg, o.ConfigFlags)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
+		defer cancel()
+		l, err := cs.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		for _, ds := range l.Items {
+			names = append(names, ds.Name)
+		}
+	}
+	return filterPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeNamespaces completes -n from the cluster's namespaces.
+func (o *CheckOptions) completeNamespaces(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	cfg, err := o.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	cfg.Timeout = completionTimeout
+	cs, err := newClient(cfg, o.ConfigFlags)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
+	defer cancel()
+	l, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	names := make([]string, 0, len(l.Items))
+	for _, n := range l.Items {
+		names = append(names, n.Name)
+	}
+	return filterPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
+}
+
+func filterPrefix(names []string, prefix string) []string {
+	sort.Strings(names)
+	out := names[:0]
+	for i, n := range names {
+		if strings.HasPrefix(n, prefix) && (i == 0 || n != names[i-1]) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

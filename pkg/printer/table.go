@@ -1,0 +1,229 @@
+// Package printer renders a report for people: the kubectl-style summary and
+// findings tables, and the describe-style detail view of one DaemonSet.
+// Machine formats (json, yaml, jsonpath, go-template) are kubectl's own
+// printers, applied in package cmd. Printers only read the report: every
+// number and sentence they show was decided by package analyze.
+package printer
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"k8s.io/apimachinery/pkg/util/duration"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// Options shape the human output.
+type Options struct {
+	Wide      bool
+	NoHeaders bool
+	// Now is used for AGE columns.
+	Now time.Time
+}
+
+// unknown is what a cell shows when its value could not be determined.
+const unknown = "<unknown>"
+
+// newTable returns a tablewriter table that looks like `kubectl get`: no
+// borders or rules, left-aligned, headers as given, three spaces between
+// columns (kubectl's tabwriter padding).
+func newTable(w io.Writer) *tablewriter.Table {
+	pad := tw.CellPadding{Global: tw.Padding{Left: "", Right: "   ", Overwrite: true}}
+	return tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{
+				Separators: tw.Separators{ShowHeader: tw.Off, ShowFooter: tw.Off, BetweenRows: tw.Off, BetweenColumns: tw.Off},
+				Lines:      tw.Lines{ShowTop: tw.Off, ShowBottom: tw.Off, ShowHeaderLine: tw.Off, ShowFooterLine: tw.Off},
+			},
+		})),
+		tablewriter.WithConfig(tablewriter.Config{
+			Header: tw.CellConfig{
+				Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone, Alignment: tw.AlignLeft},
+				Padding:    pad,
+			},
+			Row: tw.CellConfig{
+				Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone, Alignment: tw.AlignLeft},
+				Padding:    pad,
+			},
+		}),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+}
+
+// writeTable renders rows under headers (unless noHeaders) and strips the
+// padding after the last column, as kubectl's tabwriter does not emit it.
+func writeTable(w io.Writer, headers []string, rows [][]string, noHeaders bool, indent string) error {
+	var buf bytes.Buffer
+	t := newTable(&buf)
+	if !noHeaders {
+		t.Header(headers)
+	}
+	for _, r := range rows {
+		if err := t.Append(r); err != nil {
+			return err
+		}
+	}
+	if len(rows) == 0 && noHeaders {
+		return nil
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		if _, err := fmt.Fprintln(w, indent+strings.TrimRight(line, " ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Table prints the summary of every DaemonSet, then one row per finding.
+func Table(w io.Writer, r *report.Report, o Options) error {
+	headers := []string{"NAMESPACE", "NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "MISSING", "MISSCHEDULED", "UNHEALTHY", "OUTDATED", "FINDINGS"}
+	if o.Wide {
+		headers = append(headers, "PENDING", "DUPLICATE", "ORPHANED", "NOT-TARGETED", "STRATEGY", "NODE SELECTOR", "AGE")
+	}
+	rows := make([][]string, 0, len(r.DaemonSets))
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		n := countTypes(ds.Findings)
+		c := ds.Computed
+		row := []string{ds.Namespace, ds.Name, num(c, func(c *report.Counts) int32 { return c.DesiredNumberScheduled }),
+			num(c, func(c *report.Counts) int32 { return c.CurrentNumberScheduled }),
+			num(c, func(c *report.Counts) int32 { return c.NumberReady }),
+			num(c, func(c *report.Counts) int32 { return c.UpdatedNumberScheduled }),
+			num(c, func(c *report.Counts) int32 { return c.NumberAvailable }),
+			countOrUnknown(c == nil, n[report.MissingPod]),
+			countOrUnknown(c == nil, n[report.MisscheduledPod]),
+			strconv.Itoa(n[report.UnhealthyPod]),
+			strconv.Itoa(n[report.OutdatedPod]),
+			strconv.Itoa(len(ds.Findings)),
+		}
+		if o.Wide {
+			notTargeted := 0
+			for _, nv := range ds.Nodes {
+				if !nv.ShouldRun {
+					notTargeted++
+				}
+			}
+			strategy := ds.UpdateStrategy
+			if ds.MaxUnavailable != "" || ds.MaxSurge != "" {
+				strategy += fmt.Sprintf("(%s/%s)", orNone(ds.MaxUnavailable, "1"), orNone(ds.MaxSurge, "0"))
+			}
+			row = append(row, strconv.Itoa(n[report.PendingPod]), strconv.Itoa(n[report.DuplicatePods]),
+				countOrUnknown(c == nil, n[report.OrphanedPod]), countOrUnknown(c == nil, notTargeted),
+				strategy, orNone(ds.NodeSelector, "<none>"), age(o.Now, ds.Created))
+		}
+		rows = append(rows, row)
+	}
+	if err := writeTable(w, headers, rows, o.NoHeaders, ""); err != nil {
+		return err
+	}
+	if r.Summary.Findings > 0 {
+		if !o.NoHeaders {
+			fmt.Fprintln(w)
+		}
+		if err := Findings(w, r, o); err != nil {
+			return err
+		}
+	}
+	if r.Partial {
+		fmt.Fprintf(w, "\nPARTIAL REPORT: %s\n", strings.Join(partialReasons(r), "; "))
+	}
+	return nil
+}
+
+func partialReasons(r *report.Report) []string {
+	var out []string
+	for _, w := range r.Warnings {
+		if strings.Contains(w, " not read: ") {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// Findings prints one row per finding, sorted by DaemonSet, node, type.
+func Findings(w io.Writer, r *report.Report, o Options) error {
+	headers := []string{"DAEMONSET", "NODE", "FINDING", "REASON"}
+	if o.Wide {
+		headers = []string{"DAEMONSET", "NODE", "POD", "FINDING", "REASON", "SUGGESTION"}
+	}
+	var rows [][]string
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		fs := append([]report.Finding(nil), ds.Findings...)
+		SortFindings(fs)
+		for _, f := range fs {
+			name := ds.Namespace + "/" + ds.Name
+			if o.Wide {
+				rows = append(rows, []string{name, orNone(f.Node, "<none>"), orNone(f.Pod, "<none>"), string(f.Type), f.Message, orNone(f.Suggestion, "<none>")})
+			} else {
+				rows = append(rows, []string{name, orNone(f.Node, "<none>"), string(f.Type), f.Message})
+			}
+		}
+	}
+	return writeTable(w, headers, rows, o.NoHeaders, "")
+}
+
+// SortFindings orders findings by node, then type, then Pod; the DaemonSet
+// level StaleStatus (no node) comes first.
+func SortFindings(fs []report.Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Node != b.Node {
+			return a.Node < b.Node
+		}
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return a.Pod < b.Pod
+	})
+}
+
+func countTypes(fs []report.Finding) map[report.FindingType]int {
+	m := map[report.FindingType]int{}
+	for _, f := range fs {
+		m[f.Type]++
+	}
+	return m
+}
+
+func num(c *report.Counts, get func(*report.Counts) int32) string {
+	if c == nil {
+		return unknown
+	}
+	return strconv.Itoa(int(get(c)))
+}
+
+func countOrUnknown(isUnknown bool, n int) string {
+	if isUnknown {
+		return unknown
+	}
+	return strconv.Itoa(n)
+}
+
+func orNone(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
+}
+
+func age(now, t time.Time) string {
+	if t.IsZero() || now.IsZero() {
+		return unknown
+	}
+	return duration.HumanDuration(now.Sub(t))
+}
