@@ -19,7 +19,7 @@ build:
 
 ## demo: run the plugin on the bundled snapshot of a realistic cluster (no cluster needed).
 demo: build
-	@./$(BIN) -f test/fixtures/demo-cluster.yaml; rc=$$?; echo; echo "(exit code $$rc: 0 healthy, 1 findings, 2 usage, 3 input/cluster error)"
+	@./$(BIN) -f test/fixtures/demo-cluster.yaml --now 2026-11-23T12:00:00Z; rc=$$?; echo; echo "(exit code $$rc: 0 healthy, 1 findings, 2 usage, 3 input/cluster error)"
 
 ## test: everything CI runs (.ci/run calls this).
 test: fmt-check vet unit
@@ -34,6 +34,54 @@ fmt-check:
 	@out=$$(gofmt -l cmd pkg test 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # ---- release (krew, goreleaser) ----
+# Archives come from .goreleaser.yaml, the krew-index manifest from the
+# krew-release-bot template .krew.yaml; plugins/ holds the manifest rendered
+# for a snapshot, the completion script and the RBAC. See plugins/INSTALL.md.
+.PHONY: dist snapshot-build krew-manifest krew-install-local release-check
+KREW_MANIFEST := plugins/daemoncheck.yaml
+# The snapshot archive krew-install-local installs: this machine's platform.
+KREW_ARCHIVE = dist/kubectl-daemoncheck_$(shell $(GO) env GOOS)_$(shell $(GO) env GOARCH).tar.gz
+
+## dist: goreleaser snapshot for all six platforms into dist/ (archives, checksums.txt).
+dist:
+	$(GO) tool goreleaser release --snapshot --clean
+
+## snapshot-build: quick smoke test of the build config: this platform only, binary only.
+snapshot-build:
+	$(GO) tool goreleaser build --snapshot --single-target --clean
+
+## krew-manifest: rewrite plugins/daemoncheck.yaml from .krew.yaml and dist/ (after make dist).
+krew-manifest:
+	$(GO) run ./test/release/cmd/krew-manifest -dist dist -o $(KREW_MANIFEST)
+	$(GO) tool validate-krew-manifest -manifest $(KREW_MANIFEST) -skip-install
+
+## krew-install-local: make dist, install this platform's archive with krew into a temporary
+## KREW_ROOT (manifest rendered from the same dist), run it and its completion through kubectl.
+krew-install-local: dist
+	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir "$$tmp/manifest"; mf="$$tmp/manifest/daemoncheck.yaml"; \
+	$(GO) run ./test/release/cmd/krew-manifest -dist dist -o "$$mf"; \
+	$(GO) tool validate-krew-manifest -manifest "$$mf" -skip-install 2>&1 | sed 's/^/  /'; \
+	export KREW_ROOT="$$tmp/krew" PATH="$$tmp/krew/bin:$$PATH"; \
+	$(GO) tool krew install --manifest="$$mf" --archive=$(KREW_ARCHIVE); \
+	version=$$(sed -n 's/^  version: //p' "$$mf"); \
+	echo "+ kubectl daemoncheck version"; out=$$(kubectl daemoncheck version); echo "$$out"; \
+	grep -qF -- "$$version" <<<"$$out" || { echo "FAIL: kubectl daemoncheck version does not print $$version" >&2; exit 1; }; \
+	cp "$$KREW_ROOT/store/daemoncheck/$$version/kubectl_complete-daemoncheck" "$$KREW_ROOT/bin/"; \
+	echo "+ kubectl __complete daemoncheck --out"; out=$$(kubectl __complete daemoncheck --out); echo "$$out"; \
+	grep -qx -- '--output.*' <<<"$$out" || { echo "FAIL: completion does not offer --output" >&2; exit 1; }; \
+	echo "krew-install-local: OK ($$version from $(KREW_ARCHIVE))"
+
+## release-check: goreleaser check; krew validation of plugins/daemoncheck.yaml and of .krew.yaml
+## rendered for a fake tag; the quick release tests.
+release-check:
+	$(GO) tool goreleaser check
+	$(GO) tool validate-krew-manifest -manifest $(KREW_MANIFEST) -skip-install
+	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(GO) run ./test/release/cmd/krew-manifest -fake-sha -tag v0.0.0-release-check -o "$$tmp/daemoncheck.yaml"; \
+	echo "validate-krew-manifest: .krew.yaml rendered for v0.0.0-release-check"; \
+	$(GO) tool validate-krew-manifest -manifest "$$tmp/daemoncheck.yaml" -skip-install
+	$(GO) test -count=1 -short ./test/release/
 
 # ---- end release ----
 

@@ -590,6 +590,10 @@ func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) 
 		return f, false
 	}
 	f.Message = strings.Join(parts, "; ")
+	if got.ObservedGeneration < c.ds.Generation {
+		f.Suggestion = "the DaemonSet controller in kube-controller-manager normally catches up within seconds: check that it is running and its logs for errors about this DaemonSet"
+		return f, true
+	}
 	f.Suggestion = fmt.Sprintf("the controller has not resynced this DaemonSet (it does not requeue it when a node gains a NoSchedule taint); any update makes it resync, e.g. kubectl annotate %s daemoncheck/resync=now --overwrite; if it persists, check kube-controller-manager", c.objRef())
 	return f, true
 }

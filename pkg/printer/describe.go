@@ -46,6 +46,15 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	if ds.MinReadySeconds > 0 {
 		kv = append(kv, [2]string{"Min Ready Seconds", strconv.Itoa(int(ds.MinReadySeconds))})
 	}
+	width := 0
+	for _, p := range kv {
+		width = max(width, len(p[0])+1)
+	}
+	for _, p := range kv {
+		fmt.Fprintf(w, "%-*s  %s\n", width, p[0]+":", p[1])
+	}
+	// The count lines read as kubectl describe prints them, with
+	// daemoncheck's recomputed value where it differs.
 	c := ds.Computed
 	count := func(label string, reported int32, get func(*report.Counts) int32) {
 		v := strconv.Itoa(int(reported))
@@ -54,21 +63,14 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 		} else if got := get(c); got != reported {
 			v += fmt.Sprintf(" (daemoncheck recomputes %d)", got)
 		}
-		kv = append(kv, [2]string{label, v})
+		fmt.Fprintf(w, "%s: %s\n", label, v)
 	}
 	count("Desired Number of Nodes Scheduled", ds.Status.DesiredNumberScheduled, func(c *report.Counts) int32 { return c.DesiredNumberScheduled })
 	count("Current Number of Nodes Scheduled", ds.Status.CurrentNumberScheduled, func(c *report.Counts) int32 { return c.CurrentNumberScheduled })
 	count("Number of Nodes Scheduled with Up-to-date Pods", ds.Status.UpdatedNumberScheduled, func(c *report.Counts) int32 { return c.UpdatedNumberScheduled })
 	count("Number of Nodes Scheduled with Available Pods", ds.Status.NumberAvailable, func(c *report.Counts) int32 { return c.NumberAvailable })
 	count("Number of Nodes Misscheduled", ds.Status.NumberMisscheduled, func(c *report.Counts) int32 { return c.NumberMisscheduled })
-	kv = append(kv, [2]string{"Pods Status", podsStatus(ds)})
-	width := 0
-	for _, p := range kv {
-		width = max(width, len(p[0])+1)
-	}
-	for _, p := range kv {
-		fmt.Fprintf(w, "%-*s  %s\n", width, p[0]+":", p[1])
-	}
+	fmt.Fprintf(w, "Pods Status:  %s\n", podsStatus(ds))
 	for _, u := range ds.Unknown {
 		fmt.Fprintf(w, "Unknown:  %s\n", u)
 	}
