@@ -1,0 +1,146 @@
+package scheduling_test
+
+import (
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
+	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
+)
+
+const (
+	NoSchedule       = corev1.TaintEffectNoSchedule
+	NoExecute        = corev1.TaintEffectNoExecute
+	PreferNoSchedule = corev1.TaintEffectPreferNoSchedule
+)
+
+// Each case is one rule of the controller's NodeShouldRunDaemonPod, or one
+// automatic toleration; breaking the rule breaks the case.
+func TestEvaluate(t *testing.T) {
+	tests := []struct {
+		name          string
+		node          corev1.Node
+		ds            appsv1.DaemonSet
+		run, cont     bool
+		cause         scheduling.Cause
+		reasonContain string
+	}{
+		{name: "plain node runs", node: Node("n1"), ds: DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "template nodeName elsewhere", node: Node("n1"), ds: withNodeName(DaemonSet("ns", "d"), "n2"), cause: scheduling.CauseNodeName, reasonContain: "spec.nodeName=n2"},
+		{name: "template nodeName here", node: Node("n1"), ds: withNodeName(DaemonSet("ns", "d"), "n1"), run: true, cont: true},
+		{name: "nodeSelector matches", node: Node("n1", WithLabel("disk", "ssd")), ds: DaemonSet("ns", "d", WithNodeSelector("disk", "ssd")), run: true, cont: true},
+		{name: "nodeSelector label missing", node: Node("n1"), ds: DaemonSet("ns", "d", WithNodeSelector("disk", "ssd")), cause: scheduling.CauseNodeSelector, reasonContain: "node has no label disk"},
+		{name: "nodeSelector other value", node: Node("n1", WithLabel("disk", "hdd")), ds: DaemonSet("ns", "d", WithNodeSelector("disk", "ssd")), cause: scheduling.CauseNodeSelector, reasonContain: "node has disk=hdd"},
+		{name: "affinity In", node: Node("n1", WithLabel("zone", "a")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("zone", corev1.NodeSelectorOpIn, "a", "b")))), run: true, cont: true},
+		{name: "affinity In fails", node: Node("n1", WithLabel("zone", "c")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("zone", corev1.NodeSelectorOpIn, "a", "b")))), cause: scheduling.CauseNodeAffinity, reasonContain: "zone In [a,b] fails (node has zone=c)"},
+		{name: "affinity NotIn fails", node: Node("n1", WithLabel("zone", "a")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("zone", corev1.NodeSelectorOpNotIn, "a")))), cause: scheduling.CauseNodeAffinity},
+		{name: "affinity NotIn absent label matches", node: Node("n1"), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("zone", corev1.NodeSelectorOpNotIn, "a")))), run: true, cont: true},
+		{name: "affinity Exists fails", node: Node("n1"), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("gpu", corev1.NodeSelectorOpExists)))), cause: scheduling.CauseNodeAffinity, reasonContain: "gpu Exists fails"},
+		{name: "affinity DoesNotExist fails", node: Node("n1", WithLabel("gpu", "")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("gpu", corev1.NodeSelectorOpDoesNotExist)))), cause: scheduling.CauseNodeAffinity},
+		{name: "affinity Gt", node: Node("n1", WithLabel("cores", "16")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("cores", corev1.NodeSelectorOpGt, "8")))), run: true, cont: true},
+		{name: "affinity Lt fails", node: Node("n1", WithLabel("cores", "16")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("cores", corev1.NodeSelectorOpLt, "8")))), cause: scheduling.CauseNodeAffinity},
+		{name: "affinity matchFields name", node: Node("n1"), ds: DaemonSet("ns", "d", WithAffinity(FieldTerm(Req("metadata.name", corev1.NodeSelectorOpIn, "n1")))), run: true, cont: true},
+		{name: "affinity matchFields other name", node: Node("n1"), ds: DaemonSet("ns", "d", WithAffinity(FieldTerm(Req("metadata.name", corev1.NodeSelectorOpIn, "n2")))), cause: scheduling.CauseNodeAffinity, reasonContain: "node is n1"},
+		{name: "affinity terms are ORed", node: Node("n1", WithLabel("zone", "b")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("zone", corev1.NodeSelectorOpIn, "a")), Term(Req("zone", corev1.NodeSelectorOpIn, "b")))), run: true, cont: true},
+		{name: "affinity expressions are ANDed", node: Node("n1", WithLabel("zone", "a")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("zone", corev1.NodeSelectorOpIn, "a"), Req("gpu", corev1.NodeSelectorOpExists)))), cause: scheduling.CauseNodeAffinity},
+		{name: "nodeSelector AND affinity", node: Node("n1", WithLabel("zone", "a")), ds: DaemonSet("ns", "d", WithNodeSelector("disk", "ssd"), WithAffinity(Term(Req("zone", corev1.NodeSelectorOpIn, "a")))), cause: scheduling.CauseNodeSelector},
+		{name: "NoSchedule untolerated keeps running", node: Node("n1", WithTaint("dedicated", "db", NoSchedule)), ds: DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint, reasonContain: "dedicated=db:NoSchedule"},
+		{name: "NoExecute untolerated evicts", node: Node("n1", WithTaint("dedicated", "db", NoExecute)), ds: DaemonSet("ns", "d"), cause: scheduling.CauseTaint, reasonContain: "dedicated=db:NoExecute"},
+		{name: "NoSchedule and NoExecute untolerated evicts", node: Node("n1", WithTaint("a", "", NoSchedule), WithTaint("b", "", NoExecute)), ds: DaemonSet("ns", "d"), cause: scheduling.CauseTaint, reasonContain: "taints a:NoSchedule, b:NoExecute"},
+		{name: "NoSchedule tolerated Equal", node: Node("n1", WithTaint("dedicated", "db", NoSchedule)), ds: DaemonSet("ns", "d", WithToleration(Equal("dedicated", "db", NoSchedule))), run: true, cont: true},
+		{name: "Equal with other value does not tolerate", node: Node("n1", WithTaint("dedicated", "db", NoSchedule)), ds: DaemonSet("ns", "d", WithToleration(Equal("dedicated", "web", NoSchedule))), cont: true, cause: scheduling.CauseTaint},
+		{name: "toleration with other effect does not tolerate", node: Node("n1", WithTaint("dedicated", "db", NoExecute)), ds: DaemonSet("ns", "d", WithToleration(Exists("dedicated", NoSchedule))), cause: scheduling.CauseTaint},
+		{name: "toleration with empty effect tolerates all effects", node: Node("n1", WithTaint("dedicated", "db", NoExecute)), ds: DaemonSet("ns", "d", WithToleration(Exists("dedicated", ""))), run: true, cont: true},
+		{name: "Exists with empty key tolerates everything", node: Node("n1", WithTaint("x", "1", NoExecute), WithTaint("y", "", NoSchedule)), ds: DaemonSet("ns", "d", WithToleration(corev1.Toleration{Operator: corev1.TolerationOpExists})), run: true, cont: true},
+		{name: "PreferNoSchedule is ignored", node: Node("n1", WithTaint("soft", "", PreferNoSchedule)), ds: DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "Gt toleration off by default", node: Node("n1", WithTaint("level", "5", NoSchedule)), ds: DaemonSet("ns", "d", WithToleration(corev1.Toleration{Key: "level", Operator: corev1.TolerationOpGt, Value: "3", Effect: NoSchedule})), cont: true, cause: scheduling.CauseTaint},
+		// Automatic tolerations (AddOrUpdateDaemonPodTolerations).
+		{name: "auto: not-ready NoExecute tolerated", node: Node("n1", WithTaint(corev1.TaintNodeNotReady, "", NoExecute)), ds: DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "auto: not-ready NoSchedule NOT tolerated", node: Node("n1", WithTaint(corev1.TaintNodeNotReady, "", NoSchedule)), ds: DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint, reasonContain: "not-ready:NoSchedule"},
+		{name: "auto: NotReady node (both taints) keeps running", node: Node("n1", NotReady()), ds: DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint},
+		{name: "auto: unreachable NoExecute tolerated", node: Node("n1", WithTaint(corev1.TaintNodeUnreachable, "", NoExecute)), ds: DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "auto: unreachable NoSchedule NOT tolerated", node: Node("n1", WithTaint(corev1.TaintNodeUnreachable, "", NoSchedule)), ds: DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint},
+		{name: "auto: disk-pressure tolerated", node: Node("n1", WithTaint(corev1.TaintNodeDiskPressure, "", NoSchedule)), ds: DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "auto: memory-pressure tolerated", node: Node("n1", WithTaint(corev1.TaintNodeMemoryPressure, "", NoSchedule)), ds: DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "auto: pid-pressure tolerated", node: Node("n1", WithTaint(corev1.TaintNodePIDPressure, "", NoSchedule)), ds: DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "auto: memory-pressure NoExecute NOT tolerated", node: Node("n1", WithTaint(corev1.TaintNodeMemoryPressure, "", NoExecute)), ds: DaemonSet("ns", "d"), cause: scheduling.CauseTaint},
+		{name: "auto: cordoned node tolerated", node: Node("n1", Cordoned()), ds: DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "auto: network-unavailable not tolerated without hostNetwork", node: Node("n1", WithTaint(corev1.TaintNodeNetworkUnavailable, "", NoSchedule)), ds: DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint},
+		{name: "auto: network-unavailable tolerated with hostNetwork", node: Node("n1", WithTaint(corev1.TaintNodeNetworkUnavailable, "", NoSchedule)), ds: DaemonSet("ns", "d", HostNetwork()), run: true, cont: true},
+		{name: "selector checked before taints", node: Node("n1", WithTaint("x", "", NoExecute)), ds: DaemonSet("ns", "d", WithNodeSelector("disk", "ssd")), cause: scheduling.CauseNodeSelector},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := scheduling.NewEvaluator(&tt.ds).Evaluate(&tt.node)
+			if v.ShouldRun != tt.run || v.ShouldContinueRunning != tt.cont {
+				t.Fatalf("got (shouldRun %v, shouldContinueRunning %v), want (%v, %v); reason %q", v.ShouldRun, v.ShouldContinueRunning, tt.run, tt.cont, v.Reason)
+			}
+			if v.Cause != tt.cause {
+				t.Errorf("cause %q, want %q (reason %q)", v.Cause, tt.cause, v.Reason)
+			}
+			if tt.run != (v.Reason == "") {
+				t.Errorf("reason %q: must be set exactly when shouldRun is false", v.Reason)
+			}
+			if !strings.Contains(v.Reason, tt.reasonContain) {
+				t.Errorf("reason %q does not contain %q", v.Reason, tt.reasonContain)
+			}
+		})
+	}
+}
+
+func withNodeName(ds appsv1.DaemonSet, n string) appsv1.DaemonSet {
+	ds.Spec.Template.Spec.NodeName = n
+	return ds
+}
+
+func TestDaemonPodTolerations(t *testing.T) {
+	plain := scheduling.DaemonPodTolerations(&corev1.PodSpec{})
+	want := map[string]corev1.TaintEffect{
+		corev1.TaintNodeNotReady:       NoExecute,
+		corev1.TaintNodeUnreachable:    NoExecute,
+		corev1.TaintNodeDiskPressure:   NoSchedule,
+		corev1.TaintNodeMemoryPressure: NoSchedule,
+		corev1.TaintNodePIDPressure:    NoSchedule,
+		corev1.TaintNodeUnschedulable:  NoSchedule,
+	}
+	if len(plain) != len(want) {
+		t.Fatalf("got %d tolerations, want %d: %v", len(plain), len(want), plain)
+	}
+	for _, tol := range plain {
+		if want[tol.Key] != tol.Effect || tol.Operator != corev1.TolerationOpExists || tol.TolerationSeconds != nil {
+			t.Errorf("unexpected toleration %+v", tol)
+		}
+	}
+	hn := scheduling.DaemonPodTolerations(&corev1.PodSpec{HostNetwork: true, Tolerations: []corev1.Toleration{Exists("own", "")}})
+	if len(hn) != len(want)+2 || hn[0].Key != "own" || hn[len(hn)-1].Key != corev1.TaintNodeNetworkUnavailable {
+		t.Errorf("hostNetwork tolerations: %v", hn)
+	}
+}
+
+func TestTargetNodeName(t *testing.T) {
+	ds := DaemonSet("ns", "d")
+	bound := Pod(&ds, "n1")
+	if n, ok := scheduling.TargetNodeName(&bound); !ok || n != "n1" {
+		t.Errorf("bound: got %q %v", n, ok)
+	}
+	// An unbound daemon Pod names its node only in the affinity.
+	pending := Pod(&ds, "n2", Unscheduled("0/3 nodes are available"))
+	if pending.Spec.NodeName != "" {
+		t.Fatal("fixture must be unbound")
+	}
+	if n, ok := scheduling.TargetNodeName(&pending); !ok || n != "n2" {
+		t.Errorf("pending: got %q %v", n, ok)
+	}
+	pending.Spec.Affinity = nil
+	if _, ok := scheduling.TargetNodeName(&pending); ok {
+		t.Error("no nodeName and no affinity must have no target")
+	}
+	two := Pod(&ds, "n3", Unscheduled(""))
+	two.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchFields[0].Values = []string{"a", "b"}
+	if _, ok := scheduling.TargetNodeName(&two); ok {
+		t.Error("matchFields with two values must have no target, as upstream")
+	}
+}
