@@ -18,7 +18,8 @@ build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kubectl-daemoncheck
 
 ## demo: run the plugin on the bundled snapshot of a realistic cluster (no cluster needed).
-demo: build
+demo:
+	@$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kubectl-daemoncheck
 	@./$(BIN) -f test/fixtures/demo-cluster.yaml --now 2026-11-23T12:00:00Z; rc=$$?; echo; echo "(exit code $$rc: 0 healthy, 1 findings, 2 usage, 3 input/cluster error)"
 
 ## test: everything CI runs (.ci/run calls this).
