@@ -114,6 +114,7 @@ type scenario struct {
 	ctx   context.Context
 	name  string // also the namespace and the node name prefix
 	nodes []string
+	fk    *fakeKubelet
 }
 
 func newScenario(t *testing.T, name string) *scenario {
@@ -396,6 +397,9 @@ func (s *scenario) settle(name string, cond func(ds *appsv1.DaemonSet, pods []co
 		return time.Since(stableSince) >= 3*time.Second, nil
 	})
 	if err != nil {
+		if ds != nil {
+			ds.ManagedFields = nil
+		}
 		y, _ := yaml.Marshal(ds)
 		s.t.Fatalf("DaemonSet %s/%s did not settle: %v\n%s", s.name, name, err, y)
 	}
@@ -411,6 +415,9 @@ type expectation struct {
 	// not target them (MisscheduledPod kept running; orphans need not be
 	// listed since their node is gone).
 	keptPods []string
+	// missing are nodes the controller targets that have no daemon Pod
+	// (only while the controller is stopped).
+	missing []string
 	// allowStale skips the computed == status comparison (the scenario
 	// asserts StaleStatus instead).
 	allowStale bool
@@ -505,6 +512,10 @@ func (s *scenario) compare(rep *report.Report, ds *appsv1.DaemonSet, pods []core
 	for _, n := range want.keptPods {
 		kept[n] = true
 	}
+	missing := map[string]bool{}
+	for _, n := range want.missing {
+		missing[n] = true
+	}
 	verdicts := map[string]report.NodeVerdict{}
 	for _, v := range dr.Nodes {
 		verdicts[v.Name] = v
@@ -515,7 +526,7 @@ func (s *scenario) compare(rep *report.Report, ds *appsv1.DaemonSet, pods []core
 	} else {
 		var desired int32
 		for _, n := range nodes.Items {
-			truth := withPod[n.Name] && !kept[n.Name]
+			truth := (withPod[n.Name] && !kept[n.Name]) || missing[n.Name]
 			v, listed := verdicts[n.Name]
 			if v.ShouldRun != truth {
 				problems = append(problems, fmt.Sprintf("node %s: report shouldRun=%v (listed=%v, reason %q), but the controller %s", n.Name, v.ShouldRun, listed, v.Reason, placed(withPod[n.Name], kept[n.Name])))
@@ -524,7 +535,7 @@ func (s *scenario) compare(rep *report.Report, ds *appsv1.DaemonSet, pods []core
 				desired++
 			}
 		}
-		if desired != st.DesiredNumberScheduled && !want.allowStale {
+		if desired != dr.Status.DesiredNumberScheduled && !want.allowStale {
 			problems = append(problems, fmt.Sprintf("the controller placed Pods on %d targeted scenario nodes but its status says desired=%d", desired, st.DesiredNumberScheduled))
 		}
 	}

@@ -31,6 +31,13 @@ var controllers = []string{
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// Scenarios mostly wait for controllers: run many at once unless the
+	// caller chose -parallel.
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "16")
+	}
 	if testing.Short() {
 		fmt.Println("e2e: skipped in -short mode")
 		os.Exit(0)
@@ -46,7 +53,7 @@ func TestMain(m *testing.M) {
 	cluster = r
 	code := m.Run()
 	if code != 0 {
-		r.DumpLogs(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }, 60)
+		r.DumpLogs(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }, 25)
 	}
 	r.Stop()
 	cleanupPlugin()

@@ -16,6 +16,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 
 	"fmt"
 	"net"
@@ -52,6 +53,14 @@ const (
 	FakeNodeAnnotation      = "kwok.x-k8s.io/node"
 	FakeNodeAnnotationValue = "fake"
 )
+
+// FrozenNodeAnnotation (any value) on a kwok node stops kwok's node
+// heartbeat and initialization for it, so a test can write the node's
+// conditions itself (NotReady, NetworkUnavailable, ...) while kwok still runs
+// its Pods. Set it after the node became Ready. The node lifecycle controller
+// judges such a node by the heartbeat the test writes; raise
+// --node-monitor-grace-period if it must not turn Unknown.
+const FrozenNodeAnnotation = "daemoncheck.e2e/frozen"
 
 // CrashLoopLabel on a Pod (set it in a DaemonSet's Pod template) makes kwok
 // report every container of the Pod as crash-looping (Running phase, not
@@ -579,6 +588,12 @@ func (r *Rig) kwokConfig() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if base := filepath.Base(f); base == "node-initialize.yaml" || base == "node-heartbeat.yaml" {
+			data, err = addFrozenNodeSelector(data)
+			if err != nil {
+				return nil, fmt.Errorf("rig: %s: %w", f, err)
+			}
+		}
 		buf.WriteString("---\n")
 		buf.Write(bytes.TrimSpace(data))
 		buf.WriteString("\n")
@@ -586,6 +601,17 @@ func (r *Rig) kwokConfig() ([]byte, error) {
 	buf.WriteString("---\n")
 	buf.WriteString(crashLoopStage)
 	return buf.Bytes(), nil
+}
+
+// addFrozenNodeSelector makes a node Stage skip nodes annotated with
+// FrozenNodeAnnotation.
+func addFrozenNodeSelector(stage []byte) ([]byte, error) {
+	const anchor = "  selector:\n    matchExpressions:\n"
+	if !bytes.Contains(stage, []byte(anchor)) {
+		return nil, errors.New("no selector.matchExpressions to extend")
+	}
+	extra := anchor + "    - key: '.metadata.annotations[\"" + FrozenNodeAnnotation + "\"]'\n      operator: 'DoesNotExist'\n"
+	return bytes.Replace(stage, []byte(anchor), []byte(extra), 1), nil
 }
 
 // crashLoopStage is the rig's own kwok Stage: a Pending Pod labelled
