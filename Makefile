@@ -42,14 +42,18 @@ fmt-check:
 KREW_MANIFEST := plugins/daemoncheck.yaml
 # The snapshot archive krew-install-local installs: this machine's platform.
 KREW_ARCHIVE = dist/kubectl-daemoncheck_$(shell $(GO) env GOOS)_$(shell $(GO) env GOARCH).tar.gz
+# goreleaser reads the commit (version, ldflags, mtimes) only if it can also read
+# a remote URL: in a checkout without a remote a snapshot silently gets commit
+# "none" and year-1 dates. Lend it the project URL through the environment.
+GORELEASER_ENV = $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/daemoncheck/daemoncheck.git)
 
 ## dist: goreleaser snapshot for all six platforms into dist/ (archives, checksums.txt).
 dist:
-	$(GO) tool goreleaser release --snapshot --clean
+	$(GORELEASER_ENV) $(GO) tool goreleaser release --snapshot --clean
 
 ## snapshot-build: quick smoke test of the build config: this platform only, binary only.
 snapshot-build:
-	$(GO) tool goreleaser build --snapshot --single-target --clean
+	$(GORELEASER_ENV) $(GO) tool goreleaser build --snapshot --single-target --clean
 
 ## krew-manifest: rewrite plugins/daemoncheck.yaml from .krew.yaml and dist/ (after make dist).
 krew-manifest:
