@@ -15,10 +15,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/daemoncheck/daemoncheck/pkg/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
@@ -30,6 +32,13 @@ type Options struct {
 	Now time.Time
 	// MaxEvents bounds the Warning events kept per DaemonSet (default 10).
 	MaxEvents int
+	// Policy requires DaemonSets on nodes (UncoveredNode). The caller
+	// validates it against the snapshot first (policy.Validate).
+	Policy *policy.Policy
+	// Ignore drops findings of these types from the report.
+	Ignore map[report.FindingType]bool
+	// Grace holds back findings on nodes, and about Pods, younger than it.
+	Grace time.Duration
 }
 
 // Analyze builds the report for every DaemonSet in the snapshot.
@@ -65,16 +74,31 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 		}
 		return dss[i].Name < dss[j].Name
 	})
+	if opts.Grace > 0 {
+		r.Grace = opts.Grace.String()
+	}
+	for _, n := range idx.nodes {
+		r.Nodes = append(r.Nodes, nodeInfo(n))
+	}
 	for _, ds := range dss {
 		dr := analyzeDaemonSet(ds, idx, snap, opts)
 		r.DaemonSets = append(r.DaemonSets, dr)
 		r.Summary.DaemonSets++
-		if len(dr.Findings) == 0 {
-			r.Summary.Healthy++
-		}
+		active := 0
 		for _, f := range dr.Findings {
-			r.Summary.Findings++
-			r.Summary.ByType[f.Type]++
+			switch {
+			case f.Exempted != "":
+				r.Summary.Exempted++
+			case f.HeldBack != "":
+				r.Summary.HeldBack++
+			default:
+				active++
+				r.Summary.Findings++
+				r.Summary.ByType[f.Type]++
+			}
+		}
+		if active == 0 {
+			r.Summary.Healthy++
 		}
 	}
 	return r
@@ -149,6 +173,7 @@ type dsContext struct {
 	idx      *index
 	surge    bool
 	rollout  string
+	rules    []policy.Rule
 }
 
 func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot, opts Options) report.DaemonSetReport {
@@ -215,6 +240,9 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 		sortDaemonPods(ps)
 	}
 
+	// Errors were reported by policy.Validate before the analysis.
+	c.rules, _ = opts.Policy.For(ds)
+
 	computed := report.Counts{ObservedGeneration: ds.Generation}
 	var updatedNodes int32
 	if nodesKnown {
@@ -226,7 +254,11 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 				ShouldRun:             v.ShouldRun,
 				ShouldContinueRunning: v.ShouldContinueRunning,
 				Reason:                v.Reason,
+				Cause:                 string(v.Cause),
+				Short:                 shortReason(v),
+				RequiredBy:            c.requiredBy(node),
 			}
+			nv.Required = nv.RequiredBy != ""
 			for _, p := range ps {
 				nv.Pods = append(nv.Pods, c.podRef(p))
 			}
@@ -288,8 +320,129 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 		f, _ := c.staleStatus(dr.Status, dr.Status)
 		dr.Findings = append([]report.Finding{f}, dr.Findings...)
 	}
+	dr.Findings = c.gate(dr.Findings, pods, opts)
 	dr.Events = c.events(pods, opts.MaxEvents)
 	return dr
+}
+
+func nodeInfo(n *corev1.Node) report.NodeInfo {
+	ni := report.NodeInfo{Name: n.Name, Ready: "Unknown", Created: n.CreationTimestamp.UTC(), Labels: n.Labels}
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			ni.Ready = string(c.Status)
+		}
+	}
+	for i := range n.Spec.Taints {
+		ni.Taints = append(ni.Taints, scheduling.TaintString(&n.Spec.Taints[i]))
+	}
+	if v, ok := n.Annotations[policy.ExemptAnnotation]; ok {
+		ni.Exempt = &v
+	}
+	return ni
+}
+
+// shortReason names the rule that excluded a node in a few words.
+func shortReason(v scheduling.Verdict) string {
+	switch v.Cause {
+	case scheduling.CauseTaint:
+		return "taint " + v.Taint.Key
+	case scheduling.CauseNodeSelector:
+		return "nodeSelector"
+	case scheduling.CauseNodeAffinity:
+		return "affinity"
+	case scheduling.CauseNodeName:
+		return "nodeName"
+	}
+	return ""
+}
+
+// requiredBy names the first policy rule requiring the DaemonSet on node.
+func (c *dsContext) requiredBy(node *corev1.Node) string {
+	for i := range c.rules {
+		if c.rules[i].Nodes.Matches(labels.Set(node.Labels)) {
+			return c.rules[i].Source
+		}
+	}
+	return ""
+}
+
+// gate sets each finding's severity, drops ignored types, and marks the
+// findings that exemption annotations or --grace set aside. Marked findings
+// stay in the report so that nothing is hidden.
+func (c *dsContext) gate(fs []report.Finding, pods []*corev1.Pod, opts Options) []report.Finding {
+	podByName := make(map[string]*corev1.Pod, len(pods))
+	for _, p := range pods {
+		podByName[p.Name] = p
+	}
+	dsTypes, dsAll, dsExempt := policy.Exemption(c.ds.Annotations)
+	out := fs[:0]
+	for _, f := range fs {
+		if opts.Ignore[f.Type] {
+			continue
+		}
+		f.Severity = report.DefaultSeverity(f.Type)
+		if dsExempt && (dsAll || dsTypes[string(f.Type)]) {
+			f.Exempted = fmt.Sprintf("annotation %s on daemonset %s/%s", policy.ExemptAnnotation, c.ds.Namespace, c.ds.Name)
+		}
+		node := c.idx.nodeByNm[f.Node]
+		if node != nil && f.Exempted == "" {
+			if types, all, ok := policy.Exemption(node.Annotations); ok && (all || types[string(f.Type)]) {
+				f.Exempted = fmt.Sprintf("annotation %s on node %s", policy.ExemptAnnotation, node.Name)
+			}
+		}
+		if opts.Grace > 0 && f.Exempted == "" {
+			if node != nil && !node.CreationTimestamp.IsZero() && c.now.Sub(node.CreationTimestamp.Time) < opts.Grace {
+				f.HeldBack = fmt.Sprintf("node %s joined %s ago (--grace %s)", node.Name, humanDuration(c.now.Sub(node.CreationTimestamp.Time)), opts.Grace)
+			} else if p := podByName[f.Pod]; p != nil && (f.Type == report.PendingPod || f.Type == report.UnhealthyPod || f.Type == report.OutdatedPod) &&
+				c.now.Sub(p.CreationTimestamp.Time) < opts.Grace {
+				f.HeldBack = fmt.Sprintf("Pod %s is %s old (--grace %s)", p.Name, humanDuration(c.now.Sub(p.CreationTimestamp.Time)), opts.Grace)
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// uncovered reports a node a policy requires but the controller does not
+// target, with the smallest change that would make it target the node.
+func (c *dsContext) uncovered(node *corev1.Node, v scheduling.Verdict, rule string) report.Finding {
+	f := report.Finding{Type: report.UncoveredNode, Node: node.Name}
+	f.Message = fmt.Sprintf("node %s must run the DaemonSet (%s) but the controller does not target it: %s", node.Name, rule, v.Reason)
+	switch v.Cause {
+	case scheduling.CauseTaint:
+		taints := c.eval.UntoleratedTaints(node)
+		var tols []string
+		notReady := false
+		for i := range taints {
+			t := &taints[i]
+			if t.Key == corev1.TaintNodeNotReady || t.Key == corev1.TaintNodeUnreachable {
+				notReady = true
+			}
+			tol := fmt.Sprintf("{key: %s, operator: Exists, effect: %s}", t.Key, t.Effect)
+			if t.Value != "" {
+				tol = fmt.Sprintf("{key: %s, operator: Equal, value: %s, effect: %s}", t.Key, t.Value, t.Effect)
+			}
+			tols = append(tols, tol)
+		}
+		f.Suggestion = "add to the DaemonSet's Pod template tolerations: " + strings.Join(tols, ", ")
+		if notReady {
+			f.Suggestion = fmt.Sprintf("node %s is NotReady or has just joined; it is covered again once Ready. Otherwise %s", node.Name, f.Suggestion)
+		}
+	case scheduling.CauseNodeSelector:
+		var fixes []string
+		for k, want := range c.ds.Spec.Template.Spec.NodeSelector {
+			if node.Labels[k] != want {
+				fixes = append(fixes, fmt.Sprintf("%s=%s", k, want))
+			}
+		}
+		sort.Strings(fixes)
+		f.Suggestion = fmt.Sprintf("label the node (kubectl label node %s %s --overwrite) or drop those keys from the DaemonSet's nodeSelector", node.Name, strings.Join(fixes, " "))
+	case scheduling.CauseNodeAffinity:
+		f.Suggestion = fmt.Sprintf("widen the DaemonSet's required node affinity to admit node %s, or change the node's labels to match a term", node.Name)
+	case scheduling.CauseNodeName:
+		f.Suggestion = "remove spec.nodeName from the DaemonSet's Pod template"
+	}
+	return f
 }
 
 func (c *dsContext) podRef(p *corev1.Pod) report.PodRef {
@@ -388,7 +541,10 @@ func (c *dsContext) findings(byNode map[string][]*corev1.Pod, untargeted []*core
 func (c *dsContext) nodeFindings(node *corev1.Node, pods []*corev1.Pod) []report.Finding {
 	v := c.eval.Evaluate(node)
 	if !v.ShouldRun {
-		out := make([]report.Finding, 0, len(pods))
+		out := make([]report.Finding, 0, len(pods)+1)
+		if rule := c.requiredBy(node); rule != "" {
+			out = append(out, c.uncovered(node, v, rule))
+		}
 		for _, p := range pods {
 			out = append(out, c.misscheduled(node, p, v))
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
 	"github.com/daemoncheck/daemoncheck/pkg/collect"
+	"github.com/daemoncheck/daemoncheck/pkg/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
@@ -59,6 +61,16 @@ type CheckOptions struct {
 	NoHeaders     bool
 	NowFlag       string
 
+	// Coverage policy and CI gate.
+	Require    []string
+	PolicyFile string
+	FailOn     []string
+	Ignore     []string
+	Grace      time.Duration
+	Wait       bool
+	Timeout    time.Duration
+	Interval   time.Duration
+
 	// Resolved by Complete.
 	namespace    string
 	explicitNS   bool
@@ -70,6 +82,11 @@ type CheckOptions struct {
 	client       kubernetes.Interface
 	host         string
 	showProgress bool
+	policy       *policy.Policy
+	ignore       map[report.FindingType]bool
+	failOn       func(*report.Finding) bool
+	// describe selects the detail view for the default output.
+	describe bool
 }
 
 // NewCheckOptions returns options with kubectl's defaults.
@@ -79,6 +96,8 @@ func NewCheckOptions(streams genericiooptions.IOStreams) *CheckOptions {
 		PrintFlags:  newPrintFlags(),
 		IOStreams:   streams,
 		ChunkSize:   500,
+		Timeout:     5 * time.Minute,
+		Interval:    5 * time.Second,
 	}
 }
 
@@ -128,24 +147,104 @@ Exit codes: 0 no findings, 1 findings (or a partial report with findings), 2 usa
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
 	o.ConfigFlags.AddFlags(cmd.PersistentFlags())
 	o.PrintFlags.AddFlags(cmd)
-	// Replace the -o help with ours, which adds wide.
-	cmd.Flags().Lookup("output").Usage = "Output format. One of: (wide, json, yaml, jsonpath, jsonpath-file, jsonpath-as-json, go-template, go-template-file, template, templatefile). Default: summary and findings tables, or the detail view when a NAME is given."
+	// Replace the -o help with ours, which adds wide, junit and markdown.
+	cmd.Flags().Lookup("output").Usage = "Output format. One of: (wide, json, yaml, junit, markdown, jsonpath, jsonpath-file, jsonpath-as-json, go-template, go-template-file, template, templatefile). Default: summary and findings tables, or the detail view when a NAME is given."
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit DaemonSets in all namespaces (the default unless -n is given).")
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, e.g. -l app=agent.")
-	cmd.Flags().Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
-	cmd.Flags().StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,pods,controllerrevisions -A -o json|yaml.")
-	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in tables.")
-	cmd.Flags().StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time instead of the current time (for reproducible reports on saved dumps).")
+	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Re-check until no finding selected by --fail-on remains, or --timeout passes; progress goes to stderr.")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "With --wait: how long to wait before giving up (exit 1 with the last report).")
+	cmd.Flags().DurationVar(&o.Interval, "interval", o.Interval, "With --wait: time between checks.")
+	o.addAuditFlags(cmd.PersistentFlags())
 	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
+	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"wide", "json", "yaml", "junit", "markdown", "jsonpath=", "go-template="}, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	})
 
+	cmd.AddCommand(NewCmdNodes(o))
 	cmd.AddCommand(NewCmdVersion(streams, o.ConfigFlags))
 	return cmd
+}
+
+// addAuditFlags adds the flags every audit command shares (the root command
+// and nodes): input, policy and gate.
+func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
+	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
+	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,pods,controllerrevisions,events -A -o json|yaml.")
+	fs.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in tables.")
+	fs.StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time instead of the current time (for reproducible reports on saved dumps).")
+	fs.StringArrayVar(&o.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR]: the DaemonSet must run on every node matching the selector (default: every node). Repeatable.")
+	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README).")
+	fs.StringSliceVar(&o.FailOn, "fail-on", []string{string(report.SeverityWarning)}, "Findings that make the exit code 1: a severity (error, or warning = all) or finding types, comma-separated.")
+	fs.StringSliceVar(&o.Ignore, "ignore", nil, "Finding types to leave out of the report, comma-separated.")
+	fs.DurationVar(&o.Grace, "grace", 0, "Hold back findings on nodes, and about Pods, younger than this (e.g. 5m), so a gate does not flap on normal churn.")
+}
+
+// completeGate resolves the policy, --fail-on and --ignore.
+func (o *CheckOptions) completeGate() error {
+	p := &policy.Policy{}
+	for _, r := range o.Require {
+		rule, err := policy.ParseRequire(r)
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		p.Rules = append(p.Rules, rule)
+	}
+	if o.PolicyFile != "" {
+		rules, err := policy.ParseFile(o.PolicyFile)
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		p.Rules = append(p.Rules, rules...)
+	}
+	o.policy = p
+	known := map[string]bool{}
+	for _, t := range report.AllTypes {
+		known[string(t)] = true
+	}
+	var typeNames []string
+	for _, t := range report.AllTypes {
+		typeNames = append(typeNames, string(t))
+	}
+	o.ignore = map[report.FindingType]bool{}
+	for _, t := range o.Ignore {
+		if !known[t] {
+			return usageErrorf("--ignore %q: unknown finding type; use one of %s", t, strings.Join(typeNames, ", "))
+		}
+		o.ignore[report.FindingType(t)] = true
+	}
+	types := map[report.FindingType]bool{}
+	allWarnings := false
+	for _, v := range o.FailOn {
+		switch {
+		case v == string(report.SeverityWarning):
+			allWarnings = true
+		case v == string(report.SeverityError):
+			for _, t := range report.AllTypes {
+				if report.DefaultSeverity(t) == report.SeverityError {
+					types[t] = true
+				}
+			}
+		case known[v]:
+			types[report.FindingType(v)] = true
+		default:
+			return usageErrorf("--fail-on %q: use error, warning or finding types (%s)", v, strings.Join(typeNames, ", "))
+		}
+	}
+	o.failOn = func(f *report.Finding) bool { return allWarnings || types[f.Type] }
+	if o.Grace < 0 {
+		return usageErrorf("--grace must not be negative, got %s", o.Grace)
+	}
+	return nil
 }
 
 // Complete resolves the namespace, the output printer and the source.
 func (o *CheckOptions) Complete(cmd *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		o.name = args[0]
+		o.describe = true
+	}
+	if err := o.completeGate(); err != nil {
+		return err
 	}
 	if o.PrintFlags.OutputFormat != nil {
 		o.output = *o.PrintFlags.OutputFormat
@@ -170,7 +269,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, args []string) error {
 	if o.explicitNS {
 		o.namespace = *o.ConfigFlags.Namespace
 	}
-	if o.output != "" && o.output != "wide" {
+	if o.output != "" && o.output != "wide" && o.output != "junit" && o.output != "markdown" {
 		p, err := o.PrintFlags.ToPrinter()
 		if err != nil {
 			return usageErrorf("%v", err)
@@ -235,29 +334,63 @@ func (o *CheckOptions) Validate() error {
 	if o.name != "" && o.Selector != "" {
 		return usageErrorf("a DaemonSet NAME cannot be combined with -l/--selector; give one or the other")
 	}
+	if o.Wait && len(o.Filenames) > 0 {
+		return usageErrorf("--wait re-reads the cluster and cannot be used with -f; drop one")
+	}
+	if o.Wait && o.NowFlag != "" {
+		return usageErrorf("--wait uses the current time and cannot be used with --now")
+	}
+	if o.Wait && (o.Timeout <= 0 || o.Interval <= 0) {
+		return usageErrorf("--wait needs a positive --timeout and --interval")
+	}
 	return nil
 }
 
+// audit reads a snapshot and analyses it: one pass of the data flow.
+func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, error) {
+	snap, err := o.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.policy.Validate(snap.DaemonSets); err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	if warn {
+		for _, w := range snap.Warnings {
+			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+		}
+		for _, k := range []snapshot.Kind{snapshot.Nodes, snapshot.Pods, snapshot.ControllerRevisions, snapshot.Events} {
+			if why, missing := snap.Missing[k]; missing {
+				fmt.Fprintf(o.ErrOut, "Warning: %s not read: %s\n", k, why)
+			}
+		}
+	}
+	now := o.now
+	if o.Wait {
+		now = time.Now()
+	}
+	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.policy, Ignore: o.ignore, Grace: o.Grace})
+	rep.Summary.Failing = report.CountFailing(rep, o.failOn)
+	return rep, nil
+}
+
 // Run reads, analyses and prints, and returns ErrFindings when the report has
-// findings so that the exit code says so.
+// findings selected by --fail-on, so that the exit code says so.
 func (o *CheckOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	snap, err := o.snapshot(ctx)
+	var rep *report.Report
+	var err error
+	if o.Wait {
+		rep, err = o.wait(ctx)
+	} else {
+		rep, err = o.audit(ctx, true)
+	}
 	if err != nil {
 		return err
 	}
-	for _, w := range snap.Warnings {
-		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
-	}
-	for _, k := range []snapshot.Kind{snapshot.Nodes, snapshot.Pods, snapshot.ControllerRevisions, snapshot.Events} {
-		if why, missing := snap.Missing[k]; missing {
-			fmt.Fprintf(o.ErrOut, "Warning: %s not read: %s\n", k, why)
-		}
-	}
-	rep := analyze.Analyze(snap, analyze.Options{Now: o.now})
-	if len(rep.DaemonSets) == 0 && o.printer == nil {
+	if len(rep.DaemonSets) == 0 && o.printer == nil && o.output != "junit" && o.output != "markdown" {
 		where := "in any namespace"
 		if o.namespace != "" {
 			where = "in namespace " + o.namespace
@@ -268,8 +401,12 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	if err := o.print(rep); err != nil {
 		return err
 	}
+	return o.exitFor(rep)
+}
+
+func (o *CheckOptions) exitFor(rep *report.Report) error {
 	switch {
-	case rep.Summary.Findings > 0:
+	case rep.Summary.Failing > 0:
 		return ErrFindings
 	case rep.Partial:
 		return ErrPartial
@@ -278,11 +415,15 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 }
 
 func (o *CheckOptions) print(rep *report.Report) error {
-	po := printer.Options{Wide: o.output == "wide", NoHeaders: o.NoHeaders, Now: o.now}
+	po := printer.Options{Wide: o.output == "wide", NoHeaders: o.NoHeaders, Now: rep.GeneratedAt, FailOn: o.failOn}
 	switch {
 	case o.printer != nil:
 		return o.printer.PrintObj(rep, o.Out)
-	case o.name != "" && o.output == "":
+	case o.output == "junit":
+		return printer.JUnit(o.Out, rep, po)
+	case o.output == "markdown":
+		return printer.Markdown(o.Out, rep, po)
+	case o.describe && o.output == "":
 		return printer.Describe(o.Out, rep, po)
 	default:
 		return printer.Table(o.Out, rep, po)

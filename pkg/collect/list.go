@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -60,7 +61,17 @@ func listAll[T any](ctx context.Context, chunk int64, opts metav1.ListOptions, p
 // alone are most of a Node's size.
 func TrimNode(n *corev1.Node) {
 	n.ManagedFields = nil
-	n.Annotations = nil
+	// Only daemoncheck's own annotations (exemptions) are read.
+	var keep map[string]string
+	for k, v := range n.Annotations {
+		if strings.HasPrefix(k, "daemoncheck.io/") {
+			if keep == nil {
+				keep = map[string]string{}
+			}
+			keep[k] = v
+		}
+	}
+	n.Annotations = keep
 	n.Status.Images = nil
 	n.Status.VolumesAttached = nil
 	n.Status.VolumesInUse = nil

@@ -28,6 +28,13 @@ type Options struct {
 	NoHeaders bool
 	// Now is used for AGE columns.
 	Now time.Time
+	// FailOn tells which findings fail the gate (junit failures); nil means
+	// every active finding.
+	FailOn func(*report.Finding) bool
+}
+
+func (o Options) fails(f *report.Finding) bool {
+	return f.Active() && (o.FailOn == nil || o.FailOn(f))
 }
 
 // unknown is what a cell shows when its value could not be determined.
@@ -97,7 +104,7 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 	rows := make([][]string, 0, len(r.DaemonSets))
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
-		n := countTypes(ds.Findings)
+		n := countActive(ds.Findings)
 		c := ds.Computed
 		row := []string{ds.Namespace, ds.Name, num(c, func(c *report.Counts) int32 { return c.DesiredNumberScheduled }),
 			num(c, func(c *report.Counts) int32 { return c.CurrentNumberScheduled }),
@@ -108,7 +115,7 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 			countOrUnknown(c == nil, n[report.MisscheduledPod]),
 			strconv.Itoa(n[report.UnhealthyPod]),
 			strconv.Itoa(n[report.OutdatedPod]),
-			strconv.Itoa(len(ds.Findings)),
+			strconv.Itoa(activeCount(ds.Findings)),
 		}
 		if o.Wide {
 			notTargeted := 0
@@ -130,13 +137,20 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 	if err := writeTable(w, headers, rows, o.NoHeaders, ""); err != nil {
 		return err
 	}
-	if r.Summary.Findings > 0 {
+	if r.Summary.Findings > 0 || (o.Wide && r.Summary.Exempted+r.Summary.HeldBack > 0) {
 		if !o.NoHeaders {
 			fmt.Fprintln(w)
 		}
 		if err := Findings(w, r, o); err != nil {
 			return err
 		}
+	}
+	if set := setAside(r); set != "" && !o.NoHeaders {
+		hint := ""
+		if !o.Wide {
+			hint = " (listed with -o wide)"
+		}
+		fmt.Fprintf(w, "\n%s%s\n", set, hint)
 	}
 	if r.Partial {
 		fmt.Fprintf(w, "\nPARTIAL REPORT: %s\n", strings.Join(partialReasons(r), "; "))
@@ -167,8 +181,18 @@ func Findings(w io.Writer, r *report.Report, o Options) error {
 		SortFindings(fs)
 		for _, f := range fs {
 			name := ds.Namespace + "/" + ds.Name
+			if !f.Active() && !o.Wide {
+				continue
+			}
 			if o.Wide {
-				rows = append(rows, []string{name, orNone(f.Node, "<none>"), orNone(f.Pod, "<none>"), string(f.Type), f.Message, orNone(f.Suggestion, "<none>")})
+				msg := f.Message
+				switch {
+				case f.Exempted != "":
+					msg = "[exempted by " + f.Exempted + "] " + msg
+				case f.HeldBack != "":
+					msg = "[held back: " + f.HeldBack + "] " + msg
+				}
+				rows = append(rows, []string{name, orNone(f.Node, "<none>"), orNone(f.Pod, "<none>"), string(f.Type), msg, orNone(f.Suggestion, "<none>")})
 			} else {
 				rows = append(rows, []string{name, orNone(f.Node, "<none>"), string(f.Type), f.Message})
 			}
@@ -192,12 +216,41 @@ func SortFindings(fs []report.Finding) {
 	})
 }
 
-func countTypes(fs []report.Finding) map[report.FindingType]int {
+// countActive counts active findings by type.
+func countActive(fs []report.Finding) map[report.FindingType]int {
 	m := map[report.FindingType]int{}
 	for _, f := range fs {
-		m[f.Type]++
+		if f.Active() {
+			m[f.Type]++
+		}
 	}
 	return m
+}
+
+func activeCount(fs []report.Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Active() {
+			n++
+		}
+	}
+	return n
+}
+
+// setAside says how many findings exemptions and --grace set aside, so that
+// nothing is silently hidden ("" when none).
+func setAside(r *report.Report) string {
+	var parts []string
+	if r.Summary.Exempted > 0 {
+		parts = append(parts, fmt.Sprintf("%d exempted by the daemoncheck.io/exempt annotation", r.Summary.Exempted))
+	}
+	if r.Summary.HeldBack > 0 {
+		parts = append(parts, fmt.Sprintf("%d held back by --grace %s", r.Summary.HeldBack, r.Grace))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Findings set aside: " + strings.Join(parts, ", ") + "."
 }
 
 func num(c *report.Counts, get func(*report.Counts) int32) string {

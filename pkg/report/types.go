@@ -33,7 +33,32 @@ const (
 	OrphanedPod     FindingType = "OrphanedPod"
 	OutdatedPod     FindingType = "OutdatedPod"
 	StaleStatus     FindingType = "StaleStatus"
+	// UncoveredNode: a coverage policy requires the DaemonSet on the node,
+	// but the controller does not target it.
+	UncoveredNode FindingType = "UncoveredNode"
 )
+
+// AllTypes lists every finding type, in documentation order.
+var AllTypes = []FindingType{MissingPod, PendingPod, UnhealthyPod, DuplicatePods, MisscheduledPod, OrphanedPod, OutdatedPod, StaleStatus, UncoveredNode}
+
+// Severity ranks findings for --fail-on.
+type Severity string
+
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+)
+
+// DefaultSeverity is the documented severity of each finding type: errors
+// mean a node is not protected by its daemon now; warnings mean the state
+// is off but the node is served (or the controller will fix it by itself).
+func DefaultSeverity(t FindingType) Severity {
+	switch t {
+	case MissingPod, PendingPod, UnhealthyPod, UncoveredNode:
+		return SeverityError
+	}
+	return SeverityWarning
+}
 
 // Coverage says how a node relates to a DaemonSet.
 type Coverage string
@@ -62,17 +87,42 @@ type Report struct {
 	Partial  bool     `json:"partial"`
 	Warnings []string `json:"warnings,omitempty"`
 	// NodeCount is the number of nodes seen.
-	NodeCount  int               `json:"nodeCount"`
-	Summary    Summary           `json:"summary"`
+	NodeCount int     `json:"nodeCount"`
+	Summary   Summary `json:"summary"`
+	// Grace is the --grace period applied, if any (e.g. "5m0s").
+	Grace      string            `json:"grace,omitempty"`
 	DaemonSets []DaemonSetReport `json:"daemonSets"`
+	// Nodes describes every node seen, sorted by name (for the coverage
+	// view and for consumers that want taints and readiness).
+	Nodes []NodeInfo `json:"nodes,omitempty"`
+}
+
+// NodeInfo is what the coverage view shows of a node.
+type NodeInfo struct {
+	Name    string            `json:"name"`
+	Ready   string            `json:"ready"`
+	Created time.Time         `json:"created"`
+	Taints  []string          `json:"taints,omitempty"`
+	Labels  map[string]string `json:"labels,omitempty"`
+	// Exempt is the node's daemoncheck.io/exempt annotation, if any.
+	Exempt *string `json:"exempt,omitempty"`
 }
 
 // Summary counts findings by type, over all DaemonSets.
 type Summary struct {
-	DaemonSets int                 `json:"daemonSets"`
-	Healthy    int                 `json:"healthy"`
-	Findings   int                 `json:"findings"`
-	ByType     map[FindingType]int `json:"byType,omitempty"`
+	DaemonSets int `json:"daemonSets"`
+	// Healthy counts DaemonSets without active findings.
+	Healthy int `json:"healthy"`
+	// Findings counts active findings (not exempted, not held back).
+	Findings int                 `json:"findings"`
+	ByType   map[FindingType]int `json:"byType,omitempty"`
+	// Exempted and HeldBack count findings set aside by exemption
+	// annotations and by --grace; they stay in the report, marked.
+	Exempted int `json:"exempted,omitempty"`
+	HeldBack int `json:"heldBack,omitempty"`
+	// Failing counts the active findings that --fail-on selects: the exit
+	// code is 1 when it is above zero.
+	Failing int `json:"failing"`
 }
 
 // Counts mirrors the counting fields of apps/v1 DaemonSetStatus.
@@ -133,9 +183,17 @@ type NodeVerdict struct {
 	ShouldRun             bool     `json:"shouldRun"`
 	ShouldContinueRunning bool     `json:"shouldContinueRunning"`
 	Coverage              Coverage `json:"coverage"`
-	// Reason says why the node is not targeted ("" when it is).
-	Reason string   `json:"reason,omitempty"`
-	Pods   []PodRef `json:"pods,omitempty"`
+	// Reason says why the node is not targeted ("" when it is); Cause
+	// classifies it: Taint, NodeSelector, NodeAffinity or NodeName; Short
+	// is a few words for table cells.
+	Reason string `json:"reason,omitempty"`
+	Cause  string `json:"cause,omitempty"`
+	Short  string `json:"shortReason,omitempty"`
+	// Required is true when a coverage policy says the node must run the
+	// DaemonSet; RequiredBy names the rule.
+	Required   bool     `json:"required,omitempty"`
+	RequiredBy string   `json:"requiredBy,omitempty"`
+	Pods       []PodRef `json:"pods,omitempty"`
 }
 
 // PodRef summarizes a daemon Pod.
@@ -154,11 +212,21 @@ type PodRef struct {
 // Finding is one problem, with what to do about it.
 type Finding struct {
 	Type       FindingType `json:"type"`
+	Severity   Severity    `json:"severity"`
 	Node       string      `json:"node,omitempty"`
 	Pod        string      `json:"pod,omitempty"`
 	Message    string      `json:"message"`
 	Suggestion string      `json:"suggestion,omitempty"`
+	// Exempted says which annotation exempts the finding; HeldBack why
+	// --grace holds it back. Either makes the finding inactive: reported,
+	// never failing.
+	Exempted string `json:"exempted,omitempty"`
+	HeldBack string `json:"heldBack,omitempty"`
 }
+
+// Active reports whether the finding counts (is neither exempted nor held
+// back by grace).
+func (f *Finding) Active() bool { return f.Exempted == "" && f.HeldBack == "" }
 
 // New returns an empty report with its apiVersion and kind set.
 func New() *Report {
@@ -177,4 +245,17 @@ func (r *Report) DeepCopyObject() runtime.Object {
 		panic(err)
 	}
 	return out
+}
+
+// CountFailing counts the active findings failOn selects.
+func CountFailing(r *Report, failOn func(*Finding) bool) int {
+	n := 0
+	for i := range r.DaemonSets {
+		for j := range r.DaemonSets[i].Findings {
+			if f := &r.DaemonSets[i].Findings[j]; f.Active() && failOn(f) {
+				n++
+			}
+		}
+	}
+	return n
 }

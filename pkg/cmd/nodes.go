@@ -1,0 +1,212 @@
+package cmd
+
+import (
+	"context"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/daemoncheck/daemoncheck/pkg/printer"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+var nodesExample = `  # Which daemons run on which node: nodes as rows, DaemonSets as columns
+  kubectl daemoncheck nodes
+
+  # Only the GPU pool, only two agents, with the reason behind each gap
+  kubectl daemoncheck nodes -l accelerator=nvidia --daemonsets security/falco,node-exporter -o wide
+
+  # What runs on this node, and what should
+  kubectl daemoncheck nodes worker-7`
+
+// NodesOptions are the flags of `kubectl daemoncheck nodes`.
+type NodesOptions struct {
+	*CheckOptions
+	NodeSelector string
+	DaemonSets   []string
+	Transpose    bool
+
+	nodesOutput string
+	node        string
+	nodeSel     labels.Selector
+}
+
+// NewCmdNodes builds `kubectl daemoncheck nodes [NODE]`: the coverage view.
+// It shares the root command's input, policy and gate flags.
+func NewCmdNodes(parent *CheckOptions) *cobra.Command {
+	o := &NodesOptions{CheckOptions: parent}
+	cmd := &cobra.Command{
+		Use:   "nodes [NODE]",
+		Short: "Show which DaemonSets cover which nodes, and why not",
+		Long: `Show the coverage matrix: one row per node, one column per DaemonSet. A cell says
+Running (or the Pod's state), Pending, Missing, Misscheduled, Uncovered (a coverage
+policy requires it but the controller does not target the node) or "-" (not targeted);
+-o wide adds the reason to each "-". With a NODE, list every DaemonSet that does and does
+not cover it, and why.`,
+		Example: nodesExample,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErrorf("at most one NODE may be given, got %d", len(args))
+			}
+			return nil
+		},
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd, args); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.NodeSelector, "selector", "l", "", "Label selector to filter nodes (rows).")
+	cmd.Flags().StringSliceVar(&o.DaemonSets, "daemonsets", nil, "DaemonSets to show (columns): NAME or NAMESPACE/NAME, comma-separated. Default: all.")
+	cmd.Flags().BoolVar(&o.Transpose, "transpose", false, "DaemonSets as rows and nodes as columns.")
+	cmd.Flags().StringVarP(&o.nodesOutput, "output", "o", "", "Output format. One of: (wide, json, yaml).")
+	return cmd
+}
+
+// Complete resolves the shared options, then the node filters.
+func (o *NodesOptions) Complete(cmd *cobra.Command, args []string) error {
+	if len(args) == 1 {
+		o.node = args[0]
+	}
+	switch o.nodesOutput {
+	case "", "wide", "json", "yaml":
+	default:
+		return usageErrorf("--output %q is not supported by nodes; use wide, json or yaml", o.nodesOutput)
+	}
+	if o.nodesOutput == "json" || o.nodesOutput == "yaml" {
+		*o.PrintFlags.OutputFormat = o.nodesOutput
+	}
+	if err := o.CheckOptions.Complete(cmd, nil); err != nil {
+		return err
+	}
+	if o.NodeSelector != "" {
+		sel, err := labels.Parse(o.NodeSelector)
+		if err != nil {
+			return usageErrorf("invalid --selector %q: %v", o.NodeSelector, err)
+		}
+		o.nodeSel = sel
+	}
+	return nil
+}
+
+// Run audits, narrows the report to the chosen nodes and DaemonSets, and
+// prints the matrix, the per-node detail, or the narrowed report.
+func (o *NodesOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	rep, err := o.audit(ctx, true)
+	if err != nil {
+		return err
+	}
+	if err := o.narrow(rep); err != nil {
+		return err
+	}
+	po := printer.Options{Wide: o.nodesOutput == "wide", NoHeaders: o.NoHeaders, Now: rep.GeneratedAt, FailOn: o.failOn}
+	switch {
+	case o.printer != nil:
+		err = o.printer.PrintObj(rep, o.Out)
+	case o.node != "":
+		err = printer.NodeDetail(o.Out, rep, o.node, po)
+	default:
+		err = printer.Matrix(o.Out, rep, o.Transpose, po)
+	}
+	if err != nil {
+		return err
+	}
+	return o.exitFor(rep)
+}
+
+// narrow keeps the chosen DaemonSets and nodes, and the findings about them,
+// and recounts the summary so that the exit code speaks of what is shown.
+func (o *NodesOptions) narrow(rep *report.Report) error {
+	if len(rep.Nodes) == 0 && rep.Partial {
+		return inputErrorf("the coverage view needs nodes, which could not be read: %s", strings.Join(rep.Warnings, "; "))
+	}
+	if len(o.DaemonSets) > 0 {
+		want := map[string]bool{}
+		for _, d := range o.DaemonSets {
+			want[d] = true
+		}
+		matched := map[string]bool{}
+		kept := rep.DaemonSets[:0]
+		for _, ds := range rep.DaemonSets {
+			full := ds.Namespace + "/" + ds.Name
+			if want[full] || want[ds.Name] {
+				kept = append(kept, ds)
+				matched[full], matched[ds.Name] = true, true
+			}
+		}
+		for _, d := range o.DaemonSets {
+			if !matched[d] {
+				return usageErrorf("--daemonsets: %q matches no DaemonSet read", d)
+			}
+		}
+		rep.DaemonSets = kept
+	}
+	if o.node == "" && o.nodeSel == nil {
+		recount(rep, o.failOn)
+		return nil
+	}
+	keep := map[string]bool{}
+	nodes := rep.Nodes[:0]
+	for _, n := range rep.Nodes {
+		if (o.node == "" || n.Name == o.node) && (o.nodeSel == nil || o.nodeSel.Matches(labels.Set(n.Labels))) {
+			keep[n.Name] = true
+			nodes = append(nodes, n)
+		}
+	}
+	rep.Nodes = nodes
+	if o.node != "" && !keep[o.node] {
+		return inputErrorf("node %q not found (or not selected by -l)", o.node)
+	}
+	for i := range rep.DaemonSets {
+		ds := &rep.DaemonSets[i]
+		nvs := ds.Nodes[:0]
+		for _, nv := range ds.Nodes {
+			if keep[nv.Name] {
+				nvs = append(nvs, nv)
+			}
+		}
+		ds.Nodes = nvs
+		fs := ds.Findings[:0]
+		for _, f := range ds.Findings {
+			if keep[f.Node] {
+				fs = append(fs, f)
+			}
+		}
+		ds.Findings = fs
+	}
+	recount(rep, o.failOn)
+	return nil
+}
+
+// recount recomputes the summary of a narrowed report.
+func recount(rep *report.Report, failOn func(*report.Finding) bool) {
+	s := report.Summary{ByType: map[report.FindingType]int{}}
+	for _, ds := range rep.DaemonSets {
+		s.DaemonSets++
+		active := 0
+		for _, f := range ds.Findings {
+			switch {
+			case f.Exempted != "":
+				s.Exempted++
+			case f.HeldBack != "":
+				s.HeldBack++
+			default:
+				active++
+				s.Findings++
+				s.ByType[f.Type]++
+			}
+		}
+		if active == 0 {
+			s.Healthy++
+		}
+	}
+	rep.Summary = s
+	rep.NodeCount = len(rep.Nodes)
+	rep.Summary.Failing = report.CountFailing(rep, failOn)
+}

@@ -1,0 +1,226 @@
+package printer
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// JUnit XML, as CI systems read it (Jenkins, GitLab, GitHub test reporters):
+// one test suite per DaemonSet, one test case per node the DaemonSet targets
+// (or that a policy requires, or where one of its Pods is), plus a
+// "daemonset status" case for findings about the DaemonSet itself. A case
+// fails with the findings --fail-on selects; set-aside findings make it
+// skipped; other findings go to system-out.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Timestamp  string          `xml:"timestamp,attr,omitempty"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string         `xml:"name,attr"`
+	Classname string         `xml:"classname,attr"`
+	Failures  []junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped  `xml:"skipped,omitempty"`
+	SystemOut string         `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Type    string `xml:"type,attr"`
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+// JUnit prints the report as JUnit XML.
+func JUnit(w io.Writer, r *report.Report, o Options) error {
+	out := junitSuites{Name: "daemoncheck"}
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		name := ds.Namespace + "/" + ds.Name
+		s := junitSuite{Name: name, Timestamp: r.GeneratedAt.Format("2006-01-02T15:04:05Z07:00")}
+		if c := ds.Computed; c != nil {
+			s.Properties = []junitProperty{
+				{"desiredNumberScheduled", strconv.Itoa(int(c.DesiredNumberScheduled))},
+				{"currentNumberScheduled", strconv.Itoa(int(c.CurrentNumberScheduled))},
+				{"numberReady", strconv.Itoa(int(c.NumberReady))},
+				{"updatedNumberScheduled", strconv.Itoa(int(c.UpdatedNumberScheduled))},
+				{"numberMisscheduled", strconv.Itoa(int(c.NumberMisscheduled))},
+			}
+		}
+		byNode := map[string][]report.Finding{}
+		for _, f := range ds.Findings {
+			byNode[f.Node] = append(byNode[f.Node], f)
+		}
+		nodes := []string{""}
+		seen := map[string]bool{"": true}
+		for _, nv := range ds.Nodes {
+			if nv.ShouldRun || nv.Required || len(nv.Pods) > 0 || len(byNode[nv.Name]) > 0 {
+				nodes = append(nodes, nv.Name)
+				seen[nv.Name] = true
+			}
+		}
+		var extra []string
+		for n := range byNode {
+			if !seen[n] {
+				extra = append(extra, n)
+			}
+		}
+		sort.Strings(extra)
+		nodes = append(nodes, extra...)
+		for _, n := range nodes {
+			tc := junitCase{Classname: name, Name: "node " + n}
+			if n == "" {
+				tc.Name = "daemonset status"
+			}
+			var notes []string
+			var skipped []string
+			fs := byNode[n]
+			SortFindings(fs)
+			for i := range fs {
+				f := &fs[i]
+				switch {
+				case o.fails(f):
+					tc.Failures = append(tc.Failures, junitFailure{Type: string(f.Type), Message: f.Message, Text: suggestionText(f)})
+				case f.Exempted != "":
+					skipped = append(skipped, fmt.Sprintf("%s exempted by %s: %s", f.Type, f.Exempted, f.Message))
+				case f.HeldBack != "":
+					skipped = append(skipped, fmt.Sprintf("%s held back (%s): %s", f.Type, f.HeldBack, f.Message))
+				default:
+					notes = append(notes, fmt.Sprintf("%s (not in --fail-on): %s", f.Type, f.Message))
+				}
+			}
+			if len(tc.Failures) == 0 && len(skipped) > 0 {
+				tc.Skipped = &junitSkipped{Message: strings.Join(skipped, "; ")}
+				s.Skipped++
+			} else if len(skipped) > 0 {
+				notes = append(notes, skipped...)
+			}
+			tc.SystemOut = strings.Join(notes, "\n")
+			if len(tc.Failures) > 0 {
+				s.Failures++
+			}
+			s.Tests++
+			s.Cases = append(s.Cases, tc)
+		}
+		out.Tests += s.Tests
+		out.Failures += s.Failures
+		out.Skipped += s.Skipped
+		out.Suites = append(out.Suites, s)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	if r.Partial {
+		// A comment keeps the document valid for every JUnit reader.
+		fmt.Fprintf(w, "<!-- PARTIAL REPORT: %s -->\n", strings.ReplaceAll(strings.Join(partialReasons(r), "; "), "--", "- -"))
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func suggestionText(f *report.Finding) string {
+	if f.Suggestion == "" {
+		return ""
+	}
+	return "Suggestion: " + f.Suggestion
+}
+
+// Markdown prints a summary for a pull-request comment or a CI job summary.
+func Markdown(w io.Writer, r *report.Report, o Options) error {
+	failing := 0
+	for i := range r.DaemonSets {
+		for j := range r.DaemonSets[i].Findings {
+			if o.fails(&r.DaemonSets[i].Findings[j]) {
+				failing++
+			}
+		}
+	}
+	verdict := "passed"
+	if failing > 0 {
+		verdict = "failed"
+	} else if r.Partial {
+		verdict = "incomplete"
+	}
+	fmt.Fprintf(w, "## daemoncheck %s: %d failing of %d findings in %d DaemonSets (%d healthy)\n\n", verdict, failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy)
+	if r.Partial {
+		fmt.Fprintf(w, "> **Partial report:** %s\n\n", mdEscape(strings.Join(partialReasons(r), "; ")))
+	}
+	fmt.Fprintln(w, "| DaemonSet | Desired | Current | Ready | Up-to-date | Available | Findings |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		c := ds.Computed
+		get := func(f func(*report.Counts) int32) string { return num(c, f) }
+		fmt.Fprintf(w, "| `%s/%s` | %s | %s | %s | %s | %s | %d |\n", ds.Namespace, ds.Name,
+			get(func(c *report.Counts) int32 { return c.DesiredNumberScheduled }),
+			get(func(c *report.Counts) int32 { return c.CurrentNumberScheduled }),
+			get(func(c *report.Counts) int32 { return c.NumberReady }),
+			get(func(c *report.Counts) int32 { return c.UpdatedNumberScheduled }),
+			get(func(c *report.Counts) int32 { return c.NumberAvailable }),
+			activeCount(ds.Findings))
+	}
+	if r.Summary.Findings > 0 {
+		fmt.Fprint(w, "\n### Findings\n\n")
+		fmt.Fprintln(w, "| DaemonSet | Node | Finding | Reason | Fix |")
+		fmt.Fprintln(w, "|---|---|---|---|---|")
+		for i := range r.DaemonSets {
+			ds := &r.DaemonSets[i]
+			fs := append([]report.Finding(nil), ds.Findings...)
+			SortFindings(fs)
+			for _, f := range fs {
+				if !f.Active() {
+					continue
+				}
+				typ := string(f.Type)
+				if o.fails(&f) {
+					typ = "**" + typ + "**"
+				}
+				fmt.Fprintf(w, "| `%s/%s` | %s | %s | %s | %s |\n", ds.Namespace, ds.Name, mdEscape(orNone(f.Node, "-")), typ, mdEscape(f.Message), mdEscape(f.Suggestion))
+			}
+		}
+	}
+	if set := setAside(r); set != "" {
+		fmt.Fprintf(w, "\n%s\n", set)
+	}
+	return nil
+}
+
+// mdEscape keeps a cell in its table cell: pipes and newlines would break it.
+func mdEscape(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "\n", " ")
+	return s
+}
