@@ -105,4 +105,11 @@ e2e-deps:
 e2e: e2e-deps
 	$(GO) test -tags e2e -count=1 -timeout 30m ./test/e2e/... $(E2E_FLAGS)
 
+## demo-live: a real control plane with a few dozen kwok nodes and DaemonSets; runs
+## kubectl daemoncheck on it and keeps it up until Ctrl-C (DEMO_FLAGS=-exit to stop at once).
+.PHONY: demo-live
+DEMO_FLAGS ?=
+demo-live: build e2e-deps
+	$(GO) run ./test/demo/live -plugin $(BIN) $(DEMO_FLAGS)
+
 # ---- end e2e rig ----

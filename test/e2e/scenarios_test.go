@@ -43,6 +43,7 @@ func TestScenarios(t *testing.T) {
 		{"pending-resources", scenarioPendingResources},
 		{"pending-hostport", scenarioPendingHostPort},
 		{"crashloop", scenarioCrashLoop},
+		{"image-pull", scenarioImagePull},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
@@ -495,6 +496,25 @@ func scenarioCrashLoop(t *testing.T, s *scenario) {
 		}
 		for _, p := range pods {
 			if p.Status.Phase != corev1.PodRunning {
+				return false
+			}
+		}
+		return true
+	})
+	s.check("agent", expectation{findings: []string{f(report.UnhealthyPod, nodes[0]), f(report.UnhealthyPod, nodes[1])}})
+}
+
+func scenarioImagePull(t *testing.T, s *scenario) {
+	nodes := s.plainNodes(2)
+	ds := s.newDaemonSet("agent")
+	ds.Spec.Template.Labels[rig.ImagePullErrorLabel] = "true"
+	s.createDaemonSet(ds)
+	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
+		if ds.Status.CurrentNumberScheduled != 2 || len(pods) != 2 {
+			return false
+		}
+		for _, p := range pods {
+			if len(p.Status.ContainerStatuses) == 0 || p.Status.ContainerStatuses[0].State.Waiting == nil {
 				return false
 			}
 		}

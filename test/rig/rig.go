@@ -54,6 +54,11 @@ const (
 	FakeNodeAnnotationValue = "fake"
 )
 
+// ImagePullErrorLabel on a Pod makes kwok report it as a kubelet would for
+// an image that cannot be pulled: Pending, containers waiting in
+// ImagePullBackOff.
+const ImagePullErrorLabel = "daemoncheck.e2e/image-pull-error"
+
 // FrozenNodeAnnotation (any value) on a kwok node stops kwok's node
 // heartbeat and initialization for it, so a test can write the node's
 // conditions itself (NotReady, NetworkUnavailable, ...) while kwok still runs
@@ -600,6 +605,8 @@ func (r *Rig) kwokConfig() ([]byte, error) {
 	}
 	buf.WriteString("---\n")
 	buf.WriteString(crashLoopStage)
+	buf.WriteString("---\n")
+	buf.WriteString(imagePullErrorStage)
 	return buf.Bytes(), nil
 }
 
@@ -674,6 +681,63 @@ spec:
       {{ end }}
       hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
       phase: Running
+      startTime: {{ $now | Quote }}
+`
+
+// imagePullErrorStage is the rig's own kwok Stage for ImagePullErrorLabel.
+// The Pod stays Pending, so the stage keeps matching (and keeps winning over
+// pod-ready by weight); its timestamps come from the Pod itself, so applying
+// it again changes nothing and causes no update loop.
+const imagePullErrorStage = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: daemoncheck-pod-image-pull-error
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.labels["` + ImagePullErrorLabel + `"]'
+      operator: 'In'
+      values: ['true']
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Pending']
+    - key: '.spec.nodeName'
+      operator: 'Exists'
+  weight: 1000
+  next:
+    statusTemplate: |
+      {{ $now := .metadata.creationTimestamp }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Initialized
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        reason: ContainersNotReady
+        type: Ready
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        reason: ContainersNotReady
+        type: ContainersReady
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        started: false
+        restartCount: 0
+        state:
+          waiting:
+            reason: ImagePullBackOff
+            message: {{ printf "Back-off pulling image %s" .image | Quote }}
+      {{ end }}
+      hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
+      phase: Pending
       startTime: {{ $now | Quote }}
 `
 
