@@ -68,6 +68,13 @@ func TestGoldenOutputs(t *testing.T) {
 		{"report.json.golden", []string{"-f", demo, demoNow, "-o", "json"}},
 		{"report.yaml.golden", []string{"-f", demo, demoNow, "-o", "yaml"}},
 		{"namespace-gpu.golden", []string{"-f", demo, demoNow, "-n", "gpu-operator"}},
+		{"junit.golden", []string{"-f", demo, demoNow, "-o", "junit", "--fail-on", "error", "--require", "security/falco", "--grace", "5m"}},
+		{"markdown.golden", []string{"-f", demo, demoNow, "-o", "markdown", "--fail-on", "error", "--grace", "5m"}},
+		{"policy-wide.golden", []string{"-f", demo, demoNow, "-o", "wide", "--policy", "testdata/policy.yaml", "--grace", "5m"}},
+		{"nodes.golden", []string{"nodes", "-f", demo, demoNow}},
+		{"nodes-wide.golden", []string{"nodes", "-f", demo, demoNow, "-o", "wide", "--require", "security/falco"}},
+		{"nodes-transpose-gpu.golden", []string{"nodes", "-f", demo, demoNow, "--transpose", "-l", "accelerator=nvidia", "--daemonsets", "falco,kube-system/kube-proxy,nvidia-device-plugin"}},
+		{"nodes-worker-7.golden", []string{"nodes", "worker-7", "-f", demo, demoNow, "--require", "security/falco"}},
 		{"jsonpath.golden", []string{"-f", demo, demoNow, "-o", `jsonpath={range .daemonSets[*]}{.namespace}/{.name}: {.computed.desiredNumberScheduled}{"\n"}{end}`}},
 	}
 	for _, tt := range tests {

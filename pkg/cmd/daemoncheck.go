@@ -111,7 +111,11 @@ func newPrintFlags() *genericclioptions.PrintFlags {
 
 // NewCmdDaemonCheck builds the root command, `kubectl daemoncheck`.
 func NewCmdDaemonCheck(streams genericiooptions.IOStreams) *cobra.Command {
-	o := NewCheckOptions(streams)
+	return newRootCommand(NewCheckOptions(streams))
+}
+
+func newRootCommand(o *CheckOptions) *cobra.Command {
+	streams := o.IOStreams
 	cmd := &cobra.Command{
 		Use:   "kubectl-daemoncheck [NAME] [flags]",
 		Short: "Find the nodes that lack, or wrongly run, their daemon Pods, and why",
@@ -285,6 +289,10 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, args []string) error {
 			// offline there is no context, so look in every namespace.
 			o.namespace = ""
 		}
+		return nil
+	}
+	if o.client != nil {
+		// Injected by a test (fake clientset).
 		return nil
 	}
 	if o.name != "" && !o.explicitNS && !o.AllNamespaces {

@@ -1,0 +1,134 @@
+package analyze_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/daemoncheck/daemoncheck/pkg/analyze"
+	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
+	"github.com/daemoncheck/daemoncheck/pkg/policy"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+)
+
+func require(t *testing.T, v string) *policy.Policy {
+	t.Helper()
+	r, err := policy.ParseRequire(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &policy.Policy{Rules: []policy.Rule{r}}
+}
+
+func TestUncoveredNode(t *testing.T) {
+	ds := DaemonSet("security", "agent", WithNodeSelector("kubernetes.io/os", "linux", "tier", "prod"),
+		WithToleration(Exists("node-role.kubernetes.io/control-plane", corev1.TaintEffectNoSchedule)))
+	nodes := []corev1.Node{
+		Node("ok", WithLabel("tier", "prod")),
+		Node("gpu", WithLabel("tier", "prod"), WithTaint("nvidia.com/gpu", "present", corev1.TaintEffectNoSchedule), WithTaint("dedicated", "", corev1.TaintEffectNoExecute)),
+		Node("staging", WithLabel("tier", "staging")),
+		Node("windows", WithLabel("kubernetes.io/os", "windows")),
+	}
+	pods := []corev1.Pod{Pod(&ds, "ok")}
+	s := &snapshot.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, Pods: pods, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+	withStatus(counts(1, 1, 1, 1, 1, 0))(&s.DaemonSets[0])
+
+	// Without a policy the gaps are silent: desired is 1 and all is well.
+	if dr := analyze.Analyze(s, analyze.Options{Now: Epoch}).DaemonSets[0]; len(dr.Findings) != 0 {
+		t.Fatalf("no policy: %v", kinds(dr))
+	}
+	rep := analyze.Analyze(s, analyze.Options{Now: Epoch, Policy: require(t, "security/agent=kubernetes.io/os=linux")})
+	dr := rep.DaemonSets[0]
+	if got, want := kinds(dr), []string{"UncoveredNode@gpu", "UncoveredNode@staging"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("findings %v, want %v", got, want)
+	}
+	byNode := map[string]report.Finding{}
+	for _, f := range dr.Findings {
+		byNode[f.Node] = f
+	}
+	gpu := byNode["gpu"]
+	for _, want := range []string{"{key: nvidia.com/gpu, operator: Equal, value: present, effect: NoSchedule}", "{key: dedicated, operator: Exists, effect: NoExecute}"} {
+		if !strings.Contains(gpu.Suggestion, want) {
+			t.Errorf("gpu suggestion %q lacks %q", gpu.Suggestion, want)
+		}
+	}
+	if !strings.Contains(gpu.Message, "--require security/agent") || gpu.Severity != report.SeverityError {
+		t.Errorf("gpu finding %+v", gpu)
+	}
+	if st := byNode["staging"]; !strings.Contains(st.Suggestion, "kubectl label node staging tier=prod --overwrite") {
+		t.Errorf("staging suggestion %q", st.Suggestion)
+	}
+	for _, nv := range dr.Nodes {
+		if wantReq := nv.Name != "windows"; nv.Required != wantReq {
+			t.Errorf("node %s required=%v", nv.Name, nv.Required)
+		}
+	}
+
+	// The same rule from the DaemonSet's annotation.
+	s.DaemonSets[0].Annotations[policy.RequireAnnotation] = "tier=staging"
+	dr = analyze.Analyze(s, analyze.Options{Now: Epoch, Policy: &policy.Policy{}}).DaemonSets[0]
+	if got := kinds(dr); !reflect.DeepEqual(got, []string{"UncoveredNode@staging"}) {
+		t.Errorf("annotation rule: %v", got)
+	}
+}
+
+func TestExemptGraceIgnore(t *testing.T) {
+	ds := DaemonSet("ns", "d")
+	exemptNode := Node("exempt")
+	exemptNode.Annotations = map[string]string{policy.ExemptAnnotation: "MissingPod"}
+	s := &snapshot.Snapshot{
+		Nodes: []corev1.Node{Node("old"), Node("young", CreatedAgo(time.Minute)), exemptNode, Node("p")},
+		DaemonSets: []appsv1.DaemonSet{ds},
+		Pods: []corev1.Pod{
+			Pod(&ds, "p", PodCreatedAgo(30*time.Second), Unscheduled("0/4 nodes are available")),
+		},
+		ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)},
+	}
+	withStatus(counts(4, 1, 0, 0, 1, 0))(&s.DaemonSets[0])
+
+	rep := analyze.Analyze(s, analyze.Options{Now: Epoch, Grace: 5 * time.Minute})
+	state := map[string]string{}
+	for _, f := range rep.DaemonSets[0].Findings {
+		switch {
+		case f.Exempted != "":
+			state[string(f.Type)+"@"+f.Node] = "exempted"
+		case f.HeldBack != "":
+			state[string(f.Type)+"@"+f.Node] = "held"
+		default:
+			state[string(f.Type)+"@"+f.Node] = "active"
+		}
+	}
+	want := map[string]string{"MissingPod@old": "active", "MissingPod@young": "held", "MissingPod@exempt": "exempted", "PendingPod@p": "held"}
+	if !reflect.DeepEqual(state, want) {
+		t.Errorf("states %v, want %v", state, want)
+	}
+	if rep.Summary.Findings != 1 || rep.Summary.Exempted != 1 || rep.Summary.HeldBack != 2 || rep.Grace != "5m0s" {
+		t.Errorf("summary %+v grace %q", rep.Summary, rep.Grace)
+	}
+	if n := report.CountFailing(rep, func(*report.Finding) bool { return true }); n != 1 {
+		t.Errorf("failing %d, want 1", n)
+	}
+
+	// Without grace the young node and Pod count.
+	rep = analyze.Analyze(s, analyze.Options{Now: Epoch})
+	if rep.Summary.Findings != 3 || rep.Summary.HeldBack != 0 {
+		t.Errorf("no grace: %+v", rep.Summary)
+	}
+	// An exempt DaemonSet sets all its findings aside, visibly.
+	s.DaemonSets[0].Annotations[policy.ExemptAnnotation] = "true"
+	rep = analyze.Analyze(s, analyze.Options{Now: Epoch})
+	if rep.Summary.Findings != 0 || rep.Summary.Exempted != 4 || len(rep.DaemonSets[0].Findings) != 4 {
+		t.Errorf("exempt daemonset: %+v", rep.Summary)
+	}
+	delete(s.DaemonSets[0].Annotations, policy.ExemptAnnotation)
+	// --ignore drops the type entirely.
+	rep = analyze.Analyze(s, analyze.Options{Now: Epoch, Ignore: map[report.FindingType]bool{report.MissingPod: true}})
+	if got := kinds(rep.DaemonSets[0]); !reflect.DeepEqual(got, []string{"PendingPod@p"}) {
+		t.Errorf("ignore: %v", got)
+	}
+}

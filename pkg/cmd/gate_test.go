@@ -1,0 +1,157 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes/fake"
+
+	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
+)
+
+func TestGateFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		errLine string
+	}{
+		{name: "fail on one type that is present", args: []string{"--fail-on", "DuplicatePods"}, code: ExitFindings},
+		{name: "fail on a type that is absent", args: []string{"--fail-on", "UncoveredNode"}, code: ExitOK},
+		{name: "policy makes UncoveredNode fail", args: []string{"--fail-on", "UncoveredNode", "--require", "security/falco"}, code: ExitFindings},
+		{name: "ignore every present type", args: []string{"--ignore", "MissingPod,PendingPod,UnhealthyPod,DuplicatePods,MisscheduledPod,OrphanedPod,OutdatedPod,StaleStatus"}, code: ExitOK},
+		{name: "grace holds back the only failing type", args: []string{"--fail-on", "MissingPod", "--grace", "5m"}, code: ExitOK},
+		{name: "without grace it fails", args: []string{"--fail-on", "MissingPod"}, code: ExitFindings},
+		{name: "bad fail-on", args: []string{"--fail-on", "critical"}, code: ExitUsage, errLine: `--fail-on "critical": use error, warning or finding types`},
+		{name: "bad ignore", args: []string{"--ignore", "Missing"}, code: ExitUsage, errLine: `--ignore "Missing": unknown finding type`},
+		{name: "bad require", args: []string{"--require", "falco"}, code: ExitUsage, errLine: "want NAMESPACE/NAME"},
+		{name: "require unknown daemonset", args: []string{"--require", "security/flaco"}, code: ExitUsage, errLine: `daemonset "flaco" not found`},
+		{name: "policy file with unknown key", args: []string{"--policy", "testdata/bad-policy.yaml"}, code: ExitUsage, errLine: "testdata/bad-policy.yaml"},
+		{name: "missing policy file", args: []string{"--policy", "testdata/none.yaml"}, code: ExitUsage, errLine: "no such file"},
+		{name: "wait with -f", args: []string{"--wait"}, code: ExitUsage, errLine: "--wait re-reads the cluster"},
+		{name: "negative grace", args: []string{"--grace", "-1m"}, code: ExitUsage, errLine: "--grace"},
+		{name: "nodes: bad output", args: []string{"nodes", "-o", "junit"}, code: ExitUsage, errLine: "not supported by nodes"},
+		{name: "nodes: unknown node", args: []string{"nodes", "worker-99"}, code: ExitInput, errLine: `node "worker-99" not found`},
+		{name: "nodes: unknown daemonset column", args: []string{"nodes", "--daemonsets", "nope"}, code: ExitUsage, errLine: `"nope" matches no DaemonSet`},
+		{name: "nodes: healthy node", args: []string{"nodes", "worker-3", "--ignore", "OutdatedPod"}, code: ExitOK},
+		{name: "nodes: node with findings", args: []string{"nodes", "worker-3"}, code: ExitFindings},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(append([]string{}, tt.args...), "-f", demo, demoNow)
+			_, errOut, code := runCmd(t, "", args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr %q", code, tt.code, errOut)
+			}
+			if tt.errLine != "" && !strings.Contains(strings.SplitN(errOut, "\n", 2)[0], tt.errLine) {
+				t.Errorf("stderr %q lacks %q", errOut, tt.errLine)
+			}
+		})
+	}
+}
+
+func TestJUnitIsValidXML(t *testing.T) {
+	out, _, _ := runCmd(t, "", "-f", demo, demoNow, "-o", "junit", "--require", "security/falco")
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Suites   []struct {
+			Name  string `xml:"name,attr"`
+			Cases []struct {
+				Name     string `xml:"name,attr"`
+				Failures []struct {
+					Type string `xml:"type,attr"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Suites) != 6 || doc.Failures == 0 {
+		t.Fatalf("suites %d failures %d", len(doc.Suites), doc.Failures)
+	}
+	found := false
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			for _, f := range c.Failures {
+				if s.Name == "security/falco" && c.Name == "node gpu-1" && f.Type == "UncoveredNode" {
+					found = true
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error("no UncoveredNode failure for security/falco on node gpu-1")
+	}
+}
+
+// runWait runs the root command on a fake clientset.
+func runWait(t *testing.T, cs *fake.Clientset, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	o := NewCheckOptions(streams)
+	// Complete keeps an injected client.
+	o.client = cs
+	c := newRootCommand(o)
+	c.SetArgs(args)
+	c.SetOut(&out)
+	c.SetErr(&errOut)
+	code := Execute(c, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func TestWaitConverges(t *testing.T) {
+	ds := DaemonSet("ns", "agent")
+	ds.Status = appsv1.DaemonSetStatus{DesiredNumberScheduled: 2, CurrentNumberScheduled: 2, NumberReady: 2, NumberAvailable: 2, UpdatedNumberScheduled: 2, ObservedGeneration: 1}
+	rev := Revision(&ds, 1)
+	n1, n2 := Node("n1"), Node("n2")
+	p1, p2 := Pod(&ds, "n1"), Pod(&ds, "n2")
+	cs := fake.NewClientset([]runtime.Object{&ds, &rev, &n1, &n2, &p1}...)
+	// The second Pod appears a moment later, as the controller would create it.
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		_, _ = cs.CoreV1().Pods("ns").Create(context.Background(), &p2, metav1.CreateOptions{})
+	}()
+	out, errOut, code := runWait(t, cs, "--wait", "--interval", "100ms", "--timeout", "20s")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "Waiting for daemon coverage: 2 failing findings in 1 DaemonSets (1 MissingPod, 1 StaleStatus)") || !strings.Contains(errOut, "converged") {
+		t.Errorf("progress on stderr:\n%s", errOut)
+	}
+	if strings.Contains(out, "Waiting") || !strings.Contains(out, "agent") {
+		t.Errorf("stdout must hold only the final report:\n%s", out)
+	}
+}
+
+func TestWaitTimesOut(t *testing.T) {
+	ds := DaemonSet("ns", "agent")
+	rev := Revision(&ds, 1)
+	n1 := Node("n1", WithLabel("pool", "gpu"))
+	cs := fake.NewClientset([]runtime.Object{&ds, &rev, &n1}...)
+	start := time.Now()
+	out, errOut, code := runWait(t, cs, "--wait", "--interval", "100ms", "--timeout", "700ms", "-o", "json")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s for a 700ms timeout", d)
+	}
+	if !strings.Contains(errOut, "timed out after 700ms") || !strings.Contains(out, `"MissingPod"`) {
+		t.Errorf("want the timeout on stderr and the last report on stdout; stderr:\n%s\nstdout:\n%s", errOut, out)
+	}
+	// Ignoring the only problem converges at once.
+	if _, errOut, code := runWait(t, cs, "--wait", "--interval", "100ms", "--timeout", "5s", "--ignore", "MissingPod,StaleStatus"); code != ExitOK {
+		t.Errorf("exit %d; stderr %s", code, errOut)
+	}
+}
