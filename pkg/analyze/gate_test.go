@@ -82,7 +82,7 @@ func TestExemptGraceIgnore(t *testing.T) {
 	exemptNode := Node("exempt")
 	exemptNode.Annotations = map[string]string{policy.ExemptAnnotation: "MissingPod"}
 	s := &snapshot.Snapshot{
-		Nodes: []corev1.Node{Node("old"), Node("young", CreatedAgo(time.Minute)), exemptNode, Node("p")},
+		Nodes:      []corev1.Node{Node("old"), Node("young", CreatedAgo(time.Minute)), exemptNode, Node("p")},
 		DaemonSets: []appsv1.DaemonSet{ds},
 		Pods: []corev1.Pod{
 			Pod(&ds, "p", PodCreatedAgo(30*time.Second), Unscheduled("0/4 nodes are available")),
