@@ -113,3 +113,22 @@ demo-live: build e2e-deps
 	$(GO) run ./test/demo/live -plugin $(BIN) $(DEMO_FLAGS)
 
 # ---- end e2e rig ----
+
+# ---- bench ----
+# Cluster-scale benchmark (issue 7), see test/bench/README.md: the analysis
+# micro-benchmarks, then a 5,000-node fixture built once on the e2e rig,
+# daemoncheck timed against kubectl and the raw list floor, a size sweep. Needs the
+# rig binaries (make e2e-deps); ~30-40 min on 2 cores. Pass harness flags in
+# BENCH_FLAGS, e.g. BENCH_FLAGS='-nodes 1000 -sweep 500 -rounds 3 -out /tmp/bench.md'.
+.PHONY: bench bench-analyze
+BENCH_FLAGS ?=
+
+## bench: the analysis micro-benchmarks, then the cluster benchmark.
+bench: e2e-deps bench-analyze
+	$(GO) run ./test/bench/cmd/daemoncheck-bench $(BENCH_FLAGS)
+
+## bench-analyze: analysis micro-benchmarks (5,000 nodes x 20 DaemonSets).
+bench-analyze:
+	$(GO) test ./pkg/analyze -run '^$$' -bench . -benchmem -count 3
+
+# ---- end bench ----

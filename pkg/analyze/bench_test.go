@@ -1,0 +1,217 @@
+package analyze_test
+
+import (
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/daemoncheck/daemoncheck/pkg/analyze"
+	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+)
+
+// Micro-benchmarks of the analysis alone on a synthetic snapshot shaped like
+// the cluster benchmark's fixture (test/bench): 5,000 nodes in pools with
+// taints, 20 DaemonSets with a mix of node selectors, affinities and
+// tolerations, ~60,000 daemon Pods with every finding type sprinkled in.
+// Target (issue 7): under 100 ms per analysis.
+//
+//	go test ./pkg/analyze -run '^$' -bench . -benchmem
+
+func benchHash(parts ...any) uint64 {
+	h := fnv.New64a()
+	for _, p := range parts {
+		fmt.Fprint(h, p, "\x00")
+	}
+	return h.Sum64()
+}
+
+func benchNode(i int) corev1.Node {
+	name := fmt.Sprintf("node-%05d", i)
+	pool := "general"
+	switch h := benchHash("pool", i) % 100; {
+	case h < 5:
+		pool = "gpu"
+	case h < 15:
+		pool = "infra"
+	case h < 25:
+		pool = "storage"
+	case h < 30:
+		pool = "edge"
+	}
+	arch := "amd64"
+	if i%5 == 0 {
+		arch = "arm64"
+	}
+	opts := []NodeOpt{WithLabel("node-pool", pool), WithLabel("kubernetes.io/arch", arch),
+		WithLabel("topology.kubernetes.io/zone", []string{"zone-a", "zone-b", "zone-c"}[i%3])}
+	switch pool {
+	case "gpu":
+		opts = append(opts, WithTaint("nvidia.com/gpu", "present", corev1.TaintEffectNoSchedule))
+	case "infra":
+		opts = append(opts, WithTaint("dedicated", "infra", corev1.TaintEffectNoSchedule))
+	case "edge":
+		opts = append(opts, WithTaint("edge", "true", corev1.TaintEffectNoExecute))
+	}
+	if i%500 == 7 {
+		opts = append(opts, NotReady())
+	}
+	if i%500 == 13 {
+		opts = append(opts, Cordoned())
+	}
+	return Node(name, opts...)
+}
+
+func benchDaemonSets() []appsv1.DaemonSet {
+	all := Exists("", "")
+	infra := Equal("dedicated", "infra", corev1.TaintEffectNoSchedule)
+	gpu := Exists("nvidia.com/gpu", corev1.TaintEffectNoSchedule)
+	edge := Exists("edge", corev1.TaintEffectNoExecute)
+	noSched := Exists("", corev1.TaintEffectNoSchedule)
+	in := corev1.NodeSelectorOpIn
+	return []appsv1.DaemonSet{
+		DaemonSet("kube-system", "kube-proxy", WithToleration(all), HostNetwork()),
+		DaemonSet("kube-system", "calico-node", WithToleration(all), HostNetwork(), Generation(2)),
+		DaemonSet("kube-system", "csi-node", WithToleration(noSched)),
+		DaemonSet("kube-system", "dns-cache", WithAffinity(Term(Req("node-pool", corev1.NodeSelectorOpNotIn, "gpu", "edge"))), WithToleration(infra), HostNetwork()),
+		DaemonSet("kube-system", "arm-agent", WithAffinity(Term(Req("kubernetes.io/arch", in, "arm64")))),
+		DaemonSet("monitoring", "node-exporter", WithToleration(all), HostNetwork(), Surge(1), Generation(2)),
+		DaemonSet("monitoring", "infra-monitor", WithNodeSelector("node-pool", "infra"), WithToleration(infra)),
+		DaemonSet("monitoring", "metrics-agent", WithAffinity(Term(Req("node-pool", in, "general")), Term(Req("topology.kubernetes.io/zone", in, "zone-c"))), WithToleration(infra)),
+		DaemonSet("logging", "fluent-bit", WithToleration(infra)),
+		DaemonSet("logging", "log-rotator", WithAffinity(Term(Req("node-pool", in, "general", "infra"))), WithToleration(infra), OnDelete(), Generation(2)),
+		DaemonSet("gpu-operator", "nvidia-device-plugin", WithNodeSelector("node-pool", "gpu"), WithToleration(gpu)),
+		DaemonSet("gpu-operator", "dcgm-exporter", WithAffinity(Term(Req("node-pool", in, "gpu"))), WithToleration(gpu)),
+		DaemonSet("security", "falco", WithToleration(all)),
+		DaemonSet("security", "linux-hardening", WithAffinity(Term(Req("kubernetes.io/os", in, "linux"), Req("kubernetes.io/arch", in, "amd64")))),
+		DaemonSet("security", "vuln-scanner", WithNodeSelector("kubernetes.io/os", "linux"), WithAffinity(Term(Req("node-pool", corev1.NodeSelectorOpExists)))),
+		DaemonSet("storage", "storage-agent", WithNodeSelector("node-pool", "storage")),
+		DaemonSet("storage", "ebs-csi-node", WithAffinity(Term(Req("topology.kubernetes.io/zone", in, "zone-a", "zone-b"), Req("node-pool", corev1.NodeSelectorOpNotIn, "edge"))), WithToleration(noSched)),
+		DaemonSet("networking", "zone-a-cache", WithAffinity(Term(Req("topology.kubernetes.io/zone", in, "zone-a")))),
+		DaemonSet("networking", "netpol-agent", WithToleration(all), HostNetwork(), Generation(2)),
+		DaemonSet("edge", "edge-agent", WithNodeSelector("node-pool", "edge"), WithToleration(edge)),
+	}
+}
+
+// benchSnapshot builds the synthetic cluster: nodes x 20 DaemonSets.
+func benchSnapshot(nodes int) *snapshot.Snapshot {
+	snap := &snapshot.Snapshot{Source: "bench"}
+	for i := 0; i < nodes; i++ {
+		snap.Nodes = append(snap.Nodes, benchNode(i))
+	}
+	snap.DaemonSets = benchDaemonSets()
+	for d := range snap.DaemonSets {
+		ds := &snap.DaemonSets[d]
+		for g := int64(1); g <= ds.Generation; g++ {
+			snap.ControllerRevisions = append(snap.ControllerRevisions, Revision(ds, g))
+		}
+		ds.Status.ObservedGeneration = ds.Generation
+		eval := scheduling.NewEvaluator(ds)
+		cur := AtGeneration(ds, ds.Generation)
+		for i := range snap.Nodes {
+			node := &snap.Nodes[i]
+			h := benchHash("finding", d, i) % 10000
+			rev := cur
+			if ds.Generation > 1 && benchHash("rollout", d, i)%100 < 20 {
+				rev = AtGeneration(ds, 1) // outdated
+			}
+			if !eval.Evaluate(node).ShouldRun {
+				if (i%500 == 7 && h%2 == 0) || h < 20 {
+					snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev)) // misscheduled
+				}
+				continue
+			}
+			ds.Status.DesiredNumberScheduled++
+			switch {
+			case h < 10: // missing
+			case h < 15:
+				snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev, Unscheduled("0/5000 nodes are available: 1 Insufficient cpu.")))
+			case h < 27:
+				snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev, Waiting("CrashLoopBackOff", "back-off 5m0s restarting failed container", 17)))
+			case h < 34:
+				snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev, Waiting("ImagePullBackOff", "Back-off pulling image", 0)))
+			case h < 40:
+				snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev, NotReadyPod()))
+			case h < 45: // duplicate
+				snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev), Pod(ds, node.Name, cur, Named(ds.Name+"-dup-"+node.Name), PodCreatedAgo(time.Hour)))
+			default:
+				snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev))
+			}
+		}
+		for i := 999; i < nodes; i += 1000 { // orphaned: bound to deleted nodes
+			snap.Pods = append(snap.Pods, Pod(ds, fmt.Sprintf("gone-%05d", i), cur))
+		}
+		snap.Events = append(snap.Events, corev1.Event{
+			ObjectMeta:     metav1.ObjectMeta{Namespace: ds.Namespace, Name: ds.Name + ".1"},
+			InvolvedObject: corev1.ObjectReference{Kind: "DaemonSet", Namespace: ds.Namespace, Name: ds.Name, UID: ds.UID},
+			Type:           corev1.EventTypeWarning, Reason: "FailedCreate", Message: "Error creating: exceeded quota",
+			LastTimestamp: metav1.NewTime(Epoch.Add(-time.Minute)),
+		})
+	}
+	return snap
+}
+
+var (
+	benchOnce sync.Once
+	benchSnap *snapshot.Snapshot
+)
+
+func benchCluster(b *testing.B) *snapshot.Snapshot {
+	benchOnce.Do(func() { benchSnap = benchSnapshot(5000) })
+	return benchSnap
+}
+
+// BenchmarkAnalyze is the full audit: 5,000 nodes x 20 DaemonSets.
+func BenchmarkAnalyze(b *testing.B) {
+	snap := benchCluster(b)
+	rep := analyze.Analyze(snap, analyze.Options{Now: Epoch})
+	for _, t := range []report.FindingType{report.MissingPod, report.PendingPod, report.UnhealthyPod, report.DuplicatePods,
+		report.MisscheduledPod, report.OrphanedPod, report.OutdatedPod} {
+		if rep.Summary.ByType[t] == 0 {
+			b.Fatalf("synthetic snapshot has no %s finding: %v", t, rep.Summary.ByType)
+		}
+	}
+	b.ReportMetric(float64(len(snap.Pods)), "pods")
+	b.ReportMetric(float64(rep.Summary.Findings), "findings")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		analyze.Analyze(snap, analyze.Options{Now: Epoch})
+	}
+}
+
+// BenchmarkAnalyzeOneDaemonSet is the detail view's analysis: one DaemonSet
+// that runs on every node, with all nodes and its own Pods.
+func BenchmarkAnalyzeOneDaemonSet(b *testing.B) {
+	full := benchCluster(b)
+	snap := &snapshot.Snapshot{Source: full.Source, Nodes: full.Nodes, Events: full.Events}
+	for _, ds := range full.DaemonSets {
+		if ds.Name == "node-exporter" {
+			snap.DaemonSets = append(snap.DaemonSets, ds)
+			for _, p := range full.Pods {
+				if ref := metav1.GetControllerOfNoCopy(&p); ref != nil && ref.UID == ds.UID {
+					snap.Pods = append(snap.Pods, p)
+				}
+			}
+			for _, cr := range full.ControllerRevisions {
+				if ref := metav1.GetControllerOfNoCopy(&cr); ref != nil && ref.UID == ds.UID {
+					snap.ControllerRevisions = append(snap.ControllerRevisions, cr)
+				}
+			}
+		}
+	}
+	b.ReportMetric(float64(len(snap.Pods)), "pods")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		analyze.Analyze(snap, analyze.Options{Now: Epoch})
+	}
+}
