@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,11 +18,26 @@ type pageFunc[T any] func(ctx context.Context, opts metav1.ListOptions) ([]T, st
 // continue token expired (410 Gone) under churn.
 const maxRestarts = 3
 
+// maxRetries bounds retries of one page on a struggling server (429 without
+// Retry-After handling, 5xx, timeouts); client-go itself already honours
+// Retry-After on 429 and 5xx responses that carry it.
+const maxRetries = 4
+
+// retryBackoff is the wait before retry n (0-based): 0.5s, 1s, 2s, 4s.
+var retryBackoff = func(n int) time.Duration { return 500 * time.Millisecond << n }
+
+// retriable reports whether a failed page may succeed if asked again.
+func retriable(err error) bool {
+	return apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
+		apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsUnexpectedServerError(err)
+}
+
 // listAll reads every page of a list. If the continue token expires midway,
 // the pages read so far belong to an older resourceVersion than the rest
 // would: rather than mix them, it discards them and starts the list over
 // (a bounded number of times, then as one unpaginated list), so every list
-// is a consistent snapshot at one resourceVersion.
+// is a consistent snapshot at one resourceVersion. A page that fails with a
+// retriable error is asked again, with backoff, a bounded number of times.
 func listAll[T any](ctx context.Context, chunk int64, opts metav1.ListOptions, page pageFunc[T]) ([]T, error) {
 	for attempt := 0; ; attempt++ {
 		o := opts
@@ -33,7 +49,7 @@ func listAll[T any](ctx context.Context, chunk int64, opts metav1.ListOptions, p
 		var all []T
 		expired := false
 		for {
-			items, cont, err := page(ctx, o)
+			items, cont, err := pageWithRetry(ctx, o, page)
 			if err != nil {
 				if apierrors.IsResourceExpired(err) && o.Continue != "" && attempt < maxRestarts {
 					expired = true
@@ -52,6 +68,23 @@ func listAll[T any](ctx context.Context, chunk int64, opts metav1.ListOptions, p
 		}
 		if !expired {
 			return nil, fmt.Errorf("internal: paging ended without result")
+		}
+	}
+}
+
+func pageWithRetry[T any](ctx context.Context, o metav1.ListOptions, page pageFunc[T]) ([]T, string, error) {
+	for n := 0; ; n++ {
+		items, cont, err := page(ctx, o)
+		if err == nil || !retriable(err) || n >= maxRetries {
+			if err != nil && n > 0 {
+				err = fmt.Errorf("%w (after %d retries)", err, n)
+			}
+			return items, cont, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", err
+		case <-time.After(retryBackoff(n)):
 		}
 	}
 }

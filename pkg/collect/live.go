@@ -69,9 +69,16 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	if err != nil {
 		return nil, fmt.Errorf("listing daemonsets%s: %w", scopeWords(opts.Namespace), explain(err, "list", "daemonsets", "apps", opts.Namespace))
 	}
+	kept := dss[:0]
 	for i := range dss {
 		dss[i].ManagedFields = nil
+		// The field selector already did this on a real server; keep the
+		// result right whatever the server honoured.
+		if opts.Name == "" || dss[i].Name == opts.Name {
+			kept = append(kept, dss[i])
+		}
 	}
+	dss = kept
 	snap.DaemonSets = dss
 	if opts.Name != "" && len(dss) == 0 {
 		return nil, &NotFoundError{Namespace: opts.Namespace, Name: opts.Name}

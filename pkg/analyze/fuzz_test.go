@@ -1,0 +1,143 @@
+package analyze_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/daemoncheck/daemoncheck/pkg/analyze"
+	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
+	"github.com/daemoncheck/daemoncheck/pkg/policy"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+)
+
+// randomSnapshot builds an arbitrary but well-formed cluster from a seed:
+// nodes with random labels and taints, DaemonSets with random selectors,
+// affinities and tolerations, and Pods in every state, on existing, missing
+// and no nodes.
+func randomSnapshot(seed1, seed2 uint64) *snapshot.Snapshot {
+	r := rand.New(rand.NewPCG(seed1, seed2))
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	effects := []corev1.TaintEffect{corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute, corev1.TaintEffectPreferNoSchedule}
+	s := &snapshot.Snapshot{}
+	for i := range r.IntN(12) {
+		var opts []NodeOpt
+		for range r.IntN(3) {
+			opts = append(opts, WithLabel(pick("zone", "pool", "gpu", "tier"), pick("a", "b", "", "3", "10")))
+		}
+		for range r.IntN(3) {
+			opts = append(opts, WithTaint(pick("dedicated", "gpu", corev1.TaintNodeNotReady, corev1.TaintNodeUnschedulable, corev1.TaintNodeNetworkUnavailable), pick("", "x"), effects[r.IntN(3)]))
+		}
+		if r.IntN(4) == 0 {
+			opts = append(opts, NotReady())
+		}
+		opts = append(opts, CreatedAgo(time.Duration(r.IntN(600))*time.Second))
+		s.Nodes = append(s.Nodes, Node(fmt.Sprintf("n%d", i), opts...))
+	}
+	ops := []corev1.NodeSelectorOperator{corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn, corev1.NodeSelectorOpExists, corev1.NodeSelectorOpDoesNotExist, corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt}
+	for i := range 1 + r.IntN(4) {
+		var opts []DSOpt
+		if r.IntN(3) == 0 {
+			opts = append(opts, WithNodeSelector(pick("zone", "pool"), pick("a", "b")))
+		}
+		if r.IntN(3) == 0 {
+			var terms []corev1.NodeSelectorTerm
+			for range 1 + r.IntN(2) {
+				terms = append(terms, Term(Req(pick("zone", "gpu", "tier"), ops[r.IntN(len(ops))], pick("a", "3", "x"))))
+			}
+			if r.IntN(4) == 0 {
+				terms = append(terms, FieldTerm(Req("metadata.name", corev1.NodeSelectorOpIn, pick("n0", "n1"))))
+			}
+			opts = append(opts, WithAffinity(terms...))
+		}
+		for range r.IntN(3) {
+			opts = append(opts, WithToleration(Exists(pick("dedicated", "gpu", ""), effects[r.IntN(3)])))
+		}
+		if r.IntN(3) == 0 {
+			opts = append(opts, HostNetwork())
+		}
+		if r.IntN(3) == 0 {
+			opts = append(opts, Generation(2), Surge(int32(r.IntN(2))))
+		}
+		ds := DaemonSet("ns", fmt.Sprintf("d%d", i), opts...)
+		if r.IntN(5) == 0 {
+			ds.Annotations[policy.ExemptAnnotation] = pick("true", "MissingPod")
+		}
+		s.DaemonSets = append(s.DaemonSets, ds)
+		if r.IntN(5) != 0 {
+			s.ControllerRevisions = append(s.ControllerRevisions, Revision(&ds, 1))
+		}
+		for range r.IntN(2 * (len(s.Nodes) + 1)) {
+			node := pick("n0", "n1", "n2", "n3", "gone")
+			var popts []PodOpt
+			switch r.IntN(7) {
+			case 0:
+				popts = append(popts, Unscheduled("0/3 nodes are available"))
+			case 1:
+				popts = append(popts, Waiting(pick("CrashLoopBackOff", "ImagePullBackOff", "ContainerCreating"), "m", int32(r.IntN(5))))
+			case 2:
+				popts = append(popts, FailedPhase("Evicted", ""), Terminating())
+			case 3:
+				popts = append(popts, OOMKilled(2))
+			case 4:
+				popts = append(popts, AtGeneration(&ds, 2))
+			}
+			popts = append(popts, Named(fmt.Sprintf("%s-%d", ds.Name, r.IntN(1000))), PodCreatedAgo(time.Duration(r.IntN(900))*time.Second))
+			s.Pods = append(s.Pods, Pod(&ds, node, popts...))
+		}
+	}
+	if r.IntN(6) == 0 {
+		s.MarkMissing(snapshot.Nodes, "forbidden")
+	}
+	return s
+}
+
+// FuzzAnalyze checks invariants of the analysis on arbitrary snapshots: no
+// panic, determinism, and the relations the controller's counts always obey.
+func FuzzAnalyze(f *testing.F) {
+	for i := range uint64(20) {
+		f.Add(i, i*7919)
+	}
+	f.Fuzz(func(t *testing.T, seed1, seed2 uint64) {
+		s := randomSnapshot(seed1, seed2)
+		req, _ := policy.ParseRequire("ns/d0=zone=a")
+		opts := analyze.Options{Now: Epoch, Grace: 3 * time.Minute, Policy: &policy.Policy{Rules: []policy.Rule{req}}}
+		a := analyze.Analyze(s, opts)
+		b := analyze.Analyze(s, opts)
+		if !reflect.DeepEqual(a, b) {
+			t.Fatal("not deterministic")
+		}
+		for _, dr := range a.DaemonSets {
+			c := dr.Computed
+			if c == nil {
+				continue
+			}
+			shouldRun := int32(0)
+			for _, nv := range dr.Nodes {
+				if nv.ShouldRun {
+					shouldRun++
+					if nv.Reason != "" {
+						t.Errorf("%s/%s: targeted with a reason %q", dr.Name, nv.Name, nv.Reason)
+					}
+				} else if nv.Reason == "" {
+					t.Errorf("%s/%s: excluded without a reason", dr.Name, nv.Name)
+				}
+			}
+			if c.DesiredNumberScheduled != shouldRun || c.CurrentNumberScheduled > c.DesiredNumberScheduled ||
+				c.NumberReady > c.CurrentNumberScheduled || c.NumberAvailable > c.NumberReady ||
+				c.UpdatedNumberScheduled > c.CurrentNumberScheduled || c.NumberUnavailable != c.DesiredNumberScheduled-c.NumberAvailable {
+				t.Errorf("%s: counts break the controller's relations: %+v (shouldRun nodes %d)", dr.Name, *c, shouldRun)
+			}
+			for _, f := range dr.Findings {
+				if f.Message == "" || f.Severity == "" || (f.Type != report.StaleStatus && f.Type != report.PendingPod && f.Node == "") {
+					t.Errorf("%s: malformed finding %+v", dr.Name, f)
+				}
+			}
+		}
+	})
+}

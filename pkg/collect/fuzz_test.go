@@ -1,0 +1,37 @@
+package collect
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/daemoncheck/daemoncheck/pkg/analyze"
+)
+
+// FuzzReadInput feeds arbitrary bytes to the offline reader: it must never
+// panic, must either fail with an InputError naming the input or produce a
+// snapshot, and the analysis of that snapshot must not panic and must be the
+// same twice. Seeds: testdata/fuzz/FuzzReadInput.
+func FuzzReadInput(f *testing.F) {
+	f.Add([]byte(`{"apiVersion":"v1","kind":"List","items":[]}`))
+	f.Add([]byte("apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: a, namespace: b, uid: u1}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: n}\n"))
+	f.Add([]byte(`{"kind":"PodList","items":[{"metadata":{"name":"p","namespace":"n","ownerReferences":[{"kind":"DaemonSet","uid":"u1","controller":true,"name":"a","apiVersion":"apps/v1"}]},"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchFields":[{"key":"metadata.name","operator":"In","values":["x"]}]}]}}}}}]}`))
+	f.Add([]byte("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": ["))
+	f.Add([]byte("- a\n- b\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		snap, err := Files([]string{"-"}, bytes.NewReader(data))
+		if err != nil {
+			if _, ok := err.(*InputError); !ok {
+				t.Fatalf("error is not an InputError: %T %v", err, err)
+			}
+			return
+		}
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		a := analyze.Analyze(snap, analyze.Options{Now: now, Grace: time.Minute})
+		b := analyze.Analyze(snap, analyze.Options{Now: now, Grace: time.Minute})
+		if !reflect.DeepEqual(a, b) {
+			t.Fatal("analysis is not deterministic")
+		}
+	})
+}

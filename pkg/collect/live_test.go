@@ -1,0 +1,100 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+)
+
+func fixtureClient() *fake.Clientset {
+	ds := DaemonSet("agents", "a")
+	other := DaemonSet("agents", "b")
+	rev := Revision(&ds, 1)
+	n1 := Node("n1")
+	n1.Status.Images = []corev1.ContainerImage{{Names: []string{"big"}}}
+	p1 := Pod(&ds, "n1")
+	p1.Spec.Volumes = []corev1.Volume{{Name: "v"}}
+	// Same labels as a's Pods, but another owner: must not be kept for a.
+	stray := Pod(&ds, "n1", Named("stray"))
+	stray.OwnerReferences = nil
+	return fake.NewClientset([]runtime.Object{&ds, &other, &rev, &n1, &p1, &stray}...)
+}
+
+func TestLiveReadsAndTrims(t *testing.T) {
+	snap, err := Live(context.Background(), fixtureClient(), "https://test", Options{ChunkSize: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.DaemonSets) != 2 || len(snap.Nodes) != 1 || len(snap.ControllerRevisions) != 1 {
+		t.Fatalf("read %d ds, %d nodes, %d revs", len(snap.DaemonSets), len(snap.Nodes), len(snap.ControllerRevisions))
+	}
+	if len(snap.Pods) != 1 || snap.Pods[0].Name == "stray" {
+		t.Fatalf("pods %v: only owned Pods are kept", snap.Pods)
+	}
+	if snap.Nodes[0].Status.Images != nil || snap.Pods[0].Spec.Volumes != nil || snap.Pods[0].Spec.NodeName != "n1" || snap.Pods[0].Spec.Affinity == nil {
+		t.Error("objects not trimmed to what the analysis reads")
+	}
+	if len(snap.Missing) != 0 {
+		t.Errorf("missing %v", snap.Missing)
+	}
+}
+
+func forbid(cs *fake.Clientset, resource string) {
+	cs.PrependReactor("list", resource, func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: resource}, "", errors.New(`User "ci" cannot list resource`))
+	})
+}
+
+func TestLiveForbiddenIsPartial(t *testing.T) {
+	for _, res := range []string{"nodes", "pods", "controllerrevisions", "events"} {
+		t.Run(res, func(t *testing.T) {
+			cs := fixtureClient()
+			forbid(cs, res)
+			snap, err := Live(context.Background(), cs, "https://test", Options{ChunkSize: 500})
+			if err != nil {
+				t.Fatalf("a Forbidden %s list must not fail the read: %v", res, err)
+			}
+			why, missing := snap.Missing[snapshot.Kind(res)]
+			if !missing || !strings.Contains(why, "cannot list "+res) || !strings.Contains(why, "verbs: [get, list]") || !strings.Contains(why, "resources: ["+res+"]") {
+				t.Errorf("missing[%s] = %q", res, why)
+			}
+			if res == "pods" && len(snap.Pods) != 0 {
+				t.Error("a partly read Pod list must be dropped, not used")
+			}
+		})
+	}
+	cs := fixtureClient()
+	forbid(cs, "daemonsets")
+	if _, err := Live(context.Background(), cs, "https://test", Options{}); err == nil || !strings.Contains(err.Error(), "cannot list daemonsets") {
+		t.Errorf("daemonsets forbidden: %v", err)
+	}
+}
+
+func TestLiveNameNotFound(t *testing.T) {
+	_, err := Live(context.Background(), fixtureClient(), "https://test", Options{Namespace: "agents", Name: "nope"})
+	var nf *NotFoundError
+	if !errors.As(err, &nf) {
+		t.Fatalf("want NotFoundError, got %v", err)
+	}
+}
+
+func TestLiveServerErrorIsFatal(t *testing.T) {
+	cs := fixtureClient()
+	cs.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("connection reset by peer")
+	})
+	if _, err := Live(context.Background(), cs, "https://test", Options{}); err == nil || !strings.Contains(err.Error(), "listing nodes") {
+		t.Errorf("want a fatal error naming the list, got %v", err)
+	}
+}
