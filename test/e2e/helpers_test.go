@@ -81,8 +81,14 @@ func repoRoot() string {
 // decodes the report. Exit codes 0 (healthy) and 1 (findings) are success.
 func runPlugin(t testing.TB, args ...string) (*report.Report, int) {
 	t.Helper()
+	return runPluginOn(t, cluster.KubeconfigPath, args...)
+}
+
+// runPluginOn is runPlugin against another cluster.
+func runPluginOn(t testing.TB, kubeconfig string, args ...string) (*report.Report, int) {
+	t.Helper()
 	bin := plugin(t)
-	full := append([]string{"--kubeconfig", cluster.KubeconfigPath, "-o", "json"}, args...)
+	full := append([]string{"--kubeconfig", kubeconfig, "-o", "json"}, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, full...)

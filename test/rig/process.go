@@ -51,7 +51,7 @@ func (p *process) stop() {
 	killGroup(p.cmd.Process.Pid, syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(3 * time.Second):
 		killGroup(p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
 	}

@@ -47,6 +47,14 @@ const (
 // ("admin", group system:masters).
 const AdminToken = "daemoncheck-e2e-admin-token"
 
+// ViewerToken authenticates the user "viewer" (no groups, so no
+// permissions beyond what a test binds to it with RBAC). Use
+// KubeconfigForToken to write a kubeconfig for it.
+const (
+	ViewerToken = "daemoncheck-e2e-viewer-token"
+	ViewerUser  = "viewer"
+)
+
 // FakeNodeAnnotation marks the nodes kwok manages. Nodes without it are left
 // alone (no heartbeat, no Pod lifecycle): useful for NotReady nodes.
 const (
@@ -251,14 +259,27 @@ func (r *Rig) Stop() {
 		r.mu.Lock()
 		names := append([]string(nil), r.order...)
 		r.mu.Unlock()
-		// Reverse start order: clients first, etcd last.
-		for i := len(names) - 1; i >= 0; i-- {
+		// Clients first (in parallel: nothing here needs a graceful
+		// shutdown), etcd last.
+		var wg sync.WaitGroup
+		var etcd *process
+		for _, name := range names {
 			r.mu.Lock()
-			p := r.procs[names[i]]
+			p := r.procs[name]
 			r.mu.Unlock()
-			if p != nil {
-				p.stop()
+			if p == nil {
+				continue
 			}
+			if name == "etcd" {
+				etcd = p
+				continue
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); p.stop() }()
+		}
+		wg.Wait()
+		if etcd != nil {
+			etcd.stop()
 		}
 		if r.rmDir {
 			_ = os.RemoveAll(r.Dir)
@@ -392,7 +413,7 @@ func (r *Rig) startAPIServer(ctx context.Context) error {
 		return err
 	}
 	tokens := r.path("pki", "tokens.csv")
-	if err := os.WriteFile(tokens, []byte(AdminToken+`,admin,admin,"system:masters"`+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokens, []byte(AdminToken+`,admin,admin,"system:masters"`+"\n"+ViewerToken+","+ViewerUser+","+ViewerUser+"\n"), 0o600); err != nil {
 		return err
 	}
 	args := []string{
@@ -479,7 +500,16 @@ func (r *Rig) startAPIServer(ctx context.Context) error {
 	return nil
 }
 
-func (r *Rig) kubeconfig() string {
+// KubeconfigForToken writes a kubeconfig for the rig's API server that
+// authenticates with token (e.g. ViewerToken) and returns its path.
+func (r *Rig) KubeconfigForToken(name, token string) (string, error) {
+	path := r.path("kubeconfig-" + name)
+	return path, os.WriteFile(path, []byte(r.kubeconfigWith(token)), 0o600)
+}
+
+func (r *Rig) kubeconfig() string { return r.kubeconfigWith(AdminToken) }
+
+func (r *Rig) kubeconfigWith(token string) string {
 	return fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
@@ -497,7 +527,7 @@ contexts:
     cluster: rig
     user: admin
 current-context: rig
-`, r.APIServerURL, r.caFile, AdminToken)
+`, r.APIServerURL, r.caFile, token)
 }
 
 func (r *Rig) startControllerManager(ctx context.Context) error {
