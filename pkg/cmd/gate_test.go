@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
 )
@@ -94,8 +98,8 @@ func TestJUnitIsValidXML(t *testing.T) {
 	}
 }
 
-// runWait runs the root command on a fake clientset.
-func runWait(t *testing.T, cs *fake.Clientset, args ...string) (string, string, int) {
+// runFake runs the root command on a fake clientset.
+func runFake(t *testing.T, cs *fake.Clientset, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
@@ -122,7 +126,7 @@ func TestWaitConverges(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		_, _ = cs.CoreV1().Pods("ns").Create(context.Background(), &p2, metav1.CreateOptions{})
 	}()
-	out, errOut, code := runWait(t, cs, "--wait", "--interval", "100ms", "--timeout", "20s")
+	out, errOut, code := runFake(t, cs, "--wait", "--interval", "100ms", "--timeout", "20s")
 	if code != ExitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errOut)
 	}
@@ -140,7 +144,7 @@ func TestWaitTimesOut(t *testing.T) {
 	n1 := Node("n1", WithLabel("pool", "gpu"))
 	cs := fake.NewClientset([]runtime.Object{&ds, &rev, &n1}...)
 	start := time.Now()
-	out, errOut, code := runWait(t, cs, "--wait", "--interval", "100ms", "--timeout", "700ms", "-o", "json")
+	out, errOut, code := runFake(t, cs, "--wait", "--interval", "100ms", "--timeout", "700ms", "-o", "json")
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
@@ -151,7 +155,52 @@ func TestWaitTimesOut(t *testing.T) {
 		t.Errorf("want the timeout on stderr and the last report on stdout; stderr:\n%s\nstdout:\n%s", errOut, out)
 	}
 	// Ignoring the only problem converges at once.
-	if _, errOut, code := runWait(t, cs, "--wait", "--interval", "100ms", "--timeout", "5s", "--ignore", "MissingPod,StaleStatus"); code != ExitOK {
+	if _, errOut, code := runFake(t, cs, "--wait", "--interval", "100ms", "--timeout", "5s", "--ignore", "MissingPod,StaleStatus"); code != ExitOK {
 		t.Errorf("exit %d; stderr %s", code, errOut)
+	}
+}
+
+func TestPartialReportInEveryFormat(t *testing.T) {
+	newCS := func() *fake.Clientset {
+		ds := DaemonSet("ns", "agent")
+		rev := Revision(&ds, 1)
+		p := Pod(&ds, "n1")
+		cs := fake.NewClientset([]runtime.Object{&ds, &rev, &p}...)
+		cs.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", errors.New(`User "ci" cannot list resource "nodes"`))
+		})
+		return cs
+	}
+	formats := map[string]string{"": "PARTIAL REPORT: nodes not read", "wide": "PARTIAL REPORT", "json": `"partial": true`, "yaml": "partial: true",
+		"junit": "<!-- PARTIAL REPORT: nodes not read", "markdown": "**Partial report:** nodes not read"}
+	for format, want := range formats {
+		t.Run("format "+format, func(t *testing.T) {
+			args := []string{}
+			if format != "" {
+				args = append(args, "-o", format)
+			}
+			out, errOut, code := runFake(t, newCS(), args...)
+			if code != ExitInput {
+				t.Errorf("a partial report without findings must exit %d, got %d", ExitInput, code)
+			}
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+			if !strings.Contains(errOut, "Warning: nodes not read: forbidden: cannot list nodes; add to a ClusterRole: apiGroups: [\"\"], resources: [nodes], verbs: [get, list]") {
+				t.Errorf("stderr lacks the RBAC rule:\n%s", errOut)
+			}
+			if strings.Contains(out, "Warning:") {
+				t.Error("warnings leaked to stdout")
+			}
+		})
+	}
+	// Findings still known without nodes (an unhealthy Pod) make it exit 1.
+	cs := newCS()
+	ds := DaemonSet("ns", "crashy")
+	p := Pod(&ds, "n1", Waiting("CrashLoopBackOff", "", 3))
+	_, _ = cs.AppsV1().DaemonSets("ns").Create(context.Background(), &ds, metav1.CreateOptions{})
+	_, _ = cs.CoreV1().Pods("ns").Create(context.Background(), &p, metav1.CreateOptions{})
+	if _, errOut, code := runFake(t, cs); code != ExitFindings {
+		t.Errorf("partial with findings: exit %d, stderr %s", code, errOut)
 	}
 }
