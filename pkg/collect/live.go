@@ -256,6 +256,9 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 		// A partial Pod list would make present Pods look missing.
 		snap.Pods = nil
 	}
+	if err := confirmNodes(ctx, cs, snap); err != nil {
+		return nil, err
+	}
 	// Lists ran concurrently; make the order independent of timing.
 	sort.Slice(snap.Pods, func(i, j int) bool { return podKey(&snap.Pods[i]) < podKey(&snap.Pods[j]) })
 	sort.Slice(snap.ControllerRevisions, func(i, j int) bool {
@@ -267,6 +270,40 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
 	})
 	return snap, nil
+}
+
+// confirmNodes re-reads the nodes that Pods name but the node list lacks.
+// Nodes and Pods are listed at once, each list consistent at its own
+// resourceVersion; a node that joined between the two lists, with a daemon
+// Pod already bound, would otherwise be reported as a deleted node's orphan.
+// Orphans are rare, so this costs nothing on a healthy cluster.
+func confirmNodes(ctx context.Context, cs kubernetes.Interface, snap *snapshot.Snapshot) error {
+	if !snap.Has(snapshot.Nodes) || len(snap.Pods) == 0 {
+		return nil
+	}
+	known := make(map[string]bool, len(snap.Nodes))
+	for i := range snap.Nodes {
+		known[snap.Nodes[i].Name] = true
+	}
+	asked := map[string]bool{}
+	for i := range snap.Pods {
+		name := snap.Pods[i].Spec.NodeName
+		if name == "" || known[name] || asked[name] {
+			continue
+		}
+		asked[name] = true
+		n, err := cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			continue // really gone: the Pod is an orphan
+		case err != nil:
+			return fmt.Errorf("getting node %s: %w", name, err)
+		}
+		TrimNode(n)
+		snap.Nodes = append(snap.Nodes, *n)
+		known[name] = true
+	}
+	return nil
 }
 
 func podKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }

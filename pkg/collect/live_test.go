@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
@@ -96,5 +97,39 @@ func TestLiveServerErrorIsFatal(t *testing.T) {
 	})
 	if _, err := Live(context.Background(), cs, "https://test", Options{}); err == nil || !strings.Contains(err.Error(), "listing nodes") {
 		t.Errorf("want a fatal error naming the list, got %v", err)
+	}
+}
+
+// A node that joined after the node list but before the Pod list must not
+// make its daemon Pod look orphaned.
+func TestLiveConfirmsNodesNamedByPods(t *testing.T) {
+	cs := fixtureClient()
+	ds := DaemonSet("agents", "a")
+	late := Node("late")
+	gone := Pod(&ds, "gone", Named("a-gone"))
+	onLate := Pod(&ds, "late", Named("a-late"))
+	for _, p := range []*corev1.Pod{&gone, &onLate} {
+		if _, err := cs.CoreV1().Pods("agents").Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The node list does not show "late" yet; a GET does.
+	cs.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		n1 := Node("n1")
+		return true, &corev1.NodeList{Items: []corev1.Node{n1}}, nil
+	})
+	if _, err := cs.CoreV1().Nodes().Create(context.Background(), &late, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Live(context.Background(), cs, "https://test", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, n := range snap.Nodes {
+		names[n.Name] = true
+	}
+	if !names["late"] || names["gone"] || len(snap.Nodes) != 2 {
+		t.Errorf("nodes %v: want n1 and late (confirmed), not gone", names)
 	}
 }
