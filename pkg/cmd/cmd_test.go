@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -27,9 +28,17 @@ const demoNow = "--now=2026-11-23T12:00:00Z"
 // exit code main would use.
 func runCmd(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
+	return runWith(t, nil, stdin, args...)
+}
+
+// runWith runs the root command, with cs as its client when not nil (Complete
+// keeps an injected client).
+func runWith(t *testing.T, cs kubernetes.Interface, stdin string, args ...string) (string, string, int) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	streams := genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
-	c := NewCmdDaemonCheck(streams)
+	o := NewCheckOptions(genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
+	o.client = cs
+	c := newRootCommand(o)
 	c.SetArgs(args)
 	c.SetOut(&out)
 	c.SetErr(&errOut)

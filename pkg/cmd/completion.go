@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/daemoncheck/daemoncheck/pkg/collect"
 )
@@ -40,16 +41,10 @@ func (o *CheckOptions) completeNames(cmd *cobra.Command, args []string, toComple
 		if ns == "" {
 			ns, _, _ = o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
 		}
-		cfg, err := o.ConfigFlags.ToRESTConfig()
+		cs, ctx, cancel, err := o.completionClient()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		cfg.Timeout = completionTimeout
-		cs, err := newClient(cfg, o.ConfigFlags)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
 		defer cancel()
 		l, err := cs.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
@@ -64,16 +59,10 @@ func (o *CheckOptions) completeNames(cmd *cobra.Command, args []string, toComple
 
 // completeNamespaces completes -n from the cluster's namespaces.
 func (o *CheckOptions) completeNamespaces(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	cfg, err := o.ConfigFlags.ToRESTConfig()
+	cs, ctx, cancel, err := o.completionClient()
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	cfg.Timeout = completionTimeout
-	cs, err := newClient(cfg, o.ConfigFlags)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
 	defer cancel()
 	l, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -84,6 +73,22 @@ func (o *CheckOptions) completeNamespaces(cmd *cobra.Command, _ []string, toComp
 		names = append(names, n.Name)
 	}
 	return filterPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
+}
+
+// completionClient returns a client and context bounded by
+// completionTimeout, so that completion never hangs a shell.
+func (o *CheckOptions) completionClient() (kubernetes.Interface, context.Context, context.CancelFunc, error) {
+	cfg, err := o.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg.Timeout = completionTimeout
+	cs, err := newClient(cfg, o.ConfigFlags)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
+	return cs, ctx, cancel, nil
 }
 
 func filterPrefix(names []string, prefix string) []string {

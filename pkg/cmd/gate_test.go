@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -101,17 +99,7 @@ func TestJUnitIsValidXML(t *testing.T) {
 // runFake runs the root command on a fake clientset.
 func runFake(t *testing.T, cs *fake.Clientset, args ...string) (string, string, int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-	o := NewCheckOptions(streams)
-	// Complete keeps an injected client.
-	o.client = cs
-	c := newRootCommand(o)
-	c.SetArgs(args)
-	c.SetOut(&out)
-	c.SetErr(&errOut)
-	code := Execute(c, &errOut)
-	return out.String(), errOut.String(), code
+	return runWith(t, cs, "", args...)
 }
 
 func TestWaitConverges(t *testing.T) {
