@@ -142,7 +142,8 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	for i := range dss {
 		owners[dss[i].UID] = true
 	}
-	seenPod := map[types.UID]bool{}
+	// Pages of daemon Pods, merged once all lists are in (see mergePods).
+	var podPages [][]corev1.Pod
 	seenRev := map[types.UID]bool{}
 	for i := range dss {
 		ds := &dss[i]
@@ -161,7 +162,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 			// Only Pods the DaemonSet selects can be its own (the API server
 			// validates that the template's labels match the selector); the
 			// owner reference decides, the selector only narrows the read.
-			pods, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Pod, string, error) {
+			pages, err := listPages(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Pod, string, error) {
 				l, err := cs.CoreV1().Pods(ns).List(ctx, o)
 				if err != nil {
 					return nil, "", err
@@ -174,19 +175,14 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 						kept = append(kept, *p)
 					}
 				}
-				return kept, l.Continue, nil
+				return compact(kept, len(l.Items)), l.Continue, nil
 			})
 			if err != nil {
 				fail(snapshot.Pods, ns, err)
 				return
 			}
 			mu.Lock()
-			for _, p := range pods {
-				if !seenPod[p.UID] {
-					seenPod[p.UID] = true
-					snap.Pods = append(snap.Pods, p)
-				}
-			}
+			podPages = append(podPages, pages...)
 			mu.Unlock()
 		})
 		run(func() {
@@ -252,24 +248,58 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if !snap.Has(snapshot.Pods) {
+	if snap.Has(snapshot.Pods) {
+		snap.Pods = mergePods(podPages)
+	} else {
 		// A partial Pod list would make present Pods look missing.
 		snap.Pods = nil
 	}
+	podPages = nil
 	if err := confirmNodes(ctx, cs, snap); err != nil {
 		return nil, err
 	}
 	// Lists ran concurrently; make the order independent of timing.
-	sort.Slice(snap.Pods, func(i, j int) bool { return podKey(&snap.Pods[i]) < podKey(&snap.Pods[j]) })
+	// (Pods are already in order: mergePods.)
 	sort.Slice(snap.ControllerRevisions, func(i, j int) bool {
 		a, b := &snap.ControllerRevisions[i], &snap.ControllerRevisions[j]
-		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+		return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 	})
 	sort.Slice(snap.Events, func(i, j int) bool {
 		a, b := &snap.Events[i], &snap.Events[j]
-		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+		return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 	})
 	return snap, nil
+}
+
+// mergePods returns the Pods of every page, each once (two DaemonSets'
+// selectors may both match a Pod), sorted by namespace/name, in one slice of
+// the exact size. It sorts pointers, not the ~1 KB Pod structs, and copies
+// each Pod once.
+func mergePods(pages [][]corev1.Pod) []corev1.Pod {
+	n := 0
+	for _, p := range pages {
+		n += len(p)
+	}
+	ptrs := make([]*corev1.Pod, 0, n)
+	seen := make(map[types.UID]struct{}, n)
+	for _, page := range pages {
+		for i := range page {
+			p := &page[i]
+			if _, dup := seen[p.UID]; dup {
+				continue
+			}
+			seen[p.UID] = struct{}{}
+			ptrs = append(ptrs, p)
+		}
+	}
+	sort.Slice(ptrs, func(i, j int) bool {
+		return keyLess(ptrs[i].Namespace, ptrs[i].Name, ptrs[j].Namespace, ptrs[j].Name)
+	})
+	out := make([]corev1.Pod, len(ptrs))
+	for i, p := range ptrs {
+		out[i] = *p
+	}
+	return out
 }
 
 // confirmNodes re-reads the nodes that Pods name but the node list lacks.
@@ -305,8 +335,6 @@ func confirmNodes(ctx context.Context, cs kubernetes.Interface, snap *snapshot.S
 	}
 	return nil
 }
-
-func podKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }
 
 // eventNamespaces lists the namespaces to read events from: every namespace
 // holding an audited DaemonSet.

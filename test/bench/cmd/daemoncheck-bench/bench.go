@@ -102,12 +102,13 @@ func busy() string {
 // stage runs one byte-counting pass through the proxy, then the timed rounds,
 // alternating the commands within each round.
 func (b *bench) stage(ctx context.Context, name string, rounds int, cmds []command) (map[string]stats, error) {
+	waitUntil := time.Now().Add(*flagMaxWait)
 	for {
 		why := busy()
-		if why == "" || *flagAllowBusy {
+		if why == "" || *flagAllowBusy || time.Now().After(waitUntil) {
 			if why != "" {
 				b.busyNotes = append(b.busyNotes, name+": "+why)
-				logf("WARNING: %s; measuring anyway (-allow-busy): numbers are not valid", why)
+				logf("WARNING: %s; measuring anyway (-allow-busy or -max-wait): numbers are not valid", why)
 			}
 			break
 		}

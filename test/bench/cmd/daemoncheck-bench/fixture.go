@@ -48,10 +48,12 @@ func hash64(parts ...any) uint64 {
 	return h.Sum64()
 }
 
-func randName(parts ...any) string {
+func randName(parts ...any) string { return randNameN(5, parts...) }
+
+func randNameN(n int, parts ...any) string {
 	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
 	v := hash64(parts...)
-	out := make([]byte, 5)
+	out := make([]byte, n)
 	for i := range out {
 		out[i] = alphabet[v%uint64(len(alphabet))]
 		v /= uint64(len(alphabet))
@@ -553,7 +555,7 @@ func (f *Fixture) daemonPod(d int, st *dsState, nodeName string, i, k int, state
 	}
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
-			Namespace: ds.Namespace, Name: ds.Name + "-" + randName(ds.Name, nodeName, k, state),
+			Namespace: ds.Namespace, Name: ds.Name + "-" + randNameN(8, ds.Name, nodeName, k, state),
 			Labels: labels, Annotations: ds.Spec.Template.Annotations,
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: ds.Name, UID: ds.UID, Controller: &t, BlockOwnerDeletion: &t}},
 		},
@@ -697,7 +699,7 @@ func (f *Fixture) nonDaemonPlans(ctx context.Context, count int, nss []string, n
 		}
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{
-				Namespace: rs.Namespace, Name: rs.Name + "-" + randName("pod", rs.Name, j),
+				Namespace: rs.Namespace, Name: rs.Name + "-" + randNameN(8, "pod", rs.Name, j),
 				Labels: labels, Annotations: map[string]string{"kubectl.kubernetes.io/restartedAt": f.created.Format(time.RFC3339)},
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &t, BlockOwnerDeletion: &t}},
 			},

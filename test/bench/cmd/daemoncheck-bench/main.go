@@ -44,6 +44,7 @@ var (
 	flagDS         = flag.String("ds", "monitoring/node-exporter", "NAMESPACE/NAME of the DaemonSet for (b)")
 	flagKubectl    = flag.String("kubectl", "kubectl", "kubectl binary for (c) and (d)")
 	flagAllowBusy  = flag.Bool("allow-busy", false, "measure even if another rig or e2e test is running (numbers are then not valid)")
+	flagMaxWait    = flag.Duration("max-wait", 24*time.Hour, "how long a stage waits for other rigs and e2e tests to finish before measuring anyway (then marked NOT VALID)")
 	flagSkipGrowth = flag.Bool("skip-growth", false, "skip the non-daemon growth check")
 )
 
