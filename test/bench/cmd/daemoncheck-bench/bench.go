@@ -22,6 +22,7 @@ type bench struct {
 	fx              *Fixture
 	busyNotes       []string
 	lastCmds        []command
+	notes           []string
 }
 
 // setupProxy starts the byte-counting proxy and writes a copy of the
@@ -215,6 +216,9 @@ func (b *bench) printMain(st map[string]stats) {
 		fmt.Fprintf(w, "| %s | %.3f | %s | %s |\n", t.what, v, tgt, met)
 	}
 	fmt.Fprintln(w)
+	for _, n := range b.notes {
+		fmt.Fprintf(w, "Note: %s\n\n", n)
+	}
 	if len(b.busyNotes) > 0 {
 		fmt.Fprintf(w, "NOT VALID: the CPU was shared: %s\n\n", strings.Join(b.busyNotes, "; "))
 	}
