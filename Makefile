@@ -68,7 +68,7 @@ krew-install-local: dist
 	$(GO) run ./test/release/cmd/krew-manifest -dist dist -o "$$mf"; \
 	$(GO) tool validate-krew-manifest -manifest "$$mf" -skip-install 2>&1 | sed 's/^/  /'; \
 	export KREW_ROOT="$$tmp/krew" PATH="$$tmp/krew/bin:$$PATH"; \
-	$(GO) tool krew install --manifest="$$mf" --archive=$(KREW_ARCHIVE); \
+	$(GO) tool krew install --manifest="$$mf" --archive=$(KREW_ARCHIVE) </dev/null; \
 	version=$$(sed -n 's/^  version: //p' "$$mf"); \
 	echo "+ kubectl daemoncheck version"; out=$$(kubectl daemoncheck version); echo "$$out"; \
 	grep -qF -- "$$version" <<<"$$out" || { echo "FAIL: kubectl daemoncheck version does not print $$version" >&2; exit 1; }; \
