@@ -9,6 +9,7 @@ package analyze
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -174,10 +175,14 @@ type dsContext struct {
 	surge    bool
 	rollout  string
 	rules    []policy.Rule
+	// verdicts[i] is the controller's decision for idx.nodes[i].
+	verdicts []scheduling.Verdict
+	genLabel string
+	healthOf map[*corev1.Pod]health
 }
 
 func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot, opts Options) report.DaemonSetReport {
-	c := &dsContext{ds: ds, eval: scheduling.NewEvaluator(ds), now: opts.Now, idx: idx}
+	c := &dsContext{ds: ds, eval: scheduling.NewEvaluator(ds), now: opts.Now, idx: idx, healthOf: make(map[*corev1.Pod]health, len(idx.podsByDS[ds.UID]))}
 	dr := report.DaemonSetReport{
 		Namespace:       ds.Namespace,
 		Name:            ds.Name,
@@ -218,6 +223,7 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 		var g int64
 		if _, err := fmt.Sscan(v, &g); err == nil {
 			c.gen = &g
+			c.genLabel = strconv.FormatInt(g, 10)
 		}
 	}
 	c.revKnown = c.hash != "" || c.gen != nil
@@ -227,7 +233,7 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 
 	podsKnown, nodesKnown := snap.Has(snapshot.Pods), snap.Has(snapshot.Nodes)
 	pods := idx.podsByDS[ds.UID]
-	byNode := map[string][]*corev1.Pod{}
+	byNode := make(map[string][]*corev1.Pod, len(pods))
 	var untargeted []*corev1.Pod
 	for _, p := range pods {
 		if name, ok := scheduling.TargetNodeName(p); ok {
@@ -246,8 +252,11 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 	computed := report.Counts{ObservedGeneration: ds.Generation}
 	var updatedNodes int32
 	if nodesKnown {
-		for _, node := range idx.nodes {
+		c.verdicts = make([]scheduling.Verdict, len(idx.nodes))
+		dr.Nodes = make([]report.NodeVerdict, 0, len(idx.nodes))
+		for i, node := range idx.nodes {
 			v := c.eval.Evaluate(node)
+			c.verdicts[i] = v
 			ps := byNode[node.Name]
 			nv := report.NodeVerdict{
 				Name:                  node.Name,
@@ -445,8 +454,18 @@ func (c *dsContext) uncovered(node *corev1.Node, v scheduling.Verdict, rule stri
 	return f
 }
 
-func (c *dsContext) podRef(p *corev1.Pod) report.PodRef {
+// health returns podHealth(p), computed once per Pod.
+func (c *dsContext) health(p *corev1.Pod) health {
+	if h, ok := c.healthOf[p]; ok {
+		return h
+	}
 	h := podHealth(p)
+	c.healthOf[p] = h
+	return h
+}
+
+func (c *dsContext) podRef(p *corev1.Pod) report.PodRef {
+	h := c.health(p)
 	return report.PodRef{
 		Name:     p.Name,
 		Phase:    string(p.Status.Phase),
@@ -473,7 +492,7 @@ func podRevision(p *corev1.Pod) string {
 // the current revision's hash, or its template generation label equals the
 // DaemonSet's template generation.
 func (c *dsContext) isUpdated(p *corev1.Pod) bool {
-	templateMatches := c.gen != nil && p.Labels[podTemplateGenerationLabel] == fmt.Sprint(*c.gen)
+	templateMatches := c.gen != nil && p.Labels[podTemplateGenerationLabel] == c.genLabel
 	hashMatches := c.hash != "" && p.Labels[revisionHashLabel] == c.hash
 	return hashMatches || templateMatches
 }
@@ -497,8 +516,8 @@ func (c *dsContext) objRef() string {
 func (c *dsContext) findings(byNode map[string][]*corev1.Pod, untargeted []*corev1.Pod, nodesKnown bool) []report.Finding {
 	var out []report.Finding
 	if nodesKnown {
-		for _, node := range c.idx.nodes {
-			out = append(out, c.nodeFindings(node, byNode[node.Name])...)
+		for i, node := range c.idx.nodes {
+			out = append(out, c.nodeFindings(node, c.verdicts[i], byNode[node.Name])...)
 		}
 		orphanNodes := make([]string, 0)
 		for name := range byNode {
@@ -538,8 +557,7 @@ func (c *dsContext) findings(byNode map[string][]*corev1.Pod, untargeted []*core
 	return out
 }
 
-func (c *dsContext) nodeFindings(node *corev1.Node, pods []*corev1.Pod) []report.Finding {
-	v := c.eval.Evaluate(node)
+func (c *dsContext) nodeFindings(node *corev1.Node, v scheduling.Verdict, pods []*corev1.Pod) []report.Finding {
 	if !v.ShouldRun {
 		out := make([]report.Finding, 0, len(pods)+1)
 		if rule := c.requiredBy(node); rule != "" {
@@ -578,7 +596,7 @@ func (c *dsContext) podFindings(nodeName string, pods []*corev1.Pod) []report.Fi
 		})
 	}
 	for _, p := range pods {
-		h := podHealth(p)
+		h := c.health(p)
 		switch h.kind {
 		case pending:
 			out = append(out, c.pendingPod(nodeName, p, h))

@@ -109,9 +109,14 @@ var badWaiting = map[string]bool{
 
 func podHealth(pod *corev1.Pod) health {
 	var h health
-	statuses := make([]corev1.ContainerStatus, 0, len(pod.Status.InitContainerStatuses)+len(pod.Status.ContainerStatuses))
-	statuses = append(statuses, pod.Status.InitContainerStatuses...)
-	statuses = append(statuses, pod.Status.ContainerStatuses...)
+	// Pointers: container statuses are large, and this runs for every Pod.
+	statuses := make([]*corev1.ContainerStatus, 0, len(pod.Status.InitContainerStatuses)+len(pod.Status.ContainerStatuses))
+	for i := range pod.Status.InitContainerStatuses {
+		statuses = append(statuses, &pod.Status.InitContainerStatuses[i])
+	}
+	for i := range pod.Status.ContainerStatuses {
+		statuses = append(statuses, &pod.Status.ContainerStatuses[i])
+	}
 	var lastOOM string
 	for _, cs := range statuses {
 		h.restarts += cs.RestartCount
@@ -186,8 +191,8 @@ func podHealth(pod *corev1.Pod) health {
 		h.kind = unhealthy
 		h.detail = "is running but not Ready"
 		var notReady []string
-		for _, cs := range pod.Status.ContainerStatuses {
-			if !cs.Ready {
+		for i := range pod.Status.ContainerStatuses {
+			if cs := &pod.Status.ContainerStatuses[i]; !cs.Ready {
 				notReady = append(notReady, cs.Name)
 			}
 		}

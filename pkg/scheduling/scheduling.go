@@ -80,6 +80,19 @@ type Evaluator struct {
 	ds          *appsv1.DaemonSet
 	tolerations []corev1.Toleration
 	affinity    nodeaffinity.RequiredNodeAffinity
+
+	// Explanations depend only on a few node fields (the label values the
+	// selectors read, the node name when matchFields are used, the taints);
+	// nodes of one pool share them, so they are built once per distinct key.
+	labelKeys  []string
+	usesFields bool
+	reqs       map[*corev1.NodeSelectorRequirement]*nodeaffinity.NodeSelector
+	memo       map[string]explanation
+}
+
+type explanation struct {
+	cause  Cause
+	reason string
 }
 
 // NewEvaluator prepares the controller's predicates for one DaemonSet.
@@ -88,11 +101,64 @@ func NewEvaluator(ds *appsv1.DaemonSet) *Evaluator {
 	// Mirrors util.NewPod: the template's node selector and affinity are what
 	// GetRequiredNodeAffinity reads from the Pod the controller would create.
 	pod := &corev1.Pod{Spec: corev1.PodSpec{NodeSelector: spec.NodeSelector, Affinity: spec.Affinity}}
-	return &Evaluator{
+	e := &Evaluator{
 		ds:          ds,
 		tolerations: DaemonPodTolerations(spec),
 		affinity:    nodeaffinity.GetRequiredNodeAffinity(pod),
+		reqs:        map[*corev1.NodeSelectorRequirement]*nodeaffinity.NodeSelector{},
+		memo:        map[string]explanation{},
 	}
+	for k := range spec.NodeSelector {
+		e.labelKeys = append(e.labelKeys, k)
+	}
+	if a := spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+		for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+			for _, r := range term.MatchExpressions {
+				e.labelKeys = append(e.labelKeys, r.Key)
+			}
+			if len(term.MatchFields) > 0 {
+				e.usesFields = true
+			}
+		}
+	}
+	sort.Strings(e.labelKeys)
+	return e
+}
+
+// memoKey identifies the node fields an explanation depends on.
+func (e *Evaluator) memoKey(kind string, node *corev1.Node) string {
+	var b strings.Builder
+	b.WriteString(kind)
+	switch kind {
+	case "taints":
+		for i := range node.Spec.Taints {
+			t := &node.Spec.Taints[i]
+			b.WriteString("\x00" + t.Key + "=" + t.Value + ":" + string(t.Effect))
+		}
+	default:
+		if e.usesFields {
+			b.WriteString("\x00" + node.Name)
+		}
+		for _, k := range e.labelKeys {
+			v, ok := node.Labels[k]
+			if ok {
+				b.WriteString("\x00+" + v)
+			} else {
+				b.WriteString("\x00-")
+			}
+		}
+	}
+	return b.String()
+}
+
+func (e *Evaluator) explained(kind string, node *corev1.Node, build func() explanation) explanation {
+	key := e.memoKey(kind, node)
+	if x, ok := e.memo[key]; ok {
+		return x
+	}
+	x := build()
+	e.memo[key] = x
+	return x
 }
 
 // Tolerations returns the effective tolerations of the DaemonSet's Pods.
@@ -115,8 +181,11 @@ func (e *Evaluator) Evaluate(node *corev1.Node) Verdict {
 	// Parse errors count as "does not fit", as in the controller, which
 	// ignores the error for backwards compatibility.
 	if fits, _ := e.affinity.Match(node); !fits {
-		cause, reason := e.explainAffinity(node)
-		return Verdict{Cause: cause, Reason: reason}
+		x := e.explained("affinity", node, func() explanation {
+			cause, reason := e.explainAffinity(node)
+			return explanation{cause, reason}
+		})
+		return Verdict{Cause: x.cause, Reason: x.reason}
 	}
 	if taint, untolerated := v1helper.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, e.tolerations, isNoScheduleOrNoExecute, EnableComparisonOperators); untolerated {
 		_, noExecute := v1helper.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, e.tolerations, isNoExecute, EnableComparisonOperators)
@@ -125,7 +194,9 @@ func (e *Evaluator) Evaluate(node *corev1.Node) Verdict {
 			ShouldContinueRunning: !noExecute,
 			Cause:                 CauseTaint,
 			Taint:                 &t,
-			Reason:                e.explainTaints(node),
+			Reason: e.explained("taints", node, func() explanation {
+				return explanation{CauseTaint, e.explainTaints(node)}
+			}).reason,
 		}
 	}
 	return Verdict{ShouldRun: true, ShouldContinueRunning: true}
@@ -195,12 +266,12 @@ func (e *Evaluator) explainAffinity(node *corev1.Node) (Cause, string) {
 	terms := aff.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
 	var why []string
 	for i, term := range terms {
-		why = append(why, explainTerm(i, len(terms), term, node))
+		why = append(why, e.explainTerm(i, len(terms), term, node))
 	}
 	return CauseNodeAffinity, "required node affinity: " + strings.Join(why, "; ")
 }
 
-func explainTerm(i, n int, term corev1.NodeSelectorTerm, node *corev1.Node) string {
+func (e *Evaluator) explainTerm(i, n int, term corev1.NodeSelectorTerm, node *corev1.Node) string {
 	prefix := ""
 	if n > 1 {
 		prefix = fmt.Sprintf("term %d: ", i+1)
@@ -208,21 +279,26 @@ func explainTerm(i, n int, term corev1.NodeSelectorTerm, node *corev1.Node) stri
 	if len(term.MatchExpressions) == 0 && len(term.MatchFields) == 0 {
 		return prefix + "empty term matches no node"
 	}
-	check := func(r corev1.NodeSelectorRequirement, fields bool) (bool, error) {
-		t := corev1.NodeSelectorTerm{}
-		if fields {
-			t.MatchFields = []corev1.NodeSelectorRequirement{r}
-		} else {
-			t.MatchExpressions = []corev1.NodeSelectorRequirement{r}
-		}
-		ns, err := nodeaffinity.NewNodeSelector(&corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{t}})
-		if err != nil {
-			return false, err
+	check := func(r *corev1.NodeSelectorRequirement, fields bool) (bool, error) {
+		ns, ok := e.reqs[r]
+		if !ok {
+			t := corev1.NodeSelectorTerm{}
+			if fields {
+				t.MatchFields = []corev1.NodeSelectorRequirement{*r}
+			} else {
+				t.MatchExpressions = []corev1.NodeSelectorRequirement{*r}
+			}
+			var err error
+			if ns, err = nodeaffinity.NewNodeSelector(&corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{t}}); err != nil {
+				return false, err
+			}
+			e.reqs[r] = ns
 		}
 		return ns.Match(node), nil
 	}
-	for _, r := range term.MatchExpressions {
-		ok, err := check(r, false)
+	for j := range term.MatchExpressions {
+		r := term.MatchExpressions[j]
+		ok, err := check(&term.MatchExpressions[j], false)
 		if err != nil {
 			return prefix + fmt.Sprintf("invalid requirement %s: %v", requirementString(r), err)
 		}
@@ -234,8 +310,9 @@ func explainTerm(i, n int, term corev1.NodeSelectorTerm, node *corev1.Node) stri
 			return prefix + fmt.Sprintf("%s fails (%s)", requirementString(r), have)
 		}
 	}
-	for _, r := range term.MatchFields {
-		ok, err := check(r, true)
+	for j := range term.MatchFields {
+		r := term.MatchFields[j]
+		ok, err := check(&term.MatchFields[j], true)
 		if err != nil {
 			return prefix + fmt.Sprintf("invalid field requirement %s: %v", requirementString(r), err)
 		}
