@@ -44,7 +44,10 @@ func TestMain(m *testing.M) {
 	}
 	r, err := rig.Start(nil, rig.Options{
 		Controllers: controllers,
-		Logf:        func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) },
+		// NotReady nodes get their not-ready:NoExecute taint at once instead
+		// of one node per 10 s (the default eviction rate).
+		ExtraControllerManagerArgs: []string{"--node-eviction-rate=1000", "--secondary-node-eviction-rate=1000"},
+		Logf:                       func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) },
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -6,13 +6,18 @@ import (
 	"flag"
 	"fmt"
 	"math/rand"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
 // The randomized differential test. By default it runs a fixed set of seeds;
@@ -50,7 +55,27 @@ func TestRandomized(t *testing.T) {
 // world is what one seed generates.
 type world struct {
 	nodes []*corev1.Node
+	kinds map[string]nodeKind
 	dss   []*appsv1.DaemonSet
+	// mutations are applied after the DaemonSets settled (half the seeds).
+	mutations []mutation
+}
+
+type nodeKind int
+
+const (
+	kwokNode       nodeKind = iota // kwok plays the kubelet
+	frozenReady                    // the test plays the kubelet: Ready
+	frozenNotReady                 // Ready=False from the start
+	frozenNoNet                    // NetworkUnavailable=True from the start
+)
+
+// mutation changes a node after the Pods run.
+type mutation struct {
+	node     string
+	desc     string
+	edit     func(*corev1.Node) // nil for a condition change
+	notReady bool               // turn the (frozen) node NotReady
 }
 
 var (
@@ -65,10 +90,25 @@ func pick[T any](r *rand.Rand, xs []T) T { return xs[r.Intn(len(xs))] }
 
 func generate(s *scenario, seed int64) world {
 	r := rand.New(rand.NewSource(seed))
-	var w world
+	w := world{kinds: map[string]nodeKind{}}
 	nNodes := 3 + r.Intn(4)
 	for i := 0; i < nNodes; i++ {
-		n := s.newNode(fmt.Sprintf("n%d", i))
+		kind := kwokNode
+		if x := r.Intn(10); x >= 7 {
+			kind = nodeKind(x - 6) // 10% each: frozenReady, frozenNotReady, frozenNoNet
+		}
+		var n *corev1.Node
+		switch kind {
+		case kwokNode:
+			n = s.newNode(fmt.Sprintf("n%d", i))
+		case frozenReady:
+			n = s.newFrozenNode(fmt.Sprintf("n%d", i), nil)
+		case frozenNotReady:
+			n = s.newFrozenNode(fmt.Sprintf("n%d", i), map[corev1.NodeConditionType]corev1.ConditionStatus{corev1.NodeReady: corev1.ConditionFalse})
+		case frozenNoNet:
+			n = s.newFrozenNode(fmt.Sprintf("n%d", i), map[corev1.NodeConditionType]corev1.ConditionStatus{corev1.NodeNetworkUnavailable: corev1.ConditionTrue})
+		}
+		w.kinds[n.Name] = kind
 		if r.Intn(4) > 0 {
 			n.Labels["zone"] = pick(r, zones)
 		}
@@ -119,7 +159,51 @@ func generate(s *scenario, seed int64) world {
 		}
 		w.dss = append(w.dss, ds)
 	}
+	if r.Intn(2) == 0 {
+		for k := 1 + r.Intn(2); k > 0; k-- {
+			w.mutations = append(w.mutations, randomMutation(r, w))
+		}
+	}
 	return w
+}
+
+func randomMutation(r *rand.Rand, w world) mutation {
+	n := pick(r, w.nodes)
+	m := mutation{node: n.Name}
+	switch r.Intn(6) {
+	case 0, 1:
+		tn := corev1.Taint{Key: pick(r, taintKey), Value: pick(r, taintVal), Effect: pick(r, effects)}
+		m.desc = fmt.Sprintf("add taint %s=%s:%s", tn.Key, tn.Value, tn.Effect)
+		m.edit = func(n *corev1.Node) {
+			for _, old := range n.Spec.Taints {
+				if old.Key == tn.Key && old.Effect == tn.Effect {
+					return
+				}
+			}
+			n.Spec.Taints = append(n.Spec.Taints, tn)
+		}
+	case 2:
+		z := pick(r, zones)
+		m.desc = "set label zone=" + z
+		m.edit = func(n *corev1.Node) { n.Labels["zone"] = z }
+	case 3:
+		key := pick(r, []string{"zone", "role", "tier", "accelerator"})
+		m.desc = "remove label " + key
+		m.edit = func(n *corev1.Node) { delete(n.Labels, key) }
+	case 4:
+		tier := strconv.Itoa(1 + r.Intn(20))
+		m.desc = "set label tier=" + tier + ", accelerator=true"
+		m.edit = func(n *corev1.Node) { n.Labels["tier"] = tier; n.Labels["accelerator"] = "true" }
+	case 5:
+		if w.kinds[n.Name] == frozenReady || w.kinds[n.Name] == frozenNoNet {
+			m.desc = "kubelet reports NotReady"
+			m.notReady = true
+		} else {
+			m.desc = "cordon"
+			m.edit = func(n *corev1.Node) { n.Spec.Unschedulable = true }
+		}
+	}
+	return m
 }
 
 func randomTerm(r *rand.Rand, nodes []*corev1.Node) corev1.NodeSelectorTerm {
@@ -173,20 +257,47 @@ func randomToleration(r *rand.Rand) corev1.Toleration {
 func runSeed(t *testing.T, seed int64) {
 	s := newScenario(t, fmt.Sprintf("rand-%d", seed))
 	w := generate(s, seed)
-	s.createNodes(true, w.nodes...)
+	s.createNodes(false, w.nodes...)
+	for _, n := range w.nodes {
+		switch w.kinds[n.Name] {
+		case frozenNotReady:
+			waitTaintEffect(t, s, n.Name, corev1.TaintNodeNotReady, corev1.TaintEffectNoSchedule)
+		case frozenNoNet:
+			waitNodeReady(t, s.ctx, n.Name)
+			waitTaint(t, s, n.Name, corev1.TaintNodeNetworkUnavailable)
+		default:
+			waitNodeReady(t, s.ctx, n.Name)
+		}
+	}
 	for _, ds := range w.dss {
 		s.createDaemonSet(ds)
 	}
 	for _, ds := range w.dss {
 		s.settle(ds.Name, func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
+			// Pods on NotReady nodes (tolerated by a wildcard toleration)
+			// are marked not Ready by the node lifecycle controller.
 			st := ds.Status
-			return st.CurrentNumberScheduled == st.DesiredNumberScheduled && st.NumberReady == st.DesiredNumberScheduled && int(st.DesiredNumberScheduled) == len(pods)
+			return st.CurrentNumberScheduled == st.DesiredNumberScheduled && int(st.DesiredNumberScheduled) == len(pods)
 		})
 	}
 	// One plugin run for the whole namespace.
 	rep, _ := runPlugin(t, "-n", s.name)
-	targeted, pairs := 0, 0
+	s.compareSeed(seed, w, rep, nil)
+	if len(w.mutations) > 0 {
+		s.mutate(seed, w)
+	}
+}
+
+// compareSeed checks every DaemonSet of the seed. before (after mutations)
+// maps DaemonSet name -> node -> UID of the Pod that ran there before the
+// mutations.
+func (s *scenario) compareSeed(seed int64, w world, rep *report.Report, before map[string]map[string]string) {
+	t := s.t
+	targeted, pairs, misscheduled := 0, 0, int32(0)
 	for _, dr := range rep.DaemonSets {
+		if dr.Computed != nil {
+			misscheduled += dr.Computed.NumberMisscheduled
+		}
 		for _, v := range dr.Nodes {
 			if strings.HasPrefix(v.Name, s.name+"-") {
 				pairs++
@@ -196,14 +307,30 @@ func runSeed(t *testing.T, seed int64) {
 			}
 		}
 	}
-	t.Logf("seed %d: %d nodes, %d DaemonSets, %d of %d (DaemonSet, node) pairs targeted", seed, len(w.nodes), len(w.dss), targeted, pairs)
+	phase := "created"
+	if before != nil {
+		phase = "mutated (" + describeMutations(w) + ")"
+	}
+	t.Logf("seed %d %s: %d nodes, %d DaemonSets, %d of %d (DaemonSet, node) pairs targeted, %d misscheduled", seed, phase, len(w.nodes), len(w.dss), targeted, pairs, misscheduled)
 	for _, ds := range w.dss {
 		cur := s.getDaemonSet(ds.Name)
 		pods, err := daemonPods(s.ctx, cur)
 		if err != nil {
 			t.Fatal(err)
 		}
-		dr, problems := s.compare(rep, cur, pods, expectation{})
+		var dr *report.DaemonSetReport
+		var problems []string
+		if before == nil {
+			var unhealthy []string
+			for _, p := range pods {
+				if !podReady(&p) {
+					unhealthy = append(unhealthy, f(report.UnhealthyPod, podNode(&p)))
+				}
+			}
+			dr, problems = s.compare(rep, cur, pods, expectation{findings: unhealthy})
+		} else {
+			dr, problems = s.compareMutated(rep, cur, pods, before[ds.Name])
+		}
 		if len(problems) == 0 {
 			continue
 		}
@@ -234,9 +361,154 @@ func runSeed(t *testing.T, seed int64) {
 			writeYAML(&b, reproNode(n))
 		}
 		writeYAML(&b, reproDaemonSet(ds))
-		t.Errorf("seed %d: daemoncheck disagrees with the controller on DaemonSet %s:\n  - %s\n  - %s\nreproduce with: go test -tags e2e -run 'TestRandomized' ./test/e2e/ -args -seed=%d\nminimal objects:\n%s",
-			seed, ds.Name, strings.Join(problems, "\n  - "), strings.Join(lines, "\n  - "), seed, b.String())
+		t.Errorf("seed %d (%s): daemoncheck disagrees with the controller on DaemonSet %s:\n  - %s\n  - %s\nreproduce with: go test -tags e2e -run 'TestRandomized' ./test/e2e/ -args -seed=%d\nminimal objects (current state):\n%s",
+			seed, phase, ds.Name, strings.Join(problems, "\n  - "), strings.Join(lines, "\n  - "), seed, b.String())
 	}
+}
+
+func describeMutations(w world) string {
+	var parts []string
+	for _, m := range w.mutations {
+		parts = append(parts, m.node+": "+m.desc)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// mutate changes nodes after the Pods run, makes every DaemonSet resync
+// (the controller does not always resync on node updates, see
+// controller-rules.md), lets it settle and compares again.
+func (s *scenario) mutate(seed int64, w world) {
+	t := s.t
+	before := map[string]map[string]string{}
+	for _, ds := range w.dss {
+		cur := s.getDaemonSet(ds.Name)
+		pods, err := daemonPods(s.ctx, cur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[ds.Name] = map[string]string{}
+		for _, p := range pods {
+			before[ds.Name][podNode(&p)] = string(p.UID)
+		}
+	}
+	for _, m := range w.mutations {
+		if m.notReady {
+			s.kubelet().set(s, m.node, map[corev1.NodeConditionType]corev1.ConditionStatus{corev1.NodeReady: corev1.ConditionFalse})
+			waitTaintEffect(t, s, m.node, corev1.TaintNodeNotReady, corev1.TaintEffectNoSchedule)
+			continue
+		}
+		s.updateNode(m.node, m.edit)
+	}
+	for _, ds := range w.dss {
+		s.poke(ds.Name)
+	}
+	for _, ds := range w.dss {
+		s.settle(ds.Name, func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
+			return ds.Status.CurrentNumberScheduled == ds.Status.DesiredNumberScheduled
+		})
+	}
+	rep, _ := runPlugin(t, "-n", s.name)
+	s.compareSeed(seed, w, rep, before)
+}
+
+// compareMutated checks a report after node mutations, against what the
+// controller observably did on each node:
+//   - a Pod created after the mutations: the controller targets the node;
+//   - a Pod that was there and is gone: shouldContinueRunning is false;
+//   - no Pod before or after: the controller does not target the node;
+//   - a Pod kept: shouldContinueRunning is true (targeted or misscheduled;
+//     the counts decide, and computed must equal status).
+//
+// Findings: MisscheduledPod on every node with a Pod the report does not
+// target (as many as the controller's numberMisscheduled), UnhealthyPod on
+// targeted nodes whose Pod is not Ready (a NotReady node's Pods are marked
+// not Ready), nothing else.
+func (s *scenario) compareMutated(rep *report.Report, ds *appsv1.DaemonSet, pods []corev1.Pod, before map[string]string) (*report.DaemonSetReport, []string) {
+	dr, problems := s.compare(rep, ds, pods, expectation{allowStale: true, skipNodes: true, anyFindings: true})
+	if dr == nil {
+		return dr, problems
+	}
+	c := dr.Computed
+	if c != nil {
+		got := *c
+		got.ObservedGeneration = 0
+		st := ds.Status
+		want := report.Counts{DesiredNumberScheduled: st.DesiredNumberScheduled, CurrentNumberScheduled: st.CurrentNumberScheduled, NumberReady: st.NumberReady, NumberAvailable: st.NumberAvailable, UpdatedNumberScheduled: st.UpdatedNumberScheduled, NumberMisscheduled: st.NumberMisscheduled, NumberUnavailable: st.NumberUnavailable}
+		if got != want {
+			problems = append(problems, fmt.Sprintf("computed counts %+v != controller status %+v", got, want))
+		}
+	}
+	verdicts := map[string]report.NodeVerdict{}
+	for _, v := range dr.Nodes {
+		verdicts[v.Name] = v
+	}
+	now := map[string]*corev1.Pod{}
+	for i := range pods {
+		if pods[i].DeletionTimestamp == nil {
+			now[podNode(&pods[i])] = &pods[i]
+		}
+	}
+	var wantF []string
+	for name := range s.scenarioNodes() {
+		v := verdicts[name]
+		p := now[name]
+		old, had := before[name]
+		switch {
+		case p != nil && string(p.UID) != old:
+			if !v.ShouldRun {
+				problems = append(problems, fmt.Sprintf("node %s: the controller created a Pod after the change, but daemoncheck says shouldRun=false (%s)", name, v.Reason))
+			}
+		case p == nil && had:
+			if v.ShouldRun || v.ShouldContinueRunning {
+				problems = append(problems, fmt.Sprintf("node %s: the controller removed its Pod after the change, but daemoncheck says shouldRun=%v shouldContinueRunning=%v", name, v.ShouldRun, v.ShouldContinueRunning))
+			}
+		case p == nil:
+			if v.ShouldRun {
+				problems = append(problems, fmt.Sprintf("node %s: no Pod before or after the change, but daemoncheck says shouldRun=true", name))
+			}
+		default: // kept
+			if !v.ShouldContinueRunning {
+				problems = append(problems, fmt.Sprintf("node %s: the controller kept its Pod, but daemoncheck says shouldContinueRunning=false (%s)", name, v.Reason))
+			}
+		}
+		if p != nil && !v.ShouldRun {
+			wantF = append(wantF, f(report.MisscheduledPod, name))
+		}
+		if p != nil && v.ShouldRun && !podReady(p) {
+			wantF = append(wantF, f(report.UnhealthyPod, name))
+		}
+	}
+	sort.Strings(wantF)
+	if got := findingSet(dr.Findings); !reflect.DeepEqual(got, dedup(wantF)) {
+		problems = append(problems, fmt.Sprintf("findings %v, want %v", got, wantF))
+	}
+	miss := 0
+	for _, fd := range dr.Findings {
+		if fd.Type == report.MisscheduledPod {
+			miss++
+		}
+	}
+	if int32(miss) != ds.Status.NumberMisscheduled {
+		problems = append(problems, fmt.Sprintf("%d MisscheduledPod findings, but the controller counts numberMisscheduled=%d", miss, ds.Status.NumberMisscheduled))
+	}
+	return dr, problems
+}
+
+func waitTaintEffect(t *testing.T, s *scenario, node, key string, effect corev1.TaintEffect) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		n, err := cluster.Client.CoreV1().Nodes().Get(s.ctx, node, metav1.GetOptions{})
+		if err == nil {
+			for _, tn := range n.Spec.Taints {
+				if tn.Key == key && tn.Effect == effect {
+					return
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("node %s never got taint %s:%s", node, key, effect)
 }
 
 // reproNode is a Node with only what the controller's decision reads.
