@@ -41,8 +41,13 @@ func NewCmdVersion(streams genericiooptions.IOStreams, flags *genericclioptions.
 			if output != "" && output != "json" && output != "yaml" {
 				return usageErrorf("--output %q is not supported by version; use json or yaml", output)
 			}
+			v := version.Version
+			if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+				// go install ...@vX.Y.Z records the module version.
+				v = bi.Main.Version
+			}
 			info := VersionInfo{
-				Version:   version.Version,
+				Version:   v,
 				Commit:    version.Commit,
 				Date:      version.Date,
 				GoVersion: runtime.Version(),
