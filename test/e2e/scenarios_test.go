@@ -44,6 +44,8 @@ func TestScenarios(t *testing.T) {
 		{"pending-hostport", scenarioPendingHostPort},
 		{"crashloop", scenarioCrashLoop},
 		{"image-pull", scenarioImagePull},
+		{"ondelete", scenarioOnDelete},
+		{"min-ready-seconds", scenarioMinReadySeconds},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
@@ -521,6 +523,46 @@ func scenarioImagePull(t *testing.T, s *scenario) {
 		return true
 	})
 	s.check("agent", expectation{findings: []string{f(report.UnhealthyPod, nodes[0]), f(report.UnhealthyPod, nodes[1])}})
+}
+
+func scenarioOnDelete(t *testing.T, s *scenario) {
+	nodes := s.plainNodes(3)
+	ds := s.newDaemonSet("agent")
+	ds.Spec.UpdateStrategy = appsv1.DaemonSetUpdateStrategy{Type: appsv1.OnDeleteDaemonSetStrategyType}
+	s.createDaemonSet(ds)
+	s.settle("agent", allReady(3))
+	// OnDelete: a template change replaces no Pod until someone deletes one.
+	s.updateDaemonSet("agent", func(ds *appsv1.DaemonSet) { ds.Spec.Template.Spec.Containers[0].Image += "-v2" })
+	s.settle("agent", func(ds *appsv1.DaemonSet, _ []corev1.Pod) bool { return ds.Status.UpdatedNumberScheduled == 0 })
+	s.check("agent", expectation{findings: []string{f(report.OutdatedPod, nodes[0]), f(report.OutdatedPod, nodes[1]), f(report.OutdatedPod, nodes[2])}})
+	// Delete the Pod on n1: the controller recreates it from the new template.
+	pods, err := daemonPods(s.ctx, s.getDaemonSet("agent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods {
+		if podNode(&p) == nodes[1] {
+			if err := deletePod(s.ctx, s.name, p.Name); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
+		return ds.Status.UpdatedNumberScheduled == 1 && ds.Status.NumberReady == 3
+	})
+	s.check("agent", expectation{findings: []string{f(report.OutdatedPod, nodes[0]), f(report.OutdatedPod, nodes[2])}})
+}
+
+// scenarioMinReadySeconds: Ready Pods are not yet available.
+func scenarioMinReadySeconds(t *testing.T, s *scenario) {
+	s.plainNodes(2)
+	ds := s.newDaemonSet("agent")
+	ds.Spec.MinReadySeconds = 3600
+	s.createDaemonSet(ds)
+	s.settle("agent", func(ds *appsv1.DaemonSet, _ []corev1.Pod) bool {
+		return ds.Status.NumberReady == 2
+	})
+	s.check("agent", expectation{})
 }
 
 // TestDuplicatePods runs alone: it stops the controller-manager, which would
