@@ -218,13 +218,9 @@ func Start(tb testing.TB, opts Options) (_ *Rig, err error) {
 		})
 	}
 	defer func() {
-		if err != nil {
-			if tb == nil {
-				r.DumpLogs(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }, 40)
-			}
-			if tb == nil {
-				r.Stop()
-			}
+		if err != nil && tb == nil {
+			r.DumpLogs(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }, 40)
+			r.Stop()
 		}
 	}()
 
@@ -246,6 +242,13 @@ func Start(tb testing.TB, opts Options) (_ *Rig, err error) {
 	}
 	if err := r.startKwok(); err != nil {
 		return r, err
+	}
+	// A bad flag or config makes these exit at once.
+	time.Sleep(300 * time.Millisecond)
+	for _, name := range []string{"kube-controller-manager", "kube-scheduler", "kwok"} {
+		if err := r.exited(name); err != nil {
+			return r, err
+		}
 	}
 	r.logf("rig: control plane up in %s (dir %s)", time.Since(start).Round(time.Millisecond), r.Dir)
 	return r, nil
@@ -778,7 +781,7 @@ rules:
 - level: Metadata
 `
 
-// WaitForNamespace creates a namespace and waits for its default
+// CreateNamespace creates a namespace (if needed) and waits for its default
 // ServiceAccount (Pods are rejected until it exists).
 func (r *Rig) CreateNamespace(ctx context.Context, name string, labels map[string]string) error {
 	_, err := r.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}, metav1.CreateOptions{})
