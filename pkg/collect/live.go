@@ -382,5 +382,9 @@ func explain(err error, verb, resource, group, ns string) error {
 	if g == "" {
 		g = `""`
 	}
-	return fmt.Errorf("forbidden: cannot %s %s; add to %s: apiGroups: [%s], resources: [%s], verbs: [get, list]", verb, resource, scope, g, resource)
+	hint := ""
+	if ns == "" && resource == "daemonsets" {
+		hint = " (with access to one namespace only, run with -n NAMESPACE)"
+	}
+	return fmt.Errorf("forbidden: cannot %s %s; add to %s: apiGroups: [%s], resources: [%s], verbs: [get, list]%s", verb, resource, scope, g, resource, hint)
 }

@@ -40,8 +40,18 @@ func TestReadOnly(t *testing.T) {
 	if _, err := r.Client.AppsV1().DaemonSets("audit").Create(ctx, ds, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"-A"}, {"-n", "audit", "agent"}} {
-		runPluginOn(t, r.KubeconfigPath, args...)
+	// Every command and output format, and the gate flags.
+	for _, args := range [][]string{
+		{"-A"}, {"-n", "audit", "agent"}, {}, {"-o", "wide"}, {"-o", "json"}, {"-o", "yaml"}, {"-o", "junit"},
+		{"-o", "markdown"}, {"-o", "jsonpath={.summary}"}, {"--no-headers"}, {"agent", "-n", "audit", "-o", "wide"},
+		{"--require", "audit/agent", "--grace", "1m", "--fail-on", "error"}, {"--wait", "--timeout", "3s", "--interval", "1s"},
+		{"nodes"}, {"nodes", "-o", "wide"}, {"nodes", "--transpose"}, {"nodes", "-o", "json"}, {"version"}, {"version", "-o", "json"},
+		{"__complete", "-n", "audit", ""}, {"__complete", "-n", ""},
+	} {
+		res := execPlugin(t, nil, append([]string{"--kubeconfig", r.KubeconfigPath}, args...)...)
+		if res.code != 0 && res.code != 1 {
+			t.Errorf("kubectl-daemoncheck %s: exit %d\n%s", strings.Join(args, " "), res.code, res.stderr)
+		}
 	}
 
 	f, err := os.Open(r.AuditLogPath)
