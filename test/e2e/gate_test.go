@@ -72,20 +72,25 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// TestWaitConverges: --wait keeps checking while a DaemonSet's Pods crash,
-// and exits 0 once a fixed template has rolled out.
-func TestWaitConverges(t *testing.T) {
-	t.Parallel()
-	s := newScenario(t, "gate-wait")
-	s.plainNodes(2)
-	ds := s.newDaemonSet("agent")
+// withCrashLoop makes kwok crash-loop the DaemonSet's Pods (until the label
+// is removed from the template).
+func withCrashLoop(ds *appsv1.DaemonSet) *appsv1.DaemonSet {
 	// The selector and the template share one labels map: copy before adding.
 	tl := map[string]string{rig.CrashLoopLabel: "true"}
 	for k, v := range ds.Spec.Template.Labels {
 		tl[k] = v
 	}
 	ds.Spec.Template.Labels = tl
-	s.createDaemonSet(ds)
+	return ds
+}
+
+// TestWaitConverges: --wait keeps checking while a DaemonSet's Pods crash,
+// and exits 0 once a fixed template has rolled out.
+func TestWaitConverges(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "gate-wait")
+	s.plainNodes(2)
+	s.createDaemonSet(withCrashLoop(s.newDaemonSet("agent")))
 
 	cmd := exec.Command(plugin(t), "--kubeconfig", cluster.KubeconfigPath, "-n", s.name,
 		"--wait", "--timeout", "3m", "--interval", "1s", "--fail-on", "error", "-o", "json")

@@ -27,13 +27,7 @@ func TestLeastPrivilege(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "least-privilege")
 	s.plainNodes(2)
-	ds := s.newDaemonSet("agent")
-	tl := map[string]string{rig.CrashLoopLabel: "true"}
-	for k, v := range ds.Spec.Template.Labels {
-		tl[k] = v
-	}
-	ds.Spec.Template.Labels = tl
-	s.createDaemonSet(ds)
+	s.createDaemonSet(withCrashLoop(s.newDaemonSet("agent")))
 	s.settle("agent", func(ds *appsv1.DaemonSet, _ []corev1.Pod) bool { return ds.Status.CurrentNumberScheduled == 2 })
 
 	role := &rbacv1.Role{
