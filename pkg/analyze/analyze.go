@@ -8,9 +8,11 @@ package analyze
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -81,8 +83,26 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 	for _, n := range idx.nodes {
 		r.Nodes = append(r.Nodes, nodeInfo(n))
 	}
-	for _, ds := range dss {
-		dr := analyzeDaemonSet(ds, idx, snap, opts)
+	// DaemonSets are independent given the shared, read-only index: analyse
+	// them on every core, each into its own slot so the order stays sorted.
+	results := make([]report.DaemonSetReport, len(dss))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(dss)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = analyzeDaemonSet(dss[i], idx, snap, opts)
+			}
+		}()
+	}
+	for i := range dss {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, dr := range results {
 		r.DaemonSets = append(r.DaemonSets, dr)
 		r.Summary.DaemonSets++
 		active := 0
