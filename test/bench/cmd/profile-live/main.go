@@ -1,0 +1,111 @@
+// Command profile-live runs kubectl-daemoncheck's phases (collect.Live,
+// analyze.Analyze, print) in-process against a cluster and reports, after each
+// phase, the wall time, the process's peak RSS so far (VmHWM), and the live
+// heap; optionally CPU and heap profiles. It is how the benchmark's numbers
+// were attributed to phases (see test/bench/RESULTS.md).
+//
+//	go run ./test/bench/cmd/profile-live -kubeconfig KUBECONFIG [-o json] [-cpuprofile f] [-memprofile f]
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/daemoncheck/daemoncheck/pkg/analyze"
+	"github.com/daemoncheck/daemoncheck/pkg/collect"
+	"github.com/daemoncheck/daemoncheck/pkg/printer"
+)
+
+func main() {
+	kubeconfig := flag.String("kubeconfig", "", "kubeconfig")
+	output := flag.String("o", "", "json, or empty for the table")
+	parallel := flag.Int("parallel", 0, "collect.Options.Parallel (0: the default)")
+	noGzip := flag.Bool("disable-compression", false, "ask for uncompressed responses")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile")
+	memprofile := flag.String("memprofile", "", "write a heap profile (after analysis)")
+	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	check(err)
+	// As pkg/cmd's newClient does.
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	cfg.QPS, cfg.Burst = 50, 100
+	cfg.Timeout = 30 * time.Second
+	cfg.DisableCompression = *noGzip
+	cs, err := kubernetes.NewForConfig(cfg)
+	check(err)
+	phase("start", time.Now())
+
+	t := time.Now()
+	snap, err := collect.Live(context.Background(), cs, cfg.Host, collect.Options{ChunkSize: 500, Parallel: *parallel})
+	check(err)
+	phase(fmt.Sprintf("collect (%d daemonsets, %d nodes, %d pods)", len(snap.DaemonSets), len(snap.Nodes), len(snap.Pods)), t)
+
+	t = time.Now()
+	rep := analyze.Analyze(snap, analyze.Options{Now: time.Now()})
+	phase(fmt.Sprintf("analyze (%d findings)", rep.Summary.Findings), t)
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		check(err)
+		runtime.GC()
+		check(pprof.WriteHeapProfile(f))
+		f.Close()
+	}
+
+	t = time.Now()
+	w := bufio.NewWriter(io.Discard)
+	if *output == "json" {
+		data, err := json.MarshalIndent(rep, "", "    ")
+		check(err)
+		w.Write(data)
+	} else {
+		check(printer.Table(w, rep, printer.Options{Now: time.Now()}))
+	}
+	w.Flush()
+	phase("print "+*output, t)
+	runtime.KeepAlive(snap)
+}
+
+func phase(name string, start time.Time) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(os.Stderr, "%-60s %7.2fs  VmHWM %4d MB  heap in use %4d MB  total alloc %5d MB  GCs %d\n",
+		name, time.Since(start).Seconds(), vmHWM()/1024, ms.HeapInuse>>20, ms.TotalAlloc>>20, ms.NumGC)
+}
+
+func vmHWM() int64 {
+	data, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			var kb int64
+			fmt.Sscanf(strings.TrimPrefix(l, "VmHWM:"), "%d", &kb)
+			return kb
+		}
+	}
+	return 0
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile-live:", err)
+		os.Exit(1)
+	}
+}
