@@ -129,7 +129,7 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 type index struct {
 	nodes     []*corev1.Node // sorted by name
 	nodeByNm  map[string]*corev1.Node
-	podsByDS  map[types.UID][]*corev1.Pod
+	podsByDS  map[types.UID][]*snapshot.DaemonPod
 	revByDS   map[types.UID]*appsv1.ControllerRevision
 	eventsFor map[types.UID][]*corev1.Event
 }
@@ -137,7 +137,7 @@ type index struct {
 func newIndex(snap *snapshot.Snapshot) *index {
 	idx := &index{
 		nodeByNm:  make(map[string]*corev1.Node, len(snap.Nodes)),
-		podsByDS:  map[types.UID][]*corev1.Pod{},
+		podsByDS:  map[types.UID][]*snapshot.DaemonPod{},
 		revByDS:   map[types.UID]*appsv1.ControllerRevision{},
 		eventsFor: map[types.UID][]*corev1.Event{},
 	}
@@ -147,18 +147,26 @@ func newIndex(snap *snapshot.Snapshot) *index {
 		idx.nodeByNm[n.Name] = n
 	}
 	sort.Slice(idx.nodes, func(i, j int) bool { return idx.nodes[i].Name < idx.nodes[j].Name })
-	for i := range snap.Pods {
-		p := &snap.Pods[i]
-		ref := metav1.GetControllerOfNoCopy(p)
-		if ref == nil || ref.Kind != "DaemonSet" {
+	// Full Pods (tests, fixtures) are compacted like the readers' output.
+	pods := snap.DaemonPods
+	if len(snap.Pods) > 0 {
+		pods = make([]snapshot.DaemonPod, 0, len(snap.DaemonPods)+len(snap.Pods))
+		pods = append(pods, snap.DaemonPods...)
+		for i := range snap.Pods {
+			pods = append(pods, snapshot.Compact(&snap.Pods[i]))
+		}
+	}
+	for i := range pods {
+		p := &pods[i]
+		if p.OwnerKind != "DaemonSet" || p.OwnerUID == "" {
 			continue
 		}
 		// Mirrors getNodesToDaemonPods(ds, includeDeletedTerminal=false):
 		// a terminal Pod already being deleted is nothing to the controller.
-		if isPodTerminal(p) && p.DeletionTimestamp != nil {
+		if isPodTerminal(p) && p.Deleting {
 			continue
 		}
-		idx.podsByDS[ref.UID] = append(idx.podsByDS[ref.UID], p)
+		idx.podsByDS[p.OwnerUID] = append(idx.podsByDS[p.OwnerUID], p)
 	}
 	for i := range snap.ControllerRevisions {
 		cr := &snap.ControllerRevisions[i]
@@ -198,11 +206,11 @@ type dsContext struct {
 	// verdicts[i] is the controller's decision for idx.nodes[i].
 	verdicts []scheduling.Verdict
 	genLabel string
-	healthOf map[*corev1.Pod]health
+	healthOf map[*snapshot.DaemonPod]health
 }
 
 func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot, opts Options) report.DaemonSetReport {
-	c := &dsContext{ds: ds, eval: scheduling.NewEvaluator(ds), now: opts.Now, idx: idx, healthOf: make(map[*corev1.Pod]health, len(idx.podsByDS[ds.UID]))}
+	c := &dsContext{ds: ds, eval: scheduling.NewEvaluator(ds), now: opts.Now, idx: idx, healthOf: make(map[*snapshot.DaemonPod]health, len(idx.podsByDS[ds.UID]))}
 	dr := report.DaemonSetReport{
 		Namespace:       ds.Namespace,
 		Name:            ds.Name,
@@ -253,11 +261,11 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 
 	podsKnown, nodesKnown := snap.Has(snapshot.Pods), snap.Has(snapshot.Nodes)
 	pods := idx.podsByDS[ds.UID]
-	byNode := make(map[string][]*corev1.Pod, len(pods))
-	var untargeted []*corev1.Pod
+	byNode := make(map[string][]*snapshot.DaemonPod, len(pods))
+	var untargeted []*snapshot.DaemonPod
 	for _, p := range pods {
-		if name, ok := scheduling.TargetNodeName(p); ok {
-			byNode[name] = append(byNode[name], p)
+		if p.HasTarget {
+			byNode[p.TargetNode] = append(byNode[p.TargetNode], p)
 		} else {
 			untargeted = append(untargeted, p)
 		}
@@ -311,7 +319,7 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 				}
 				computed.CurrentNumberScheduled++
 				oldest := ps[0]
-				if isPodReady(oldest) {
+				if oldest.Ready {
 					computed.NumberReady++
 					if isPodAvailable(oldest, ds.Spec.MinReadySeconds, opts.Now) {
 						computed.NumberAvailable++
@@ -398,8 +406,8 @@ func (c *dsContext) requiredBy(node *corev1.Node) string {
 // gate sets each finding's severity, drops ignored types, and marks the
 // findings that exemption annotations or --grace set aside. Marked findings
 // stay in the report so that nothing is hidden.
-func (c *dsContext) gate(fs []report.Finding, pods []*corev1.Pod, opts Options) []report.Finding {
-	podByName := make(map[string]*corev1.Pod, len(pods))
+func (c *dsContext) gate(fs []report.Finding, pods []*snapshot.DaemonPod, opts Options) []report.Finding {
+	podByName := make(map[string]*snapshot.DaemonPod, len(pods))
 	for _, p := range pods {
 		podByName[p.Name] = p
 	}
@@ -423,8 +431,8 @@ func (c *dsContext) gate(fs []report.Finding, pods []*corev1.Pod, opts Options) 
 			if node != nil && !node.CreationTimestamp.IsZero() && c.now.Sub(node.CreationTimestamp.Time) < opts.Grace {
 				f.HeldBack = fmt.Sprintf("node %s joined %s ago (--grace %s)", node.Name, humanDuration(c.now.Sub(node.CreationTimestamp.Time)), opts.Grace)
 			} else if p := podByName[f.Pod]; p != nil && (f.Type == report.PendingPod || f.Type == report.UnhealthyPod || f.Type == report.OutdatedPod) &&
-				c.now.Sub(p.CreationTimestamp.Time) < opts.Grace {
-				f.HeldBack = fmt.Sprintf("Pod %s is %s old (--grace %s)", p.Name, humanDuration(c.now.Sub(p.CreationTimestamp.Time)), opts.Grace)
+				c.now.Sub(p.Created) < opts.Grace {
+				f.HeldBack = fmt.Sprintf("Pod %s is %s old (--grace %s)", p.Name, humanDuration(c.now.Sub(p.Created)), opts.Grace)
 			}
 		}
 		out = append(out, f)
@@ -475,7 +483,7 @@ func (c *dsContext) uncovered(node *corev1.Node, v scheduling.Verdict, rule stri
 }
 
 // health returns podHealth(p), computed once per Pod.
-func (c *dsContext) health(p *corev1.Pod) health {
+func (c *dsContext) health(p *snapshot.DaemonPod) health {
 	if h, ok := c.healthOf[p]; ok {
 		return h
 	}
@@ -484,25 +492,25 @@ func (c *dsContext) health(p *corev1.Pod) health {
 	return h
 }
 
-func (c *dsContext) podRef(p *corev1.Pod) report.PodRef {
+func (c *dsContext) podRef(p *snapshot.DaemonPod) report.PodRef {
 	h := c.health(p)
 	return report.PodRef{
 		Name:     p.Name,
-		Phase:    string(p.Status.Phase),
-		Ready:    isPodReady(p),
+		Phase:    string(p.Phase),
+		Ready:    p.Ready,
 		Revision: podRevision(p),
 		Updated:  c.isUpdated(p),
 		Restarts: h.restarts,
-		Created:  p.CreationTimestamp.UTC(),
+		Created:  p.Created.UTC(),
 		State:    h.state,
 	}
 }
 
-func podRevision(p *corev1.Pod) string {
-	if h := p.Labels[revisionHashLabel]; h != "" {
+func podRevision(p *snapshot.DaemonPod) string {
+	if h := p.RevisionHash; h != "" {
 		return h
 	}
-	if g := p.Labels[podTemplateGenerationLabel]; g != "" {
+	if g := p.TemplateGeneration; g != "" {
 		return "generation " + g
 	}
 	return ""
@@ -511,9 +519,9 @@ func podRevision(p *corev1.Pod) string {
 // isUpdated mirrors util.IsPodUpdated: the Pod's revision hash label equals
 // the current revision's hash, or its template generation label equals the
 // DaemonSet's template generation.
-func (c *dsContext) isUpdated(p *corev1.Pod) bool {
-	templateMatches := c.gen != nil && p.Labels[podTemplateGenerationLabel] == c.genLabel
-	hashMatches := c.hash != "" && p.Labels[revisionHashLabel] == c.hash
+func (c *dsContext) isUpdated(p *snapshot.DaemonPod) bool {
+	templateMatches := c.gen != nil && p.TemplateGeneration == c.genLabel
+	hashMatches := c.hash != "" && p.RevisionHash == c.hash
 	return hashMatches || templateMatches
 }
 
@@ -533,7 +541,7 @@ func (c *dsContext) objRef() string {
 }
 
 // findings classifies every (node, Pods) pair of the DaemonSet.
-func (c *dsContext) findings(byNode map[string][]*corev1.Pod, untargeted []*corev1.Pod, nodesKnown bool) []report.Finding {
+func (c *dsContext) findings(byNode map[string][]*snapshot.DaemonPod, untargeted []*snapshot.DaemonPod, nodesKnown bool) []report.Finding {
 	var out []report.Finding
 	if nodesKnown {
 		for i, node := range c.idx.nodes {
@@ -577,7 +585,7 @@ func (c *dsContext) findings(byNode map[string][]*corev1.Pod, untargeted []*core
 	return out
 }
 
-func (c *dsContext) nodeFindings(node *corev1.Node, v scheduling.Verdict, pods []*corev1.Pod) []report.Finding {
+func (c *dsContext) nodeFindings(node *corev1.Node, v scheduling.Verdict, pods []*snapshot.DaemonPod) []report.Finding {
 	if !v.ShouldRun {
 		out := make([]report.Finding, 0, len(pods)+1)
 		if rule := c.requiredBy(node); rule != "" {
@@ -596,11 +604,11 @@ func (c *dsContext) nodeFindings(node *corev1.Node, v scheduling.Verdict, pods [
 
 // podFindings reports duplicates, health and revision of the Pods on a node
 // the DaemonSet should run on (or whose verdict is unknown).
-func (c *dsContext) podFindings(nodeName string, pods []*corev1.Pod) []report.Finding {
+func (c *dsContext) podFindings(nodeName string, pods []*snapshot.DaemonPod) []report.Finding {
 	var out []report.Finding
-	live := make([]*corev1.Pod, 0, len(pods))
+	live := make([]*snapshot.DaemonPod, 0, len(pods))
 	for _, p := range pods {
-		if p.DeletionTimestamp == nil {
+		if !p.Deleting {
 			live = append(live, p)
 		}
 	}
@@ -623,7 +631,7 @@ func (c *dsContext) podFindings(nodeName string, pods []*corev1.Pod) []report.Fi
 		case unhealthy:
 			out = append(out, c.unhealthyPod(nodeName, p, h))
 		}
-		if c.revKnown && !c.isUpdated(p) && p.DeletionTimestamp == nil {
+		if c.revKnown && !c.isUpdated(p) && !p.Deleting {
 			out = append(out, c.outdated(nodeName, p))
 		}
 	}
@@ -632,7 +640,7 @@ func (c *dsContext) podFindings(nodeName string, pods []*corev1.Pod) []report.Fi
 
 // surgePair reports whether several Pods on one node are the normal overlap of
 // a surge rolling update: one old and one updated Pod.
-func (c *dsContext) surgePair(pods []*corev1.Pod) bool {
+func (c *dsContext) surgePair(pods []*snapshot.DaemonPod) bool {
 	if !c.surge || len(pods) != 2 {
 		return false
 	}
@@ -654,7 +662,7 @@ func (c *dsContext) missing(node *corev1.Node) report.Finding {
 	return f
 }
 
-func (c *dsContext) misscheduled(node *corev1.Node, p *corev1.Pod, v scheduling.Verdict) report.Finding {
+func (c *dsContext) misscheduled(node *corev1.Node, p *snapshot.DaemonPod, v scheduling.Verdict) report.Finding {
 	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name}
 	fate := "the controller will delete it"
 	if v.ShouldContinueRunning {
@@ -685,10 +693,10 @@ func tolerationSuggestion(t *corev1.Taint, node string) string {
 	return fmt.Sprintf("add the toleration %s to the DaemonSet's Pod template, or remove the taint: kubectl taint node %s %s:%s-", tol, node, t.Key, t.Effect)
 }
 
-func (c *dsContext) pendingPod(nodeName string, p *corev1.Pod, h health) report.Finding {
+func (c *dsContext) pendingPod(nodeName string, p *snapshot.DaemonPod, h health) report.Finding {
 	f := report.Finding{Type: report.PendingPod, Node: nodeName, Pod: p.Name}
 	f.Message = fmt.Sprintf("Pod %s for node %s %s", p.Name, nodeName, h.detail)
-	if age := c.now.Sub(p.CreationTimestamp.Time); !p.CreationTimestamp.IsZero() && age >= 0 {
+	if age := c.now.Sub(p.Created); !p.Created.IsZero() && age >= 0 {
 		f.Message += fmt.Sprintf(" (for %s)", humanDuration(age))
 	}
 	if e := c.latestEvent(p.UID, ""); e != nil && !strings.Contains(f.Message, oneLine(e.Message)) {
@@ -700,7 +708,7 @@ func (c *dsContext) pendingPod(nodeName string, p *corev1.Pod, h health) report.
 		f.Suggestion = fmt.Sprintf("free resources on node %s or lower the DaemonSet's resource requests; a priorityClassName such as system-node-critical lets the scheduler preempt other Pods", nodeName)
 	case strings.Contains(msg, "free ports") || strings.Contains(msg, "host port"):
 		f.Suggestion = fmt.Sprintf("another Pod on node %s uses the same hostPort; change one of them", nodeName)
-	case p.Spec.NodeName == "":
+	case p.NodeName == "":
 		f.Suggestion = fmt.Sprintf("see why the scheduler cannot place it: kubectl describe pod -n %s %s", p.Namespace, p.Name)
 	default:
 		f.Suggestion = fmt.Sprintf("see what the kubelet on %s reports: kubectl describe pod -n %s %s", nodeName, p.Namespace, p.Name)
@@ -708,7 +716,7 @@ func (c *dsContext) pendingPod(nodeName string, p *corev1.Pod, h health) report.
 	return f
 }
 
-func (c *dsContext) unhealthyPod(nodeName string, p *corev1.Pod, h health) report.Finding {
+func (c *dsContext) unhealthyPod(nodeName string, p *snapshot.DaemonPod, h health) report.Finding {
 	f := report.Finding{Type: report.UnhealthyPod, Node: nodeName, Pod: p.Name}
 	f.Message = fmt.Sprintf("Pod %s on node %s %s", p.Name, nodeName, h.detail)
 	if h.restarts > 0 && !strings.Contains(h.detail, "restarts") {
@@ -726,7 +734,7 @@ func (c *dsContext) unhealthyPod(nodeName string, p *corev1.Pod, h health) repor
 		f.Suggestion = "raise the container's memory limit in the DaemonSet"
 	case h.reason == "CreateContainerConfigError":
 		f.Suggestion = fmt.Sprintf("a referenced ConfigMap, Secret or key is missing: kubectl describe pod -n %s %s", p.Namespace, p.Name)
-	case p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded:
+	case p.Phase == corev1.PodFailed || p.Phase == corev1.PodSucceeded:
 		f.Suggestion = "the controller deletes failed daemon Pods and recreates them with backoff; if it repeats, see the Pod's events and logs"
 	default:
 		f.Suggestion = fmt.Sprintf("check its readiness probe and logs: kubectl describe pod -n %s %s", p.Namespace, p.Name)
@@ -734,7 +742,7 @@ func (c *dsContext) unhealthyPod(nodeName string, p *corev1.Pod, h health) repor
 	return f
 }
 
-func (c *dsContext) outdated(nodeName string, p *corev1.Pod) report.Finding {
+func (c *dsContext) outdated(nodeName string, p *snapshot.DaemonPod) report.Finding {
 	f := report.Finding{Type: report.OutdatedPod, Node: nodeName, Pod: p.Name}
 	rev := podRevision(p)
 	if rev == "" {
@@ -826,7 +834,7 @@ func eventTime(e *corev1.Event) time.Time {
 	return e.CreationTimestamp.Time
 }
 
-func (c *dsContext) events(pods []*corev1.Pod, max int) []report.Event {
+func (c *dsContext) events(pods []*snapshot.DaemonPod, max int) []report.Event {
 	var evs []*corev1.Event
 	evs = append(evs, c.idx.eventsFor[c.ds.UID]...)
 	for _, p := range pods {

@@ -7,63 +7,48 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
 
 // Label and annotation keys the DaemonSet controller uses to tell a Pod's
 // revision (k8s.io/api apps/v1 and pkg/apis/extensions).
 const (
-	revisionHashLabel          = "controller-revision-hash"
-	podTemplateGenerationLabel = "pod-template-generation"
-	templateGenerationAnno     = "deprecated.daemonset.template.generation"
+	revisionHashLabel      = "controller-revision-hash"
+	templateGenerationAnno = "deprecated.daemonset.template.generation"
 )
-
-// isPodReady mirrors podutil.IsPodReady: the Ready condition is True.
-func isPodReady(pod *corev1.Pod) bool {
-	c := podCondition(pod, corev1.PodReady)
-	return c != nil && c.Status == corev1.ConditionTrue
-}
 
 // isPodAvailable mirrors podutil.IsPodAvailable: Ready, and for at least
 // minReadySeconds when that is set.
-func isPodAvailable(pod *corev1.Pod, minReadySeconds int32, now time.Time) bool {
-	c := podCondition(pod, corev1.PodReady)
-	if c == nil || c.Status != corev1.ConditionTrue {
+func isPodAvailable(p *snapshot.DaemonPod, minReadySeconds int32, now time.Time) bool {
+	if !p.Ready {
 		return false
 	}
 	if minReadySeconds == 0 {
 		return true
 	}
 	min := time.Duration(minReadySeconds) * time.Second
-	return !c.LastTransitionTime.IsZero() && c.LastTransitionTime.Add(min).Before(now)
+	return !p.ReadySince.IsZero() && p.ReadySince.Add(min).Before(now)
 }
 
 // isPodTerminal mirrors podutil.IsPodTerminal.
-func isPodTerminal(pod *corev1.Pod) bool {
-	return pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded
-}
-
-func podCondition(pod *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition {
-	for i := range pod.Status.Conditions {
-		if pod.Status.Conditions[i].Type == t {
-			return &pod.Status.Conditions[i]
-		}
-	}
-	return nil
+func isPodTerminal(p *snapshot.DaemonPod) bool {
+	return p.Phase == corev1.PodFailed || p.Phase == corev1.PodSucceeded
 }
 
 // sortDaemonPods orders Pods as the controller's podByCreationTimestampAndPhase
 // does: bound Pods first, then oldest first, then by name. The first Pod is
 // the one whose readiness and revision the controller counts for the node.
-func sortDaemonPods(pods []*corev1.Pod) {
+func sortDaemonPods(pods []*snapshot.DaemonPod) {
 	sort.SliceStable(pods, func(i, j int) bool {
 		a, b := pods[i], pods[j]
-		if (a.Spec.NodeName != "") != (b.Spec.NodeName != "") {
-			return a.Spec.NodeName != ""
+		if (a.NodeName != "") != (b.NodeName != "") {
+			return a.NodeName != ""
 		}
-		if a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		if a.Created.Equal(b.Created) {
 			return a.Name < b.Name
 		}
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+		return a.Created.Before(b.Created)
 	})
 }
 
@@ -107,92 +92,85 @@ var badWaiting = map[string]bool{
 	"PostStartHookError":         true,
 }
 
-func podHealth(pod *corev1.Pod) health {
+func podHealth(pod *snapshot.DaemonPod) health {
 	var h health
-	// Pointers: container statuses are large, and this runs for every Pod.
-	statuses := make([]*corev1.ContainerStatus, 0, len(pod.Status.InitContainerStatuses)+len(pod.Status.ContainerStatuses))
-	for i := range pod.Status.InitContainerStatuses {
-		statuses = append(statuses, &pod.Status.InitContainerStatuses[i])
-	}
-	for i := range pod.Status.ContainerStatuses {
-		statuses = append(statuses, &pod.Status.ContainerStatuses[i])
-	}
 	var lastOOM string
-	for _, cs := range statuses {
-		h.restarts += cs.RestartCount
-		if t := cs.LastTerminationState.Terminated; t != nil && t.Reason == "OOMKilled" {
+	for i := range pod.Containers {
+		cs := &pod.Containers[i]
+		h.restarts += cs.Restarts
+		if cs.LastTerminatedReason == "OOMKilled" {
 			lastOOM = cs.Name
 		}
 	}
 	switch {
-	case pod.DeletionTimestamp != nil:
+	case pod.Deleting:
 		h.state, h.kind, h.detail = "Terminating", terminating, "is being deleted"
 		return h
-	case pod.Status.Phase == corev1.PodFailed:
-		h.state, h.kind, h.reason = "Failed", unhealthy, pod.Status.Reason
+	case pod.Phase == corev1.PodFailed:
+		h.state, h.kind, h.reason = "Failed", unhealthy, pod.Reason
 		h.detail = "has failed"
-		if pod.Status.Reason != "" {
-			h.state = pod.Status.Reason
-			h.detail = fmt.Sprintf("has failed (%s)", pod.Status.Reason)
+		if pod.Reason != "" {
+			h.state = pod.Reason
+			h.detail = fmt.Sprintf("has failed (%s)", pod.Reason)
 		}
-		if pod.Status.Message != "" {
-			h.detail += ": " + oneLine(pod.Status.Message)
+		if pod.Message != "" {
+			h.detail += ": " + oneLine(pod.Message)
 		}
 		return h
-	case pod.Status.Phase == corev1.PodSucceeded:
+	case pod.Phase == corev1.PodSucceeded:
 		h.state, h.kind, h.detail = "Completed", unhealthy, "has exited (phase Succeeded); a daemon Pod is expected to keep running"
 		return h
-	case pod.Spec.NodeName == "":
+	case pod.NodeName == "":
 		h.state, h.kind = "Pending", pending
 		h.detail = "is not scheduled"
-		if c := podCondition(pod, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse {
-			h.reason = c.Reason
-			if c.Message != "" {
-				h.detail = fmt.Sprintf("is not scheduled (%s): %s", c.Reason, oneLine(c.Message))
+		if pod.Unschedulable {
+			h.reason = pod.ScheduledReason
+			if pod.ScheduledMessage != "" {
+				h.detail = fmt.Sprintf("is not scheduled (%s): %s", pod.ScheduledReason, oneLine(pod.ScheduledMessage))
 			}
 		}
 		return h
 	}
 	// A bound Pod: the first container stuck in a bad waiting state, or
 	// terminated, explains it best.
-	for _, cs := range statuses {
-		if w := cs.State.Waiting; w != nil && badWaiting[w.Reason] {
-			h.state, h.kind, h.reason, h.image = w.Reason, unhealthy, w.Reason, cs.Image
-			h.detail = fmt.Sprintf("container %s is in %s", cs.Name, w.Reason)
-			if cs.LastTerminationState.Terminated != nil && cs.LastTerminationState.Terminated.Reason != "" {
-				t := cs.LastTerminationState.Terminated
-				h.detail += fmt.Sprintf(" (last exit: %s, code %d)", t.Reason, t.ExitCode)
+	for i := range pod.Containers {
+		cs := &pod.Containers[i]
+		if badWaiting[cs.WaitingReason] {
+			h.state, h.kind, h.reason, h.image = cs.WaitingReason, unhealthy, cs.WaitingReason, cs.Image
+			h.detail = fmt.Sprintf("container %s is in %s", cs.Name, cs.WaitingReason)
+			if cs.LastTerminatedReason != "" {
+				h.detail += fmt.Sprintf(" (last exit: %s, code %d)", cs.LastTerminatedReason, cs.LastExitCode)
 			}
-			if w.Message != "" {
-				h.detail += ": " + oneLine(w.Message)
+			if cs.WaitingMessage != "" {
+				h.detail += ": " + oneLine(cs.WaitingMessage)
 			}
 			return h
 		}
-		if t := cs.State.Terminated; t != nil && t.ExitCode != 0 && !isInit(pod, cs.Name) {
-			h.state, h.kind, h.reason = t.Reason, unhealthy, t.Reason
-			h.detail = fmt.Sprintf("container %s terminated (%s, exit code %d)", cs.Name, t.Reason, t.ExitCode)
+		if cs.Terminated && cs.TerminatedExitCode != 0 && !cs.Init {
+			h.state, h.kind, h.reason = cs.TerminatedReason, unhealthy, cs.TerminatedReason
+			h.detail = fmt.Sprintf("container %s terminated (%s, exit code %d)", cs.Name, cs.TerminatedReason, cs.TerminatedExitCode)
 			return h
 		}
 	}
-	if pod.Status.Phase == corev1.PodPending || pod.Status.Phase == "" {
+	if pod.Phase == corev1.PodPending || pod.Phase == "" {
 		h.state, h.kind = "ContainerCreating", pending
 		h.detail = "is bound but its containers have not started"
-		for _, cs := range statuses {
-			if w := cs.State.Waiting; w != nil && w.Reason != "" {
-				h.state = w.Reason
-				h.detail = fmt.Sprintf("is bound but container %s is %s", cs.Name, w.Reason)
+		for i := range pod.Containers {
+			if cs := &pod.Containers[i]; cs.WaitingReason != "" {
+				h.state = cs.WaitingReason
+				h.detail = fmt.Sprintf("is bound but container %s is %s", cs.Name, cs.WaitingReason)
 				break
 			}
 		}
 		return h
 	}
 	h.state = "Running"
-	if !isPodReady(pod) {
+	if !pod.Ready {
 		h.kind = unhealthy
 		h.detail = "is running but not Ready"
 		var notReady []string
-		for i := range pod.Status.ContainerStatuses {
-			if cs := &pod.Status.ContainerStatuses[i]; !cs.Ready {
+		for i := range pod.Containers {
+			if cs := &pod.Containers[i]; !cs.Init && !cs.Ready {
 				notReady = append(notReady, cs.Name)
 			}
 		}
@@ -208,15 +186,6 @@ func podHealth(pod *corev1.Pod) health {
 		}
 	}
 	return h
-}
-
-func isInit(pod *corev1.Pod, name string) bool {
-	for _, c := range pod.Spec.InitContainers {
-		if c.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // oneLine folds a multi-line message so that table cells stay on one line.

@@ -78,13 +78,13 @@ func Files(paths []string, stdin io.Reader) (*snapshot.Snapshot, error) {
 		sort.Strings(kinds)
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("ignored %d objects of kinds daemoncheck does not use (%s)", total, strings.Join(kinds, ", ")))
 	}
-	if len(snap.DaemonSets)+len(snap.Nodes)+len(snap.Pods)+len(snap.ControllerRevisions) == 0 {
+	if len(snap.DaemonSets)+len(snap.Nodes)+len(snap.DaemonPods)+len(snap.ControllerRevisions) == 0 {
 		return nil, &InputError{File: strings.Join(names, ", "), Err: errors.New("no DaemonSet, Node, Pod or ControllerRevision objects found; export them with: kubectl get ds,nodes,pods,controllerrevisions -A -o yaml")}
 	}
 	if len(snap.Nodes) == 0 {
 		snap.MarkMissing(snapshot.Nodes, "the input has no Node objects (add: kubectl get nodes -o yaml)")
 	}
-	if len(snap.Pods) == 0 && len(snap.DaemonSets) > 0 {
+	if len(snap.DaemonPods) == 0 && len(snap.DaemonSets) > 0 {
 		snap.MarkMissing(snapshot.Pods, "the input has no Pod objects (add: kubectl get pods -A -o yaml)")
 	}
 	if len(snap.ControllerRevisions) == 0 && len(snap.DaemonSets) > 0 {
@@ -250,8 +250,7 @@ func (r *fileReader) object(raw json.RawMessage, listKind string) error {
 		if err := needIdentity(kind, o.Namespace, o.Name, "-", false); err != nil {
 			return err
 		}
-		TrimPod(&o)
-		s.Pods = append(s.Pods, o)
+		s.DaemonPods = append(s.DaemonPods, snapshot.Compact(&o))
 	case "ControllerRevision":
 		var o appsv1.ControllerRevision
 		if err := decodeInto(raw, &o, kind); err != nil {

@@ -103,21 +103,6 @@ func concat[T any](pages [][]T) []T {
 	return all
 }
 
-// compact returns kept (a prefix-filtered reuse of a page's item array) in
-// its own array when it is much smaller than the page, so the page's array
-// (holding the untrimmed items that were dropped) can be freed.
-func compact[T any](kept []T, pageLen int) []T {
-	if len(kept) == pageLen || len(kept) > pageLen*3/4 {
-		return kept
-	}
-	if len(kept) == 0 {
-		return nil
-	}
-	out := make([]T, len(kept))
-	copy(out, kept)
-	return out
-}
-
 // keyLess orders objects by "namespace/name" without building the strings.
 func keyLess(ns1, n1, ns2, n2 string) bool {
 	k1 := [3]string{ns1, "/", n1}
@@ -179,67 +164,4 @@ func TrimNode(n *corev1.Node) {
 	n.Status.VolumesInUse = nil
 	n.Status.Addresses = nil
 	n.Status.Config = nil
-}
-
-// TrimPod keeps only what the analysis reads of a Pod: identity, the
-// controller owner reference, the revision labels (controller-revision-hash,
-// pod-template-generation), target node (nodeName or affinity), init
-// container names, and status (Ready and PodScheduled conditions only).
-// Specs (containers, env, volumes) are most of a Pod's size; on 60,000 daemon
-// Pods the labels and conditions dropped here are another ~40 MB of live heap
-// (test/bench/RESULTS.md). Reading another label or condition means keeping it
-// here.
-func TrimPod(p *corev1.Pod) {
-	p.ManagedFields = nil
-	p.Annotations = nil
-	// Only the revision labels and the controller reference are read.
-	var labels map[string]string
-	for _, k := range [...]string{"controller-revision-hash", "pod-template-generation"} {
-		if v, ok := p.Labels[k]; ok {
-			if labels == nil {
-				labels = make(map[string]string, 2)
-			}
-			labels[k] = v
-		}
-	}
-	p.Labels = labels
-	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
-		p.OwnerReferences = []metav1.OwnerReference{*ref}
-	} else {
-		p.OwnerReferences = nil
-	}
-	spec := corev1.PodSpec{NodeName: p.Spec.NodeName, Affinity: p.Spec.Affinity}
-	for _, c := range p.Spec.InitContainers {
-		spec.InitContainers = append(spec.InitContainers, corev1.Container{Name: c.Name})
-	}
-	p.Spec = spec
-	p.Status.PodIPs = nil
-	p.Status.HostIPs = nil
-	p.Status.PodIP, p.Status.HostIP, p.Status.NominatedNodeName = "", "", ""
-	// Only Ready and PodScheduled conditions are read.
-	conds := p.Status.Conditions[:0]
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady || c.Type == corev1.PodScheduled {
-			conds = append(conds, c)
-		}
-	}
-	p.Status.Conditions = conds
-	p.Status.ResourceClaimStatuses = nil
-	for i := range p.Status.ContainerStatuses {
-		trimContainerStatus(&p.Status.ContainerStatuses[i])
-	}
-	for i := range p.Status.InitContainerStatuses {
-		trimContainerStatus(&p.Status.InitContainerStatuses[i])
-	}
-	p.Status.EphemeralContainerStatuses = nil
-}
-
-func trimContainerStatus(cs *corev1.ContainerStatus) {
-	cs.ImageID = ""
-	cs.ContainerID = ""
-	cs.VolumeMounts = nil
-	cs.AllocatedResources = nil
-	cs.Resources = nil
-	cs.User = nil
-	cs.AllocatedResourcesStatus = nil
 }

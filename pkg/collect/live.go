@@ -143,7 +143,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 		owners[dss[i].UID] = true
 	}
 	// Pages of daemon Pods, merged once all lists are in (see mergePods).
-	var podPages [][]corev1.Pod
+	var podPages [][]snapshot.DaemonPod
 	seenRev := map[types.UID]bool{}
 	for i := range dss {
 		ds := &dss[i]
@@ -162,20 +162,21 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 			// Only Pods the DaemonSet selects can be its own (the API server
 			// validates that the template's labels match the selector); the
 			// owner reference decides, the selector only narrows the read.
-			pages, err := listPages(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Pod, string, error) {
+			pages, err := listPages(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]snapshot.DaemonPod, string, error) {
 				l, err := cs.CoreV1().Pods(ns).List(ctx, o)
 				if err != nil {
 					return nil, "", err
 				}
-				kept := l.Items[:0]
+				// Keep the compact record only: the decoded page is garbage
+				// as soon as this returns.
+				var kept []snapshot.DaemonPod
 				for j := range l.Items {
 					p := &l.Items[j]
 					if ref := metav1.GetControllerOfNoCopy(p); ref != nil && owners[ref.UID] {
-						TrimPod(p)
-						kept = append(kept, *p)
+						kept = append(kept, snapshot.Compact(p))
 					}
 				}
-				return compact(kept, len(l.Items)), l.Continue, nil
+				return kept, l.Continue, nil
 			})
 			if err != nil {
 				fail(snapshot.Pods, ns, err)
@@ -249,10 +250,10 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 		return nil, errors.Join(errs...)
 	}
 	if snap.Has(snapshot.Pods) {
-		snap.Pods = mergePods(podPages)
+		snap.DaemonPods = mergePods(podPages)
 	} else {
 		// A partial Pod list would make present Pods look missing.
-		snap.Pods = nil
+		snap.DaemonPods = nil
 	}
 	podPages = nil
 	if err := confirmNodes(ctx, cs, snap); err != nil {
@@ -273,14 +274,13 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 
 // mergePods returns the Pods of every page, each once (two DaemonSets'
 // selectors may both match a Pod), sorted by namespace/name, in one slice of
-// the exact size. It sorts pointers, not the ~1 KB Pod structs, and copies
-// each Pod once.
-func mergePods(pages [][]corev1.Pod) []corev1.Pod {
+// the exact size. It sorts pointers, not the records, and copies each once.
+func mergePods(pages [][]snapshot.DaemonPod) []snapshot.DaemonPod {
 	n := 0
 	for _, p := range pages {
 		n += len(p)
 	}
-	ptrs := make([]*corev1.Pod, 0, n)
+	ptrs := make([]*snapshot.DaemonPod, 0, n)
 	seen := make(map[types.UID]struct{}, n)
 	for _, page := range pages {
 		for i := range page {
@@ -295,7 +295,7 @@ func mergePods(pages [][]corev1.Pod) []corev1.Pod {
 	sort.Slice(ptrs, func(i, j int) bool {
 		return keyLess(ptrs[i].Namespace, ptrs[i].Name, ptrs[j].Namespace, ptrs[j].Name)
 	})
-	out := make([]corev1.Pod, len(ptrs))
+	out := make([]snapshot.DaemonPod, len(ptrs))
 	for i, p := range ptrs {
 		out[i] = *p
 	}
@@ -308,7 +308,7 @@ func mergePods(pages [][]corev1.Pod) []corev1.Pod {
 // Pod already bound, would otherwise be reported as a deleted node's orphan.
 // Orphans are rare, so this costs nothing on a healthy cluster.
 func confirmNodes(ctx context.Context, cs kubernetes.Interface, snap *snapshot.Snapshot) error {
-	if !snap.Has(snapshot.Nodes) || len(snap.Pods) == 0 {
+	if !snap.Has(snapshot.Nodes) || len(snap.DaemonPods) == 0 {
 		return nil
 	}
 	known := make(map[string]bool, len(snap.Nodes))
@@ -316,8 +316,8 @@ func confirmNodes(ctx context.Context, cs kubernetes.Interface, snap *snapshot.S
 		known[snap.Nodes[i].Name] = true
 	}
 	asked := map[string]bool{}
-	for i := range snap.Pods {
-		name := snap.Pods[i].Spec.NodeName
+	for i := range snap.DaemonPods {
+		name := snap.DaemonPods[i].NodeName
 		if name == "" || known[name] || asked[name] {
 			continue
 		}

@@ -40,11 +40,11 @@ func TestLiveReadsAndTrims(t *testing.T) {
 	if len(snap.DaemonSets) != 2 || len(snap.Nodes) != 1 || len(snap.ControllerRevisions) != 1 {
 		t.Fatalf("read %d ds, %d nodes, %d revs", len(snap.DaemonSets), len(snap.Nodes), len(snap.ControllerRevisions))
 	}
-	if len(snap.Pods) != 1 || snap.Pods[0].Name == "stray" {
-		t.Fatalf("pods %v: only owned Pods are kept", snap.Pods)
+	if len(snap.DaemonPods) != 1 || snap.DaemonPods[0].Name == "stray" || len(snap.Pods) != 0 {
+		t.Fatalf("pods %v: only owned Pods are kept, compacted", snap.DaemonPods)
 	}
-	if snap.Nodes[0].Status.Images != nil || snap.Pods[0].Spec.Volumes != nil || snap.Pods[0].Spec.NodeName != "n1" || snap.Pods[0].Spec.Affinity == nil {
-		t.Error("objects not trimmed to what the analysis reads")
+	if p := snap.DaemonPods[0]; snap.Nodes[0].Status.Images != nil || p.NodeName != "n1" || !p.HasTarget || p.TargetNode != "n1" || !p.Ready || p.OwnerKind != "DaemonSet" {
+		t.Errorf("objects not reduced to what the analysis reads: %+v", p)
 	}
 	if len(snap.Missing) != 0 {
 		t.Errorf("missing %v", snap.Missing)
@@ -70,7 +70,7 @@ func TestLiveForbiddenIsPartial(t *testing.T) {
 			if !missing || !strings.Contains(why, "cannot list "+res) || !strings.Contains(why, "verbs: [get, list]") || !strings.Contains(why, "resources: ["+res+"]") {
 				t.Errorf("missing[%s] = %q", res, why)
 			}
-			if res == "pods" && len(snap.Pods) != 0 {
+			if res == "pods" && len(snap.DaemonPods) != 0 {
 				t.Error("a partly read Pod list must be dropped, not used")
 			}
 		})

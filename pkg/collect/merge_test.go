@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
 
 func TestKeyLessMatchesJoinedKey(t *testing.T) {
@@ -26,10 +26,10 @@ func TestKeyLessMatchesJoinedKey(t *testing.T) {
 }
 
 func TestMergePodsSortsDedupsExactSize(t *testing.T) {
-	pod := func(ns, name string) corev1.Pod {
-		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID(ns + "/" + name)}}
+	pod := func(ns, name string) snapshot.DaemonPod {
+		return snapshot.DaemonPod{Namespace: ns, Name: name, UID: types.UID(ns + "/" + name)}
 	}
-	pages := [][]corev1.Pod{
+	pages := [][]snapshot.DaemonPod{
 		{pod("kube-system", "b"), pod("kube", "z")},
 		{pod("kube-system", "a"), pod("kube-system", "b")}, // b again: two selectors matched it
 		nil,
@@ -48,15 +48,8 @@ func TestMergePodsSortsDedupsExactSize(t *testing.T) {
 	}
 }
 
-func TestConcatAndCompact(t *testing.T) {
+func TestConcat(t *testing.T) {
 	if got := concat([][]int{{1, 2}, nil, {3}}); fmt.Sprint(got) != "[1 2 3]" || cap(got) != 3 {
 		t.Fatalf("concat = %v (cap %d)", got, cap(got))
-	}
-	page := make([]int, 10)
-	if got := compact(page[:2], len(page)); cap(got) != 2 {
-		t.Fatalf("compact kept the page's array (cap %d)", cap(got))
-	}
-	if got := compact(page[:9], len(page)); cap(got) != 10 {
-		t.Fatalf("compact copied a nearly full page")
 	}
 }

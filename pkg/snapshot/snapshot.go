@@ -24,8 +24,12 @@ type Snapshot struct {
 	// Source describes where the objects came from (a server URL or files).
 	Source string
 
-	DaemonSets          []appsv1.DaemonSet
-	Nodes               []corev1.Node
+	DaemonSets []appsv1.DaemonSet
+	Nodes      []corev1.Node
+	// DaemonPods are daemon Pods in compact form (what readers produce);
+	// Pods are full Pod objects (tests, fixtures), compacted by the
+	// analysis. Both count.
+	DaemonPods          []DaemonPod
 	Pods                []corev1.Pod
 	ControllerRevisions []appsv1.ControllerRevision
 	Events              []corev1.Event

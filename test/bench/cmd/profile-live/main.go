@@ -57,7 +57,7 @@ func main() {
 	t := time.Now()
 	snap, err := collect.Live(context.Background(), cs, cfg.Host, collect.Options{ChunkSize: 500, Parallel: *parallel})
 	check(err)
-	phase(fmt.Sprintf("collect (%d daemonsets, %d nodes, %d pods)", len(snap.DaemonSets), len(snap.Nodes), len(snap.Pods)), t)
+	phase(fmt.Sprintf("collect (%d daemonsets, %d nodes, %d pods)", len(snap.DaemonSets), len(snap.Nodes), len(snap.DaemonPods)), t)
 
 	t = time.Now()
 	rep := analyze.Analyze(snap, analyze.Options{Now: time.Now()})

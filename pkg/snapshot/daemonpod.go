@@ -1,0 +1,120 @@
+package snapshot
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
+)
+
+// DaemonPod is what the analysis reads of a daemon Pod, and nothing more. A
+// large cluster has tens of thousands of daemon Pods: as corev1.Pod they
+// would hold ~1.2 KB of mostly empty struct each plus their decoded status,
+// several times this record. The live reader converts each Pod as soon as
+// its page is decoded.
+type DaemonPod struct {
+	Namespace, Name string
+	UID             types.UID
+	// OwnerUID and OwnerKind name the controller owner reference.
+	OwnerUID  types.UID
+	OwnerKind string
+	Created   time.Time
+	// Deleting is true when the Pod has a deletion timestamp.
+	Deleting bool
+	// RevisionHash and TemplateGeneration are the controller-revision-hash
+	// and pod-template-generation labels.
+	RevisionHash, TemplateGeneration string
+	// NodeName is spec.nodeName; TargetNode the node the DaemonSet
+	// controller attributes the Pod to (scheduling.TargetNodeName), valid
+	// when HasTarget.
+	NodeName   string
+	TargetNode string
+	HasTarget  bool
+	Phase      corev1.PodPhase
+	Reason     string
+	Message    string
+	// Ready is the Ready condition; ReadySince its last transition.
+	Ready      bool
+	ReadySince time.Time
+	// Unschedulable is a PodScheduled=False condition, with its reason and
+	// message (the scheduler's words).
+	Unschedulable                     bool
+	ScheduledReason, ScheduledMessage string
+	// Containers are the init containers' statuses, then the containers'.
+	Containers []ContainerState
+}
+
+// ContainerState summarizes one container status.
+type ContainerState struct {
+	Name, Image          string
+	Init, Ready          bool
+	Restarts             int32
+	WaitingReason        string
+	WaitingMessage       string
+	Terminated           bool
+	TerminatedReason     string
+	TerminatedExitCode   int32
+	LastTerminatedReason string
+	LastExitCode         int32
+}
+
+// Compact returns the DaemonPod of a Pod.
+func Compact(p *corev1.Pod) DaemonPod {
+	d := DaemonPod{
+		Namespace:          p.Namespace,
+		Name:               p.Name,
+		UID:                p.UID,
+		Created:            p.CreationTimestamp.Time,
+		Deleting:           p.DeletionTimestamp != nil,
+		RevisionHash:       p.Labels["controller-revision-hash"],
+		TemplateGeneration: p.Labels["pod-template-generation"],
+		NodeName:           p.Spec.NodeName,
+		Phase:              p.Status.Phase,
+		Reason:             p.Status.Reason,
+		Message:            p.Status.Message,
+	}
+	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
+		d.OwnerUID, d.OwnerKind = ref.UID, ref.Kind
+	}
+	d.TargetNode, d.HasTarget = scheduling.TargetNodeName(p)
+	for i := range p.Status.Conditions {
+		c := &p.Status.Conditions[i]
+		switch c.Type {
+		case corev1.PodReady:
+			d.Ready = c.Status == corev1.ConditionTrue
+			d.ReadySince = c.LastTransitionTime.Time
+		case corev1.PodScheduled:
+			if c.Status == corev1.ConditionFalse {
+				d.Unschedulable, d.ScheduledReason, d.ScheduledMessage = true, c.Reason, c.Message
+			}
+		}
+	}
+	n := len(p.Status.InitContainerStatuses) + len(p.Status.ContainerStatuses)
+	if n > 0 {
+		d.Containers = make([]ContainerState, 0, n)
+	}
+	for i := range p.Status.InitContainerStatuses {
+		d.Containers = append(d.Containers, containerState(&p.Status.InitContainerStatuses[i], true))
+	}
+	for i := range p.Status.ContainerStatuses {
+		d.Containers = append(d.Containers, containerState(&p.Status.ContainerStatuses[i], false))
+	}
+	return d
+}
+
+func containerState(cs *corev1.ContainerStatus, init bool) ContainerState {
+	s := ContainerState{Name: cs.Name, Image: cs.Image, Init: init, Ready: cs.Ready, Restarts: cs.RestartCount}
+	if w := cs.State.Waiting; w != nil {
+		s.WaitingReason, s.WaitingMessage = w.Reason, w.Message
+	}
+	if t := cs.State.Terminated; t != nil {
+		s.Terminated, s.TerminatedReason, s.TerminatedExitCode = true, t.Reason, t.ExitCode
+	}
+	if t := cs.LastTerminationState.Terminated; t != nil {
+		s.LastTerminatedReason, s.LastExitCode = t.Reason, t.ExitCode
+	}
+	return s
+}
