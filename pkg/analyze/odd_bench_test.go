@@ -45,6 +45,11 @@ func oddSnapshot(dss, nodes, taints, nameLen int) *snapshot.Snapshot {
 
 func benchOdd(b *testing.B, dss, nodes, taints, nameLen int) {
 	s := oddSnapshot(dss, nodes, taints, nameLen)
+	// As the readers deliver them (see benchCluster).
+	for i := range s.Pods {
+		s.DaemonPods = append(s.DaemonPods, snapshot.Compact(&s.Pods[i]))
+	}
+	s.Pods = nil
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
