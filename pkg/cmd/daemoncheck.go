@@ -125,8 +125,9 @@ controller adds), and reports missing, pending, unhealthy, duplicate, misschedul
 orphaned and outdated daemon Pods and stale DaemonSet status, with the reason and the fix.
 It only reads from the cluster.
 
-Exit codes: 0 no findings, 1 findings (or a partial report with findings), 2 usage error,
-3 cannot reach the cluster or read the input (also: a partial report without findings).`,
+Exit codes: 0 no findings (none that --fail-on selects), 1 findings that --fail-on selects
+(default: any), 2 usage error, 3 cannot reach the cluster or read the input (also: a partial
+report without such findings).`,
 		Example:       checkExample,
 		SilenceUsage:  true,
 		SilenceErrors: true,
