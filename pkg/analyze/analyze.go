@@ -54,8 +54,6 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 	r.GeneratedAt = opts.Now.UTC().Truncate(time.Second)
 	r.Source = snap.Source
 	r.NodeCount = len(idx.nodes)
-	r.Summary = report.Summary{ByType: map[report.FindingType]int{}}
-	r.DaemonSets = []report.DaemonSetReport{}
 	kinds := make([]string, 0, len(snap.Missing))
 	for k := range snap.Missing {
 		kinds = append(kinds, string(k))
@@ -102,26 +100,8 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 	}
 	close(next)
 	wg.Wait()
-	for _, dr := range results {
-		r.DaemonSets = append(r.DaemonSets, dr)
-		r.Summary.DaemonSets++
-		active := 0
-		for _, f := range dr.Findings {
-			switch {
-			case f.Exempted != "":
-				r.Summary.Exempted++
-			case f.HeldBack != "":
-				r.Summary.HeldBack++
-			default:
-				active++
-				r.Summary.Findings++
-				r.Summary.ByType[f.Type]++
-			}
-		}
-		if active == 0 {
-			r.Summary.Healthy++
-		}
-	}
+	r.DaemonSets = results
+	r.Summary = report.Summarize(results)
 	return r
 }
 

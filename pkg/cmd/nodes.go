@@ -186,27 +186,7 @@ func (o *NodesOptions) narrow(rep *report.Report) error {
 
 // recount recomputes the summary of a narrowed report.
 func recount(rep *report.Report, failOn func(*report.Finding) bool) {
-	s := report.Summary{ByType: map[report.FindingType]int{}}
-	for _, ds := range rep.DaemonSets {
-		s.DaemonSets++
-		active := 0
-		for _, f := range ds.Findings {
-			switch {
-			case f.Exempted != "":
-				s.Exempted++
-			case f.HeldBack != "":
-				s.HeldBack++
-			default:
-				active++
-				s.Findings++
-				s.ByType[f.Type]++
-			}
-		}
-		if active == 0 {
-			s.Healthy++
-		}
-	}
-	rep.Summary = s
+	rep.Summary = report.Summarize(rep.DaemonSets)
 	rep.NodeCount = len(rep.Nodes)
 	rep.Summary.Failing = report.CountFailing(rep, failOn)
 }

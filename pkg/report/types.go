@@ -259,3 +259,30 @@ func CountFailing(r *Report, failOn func(*Finding) bool) int {
 	}
 	return n
 }
+
+// Summarize counts the findings of the DaemonSets: active ones by type, and
+// those set aside by exemptions and --grace. Failing is left to the caller,
+// which knows --fail-on (see CountFailing).
+func Summarize(dss []DaemonSetReport) Summary {
+	s := Summary{ByType: map[FindingType]int{}}
+	for i := range dss {
+		s.DaemonSets++
+		active := 0
+		for j := range dss[i].Findings {
+			switch f := &dss[i].Findings[j]; {
+			case f.Exempted != "":
+				s.Exempted++
+			case f.HeldBack != "":
+				s.HeldBack++
+			default:
+				active++
+				s.Findings++
+				s.ByType[f.Type]++
+			}
+		}
+		if active == 0 {
+			s.Healthy++
+		}
+	}
+	return s
+}
