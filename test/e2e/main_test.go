@@ -19,15 +19,17 @@ import (
 // nothing else in the suite needs it.
 var cluster *rig.Rig
 
-var controllers = []string{
-	"daemonset-controller",
-	"garbage-collector-controller",
-	"serviceaccount-token-controller",
-	"serviceaccount-controller",
-	"namespace-controller",
-	"node-lifecycle-controller",
-	"taint-eviction-controller",
-}
+// controllers are the rig's defaults without the pod garbage collector, so
+// that Pods of deleted nodes stay (OrphanedPod).
+var controllers = func() []string {
+	var out []string
+	for _, c := range rig.DefaultControllers {
+		if c != "pod-garbage-collector-controller" {
+			out = append(out, c)
+		}
+	}
+	return out
+}()
 
 func TestMain(m *testing.M) {
 	flag.Parse()
