@@ -1,6 +1,7 @@
 # daemoncheck Makefile. A fresh machine needs only Go and kubectl: every other
-# tool is pinned in go.mod (`go tool ...`) or built from modules into a cache
-# outside the repository.
+# tool is pinned in test/release/go.mod (run as $(GOTOOL) ...) or built from
+# modules into a cache outside the repository. The release tools live in their
+# own module so the plugin's go.mod holds only what the plugin links.
 SHELL := bash
 GO ?= go
 export GOTOOLCHAIN := local
@@ -8,8 +9,9 @@ PKG := github.com/daemoncheck/daemoncheck
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
-LDFLAGS := -s -w -X $(PKG)/pkg/version.Version=$(VERSION) -X $(PKG)/pkg/version.Commit=$(COMMIT) -X $(PKG)/pkg/version.Date=$(DATE)
+LDFLAGS := -s -w -X $(PKG)/pkg/internal/version.Version=$(VERSION) -X $(PKG)/pkg/internal/version.Commit=$(COMMIT) -X $(PKG)/pkg/internal/version.Date=$(DATE)
 BIN := bin/kubectl-daemoncheck
+GOTOOL := $(GO) tool -modfile=test/release/go.mod
 
 .PHONY: all build demo test unit vet fmt-check
 all: build
@@ -29,9 +31,11 @@ test: fmt-check vet unit release-check e2e
 
 unit:
 	$(GO) test ./...
+	cd test/release && $(GO) test ./...
 
 vet:
 	$(GO) vet ./...
+	cd test/release && $(GO) vet ./...
 	$(GO) vet -tags e2e ./test/e2e/
 
 fmt-check:
@@ -52,26 +56,26 @@ GORELEASER_ENV = $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GIT_CO
 
 ## dist: goreleaser snapshot for all six platforms into dist/ (archives, checksums.txt).
 dist:
-	$(GORELEASER_ENV) $(GO) tool goreleaser release --snapshot --clean
+	$(GORELEASER_ENV) $(GOTOOL) goreleaser release --snapshot --clean
 
 ## snapshot-build: quick smoke test of the build config: this platform only, binary only.
 snapshot-build:
-	$(GORELEASER_ENV) $(GO) tool goreleaser build --snapshot --single-target --clean
+	$(GORELEASER_ENV) $(GOTOOL) goreleaser build --snapshot --single-target --clean
 
 ## krew-manifest: rewrite plugins/daemoncheck.yaml from .krew.yaml and dist/ (after make dist).
 krew-manifest:
-	$(GO) run ./test/release/cmd/krew-manifest -dist dist -o $(KREW_MANIFEST)
-	$(GO) tool validate-krew-manifest -manifest $(KREW_MANIFEST) -skip-install
+	$(GO) -C test/release build -o $(CURDIR)/bin/krew-manifest ./cmd/krew-manifest && bin/krew-manifest -dist dist -o $(KREW_MANIFEST)
+	$(GOTOOL) validate-krew-manifest -manifest $(KREW_MANIFEST) -skip-install
 
 ## krew-install-local: make dist, install this platform's archive with krew into a temporary
 ## KREW_ROOT (manifest rendered from the same dist), run it and its completion through kubectl.
 krew-install-local: dist
 	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	mkdir "$$tmp/manifest"; mf="$$tmp/manifest/daemoncheck.yaml"; \
-	$(GO) run ./test/release/cmd/krew-manifest -dist dist -o "$$mf"; \
-	$(GO) tool validate-krew-manifest -manifest "$$mf" -skip-install 2>&1 | sed 's/^/  /'; \
+	$(GO) -C test/release build -o $(CURDIR)/bin/krew-manifest ./cmd/krew-manifest && bin/krew-manifest -dist dist -o "$$mf"; \
+	$(GOTOOL) validate-krew-manifest -manifest "$$mf" -skip-install 2>&1 | sed 's/^/  /'; \
 	export KREW_ROOT="$$tmp/krew" PATH="$$tmp/krew/bin:$$PATH"; \
-	$(GO) tool krew install --manifest="$$mf" --archive=$(KREW_ARCHIVE) </dev/null; \
+	$(GOTOOL) krew install --manifest="$$mf" --archive=$(KREW_ARCHIVE) </dev/null; \
 	version=$$(sed -n 's/^  version: //p' "$$mf"); \
 	echo "+ kubectl daemoncheck version"; out=$$(kubectl daemoncheck version); echo "$$out"; \
 	grep -qF -- "$$version" <<<"$$out" || { echo "FAIL: kubectl daemoncheck version does not print $$version" >&2; exit 1; }; \
@@ -83,13 +87,13 @@ krew-install-local: dist
 ## release-check: goreleaser check; krew validation of plugins/daemoncheck.yaml and of .krew.yaml
 ## rendered for a fake tag; the quick release tests.
 release-check:
-	$(GO) tool goreleaser check
-	$(GO) tool validate-krew-manifest -manifest $(KREW_MANIFEST) -skip-install
+	$(GOTOOL) goreleaser check
+	$(GOTOOL) validate-krew-manifest -manifest $(KREW_MANIFEST) -skip-install
 	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	$(GO) run ./test/release/cmd/krew-manifest -fake-sha -tag v0.0.0-release-check -o "$$tmp/daemoncheck.yaml"; \
+	$(GO) -C test/release build -o $(CURDIR)/bin/krew-manifest ./cmd/krew-manifest && bin/krew-manifest -fake-sha -tag v0.0.0-release-check -o "$$tmp/daemoncheck.yaml"; \
 	echo "validate-krew-manifest: .krew.yaml rendered for v0.0.0-release-check"; \
-	$(GO) tool validate-krew-manifest -manifest "$$tmp/daemoncheck.yaml" -skip-install
-	$(GO) test -count=1 -short ./test/release/
+	$(GOTOOL) validate-krew-manifest -manifest "$$tmp/daemoncheck.yaml" -skip-install
+	cd test/release && $(GO) test -count=1 -short ./...
 
 # ---- end release ----
 

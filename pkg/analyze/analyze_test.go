@@ -12,13 +12,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
-	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 // withStatus sets a DaemonSet's status (as the controller would have).
-func withStatus(c report.Counts) DSOpt {
+func withStatus(c report.Counts) fixture.DSOpt {
 	return func(ds *appsv1.DaemonSet) {
 		ds.Status = appsv1.DaemonSetStatus{
 			DesiredNumberScheduled: c.DesiredNumberScheduled, CurrentNumberScheduled: c.CurrentNumberScheduled,
@@ -30,7 +30,7 @@ func withStatus(c report.Counts) DSOpt {
 
 func run(t *testing.T, s *snapshot.Snapshot) *report.Report {
 	t.Helper()
-	return analyze.Analyze(s, analyze.Options{Now: Epoch})
+	return analyze.Analyze(s, analyze.Options{Now: fixture.Epoch})
 }
 
 // kinds returns "Type@node" of every finding, sorted.
@@ -69,18 +69,18 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "healthy",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d")
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1"), Node("n2")}, DaemonSets: []appsv1.DaemonSet{ds},
-					Pods: []corev1.Pod{Pod(&ds, "n1"), Pod(&ds, "n2")}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+				ds := fixture.DaemonSet("ns", "d")
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2")}, DaemonSets: []appsv1.DaemonSet{ds},
+					Pods: []corev1.Pod{fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2")}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			computed: counts(2, 2, 2, 2, 2, 0),
 		},
 		{
 			name: "MissingPod",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d")
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1"), Node("n2")}, DaemonSets: []appsv1.DaemonSet{ds},
-					Pods: []corev1.Pod{Pod(&ds, "n1")}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+				ds := fixture.DaemonSet("ns", "d")
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2")}, DaemonSets: []appsv1.DaemonSet{ds},
+					Pods: []corev1.Pod{fixture.Pod(&ds, "n1")}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"MissingPod@n2"},
 			computed: counts(2, 1, 1, 1, 1, 0),
@@ -93,10 +93,10 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "MissingPod names the FailedCreate event",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d")
+				ds := fixture.DaemonSet("ns", "d")
 				ev := corev1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "e1"}, Type: corev1.EventTypeWarning, Reason: "FailedCreate",
-					Message: "Error creating: exceeded quota", InvolvedObject: corev1.ObjectReference{Kind: "DaemonSet", UID: ds.UID, Name: "d"}, LastTimestamp: metav1.NewTime(Epoch)}
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, Events: []corev1.Event{ev}}
+					Message: "Error creating: exceeded quota", InvolvedObject: corev1.ObjectReference{Kind: "DaemonSet", UID: ds.UID, Name: "d"}, LastTimestamp: metav1.NewTime(fixture.Epoch)}
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, Events: []corev1.Event{ev}}
 			},
 			want:     []string{"MissingPod@n1"},
 			computed: counts(1, 0, 0, 0, 0, 0),
@@ -109,9 +109,9 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "PendingPod unbound with target from affinity counts as current",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d")
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
-					Pods: []corev1.Pod{Pod(&ds, "n1", Unscheduled("0/1 nodes are available: 1 Insufficient cpu."))}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+				ds := fixture.DaemonSet("ns", "d")
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
+					Pods: []corev1.Pod{fixture.Pod(&ds, "n1", fixture.Unscheduled("0/1 nodes are available: 1 Insufficient cpu."))}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"PendingPod@n1"},
 			computed: counts(1, 1, 0, 0, 1, 0),
@@ -125,12 +125,12 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "PendingPod bound but not started",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d")
-				p := Pod(&ds, "n1")
+				ds := fixture.DaemonSet("ns", "d")
+				p := fixture.Pod(&ds, "n1")
 				p.Status.Phase = corev1.PodPending
 				p.Status.ContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
 				p.Status.Conditions[1].Status = corev1.ConditionFalse
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, Pods: []corev1.Pod{p}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, Pods: []corev1.Pod{p}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"PendingPod@n1"},
 			computed: counts(1, 1, 0, 0, 1, 0),
@@ -138,15 +138,15 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "UnhealthyPod: CrashLoopBackOff, ImagePullBackOff, OOMKilled, Failed, not ready",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d")
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1"), Node("n2"), Node("n3"), Node("n4"), Node("n5")}, DaemonSets: []appsv1.DaemonSet{ds},
+				ds := fixture.DaemonSet("ns", "d")
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2"), fixture.Node("n3"), fixture.Node("n4"), fixture.Node("n5")}, DaemonSets: []appsv1.DaemonSet{ds},
 					Pods: []corev1.Pod{
-						Pod(&ds, "n1", Waiting("CrashLoopBackOff", "back-off", 7)),
-						Pod(&ds, "n2", Waiting("ImagePullBackOff", "Back-off pulling image", 0)),
-						Pod(&ds, "n3", OOMKilled(2)),
-						Pod(&ds, "n4", FailedPhase("Evicted", "The node was low on resource: memory.")),
-						Pod(&ds, "n5", NotReadyPod()),
-					}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+						fixture.Pod(&ds, "n1", fixture.Waiting("CrashLoopBackOff", "back-off", 7)),
+						fixture.Pod(&ds, "n2", fixture.Waiting("ImagePullBackOff", "Back-off pulling image", 0)),
+						fixture.Pod(&ds, "n3", fixture.OOMKilled(2)),
+						fixture.Pod(&ds, "n4", fixture.FailedPhase("Evicted", "The node was low on resource: memory.")),
+						fixture.Pod(&ds, "n5", fixture.NotReadyPod()),
+					}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"UnhealthyPod@n1", "UnhealthyPod@n2", "UnhealthyPod@n3", "UnhealthyPod@n4", "UnhealthyPod@n5"},
 			computed: counts(5, 5, 0, 0, 5, 0),
@@ -165,12 +165,12 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "DuplicatePods: oldest bound Pod is counted",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d")
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
+				ds := fixture.DaemonSet("ns", "d")
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
 					Pods: []corev1.Pod{
-						Pod(&ds, "n1", Named("d-new"), PodCreatedAgo(time.Minute)),
-						Pod(&ds, "n1", Named("d-old"), PodCreatedAgo(time.Hour), NotReadyPod()),
-					}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+						fixture.Pod(&ds, "n1", fixture.Named("d-new"), fixture.PodCreatedAgo(time.Minute)),
+						fixture.Pod(&ds, "n1", fixture.Named("d-old"), fixture.PodCreatedAgo(time.Hour), fixture.NotReadyPod()),
+					}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			// The controller counts the oldest (not ready) one: ready 0.
 			want:     []string{"DuplicatePods@n1", "UnhealthyPod@n1"},
@@ -184,12 +184,12 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "bound Pod is counted before an older unbound one",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d")
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
+				ds := fixture.DaemonSet("ns", "d")
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
 					Pods: []corev1.Pod{
-						Pod(&ds, "n1", Named("d-bound"), PodCreatedAgo(time.Minute)),
-						Pod(&ds, "n1", Named("d-unbound"), PodCreatedAgo(time.Hour), Unscheduled("")),
-					}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+						fixture.Pod(&ds, "n1", fixture.Named("d-bound"), fixture.PodCreatedAgo(time.Minute)),
+						fixture.Pod(&ds, "n1", fixture.Named("d-unbound"), fixture.PodCreatedAgo(time.Hour), fixture.Unscheduled("")),
+					}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"DuplicatePods@n1", "PendingPod@n1"},
 			computed: counts(1, 1, 1, 1, 1, 0),
@@ -197,12 +197,12 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "surge rollout: old and new Pod on one node is not a duplicate",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d", Surge(1), Generation(2))
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
+				ds := fixture.DaemonSet("ns", "d", fixture.Surge(1), fixture.Generation(2))
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
 					Pods: []corev1.Pod{
-						Pod(&ds, "n1", Named("d-old"), PodCreatedAgo(time.Hour)),
-						Pod(&ds, "n1", Named("d-new"), AtGeneration(&ds, 2), PodCreatedAgo(time.Minute), NotReadyPod()),
-					}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1), Revision(&ds, 2)}}
+						fixture.Pod(&ds, "n1", fixture.Named("d-old"), fixture.PodCreatedAgo(time.Hour)),
+						fixture.Pod(&ds, "n1", fixture.Named("d-new"), fixture.AtGeneration(&ds, 2), fixture.PodCreatedAgo(time.Minute), fixture.NotReadyPod()),
+					}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)}}
 			},
 			want: []string{"OutdatedPod@n1", "UnhealthyPod@n1"},
 			computed: func() report.Counts {
@@ -214,12 +214,12 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "MisscheduledPod: NoSchedule taint keeps running, NoExecute and selector evict",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d", WithAffinity(Term(Req("pool", corev1.NodeSelectorOpNotIn, "batch"))))
+				ds := fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.Term(fixture.Req("pool", corev1.NodeSelectorOpNotIn, "batch"))))
 				return &snapshot.Snapshot{
-					Nodes: []corev1.Node{Node("a", WithTaint("team", "x", corev1.TaintEffectNoSchedule)), Node("b", WithTaint("team", "x", corev1.TaintEffectNoExecute)),
-						Node("c", WithLabel("pool", "batch")), Node("d", NotReady())},
+					Nodes: []corev1.Node{fixture.Node("a", fixture.WithTaint("team", "x", corev1.TaintEffectNoSchedule)), fixture.Node("b", fixture.WithTaint("team", "x", corev1.TaintEffectNoExecute)),
+						fixture.Node("c", fixture.WithLabel("pool", "batch")), fixture.Node("d", fixture.NotReady())},
 					DaemonSets: []appsv1.DaemonSet{ds},
-					Pods:       []corev1.Pod{Pod(&ds, "a"), Pod(&ds, "b"), Pod(&ds, "c"), Pod(&ds, "d")}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+					Pods:       []corev1.Pod{fixture.Pod(&ds, "a"), fixture.Pod(&ds, "b"), fixture.Pod(&ds, "c"), fixture.Pod(&ds, "d")}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"MisscheduledPod@a", "MisscheduledPod@b", "MisscheduledPod@c", "MisscheduledPod@d"},
 			computed: counts(0, 0, 0, 0, 0, 4),
@@ -252,9 +252,9 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "OrphanedPod is counted nowhere",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d")
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
-					Pods: []corev1.Pod{Pod(&ds, "n1"), Pod(&ds, "gone")}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+				ds := fixture.DaemonSet("ns", "d")
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
+					Pods: []corev1.Pod{fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "gone")}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"OrphanedPod@gone"},
 			computed: counts(1, 1, 1, 1, 1, 0),
@@ -262,10 +262,10 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "OutdatedPod with OnDelete says to delete it",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d", OnDelete(), Generation(2))
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1"), Node("n2")}, DaemonSets: []appsv1.DaemonSet{ds},
-					Pods:                []corev1.Pod{Pod(&ds, "n1"), Pod(&ds, "n2", AtGeneration(&ds, 2))},
-					ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1), Revision(&ds, 2)}}
+				ds := fixture.DaemonSet("ns", "d", fixture.OnDelete(), fixture.Generation(2))
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2")}, DaemonSets: []appsv1.DaemonSet{ds},
+					Pods:                []corev1.Pod{fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2", fixture.AtGeneration(&ds, 2))},
+					ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)}}
 			},
 			want: []string{"OutdatedPod@n1"},
 			computed: func() report.Counts {
@@ -283,20 +283,20 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "revision hash wins over template generation (either matching means updated)",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d", Generation(2))
-				p := Pod(&ds, "n1", AtGeneration(&ds, 2))
+				ds := fixture.DaemonSet("ns", "d", fixture.Generation(2))
+				p := fixture.Pod(&ds, "n1", fixture.AtGeneration(&ds, 2))
 				p.Labels["pod-template-generation"] = "1" // stale label, current hash
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, Pods: []corev1.Pod{p},
-					ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1), Revision(&ds, 2)}}
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, Pods: []corev1.Pod{p},
+					ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)}}
 			},
 			computed: func() report.Counts { c := counts(1, 1, 1, 1, 1, 0); c.ObservedGeneration = 2; return c }(),
 		},
 		{
 			name: "terminal Pod being deleted is ignored, as by the controller",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d")
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
-					Pods: []corev1.Pod{Pod(&ds, "n1", FailedPhase("Error", ""), Terminating())}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+				ds := fixture.DaemonSet("ns", "d")
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
+					Pods: []corev1.Pod{fixture.Pod(&ds, "n1", fixture.FailedPhase("Error", ""), fixture.Terminating())}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"MissingPod@n1"},
 			computed: counts(1, 0, 0, 0, 0, 0),
@@ -304,21 +304,21 @@ func TestFindingsAndCounts(t *testing.T) {
 		{
 			name: "minReadySeconds: ready but not yet available",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d")
+				ds := fixture.DaemonSet("ns", "d")
 				ds.Spec.MinReadySeconds = 600
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1"), Node("n2")}, DaemonSets: []appsv1.DaemonSet{ds},
-					Pods: []corev1.Pod{Pod(&ds, "n1"), Pod(&ds, "n2", PodCreatedAgo(2*time.Minute))}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2")}, DaemonSets: []appsv1.DaemonSet{ds},
+					Pods: []corev1.Pod{fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2", fixture.PodCreatedAgo(2*time.Minute))}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			computed: counts(2, 2, 2, 1, 2, 0),
 		},
 		{
 			name: "Pods of other owners are not the DaemonSet's, whatever their labels",
 			snap: func() *snapshot.Snapshot {
-				ds := DaemonSet("ns", "d")
-				other := DaemonSet("ns", "other")
-				impostor := Pod(&other, "n1")
+				ds := fixture.DaemonSet("ns", "d")
+				other := fixture.DaemonSet("ns", "other")
+				impostor := fixture.Pod(&other, "n1")
 				impostor.Labels = ds.Spec.Template.Labels
-				return &snapshot.Snapshot{Nodes: []corev1.Node{Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, Pods: []corev1.Pod{impostor}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+				return &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, Pods: []corev1.Pod{impostor}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"MissingPod@n1"},
 			computed: counts(1, 0, 0, 0, 0, 0),
@@ -351,17 +351,17 @@ func TestFindingsAndCounts(t *testing.T) {
 }
 
 func TestStaleStatus(t *testing.T) {
-	ds := DaemonSet("ns", "d", withStatus(counts(1, 1, 1, 1, 1, 0)))
+	ds := fixture.DaemonSet("ns", "d", withStatus(counts(1, 1, 1, 1, 1, 0)))
 	snap := func(ds appsv1.DaemonSet, nodes ...corev1.Node) *snapshot.Snapshot {
-		return &snapshot.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, Pods: []corev1.Pod{Pod(&ds, "n1")}, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+		return &snapshot.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, Pods: []corev1.Pod{fixture.Pod(&ds, "n1")}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 	}
 	// Status agrees: no finding.
-	if got := kinds(run(t, snap(ds, Node("n1"))).DaemonSets[0]); len(got) != 0 {
+	if got := kinds(run(t, snap(ds, fixture.Node("n1"))).DaemonSets[0]); len(got) != 0 {
 		t.Fatalf("agreeing status produced %v", got)
 	}
 	// The documented stale case: a NoSchedule taint was added, the controller
 	// did not requeue, its status still counts the node as desired.
-	dr := run(t, snap(ds, Node("n1", WithTaint("maint", "", corev1.TaintEffectNoSchedule)))).DaemonSets[0]
+	dr := run(t, snap(ds, fixture.Node("n1", fixture.WithTaint("maint", "", corev1.TaintEffectNoSchedule)))).DaemonSets[0]
 	if got := kinds(dr); !reflect.DeepEqual(got, []string{"MisscheduledPod@n1", "StaleStatus@"}) {
 		t.Fatalf("findings %v", got)
 	}
@@ -374,15 +374,15 @@ func TestStaleStatus(t *testing.T) {
 	// observedGeneration behind generation.
 	behind := ds
 	behind.Generation = 2
-	dr = run(t, snap(behind, Node("n1"))).DaemonSets[0]
+	dr = run(t, snap(behind, fixture.Node("n1"))).DaemonSets[0]
 	if f := find(dr, report.StaleStatus); f == nil || !strings.Contains(f.Message, "observedGeneration 1 is behind metadata.generation 2") {
 		t.Errorf("generation staleness not reported: %+v", dr.Findings)
 	}
 }
 
 func TestPartialSnapshotsDoNotGuess(t *testing.T) {
-	ds := DaemonSet("ns", "d")
-	s := &snapshot.Snapshot{DaemonSets: []appsv1.DaemonSet{ds}, Pods: []corev1.Pod{Pod(&ds, "n1", Waiting("CrashLoopBackOff", "", 3))}}
+	ds := fixture.DaemonSet("ns", "d")
+	s := &snapshot.Snapshot{DaemonSets: []appsv1.DaemonSet{ds}, Pods: []corev1.Pod{fixture.Pod(&ds, "n1", fixture.Waiting("CrashLoopBackOff", "", 3))}}
 	s.MarkMissing(snapshot.Nodes, "forbidden")
 	rep := run(t, s)
 	dr := rep.DaemonSets[0]
@@ -394,7 +394,7 @@ func TestPartialSnapshotsDoNotGuess(t *testing.T) {
 		t.Errorf("findings %v", got)
 	}
 
-	s = &snapshot.Snapshot{DaemonSets: []appsv1.DaemonSet{ds}, Nodes: []corev1.Node{Node("n1")}}
+	s = &snapshot.Snapshot{DaemonSets: []appsv1.DaemonSet{ds}, Nodes: []corev1.Node{fixture.Node("n1")}}
 	s.MarkMissing(snapshot.Pods, "forbidden")
 	dr = run(t, s).DaemonSets[0]
 	if len(dr.Findings) != 0 || dr.Computed != nil || dr.Nodes[0].Coverage != report.CoverageUnknown || !dr.Nodes[0].ShouldRun {
@@ -403,9 +403,9 @@ func TestPartialSnapshotsDoNotGuess(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	ds1, ds2 := DaemonSet("b", "x"), DaemonSet("a", "y")
-	s := &snapshot.Snapshot{Nodes: []corev1.Node{Node("n2"), Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds1, ds2},
-		Pods: []corev1.Pod{Pod(&ds1, "n2"), Pod(&ds2, "gone2"), Pod(&ds2, "gone1")}}
+	ds1, ds2 := fixture.DaemonSet("b", "x"), fixture.DaemonSet("a", "y")
+	s := &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n2"), fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds1, ds2},
+		Pods: []corev1.Pod{fixture.Pod(&ds1, "n2"), fixture.Pod(&ds2, "gone2"), fixture.Pod(&ds2, "gone1")}}
 	a, b := run(t, s), run(t, s)
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("two analyses of one snapshot differ")

@@ -12,10 +12,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
-	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 // Micro-benchmarks of the analysis alone on a synthetic snapshot shaped like
@@ -51,53 +51,53 @@ func benchNode(i int) corev1.Node {
 	if i%5 == 0 {
 		arch = "arm64"
 	}
-	opts := []NodeOpt{WithLabel("node-pool", pool), WithLabel("kubernetes.io/arch", arch),
-		WithLabel("topology.kubernetes.io/zone", []string{"zone-a", "zone-b", "zone-c"}[i%3])}
+	opts := []fixture.NodeOpt{fixture.WithLabel("node-pool", pool), fixture.WithLabel("kubernetes.io/arch", arch),
+		fixture.WithLabel("topology.kubernetes.io/zone", []string{"zone-a", "zone-b", "zone-c"}[i%3])}
 	switch pool {
 	case "gpu":
-		opts = append(opts, WithTaint("nvidia.com/gpu", "present", corev1.TaintEffectNoSchedule))
+		opts = append(opts, fixture.WithTaint("nvidia.com/gpu", "present", corev1.TaintEffectNoSchedule))
 	case "infra":
-		opts = append(opts, WithTaint("dedicated", "infra", corev1.TaintEffectNoSchedule))
+		opts = append(opts, fixture.WithTaint("dedicated", "infra", corev1.TaintEffectNoSchedule))
 	case "edge":
-		opts = append(opts, WithTaint("edge", "true", corev1.TaintEffectNoExecute))
+		opts = append(opts, fixture.WithTaint("edge", "true", corev1.TaintEffectNoExecute))
 	}
 	if i%500 == 7 {
-		opts = append(opts, NotReady())
+		opts = append(opts, fixture.NotReady())
 	}
 	if i%500 == 13 {
-		opts = append(opts, Cordoned())
+		opts = append(opts, fixture.Cordoned())
 	}
-	return Node(name, opts...)
+	return fixture.Node(name, opts...)
 }
 
 func benchDaemonSets() []appsv1.DaemonSet {
-	all := Exists("", "")
-	infra := Equal("dedicated", "infra", corev1.TaintEffectNoSchedule)
-	gpu := Exists("nvidia.com/gpu", corev1.TaintEffectNoSchedule)
-	edge := Exists("edge", corev1.TaintEffectNoExecute)
-	noSched := Exists("", corev1.TaintEffectNoSchedule)
+	all := fixture.Exists("", "")
+	infra := fixture.Equal("dedicated", "infra", corev1.TaintEffectNoSchedule)
+	gpu := fixture.Exists("nvidia.com/gpu", corev1.TaintEffectNoSchedule)
+	edge := fixture.Exists("edge", corev1.TaintEffectNoExecute)
+	noSched := fixture.Exists("", corev1.TaintEffectNoSchedule)
 	in := corev1.NodeSelectorOpIn
 	return []appsv1.DaemonSet{
-		DaemonSet("kube-system", "kube-proxy", WithToleration(all), HostNetwork()),
-		DaemonSet("kube-system", "calico-node", WithToleration(all), HostNetwork(), Generation(2)),
-		DaemonSet("kube-system", "csi-node", WithToleration(noSched)),
-		DaemonSet("kube-system", "dns-cache", WithAffinity(Term(Req("node-pool", corev1.NodeSelectorOpNotIn, "gpu", "edge"))), WithToleration(infra), HostNetwork()),
-		DaemonSet("kube-system", "arm-agent", WithAffinity(Term(Req("kubernetes.io/arch", in, "arm64")))),
-		DaemonSet("monitoring", "node-exporter", WithToleration(all), HostNetwork(), Surge(1), Generation(2)),
-		DaemonSet("monitoring", "infra-monitor", WithNodeSelector("node-pool", "infra"), WithToleration(infra)),
-		DaemonSet("monitoring", "metrics-agent", WithAffinity(Term(Req("node-pool", in, "general")), Term(Req("topology.kubernetes.io/zone", in, "zone-c"))), WithToleration(infra)),
-		DaemonSet("logging", "fluent-bit", WithToleration(infra)),
-		DaemonSet("logging", "log-rotator", WithAffinity(Term(Req("node-pool", in, "general", "infra"))), WithToleration(infra), OnDelete(), Generation(2)),
-		DaemonSet("gpu-operator", "nvidia-device-plugin", WithNodeSelector("node-pool", "gpu"), WithToleration(gpu)),
-		DaemonSet("gpu-operator", "dcgm-exporter", WithAffinity(Term(Req("node-pool", in, "gpu"))), WithToleration(gpu)),
-		DaemonSet("security", "falco", WithToleration(all)),
-		DaemonSet("security", "linux-hardening", WithAffinity(Term(Req("kubernetes.io/os", in, "linux"), Req("kubernetes.io/arch", in, "amd64")))),
-		DaemonSet("security", "vuln-scanner", WithNodeSelector("kubernetes.io/os", "linux"), WithAffinity(Term(Req("node-pool", corev1.NodeSelectorOpExists)))),
-		DaemonSet("storage", "storage-agent", WithNodeSelector("node-pool", "storage")),
-		DaemonSet("storage", "ebs-csi-node", WithAffinity(Term(Req("topology.kubernetes.io/zone", in, "zone-a", "zone-b"), Req("node-pool", corev1.NodeSelectorOpNotIn, "edge"))), WithToleration(noSched)),
-		DaemonSet("networking", "zone-a-cache", WithAffinity(Term(Req("topology.kubernetes.io/zone", in, "zone-a")))),
-		DaemonSet("networking", "netpol-agent", WithToleration(all), HostNetwork(), Generation(2)),
-		DaemonSet("edge", "edge-agent", WithNodeSelector("node-pool", "edge"), WithToleration(edge)),
+		fixture.DaemonSet("kube-system", "kube-proxy", fixture.WithToleration(all), fixture.HostNetwork()),
+		fixture.DaemonSet("kube-system", "calico-node", fixture.WithToleration(all), fixture.HostNetwork(), fixture.Generation(2)),
+		fixture.DaemonSet("kube-system", "csi-node", fixture.WithToleration(noSched)),
+		fixture.DaemonSet("kube-system", "dns-cache", fixture.WithAffinity(fixture.Term(fixture.Req("node-pool", corev1.NodeSelectorOpNotIn, "gpu", "edge"))), fixture.WithToleration(infra), fixture.HostNetwork()),
+		fixture.DaemonSet("kube-system", "arm-agent", fixture.WithAffinity(fixture.Term(fixture.Req("kubernetes.io/arch", in, "arm64")))),
+		fixture.DaemonSet("monitoring", "node-exporter", fixture.WithToleration(all), fixture.HostNetwork(), fixture.Surge(1), fixture.Generation(2)),
+		fixture.DaemonSet("monitoring", "infra-monitor", fixture.WithNodeSelector("node-pool", "infra"), fixture.WithToleration(infra)),
+		fixture.DaemonSet("monitoring", "metrics-agent", fixture.WithAffinity(fixture.Term(fixture.Req("node-pool", in, "general")), fixture.Term(fixture.Req("topology.kubernetes.io/zone", in, "zone-c"))), fixture.WithToleration(infra)),
+		fixture.DaemonSet("logging", "fluent-bit", fixture.WithToleration(infra)),
+		fixture.DaemonSet("logging", "log-rotator", fixture.WithAffinity(fixture.Term(fixture.Req("node-pool", in, "general", "infra"))), fixture.WithToleration(infra), fixture.OnDelete(), fixture.Generation(2)),
+		fixture.DaemonSet("gpu-operator", "nvidia-device-plugin", fixture.WithNodeSelector("node-pool", "gpu"), fixture.WithToleration(gpu)),
+		fixture.DaemonSet("gpu-operator", "dcgm-exporter", fixture.WithAffinity(fixture.Term(fixture.Req("node-pool", in, "gpu"))), fixture.WithToleration(gpu)),
+		fixture.DaemonSet("security", "falco", fixture.WithToleration(all)),
+		fixture.DaemonSet("security", "linux-hardening", fixture.WithAffinity(fixture.Term(fixture.Req("kubernetes.io/os", in, "linux"), fixture.Req("kubernetes.io/arch", in, "amd64")))),
+		fixture.DaemonSet("security", "vuln-scanner", fixture.WithNodeSelector("kubernetes.io/os", "linux"), fixture.WithAffinity(fixture.Term(fixture.Req("node-pool", corev1.NodeSelectorOpExists)))),
+		fixture.DaemonSet("storage", "storage-agent", fixture.WithNodeSelector("node-pool", "storage")),
+		fixture.DaemonSet("storage", "ebs-csi-node", fixture.WithAffinity(fixture.Term(fixture.Req("topology.kubernetes.io/zone", in, "zone-a", "zone-b"), fixture.Req("node-pool", corev1.NodeSelectorOpNotIn, "edge"))), fixture.WithToleration(noSched)),
+		fixture.DaemonSet("networking", "zone-a-cache", fixture.WithAffinity(fixture.Term(fixture.Req("topology.kubernetes.io/zone", in, "zone-a")))),
+		fixture.DaemonSet("networking", "netpol-agent", fixture.WithToleration(all), fixture.HostNetwork(), fixture.Generation(2)),
+		fixture.DaemonSet("edge", "edge-agent", fixture.WithNodeSelector("node-pool", "edge"), fixture.WithToleration(edge)),
 	}
 }
 
@@ -111,21 +111,21 @@ func benchSnapshot(nodes int) *snapshot.Snapshot {
 	for d := range snap.DaemonSets {
 		ds := &snap.DaemonSets[d]
 		for g := int64(1); g <= ds.Generation; g++ {
-			snap.ControllerRevisions = append(snap.ControllerRevisions, Revision(ds, g))
+			snap.ControllerRevisions = append(snap.ControllerRevisions, fixture.Revision(ds, g))
 		}
 		ds.Status.ObservedGeneration = ds.Generation
 		eval := scheduling.NewEvaluator(ds)
-		cur := AtGeneration(ds, ds.Generation)
+		cur := fixture.AtGeneration(ds, ds.Generation)
 		for i := range snap.Nodes {
 			node := &snap.Nodes[i]
 			h := benchHash("finding", d, i) % 10000
 			rev := cur
 			if ds.Generation > 1 && benchHash("rollout", d, i)%100 < 20 {
-				rev = AtGeneration(ds, 1) // outdated
+				rev = fixture.AtGeneration(ds, 1) // outdated
 			}
 			if !eval.Evaluate(node).ShouldRun {
 				if (i%500 == 7 && h%2 == 0) || h < 20 {
-					snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev)) // misscheduled
+					snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev)) // misscheduled
 				}
 				continue
 			}
@@ -133,27 +133,27 @@ func benchSnapshot(nodes int) *snapshot.Snapshot {
 			switch {
 			case h < 10: // missing
 			case h < 15:
-				snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev, Unscheduled("0/5000 nodes are available: 1 Insufficient cpu.")))
+				snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev, fixture.Unscheduled("0/5000 nodes are available: 1 Insufficient cpu.")))
 			case h < 27:
-				snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev, Waiting("CrashLoopBackOff", "back-off 5m0s restarting failed container", 17)))
+				snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev, fixture.Waiting("CrashLoopBackOff", "back-off 5m0s restarting failed container", 17)))
 			case h < 34:
-				snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev, Waiting("ImagePullBackOff", "Back-off pulling image", 0)))
+				snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev, fixture.Waiting("ImagePullBackOff", "Back-off pulling image", 0)))
 			case h < 40:
-				snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev, NotReadyPod()))
+				snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev, fixture.NotReadyPod()))
 			case h < 45: // duplicate
-				snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev), Pod(ds, node.Name, cur, Named(ds.Name+"-dup-"+node.Name), PodCreatedAgo(time.Hour)))
+				snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev), fixture.Pod(ds, node.Name, cur, fixture.Named(ds.Name+"-dup-"+node.Name), fixture.PodCreatedAgo(time.Hour)))
 			default:
-				snap.Pods = append(snap.Pods, Pod(ds, node.Name, rev))
+				snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev))
 			}
 		}
 		for i := 999; i < nodes; i += 1000 { // orphaned: bound to deleted nodes
-			snap.Pods = append(snap.Pods, Pod(ds, fmt.Sprintf("gone-%05d", i), cur))
+			snap.Pods = append(snap.Pods, fixture.Pod(ds, fmt.Sprintf("gone-%05d", i), cur))
 		}
 		snap.Events = append(snap.Events, corev1.Event{
 			ObjectMeta:     metav1.ObjectMeta{Namespace: ds.Namespace, Name: ds.Name + ".1"},
 			InvolvedObject: corev1.ObjectReference{Kind: "DaemonSet", Namespace: ds.Namespace, Name: ds.Name, UID: ds.UID},
 			Type:           corev1.EventTypeWarning, Reason: "FailedCreate", Message: "Error creating: exceeded quota",
-			LastTimestamp: metav1.NewTime(Epoch.Add(-time.Minute)),
+			LastTimestamp: metav1.NewTime(fixture.Epoch.Add(-time.Minute)),
 		})
 	}
 	return snap
@@ -181,7 +181,7 @@ func benchCluster(b *testing.B) *snapshot.Snapshot {
 // BenchmarkAnalyze is the full audit: 5,000 nodes x 20 DaemonSets.
 func BenchmarkAnalyze(b *testing.B) {
 	snap := benchCluster(b)
-	rep := analyze.Analyze(snap, analyze.Options{Now: Epoch})
+	rep := analyze.Analyze(snap, analyze.Options{Now: fixture.Epoch})
 	for _, t := range []report.FindingType{report.MissingPod, report.PendingPod, report.UnhealthyPod, report.DuplicatePods,
 		report.MisscheduledPod, report.OrphanedPod, report.OutdatedPod} {
 		if rep.Summary.ByType[t] == 0 {
@@ -190,7 +190,7 @@ func BenchmarkAnalyze(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		analyze.Analyze(snap, analyze.Options{Now: Epoch})
+		analyze.Analyze(snap, analyze.Options{Now: fixture.Epoch})
 	}
 	// After the loop: b.Loop resets what was reported before it.
 	b.ReportMetric(float64(len(snap.DaemonPods)), "pods")
@@ -219,7 +219,7 @@ func BenchmarkAnalyzeOneDaemonSet(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		analyze.Analyze(snap, analyze.Options{Now: Epoch})
+		analyze.Analyze(snap, analyze.Options{Now: fixture.Epoch})
 	}
 	b.ReportMetric(float64(len(snap.DaemonPods)), "pods")
 }

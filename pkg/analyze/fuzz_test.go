@@ -10,10 +10,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
-	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 // randomSnapshot builds an arbitrary but well-formed cluster from a seed:
@@ -26,69 +26,69 @@ func randomSnapshot(seed1, seed2 uint64) *snapshot.Snapshot {
 	effects := []corev1.TaintEffect{corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute, corev1.TaintEffectPreferNoSchedule}
 	s := &snapshot.Snapshot{}
 	for i := range r.IntN(12) {
-		var opts []NodeOpt
+		var opts []fixture.NodeOpt
 		for range r.IntN(3) {
-			opts = append(opts, WithLabel(pick("zone", "pool", "gpu", "tier"), pick("a", "b", "", "3", "10")))
+			opts = append(opts, fixture.WithLabel(pick("zone", "pool", "gpu", "tier"), pick("a", "b", "", "3", "10")))
 		}
 		for range r.IntN(3) {
-			opts = append(opts, WithTaint(pick("dedicated", "gpu", corev1.TaintNodeNotReady, corev1.TaintNodeUnschedulable, corev1.TaintNodeNetworkUnavailable), pick("", "x"), effects[r.IntN(3)]))
+			opts = append(opts, fixture.WithTaint(pick("dedicated", "gpu", corev1.TaintNodeNotReady, corev1.TaintNodeUnschedulable, corev1.TaintNodeNetworkUnavailable), pick("", "x"), effects[r.IntN(3)]))
 		}
 		if r.IntN(4) == 0 {
-			opts = append(opts, NotReady())
+			opts = append(opts, fixture.NotReady())
 		}
-		opts = append(opts, CreatedAgo(time.Duration(r.IntN(600))*time.Second))
-		s.Nodes = append(s.Nodes, Node(fmt.Sprintf("n%d", i), opts...))
+		opts = append(opts, fixture.CreatedAgo(time.Duration(r.IntN(600))*time.Second))
+		s.Nodes = append(s.Nodes, fixture.Node(fmt.Sprintf("n%d", i), opts...))
 	}
 	ops := []corev1.NodeSelectorOperator{corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn, corev1.NodeSelectorOpExists, corev1.NodeSelectorOpDoesNotExist, corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt}
 	for i := range 1 + r.IntN(4) {
-		var opts []DSOpt
+		var opts []fixture.DSOpt
 		if r.IntN(3) == 0 {
-			opts = append(opts, WithNodeSelector(pick("zone", "pool"), pick("a", "b")))
+			opts = append(opts, fixture.WithNodeSelector(pick("zone", "pool"), pick("a", "b")))
 		}
 		if r.IntN(3) == 0 {
 			var terms []corev1.NodeSelectorTerm
 			for range 1 + r.IntN(2) {
-				terms = append(terms, Term(Req(pick("zone", "gpu", "tier"), ops[r.IntN(len(ops))], pick("a", "3", "x"))))
+				terms = append(terms, fixture.Term(fixture.Req(pick("zone", "gpu", "tier"), ops[r.IntN(len(ops))], pick("a", "3", "x"))))
 			}
 			if r.IntN(4) == 0 {
-				terms = append(terms, FieldTerm(Req("metadata.name", corev1.NodeSelectorOpIn, pick("n0", "n1"))))
+				terms = append(terms, fixture.FieldTerm(fixture.Req("metadata.name", corev1.NodeSelectorOpIn, pick("n0", "n1"))))
 			}
-			opts = append(opts, WithAffinity(terms...))
+			opts = append(opts, fixture.WithAffinity(terms...))
 		}
 		for range r.IntN(3) {
-			opts = append(opts, WithToleration(Exists(pick("dedicated", "gpu", ""), effects[r.IntN(3)])))
+			opts = append(opts, fixture.WithToleration(fixture.Exists(pick("dedicated", "gpu", ""), effects[r.IntN(3)])))
 		}
 		if r.IntN(3) == 0 {
-			opts = append(opts, HostNetwork())
+			opts = append(opts, fixture.HostNetwork())
 		}
 		if r.IntN(3) == 0 {
-			opts = append(opts, Generation(2), Surge(int32(r.IntN(2))))
+			opts = append(opts, fixture.Generation(2), fixture.Surge(int32(r.IntN(2))))
 		}
-		ds := DaemonSet("ns", fmt.Sprintf("d%d", i), opts...)
+		ds := fixture.DaemonSet("ns", fmt.Sprintf("d%d", i), opts...)
 		if r.IntN(5) == 0 {
 			ds.Annotations[policy.ExemptAnnotation] = pick("true", "MissingPod")
 		}
 		s.DaemonSets = append(s.DaemonSets, ds)
 		if r.IntN(5) != 0 {
-			s.ControllerRevisions = append(s.ControllerRevisions, Revision(&ds, 1))
+			s.ControllerRevisions = append(s.ControllerRevisions, fixture.Revision(&ds, 1))
 		}
 		for range r.IntN(2 * (len(s.Nodes) + 1)) {
 			node := pick("n0", "n1", "n2", "n3", "gone")
-			var popts []PodOpt
+			var popts []fixture.PodOpt
 			switch r.IntN(7) {
 			case 0:
-				popts = append(popts, Unscheduled("0/3 nodes are available"))
+				popts = append(popts, fixture.Unscheduled("0/3 nodes are available"))
 			case 1:
-				popts = append(popts, Waiting(pick("CrashLoopBackOff", "ImagePullBackOff", "ContainerCreating"), "m", int32(r.IntN(5))))
+				popts = append(popts, fixture.Waiting(pick("CrashLoopBackOff", "ImagePullBackOff", "ContainerCreating"), "m", int32(r.IntN(5))))
 			case 2:
-				popts = append(popts, FailedPhase("Evicted", ""), Terminating())
+				popts = append(popts, fixture.FailedPhase("Evicted", ""), fixture.Terminating())
 			case 3:
-				popts = append(popts, OOMKilled(2))
+				popts = append(popts, fixture.OOMKilled(2))
 			case 4:
-				popts = append(popts, AtGeneration(&ds, 2))
+				popts = append(popts, fixture.AtGeneration(&ds, 2))
 			}
-			popts = append(popts, Named(fmt.Sprintf("%s-%d", ds.Name, r.IntN(1000))), PodCreatedAgo(time.Duration(r.IntN(900))*time.Second))
-			s.Pods = append(s.Pods, Pod(&ds, node, popts...))
+			popts = append(popts, fixture.Named(fmt.Sprintf("%s-%d", ds.Name, r.IntN(1000))), fixture.PodCreatedAgo(time.Duration(r.IntN(900))*time.Second))
+			s.Pods = append(s.Pods, fixture.Pod(&ds, node, popts...))
 		}
 	}
 	if r.IntN(6) == 0 {
@@ -106,7 +106,7 @@ func FuzzAnalyze(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seed1, seed2 uint64) {
 		s := randomSnapshot(seed1, seed2)
 		req, _ := policy.ParseRequire("ns/d0=zone=a")
-		opts := analyze.Options{Now: Epoch, Grace: 3 * time.Minute, Policy: &policy.Policy{Rules: []policy.Rule{req}}}
+		opts := analyze.Options{Now: fixture.Epoch, Grace: 3 * time.Minute, Policy: &policy.Policy{Rules: []policy.Rule{req}}}
 		a := analyze.Analyze(s, opts)
 		b := analyze.Analyze(s, opts)
 		if !reflect.DeepEqual(a, b) {

@@ -10,10 +10,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
-	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 func require(t *testing.T, v string) *policy.Policy {
@@ -26,23 +26,23 @@ func require(t *testing.T, v string) *policy.Policy {
 }
 
 func TestUncoveredNode(t *testing.T) {
-	ds := DaemonSet("security", "agent", WithNodeSelector("kubernetes.io/os", "linux", "tier", "prod"),
-		WithToleration(Exists("node-role.kubernetes.io/control-plane", corev1.TaintEffectNoSchedule)))
+	ds := fixture.DaemonSet("security", "agent", fixture.WithNodeSelector("kubernetes.io/os", "linux", "tier", "prod"),
+		fixture.WithToleration(fixture.Exists("node-role.kubernetes.io/control-plane", corev1.TaintEffectNoSchedule)))
 	nodes := []corev1.Node{
-		Node("ok", WithLabel("tier", "prod")),
-		Node("gpu", WithLabel("tier", "prod"), WithTaint("nvidia.com/gpu", "present", corev1.TaintEffectNoSchedule), WithTaint("dedicated", "", corev1.TaintEffectNoExecute)),
-		Node("staging", WithLabel("tier", "staging")),
-		Node("windows", WithLabel("kubernetes.io/os", "windows")),
+		fixture.Node("ok", fixture.WithLabel("tier", "prod")),
+		fixture.Node("gpu", fixture.WithLabel("tier", "prod"), fixture.WithTaint("nvidia.com/gpu", "present", corev1.TaintEffectNoSchedule), fixture.WithTaint("dedicated", "", corev1.TaintEffectNoExecute)),
+		fixture.Node("staging", fixture.WithLabel("tier", "staging")),
+		fixture.Node("windows", fixture.WithLabel("kubernetes.io/os", "windows")),
 	}
-	pods := []corev1.Pod{Pod(&ds, "ok")}
-	s := &snapshot.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, Pods: pods, ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)}}
+	pods := []corev1.Pod{fixture.Pod(&ds, "ok")}
+	s := &snapshot.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, Pods: pods, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 	withStatus(counts(1, 1, 1, 1, 1, 0))(&s.DaemonSets[0])
 
 	// Without a policy the gaps are silent: desired is 1 and all is well.
-	if dr := analyze.Analyze(s, analyze.Options{Now: Epoch}).DaemonSets[0]; len(dr.Findings) != 0 {
+	if dr := analyze.Analyze(s, analyze.Options{Now: fixture.Epoch}).DaemonSets[0]; len(dr.Findings) != 0 {
 		t.Fatalf("no policy: %v", kinds(dr))
 	}
-	rep := analyze.Analyze(s, analyze.Options{Now: Epoch, Policy: require(t, "security/agent=kubernetes.io/os=linux")})
+	rep := analyze.Analyze(s, analyze.Options{Now: fixture.Epoch, Policy: require(t, "security/agent=kubernetes.io/os=linux")})
 	dr := rep.DaemonSets[0]
 	if got, want := kinds(dr), []string{"UncoveredNode@gpu", "UncoveredNode@staging"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("findings %v, want %v", got, want)
@@ -71,27 +71,27 @@ func TestUncoveredNode(t *testing.T) {
 
 	// The same rule from the DaemonSet's annotation.
 	s.DaemonSets[0].Annotations[policy.RequireAnnotation] = "tier=staging"
-	dr = analyze.Analyze(s, analyze.Options{Now: Epoch, Policy: &policy.Policy{}}).DaemonSets[0]
+	dr = analyze.Analyze(s, analyze.Options{Now: fixture.Epoch, Policy: &policy.Policy{}}).DaemonSets[0]
 	if got := kinds(dr); !reflect.DeepEqual(got, []string{"UncoveredNode@staging"}) {
 		t.Errorf("annotation rule: %v", got)
 	}
 }
 
 func TestExemptGraceIgnore(t *testing.T) {
-	ds := DaemonSet("ns", "d")
-	exemptNode := Node("exempt")
+	ds := fixture.DaemonSet("ns", "d")
+	exemptNode := fixture.Node("exempt")
 	exemptNode.Annotations = map[string]string{policy.ExemptAnnotation: "MissingPod"}
 	s := &snapshot.Snapshot{
-		Nodes:      []corev1.Node{Node("old"), Node("young", CreatedAgo(time.Minute)), exemptNode, Node("p")},
+		Nodes:      []corev1.Node{fixture.Node("old"), fixture.Node("young", fixture.CreatedAgo(time.Minute)), exemptNode, fixture.Node("p")},
 		DaemonSets: []appsv1.DaemonSet{ds},
 		Pods: []corev1.Pod{
-			Pod(&ds, "p", PodCreatedAgo(30*time.Second), Unscheduled("0/4 nodes are available")),
+			fixture.Pod(&ds, "p", fixture.PodCreatedAgo(30*time.Second), fixture.Unscheduled("0/4 nodes are available")),
 		},
-		ControllerRevisions: []appsv1.ControllerRevision{Revision(&ds, 1)},
+		ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)},
 	}
 	withStatus(counts(4, 1, 0, 0, 1, 0))(&s.DaemonSets[0])
 
-	rep := analyze.Analyze(s, analyze.Options{Now: Epoch, Grace: 5 * time.Minute})
+	rep := analyze.Analyze(s, analyze.Options{Now: fixture.Epoch, Grace: 5 * time.Minute})
 	state := map[string]string{}
 	for _, f := range rep.DaemonSets[0].Findings {
 		switch {
@@ -115,19 +115,19 @@ func TestExemptGraceIgnore(t *testing.T) {
 	}
 
 	// Without grace the young node and Pod count.
-	rep = analyze.Analyze(s, analyze.Options{Now: Epoch})
+	rep = analyze.Analyze(s, analyze.Options{Now: fixture.Epoch})
 	if rep.Summary.Findings != 3 || rep.Summary.HeldBack != 0 {
 		t.Errorf("no grace: %+v", rep.Summary)
 	}
 	// An exempt DaemonSet sets all its findings aside, visibly.
 	s.DaemonSets[0].Annotations[policy.ExemptAnnotation] = "true"
-	rep = analyze.Analyze(s, analyze.Options{Now: Epoch})
+	rep = analyze.Analyze(s, analyze.Options{Now: fixture.Epoch})
 	if rep.Summary.Findings != 0 || rep.Summary.Exempted != 4 || len(rep.DaemonSets[0].Findings) != 4 {
 		t.Errorf("exempt daemonset: %+v", rep.Summary)
 	}
 	delete(s.DaemonSets[0].Annotations, policy.ExemptAnnotation)
 	// --ignore drops the type entirely.
-	rep = analyze.Analyze(s, analyze.Options{Now: Epoch, Ignore: map[report.FindingType]bool{report.MissingPod: true}})
+	rep = analyze.Analyze(s, analyze.Options{Now: fixture.Epoch, Ignore: map[report.FindingType]bool{report.MissingPod: true}})
 	if got := kinds(rep.DaemonSets[0]); !reflect.DeepEqual(got, []string{"PendingPod@p"}) {
 		t.Errorf("ignore: %v", got)
 	}

@@ -8,8 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
-	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 // Odd shapes (issue 8): thousands of DaemonSets, nodes with hundreds of
@@ -21,23 +21,23 @@ import (
 func oddSnapshot(dss, nodes, taints, nameLen int) *snapshot.Snapshot {
 	s := &snapshot.Snapshot{}
 	for i := range nodes {
-		var opts []NodeOpt
+		var opts []fixture.NodeOpt
 		for j := range taints {
-			opts = append(opts, WithTaint(fmt.Sprintf("example.com/t%03d", j), "v", corev1.TaintEffectNoSchedule))
+			opts = append(opts, fixture.WithTaint(fmt.Sprintf("example.com/t%03d", j), "v", corev1.TaintEffectNoSchedule))
 		}
-		s.Nodes = append(s.Nodes, Node(fmt.Sprintf("node-%04d", i), opts...))
+		s.Nodes = append(s.Nodes, fixture.Node(fmt.Sprintf("node-%04d", i), opts...))
 	}
 	for i := range dss {
-		opts := []DSOpt{}
+		opts := []fixture.DSOpt{}
 		if i%2 == 0 {
-			opts = append(opts, WithToleration(corev1.Toleration{Operator: corev1.TolerationOpExists}))
+			opts = append(opts, fixture.WithToleration(corev1.Toleration{Operator: corev1.TolerationOpExists}))
 		}
-		ds := DaemonSet(fmt.Sprintf("ns-%d", i%50), fmt.Sprintf("ds-%04d", i), opts...)
+		ds := fixture.DaemonSet(fmt.Sprintf("ns-%d", i%50), fmt.Sprintf("ds-%04d", i), opts...)
 		s.DaemonSets = append(s.DaemonSets, ds)
-		s.ControllerRevisions = append(s.ControllerRevisions, Revision(&ds, 1))
+		s.ControllerRevisions = append(s.ControllerRevisions, fixture.Revision(&ds, 1))
 		for n := 0; n < nodes; n += 7 {
 			name := fmt.Sprintf("%s-%s-%04d", ds.Name, strings.Repeat("x", nameLen), n)
-			s.Pods = append(s.Pods, Pod(&ds, fmt.Sprintf("node-%04d", n), Named(name)))
+			s.Pods = append(s.Pods, fixture.Pod(&ds, fmt.Sprintf("node-%04d", n), fixture.Named(name)))
 		}
 	}
 	return s
@@ -53,7 +53,7 @@ func benchOdd(b *testing.B, dss, nodes, taints, nameLen int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		analyze.Analyze(s, analyze.Options{Now: Epoch})
+		analyze.Analyze(s, analyze.Options{Now: fixture.Epoch})
 	}
 }
 
@@ -67,7 +67,7 @@ func BenchmarkOddLongPodNames(b *testing.B)       { benchOdd(b, 20, 500, 0, 200)
 // untolerated taints are all named, long names survive intact.
 func TestOddShapes(t *testing.T) {
 	s := oddSnapshot(2, 3, 300, 240)
-	rep := analyze.Analyze(s, analyze.Options{Now: Epoch})
+	rep := analyze.Analyze(s, analyze.Options{Now: fixture.Epoch})
 	for _, dr := range rep.DaemonSets {
 		for _, nv := range dr.Nodes {
 			if dr.Name == "ds-0001" && (nv.ShouldRun || strings.Count(nv.Reason, "example.com/t") != 300) {

@@ -25,8 +25,8 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
 	"github.com/daemoncheck/daemoncheck/pkg/collect"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
-	"github.com/daemoncheck/daemoncheck/pkg/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )

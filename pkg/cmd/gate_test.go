@@ -16,7 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
+	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 func TestGateFlags(t *testing.T) {
@@ -103,11 +103,11 @@ func runFake(t *testing.T, cs *fake.Clientset, args ...string) (string, string, 
 }
 
 func TestWaitConverges(t *testing.T) {
-	ds := DaemonSet("ns", "agent")
+	ds := fixture.DaemonSet("ns", "agent")
 	ds.Status = appsv1.DaemonSetStatus{DesiredNumberScheduled: 2, CurrentNumberScheduled: 2, NumberReady: 2, NumberAvailable: 2, UpdatedNumberScheduled: 2, ObservedGeneration: 1}
-	rev := Revision(&ds, 1)
-	n1, n2 := Node("n1"), Node("n2")
-	p1, p2 := Pod(&ds, "n1"), Pod(&ds, "n2")
+	rev := fixture.Revision(&ds, 1)
+	n1, n2 := fixture.Node("n1"), fixture.Node("n2")
+	p1, p2 := fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2")
 	cs := fake.NewClientset([]runtime.Object{&ds, &rev, &n1, &n2, &p1}...)
 	// The second Pod appears a moment later, as the controller would create it.
 	go func() {
@@ -127,9 +127,9 @@ func TestWaitConverges(t *testing.T) {
 }
 
 func TestWaitTimesOut(t *testing.T) {
-	ds := DaemonSet("ns", "agent")
-	rev := Revision(&ds, 1)
-	n1 := Node("n1", WithLabel("pool", "gpu"))
+	ds := fixture.DaemonSet("ns", "agent")
+	rev := fixture.Revision(&ds, 1)
+	n1 := fixture.Node("n1", fixture.WithLabel("pool", "gpu"))
 	cs := fake.NewClientset([]runtime.Object{&ds, &rev, &n1}...)
 	start := time.Now()
 	out, errOut, code := runFake(t, cs, "--wait", "--interval", "100ms", "--timeout", "700ms", "-o", "json")
@@ -150,9 +150,9 @@ func TestWaitTimesOut(t *testing.T) {
 
 func TestPartialReportInEveryFormat(t *testing.T) {
 	newCS := func() *fake.Clientset {
-		ds := DaemonSet("ns", "agent")
-		rev := Revision(&ds, 1)
-		p := Pod(&ds, "n1")
+		ds := fixture.DaemonSet("ns", "agent")
+		rev := fixture.Revision(&ds, 1)
+		p := fixture.Pod(&ds, "n1")
 		cs := fake.NewClientset([]runtime.Object{&ds, &rev, &p}...)
 		cs.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
 			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", errors.New(`User "ci" cannot list resource "nodes"`))
@@ -184,8 +184,8 @@ func TestPartialReportInEveryFormat(t *testing.T) {
 	}
 	// Findings still known without nodes (an unhealthy Pod) make it exit 1.
 	cs := newCS()
-	ds := DaemonSet("ns", "crashy")
-	p := Pod(&ds, "n1", Waiting("CrashLoopBackOff", "", 3))
+	ds := fixture.DaemonSet("ns", "crashy")
+	p := fixture.Pod(&ds, "n1", fixture.Waiting("CrashLoopBackOff", "", 3))
 	_, _ = cs.AppsV1().DaemonSets("ns").Create(context.Background(), &ds, metav1.CreateOptions{})
 	_, _ = cs.CoreV1().Pods("ns").Create(context.Background(), &p, metav1.CreateOptions{})
 	if _, errOut, code := runFake(t, cs); code != ExitFindings {

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/daemoncheck/daemoncheck/pkg/printer"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 

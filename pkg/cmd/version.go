@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/yaml"
 
-	"github.com/daemoncheck/daemoncheck/pkg/version"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/version"
 )
 
 // VersionInfo is what `kubectl daemoncheck version -o json|yaml` prints.

@@ -14,20 +14,20 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 func fixtureClient() *fake.Clientset {
-	ds := DaemonSet("agents", "a")
-	other := DaemonSet("agents", "b")
-	rev := Revision(&ds, 1)
-	n1 := Node("n1")
+	ds := fixture.DaemonSet("agents", "a")
+	other := fixture.DaemonSet("agents", "b")
+	rev := fixture.Revision(&ds, 1)
+	n1 := fixture.Node("n1")
 	n1.Status.Images = []corev1.ContainerImage{{Names: []string{"big"}}}
-	p1 := Pod(&ds, "n1")
+	p1 := fixture.Pod(&ds, "n1")
 	p1.Spec.Volumes = []corev1.Volume{{Name: "v"}}
 	// Same labels as a's Pods, but another owner: must not be kept for a.
-	stray := Pod(&ds, "n1", Named("stray"))
+	stray := fixture.Pod(&ds, "n1", fixture.Named("stray"))
 	stray.OwnerReferences = nil
 	return fake.NewClientset([]runtime.Object{&ds, &other, &rev, &n1, &p1, &stray}...)
 }
@@ -104,10 +104,10 @@ func TestLiveServerErrorIsFatal(t *testing.T) {
 // make its daemon Pod look orphaned.
 func TestLiveConfirmsNodesNamedByPods(t *testing.T) {
 	cs := fixtureClient()
-	ds := DaemonSet("agents", "a")
-	late := Node("late")
-	gone := Pod(&ds, "gone", Named("a-gone"))
-	onLate := Pod(&ds, "late", Named("a-late"))
+	ds := fixture.DaemonSet("agents", "a")
+	late := fixture.Node("late")
+	gone := fixture.Pod(&ds, "gone", fixture.Named("a-gone"))
+	onLate := fixture.Pod(&ds, "late", fixture.Named("a-late"))
 	for _, p := range []*corev1.Pod{&gone, &onLate} {
 		if _, err := cs.CoreV1().Pods("agents").Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
@@ -115,7 +115,7 @@ func TestLiveConfirmsNodesNamedByPods(t *testing.T) {
 	}
 	// The node list does not show "late" yet; a GET does.
 	cs.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
-		n1 := Node("n1")
+		n1 := fixture.Node("n1")
 		return true, &corev1.NodeList{Items: []corev1.Node{n1}}, nil
 	})
 	if _, err := cs.CoreV1().Nodes().Create(context.Background(), &late, metav1.CreateOptions{}); err != nil {

@@ -7,8 +7,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
-	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
+	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 func TestParseRequire(t *testing.T) {
@@ -70,8 +70,8 @@ rules:
 }
 
 func TestForAndValidate(t *testing.T) {
-	falco := DaemonSet("security", "falco")
-	other := DaemonSet("kube-system", "proxy")
+	falco := fixture.DaemonSet("security", "falco")
+	other := fixture.DaemonSet("kube-system", "proxy")
 	other.Annotations[policy.RequireAnnotation] = "kubernetes.io/os=linux"
 	req, _ := policy.ParseRequire("security/falco")
 	p := &policy.Policy{Rules: []policy.Rule{req}}

@@ -7,8 +7,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	. "github.com/daemoncheck/daemoncheck/pkg/fixture"
 	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
+	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 const (
@@ -28,49 +28,49 @@ func TestEvaluate(t *testing.T) {
 		cause         scheduling.Cause
 		reasonContain string
 	}{
-		{name: "plain node runs", node: Node("n1"), ds: DaemonSet("ns", "d"), run: true, cont: true},
-		{name: "template nodeName elsewhere", node: Node("n1"), ds: withNodeName(DaemonSet("ns", "d"), "n2"), cause: scheduling.CauseNodeName, reasonContain: "spec.nodeName=n2"},
-		{name: "template nodeName here", node: Node("n1"), ds: withNodeName(DaemonSet("ns", "d"), "n1"), run: true, cont: true},
-		{name: "nodeSelector matches", node: Node("n1", WithLabel("disk", "ssd")), ds: DaemonSet("ns", "d", WithNodeSelector("disk", "ssd")), run: true, cont: true},
-		{name: "nodeSelector label missing", node: Node("n1"), ds: DaemonSet("ns", "d", WithNodeSelector("disk", "ssd")), cause: scheduling.CauseNodeSelector, reasonContain: "node has no label disk"},
-		{name: "nodeSelector other value", node: Node("n1", WithLabel("disk", "hdd")), ds: DaemonSet("ns", "d", WithNodeSelector("disk", "ssd")), cause: scheduling.CauseNodeSelector, reasonContain: "node has disk=hdd"},
-		{name: "affinity In", node: Node("n1", WithLabel("zone", "a")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("zone", corev1.NodeSelectorOpIn, "a", "b")))), run: true, cont: true},
-		{name: "affinity In fails", node: Node("n1", WithLabel("zone", "c")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("zone", corev1.NodeSelectorOpIn, "a", "b")))), cause: scheduling.CauseNodeAffinity, reasonContain: "zone In [a,b] fails (node has zone=c)"},
-		{name: "affinity NotIn fails", node: Node("n1", WithLabel("zone", "a")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("zone", corev1.NodeSelectorOpNotIn, "a")))), cause: scheduling.CauseNodeAffinity},
-		{name: "affinity NotIn absent label matches", node: Node("n1"), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("zone", corev1.NodeSelectorOpNotIn, "a")))), run: true, cont: true},
-		{name: "affinity Exists fails", node: Node("n1"), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("gpu", corev1.NodeSelectorOpExists)))), cause: scheduling.CauseNodeAffinity, reasonContain: "gpu Exists fails"},
-		{name: "affinity DoesNotExist fails", node: Node("n1", WithLabel("gpu", "")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("gpu", corev1.NodeSelectorOpDoesNotExist)))), cause: scheduling.CauseNodeAffinity},
-		{name: "affinity Gt", node: Node("n1", WithLabel("cores", "16")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("cores", corev1.NodeSelectorOpGt, "8")))), run: true, cont: true},
-		{name: "affinity Lt fails", node: Node("n1", WithLabel("cores", "16")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("cores", corev1.NodeSelectorOpLt, "8")))), cause: scheduling.CauseNodeAffinity},
-		{name: "affinity matchFields name", node: Node("n1"), ds: DaemonSet("ns", "d", WithAffinity(FieldTerm(Req("metadata.name", corev1.NodeSelectorOpIn, "n1")))), run: true, cont: true},
-		{name: "affinity matchFields other name", node: Node("n1"), ds: DaemonSet("ns", "d", WithAffinity(FieldTerm(Req("metadata.name", corev1.NodeSelectorOpIn, "n2")))), cause: scheduling.CauseNodeAffinity, reasonContain: "node is n1"},
-		{name: "affinity terms are ORed", node: Node("n1", WithLabel("zone", "b")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("zone", corev1.NodeSelectorOpIn, "a")), Term(Req("zone", corev1.NodeSelectorOpIn, "b")))), run: true, cont: true},
-		{name: "affinity expressions are ANDed", node: Node("n1", WithLabel("zone", "a")), ds: DaemonSet("ns", "d", WithAffinity(Term(Req("zone", corev1.NodeSelectorOpIn, "a"), Req("gpu", corev1.NodeSelectorOpExists)))), cause: scheduling.CauseNodeAffinity},
-		{name: "nodeSelector AND affinity", node: Node("n1", WithLabel("zone", "a")), ds: DaemonSet("ns", "d", WithNodeSelector("disk", "ssd"), WithAffinity(Term(Req("zone", corev1.NodeSelectorOpIn, "a")))), cause: scheduling.CauseNodeSelector},
-		{name: "NoSchedule untolerated keeps running", node: Node("n1", WithTaint("dedicated", "db", NoSchedule)), ds: DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint, reasonContain: "dedicated=db:NoSchedule"},
-		{name: "NoExecute untolerated evicts", node: Node("n1", WithTaint("dedicated", "db", NoExecute)), ds: DaemonSet("ns", "d"), cause: scheduling.CauseTaint, reasonContain: "dedicated=db:NoExecute"},
-		{name: "NoSchedule and NoExecute untolerated evicts", node: Node("n1", WithTaint("a", "", NoSchedule), WithTaint("b", "", NoExecute)), ds: DaemonSet("ns", "d"), cause: scheduling.CauseTaint, reasonContain: "taints a:NoSchedule, b:NoExecute"},
-		{name: "NoSchedule tolerated Equal", node: Node("n1", WithTaint("dedicated", "db", NoSchedule)), ds: DaemonSet("ns", "d", WithToleration(Equal("dedicated", "db", NoSchedule))), run: true, cont: true},
-		{name: "Equal with other value does not tolerate", node: Node("n1", WithTaint("dedicated", "db", NoSchedule)), ds: DaemonSet("ns", "d", WithToleration(Equal("dedicated", "web", NoSchedule))), cont: true, cause: scheduling.CauseTaint},
-		{name: "toleration with other effect does not tolerate", node: Node("n1", WithTaint("dedicated", "db", NoExecute)), ds: DaemonSet("ns", "d", WithToleration(Exists("dedicated", NoSchedule))), cause: scheduling.CauseTaint},
-		{name: "toleration with empty effect tolerates all effects", node: Node("n1", WithTaint("dedicated", "db", NoExecute)), ds: DaemonSet("ns", "d", WithToleration(Exists("dedicated", ""))), run: true, cont: true},
-		{name: "Exists with empty key tolerates everything", node: Node("n1", WithTaint("x", "1", NoExecute), WithTaint("y", "", NoSchedule)), ds: DaemonSet("ns", "d", WithToleration(corev1.Toleration{Operator: corev1.TolerationOpExists})), run: true, cont: true},
-		{name: "PreferNoSchedule is ignored", node: Node("n1", WithTaint("soft", "", PreferNoSchedule)), ds: DaemonSet("ns", "d"), run: true, cont: true},
-		{name: "Gt toleration off by default", node: Node("n1", WithTaint("level", "5", NoSchedule)), ds: DaemonSet("ns", "d", WithToleration(corev1.Toleration{Key: "level", Operator: corev1.TolerationOpGt, Value: "3", Effect: NoSchedule})), cont: true, cause: scheduling.CauseTaint},
+		{name: "plain node runs", node: fixture.Node("n1"), ds: fixture.DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "template nodeName elsewhere", node: fixture.Node("n1"), ds: withNodeName(fixture.DaemonSet("ns", "d"), "n2"), cause: scheduling.CauseNodeName, reasonContain: "spec.nodeName=n2"},
+		{name: "template nodeName here", node: fixture.Node("n1"), ds: withNodeName(fixture.DaemonSet("ns", "d"), "n1"), run: true, cont: true},
+		{name: "nodeSelector matches", node: fixture.Node("n1", fixture.WithLabel("disk", "ssd")), ds: fixture.DaemonSet("ns", "d", fixture.WithNodeSelector("disk", "ssd")), run: true, cont: true},
+		{name: "nodeSelector label missing", node: fixture.Node("n1"), ds: fixture.DaemonSet("ns", "d", fixture.WithNodeSelector("disk", "ssd")), cause: scheduling.CauseNodeSelector, reasonContain: "node has no label disk"},
+		{name: "nodeSelector other value", node: fixture.Node("n1", fixture.WithLabel("disk", "hdd")), ds: fixture.DaemonSet("ns", "d", fixture.WithNodeSelector("disk", "ssd")), cause: scheduling.CauseNodeSelector, reasonContain: "node has disk=hdd"},
+		{name: "affinity In", node: fixture.Node("n1", fixture.WithLabel("zone", "a")), ds: fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.Term(fixture.Req("zone", corev1.NodeSelectorOpIn, "a", "b")))), run: true, cont: true},
+		{name: "affinity In fails", node: fixture.Node("n1", fixture.WithLabel("zone", "c")), ds: fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.Term(fixture.Req("zone", corev1.NodeSelectorOpIn, "a", "b")))), cause: scheduling.CauseNodeAffinity, reasonContain: "zone In [a,b] fails (node has zone=c)"},
+		{name: "affinity NotIn fails", node: fixture.Node("n1", fixture.WithLabel("zone", "a")), ds: fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.Term(fixture.Req("zone", corev1.NodeSelectorOpNotIn, "a")))), cause: scheduling.CauseNodeAffinity},
+		{name: "affinity NotIn absent label matches", node: fixture.Node("n1"), ds: fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.Term(fixture.Req("zone", corev1.NodeSelectorOpNotIn, "a")))), run: true, cont: true},
+		{name: "affinity Exists fails", node: fixture.Node("n1"), ds: fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.Term(fixture.Req("gpu", corev1.NodeSelectorOpExists)))), cause: scheduling.CauseNodeAffinity, reasonContain: "gpu Exists fails"},
+		{name: "affinity DoesNotExist fails", node: fixture.Node("n1", fixture.WithLabel("gpu", "")), ds: fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.Term(fixture.Req("gpu", corev1.NodeSelectorOpDoesNotExist)))), cause: scheduling.CauseNodeAffinity},
+		{name: "affinity Gt", node: fixture.Node("n1", fixture.WithLabel("cores", "16")), ds: fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.Term(fixture.Req("cores", corev1.NodeSelectorOpGt, "8")))), run: true, cont: true},
+		{name: "affinity Lt fails", node: fixture.Node("n1", fixture.WithLabel("cores", "16")), ds: fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.Term(fixture.Req("cores", corev1.NodeSelectorOpLt, "8")))), cause: scheduling.CauseNodeAffinity},
+		{name: "affinity matchFields name", node: fixture.Node("n1"), ds: fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.FieldTerm(fixture.Req("metadata.name", corev1.NodeSelectorOpIn, "n1")))), run: true, cont: true},
+		{name: "affinity matchFields other name", node: fixture.Node("n1"), ds: fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.FieldTerm(fixture.Req("metadata.name", corev1.NodeSelectorOpIn, "n2")))), cause: scheduling.CauseNodeAffinity, reasonContain: "node is n1"},
+		{name: "affinity terms are ORed", node: fixture.Node("n1", fixture.WithLabel("zone", "b")), ds: fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.Term(fixture.Req("zone", corev1.NodeSelectorOpIn, "a")), fixture.Term(fixture.Req("zone", corev1.NodeSelectorOpIn, "b")))), run: true, cont: true},
+		{name: "affinity expressions are ANDed", node: fixture.Node("n1", fixture.WithLabel("zone", "a")), ds: fixture.DaemonSet("ns", "d", fixture.WithAffinity(fixture.Term(fixture.Req("zone", corev1.NodeSelectorOpIn, "a"), fixture.Req("gpu", corev1.NodeSelectorOpExists)))), cause: scheduling.CauseNodeAffinity},
+		{name: "nodeSelector AND affinity", node: fixture.Node("n1", fixture.WithLabel("zone", "a")), ds: fixture.DaemonSet("ns", "d", fixture.WithNodeSelector("disk", "ssd"), fixture.WithAffinity(fixture.Term(fixture.Req("zone", corev1.NodeSelectorOpIn, "a")))), cause: scheduling.CauseNodeSelector},
+		{name: "NoSchedule untolerated keeps running", node: fixture.Node("n1", fixture.WithTaint("dedicated", "db", NoSchedule)), ds: fixture.DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint, reasonContain: "dedicated=db:NoSchedule"},
+		{name: "NoExecute untolerated evicts", node: fixture.Node("n1", fixture.WithTaint("dedicated", "db", NoExecute)), ds: fixture.DaemonSet("ns", "d"), cause: scheduling.CauseTaint, reasonContain: "dedicated=db:NoExecute"},
+		{name: "NoSchedule and NoExecute untolerated evicts", node: fixture.Node("n1", fixture.WithTaint("a", "", NoSchedule), fixture.WithTaint("b", "", NoExecute)), ds: fixture.DaemonSet("ns", "d"), cause: scheduling.CauseTaint, reasonContain: "taints a:NoSchedule, b:NoExecute"},
+		{name: "NoSchedule tolerated Equal", node: fixture.Node("n1", fixture.WithTaint("dedicated", "db", NoSchedule)), ds: fixture.DaemonSet("ns", "d", fixture.WithToleration(fixture.Equal("dedicated", "db", NoSchedule))), run: true, cont: true},
+		{name: "Equal with other value does not tolerate", node: fixture.Node("n1", fixture.WithTaint("dedicated", "db", NoSchedule)), ds: fixture.DaemonSet("ns", "d", fixture.WithToleration(fixture.Equal("dedicated", "web", NoSchedule))), cont: true, cause: scheduling.CauseTaint},
+		{name: "toleration with other effect does not tolerate", node: fixture.Node("n1", fixture.WithTaint("dedicated", "db", NoExecute)), ds: fixture.DaemonSet("ns", "d", fixture.WithToleration(fixture.Exists("dedicated", NoSchedule))), cause: scheduling.CauseTaint},
+		{name: "toleration with empty effect tolerates all effects", node: fixture.Node("n1", fixture.WithTaint("dedicated", "db", NoExecute)), ds: fixture.DaemonSet("ns", "d", fixture.WithToleration(fixture.Exists("dedicated", ""))), run: true, cont: true},
+		{name: "Exists with empty key tolerates everything", node: fixture.Node("n1", fixture.WithTaint("x", "1", NoExecute), fixture.WithTaint("y", "", NoSchedule)), ds: fixture.DaemonSet("ns", "d", fixture.WithToleration(corev1.Toleration{Operator: corev1.TolerationOpExists})), run: true, cont: true},
+		{name: "PreferNoSchedule is ignored", node: fixture.Node("n1", fixture.WithTaint("soft", "", PreferNoSchedule)), ds: fixture.DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "Gt toleration off by default", node: fixture.Node("n1", fixture.WithTaint("level", "5", NoSchedule)), ds: fixture.DaemonSet("ns", "d", fixture.WithToleration(corev1.Toleration{Key: "level", Operator: corev1.TolerationOpGt, Value: "3", Effect: NoSchedule})), cont: true, cause: scheduling.CauseTaint},
 		// Automatic tolerations (AddOrUpdateDaemonPodTolerations).
-		{name: "auto: not-ready NoExecute tolerated", node: Node("n1", WithTaint(corev1.TaintNodeNotReady, "", NoExecute)), ds: DaemonSet("ns", "d"), run: true, cont: true},
-		{name: "auto: not-ready NoSchedule NOT tolerated", node: Node("n1", WithTaint(corev1.TaintNodeNotReady, "", NoSchedule)), ds: DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint, reasonContain: "not-ready:NoSchedule"},
-		{name: "auto: NotReady node (both taints) keeps running", node: Node("n1", NotReady()), ds: DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint},
-		{name: "auto: unreachable NoExecute tolerated", node: Node("n1", WithTaint(corev1.TaintNodeUnreachable, "", NoExecute)), ds: DaemonSet("ns", "d"), run: true, cont: true},
-		{name: "auto: unreachable NoSchedule NOT tolerated", node: Node("n1", WithTaint(corev1.TaintNodeUnreachable, "", NoSchedule)), ds: DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint},
-		{name: "auto: disk-pressure tolerated", node: Node("n1", WithTaint(corev1.TaintNodeDiskPressure, "", NoSchedule)), ds: DaemonSet("ns", "d"), run: true, cont: true},
-		{name: "auto: memory-pressure tolerated", node: Node("n1", WithTaint(corev1.TaintNodeMemoryPressure, "", NoSchedule)), ds: DaemonSet("ns", "d"), run: true, cont: true},
-		{name: "auto: pid-pressure tolerated", node: Node("n1", WithTaint(corev1.TaintNodePIDPressure, "", NoSchedule)), ds: DaemonSet("ns", "d"), run: true, cont: true},
-		{name: "auto: memory-pressure NoExecute NOT tolerated", node: Node("n1", WithTaint(corev1.TaintNodeMemoryPressure, "", NoExecute)), ds: DaemonSet("ns", "d"), cause: scheduling.CauseTaint},
-		{name: "auto: cordoned node tolerated", node: Node("n1", Cordoned()), ds: DaemonSet("ns", "d"), run: true, cont: true},
-		{name: "auto: network-unavailable not tolerated without hostNetwork", node: Node("n1", WithTaint(corev1.TaintNodeNetworkUnavailable, "", NoSchedule)), ds: DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint},
-		{name: "auto: network-unavailable tolerated with hostNetwork", node: Node("n1", WithTaint(corev1.TaintNodeNetworkUnavailable, "", NoSchedule)), ds: DaemonSet("ns", "d", HostNetwork()), run: true, cont: true},
-		{name: "selector checked before taints", node: Node("n1", WithTaint("x", "", NoExecute)), ds: DaemonSet("ns", "d", WithNodeSelector("disk", "ssd")), cause: scheduling.CauseNodeSelector},
+		{name: "auto: not-ready NoExecute tolerated", node: fixture.Node("n1", fixture.WithTaint(corev1.TaintNodeNotReady, "", NoExecute)), ds: fixture.DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "auto: not-ready NoSchedule NOT tolerated", node: fixture.Node("n1", fixture.WithTaint(corev1.TaintNodeNotReady, "", NoSchedule)), ds: fixture.DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint, reasonContain: "not-ready:NoSchedule"},
+		{name: "auto: NotReady node (both taints) keeps running", node: fixture.Node("n1", fixture.NotReady()), ds: fixture.DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint},
+		{name: "auto: unreachable NoExecute tolerated", node: fixture.Node("n1", fixture.WithTaint(corev1.TaintNodeUnreachable, "", NoExecute)), ds: fixture.DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "auto: unreachable NoSchedule NOT tolerated", node: fixture.Node("n1", fixture.WithTaint(corev1.TaintNodeUnreachable, "", NoSchedule)), ds: fixture.DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint},
+		{name: "auto: disk-pressure tolerated", node: fixture.Node("n1", fixture.WithTaint(corev1.TaintNodeDiskPressure, "", NoSchedule)), ds: fixture.DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "auto: memory-pressure tolerated", node: fixture.Node("n1", fixture.WithTaint(corev1.TaintNodeMemoryPressure, "", NoSchedule)), ds: fixture.DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "auto: pid-pressure tolerated", node: fixture.Node("n1", fixture.WithTaint(corev1.TaintNodePIDPressure, "", NoSchedule)), ds: fixture.DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "auto: memory-pressure NoExecute NOT tolerated", node: fixture.Node("n1", fixture.WithTaint(corev1.TaintNodeMemoryPressure, "", NoExecute)), ds: fixture.DaemonSet("ns", "d"), cause: scheduling.CauseTaint},
+		{name: "auto: cordoned node tolerated", node: fixture.Node("n1", fixture.Cordoned()), ds: fixture.DaemonSet("ns", "d"), run: true, cont: true},
+		{name: "auto: network-unavailable not tolerated without hostNetwork", node: fixture.Node("n1", fixture.WithTaint(corev1.TaintNodeNetworkUnavailable, "", NoSchedule)), ds: fixture.DaemonSet("ns", "d"), cont: true, cause: scheduling.CauseTaint},
+		{name: "auto: network-unavailable tolerated with hostNetwork", node: fixture.Node("n1", fixture.WithTaint(corev1.TaintNodeNetworkUnavailable, "", NoSchedule)), ds: fixture.DaemonSet("ns", "d", fixture.HostNetwork()), run: true, cont: true},
+		{name: "selector checked before taints", node: fixture.Node("n1", fixture.WithTaint("x", "", NoExecute)), ds: fixture.DaemonSet("ns", "d", fixture.WithNodeSelector("disk", "ssd")), cause: scheduling.CauseNodeSelector},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,20 +114,20 @@ func TestDaemonPodTolerations(t *testing.T) {
 			t.Errorf("unexpected toleration %+v", tol)
 		}
 	}
-	hn := scheduling.DaemonPodTolerations(&corev1.PodSpec{HostNetwork: true, Tolerations: []corev1.Toleration{Exists("own", "")}})
+	hn := scheduling.DaemonPodTolerations(&corev1.PodSpec{HostNetwork: true, Tolerations: []corev1.Toleration{fixture.Exists("own", "")}})
 	if len(hn) != len(want)+2 || hn[0].Key != "own" || hn[len(hn)-1].Key != corev1.TaintNodeNetworkUnavailable {
 		t.Errorf("hostNetwork tolerations: %v", hn)
 	}
 }
 
 func TestTargetNodeName(t *testing.T) {
-	ds := DaemonSet("ns", "d")
-	bound := Pod(&ds, "n1")
+	ds := fixture.DaemonSet("ns", "d")
+	bound := fixture.Pod(&ds, "n1")
 	if n, ok := scheduling.TargetNodeName(&bound); !ok || n != "n1" {
 		t.Errorf("bound: got %q %v", n, ok)
 	}
 	// An unbound daemon Pod names its node only in the affinity.
-	pending := Pod(&ds, "n2", Unscheduled("0/3 nodes are available"))
+	pending := fixture.Pod(&ds, "n2", fixture.Unscheduled("0/3 nodes are available"))
 	if pending.Spec.NodeName != "" {
 		t.Fatal("fixture must be unbound")
 	}
@@ -138,7 +138,7 @@ func TestTargetNodeName(t *testing.T) {
 	if _, ok := scheduling.TargetNodeName(&pending); ok {
 		t.Error("no nodeName and no affinity must have no target")
 	}
-	two := Pod(&ds, "n3", Unscheduled(""))
+	two := fixture.Pod(&ds, "n3", fixture.Unscheduled(""))
 	two.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchFields[0].Values = []string{"a", "b"}
 	if _, ok := scheduling.TargetNodeName(&two); ok {
 		t.Error("matchFields with two values must have no target, as upstream")

@@ -34,6 +34,12 @@ const (
 	demoFixture = "test/fixtures/demo-cluster.yaml"
 )
 
+// goTool runs a release tool pinned in this module's go.mod (test/release),
+// from the repository root, where goreleaser and krew expect to work.
+func goTool(root string, args ...string) []string {
+	return append([]string{"tool", "-modfile=" + filepath.Join(root, "test", "release", "go.mod")}, args...)
+}
+
 // repoRoot is the module root: go test runs in the package directory.
 func repoRoot(t *testing.T) string {
 	t.Helper()
@@ -205,7 +211,7 @@ func readManifest(t *testing.T, file string) index.Plugin {
 
 func validateManifest(t *testing.T, root, file string) {
 	t.Helper()
-	out := run(t, root, nil, "go", "tool", "validate-krew-manifest", "-manifest", file, "-skip-install")
+	out := run(t, root, nil, "go", goTool(root, "validate-krew-manifest", "-manifest", file, "-skip-install")...)
 	if !strings.Contains(out, "structural validation OK") {
 		t.Fatalf("validate-krew-manifest %s:\n%s", file, out)
 	}
@@ -336,7 +342,7 @@ func stripComments(b []byte) []byte {
 
 func TestGoreleaserCheck(t *testing.T) {
 	root := repoRoot(t)
-	run(t, root, nil, "go", "tool", "goreleaser", "check")
+	run(t, root, nil, "go", goTool(root, "goreleaser", "check")...)
 }
 
 func TestRBAC(t *testing.T) {
@@ -552,7 +558,7 @@ func TestSnapshotKrewInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	run(t, root, goreleaserEnv(t, root), "go", "tool", "goreleaser", "release", "--snapshot", "--clean", "-f", cfgFile)
+	run(t, root, goreleaserEnv(t, root), "go", goTool(root, "goreleaser", "release", "--snapshot", "--clean", "-f", cfgFile)...)
 	t.Logf("goreleaser snapshot (%s/%s): %s", runtime.GOOS, runtime.GOARCH, time.Since(start).Round(time.Second))
 
 	md, err := ReadDistMetadata(dist)
@@ -603,7 +609,7 @@ func TestSnapshotKrewInstall(t *testing.T) {
 
 	krewRoot := filepath.Join(tmp, "krew")
 	env := []string{"KREW_ROOT=" + krewRoot}
-	run(t, root, env, "go", "tool", "krew", "install", "--manifest="+mf, "--archive="+filepath.Join(dist, archive))
+	run(t, root, env, "go", goTool(root, "krew", "install", "--manifest="+mf, "--archive="+filepath.Join(dist, archive))...)
 	env = append(env, "PATH="+filepath.Join(krewRoot, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
 
 	if _, err := exec.LookPath("kubectl"); err != nil {

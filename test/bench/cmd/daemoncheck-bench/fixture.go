@@ -19,9 +19,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
-	"github.com/daemoncheck/daemoncheck/pkg/fixture"
 	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 // The fixture is built directly through the API: no DaemonSet controller, no

@@ -3,7 +3,7 @@
 // directory, with their real sha256, so a snapshot can be installed with
 // `krew install --manifest=... --archive=...` before anything is published.
 //
-//	go run ./test/release/cmd/krew-manifest -dist dist -o plugins/daemoncheck.yaml
+//	make krew-manifest (builds test/release/cmd/krew-manifest) -dist dist -o plugins/daemoncheck.yaml
 //
 // With -fake-sha it needs no dist: it renders the template for -tag with
 // made-up sums, to check that the template itself yields a valid manifest.
