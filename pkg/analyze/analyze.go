@@ -127,15 +127,7 @@ func newIndex(snap *snapshot.Snapshot) *index {
 		idx.nodeByNm[n.Name] = n
 	}
 	sort.Slice(idx.nodes, func(i, j int) bool { return idx.nodes[i].Name < idx.nodes[j].Name })
-	// Full Pods (tests, fixtures) are compacted like the readers' output.
 	pods := snap.DaemonPods
-	if len(snap.Pods) > 0 {
-		pods = make([]snapshot.DaemonPod, 0, len(snap.DaemonPods)+len(snap.Pods))
-		pods = append(pods, snap.DaemonPods...)
-		for i := range snap.Pods {
-			pods = append(pods, snapshot.Compact(&snap.Pods[i]))
-		}
-	}
 	for i := range pods {
 		p := &pods[i]
 		if p.OwnerKind != "DaemonSet" || p.OwnerUID == "" {

@@ -125,7 +125,7 @@ func benchSnapshot(nodes int) *snapshot.Snapshot {
 			}
 			if !eval.Evaluate(node).ShouldRun {
 				if (i%500 == 7 && h%2 == 0) || h < 20 {
-					snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev)) // misscheduled
+					snap.DaemonPods = append(snap.DaemonPods, snapshot.CompactPods(fixture.Pod(ds, node.Name, rev))...) // misscheduled
 				}
 				continue
 			}
@@ -133,21 +133,21 @@ func benchSnapshot(nodes int) *snapshot.Snapshot {
 			switch {
 			case h < 10: // missing
 			case h < 15:
-				snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev, fixture.Unscheduled("0/5000 nodes are available: 1 Insufficient cpu.")))
+				snap.DaemonPods = append(snap.DaemonPods, snapshot.CompactPods(fixture.Pod(ds, node.Name, rev, fixture.Unscheduled("0/5000 nodes are available: 1 Insufficient cpu.")))...)
 			case h < 27:
-				snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev, fixture.Waiting("CrashLoopBackOff", "back-off 5m0s restarting failed container", 17)))
+				snap.DaemonPods = append(snap.DaemonPods, snapshot.CompactPods(fixture.Pod(ds, node.Name, rev, fixture.Waiting("CrashLoopBackOff", "back-off 5m0s restarting failed container", 17)))...)
 			case h < 34:
-				snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev, fixture.Waiting("ImagePullBackOff", "Back-off pulling image", 0)))
+				snap.DaemonPods = append(snap.DaemonPods, snapshot.CompactPods(fixture.Pod(ds, node.Name, rev, fixture.Waiting("ImagePullBackOff", "Back-off pulling image", 0)))...)
 			case h < 40:
-				snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev, fixture.NotReadyPod()))
+				snap.DaemonPods = append(snap.DaemonPods, snapshot.CompactPods(fixture.Pod(ds, node.Name, rev, fixture.NotReadyPod()))...)
 			case h < 45: // duplicate
-				snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev), fixture.Pod(ds, node.Name, cur, fixture.Named(ds.Name+"-dup-"+node.Name), fixture.PodCreatedAgo(time.Hour)))
+				snap.DaemonPods = append(snap.DaemonPods, snapshot.CompactPods(fixture.Pod(ds, node.Name, rev), fixture.Pod(ds, node.Name, cur, fixture.Named(ds.Name+"-dup-"+node.Name), fixture.PodCreatedAgo(time.Hour)))...)
 			default:
-				snap.Pods = append(snap.Pods, fixture.Pod(ds, node.Name, rev))
+				snap.DaemonPods = append(snap.DaemonPods, snapshot.CompactPods(fixture.Pod(ds, node.Name, rev))...)
 			}
 		}
 		for i := 999; i < nodes; i += 1000 { // orphaned: bound to deleted nodes
-			snap.Pods = append(snap.Pods, fixture.Pod(ds, fmt.Sprintf("gone-%05d", i), cur))
+			snap.DaemonPods = append(snap.DaemonPods, snapshot.CompactPods(fixture.Pod(ds, fmt.Sprintf("gone-%05d", i), cur))...)
 		}
 		snap.Events = append(snap.Events, corev1.Event{
 			ObjectMeta:     metav1.ObjectMeta{Namespace: ds.Namespace, Name: ds.Name + ".1"},
@@ -170,10 +170,6 @@ var (
 func benchCluster(b *testing.B) *snapshot.Snapshot {
 	benchOnce.Do(func() {
 		benchSnap = benchSnapshot(5000)
-		for i := range benchSnap.Pods {
-			benchSnap.DaemonPods = append(benchSnap.DaemonPods, snapshot.Compact(&benchSnap.Pods[i]))
-		}
-		benchSnap.Pods = nil
 	})
 	return benchSnap
 }

@@ -88,7 +88,7 @@ func randomSnapshot(seed1, seed2 uint64) *snapshot.Snapshot {
 				popts = append(popts, fixture.AtGeneration(&ds, 2))
 			}
 			popts = append(popts, fixture.Named(fmt.Sprintf("%s-%d", ds.Name, r.IntN(1000))), fixture.PodCreatedAgo(time.Duration(r.IntN(900))*time.Second))
-			s.Pods = append(s.Pods, fixture.Pod(&ds, node, popts...))
+			s.DaemonPods = append(s.DaemonPods, snapshot.CompactPods(fixture.Pod(&ds, node, popts...))...)
 		}
 	}
 	if r.IntN(6) == 0 {

@@ -35,7 +35,7 @@ func TestUncoveredNode(t *testing.T) {
 		fixture.Node("windows", fixture.WithLabel("kubernetes.io/os", "windows")),
 	}
 	pods := []corev1.Pod{fixture.Pod(&ds, "ok")}
-	s := &snapshot.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, Pods: pods, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+	s := &snapshot.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: snapshot.CompactPods(pods...), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 	withStatus(counts(1, 1, 1, 1, 1, 0))(&s.DaemonSets[0])
 
 	// Without a policy the gaps are silent: desired is 1 and all is well.
@@ -84,9 +84,9 @@ func TestExemptGraceIgnore(t *testing.T) {
 	s := &snapshot.Snapshot{
 		Nodes:      []corev1.Node{fixture.Node("old"), fixture.Node("young", fixture.CreatedAgo(time.Minute)), exemptNode, fixture.Node("p")},
 		DaemonSets: []appsv1.DaemonSet{ds},
-		Pods: []corev1.Pod{
+		DaemonPods: snapshot.CompactPods(
 			fixture.Pod(&ds, "p", fixture.PodCreatedAgo(30*time.Second), fixture.Unscheduled("0/4 nodes are available")),
-		},
+		),
 		ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)},
 	}
 	withStatus(counts(4, 1, 0, 0, 1, 0))(&s.DaemonSets[0])

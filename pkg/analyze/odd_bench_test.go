@@ -37,7 +37,7 @@ func oddSnapshot(dss, nodes, taints, nameLen int) *snapshot.Snapshot {
 		s.ControllerRevisions = append(s.ControllerRevisions, fixture.Revision(&ds, 1))
 		for n := 0; n < nodes; n += 7 {
 			name := fmt.Sprintf("%s-%s-%04d", ds.Name, strings.Repeat("x", nameLen), n)
-			s.Pods = append(s.Pods, fixture.Pod(&ds, fmt.Sprintf("node-%04d", n), fixture.Named(name)))
+			s.DaemonPods = append(s.DaemonPods, snapshot.CompactPods(fixture.Pod(&ds, fmt.Sprintf("node-%04d", n), fixture.Named(name)))...)
 		}
 	}
 	return s
@@ -45,11 +45,6 @@ func oddSnapshot(dss, nodes, taints, nameLen int) *snapshot.Snapshot {
 
 func benchOdd(b *testing.B, dss, nodes, taints, nameLen int) {
 	s := oddSnapshot(dss, nodes, taints, nameLen)
-	// As the readers deliver them (see benchCluster).
-	for i := range s.Pods {
-		s.DaemonPods = append(s.DaemonPods, snapshot.Compact(&s.Pods[i]))
-	}
-	s.Pods = nil
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

@@ -28,7 +28,7 @@ func (o *CheckOptions) completeNames(cmd *cobra.Command, args []string, toComple
 	}
 	var names []string
 	if len(o.Filenames) > 0 {
-		snap, err := collect.Files(o.Filenames, o.In)
+		snap, err := collect.Files(o.Filenames, o.In, collect.Options{Namespace: ns})
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

@@ -441,16 +441,9 @@ func (o *CheckOptions) print(rep *report.Report) error {
 
 func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	if len(o.Filenames) > 0 {
-		snap, err := collect.Files(o.Filenames, o.In)
+		snap, err := collect.Files(o.Filenames, o.In, o.readOptions())
 		if err != nil {
-			return nil, &ExitError{Code: ExitInput, Err: err}
-		}
-		collect.FilterDaemonSets(snap, o.namespace, o.name, o.labelFilter)
-		if o.name != "" && len(snap.DaemonSets) == 0 {
-			return nil, inputErrorf("daemonset %q not found in the input%s", o.name, nsWords(o.namespace))
-		}
-		if o.name != "" && len(snap.DaemonSets) > 1 {
-			return nil, usageErrorf("daemonset %q exists in several namespaces of the input; add -n NAMESPACE", o.name)
+			return nil, readError(err)
 		}
 		return snap, nil
 	}
@@ -461,22 +454,39 @@ func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error)
 		}
 		defer fmt.Fprint(o.ErrOut, "\r\033[K")
 	}
-	snap, err := collect.Live(ctx, o.client, o.host, collect.Options{
+	opts := o.readOptions()
+	opts.Progress = progress
+	snap, err := collect.Live(ctx, o.client, o.host, opts)
+	var nf *collect.NotFoundError
+	var amb *collect.AmbiguousError
+	if err != nil && !errors.As(err, &nf) && !errors.As(err, &amb) {
+		return nil, inputErrorf("cannot read from the cluster at %s: %s", o.host, oneLine(err.Error()))
+	}
+	if err != nil {
+		return nil, readError(err)
+	}
+	return snap, nil
+}
+
+// readOptions says what to read; both readers honour it the same way.
+func (o *CheckOptions) readOptions() collect.Options {
+	return collect.Options{
 		Namespace:     o.namespace,
 		Name:          o.name,
 		LabelSelector: o.Selector,
 		ChunkSize:     o.ChunkSize,
 		PodEvents:     o.name != "",
-		Progress:      progress,
-	})
-	if err != nil {
-		var nf *collect.NotFoundError
-		if errors.As(err, &nf) {
-			return nil, &ExitError{Code: ExitInput, Err: err}
-		}
-		return nil, inputErrorf("cannot read from the cluster at %s: %s", o.host, oneLine(err.Error()))
 	}
-	return snap, nil
+}
+
+// readError maps a reader's error to an exit code: a NAME in several
+// namespaces is a usage error, everything else an input error.
+func readError(err error) error {
+	var amb *collect.AmbiguousError
+	if errors.As(err, &amb) {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	return &ExitError{Code: ExitInput, Err: err}
 }
 
 func nsWords(ns string) string {

@@ -14,7 +14,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
@@ -43,9 +42,10 @@ func (e *InputError) Unwrap() error { return e.Err }
 // Files reads a snapshot from files, directories (their *.json, *.yaml and
 // *.yml files, recursively, in name order) or "-" for stdin. Each file may
 // hold JSON or YAML, one object, a List (as `kubectl get -o json|yaml`
-// prints), or several YAML documents.
-func Files(paths []string, stdin io.Reader) (*snapshot.Snapshot, error) {
-	r := &fileReader{snap: &snapshot.Snapshot{}, ignored: map[string]int{}}
+// prints), or several YAML documents. It keeps what opts selects, as Live
+// does (ChunkSize, Parallel and PodEvents mean nothing offline).
+func Files(paths []string, stdin io.Reader, opts Options) (*snapshot.Snapshot, error) {
+	r := &fileReader{snap: &snapshot.Snapshot{}, ignored: map[string]int{}, seen: map[snapshot.Kind]bool{}}
 	var names []string
 	for _, p := range paths {
 		if p == "-" {
@@ -81,15 +81,31 @@ func Files(paths []string, stdin io.Reader) (*snapshot.Snapshot, error) {
 	if len(snap.DaemonSets)+len(snap.Nodes)+len(snap.DaemonPods)+len(snap.ControllerRevisions) == 0 {
 		return nil, &InputError{File: strings.Join(names, ", "), Err: errors.New("no DaemonSet, Node, Pod or ControllerRevision objects found; export them with: kubectl get ds,nodes,pods,controllerrevisions -A -o yaml")}
 	}
-	if len(snap.Nodes) == 0 {
+	// A kind counts as read when the input holds objects of it, or a typed
+	// List of it with no items (kubectl get pods -o json in a namespace with
+	// no Pods prints an empty PodList): "read, none" is not "not read".
+	if !r.seen[snapshot.Nodes] {
 		snap.MarkMissing(snapshot.Nodes, "the input has no Node objects (add: kubectl get nodes -o yaml)")
 	}
-	if len(snap.DaemonPods) == 0 && len(snap.DaemonSets) > 0 {
+	if !r.seen[snapshot.Pods] && len(snap.DaemonSets) > 0 {
 		snap.MarkMissing(snapshot.Pods, "the input has no Pod objects (add: kubectl get pods -A -o yaml)")
 	}
-	if len(snap.ControllerRevisions) == 0 && len(snap.DaemonSets) > 0 {
+	if !r.seen[snapshot.ControllerRevisions] && len(snap.DaemonSets) > 0 {
 		snap.Warnings = append(snap.Warnings, "the input has no ControllerRevision objects: Pod revisions are compared by template generation only (add: kubectl get controllerrevisions -A -o yaml)")
 	}
+	dss, err := selectDaemonSets(snap.DaemonSets, opts, "the input")
+	if err != nil {
+		return nil, err
+	}
+	snap.DaemonSets = dss
+	own := owners(dss)
+	pods := snap.DaemonPods[:0]
+	for i := range snap.DaemonPods {
+		if keepPod(&snap.DaemonPods[i], own) {
+			pods = append(pods, snap.DaemonPods[i])
+		}
+	}
+	snap.DaemonPods = pods
 	return snap, nil
 }
 
@@ -135,6 +151,14 @@ func unwrapPathError(err error) error {
 type fileReader struct {
 	snap    *snapshot.Snapshot
 	ignored map[string]int
+	// seen records the kinds the input holds, as objects or typed Lists.
+	seen map[snapshot.Kind]bool
+}
+
+// kindOf maps the object kinds the analysis reads to snapshot kinds.
+var kindOf = map[string]snapshot.Kind{
+	"DaemonSet": snapshot.DaemonSets, "Node": snapshot.Nodes, "Pod": snapshot.Pods,
+	"ControllerRevision": snapshot.ControllerRevisions, "Event": snapshot.Events,
 }
 
 func (r *fileReader) readFile(name string) error {
@@ -199,6 +223,9 @@ func (r *fileReader) object(raw json.RawMessage, listKind string) error {
 		return errors.New("object has no kind")
 	}
 	if strings.HasSuffix(kind, "List") {
+		if k, ok := kindOf[strings.TrimSuffix(kind, "List")]; ok {
+			r.seen[k] = true
+		}
 		for i, item := range tm.Items {
 			if err := r.object(item, kind); err != nil {
 				return fmt.Errorf("%s item %d: %w", kind, i+1, err)
@@ -222,6 +249,7 @@ func (r *fileReader) object(raw json.RawMessage, listKind string) error {
 		return fmt.Errorf("%s has unsupported apiVersion %s (want %s)", kind, tm.APIVersion, map[string]string{"apps": "apps/v1", "": "v1"}[g])
 	}
 	s := r.snap
+	r.seen[kindOf[kind]] = true
 	switch kind {
 	case "DaemonSet":
 		var o appsv1.DaemonSet
@@ -291,22 +319,3 @@ func needIdentity(kind, ns, name, uid string, needUID bool) error {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// FilterDaemonSets keeps the DaemonSets an offline run asked for, as a live
-// run's list options would: namespace ("" for all), name, label selector.
-func FilterDaemonSets(snap *snapshot.Snapshot, namespace, name string, sel labels.Selector) {
-	kept := snap.DaemonSets[:0]
-	for _, ds := range snap.DaemonSets {
-		if namespace != "" && ds.Namespace != namespace {
-			continue
-		}
-		if name != "" && ds.Name != name {
-			continue
-		}
-		if sel != nil && !sel.Matches(labels.Set(ds.Labels)) {
-			continue
-		}
-		kept = append(kept, ds)
-	}
-	snap.DaemonSets = kept
-}

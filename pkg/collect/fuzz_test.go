@@ -20,7 +20,7 @@ func FuzzReadInput(f *testing.F) {
 	f.Add([]byte("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": ["))
 	f.Add([]byte("- a\n- b\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		snap, err := Files([]string{"-"}, bytes.NewReader(data))
+		snap, err := Files([]string{"-"}, bytes.NewReader(data), Options{})
 		if err != nil {
 			if _, ok := err.(*InputError); !ok {
 				t.Fatalf("error is not an InputError: %T %v", err, err)

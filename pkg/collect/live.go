@@ -69,20 +69,13 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	if err != nil {
 		return nil, fmt.Errorf("listing daemonsets%s: %w", scopeWords(opts.Namespace), explain(err, "list", "daemonsets", "apps", opts.Namespace))
 	}
-	kept := dss[:0]
 	for i := range dss {
 		dss[i].ManagedFields = nil
-		// The field selector already did this on a real server; keep the
-		// result right whatever the server honoured.
-		if opts.Name == "" || dss[i].Name == opts.Name {
-			kept = append(kept, dss[i])
-		}
 	}
-	dss = kept
+	if dss, err = selectDaemonSets(dss, opts, ""); err != nil {
+		return nil, err
+	}
 	snap.DaemonSets = dss
-	if opts.Name != "" && len(dss) == 0 {
-		return nil, &NotFoundError{Namespace: opts.Namespace, Name: opts.Name}
-	}
 
 	// Nodes, Pods, revisions and events are independent: read them at once.
 	var (
@@ -138,10 +131,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 		mu.Unlock()
 	})
 
-	owners := map[types.UID]bool{}
-	for i := range dss {
-		owners[dss[i].UID] = true
-	}
+	owners := owners(dss)
 	// Pages of daemon Pods, merged once all lists are in (see mergePods).
 	var podPages [][]snapshot.DaemonPod
 	seenRev := map[types.UID]bool{}
@@ -173,7 +163,9 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 				for j := range l.Items {
 					p := &l.Items[j]
 					if ref := metav1.GetControllerOfNoCopy(p); ref != nil && owners[ref.UID] {
-						kept = append(kept, snapshot.Compact(p))
+						if dp := snapshot.Compact(p); keepPod(&dp, owners) {
+							kept = append(kept, dp)
+						}
 					}
 				}
 				return kept, l.Continue, nil
@@ -359,14 +351,6 @@ func scopeWords(ns string) string {
 		return " in all namespaces"
 	}
 	return " in namespace " + ns
-}
-
-// NotFoundError is returned when the DaemonSet named on the command line does
-// not exist.
-type NotFoundError struct{ Namespace, Name string }
-
-func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("daemonset %q not found in namespace %q", e.Name, e.Namespace)
 }
 
 // explain turns a Forbidden error into the RBAC rule to add; other errors pass.

@@ -118,3 +118,12 @@ func containerState(cs *corev1.ContainerStatus, init bool) ContainerState {
 	}
 	return s
 }
+
+// CompactPods returns the DaemonPods of full Pods (tests, fixtures).
+func CompactPods(pods ...corev1.Pod) []DaemonPod {
+	out := make([]DaemonPod, len(pods))
+	for i := range pods {
+		out[i] = Compact(&pods[i])
+	}
+	return out
+}

@@ -26,11 +26,9 @@ type Snapshot struct {
 
 	DaemonSets []appsv1.DaemonSet
 	Nodes      []corev1.Node
-	// DaemonPods are daemon Pods in compact form (what readers produce);
-	// Pods are full Pod objects (tests, fixtures), compacted by the
-	// analysis. Both count.
+	// DaemonPods are the daemon Pods, in the compact form both readers
+	// produce (full Pods are compacted with Compact or CompactPods).
 	DaemonPods          []DaemonPod
-	Pods                []corev1.Pod
 	ControllerRevisions []appsv1.ControllerRevision
 	Events              []corev1.Event
 

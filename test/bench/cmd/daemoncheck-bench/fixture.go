@@ -789,7 +789,7 @@ func (f *Fixture) createPods(ctx context.Context, plans []podPlan) error {
 // the report shows the planted findings and not a wall of StaleStatus; one
 // DaemonSet (staleStatus) keeps a stale desired count on purpose.
 func (f *Fixture) writeDaemonSetStatus(ctx context.Context) error {
-	snap := &snapshot.Snapshot{Nodes: f.nodes, Pods: f.daemonPods}
+	snap := &snapshot.Snapshot{Nodes: f.nodes, DaemonPods: snapshot.CompactPods(f.daemonPods...)}
 	for _, st := range f.dss {
 		snap.DaemonSets = append(snap.DaemonSets, *st.ds)
 		snap.ControllerRevisions = append(snap.ControllerRevisions, st.revs...)
