@@ -383,7 +383,7 @@ func TestStaleStatus(t *testing.T) {
 func TestPartialSnapshotsDoNotGuess(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "d")
 	s := &snapshot.Snapshot{DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: snapshot.CompactPods(fixture.Pod(&ds, "n1", fixture.Waiting("CrashLoopBackOff", "", 3)))}
-	s.MarkMissing(snapshot.Nodes, "forbidden")
+	s.MarkMissing(snapshot.Nodes, "forbidden", "")
 	rep := run(t, s)
 	dr := rep.DaemonSets[0]
 	if !rep.Partial || dr.Computed != nil || len(dr.Unknown) == 0 {
@@ -395,7 +395,7 @@ func TestPartialSnapshotsDoNotGuess(t *testing.T) {
 	}
 
 	s = &snapshot.Snapshot{DaemonSets: []appsv1.DaemonSet{ds}, Nodes: []corev1.Node{fixture.Node("n1")}}
-	s.MarkMissing(snapshot.Pods, "forbidden")
+	s.MarkMissing(snapshot.Pods, "forbidden", "")
 	dr = run(t, s).DaemonSets[0]
 	if len(dr.Findings) != 0 || dr.Computed != nil || dr.Nodes[0].Coverage != report.CoverageUnknown || !dr.Nodes[0].ShouldRun {
 		t.Errorf("without pods: findings %v computed %v nodes %+v", kinds(dr), dr.Computed, dr.Nodes)

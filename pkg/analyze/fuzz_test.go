@@ -92,7 +92,7 @@ func randomSnapshot(seed1, seed2 uint64) *snapshot.Snapshot {
 		}
 	}
 	if r.IntN(6) == 0 {
-		s.MarkMissing(snapshot.Nodes, "forbidden")
+		s.MarkMissing(snapshot.Nodes, "forbidden", "")
 	}
 	return s
 }
@@ -106,7 +106,7 @@ func FuzzAnalyze(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seed1, seed2 uint64) {
 		s := randomSnapshot(seed1, seed2)
 		req, _ := policy.ParseRequire("ns/d0=zone=a")
-		opts := analyze.Options{Now: fixture.Epoch, Grace: 3 * time.Minute, Policy: &policy.Policy{Rules: []policy.Rule{req}}}
+		opts := analyze.Options{Now: fixture.Epoch, Gate: report.Gate{Grace: 3 * time.Minute}, Policy: &policy.Policy{Rules: []policy.Rule{req}}}
 		a := analyze.Analyze(s, opts)
 		b := analyze.Analyze(s, opts)
 		if !reflect.DeepEqual(a, b) {

@@ -91,7 +91,7 @@ func TestExemptGraceIgnore(t *testing.T) {
 	}
 	withStatus(counts(4, 1, 0, 0, 1, 0))(&s.DaemonSets[0])
 
-	rep := analyze.Analyze(s, analyze.Options{Now: fixture.Epoch, Grace: 5 * time.Minute})
+	rep := analyze.Analyze(s, analyze.Options{Now: fixture.Epoch, Gate: report.Gate{Grace: 5 * time.Minute}})
 	state := map[string]string{}
 	for _, f := range rep.DaemonSets[0].Findings {
 		switch {
@@ -110,8 +110,15 @@ func TestExemptGraceIgnore(t *testing.T) {
 	if rep.Summary.Findings != 1 || rep.Summary.Exempted != 1 || rep.Summary.HeldBack != 2 || rep.Grace != "5m0s" {
 		t.Errorf("summary %+v grace %q", rep.Summary, rep.Grace)
 	}
-	if n := report.CountFailing(rep, func(*report.Finding) bool { return true }); n != 1 {
-		t.Errorf("failing %d, want 1", n)
+	// The gate stamps: only the active finding fails; the summary counts the
+	// stamps, and the report records the settings it was judged under.
+	for _, f := range rep.DaemonSets[0].Findings {
+		if f.Failing != f.Active() {
+			t.Errorf("%s@%s: failing %v, active %v", f.Type, f.Node, f.Failing, f.Active())
+		}
+	}
+	if rep.Summary.Failing != 1 || rep.Gate.Grace != "5m0s" || len(rep.Gate.FailOn) != 1 || rep.Gate.FailOn[0] != "warning" {
+		t.Errorf("failing %d, gate %+v", rep.Summary.Failing, rep.Gate)
 	}
 
 	// Without grace the young node and Pod count.
@@ -127,8 +134,51 @@ func TestExemptGraceIgnore(t *testing.T) {
 	}
 	delete(s.DaemonSets[0].Annotations, policy.ExemptAnnotation)
 	// --ignore drops the type entirely.
-	rep = analyze.Analyze(s, analyze.Options{Now: fixture.Epoch, Ignore: map[report.FindingType]bool{report.MissingPod: true}})
+	rep = analyze.Analyze(s, analyze.Options{Now: fixture.Epoch, Gate: report.Gate{Ignore: map[report.FindingType]bool{report.MissingPod: true}}})
 	if got := kinds(rep.DaemonSets[0]); !reflect.DeepEqual(got, []string{"PendingPod@p"}) {
 		t.Errorf("ignore: %v", got)
+	}
+}
+
+// --fail-on selects by each finding's own severity and types; the summary's
+// failing counts are the stamps' (the --wait progress line reads them).
+func TestGateStampsFailing(t *testing.T) {
+	ds := fixture.DaemonSet("ns", "d")
+	ds.Status.DesiredNumberScheduled = 7 // stale: a warning
+	nodes := []corev1.Node{fixture.Node("n1"), fixture.Node("n2")}
+	s := &snapshot.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds},
+		DaemonPods: snapshot.CompactPods(fixture.Pod(&ds, "n1")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+	for _, tc := range []struct {
+		failOn []string
+		want   map[report.FindingType]bool
+	}{
+		{[]string{"warning"}, map[report.FindingType]bool{report.MissingPod: true, report.StaleStatus: true}},
+		{[]string{"error"}, map[report.FindingType]bool{report.MissingPod: true, report.StaleStatus: false}},
+		{[]string{"StaleStatus"}, map[report.FindingType]bool{report.MissingPod: false, report.StaleStatus: true}},
+		{[]string{"none"}, map[report.FindingType]bool{report.MissingPod: false, report.StaleStatus: false}},
+	} {
+		sel, err := report.ParseSelector(tc.failOn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := analyze.Analyze(s, analyze.Options{Now: fixture.Epoch, Gate: report.Gate{FailOn: sel}})
+		fs := rep.DaemonSets[0].Findings
+		failing := 0
+		for _, f := range fs {
+			if want, ok := tc.want[f.Type]; !ok || f.Failing != want {
+				t.Errorf("--fail-on %v: %s failing=%v", tc.failOn, f.Type, f.Failing)
+			}
+			if f.Failing {
+				failing++
+			}
+		}
+		if len(fs) != 2 || rep.Summary.Failing != failing || rep.Summary.FailingByType[report.StaleStatus] != map[bool]int{true: 1}[tc.want[report.StaleStatus]] {
+			t.Errorf("--fail-on %v: %d findings, summary %+v", tc.failOn, len(fs), rep.Summary)
+		}
+	}
+	for _, bad := range [][]string{{""}, {}, {"none", "error"}, {"bogus"}} {
+		if _, err := report.ParseSelector(bad); err == nil {
+			t.Errorf("--fail-on %q: want an error", bad)
+		}
 	}
 }

@@ -83,8 +83,7 @@ type CheckOptions struct {
 	host         string
 	showProgress bool
 	policy       *policy.Policy
-	ignore       map[report.FindingType]bool
-	failOn       func(*report.Finding) bool
+	gate         report.Gate
 	// describe selects the detail view for the default output.
 	describe bool
 }
@@ -202,40 +201,15 @@ func (o *CheckOptions) completeGate() error {
 		p.Rules = append(p.Rules, rules...)
 	}
 	o.policy = p
-	known := map[string]bool{}
-	for _, t := range report.AllTypes {
-		known[string(t)] = true
+	ignore, err := report.ParseTypes(o.Ignore)
+	if err != nil {
+		return usageErrorf("--ignore %v", err)
 	}
-	var typeNames []string
-	for _, t := range report.AllTypes {
-		typeNames = append(typeNames, string(t))
+	failOn, err := report.ParseSelector(o.FailOn)
+	if err != nil {
+		return usageErrorf("--fail-on %v", err)
 	}
-	o.ignore = map[report.FindingType]bool{}
-	for _, t := range o.Ignore {
-		if !known[t] {
-			return usageErrorf("--ignore %q: unknown finding type; use one of %s", t, strings.Join(typeNames, ", "))
-		}
-		o.ignore[report.FindingType(t)] = true
-	}
-	types := map[report.FindingType]bool{}
-	allWarnings := false
-	for _, v := range o.FailOn {
-		switch {
-		case v == string(report.SeverityWarning):
-			allWarnings = true
-		case v == string(report.SeverityError):
-			for _, t := range report.AllTypes {
-				if report.DefaultSeverity(t) == report.SeverityError {
-					types[t] = true
-				}
-			}
-		case known[v]:
-			types[report.FindingType(v)] = true
-		default:
-			return usageErrorf("--fail-on %q: use error, warning or finding types (%s)", v, strings.Join(typeNames, ", "))
-		}
-	}
-	o.failOn = func(f *report.Finding) bool { return allWarnings || types[f.Type] }
+	o.gate = report.Gate{FailOn: failOn, Ignore: ignore, Grace: o.Grace}
 	if o.Grace < 0 {
 		return usageErrorf("--grace must not be negative, got %s", o.Grace)
 	}
@@ -364,22 +338,16 @@ func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, er
 	if err := o.policy.Validate(snap.DaemonSets); err != nil {
 		return nil, usageErrorf("%v", err)
 	}
-	if warn {
-		for _, w := range snap.Warnings {
-			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
-		}
-		for _, k := range []snapshot.Kind{snapshot.Nodes, snapshot.Pods, snapshot.ControllerRevisions, snapshot.Events} {
-			if why, missing := snap.Missing[k]; missing {
-				fmt.Fprintf(o.ErrOut, "Warning: %s not read: %s\n", k, why)
-			}
-		}
-	}
 	now := o.now
 	if o.Wait {
 		now = time.Now()
 	}
-	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.policy, Ignore: o.ignore, Grace: o.Grace})
-	rep.Summary.Failing = report.CountFailing(rep, o.failOn)
+	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.policy, Gate: o.gate})
+	if warn {
+		for _, w := range rep.Warnings {
+			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+		}
+	}
 	return rep, nil
 }
 
@@ -424,7 +392,7 @@ func (o *CheckOptions) exitFor(rep *report.Report) error {
 }
 
 func (o *CheckOptions) print(rep *report.Report) error {
-	po := printer.Options{Wide: o.output == "wide", NoHeaders: o.NoHeaders, Now: rep.GeneratedAt, FailOn: o.failOn}
+	po := printer.Options{Wide: o.output == "wide", NoHeaders: o.NoHeaders, Now: rep.GeneratedAt}
 	switch {
 	case o.printer != nil:
 		return o.printer.PrintObj(rep, o.Out)

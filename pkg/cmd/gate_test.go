@@ -32,7 +32,7 @@ func TestGateFlags(t *testing.T) {
 		{name: "ignore every present type", args: []string{"--ignore", "MissingPod,PendingPod,UnhealthyPod,DuplicatePods,MisscheduledPod,OrphanedPod,OutdatedPod,StaleStatus"}, code: ExitOK},
 		{name: "grace holds back the only failing type", args: []string{"--fail-on", "MissingPod", "--grace", "5m"}, code: ExitOK},
 		{name: "without grace it fails", args: []string{"--fail-on", "MissingPod"}, code: ExitFindings},
-		{name: "bad fail-on", args: []string{"--fail-on", "critical"}, code: ExitUsage, errLine: `--fail-on "critical": use error, warning or finding types`},
+		{name: "bad fail-on", args: []string{"--fail-on", "critical"}, code: ExitUsage, errLine: `--fail-on "critical": use error, warning, none or finding types`},
 		{name: "bad ignore", args: []string{"--ignore", "Missing"}, code: ExitUsage, errLine: `--ignore "Missing": unknown finding type`},
 		{name: "bad require", args: []string{"--require", "falco"}, code: ExitUsage, errLine: "want NAMESPACE/NAME"},
 		{name: "require unknown daemonset", args: []string{"--require", "security/flaco"}, code: ExitUsage, errLine: `daemonset "flaco" not found`},

@@ -105,7 +105,7 @@ func (o *NodesOptions) Run(ctx context.Context) error {
 	if err := o.narrow(rep); err != nil {
 		return err
 	}
-	po := printer.Options{Wide: o.nodesOutput == "wide", NoHeaders: o.NoHeaders, Now: rep.GeneratedAt, FailOn: o.failOn}
+	po := printer.Options{Wide: o.nodesOutput == "wide", NoHeaders: o.NoHeaders, Now: rep.GeneratedAt}
 	switch {
 	case o.printer != nil:
 		err = o.printer.PrintObj(rep, o.Out)
@@ -148,7 +148,7 @@ func (o *NodesOptions) narrow(rep *report.Report) error {
 		rep.DaemonSets = kept
 	}
 	if o.node == "" && o.nodeSel == nil {
-		recount(rep, o.failOn)
+		recount(rep)
 		return nil
 	}
 	keep := map[string]bool{}
@@ -180,13 +180,13 @@ func (o *NodesOptions) narrow(rep *report.Report) error {
 		}
 		ds.Findings = fs
 	}
-	recount(rep, o.failOn)
+	recount(rep)
 	return nil
 }
 
-// recount recomputes the summary of a narrowed report.
-func recount(rep *report.Report, failOn func(*report.Finding) bool) {
+// recount recomputes the summary of a narrowed report from the findings'
+// stamps, as the analysis did for the whole report.
+func recount(rep *report.Report) {
 	rep.Summary = report.Summarize(rep.DaemonSets)
 	rep.NodeCount = len(rep.Nodes)
-	rep.Summary.Failing = report.CountFailing(rep, failOn)
 }

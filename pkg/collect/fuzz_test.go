@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
 // FuzzReadInput feeds arbitrary bytes to the offline reader: it must never
@@ -28,8 +29,8 @@ func FuzzReadInput(f *testing.F) {
 			return
 		}
 		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		a := analyze.Analyze(snap, analyze.Options{Now: now, Grace: time.Minute})
-		b := analyze.Analyze(snap, analyze.Options{Now: now, Grace: time.Minute})
+		a := analyze.Analyze(snap, analyze.Options{Now: now, Gate: report.Gate{Grace: time.Minute}})
+		b := analyze.Analyze(snap, analyze.Options{Now: now, Gate: report.Gate{Grace: time.Minute}})
 		if !reflect.DeepEqual(a, b) {
 			t.Fatal("analysis is not deterministic")
 		}

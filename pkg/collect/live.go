@@ -94,7 +94,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 			}
 			why := explain(err, "list", string(kind), group, ns).Error()
 			if _, already := snap.Missing[kind]; !already {
-				snap.MarkMissing(kind, why)
+				snap.MarkMissing(kind, why, rbacRule(string(kind), group))
 			}
 			return
 		}
@@ -362,13 +362,17 @@ func explain(err error, verb, resource, group, ns string) error {
 	if ns != "" {
 		scope = "a Role in namespace " + ns + " (or a ClusterRole)"
 	}
-	g := group
-	if g == "" {
-		g = `""`
-	}
 	hint := ""
 	if ns == "" && resource == "daemonsets" {
 		hint = " (with access to one namespace only, run with -n NAMESPACE)"
 	}
-	return fmt.Errorf("forbidden: cannot %s %s; add to %s: apiGroups: [%s], resources: [%s], verbs: [get, list]%s", verb, resource, scope, g, resource, hint)
+	return fmt.Errorf("forbidden: cannot %s %s; add to %s: %s%s", verb, resource, scope, rbacRule(resource, group), hint)
+}
+
+// rbacRule is the RBAC rule that lets daemoncheck read a resource.
+func rbacRule(resource, group string) string {
+	if group == "" {
+		group = `""`
+	}
+	return fmt.Sprintf("apiGroups: [%s], resources: [%s], verbs: [get, list]", group, resource)
 }

@@ -21,45 +21,6 @@ const (
 	Kind = "DaemonCheckReport"
 )
 
-// FindingType names a class of problem. The values are part of the API.
-type FindingType string
-
-const (
-	MissingPod      FindingType = "MissingPod"
-	PendingPod      FindingType = "PendingPod"
-	UnhealthyPod    FindingType = "UnhealthyPod"
-	DuplicatePods   FindingType = "DuplicatePods"
-	MisscheduledPod FindingType = "MisscheduledPod"
-	OrphanedPod     FindingType = "OrphanedPod"
-	OutdatedPod     FindingType = "OutdatedPod"
-	StaleStatus     FindingType = "StaleStatus"
-	// UncoveredNode: a coverage policy requires the DaemonSet on the node,
-	// but the controller does not target it.
-	UncoveredNode FindingType = "UncoveredNode"
-)
-
-// AllTypes lists every finding type, in documentation order.
-var AllTypes = []FindingType{MissingPod, PendingPod, UnhealthyPod, DuplicatePods, MisscheduledPod, OrphanedPod, OutdatedPod, StaleStatus, UncoveredNode}
-
-// Severity ranks findings for --fail-on.
-type Severity string
-
-const (
-	SeverityError   Severity = "error"
-	SeverityWarning Severity = "warning"
-)
-
-// DefaultSeverity is the documented severity of each finding type: errors
-// mean a node is not protected by its daemon now; warnings mean the state
-// is off but the node is served (or the controller will fix it by itself).
-func DefaultSeverity(t FindingType) Severity {
-	switch t {
-	case MissingPod, PendingPod, UnhealthyPod, UncoveredNode:
-		return SeverityError
-	}
-	return SeverityWarning
-}
-
 // Coverage says how a node relates to a DaemonSet.
 type Coverage string
 
@@ -83,13 +44,19 @@ type Report struct {
 	GeneratedAt time.Time `json:"generatedAt"`
 	// Source says where the objects came from: a cluster URL or file names.
 	Source string `json:"source"`
-	// Partial is true when some objects could not be read; Warnings say which.
+	// Partial is true when some objects could not be read; Unread says
+	// which, why, and what RBAC rule would let daemoncheck read them.
 	Partial  bool     `json:"partial"`
+	Unread   []Unread `json:"unread"`
 	Warnings []string `json:"warnings,omitempty"`
 	// NodeCount is the number of nodes seen.
 	NodeCount int     `json:"nodeCount"`
 	Summary   Summary `json:"summary"`
-	// Grace is the --grace period applied, if any (e.g. "5m0s").
+	// Gate records what the findings were judged under (--fail-on,
+	// --ignore, --grace); each finding's failing flag follows from it.
+	Gate GateSettings `json:"gate"`
+	// Grace is the --grace period applied, if any (e.g. "5m0s"); also in
+	// gate.grace, kept here for consumers of earlier reports.
 	Grace      string            `json:"grace,omitempty"`
 	DaemonSets []DaemonSetReport `json:"daemonSets"`
 	// Nodes describes every node seen, sorted by name (for the coverage
@@ -120,9 +87,21 @@ type Summary struct {
 	// annotations and by --grace; they stay in the report, marked.
 	Exempted int `json:"exempted,omitempty"`
 	HeldBack int `json:"heldBack,omitempty"`
-	// Failing counts the active findings that --fail-on selects: the exit
-	// code is 1 when it is above zero.
-	Failing int `json:"failing"`
+	// Failing counts the active findings that --fail-on selects (those
+	// with failing: true): the exit code is 1 when it is above zero.
+	Failing       int                 `json:"failing"`
+	FailingByType map[FindingType]int `json:"failingByType,omitempty"`
+}
+
+// Unread is a kind of object that could not be read (or was absent from
+// the input): the report is partial.
+type Unread struct {
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
+	// Rule is the RBAC rule that would allow the read, when the API server
+	// refused it (e.g. "apiGroups: [apps], resources: [daemonsets], verbs:
+	// [get, list]").
+	Rule string `json:"rule,omitempty"`
 }
 
 // Counts mirrors the counting fields of apps/v1 DaemonSetStatus.
@@ -222,6 +201,9 @@ type Finding struct {
 	// never failing.
 	Exempted string `json:"exempted,omitempty"`
 	HeldBack string `json:"heldBack,omitempty"`
+	// Failing is true when the finding is active and --fail-on selects it:
+	// it makes the exit code 1.
+	Failing bool `json:"failing"`
 }
 
 // Active reports whether the finding counts (is neither exempted nor held
@@ -245,44 +227,4 @@ func (r *Report) DeepCopyObject() runtime.Object {
 		panic(err)
 	}
 	return out
-}
-
-// CountFailing counts the active findings failOn selects.
-func CountFailing(r *Report, failOn func(*Finding) bool) int {
-	n := 0
-	for i := range r.DaemonSets {
-		for j := range r.DaemonSets[i].Findings {
-			if f := &r.DaemonSets[i].Findings[j]; f.Active() && failOn(f) {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// Summarize counts the findings of the DaemonSets: active ones by type, and
-// those set aside by exemptions and --grace. Failing is left to the caller,
-// which knows --fail-on (see CountFailing).
-func Summarize(dss []DaemonSetReport) Summary {
-	s := Summary{ByType: map[FindingType]int{}}
-	for i := range dss {
-		s.DaemonSets++
-		active := 0
-		for j := range dss[i].Findings {
-			switch f := &dss[i].Findings[j]; {
-			case f.Exempted != "":
-				s.Exempted++
-			case f.HeldBack != "":
-				s.HeldBack++
-			default:
-				active++
-				s.Findings++
-				s.ByType[f.Type]++
-			}
-		}
-		if active == 0 {
-			s.Healthy++
-		}
-	}
-	return s
 }

@@ -34,7 +34,7 @@ type Snapshot struct {
 
 	// Missing records kinds that could not be read (or were absent from the
 	// input), with the reason. The analysis never guesses about them.
-	Missing map[Kind]string
+	Missing map[Kind]Gap
 	// Warnings are non-fatal problems met while reading, for stderr and the
 	// report.
 	Warnings []string
@@ -46,10 +46,20 @@ func (s *Snapshot) Has(k Kind) bool {
 	return !missing
 }
 
-// MarkMissing records that kind k could not be read, and why.
-func (s *Snapshot) MarkMissing(k Kind, why string) {
+// Gap says why a kind was not read.
+type Gap struct {
+	// Reason is a sentence for people, including what to do.
+	Reason string
+	// Rule is the RBAC rule that would allow the read ("" when the server
+	// did not refuse it, e.g. offline input that lacks the kind).
+	Rule string
+}
+
+// MarkMissing records that kind k could not be read, why, and the RBAC rule
+// that would allow it (if any).
+func (s *Snapshot) MarkMissing(k Kind, why, rule string) {
 	if s.Missing == nil {
-		s.Missing = map[Kind]string{}
+		s.Missing = map[Kind]Gap{}
 	}
-	s.Missing[k] = why
+	s.Missing[k] = Gap{Reason: why, Rule: rule}
 }

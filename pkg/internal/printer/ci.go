@@ -103,11 +103,10 @@ func JUnit(w io.Writer, r *report.Report, o Options) error {
 			var notes []string
 			var skipped []string
 			fs := byNode[n]
-			SortFindings(fs)
 			for i := range fs {
 				f := &fs[i]
 				switch {
-				case o.fails(f):
+				case f.Failing:
 					tc.Failures = append(tc.Failures, junitFailure{Type: string(f.Type), Message: f.Message, Text: suggestionText(f)})
 				case f.Exempted != "":
 					skipped = append(skipped, fmt.Sprintf("%s exempted by %s: %s", f.Type, f.Exempted, f.Message))
@@ -163,7 +162,7 @@ func Markdown(w io.Writer, r *report.Report, o Options) error {
 	failing := 0
 	for i := range r.DaemonSets {
 		for j := range r.DaemonSets[i].Findings {
-			if o.fails(&r.DaemonSets[i].Findings[j]) {
+			if r.DaemonSets[i].Findings[j].Failing {
 				failing++
 			}
 		}
@@ -198,14 +197,12 @@ func Markdown(w io.Writer, r *report.Report, o Options) error {
 		fmt.Fprintln(w, "|---|---|---|---|---|")
 		for i := range r.DaemonSets {
 			ds := &r.DaemonSets[i]
-			fs := append([]report.Finding(nil), ds.Findings...)
-			SortFindings(fs)
-			for _, f := range fs {
+			for _, f := range ds.Findings {
 				if !f.Active() {
 					continue
 				}
 				typ := string(f.Type)
-				if o.fails(&f) {
+				if f.Failing {
 					typ = "**" + typ + "**"
 				}
 				fmt.Fprintf(w, "| `%s/%s` | %s | %s | %s | %s |\n", ds.Namespace, ds.Name, mdEscape(orNone(f.Node, "-")), typ, mdEscape(f.Message), mdEscape(f.Suggestion))

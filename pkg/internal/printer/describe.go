@@ -139,9 +139,7 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	if len(ds.Findings) == 0 {
 		fmt.Fprintln(w, "  <none>")
 	}
-	fs := append([]report.Finding(nil), ds.Findings...)
-	SortFindings(fs)
-	for _, f := range fs {
+	for _, f := range ds.Findings {
 		where := ""
 		if f.Node != "" {
 			where = " on node " + f.Node

@@ -161,9 +161,7 @@ func NodeDetail(w io.Writer, r *report.Report, node string, o Options) error {
 			}
 		}
 		rows = append(rows, []string{name, cell(nv, false), pod, orNone(reason, "")})
-		fs := append([]report.Finding(nil), ds.Findings...)
-		SortFindings(fs)
-		for _, f := range fs {
+		for _, f := range ds.Findings {
 			if f.Node != node {
 				continue
 			}

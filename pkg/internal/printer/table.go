@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -28,13 +27,6 @@ type Options struct {
 	NoHeaders bool
 	// Now is used for AGE columns.
 	Now time.Time
-	// FailOn tells which findings fail the gate (junit failures); nil means
-	// every active finding.
-	FailOn func(*report.Finding) bool
-}
-
-func (o Options) fails(f *report.Finding) bool {
-	return f.Active() && (o.FailOn == nil || o.FailOn(f))
 }
 
 // unknown is what a cell shows when its value could not be determined.
@@ -177,9 +169,7 @@ func Findings(w io.Writer, r *report.Report, o Options) error {
 	var rows [][]string
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
-		fs := append([]report.Finding(nil), ds.Findings...)
-		SortFindings(fs)
-		for _, f := range fs {
+		for _, f := range ds.Findings {
 			name := ds.Namespace + "/" + ds.Name
 			if !f.Active() && !o.Wide {
 				continue
@@ -199,21 +189,6 @@ func Findings(w io.Writer, r *report.Report, o Options) error {
 		}
 	}
 	return writeTable(w, headers, rows, o.NoHeaders, "")
-}
-
-// SortFindings orders findings by node, then type, then Pod; the DaemonSet
-// level StaleStatus (no node) comes first.
-func SortFindings(fs []report.Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.Node != b.Node {
-			return a.Node < b.Node
-		}
-		if a.Type != b.Type {
-			return a.Type < b.Type
-		}
-		return a.Pod < b.Pod
-	})
 }
 
 // countActive counts active findings by type.

@@ -1,0 +1,49 @@
+package analyze
+
+import (
+	"fmt"
+
+	"github.com/daemoncheck/daemoncheck/pkg/policy"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+)
+
+// gate is the last stage of the analysis: it drops ignored types, sets each
+// finding's severity from the catalog, marks what exemption annotations and
+// --grace set aside (those stay in the report, so nothing is hidden), and
+// stamps the findings --fail-on selects as failing. Every count, printer and
+// the exit code read these stamps; nothing decides the verdict again.
+func (c *dsContext) gate(fs []report.Finding, pods []*snapshot.DaemonPod, g report.Gate) []report.Finding {
+	podByName := make(map[string]*snapshot.DaemonPod, len(pods))
+	for _, p := range pods {
+		podByName[p.Name] = p
+	}
+	dsTypes, dsAll, dsExempt := policy.Exemption(c.ds.Annotations)
+	out := fs[:0]
+	for _, f := range fs {
+		if g.Ignore[f.Type] {
+			continue
+		}
+		info := report.Info(f.Type)
+		f.Severity = info.Severity
+		if dsExempt && (dsAll || dsTypes[string(f.Type)]) {
+			f.Exempted = fmt.Sprintf("annotation %s on daemonset %s/%s", policy.ExemptAnnotation, c.ds.Namespace, c.ds.Name)
+		}
+		node := c.idx.nodeByNm[f.Node]
+		if node != nil && f.Exempted == "" {
+			if types, all, ok := policy.Exemption(node.Annotations); ok && (all || types[string(f.Type)]) {
+				f.Exempted = fmt.Sprintf("annotation %s on node %s", policy.ExemptAnnotation, node.Name)
+			}
+		}
+		if g.Grace > 0 && f.Exempted == "" {
+			if node != nil && !node.CreationTimestamp.IsZero() && c.now.Sub(node.CreationTimestamp.Time) < g.Grace {
+				f.HeldBack = fmt.Sprintf("node %s joined %s ago (--grace %s)", node.Name, humanDuration(c.now.Sub(node.CreationTimestamp.Time)), g.Grace)
+			} else if p := podByName[f.Pod]; p != nil && info.PodGrace && c.now.Sub(p.Created) < g.Grace {
+				f.HeldBack = fmt.Sprintf("Pod %s is %s old (--grace %s)", p.Name, humanDuration(c.now.Sub(p.Created)), g.Grace)
+			}
+		}
+		f.Failing = f.Active() && g.FailOn.Selects(&f)
+		out = append(out, f)
+	}
+	return out
+}

@@ -1,0 +1,55 @@
+package analyze
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+)
+
+func init() {
+	register(detector{typ: report.MisscheduledPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+		if n.node == nil || n.verdict.ShouldRun {
+			return nil
+		}
+		out := make([]report.Finding, 0, len(n.pods))
+		for _, p := range n.pods {
+			out = append(out, c.misscheduled(n.node, p, n.verdict))
+		}
+		return out
+	}})
+}
+
+func (c *dsContext) misscheduled(node *corev1.Node, p *snapshot.DaemonPod, v scheduling.Verdict) report.Finding {
+	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name}
+	fate := "the controller will delete it"
+	if v.ShouldContinueRunning {
+		fate = "the controller leaves it running (only NoExecute taints evict) but counts it as misscheduled"
+	}
+	f.Message = fmt.Sprintf("Pod %s is on node %s, which the DaemonSet does not target: %s; %s", p.Name, node.Name, v.Reason, fate)
+	switch v.Cause {
+	case scheduling.CauseTaint:
+		if v.Taint.Key == corev1.TaintNodeNotReady {
+			f.Message += fmt.Sprintf("; node %s is NotReady or has just joined, and daemon Pods tolerate not-ready only for NoExecute", node.Name)
+			f.Suggestion = fmt.Sprintf("bring node %s back to Ready (check its kubelet); the taint then goes away by itself", node.Name)
+		} else {
+			f.Suggestion = tolerationSuggestion(v.Taint, node.Name)
+		}
+	case scheduling.CauseNodeSelector, scheduling.CauseNodeAffinity:
+		f.Suggestion = fmt.Sprintf("if node %s should run it, relabel the node or widen the DaemonSet's node selector/affinity; otherwise nothing to do", node.Name)
+	case scheduling.CauseNodeName:
+		f.Suggestion = "remove spec.nodeName from the DaemonSet's Pod template"
+	}
+	return f
+}
+
+func tolerationSuggestion(t *corev1.Taint, node string) string {
+	tol := fmt.Sprintf("{key: %s, operator: Exists, effect: %s}", t.Key, t.Effect)
+	if t.Value != "" {
+		tol = fmt.Sprintf("{key: %s, operator: Equal, value: %s, effect: %s}", t.Key, t.Value, t.Effect)
+	}
+	return fmt.Sprintf("add the toleration %s to the DaemonSet's Pod template, or remove the taint: kubectl taint node %s %s:%s-", tol, node, t.Key, t.Effect)
+}

@@ -1,0 +1,25 @@
+package analyze
+
+import (
+	"fmt"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+func init() {
+	register(detector{typ: report.OrphanedPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+		// Only when nodes were read is a node missing from them deleted.
+		if n.node != nil || !c.nodesKnown {
+			return nil
+		}
+		out := make([]report.Finding, 0, len(n.pods))
+		for _, p := range n.pods {
+			out = append(out, report.Finding{
+				Type: report.OrphanedPod, Node: n.name, Pod: p.Name,
+				Message:    fmt.Sprintf("Pod %s is bound to node %s, which no longer exists; the DaemonSet controller does not count or manage it", p.Name, n.name),
+				Suggestion: fmt.Sprintf("the pod garbage collector in kube-controller-manager should delete it; if it stays, delete it: kubectl delete pod -n %s %s", p.Namespace, p.Name),
+			})
+		}
+		return out
+	}})
+}

@@ -1,0 +1,109 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+)
+
+func init() {
+	register(detector{typ: report.PendingPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+		return c.healthFindings(n, pending, c.pendingPod)
+	}, ds: func(c *dsContext) []report.Finding {
+		return c.untargetedPods()
+	}})
+	register(detector{typ: report.UnhealthyPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+		return c.healthFindings(n, unhealthy, c.unhealthyPod)
+	}})
+}
+
+// healthFindings reports the Pods of a targeted node whose health is kind.
+func (c *dsContext) healthFindings(n *nodeCase, kind healthKind, f func(string, *snapshot.DaemonPod, health) report.Finding) []report.Finding {
+	if !c.targeted(n) {
+		return nil
+	}
+	var out []report.Finding
+	for _, p := range n.pods {
+		if h := c.health(p); h.kind == kind {
+			out = append(out, f(n.name, p, h))
+		}
+	}
+	return out
+}
+
+// untargetedPods reports daemon Pods the controller cannot attribute to any
+// node.
+func (c *dsContext) untargetedPods() []report.Finding {
+	var out []report.Finding
+	for _, p := range c.untargeted {
+		out = append(out, report.Finding{
+			Type: report.PendingPod, Pod: p.Name,
+			Message:    fmt.Sprintf("Pod %s has no target node (no spec.nodeName and no required node affinity on metadata.name); the DaemonSet controller ignores it", p.Name),
+			Suggestion: fmt.Sprintf("it was not created by the DaemonSet controller as is; delete it: kubectl delete pod -n %s %s", p.Namespace, p.Name),
+		})
+	}
+	return out
+}
+
+// health returns podHealth(p), computed once per Pod.
+func (c *dsContext) health(p *snapshot.DaemonPod) health {
+	if h, ok := c.healthOf[p]; ok {
+		return h
+	}
+	h := podHealth(p)
+	c.healthOf[p] = h
+	return h
+}
+
+func (c *dsContext) pendingPod(nodeName string, p *snapshot.DaemonPod, h health) report.Finding {
+	f := report.Finding{Type: report.PendingPod, Node: nodeName, Pod: p.Name}
+	f.Message = fmt.Sprintf("Pod %s for node %s %s", p.Name, nodeName, h.detail)
+	if age := c.now.Sub(p.Created); !p.Created.IsZero() && age >= 0 {
+		f.Message += fmt.Sprintf(" (for %s)", humanDuration(age))
+	}
+	if e := c.latestEvent(p.UID, ""); e != nil && !strings.Contains(f.Message, oneLine(e.Message)) {
+		f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, oneLine(e.Message))
+	}
+	msg := f.Message
+	switch {
+	case strings.Contains(msg, "Insufficient"):
+		f.Suggestion = fmt.Sprintf("free resources on node %s or lower the DaemonSet's resource requests; a priorityClassName such as system-node-critical lets the scheduler preempt other Pods", nodeName)
+	case strings.Contains(msg, "free ports") || strings.Contains(msg, "host port"):
+		f.Suggestion = fmt.Sprintf("another Pod on node %s uses the same hostPort; change one of them", nodeName)
+	case p.NodeName == "":
+		f.Suggestion = fmt.Sprintf("see why the scheduler cannot place it: kubectl describe pod -n %s %s", p.Namespace, p.Name)
+	default:
+		f.Suggestion = fmt.Sprintf("see what the kubelet on %s reports: kubectl describe pod -n %s %s", nodeName, p.Namespace, p.Name)
+	}
+	return f
+}
+
+func (c *dsContext) unhealthyPod(nodeName string, p *snapshot.DaemonPod, h health) report.Finding {
+	f := report.Finding{Type: report.UnhealthyPod, Node: nodeName, Pod: p.Name}
+	f.Message = fmt.Sprintf("Pod %s on node %s %s", p.Name, nodeName, h.detail)
+	if h.restarts > 0 && !strings.Contains(h.detail, "restarts") {
+		f.Message += fmt.Sprintf("; %d restarts", h.restarts)
+	}
+	switch {
+	case h.reason == "CrashLoopBackOff" || h.reason == "Error" || h.reason == "RunContainerError":
+		f.Suggestion = fmt.Sprintf("read its logs: kubectl logs -n %s %s --previous", p.Namespace, p.Name)
+	case h.reason == "ImagePullBackOff" || h.reason == "ErrImagePull" || h.reason == "InvalidImageName" || h.reason == "ErrImageNeverPull":
+		f.Suggestion = "check the image name and tag, and the registry's pull secret"
+		if h.image != "" {
+			f.Suggestion = fmt.Sprintf("check that image %s exists and can be pulled (name, tag, imagePullSecrets)", h.image)
+		}
+	case h.reason == "OOMKilled" || strings.Contains(h.detail, "OOMKilled"):
+		f.Suggestion = "raise the container's memory limit in the DaemonSet"
+	case h.reason == "CreateContainerConfigError":
+		f.Suggestion = fmt.Sprintf("a referenced ConfigMap, Secret or key is missing: kubectl describe pod -n %s %s", p.Namespace, p.Name)
+	case p.Phase == corev1.PodFailed || p.Phase == corev1.PodSucceeded:
+		f.Suggestion = "the controller deletes failed daemon Pods and recreates them with backoff; if it repeats, see the Pod's events and logs"
+	default:
+		f.Suggestion = fmt.Sprintf("check its readiness probe and logs: kubectl describe pod -n %s %s", p.Namespace, p.Name)
+	}
+	return f
+}

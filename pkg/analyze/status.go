@@ -1,0 +1,118 @@
+package analyze
+
+import (
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+)
+
+// nodeVerdicts decides, for every node, whether the controller wants the
+// DaemonSet there and what is on it, and recomputes the status counts the
+// controller would publish, as updateDaemonSetStatus in daemon_controller.go
+// does.
+func (c *dsContext) nodeVerdicts(byNode map[string][]*snapshot.DaemonPod) ([]report.NodeVerdict, report.Counts) {
+	computed := report.Counts{ObservedGeneration: c.ds.Generation}
+	c.verdicts = make([]scheduling.Verdict, len(c.idx.nodes))
+	nvs := make([]report.NodeVerdict, 0, len(c.idx.nodes))
+	for i, node := range c.idx.nodes {
+		v := c.eval.Evaluate(node)
+		c.verdicts[i] = v
+		ps := byNode[node.Name]
+		nv := report.NodeVerdict{
+			Name:                  node.Name,
+			ShouldRun:             v.ShouldRun,
+			ShouldContinueRunning: v.ShouldContinueRunning,
+			Reason:                v.Reason,
+			Cause:                 string(v.Cause),
+			Short:                 shortReason(v),
+			RequiredBy:            c.requiredBy(node),
+		}
+		nv.Required = nv.RequiredBy != ""
+		for _, p := range ps {
+			nv.Pods = append(nv.Pods, c.podRef(p))
+		}
+		switch {
+		case !c.podsKnown:
+			nv.Coverage = report.CoverageUnknown
+		case !v.ShouldRun:
+			nv.Coverage = report.NotTargeted
+		case len(ps) > 0:
+			nv.Coverage = report.Covered
+		default:
+			nv.Coverage = report.NotCovered
+		}
+		nvs = append(nvs, nv)
+
+		if !v.ShouldRun {
+			if len(ps) > 0 {
+				computed.NumberMisscheduled++
+			}
+			continue
+		}
+		computed.DesiredNumberScheduled++
+		if len(ps) == 0 {
+			continue
+		}
+		computed.CurrentNumberScheduled++
+		oldest := ps[0]
+		if oldest.Ready {
+			computed.NumberReady++
+			if isPodAvailable(oldest, c.ds.Spec.MinReadySeconds, c.now) {
+				computed.NumberAvailable++
+			}
+		}
+		if c.isUpdated(oldest) {
+			computed.UpdatedNumberScheduled++
+		}
+	}
+	computed.NumberUnavailable = computed.DesiredNumberScheduled - computed.NumberAvailable
+	return nvs, computed
+}
+
+// shortReason names the rule that excluded a node in a few words.
+func shortReason(v scheduling.Verdict) string {
+	switch v.Cause {
+	case scheduling.CauseTaint:
+		return "taint " + v.Taint.Key
+	case scheduling.CauseNodeSelector:
+		return "nodeSelector"
+	case scheduling.CauseNodeAffinity:
+		return "affinity"
+	case scheduling.CauseNodeName:
+		return "nodeName"
+	}
+	return ""
+}
+
+func (c *dsContext) podRef(p *snapshot.DaemonPod) report.PodRef {
+	h := c.health(p)
+	return report.PodRef{
+		Name:     p.Name,
+		Phase:    string(p.Phase),
+		Ready:    p.Ready,
+		Revision: podRevision(p),
+		Updated:  c.isUpdated(p),
+		Restarts: h.restarts,
+		Created:  p.Created.UTC(),
+		State:    h.state,
+	}
+}
+
+func podRevision(p *snapshot.DaemonPod) string {
+	if h := p.RevisionHash; h != "" {
+		return h
+	}
+	if g := p.TemplateGeneration; g != "" {
+		return "generation " + g
+	}
+	return ""
+}
+
+// isUpdated mirrors util.IsPodUpdated: the Pod's revision hash label equals
+// the current revision's hash, or its template generation label equals the
+// DaemonSet's template generation.
+func (c *dsContext) isUpdated(p *snapshot.DaemonPod) bool {
+	templateMatches := c.gen != nil && p.TemplateGeneration == c.genLabel
+	hashMatches := c.hash != "" && p.RevisionHash == c.hash
+	return hashMatches || templateMatches
+}
