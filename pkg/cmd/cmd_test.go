@@ -156,7 +156,7 @@ func TestExitCodesAndErrors(t *testing.T) {
 	}{
 		{name: "healthy namespace", args: []string{"-f", demo, "-n", "kube-system", "csi-node"}, code: ExitOK},
 		{name: "findings", args: []string{"-f", demo}, code: ExitFindings},
-		{name: "unknown output", args: []string{"-f", demo, "-o", "xml"}, code: ExitUsage, errLine: `unable to match a printer suitable for the output format "xml"`},
+		{name: "unknown output", args: []string{"-f", demo, "-o", "xml"}, code: ExitUsage, errLine: `--output "xml" is not a known format; use one of: wide, json, yaml, junit, markdown, jsonpath,`},
 		{name: "unknown flag", args: []string{"--frobnicate"}, code: ExitUsage, errLine: "unknown flag: --frobnicate"},
 		{name: "two names", args: []string{"-f", demo, "a", "b"}, code: ExitUsage, errLine: "at most one DaemonSet NAME"},
 		{name: "name with -A", args: []string{"-f", demo, "-A", "falco"}, code: ExitUsage, errLine: "write: kubectl daemoncheck falco -n NAMESPACE"},
@@ -172,10 +172,22 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{name: "wrong field type", stdin: "apiVersion: v1\nkind: Node\nmetadata: {name: [1]}\n", args: []string{"-f", "-"}, code: ExitInput, errLine: "invalid Node"},
 		{name: "name not in input", args: []string{"-f", demo, "nope"}, code: ExitInput, errLine: `daemonset "nope" not found in the input`},
 		{name: "unreachable cluster", args: []string{"--server", "https://127.0.0.1:1", "--insecure-skip-tls-verify"}, code: ExitInput, errLine: "cannot read from the cluster at https://127.0.0.1:1"},
+		// Regressions of the verdict core and of the hostile review.
+		{name: "nodes validates its flags", args: []string{"nodes", "-f", demo, "--chunk-size", "-1"}, code: ExitUsage, errLine: "--chunk-size must be 0 or more"},
+		{name: "nodes: bad output lists its formats", args: []string{"nodes", "-f", demo, "-o", "junit"}, code: ExitUsage, errLine: `--output "junit" is not supported by nodes; use one of: wide, json, yaml, jsonpath`},
+		{name: "-o kyaml is not offered", args: []string{"-f", demo, "-o", "kyaml"}, code: ExitUsage, errLine: `--output "kyaml" is not a known format`},
+		{name: "empty --fail-on", args: []string{"-f", demo, "--fail-on", ""}, code: ExitUsage, errLine: "--fail-on"},
+		{name: "empty -f", args: []string{"-f", ""}, code: ExitUsage, errLine: "-f/--filename must not be empty"},
+		{name: "--fail-on none with findings", args: []string{"-f", demo, demoNow, "--fail-on", "none"}, code: ExitOK},
+		{name: "--interval below the minimum", args: []string{"--wait", "--interval", "1ns"}, code: ExitUsage, errLine: "--interval must be at least 1s"},
+		{name: "credentials in --server are redacted", args: []string{"--server", "https://admin:s3cret@127.0.0.1:1", "--insecure-skip-tls-verify"}, code: ExitInput, errLine: "cannot read from the cluster at https://admin:xxxxx@127.0.0.1:1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, errOut, code := runCmd(t, tt.stdin, tt.args...)
+			if strings.Contains(errOut, "s3cret") {
+				t.Errorf("a credential reached stderr: %s", errOut)
+			}
 			if code != tt.code {
 				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tt.code, errOut)
 			}
@@ -258,4 +270,32 @@ func strip(s string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// A failed write is exit 3 with one line, whatever the report says
+// (regression: > /dev/full exited 0 or 1 with nothing written).
+func TestWriteErrorIsExit3(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	defer full.Close()
+	for _, format := range []string{"", "json", "markdown", "junit"} {
+		var errOut bytes.Buffer
+		o := NewCheckOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: full, ErrOut: &errOut})
+		c := newRootCommand(o)
+		c.SetArgs([]string{"-f", demo, demoNow, "-o", format})
+		if code := Execute(c, &errOut); code != ExitInput || !strings.Contains(errOut.String(), "error: writing the output:") || strings.Count(errOut.String(), "\n") > 1 {
+			t.Errorf("-o %q > /dev/full: exit %d, stderr %q", format, code, errOut.String())
+		}
+	}
+}
+
+// The detail view marks findings --grace holds back, as every other view
+// does (regression: describe printed them unmarked).
+func TestDescribeMarksHeldBack(t *testing.T) {
+	out, _, _ := runCmd(t, "", "-f", demo, demoNow, "-n", "monitoring", "node-exporter", "--grace", "5m")
+	if !strings.Contains(out, "MissingPod on node worker-8 [held back: node worker-8 joined") {
+		t.Errorf("describe does not mark the held-back finding:\n%s", out)
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/daemoncheck/daemoncheck/pkg/collect"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
 // completionTimeout keeps shell completion snappy on a slow cluster.
@@ -100,4 +102,23 @@ func filterPrefix(names []string, prefix string) []string {
 		}
 	}
 	return out
+}
+
+// registerOutputCompletion completes -o from the printer registry.
+func registerOutputCompletion(cmd *cobra.Command, view printer.View) {
+	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return printer.Completions(view), cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	})
+}
+
+// registerGateCompletion completes --fail-on and --ignore from the finding
+// catalog (on the command that owns these persistent flags).
+func registerGateCompletion(cmd *cobra.Command) {
+	types := make([]string, 0, len(report.Catalog))
+	for _, ti := range report.Catalog {
+		types = append(types, string(ti.Type)+"\t"+ti.Doc)
+	}
+	failOn := append([]string{"error\tfindings of severity error", "warning\tevery finding", report.FailOnNone + "\tnever fail on findings"}, types...)
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(failOn, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("ignore", cobra.FixedCompletions(types, cobra.ShellCompDirectiveNoFileComp))
 }

@@ -1,14 +1,18 @@
 // Package cmd holds the cobra commands of kubectl-daemoncheck, in kubectl's
 // Options pattern: NewCmd builds flags into an Options struct, Complete
-// resolves clients and defaults, Validate checks flags, Run does the work.
-// Data flows one way: flags -> snapshot (package collect) -> report (package
-// analyze) -> printer.
+// resolves the raw flags once into a runConfig, Validate checks them, Run
+// works from the runConfig only. Data flows one way: flags -> snapshot
+// (package collect) -> report (package analyze, which also judges it) ->
+// printer. Nothing here decides a verdict: the exit code, the --wait
+// progress and every printer read the report.
 package cmd
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -19,7 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/cli-runtime/pkg/printers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -35,6 +38,14 @@ import (
 // is not given, so an unresponsive server ends the run instead of hanging it.
 const DefaultRequestTimeout = 30 * time.Second
 
+// DefaultTimeout bounds a whole run (reads, analysis, output), and is how
+// long --wait waits.
+const DefaultTimeout = 5 * time.Minute
+
+// MinInterval is the shortest --interval: faster polling only loads the API
+// server (each pass lists every DaemonSet, node and daemon Pod).
+const MinInterval = time.Second
+
 var checkExample = `  # Audit every DaemonSet in the cluster
   kubectl daemoncheck
 
@@ -44,11 +55,15 @@ var checkExample = `  # Audit every DaemonSet in the cluster
   # Machine-readable report (versioned schema daemoncheck/v1alpha1)
   kubectl daemoncheck -o json
 
+  # CI gate: fail only on errors, wait up to 10 minutes for the cluster to settle
+  kubectl daemoncheck --fail-on error --wait --timeout 10m
+
   # Audit a saved dump instead of a live cluster
   kubectl get ds,nodes,pods,controllerrevisions -A -o yaml > dump.yaml
   kubectl daemoncheck -f dump.yaml`
 
-// CheckOptions are the flags and resolved state of the main command.
+// CheckOptions are the raw flags of the main command (shared with nodes)
+// and, once Complete has run, their resolved form.
 type CheckOptions struct {
 	ConfigFlags *genericclioptions.ConfigFlags
 	PrintFlags  *genericclioptions.PrintFlags
@@ -60,6 +75,7 @@ type CheckOptions struct {
 	Filenames     []string
 	NoHeaders     bool
 	NowFlag       string
+	Verbosity     int
 
 	// Coverage policy and CI gate.
 	Require    []string
@@ -71,21 +87,37 @@ type CheckOptions struct {
 	Timeout    time.Duration
 	Interval   time.Duration
 
-	// Resolved by Complete.
-	namespace    string
-	explicitNS   bool
-	name         string
-	output       string
-	printer      printers.ResourcePrinter
-	now          time.Time
-	labelFilter  labels.Selector
-	client       kubernetes.Interface
-	host         string
-	showProgress bool
-	policy       *policy.Policy
-	gate         report.Gate
-	// describe selects the detail view for the default output.
-	describe bool
+	// client is injected by tests (fake clientset); else built in Complete.
+	client kubernetes.Interface
+	// run is the resolved configuration: Run reads nothing else.
+	run runConfig
+}
+
+// runConfig is what the flags mean, resolved once by Complete: no flag
+// strings, only typed values the run works from.
+type runConfig struct {
+	view      printer.View
+	printer   *printer.Printer
+	printOpts printer.Options
+	// read says what to read; files, when set, is the offline input.
+	read  collect.Options
+	files []string
+	// client and host are the live source.
+	client kubernetes.Interface
+	host   string
+	// now is the analysis clock; liveClock re-reads it on each pass.
+	now       time.Time
+	liveClock bool
+	policy    *policy.Policy
+	gate      report.Gate
+	// timeout bounds the run; with wait, it is how long to wait.
+	timeout  time.Duration
+	wait     bool
+	interval time.Duration
+	// progress shows progress on stderr (a terminal).
+	progress bool
+	// narrow, when set, narrows the report before printing (nodes).
+	narrow func(*report.Report) error
 }
 
 // NewCheckOptions returns options with kubectl's defaults.
@@ -95,13 +127,15 @@ func NewCheckOptions(streams genericiooptions.IOStreams) *CheckOptions {
 		PrintFlags:  newPrintFlags(),
 		IOStreams:   streams,
 		ChunkSize:   500,
-		Timeout:     5 * time.Minute,
+		FailOn:      []string{string(report.SeverityWarning)},
+		Timeout:     DefaultTimeout,
 		Interval:    5 * time.Second,
 	}
 }
 
 // newPrintFlags offers kubectl's machine formats; "name" is left out since a
-// report is not a named object.
+// report is not a named object. Which -o values a command accepts is the
+// printer registry's to say.
 func newPrintFlags() *genericclioptions.PrintFlags {
 	pf := genericclioptions.NewPrintFlags("")
 	pf.NamePrintFlags = nil
@@ -125,8 +159,8 @@ orphaned and outdated daemon Pods and stale DaemonSet status, with the reason an
 It only reads from the cluster.
 
 Exit codes: 0 no findings (none that --fail-on selects), 1 findings that --fail-on selects
-(default: any), 2 usage error, 3 cannot reach the cluster or read the input (also: a partial
-report without such findings).`,
+(default: any), 2 usage error, 3 cannot reach the cluster, read the input or write the
+output (also: a partial report without such findings).`,
 		Example:       checkExample,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -139,7 +173,11 @@ report without such findings).`,
 		ValidArgsFunction: o.completeNames,
 		Annotations:       map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl daemoncheck"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd, args); err != nil {
+			view, name := printer.ViewAudit, ""
+			if len(args) == 1 {
+				view, name = printer.ViewDetail, args[0]
+			}
+			if err := o.Complete(cmd, name, view); err != nil {
 				return err
 			}
 			if err := o.Validate(); err != nil {
@@ -150,23 +188,30 @@ report without such findings).`,
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
 	o.ConfigFlags.AddFlags(cmd.PersistentFlags())
+	describeRequestTimeout(cmd.PersistentFlags())
 	o.PrintFlags.AddFlags(cmd)
-	// Replace the -o help with ours, which adds wide, junit and markdown.
-	cmd.Flags().Lookup("output").Usage = "Output format. One of: (wide, json, yaml, junit, markdown, jsonpath, jsonpath-file, jsonpath-as-json, go-template, go-template-file, template, templatefile). Default: summary and findings tables, or the detail view when a NAME is given."
+	cmd.Flags().Lookup("output").Usage = printer.Help(printer.ViewAudit, printer.ViewDetail) + " Default: summary and findings tables, or the detail view when a NAME is given."
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit DaemonSets in all namespaces (the default unless -n is given).")
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, e.g. -l app=agent.")
 	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Re-check until no finding selected by --fail-on remains, or --timeout passes; progress goes to stderr.")
-	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "With --wait: how long to wait before giving up (exit 1 with the last report).")
-	cmd.Flags().DurationVar(&o.Interval, "interval", o.Interval, "With --wait: time between checks.")
+	cmd.Flags().DurationVar(&o.Interval, "interval", o.Interval, fmt.Sprintf("With --wait: time between checks (at least %s).", MinInterval))
 	o.addAuditFlags(cmd.PersistentFlags())
 	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"wide", "json", "yaml", "junit", "markdown", "jsonpath=", "go-template="}, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
-	})
+	registerOutputCompletion(cmd, printer.ViewAudit)
+	registerGateCompletion(cmd)
 
 	cmd.AddCommand(NewCmdNodes(o))
 	cmd.AddCommand(NewCmdVersion(streams, o.ConfigFlags))
 	return cmd
+}
+
+// describeRequestTimeout states what --request-timeout means here: kubectl's
+// meaning (0 = no per-request timeout), with a bound by default.
+func describeRequestTimeout(fs *pflag.FlagSet) {
+	if f := fs.Lookup("request-timeout"); f != nil {
+		f.DefValue = DefaultRequestTimeout.String()
+		f.Usage = fmt.Sprintf("How long to wait for a single server request (e.g. 10s, 1m). Default %s; 0 means no per-request limit (the run stays bounded by --timeout).", DefaultRequestTimeout)
+	}
 }
 
 // addAuditFlags adds the flags every audit command shares (the root command
@@ -178,116 +223,310 @@ func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time instead of the current time (for reproducible reports on saved dumps).")
 	fs.StringArrayVar(&o.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR]: the DaemonSet must run on every node matching the selector (default: every node). Repeatable.")
 	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README).")
-	fs.StringSliceVar(&o.FailOn, "fail-on", []string{string(report.SeverityWarning)}, "Findings that make the exit code 1: a severity (error, or warning = all) or finding types, comma-separated.")
+	fs.StringSliceVar(&o.FailOn, "fail-on", o.FailOn, "Findings that make the exit code 1: a severity (error, or warning = all), finding types, or none; comma-separated.")
 	fs.StringSliceVar(&o.Ignore, "ignore", nil, "Finding types to leave out of the report, comma-separated.")
 	fs.DurationVar(&o.Grace, "grace", 0, "Hold back findings on nodes, and about Pods, younger than this (e.g. 5m), so a gate does not flap on normal churn.")
+	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "Give up after this long (exit 3); with --wait, how long to wait for the findings to clear (exit 1 with the last report).")
+	fs.IntVarP(&o.Verbosity, "v", "v", 0, "Number for the log level verbosity of the Kubernetes client (as kubectl's -v); 0 logs nothing.")
 }
 
-// completeGate resolves the policy, --fail-on and --ignore.
-func (o *CheckOptions) completeGate() error {
+// Complete resolves the raw flags into o.run. name is the DaemonSet NAME
+// (detail view) or ""; view is what the command shows.
+func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.View) error {
+	configureLogging(o.Verbosity, o.ErrOut)
+	run := runConfig{view: view, timeout: o.Timeout, wait: o.Wait, interval: o.Interval}
+	output := ""
+	if o.PrintFlags.OutputFormat != nil {
+		output = *o.PrintFlags.OutputFormat
+	}
+	p, err := printer.ForOutput(output, view, o.PrintFlags)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	run.printer = p
+	run.printOpts = printer.Options{NoHeaders: o.NoHeaders}
+	if run.policy, err = o.completePolicy(); err != nil {
+		return err
+	}
+	if run.gate, err = o.completeGate(); err != nil {
+		return err
+	}
+	switch {
+	case o.NowFlag != "":
+		t, err := time.Parse(time.RFC3339, o.NowFlag)
+		if err != nil {
+			return usageErrorf("--now %q is not an RFC 3339 time, write e.g. --now 2026-01-02T15:04:05Z", o.NowFlag)
+		}
+		run.now = t
+	default:
+		run.now, run.liveClock = time.Now(), true
+	}
+	if f, ok := o.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		run.progress = true
+	}
+	if f := cmd.Flags().Lookup("filename"); f != nil && f.Changed && len(o.Filenames) == 0 {
+		// -f "" parses as no file: in CI, -f "$UNSET" must not silently
+		// audit the kubeconfig's cluster instead.
+		return usageErrorf("-f/--filename must not be empty; give a file, a directory or - for stdin")
+	}
+	explicitNS := cmd.Flags().Changed("namespace")
+	run.read = collect.Options{Name: name, LabelSelector: o.Selector, ChunkSize: o.ChunkSize, PodEvents: name != ""}
+	if explicitNS {
+		run.read.Namespace = *o.ConfigFlags.Namespace
+	}
+	if err := o.validateFlags(name, explicitNS); err != nil {
+		return err
+	}
+	o.run = run
+	if len(o.Filenames) > 0 {
+		// Like kubectl a NAME without -n means the context's namespace;
+		// offline there is no context, so look in every namespace (the
+		// reader says when the NAME is in several).
+		o.run.files = o.Filenames
+		return nil
+	}
+	if o.client != nil {
+		// Injected by a test (fake clientset).
+		o.run.client, o.run.host = o.client, "https://test"
+		return nil
+	}
+	if name != "" && !explicitNS {
+		ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
+		if err != nil {
+			return inputErrorf("reading kubeconfig: %v", err)
+		}
+		o.run.read.Namespace = ns
+	}
+	cfg, err := o.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		return inputErrorf("loading kubeconfig: %v (use --kubeconfig, or -f FILE to read a saved dump)", oneLine(err.Error()))
+	}
+	o.run.host = redactURL(cfg.Host)
+	o.run.client, err = newClient(cfg, o.ConfigFlags)
+	if err != nil {
+		return inputErrorf("creating a client for %s: %v", o.run.host, err)
+	}
+	return nil
+}
+
+// completePolicy reads the coverage rules of --require and --policy.
+func (o *CheckOptions) completePolicy() (*policy.Policy, error) {
 	p := &policy.Policy{}
 	for _, r := range o.Require {
 		rule, err := policy.ParseRequire(r)
 		if err != nil {
-			return usageErrorf("%v", err)
+			return nil, usageErrorf("%v", err)
 		}
 		p.Rules = append(p.Rules, rule)
 	}
 	if o.PolicyFile != "" {
 		rules, err := policy.ParseFile(o.PolicyFile)
 		if err != nil {
-			return usageErrorf("%v", err)
+			return nil, usageErrorf("%v", err)
 		}
 		p.Rules = append(p.Rules, rules...)
 	}
-	o.policy = p
+	return p, nil
+}
+
+// completeGate resolves --fail-on, --ignore and --grace into the typed gate
+// the analysis judges findings by.
+func (o *CheckOptions) completeGate() (report.Gate, error) {
 	ignore, err := report.ParseTypes(o.Ignore)
 	if err != nil {
-		return usageErrorf("--ignore %v", err)
+		return report.Gate{}, usageErrorf("--ignore %v", err)
 	}
 	failOn, err := report.ParseSelector(o.FailOn)
 	if err != nil {
-		return usageErrorf("--fail-on %v", err)
+		return report.Gate{}, usageErrorf("--fail-on %v", err)
 	}
-	o.gate = report.Gate{FailOn: failOn, Ignore: ignore, Grace: o.Grace}
 	if o.Grace < 0 {
-		return usageErrorf("--grace must not be negative, got %s", o.Grace)
+		return report.Gate{}, usageErrorf("--grace must not be negative, got %s", o.Grace)
+	}
+	return report.Gate{FailOn: failOn, Ignore: ignore, Grace: o.Grace}, nil
+}
+
+// validateFlags rejects flag combinations that cannot mean what the user
+// wants; every command that shares these flags calls it (through Complete).
+func (o *CheckOptions) validateFlags(name string, explicitNS bool) error {
+	switch {
+	case name != "" && o.AllNamespaces:
+		return usageErrorf("a DaemonSet NAME cannot be combined with -A/--all-namespaces; write: kubectl daemoncheck %s -n NAMESPACE", name)
+	case o.AllNamespaces && explicitNS:
+		return usageErrorf("-A/--all-namespaces and -n/--namespace are mutually exclusive; drop one")
+	case o.ChunkSize < 0:
+		return usageErrorf("--chunk-size must be 0 or more, got %d", o.ChunkSize)
+	case name != "" && o.Selector != "":
+		return usageErrorf("a DaemonSet NAME cannot be combined with -l/--selector; give one or the other")
+	case o.Timeout <= 0:
+		return usageErrorf("--timeout must be positive, got %s", o.Timeout)
+	case o.Wait && len(o.Filenames) > 0:
+		return usageErrorf("--wait re-reads the cluster and cannot be used with -f; drop one")
+	case o.Wait && o.NowFlag != "":
+		return usageErrorf("--wait uses the current time and cannot be used with --now")
+	case o.Wait && o.Interval < MinInterval:
+		return usageErrorf("--interval must be at least %s, got %s", MinInterval, o.Interval)
+	}
+	for _, f := range o.Filenames {
+		if f == "" {
+			// In CI, -f "$UNSET" must not silently audit the kubeconfig's cluster.
+			return usageErrorf("-f/--filename must not be empty; give a file, a directory or - for stdin")
+		}
+	}
+	if o.Selector != "" {
+		if _, err := labels.Parse(o.Selector); err != nil {
+			return usageErrorf("invalid --selector %q: %v", o.Selector, err)
+		}
 	}
 	return nil
 }
 
-// Complete resolves the namespace, the output printer and the source.
-func (o *CheckOptions) Complete(cmd *cobra.Command, args []string) error {
-	if len(args) == 1 {
-		o.name = args[0]
-		o.describe = true
-	}
-	if err := o.completeGate(); err != nil {
-		return err
-	}
-	if o.PrintFlags.OutputFormat != nil {
-		o.output = *o.PrintFlags.OutputFormat
-	}
-	if o.NowFlag != "" {
-		t, err := time.Parse(time.RFC3339, o.NowFlag)
-		if err != nil {
-			return usageErrorf("--now %q is not an RFC 3339 time, write e.g. --now 2026-01-02T15:04:05Z", o.NowFlag)
-		}
-		o.now = t
-	} else {
-		o.now = time.Now()
-	}
-	if o.Selector != "" {
-		sel, err := labels.Parse(o.Selector)
-		if err != nil {
-			return usageErrorf("invalid --selector %q: %v", o.Selector, err)
-		}
-		o.labelFilter = sel
-	}
-	o.explicitNS = cmd.Flags().Changed("namespace")
-	if o.explicitNS {
-		o.namespace = *o.ConfigFlags.Namespace
-	}
-	if o.output != "" && o.output != "wide" && o.output != "junit" && o.output != "markdown" {
-		p, err := o.PrintFlags.ToPrinter()
-		if err != nil {
-			return usageErrorf("%v", err)
-		}
-		o.printer = p
-	}
-	if f, ok := o.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		o.showProgress = true
-	}
-	if len(o.Filenames) > 0 {
-		if o.name != "" && !o.explicitNS && !o.AllNamespaces {
-			// Like kubectl: a NAME without -n means the context's namespace;
-			// offline there is no context, so look in every namespace.
-			o.namespace = ""
-		}
-		return nil
-	}
-	if o.client != nil {
-		// Injected by a test (fake clientset).
-		return nil
-	}
-	if o.name != "" && !o.explicitNS && !o.AllNamespaces {
-		ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
-		if err != nil {
-			return inputErrorf("reading kubeconfig: %v", err)
-		}
-		o.namespace = ns
-	}
-	cfg, err := o.ConfigFlags.ToRESTConfig()
-	if err != nil {
-		return inputErrorf("loading kubeconfig: %v (use --kubeconfig, or -f FILE to read a saved dump)", oneLine(err.Error()))
-	}
-	o.host = cfg.Host
-	o.client, err = newClient(cfg, o.ConfigFlags)
-	if err != nil {
-		return inputErrorf("creating a client for %s: %v", cfg.Host, err)
+// Validate checks the resolved configuration (Complete has checked the flags).
+func (o *CheckOptions) Validate() error {
+	if o.run.printer == nil {
+		return usageErrorf("internal: Validate before Complete")
 	}
 	return nil
 }
+
+// audit reads a snapshot and analyses it: one pass of the data flow.
+func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, error) {
+	snap, err := o.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.run.policy.Validate(snap.DaemonSets); err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	now := o.run.now
+	if o.run.liveClock {
+		now = time.Now()
+	}
+	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate})
+	if warn {
+		for _, w := range rep.Warnings {
+			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+		}
+	}
+	return rep, nil
+}
+
+// Run reads, analyses and prints, and returns ErrFindings when the report has
+// failing findings, so that the exit code says so. The whole run is bounded
+// by --timeout; output is buffered, and a failed write ends the run with
+// exit code 3 whatever the report says.
+func (o *CheckOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.run.timeout)
+	defer cancel()
+	var rep *report.Report
+	var err error
+	if o.run.wait {
+		rep, err = o.wait(ctx)
+	} else {
+		rep, err = o.audit(ctx, true)
+	}
+	if err != nil {
+		return err
+	}
+	if o.run.narrow != nil {
+		if err := o.run.narrow(rep); err != nil {
+			return err
+		}
+	}
+	if len(rep.DaemonSets) == 0 && o.run.view == printer.ViewAudit && o.run.printer.Name == printer.Default {
+		where := "in any namespace"
+		if ns := o.run.read.Namespace; ns != "" {
+			where = "in namespace " + ns
+		}
+		fmt.Fprintf(o.ErrOut, "No daemonsets found %s.\n", where)
+		return exitFor(rep)
+	}
+	if err := o.print(rep); err != nil {
+		return err
+	}
+	return exitFor(rep)
+}
+
+// exitFor maps the report's verdict to the exit code.
+func exitFor(rep *report.Report) error {
+	switch {
+	case rep.Summary.Failing > 0:
+		return ErrFindings
+	case rep.Partial:
+		return ErrPartial
+	}
+	return nil
+}
+
+// print renders the report through a buffer: a write error (a full disk, a
+// closed pipe) is sticky in bufio.Writer and surfaces at Flush.
+func (o *CheckOptions) print(rep *report.Report) error {
+	w := bufio.NewWriterSize(o.Out, 64*1024)
+	po := o.run.printOpts
+	po.Now = rep.GeneratedAt
+	err := o.run.printer.Print(w, rep, po)
+	if ferr := w.Flush(); ferr != nil {
+		return inputErrorf("writing the output: %v", ferr)
+	}
+	if err != nil {
+		return inputErrorf("printing the report: %v", err)
+	}
+	return nil
+}
+
+func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
+	if len(o.run.files) > 0 {
+		snap, err := collect.Files(o.run.files, o.In, o.run.read)
+		if err != nil {
+			return nil, readError(err)
+		}
+		return snap, nil
+	}
+	opts := o.run.read
+	if o.run.progress {
+		opts.Progress = func(format string, args ...any) {
+			fmt.Fprintf(o.ErrOut, "\r\033[K"+format, args...)
+		}
+		defer fmt.Fprint(o.ErrOut, "\r\033[K")
+	}
+	snap, err := collect.Live(ctx, o.run.client, o.run.host, opts)
+	var nf *collect.NotFoundError
+	var amb *collect.AmbiguousError
+	switch {
+	case err == nil:
+		return snap, nil
+	case errors.As(err, &nf), errors.As(err, &amb):
+		return nil, readError(err)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return nil, inputErrorf("gave up reading from the cluster at %s after --timeout %s: %s", o.run.host, o.run.timeout, oneLine(err.Error()))
+	}
+	return nil, inputErrorf("cannot read from the cluster at %s: %s", o.run.host, oneLine(err.Error()))
+}
+
+// readError maps a reader's error to an exit code: a NAME in several
+// namespaces is a usage error, everything else an input error.
+func readError(err error) error {
+	var amb *collect.AmbiguousError
+	if errors.As(err, &amb) {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	return &ExitError{Code: ExitInput, Err: err}
+}
+
+// redactURL hides credentials a --server URL may carry (user:password@), so
+// they never reach an error message or the report's source.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // newClient prefers protobuf (smaller and faster to decode than JSON) and
 // raises client-side rate limits: a run makes a burst of parallel list calls.
@@ -302,166 +541,3 @@ func newClient(cfg *rest.Config, flags *genericclioptions.ConfigFlags) (kubernet
 	cfg.UserAgent = "kubectl-daemoncheck"
 	return kubernetes.NewForConfig(cfg)
 }
-
-// Validate rejects flag combinations that cannot mean what the user wants.
-func (o *CheckOptions) Validate() error {
-	if o.name != "" && o.AllNamespaces {
-		return usageErrorf("a DaemonSet NAME cannot be combined with -A/--all-namespaces; write: kubectl daemoncheck %s -n NAMESPACE", o.name)
-	}
-	if o.AllNamespaces && o.explicitNS {
-		return usageErrorf("-A/--all-namespaces and -n/--namespace are mutually exclusive; drop one")
-	}
-	if o.ChunkSize < 0 {
-		return usageErrorf("--chunk-size must be 0 or more, got %d", o.ChunkSize)
-	}
-	if o.name != "" && o.Selector != "" {
-		return usageErrorf("a DaemonSet NAME cannot be combined with -l/--selector; give one or the other")
-	}
-	if o.Wait && len(o.Filenames) > 0 {
-		return usageErrorf("--wait re-reads the cluster and cannot be used with -f; drop one")
-	}
-	if o.Wait && o.NowFlag != "" {
-		return usageErrorf("--wait uses the current time and cannot be used with --now")
-	}
-	if o.Wait && (o.Timeout <= 0 || o.Interval <= 0) {
-		return usageErrorf("--wait needs a positive --timeout and --interval")
-	}
-	return nil
-}
-
-// audit reads a snapshot and analyses it: one pass of the data flow.
-func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, error) {
-	snap, err := o.snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := o.policy.Validate(snap.DaemonSets); err != nil {
-		return nil, usageErrorf("%v", err)
-	}
-	now := o.now
-	if o.Wait {
-		now = time.Now()
-	}
-	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.policy, Gate: o.gate})
-	if warn {
-		for _, w := range rep.Warnings {
-			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
-		}
-	}
-	return rep, nil
-}
-
-// Run reads, analyses and prints, and returns ErrFindings when the report has
-// findings selected by --fail-on, so that the exit code says so.
-func (o *CheckOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	var rep *report.Report
-	var err error
-	if o.Wait {
-		rep, err = o.wait(ctx)
-	} else {
-		rep, err = o.audit(ctx, true)
-	}
-	if err != nil {
-		return err
-	}
-	if len(rep.DaemonSets) == 0 && o.printer == nil && o.output != "junit" && o.output != "markdown" {
-		where := "in any namespace"
-		if o.namespace != "" {
-			where = "in namespace " + o.namespace
-		}
-		fmt.Fprintf(o.ErrOut, "No daemonsets found %s.\n", where)
-		return nil
-	}
-	if err := o.print(rep); err != nil {
-		return err
-	}
-	return o.exitFor(rep)
-}
-
-func (o *CheckOptions) exitFor(rep *report.Report) error {
-	switch {
-	case rep.Summary.Failing > 0:
-		return ErrFindings
-	case rep.Partial:
-		return ErrPartial
-	}
-	return nil
-}
-
-func (o *CheckOptions) print(rep *report.Report) error {
-	po := printer.Options{Wide: o.output == "wide", NoHeaders: o.NoHeaders, Now: rep.GeneratedAt}
-	switch {
-	case o.printer != nil:
-		return o.printer.PrintObj(rep, o.Out)
-	case o.output == "junit":
-		return printer.JUnit(o.Out, rep, po)
-	case o.output == "markdown":
-		return printer.Markdown(o.Out, rep, po)
-	case o.describe && o.output == "":
-		return printer.Describe(o.Out, rep, po)
-	default:
-		return printer.Table(o.Out, rep, po)
-	}
-}
-
-func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
-	if len(o.Filenames) > 0 {
-		snap, err := collect.Files(o.Filenames, o.In, o.readOptions())
-		if err != nil {
-			return nil, readError(err)
-		}
-		return snap, nil
-	}
-	progress := func(string, ...any) {}
-	if o.showProgress {
-		progress = func(format string, args ...any) {
-			fmt.Fprintf(o.ErrOut, "\r\033[K"+format, args...)
-		}
-		defer fmt.Fprint(o.ErrOut, "\r\033[K")
-	}
-	opts := o.readOptions()
-	opts.Progress = progress
-	snap, err := collect.Live(ctx, o.client, o.host, opts)
-	var nf *collect.NotFoundError
-	var amb *collect.AmbiguousError
-	if err != nil && !errors.As(err, &nf) && !errors.As(err, &amb) {
-		return nil, inputErrorf("cannot read from the cluster at %s: %s", o.host, oneLine(err.Error()))
-	}
-	if err != nil {
-		return nil, readError(err)
-	}
-	return snap, nil
-}
-
-// readOptions says what to read; both readers honour it the same way.
-func (o *CheckOptions) readOptions() collect.Options {
-	return collect.Options{
-		Namespace:     o.namespace,
-		Name:          o.name,
-		LabelSelector: o.Selector,
-		ChunkSize:     o.ChunkSize,
-		PodEvents:     o.name != "",
-	}
-}
-
-// readError maps a reader's error to an exit code: a NAME in several
-// namespaces is a usage error, everything else an input error.
-func readError(err error) error {
-	var amb *collect.AmbiguousError
-	if errors.As(err, &amb) {
-		return &ExitError{Code: ExitUsage, Err: err}
-	}
-	return &ExitError{Code: ExitInput, Err: err}
-}
-
-func nsWords(ns string) string {
-	if ns == "" {
-		return ""
-	}
-	return " in namespace " + ns
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -114,15 +114,34 @@ func TestWaitConverges(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		_, _ = cs.CoreV1().Pods("ns").Create(context.Background(), &p2, metav1.CreateOptions{})
 	}()
-	out, errOut, code := runFake(t, cs, "--wait", "--interval", "100ms", "--timeout", "20s")
+	out, errOut, code := runFake(t, cs, "--wait", "--interval", "1s", "--timeout", "20s")
 	if code != ExitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errOut)
 	}
-	if !strings.Contains(errOut, "Waiting for daemon coverage: 2 failing findings in 1 DaemonSets (1 MissingPod, 1 StaleStatus)") || !strings.Contains(errOut, "converged") {
+	if !strings.Contains(errOut, "Waiting for daemon coverage: 2 failing findings in 1 DaemonSet (1 MissingPod, 1 StaleStatus)") || !strings.Contains(errOut, "converged") {
 		t.Errorf("progress on stderr:\n%s", errOut)
 	}
 	if strings.Contains(out, "Waiting") || !strings.Contains(out, "agent") {
 		t.Errorf("stdout must hold only the final report:\n%s", out)
+	}
+}
+
+// The progress counts are the gate's own: with --fail-on error the stale
+// status (a warning) is neither counted nor listed (regression: it said "1
+// failing findings ... (1 MissingPod, 1 StaleStatus)").
+func TestWaitProgressCountsTheGate(t *testing.T) {
+	ds := fixture.DaemonSet("ns", "agent")
+	ds.Status = appsv1.DaemonSetStatus{DesiredNumberScheduled: 2, CurrentNumberScheduled: 2, NumberReady: 2, NumberAvailable: 2, UpdatedNumberScheduled: 2, ObservedGeneration: 1}
+	rev := fixture.Revision(&ds, 1)
+	n1, n2 := fixture.Node("n1"), fixture.Node("n2")
+	p1 := fixture.Pod(&ds, "n1")
+	cs := fake.NewClientset([]runtime.Object{&ds, &rev, &n1, &n2, &p1}...)
+	_, errOut, code := runFake(t, cs, "--wait", "--interval", "1s", "--timeout", "1500ms", "--fail-on", "error")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "Waiting for daemon coverage: 1 failing finding in 1 DaemonSet (1 MissingPod)\n") || strings.Contains(errOut, "StaleStatus") {
+		t.Errorf("progress must count only what --fail-on selects:\n%s", errOut)
 	}
 }
 
@@ -132,7 +151,7 @@ func TestWaitTimesOut(t *testing.T) {
 	n1 := fixture.Node("n1", fixture.WithLabel("pool", "gpu"))
 	cs := fake.NewClientset([]runtime.Object{&ds, &rev, &n1}...)
 	start := time.Now()
-	out, errOut, code := runFake(t, cs, "--wait", "--interval", "100ms", "--timeout", "700ms", "-o", "json")
+	out, errOut, code := runFake(t, cs, "--wait", "--interval", "1s", "--timeout", "700ms", "-o", "json")
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
@@ -143,7 +162,7 @@ func TestWaitTimesOut(t *testing.T) {
 		t.Errorf("want the timeout on stderr and the last report on stdout; stderr:\n%s\nstdout:\n%s", errOut, out)
 	}
 	// Ignoring the only problem converges at once.
-	if _, errOut, code := runFake(t, cs, "--wait", "--interval", "100ms", "--timeout", "5s", "--ignore", "MissingPod,StaleStatus"); code != ExitOK {
+	if _, errOut, code := runFake(t, cs, "--wait", "--interval", "1s", "--timeout", "5s", "--ignore", "MissingPod,StaleStatus"); code != ExitOK {
 		t.Errorf("exit %d; stderr %s", code, errOut)
 	}
 }

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -26,10 +25,11 @@ type NodesOptions struct {
 	NodeSelector string
 	DaemonSets   []string
 	Transpose    bool
+	// output is nodes' own -o (the root command's -o is a local flag).
+	output string
 
-	nodesOutput string
-	node        string
-	nodeSel     labels.Selector
+	node    string
+	nodeSel labels.Selector
 }
 
 // NewCmdNodes builds `kubectl daemoncheck nodes [NODE]`: the coverage view.
@@ -53,7 +53,13 @@ not cover it, and why.`,
 		},
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd, args); err != nil {
+			if len(args) == 1 {
+				o.node = args[0]
+			}
+			if err := o.Complete(cmd); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
 				return err
 			}
 			return o.Run(cmd.Context())
@@ -62,24 +68,20 @@ not cover it, and why.`,
 	cmd.Flags().StringVarP(&o.NodeSelector, "selector", "l", "", "Label selector to filter nodes (rows).")
 	cmd.Flags().StringSliceVar(&o.DaemonSets, "daemonsets", nil, "DaemonSets to show (columns): NAME or NAMESPACE/NAME, comma-separated. Default: all.")
 	cmd.Flags().BoolVar(&o.Transpose, "transpose", false, "DaemonSets as rows and nodes as columns.")
-	cmd.Flags().StringVarP(&o.nodesOutput, "output", "o", "", "Output format. One of: (wide, json, yaml).")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", printer.Help(printer.ViewNodes, printer.ViewNode))
+	registerOutputCompletion(cmd, printer.ViewNodes)
 	return cmd
 }
 
-// Complete resolves the shared options, then the node filters.
-func (o *NodesOptions) Complete(cmd *cobra.Command, args []string) error {
-	if len(args) == 1 {
-		o.node = args[0]
+// Complete resolves the shared flags for the nodes view, then the node
+// filters; the narrowing runs on the report before it is printed.
+func (o *NodesOptions) Complete(cmd *cobra.Command) error {
+	view := printer.ViewNodes
+	if o.node != "" {
+		view = printer.ViewNode
 	}
-	switch o.nodesOutput {
-	case "", "wide", "json", "yaml":
-	default:
-		return usageErrorf("--output %q is not supported by nodes; use wide, json or yaml", o.nodesOutput)
-	}
-	if o.nodesOutput == "json" || o.nodesOutput == "yaml" {
-		*o.PrintFlags.OutputFormat = o.nodesOutput
-	}
-	if err := o.CheckOptions.Complete(cmd, nil); err != nil {
+	*o.PrintFlags.OutputFormat = o.output
+	if err := o.CheckOptions.Complete(cmd, "", view); err != nil {
 		return err
 	}
 	if o.NodeSelector != "" {
@@ -89,35 +91,9 @@ func (o *NodesOptions) Complete(cmd *cobra.Command, args []string) error {
 		}
 		o.nodeSel = sel
 	}
+	o.run.printOpts.Node, o.run.printOpts.Transpose = o.node, o.Transpose
+	o.run.narrow = o.narrow
 	return nil
-}
-
-// Run audits, narrows the report to the chosen nodes and DaemonSets, and
-// prints the matrix, the per-node detail, or the narrowed report.
-func (o *NodesOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	rep, err := o.audit(ctx, true)
-	if err != nil {
-		return err
-	}
-	if err := o.narrow(rep); err != nil {
-		return err
-	}
-	po := printer.Options{Wide: o.nodesOutput == "wide", NoHeaders: o.NoHeaders, Now: rep.GeneratedAt}
-	switch {
-	case o.printer != nil:
-		err = o.printer.PrintObj(rep, o.Out)
-	case o.node != "":
-		err = printer.NodeDetail(o.Out, rep, o.node, po)
-	default:
-		err = printer.Matrix(o.Out, rep, o.Transpose, po)
-	}
-	if err != nil {
-		return err
-	}
-	return o.exitFor(rep)
 }
 
 // narrow keeps the chosen DaemonSets and nodes, and the findings about them,

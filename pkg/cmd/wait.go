@@ -4,21 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// wait re-audits until no finding selected by --fail-on remains or --timeout
-// passes, and returns the last report. Progress goes to stderr: one updating
-// line on a terminal, else a line each time the state changes (as kubectl
-// rollout status does), never to stdout. A read that fails midway (API server
-// restarting during an upgrade) is retried until the timeout.
+// wait re-audits until no failing finding remains or the run's deadline
+// (--timeout) passes, and returns the last report. Progress goes to stderr:
+// one updating line on a terminal, cut to its width, else a line each time
+// the state changes (as kubectl rollout status does), never to stdout. A read
+// that fails midway (API server restarting during an upgrade) is retried
+// until the deadline.
 func (o *CheckOptions) wait(ctx context.Context) (*report.Report, error) {
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
 	start := time.Now()
 	var last *report.Report
 	lastLine := ""
@@ -27,14 +28,14 @@ func (o *CheckOptions) wait(ctx context.Context) (*report.Report, error) {
 			return
 		}
 		lastLine = line
-		if o.showProgress {
-			fmt.Fprintf(o.ErrOut, "\r\033[K%s", line)
+		if o.run.progress {
+			fmt.Fprintf(o.ErrOut, "\r\033[K%s", fitWidth(line, terminalWidth(o.ErrOut)))
 		} else {
 			fmt.Fprintln(o.ErrOut, line)
 		}
 	}
 	defer func() {
-		if o.showProgress && lastLine != "" {
+		if o.run.progress && lastLine != "" {
 			fmt.Fprintln(o.ErrOut)
 		}
 	}()
@@ -56,44 +57,41 @@ func (o *CheckOptions) wait(ctx context.Context) (*report.Report, error) {
 		default:
 			say(fmt.Sprintf("Waiting for daemon coverage: read failed, retrying: %v", err))
 			if ctx.Err() != nil {
-				return nil, inputErrorf("timed out after %s waiting for daemon coverage; the last read failed: %v", o.Timeout, err)
+				return nil, inputErrorf("timed out after %s waiting for daemon coverage; the last read failed: %v", o.run.timeout, err)
 			}
 		}
 		select {
 		case <-ctx.Done():
 			if last == nil {
-				return nil, inputErrorf("timed out after %s waiting for daemon coverage before any read succeeded", o.Timeout)
+				return nil, inputErrorf("timed out after %s waiting for daemon coverage before any read succeeded", o.run.timeout)
 			}
-			say(fmt.Sprintf("timed out after %s waiting for daemon coverage: %s", o.Timeout, progressLine(last)))
+			say(fmt.Sprintf("timed out after %s waiting for daemon coverage: %s", o.run.timeout, progressLine(last)))
 			return last, nil
-		case <-time.After(o.Interval):
+		case <-time.After(o.run.interval):
 		}
 	}
 }
 
-// progressLine summarizes failing findings by type.
+// progressLine summarizes the failing findings by type, as the gate stamped
+// them: the counts are the gate's own (a finding --fail-on does not select is
+// not counted).
 func progressLine(rep *report.Report) string {
-	byType := map[report.FindingType]int{}
 	dss := 0
 	for i := range rep.DaemonSets {
-		n := 0
 		for j := range rep.DaemonSets[i].Findings {
-			f := &rep.DaemonSets[i].Findings[j]
-			if f.Active() {
-				byType[f.Type]++
-				n++
+			if rep.DaemonSets[i].Findings[j].Failing {
+				dss++
+				break
 			}
-		}
-		if n > 0 {
-			dss++
 		}
 	}
 	var parts []string
-	for t, n := range byType {
-		parts = append(parts, fmt.Sprintf("%d %s", n, t))
+	for _, ti := range report.Catalog {
+		if n := rep.Summary.FailingByType[ti.Type]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, ti.Type))
+		}
 	}
-	sort.Strings(parts)
-	s := fmt.Sprintf("%d failing findings in %d DaemonSets", rep.Summary.Failing, dss)
+	s := fmt.Sprintf("%s in %s", plural(rep.Summary.Failing, "failing finding", "failing findings"), plural(dss, "DaemonSet", "DaemonSets"))
 	if len(parts) > 0 {
 		s += " (" + strings.Join(parts, ", ") + ")"
 	}
@@ -101,4 +99,37 @@ func progressLine(rep *report.Report) string {
 		s += "; report partial"
 	}
 	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// terminalWidth is the width of the terminal w writes to (0 if unknown).
+func terminalWidth(w any) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
+}
+
+// fitWidth cuts s to fit width columns with an ellipsis, so that a
+// "\r"-updated line never wraps (a wrapped line cannot be redrawn).
+func fitWidth(s string, width int) string {
+	if width <= 1 {
+		return s
+	}
+	r := []rune(s)
+	if len(r) < width {
+		return s
+	}
+	return string(r[:width-2]) + "…"
 }

@@ -53,6 +53,9 @@ type TypeInfo struct {
 	// Wide puts it under -o wide only.
 	Column string
 	Wide   bool
+	// NeedsNodes: the type can only be found with the node list, so its
+	// count is unknown (not 0) when nodes could not be read.
+	NeedsNodes bool
 	// Doc says in one line when the finding is reported (README, help).
 	Doc string
 }
@@ -60,7 +63,7 @@ type TypeInfo struct {
 // Catalog lists every finding type, in documentation order; the order is also
 // the canonical order of findings on one node.
 var Catalog = []TypeInfo{
-	{Type: MissingPod, Severity: SeverityError, Column: "MISSING",
+	{Type: MissingPod, Severity: SeverityError, Column: "MISSING", NeedsNodes: true,
 		Doc: "the controller targets the node and no daemon Pod of the DaemonSet is there"},
 	{Type: PendingPod, Severity: SeverityError, PodGrace: true, Column: "PENDING", Wide: true,
 		Doc: "a daemon Pod is unscheduled or bound but not started"},
@@ -68,15 +71,15 @@ var Catalog = []TypeInfo{
 		Doc: "the Pod is on its node but not Ready"},
 	{Type: DuplicatePods, Severity: SeverityWarning, Column: "DUPLICATE", Wide: true,
 		Doc: "more than one daemon Pod on one node, outside a surge rollout"},
-	{Type: MisscheduledPod, Severity: SeverityWarning, Column: "MISSCHEDULED",
+	{Type: MisscheduledPod, Severity: SeverityWarning, Column: "MISSCHEDULED", NeedsNodes: true,
 		Doc: "a Pod on a node the controller does not target"},
-	{Type: OrphanedPod, Severity: SeverityWarning, Column: "ORPHANED", Wide: true,
+	{Type: OrphanedPod, Severity: SeverityWarning, Column: "ORPHANED", Wide: true, NeedsNodes: true,
 		Doc: "a Pod bound to a node that no longer exists"},
 	{Type: OutdatedPod, Severity: SeverityWarning, PodGrace: true, Column: "OUTDATED",
 		Doc: "a Pod not on the current revision"},
 	{Type: StaleStatus, Severity: SeverityWarning,
 		Doc: "`status.observedGeneration < metadata.generation`, or the controller's published counts differ from the recomputed ones"},
-	{Type: UncoveredNode, Severity: SeverityError,
+	{Type: UncoveredNode, Severity: SeverityError, NeedsNodes: true,
 		Doc: "a coverage policy requires the DaemonSet on the node, but the controller does not target it"},
 }
 

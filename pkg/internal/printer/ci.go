@@ -137,9 +137,9 @@ func JUnit(w io.Writer, r *report.Report, o Options) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
-	if r.Partial {
+	if b := partialBanner(r); b != "" {
 		// A comment keeps the document valid for every JUnit reader.
-		fmt.Fprintf(w, "<!-- PARTIAL REPORT: %s -->\n", strings.ReplaceAll(strings.Join(partialReasons(r), "; "), "--", "- -"))
+		fmt.Fprintf(w, "<!-- %s -->\n", strings.ReplaceAll(b, "--", "- -"))
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
@@ -174,8 +174,8 @@ func Markdown(w io.Writer, r *report.Report, o Options) error {
 		verdict = "incomplete"
 	}
 	fmt.Fprintf(w, "## daemoncheck %s: %d failing of %d findings in %d DaemonSets (%d healthy)\n\n", verdict, failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy)
-	if r.Partial {
-		fmt.Fprintf(w, "> **Partial report:** %s\n\n", mdEscape(strings.Join(partialReasons(r), "; ")))
+	if b := partialBanner(r); b != "" {
+		fmt.Fprintf(w, "> **Partial report:** %s\n\n", mdEscape(strings.TrimPrefix(b, "PARTIAL REPORT: ")))
 	}
 	fmt.Fprintln(w, "| DaemonSet | Desired | Current | Ready | Up-to-date | Available | Findings |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")

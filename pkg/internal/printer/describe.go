@@ -26,8 +26,8 @@ func Describe(w io.Writer, r *report.Report, o Options) error {
 			return err
 		}
 	}
-	if r.Partial {
-		fmt.Fprintf(w, "\nPARTIAL REPORT: %s\n", strings.Join(partialReasons(r), "; "))
+	if b := partialBanner(r); b != "" {
+		fmt.Fprintf(w, "\n%s\n", b)
 	}
 	return nil
 }
@@ -144,7 +144,14 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 		if f.Node != "" {
 			where = " on node " + f.Node
 		}
-		fmt.Fprintf(w, "  %s%s: %s\n", f.Type, where, f.Message)
+		mark := ""
+		switch {
+		case f.Exempted != "":
+			mark = " [exempted by " + f.Exempted + "]"
+		case f.HeldBack != "":
+			mark = " [held back: " + f.HeldBack + "]"
+		}
+		fmt.Fprintf(w, "  %s%s%s: %s\n", f.Type, where, mark, f.Message)
 		if f.Suggestion != "" {
 			fmt.Fprintf(w, "    Suggestion: %s\n", f.Suggestion)
 		}

@@ -43,7 +43,8 @@ func cell(nv *report.NodeVerdict, wide bool) string {
 }
 
 // Matrix prints nodes as rows and DaemonSets as columns (or transposed).
-func Matrix(w io.Writer, r *report.Report, transpose bool, o Options) error {
+func Matrix(w io.Writer, r *report.Report, o Options) error {
+	transpose := o.Transpose
 	names := columnNames(r)
 	verdicts := make([]map[string]*report.NodeVerdict, len(r.DaemonSets))
 	for i := range r.DaemonSets {
@@ -90,8 +91,8 @@ func Matrix(w io.Writer, r *report.Report, transpose bool, o Options) error {
 			fmt.Fprintln(w, "the controller does not target the node; -: not targeted. -o wide shows why; kubectl daemoncheck nodes NODE explains one node.")
 		}
 	}
-	if r.Partial {
-		fmt.Fprintf(w, "\nPARTIAL REPORT: %s\n", strings.Join(partialReasons(r), "; "))
+	if b := partialBanner(r); b != "" {
+		fmt.Fprintf(w, "\n%s\n", b)
 	}
 	return nil
 }
@@ -115,7 +116,8 @@ func columnNames(r *report.Report) []string {
 
 // NodeDetail lists every DaemonSet that does and does not cover the node,
 // and why: what runs on this node, and what should.
-func NodeDetail(w io.Writer, r *report.Report, node string, o Options) error {
+func NodeDetail(w io.Writer, r *report.Report, o Options) error {
+	node := o.Node
 	var info *report.NodeInfo
 	for i := range r.Nodes {
 		if r.Nodes[i].Name == node {

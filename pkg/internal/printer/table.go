@@ -23,8 +23,13 @@ import (
 
 // Options shape the human output.
 type Options struct {
+	// Wide is set by Printer.Print for -o wide.
 	Wide      bool
 	NoHeaders bool
+	// Node is the node of the node view; Transpose turns the coverage
+	// matrix (DaemonSets as rows).
+	Node      string
+	Transpose bool
 	// Now is used for AGE columns.
 	Now time.Time
 }
@@ -87,11 +92,31 @@ func writeTable(w io.Writer, headers []string, rows [][]string, noHeaders bool, 
 	return nil
 }
 
+// typeColumns are the finding types counted in the summary table, from the
+// catalog: a new finding type with a Column gets its column here.
+func typeColumns(wide bool) []report.TypeInfo {
+	var out []report.TypeInfo
+	for _, ti := range report.Catalog {
+		if ti.Column != "" && (wide || !ti.Wide) && ti.Wide == wide {
+			out = append(out, ti)
+		}
+	}
+	return out
+}
+
 // Table prints the summary of every DaemonSet, then one row per finding.
 func Table(w io.Writer, r *report.Report, o Options) error {
-	headers := []string{"NAMESPACE", "NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "MISSING", "MISSCHEDULED", "UNHEALTHY", "OUTDATED", "FINDINGS"}
+	headers := []string{"NAMESPACE", "NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE"}
+	cols := typeColumns(false)
 	if o.Wide {
-		headers = append(headers, "PENDING", "DUPLICATE", "ORPHANED", "NOT-TARGETED", "STRATEGY", "NODE SELECTOR", "AGE")
+		cols = append(cols, typeColumns(true)...)
+	}
+	for _, ti := range cols {
+		headers = append(headers, ti.Column)
+	}
+	headers = append(headers, "FINDINGS")
+	if o.Wide {
+		headers = append(headers, "NOT-TARGETED", "STRATEGY", "NODE SELECTOR", "AGE")
 	}
 	rows := make([][]string, 0, len(r.DaemonSets))
 	for i := range r.DaemonSets {
@@ -103,12 +128,12 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 			num(c, func(c *report.Counts) int32 { return c.NumberReady }),
 			num(c, func(c *report.Counts) int32 { return c.UpdatedNumberScheduled }),
 			num(c, func(c *report.Counts) int32 { return c.NumberAvailable }),
-			countOrUnknown(c == nil, n[report.MissingPod]),
-			countOrUnknown(c == nil, n[report.MisscheduledPod]),
-			strconv.Itoa(n[report.UnhealthyPod]),
-			strconv.Itoa(n[report.OutdatedPod]),
-			strconv.Itoa(activeCount(ds.Findings)),
 		}
+		for _, ti := range cols {
+			// Findings that need the node list are unknown without it.
+			row = append(row, countOrUnknown(c == nil && ti.NeedsNodes, n[ti.Type]))
+		}
+		row = append(row, strconv.Itoa(activeCount(ds.Findings)))
 		if o.Wide {
 			notTargeted := 0
 			for _, nv := range ds.Nodes {
@@ -120,9 +145,7 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 			if ds.MaxUnavailable != "" || ds.MaxSurge != "" {
 				strategy += fmt.Sprintf("(%s/%s)", orNone(ds.MaxUnavailable, "1"), orNone(ds.MaxSurge, "0"))
 			}
-			row = append(row, strconv.Itoa(n[report.PendingPod]), strconv.Itoa(n[report.DuplicatePods]),
-				countOrUnknown(c == nil, n[report.OrphanedPod]), countOrUnknown(c == nil, notTargeted),
-				strategy, orNone(ds.NodeSelector, "<none>"), age(o.Now, ds.Created))
+			row = append(row, countOrUnknown(c == nil, notTargeted), strategy, orNone(ds.NodeSelector, "<none>"), age(o.Now, ds.Created))
 		}
 		rows = append(rows, row)
 	}
@@ -144,20 +167,27 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 		}
 		fmt.Fprintf(w, "\n%s%s\n", set, hint)
 	}
-	if r.Partial {
-		fmt.Fprintf(w, "\nPARTIAL REPORT: %s\n", strings.Join(partialReasons(r), "; "))
+	if b := partialBanner(r); b != "" {
+		fmt.Fprintf(w, "\n%s\n", b)
 	}
 	return nil
 }
 
-func partialReasons(r *report.Report) []string {
-	var out []string
-	for _, w := range r.Warnings {
-		if strings.Contains(w, " not read: ") {
-			out = append(out, w)
-		}
+// partialBanner says what a partial report could not read: one text for
+// every format, which each wraps in its own way (a line, an XML comment, a
+// Markdown quote). "" when the report is complete.
+func partialBanner(r *report.Report) string {
+	if !r.Partial {
+		return ""
 	}
-	return out
+	parts := make([]string, 0, len(r.Unread))
+	for _, u := range r.Unread {
+		parts = append(parts, u.Kind+" not read: "+u.Reason)
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "some objects could not be read")
+	}
+	return "PARTIAL REPORT: " + strings.Join(parts, "; ")
 }
 
 // Findings prints one row per finding, sorted by DaemonSet, node, type.

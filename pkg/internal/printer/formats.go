@@ -1,0 +1,157 @@
+package printer
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// View is what a command shows of a report; formats say which views they
+// can render.
+type View string
+
+const (
+	// ViewAudit is the root command: summary and findings.
+	ViewAudit View = "audit"
+	// ViewDetail is the root command with a DaemonSet NAME.
+	ViewDetail View = "detail"
+	// ViewNodes is `nodes`: the coverage matrix.
+	ViewNodes View = "nodes"
+	// ViewNode is `nodes NODE`: one node in detail.
+	ViewNode View = "node"
+)
+
+// RenderFunc prints a report for people.
+type RenderFunc func(w io.Writer, r *report.Report, o Options) error
+
+// Format is one -o value. This registry is the one list of formats, as
+// kubectl's PrintFlags.AllowedFormats is: it drives -o help, completion,
+// the error for an unknown value, which commands accept what, and dispatch.
+// A new format is one entry here and its printer.
+type Format struct {
+	Name string
+	// Template formats take an argument: -o jsonpath='{...}'.
+	Template bool
+	// Machine formats print the report object itself, with kubectl's own
+	// printers (cli-runtime), in every view.
+	Machine bool
+	// Render prints a human format, per view it supports.
+	Render map[View]RenderFunc
+}
+
+// Default is the -o value when none is given.
+const Default = ""
+
+var formats = []Format{
+	{Name: Default, Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Describe, ViewNodes: Matrix, ViewNode: NodeDetail}},
+	{Name: "wide", Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Table, ViewNodes: Matrix, ViewNode: NodeDetail}},
+	{Name: "json", Machine: true},
+	{Name: "yaml", Machine: true},
+	{Name: "junit", Render: map[View]RenderFunc{ViewAudit: JUnit, ViewDetail: JUnit}},
+	{Name: "markdown", Render: map[View]RenderFunc{ViewAudit: Markdown, ViewDetail: Markdown}},
+	{Name: "jsonpath", Machine: true, Template: true},
+	{Name: "jsonpath-file", Machine: true, Template: true},
+	{Name: "jsonpath-as-json", Machine: true, Template: true},
+	{Name: "go-template", Machine: true, Template: true},
+	{Name: "go-template-file", Machine: true, Template: true},
+	{Name: "template", Machine: true, Template: true},
+	{Name: "templatefile", Machine: true, Template: true},
+}
+
+func (f *Format) supports(v View) bool {
+	return f.Machine || f.Render[v] != nil
+}
+
+// Allowed lists the -o values the view accepts, in registry order.
+func Allowed(v View) []string {
+	var out []string
+	for i := range formats {
+		if f := &formats[i]; f.Name != Default && f.supports(v) {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// Completions are the -o completions of a view (template formats end in
+// "=" for the argument).
+func Completions(v View) []string {
+	var out []string
+	for i := range formats {
+		if f := &formats[i]; f.Name != Default && f.supports(v) {
+			if f.Template {
+				out = append(out, f.Name+"=")
+			} else {
+				out = append(out, f.Name)
+			}
+		}
+	}
+	return out
+}
+
+// Help is the -o flag's usage for the views of a command.
+func Help(views ...View) string {
+	seen := map[string]bool{}
+	var names []string
+	for _, v := range views {
+		for _, n := range Allowed(v) {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	return "Output format. One of: (" + strings.Join(names, ", ") + ")."
+}
+
+// Printer prints a report in one resolved format.
+type Printer struct {
+	// Name is the format's name (Default for the default view).
+	Name string
+	// Machine is true for formats printed from the report object by
+	// kubectl's printers (json, yaml, templates).
+	Machine bool
+	print   RenderFunc
+}
+
+// Print prints the report.
+func (p *Printer) Print(w io.Writer, r *report.Report, o Options) error {
+	o.Wide = p.Name == "wide"
+	return p.print(w, r, o)
+}
+
+// ForOutput resolves -o for a view. pf carries the template argument of
+// template formats (kubectl's --template flag) and prints machine formats.
+func ForOutput(output string, v View, pf *genericclioptions.PrintFlags) (*Printer, error) {
+	name, _, hasArg := strings.Cut(output, "=")
+	for i := range formats {
+		f := &formats[i]
+		if f.Name != name || (hasArg && !f.Template) || !f.supports(v) {
+			continue
+		}
+		if !f.Machine {
+			return &Printer{Name: f.Name, print: f.Render[v]}, nil
+		}
+		*pf.OutputFormat = output
+		rp, err := pf.ToPrinter()
+		if err != nil {
+			return nil, fmt.Errorf("--output %q: %s", output, oneLine(err.Error()))
+		}
+		return &Printer{Name: f.Name, Machine: true, print: func(w io.Writer, r *report.Report, _ Options) error {
+			return rp.PrintObj(r, w)
+		}}, nil
+	}
+	what := "is not a known format"
+	for i := range formats {
+		if formats[i].Name == name && !hasArg {
+			what = "is not supported by " + map[View]string{ViewAudit: "this command", ViewDetail: "this command", ViewNodes: "nodes", ViewNode: "nodes"}[v]
+		}
+	}
+	return nil, fmt.Errorf("--output %q %s; use one of: %s", output, what, strings.Join(Allowed(v), ", "))
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
