@@ -43,6 +43,9 @@ type Options struct {
 	// Gate judges the findings (--fail-on, --ignore, --grace); the zero
 	// Gate fails on every finding (report.DefaultGate).
 	Gate report.Gate
+	// PoolLabels name a node's pool, first present wins (default
+	// DefaultPoolLabels); the instance type is the fallback.
+	PoolLabels []string
 }
 
 // Analyze builds the report for every DaemonSet in the snapshot.
@@ -108,13 +111,18 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 	wg.Wait()
 	r.DaemonSets = results
 	r.Summary = report.Summarize(results)
+	r.Problems = problems(r, idx)
 	return r
 }
 
 // index holds the lookups shared by all DaemonSets, built once.
 type index struct {
-	nodes     []*corev1.Node // sorted by name
-	nodeByNm  map[string]*corev1.Node
+	nodes    []*corev1.Node // sorted by name
+	nodeByNm map[string]*corev1.Node
+	// nodePos is a node's position in nodes (and in each dsContext.verdicts).
+	nodePos map[string]int
+	// nodeCause is the strongest node-level cause of each node that has one.
+	nodeCause map[string]string
 	podsByDS  map[types.UID][]*snapshot.DaemonPod
 	revByDS   map[types.UID]*appsv1.ControllerRevision
 	eventsFor map[types.UID][]*corev1.Event
@@ -123,6 +131,8 @@ type index struct {
 func newIndex(snap *snapshot.Snapshot) *index {
 	idx := &index{
 		nodeByNm:  make(map[string]*corev1.Node, len(snap.Nodes)),
+		nodePos:   make(map[string]int, len(snap.Nodes)),
+		nodeCause: map[string]string{},
 		podsByDS:  map[types.UID][]*snapshot.DaemonPod{},
 		revByDS:   map[types.UID]*appsv1.ControllerRevision{},
 		eventsFor: map[types.UID][]*corev1.Event{},
@@ -133,6 +143,12 @@ func newIndex(snap *snapshot.Snapshot) *index {
 		idx.nodeByNm[n.Name] = n
 	}
 	sort.Slice(idx.nodes, func(i, j int) bool { return idx.nodes[i].Name < idx.nodes[j].Name })
+	for i, n := range idx.nodes {
+		idx.nodePos[n.Name] = i
+		if conds := nodeConditions(n); len(conds) > 0 {
+			idx.nodeCause[n.Name] = conds[0]
+		}
+	}
 	pods := snap.DaemonPods
 	for i := range pods {
 		p := &pods[i]
@@ -191,6 +207,12 @@ type dsContext struct {
 	healthOf   map[*snapshot.DaemonPod]health
 	// report is the DaemonSet's report so far (header, status, counts).
 	report *report.DaemonSetReport
+	// byNode are the DaemonSet's Pods by target node, sorted as the
+	// controller sorts them.
+	byNode map[string][]*snapshot.DaemonPod
+	// rolloutMemo is rolloutState's result, once rolloutDone.
+	rolloutMemo *rollout
+	rolloutDone bool
 }
 
 func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot, opts Options) report.DaemonSetReport {
@@ -232,6 +254,7 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 	for _, ps := range byNode {
 		sortDaemonPods(ps)
 	}
+	c.byNode = byNode
 	sort.SliceStable(c.untargeted, func(i, j int) bool { return c.untargeted[i].Name < c.untargeted[j].Name })
 
 	// Errors were reported by policy.Validate before the analysis.
@@ -250,7 +273,8 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 	default:
 		dr.Computed = &computed
 	}
-	dr.Findings = c.gate(c.detect(byNode), pods, opts.Gate)
+	dr.NotTargeted = c.coverageGaps(dr.Nodes, opts.PoolLabels)
+	dr.Findings = c.gate(c.nodeCauses(c.detect(byNode)), pods, opts.Gate)
 	dr.Events = c.events(pods, opts.MaxEvents)
 	return dr
 }
@@ -305,6 +329,10 @@ func nodeInfo(n *corev1.Node) report.NodeInfo {
 	if v, ok := n.Annotations[policy.ExemptAnnotation]; ok {
 		ni.Exempt = &v
 	}
+	ni.Conditions = nodeConditions(n)
+	ni.KernelVersion = n.Status.NodeInfo.KernelVersion
+	ni.OSImage = n.Status.NodeInfo.OSImage
+	ni.KubeletVersion = n.Status.NodeInfo.KubeletVersion
 	return ni
 }
 

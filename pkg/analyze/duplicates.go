@@ -22,7 +22,7 @@ func init() {
 			names[i] = p.Name
 		}
 		return []report.Finding{{
-			Type: report.DuplicatePods, Node: n.name, Pod: strings.Join(names, ","),
+			Type: report.DuplicatePods, Node: n.name, Pod: strings.Join(names, ","), Cause: "several Pods of the DaemonSet on one node",
 			Message:    fmt.Sprintf("node %s runs %d Pods of the DaemonSet (%s); the controller keeps the oldest bound one (%s) and deletes the others", n.name, len(live), strings.Join(names, ", "), live[0].Name),
 			Suggestion: fmt.Sprintf("if they persist, the controller is not syncing: check kube-controller-manager and %s events", c.objRef()),
 		}}

@@ -134,7 +134,7 @@ func FuzzAnalyze(f *testing.F) {
 				t.Errorf("%s: counts break the controller's relations: %+v (shouldRun nodes %d)", dr.Name, *c, shouldRun)
 			}
 			for _, f := range dr.Findings {
-				if f.Message == "" || f.Severity == "" || (f.Type != report.StaleStatus && f.Type != report.PendingPod && f.Node == "") {
+				if f.Message == "" || f.Severity == "" || (!report.Info(f.Type).DaemonSetLevel && f.Type != report.PendingPod && f.Node == "") {
 					t.Errorf("%s: malformed finding %+v", dr.Name, f)
 				}
 			}

@@ -24,7 +24,7 @@ func init() {
 }
 
 func (c *dsContext) misscheduled(node *corev1.Node, p *snapshot.DaemonPod, v scheduling.Verdict) report.Finding {
-	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name}
+	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name, Cause: "on a node it does not target: " + v.Reason}
 	fate := "the controller will delete it"
 	if v.ShouldContinueRunning {
 		fate = "the controller leaves it running (only NoExecute taints evict) but counts it as misscheduled"

@@ -15,7 +15,7 @@ func init() {
 		out := make([]report.Finding, 0, len(n.pods))
 		for _, p := range n.pods {
 			out = append(out, report.Finding{
-				Type: report.OrphanedPod, Node: n.name, Pod: p.Name,
+				Type: report.OrphanedPod, Node: n.name, Pod: p.Name, Cause: "bound to a node that no longer exists",
 				Message:    fmt.Sprintf("Pod %s is bound to node %s, which no longer exists; the DaemonSet controller does not count or manage it", p.Name, n.name),
 				Suggestion: fmt.Sprintf("the pod garbage collector in kube-controller-manager should delete it; if it stays, delete it: kubectl delete pod -n %s %s", p.Namespace, p.Name),
 			})

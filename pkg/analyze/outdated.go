@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	appsv1 "k8s.io/api/apps/v1"
 
@@ -26,24 +27,50 @@ func init() {
 
 func (c *dsContext) outdated(nodeName string, p *snapshot.DaemonPod) report.Finding {
 	f := report.Finding{Type: report.OutdatedPod, Node: nodeName, Pod: p.Name}
-	rev := podRevision(p)
+	// Compare like with like: a hash with the current hash, a template
+	// generation with the current generation.
+	rev, cur := podRevision(p), c.hash
+	if cur == "" && c.gen != nil {
+		cur = fmt.Sprintf("generation %d", *c.gen)
+		if p.TemplateGeneration != "" {
+			rev = "generation " + p.TemplateGeneration
+		}
+	}
 	if rev == "" {
 		rev = "an unknown revision"
 	}
-	cur := c.hash
-	if cur == "" && c.gen != nil {
-		cur = fmt.Sprintf("generation %d", *c.gen)
-	}
 	f.Message = fmt.Sprintf("Pod %s on node %s runs %s, the current revision is %s", p.Name, nodeName, rev, cur)
+	f.Cause = fmt.Sprintf("runs old revision %s (current: %s)", rev, cur)
 	if c.rollout != "" {
 		f.Message += " (" + c.rollout + ")"
 	}
-	if c.ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType {
-		f.Suggestion = fmt.Sprintf("with updateStrategy OnDelete a Pod is updated only when deleted: kubectl delete pod -n %s %s", p.Namespace, p.Name)
-	} else {
-		f.Suggestion = fmt.Sprintf("the rolling update replaces it once fewer than maxUnavailable Pods are unavailable; follow it with kubectl rollout status -n %s daemonset/%s", c.ds.Namespace, c.ds.Name)
+	switch st := c.rolloutState(); {
+	case c.ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType:
+		sel := c.outdatedSelector()
+		f.Suggestion = fmt.Sprintf("with updateStrategy OnDelete a Pod is updated only when deleted; list the outdated Pods (kubectl get pods -n %s -l '%s'), then delete them all at once: kubectl delete pods -n %s -l '%s'", c.ds.Namespace, sel, c.ds.Namespace, sel)
+	case st != nil && st.stuck:
+		f.Suggestion = "the rolling update is stuck (see RolloutStuck): waiting will not replace this Pod; fix what blocks it or roll back"
+	default:
+		f.Suggestion = fmt.Sprintf("the rolling update replaces it as the maxUnavailable/maxSurge budget allows; follow it with kubectl rollout status -n %s daemonset/%s", c.ds.Namespace, c.ds.Name)
 	}
 	return f
+}
+
+// outdatedSelector selects the DaemonSet's Pods that are not on the current
+// revision: its selector, and the revision label unequal to the current one.
+// Label values cannot contain quotes, so single quotes make it safe to paste
+// (the list is shown first: another DaemonSet with an overlapping selector
+// in the namespace would match too).
+func (c *dsContext) outdatedSelector() string {
+	sel := metav1.FormatLabelSelector(c.ds.Spec.Selector)
+	rev := revisionHashLabel + "!=" + c.hash
+	if c.hash == "" && c.gen != nil {
+		rev = fmt.Sprintf("pod-template-generation!=%d", *c.gen)
+	}
+	if sel == "" || sel == "<none>" {
+		return rev
+	}
+	return sel + "," + rev
 }
 
 func (c *dsContext) rolloutProgress(computed report.Counts) string {

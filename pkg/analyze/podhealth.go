@@ -41,7 +41,7 @@ func (c *dsContext) untargetedPods() []report.Finding {
 	var out []report.Finding
 	for _, p := range c.untargeted {
 		out = append(out, report.Finding{
-			Type: report.PendingPod, Pod: p.Name,
+			Type: report.PendingPod, Pod: p.Name, Cause: "no target node: not created by the DaemonSet controller",
 			Message:    fmt.Sprintf("Pod %s has no target node (no spec.nodeName and no required node affinity on metadata.name); the DaemonSet controller ignores it", p.Name),
 			Suggestion: fmt.Sprintf("it was not created by the DaemonSet controller as is; delete it: kubectl delete pod -n %s %s", p.Namespace, p.Name),
 		})
@@ -60,7 +60,7 @@ func (c *dsContext) health(p *snapshot.DaemonPod) health {
 }
 
 func (c *dsContext) pendingPod(nodeName string, p *snapshot.DaemonPod, h health) report.Finding {
-	f := report.Finding{Type: report.PendingPod, Node: nodeName, Pod: p.Name}
+	f := report.Finding{Type: report.PendingPod, Node: nodeName, Pod: p.Name, Cause: pendingCause(p, h)}
 	f.Message = fmt.Sprintf("Pod %s for node %s %s", p.Name, nodeName, h.detail)
 	if age := c.now.Sub(p.Created); !p.Created.IsZero() && age >= 0 {
 		f.Message += fmt.Sprintf(" (for %s)", humanDuration(age))
@@ -83,7 +83,7 @@ func (c *dsContext) pendingPod(nodeName string, p *snapshot.DaemonPod, h health)
 }
 
 func (c *dsContext) unhealthyPod(nodeName string, p *snapshot.DaemonPod, h health) report.Finding {
-	f := report.Finding{Type: report.UnhealthyPod, Node: nodeName, Pod: p.Name}
+	f := report.Finding{Type: report.UnhealthyPod, Node: nodeName, Pod: p.Name, Cause: unhealthyCause(p, h)}
 	f.Message = fmt.Sprintf("Pod %s on node %s %s", p.Name, nodeName, h.detail)
 	if h.restarts > 0 && !strings.Contains(h.detail, "restarts") {
 		f.Message += fmt.Sprintf("; %d restarts", h.restarts)
@@ -106,4 +106,44 @@ func (c *dsContext) unhealthyPod(nodeName string, p *snapshot.DaemonPod, h healt
 		f.Suggestion = fmt.Sprintf("check its readiness probe and logs: kubectl describe pod -n %s %s", p.Namespace, p.Name)
 	}
 	return f
+}
+
+// pendingCause classifies why a Pod is pending, for grouping: the scheduler's
+// reason class ("Insufficient cpu", a host port conflict), not its exact
+// words, which name node counts.
+func pendingCause(p *snapshot.DaemonPod, h health) string {
+	msg := p.ScheduledMessage
+	switch {
+	case p.NodeName != "":
+		return "bound but not started: " + h.state
+	case strings.Contains(msg, "free ports") || strings.Contains(msg, "host port"):
+		return "unschedulable: a host port is taken on the node"
+	case strings.Contains(msg, "Insufficient "):
+		var res []string
+		for _, part := range strings.Split(msg, ",") {
+			if i := strings.Index(part, "Insufficient "); i >= 0 {
+				res = append(res, strings.TrimSuffix(strings.TrimSpace(part[i:]), "."))
+			}
+		}
+		return "unschedulable: " + strings.Join(res, ", ") + " on the node"
+	case h.reason != "":
+		return "unschedulable (" + h.reason + ")"
+	}
+	return "not scheduled"
+}
+
+// unhealthyCause classifies why a Pod is unhealthy, for grouping: the state
+// and, for image problems, the image.
+func unhealthyCause(p *snapshot.DaemonPod, h health) string {
+	switch {
+	case h.image != "" && strings.Contains(h.reason, "Image"):
+		return h.reason + ": image " + h.image
+	case h.reason != "" && h.reason != "OOMKilled":
+		return h.reason
+	case h.reason == "OOMKilled":
+		return "OOMKilled (memory limit too low)"
+	case p.Phase == corev1.PodFailed:
+		return "Failed"
+	}
+	return "running but not Ready"
 }

@@ -26,7 +26,7 @@ func init() {
 // staleStatus compares the controller's published status with the recomputed
 // one. It returns ok=false when they agree and the status is current.
 func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) {
-	f := report.Finding{Type: report.StaleStatus}
+	f := report.Finding{Type: report.StaleStatus, Cause: "the status the controller published is stale"}
 	var parts []string
 	if got.ObservedGeneration < c.ds.Generation {
 		parts = append(parts, fmt.Sprintf("status.observedGeneration %d is behind metadata.generation %d: the controller has not processed the latest change", got.ObservedGeneration, c.ds.Generation))

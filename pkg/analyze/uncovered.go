@@ -37,7 +37,7 @@ func (c *dsContext) requiredBy(node *corev1.Node) string {
 // uncovered reports a node a policy requires but the controller does not
 // target, with the smallest change that would make it target the node.
 func (c *dsContext) uncovered(node *corev1.Node, v scheduling.Verdict, rule string) report.Finding {
-	f := report.Finding{Type: report.UncoveredNode, Node: node.Name}
+	f := report.Finding{Type: report.UncoveredNode, Node: node.Name, Cause: fmt.Sprintf("required by %s, not targeted: %s", rule, v.Reason)}
 	f.Message = fmt.Sprintf("node %s must run the DaemonSet (%s) but the controller does not target it: %s", node.Name, rule, v.Reason)
 	switch v.Cause {
 	case scheduling.CauseTaint:

@@ -244,7 +244,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 		return usageErrorf("%v", err)
 	}
 	run.printer = p
-	run.printOpts = printer.Options{NoHeaders: o.NoHeaders}
+	run.printOpts = printer.Options{NoHeaders: o.NoHeaders, MaxWidth: terminalWidth(o.Out)}
 	if run.policy, err = o.completePolicy(); err != nil {
 		return err
 	}

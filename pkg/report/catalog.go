@@ -15,6 +15,8 @@ const (
 	OutdatedPod     FindingType = "OutdatedPod"
 	StaleStatus     FindingType = "StaleStatus"
 	UncoveredNode   FindingType = "UncoveredNode"
+	RolloutStuck    FindingType = "RolloutStuck"
+	NoTargets       FindingType = "NoTargets"
 )
 
 // Severity ranks findings for --fail-on.
@@ -53,6 +55,9 @@ type TypeInfo struct {
 	// Wide puts it under -o wide only.
 	Column string
 	Wide   bool
+	// DaemonSetLevel: the finding is about the DaemonSet as a whole and
+	// names no node.
+	DaemonSetLevel bool
 	// NeedsNodes: the type can only be found with the node list, so its
 	// count is unknown (not 0) when nodes could not be read.
 	NeedsNodes bool
@@ -77,10 +82,14 @@ var Catalog = []TypeInfo{
 		Doc: "a Pod bound to a node that no longer exists"},
 	{Type: OutdatedPod, Severity: SeverityWarning, PodGrace: true, Column: "OUTDATED",
 		Doc: "a Pod not on the current revision"},
-	{Type: StaleStatus, Severity: SeverityWarning,
+	{Type: StaleStatus, Severity: SeverityWarning, DaemonSetLevel: true,
 		Doc: "`status.observedGeneration < metadata.generation`, or the controller's published counts differ from the recomputed ones"},
 	{Type: UncoveredNode, Severity: SeverityError, NeedsNodes: true,
 		Doc: "a coverage policy requires the DaemonSet on the node, but the controller does not target it"},
+	{Type: RolloutStuck, Severity: SeverityError, NeedsNodes: true, DaemonSetLevel: true,
+		Doc: "a rolling update cannot progress: unavailable Pods use up maxUnavailable (or new Pods maxSurge) while outdated Pods remain"},
+	{Type: NoTargets, Severity: SeverityWarning, NeedsNodes: true, DaemonSetLevel: true,
+		Doc: "the DaemonSet targets no node although nodes exist (DESIRED 0)"},
 }
 
 var catalogIndex = func() map[FindingType]int {

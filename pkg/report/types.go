@@ -59,6 +59,9 @@ type Report struct {
 	// gate.grace, kept here for consumers of earlier reports.
 	Grace      string            `json:"grace,omitempty"`
 	DaemonSets []DaemonSetReport `json:"daemonSets"`
+	// Problems group the findings by cause, most severe and broadest
+	// first: what the default view prints.
+	Problems []Problem `json:"problems"`
 	// Nodes describes every node seen, sorted by name (for the coverage
 	// view and for consumers that want taints and readiness).
 	Nodes []NodeInfo `json:"nodes,omitempty"`
@@ -73,6 +76,15 @@ type NodeInfo struct {
 	Labels  map[string]string `json:"labels,omitempty"`
 	// Exempt is the node's daemoncheck.io/exempt annotation, if any.
 	Exempt *string `json:"exempt,omitempty"`
+	// Conditions are the node-level causes that explain daemon Pod
+	// problems: NotReady, Unreachable, Cordoned, MemoryPressure,
+	// DiskPressure, PIDPressure, NetworkUnavailable.
+	Conditions []string `json:"conditions,omitempty"`
+	// KernelVersion, OSImage and KubeletVersion come from status.nodeInfo
+	// (for patterns).
+	KernelVersion  string `json:"kernelVersion,omitempty"`
+	OSImage        string `json:"osImage,omitempty"`
+	KubeletVersion string `json:"kubeletVersion,omitempty"`
 }
 
 // Summary counts findings by type, over all DaemonSets.
@@ -138,7 +150,10 @@ type DaemonSetReport struct {
 	Status   Counts  `json:"status"`
 	Computed *Counts `json:"computed"`
 	// Unknown lists what daemoncheck could not determine, and why.
-	Unknown  []string      `json:"unknown,omitempty"`
+	Unknown  []string      `json:"unknown"`
+	// NotTargeted groups the nodes the DaemonSet does not target by node
+	// pool and reason.
+	NotTargeted []CoverageGap `json:"notTargeted"`
 	Nodes    []NodeVerdict `json:"nodes"`
 	Findings []Finding     `json:"findings"`
 	// Events are the most recent Warning events about the DaemonSet and its
@@ -201,6 +216,13 @@ type Finding struct {
 	// never failing.
 	Exempted string `json:"exempted,omitempty"`
 	HeldBack string `json:"heldBack,omitempty"`
+	// Cause is what the finding's problem groups by: findings of one
+	// DaemonSet with the same type and cause are one problem.
+	Cause string `json:"cause,omitempty"`
+	// NodeCause is the node condition that explains the finding
+	// (NotReady, Unreachable, NetworkUnavailable, MemoryPressure ...), if
+	// any: the problem is the node's, not the Pod's.
+	NodeCause string `json:"nodeCause,omitempty"`
 	// Failing is true when the finding is active and --fail-on selects it:
 	// it makes the exit code 1.
 	Failing bool `json:"failing"`

@@ -215,8 +215,10 @@ func Markdown(w io.Writer, r *report.Report, o Options) error {
 	return nil
 }
 
-// mdEscape keeps a cell in its table cell: pipes and newlines would break it.
+// mdEscape keeps a cell in its table cell: pipes and newlines would break it,
+// and control characters would reach the terminal of whoever cats the file.
 func mdEscape(s string) string {
+	s = safe(s)
 	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "\n", " ")
 	return s

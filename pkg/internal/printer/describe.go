@@ -51,7 +51,7 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 		width = max(width, len(p[0])+1)
 	}
 	for _, p := range kv {
-		fmt.Fprintf(w, "%-*s  %s\n", width, p[0]+":", p[1])
+		fmt.Fprintf(w, "%-*s  %s\n", width, p[0]+":", safe(p[1]))
 	}
 	// The count lines read as kubectl describe prints them, with
 	// daemoncheck's recomputed value where it differs.
@@ -151,9 +151,13 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 		case f.HeldBack != "":
 			mark = " [held back: " + f.HeldBack + "]"
 		}
-		fmt.Fprintf(w, "  %s%s%s: %s\n", f.Type, where, mark, f.Message)
+		width := o.MaxWidth
+		if width == 0 {
+			width = detailWidth
+		}
+		fmt.Fprint(w, wrap(fmt.Sprintf("%s%s%s: %s", f.Type, where, mark, safe(f.Message)), width, "  ", "      "))
 		if f.Suggestion != "" {
-			fmt.Fprintf(w, "    Suggestion: %s\n", f.Suggestion)
+			fmt.Fprint(w, wrap("Suggestion: "+safe(f.Suggestion), width, "    ", "      "))
 		}
 	}
 
@@ -204,4 +208,30 @@ func podsStatus(ds *report.DaemonSetReport) string {
 		}
 	}
 	return fmt.Sprintf("%d Running / %d Waiting / %d Succeeded / %d Failed", running, waiting, succeeded, failed)
+}
+
+// detailWidth is where the detail view wraps when not on a terminal.
+const detailWidth = 120
+
+// wrap breaks text into lines of at most width columns at spaces: the first
+// line after first, the others after rest (a hanging indent). A word longer
+// than a line stays whole.
+func wrap(text string, width int, first, rest string) string {
+	var b strings.Builder
+	line, indent := "", first
+	for _, word := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(indent+line+" "+word)) > width:
+			b.WriteString(indent + line + "\n")
+			line, indent = word, rest
+		default:
+			line += " " + word
+		}
+	}
+	if line != "" {
+		b.WriteString(indent + line + "\n")
+	}
+	return b.String()
 }

@@ -131,11 +131,11 @@ func NodeDetail(w io.Writer, r *report.Report, o Options) error {
 	if info.Exempt != nil {
 		exempt = fmt.Sprintf("%q (annotation daemoncheck.io/exempt)", *info.Exempt)
 	}
-	fmt.Fprintf(w, "Node:     %s\n", info.Name)
+	fmt.Fprintf(w, "Node:     %s\n", safe(info.Name))
 	fmt.Fprintf(w, "Ready:    %s\n", info.Ready)
 	fmt.Fprintf(w, "Age:      %s\n", age(o.Now, info.Created))
-	fmt.Fprintf(w, "Taints:   %s\n", orNone(strings.Join(info.Taints, ", "), "<none>"))
-	fmt.Fprintf(w, "Exempt:   %s\n", exempt)
+	fmt.Fprintf(w, "Taints:   %s\n", safe(orNone(strings.Join(info.Taints, ", "), "<none>")))
+	fmt.Fprintf(w, "Exempt:   %s\n", safe(exempt))
 	fmt.Fprintln(w, "DaemonSets:")
 	var rows [][]string
 	var findings []string
@@ -167,12 +167,12 @@ func NodeDetail(w io.Writer, r *report.Report, o Options) error {
 			if f.Node != node {
 				continue
 			}
-			line := fmt.Sprintf("  %s %s: %s", name, f.Type, f.Message)
+			line := fmt.Sprintf("  %s %s: %s", safe(name), f.Type, safe(f.Message))
 			if !f.Active() {
 				line += fmt.Sprintf(" [set aside: %s%s]", f.Exempted, f.HeldBack)
 			}
 			if f.Suggestion != "" {
-				line += "\n    Suggestion: " + f.Suggestion
+				line += "\n    Suggestion: " + safe(f.Suggestion)
 			}
 			findings = append(findings, line)
 		}

@@ -26,6 +26,9 @@ type Options struct {
 	// Wide is set by Printer.Print for -o wide.
 	Wide      bool
 	NoHeaders bool
+	// MaxWidth, when set (a terminal), cuts long lines of the default view
+	// at that width with an ellipsis.
+	MaxWidth int
 	// Node is the node of the node view; Transpose turns the coverage
 	// matrix (DaemonSets as rows).
 	Node      string
@@ -74,7 +77,11 @@ func writeTable(w io.Writer, headers []string, rows [][]string, noHeaders bool, 
 		t.Header(headers)
 	}
 	for _, r := range rows {
-		if err := t.Append(r); err != nil {
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = safe(c)
+		}
+		if err := t.Append(cells); err != nil {
 			return err
 		}
 	}
@@ -104,12 +111,28 @@ func typeColumns(wide bool) []report.TypeInfo {
 	return out
 }
 
-// Table prints the summary of every DaemonSet, then one row per finding.
+// Table prints the summary of every DaemonSet, then, by default, one row per
+// problem (findings grouped by cause) and the nodes each DaemonSet does not
+// target; with -o wide, every count column and one row per finding.
 func Table(w io.Writer, r *report.Report, o Options) error {
+	if o.MaxWidth > 0 {
+		// On a terminal, long text is cut at its width rather than wrapped
+		// (never in pipes or files, which get every word).
+		cw := &cutWriter{w: w, width: o.MaxWidth}
+		err := table(cw, r, o)
+		if ferr := cw.flush(); err == nil {
+			err = ferr
+		}
+		return err
+	}
+	return table(w, r, o)
+}
+
+func table(w io.Writer, r *report.Report, o Options) error {
 	headers := []string{"NAMESPACE", "NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE"}
-	cols := typeColumns(false)
+	var cols []report.TypeInfo
 	if o.Wide {
-		cols = append(cols, typeColumns(true)...)
+		cols = append(typeColumns(false), typeColumns(true)...)
 	}
 	for _, ti := range cols {
 		headers = append(headers, ti.Column)
@@ -118,16 +141,28 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 	if o.Wide {
 		headers = append(headers, "NOT-TARGETED", "STRATEGY", "NODE SELECTOR", "AGE")
 	}
+	marked := false
 	rows := make([][]string, 0, len(r.DaemonSets))
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
 		n := countActive(ds.Findings)
 		c := ds.Computed
-		row := []string{ds.Namespace, ds.Name, num(c, func(c *report.Counts) int32 { return c.DesiredNumberScheduled }),
-			num(c, func(c *report.Counts) int32 { return c.CurrentNumberScheduled }),
-			num(c, func(c *report.Counts) int32 { return c.NumberReady }),
-			num(c, func(c *report.Counts) int32 { return c.UpdatedNumberScheduled }),
-			num(c, func(c *report.Counts) int32 { return c.NumberAvailable }),
+		// A recomputed value that differs from what the controller reports
+		// (what kubectl get ds shows) is marked; a footnote says why.
+		cnt := func(get func(*report.Counts) int32) string {
+			v := num(c, get)
+			if c != nil && get(c) != get(&ds.Status) {
+				v += "*"
+				marked = true
+			}
+			return v
+		}
+		row := []string{ds.Namespace, ds.Name,
+			cnt(func(c *report.Counts) int32 { return c.DesiredNumberScheduled }),
+			cnt(func(c *report.Counts) int32 { return c.CurrentNumberScheduled }),
+			cnt(func(c *report.Counts) int32 { return c.NumberReady }),
+			cnt(func(c *report.Counts) int32 { return c.UpdatedNumberScheduled }),
+			cnt(func(c *report.Counts) int32 { return c.NumberAvailable }),
 		}
 		for _, ti := range cols {
 			// Findings that need the node list are unknown without it.
@@ -152,13 +187,27 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 	if err := writeTable(w, headers, rows, o.NoHeaders, ""); err != nil {
 		return err
 	}
-	if r.Summary.Findings > 0 || (o.Wide && r.Summary.Exempted+r.Summary.HeldBack > 0) {
+	if marked && !o.NoHeaders {
+		fmt.Fprintln(w, "* recomputed by daemoncheck; the controller's status (what kubectl get ds shows) differs: see StaleStatus")
+	}
+	switch {
+	case o.Wide && (r.Summary.Findings > 0 || r.Summary.Exempted+r.Summary.HeldBack > 0):
 		if !o.NoHeaders {
 			fmt.Fprintln(w)
 		}
 		if err := Findings(w, r, o); err != nil {
 			return err
 		}
+	case !o.Wide && len(r.Problems) > 0:
+		if !o.NoHeaders {
+			fmt.Fprintln(w)
+		}
+		if err := Problems(w, r, o); err != nil {
+			return err
+		}
+	}
+	if !o.Wide && !o.NoHeaders {
+		coverage(w, r)
 	}
 	if set := setAside(r); set != "" && !o.NoHeaders {
 		hint := ""
@@ -171,6 +220,68 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 		fmt.Fprintf(w, "\n%s\n", b)
 	}
 	return nil
+}
+
+// Problems prints one row per problem: what, where, why, and the fix.
+func Problems(w io.Writer, r *report.Report, o Options) error {
+	rows := make([][]string, 0, len(r.Problems))
+	for i := range r.Problems {
+		p := &r.Problems[i]
+		ds := p.DaemonSets[0]
+		cause := p.Cause
+		if len(p.DaemonSets) > 1 {
+			ds += fmt.Sprintf(" +%d", len(p.DaemonSets)-1)
+			cause += "; affects " + strings.Join(p.DaemonSets, ", ")
+		}
+		if p.Pattern != "" {
+			cause += "; " + p.Pattern
+		}
+		nodes := "-"
+		if len(p.Nodes) > 0 {
+			nodes = fmt.Sprintf("%d: %s", len(p.Nodes), p.Range)
+		}
+		rows = append(rows, []string{ds, p.Type, nodes, cause, p.Fix})
+	}
+	return writeTable(w, []string{"DAEMONSET", "PROBLEM", "NODES", "CAUSE", "FIX"}, rows, o.NoHeaders, "")
+}
+
+// maxGapsPerDaemonSet bounds the coverage lines of one DaemonSet in the
+// default view (the detail view lists them all).
+const maxGapsPerDaemonSet = 3
+
+// coverage says, per DaemonSet, which nodes it does not target, grouped by
+// pool and reason, one line per DaemonSet: informational (a coverage policy
+// makes it a finding).
+func coverage(w io.Writer, r *report.Report) {
+	var lines []string
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		if len(ds.NotTargeted) == 0 || ds.Computed == nil {
+			continue
+		}
+		var parts []string
+		for j, g := range ds.NotTargeted {
+			if j == maxGapsPerDaemonSet {
+				parts = append(parts, fmt.Sprintf("%d more (kubectl daemoncheck %s -n %s)", len(ds.NotTargeted)-j, ds.Name, ds.Namespace))
+				break
+			}
+			where := g.Range
+			if g.Pool != "" {
+				where = fmt.Sprintf("pool %s (%d): %s", g.Pool, g.Count, g.Range)
+			}
+			parts = append(parts, where+": "+g.Reason)
+		}
+		lines = append(lines, fmt.Sprintf("  %s/%s: %d/%d nodes; not on %s", ds.Namespace, ds.Name,
+			ds.Computed.DesiredNumberScheduled, len(ds.Nodes), strings.Join(parts, "; ")))
+	}
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Not targeted (by design unless a coverage policy requires it; --require makes it a finding):")
+	for _, l := range lines {
+		fmt.Fprintln(w, safe(l))
+	}
 }
 
 // partialBanner says what a partial report could not read: one text for

@@ -1,0 +1,222 @@
+package analyze
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// problems groups the active findings of the report by cause: per DaemonSet,
+// findings of one type with the same cause; across DaemonSets, findings a node
+// condition explains (one problem per node and condition). Most severe first,
+// then broadest: the default view prints one row per problem, at any size.
+func problems(r *report.Report, idx *index) []report.Problem {
+	type key struct{ ds, typ, cause string }
+	type group struct {
+		p     report.Problem
+		ds    map[string]bool
+		nodes map[string]bool
+		fixes []string
+		msgs  []string
+	}
+	groups := map[key]*group{}
+	var order []key
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		name := ds.Namespace + "/" + ds.Name
+		for j := range ds.Findings {
+			f := &ds.Findings[j]
+			if !f.Active() {
+				continue
+			}
+			k := key{ds: name, typ: string(f.Type), cause: f.Cause}
+			if f.NodeCause != "" {
+				k = key{typ: "Node" + f.NodeCause, cause: f.Node}
+			}
+			g := groups[k]
+			if g == nil {
+				g = &group{p: report.Problem{Type: k.typ, Cause: f.Cause}, ds: map[string]bool{}, nodes: map[string]bool{}}
+				groups[k] = g
+				order = append(order, k)
+			}
+			g.ds[name] = true
+			if f.Node != "" {
+				g.nodes[f.Node] = true
+			}
+			if rank(f.Severity) > rank(g.p.Severity) {
+				g.p.Severity = f.Severity
+			}
+			g.p.Failing = g.p.Failing || f.Failing
+			g.p.Findings = append(g.p.Findings, report.FindingRef{DaemonSet: name, Index: j})
+			g.fixes = append(g.fixes, f.Suggestion)
+			g.msgs = append(g.msgs, f.Message)
+		}
+	}
+	out := make([]report.Problem, 0, len(order))
+	for _, k := range order {
+		g := groups[k]
+		p := g.p
+		p.DaemonSets = setToSorted(g.ds, func(a, b string) bool { return a < b })
+		p.Nodes = setToSorted(g.nodes, names.Less)
+		p.Range = names.Range(p.Nodes)
+		p.Fix = groupFix(g.fixes, p.Nodes)
+		if k.ds != "" && len(p.Nodes) > 1 {
+			p.Pattern = pattern(r, idx, k.ds, p.Nodes, g.msgs)
+		}
+		out = append(out, p)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if rank(a.Severity) != rank(b.Severity) {
+			return rank(a.Severity) > rank(b.Severity)
+		}
+		if a.Failing != b.Failing {
+			return a.Failing
+		}
+		if len(a.Nodes) != len(b.Nodes) {
+			return len(a.Nodes) > len(b.Nodes)
+		}
+		if len(a.DaemonSets) != len(b.DaemonSets) {
+			return len(a.DaemonSets) > len(b.DaemonSets)
+		}
+		if a.DaemonSets[0] != b.DaemonSets[0] {
+			return a.DaemonSets[0] < b.DaemonSets[0]
+		}
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return a.Cause < b.Cause
+	})
+	return out
+}
+
+func rank(s report.Severity) int {
+	switch s {
+	case report.SeverityError:
+		return 2
+	case report.SeverityWarning:
+		return 1
+	}
+	return 0
+}
+
+func setToSorted(m map[string]bool, less func(a, b string) bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return less(out[i], out[j]) })
+	return out
+}
+
+// groupFix is the problem's fix: the findings' common suggestion, else the
+// first one, said to stand for the others (suggestions name their node or
+// Pod).
+func groupFix(fixes []string, nodes []string) string {
+	if len(fixes) == 0 {
+		return ""
+	}
+	for _, f := range fixes[1:] {
+		if f != fixes[0] {
+			if len(nodes) > 0 {
+				return fixes[0] + fmt.Sprintf(" (shown for the first of %d; likewise for the others)", len(fixes))
+			}
+			return fixes[0]
+		}
+	}
+	return fixes[0]
+}
+
+// patternAttrs are what nodes of one kind share: when every node of a
+// problem shares a value no healthy node has, that value is the likely cause.
+var patternAttrs = []struct {
+	name string
+	get  func(*corev1.Node) string
+}{
+	{"instance type", func(n *corev1.Node) string { return n.Labels[corev1.LabelInstanceTypeStable] }},
+	{"zone", func(n *corev1.Node) string { return n.Labels[corev1.LabelTopologyZone] }},
+	{"OS", func(n *corev1.Node) string { return n.Labels[corev1.LabelOSStable] }},
+	{"architecture", func(n *corev1.Node) string { return n.Labels[corev1.LabelArchStable] }},
+	{"kernel", func(n *corev1.Node) string { return n.Status.NodeInfo.KernelVersion }},
+	{"OS image", func(n *corev1.Node) string { return n.Status.NodeInfo.OSImage }},
+	{"kubelet", func(n *corev1.Node) string { return n.Status.NodeInfo.KubeletVersion }},
+}
+
+// pattern names what a problem's nodes share that the DaemonSet's healthy
+// nodes (targeted, no active finding) lack.
+func pattern(r *report.Report, idx *index, ds string, nodes []string, msgs []string) string {
+	var dr *report.DaemonSetReport
+	for i := range r.DaemonSets {
+		if r.DaemonSets[i].Namespace+"/"+r.DaemonSets[i].Name == ds {
+			dr = &r.DaemonSets[i]
+		}
+	}
+	if dr == nil {
+		return ""
+	}
+	bad := map[string]bool{}
+	for _, f := range dr.Findings {
+		if f.Active() {
+			bad[f.Node] = true
+		}
+	}
+	var healthy []*corev1.Node
+	for _, nv := range dr.Nodes {
+		if n := idx.nodeByNm[nv.Name]; n != nil && nv.ShouldRun && !bad[nv.Name] {
+			healthy = append(healthy, n)
+		}
+	}
+	var affected []*corev1.Node
+	for _, name := range nodes {
+		if n := idx.nodeByNm[name]; n != nil {
+			affected = append(affected, n)
+		}
+	}
+	if len(affected) < 2 || len(affected) != len(nodes) {
+		return ""
+	}
+	noManifest := false
+	for _, m := range msgs {
+		if strings.Contains(m, "no matching manifest") {
+			noManifest = true
+		}
+	}
+	for _, a := range patternAttrs {
+		v := a.get(affected[0])
+		if v == "" {
+			continue
+		}
+		shared := true
+		for _, n := range affected[1:] {
+			if a.get(n) != v {
+				shared = false
+				break
+			}
+		}
+		if !shared {
+			continue
+		}
+		if noManifest && (a.name == "OS" || a.name == "architecture") {
+			return fmt.Sprintf("all %d nodes run %s %s: the image has no variant for it (no matching manifest)", len(affected), a.name, v)
+		}
+		if len(healthy) == 0 {
+			continue
+		}
+		inHealthy := false
+		for _, n := range healthy {
+			if a.get(n) == v {
+				inHealthy = true
+				break
+			}
+		}
+		if !inHealthy {
+			return fmt.Sprintf("all %d nodes have %s %s, which none of the %d healthy nodes has", len(affected), a.name, v, len(healthy))
+		}
+	}
+	return ""
+}

@@ -1,0 +1,201 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+)
+
+// stuckAfter is how long a rolling update may go without updating a node
+// before it counts as stuck (kube-state-metrics' usual alert waits 15m).
+const stuckAfter = 15 * time.Minute
+
+func init() {
+	register(detector{typ: report.RolloutStuck, ds: func(c *dsContext) []report.Finding {
+		st := c.rolloutState()
+		if st == nil || !st.stuck {
+			return nil
+		}
+		return []report.Finding{c.rolloutStuck(st)}
+	}})
+}
+
+// rollout is what rollingUpdate (update.go) would do with the DaemonSet now.
+type rollout struct {
+	surge                 bool
+	maxUnavailable        int
+	maxSurge              int
+	unavailable           int // numUnavailable (non-surge) or numSurge (surge)
+	candidates            []string
+	blockers              []*snapshot.DaemonPod
+	blockerNodes          []string
+	stuck                 bool
+	stalledFor            time.Duration // > 0: no node updated for this long
+	oldRevisionsRemaining int
+}
+
+// rolloutState mirrors the budget arithmetic of rollingUpdate in
+// pkg/controller/daemon/update.go (v1.37): per node with daemon Pods,
+// findUpdatedPodsOnNode's old/new Pod; without surge, available old Pods are
+// deleted only while numUnavailable < maxUnavailable; with surge, new Pods are
+// created next to available old ones only while numSurge < maxSurge. When the
+// budget is used up and such candidates remain, waiting cannot help: the
+// rollout is stuck until a blocking Pod becomes available. Computed once.
+func (c *dsContext) rolloutState() *rollout {
+	if c.rolloutDone {
+		return c.rolloutMemo
+	}
+	c.rolloutDone = true
+	ru := c.ds.Spec.UpdateStrategy.RollingUpdate
+	if c.ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType || !c.podsKnown || !c.nodesKnown || !c.revKnown || c.report.Computed == nil {
+		return nil
+	}
+	desired := int(c.report.Computed.DesiredNumberScheduled)
+	// The API server defaults maxUnavailable to 1 and maxSurge to 0.
+	maxUnavailable, maxSurge := 1, 0
+	if ru != nil && ru.MaxUnavailable != nil {
+		maxUnavailable, _ = intstr.GetScaledValueFromIntOrPercent(ru.MaxUnavailable, desired, true)
+	}
+	if ru != nil && ru.MaxSurge != nil {
+		maxSurge, _ = intstr.GetScaledValueFromIntOrPercent(ru.MaxSurge, desired, true)
+	}
+	st := &rollout{surge: maxSurge > 0, maxUnavailable: maxUnavailable, maxSurge: maxSurge}
+	var newest time.Time
+	for _, name := range sortedKeys(c.byNode) {
+		var newPod, oldPod *snapshot.DaemonPod
+		ok := true
+		for _, p := range c.byNode[name] {
+			if p.Deleting {
+				continue
+			}
+			if c.isUpdated(p) {
+				if newPod != nil {
+					ok = false
+				}
+				newPod = p
+				if p.Created.After(newest) {
+					newest = p.Created
+				}
+			} else {
+				if oldPod != nil {
+					ok = false
+				}
+				oldPod = p
+			}
+		}
+		if oldPod != nil {
+			st.oldRevisionsRemaining++
+		}
+		avail := func(p *snapshot.DaemonPod) bool { return isPodAvailable(p, c.ds.Spec.MinReadySeconds, c.now) }
+		block := func(p *snapshot.DaemonPod) {
+			st.unavailable++
+			st.blockerNodes = append(st.blockerNodes, name)
+			if p != nil {
+				st.blockers = append(st.blockers, p)
+			}
+		}
+		switch {
+		case !ok:
+			if !st.surge {
+				block(newPod)
+			}
+		case !st.surge && (oldPod == nil) == (newPod == nil):
+			block(newPod)
+		case !st.surge && newPod != nil:
+			if !avail(newPod) {
+				block(newPod)
+			}
+		case !st.surge:
+			if avail(oldPod) {
+				st.candidates = append(st.candidates, name)
+			}
+		case oldPod == nil:
+		case newPod == nil:
+			if avail(oldPod) {
+				st.candidates = append(st.candidates, name)
+			}
+		case !avail(newPod):
+			block(newPod)
+		}
+	}
+	budget := st.maxUnavailable
+	if st.surge {
+		budget = st.maxSurge
+	}
+	switch {
+	case len(st.candidates) == 0:
+	case st.unavailable >= budget:
+		st.stuck = true
+	case !newest.IsZero() && c.now.Sub(newest) > stuckAfter:
+		st.stuck, st.stalledFor = true, c.now.Sub(newest)
+	}
+	c.rolloutMemo = st
+	return st
+}
+
+func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
+	f := report.Finding{Type: report.RolloutStuck}
+	budget := fmt.Sprintf("%d unavailable of maxUnavailable %d", st.unavailable, st.maxUnavailable)
+	if st.surge {
+		budget = fmt.Sprintf("%d new Pods not yet available of maxSurge %d", st.unavailable, st.maxSurge)
+	}
+	var why []string
+	for _, p := range st.blockers {
+		why = append(why, fmt.Sprintf("%s on %s: %s", p.Name, p.TargetNode, c.blockerCause(p)))
+	}
+	if len(why) > 3 {
+		why = append(why[:3], fmt.Sprintf("%d more", len(why)-3))
+	}
+	nodes := append([]string(nil), st.candidates...)
+	names.Sort(nodes)
+	switch {
+	case st.stalledFor > 0:
+		f.Cause = fmt.Sprintf("no node updated for %s", humanDuration(st.stalledFor))
+		f.Message = fmt.Sprintf("the rolling update has not updated a node for %s; %s still run an old revision (%s)", humanDuration(st.stalledFor), nodesWord(len(st.candidates)), names.Range(nodes))
+	default:
+		f.Cause = "blocked: " + budget
+		if len(st.blockerNodes) > 0 {
+			f.Cause += " (" + strings.Join(why, "; ") + ")"
+		}
+		f.Message = fmt.Sprintf("the rolling update cannot progress: %s, so the controller replaces no more old Pods; %s still run an old revision (%s)", budget, nodesWord(len(st.candidates)), names.Range(nodes))
+		if len(why) > 0 {
+			f.Message += "; blocking: " + strings.Join(why, "; ")
+		}
+	}
+	f.Suggestion = fmt.Sprintf("fix the new revision (see the blocking Pods), or roll back: kubectl rollout undo daemonset/%s -n %s; or change the strategy (a larger maxUnavailable lets it continue past broken nodes)", c.ds.Name, c.ds.Namespace)
+	return f
+}
+
+// blockerCause says in a few words why a blocking Pod is not available.
+func (c *dsContext) blockerCause(p *snapshot.DaemonPod) string {
+	if cond := c.idx.nodeCause[p.TargetNode]; cond != "" && cond != condCordoned {
+		return "its node is " + cond
+	}
+	h := c.health(p)
+	switch h.kind {
+	case pending:
+		return pendingCause(p, h)
+	case unhealthy:
+		return unhealthyCause(p, h)
+	}
+	if p.Ready {
+		return fmt.Sprintf("Ready for less than minReadySeconds %d", c.ds.Spec.MinReadySeconds)
+	}
+	return h.state
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	names.Sort(out)
+	return out
+}

@@ -1,0 +1,50 @@
+package report
+
+// Problem is one cause, with every node and DaemonSet it affects: findings of
+// one DaemonSet that share a type and a cause (the same image failing to
+// pull, the same untolerated taint, the same old revision ...), or findings
+// of several DaemonSets on one node that a node condition explains (NotReady,
+// cordoned, under pressure). The default view prints one row per problem;
+// Findings refers to the per-node findings it stands for.
+type Problem struct {
+	// Type is the finding type the problem groups, or a node-level kind
+	// (NodeNotReady, NodeUnreachable, NodeCordoned, NodePressure,
+	// NodeNetworkUnavailable).
+	Type     string   `json:"type"`
+	Severity Severity `json:"severity"`
+	// Failing is true when any of its findings fails the gate.
+	Failing bool `json:"failing"`
+	// DaemonSets affected, as namespace/name, sorted.
+	DaemonSets []string `json:"daemonSets"`
+	// Nodes affected, in natural order ("node-9" before "node-10"); Range
+	// writes them compactly ("worker-01…24 except 07").
+	Nodes []string `json:"nodes"`
+	Range string   `json:"nodeRange"`
+	// Cause says in one line what is wrong; Fix what to do.
+	Cause string `json:"cause"`
+	Fix   string `json:"fix"`
+	// Pattern, when set, names what the affected nodes share and the
+	// healthy ones lack (an instance type, a zone, an OS or arch ...).
+	Pattern string `json:"pattern,omitempty"`
+	// Findings are the per-node findings the problem stands for.
+	Findings []FindingRef `json:"findings"`
+}
+
+// FindingRef points at a finding: daemonSets[i].findings[j] by the
+// DaemonSet's namespace/name and the finding's index.
+type FindingRef struct {
+	DaemonSet string `json:"daemonSet"`
+	Index     int    `json:"index"`
+}
+
+// CoverageGap is a group of nodes a DaemonSet does not target, for one reason
+// in one node pool. Informational: a coverage policy makes it a finding
+// (UncoveredNode).
+type CoverageGap struct {
+	// Pool is the node pool (from the usual pool labels, else the
+	// instance type; "" when the nodes carry neither).
+	Pool   string `json:"pool,omitempty"`
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+	Range  string `json:"nodeRange"`
+}
