@@ -150,12 +150,12 @@ type DaemonSetReport struct {
 	Status   Counts  `json:"status"`
 	Computed *Counts `json:"computed"`
 	// Unknown lists what daemoncheck could not determine, and why.
-	Unknown  []string      `json:"unknown"`
+	Unknown []string `json:"unknown"`
 	// NotTargeted groups the nodes the DaemonSet does not target by node
 	// pool and reason.
 	NotTargeted []CoverageGap `json:"notTargeted"`
-	Nodes    []NodeVerdict `json:"nodes"`
-	Findings []Finding     `json:"findings"`
+	Nodes       []NodeVerdict `json:"nodes"`
+	Findings    []Finding     `json:"findings"`
 	// Events are the most recent Warning events about the DaemonSet and its
 	// Pods, newest last.
 	Events []Event `json:"events,omitempty"`
