@@ -158,19 +158,33 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 	switch {
 	case st.stalledFor > 0:
 		f.Cause = fmt.Sprintf("no node updated for %s", humanDuration(st.stalledFor))
-		f.Message = fmt.Sprintf("the rolling update has not updated a node for %s; %s still run an old revision (%s)", humanDuration(st.stalledFor), nodesWord(len(st.candidates)), names.Range(nodes))
+		f.Message = fmt.Sprintf("the rolling update has not updated a node for %s; %s still on an old revision (%s)", humanDuration(st.stalledFor), nodesWord(len(st.candidates)), names.Range(nodes))
 	default:
 		f.Cause = "blocked: " + budget
 		if len(st.blockerNodes) > 0 {
 			f.Cause += " (" + strings.Join(why, "; ") + ")"
 		}
-		f.Message = fmt.Sprintf("the rolling update cannot progress: %s, so the controller replaces no more old Pods; %s still run an old revision (%s)", budget, nodesWord(len(st.candidates)), names.Range(nodes))
+		f.Message = fmt.Sprintf("the rolling update cannot progress: %s, so the controller replaces no more old Pods; %s still on an old revision (%s)", budget, nodesWord(len(st.candidates)), names.Range(nodes))
 		if len(why) > 0 {
 			f.Message += "; blocking: " + strings.Join(why, "; ")
 		}
 	}
 	f.Suggestion = fmt.Sprintf("fix the new revision (see the blocking Pods), or roll back: kubectl rollout undo daemonset/%s -n %s; or change the strategy (a larger maxUnavailable lets it continue past broken nodes)", c.ds.Name, c.ds.Namespace)
+	if len(st.blockers) > 0 && c.blockedByNodesOnly(st) {
+		f.Suggestion = fmt.Sprintf("the blocking Pods are on broken nodes, not a broken revision: fix or remove those nodes (kubectl describe node %s), or raise maxUnavailable so the rollout continues past them", st.blockers[0].TargetNode)
+	}
 	return f
+}
+
+// blockedByNodesOnly reports whether every blocking Pod sits on a node whose
+// condition explains it.
+func (c *dsContext) blockedByNodesOnly(st *rollout) bool {
+	for _, p := range st.blockers {
+		if cond := c.idx.nodeCause[p.TargetNode]; cond == "" || cond == condCordoned {
+			return false
+		}
+	}
+	return true
 }
 
 // blockerCause says in a few words why a blocking Pod is not available.
