@@ -409,7 +409,8 @@ func scenarioRollingMaxUnavailable(t *testing.T, s *scenario) {
 	if len(newNodes) != 1 || len(oldNodes) != 3 {
 		t.Fatalf("want 1 new and 3 old Pods, got new on %v, old on %v", newNodes, oldNodes)
 	}
-	s.check("agent", expectation{findings: findings})
+	// The controller stopped: the crash-looping Pod uses up maxUnavailable.
+	s.check("agent", expectation{findings: append(findings, string(report.RolloutStuck))})
 }
 
 func scenarioRollingMaxSurge(t *testing.T, s *scenario) {
@@ -432,7 +433,8 @@ func scenarioRollingMaxSurge(t *testing.T, s *scenario) {
 	if len(newNodes) != 1 || len(oldNodes) != 4 {
 		t.Fatalf("want 1 surge and 4 old Pods, got new on %v, old on %v", newNodes, oldNodes)
 	}
-	s.check("agent", expectation{findings: findings})
+	// The never-Ready surge Pod uses up maxSurge: the rollout is stuck.
+	s.check("agent", expectation{findings: append(findings, string(report.RolloutStuck))})
 }
 
 func scenarioPendingResources(t *testing.T, s *scenario) {
