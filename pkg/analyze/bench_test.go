@@ -1,8 +1,10 @@
 package analyze_test
 
 import (
+	"bytes"
 	"fmt"
 	"hash/fnv"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
@@ -218,4 +221,32 @@ func BenchmarkAnalyzeOneDaemonSet(b *testing.B) {
 		analyze.Analyze(snap, analyze.Options{Now: fixture.Epoch})
 	}
 	b.ReportMetric(float64(len(snap.DaemonPods)), "pods")
+}
+
+// BenchmarkDefaultView renders the 5,000-node report as people read it: the
+// default view (one row per problem) and -o wide (one row per finding), and
+// reports their line counts (issue: the default view fits about two screens
+// at any cluster size).
+func BenchmarkDefaultView(b *testing.B) {
+	rep := analyze.Analyze(benchCluster(b), analyze.Options{Now: fixture.Epoch})
+	count := func(wide bool) int {
+		var buf bytes.Buffer
+		p, err := printer.ForOutput(map[bool]string{true: "wide"}[wide], printer.ViewAudit, genericclioptions.NewPrintFlags(""))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Print(&buf, rep, printer.Options{Now: fixture.Epoch}); err != nil {
+			b.Fatal(err)
+		}
+		return bytes.Count(buf.Bytes(), []byte("\n"))
+	}
+	var lines, wideLines int
+	b.ReportAllocs()
+	for b.Loop() {
+		lines = count(false)
+	}
+	wideLines = count(true)
+	b.ReportMetric(float64(lines), "lines")
+	b.ReportMetric(float64(wideLines), "wide-lines")
+	b.ReportMetric(float64(len(rep.Problems)), "problems")
 }

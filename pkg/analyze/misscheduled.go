@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -24,7 +25,7 @@ func init() {
 }
 
 func (c *dsContext) misscheduled(node *corev1.Node, p *snapshot.DaemonPod, v scheduling.Verdict) report.Finding {
-	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name, Cause: "on a node it does not target: " + v.Reason}
+	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name, Cause: "on a node it does not target: " + ruleOf(v.Reason)}
 	fate := "the controller will delete it"
 	if v.ShouldContinueRunning {
 		fate = "the controller leaves it running (only NoExecute taints evict) but counts it as misscheduled"
@@ -52,4 +53,16 @@ func tolerationSuggestion(t *corev1.Taint, node string) string {
 		tol = fmt.Sprintf("{key: %s, operator: Equal, value: %s, effect: %s}", t.Key, t.Value, t.Effect)
 	}
 	return fmt.Sprintf("add the toleration %s to the DaemonSet's Pod template, or remove the taint: kubectl taint node %s %s:%s-", tol, node, t.Key, t.Effect)
+}
+
+// ruleOf is the rule part of an exclusion reason, without what the node
+// has: "nodeSelector pool=edge: node has pool=general" -> "nodeSelector
+// pool=edge", so that nodes excluded by one rule group together.
+func ruleOf(reason string) string {
+	for _, sep := range []string{": node has", " fails (node has", " (node has"} {
+		if i := strings.Index(reason, sep); i > 0 {
+			return reason[:i]
+		}
+	}
+	return reason
 }

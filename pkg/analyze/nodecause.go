@@ -60,7 +60,7 @@ func (c *dsContext) nodeCauses(fs []report.Finding) []report.Finding {
 			continue
 		}
 		f.NodeCause = cond
-		f.Cause = nodeCauseText(cond, f.Node)
+		f.Cause = nodeCauseText(cond)
 		f.Message += fmt.Sprintf("; node %s is %s, which explains it", f.Node, cond)
 		f.Suggestion = nodeFix(cond, f.Node)
 	}
@@ -85,18 +85,18 @@ func (c *dsContext) explainedByNode(f *report.Finding, cond string) bool {
 	return false
 }
 
-func nodeCauseText(cond, node string) string {
+func nodeCauseText(cond string) string {
 	switch cond {
 	case condNotReady:
-		return fmt.Sprintf("node %s is NotReady: its kubelet reports it cannot run Pods", node)
+		return "node NotReady: its kubelet reports it cannot run Pods"
 	case condUnreachable:
-		return fmt.Sprintf("node %s is unreachable: its kubelet stopped reporting (status Unknown)", node)
+		return "node unreachable: its kubelet stopped reporting (status Unknown)"
 	case condNetworkUnavailable:
-		return fmt.Sprintf("node %s has no network (NetworkUnavailable): its CNI is not set up", node)
+		return "node has no network (NetworkUnavailable): its CNI is not set up"
 	case condCordoned:
-		return fmt.Sprintf("node %s is cordoned (maintenance or drain)", node)
+		return "node cordoned (maintenance or drain)"
 	}
-	return fmt.Sprintf("node %s is under %s: the kubelet evicts Pods", node, cond)
+	return "node under " + cond + ": the kubelet evicts Pods"
 }
 
 func nodeFix(cond, node string) string {

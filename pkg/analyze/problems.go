@@ -35,8 +35,13 @@ func problems(r *report.Report, idx *index) []report.Problem {
 				continue
 			}
 			k := key{ds: name, typ: string(f.Type), cause: f.Cause}
-			if f.NodeCause != "" {
-				k = key{typ: "Node" + f.NodeCause, cause: f.Node}
+			switch {
+			case f.NodeCause != "":
+				// One problem per node condition: the nodes and the
+				// DaemonSets it breaks.
+				k = key{typ: "Node" + f.NodeCause, cause: f.Cause}
+			case report.Info(f.Type).AcrossDaemonSets:
+				k.ds = ""
 			}
 			g := groups[k]
 			if g == nil {
@@ -65,8 +70,8 @@ func problems(r *report.Report, idx *index) []report.Problem {
 		p.Nodes = setToSorted(g.nodes, names.Less)
 		p.Range = names.Range(p.Nodes)
 		p.Fix = groupFix(g.fixes, p.Nodes)
-		if k.ds != "" && len(p.Nodes) > 1 {
-			p.Pattern = pattern(r, idx, k.ds, p.Nodes, g.msgs)
+		if len(p.DaemonSets) == 1 && len(p.Nodes) > 1 {
+			p.Pattern = pattern(r, idx, p.DaemonSets[0], p.Nodes, g.msgs)
 		}
 		out = append(out, p)
 	}

@@ -55,6 +55,12 @@ type TypeInfo struct {
 	// Wide puts it under -o wide only.
 	Column string
 	Wide   bool
+	// AcrossDaemonSets: findings of this type with the same cause in
+	// several DaemonSets are one problem (their causes are the cluster's:
+	// a quota, a taint, small nodes, a stuck controller), not one per
+	// DaemonSet as for causes that are the DaemonSet's own (its image, its
+	// crash loop, its rollout).
+	AcrossDaemonSets bool
 	// DaemonSetLevel: the finding is about the DaemonSet as a whole and
 	// names no node.
 	DaemonSetLevel bool
@@ -68,21 +74,21 @@ type TypeInfo struct {
 // Catalog lists every finding type, in documentation order; the order is also
 // the canonical order of findings on one node.
 var Catalog = []TypeInfo{
-	{Type: MissingPod, Severity: SeverityError, Column: "MISSING", NeedsNodes: true,
+	{Type: MissingPod, AcrossDaemonSets: true, Severity: SeverityError, Column: "MISSING", NeedsNodes: true,
 		Doc: "the controller targets the node and no daemon Pod of the DaemonSet is there"},
-	{Type: PendingPod, Severity: SeverityError, PodGrace: true, Column: "PENDING", Wide: true,
+	{Type: PendingPod, AcrossDaemonSets: true, Severity: SeverityError, PodGrace: true, Column: "PENDING", Wide: true,
 		Doc: "a daemon Pod is unscheduled or bound but not started"},
 	{Type: UnhealthyPod, Severity: SeverityError, PodGrace: true, Column: "UNHEALTHY",
 		Doc: "the Pod is on its node but not Ready"},
-	{Type: DuplicatePods, Severity: SeverityWarning, Column: "DUPLICATE", Wide: true,
+	{Type: DuplicatePods, AcrossDaemonSets: true, Severity: SeverityWarning, Column: "DUPLICATE", Wide: true,
 		Doc: "more than one daemon Pod on one node, outside a surge rollout"},
-	{Type: MisscheduledPod, Severity: SeverityWarning, Column: "MISSCHEDULED", NeedsNodes: true,
+	{Type: MisscheduledPod, AcrossDaemonSets: true, Severity: SeverityWarning, Column: "MISSCHEDULED", NeedsNodes: true,
 		Doc: "a Pod on a node the controller does not target"},
-	{Type: OrphanedPod, Severity: SeverityWarning, Column: "ORPHANED", Wide: true, NeedsNodes: true,
+	{Type: OrphanedPod, AcrossDaemonSets: true, Severity: SeverityWarning, Column: "ORPHANED", Wide: true, NeedsNodes: true,
 		Doc: "a Pod bound to a node that no longer exists"},
 	{Type: OutdatedPod, Severity: SeverityWarning, PodGrace: true, Column: "OUTDATED",
 		Doc: "a Pod not on the current revision"},
-	{Type: StaleStatus, Severity: SeverityWarning, DaemonSetLevel: true,
+	{Type: StaleStatus, AcrossDaemonSets: true, Severity: SeverityWarning, DaemonSetLevel: true,
 		Doc: "`status.observedGeneration < metadata.generation`, or the controller's published counts differ from the recomputed ones"},
 	{Type: UncoveredNode, Severity: SeverityError, NeedsNodes: true,
 		Doc: "a coverage policy requires the DaemonSet on the node, but the controller does not target it"},

@@ -543,11 +543,14 @@ func (s *scenario) compare(rep *report.Report, ds *appsv1.DaemonSet, pods []core
 	for _, v := range dr.Nodes {
 		verdicts[v.Name] = v
 	}
+	// desired is where the controller wants Pods: from its placement when
+	// the nodes are checked (its status can be stale), else its status.
+	desired := st.DesiredNumberScheduled
 	nodes, err := cluster.Client.CoreV1().Nodes().List(s.ctx, metav1.ListOptions{LabelSelector: ScenarioLabel + "=" + s.name})
 	if err != nil {
 		problems = append(problems, err.Error())
 	} else if !want.skipNodes {
-		var desired int32
+		desired = 0
 		for _, n := range nodes.Items {
 			truth := (withPod[n.Name] && !kept[n.Name]) || missing[n.Name]
 			v, listed := verdicts[n.Name]
@@ -573,7 +576,7 @@ func (s *scenario) compare(rep *report.Report, ds *appsv1.DaemonSet, pods []core
 	wantF := append([]string(nil), want.findings...)
 	// A DaemonSet the controller places on no node (desired 0, and the rig
 	// always has nodes) is NoTargets by definition.
-	if st.DesiredNumberScheduled == 0 && st.ObservedGeneration == ds.Generation {
+	if desired == 0 && st.ObservedGeneration == ds.Generation {
 		wantF = append(wantF, string(report.NoTargets))
 	}
 	sort.Strings(wantF)

@@ -478,6 +478,15 @@ func (s *scenario) compareMutated(rep *report.Report, ds *appsv1.DaemonSet, pods
 			wantF = append(wantF, f(report.UnhealthyPod, name))
 		}
 	}
+	// The verdicts were just checked against what the controller did: when
+	// none targets a node, the DaemonSet targets nothing (NoTargets).
+	targetsAny := false
+	for name := range s.scenarioNodes() {
+		targetsAny = targetsAny || verdicts[name].ShouldRun
+	}
+	if !targetsAny {
+		wantF = append(wantF, string(report.NoTargets))
+	}
 	sort.Strings(wantF)
 	if got := findingSet(dr.Findings); !reflect.DeepEqual(got, dedup(wantF)) {
 		problems = append(problems, fmt.Sprintf("findings %v, want %v", got, wantF))
