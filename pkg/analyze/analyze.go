@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
@@ -123,6 +124,11 @@ type index struct {
 	nodePos map[string]int
 	// nodeCause is the strongest node-level cause of each node that has one.
 	nodeCause map[string]string
+	// natural is each node's position in natural order ("n9" before
+	// "n10"), computed once so that listing nodes sorts by an int;
+	// byNatural lists the nodes in that order.
+	natural   map[string]int
+	byNatural []string
 	podsByDS  map[types.UID][]*snapshot.DaemonPod
 	revByDS   map[types.UID]*appsv1.ControllerRevision
 	eventsFor map[types.UID][]*corev1.Event
@@ -143,6 +149,16 @@ func newIndex(snap *snapshot.Snapshot) *index {
 		idx.nodeByNm[n.Name] = n
 	}
 	sort.Slice(idx.nodes, func(i, j int) bool { return idx.nodes[i].Name < idx.nodes[j].Name })
+	byNatural := make([]string, len(idx.nodes))
+	for i, n := range idx.nodes {
+		byNatural[i] = n.Name
+	}
+	names.Sort(byNatural)
+	idx.byNatural = byNatural
+	idx.natural = make(map[string]int, len(byNatural))
+	for i, n := range byNatural {
+		idx.natural[n] = i
+	}
 	for i, n := range idx.nodes {
 		idx.nodePos[n.Name] = i
 		if conds := nodeConditions(n); len(conds) > 0 {
@@ -369,3 +385,20 @@ func formatMap(m map[string]string) string {
 
 // humanDuration prints a duration as kubectl's AGE column does (2m, 3h, 5d).
 func humanDuration(d time.Duration) string { return duration.HumanDuration(d) }
+
+// sortNodes sorts node names in natural order: known nodes by their
+// precomputed position, names not in the snapshot (deleted nodes) after
+// them, naturally.
+func (idx *index) sortNodes(ns []string) {
+	sort.SliceStable(ns, func(i, j int) bool {
+		a, aok := idx.natural[ns[i]]
+		b, bok := idx.natural[ns[j]]
+		switch {
+		case aok && bok:
+			return a < b
+		case aok != bok:
+			return aok
+		}
+		return names.Less(ns[i], ns[j])
+	})
+}

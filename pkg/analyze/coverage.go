@@ -38,7 +38,9 @@ func (c *dsContext) coverageGaps(nvs []report.NodeVerdict, poolLabels []string) 
 		poolLabels = DefaultPoolLabels
 	}
 	type key struct{ pool, reason string }
-	groups := map[key][]string{}
+	// Groups hold natural-order positions: sorting ints is far cheaper
+	// than comparing thousands of names naturally.
+	groups := map[key][]int{}
 	var order []key
 	for i := range nvs {
 		nv := &nvs[i]
@@ -52,7 +54,7 @@ func (c *dsContext) coverageGaps(nvs []report.NodeVerdict, poolLabels []string) 
 		if groups[k] == nil {
 			order = append(order, k)
 		}
-		groups[k] = append(groups[k], nv.Name)
+		groups[k] = append(groups[k], c.idx.natural[nv.Name])
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := order[i], order[j]
@@ -66,8 +68,12 @@ func (c *dsContext) coverageGaps(nvs []report.NodeVerdict, poolLabels []string) 
 	})
 	out := make([]report.CoverageGap, 0, len(order))
 	for _, k := range order {
-		ns := groups[k]
-		names.Sort(ns)
+		pos := groups[k]
+		sort.Ints(pos)
+		ns := make([]string, len(pos))
+		for i, p := range pos {
+			ns[i] = c.idx.byNatural[p]
+		}
 		out = append(out, report.CoverageGap{Pool: k.pool, Reason: k.reason, Count: len(ns), Range: names.Range(ns)})
 	}
 	return out

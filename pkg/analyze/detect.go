@@ -59,35 +59,35 @@ func (c *dsContext) targeted(n *nodeCase) bool {
 // canonical order (report.SortFindings). Pod findings need the Pods: without
 // them only DaemonSet-level detectors run.
 func (c *dsContext) detect(byNode map[string][]*snapshot.DaemonPod) []report.Finding {
-	var cases []nodeCase
+	var gone []string
 	if c.podsKnown {
-		if c.nodesKnown {
-			cases = make([]nodeCase, 0, len(c.idx.nodes))
-			for i, node := range c.idx.nodes {
-				cases = append(cases, nodeCase{name: node.Name, node: node, verdict: c.verdicts[i], pods: byNode[node.Name]})
-			}
-		}
-		var gone []string
 		for name := range byNode {
 			if c.idx.nodeByNm[name] == nil {
 				gone = append(gone, name)
 			}
 		}
 		sort.Strings(gone)
-		for _, name := range gone {
-			cases = append(cases, nodeCase{name: name, pods: byNode[name]})
-		}
 	}
 	out := []report.Finding{}
+	// One case value, refilled for every node: a slice of cases would
+	// hold nodes x DaemonSets of them at once on a large cluster.
+	var n nodeCase
 	for _, d := range detectors {
 		if d.ds != nil {
 			out = append(out, d.ds(c)...)
 		}
-		if d.node == nil {
+		if d.node == nil || !c.podsKnown {
 			continue
 		}
-		for i := range cases {
-			out = append(out, d.node(c, &cases[i])...)
+		if c.nodesKnown {
+			for i, node := range c.idx.nodes {
+				n = nodeCase{name: node.Name, node: node, verdict: c.verdicts[i], pods: byNode[node.Name]}
+				out = append(out, d.node(c, &n)...)
+			}
+		}
+		for _, name := range gone {
+			n = nodeCase{name: name, pods: byNode[name]}
+			out = append(out, d.node(c, &n)...)
 		}
 	}
 	report.SortFindings(out)

@@ -26,6 +26,7 @@ func problems(r *report.Report, idx *index) []report.Problem {
 	}
 	groups := map[key]*group{}
 	var order []key
+	health := map[string]*dsHealth{}
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
 		name := ds.Namespace + "/" + ds.Name
@@ -67,11 +68,15 @@ func problems(r *report.Report, idx *index) []report.Problem {
 		g := groups[k]
 		p := g.p
 		p.DaemonSets = setToSorted(g.ds, func(a, b string) bool { return a < b })
-		p.Nodes = setToSorted(g.nodes, names.Less)
+		p.Nodes = make([]string, 0, len(g.nodes))
+		for n := range g.nodes {
+			p.Nodes = append(p.Nodes, n)
+		}
+		idx.sortNodes(p.Nodes)
 		p.Range = names.Range(p.Nodes)
 		p.Fix = groupFix(g.fixes, p.Nodes)
 		if len(p.DaemonSets) == 1 && len(p.Nodes) > 1 {
-			p.Pattern = pattern(r, idx, p.DaemonSets[0], p.Nodes, g.msgs)
+			p.Pattern = pattern(r, idx, health, p.DaemonSets[0], p.Nodes, g.msgs)
 		}
 		out = append(out, p)
 	}
@@ -152,30 +157,47 @@ var patternAttrs = []struct {
 	{"kubelet", func(n *corev1.Node) string { return n.Status.NodeInfo.KubeletVersion }},
 }
 
+// dsHealth is what patterns compare against, per DaemonSet, built once.
+type dsHealth struct {
+	// healthy are the targeted nodes without an active finding; values[i]
+	// the values of patternAttrs[i] among them.
+	healthy []*corev1.Node
+	values  []map[string]bool
+}
+
 // pattern names what a problem's nodes share that the DaemonSet's healthy
 // nodes (targeted, no active finding) lack.
-func pattern(r *report.Report, idx *index, ds string, nodes []string, msgs []string) string {
-	var dr *report.DaemonSetReport
-	for i := range r.DaemonSets {
-		if r.DaemonSets[i].Namespace+"/"+r.DaemonSets[i].Name == ds {
-			dr = &r.DaemonSets[i]
+func pattern(r *report.Report, idx *index, cache map[string]*dsHealth, ds string, nodes []string, msgs []string) string {
+	h := cache[ds]
+	if h == nil {
+		h = &dsHealth{}
+		cache[ds] = h
+		for i := range r.DaemonSets {
+			dr := &r.DaemonSets[i]
+			if dr.Namespace+"/"+dr.Name != ds {
+				continue
+			}
+			bad := map[string]bool{}
+			for _, f := range dr.Findings {
+				if f.Active() {
+					bad[f.Node] = true
+				}
+			}
+			for _, nv := range dr.Nodes {
+				if n := idx.nodeByNm[nv.Name]; n != nil && nv.ShouldRun && !bad[nv.Name] {
+					h.healthy = append(h.healthy, n)
+				}
+			}
+		}
+		h.values = make([]map[string]bool, len(patternAttrs))
+		for i, a := range patternAttrs {
+			h.values[i] = map[string]bool{}
+			for _, n := range h.healthy {
+				h.values[i][a.get(n)] = true
+			}
 		}
 	}
-	if dr == nil {
-		return ""
-	}
-	bad := map[string]bool{}
-	for _, f := range dr.Findings {
-		if f.Active() {
-			bad[f.Node] = true
-		}
-	}
-	var healthy []*corev1.Node
-	for _, nv := range dr.Nodes {
-		if n := idx.nodeByNm[nv.Name]; n != nil && nv.ShouldRun && !bad[nv.Name] {
-			healthy = append(healthy, n)
-		}
-	}
+	healthy := h.healthy
 	var affected []*corev1.Node
 	for _, name := range nodes {
 		if n := idx.nodeByNm[name]; n != nil {
@@ -191,7 +213,7 @@ func pattern(r *report.Report, idx *index, ds string, nodes []string, msgs []str
 			noManifest = true
 		}
 	}
-	for _, a := range patternAttrs {
+	for ai, a := range patternAttrs {
 		v := a.get(affected[0])
 		if v == "" {
 			continue
@@ -212,14 +234,7 @@ func pattern(r *report.Report, idx *index, ds string, nodes []string, msgs []str
 		if len(healthy) == 0 {
 			continue
 		}
-		inHealthy := false
-		for _, n := range healthy {
-			if a.get(n) == v {
-				inHealthy = true
-				break
-			}
-		}
-		if !inHealthy {
+		if !h.values[ai][v] {
 			return fmt.Sprintf("all %d nodes have %s %s, which none of the %d healthy nodes has", len(affected), a.name, v, len(healthy))
 		}
 	}

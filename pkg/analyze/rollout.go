@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -68,7 +69,9 @@ func (c *dsContext) rolloutState() *rollout {
 	}
 	st := &rollout{surge: maxSurge > 0, maxUnavailable: maxUnavailable, maxSurge: maxSurge}
 	var newest time.Time
-	for _, name := range sortedKeys(c.byNode) {
+	// Map order is fine here: only counts and the lists sorted below
+	// leave the loop.
+	for name := range c.byNode {
 		var newPod, oldPod *snapshot.DaemonPod
 		ok := true
 		for _, p := range c.byNode[name] {
@@ -125,6 +128,9 @@ func (c *dsContext) rolloutState() *rollout {
 			block(newPod)
 		}
 	}
+	c.idx.sortNodes(st.candidates)
+	sort.Slice(st.blockers, func(i, j int) bool { return st.blockers[i].Name < st.blockers[j].Name })
+	c.idx.sortNodes(st.blockerNodes)
 	budget := st.maxUnavailable
 	if st.surge {
 		budget = st.maxSurge
@@ -153,8 +159,7 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 	if len(why) > 3 {
 		why = append(why[:3], fmt.Sprintf("%d more", len(why)-3))
 	}
-	nodes := append([]string(nil), st.candidates...)
-	names.Sort(nodes)
+	nodes := st.candidates
 	switch {
 	case st.stalledFor > 0:
 		f.Cause = fmt.Sprintf("no node updated for %s", humanDuration(st.stalledFor))
@@ -203,13 +208,4 @@ func (c *dsContext) blockerCause(p *snapshot.DaemonPod) string {
 		return fmt.Sprintf("Ready for less than minReadySeconds %d", c.ds.Spec.MinReadySeconds)
 	}
 	return h.state
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	names.Sort(out)
-	return out
 }
