@@ -289,18 +289,15 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// newClient prefers protobuf (smaller and faster to decode than JSON) and
-// raises client-side rate limits: a run makes a burst of parallel list calls.
+// newClient bounds the client (collect.NewClient: protobuf, rate limits,
+// redirect policy, response caps, one retry layer) and applies the default
+// per-request timeout when --request-timeout is not given.
 func newClient(cfg *rest.Config, flags *genericclioptions.ConfigFlags) (kubernetes.Interface, error) {
 	cfg = rest.CopyConfig(cfg)
-	cfg.ContentType = "application/vnd.kubernetes.protobuf"
-	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	cfg.QPS, cfg.Burst = 50, 100
 	if cfg.Timeout == 0 && (flags.Timeout == nil || *flags.Timeout == "" || *flags.Timeout == "0") {
 		cfg.Timeout = DefaultRequestTimeout
 	}
-	cfg.UserAgent = "kubectl-daemoncheck"
-	return kubernetes.NewForConfig(cfg)
+	return collect.NewClient(cfg)
 }
 
 // Validate rejects flag combinations that cannot mean what the user wants.
