@@ -637,9 +637,12 @@ func (r *fileReader) olderVersion(kind, apiVersion, version string) error {
 // then the copy with the newer resourceVersion wins, and a conflict (two
 // different versions) is counted for one warning.
 func add[T any](r *fileReader, kind snapshot.Kind, uid types.UID, ns, name, rv string, list *[]T, o T) {
-	id := string(uid)
-	if id == "" {
-		id = ns + "/" + name
+	// A UID names one object, within its namespace (ownership matches the
+	// namespace too, see ownerKey): two objects of different namespaces
+	// that share a UID (an edited dump) are both kept.
+	id := ns + "/uid:" + string(uid)
+	if uid == "" {
+		id = ns + "/name:" + name
 	}
 	key := objKey{kind, id}
 	prev, dup := r.index[key]

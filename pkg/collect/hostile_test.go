@@ -108,8 +108,12 @@ func status(code int, reason metav1.StatusReason, retryAfter int32) http.Handler
 }
 
 func (h *hostile) live(t *testing.T, ctx context.Context, opts Options) (time.Duration, error) {
+	return h.liveTimeout(t, ctx, opts, 10*time.Second)
+}
+
+func (h *hostile) liveTimeout(t *testing.T, ctx context.Context, opts Options, timeout time.Duration) (time.Duration, error) {
 	t.Helper()
-	cs, err := NewClient(&rest.Config{Host: h.srv.URL, BearerToken: "secret-token", Timeout: 10 * time.Second})
+	cs, err := NewClient(&rest.Config{Host: h.srv.URL, BearerToken: "secret-token", Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +191,10 @@ func TestContinueTokenLoops(t *testing.T) {
 	}
 }
 
-// Item 3: the first fatal error cancels the other lists; the error is one short line.
+// Item 3: the first fatal error cancels the other lists; the error is one
+// short line. The server hangs after the DaemonSet list: without
+// cancellation 40 DaemonSets' 81 lists would wait out the request timeout
+// four at a time (~20 s here); with it the run ends after one timeout.
 func TestFatalErrorCancelsSiblings(t *testing.T) {
 	var dss []appsv1.DaemonSet
 	for i := range 40 {
@@ -195,24 +202,34 @@ func TestFatalErrorCancelsSiblings(t *testing.T) {
 	}
 	release := make(chan struct{})
 	defer close(release)
+	hang := func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}
 	h := newHostile(t, map[string]http.HandlerFunc{
 		"/daemonsets": func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}, Items: dss})
 		},
-		"/pods": func(w http.ResponseWriter, r *http.Request) { // hangs
-			select {
-			case <-r.Context().Done():
-			case <-release:
-			}
-		},
-		"/nodes": status(http.StatusBadRequest, metav1.StatusReasonBadRequest, 0),
+		"/pods": hang, "/nodes": hang, "/controllerrevisions": hang, "/events": hang,
 	})
-	took, err := h.live(t, context.Background(), Options{})
-	if err == nil || took > 3*time.Second {
-		t.Fatalf("err %v after %s; want a quick failure (the request timeout is 10s)", err, took)
+	took, err := h.liveTimeout(t, context.Background(), Options{}, time.Second)
+	if err == nil || took > 5*time.Second {
+		t.Fatalf("err %v after %s; want the first timeout to end the run", err, took)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "listing nodes") || len(msg) > 500 || strings.Contains(msg, "\n") {
+	if msg := err.Error(); !strings.Contains(msg, "listing ") || len(msg) > 500 || strings.Contains(msg, "\n") {
 		t.Errorf("error is not one short line naming the first failure (%d bytes): %s", len(msg), msg)
+	}
+	// A fatal non-retryable error ends it at once too.
+	h = newHostile(t, map[string]http.HandlerFunc{
+		"/daemonsets": func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}, Items: dss})
+		},
+		"/pods": status(http.StatusBadRequest, metav1.StatusReasonBadRequest, 0),
+	})
+	if took, err = h.live(t, context.Background(), Options{}); err == nil || took > 5*time.Second || h.count("/pods") > 8 {
+		t.Fatalf("400 on pods: err %v after %s and %d pod lists", err, took, h.count("/pods"))
 	}
 }
 
