@@ -116,8 +116,10 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 			cancel(errStopped)
 			return
 		}
-		if !errors.Is(context.Cause(ctx), errStopped) || !errors.Is(err, context.Canceled) {
-			others++ // failed on its own, not because it was stopped
+		// Count the lists that failed on their own, not those stopped by
+		// the cancel above or by the run's deadline (which stops them all).
+		if parent.Err() == nil && (!errors.Is(context.Cause(ctx), errStopped) || !errors.Is(err, context.Canceled)) {
+			others++
 		}
 	}
 	run := func(f func(ctx context.Context)) {
