@@ -381,6 +381,7 @@ func (r *fileReader) jsonObject(dec *json.Decoder) error {
 	hasItems := false
 	var waiting []json.RawMessage
 	n := 0
+	var size int64
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -392,8 +393,8 @@ func (r *fileReader) jsonObject(dec *json.Decoder) error {
 			if err := dec.Decode(&raw); err != nil {
 				return jsonErr(err)
 			}
-			if int64(len(raw)) > MaxObjectBytes {
-				return fmt.Errorf("field %q is larger than %d bytes", key, MaxObjectBytes)
+			if size += int64(len(raw)); size > MaxObjectBytes {
+				return fmt.Errorf("an object larger than %d bytes (without its items)", MaxObjectBytes)
 			}
 			fields[key] = raw
 			switch key {

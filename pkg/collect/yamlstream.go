@@ -171,6 +171,9 @@ func (d *yamlDoc) line(l []byte) error {
 		}
 		d.inItems = false
 	}
+	if d.head.Len() == 0 && !d.hasItems && l[0] == '%' {
+		return nil // a directive (%YAML 1.2) before the document
+	}
 	if !d.hasItems && string(bytes.TrimRight(stripComment(l), " \t\r\n")) == "items:" {
 		d.hasItems, d.inItems, d.indent = true, true, -1
 		return nil
