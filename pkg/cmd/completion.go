@@ -85,7 +85,7 @@ func (o *CheckOptions) completionClient() (kubernetes.Interface, context.Context
 		return nil, nil, nil, err
 	}
 	cfg.Timeout = completionTimeout
-	cs, err := newClient(cfg, o.ConfigFlags)
+	cs, err := newClient(cfg, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}

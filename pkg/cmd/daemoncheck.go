@@ -302,7 +302,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 		return inputErrorf("loading kubeconfig: %v (use --kubeconfig, or -f FILE to read a saved dump)", oneLine(err.Error()))
 	}
 	o.run.host = redactURL(cfg.Host)
-	o.run.client, err = newClient(cfg, o.ConfigFlags)
+	o.run.client, err = newClient(cfg, cmd.Flags().Changed("request-timeout"))
 	if err != nil {
 		return inputErrorf("creating a client for %s: %v", o.run.host, err)
 	}
@@ -528,16 +528,15 @@ func redactURL(s string) string {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// newClient prefers protobuf (smaller and faster to decode than JSON) and
-// raises client-side rate limits: a run makes a burst of parallel list calls.
-func newClient(cfg *rest.Config, flags *genericclioptions.ConfigFlags) (kubernetes.Interface, error) {
+// newClient bounds the client (collect.NewClient: protobuf, rate limits,
+// redirect policy, response caps, one retry layer). --request-timeout keeps
+// kubectl's meaning: not given, each request is bounded by
+// DefaultRequestTimeout; an explicit 0 means no per-request limit (the run's
+// --timeout still bounds everything).
+func newClient(cfg *rest.Config, requestTimeoutGiven bool) (kubernetes.Interface, error) {
 	cfg = rest.CopyConfig(cfg)
-	cfg.ContentType = "application/vnd.kubernetes.protobuf"
-	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	cfg.QPS, cfg.Burst = 50, 100
-	if cfg.Timeout == 0 && (flags.Timeout == nil || *flags.Timeout == "" || *flags.Timeout == "0") {
+	if cfg.Timeout == 0 && !requestTimeoutGiven {
 		cfg.Timeout = DefaultRequestTimeout
 	}
-	cfg.UserAgent = "kubectl-daemoncheck"
-	return kubernetes.NewForConfig(cfg)
+	return collect.NewClient(cfg)
 }

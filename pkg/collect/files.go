@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -10,11 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/yaml"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
@@ -22,6 +26,17 @@ import (
 // MaxInputBytes bounds one input file (or stdin): a dump of a very large
 // cluster is a few GiB; beyond this the input is most likely not a dump.
 var MaxInputBytes int64 = 4 << 30
+
+// MaxObjectBytes bounds one object (a List item, a YAML document that is not
+// a List, one line of YAML): the API server refuses objects over 1.5 MiB, so
+// 64 MiB is far above anything real. The reader holds at most one such unit
+// (plus the compact records) at a time, whatever the file size.
+var MaxObjectBytes int64 = 64 << 20
+
+// maxListDepth bounds Lists inside Lists: kubectl never nests them; a
+// hand-made List of Lists is accepted one level deep. Deeper nesting only
+// multiplies the work of a "List bomb".
+const maxListDepth = 2
 
 // InputError is a problem with offline input; it names the file.
 type InputError struct {
@@ -40,12 +55,19 @@ func (e *InputError) Error() string {
 func (e *InputError) Unwrap() error { return e.Err }
 
 // Files reads a snapshot from files, directories (their *.json, *.yaml and
-// *.yml files, recursively, in name order) or "-" for stdin. Each file may
-// hold JSON or YAML, one object, a List (as `kubectl get -o json|yaml`
-// prints), or several YAML documents. It keeps what opts selects, as Live
-// does (ChunkSize, Parallel and PodEvents mean nothing offline).
+// *.yml regular files, recursively, in name order) or "-" for stdin. Each
+// file may hold JSON or YAML, one object, a List (as `kubectl get -o
+// json|yaml` prints), or several YAML documents. It keeps what opts selects,
+// as Live does (ChunkSize, Parallel and PodEvents mean nothing offline).
+//
+// Memory is bounded by what is kept, not by the file: Lists are read item by
+// item (JSON by streaming tokens, YAML by splitting the items: sequence and
+// converting one item at a time), and every item is reduced to the record
+// the analysis reads as soon as it is decoded. An object that appears more
+// than once (the same dump given twice, a directory with all.yaml and
+// pods.yaml) is kept once, by UID.
 func Files(paths []string, stdin io.Reader, opts Options) (*snapshot.Snapshot, error) {
-	r := &fileReader{snap: &snapshot.Snapshot{}, ignored: map[string]int{}, seen: map[snapshot.Kind]bool{}}
+	r := newFileReader()
 	var names []string
 	for _, p := range paths {
 		if p == "-" {
@@ -55,10 +77,11 @@ func Files(paths []string, stdin io.Reader, opts Options) (*snapshot.Snapshot, e
 			}
 			continue
 		}
-		files, err := expand(p)
+		files, skipped, err := expand(p)
 		if err != nil {
 			return nil, err
 		}
+		r.snap.Warnings = append(r.snap.Warnings, skipped...)
 		for _, f := range files {
 			names = append(names, f)
 			if err := r.readFile(f); err != nil {
@@ -77,6 +100,20 @@ func Files(paths []string, stdin io.Reader, opts Options) (*snapshot.Snapshot, e
 		}
 		sort.Strings(kinds)
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("ignored %d objects of kinds daemoncheck does not use (%s)", total, strings.Join(kinds, ", ")))
+	}
+	if r.conflicts > 0 {
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf("%d objects appear more than once with different resourceVersions (e.g. %s); kept the newest copy of each", r.conflicts, r.firstConflict))
+	}
+	if len(r.converted) > 0 {
+		vs := make([]string, 0, len(r.converted))
+		for v, n := range r.converted {
+			vs = append(vs, fmt.Sprintf("%d %s", n, v))
+		}
+		sort.Strings(vs)
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf("read DaemonSets of older apiVersions as apps/v1 (%s): re-export with a current kubectl for exact results", strings.Join(vs, ", ")))
+	}
+	if r.badTimes > 0 {
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf("dropped %d timestamps outside the years 0-9999 (e.g. in %s)", r.badTimes, r.firstBadTime))
 	}
 	if len(snap.DaemonSets)+len(snap.Nodes)+len(snap.DaemonPods)+len(snap.ControllerRevisions) == 0 {
 		return nil, &InputError{File: strings.Join(names, ", "), Err: errors.New("no DaemonSet, Node, Pod or ControllerRevision objects found; export them with: kubectl get ds,nodes,pods,controllerrevisions -A -o yaml")}
@@ -109,35 +146,96 @@ func Files(paths []string, stdin io.Reader, opts Options) (*snapshot.Snapshot, e
 	return snap, nil
 }
 
-func expand(p string) ([]string, error) {
+// expand lists the files a path names. A path given directly must be a
+// regular file or a directory: a device (/dev/zero) never ends, and opening
+// a FIFO blocks until someone writes to it; a pipe is read with "-f -".
+// Inside a directory, anything but a regular file (after following
+// symlinks: a *.yaml link to /dev/urandom) is skipped with a warning.
+func expand(p string) (files, skipped []string, err error) {
 	st, err := os.Stat(p)
 	if err != nil {
-		return nil, &InputError{File: p, Err: unwrapPathError(err)}
+		return nil, nil, &InputError{File: p, Err: unwrapPathError(err)}
 	}
 	if !st.IsDir() {
-		return []string{p}, nil
+		if !st.Mode().IsRegular() {
+			return nil, nil, &InputError{File: p, Err: fmt.Errorf("not a regular file (%s); to read a pipe or device, redirect it to stdin and give -f -", fileType(st.Mode()))}
+		}
+		return []string{p}, nil, nil
 	}
-	var files []string
 	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return &InputError{File: path, Err: unwrapPathError(err)}
 		}
 		switch strings.ToLower(filepath.Ext(path)) {
 		case ".json", ".yaml", ".yml":
-			if !d.IsDir() {
+			if d.IsDir() {
+				return nil
+			}
+			if d.Type().IsRegular() {
 				files = append(files, path)
+				return nil
+			}
+			st, err := os.Stat(path) // follows a symlink
+			switch {
+			case err != nil:
+				skipped = append(skipped, fmt.Sprintf("skipped %s: %v", path, unwrapPathError(err)))
+			case st.Mode().IsRegular():
+				files = append(files, path)
+			case !st.IsDir():
+				skipped = append(skipped, fmt.Sprintf("skipped %s: not a regular file (%s)", path, fileType(st.Mode())))
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(files) == 0 {
-		return nil, &InputError{File: p, Err: errors.New("directory holds no .json, .yaml or .yml files")}
+		return nil, nil, &InputError{File: p, Err: errors.New("directory holds no .json, .yaml or .yml files")}
 	}
 	sort.Strings(files)
-	return files, nil
+	return files, skipped, nil
+}
+
+func fileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO or pipe"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.String()
+}
+
+// ReadFileBounded reads a small user-supplied file (a policy, a template, a
+// kubeconfig) that must be a regular file of at most max bytes: it never
+// opens a FIFO (which would block until a writer comes) or a device (which
+// never ends), and never reads more than max+1 bytes.
+func ReadFileBounded(path string, max int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileType(st.Mode()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+	}
+	return b, nil
 }
 
 func unwrapPathError(err error) error {
@@ -153,6 +251,28 @@ type fileReader struct {
 	ignored map[string]int
 	// seen records the kinds the input holds, as objects or typed Lists.
 	seen map[snapshot.Kind]bool
+	// index de-duplicates objects: kind + UID (or namespace/name without
+	// one) -> position in the snapshot's slice and resourceVersion.
+	index         map[objKey]kept
+	conflicts     int
+	firstConflict string
+	converted     map[string]int
+	badTimes      int
+	firstBadTime  string
+}
+
+type objKey struct {
+	kind snapshot.Kind
+	id   string
+}
+
+type kept struct {
+	at int
+	rv string
+}
+
+func newFileReader() *fileReader {
+	return &fileReader{snap: &snapshot.Snapshot{}, ignored: map[string]int{}, seen: map[snapshot.Kind]bool{}, index: map[objKey]kept{}, converted: map[string]int{}}
 }
 
 // kindOf maps the object kinds the analysis reads to snapshot kinds.
@@ -172,42 +292,205 @@ func (r *fileReader) readFile(name string) error {
 
 // typeMeta is enough of an object to route it.
 type typeMeta struct {
-	APIVersion string            `json:"apiVersion"`
-	Kind       string            `json:"kind"`
-	Items      []json.RawMessage `json:"items"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+}
+
+// tooLarge is the error of the bounded reader.
+var errTooLarge = errors.New("too large")
+
+// boundedReader fails once more than MaxInputBytes were read.
+type boundedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, fmt.Errorf("larger than %d bytes: %w", MaxInputBytes, errTooLarge)
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 func (r *fileReader) readStream(name string, in io.Reader) error {
-	lr := &io.LimitedReader{R: in, N: MaxInputBytes + 1}
-	dec := yaml.NewYAMLOrJSONDecoder(lr, 64*1024)
-	for doc := 1; ; doc++ {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if lr.N <= 0 {
-			return &InputError{File: name, Err: fmt.Errorf("larger than %d bytes", MaxInputBytes)}
-		}
+	br := bufio.NewReaderSize(&boundedReader{r: in, left: MaxInputBytes}, 64*1024)
+	// JSON or YAML, by the first byte that is not white space (as
+	// kubectl's decoders sniff).
+	for {
+		b, err := br.Peek(1)
 		if err == io.EOF {
-			if doc == 1 {
-				return &InputError{File: name, Err: errors.New("empty input")}
-			}
+			return &InputError{File: name, Err: errors.New("empty input")}
+		}
+		if err != nil {
+			return &InputError{File: name, Err: err}
+		}
+		if b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n' {
+			_, _ = br.ReadByte()
+			continue
+		}
+		if b[0] == '{' || b[0] == '[' {
+			return r.readJSON(name, br)
+		}
+		return r.readYAML(name, br)
+	}
+}
+
+// readJSON reads a stream of JSON values, each an object or a List.
+func (r *fileReader) readJSON(name string, in io.Reader) error {
+	dec := json.NewDecoder(in)
+	for doc := 1; ; doc++ {
+		tok, err := dec.Token()
+		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return &InputError{File: name, Doc: doc, Err: fmt.Errorf("not valid JSON or YAML: %s", oneLine(err.Error()))}
+			return &InputError{File: name, Doc: doc, Err: jsonErr(err)}
 		}
-		raw = bytes.TrimSpace(raw)
-		if len(raw) == 0 || string(raw) == "null" {
-			continue // an empty YAML document, e.g. a trailing "---"
+		if d, ok := tok.(json.Delim); !ok || d != '{' {
+			return &InputError{File: name, Doc: doc, Err: errors.New("expected a Kubernetes object (a JSON/YAML mapping)")}
 		}
-		if err := r.object(raw, ""); err != nil {
+		if err := r.jsonObject(dec); err != nil {
 			return &InputError{File: name, Doc: doc, Err: err}
 		}
 	}
 }
 
+func jsonErr(err error) error {
+	if errors.Is(err, errTooLarge) {
+		return err
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("not valid JSON or YAML: unexpected end of input")
+	}
+	return fmt.Errorf("not valid JSON or YAML: %s", oneLine(err.Error()))
+}
+
+// jsonObject reads one top-level object whose '{' was read: every field but
+// "items" is kept raw; the items of a List are decoded and routed one at a
+// time, so a 1 GB List never sits in memory as one value. kubectl sorts the
+// keys (apiVersion, items, kind): items come before the List's kind, so an
+// item without its own kind waits until the List's kind is known.
+func (r *fileReader) jsonObject(dec *json.Decoder) error {
+	fields := map[string]json.RawMessage{}
+	var tm typeMeta
+	hasItems := false
+	var waiting []json.RawMessage
+	n := 0
+	var size int64
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return jsonErr(err)
+		}
+		key, _ := tok.(string)
+		if key != "items" {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return jsonErr(err)
+			}
+			if size += int64(len(raw)); size > MaxObjectBytes {
+				return fmt.Errorf("an object larger than %d bytes (without its items)", MaxObjectBytes)
+			}
+			fields[key] = raw
+			switch key {
+			case "kind":
+				_ = json.Unmarshal(raw, &tm.Kind)
+			case "apiVersion":
+				_ = json.Unmarshal(raw, &tm.APIVersion)
+			}
+			continue
+		}
+		tok, err = dec.Token()
+		if err != nil {
+			return jsonErr(err)
+		}
+		if tok == nil {
+			continue // "items": null
+		}
+		if d, ok := tok.(json.Delim); !ok || d != '[' {
+			return errors.New("items is not a list")
+		}
+		hasItems = true
+		for dec.More() {
+			n++
+			var item json.RawMessage
+			if err := dec.Decode(&item); err != nil {
+				return jsonErr(err)
+			}
+			if int64(len(item)) > MaxObjectBytes {
+				return fmt.Errorf("item %d is larger than %d bytes", n, MaxObjectBytes)
+			}
+			if tm.Kind == "" && !hasKind(item) {
+				waiting = append(waiting, item)
+				continue
+			}
+			if err := r.object(item, tm.Kind, 2); err != nil {
+				return fmt.Errorf("%s item %d: %w", listName(tm.Kind), n, err)
+			}
+		}
+		if _, err := dec.Token(); err != nil { // ']'
+			return jsonErr(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return jsonErr(err)
+	}
+	if !hasItems && !strings.HasSuffix(tm.Kind, "List") {
+		raw, err := json.Marshal(fields)
+		if err != nil {
+			return err
+		}
+		return r.object(raw, "", 1)
+	}
+	if err := r.listKind(tm.Kind, hasItems); err != nil {
+		return err
+	}
+	for i, item := range waiting {
+		if err := r.object(item, tm.Kind, 2); err != nil {
+			return fmt.Errorf("%s item %d: %w", listName(tm.Kind), i+1, err)
+		}
+	}
+	return nil
+}
+
+func listName(kind string) string {
+	if kind == "" {
+		return "List"
+	}
+	return kind
+}
+
+// listKind checks the kind of an object that had items and records a typed
+// List as "read" even when empty.
+func (r *fileReader) listKind(kind string, hasItems bool) error {
+	if !strings.HasSuffix(kind, "List") {
+		if kind == "" {
+			return errors.New("object has items but no kind")
+		}
+		return fmt.Errorf("object of kind %s has items but is not a List", kind)
+	}
+	if k, ok := kindOf[strings.TrimSuffix(kind, "List")]; ok {
+		r.seen[k] = true
+	}
+	return nil
+}
+
+// hasKind tells whether a raw JSON object names its kind.
+func hasKind(raw json.RawMessage) bool {
+	var tm typeMeta
+	return json.Unmarshal(raw, &tm) == nil && tm.Kind != ""
+}
+
 // object routes one decoded object; listKind is the kind of the enclosing
-// list, whose items may omit their own kind (e.g. a PodList).
-func (r *fileReader) object(raw json.RawMessage, listKind string) error {
+// list, whose items may omit their own kind (e.g. a PodList). depth is 1 for
+// a top-level object, 2 for a List's item, and so on.
+func (r *fileReader) object(raw json.RawMessage, listKind string, depth int) error {
+	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
 		return errors.New("expected a Kubernetes object (a JSON/YAML mapping)")
 	}
@@ -223,21 +506,31 @@ func (r *fileReader) object(raw json.RawMessage, listKind string) error {
 		return errors.New("object has no kind")
 	}
 	if strings.HasSuffix(kind, "List") {
-		if k, ok := kindOf[strings.TrimSuffix(kind, "List")]; ok {
-			r.seen[k] = true
+		if depth > maxListDepth {
+			return fmt.Errorf("Lists nested more than %d deep", maxListDepth)
 		}
-		for i, item := range tm.Items {
-			if err := r.object(item, kind); err != nil {
+		var l struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return fmt.Errorf("invalid %s: %s", kind, oneLine(err.Error()))
+		}
+		if err := r.listKind(kind, true); err != nil {
+			return err
+		}
+		for i, item := range l.Items {
+			if err := r.object(item, kind, depth+1); err != nil {
 				return fmt.Errorf("%s item %d: %w", kind, i+1, err)
 			}
 		}
 		return nil
 	}
-	group := tm.APIVersion
-	if i := strings.LastIndex(group, "/"); i >= 0 {
-		group = group[:i]
-	} else {
-		group = ""
+	group, version := "", tm.APIVersion
+	if i := strings.LastIndex(tm.APIVersion, "/"); i >= 0 {
+		group, version = tm.APIVersion[:i], tm.APIVersion[i+1:]
+	}
+	if kind == "DaemonSet" && group == "extensions" {
+		group = "apps" // the same object, served under both groups until 1.16
 	}
 	wantGroup := map[string]string{"DaemonSet": "apps", "ControllerRevision": "apps", "Node": "", "Pod": "", "Event": ""}
 	g, relevant := wantGroup[kind]
@@ -246,9 +539,10 @@ func (r *fileReader) object(raw json.RawMessage, listKind string) error {
 		return nil
 	}
 	if tm.APIVersion != "" && tm.APIVersion != "v1" && tm.APIVersion != "apps/v1" {
-		return fmt.Errorf("%s has unsupported apiVersion %s (want %s)", kind, tm.APIVersion, map[string]string{"apps": "apps/v1", "": "v1"}[g])
+		if err := r.olderVersion(kind, tm.APIVersion, version); err != nil {
+			return err
+		}
 	}
-	s := r.snap
 	r.seen[kindOf[kind]] = true
 	switch kind {
 	case "DaemonSet":
@@ -259,7 +553,14 @@ func (r *fileReader) object(raw json.RawMessage, listKind string) error {
 		if err := needIdentity(kind, o.Namespace, o.Name, string(o.UID), true); err != nil {
 			return err
 		}
-		s.DaemonSets = append(s.DaemonSets, o)
+		if o.Spec.Selector == nil {
+			// extensions/v1beta1 defaulted a missing selector from the
+			// template's labels on the server; a dump always has it.
+			return fmt.Errorf("DaemonSet %s/%s (%s) has no spec.selector; export it with kubectl get ds -o yaml", o.Namespace, o.Name, tm.APIVersion)
+		}
+		r.saneTime(&o.CreationTimestamp, kind, o.Namespace, o.Name)
+		o.ManagedFields = nil
+		add(r, snapshot.DaemonSets, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.DaemonSets, o)
 	case "Node":
 		var o corev1.Node
 		if err := decodeInto(raw, &o, kind); err != nil {
@@ -269,7 +570,8 @@ func (r *fileReader) object(raw json.RawMessage, listKind string) error {
 			return err
 		}
 		TrimNode(&o)
-		s.Nodes = append(s.Nodes, o)
+		r.saneTime(&o.CreationTimestamp, kind, "", o.Name)
+		add(r, snapshot.Nodes, o.UID, "", o.Name, o.ResourceVersion, &r.snap.Nodes, o)
 	case "Pod":
 		var o corev1.Pod
 		if err := decodeInto(raw, &o, kind); err != nil {
@@ -278,22 +580,121 @@ func (r *fileReader) object(raw json.RawMessage, listKind string) error {
 		if err := needIdentity(kind, o.Namespace, o.Name, "-", false); err != nil {
 			return err
 		}
-		s.DaemonPods = append(s.DaemonPods, snapshot.Compact(&o))
+		dp := snapshot.Compact(&o)
+		r.saneTimes(kind, o.Namespace, o.Name, &dp.Created, &dp.ReadySince)
+		add(r, snapshot.Pods, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.DaemonPods, dp)
 	case "ControllerRevision":
 		var o appsv1.ControllerRevision
 		if err := decodeInto(raw, &o, kind); err != nil {
 			return err
 		}
-		o.Data.Raw, o.Data.Object = nil, nil
-		s.ControllerRevisions = append(s.ControllerRevisions, o)
+		o.Data.Raw, o.Data.Object, o.ManagedFields = nil, nil, nil
+		add(r, snapshot.ControllerRevisions, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.ControllerRevisions, o)
 	case "Event":
 		var o corev1.Event
 		if err := decodeInto(raw, &o, kind); err != nil {
 			return err
 		}
-		s.Events = append(s.Events, o)
+		o.ManagedFields = nil
+		r.saneTime(&o.CreationTimestamp, kind, o.Namespace, o.Name)
+		r.saneTime(&o.FirstTimestamp, kind, o.Namespace, o.Name)
+		r.saneTime(&o.LastTimestamp, kind, o.Namespace, o.Name)
+		if !r.saneTimes(kind, o.Namespace, o.Name, &o.EventTime.Time) {
+			o.EventTime = metav1.MicroTime{}
+		}
+		if o.Series != nil && !r.saneTimes(kind, o.Namespace, o.Name, &o.Series.LastObservedTime.Time) {
+			o.Series.LastObservedTime = metav1.MicroTime{}
+		}
+		add(r, snapshot.Events, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.Events, o)
 	}
 	return nil
+}
+
+// olderVersion accepts the older apiVersions whose objects decode as apps/v1
+// unchanged in every field the analysis reads, and refuses the rest with one
+// line. DaemonSet: extensions/v1beta1 and apps/v1beta2 (the same schema
+// plus templateGeneration, which apps/v1 dropped; servers of those days
+// filled in selector and updateStrategy, so a dump has them). apps/v1beta1
+// never served DaemonSets. ControllerRevision: apps/v1beta1 and v1beta2 are
+// identical to apps/v1.
+func (r *fileReader) olderVersion(kind, apiVersion, version string) error {
+	switch {
+	case kind == "DaemonSet" && (apiVersion == "extensions/v1beta1" || apiVersion == "apps/v1beta2"):
+		r.converted[apiVersion]++
+		return nil
+	case kind == "ControllerRevision" && (apiVersion == "apps/v1beta1" || apiVersion == "apps/v1beta2"):
+		return nil
+	case kind == "DaemonSet" && apiVersion == "apps/v1beta1":
+		return errors.New("DaemonSet has apiVersion apps/v1beta1, which never existed; want apps/v1")
+	}
+	want := "v1"
+	if kind == "DaemonSet" || kind == "ControllerRevision" {
+		want = "apps/v1"
+	}
+	return fmt.Errorf("%s has unsupported apiVersion %s (want %s)", kind, apiVersion, want)
+}
+
+// add appends o to *list unless an object with the same identity is there:
+// then the copy with the newer resourceVersion wins, and a conflict (two
+// different versions) is counted for one warning.
+func add[T any](r *fileReader, kind snapshot.Kind, uid types.UID, ns, name, rv string, list *[]T, o T) {
+	// A UID names one object, within its namespace (ownership matches the
+	// namespace too, see ownerKey): two objects of different namespaces
+	// that share a UID (an edited dump) are both kept.
+	id := ns + "/uid:" + string(uid)
+	if uid == "" {
+		id = ns + "/name:" + name
+	}
+	key := objKey{kind, id}
+	prev, dup := r.index[key]
+	if !dup {
+		r.index[key] = kept{at: len(*list), rv: rv}
+		*list = append(*list, o)
+		return
+	}
+	if prev.rv == rv {
+		return // the same object twice
+	}
+	r.conflicts++
+	if r.firstConflict == "" {
+		r.firstConflict = strings.TrimSuffix(string(kind), "s") + " " + strings.TrimPrefix(ns+"/"+name, "/")
+	}
+	if newerRV(rv, prev.rv) {
+		(*list)[prev.at] = o
+		r.index[key] = kept{at: prev.at, rv: rv}
+	}
+}
+
+// newerRV compares resourceVersions. They are opaque to clients, but every
+// real server uses etcd revisions (decimal integers); anything else keeps
+// the copy read first.
+func newerRV(a, b string) bool {
+	x, err1 := strconv.ParseUint(a, 10, 64)
+	y, err2 := strconv.ParseUint(b, 10, 64)
+	return err1 == nil && err2 == nil && x > y
+}
+
+// saneTime drops a timestamp outside the years 0-9999: the reports' JSON
+// and YAML encoders cannot write it, and no real object has one.
+func (r *fileReader) saneTime(t *metav1.Time, kind, ns, name string) {
+	if !r.saneTimes(kind, ns, name, &t.Time) {
+		*t = metav1.Time{}
+	}
+}
+
+func (r *fileReader) saneTimes(kind, ns, name string, ts ...*time.Time) bool {
+	ok := true
+	for _, t := range ts {
+		if y := t.UTC().Year(); !t.IsZero() && (y < 0 || y > 9999) {
+			*t = time.Time{}
+			ok = false
+			r.badTimes++
+			if r.firstBadTime == "" {
+				r.firstBadTime = kind + " " + strings.TrimPrefix(ns+"/"+name, "/")
+			}
+		}
+	}
+	return ok
 }
 
 func decodeInto(raw json.RawMessage, into any, kind string) error {

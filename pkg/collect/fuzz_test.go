@@ -20,6 +20,12 @@ func FuzzReadInput(f *testing.F) {
 	f.Add([]byte(`{"kind":"PodList","items":[{"metadata":{"name":"p","namespace":"n","ownerReferences":[{"kind":"DaemonSet","uid":"u1","controller":true,"name":"a","apiVersion":"apps/v1"}]},"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchFields":[{"key":"metadata.name","operator":"In","values":["x"]}]}]}}}}}]}`))
 	f.Add([]byte("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": ["))
 	f.Add([]byte("- a\n- b\n"))
+	// The streaming readers: a kubectl-style YAML List (items before kind,
+	// entries at indent 0 and 2, a kindless item waiting for the List's
+	// kind), a JSON List with kind after items, a nested List, duplicates.
+	f.Add([]byte("apiVersion: v1\nitems:\n- apiVersion: apps/v1\n  kind: DaemonSet\n  metadata: {name: a, namespace: b, uid: u1}\n  spec: {selector: {}}\n- kind: Node\n  metadata: {name: n}\nkind: List\n---\nkind: PodList\nitems:\n  - metadata: {name: p, namespace: b}\n\n  # c\n  - metadata: {name: p, namespace: b}\n"))
+	f.Add([]byte(`{"apiVersion":"v1","items":[{"metadata":{"name":"p","namespace":"b","uid":"x","resourceVersion":"2"}},{"kind":"List","items":[{"kind":"Node","metadata":{"name":"n"}}]}],"kind":"PodList"}{"kind":"Pod","metadata":{"name":"p","namespace":"b","uid":"x","resourceVersion":"3"}}`))
+	f.Add([]byte("kind: Event\napiVersion: v1\nmetadata: {name: e, namespace: b}\nlastTimestamp: \"0000-01-01T00:00:00+01:00\"\n---\napiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata: {name: a, namespace: b, uid: u1}\nspec: {selector: {}}\n...\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		snap, err := Files([]string{"-"}, bytes.NewReader(data), Options{})
 		if err != nil {

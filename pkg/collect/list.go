@@ -2,34 +2,69 @@ package collect
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 )
 
-// pageFunc lists one page and returns its items and continue token.
-type pageFunc[T any] func(ctx context.Context, opts metav1.ListOptions) ([]T, string, error)
+// pageFunc lists one page and returns its items and list metadata
+// (continue token, remainingItemCount).
+type pageFunc[T any] func(ctx context.Context, opts metav1.ListOptions) ([]T, metav1.ListMeta, error)
 
 // maxRestarts bounds how often a paginated list starts over after its
 // continue token expired (410 Gone) under churn.
 const maxRestarts = 3
 
-// maxRetries bounds retries of one page on a struggling server (429 without
-// Retry-After handling, 5xx, timeouts); client-go itself already honours
-// Retry-After on 429 and 5xx responses that carry it.
+// maxRetries bounds retries of one page on a struggling server (429, 5xx,
+// a dropped connection). This is the only retry loop of a read: the list
+// calls disable client-go's own (it would retry up to 10 times per call on
+// Retry-After, multiplying with these).
 const maxRetries = 4
 
 // retryBackoff is the wait before retry n (0-based): 0.5s, 1s, 2s, 4s.
 var retryBackoff = func(n int) time.Duration { return 500 * time.Millisecond << n }
 
-// retriable reports whether a failed page may succeed if asked again.
+// maxPagesUnknown bounds the pages of a list whose first page did not say
+// how many items remain (the server omits remainingItemCount for lists with
+// a label or field selector): 10,000 pages of 500 are 5 million objects,
+// far beyond any cluster, yet finite against a server that never ends.
+var maxPagesUnknown = 10000
+
+// retriable reports whether a failed page may succeed if asked again: the
+// server is overloaded (429) or failing (5xx), or the connection dropped.
+// Everything else, including every other 4xx (400, 414 ...) whatever body
+// it carries, would fail the same way again. A request that timed out is not
+// retried either: the run would wait the timeout once per attempt.
 func retriable(err error) bool {
-	return apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
-		apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsUnexpectedServerError(err)
+	var st apierrors.APIStatus
+	if errors.As(err, &st) {
+		code := st.Status().Code
+		return code == http.StatusTooManyRequests || code == http.StatusInternalServerError ||
+			code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
+	}
+	var tooLarge *ResponseTooLargeError
+	if errors.As(err, &tooLarge) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)
+}
+
+// retryDelay is the wait before retry n: our backoff, or the server's
+// Retry-After if longer, but never more than RetryAfterCap.
+func retryDelay(n int, err error) time.Duration {
+	d := retryBackoff(n)
+	if s, ok := apierrors.SuggestsClientDelay(err); ok {
+		d = max(d, min(time.Duration(s)*time.Second, RetryAfterCap))
+	}
+	return d
 }
 
 // listAll reads every page of a list. If the continue token expires midway,
@@ -51,6 +86,10 @@ func listAll[T any](ctx context.Context, chunk int64, opts metav1.ListOptions, p
 // lists copies every item once, into a slice of the exact size, instead of
 // growing slices by doubling (which, for 1 KB Pod structs, briefly holds up
 // to twice the result in spare capacity).
+//
+// A server (or proxy) that hands out a continue token it handed out before,
+// or more pages than the first page's remainingItemCount implies, would
+// otherwise keep the loop going forever: both end the list with an error.
 func listPages[T any](ctx context.Context, chunk int64, opts metav1.ListOptions, page pageFunc[T]) ([][]T, error) {
 	for attempt := 0; ; attempt++ {
 		o := opts
@@ -61,8 +100,10 @@ func listPages[T any](ctx context.Context, chunk int64, opts metav1.ListOptions,
 		}
 		var pages [][]T
 		expired := false
-		for {
-			items, cont, err := pageWithRetry(ctx, o, page)
+		seen := map[[32]byte]int{}
+		limit, why := maxPagesUnknown, "the server announced no item count"
+		for n := 1; ; n++ {
+			items, meta, err := pageWithRetry(ctx, o, page)
 			if err != nil {
 				if apierrors.IsResourceExpired(err) && o.Continue != "" && attempt < maxRestarts {
 					expired = true
@@ -73,12 +114,29 @@ func listPages[T any](ctx context.Context, chunk int64, opts metav1.ListOptions,
 			if len(items) > 0 {
 				pages = append(pages, items)
 			}
+			cont := meta.Continue
 			if cont == "" {
 				return pages, nil
 			}
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
+			if n == 1 && meta.RemainingItemCount != nil && o.Limit > 0 {
+				// Twice the pages announced, plus a few: items deleted
+				// meanwhile only shorten the list (it is read at the first
+				// page's resourceVersion); servers may return short pages.
+				want := 1 + (max(*meta.RemainingItemCount, 0)+o.Limit-1)/o.Limit
+				limit = int(min(2*want+3, int64(maxPagesUnknown)))
+				why = fmt.Sprintf("the first page announced %d more items", *meta.RemainingItemCount)
+			}
+			if n >= limit {
+				return nil, fmt.Errorf("the list did not end after %d pages (%s); stopping, the server keeps handing out continue tokens", n, why)
+			}
+			h := sha256.Sum256([]byte(cont))
+			if prev, again := seen[h]; again {
+				return nil, fmt.Errorf("the server returned the continue token of page %d again after page %d; stopping instead of paging forever", prev, n)
+			}
+			seen[h] = n
 			o.Continue = cont
 		}
 		if !expired {
@@ -126,19 +184,21 @@ func keyLess(ns1, n1, ns2, n2 string) bool {
 	}
 }
 
-func pageWithRetry[T any](ctx context.Context, o metav1.ListOptions, page pageFunc[T]) ([]T, string, error) {
+func pageWithRetry[T any](ctx context.Context, o metav1.ListOptions, page pageFunc[T]) ([]T, metav1.ListMeta, error) {
 	for n := 0; ; n++ {
-		items, cont, err := page(ctx, o)
+		items, meta, err := page(ctx, o)
 		if err == nil || !retriable(err) || n >= maxRetries {
 			if err != nil && n > 0 {
 				err = fmt.Errorf("%w (after %d retries)", err, n)
 			}
-			return items, cont, err
+			return items, meta, err
 		}
+		t := time.NewTimer(retryDelay(n, err))
 		select {
 		case <-ctx.Done():
-			return nil, "", err
-		case <-time.After(retryBackoff(n)):
+			t.Stop()
+			return nil, metav1.ListMeta{}, err
+		case <-t.C:
 		}
 	}
 }

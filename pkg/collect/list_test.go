@@ -24,7 +24,12 @@ type pager struct {
 	fail  func(call int, o metav1.ListOptions) error
 }
 
-func (p *pager) page(_ context.Context, o metav1.ListOptions) ([]string, string, error) {
+func (p *pager) page(_ context.Context, o metav1.ListOptions) ([]string, metav1.ListMeta, error) {
+	items, cont, err := p.page1(o)
+	return items, metav1.ListMeta{Continue: cont}, err
+}
+
+func (p *pager) page1(o metav1.ListOptions) ([]string, string, error) {
 	p.calls = append(p.calls, o)
 	if p.fail != nil {
 		if err := p.fail(len(p.calls), o); err != nil {

@@ -43,7 +43,12 @@ type Options struct {
 
 // Live reads a snapshot from the cluster behind cs. host names the server in
 // messages. Errors other than Forbidden (unreachable server, timeouts) end the
-// read: a report from half a cluster read would be a guess.
+// read: a report from half a cluster read would be a guess. The first such
+// error cancels the lists still running, and the error returned names it (and
+// how many other lists failed on their own), in one line.
+//
+// ctx bounds the whole read: every request and every retry wait ends when
+// it is done.
 func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Options) (*snapshot.Snapshot, error) {
 	if opts.Parallel <= 0 {
 		opts.Parallel = 4
@@ -53,21 +58,22 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 		progress = func(string, ...any) {}
 	}
 	snap := &snapshot.Snapshot{Source: host}
+	a := newAPI(cs)
 
 	progress("reading daemonsets")
 	dsOpts := metav1.ListOptions{LabelSelector: opts.LabelSelector}
 	if opts.Name != "" {
 		dsOpts.FieldSelector = fields.OneTermEqualSelector("metadata.name", opts.Name).String()
 	}
-	dss, err := listAll(ctx, opts.ChunkSize, dsOpts, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.DaemonSet, string, error) {
-		l, err := cs.AppsV1().DaemonSets(opts.Namespace).List(ctx, o)
+	dss, err := listAll(ctx, opts.ChunkSize, dsOpts, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.DaemonSet, metav1.ListMeta, error) {
+		l, err := a.daemonSets(ctx, opts.Namespace, o)
 		if err != nil {
-			return nil, "", err
+			return nil, metav1.ListMeta{}, err
 		}
-		return l.Items, l.Continue, nil
+		return l.Items, l.ListMeta, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing daemonsets%s: %w", scopeWords(opts.Namespace), explain(err, "list", "daemonsets", "apps", opts.Namespace))
+		return nil, shortError(fmt.Errorf("listing daemonsets%s: %w", scopeWords(opts.Namespace), explain(deadlineWords(ctx, err), "list", "daemonsets", "apps", opts.Namespace)))
 	}
 	for i := range dss {
 		dss[i].ManagedFields = nil
@@ -78,11 +84,18 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	snap.DaemonSets = dss
 
 	// Nodes, Pods, revisions and events are independent: read them at once.
+	// The first fatal error cancels the others (errgroup-style): the run
+	// fails anyway, and 40 DaemonSets' lists each waiting out a hanging
+	// server would take minutes.
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, opts.Parallel)
+		mu     sync.Mutex
+		first  error
+		others int
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, opts.Parallel)
 	)
 	fail := func(kind snapshot.Kind, ns string, err error) {
 		mu.Lock()
@@ -98,29 +111,45 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 			}
 			return
 		}
-		errs = append(errs, fmt.Errorf("listing %s%s: %w", kind, scopeWords(ns), err))
+		if first == nil {
+			first = fmt.Errorf("listing %s%s: %w", kind, scopeWords(ns), deadlineWords(parent, err))
+			cancel(errStopped)
+			return
+		}
+		// Count the lists that failed on their own, not those stopped by
+		// the cancel above or by the run's deadline (which stops them all).
+		if parent.Err() == nil && (!errors.Is(context.Cause(ctx), errStopped) || !errors.Is(err, context.Canceled)) {
+			others++
+		}
 	}
-	run := func(f func()) {
+	run := func(f func(ctx context.Context)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
 			defer func() { <-sem }()
-			f()
+			if ctx.Err() != nil {
+				return
+			}
+			f(ctx)
 		}()
 	}
 
-	run(func() {
+	run(func(ctx context.Context) {
 		progress("reading nodes")
-		nodes, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Node, string, error) {
-			l, err := cs.CoreV1().Nodes().List(ctx, o)
+		nodes, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Node, metav1.ListMeta, error) {
+			l, err := a.nodes(ctx, o)
 			if err != nil {
-				return nil, "", err
+				return nil, metav1.ListMeta{}, err
 			}
 			for i := range l.Items {
 				TrimNode(&l.Items[i])
 			}
-			return l.Items, l.Continue, nil
+			return l.Items, l.ListMeta, nil
 		})
 		if err != nil {
 			fail(snapshot.Nodes, "", err)
@@ -147,28 +176,28 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 			mu.Unlock()
 		}
 		ns := ds.Namespace
-		run(func() {
+		run(func(ctx context.Context) {
 			progress("reading pods of daemonset %s/%s", ns, ds.Name)
 			// Only Pods the DaemonSet selects can be its own (the API server
 			// validates that the template's labels match the selector); the
 			// owner reference decides, the selector only narrows the read.
-			pages, err := listPages(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]snapshot.DaemonPod, string, error) {
-				l, err := cs.CoreV1().Pods(ns).List(ctx, o)
+			pages, err := listPages(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]snapshot.DaemonPod, metav1.ListMeta, error) {
+				l, err := a.pods(ctx, ns, o)
 				if err != nil {
-					return nil, "", err
+					return nil, metav1.ListMeta{}, err
 				}
 				// Keep the compact record only: the decoded page is garbage
 				// as soon as this returns.
 				var kept []snapshot.DaemonPod
 				for j := range l.Items {
 					p := &l.Items[j]
-					if ref := metav1.GetControllerOfNoCopy(p); ref != nil && owners[ref.UID] {
+					if ref := metav1.GetControllerOfNoCopy(p); ref != nil && owners[ownerKey{p.Namespace, ref.UID}] {
 						if dp := snapshot.Compact(p); keepPod(&dp, owners) {
 							kept = append(kept, dp)
 						}
 					}
 				}
-				return kept, l.Continue, nil
+				return kept, l.ListMeta, nil
 			})
 			if err != nil {
 				fail(snapshot.Pods, ns, err)
@@ -178,22 +207,22 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 			podPages = append(podPages, pages...)
 			mu.Unlock()
 		})
-		run(func() {
-			revs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.ControllerRevision, string, error) {
-				l, err := cs.AppsV1().ControllerRevisions(ns).List(ctx, o)
+		run(func(ctx context.Context) {
+			revs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.ControllerRevision, metav1.ListMeta, error) {
+				l, err := a.revisions(ctx, ns, o)
 				if err != nil {
-					return nil, "", err
+					return nil, metav1.ListMeta{}, err
 				}
 				kept := l.Items[:0]
 				for j := range l.Items {
 					cr := &l.Items[j]
-					if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners[ref.UID] {
+					if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners[ownerKey{cr.Namespace, ref.UID}] {
 						// Only the revision number and hash label are used.
 						cr.Data.Raw, cr.Data.Object, cr.ManagedFields = nil, nil, nil
 						kept = append(kept, *cr)
 					}
 				}
-				return kept, l.Continue, nil
+				return kept, l.ListMeta, nil
 			})
 			if err != nil {
 				fail(snapshot.ControllerRevisions, ns, err)
@@ -213,20 +242,20 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	// Events: Warning events about DaemonSets, and in the detail view about
 	// their Pods too, one list per namespace that has DaemonSets.
 	for _, ns := range eventNamespaces(dss, opts.Namespace) {
-		run(func() {
+		run(func(ctx context.Context) {
 			sel := fields.Set{"type": corev1.EventTypeWarning}
 			if !opts.PodEvents {
 				sel["involvedObject.kind"] = "DaemonSet"
 			}
-			evs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{FieldSelector: sel.AsSelector().String()}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Event, string, error) {
-				l, err := cs.CoreV1().Events(ns).List(ctx, o)
+			evs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{FieldSelector: sel.AsSelector().String()}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Event, metav1.ListMeta, error) {
+				l, err := a.events(ctx, ns, o)
 				if err != nil {
-					return nil, "", err
+					return nil, metav1.ListMeta{}, err
 				}
 				for j := range l.Items {
 					l.Items[j].ManagedFields = nil
 				}
-				return l.Items, l.Continue, nil
+				return l.Items, l.ListMeta, nil
 			})
 			if err != nil {
 				fail(snapshot.Events, ns, err)
@@ -238,8 +267,16 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 		})
 	}
 	wg.Wait()
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if first != nil {
+		if others > 0 {
+			first = fmt.Errorf("%w (and %d other lists failed)", shortError(first), others)
+		}
+		return nil, shortError(first)
+	}
+	if err := parent.Err(); err != nil {
+		// Stopped before any list failed (the run's deadline passed while
+		// lists waited for their turn).
+		return nil, deadlineWords(parent, err)
 	}
 	if snap.Has(snapshot.Pods) {
 		snap.DaemonPods = mergePods(podPages)
@@ -248,8 +285,8 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 		snap.DaemonPods = nil
 	}
 	podPages = nil
-	if err := confirmNodes(ctx, cs, snap); err != nil {
-		return nil, err
+	if err := confirmNodes(parent, a, snap); err != nil {
+		return nil, shortError(deadlineWords(parent, err))
 	}
 	// Lists ran concurrently; make the order independent of timing.
 	// (Pods are already in order: mergePods.)
@@ -263,6 +300,39 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	})
 	return snap, nil
 }
+
+// errStopped is the cause of cancelling sibling lists after a fatal error.
+var errStopped = errors.New("stopped: another list failed")
+
+// deadlineWords says plainly that the run's own time limit (ctx) ended a
+// request, rather than a bare "context deadline exceeded".
+func deadlineWords(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("the run's time limit passed: %w", err)
+	}
+	return err
+}
+
+// shortError keeps an error to one line of at most 400 characters (server
+// messages can carry a whole HTML page) while errors.Is/As still see the
+// original.
+func shortError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if s := shorten(err.Error(), 400); s != err.Error() {
+		return &short{msg: s, err: err}
+	}
+	return err
+}
+
+type short struct {
+	msg string
+	err error
+}
+
+func (s *short) Error() string { return s.msg }
+func (s *short) Unwrap() error { return s.err }
 
 // mergePods returns the Pods of every page, each once (two DaemonSets'
 // selectors may both match a Pod), sorted by namespace/name, in one slice of
@@ -299,7 +369,7 @@ func mergePods(pages [][]snapshot.DaemonPod) []snapshot.DaemonPod {
 // resourceVersion; a node that joined between the two lists, with a daemon
 // Pod already bound, would otherwise be reported as a deleted node's orphan.
 // Orphans are rare, so this costs nothing on a healthy cluster.
-func confirmNodes(ctx context.Context, cs kubernetes.Interface, snap *snapshot.Snapshot) error {
+func confirmNodes(ctx context.Context, a *api, snap *snapshot.Snapshot) error {
 	if !snap.Has(snapshot.Nodes) || len(snap.DaemonPods) == 0 {
 		return nil
 	}
@@ -314,7 +384,12 @@ func confirmNodes(ctx context.Context, cs kubernetes.Interface, snap *snapshot.S
 			continue
 		}
 		asked[name] = true
-		n, err := cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		var n *corev1.Node
+		_, _, err := pageWithRetry(ctx, metav1.ListOptions{}, func(ctx context.Context, _ metav1.ListOptions) ([]struct{}, metav1.ListMeta, error) {
+			var err error
+			n, err = a.node(ctx, name)
+			return nil, metav1.ListMeta{}, err
+		})
 		switch {
 		case apierrors.IsNotFound(err):
 			continue // really gone: the Pod is an orphan

@@ -85,17 +85,27 @@ func selectDaemonSets(dss []appsv1.DaemonSet, opts Options, source string) ([]ap
 	return nil, &AmbiguousError{Name: opts.Name, Namespaces: nss}
 }
 
-// owners returns the UIDs of the DaemonSets, for keepPod.
-func owners(dss []appsv1.DaemonSet) map[types.UID]bool {
-	m := make(map[types.UID]bool, len(dss))
+// ownerKey identifies a DaemonSet as an owner reference does: owner
+// references carry no namespace because a namespaced owner must be in the
+// dependent's namespace. Matching the UID alone would let two DaemonSets in
+// different namespaces that share a UID (hand-edited or copied dumps) count
+// each other's Pods.
+type ownerKey struct {
+	Namespace string
+	UID       types.UID
+}
+
+// owners returns the (namespace, UID) keys of the DaemonSets, for keepPod.
+func owners(dss []appsv1.DaemonSet) map[ownerKey]bool {
+	m := make(map[ownerKey]bool, len(dss))
 	for i := range dss {
-		m[dss[i].UID] = true
+		m[ownerKey{dss[i].Namespace, dss[i].UID}] = true
 	}
 	return m
 }
 
 // keepPod says whether a daemon Pod belongs in the snapshot: its controller
-// is one of the DaemonSets read.
-func keepPod(p *snapshot.DaemonPod, owners map[types.UID]bool) bool {
-	return p.OwnerKind == "DaemonSet" && owners[p.OwnerUID]
+// is one of the DaemonSets read, in the Pod's namespace.
+func keepPod(p *snapshot.DaemonPod, owners map[ownerKey]bool) bool {
+	return p.OwnerKind == "DaemonSet" && owners[ownerKey{p.Namespace, p.OwnerUID}]
 }

