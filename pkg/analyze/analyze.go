@@ -129,7 +129,10 @@ type index struct {
 	// byNatural lists the nodes in that order.
 	natural   map[string]int
 	byNatural []string
-	podsByDS  map[types.UID][]*snapshot.DaemonPod
+	// podsByDS keys Pods by their owner's namespace and UID: owner
+	// references are namespaced, so a UID alone could join two DaemonSets
+	// of different namespaces (a hand-edited dump).
+	podsByDS  map[ownerKey][]*snapshot.DaemonPod
 	revByDS   map[types.UID]*appsv1.ControllerRevision
 	eventsFor map[types.UID][]*corev1.Event
 }
@@ -139,7 +142,7 @@ func newIndex(snap *snapshot.Snapshot) *index {
 		nodeByNm:  make(map[string]*corev1.Node, len(snap.Nodes)),
 		nodePos:   make(map[string]int, len(snap.Nodes)),
 		nodeCause: map[string]string{},
-		podsByDS:  map[types.UID][]*snapshot.DaemonPod{},
+		podsByDS:  map[ownerKey][]*snapshot.DaemonPod{},
 		revByDS:   map[types.UID]*appsv1.ControllerRevision{},
 		eventsFor: map[types.UID][]*corev1.Event{},
 	}
@@ -176,7 +179,8 @@ func newIndex(snap *snapshot.Snapshot) *index {
 		if isPodTerminal(p) && p.Deleting {
 			continue
 		}
-		idx.podsByDS[p.OwnerUID] = append(idx.podsByDS[p.OwnerUID], p)
+		k := ownerKey{p.Namespace, p.OwnerUID}
+		idx.podsByDS[k] = append(idx.podsByDS[k], p)
 	}
 	for i := range snap.ControllerRevisions {
 		cr := &snap.ControllerRevisions[i]
@@ -199,6 +203,12 @@ func newIndex(snap *snapshot.Snapshot) *index {
 		idx.eventsFor[e.InvolvedObject.UID] = append(idx.eventsFor[e.InvolvedObject.UID], e)
 	}
 	return idx
+}
+
+// ownerKey identifies an owner within its namespace.
+type ownerKey struct {
+	namespace string
+	uid       types.UID
 }
 
 // dsContext carries what every detector of one DaemonSet needs.
@@ -232,7 +242,7 @@ type dsContext struct {
 }
 
 func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot, opts Options) report.DaemonSetReport {
-	pods := idx.podsByDS[ds.UID]
+	pods := idx.podsByDS[ownerKey{ds.Namespace, ds.UID}]
 	c := &dsContext{ds: ds, eval: scheduling.NewEvaluator(ds), now: opts.Now, idx: idx,
 		healthOf:  make(map[*snapshot.DaemonPod]health, len(pods)),
 		podsKnown: snap.Has(snapshot.Pods), nodesKnown: snap.Has(snapshot.Nodes)}

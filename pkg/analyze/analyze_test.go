@@ -417,3 +417,24 @@ func TestDeterministic(t *testing.T) {
 		t.Errorf("order %v", got)
 	}
 }
+
+// Owner references are namespaced: two DaemonSets of different namespaces
+// that share a UID (a hand-edited dump) do not count each other's Pods.
+func TestOwnershipIsPerNamespace(t *testing.T) {
+	a := fixture.DaemonSet("ns1", "agent")
+	b := fixture.DaemonSet("ns2", "agent")
+	b.UID = a.UID
+	s := &snapshot.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{a, b},
+		DaemonPods:          snapshot.CompactPods(fixture.Pod(&a, "n1"), fixture.Pod(&b, "n1")),
+		ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&a, 1)}}
+	for _, dr := range run(t, s).DaemonSets {
+		if dr.Computed == nil || dr.Computed.CurrentNumberScheduled != 1 || len(dr.Nodes[0].Pods) != 1 {
+			t.Errorf("%s/%s counts Pods of the other namespace: %+v", dr.Namespace, dr.Name, dr.Computed)
+		}
+		for _, f := range dr.Findings {
+			if f.Type == report.DuplicatePods {
+				t.Errorf("%s/%s: fake DuplicatePods %s", dr.Namespace, dr.Name, f.Message)
+			}
+		}
+	}
+}

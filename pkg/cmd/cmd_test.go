@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -297,5 +298,26 @@ func TestDescribeMarksHeldBack(t *testing.T) {
 	out, _, _ := runCmd(t, "", "-f", demo, demoNow, "-n", "monitoring", "node-exporter", "--grace", "5m")
 	if !strings.Contains(out, "MissingPod on node worker-8 [held back: node worker-8 joined") {
 		t.Errorf("describe does not mark the held-back finding:\n%s", out)
+	}
+}
+
+// Files the user names are read only when regular and bounded: a FIFO named
+// as --policy or a template file must not hang the run (the test would time
+// out), nor /dev/zero exhaust it.
+func TestUserFilesBounded(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	for _, args := range [][]string{
+		{"-f", demo, "--policy", fifo},
+		{"-f", demo, "--policy", "/dev/zero"},
+		{"-f", demo, "-o", "go-template-file=" + fifo},
+		{"-f", demo, "-o", "jsonpath-file=/dev/zero"},
+	} {
+		_, errOut, code := runCmd(t, "", args...)
+		if code != ExitUsage || !strings.Contains(errOut, "not a regular file") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
 	}
 }

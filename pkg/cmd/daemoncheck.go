@@ -42,6 +42,11 @@ const DefaultRequestTimeout = 30 * time.Second
 // long --wait waits.
 const DefaultTimeout = 5 * time.Minute
 
+// MaxSmallFile bounds the small files a user names (--policy, template
+// files, kubeconfig): far above any real one, and read only if regular, so
+// a FIFO or /dev/zero cannot hang or exhaust the run.
+const MaxSmallFile = 16 << 20
+
 // MinInterval is the shortest --interval: faster polling only loads the API
 // server (each pass lists every DaemonSet, node and daemon Pod).
 const MinInterval = time.Second
@@ -239,6 +244,9 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 	if o.PrintFlags.OutputFormat != nil {
 		output = *o.PrintFlags.OutputFormat
 	}
+	if err := o.checkUserFiles(output); err != nil {
+		return err
+	}
 	p, err := printer.ForOutput(output, view, o.PrintFlags)
 	if err != nil {
 		return usageErrorf("%v", err)
@@ -309,6 +317,35 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 	return nil
 }
 
+// checkUserFiles refuses template files and kubeconfigs that are not
+// regular files or are absurdly large before kubectl's libraries read them
+// unbounded.
+func (o *CheckOptions) checkUserFiles(output string) error {
+	for _, prefix := range []string{"go-template-file=", "templatefile=", "jsonpath-file="} {
+		if file, ok := strings.CutPrefix(output, prefix); ok {
+			if _, err := collect.ReadFileBounded(file, MaxSmallFile); err != nil {
+				return usageErrorf("-o %s: %v", output, unwrapPath(err))
+			}
+		}
+	}
+	if k := o.ConfigFlags.KubeConfig; k != nil && *k != "" {
+		if _, err := collect.ReadFileBounded(*k, MaxSmallFile); err != nil {
+			return inputErrorf("--kubeconfig: %v", unwrapPath(err))
+		}
+	}
+	return nil
+}
+
+// unwrapPath drops the "open PATH:" of a path error (messages name the file
+// already).
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
 // completePolicy reads the coverage rules of --require and --policy.
 func (o *CheckOptions) completePolicy() (*policy.Policy, error) {
 	p := &policy.Policy{}
@@ -320,7 +357,11 @@ func (o *CheckOptions) completePolicy() (*policy.Policy, error) {
 		p.Rules = append(p.Rules, rule)
 	}
 	if o.PolicyFile != "" {
-		rules, err := policy.ParseFile(o.PolicyFile)
+		data, err := collect.ReadFileBounded(o.PolicyFile, MaxSmallFile)
+		if err != nil {
+			return nil, usageErrorf("--policy %s: %v", o.PolicyFile, unwrapPath(err))
+		}
+		rules, err := policy.Parse(o.PolicyFile, data)
 		if err != nil {
 			return nil, usageErrorf("%v", err)
 		}

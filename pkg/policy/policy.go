@@ -6,9 +6,7 @@
 package policy
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -98,19 +96,6 @@ type fileDSRef struct {
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name,omitempty"`
 	Selector  string `json:"selector,omitempty"`
-}
-
-// ParseFile reads a policy file.
-func ParseFile(path string) ([]Rule, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("--policy %s: %v", path, err)
-	}
-	return Parse(path, data)
 }
 
 // Parse decodes a policy file's content; name is used in messages.
