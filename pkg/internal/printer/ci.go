@@ -231,7 +231,17 @@ func suggestionText(f *report.Finding) string {
 	return "Suggestion: " + f.Suggestion
 }
 
+// MarkdownLimit is the size Markdown stays under: GitHub rejects a job
+// summary ($GITHUB_STEP_SUMMARY) above 1 MiB, and a cut table is better than
+// none. A variable so tests can lower it.
+var MarkdownLimit = 1 << 20
+
+// markdownNoteRoom is kept free under the limit for the closing lines.
+const markdownNoteRoom = 2048
+
 // Markdown prints a summary for a pull-request comment or a CI job summary.
+// Rows that would take it past MarkdownLimit are left out, and a note says
+// how many.
 func Markdown(w io.Writer, r *report.Report, o Options) error {
 	failing := 0
 	for i := range r.DaemonSets {
@@ -247,28 +257,41 @@ func Markdown(w io.Writer, r *report.Report, o Options) error {
 	} else if r.Partial {
 		verdict = "incomplete"
 	}
-	fmt.Fprintf(w, "## daemoncheck %s: %d failing of %d findings in %d DaemonSets (%d healthy)\n\n", verdict, failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy)
-	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "> **Partial report:** %s\n\n", mdEscape(strings.TrimPrefix(b, "PARTIAL REPORT: ")))
+	var b strings.Builder
+	fmt.Fprintf(&b, "## daemoncheck %s: %d failing of %d findings in %d DaemonSets (%d healthy)\n\n", verdict, failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy)
+	if pb := partialBanner(r); pb != "" {
+		fmt.Fprintf(&b, "> **Partial report:** %s\n\n", mdEscape(strings.TrimPrefix(pb, "PARTIAL REPORT: ")))
 	}
-	fmt.Fprintln(w, "| DaemonSet | Desired | Current | Ready | Up-to-date | Available | Findings |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	budget := MarkdownLimit - markdownNoteRoom
+	// Once a row does not fit, every later one is left out too: a table
+	// with holes would mislead.
+	cut := false
+	droppedDS, droppedFindings := 0, 0
+	row := func(line string, dropped *int) {
+		if cut || b.Len()+len(line) > budget {
+			cut = true
+			*dropped++
+			return
+		}
+		b.WriteString(line)
+	}
+	b.WriteString("| DaemonSet | Desired | Current | Ready | Up-to-date | Available | Findings |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
 		c := ds.Computed
 		get := func(f func(*report.Counts) int32) string { return num(c, f) }
-		fmt.Fprintf(w, "| `%s/%s` | %s | %s | %s | %s | %s | %d |\n", ds.Namespace, ds.Name,
+		row(fmt.Sprintf("| `%s/%s` | %s | %s | %s | %s | %s | %d |\n", ds.Namespace, ds.Name,
 			get(func(c *report.Counts) int32 { return c.DesiredNumberScheduled }),
 			get(func(c *report.Counts) int32 { return c.CurrentNumberScheduled }),
 			get(func(c *report.Counts) int32 { return c.NumberReady }),
 			get(func(c *report.Counts) int32 { return c.UpdatedNumberScheduled }),
 			get(func(c *report.Counts) int32 { return c.NumberAvailable }),
-			activeCount(ds.Findings))
+			activeCount(ds.Findings)), &droppedDS)
 	}
 	if r.Summary.Findings > 0 {
-		fmt.Fprint(w, "\n### Findings\n\n")
-		fmt.Fprintln(w, "| DaemonSet | Node | Finding | Reason | Fix |")
-		fmt.Fprintln(w, "|---|---|---|---|---|")
+		var header int
+		row("\n### Findings\n\n| DaemonSet | Node | Finding | Reason | Fix |\n|---|---|---|---|---|\n", &header)
 		for i := range r.DaemonSets {
 			ds := &r.DaemonSets[i]
 			for _, f := range ds.Findings {
@@ -279,14 +302,19 @@ func Markdown(w io.Writer, r *report.Report, o Options) error {
 				if f.Failing {
 					typ = "**" + typ + "**"
 				}
-				fmt.Fprintf(w, "| `%s/%s` | %s | %s | %s | %s |\n", ds.Namespace, ds.Name, mdEscape(orNone(f.Node, "-")), typ, mdEscape(f.Message), mdEscape(f.Suggestion))
+				line := fmt.Sprintf("| `%s/%s` | %s | %s | %s | %s |\n", ds.Namespace, ds.Name, mdEscape(orNone(f.Node, "-")), typ, mdEscape(f.Message), mdEscape(f.Suggestion))
+				row(line, &droppedFindings)
 			}
 		}
 	}
-	if set := setAside(r); set != "" {
-		fmt.Fprintf(w, "\n%s\n", set)
+	if droppedDS > 0 || droppedFindings > 0 {
+		fmt.Fprintf(&b, "\n> **Cut to stay under the %d KiB job summary limit:** %d DaemonSet rows and %d of %d findings left out; write the whole report to a file with `--output-file json=daemoncheck.json`.\n", MarkdownLimit>>10, droppedDS, droppedFindings, r.Summary.Findings)
 	}
-	return nil
+	if set := setAside(r); set != "" {
+		fmt.Fprintf(&b, "\n%s\n", set)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // mdEscape keeps a cell in its table cell: pipes and newlines would break it.
