@@ -107,7 +107,7 @@ func ownedLabelValues(node *corev1.Node, keys []string) string {
 
 // ownedNote says why the node's labels are not the thing to change.
 func ownedNote(keys []string) string {
-	return fmt.Sprintf("do not relabel the node: %s %s set by the kubelet or the cloud provider (k8s.io/kubelet/pkg/apis.IsKubeletLabel lists them) and must describe the node as it is", strings.Join(keys, ", "), isAre(len(keys)))
+	return fmt.Sprintf("do not relabel the node: %s %s owned by the kubelet or the cloud provider, see IsKubeletLabel in k8s.io/kubelet/pkg/apis", strings.Join(keys, ", "), isAre(len(keys)))
 }
 
 func isAre(n int) string {

@@ -17,6 +17,9 @@ import (
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
+// labelCommand finds the kubectl label commands a suggestion offers.
+var labelCommand = regexp.MustCompile(`kubectl label node \S+ ([^)]*?) --overwrite`)
+
 // suggestedToleration finds the flow mappings a suggestion offers to paste.
 var suggestedToleration = regexp.MustCompile(`\{key: [^}]*\}`)
 
@@ -128,7 +131,7 @@ func TestNoRelabelOfOwnedLabels(t *testing.T) {
 	}{
 		{"nodeSelector os", linuxOnly, false, "kubernetes.io/os=windows"},
 		{"affinity arch", archAffinity, false, "kubernetes.io/arch=arm64"},
-		{"zone and a user label", zoned, false, "topology.kubernetes.io/zone"},
+		{"zone and a user label", zoned, false, "kubectl label node akswin000001 tier=prod --overwrite"},
 		{"beta os", betaOS, false, "beta.kubernetes.io/os"},
 		{"node-role is the user's", userLabel, true, "node-role.kubernetes.io/worker="},
 	}
@@ -151,14 +154,30 @@ func TestNoRelabelOfOwnedLabels(t *testing.T) {
 				if !ok {
 					t.Fatalf("no %s finding: %v", typ, rep.DaemonSets[0].Findings)
 				}
-				relabels := strings.Contains(sug, "kubectl label") || strings.Contains(sug, "relabel the node or") || strings.Contains(sug, "change the node's labels")
-				if relabels != tt.relabel {
-					t.Errorf("%s suggestion relabels=%v, want %v: %q", typ, relabels, tt.relabel, sug)
+				t.Logf("%s: %s", typ, sug)
+				// No kubectl label command may touch an owned key, and
+				// "relabel the node" is only offered for user labels.
+				for _, m := range labelCommand.FindAllStringSubmatch(sug, -1) {
+					for _, kv := range strings.Fields(m[1]) {
+						if k, _, _ := strings.Cut(kv, "="); systemOwnedLabel(k) {
+							t.Errorf("%s suggestion relabels owned key %s: %q", typ, k, sug)
+						}
+					}
+				}
+				relabels := len(labelCommand.FindAllString(sug, -1)) > 0 || strings.Contains(sug, "relabel the node or") || strings.Contains(sug, "change the node's labels")
+				if tt.relabel && !relabels {
+					t.Errorf("%s suggestion does not offer to set the user's label: %q", typ, sug)
+				}
+				if !tt.relabel && (strings.Contains(sug, "relabel the node or") || strings.Contains(sug, "change the node's labels")) {
+					t.Errorf("%s suggestion offers to relabel the node: %q", typ, sug)
 				}
 				if !tt.relabel && !strings.Contains(sug, "separate DaemonSet") {
 					t.Errorf("%s suggestion offers no DaemonSet per OS/arch: %q", typ, sug)
 				}
-				if (typ == report.UncoveredNode || !tt.relabel) && !strings.Contains(sug, tt.mentions) {
+				if !tt.relabel && !strings.Contains(sug, "do not relabel the node") {
+					t.Errorf("%s suggestion does not say why not to relabel: %q", typ, sug)
+				}
+				if typ == report.UncoveredNode && !strings.Contains(sug, tt.mentions) {
 					t.Errorf("%s suggestion %q does not name %s", typ, sug, tt.mentions)
 				}
 			}

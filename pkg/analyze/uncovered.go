@@ -59,7 +59,10 @@ func (c *dsContext) uncovered(node *corev1.Node, v scheduling.Verdict, rule stri
 		if len(owned) > 0 {
 			// A Windows node outside a Linux-only DaemonSet is the rule's
 			// mistake, not the node's: its OS label is the kubelet's.
-			f.Suggestion = fmt.Sprintf("%s; narrow the rule (%s) so it does not select nodes with %s, drop those keys from the DaemonSet's nodeSelector if it really runs there, or run a separate DaemonSet for such nodes", ownedNote(owned), rule, ownedLabelValues(node, owned))
+			f.Suggestion = fmt.Sprintf("%s; narrow the rule (%s) so it does not select nodes with %s, drop %s from the DaemonSet's nodeSelector if it really runs there, or run a separate DaemonSet for such nodes", ownedNote(owned), rule, ownedLabelValues(node, owned), strings.Join(owned, ", "))
+			if len(fixes) > 0 {
+				f.Suggestion += fmt.Sprintf("; the node also lacks %s, which you may set (kubectl label node %s %s --overwrite)", strings.Join(fixes, " "), node.Name, strings.Join(fixes, " "))
+			}
 			break
 		}
 		f.Suggestion = fmt.Sprintf("label the node (kubectl label node %s %s --overwrite) or drop those keys from the DaemonSet's nodeSelector", node.Name, strings.Join(fixes, " "))
