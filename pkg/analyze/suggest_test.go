@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"bytes"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -31,8 +33,18 @@ func checkTolerations(t *testing.T, f report.Finding, taints []corev1.Taint) int
 	n := 0
 	for _, y := range suggestedToleration.FindAllString(f.Suggestion, -1) {
 		n++
+		// As kubectl apply reads a manifest: YAML to JSON without the Go
+		// type (yaml.Unmarshal into the struct would turn a boolean back
+		// into the string "true" and hide the defect), then strict JSON.
+		js, err := yaml.YAMLToJSON([]byte(y))
+		if err != nil {
+			t.Errorf("%s on %s: suggested toleration %s is not YAML: %v", f.Type, f.Node, y, err)
+			continue
+		}
 		var tol corev1.Toleration
-		if err := yaml.UnmarshalStrict([]byte(y), &tol); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(js))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&tol); err != nil {
 			t.Errorf("%s on %s: suggested toleration %s is not a Toleration as pasted: %v", f.Type, f.Node, y, err)
 			continue
 		}
