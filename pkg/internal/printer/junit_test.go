@@ -31,12 +31,12 @@ type xsdElement struct {
 
 var junitXSD = map[string]xsdElement{
 	"testsuites": {
-		attrs:    map[string]string{"name": "string", "time": "decimal", "tests": "int", "failures": "int", "disabled": "int", "errors": "int", "skipped": "int"},
+		attrs:    map[string]string{"name": "string", "time": "decimal", "tests": "int", "failures": "int", "disabled": "int", "errors": "int"},
 		children: map[string]int{"testsuite": -1},
 	},
 	"testsuite": {
 		attrs: map[string]string{"name": "string", "tests": "int", "failures": "int", "errors": "int", "time": "decimal", "disabled": "int",
-			"skipped": "int", "timestamp": "dateTime", "hostname": "string", "id": "string", "package": "string", "file": "string"},
+			"skipped": "int", "timestamp": "dateTime", "hostname": "string", "id": "string", "package": "string"},
 		required: []string{"name", "tests"},
 		children: map[string]int{"properties": 1, "testcase": -1, "system-out": 1, "system-err": 1},
 	},
@@ -46,7 +46,7 @@ var junitXSD = map[string]xsdElement{
 		required: []string{"name", "value"},
 	},
 	"testcase": {
-		attrs:    map[string]string{"name": "string", "assertions": "string", "time": "decimal", "classname": "string", "status": "string", "file": "string", "line": "string"},
+		attrs:    map[string]string{"name": "string", "assertions": "string", "time": "decimal", "classname": "string", "status": "string"},
 		required: []string{"name"},
 		// Jenkins' XSD allows error and failure unbounded but its parser
 		// keeps one; daemoncheck promises at most one of each.
