@@ -104,3 +104,17 @@ func TestOutputFileErrors(t *testing.T) {
 		})
 	}
 }
+
+// --output-file completes FORMAT= from the registry, per command.
+func TestOutputFileCompletion(t *testing.T) {
+	out, _, _ := runCmd(t, "", "__complete", "--output-file", "")
+	for _, want := range []string{"junit=\n", "prometheus=\n", "github=\n", "json=\n", "jsonpath=\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("root completion lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, _ = runCmd(t, "", "__complete", "nodes", "--output-file", "")
+	if strings.Contains(out, "junit=") || !strings.Contains(out, "json=") {
+		t.Errorf("nodes completion:\n%s", out)
+	}
+}
