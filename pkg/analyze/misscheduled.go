@@ -41,6 +41,9 @@ func (c *dsContext) misscheduled(node *corev1.Node, p *snapshot.DaemonPod, v sch
 		}
 	case scheduling.CauseNodeSelector, scheduling.CauseNodeAffinity:
 		f.Suggestion = fmt.Sprintf("if node %s should run it, relabel the node or widen the DaemonSet's node selector/affinity; otherwise nothing to do", node.Name)
+		if owned := misscheduledOwnedKeys(c.ds, node, v.Cause); len(owned) > 0 {
+			f.Suggestion = fmt.Sprintf("if node %s should run it, widen the DaemonSet's node selector/affinity or run a separate DaemonSet for nodes with %s (%s); otherwise nothing to do", node.Name, ownedLabelValues(node, owned), ownedNote(owned))
+		}
 	case scheduling.CauseNodeName:
 		f.Suggestion = "remove spec.nodeName from the DaemonSet's Pod template"
 	}
@@ -48,11 +51,7 @@ func (c *dsContext) misscheduled(node *corev1.Node, p *snapshot.DaemonPod, v sch
 }
 
 func tolerationSuggestion(t *corev1.Taint, node string) string {
-	tol := fmt.Sprintf("{key: %s, operator: Exists, effect: %s}", t.Key, t.Effect)
-	if t.Value != "" {
-		tol = fmt.Sprintf("{key: %s, operator: Equal, value: %s, effect: %s}", t.Key, t.Value, t.Effect)
-	}
-	return fmt.Sprintf("add the toleration %s to the DaemonSet's Pod template, or remove the taint: kubectl taint node %s %s:%s-", tol, node, t.Key, t.Effect)
+	return fmt.Sprintf("add the toleration %s to the DaemonSet's Pod template, or remove the taint: kubectl taint node %s %s:%s-", tolerationYAML(t), node, t.Key, t.Effect)
 }
 
 // ruleOf is the rule part of an exclusion reason, without what the node

@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,26 +48,29 @@ func (c *dsContext) uncovered(node *corev1.Node, v scheduling.Verdict, rule stri
 			if t.Key == corev1.TaintNodeNotReady || t.Key == corev1.TaintNodeUnreachable {
 				notReady = true
 			}
-			tol := fmt.Sprintf("{key: %s, operator: Exists, effect: %s}", t.Key, t.Effect)
-			if t.Value != "" {
-				tol = fmt.Sprintf("{key: %s, operator: Equal, value: %s, effect: %s}", t.Key, t.Value, t.Effect)
-			}
-			tols = append(tols, tol)
+			tols = append(tols, tolerationYAML(t))
 		}
 		f.Suggestion = "add to the DaemonSet's Pod template tolerations: " + strings.Join(tols, ", ")
 		if notReady {
 			f.Suggestion = fmt.Sprintf("node %s is NotReady or has just joined; it is covered again once Ready. Otherwise %s", node.Name, f.Suggestion)
 		}
 	case scheduling.CauseNodeSelector:
-		var fixes []string
-		for k, want := range c.ds.Spec.Template.Spec.NodeSelector {
-			if node.Labels[k] != want {
-				fixes = append(fixes, fmt.Sprintf("%s=%s", k, want))
+		fixes, owned := selectorMismatch(c.ds, node)
+		if len(owned) > 0 {
+			// A Windows node outside a Linux-only DaemonSet is the rule's
+			// mistake, not the node's: its OS label is the kubelet's.
+			f.Suggestion = fmt.Sprintf("%s; narrow the rule (%s) so it does not select nodes with %s, drop %s from the DaemonSet's nodeSelector if it really runs there, or run a separate DaemonSet for such nodes", ownedNote(owned), rule, ownedLabelValues(node, owned), strings.Join(owned, ", "))
+			if len(fixes) > 0 {
+				f.Suggestion += fmt.Sprintf("; the node also lacks %s, which you may set (kubectl label node %s %s --overwrite)", strings.Join(fixes, " "), node.Name, strings.Join(fixes, " "))
 			}
+			break
 		}
-		sort.Strings(fixes)
 		f.Suggestion = fmt.Sprintf("label the node (kubectl label node %s %s --overwrite) or drop those keys from the DaemonSet's nodeSelector", node.Name, strings.Join(fixes, " "))
 	case scheduling.CauseNodeAffinity:
+		if owned := affinityOwnedKeys(c.ds); len(owned) > 0 {
+			f.Suggestion = fmt.Sprintf("narrow the rule (%s) so it does not select nodes like %s (%s), widen the DaemonSet's required node affinity if it really runs there, or run a separate DaemonSet for such nodes; the affinity tests %s, which the kubelet or the cloud provider sets: do not relabel the node", rule, node.Name, ownedLabelValues(node, owned), strings.Join(owned, ", "))
+			break
+		}
 		f.Suggestion = fmt.Sprintf("widen the DaemonSet's required node affinity to admit node %s, or change the node's labels to match a term", node.Name)
 	case scheduling.CauseNodeName:
 		f.Suggestion = "remove spec.nodeName from the DaemonSet's Pod template"

@@ -91,6 +91,8 @@ type CheckOptions struct {
 	Wait       bool
 	Timeout    time.Duration
 	Interval   time.Duration
+	// OutputFiles are the --output-file FORMAT=PATH values.
+	OutputFiles []string
 
 	// client is injected by tests (fake clientset); else built in Complete.
 	client kubernetes.Interface
@@ -104,6 +106,8 @@ type runConfig struct {
 	view      printer.View
 	printer   *printer.Printer
 	printOpts printer.Options
+	// outputFiles are written in the same run as stdout.
+	outputFiles []outputFile
 	// read says what to read; files, when set, is the offline input.
 	read  collect.Options
 	files []string
@@ -201,6 +205,7 @@ output (also: a partial report without such findings).`,
 	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Re-check until no finding selected by --fail-on remains, or --timeout passes; progress goes to stderr.")
 	cmd.Flags().DurationVar(&o.Interval, "interval", o.Interval, fmt.Sprintf("With --wait: time between checks (at least %s).", MinInterval))
 	o.addAuditFlags(cmd.PersistentFlags())
+	o.addOutputFileFlag(cmd, cmd.PersistentFlags())
 	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
 	registerOutputCompletion(cmd, printer.ViewAudit)
 	registerGateCompletion(cmd)
@@ -252,6 +257,9 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 		return usageErrorf("%v", err)
 	}
 	run.printer = p
+	if run.outputFiles, err = o.completeOutputFiles(view); err != nil {
+		return err
+	}
 	run.printOpts = printer.Options{NoHeaders: o.NoHeaders, MaxWidth: terminalWidth(o.Out)}
 	if run.policy, err = o.completePolicy(); err != nil {
 		return err
@@ -483,6 +491,9 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 			where = "in namespace " + ns
 		}
 		fmt.Fprintf(o.ErrOut, "No daemonsets found %s.\n", where)
+		if err := o.writeOutputFiles(rep); err != nil {
+			return err
+		}
 		return exitFor(rep)
 	}
 	if err := o.print(rep); err != nil {
@@ -515,7 +526,7 @@ func (o *CheckOptions) print(rep *report.Report) error {
 	if err != nil {
 		return inputErrorf("printing the report: %v", err)
 	}
-	return nil
+	return o.writeOutputFiles(rep)
 }
 
 func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error) {

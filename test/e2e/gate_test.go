@@ -244,6 +244,11 @@ func TestReadmeCIExample(t *testing.T) {
 	if doc.Failures != 0 || doc.Tests < 3 {
 		t.Errorf("junit: %d tests, %d failures\n%s", doc.Tests, doc.Failures, junit)
 	}
+	// The same run wrote the JSON report (one run, several outputs).
+	var rep report.Report
+	if data, err := os.ReadFile(filepath.Join(dir, "daemoncheck.json")); err != nil || json.Unmarshal(data, &rep) != nil || rep.Kind != report.Kind || len(rep.DaemonSets) == 0 {
+		t.Errorf("the README's CI step did not write its JSON report: %v", err)
+	}
 
 	// The same step fails (exit 1) once a node the policy covers cannot get
 	// its Pod.

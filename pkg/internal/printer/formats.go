@@ -60,6 +60,8 @@ var formats = []Format{
 	{Name: "go-template-file", Machine: true, Template: true},
 	{Name: "template", Machine: true, Template: true},
 	{Name: "templatefile", Machine: true, Template: true},
+	{Name: "github", Render: map[View]RenderFunc{ViewAudit: GitHub, ViewDetail: GitHub}},
+	{Name: "prometheus", Render: map[View]RenderFunc{ViewAudit: Prometheus, ViewDetail: Prometheus}},
 }
 
 func (f *Format) supports(v View) bool {

@@ -1,0 +1,113 @@
+package cmd
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// outputFile is one --output-file FORMAT=PATH, resolved: CI wants the JUnit
+// file, the JSON report and the table of one run, not three runs that may
+// see three different clusters.
+type outputFile struct {
+	spec    string
+	path    string
+	printer *printer.Printer
+}
+
+// addOutputFileFlag registers --output-file on fs (the audit flags' set, so
+// nodes has it too).
+func (o *CheckOptions) addOutputFileFlag(cmd *cobra.Command, fs *pflag.FlagSet) {
+	fs.StringArrayVar(&o.OutputFiles, "output-file", nil, "Also write the report to a file in another format, as FORMAT=PATH (e.g. junit=report.xml, json=report.json, prometheus=daemoncheck.prom); any -o format of the command; template formats as jsonpath=TEMPLATE=PATH. Repeatable; written in the same run as stdout.")
+	_ = cmd.RegisterFlagCompletionFunc("output-file", func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		view := printer.ViewAudit
+		if c.Name() == "nodes" {
+			view = printer.ViewNodes
+		}
+		var out []string
+		for _, f := range printer.Completions(view) {
+			out = append(out, strings.TrimSuffix(f, "=")+"=")
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	})
+}
+
+// completeOutputFiles resolves every --output-file against the printer
+// registry for the command's view, so a wrong format is a usage error before
+// anything is read.
+func (o *CheckOptions) completeOutputFiles(view printer.View) ([]outputFile, error) {
+	var out []outputFile
+	seen := map[string]string{}
+	for _, spec := range o.OutputFiles {
+		format, path, err := splitOutputFile(spec)
+		if err != nil {
+			return nil, usageErrorf("--output-file %q: %v", spec, err)
+		}
+		if prev, dup := seen[path]; dup {
+			return nil, usageErrorf("--output-file %q and %q write the same file %s", prev, spec, path)
+		}
+		seen[path] = spec
+		// A PrintFlags of its own: ForOutput stores the template argument
+		// in it, and stdout's printer must keep its own.
+		p, err := printer.ForOutput(format, view, newPrintFlags())
+		if err != nil {
+			return nil, usageErrorf("--output-file %q: %s", spec, strings.TrimPrefix(err.Error(), "--output "))
+		}
+		out = append(out, outputFile{spec: spec, path: path, printer: p})
+	}
+	return out, nil
+}
+
+// splitOutputFile splits FORMAT=PATH. A template format carries its own
+// argument (jsonpath={.x}=out.txt), so there the path is after the last "=".
+func splitOutputFile(spec string) (format, path string, err error) {
+	name, rest, ok := strings.Cut(spec, "=")
+	if !ok || name == "" || rest == "" {
+		return "", "", fmt.Errorf("write FORMAT=PATH, e.g. junit=report.xml")
+	}
+	if strings.HasPrefix(name, "jsonpath") || strings.Contains(name, "template") {
+		i := strings.LastIndex(spec, "=")
+		if i <= len(name) || i == len(spec)-1 {
+			return "", "", fmt.Errorf("a template format is written %s=TEMPLATE=PATH", name)
+		}
+		return spec[:i], spec[i+1:], nil
+	}
+	return name, rest, nil
+}
+
+// writeOutputFiles writes the report to every --output-file. A file that
+// cannot be written is exit 3, as stdout is: a CI job must not pass with a
+// missing report.
+func (o *CheckOptions) writeOutputFiles(rep *report.Report) error {
+	for _, f := range o.run.outputFiles {
+		if err := writeOutputFile(f, rep, o.run.printOpts); err != nil {
+			return inputErrorf("writing --output-file %s: %s", f.spec, oneLine(err.Error()))
+		}
+	}
+	return nil
+}
+
+func writeOutputFile(f outputFile, rep *report.Report, po printer.Options) error {
+	file, err := os.Create(f.path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(file, 64*1024)
+	po.Now = rep.GeneratedAt
+	perr := f.printer.Print(w, rep, po)
+	ferr := w.Flush()
+	cerr := file.Close()
+	for _, e := range []error{perr, ferr, cerr} {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
