@@ -47,6 +47,10 @@ const DefaultTimeout = 5 * time.Minute
 // a FIFO or /dev/zero cannot hang or exhaust the run.
 const MaxSmallFile = 16 << 20
 
+// NowWall is the --now value that analyses a dump as of the current time
+// instead of its newest timestamp.
+const NowWall = "wall"
+
 // MinInterval is the shortest --interval: faster polling only loads the API
 // server (each pass lists every DaemonSet, node and daemon Pod).
 const MinInterval = time.Second
@@ -117,8 +121,11 @@ type runConfig struct {
 	// now is the analysis clock; liveClock re-reads it on each pass.
 	now       time.Time
 	liveClock bool
-	policy    *policy.Policy
-	gate      report.Gate
+	// inferClock, offline without --now, takes the clock from the input's
+	// newest timestamp (a dump judged by the wall clock ages by the hour).
+	inferClock bool
+	policy     *policy.Policy
+	gate       report.Gate
 	// timeout bounds the run; with wait, it is how long to wait.
 	timeout  time.Duration
 	wait     bool
@@ -230,7 +237,7 @@ func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
 	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,pods,controllerrevisions,events -A -o json|yaml.")
 	fs.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in tables.")
-	fs.StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time instead of the current time (for reproducible reports on saved dumps).")
+	fs.StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time, or \"wall\" for the current time. Default: the current time live; with -f, the newest timestamp in the input (heartbeats, conditions, events, creation times), said on stderr.")
 	fs.StringArrayVar(&o.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR]: the DaemonSet must run on every node matching the selector (default: every node). Repeatable.")
 	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README).")
 	fs.StringSliceVar(&o.FailOn, "fail-on", o.FailOn, "Findings that make the exit code 1: a severity (error, or warning = all), finding types, or none; comma-separated.")
@@ -268,10 +275,12 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 		return err
 	}
 	switch {
+	case o.NowFlag == NowWall:
+		run.now, run.liveClock = time.Now(), true
 	case o.NowFlag != "":
 		t, err := time.Parse(time.RFC3339, o.NowFlag)
 		if err != nil {
-			return usageErrorf("--now %q is not an RFC 3339 time, write e.g. --now 2026-01-02T15:04:05Z", o.NowFlag)
+			return usageErrorf("--now %q is not an RFC 3339 time or %q, write e.g. --now 2026-01-02T15:04:05Z", o.NowFlag, NowWall)
 		}
 		run.now = t
 	default:
@@ -299,6 +308,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 		// offline there is no context, so look in every namespace (the
 		// reader says when the NAME is in several).
 		o.run.files = o.Filenames
+		o.run.inferClock = o.NowFlag == ""
 		return nil
 	}
 	if o.client != nil {
@@ -411,7 +421,7 @@ func (o *CheckOptions) validateFlags(name string, explicitNS bool) error {
 		return usageErrorf("--timeout must be positive, got %s", o.Timeout)
 	case o.Wait && len(o.Filenames) > 0:
 		return usageErrorf("--wait re-reads the cluster and cannot be used with -f; drop one")
-	case o.Wait && o.NowFlag != "":
+	case o.Wait && o.NowFlag != "" && o.NowFlag != NowWall:
 		return usageErrorf("--wait uses the current time and cannot be used with --now")
 	case o.Wait && o.Interval < MinInterval:
 		return usageErrorf("--interval must be at least %s, got %s", MinInterval, o.Interval)
@@ -450,6 +460,14 @@ func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, er
 	now := o.run.now
 	if o.run.liveClock {
 		now = time.Now()
+	}
+	if o.run.inferClock {
+		if t := snap.NewestTime; !t.IsZero() {
+			now = t
+			fmt.Fprintf(o.ErrOut, "Analysing as of %s, the newest timestamp in the input; --now to override, --now=%s for the current time.\n", t.Format(time.RFC3339), NowWall)
+		} else {
+			fmt.Fprintf(o.ErrOut, "Analysing as of the current time: the input has no timestamps; --now to choose the time.\n")
+		}
 	}
 	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate})
 	if warn {

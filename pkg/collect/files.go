@@ -130,6 +130,9 @@ func Files(paths []string, stdin io.Reader, opts Options) (*snapshot.Snapshot, e
 	if !r.seen[snapshot.ControllerRevisions] && len(snap.DaemonSets) > 0 {
 		snap.Warnings = append(snap.Warnings, "the input has no ControllerRevision objects: Pod revisions are compared by template generation only (add: kubectl get controllerrevisions -A -o yaml)")
 	}
+	// Before selection: the dump was taken when its newest object was seen,
+	// whatever the run looks at.
+	snap.NewestTime = newestTime(snap)
 	dss, err := selectDaemonSets(snap.DaemonSets, opts, "the input")
 	if err != nil {
 		return nil, err
@@ -144,6 +147,51 @@ func Files(paths []string, stdin io.Reader, opts Options) (*snapshot.Snapshot, e
 	}
 	snap.DaemonPods = pods
 	return snap, nil
+}
+
+// newestTime is the newest timestamp of the objects read (out-of-range ones
+// were dropped already). Node heartbeats move every few seconds, so on a
+// real dump this is within seconds of the export.
+func newestTime(snap *snapshot.Snapshot) time.Time {
+	var max time.Time
+	see := func(ts ...time.Time) {
+		for _, t := range ts {
+			if y := t.UTC().Year(); y > 9999 {
+				continue // the reports' encoders cannot write it
+			}
+			if t.After(max) {
+				max = t
+			}
+		}
+	}
+	for i := range snap.Nodes {
+		n := &snap.Nodes[i]
+		see(n.CreationTimestamp.Time)
+		for _, c := range n.Status.Conditions {
+			see(c.LastHeartbeatTime.Time, c.LastTransitionTime.Time)
+		}
+	}
+	for i := range snap.DaemonSets {
+		ds := &snap.DaemonSets[i]
+		see(ds.CreationTimestamp.Time)
+		for _, c := range ds.Status.Conditions {
+			see(c.LastTransitionTime.Time)
+		}
+	}
+	for i := range snap.DaemonPods {
+		see(snap.DaemonPods[i].Created, snap.DaemonPods[i].ReadySince)
+	}
+	for i := range snap.ControllerRevisions {
+		see(snap.ControllerRevisions[i].CreationTimestamp.Time)
+	}
+	for i := range snap.Events {
+		e := &snap.Events[i]
+		see(e.CreationTimestamp.Time, e.FirstTimestamp.Time, e.LastTimestamp.Time, e.EventTime.Time)
+		if e.Series != nil {
+			see(e.Series.LastObservedTime.Time)
+		}
+	}
+	return max.UTC()
 }
 
 // expand lists the files a path names. A path given directly must be a

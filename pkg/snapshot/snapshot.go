@@ -4,6 +4,8 @@
 package snapshot
 
 import (
+	"time"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -38,6 +40,13 @@ type Snapshot struct {
 	// Warnings are non-fatal problems met while reading, for stderr and the
 	// report.
 	Warnings []string
+
+	// NewestTime is the newest timestamp in an offline input (heartbeats,
+	// condition transitions, events, creation times): a dump's best guess
+	// at when it was taken, since judging it against the wall clock would
+	// make every age, grace and minReadySeconds meaningless. Zero when
+	// live or when the input has no timestamps.
+	NewestTime time.Time
 }
 
 // Has reports whether objects of kind k were read.

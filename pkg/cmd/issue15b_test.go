@@ -1,0 +1,68 @@
+package cmd
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// clockDump is a node whose newest timestamp is its heartbeat, an event
+// that is newer still, and a DaemonSet created before both.
+const clockDump = `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n1, uid: u-n1, creationTimestamp: "2026-01-01T00:00:00Z"}
+  status:
+    conditions:
+    - {type: Ready, status: "True", lastHeartbeatTime: "2026-03-04T10:00:00Z", lastTransitionTime: "2026-01-01T00:01:00Z"}
+- apiVersion: apps/v1
+  kind: DaemonSet
+  metadata: {name: agent, namespace: ns1, uid: u-ds, creationTimestamp: "2026-02-01T00:00:00Z"}
+  spec:
+    selector: {matchLabels: {app: agent}}
+    template:
+      metadata: {labels: {app: agent}}
+      spec: {containers: [{name: c, image: i}]}
+- apiVersion: v1
+  kind: Event
+  metadata: {name: e1, namespace: ns1, uid: u-e1}
+  involvedObject: {kind: DaemonSet, name: agent, namespace: ns1}
+  lastTimestamp: "2026-03-04T10:00:30Z"
+  reason: SuccessfulCreate
+`
+
+// Defect 10: a dump is analysed as of its newest timestamp unless --now says
+// otherwise, and the run says so on stderr.
+func TestOfflineClockFromNewestTimestamp(t *testing.T) {
+	generated := func(t *testing.T, out string) time.Time {
+		t.Helper()
+		var rep report.Report
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return rep.GeneratedAt.UTC()
+	}
+	out, errOut, _ := runCmd(t, clockDump, "-f", "-", "-o", "json")
+	if got, want := generated(t, out), time.Date(2026, 3, 4, 10, 0, 30, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("generatedAt %s, want the newest timestamp %s", got, want)
+	}
+	if !strings.Contains(errOut, "Analysing as of 2026-03-04T10:00:30Z, the newest timestamp in the input; --now to override, --now=wall for the current time.") {
+		t.Errorf("stderr does not say which time it analyses as of:\n%s", errOut)
+	}
+	out, errOut, _ = runCmd(t, clockDump, "-f", "-", "-o", "json", "--now=wall")
+	if got := generated(t, out); time.Since(got) > time.Hour {
+		t.Errorf("--now=wall: generatedAt %s, want the current time", got)
+	}
+	if strings.Contains(errOut, "Analysing as of") {
+		t.Errorf("--now=wall still infers the clock:\n%s", errOut)
+	}
+	out, errOut, _ = runCmd(t, clockDump, "-f", "-", "-o", "json", "--now=2026-05-01T00:00:00Z")
+	if got := generated(t, out); !got.Equal(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)) || strings.Contains(errOut, "Analysing as of") {
+		t.Errorf("--now TIME: generatedAt %s, stderr %q", got, errOut)
+	}
+}
