@@ -83,7 +83,7 @@ func TestGoldenOutputs(t *testing.T) {
 		{"policy-wide.golden", []string{"-f", demo, demoNow, "-o", "wide", "--policy", "testdata/policy.yaml", "--grace", "5m"}},
 		{"nodes.golden", []string{"nodes", "-f", demo, demoNow}},
 		{"nodes-wide.golden", []string{"nodes", "-f", demo, demoNow, "-o", "wide", "--require", "security/falco"}},
-		{"nodes-transpose-gpu.golden", []string{"nodes", "-f", demo, demoNow, "--transpose", "-l", "accelerator=nvidia", "--daemonsets", "falco,kube-system/kube-proxy,nvidia-device-plugin"}},
+		{"nodes-transpose-gpu.golden", []string{"nodes", "-f", demo, demoNow, "--transpose", "--node-selector", "accelerator=nvidia", "--daemonsets", "falco,kube-system/kube-proxy,nvidia-device-plugin"}},
 		{"nodes-worker-7.golden", []string{"nodes", "worker-7", "-f", demo, demoNow, "--require", "security/falco"}},
 		{"jsonpath.golden", []string{"-f", demo, demoNow, "-o", `jsonpath={range .daemonSets[*]}{.namespace}/{.name}: {.computed.desiredNumberScheduled}{"\n"}{end}`}},
 	}

@@ -508,14 +508,31 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		if ns := o.run.read.Namespace; ns != "" {
 			where = "in namespace " + ns
 		}
-		fmt.Fprintf(o.ErrOut, "No daemonsets found %s.\n", where)
+		if o.Selector == "" {
+			fmt.Fprintf(o.ErrOut, "No daemonsets found %s.\n", where)
+		}
 		if err := o.writeOutputFiles(rep); err != nil {
 			return err
 		}
-		return exitFor(rep)
+		return o.exitFor(rep)
 	}
 	if err := o.print(rep); err != nil {
 		return err
+	}
+	return o.exitFor(rep)
+}
+
+// exitFor is the report's verdict, except that a -l that matched no
+// DaemonSet is exit 3: a CI gate on a typo'd selector has audited nothing
+// and must not pass (kubectl get says "No resources found" and exits 0,
+// but it is not a gate). No DaemonSet at all, without -l, stays exit 0.
+func (o *CheckOptions) exitFor(rep *report.Report) error {
+	if len(rep.DaemonSets) == 0 && o.Selector != "" {
+		where := "in any namespace"
+		if ns := o.run.read.Namespace; ns != "" {
+			where = "in namespace " + ns
+		}
+		return &ExitError{Code: ExitInput, Err: fmt.Errorf("no daemonsets matched -l %q %s", o.Selector, where)}
 	}
 	return exitFor(rep)
 }

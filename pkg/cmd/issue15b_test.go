@@ -66,3 +66,41 @@ func TestOfflineClockFromNewestTimestamp(t *testing.T) {
 		t.Errorf("--now TIME: generatedAt %s, stderr %q", got, errOut)
 	}
 }
+
+// Defect 7: -l selects DaemonSets in every command, --node-selector selects
+// nodes; a view that matched nothing says so and is exit 3, not success.
+func TestEmptyViewsAndSelectors(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		errLine string
+	}{
+		{"nodes: no node matched", []string{"nodes", "-f", demo, demoNow, "--node-selector", "nosuch=x"}, ExitInput, `no nodes matched --node-selector "nosuch=x" (of 11 nodes read)`},
+		{"nodes: -l selects DaemonSets", []string{"nodes", "-f", demo, demoNow, "-l", "nosuch=x"}, ExitInput, `no daemonsets matched -l "nosuch=x" in any namespace`},
+		{"root: -l matched nothing", []string{"-f", demo, demoNow, "-l", "nosuch=x"}, ExitInput, `no daemonsets matched -l "nosuch=x" in any namespace`},
+		{"root: -l matched nothing, json", []string{"-f", demo, demoNow, "-l", "nosuch=x", "-o", "json"}, ExitInput, `no daemonsets matched -l`},
+		{"nodes: bad --node-selector", []string{"nodes", "-f", demo, demoNow, "--node-selector", "a in (b"}, ExitUsage, `invalid --node-selector`},
+		{"nodes: unknown node", []string{"nodes", "-f", demo, demoNow, "worker-99"}, ExitInput, `node "worker-99" not found`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCmd(t, "", tt.args...)
+			if code != tt.code || !strings.Contains(errOut, "error: "+tt.errLine) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tt.code, tt.errLine)
+			}
+			if strings.HasPrefix(tt.args[0], "nodes") && out != "" {
+				t.Errorf("an empty view printed a table:\n%s", out)
+			}
+		})
+	}
+	// -l on nodes keeps the matching DaemonSets as columns, all nodes as rows.
+	out, _, _ := runCmd(t, "", "nodes", "-f", demo, demoNow, "-l", "app.kubernetes.io/name=node-exporter")
+	header := strings.Fields(strings.SplitN(out, "\n", 2)[0])
+	if len(header) != 3 || header[2] != "NODE-EXPORTER" && !strings.Contains(header[2], "node-exporter") {
+		t.Errorf("nodes -l app.kubernetes.io/name=node-exporter header %v, want NODE READY and node-exporter's column", header)
+	}
+	if rows := strings.Count(out, "\n"); rows < 12 {
+		t.Errorf("nodes -l filtered the nodes too (%d lines):\n%s", rows, out)
+	}
+}

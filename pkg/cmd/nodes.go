@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,7 +15,10 @@ var nodesExample = `  # Which daemons run on which node: nodes as rows, DaemonSe
   kubectl daemoncheck nodes
 
   # Only the GPU pool, only two agents, with the reason behind each gap
-  kubectl daemoncheck nodes -l accelerator=nvidia --daemonsets security/falco,node-exporter -o wide
+  kubectl daemoncheck nodes --node-selector accelerator=nvidia --daemonsets security/falco,node-exporter -o wide
+
+  # Only the DaemonSets labelled part-of=observability (-l selects DaemonSets, as everywhere)
+  kubectl daemoncheck nodes -l app.kubernetes.io/part-of=observability
 
   # What runs on this node, and what should
   kubectl daemoncheck nodes worker-7`
@@ -28,8 +32,9 @@ type NodesOptions struct {
 	// output is nodes' own -o (the root command's -o is a local flag).
 	output string
 
-	node    string
-	nodeSel labels.Selector
+	node      string
+	nodeSel   labels.Selector
+	nodesRead int
 }
 
 // NewCmdNodes builds `kubectl daemoncheck nodes [NODE]`: the coverage view.
@@ -43,7 +48,12 @@ func NewCmdNodes(parent *CheckOptions) *cobra.Command {
 Running (or the Pod's state), Pending, Missing, Misscheduled, Uncovered (a coverage
 policy requires it but the controller does not target the node) or "-" (not targeted);
 -o wide adds the reason to each "-". With a NODE, list every DaemonSet that does and does
-not cover it, and why.`,
+not cover it, and why.
+
+-l/--selector selects DaemonSets (columns), as in every daemoncheck command;
+--node-selector selects nodes (rows). When no node is left, the command says
+"No nodes matched" on stderr and exits 3: a coverage audit that saw no node has
+verified nothing, and must not pass a CI gate.`,
 		Example: nodesExample,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
@@ -65,7 +75,10 @@ not cover it, and why.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVarP(&o.NodeSelector, "selector", "l", "", "Label selector to filter nodes (rows).")
+	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets (columns), as in every daemoncheck command, e.g. -l app=agent.")
+	cmd.Flags().StringVar(&o.NodeSelector, "node-selector", "", "Label selector to filter nodes (rows), e.g. --node-selector accelerator=nvidia.")
+	// kubectl habit: -A is accepted; every namespace is already the default.
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Show DaemonSets of all namespaces (the default unless -n is given).")
 	cmd.Flags().StringSliceVar(&o.DaemonSets, "daemonsets", nil, "DaemonSets to show (columns): NAME or NAMESPACE/NAME, comma-separated. Default: all.")
 	cmd.Flags().BoolVar(&o.Transpose, "transpose", false, "DaemonSets as rows and nodes as columns.")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", printer.Help(printer.ViewNodes, printer.ViewNode))
@@ -87,7 +100,7 @@ func (o *NodesOptions) Complete(cmd *cobra.Command) error {
 	if o.NodeSelector != "" {
 		sel, err := labels.Parse(o.NodeSelector)
 		if err != nil {
-			return usageErrorf("invalid --selector %q: %v", o.NodeSelector, err)
+			return usageErrorf("invalid --node-selector %q: %v", o.NodeSelector, err)
 		}
 		o.nodeSel = sel
 	}
@@ -101,6 +114,13 @@ func (o *NodesOptions) Complete(cmd *cobra.Command) error {
 func (o *NodesOptions) narrow(rep *report.Report) error {
 	if len(rep.Nodes) == 0 && rep.Partial {
 		return inputErrorf("the coverage view needs nodes, which could not be read: %s", strings.Join(rep.Warnings, "; "))
+	}
+	if len(rep.Nodes) == 0 {
+		return inputErrorf("no nodes found: the coverage view has nothing to show")
+	}
+	if len(rep.DaemonSets) == 0 && o.Selector != "" {
+		// Before printing: a matrix without columns would look like an answer.
+		return o.exitFor(rep)
 	}
 	if len(o.DaemonSets) > 0 {
 		want := map[string]bool{}
@@ -127,6 +147,7 @@ func (o *NodesOptions) narrow(rep *report.Report) error {
 		recount(rep)
 		return nil
 	}
+	o.nodesRead = len(rep.Nodes)
 	keep := map[string]bool{}
 	nodes := rep.Nodes[:0]
 	for _, n := range rep.Nodes {
@@ -137,7 +158,15 @@ func (o *NodesOptions) narrow(rep *report.Report) error {
 	}
 	rep.Nodes = nodes
 	if o.node != "" && !keep[o.node] {
-		return inputErrorf("node %q not found (or not selected by -l)", o.node)
+		if o.nodeSel != nil {
+			return inputErrorf("node %q not found (or not selected by --node-selector)", o.node)
+		}
+		return inputErrorf("node %q not found", o.node)
+	}
+	if len(nodes) == 0 {
+		// Exit 3, not 0: an audit that saw no node verified nothing, and a
+		// CI gate must not pass on it (a typo'd selector looks like this).
+		return &ExitError{Code: ExitInput, Err: fmt.Errorf("no nodes matched --node-selector %q (of %d nodes read)", o.NodeSelector, o.nodesRead)}
 	}
 	for i := range rep.DaemonSets {
 		ds := &rep.DaemonSets[i]
