@@ -161,7 +161,6 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{name: "unknown flag", args: []string{"--frobnicate"}, code: ExitUsage, errLine: "unknown flag: --frobnicate"},
 		{name: "two names", args: []string{"-f", demo, "a", "b"}, code: ExitUsage, errLine: "at most one DaemonSet NAME"},
 		{name: "name with -A", args: []string{"-f", demo, "-A", "falco"}, code: ExitUsage, errLine: "write: kubectl daemoncheck falco -n NAMESPACE"},
-		{name: "-A with -n", args: []string{"-f", demo, "-A", "-n", "x"}, code: ExitUsage, errLine: "mutually exclusive"},
 		{name: "bad selector", args: []string{"-f", demo, "-l", "a in (b"}, code: ExitUsage, errLine: "invalid --selector"},
 		{name: "bad --now", args: []string{"-f", demo, "--now", "yesterday"}, code: ExitUsage, errLine: "RFC 3339"},
 		{name: "negative chunk", args: []string{"-f", demo, "--chunk-size", "-1"}, code: ExitUsage, errLine: "--chunk-size"},

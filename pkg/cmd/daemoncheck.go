@@ -14,12 +14,14 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -132,6 +134,9 @@ type runConfig struct {
 	interval time.Duration
 	// progress shows progress on stderr (a terminal).
 	progress bool
+	// suggest are the subcommands a DaemonSet NAME resembles (node ->
+	// nodes), offered when no DaemonSet has that name.
+	suggest []string
 	// narrow, when set, narrows the report before printing (nodes).
 	narrow func(*report.Report) error
 }
@@ -294,13 +299,18 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 		// audit the kubeconfig's cluster instead.
 		return usageErrorf("-f/--filename must not be empty; give a file, a directory or - for stdin")
 	}
-	explicitNS := cmd.Flags().Changed("namespace")
+	// As in kubectl, -A wins over -n.
+	explicitNS := cmd.Flags().Changed("namespace") && !o.AllNamespaces
 	run.read = collect.Options{Name: name, LabelSelector: o.Selector, ChunkSize: o.ChunkSize, PodEvents: name != ""}
 	if explicitNS {
 		run.read.Namespace = *o.ConfigFlags.Namespace
 	}
-	if err := o.validateFlags(name, explicitNS); err != nil {
+	if err := o.validateFlags(name); err != nil {
 		return err
+	}
+	if name != "" {
+		cmd.SuggestionsMinimumDistance = 2
+		run.suggest = cmd.SuggestionsFor(name)
 	}
 	o.run = run
 	if len(o.Filenames) > 0 {
@@ -399,6 +409,13 @@ func (o *CheckOptions) completeGate() (report.Gate, error) {
 	if err != nil {
 		return report.Gate{}, usageErrorf("--fail-on %v", err)
 	}
+	for _, v := range o.FailOn {
+		if ignore[report.FindingType(v)] {
+			// An ignored type is dropped from the report, so it could never
+			// fail: the gate would silently not be what was written.
+			return report.Gate{}, usageErrorf("--fail-on %s and --ignore %s contradict each other: ignored findings are left out of the report and cannot fail; drop one", v, v)
+		}
+	}
 	if o.Grace < 0 {
 		return report.Gate{}, usageErrorf("--grace must not be negative, got %s", o.Grace)
 	}
@@ -407,12 +424,10 @@ func (o *CheckOptions) completeGate() (report.Gate, error) {
 
 // validateFlags rejects flag combinations that cannot mean what the user
 // wants; every command that shares these flags calls it (through Complete).
-func (o *CheckOptions) validateFlags(name string, explicitNS bool) error {
+func (o *CheckOptions) validateFlags(name string) error {
 	switch {
 	case name != "" && o.AllNamespaces:
 		return usageErrorf("a DaemonSet NAME cannot be combined with -A/--all-namespaces; write: kubectl daemoncheck %s -n NAMESPACE", name)
-	case o.AllNamespaces && explicitNS:
-		return usageErrorf("-A/--all-namespaces and -n/--namespace are mutually exclusive; drop one")
 	case o.ChunkSize < 0:
 		return usageErrorf("--chunk-size must be 0 or more, got %d", o.ChunkSize)
 	case name != "" && o.Selector != "":
@@ -567,6 +582,10 @@ func (o *CheckOptions) print(rep *report.Report) error {
 func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	if len(o.run.files) > 0 {
 		snap, err := collect.Files(o.run.files, o.In, o.run.read)
+		var nf *collect.NotFoundError
+		if errors.As(err, &nf) {
+			return nil, o.notFound(ctx, nf)
+		}
 		if err != nil {
 			return nil, readError(err)
 		}
@@ -585,12 +604,57 @@ func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error)
 	switch {
 	case err == nil:
 		return snap, nil
-	case errors.As(err, &nf), errors.As(err, &amb):
+	case errors.As(err, &nf):
+		return nil, o.notFound(ctx, nf)
+	case errors.As(err, &amb):
 		return nil, readError(err)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return nil, inputErrorf("gave up reading from the cluster at %s after --timeout %s: %s", o.run.host, o.run.timeout, oneLine(err.Error()))
 	}
 	return nil, inputErrorf("cannot read from the cluster at %s: %s", o.run.host, oneLine(err.Error()))
+}
+
+// notFound says what to do about a NAME that is not there: live, a NAME is
+// looked for in one namespace (the context's, as kubectl does), so say which
+// namespaces have it; and a NAME that looks like a subcommand (node) was
+// most likely meant as one.
+func (o *CheckOptions) notFound(ctx context.Context, nf *collect.NotFoundError) error {
+	msg := nf.Error()
+	if nf.Source == "" && nf.Namespace != "" && o.run.client != nil {
+		if nss := o.namespacesOf(ctx, nf.Name); len(nss) > 0 {
+			msg += fmt.Sprintf("; it exists in %s: add -n %s", strings.Join(nss, ", "), nss[0])
+		}
+	}
+	if len(o.run.suggest) > 0 {
+		msg += fmt.Sprintf("; did you mean the %q command (kubectl daemoncheck %s)?", o.run.suggest[0], o.run.suggest[0])
+	}
+	return &ExitError{Code: ExitInput, Err: errors.New(msg)}
+}
+
+// maxElsewhere bounds the hint's list: a name in more namespaces than this
+// is a pattern (one agent per tenant), and the first few say enough.
+const maxElsewhere = 5
+
+// namespacesOf lists the namespaces that have a DaemonSet called name, by
+// field selector, with a small limit and a short deadline: it only adds a
+// hint to an error, so any failure (e.g. no cluster-wide list permission)
+// means no hint.
+func (o *CheckOptions) namespacesOf(ctx context.Context, name string) []string {
+	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
+	defer cancel()
+	l, err := o.run.client.AppsV1().DaemonSets("").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name, Limit: maxElsewhere})
+	if err != nil {
+		return nil
+	}
+	var nss []string
+	for _, ds := range l.Items {
+		// Checked again: not every server (or fake) applies the selector.
+		if ds.Name == name {
+			nss = append(nss, ds.Namespace)
+		}
+	}
+	sort.Strings(nss)
+	return nss
 }
 
 // readError maps a reader's error to an exit code: a NAME in several

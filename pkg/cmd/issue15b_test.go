@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/kubernetes/fake"
+
 	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 // clockDump is a node whose newest timestamp is its heartbeat, an event
@@ -102,5 +105,48 @@ func TestEmptyViewsAndSelectors(t *testing.T) {
 	}
 	if rows := strings.Count(out, "\n"); rows < 12 {
 		t.Errorf("nodes -l filtered the nodes too (%d lines):\n%s", rows, out)
+	}
+}
+
+// Defect 9: the smaller usage defects.
+func TestSmallerUsageDefects(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		errLine string
+	}{
+		{"NAME like a subcommand", []string{"-f", demo, demoNow, "node"}, ExitInput, `daemonset "node" not found in the input; did you mean the "nodes" command (kubectl daemoncheck nodes)?`},
+		{"--ignore X --fail-on X", []string{"-f", demo, demoNow, "--ignore", "MissingPod", "--fail-on", "MissingPod,PendingPod"}, ExitUsage, "--fail-on MissingPod and --ignore MissingPod contradict each other"},
+		{"-A wins over -n, as in kubectl", []string{"-f", demo, demoNow, "-A", "-n", "gpu-operator", "--fail-on", "none"}, ExitOK, ""},
+		{"nodes -A is accepted", []string{"nodes", "-f", demo, demoNow, "-A", "--fail-on", "none"}, ExitOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCmd(t, "", tt.args...)
+			if code != tt.code || (tt.errLine != "" && !strings.Contains(errOut, "error: "+tt.errLine)) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tt.code, tt.errLine)
+			}
+			if tt.name == "-A wins over -n, as in kubectl" && !strings.Contains(out, "kube-proxy") {
+				t.Errorf("-A -n gpu-operator did not audit every namespace:\n%s", out)
+			}
+		})
+	}
+}
+
+// Defect 9: live, a NAME is looked for in one namespace; "not found" says
+// where it is.
+func TestLiveNotFoundSaysWhere(t *testing.T) {
+	ds := fixture.DaemonSet("kube-system", "agent")
+	cs := fake.NewSimpleClientset(&ds)
+	_, errOut, code := runFake(t, cs, "-n", "default", "agent")
+	want := `error: daemonset "agent" not found in namespace "default"; it exists in kube-system: add -n kube-system`
+	if code != ExitInput || !strings.Contains(errOut, want) {
+		t.Errorf("exit %d, stderr %q; want 3 and %q", code, errOut, want)
+	}
+	for _, a := range cs.Actions() {
+		if v := a.GetVerb(); v != "list" && v != "get" && v != "watch" {
+			t.Errorf("a read-only hint wrote to the cluster: %s", v)
+		}
 	}
 }
