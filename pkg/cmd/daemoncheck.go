@@ -216,8 +216,10 @@ output (also: a partial report without such findings).`,
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, e.g. -l app=agent.")
 	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Re-check until no finding selected by --fail-on remains, or --timeout passes; progress goes to stderr.")
 	cmd.Flags().DurationVar(&o.Interval, "interval", o.Interval, fmt.Sprintf("With --wait: time between checks (at least %s).", MinInterval))
-	o.addAuditFlags(cmd.PersistentFlags())
-	o.addOutputFileFlag(cmd, cmd.PersistentFlags())
+	// The audit flags are each audit command's own (root and nodes), not
+	// persistent: version and completion must not list what they ignore.
+	o.addAuditFlags(cmd.Flags())
+	o.addOutputFileFlag(cmd, cmd.Flags())
 	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
 	registerOutputCompletion(cmd, printer.ViewAudit)
 	registerGateCompletion(cmd)

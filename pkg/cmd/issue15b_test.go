@@ -150,3 +150,25 @@ func TestLiveNotFoundSaysWhere(t *testing.T) {
 		}
 	}
 }
+
+// Defect 9: version takes no audit flags, so its help must not list them.
+func TestVersionHelpHasNoAuditFlags(t *testing.T) {
+	out, _, code := runCmd(t, "", "version", "--help")
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, f := range []string{"--fail-on", "--ignore", "--policy", "--require", "--now", "--filename", "--grace", "--output-file", "--chunk-size"} {
+		if strings.Contains(out, f) {
+			t.Errorf("version --help lists %s:\n%s", f, out)
+		}
+	}
+	// Still on the audit commands.
+	for _, args := range [][]string{{"--help"}, {"nodes", "--help"}} {
+		out, _, _ := runCmd(t, "", args...)
+		for _, f := range []string{"--fail-on", "--policy", "--now", "--output-file"} {
+			if !strings.Contains(out, f) {
+				t.Errorf("%v lacks %s", args, f)
+			}
+		}
+	}
+}

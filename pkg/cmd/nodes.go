@@ -82,7 +82,10 @@ verified nothing, and must not pass a CI gate.`,
 	cmd.Flags().StringSliceVar(&o.DaemonSets, "daemonsets", nil, "DaemonSets to show (columns): NAME or NAMESPACE/NAME, comma-separated. Default: all.")
 	cmd.Flags().BoolVar(&o.Transpose, "transpose", false, "DaemonSets as rows and nodes as columns.")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", printer.Help(printer.ViewNodes, printer.ViewNode))
+	parent.addAuditFlags(cmd.Flags())
+	parent.addOutputFileFlag(cmd, cmd.Flags())
 	registerOutputCompletion(cmd, printer.ViewNodes)
+	registerGateCompletion(cmd)
 	return cmd
 }
 
