@@ -70,6 +70,7 @@ func (c *dsContext) events(pods []*snapshot.DaemonPod, max int) []report.Event {
 		}
 		out = append(out, report.Event{
 			Object:   strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name,
+			From:     eventSource(e),
 			Reason:   e.Reason,
 			Message:  oneLine(e.Message),
 			Count:    count,
@@ -77,4 +78,17 @@ func (c *dsContext) events(pods []*snapshot.DaemonPod, max int) []report.Event {
 		})
 	}
 	return out
+}
+
+// eventSource is what kubectl describe prints under FROM: the legacy source
+// (component, host) when set, else the events.k8s.io reporter.
+func eventSource(e *corev1.Event) string {
+	component, host := e.Source.Component, e.Source.Host
+	if component == "" {
+		component, host = e.ReportingController, e.ReportingInstance
+	}
+	if host == "" {
+		return component
+	}
+	return component + ", " + host
 }

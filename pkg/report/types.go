@@ -163,7 +163,10 @@ type DaemonSetReport struct {
 
 // Event is a Warning event about the DaemonSet or one of its Pods.
 type Event struct {
-	Object   string    `json:"object"`
+	Object string `json:"object"`
+	// From is the component that reported the event (source.component and
+	// host, else reportingController and instance), kubectl's FROM column.
+	From     string    `json:"from,omitempty"`
 	Reason   string    `json:"reason"`
 	Message  string    `json:"message"`
 	Count    int32     `json:"count"`

@@ -169,7 +169,7 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	fmt.Fprintln(w)
 	var er [][]string
 	for _, e := range ds.Events {
-		er = append(er, []string{"Warning", e.Reason, age(o.Now, e.LastSeen), strconv.Itoa(int(e.Count)), e.Object, e.Message})
+		er = append(er, []string{"Warning", e.Reason, age(o.Now, e.LastSeen), strconv.Itoa(int(e.Count)), orNone(e.From, "-"), e.Message})
 	}
 	return writeTable(w, []string{"TYPE", "REASON", "AGE", "COUNT", "FROM", "MESSAGE"}, er, false, "  ")
 }
