@@ -487,6 +487,7 @@ func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, er
 		}
 	}
 	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate})
+	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(snap.DaemonSets, snap.Nodes, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	if warn {
 		for _, w := range rep.Warnings {
 			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)

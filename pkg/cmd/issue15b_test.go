@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +170,60 @@ func TestVersionHelpHasNoAuditFlags(t *testing.T) {
 			if !strings.Contains(out, f) {
 				t.Errorf("%v lacks %s", args, f)
 			}
+		}
+	}
+}
+
+// Defect 9: a typo in a daemoncheck.io/* annotation is a warning on stderr
+// and in the report, not silently ignored (nor a usage error: the typo is
+// in a cluster object, not in the command line).
+func TestAnnotationTyposWarn(t *testing.T) {
+	dump := strings.Replace(clockDump, `  metadata: {name: agent, namespace: ns1, uid: u-ds, creationTimestamp: "2026-02-01T00:00:00Z"}`,
+		`  metadata:
+    name: agent
+    namespace: ns1
+    uid: u-ds
+    annotations: {daemoncheck.io/exempt: "MisingPod,OutdatedPod", daemoncheck.io/required-nodes: "pool in (a"}`, 1)
+	dump = strings.Replace(dump, `  metadata: {name: n1, uid: u-n1, creationTimestamp: "2026-01-01T00:00:00Z"}`,
+		`  metadata: {name: n1, uid: u-n1, annotations: {daemoncheck.io/exmept: "true"}}`, 1)
+	want := []string{
+		`daemonset ns1/agent: annotation daemoncheck.io/exempt="MisingPod,OutdatedPod": "MisingPod" is not a finding type, so it exempts nothing`,
+		`daemonset ns1/agent: annotation daemoncheck.io/required-nodes: invalid node selector "pool in (a", annotation ignored`,
+		`node n1: unknown annotation daemoncheck.io/exmept, ignored (daemoncheck reads daemoncheck.io/exempt)`,
+	}
+	out, errOut, code := runCmd(t, dump, "-f", "-", "-o", "json")
+	if code == ExitUsage {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep report.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	warnings := strings.Join(rep.Warnings, "\n")
+	for _, w := range want {
+		if !strings.Contains(errOut, "Warning: "+w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+		}
+		if !strings.Contains(warnings, w) {
+			t.Errorf("report warnings lack %q:\n%s", w, warnings)
+		}
+	}
+}
+
+// Defect 9: policy file errors say on which line.
+func TestPolicyErrorsHaveLines(t *testing.T) {
+	dir := t.TempDir()
+	bad := dir + "/rule.yaml"
+	if err := os.WriteFile(bad, []byte("apiVersion: daemoncheck/v1alpha1\nkind: CoveragePolicy\nrules:\n- daemonSets: {namespace: security, name: falco}\n- daemonSets: {namespace: x}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{
+		"testdata/bad-policy.yaml": `--policy testdata/bad-policy.yaml: line 5: unknown field "nodeSelectors"`,
+		bad:                        "--policy " + bad + " line 5: rule 2: daemonSets needs a name or a selector",
+	} {
+		_, errOut, code := runCmd(t, "", "-f", demo, demoNow, "--policy", file)
+		if code != ExitUsage || !strings.Contains(errOut, "error: "+want) {
+			t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, want)
 		}
 	}
 }

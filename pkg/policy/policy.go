@@ -7,10 +7,13 @@ package policy
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 )
 
@@ -98,11 +101,23 @@ type fileDSRef struct {
 	Selector  string `json:"selector,omitempty"`
 }
 
-// Parse decodes a policy file's content; name is used in messages.
+// Parse decodes a policy file's content; name is used in messages, with the
+// line of what is wrong where the YAML says it.
 func Parse(name string, data []byte) ([]Rule, error) {
+	pos := locate(data)
 	var f file
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
-		return nil, fmt.Errorf("--policy %s: %s", name, oneLine(err.Error()))
+		msg := oneLine(err.Error())
+		for _, prefix := range []string{"error converting YAML to JSON: yaml: ", "error unmarshaling JSON: while decoding JSON: json: ", "error unmarshaling JSON: "} {
+			msg = strings.TrimPrefix(msg, prefix)
+		}
+		// The strict JSON decoder knows no lines: find the key in the YAML.
+		if field, ok := strings.CutPrefix(msg, "unknown field "); ok {
+			if l := pos.keys[strings.Trim(field, `"`)]; l > 0 {
+				msg = fmt.Sprintf("line %d: %s", l, msg)
+			}
+		}
+		return nil, fmt.Errorf("--policy %s: %s", name, msg)
 	}
 	if f.APIVersion != FileAPIVersion || f.Kind != FileKind {
 		return nil, fmt.Errorf("--policy %s: want apiVersion: %s and kind: %s, got %q and %q", name, FileAPIVersion, FileKind, f.APIVersion, f.Kind)
@@ -117,6 +132,10 @@ func Parse(name string, data []byte) ([]Rule, error) {
 			where += fmt.Sprintf(" (%s)", fr.Name)
 		}
 		r := Rule{Source: where, Namespace: fr.DaemonSets.Namespace, Name: fr.DaemonSets.Name, Nodes: labels.Everything()}
+		// Errors name the line too; the Source, quoted in findings, does not.
+		if i < len(pos.rules) {
+			where = fmt.Sprintf("--policy %s line %d: rule %d", name, pos.rules[i], i+1)
+		}
 		if fr.DaemonSets.Name == "" && fr.DaemonSets.Selector == "" {
 			return nil, fmt.Errorf("%s: daemonSets needs a name or a selector", where)
 		}
@@ -140,6 +159,10 @@ func Parse(name string, data []byte) ([]Rule, error) {
 }
 
 // For returns the rules that apply to ds: the policy's, then its annotation.
+// A required-nodes annotation that does not parse is left out, with the
+// error (the policy's rules are still returned): it is a warning, see
+// AnnotationWarnings, since a cluster object's typo is not the caller's
+// usage error.
 func (p *Policy) For(ds *appsv1.DaemonSet) ([]Rule, error) {
 	var out []Rule
 	if p != nil {
@@ -152,7 +175,7 @@ func (p *Policy) For(ds *appsv1.DaemonSet) ([]Rule, error) {
 	if v, ok := ds.Annotations[RequireAnnotation]; ok {
 		s, err := labels.Parse(v)
 		if err != nil {
-			return nil, fmt.Errorf("daemonset %s/%s: annotation %s: invalid node selector %q: %v", ds.Namespace, ds.Name, RequireAnnotation, v, err)
+			return out, fmt.Errorf("daemonset %s/%s: annotation %s: invalid node selector %q, annotation ignored: %v", ds.Namespace, ds.Name, RequireAnnotation, v, oneLine(err.Error()))
 		}
 		out = append(out, Rule{Source: "annotation " + RequireAnnotation, Namespace: ds.Namespace, Name: ds.Name, Nodes: s})
 	}
@@ -160,14 +183,9 @@ func (p *Policy) For(ds *appsv1.DaemonSet) ([]Rule, error) {
 }
 
 // Validate checks that every rule naming a DaemonSet finds it among those
-// read, and that annotations parse, so a typo does not silently require
-// nothing.
+// read, so a typo does not silently require nothing. Annotations are
+// AnnotationWarnings' to check.
 func (p *Policy) Validate(dss []appsv1.DaemonSet) error {
-	for i := range dss {
-		if _, err := p.For(&dss[i]); err != nil {
-			return err
-		}
-	}
 	if p == nil {
 		return nil
 	}
@@ -191,6 +209,105 @@ func (p *Policy) Validate(dss []appsv1.DaemonSet) error {
 		}
 	}
 	return nil
+}
+
+// AnnotationWarnings lists the daemoncheck.io/* annotations that cannot mean
+// what was written: an unknown key, a required-nodes selector that does not
+// parse, an exempt value naming no known finding type. Each would otherwise
+// be silently ignored (an exemption that exempts nothing, coverage that
+// requires nothing). known says whether a finding type exists.
+func AnnotationWarnings(dss []appsv1.DaemonSet, nodes []corev1.Node, known func(string) bool) []string {
+	var out []string
+	check := func(kind, ns, name string, annotations map[string]string, keys map[string]bool) {
+		what := kind + " " + name
+		if ns != "" {
+			what = kind + " " + ns + "/" + name
+		}
+		ks := make([]string, 0, len(annotations))
+		for k := range annotations {
+			if strings.HasPrefix(k, "daemoncheck.io/") {
+				ks = append(ks, k)
+			}
+		}
+		sort.Strings(ks)
+		for _, k := range ks {
+			if !keys[k] {
+				out = append(out, fmt.Sprintf("%s: unknown annotation %s, ignored (daemoncheck reads %s)", what, k, strings.Join(sortedKeys(keys), " and ")))
+				continue
+			}
+			if k != ExemptAnnotation {
+				continue
+			}
+			types, _, _ := Exemption(annotations)
+			for _, t := range sortedKeys(types) {
+				if !known(t) {
+					out = append(out, fmt.Sprintf("%s: annotation %s=%q: %q is not a finding type, so it exempts nothing (use true, or finding types such as MissingPod)", what, ExemptAnnotation, annotations[k], t))
+				}
+			}
+		}
+	}
+	for i := range dss {
+		ds := &dss[i]
+		check("daemonset", ds.Namespace, ds.Name, ds.Annotations, map[string]bool{ExemptAnnotation: true, RequireAnnotation: true})
+		if _, err := (*Policy)(nil).For(ds); err != nil {
+			out = append(out, err.Error())
+		}
+	}
+	for i := range nodes {
+		check("node", "", nodes[i].Name, nodes[i].Annotations, map[string]bool{ExemptAnnotation: true})
+	}
+	return out
+}
+
+// positions are where a policy file's parts are, for messages.
+type positions struct {
+	// rules are the lines of the rules, in order.
+	rules []int
+	// keys are the first line of each mapping key.
+	keys map[string]int
+}
+
+// locate reads the lines of a policy file's rules and keys; a file that
+// does not parse gives none (the decoder's own error has the line).
+func locate(data []byte) positions {
+	pos := positions{keys: map[string]int{}}
+	var doc yamlv3.Node
+	if yamlv3.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return pos
+	}
+	var walk func(n *yamlv3.Node, depth int)
+	walk = func(n *yamlv3.Node, depth int) {
+		if depth > 64 {
+			return
+		}
+		if n.Kind == yamlv3.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				if _, seen := pos.keys[k.Value]; !seen {
+					pos.keys[k.Value] = k.Line
+				}
+				if depth == 1 && k.Value == "rules" && n.Content[i+1].Kind == yamlv3.SequenceNode {
+					for _, r := range n.Content[i+1].Content {
+						pos.rules = append(pos.rules, r.Line)
+					}
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c, depth+1)
+		}
+	}
+	walk(&doc, 0)
+	return pos
+}
+
+func sortedKeys(m map[string]bool) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
 }
 
 // Exemption parses an exempt annotation value: nil, false when absent; all

@@ -87,9 +87,14 @@ func TestForAndValidate(t *testing.T) {
 	if err := (&policy.Policy{Rules: []policy.Rule{missing}}).Validate(dss); err == nil || !strings.Contains(err.Error(), `"flaco" not found`) {
 		t.Errorf("unknown DaemonSet: %v", err)
 	}
+	// A bad annotation is a warning, not the caller's usage error; the
+	// policy's own rules still apply.
 	other.Annotations[policy.RequireAnnotation] = "a in ("
-	if err := p.Validate([]appsv1.DaemonSet{falco, other}); err == nil || !strings.Contains(err.Error(), policy.RequireAnnotation) {
-		t.Errorf("bad annotation: %v", err)
+	if err := p.Validate([]appsv1.DaemonSet{falco, other}); err != nil {
+		t.Errorf("bad annotation failed Validate: %v", err)
+	}
+	if rules, err := p.For(&other); err == nil || len(rules) != 0 {
+		t.Errorf("bad annotation: rules %v, err %v", rules, err)
 	}
 }
 
