@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/daemoncheck/daemoncheck/pkg/collect"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -59,8 +60,16 @@ func (o *CheckOptions) completeNames(cmd *cobra.Command, args []string, toComple
 	return filterPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
 }
 
-// completeNamespaces completes -n from the cluster's namespaces.
+// completeNamespaces completes -n: with -f, the namespaces of the input's
+// DaemonSets; else the cluster's namespaces.
 func (o *CheckOptions) completeNamespaces(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(o.Filenames) > 0 {
+		var nss []string
+		for _, ds := range o.completionDaemonSets(cmd) {
+			nss = append(nss, ds.namespace)
+		}
+		return filterPrefix(nss, toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
 	cs, ctx, cancel, err := o.completionClient()
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
@@ -121,4 +130,113 @@ func registerGateCompletion(cmd *cobra.Command) {
 	failOn := append([]string{"error\tfindings of severity error", "warning\tevery finding", report.FailOnNone + "\tnever fail on findings"}, types...)
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(failOn, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("ignore", cobra.FixedCompletions(types, cobra.ShellCompDirectiveNoFileComp))
+}
+
+type dsRef struct{ namespace, name string }
+
+// completionDaemonSets lists the DaemonSets of every namespace, from -f when
+// given, else from the cluster (one bounded List, reads only).
+func (o *CheckOptions) completionDaemonSets(*cobra.Command) []dsRef {
+	var out []dsRef
+	if len(o.Filenames) > 0 {
+		snap, err := collect.Files(o.Filenames, o.In, collect.Options{})
+		if err != nil {
+			return nil
+		}
+		for _, ds := range snap.DaemonSets {
+			out = append(out, dsRef{ds.Namespace, ds.Name})
+		}
+		return out
+	}
+	cs, ctx, cancel, err := o.completionClient()
+	if err != nil {
+		return nil
+	}
+	defer cancel()
+	l, err := cs.AppsV1().DaemonSets("").List(ctx, metav1.ListOptions{Limit: completionLimit})
+	if err != nil {
+		return nil
+	}
+	for _, ds := range l.Items {
+		out = append(out, dsRef{ds.Namespace, ds.Name})
+	}
+	return out
+}
+
+// completionLimit bounds what a completion lists: a shell shows no more.
+const completionLimit = 1000
+
+// completeRequire completes --require NAMESPACE/NAME.
+func (o *CheckOptions) completeRequire(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	var refs []string
+	for _, ds := range o.completionDaemonSets(cmd) {
+		refs = append(refs, ds.namespace+"/"+ds.name)
+	}
+	return filterPrefix(refs, toComplete), cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeDaemonSetList completes --daemonsets: NAME or NAMESPACE/NAME,
+// after the comma-separated values already typed.
+func (o *CheckOptions) completeDaemonSetList(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	done, last := "", toComplete
+	if i := strings.LastIndex(toComplete, ","); i >= 0 {
+		done, last = toComplete[:i+1], toComplete[i+1:]
+	}
+	var refs []string
+	for _, ds := range o.completionDaemonSets(cmd) {
+		refs = append(refs, ds.name, ds.namespace+"/"+ds.name)
+	}
+	refs = filterPrefix(refs, last)
+	for i := range refs {
+		refs[i] = done + refs[i]
+	}
+	return refs, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+}
+
+// completeNodes completes nodes NODE from -f or the cluster, in natural
+// order.
+func (o *CheckOptions) completeNodes(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var nodes []string
+	if len(o.Filenames) > 0 {
+		snap, err := collect.Files(o.Filenames, o.In, collect.Options{})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		for _, n := range snap.Nodes {
+			nodes = append(nodes, n.Name)
+		}
+	} else {
+		cs, ctx, cancel, err := o.completionClient()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		defer cancel()
+		l, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: completionLimit})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		for _, n := range l.Items {
+			nodes = append(nodes, n.Name)
+		}
+	}
+	nodes = filterPrefix(nodes, toComplete)
+	names.Sort(nodes)
+	return nodes, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeContexts completes --context from the kubeconfig (no cluster
+// access).
+func (o *CheckOptions) completeContexts(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	cfg, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var ctxs []string
+	for name := range cfg.Contexts {
+		ctxs = append(ctxs, name)
+	}
+	return filterPrefix(ctxs, toComplete), cobra.ShellCompDirectiveNoFileComp
 }

@@ -221,8 +221,10 @@ output (also: a partial report without such findings).`,
 	o.addAuditFlags(cmd.Flags())
 	o.addOutputFileFlag(cmd, cmd.Flags())
 	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
+	_ = cmd.RegisterFlagCompletionFunc("context", o.completeContexts)
 	registerOutputCompletion(cmd, printer.ViewAudit)
 	registerGateCompletion(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("require", o.completeRequire)
 
 	cmd.AddCommand(NewCmdNodes(o))
 	cmd.AddCommand(NewCmdVersion(streams, o.ConfigFlags))

@@ -227,3 +227,28 @@ func TestPolicyErrorsHaveLines(t *testing.T) {
 		}
 	}
 }
+
+// Defect 8: completion of --require, --daemonsets, nodes NODE, --context
+// and -n with -f (offline, from the input; --context from the kubeconfig).
+func TestCompletionOfflineAndKubeconfig(t *testing.T) {
+	kc := t.TempDir() + "/kubeconfig"
+	if err := os.WriteFile(kc, []byte("apiVersion: v1\nkind: Config\ncontexts:\n- name: prod\n  context: {cluster: a}\n- name: dev\n  context: {cluster: a}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-f", demo, "--require", "sec"}, "security/falco\n:4\n"},
+		{[]string{"nodes", "-f", demo, "--daemonsets", "falco,kube-"}, "falco,kube-proxy\nfalco,kube-system/csi-node\nfalco,kube-system/kube-proxy\n:6\n"},
+		{[]string{"nodes", "-f", demo, "worker-"}, "worker-1\nworker-2\nworker-3\nworker-4\nworker-5\nworker-6\nworker-7\nworker-8\n:4\n"},
+		{[]string{"-f", demo, "-n", ""}, "gpu-operator\nkube-system\nlogging\nmonitoring\nsecurity\n:4\n"},
+		{[]string{"--kubeconfig", kc, "--context", ""}, "dev\nprod\n:4\n"},
+	}
+	for _, tt := range tests {
+		out, _, _ := runCmd(t, "", append([]string{"__complete"}, tt.args...)...)
+		if out != tt.want {
+			t.Errorf("__complete %v:\n%s\nwant:\n%s", tt.args, out, tt.want)
+		}
+	}
+}

@@ -61,7 +61,7 @@ verified nothing, and must not pass a CI gate.`,
 			}
 			return nil
 		},
-		ValidArgsFunction: cobra.NoFileCompletions,
+		ValidArgsFunction: parent.completeNodes,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.node = args[0]
@@ -86,6 +86,8 @@ verified nothing, and must not pass a CI gate.`,
 	parent.addOutputFileFlag(cmd, cmd.Flags())
 	registerOutputCompletion(cmd, printer.ViewNodes)
 	registerGateCompletion(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("require", parent.completeRequire)
+	_ = cmd.RegisterFlagCompletionFunc("daemonsets", parent.completeDaemonSetList)
 	return cmd
 }
 
