@@ -228,6 +228,7 @@ output (also: a partial report without such findings).`,
 
 	cmd.AddCommand(NewCmdNodes(o))
 	cmd.AddCommand(NewCmdVersion(streams, o.ConfigFlags))
+	cmd.AddCommand(newCmdCompletion(cmd))
 	return cmd
 }
 
