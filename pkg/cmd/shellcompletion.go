@@ -82,4 +82,3 @@ func genCompletion(root *cobra.Command, shell string, w io.Writer) error {
 	}
 	return nil
 }
-
