@@ -154,8 +154,9 @@ func NewCheckOptions(streams genericiooptions.IOStreams) *CheckOptions {
 	}
 }
 
-// newPrintFlags offers kubectl's machine formats; "name" is left out since a
-// report is not a named object. Which -o values a command accepts is the
+// newPrintFlags offers kubectl's machine formats; kubectl's "name" printer is
+// left out since a report is not a named object (-o name is the registry's
+// own printer of the DaemonSets or nodes shown). Which -o values a command accepts is the
 // printer registry's to say.
 func newPrintFlags() *genericclioptions.PrintFlags {
 	pf := genericclioptions.NewPrintFlags("")

@@ -252,3 +252,15 @@ func TestCompletionOfflineAndKubeconfig(t *testing.T) {
 		}
 	}
 }
+
+// Conventions: -o name, daemonset/NAME or node/NAME per line (natural order).
+func TestOutputName(t *testing.T) {
+	out, _, _ := runCmd(t, "", "-f", demo, demoNow, "-n", "kube-system", "-o", "name")
+	if out != "daemonset/csi-node\ndaemonset/kube-proxy\n" {
+		t.Errorf("-o name:\n%s", out)
+	}
+	out, _, _ = runCmd(t, "", "nodes", "-f", demo, demoNow, "--node-selector", "accelerator=nvidia", "-o", "name")
+	if out != "node/gpu-1\nnode/gpu-2\n" {
+		t.Errorf("nodes -o name:\n%s", out)
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -62,6 +63,7 @@ var formats = []Format{
 	{Name: "templatefile", Machine: true, Template: true},
 	{Name: "github", Render: map[View]RenderFunc{ViewAudit: GitHub, ViewDetail: GitHub}},
 	{Name: "prometheus", Render: map[View]RenderFunc{ViewAudit: Prometheus, ViewDetail: Prometheus}},
+	{Name: "name", Render: map[View]RenderFunc{ViewAudit: Names, ViewDetail: Names, ViewNodes: NodeNames, ViewNode: NodeNames}},
 }
 
 func (f *Format) supports(v View) bool {
@@ -157,3 +159,29 @@ func ForOutput(output string, v View, pf *genericclioptions.PrintFlags) (*Printe
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Names prints daemonset/NAME per DaemonSet shown, as kubectl get -o name,
+// for scripts (xargs kubectl describe).
+func Names(w io.Writer, r *report.Report, _ Options) error {
+	for i := range r.DaemonSets {
+		if _, err := fmt.Fprintf(w, "daemonset/%s\n", r.DaemonSets[i].Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NodeNames prints node/NAME per node shown, in natural order.
+func NodeNames(w io.Writer, r *report.Report, _ Options) error {
+	ns := make([]string, 0, len(r.Nodes))
+	for i := range r.Nodes {
+		ns = append(ns, r.Nodes[i].Name)
+	}
+	names.Sort(ns)
+	for _, n := range ns {
+		if _, err := fmt.Fprintf(w, "node/%s\n", n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
