@@ -230,6 +230,8 @@ output (also: a partial report without such findings).`,
 	cmd.AddCommand(NewCmdNodes(o))
 	cmd.AddCommand(NewCmdVersion(streams, o.ConfigFlags))
 	cmd.AddCommand(newCmdCompletion(cmd))
+	cmd.SetUsageFunc(groupedUsage)
+	hideUnusedFlags(cmd.Flags())
 	return cmd
 }
 

@@ -264,3 +264,21 @@ func TestOutputName(t *testing.T) {
 		t.Errorf("nodes -o name:\n%s", out)
 	}
 }
+
+// Conventions: help as kubectl's: examples per command, daemoncheck's own
+// flags before the connection flags, flags that do nothing hidden.
+func TestHelpLikeKubectl(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"nodes", "--help"}, {"version", "--help"}} {
+		out, _, code := runCmd(t, "", args...)
+		if code != ExitOK || !strings.Contains(out, "\nExamples:\n  # ") {
+			t.Errorf("%v: exit %d, no Examples block:\n%s", args, code, out)
+		}
+		own, conn := strings.Index(out, "\nFlags:\n"), strings.Index(out, "\nConnection flags (as in kubectl):\n")
+		if own < 0 || conn < own || !strings.Contains(out[conn:], "--kubeconfig") || strings.Contains(out[:conn], "--kubeconfig") {
+			t.Errorf("%v: own flags must come first, then the connection flags:\n%s", args, out)
+		}
+		if strings.Contains(out, "--show-managed-fields") {
+			t.Errorf("%v lists --show-managed-fields, which does nothing here", args)
+		}
+	}
+}

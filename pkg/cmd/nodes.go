@@ -86,6 +86,7 @@ verified nothing, and must not pass a CI gate.`,
 	parent.addOutputFileFlag(cmd, cmd.Flags())
 	registerOutputCompletion(cmd, printer.ViewNodes)
 	registerGateCompletion(cmd)
+	hideUnusedFlags(cmd.Flags())
 	_ = cmd.RegisterFlagCompletionFunc("require", parent.completeRequire)
 	_ = cmd.RegisterFlagCompletionFunc("daemonsets", parent.completeDaemonSetList)
 	return cmd

@@ -36,7 +36,12 @@ func NewCmdVersion(streams genericiooptions.IOStreams, flags *genericclioptions.
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the plugin, client-go and server versions",
-		Args:  cobra.NoArgs,
+		Example: `  # Plugin, client-go and the cluster's versions
+  kubectl daemoncheck version
+
+  # Without contacting the server, as JSON
+  kubectl daemoncheck version --client -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "" && output != "json" && output != "yaml" {
 				return usageErrorf("--output %q is not supported by version; use json or yaml", output)
