@@ -30,6 +30,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
 	"github.com/daemoncheck/daemoncheck/pkg/collect"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -493,6 +494,7 @@ func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, er
 		}
 	}
 	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate})
+	naturalNodeOrder(rep)
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(snap.DaemonSets, snap.Nodes, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	if warn {
 		for _, w := range rep.Warnings {
@@ -500,6 +502,17 @@ func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, er
 		}
 	}
 	return rep, nil
+}
+
+// naturalNodeOrder lists nodes as people number them (node-9 before
+// node-10) wherever a view lists them: the matrix rows, the detail view's
+// node tables, node/NAME lines, the report's arrays.
+func naturalNodeOrder(rep *report.Report) {
+	sort.SliceStable(rep.Nodes, func(i, j int) bool { return names.Less(rep.Nodes[i].Name, rep.Nodes[j].Name) })
+	for i := range rep.DaemonSets {
+		nvs := rep.DaemonSets[i].Nodes
+		sort.SliceStable(nvs, func(a, b int) bool { return names.Less(nvs[a].Name, nvs[b].Name) })
+	}
 }
 
 // Run reads, analyses and prints, and returns ErrFindings when the report has

@@ -282,3 +282,70 @@ func TestHelpLikeKubectl(t *testing.T) {
 		}
 	}
 }
+
+// natDump has nodes n-10, n-9, n-2, n-1 (in that order), for natural order.
+const natDump = `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n-10, uid: u10, labels: {pool: p0}}
+  status:
+    conditions:
+    - {type: Ready, status: "True", lastHeartbeatTime: "2026-03-04T10:00:00Z"}
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n-9, uid: u9, labels: {pool: p1}}
+  status:
+    conditions:
+    - {type: Ready, status: "True", lastHeartbeatTime: "2026-03-04T10:00:00Z"}
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n-2, uid: u2, labels: {pool: p0}}
+  status:
+    conditions:
+    - {type: Ready, status: "True", lastHeartbeatTime: "2026-03-04T10:00:00Z"}
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n-1, uid: u1, labels: {pool: p1}}
+  status:
+    conditions:
+    - {type: Ready, status: "True", lastHeartbeatTime: "2026-03-04T10:00:00Z"}
+- apiVersion: apps/v1
+  kind: DaemonSet
+  metadata: {name: agent, namespace: ns1, uid: u-ds}
+  spec:
+    selector: {matchLabels: {app: agent}}
+    template:
+      metadata: {labels: {app: agent}}
+      spec: {containers: [{name: c, image: i}]}
+- apiVersion: v1
+  kind: PodList
+  items: []
+`
+
+// Conventions: nodes in natural order (n-9 before n-10) wherever listed.
+func TestNodesInNaturalOrder(t *testing.T) {
+	rows := func(out string, col int) []string {
+		var got []string
+		for _, l := range strings.Split(out, "\n") {
+			if f := strings.Fields(l); len(f) > col && strings.HasPrefix(f[col], "n-") {
+				got = append(got, f[col])
+			}
+		}
+		return got
+	}
+	want := "n-1 n-2 n-9 n-10"
+	out, _, _ := runCmd(t, natDump, "-f", "-", "nodes")
+	if got := strings.Join(rows(out, 0), " "); got != want {
+		t.Errorf("matrix rows %s, want %s", got, want)
+	}
+	out, _, _ = runCmd(t, natDump, "-f", "-", "agent")
+	if got := strings.Join(rows(out, 0), " "); got != want {
+		t.Errorf("describe node table %s, want %s", got, want)
+	}
+	out, _, _ = runCmd(t, natDump, "-f", "-", "nodes", "-o", "name")
+	if out != "node/n-1\nnode/n-2\nnode/n-9\nnode/n-10\n" {
+		t.Errorf("nodes -o name:\n%s", out)
+	}
+}
