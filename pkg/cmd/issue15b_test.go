@@ -349,3 +349,19 @@ func TestNodesInNaturalOrder(t *testing.T) {
 		t.Errorf("nodes -o name:\n%s", out)
 	}
 }
+
+// Conventions: -L/--label-columns shows node labels in the matrix.
+func TestNodesLabelColumns(t *testing.T) {
+	out, _, _ := runCmd(t, natDump, "-f", "-", "nodes", "-L", "pool,example.com/zone")
+	lines := strings.Split(out, "\n")
+	if h := strings.Fields(lines[0]); strings.Join(h, " ") != "NODE READY POOL ZONE agent" {
+		t.Errorf("header %v", h)
+	}
+	if r := strings.Fields(lines[1]); strings.Join(r, " ") != "n-1 True p1 Missing" {
+		t.Errorf("row %v", r)
+	}
+	_, errOut, code := runCmd(t, natDump, "-f", "-", "nodes", "--transpose", "-L", "pool")
+	if code != ExitUsage || !strings.Contains(errOut, "-L/--label-columns") {
+		t.Errorf("-L with --transpose: exit %d, %q", code, errOut)
+	}
+}

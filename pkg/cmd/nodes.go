@@ -29,6 +29,7 @@ type NodesOptions struct {
 	NodeSelector string
 	DaemonSets   []string
 	Transpose    bool
+	LabelColumns []string
 	// output is nodes' own -o (the root command's -o is a local flag).
 	output string
 
@@ -81,6 +82,7 @@ verified nothing, and must not pass a CI gate.`,
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Show DaemonSets of all namespaces (the default unless -n is given).")
 	cmd.Flags().StringSliceVar(&o.DaemonSets, "daemonsets", nil, "DaemonSets to show (columns): NAME or NAMESPACE/NAME, comma-separated. Default: all.")
 	cmd.Flags().BoolVar(&o.Transpose, "transpose", false, "DaemonSets as rows and nodes as columns.")
+	cmd.Flags().StringSliceVarP(&o.LabelColumns, "label-columns", "L", nil, "Node labels to show as columns of the matrix, after READY (as kubectl get -L), e.g. -L topology.kubernetes.io/zone,node.kubernetes.io/instance-type.")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", printer.Help(printer.ViewNodes, printer.ViewNode))
 	parent.addAuditFlags(cmd.Flags())
 	parent.addOutputFileFlag(cmd, cmd.Flags())
@@ -110,7 +112,10 @@ func (o *NodesOptions) Complete(cmd *cobra.Command) error {
 		}
 		o.nodeSel = sel
 	}
-	o.run.printOpts.Node, o.run.printOpts.Transpose = o.node, o.Transpose
+	if len(o.LabelColumns) > 0 && (o.Transpose || o.node != "") {
+		return usageErrorf("-L/--label-columns adds columns to the node rows of the matrix; it cannot be used with --transpose or a NODE")
+	}
+	o.run.printOpts.Node, o.run.printOpts.Transpose, o.run.printOpts.LabelColumns = o.node, o.Transpose, o.LabelColumns
 	o.run.narrow = o.narrow
 	return nil
 }

@@ -57,9 +57,17 @@ func Matrix(w io.Writer, r *report.Report, o Options) error {
 	var headers []string
 	var rows [][]string
 	if !transpose {
-		headers = append([]string{"NODE", "READY"}, names...)
+		headers = []string{"NODE", "READY"}
+		for _, k := range o.LabelColumns {
+			// As kubectl get -L: the key's last segment, upper-cased.
+			headers = append(headers, strings.ToUpper(k[strings.LastIndex(k, "/")+1:]))
+		}
+		headers = append(headers, names...)
 		for _, n := range r.Nodes {
 			row := []string{n.Name, n.Ready}
+			for _, k := range o.LabelColumns {
+				row = append(row, n.Labels[k])
+			}
 			for i := range r.DaemonSets {
 				row = append(row, cell(verdicts[i][n.Name], o.Wide))
 			}

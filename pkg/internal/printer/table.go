@@ -33,6 +33,9 @@ type Options struct {
 	// matrix (DaemonSets as rows).
 	Node      string
 	Transpose bool
+	// LabelColumns are node label keys shown as columns of the coverage
+	// matrix (-L, as kubectl get -L).
+	LabelColumns []string
 	// Now is used for AGE columns.
 	Now time.Time
 }
