@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -96,6 +97,7 @@ type CheckOptions struct {
 	Ignore     []string
 	Grace      time.Duration
 	Wait       bool
+	SortBy     string
 	Timeout    time.Duration
 	Interval   time.Duration
 	// OutputFiles are the --output-file FORMAT=PATH values.
@@ -138,6 +140,8 @@ type runConfig struct {
 	// suggest are the subcommands a DaemonSet NAME resembles (node ->
 	// nodes), offered when no DaemonSet has that name.
 	suggest []string
+	// sortBy orders the problems (sortSeverity: as the analysis does).
+	sortBy string
 	// narrow, when set, narrows the report before printing (nodes).
 	narrow func(*report.Report) error
 }
@@ -217,6 +221,8 @@ output (also: a partial report without such findings).`,
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit DaemonSets in all namespaces (the default unless -n is given).")
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, e.g. -l app=agent.")
 	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Re-check until no finding selected by --fail-on remains, or --timeout passes; progress goes to stderr.")
+	cmd.Flags().StringVar(&o.SortBy, "sort-by", sortSeverity, "Order of the problems: "+strings.Join(sortKeys, ", ")+". severity: errors first, then by the number of nodes; breadth: most nodes first; daemonset: by NAMESPACE/NAME; type: by problem type.")
+	_ = cmd.RegisterFlagCompletionFunc("sort-by", cobra.FixedCompletions(sortKeys, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().DurationVar(&o.Interval, "interval", o.Interval, fmt.Sprintf("With --wait: time between checks (at least %s).", MinInterval))
 	// The audit flags are each audit command's own (root and nodes), not
 	// persistent: version and completion must not list what they ignore.
@@ -320,6 +326,12 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 	if name != "" {
 		cmd.SuggestionsMinimumDistance = 2
 		run.suggest = cmd.SuggestionsFor(name)
+	}
+	if cmd.Flags().Lookup("sort-by") != nil {
+		if !slices.Contains(sortKeys, o.SortBy) {
+			return usageErrorf("--sort-by %q: use one of %s", o.SortBy, strings.Join(sortKeys, ", "))
+		}
+		run.sortBy = o.SortBy
 	}
 	o.run = run
 	if len(o.Filenames) > 0 {
@@ -553,10 +565,35 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		}
 		return o.exitFor(rep)
 	}
+	sortProblems(rep, o.run.sortBy)
 	if err := o.print(rep); err != nil {
 		return err
 	}
 	return o.exitFor(rep)
+}
+
+// --sort-by keys. severity is the analysis' own order.
+const (
+	sortSeverity  = "severity"
+	sortBreadth   = "breadth"
+	sortDaemonSet = "daemonset"
+	sortType      = "type"
+)
+
+var sortKeys = []string{sortSeverity, sortBreadth, sortDaemonSet, sortType}
+
+// sortProblems orders the problems as --sort-by says, stably, so ties keep
+// the analysis' order (severity, then breadth).
+func sortProblems(rep *report.Report, by string) {
+	ps := rep.Problems
+	switch by {
+	case sortBreadth:
+		slices.SortStableFunc(ps, func(a, b report.Problem) int { return len(b.Nodes) - len(a.Nodes) })
+	case sortDaemonSet:
+		slices.SortStableFunc(ps, func(a, b report.Problem) int { return strings.Compare(a.DaemonSets[0], b.DaemonSets[0]) })
+	case sortType:
+		slices.SortStableFunc(ps, func(a, b report.Problem) int { return strings.Compare(a.Type, b.Type) })
+	}
 }
 
 // exitFor is the report's verdict, except that a -l that matched no

@@ -3,6 +3,7 @@ package cmd
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -363,5 +364,53 @@ func TestNodesLabelColumns(t *testing.T) {
 	_, errOut, code := runCmd(t, natDump, "-f", "-", "nodes", "--transpose", "-L", "pool")
 	if code != ExitUsage || !strings.Contains(errOut, "-L/--label-columns") {
 		t.Errorf("-L with --transpose: exit %d, %q", code, errOut)
+	}
+}
+
+// Conventions: --sort-by orders the default view's problems.
+func TestSortBy(t *testing.T) {
+	problems := func(args ...string) []string {
+		t.Helper()
+		out, _, _ := runCmd(t, "", append([]string{"-f", demo, demoNow}, args...)...)
+		var col []string
+		in := false
+		for _, l := range strings.Split(out, "\n") {
+			f := strings.Fields(l)
+			switch {
+			case len(f) > 1 && f[0] == "DAEMONSET" && f[1] == "PROBLEM":
+				in = true
+			case in && len(f) == 0:
+				return col
+			case in:
+				col = append(col, l)
+			}
+		}
+		return col
+	}
+	first := func(rows []string, field int) []string {
+		var out []string
+		for _, r := range rows {
+			f := strings.Fields(r)
+			if field == 1 && len(f) > 2 && strings.HasPrefix(f[1], "+") {
+				out = append(out, f[2])
+				continue
+			}
+			out = append(out, f[field])
+		}
+		return out
+	}
+	def := problems()
+	if sev := problems("--sort-by", "severity"); strings.Join(sev, "\n") != strings.Join(def, "\n") || len(def) < 5 {
+		t.Errorf("severity is not the default order (%d rows)", len(def))
+	}
+	if ds := first(problems("--sort-by", "daemonset"), 0); !slices.IsSorted(ds) {
+		t.Errorf("--sort-by daemonset: %v", ds)
+	}
+	if ty := first(problems("--sort-by", "type"), 1); !slices.IsSorted(ty) {
+		t.Errorf("--sort-by type: %v", ty)
+	}
+	_, errOut, code := runCmd(t, "", "-f", demo, demoNow, "--sort-by", "age")
+	if code != ExitUsage || !strings.Contains(errOut, `--sort-by "age": use one of severity, breadth, daemonset, type`) {
+		t.Errorf("bad --sort-by: exit %d %q", code, errOut)
 	}
 }
