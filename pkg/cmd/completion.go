@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
 
 // completionTimeout keeps shell completion snappy on a slow cluster.
@@ -31,7 +34,7 @@ func (o *CheckOptions) completeNames(cmd *cobra.Command, args []string, toComple
 	}
 	var names []string
 	if len(o.Filenames) > 0 {
-		snap, err := collect.Files(o.Filenames, o.In, collect.Options{Namespace: ns})
+		snap, err := o.completionFiles(collect.Options{Namespace: ns})
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -139,7 +142,7 @@ type dsRef struct{ namespace, name string }
 func (o *CheckOptions) completionDaemonSets(*cobra.Command) []dsRef {
 	var out []dsRef
 	if len(o.Filenames) > 0 {
-		snap, err := collect.Files(o.Filenames, o.In, collect.Options{})
+		snap, err := o.completionFiles(collect.Options{})
 		if err != nil {
 			return nil
 		}
@@ -201,7 +204,7 @@ func (o *CheckOptions) completeNodes(cmd *cobra.Command, args []string, toComple
 	}
 	var nodes []string
 	if len(o.Filenames) > 0 {
-		snap, err := collect.Files(o.Filenames, o.In, collect.Options{})
+		snap, err := o.completionFiles(collect.Options{})
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -239,4 +242,13 @@ func (o *CheckOptions) completeContexts(_ *cobra.Command, _ []string, toComplete
 		ctxs = append(ctxs, name)
 	}
 	return filterPrefix(ctxs, toComplete), cobra.ShellCompDirectiveNoFileComp
+}
+
+// completionFiles reads the -f input for completion, but never stdin: the
+// shell's stdin is the terminal, and completion must not wait on it.
+func (o *CheckOptions) completionFiles(opts collect.Options) (*snapshot.Snapshot, error) {
+	if slices.Contains(o.Filenames, "-") {
+		return nil, errors.New("stdin is not read while completing")
+	}
+	return collect.Files(o.Filenames, strings.NewReader(""), opts)
 }

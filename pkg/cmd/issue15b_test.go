@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -412,5 +413,33 @@ func TestSortBy(t *testing.T) {
 	_, errOut, code := runCmd(t, "", "-f", demo, demoNow, "--sort-by", "age")
 	if code != ExitUsage || !strings.Contains(errOut, `--sort-by "age": use one of severity, breadth, daemonset, type`) {
 		t.Errorf("bad --sort-by: exit %d %q", code, errOut)
+	}
+}
+
+// Completion never waits on stdin (-f -): the shell's stdin is the terminal.
+func TestCompletionDoesNotReadStdin(t *testing.T) {
+	r, w, err := os.Pipe() // never written: reading it would block
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	done := make(chan string, 1)
+	go func() {
+		var out strings.Builder
+		o := NewCheckOptions(genericiooptions.IOStreams{In: r, Out: &out, ErrOut: &strings.Builder{}})
+		c := newRootCommand(o)
+		c.SetArgs([]string{"__complete", "nodes", "-f", "-", ""})
+		c.SetOut(&out)
+		_ = c.Execute()
+		done <- out.String()
+	}()
+	select {
+	case out := <-done:
+		if out != ":4\n" {
+			t.Errorf("completion with -f -: %q", out)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("completion with -f - waits on stdin")
 	}
 }
