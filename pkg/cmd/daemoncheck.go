@@ -218,7 +218,7 @@ output (also: a partial report without such findings).`,
 	describeRequestTimeout(cmd.PersistentFlags())
 	o.PrintFlags.AddFlags(cmd)
 	cmd.Flags().Lookup("output").Usage = printer.Help(printer.ViewAudit, printer.ViewDetail) + " Default: summary and findings tables, or the detail view when a NAME is given."
-	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit DaemonSets in all namespaces (the default unless -n is given).")
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit DaemonSets in all namespaces (the default unless -n is given; with -n, -A wins, as in kubectl).")
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, e.g. -l app=agent.")
 	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Re-check until no finding selected by --fail-on remains, or --timeout passes; progress goes to stderr.")
 	cmd.Flags().StringVar(&o.SortBy, "sort-by", sortSeverity, "Order of the problems: "+strings.Join(sortKeys, ", ")+". severity: errors first, then by the number of nodes; breadth: most nodes first; daemonset: by NAMESPACE/NAME; type: by problem type.")

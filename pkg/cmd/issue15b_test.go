@@ -443,3 +443,20 @@ func TestCompletionDoesNotReadStdin(t *testing.T) {
 		t.Fatal("completion with -f - waits on stdin")
 	}
 }
+
+// The README's coverage-view recipe: nodes -o wide --node-selector.
+func TestReadmeNodeSelectorRecipe(t *testing.T) {
+	out, errOut, code := runCmd(t, "", "nodes", "-f", demo, demoNow, "-o", "wide", "--node-selector", "accelerator=nvidia")
+	if code != ExitFindings {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	var rows []string
+	for _, l := range strings.Split(out, "\n")[1:] {
+		if f := strings.Fields(l); len(f) > 0 && strings.HasPrefix(f[0], "gpu-") || strings.HasPrefix(l, "worker") || strings.HasPrefix(l, "cp-") {
+			rows = append(rows, strings.Fields(l)[0])
+		}
+	}
+	if strings.Join(rows, " ") != "gpu-1 gpu-2" || !strings.Contains(out, "-(") {
+		t.Errorf("rows %v, want gpu-1 gpu-2 with the reasons of -o wide:\n%s", rows, out)
+	}
+}
