@@ -239,6 +239,7 @@ output (also: a partial report without such findings).`,
 	cmd.AddCommand(newCmdCompletion(cmd))
 	cmd.SetUsageFunc(groupedUsage)
 	hideUnusedFlags(cmd.Flags())
+	hideUnusedFlags(cmd.PersistentFlags())
 	return cmd
 }
 

@@ -279,8 +279,10 @@ func TestHelpLikeKubectl(t *testing.T) {
 		if own < 0 || conn < own || !strings.Contains(out[conn:], "--kubeconfig") || strings.Contains(out[:conn], "--kubeconfig") {
 			t.Errorf("%v: own flags must come first, then the connection flags:\n%s", args, out)
 		}
-		if strings.Contains(out, "--show-managed-fields") {
-			t.Errorf("%v lists --show-managed-fields, which does nothing here", args)
+		for _, f := range []string{"--show-managed-fields", "--cache-dir"} {
+			if strings.Contains(out, f) {
+				t.Errorf("%v lists %s, which does nothing here", args, f)
+			}
 		}
 	}
 }

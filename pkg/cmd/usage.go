@@ -22,10 +22,15 @@ var connectionFlags = func() map[string]bool {
 	return out
 }()
 
-// hideUnusedFlags hides kubectl flags that do nothing here: the report has
-// no managed fields to show.
+// hideUnusedFlags hides kubectl flags that do nothing here (they still
+// parse, so a kubectl habit does not fail): the report has no managed fields
+// to show, and nothing uses the discovery cache.
 func hideUnusedFlags(fs *pflag.FlagSet) {
-	_ = fs.MarkHidden("show-managed-fields")
+	for _, name := range []string{"show-managed-fields", "cache-dir"} {
+		if fs.Lookup(name) != nil {
+			_ = fs.MarkHidden(name)
+		}
+	}
 }
 
 // groupedUsage prints usage as kubectl does: examples, subcommands, then
