@@ -137,7 +137,7 @@ func TestReadmeRecipes(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("with an uncovered node the step must exit 1, got %d\n%s", code, out)
 	}
-	if !regexp.MustCompile(`(?m)^::error title=UncoveredNode security/falco on ` + tainted.Name + `::.*value: "true"`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^::error title=UncoveredNode security/falco on 1 node\(s\)%3A ` + regexp.QuoteMeta(tainted.Name) + `::.*value: "true"`).MatchString(out) {
 		t.Errorf("no ::error annotation (with a quoted toleration) for %s:\n%s", tainted.Name, out)
 	}
 	if md, _ := os.ReadFile(summary); !bytes.HasPrefix(md, []byte("## daemoncheck failed")) {
