@@ -22,7 +22,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/daemoncheck/daemoncheck/test/rig"
 )
 
 // readmeBlock returns the first fenced block of lang after the text that
@@ -81,26 +80,8 @@ func TestReadmeRecipes(t *testing.T) {
 	push := readmeBlock(t, readme, "Push to a Pushgateway", "sh")
 	textfile := readmeBlock(t, readme, "collector.textfile.directory", "sh")
 
-	r, err := rig.Start(t, rig.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	s := &scenario{t: t, ctx: ctx, name: "readme"}
-	for _, short := range []string{"a", "b"} {
-		if _, err := r.Client.CoreV1().Nodes().Create(ctx, s.newNode(short), metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := r.CreateNamespace(ctx, "security", nil); err != nil {
-		t.Fatal(err)
-	}
-	falco := s.newDaemonSet("falco")
-	falco.Namespace = "security"
-	falco.Spec.Template.Spec.NodeSelector = nil
-	if _, err := r.Client.AppsV1().DaemonSets("security").Create(ctx, falco, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	r, s := readmeCluster(t, "readme")
+	ctx := s.ctx
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "coverage.yaml"), []byte("# coverage.yaml\n"+policy), 0o644); err != nil {
 		t.Fatal(err)

@@ -411,6 +411,7 @@ func scenarioRollingMaxUnavailable(t *testing.T, s *scenario) {
 	}
 	// The controller stopped: the crash-looping Pod uses up maxUnavailable.
 	s.check("agent", expectation{findings: append(findings, string(report.RolloutStuck))})
+	assertStuckOnCrashLoop(t, s, len(oldNodes))
 }
 
 func scenarioRollingMaxSurge(t *testing.T, s *scenario) {
