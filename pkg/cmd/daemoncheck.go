@@ -60,6 +60,7 @@ type CheckOptions struct {
 	Filenames     []string
 	NoHeaders     bool
 	NowFlag       string
+	ServerVersion string
 
 	// Coverage policy and CI gate.
 	Require    []string
@@ -175,6 +176,7 @@ func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
 	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,pods,controllerrevisions,events -A -o json|yaml.")
 	fs.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in tables.")
+	fs.StringVar(&o.ServerVersion, "server-version", "", "Follow the DaemonSet controller rules of this Kubernetes version (e.g. v1.33.4) where they differ between versions; default: the server's version (discovery), unknown offline (newest rules).")
 	fs.StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time instead of the current time (for reproducible reports on saved dumps).")
 	fs.StringArrayVar(&o.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR]: the DaemonSet must run on every node matching the selector (default: every node). Repeatable.")
 	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README).")
@@ -334,6 +336,9 @@ func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, er
 	snap, err := o.snapshot(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if o.ServerVersion != "" {
+		snap.ServerVersion = o.ServerVersion
 	}
 	if err := o.policy.Validate(snap.DaemonSets); err != nil {
 		return nil, usageErrorf("%v", err)

@@ -52,7 +52,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	if progress == nil {
 		progress = func(string, ...any) {}
 	}
-	snap := &snapshot.Snapshot{Source: host}
+	snap := &snapshot.Snapshot{Source: host, ServerVersion: serverVersion(cs)}
 
 	progress("reading daemonsets")
 	dsOpts := metav1.ListOptions{LabelSelector: opts.LabelSelector}
@@ -162,7 +162,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 				var kept []snapshot.DaemonPod
 				for j := range l.Items {
 					p := &l.Items[j]
-					if ref := metav1.GetControllerOfNoCopy(p); ref != nil && owners[ref.UID] {
+					if ref := metav1.GetControllerOfNoCopy(p); ref == nil || owners.uids[ref.UID] {
 						if dp := snapshot.Compact(p); keepPod(&dp, owners) {
 							kept = append(kept, dp)
 						}
@@ -187,7 +187,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 				kept := l.Items[:0]
 				for j := range l.Items {
 					cr := &l.Items[j]
-					if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners[ref.UID] {
+					if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners.uids[ref.UID] {
 						// Only the revision number and hash label are used.
 						cr.Data.Raw, cr.Data.Object, cr.ManagedFields = nil, nil, nil
 						kept = append(kept, *cr)
