@@ -71,7 +71,7 @@ var Catalog = []TypeInfo{
 	{Type: MisscheduledPod, Severity: SeverityWarning, Column: "MISSCHEDULED",
 		Doc: "a Pod on a node the controller does not target"},
 	{Type: OrphanedPod, Severity: SeverityWarning, Column: "ORPHANED", Wide: true,
-		Doc: "a Pod bound to a node that no longer exists"},
+		Doc: "a Pod bound to, or (unscheduled) aimed at, a node that no longer exists"},
 	{Type: OutdatedPod, Severity: SeverityWarning, PodGrace: true, Column: "OUTDATED",
 		Doc: "a Pod not on the current revision"},
 	{Type: StaleStatus, Severity: SeverityWarning,
