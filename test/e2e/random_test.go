@@ -669,6 +669,21 @@ func (s *scenario) claim(seed int64, w world) {
 			})
 			rolled[op.ds] = true
 			s.settle(op.ds, nil)
+			// Pods the rollout created before the taint were placed under
+			// the old verdict: they count as kept, not as created after
+			// the change that matters.
+			cur := s.getDaemonSet(op.ds)
+			pods, err := daemonPods(s.ctx, cur)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range pods {
+				n := podNode(&p)
+				if before[op.ds][n] == nil {
+					before[op.ds][n] = map[string]bool{}
+				}
+				before[op.ds][n][string(p.UID)] = true
+			}
 			s.updateNode(op.node, func(n *corev1.Node) {
 				for _, old := range n.Spec.Taints {
 					if old.Key == op.taint.Key && old.Effect == op.taint.Effect {
