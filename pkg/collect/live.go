@@ -52,7 +52,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	if progress == nil {
 		progress = func(string, ...any) {}
 	}
-	snap := &snapshot.Snapshot{Source: host, ServerVersion: serverVersion(cs)}
+	snap := &snapshot.Snapshot{Source: host}
 
 	progress("reading daemonsets")
 	dsOpts := metav1.ListOptions{LabelSelector: opts.LabelSelector}
@@ -76,6 +76,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 		return nil, err
 	}
 	snap.DaemonSets = dss
+	snap.ServerVersion = serverVersion(cs) // after a good read: an unreachable server fails on the list, as before
 
 	// Nodes, Pods, revisions and events are independent: read them at once.
 	var (

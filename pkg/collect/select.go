@@ -138,7 +138,9 @@ func keepPod(p *snapshot.DaemonPod, o podOwners) bool {
 // serverVersion asks discovery for the server's version (gitVersion, e.g.
 // "v1.33.4"); "" when it cannot say, and the analysis then applies the newest
 // controller rules. Kept out of the read's error path: /version is readable
-// by everyone (system:public-info-viewer) and the audit does not need it.
+// by every authenticated user (system:public-info-viewer), it is a GET, and
+// the audit can do without it. Live calls it only after the DaemonSets were
+// read, so an unreachable or hanging server fails on that list as before.
 func serverVersion(cs kubernetes.Interface) string {
 	d := cs.Discovery()
 	if d == nil {

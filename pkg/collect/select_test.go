@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/version"
+	fakediscovery "k8s.io/client-go/discovery/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	"sigs.k8s.io/yaml"
 
@@ -143,5 +145,19 @@ func TestKeepPodClaims(t *testing.T) {
 	p := compact(func(p *corev1.Pod) { p.OwnerReferences = nil })
 	if keepPod(&p, owners([]appsv1.DaemonSet{*deleting})) {
 		t.Error("a DaemonSet being deleted adopts nothing")
+	}
+}
+
+// Live records the server's version from discovery (the rules that differ by
+// minor version follow it); without an answer it stays unknown.
+func TestLiveRecordsServerVersion(t *testing.T) {
+	cs := fixtureClient()
+	cs.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: "v1.33.4"}
+	snap, err := Live(context.Background(), cs, "https://test", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.ServerVersion != "v1.33.4" {
+		t.Errorf("ServerVersion %q, want v1.33.4", snap.ServerVersion)
 	}
 }
