@@ -669,20 +669,23 @@ func (s *scenario) claim(seed int64, w world) {
 			})
 			rolled[op.ds] = true
 			s.settle(op.ds, nil)
-			// Pods the rollout created before the taint were placed under
-			// the old verdict: they count as kept, not as created after
-			// the change that matters.
-			cur := s.getDaemonSet(op.ds)
-			pods, err := daemonPods(s.ctx, cur)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range pods {
-				n := podNode(&p)
-				if before[op.ds][n] == nil {
-					before[op.ds][n] = map[string]bool{}
+			// Pods created before the taint (by this rollout, or as the
+			// replacement of a Pod relabelled by an earlier op) were placed
+			// under the old verdicts: they count as kept, not as created
+			// after the change that matters.
+			for _, d := range w.dss {
+				cur := s.settle(d.Name, nil)
+				pods, err := daemonPods(s.ctx, cur)
+				if err != nil {
+					t.Fatal(err)
 				}
-				before[op.ds][n][string(p.UID)] = true
+				for _, p := range pods {
+					n := podNode(&p)
+					if before[d.Name][n] == nil {
+						before[d.Name][n] = map[string]bool{}
+					}
+					before[d.Name][n][string(p.UID)] = true
+				}
 			}
 			s.updateNode(op.node, func(n *corev1.Node) {
 				for _, old := range n.Spec.Taints {
