@@ -829,6 +829,30 @@ func (s *scenario) compareClaims(rep *report.Report, ds *appsv1.DaemonSet, pods 
 			}
 		}
 	}
+	// DaemonSet-level verdicts, from what the controller did: no node
+	// targeted is NoTargets; a crash-looping new Pod uses up the rollout's
+	// budget (maxUnavailable or maxSurge 1) while a node still runs only an
+	// available old Pod, so the rollout is stuck (rollingUpdate in update.go).
+	targetsAny, crash, oldOnly := false, 0, false
+	for name := range s.scenarioNodes() {
+		targetsAny = targetsAny || verdicts[name].ShouldRun
+		hasNew, hasOld := false, false
+		for _, p := range onNode[name] {
+			if p.Labels[rig.CrashLoopLabel] == "true" {
+				hasNew = true
+				crash++
+			} else if podReady(p) {
+				hasOld = true
+			}
+		}
+		oldOnly = oldOnly || (hasOld && !hasNew)
+	}
+	if !targetsAny {
+		wantF = append(wantF, string(report.NoTargets))
+	}
+	if rolled && crash > 0 && oldOnly {
+		wantF = append(wantF, string(report.RolloutStuck))
+	}
 	sort.Strings(wantF)
 	if got := findingSet(dr.Findings); !reflect.DeepEqual(got, dedup(wantF)) {
 		problems = append(problems, fmt.Sprintf("findings %v, want %v", got, dedup(wantF)))

@@ -1027,8 +1027,9 @@ func scenarioSurgeTaint(t *testing.T, s *scenario) {
 		}
 		return true
 	})
+	// The crash-looping surge Pod still uses up maxSurge: stuck.
 	findings, _, _ := rolloutFindings(t, s, "agent")
-	s.check("agent", expectation{findings: findings})
+	s.check("agent", expectation{findings: append(findings, string(report.RolloutStuck))})
 }
 
 // scenarioUnscheduledNodeDeleted: a daemon Pod that cannot be scheduled
