@@ -644,18 +644,39 @@ func (s *scenario) claim(seed int64, w world) {
 		}
 		switch op.kind {
 		case relabelPod:
-			cur := s.getDaemonSet(op.ds)
-			pods, err := daemonPods(s.ctx, cur)
-			if err != nil {
-				t.Fatal(err)
+			// The controller may be deleting a Pod (a duplicate, an evicted
+			// one) while the test picks it: pick among live Pods, and pick
+			// again if it went away or changed under us.
+			var p corev1.Pod
+			relabelled := false
+			for attempt := 0; attempt < 5 && !relabelled; attempt++ {
+				pods, err := daemonPods(s.ctx, s.getDaemonSet(op.ds))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var live []corev1.Pod
+				for _, q := range pods {
+					if q.DeletionTimestamp == nil {
+						live = append(live, q)
+					}
+				}
+				if len(live) == 0 {
+					break
+				}
+				p = live[op.pick%len(live)]
+				p.Labels["app"] = op.ds + "-released"
+				_, err = cluster.Client.CoreV1().Pods(s.name).Update(s.ctx, &p, metav1.UpdateOptions{})
+				switch {
+				case err == nil:
+					relabelled = true
+				case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
+					time.Sleep(200 * time.Millisecond)
+				default:
+					t.Fatalf("relabel %s: %v", p.Name, err)
+				}
 			}
-			if len(pods) == 0 {
+			if !relabelled {
 				continue
-			}
-			p := pods[op.pick%len(pods)]
-			p.Labels["app"] = op.ds + "-released"
-			if _, err := cluster.Client.CoreV1().Pods(s.name).Update(s.ctx, &p, metav1.UpdateOptions{}); err != nil {
-				t.Fatalf("relabel %s: %v", p.Name, err)
 			}
 			// The node's old Pod is gone for the DaemonSet: whatever runs
 			// there afterwards was created after the change.
