@@ -61,6 +61,7 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 	r := report.New()
 	r.GeneratedAt = opts.Now.UTC().Truncate(time.Second)
 	r.Source = snap.Source
+	r.ServerVersion = snap.ServerVersion
 	r.NodeCount = len(idx.nodes)
 	r.Unread = []report.Unread{}
 	kinds := make([]string, 0, len(snap.Missing))
@@ -132,19 +133,23 @@ type index struct {
 	// podsByDS keys Pods by their owner's namespace and UID: owner
 	// references are namespaced, so a UID alone could join two DaemonSets
 	// of different namespaces (a hand-edited dump).
-	podsByDS  map[ownerKey][]*snapshot.DaemonPod
-	revByDS   map[types.UID]*appsv1.ControllerRevision
-	eventsFor map[types.UID][]*corev1.Event
+	podsByDS map[ownerKey][]*snapshot.DaemonPod
+	// orphansByNS are Pods without a controller, not being deleted, by
+	// namespace: candidates for adoption (claim).
+	orphansByNS map[string][]*snapshot.DaemonPod
+	revByDS     map[types.UID]*appsv1.ControllerRevision
+	eventsFor   map[types.UID][]*corev1.Event
 }
 
 func newIndex(snap *snapshot.Snapshot) *index {
 	idx := &index{
-		nodeByNm:  make(map[string]*corev1.Node, len(snap.Nodes)),
-		nodePos:   make(map[string]int, len(snap.Nodes)),
-		nodeCause: map[string]string{},
-		podsByDS:  map[ownerKey][]*snapshot.DaemonPod{},
-		revByDS:   map[types.UID]*appsv1.ControllerRevision{},
-		eventsFor: map[types.UID][]*corev1.Event{},
+		nodeByNm:    make(map[string]*corev1.Node, len(snap.Nodes)),
+		nodePos:     make(map[string]int, len(snap.Nodes)),
+		nodeCause:   map[string]string{},
+		podsByDS:    map[ownerKey][]*snapshot.DaemonPod{},
+		orphansByNS: map[string][]*snapshot.DaemonPod{},
+		revByDS:     map[types.UID]*appsv1.ControllerRevision{},
+		eventsFor:   map[types.UID][]*corev1.Event{},
 	}
 	for i := range snap.Nodes {
 		n := &snap.Nodes[i]
@@ -171,16 +176,21 @@ func newIndex(snap *snapshot.Snapshot) *index {
 	pods := snap.DaemonPods
 	for i := range pods {
 		p := &pods[i]
-		if p.OwnerKind != "DaemonSet" || p.OwnerUID == "" {
-			continue
-		}
 		// Mirrors getNodesToDaemonPods(ds, includeDeletedTerminal=false):
 		// a terminal Pod already being deleted is nothing to the controller.
 		if isPodTerminal(p) && p.Deleting {
 			continue
 		}
-		k := ownerKey{p.Namespace, p.OwnerUID}
-		idx.podsByDS[k] = append(idx.podsByDS[k], p)
+		switch {
+		case p.OwnerUID == "":
+			// An orphan: a DaemonSet of its namespace may adopt it (claim).
+			if !p.Deleting {
+				idx.orphansByNS[p.Namespace] = append(idx.orphansByNS[p.Namespace], p)
+			}
+		case p.OwnerKind == "DaemonSet":
+			k := ownerKey{p.Namespace, p.OwnerUID}
+			idx.podsByDS[k] = append(idx.podsByDS[k], p)
+		}
 	}
 	for i := range snap.ControllerRevisions {
 		cr := &snap.ControllerRevisions[i]
@@ -223,7 +233,14 @@ type dsContext struct {
 	idx      *index
 	surge    bool
 	rollout  string
-	rules    []policy.Rule
+	policy   []policy.Rule
+	// rules are the version-dependent controller rules (version.go).
+	rules controllerRules
+	// adopted are the orphan Pods the controller adopts (and counts) at its
+	// next sync; released[node] the owned Pods it releases (and does not
+	// count) because their labels no longer match the selector (claim.go).
+	adopted  map[*snapshot.DaemonPod]bool
+	released map[string][]*snapshot.DaemonPod
 	// podsKnown and nodesKnown say whether Pods and nodes were read.
 	podsKnown, nodesKnown bool
 	// verdicts[i] is the controller's decision for idx.nodes[i].
@@ -242,10 +259,11 @@ type dsContext struct {
 }
 
 func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot, opts Options) report.DaemonSetReport {
-	pods := idx.podsByDS[ownerKey{ds.Namespace, ds.UID}]
 	c := &dsContext{ds: ds, eval: scheduling.NewEvaluator(ds), now: opts.Now, idx: idx,
-		healthOf:  make(map[*snapshot.DaemonPod]health, len(pods)),
-		podsKnown: snap.Has(snapshot.Pods), nodesKnown: snap.Has(snapshot.Nodes)}
+		podsKnown: snap.Has(snapshot.Pods), nodesKnown: snap.Has(snapshot.Nodes),
+		rules: rulesFor(snap.ServerVersion)}
+	pods := c.claim(idx.podsByDS[ownerKey{ds.Namespace, ds.UID}], idx.orphansByNS[ds.Namespace])
+	c.healthOf = make(map[*snapshot.DaemonPod]health, len(pods))
 	dr := header(ds)
 	c.report = &dr
 	if ru := ds.Spec.UpdateStrategy.RollingUpdate; ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType && ru != nil {
@@ -257,12 +275,9 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 	}
 	// Mirrors util.GetTemplateGeneration: the annotation the API server keeps
 	// on the DaemonSet, compared with the Pods' pod-template-generation label.
-	if v, ok := ds.Annotations[templateGenerationAnno]; ok {
-		var g int64
-		if _, err := fmt.Sscan(v, &g); err == nil {
-			c.gen = &g
-			c.genLabel = strconv.FormatInt(g, 10)
-		}
+	if g, ok := templateGeneration(ds); ok {
+		c.gen = &g
+		c.genLabel = strconv.FormatInt(g, 10)
 	}
 	c.revKnown = c.hash != "" || c.gen != nil
 	if !c.revKnown {
@@ -284,7 +299,7 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 	sort.SliceStable(c.untargeted, func(i, j int) bool { return c.untargeted[i].Name < c.untargeted[j].Name })
 
 	// Errors were reported by policy.Validate before the analysis.
-	c.rules, _ = opts.Policy.For(ds)
+	c.policy, _ = opts.Policy.For(ds)
 
 	var computed report.Counts
 	if c.nodesKnown {

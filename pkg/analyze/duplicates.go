@@ -21,9 +21,18 @@ func init() {
 		for i, p := range live {
 			names[i] = p.Name
 		}
+		keep := fmt.Sprintf("the controller keeps the oldest bound one (%s) and deletes the others", live[0].Name)
+		if c.surge {
+			kept := c.surgeKeeps(live)
+			keptNames := make([]string, len(kept))
+			for i, p := range kept {
+				keptNames[i] = p.Name
+			}
+			keep = fmt.Sprintf("during a surge rollout the controller keeps %s and deletes the others", strings.Join(keptNames, " and "))
+		}
 		return []report.Finding{{
 			Type: report.DuplicatePods, Node: n.name, Pod: strings.Join(names, ","), Cause: "several Pods of the DaemonSet on one node",
-			Message:    fmt.Sprintf("node %s runs %d Pods of the DaemonSet (%s); the controller keeps the oldest bound one (%s) and deletes the others", n.name, len(live), strings.Join(names, ", "), live[0].Name),
+			Message:    fmt.Sprintf("node %s runs %d Pods of the DaemonSet (%s); %s", n.name, len(live), strings.Join(names, ", "), keep),
 			Suggestion: fmt.Sprintf("if they persist, the controller is not syncing: check kube-controller-manager and %s events", c.objRef()),
 		}}
 	}})
@@ -36,4 +45,35 @@ func (c *dsContext) surgePair(pods []*snapshot.DaemonPod) bool {
 		return false
 	}
 	return c.isUpdated(pods[0]) != c.isUpdated(pods[1])
+}
+
+// surgeKeeps returns the Pods podsShouldBeOnNode keeps on a node of a surge
+// DaemonSet (pods sorted as the controller sorts them, none being deleted):
+// the oldest Pod with the current revision hash label and the oldest without;
+// of those two the old one also goes when it is not Ready or the new one is
+// available (TestSurgeDeletesUnreadyOldPods). Failed and succeeded Pods are
+// deleted anyway.
+func (c *dsContext) surgeKeeps(pods []*snapshot.DaemonPod) []*snapshot.DaemonPod {
+	var oldestNew, oldestOld *snapshot.DaemonPod
+	for _, p := range pods {
+		if isPodTerminal(p) {
+			continue
+		}
+		if p.RevisionHash == c.hash {
+			if oldestNew == nil {
+				oldestNew = p
+			}
+		} else if oldestOld == nil {
+			oldestOld = p
+		}
+	}
+	switch {
+	case oldestNew == nil && oldestOld == nil:
+		return nil
+	case oldestNew == nil:
+		return []*snapshot.DaemonPod{oldestOld}
+	case oldestOld == nil || !oldestOld.Ready || c.available(oldestNew):
+		return []*snapshot.DaemonPod{oldestNew}
+	}
+	return []*snapshot.DaemonPod{oldestNew, oldestOld}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -17,8 +19,15 @@ func init() {
 			return nil
 		}
 		out := make([]report.Finding, 0, len(n.pods))
+		live := livePods(n.pods)
 		for _, p := range n.pods {
-			out = append(out, c.misscheduled(n.node, p, n.verdict))
+			f := c.misscheduled(n.node, p, n.verdict)
+			if n.verdict.ShouldContinueRunning && len(live) == 1 && live[0] == p {
+				if fate := c.rolloutFate(p); fate != "" {
+					f.Message = strings.Replace(f.Message, leftRunning, fate, 1)
+				}
+			}
+			out = append(out, f)
 		}
 		return out
 	}})
@@ -28,7 +37,7 @@ func (c *dsContext) misscheduled(node *corev1.Node, p *snapshot.DaemonPod, v sch
 	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name, Cause: "on a node it does not target: " + ruleOf(v.Reason)}
 	fate := "the controller will delete it"
 	if v.ShouldContinueRunning {
-		fate = "the controller leaves it running (only NoExecute taints evict) but counts it as misscheduled"
+		fate = leftRunning
 	}
 	f.Message = fmt.Sprintf("Pod %s is on node %s, which the DaemonSet does not target: %s; %s", p.Name, node.Name, v.Reason, fate)
 	switch v.Cause {
@@ -64,4 +73,32 @@ func ruleOf(reason string) string {
 		}
 	}
 	return reason
+}
+
+const leftRunning = "the controller leaves it running (only NoExecute taints evict) but counts it as misscheduled"
+
+// rolloutFate says what a rolling update does with an outdated Pod, the only
+// live Pod on a node the DaemonSet no longer targets but may keep running
+// (shouldContinueRunning), or "" when the update leaves it alone. Mirrors
+// rollingUpdate (update.go), which walks every node with daemon Pods, not
+// only the targeted ones:
+//   - without surge, an old Pod is a replacement candidate: deleted at once
+//     when unavailable, else within the maxUnavailable budget; no new Pod
+//     follows on a node that should not run the DaemonSet;
+//   - with surge, an unavailable old Pod on such a node is deleted at once,
+//     an available one once more Pods are available than desired
+//     (TestDaemonSetUpdatesPodsNotMatchTainstWithMaxSurge).
+func (c *dsContext) rolloutFate(p *snapshot.DaemonPod) string {
+	if c.ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType || !c.revKnown || c.isUpdated(p) {
+		return ""
+	}
+	switch {
+	case !c.surge && !c.available(p):
+		return "it is outdated and not available, so the rolling update deletes it at once (and creates no new Pod here, as the node is not targeted)"
+	case !c.surge:
+		return "it is outdated, so the rolling update deletes it as a replacement candidate within maxUnavailable (and creates no new Pod here, as the node is not targeted)"
+	case !c.available(p):
+		return "it is outdated and not available, so the surge rolling update deletes it at once"
+	}
+	return "it is outdated, so the surge rolling update deletes it once more Pods are available elsewhere than the DaemonSet desires"
 }

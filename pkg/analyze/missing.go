@@ -5,16 +5,29 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
 func init() {
 	register(detector{typ: report.MissingPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
-		if n.node == nil || !n.verdict.ShouldRun || len(n.pods) > 0 {
+		if n.node == nil || !n.verdict.ShouldRun {
 			return nil
 		}
-		return []report.Finding{c.missing(n.node)}
+		if len(n.pods) == 0 {
+			return []report.Finding{c.missing(n.node)}
+		}
+		// A surge DaemonSet wants one Pod on the node that is not being
+		// deleted: podsShouldBeOnNode creates a replacement at once when all
+		// it has is terminating (TestSurgeCreatesNewPodWhenAtMaxSurgeAndOldPodDeleted);
+		// without surge the controller waits for the Pod to go.
+		if c.surge && len(livePods(n.pods)) == 0 {
+			f := c.missing(n.node)
+			f.Message = fmt.Sprintf("node %s should run the DaemonSet but its only Pod (%s) is terminating; with maxSurge the controller creates a replacement at once, without waiting for it to go", n.node.Name, n.pods[0].Name)
+			return []report.Finding{f}
+		}
+		return nil
 	}})
 }
 
@@ -23,6 +36,14 @@ func (c *dsContext) missing(node *corev1.Node) report.Finding {
 	f.Message = fmt.Sprintf("node %s should run the DaemonSet but has no Pod of it", node.Name)
 	if age := c.now.Sub(node.CreationTimestamp.Time); !node.CreationTimestamp.IsZero() && age < 2*time.Minute && age >= 0 {
 		f.Message += fmt.Sprintf("; the node joined %s ago, the controller may not have created it yet", humanDuration(age))
+	}
+	if rel := c.released[node.Name]; len(rel) > 0 {
+		// ClaimObject releases an owned Pod whose labels no longer match the
+		// selector; the node then has no Pod of the DaemonSet and
+		// podsShouldBeOnNode creates one.
+		f.Message = fmt.Sprintf("node %s should run the DaemonSet but has no Pod of it: Pod %s no longer matches the selector %s; the controller releases it (removes its owner reference, leaving it running) and creates a new Pod on the node", node.Name, rel[0].Name, metav1.FormatLabelSelector(c.ds.Spec.Selector))
+		f.Suggestion = fmt.Sprintf("if the relabel was a mistake, restore the labels of Pod %s; otherwise delete the released Pod once the new one runs: kubectl delete pod -n %s %s", rel[0].Name, rel[0].Namespace, rel[0].Name)
+		return f
 	}
 	if e := c.latestEvent(c.ds.UID, node.Name); e != nil {
 		f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, oneLine(e.Message))

@@ -14,6 +14,17 @@ func init() {
 		}
 		out := make([]report.Finding, 0, len(n.pods))
 		for _, p := range n.pods {
+			if p.NodeName == "" {
+				// Not bound, so the Pod GC never deletes it: the DaemonSet
+				// controller does (manage -> getUnscheduledPodsWithoutNode;
+				// TestDeleteUnscheduledPodForNotExistingNode).
+				out = append(out, report.Finding{
+					Type: report.OrphanedPod, Node: n.name, Pod: p.Name,
+					Message:    fmt.Sprintf("Pod %s is not scheduled and aimed at node %s, which no longer exists; the DaemonSet controller deletes it at its next sync and does not count it", p.Name, n.name),
+					Suggestion: fmt.Sprintf("nothing to do if it goes within seconds; if it stays, the DaemonSet controller is not syncing: check kube-controller-manager and kubectl describe %s", c.objRef()),
+				})
+				continue
+			}
 			out = append(out, report.Finding{
 				Type: report.OrphanedPod, Node: n.name, Pod: p.Name, Cause: "bound to a node that no longer exists",
 				Message:    fmt.Sprintf("Pod %s is bound to node %s, which no longer exists; the DaemonSet controller does not count or manage it", p.Name, n.name),

@@ -18,17 +18,31 @@ const (
 	templateGenerationAnno = "deprecated.daemonset.template.generation"
 )
 
-// isPodAvailable mirrors podutil.IsPodAvailable: Ready, and for at least
-// minReadySeconds when that is set.
-func isPodAvailable(p *snapshot.DaemonPod, minReadySeconds int32, now time.Time) bool {
+// isPodAvailable mirrors podutil.IsPodAvailable (pkg/api/v1/pod/util.go):
+// Ready, and, when minReadySeconds is set, Ready since at least
+// minReadySeconds before now. atBoundary says whether exactly minReadySeconds
+// is enough: it is since kubernetes#132122 (v1.34; controllerRules).
+func isPodAvailable(p *snapshot.DaemonPod, minReadySeconds int32, now time.Time, atBoundary bool) bool {
 	if !p.Ready {
 		return false
 	}
 	if minReadySeconds == 0 {
 		return true
 	}
-	min := time.Duration(minReadySeconds) * time.Second
-	return !p.ReadySince.IsZero() && p.ReadySince.Add(min).Before(now)
+	if p.ReadySince.IsZero() {
+		return false
+	}
+	availableAt := p.ReadySince.Add(time.Duration(minReadySeconds) * time.Second)
+	if atBoundary {
+		return !availableAt.After(now)
+	}
+	return availableAt.Before(now)
+}
+
+// available is isPodAvailable with the DaemonSet's minReadySeconds, the
+// analysis clock and the server version's rule.
+func (c *dsContext) available(p *snapshot.DaemonPod) bool {
+	return isPodAvailable(p, c.ds.Spec.MinReadySeconds, c.now, c.rules.availableAtBoundary)
 }
 
 // isPodTerminal mirrors podutil.IsPodTerminal.

@@ -96,7 +96,7 @@ func (c *dsContext) rolloutState() *rollout {
 		if oldPod != nil {
 			st.oldRevisionsRemaining++
 		}
-		avail := func(p *snapshot.DaemonPod) bool { return isPodAvailable(p, c.ds.Spec.MinReadySeconds, c.now) }
+		avail := c.available
 		block := func(p *snapshot.DaemonPod) {
 			st.unavailable++
 			st.blockerNodes = append(st.blockerNodes, name)

@@ -55,6 +55,11 @@ func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) 
 		f.Suggestion = "the DaemonSet controller in kube-controller-manager normally catches up within seconds: check that it is running and its logs for errors about this DaemonSet"
 		return f, true
 	}
+	if c.rules.staleMisscheduledOnUntaint && got.NumberMisscheduled > want.NumberMisscheduled {
+		// kubernetes#132459: 1.33 controllers do not resync when a node's
+		// taints are lifted (fixed by #132477, back-ported as #133992).
+		f.Message += fmt.Sprintf("; Kubernetes %s may keep numberMisscheduled stale after a node's taints are lifted (kubernetes#132459, fixed in later 1.33 patch releases)", c.rules.version)
+	}
 	f.Suggestion = fmt.Sprintf("the controller has not resynced this DaemonSet (it does not requeue it when a node gains a NoSchedule taint); any update makes it resync, e.g. kubectl annotate %s daemoncheck/resync=now --overwrite; if it persists, check kube-controller-manager", c.objRef())
 	return f, true
 }

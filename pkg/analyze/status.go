@@ -57,7 +57,7 @@ func (c *dsContext) nodeVerdicts(byNode map[string][]*snapshot.DaemonPod) ([]rep
 		oldest := ps[0]
 		if oldest.Ready {
 			computed.NumberReady++
-			if isPodAvailable(oldest, c.ds.Spec.MinReadySeconds, c.now) {
+			if c.available(oldest) {
 				computed.NumberAvailable++
 			}
 		}
@@ -95,6 +95,7 @@ func (c *dsContext) podRef(p *snapshot.DaemonPod) report.PodRef {
 		Restarts: h.restarts,
 		Created:  p.Created.UTC(),
 		State:    h.state,
+		Adopted:  c.adopted[p],
 	}
 }
 

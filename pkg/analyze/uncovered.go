@@ -25,9 +25,9 @@ func init() {
 
 // requiredBy names the first policy rule requiring the DaemonSet on node.
 func (c *dsContext) requiredBy(node *corev1.Node) string {
-	for i := range c.rules {
-		if c.rules[i].Nodes.Matches(labels.Set(node.Labels)) {
-			return c.rules[i].Source
+	for i := range c.policy {
+		if c.policy[i].Nodes.Matches(labels.Set(node.Labels)) {
+			return c.policy[i].Source
 		}
 	}
 	return ""

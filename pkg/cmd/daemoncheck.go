@@ -89,6 +89,7 @@ type CheckOptions struct {
 	NoHeaders     bool
 	NowFlag       string
 	Verbosity     int
+	ServerVersion string
 
 	// Coverage policy and CI gate.
 	Require    []string
@@ -142,6 +143,8 @@ type runConfig struct {
 	suggest []string
 	// sortBy orders the problems (sortSeverity: as the analysis does).
 	sortBy string
+	// serverVersion, when set, overrides the version the rules follow.
+	serverVersion string
 	// narrow, when set, narrows the report before printing (nodes).
 	narrow func(*report.Report) error
 }
@@ -258,6 +261,7 @@ func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
 	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,pods,controllerrevisions,events -A -o json|yaml.")
 	fs.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in tables.")
+	fs.StringVar(&o.ServerVersion, "server-version", "", "Follow the DaemonSet controller rules of this Kubernetes version (e.g. v1.33.4) where they differ between versions; default: the server's version (discovery), unknown offline (newest rules).")
 	fs.StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time, or \"wall\" for the current time. Default: the current time live; with -f, the newest timestamp in the input (heartbeats, conditions, events, creation times), said on stderr.")
 	fs.StringArrayVar(&o.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR]: the DaemonSet must run on every node matching the selector (default: every node). Repeatable.")
 	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README).")
@@ -272,7 +276,7 @@ func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
 // (detail view) or ""; view is what the command shows.
 func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.View) error {
 	configureLogging(o.Verbosity, o.ErrOut)
-	run := runConfig{view: view, timeout: o.Timeout, wait: o.Wait, interval: o.Interval}
+	run := runConfig{view: view, timeout: o.Timeout, wait: o.Wait, interval: o.Interval, serverVersion: o.ServerVersion}
 	output := ""
 	if o.PrintFlags.OutputFormat != nil {
 		output = *o.PrintFlags.OutputFormat
@@ -490,6 +494,9 @@ func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, er
 	snap, err := o.snapshot(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if o.run.serverVersion != "" {
+		snap.ServerVersion = o.run.serverVersion
 	}
 	if err := o.run.policy.Validate(snap.DaemonSets); err != nil {
 		return nil, usageErrorf("%v", err)

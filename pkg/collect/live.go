@@ -82,6 +82,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 		return nil, err
 	}
 	snap.DaemonSets = dss
+	snap.ServerVersion = serverVersion(cs) // after a good read: an unreachable server fails on the list, as before
 
 	// Nodes, Pods, revisions and events are independent: read them at once.
 	// The first fatal error cancels the others (errgroup-style): the run
@@ -191,7 +192,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 				var kept []snapshot.DaemonPod
 				for j := range l.Items {
 					p := &l.Items[j]
-					if ref := metav1.GetControllerOfNoCopy(p); ref != nil && owners[ownerKey{p.Namespace, ref.UID}] {
+					if ref := metav1.GetControllerOfNoCopy(p); ref == nil || owners.uids[ownerKey{p.Namespace, ref.UID}] {
 						if dp := snapshot.Compact(p); keepPod(&dp, owners) {
 							kept = append(kept, dp)
 						}
@@ -216,7 +217,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 				kept := l.Items[:0]
 				for j := range l.Items {
 					cr := &l.Items[j]
-					if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners[ownerKey{cr.Namespace, ref.UID}] {
+					if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners.uids[ownerKey{cr.Namespace, ref.UID}] {
 						// Only the revision number and hash label are used.
 						cr.Data.Raw, cr.Data.Object, cr.ManagedFields = nil, nil, nil
 						kept = append(kept, *cr)

@@ -26,9 +26,10 @@ func fixtureClient() *fake.Clientset {
 	n1.Status.Images = []corev1.ContainerImage{{Names: []string{"big"}}}
 	p1 := fixture.Pod(&ds, "n1")
 	p1.Spec.Volumes = []corev1.Volume{{Name: "v"}}
-	// Same labels as a's Pods, but another owner: must not be kept for a.
+	// Same labels as a's Pods, but another controller: must not be kept for
+	// a (an orphan would be: see TestKeepPodClaims).
 	stray := fixture.Pod(&ds, "n1", fixture.Named("stray"))
-	stray.OwnerReferences = nil
+	stray.OwnerReferences[0].UID = "someone-else"
 	return fake.NewClientset([]runtime.Object{&ds, &other, &rev, &n1, &p1, &stray}...)
 }
 

@@ -6,8 +6,10 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
@@ -95,17 +97,68 @@ type ownerKey struct {
 	UID       types.UID
 }
 
-// owners returns the (namespace, UID) keys of the DaemonSets, for keepPod.
-func owners(dss []appsv1.DaemonSet) map[ownerKey]bool {
-	m := make(map[ownerKey]bool, len(dss))
-	for i := range dss {
-		m[ownerKey{dss[i].Namespace, dss[i].UID}] = true
-	}
-	return m
+// podOwners is what keepPod needs to know of the DaemonSets read: their
+// (namespace, UID) keys (Pods they control) and, per namespace, the
+// selectors of those not being deleted (orphan Pods they would adopt).
+type podOwners struct {
+	uids      map[ownerKey]bool
+	selectors map[string][]labels.Selector
 }
 
-// keepPod says whether a daemon Pod belongs in the snapshot: its controller
-// is one of the DaemonSets read, in the Pod's namespace.
-func keepPod(p *snapshot.DaemonPod, owners map[ownerKey]bool) bool {
-	return p.OwnerKind == "DaemonSet" && owners[ownerKey{p.Namespace, p.OwnerUID}]
+// owners returns the DaemonSets' podOwners, for keepPod.
+func owners(dss []appsv1.DaemonSet) podOwners {
+	o := podOwners{uids: make(map[ownerKey]bool, len(dss)), selectors: map[string][]labels.Selector{}}
+	for i := range dss {
+		ds := &dss[i]
+		o.uids[ownerKey{ds.Namespace, ds.UID}] = true
+		if ds.DeletionTimestamp != nil {
+			continue
+		}
+		// An invalid or empty selector adopts nothing (LabelSelectorAsSelector
+		// fails, or the API server would have refused the DaemonSet).
+		if sel, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector); err == nil && !sel.Empty() {
+			o.selectors[ds.Namespace] = append(o.selectors[ds.Namespace], sel)
+		}
+	}
+	return o
+}
+
+// keepPod says whether a Pod belongs in the snapshot: its controller is one
+// of the DaemonSets read, or it is an orphan one of them would adopt. The
+// latter mirrors the orphan branch of BaseControllerRefManager.ClaimObject
+// (pkg/controller/controller_ref_manager.go), which getDaemonPods runs on
+// every sync: no controller reference, not being deleted, same namespace,
+// labels matching the selector. Owned Pods are kept whatever their labels,
+// so that the analysis can tell a released Pod from a missing one.
+func keepPod(p *snapshot.DaemonPod, o podOwners) bool {
+	if p.OwnerUID != "" {
+		return p.OwnerKind == "DaemonSet" && o.uids[ownerKey{p.Namespace, p.OwnerUID}]
+	}
+	if p.Deleting {
+		return false
+	}
+	for _, sel := range o.selectors[p.Namespace] {
+		if sel.Matches(p.Labels) {
+			return true
+		}
+	}
+	return false
+}
+
+// serverVersion asks discovery for the server's version (gitVersion, e.g.
+// "v1.33.4"); "" when it cannot say, and the analysis then applies the newest
+// controller rules. Kept out of the read's error path: /version is readable
+// by every authenticated user (system:public-info-viewer), it is a GET, and
+// the audit can do without it. Live calls it only after the DaemonSets were
+// read, so an unreachable or hanging server fails on that list as before.
+func serverVersion(cs kubernetes.Interface) string {
+	d := cs.Discovery()
+	if d == nil {
+		return ""
+	}
+	v, err := d.ServerVersion()
+	if err != nil || v == nil {
+		return ""
+	}
+	return v.GitVersion
 }

@@ -7,9 +7,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/version"
+	fakediscovery "k8s.io/client-go/discovery/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	"sigs.k8s.io/yaml"
 
@@ -103,5 +106,58 @@ func TestFilesEmptyListIsRead(t *testing.T) {
 	}
 	if !snap.Has(snapshot.Pods) {
 		t.Fatalf("an empty PodList means the Pods were read and there are none: %v", snap.Missing)
+	}
+}
+
+// The readers keep what the controller's ClaimPods looks at
+// (controller_ref_manager.go ClaimObject): owned Pods whatever their labels
+// (the analysis decides about release), and orphans in the DaemonSet's
+// namespace that match its selector and are not being deleted (adoption).
+func TestKeepPodClaims(t *testing.T) {
+	ds := fixture.DaemonSet("ns1", "agent")
+	own := owners([]appsv1.DaemonSet{ds})
+	compact := func(mut func(p *corev1.Pod)) snapshot.DaemonPod {
+		p := fixture.Pod(&ds, "n1")
+		mut(&p)
+		return snapshot.Compact(&p)
+	}
+	for _, tc := range []struct {
+		name string
+		mut  func(p *corev1.Pod)
+		keep bool
+	}{
+		{"owned", func(*corev1.Pod) {}, true},
+		{"owned, relabelled", func(p *corev1.Pod) { p.Labels = map[string]string{"x": "y"} }, true},
+		{"other controller", func(p *corev1.Pod) { p.OwnerReferences[0].UID = "other" }, false},
+		{"orphan matching", func(p *corev1.Pod) { p.OwnerReferences = nil }, true},
+		{"orphan, other namespace", func(p *corev1.Pod) { p.OwnerReferences = nil; p.Namespace = "ns2" }, false},
+		{"orphan, not matching", func(p *corev1.Pod) { p.OwnerReferences = nil; p.Labels = map[string]string{"x": "y"} }, false},
+		{"orphan, being deleted", func(p *corev1.Pod) { p.OwnerReferences = nil; p.DeletionTimestamp = &metav1.Time{} }, false},
+		{"non-controller owner ref only", func(p *corev1.Pod) { p.OwnerReferences[0].Controller = nil }, true},
+	} {
+		p := compact(tc.mut)
+		if got := keepPod(&p, own); got != tc.keep {
+			t.Errorf("%s: keepPod = %v, want %v", tc.name, got, tc.keep)
+		}
+	}
+	deleting := ds.DeepCopy()
+	deleting.DeletionTimestamp = &metav1.Time{}
+	p := compact(func(p *corev1.Pod) { p.OwnerReferences = nil })
+	if keepPod(&p, owners([]appsv1.DaemonSet{*deleting})) {
+		t.Error("a DaemonSet being deleted adopts nothing")
+	}
+}
+
+// Live records the server's version from discovery (the rules that differ by
+// minor version follow it); without an answer it stays unknown.
+func TestLiveRecordsServerVersion(t *testing.T) {
+	cs := fixtureClient()
+	cs.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: "v1.33.4"}
+	snap, err := Live(context.Background(), cs, "https://test", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.ServerVersion != "v1.33.4" {
+		t.Errorf("ServerVersion %q, want v1.33.4", snap.ServerVersion)
 	}
 }

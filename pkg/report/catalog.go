@@ -75,7 +75,7 @@ type TypeInfo struct {
 // the canonical order of findings on one node.
 var Catalog = []TypeInfo{
 	{Type: MissingPod, AcrossDaemonSets: true, Severity: SeverityError, Column: "MISSING", NeedsNodes: true,
-		Doc: "the controller targets the node and no daemon Pod of the DaemonSet is there"},
+		Doc: "the controller targets the node and no daemon Pod of the DaemonSet is there (or, with `maxSurge`, only a terminating one)"},
 	{Type: PendingPod, AcrossDaemonSets: true, Severity: SeverityError, PodGrace: true, Column: "PENDING", Wide: true,
 		Doc: "a daemon Pod is unscheduled or bound but not started"},
 	{Type: UnhealthyPod, Severity: SeverityError, PodGrace: true, Column: "UNHEALTHY",
@@ -85,7 +85,7 @@ var Catalog = []TypeInfo{
 	{Type: MisscheduledPod, AcrossDaemonSets: true, Severity: SeverityWarning, Column: "MISSCHEDULED", NeedsNodes: true,
 		Doc: "a Pod on a node the controller does not target"},
 	{Type: OrphanedPod, AcrossDaemonSets: true, Severity: SeverityWarning, Column: "ORPHANED", Wide: true, NeedsNodes: true,
-		Doc: "a Pod bound to a node that no longer exists"},
+		Doc: "a Pod bound to, or (unscheduled) aimed at, a node that no longer exists"},
 	{Type: OutdatedPod, Severity: SeverityWarning, PodGrace: true, Column: "OUTDATED",
 		Doc: "a Pod not on the current revision"},
 	{Type: StaleStatus, AcrossDaemonSets: true, Severity: SeverityWarning, DaemonSetLevel: true,

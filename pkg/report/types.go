@@ -44,6 +44,9 @@ type Report struct {
 	GeneratedAt time.Time `json:"generatedAt"`
 	// Source says where the objects came from: a cluster URL or file names.
 	Source string `json:"source"`
+	// ServerVersion is the Kubernetes version whose controller rules the
+	// analysis followed ("" unknown: the newest rules).
+	ServerVersion string `json:"serverVersion,omitempty"`
 	// Partial is true when some objects could not be read; Unread says
 	// which, why, and what RBAC rule would let daemoncheck read them.
 	Partial  bool     `json:"partial"`
@@ -204,6 +207,10 @@ type PodRef struct {
 	Created  time.Time `json:"created"`
 	// State is a short human state: Running, Pending, CrashLoopBackOff ...
 	State string `json:"state"`
+	// Adopted: the Pod has no controller but matches the DaemonSet's
+	// selector; the controller adopts it at its next sync (ClaimPods) and
+	// counts it already.
+	Adopted bool `json:"adopted,omitempty"`
 }
 
 // Finding is one problem, with what to do about it.

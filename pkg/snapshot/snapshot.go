@@ -25,6 +25,11 @@ const (
 type Snapshot struct {
 	// Source describes where the objects came from (a server URL or files).
 	Source string
+	// ServerVersion is the API server's version (discovery's gitVersion,
+	// e.g. "v1.33.4"; offline the --server-version flag), "" when unknown.
+	// The analysis follows the controller rules of that version where they
+	// differ between supported minor versions (analyze.Rules).
+	ServerVersion string
 
 	DaemonSets []appsv1.DaemonSet
 	Nodes      []corev1.Node

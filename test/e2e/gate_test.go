@@ -195,28 +195,8 @@ func TestReadmeCIExample(t *testing.T) {
 	if step == nil || policy == nil {
 		t.Fatal("README lost its CI step or its coverage.yaml example")
 	}
-	r, err := rig.Start(t, rig.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	s := &scenario{t: t, ctx: ctx, name: "ci"}
-	for _, short := range []string{"a", "b"} {
-		n := s.newNode(short)
-		if _, err := r.Client.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := r.CreateNamespace(ctx, "security", nil); err != nil {
-		t.Fatal(err)
-	}
-	// The README's policy requires security/falco on every node.
-	falco := s.newDaemonSet("falco")
-	falco.Namespace = "security"
-	falco.Spec.Template.Spec.NodeSelector = nil
-	if _, err := r.Client.AppsV1().DaemonSets("security").Create(ctx, falco, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	r, s := readmeCluster(t, "ci")
+	ctx := s.ctx
 
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "coverage.yaml"), policy[1], 0o644); err != nil {
@@ -273,4 +253,31 @@ func TestReadmeCIExample(t *testing.T) {
 	if !bytes.Contains(junit, []byte(`type="UncoveredNode"`)) || !bytes.Contains(junit, []byte(tainted.Name)) {
 		t.Errorf("junit lacks the UncoveredNode failure for %s:\n%s", tainted.Name, junit)
 	}
+}
+
+// readmeCluster starts a fresh rig for the README's CI recipes: two plain
+// nodes and security/falco on every node (the README's policy requires it).
+func readmeCluster(t *testing.T, name string) (*rig.Rig, *scenario) {
+	t.Helper()
+	r, err := rig.Start(t, rig.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	s := &scenario{t: t, ctx: ctx, name: name}
+	for _, short := range []string{"a", "b"} {
+		if _, err := r.Client.CoreV1().Nodes().Create(ctx, s.newNode(short), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.CreateNamespace(ctx, "security", nil); err != nil {
+		t.Fatal(err)
+	}
+	falco := s.newDaemonSet("falco")
+	falco.Namespace = "security"
+	falco.Spec.Template.Spec.NodeSelector = nil
+	if _, err := r.Client.AppsV1().DaemonSets("security").Create(ctx, falco, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return r, s
 }

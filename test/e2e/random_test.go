@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"math/rand"
@@ -15,9 +16,13 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/test/rig"
 )
 
 // The randomized differential test. By default it runs a fixed set of seeds;
@@ -59,6 +64,65 @@ type world struct {
 	dss   []*appsv1.DaemonSet
 	// mutations are applied after the DaemonSets settled (half the seeds).
 	mutations []mutation
+	// claims are applied last (two seeds in three): Pod relabels, orphan
+	// and adopt, rollouts with a taint change in the middle. They come from
+	// their own random stream, so a seed's nodes, DaemonSets and mutations
+	// are what they were before claims existed.
+	claims []claimOp
+}
+
+// claimOp is one change of the claims phase.
+type claimOp struct {
+	kind claimKind
+	ds   string
+	// pick chooses the Pod to relabel (index into the DaemonSet's Pods).
+	pick int
+	// surge: the rollout uses maxSurge 1 (else maxUnavailable 1).
+	surge bool
+	// taint is added to node mid-rollout.
+	node  string
+	taint corev1.Taint
+}
+
+type claimKind int
+
+const (
+	relabelPod   claimKind = iota // relabel an owned Pod out of the selector: released, replaced
+	orphanAdopt                   // delete --cascade=orphan, re-create: adopted
+	rolloutTaint                  // stuck rollout, then a taint on a node
+)
+
+func (c claimOp) String() string {
+	switch c.kind {
+	case relabelPod:
+		return fmt.Sprintf("%s: relabel Pod #%d out of the selector", c.ds, c.pick)
+	case orphanAdopt:
+		return c.ds + ": delete --cascade=orphan and re-create"
+	}
+	strategy := "maxUnavailable 1"
+	if c.surge {
+		strategy = "maxSurge 1"
+	}
+	return fmt.Sprintf("%s: rollout (%s) to a crash-looping template, then taint %s %s=%s:%s", c.ds, strategy, c.node, c.taint.Key, c.taint.Value, c.taint.Effect)
+}
+
+func generateClaims(seed int64, w *world) {
+	r := rand.New(rand.NewSource(seed*7919 + 14))
+	if r.Intn(3) == 0 {
+		return
+	}
+	used := map[string]bool{}
+	for k := 1 + r.Intn(2); k > 0; k-- {
+		ds := pick(r, w.dss).Name
+		if used[ds] {
+			continue
+		}
+		used[ds] = true
+		op := claimOp{kind: claimKind(r.Intn(3)), ds: ds, pick: r.Intn(8), surge: r.Intn(2) == 0}
+		op.node = pick(r, w.nodes).Name
+		op.taint = corev1.Taint{Key: pick(r, taintKey), Value: pick(r, taintVal), Effect: pick(r, []corev1.TaintEffect{corev1.TaintEffectNoSchedule, corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute})}
+		w.claims = append(w.claims, op)
+	}
 }
 
 type nodeKind int
@@ -164,6 +228,7 @@ func generate(s *scenario, seed int64) world {
 			w.mutations = append(w.mutations, randomMutation(r, w))
 		}
 	}
+	generateClaims(seed, &w)
 	return w
 }
 
@@ -285,6 +350,9 @@ func runSeed(t *testing.T, seed int64) {
 	s.compareSeed(seed, w, rep, nil)
 	if len(w.mutations) > 0 {
 		s.mutate(seed, w)
+	}
+	if len(w.claims) > 0 {
+		s.claim(seed, w)
 	}
 }
 
@@ -544,4 +612,271 @@ func reproDaemonSet(ds *appsv1.DaemonSet) *appsv1.DaemonSet {
 	}
 	out.Spec.Template.Spec.Containers[0].Resources = corev1.ResourceRequirements{}
 	return out
+}
+
+// claim applies the claims phase: each op, then a resync of every DaemonSet,
+// settle, and one comparison (compareClaims).
+func (s *scenario) claim(seed int64, w world) {
+	t := s.t
+	before := map[string]map[string]map[string]bool{}
+	for _, ds := range w.dss {
+		cur := s.getDaemonSet(ds.Name)
+		pods, err := daemonPods(s.ctx, cur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[ds.Name] = map[string]map[string]bool{}
+		for _, p := range pods {
+			n := podNode(&p)
+			if before[ds.Name][n] == nil {
+				before[ds.Name][n] = map[string]bool{}
+			}
+			before[ds.Name][n][string(p.UID)] = true
+		}
+	}
+	rolled := map[string]bool{}
+	for _, op := range w.claims {
+		var gen *appsv1.DaemonSet
+		for _, d := range w.dss {
+			if d.Name == op.ds {
+				gen = d
+			}
+		}
+		switch op.kind {
+		case relabelPod:
+			// The controller may be deleting a Pod (a duplicate, an evicted
+			// one) while the test picks it: pick among live Pods, and pick
+			// again if it went away or changed under us.
+			var p corev1.Pod
+			relabelled := false
+			for attempt := 0; attempt < 5 && !relabelled; attempt++ {
+				pods, err := daemonPods(s.ctx, s.getDaemonSet(op.ds))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var live []corev1.Pod
+				for _, q := range pods {
+					if q.DeletionTimestamp == nil {
+						live = append(live, q)
+					}
+				}
+				if len(live) == 0 {
+					break
+				}
+				p = live[op.pick%len(live)]
+				p.Labels["app"] = op.ds + "-released"
+				_, err = cluster.Client.CoreV1().Pods(s.name).Update(s.ctx, &p, metav1.UpdateOptions{})
+				switch {
+				case err == nil:
+					relabelled = true
+				case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
+					time.Sleep(200 * time.Millisecond)
+				default:
+					t.Fatalf("relabel %s: %v", p.Name, err)
+				}
+			}
+			if !relabelled {
+				continue
+			}
+			// The node's old Pod is gone for the DaemonSet: whatever runs
+			// there afterwards was created after the change.
+			delete(before[op.ds], podNode(&p))
+		case orphanAdopt:
+			orphan := metav1.DeletePropagationOrphan
+			if err := cluster.Client.AppsV1().DaemonSets(s.name).Delete(s.ctx, op.ds, metav1.DeleteOptions{PropagationPolicy: &orphan}); err != nil {
+				t.Fatal(err)
+			}
+			s.waitOrphaned(op.ds)
+			s.createDaemonSet(gen.DeepCopy())
+		case rolloutTaint:
+			s.updateDaemonSet(op.ds, func(ds *appsv1.DaemonSet) {
+				ru := &appsv1.RollingUpdateDaemonSet{MaxUnavailable: ptr(intstr.FromInt32(1)), MaxSurge: ptr(intstr.FromInt32(0))}
+				if op.surge {
+					ru = &appsv1.RollingUpdateDaemonSet{MaxUnavailable: ptr(intstr.FromInt32(0)), MaxSurge: ptr(intstr.FromInt32(1))}
+				}
+				ds.Spec.UpdateStrategy = appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType, RollingUpdate: ru}
+				breakTemplate(ds)
+			})
+			rolled[op.ds] = true
+			s.settle(op.ds, nil)
+			// Pods created before the taint (by this rollout, or as the
+			// replacement of a Pod relabelled by an earlier op) were placed
+			// under the old verdicts: they count as kept, not as created
+			// after the change that matters.
+			for _, d := range w.dss {
+				cur := s.settle(d.Name, nil)
+				pods, err := daemonPods(s.ctx, cur)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range pods {
+					n := podNode(&p)
+					if before[d.Name][n] == nil {
+						before[d.Name][n] = map[string]bool{}
+					}
+					before[d.Name][n][string(p.UID)] = true
+				}
+			}
+			s.updateNode(op.node, func(n *corev1.Node) {
+				for _, old := range n.Spec.Taints {
+					if old.Key == op.taint.Key && old.Effect == op.taint.Effect {
+						return
+					}
+				}
+				n.Spec.Taints = append(n.Spec.Taints, op.taint)
+			})
+		}
+	}
+	for _, ds := range w.dss {
+		s.poke(ds.Name)
+	}
+	for _, ds := range w.dss {
+		s.settle(ds.Name, nil)
+	}
+	rep, _ := runPlugin(t, "-n", s.name)
+	var ops []string
+	for _, op := range w.claims {
+		ops = append(ops, op.String())
+	}
+	phase := "claims (" + strings.Join(ops, "; ") + ")"
+	t.Logf("seed %d %s", seed, phase)
+	for _, ds := range w.dss {
+		cur := s.getDaemonSet(ds.Name)
+		pods, err := daemonPods(s.ctx, cur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, problems := s.compareClaims(rep, cur, pods, before[ds.Name], rolled[ds.Name])
+		if len(problems) > 0 {
+			var b strings.Builder
+			for _, n := range w.nodes {
+				writeYAML(&b, reproNode(n))
+			}
+			writeYAML(&b, reproDaemonSet(ds))
+			t.Errorf("seed %d (%s): daemoncheck disagrees with the controller on DaemonSet %s:\n  - %s\nreproduce with: go test -tags e2e -run 'TestRandomized' ./test/e2e/ -args -seed=%d\nobjects as generated (before mutations):\n%s\n%s",
+				seed, phase, ds.Name, strings.Join(problems, "\n  - "), seed, b.String(), s.dumpObjects(ds.Name))
+		}
+	}
+}
+
+// waitOrphaned waits until the DaemonSet is gone and the garbage collector
+// has removed the owner reference from every Pod of the namespace.
+func (s *scenario) waitOrphaned(name string) {
+	s.t.Helper()
+	err := wait.PollUntilContextTimeout(s.ctx, 250*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		if _, err := cluster.Client.AppsV1().DaemonSets(s.name).Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		l, err := cluster.Client.CoreV1().Pods(s.name).List(ctx, metav1.ListOptions{LabelSelector: "app=" + name})
+		if err != nil {
+			return false, nil
+		}
+		for _, p := range l.Items {
+			if metav1.GetControllerOf(&p) != nil {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		s.t.Fatalf("Pods of %s not orphaned: %v", name, err)
+	}
+}
+
+// compareClaims checks a report after the claims phase against what the
+// controller observably did. Counts: computed must equal the resynced
+// controller's status. Per node (before: the Pod UIDs on it before the
+// phase; a relabelled Pod's node has none):
+//   - a Pod created during the phase: the controller targets the node;
+//   - no Pod: it does not;
+//   - only Pods from before (kept, or adopted): shouldContinueRunning.
+//
+// Findings follow from the Pods and daemoncheck's verdicts: MisscheduledPod
+// for every Pod on an untargeted node; on targeted nodes UnhealthyPod for a
+// Pod not Ready and OutdatedPod for an old-template Pod (rolled: the
+// template was changed to the crash-looping one); an old and a new Pod
+// together on a node of a surge rollout are no duplicate; nothing else.
+func (s *scenario) compareClaims(rep *report.Report, ds *appsv1.DaemonSet, pods []corev1.Pod, before map[string]map[string]bool, rolled bool) (*report.DaemonSetReport, []string) {
+	dr, problems := s.compare(rep, ds, pods, expectation{skipNodes: true, anyFindings: true})
+	if dr == nil {
+		return dr, problems
+	}
+	verdicts := map[string]report.NodeVerdict{}
+	for _, v := range dr.Nodes {
+		verdicts[v.Name] = v
+	}
+	onNode := map[string][]*corev1.Pod{}
+	for i := range pods {
+		if pods[i].DeletionTimestamp == nil {
+			n := podNode(&pods[i])
+			onNode[n] = append(onNode[n], &pods[i])
+		}
+	}
+	var wantF []string
+	for name := range s.scenarioNodes() {
+		v := verdicts[name]
+		ps := onNode[name]
+		created := false
+		for _, p := range ps {
+			if !before[name][string(p.UID)] {
+				created = true
+			}
+		}
+		switch {
+		case created:
+			if !v.ShouldRun {
+				problems = append(problems, fmt.Sprintf("node %s: the controller created a Pod during the phase, but daemoncheck says shouldRun=false (%s)", name, v.Reason))
+			}
+		case len(ps) == 0:
+			if v.ShouldRun {
+				problems = append(problems, fmt.Sprintf("node %s: no Pod after the phase, but daemoncheck says shouldRun=true", name))
+			}
+		default:
+			if !v.ShouldContinueRunning {
+				problems = append(problems, fmt.Sprintf("node %s: the controller kept (or adopted) its Pod, but daemoncheck says shouldContinueRunning=false (%s)", name, v.Reason))
+			}
+		}
+		for _, p := range ps {
+			switch {
+			case !v.ShouldRun:
+				wantF = append(wantF, f(report.MisscheduledPod, name))
+			default:
+				if !podReady(p) {
+					wantF = append(wantF, f(report.UnhealthyPod, name))
+				}
+				if rolled && p.Labels[rig.CrashLoopLabel] != "true" {
+					wantF = append(wantF, f(report.OutdatedPod, name))
+				}
+			}
+		}
+	}
+	// DaemonSet-level verdicts, from what the controller did: no node
+	// targeted is NoTargets; a crash-looping new Pod uses up the rollout's
+	// budget (maxUnavailable or maxSurge 1) while a node still runs only an
+	// available old Pod, so the rollout is stuck (rollingUpdate in update.go).
+	targetsAny, crash, oldOnly := false, 0, false
+	for name := range s.scenarioNodes() {
+		targetsAny = targetsAny || verdicts[name].ShouldRun
+		hasNew, hasOld := false, false
+		for _, p := range onNode[name] {
+			if p.Labels[rig.CrashLoopLabel] == "true" {
+				hasNew = true
+				crash++
+			} else if podReady(p) {
+				hasOld = true
+			}
+		}
+		oldOnly = oldOnly || (hasOld && !hasNew)
+	}
+	if !targetsAny {
+		wantF = append(wantF, string(report.NoTargets))
+	}
+	if rolled && crash > 0 && oldOnly {
+		wantF = append(wantF, string(report.RolloutStuck))
+	}
+	sort.Strings(wantF)
+	if got := findingSet(dr.Findings); !reflect.DeepEqual(got, dedup(wantF)) {
+		problems = append(problems, fmt.Sprintf("findings %v, want %v", got, dedup(wantF)))
+	}
+	return dr, problems
 }

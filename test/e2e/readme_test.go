@@ -21,8 +21,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
-
-	"github.com/daemoncheck/daemoncheck/test/rig"
 )
 
 // readmeBlock returns the first fenced block of lang after the text that
@@ -81,26 +79,8 @@ func TestReadmeRecipes(t *testing.T) {
 	push := readmeBlock(t, readme, "Push to a Pushgateway", "sh")
 	textfile := readmeBlock(t, readme, "collector.textfile.directory", "sh")
 
-	r, err := rig.Start(t, rig.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	s := &scenario{t: t, ctx: ctx, name: "readme"}
-	for _, short := range []string{"a", "b"} {
-		if _, err := r.Client.CoreV1().Nodes().Create(ctx, s.newNode(short), metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := r.CreateNamespace(ctx, "security", nil); err != nil {
-		t.Fatal(err)
-	}
-	falco := s.newDaemonSet("falco")
-	falco.Namespace = "security"
-	falco.Spec.Template.Spec.NodeSelector = nil
-	if _, err := r.Client.AppsV1().DaemonSets("security").Create(ctx, falco, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	r, s := readmeCluster(t, "readme")
+	ctx := s.ctx
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "coverage.yaml"), []byte("# coverage.yaml\n"+policy), 0o644); err != nil {
 		t.Fatal(err)
@@ -137,7 +117,7 @@ func TestReadmeRecipes(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("with an uncovered node the step must exit 1, got %d\n%s", code, out)
 	}
-	if !regexp.MustCompile(`(?m)^::error title=UncoveredNode security/falco on ` + tainted.Name + `::.*value: "true"`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^::error title=UncoveredNode security/falco on 1 node\(s\)%3A ` + regexp.QuoteMeta(tainted.Name) + `::.*value: "true"`).MatchString(out) {
 		t.Errorf("no ::error annotation (with a quoted toleration) for %s:\n%s", tainted.Name, out)
 	}
 	if md, _ := os.ReadFile(summary); !bytes.HasPrefix(md, []byte("## daemoncheck failed")) {

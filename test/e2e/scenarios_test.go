@@ -5,15 +5,20 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/rig"
@@ -49,6 +54,10 @@ func TestScenarios(t *testing.T) {
 		{"template-nodename", scenarioTemplateNodeName},
 		{"terminating", scenarioTerminating},
 		{"overlapping-selectors", scenarioOverlappingSelectors},
+		{"relabel-owned", scenarioRelabelOwned},
+		{"orphan-adopt", scenarioOrphanAdopt},
+		{"surge-taint", scenarioSurgeTaint},
+		{"unscheduled-node-deleted", scenarioUnscheduledNodeDeleted},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
@@ -411,6 +420,7 @@ func scenarioRollingMaxUnavailable(t *testing.T, s *scenario) {
 	}
 	// The controller stopped: the crash-looping Pod uses up maxUnavailable.
 	s.check("agent", expectation{findings: append(findings, string(report.RolloutStuck))})
+	assertStuckOnCrashLoop(t, s, len(oldNodes))
 }
 
 func scenarioRollingMaxSurge(t *testing.T, s *scenario) {
@@ -764,4 +774,309 @@ func waitPods(t *testing.T, s *scenario, name string, cond func([]corev1.Pod) bo
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// ---- issue 14: claiming, rolling-update fates, unscheduled Pods of deleted nodes ----
+
+// offlineDump writes objects as a multi-document YAML file for -f, with their
+// apiVersion and kind (typed clients leave TypeMeta empty).
+func offlineDump(t *testing.T, nodes []corev1.Node, dss []appsv1.DaemonSet, pods []corev1.Pod, crs []appsv1.ControllerRevision) string {
+	t.Helper()
+	var b strings.Builder
+	for i := range nodes {
+		n := nodes[i]
+		n.TypeMeta, n.ManagedFields = metav1.TypeMeta{APIVersion: "v1", Kind: "Node"}, nil
+		writeYAML(&b, n)
+	}
+	for i := range dss {
+		d := dss[i]
+		d.TypeMeta, d.ManagedFields = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}, nil
+		writeYAML(&b, d)
+	}
+	for i := range pods {
+		p := pods[i]
+		p.TypeMeta, p.ManagedFields = metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, nil
+		writeYAML(&b, p)
+	}
+	for i := range crs {
+		c := crs[i]
+		c.TypeMeta, c.ManagedFields = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "ControllerRevision"}, nil
+		writeYAML(&b, c)
+	}
+	// An empty EventList: events read, none (see TestFilesEmptyListIsRead).
+	b.WriteString("---\napiVersion: v1\nkind: EventList\nitems: []\n")
+	file := filepath.Join(t.TempDir(), "dump.yaml")
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+func (s *scenario) nodesOf() []corev1.Node {
+	s.t.Helper()
+	l, err := cluster.Client.CoreV1().Nodes().List(s.ctx, metav1.ListOptions{LabelSelector: ScenarioLabel + "=" + s.name})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return l.Items
+}
+
+func (s *scenario) allPods() []corev1.Pod {
+	s.t.Helper()
+	l, err := cluster.Client.CoreV1().Pods(s.name).List(s.ctx, metav1.ListOptions{})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return l.Items
+}
+
+func (s *scenario) revisions() []appsv1.ControllerRevision {
+	s.t.Helper()
+	l, err := cluster.Client.AppsV1().ControllerRevisions(s.name).List(s.ctx, metav1.ListOptions{})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return l.Items
+}
+
+// scenarioRelabelOwned: a Pod the DaemonSet owns is relabelled out of its
+// selector. ClaimPods releases it (owner reference removed, Pod left running)
+// and the controller creates a new Pod on its node. daemoncheck on the state
+// the controller saw (the relabelled Pod still owned) reports MissingPod with
+// the release; afterwards it agrees with the controller.
+func scenarioRelabelOwned(t *testing.T, s *scenario) {
+	s.plainNodes(3)
+	s.createDaemonSet(s.newDaemonSet("agent"))
+	ds := s.settle("agent", allReady(3))
+	pods, err := daemonPods(s.ctx, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, crs := s.nodesOf(), s.revisions()
+	victim := pods[0].DeepCopy()
+	victim.Labels["app"] = "debug"
+	relabelled, err := cluster.Client.CoreV1().Pods(s.name).Update(s.ctx, victim, metav1.UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The state as the controller's next sync finds it: the relabelled Pod
+	// still owned, the others unchanged.
+	before := append([]corev1.Pod{*relabelled}, pods[1:]...)
+	file := offlineDump(t, nodes, []appsv1.DaemonSet{*ds}, before, crs)
+	rep, _ := runPlugin(t, "-f", file, "-n", s.name, "agent")
+	dr := rep.DaemonSets[0]
+	node := podNode(relabelled)
+	if dr.Computed == nil || dr.Computed.CurrentNumberScheduled != 2 || dr.Computed.DesiredNumberScheduled != 3 {
+		t.Errorf("offline, before the release: computed %+v, want desired 3, current 2", dr.Computed)
+	}
+	var missing *report.Finding
+	for i := range dr.Findings {
+		if dr.Findings[i].Type == report.MissingPod && dr.Findings[i].Node == node {
+			missing = &dr.Findings[i]
+		}
+	}
+	if missing == nil || !strings.Contains(missing.Message, "releases it") {
+		t.Errorf("offline, before the release: want MissingPod@%s saying the controller releases the Pod, got %+v", node, dr.Findings)
+	}
+
+	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
+		for _, p := range pods {
+			if p.Name == relabelled.Name {
+				return false
+			}
+		}
+		return len(pods) == 3 && allReady(3)(ds, pods)
+	})
+	p, err := cluster.Client.CoreV1().Pods(s.name).Get(s.ctx, relabelled.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref := metav1.GetControllerOf(p); ref != nil {
+		t.Errorf("the controller did not release the relabelled Pod: %+v", ref)
+	}
+	s.check("agent", expectation{})
+}
+
+// scenarioOrphanAdopt: kubectl delete ds --cascade=orphan leaves the Pods
+// running without an owner; a DaemonSet re-created with the same selector
+// adopts them in its first sync and counts them, replacing none. daemoncheck
+// on the state that sync starts from (orphans + the new, never-synced
+// DaemonSet) computes the status the controller then publishes.
+func scenarioOrphanAdopt(t *testing.T, s *scenario) {
+	s.plainNodes(3)
+	s.createDaemonSet(s.newDaemonSet("agent"))
+	ds := s.settle("agent", allReady(3))
+	pods, err := daemonPods(s.ctx, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan := metav1.DeletePropagationOrphan
+	if err := cluster.Client.AppsV1().DaemonSets(s.name).Delete(s.ctx, "agent", metav1.DeleteOptions{PropagationPolicy: &orphan}); err != nil {
+		t.Fatal(err)
+	}
+	// The garbage collector removes the owner references.
+	err = wait.PollUntilContextTimeout(s.ctx, 250*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		if _, err := cluster.Client.AppsV1().DaemonSets(s.name).Get(ctx, "agent", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		for _, p := range s.allPods() {
+			if len(p.OwnerReferences) > 0 {
+				return false, nil
+			}
+		}
+		return len(s.allPods()) == 3, nil
+	})
+	if err != nil {
+		t.Fatalf("Pods not orphaned: %v", err)
+	}
+	orphans, nodes, crs := s.allPods(), s.nodesOf(), s.revisions()
+	created := s.createDaemonSet(s.newDaemonSet("agent"))
+
+	file := offlineDump(t, nodes, []appsv1.DaemonSet{*created}, orphans, crs)
+	rep, _ := runPlugin(t, "-f", file, "-n", s.name, "agent")
+	dr := rep.DaemonSets[0]
+
+	ds = s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool { return len(pods) == 3 && allReady(3)(ds, pods) })
+	after, err := daemonPods(s.ctx, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range pods {
+		if after[i].Name != pods[i].Name {
+			t.Errorf("the controller replaced Pods instead of adopting them: %s -> %s", pods[i].Name, after[i].Name)
+		}
+	}
+	want := report.Counts{DesiredNumberScheduled: ds.Status.DesiredNumberScheduled, CurrentNumberScheduled: ds.Status.CurrentNumberScheduled,
+		NumberReady: ds.Status.NumberReady, NumberAvailable: ds.Status.NumberAvailable, UpdatedNumberScheduled: ds.Status.UpdatedNumberScheduled,
+		NumberMisscheduled: ds.Status.NumberMisscheduled, NumberUnavailable: ds.Status.NumberUnavailable}
+	if dr.Computed == nil {
+		t.Fatal("offline: no computed counts")
+	}
+	got := *dr.Computed
+	got.ObservedGeneration = 0
+	if got != want {
+		t.Errorf("offline, before adoption: computed %+v, the controller then published %+v", got, want)
+	}
+	adopted := 0
+	for _, n := range dr.Nodes {
+		for _, p := range n.Pods {
+			if p.Adopted {
+				adopted++
+			}
+		}
+	}
+	if adopted != 3 {
+		t.Errorf("offline: %d Pods marked adopted, want 3", adopted)
+	}
+	for _, f := range dr.Findings {
+		if f.Type != report.StaleStatus {
+			t.Errorf("offline, before adoption: unexpected finding %+v", f)
+		}
+	}
+	s.check("agent", expectation{})
+}
+
+// scenarioSurgeTaint: a surge rollout stuck on an unready new Pod, then a
+// NoSchedule taint on a node whose old Pod may keep running. The surge
+// rollout deletes that old Pod as soon as more Pods are available than
+// desired (rollingUpdate, TestDaemonSetUpdatesPodsNotMatchTainstWithMaxSurge);
+// before the controller resyncs, daemoncheck says so in MisscheduledPod.
+func scenarioSurgeTaint(t *testing.T, s *scenario) {
+	nodes := s.plainNodes(4)
+	ds := s.newDaemonSet("agent")
+	ds.Spec.UpdateStrategy = appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType, RollingUpdate: &appsv1.RollingUpdateDaemonSet{
+		MaxUnavailable: ptr(intstr.FromInt32(0)),
+		MaxSurge:       ptr(intstr.FromInt32(1)),
+	}}
+	s.createDaemonSet(ds)
+	s.settle("agent", allReady(4))
+	s.updateDaemonSet("agent", breakTemplate)
+	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool { return len(pods) == 5 })
+	_, newNodes, oldNodes := rolloutFindings(t, s, "agent")
+	if len(newNodes) != 1 {
+		t.Fatalf("want 1 surge Pod, got new on %v, old on %v", newNodes, oldNodes)
+	}
+	// Taint a node that has only an old Pod.
+	var tainted string
+	for _, n := range nodes {
+		if n != newNodes[0] {
+			tainted = n
+			break
+		}
+	}
+	s.updateNode(tainted, func(n *corev1.Node) {
+		n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: "daemoncheck.e2e/dedicated", Value: "x", Effect: corev1.TaintEffectNoSchedule})
+	})
+	// What the controller will do with the old Pod, as daemoncheck says it
+	// before the controller has acted (it may not resync on a taint).
+	rep, _ := runPlugin(t, "-n", s.name, "agent")
+	for _, f := range rep.DaemonSets[0].Findings {
+		if f.Type == report.MisscheduledPod && f.Node == tainted {
+			t.Logf("before the resync: %s", f.Message)
+			if !strings.Contains(f.Message, "surge rolling update deletes it") {
+				t.Errorf("an outdated Pod on a tainted node during a surge rollout is not left running: %s", f.Message)
+			}
+		}
+	}
+	s.poke("agent")
+	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
+		for _, p := range pods {
+			if podNode(&p) == tainted {
+				return false
+			}
+		}
+		return true
+	})
+	// The crash-looping surge Pod still uses up maxSurge: stuck.
+	findings, _, _ := rolloutFindings(t, s, "agent")
+	s.check("agent", expectation{findings: append(findings, string(report.RolloutStuck))})
+}
+
+// scenarioUnscheduledNodeDeleted: a daemon Pod that cannot be scheduled
+// (its node is too small) stays Pending, aimed at its node by affinity; the
+// node is deleted. The Pod GC cannot delete an unbound Pod: the DaemonSet
+// controller does, at its next sync (getUnscheduledPodsWithoutNode,
+// TestDeleteUnscheduledPodForNotExistingNode). The suite runs without the
+// Pod GC anyway, so only the DaemonSet controller can remove it.
+func scenarioUnscheduledNodeDeleted(t *testing.T, s *scenario) {
+	n0, n1, small := s.newNode("n0"), s.newNode("n1"), s.newNode("small")
+	small.Status.Capacity[corev1.ResourceCPU] = resource.MustParse("1")
+	small.Status.Allocatable[corev1.ResourceCPU] = resource.MustParse("1")
+	s.createNodes(true, n0, n1, small)
+	ds := s.newDaemonSet("agent")
+	ds.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("2")
+	s.createDaemonSet(ds)
+	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
+		return ds.Status.CurrentNumberScheduled == 3 && ds.Status.NumberReady == 2 && unschedulable(pods, small.Name)
+	})
+	if err := cluster.Client.CoreV1().Nodes().Delete(s.ctx, small.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The controller does not resync on a node deletion (see scenarioOrphan):
+	// until it does, the Pod is there and daemoncheck must say the DaemonSet
+	// controller, not the Pod GC, deletes it.
+	time.Sleep(2 * time.Second)
+	cur := s.getDaemonSet("agent")
+	pods, _ := daemonPods(s.ctx, cur)
+	if len(pods) == 3 {
+		t.Logf("the controller has not resynced yet: checking the unscheduled Pod of the deleted node")
+		rep, _ := runPlugin(t, "-n", s.name, "agent")
+		var seen bool
+		for _, f := range rep.DaemonSets[0].Findings {
+			if f.Type == report.OrphanedPod && f.Node == small.Name {
+				seen = true
+				if !strings.Contains(f.Message, "DaemonSet controller deletes it") || strings.Contains(f.Suggestion, "garbage collector") {
+					t.Errorf("unscheduled Pod of a deleted node: %s / %s", f.Message, f.Suggestion)
+				}
+			}
+		}
+		if !seen {
+			t.Errorf("no OrphanedPod for the unscheduled Pod of deleted node %s: %+v", small.Name, rep.DaemonSets[0].Findings)
+		}
+	}
+	s.poke("agent")
+	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
+		return len(pods) == 2 && ds.Status.DesiredNumberScheduled == 2
+	})
+	s.check("agent", expectation{})
 }

@@ -95,7 +95,12 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 			if !p.Updated && rev != "" {
 				rev += " (old)"
 			}
-			rows = append(rows, []string{nv.Name, cov, p.Name, orNone(rev, unknown), strconv.FormatBool(p.Ready), p.State, strconv.Itoa(int(p.Restarts)), age(o.Now, p.Created)})
+			name := p.Name
+			if p.Adopted {
+				// An orphan the controller adopts on its next sync.
+				name += " (adopted)"
+			}
+			rows = append(rows, []string{nv.Name, cov, name, orNone(rev, unknown), strconv.FormatBool(p.Ready), p.State, strconv.Itoa(int(p.Restarts)), age(o.Now, p.Created)})
 		}
 	}
 	if len(rows) == 0 {

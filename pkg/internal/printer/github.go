@@ -8,11 +8,13 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// GitHub prints GitHub Actions workflow commands: one ::error per failing
-// finding and one ::warning per other active finding, so each shows as an
-// annotation on the run; set-aside findings stay out (they are in the other
-// formats). Kinds that could not be read are errors too: the gate could not
-// see them. The last line is a plain summary for the log.
+// GitHub prints GitHub Actions workflow commands: one annotation per
+// problem (the findings grouped by cause), ::error when it fails the gate,
+// ::warning otherwise, so a 3,000-node crash loop is one annotation, not
+// 3,000 (GitHub shows only the first few per step anyway). Set-aside
+// findings stay out (they are in the other formats). Kinds that could not be
+// read are errors too: the gate could not see them. The last line is a plain
+// summary for the log.
 func GitHub(w io.Writer, r *report.Report, _ Options) error {
 	for _, u := range r.Unread {
 		msg := u.Kind + " not read: " + u.Reason
@@ -23,31 +25,28 @@ func GitHub(w io.Writer, r *report.Report, _ Options) error {
 			return err
 		}
 	}
-	for i := range r.DaemonSets {
-		ds := &r.DaemonSets[i]
-		for j := range ds.Findings {
-			f := &ds.Findings[j]
-			if !f.Active() {
-				continue
-			}
-			level := "warning"
-			if f.Failing {
-				level = "error"
-			}
-			title := fmt.Sprintf("%s %s/%s", f.Type, ds.Namespace, ds.Name)
-			if f.Node != "" {
-				title += " on " + f.Node
-			}
-			msg := f.Message
-			if f.Suggestion != "" {
-				msg += "\nSuggestion: " + f.Suggestion
-			}
-			if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty(title), ghData(msg)); err != nil {
-				return err
-			}
+	for i := range r.Problems {
+		p := &r.Problems[i]
+		level := "warning"
+		if p.Failing {
+			level = "error"
+		}
+		title := p.Type + " " + strings.Join(p.DaemonSets, " ")
+		if len(p.Nodes) > 0 {
+			title += fmt.Sprintf(" on %d node(s): %s", len(p.Nodes), p.Range)
+		}
+		msg := p.Cause
+		if p.Pattern != "" {
+			msg += "\n" + p.Pattern
+		}
+		if p.Fix != "" {
+			msg += "\nFix: " + p.Fix
+		}
+		if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty(noESC(title)), ghData(noESC(msg))); err != nil {
+			return err
 		}
 	}
-	_, err := fmt.Fprintf(w, "daemoncheck: %d failing of %d findings in %d DaemonSets (%d healthy)\n", r.Summary.Failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy)
+	_, err := fmt.Fprintf(w, "daemoncheck: %d problems, %d failing of %d findings in %d DaemonSets (%d healthy)\n", len(r.Problems), r.Summary.Failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy)
 	return err
 }
 
@@ -62,3 +61,7 @@ func ghData(s string) string {
 func ghProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
+
+// noESC keeps terminal escape sequences out of the Actions log; newlines and
+// the rest are ghData's to escape.
+func noESC(s string) string { return strings.ReplaceAll(s, "\x1b", "^[") }

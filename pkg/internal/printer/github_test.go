@@ -25,7 +25,12 @@ func TestGitHubWorkflowCommands(t *testing.T) {
 			{Type: report.MissingPod, Node: "n:1,a", Message: "50% of\nnodes\r, lacking: it", Suggestion: "fix it, now", Failing: true},
 			{Type: report.OutdatedPod, Node: "n2", Message: "old"},
 			{Type: report.UnhealthyPod, Node: "n3", Message: "exempt", Exempted: "daemoncheck.io/exempt"},
-		}}}}
+		}}},
+		// One annotation per problem; the exempted finding is in none.
+		Problems: []report.Problem{
+			{Type: "MissingPod", Failing: true, DaemonSets: []string{"ns/agent"}, Nodes: []string{"n:1,a"}, Range: "n:1,a", Cause: "50% of\nnodes\r, lacking: it", Fix: "fix it, now"},
+			{Type: "OutdatedPod", DaemonSets: []string{"ns/agent"}, Nodes: []string{"n2"}, Range: "n2", Cause: "old"},
+		}}
 	var buf bytes.Buffer
 	if err := GitHub(&buf, r, Options{}); err != nil {
 		t.Fatal(err)
@@ -40,21 +45,21 @@ func TestGitHubWorkflowCommands(t *testing.T) {
 		}
 	}
 	if len(cmds) != 3 {
-		t.Fatalf("want 3 commands (partial, error, warning; none for the exempted finding), got %d:\n%s", len(cmds), buf.String())
+		t.Fatalf("want 3 commands (partial, error, warning: one per problem, none for the exempted finding), got %d:\n%s", len(cmds), buf.String())
 	}
 	if cmds[0][1] != "error" || !strings.Contains(ghUnescape(cmds[0][5]), "forbidden: 100% sure") {
 		t.Errorf("partial: %q", cmds[0][0])
 	}
-	if cmds[1][1] != "error" || ghUnescape(cmds[1][5]) != "50% of\nnodes\r, lacking: it\nSuggestion: fix it, now" {
+	if cmds[1][1] != "error" || ghUnescape(cmds[1][5]) != "50% of\nnodes\r, lacking: it\nFix: fix it, now" {
 		t.Errorf("failing finding: %q -> %q", cmds[1][0], ghUnescape(cmds[1][5]))
 	}
-	if title := ghUnescape(strings.TrimPrefix(cmds[1][3], "title=")); title != "MissingPod ns/agent on n:1,a" {
+	if title := ghUnescape(strings.TrimPrefix(cmds[1][3], "title=")); title != "MissingPod ns/agent on 1 node(s): n:1,a" {
 		t.Errorf("title %q", title)
 	}
 	if cmds[2][1] != "warning" {
 		t.Errorf("non-failing finding: %q", cmds[2][0])
 	}
-	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "daemoncheck: 1 failing of 2 findings") {
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "daemoncheck: 2 problems, 1 failing of 2 findings") {
 		t.Errorf("summary line %q", last)
 	}
 }
