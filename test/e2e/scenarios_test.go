@@ -448,6 +448,15 @@ func scenarioRollingMaxSurge(t *testing.T, s *scenario) {
 }
 
 func scenarioPendingResources(t *testing.T, s *scenario) {
+	small := s.pendingOnSmallNode()
+	s.check("agent", expectation{findings: []string{f(report.PendingPod, small.Name)}})
+}
+
+// pendingOnSmallNode creates two plain nodes and one with 1 CPU, and a
+// DaemonSet "agent" requesting 2 CPUs: its Pod for the small node stays
+// Pending (Insufficient cpu), aimed at that node by affinity.
+func (s *scenario) pendingOnSmallNode() *corev1.Node {
+	s.t.Helper()
 	n0, n1, small := s.newNode("n0"), s.newNode("n1"), s.newNode("small")
 	small.Status.Capacity[corev1.ResourceCPU] = resource.MustParse("1")
 	small.Status.Allocatable[corev1.ResourceCPU] = resource.MustParse("1")
@@ -458,7 +467,7 @@ func scenarioPendingResources(t *testing.T, s *scenario) {
 	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
 		return ds.Status.DesiredNumberScheduled == 3 && ds.Status.CurrentNumberScheduled == 3 && ds.Status.NumberReady == 2 && unschedulable(pods, small.Name)
 	})
-	s.check("agent", expectation{findings: []string{f(report.PendingPod, small.Name)}})
+	return small
 }
 
 // unschedulable says the scheduler has tried and failed to place the Pod
@@ -1039,16 +1048,7 @@ func scenarioSurgeTaint(t *testing.T, s *scenario) {
 // TestDeleteUnscheduledPodForNotExistingNode). The suite runs without the
 // Pod GC anyway, so only the DaemonSet controller can remove it.
 func scenarioUnscheduledNodeDeleted(t *testing.T, s *scenario) {
-	n0, n1, small := s.newNode("n0"), s.newNode("n1"), s.newNode("small")
-	small.Status.Capacity[corev1.ResourceCPU] = resource.MustParse("1")
-	small.Status.Allocatable[corev1.ResourceCPU] = resource.MustParse("1")
-	s.createNodes(true, n0, n1, small)
-	ds := s.newDaemonSet("agent")
-	ds.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("2")
-	s.createDaemonSet(ds)
-	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
-		return ds.Status.CurrentNumberScheduled == 3 && ds.Status.NumberReady == 2 && unschedulable(pods, small.Name)
-	})
+	small := s.pendingOnSmallNode()
 	if err := cluster.Client.CoreV1().Nodes().Delete(s.ctx, small.Name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
