@@ -67,11 +67,9 @@ func problems(r *report.Report, idx *index) []report.Problem {
 	for _, k := range order {
 		g := groups[k]
 		p := g.p
-		p.DaemonSets = setToSorted(g.ds, func(a, b string) bool { return a < b })
-		p.Nodes = make([]string, 0, len(g.nodes))
-		for n := range g.nodes {
-			p.Nodes = append(p.Nodes, n)
-		}
+		p.DaemonSets = keys(g.ds)
+		sort.Strings(p.DaemonSets)
+		p.Nodes = keys(g.nodes)
 		idx.sortNodes(p.Nodes)
 		p.Range = names.Range(p.Nodes)
 		p.Fix = groupFix(g.fixes, p.Nodes)
@@ -115,12 +113,12 @@ func rank(s report.Severity) int {
 	return 0
 }
 
-func setToSorted(m map[string]bool, less func(a, b string) bool) []string {
+// keys returns a set's members, unordered.
+func keys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
-	sort.Slice(out, func(i, j int) bool { return less(out[i], out[j]) })
 	return out
 }
 

@@ -102,12 +102,13 @@ func writeTable(w io.Writer, headers []string, rows [][]string, noHeaders bool, 
 	return nil
 }
 
-// typeColumns are the finding types counted in the summary table, from the
+// typeColumns are the finding types whose count columns the summary table
+// shows by default (wide=false) or adds under -o wide (wide=true), from the
 // catalog: a new finding type with a Column gets its column here.
 func typeColumns(wide bool) []report.TypeInfo {
 	var out []report.TypeInfo
 	for _, ti := range report.Catalog {
-		if ti.Column != "" && (wide || !ti.Wide) && ti.Wide == wide {
+		if ti.Column != "" && ti.Wide == wide {
 			out = append(out, ti)
 		}
 	}
