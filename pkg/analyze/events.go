@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
@@ -72,7 +73,7 @@ func (c *dsContext) events(pods []*snapshot.DaemonPod, max int) []report.Event {
 			Object:   strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name,
 			From:     eventSource(e),
 			Reason:   e.Reason,
-			Message:  oneLine(e.Message),
+			Message:  text.OneLine(e.Message),
 			Count:    count,
 			LastSeen: eventTime(e).UTC(),
 		})

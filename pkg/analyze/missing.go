@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -46,8 +47,8 @@ func (c *dsContext) missing(node *corev1.Node) report.Finding {
 		return f
 	}
 	if e := c.latestEvent(c.ds.UID, node.Name); e != nil {
-		f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, oneLine(e.Message))
-		f.Cause = fmt.Sprintf("no daemon Pod; last %s event: %s", e.Reason, oneLine(e.Message))
+		f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, text.OneLine(e.Message))
+		f.Cause = fmt.Sprintf("no daemon Pod; last %s event: %s", e.Reason, text.OneLine(e.Message))
 		f.Suggestion = "fix what the event says; the controller retries with backoff"
 	} else {
 		f.Suggestion = fmt.Sprintf("check kubectl describe %s for FailedCreate events and that kube-controller-manager is running", c.objRef())

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
@@ -65,8 +66,8 @@ func (c *dsContext) pendingPod(nodeName string, p *snapshot.DaemonPod, h health)
 	if age := c.now.Sub(p.Created); !p.Created.IsZero() && age >= 0 {
 		f.Message += fmt.Sprintf(" (for %s)", humanDuration(age))
 	}
-	if e := c.latestEvent(p.UID, ""); e != nil && !strings.Contains(f.Message, oneLine(e.Message)) {
-		f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, oneLine(e.Message))
+	if e := c.latestEvent(p.UID, ""); e != nil && !strings.Contains(f.Message, text.OneLine(e.Message)) {
+		f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, text.OneLine(e.Message))
 	}
 	msg := f.Message
 	switch {

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
 
@@ -128,7 +129,7 @@ func podHealth(pod *snapshot.DaemonPod) health {
 			h.detail = fmt.Sprintf("has failed (%s)", pod.Reason)
 		}
 		if pod.Message != "" {
-			h.detail += ": " + oneLine(pod.Message)
+			h.detail += ": " + text.OneLine(pod.Message)
 		}
 		return h
 	case pod.Phase == corev1.PodSucceeded:
@@ -140,7 +141,7 @@ func podHealth(pod *snapshot.DaemonPod) health {
 		if pod.Unschedulable {
 			h.reason = pod.ScheduledReason
 			if pod.ScheduledMessage != "" {
-				h.detail = fmt.Sprintf("is not scheduled (%s): %s", pod.ScheduledReason, oneLine(pod.ScheduledMessage))
+				h.detail = fmt.Sprintf("is not scheduled (%s): %s", pod.ScheduledReason, text.OneLine(pod.ScheduledMessage))
 			}
 		}
 		return h
@@ -156,7 +157,7 @@ func podHealth(pod *snapshot.DaemonPod) health {
 				h.detail += fmt.Sprintf(" (last exit: %s, code %d)", cs.LastTerminatedReason, cs.LastExitCode)
 			}
 			if cs.WaitingMessage != "" {
-				h.detail += ": " + oneLine(cs.WaitingMessage)
+				h.detail += ": " + text.OneLine(cs.WaitingMessage)
 			}
 			return h
 		}
@@ -200,9 +201,4 @@ func podHealth(pod *snapshot.DaemonPod) health {
 		}
 	}
 	return h
-}
-
-// oneLine folds a multi-line message so that table cells stay on one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

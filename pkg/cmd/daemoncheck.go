@@ -33,6 +33,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/collect"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
@@ -361,7 +362,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 	}
 	cfg, err := o.ConfigFlags.ToRESTConfig()
 	if err != nil {
-		return inputErrorf("loading kubeconfig: %v (use --kubeconfig, or -f FILE to read a saved dump)", oneLine(err.Error()))
+		return inputErrorf("loading kubeconfig: %v (use --kubeconfig, or -f FILE to read a saved dump)", text.OneLine(err.Error()))
 	}
 	o.run.host = redactURL(cfg.Host)
 	o.run.client, err = newClient(cfg, cmd.Flags().Changed("request-timeout"))
@@ -676,9 +677,9 @@ func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error)
 	case errors.As(err, &amb):
 		return nil, readError(err)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return nil, inputErrorf("gave up reading from the cluster at %s after --timeout %s: %s", o.run.host, o.run.timeout, oneLine(err.Error()))
+		return nil, inputErrorf("gave up reading from the cluster at %s after --timeout %s: %s", o.run.host, o.run.timeout, text.OneLine(err.Error()))
 	}
-	return nil, inputErrorf("cannot read from the cluster at %s: %s", o.run.host, oneLine(err.Error()))
+	return nil, inputErrorf("cannot read from the cluster at %s: %s", o.run.host, text.OneLine(err.Error()))
 }
 
 // notFound says what to do about a NAME that is not there: live, a NAME is
@@ -743,8 +744,6 @@ func redactURL(s string) string {
 	}
 	return u.Redacted()
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // newClient bounds the client (collect.NewClient: protobuf, rate limits,
 // redirect policy, response caps, one retry layer). --request-timeout keeps

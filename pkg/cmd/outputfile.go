@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -88,7 +89,7 @@ func splitOutputFile(spec string) (format, path string, err error) {
 func (o *CheckOptions) writeOutputFiles(rep *report.Report) error {
 	for _, f := range o.run.outputFiles {
 		if err := writeOutputFile(f, rep, o.run.printOpts); err != nil {
-			return inputErrorf("writing --output-file %s: %s", f.spec, oneLine(err.Error()))
+			return inputErrorf("writing --output-file %s: %s", f.spec, text.OneLine(err.Error()))
 		}
 	}
 	return nil

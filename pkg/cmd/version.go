@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/yaml"
 
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/version"
 )
 
@@ -93,16 +94,16 @@ func NewCmdVersion(streams genericiooptions.IOStreams, flags *genericclioptions.
 func serverVersion(flags *genericclioptions.ConfigFlags) (string, string) {
 	cfg, err := flags.ToRESTConfig()
 	if err != nil {
-		return "", "no kubeconfig: " + oneLine(err.Error())
+		return "", "no kubeconfig: " + text.OneLine(err.Error())
 	}
 	cfg.Timeout = 5 * time.Second
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
-		return "", oneLine(err.Error())
+		return "", text.OneLine(err.Error())
 	}
 	v, err := dc.ServerVersion()
 	if err != nil {
-		return "", "cannot reach " + cfg.Host + ": " + oneLine(err.Error())
+		return "", "cannot reach " + cfg.Host + ": " + text.OneLine(err.Error())
 	}
 	return v.GitVersion, ""
 }

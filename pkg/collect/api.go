@@ -12,6 +12,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 )
 
 // api issues the reads of Live. With a real clientset it builds the GET
@@ -127,7 +129,7 @@ func (a *api) events(ctx context.Context, ns string, o metav1.ListOptions) (*cor
 // shorten keeps an error text to one readable line: server messages may
 // carry a whole HTML page.
 func shorten(s string, n int) string {
-	s = oneLine(s)
+	s = text.OneLine(s)
 	if len(s) <= n {
 		return s
 	}

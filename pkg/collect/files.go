@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
 
@@ -415,7 +416,7 @@ func jsonErr(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return errors.New("not valid JSON or YAML: unexpected end of input")
 	}
-	return fmt.Errorf("not valid JSON or YAML: %s", oneLine(err.Error()))
+	return fmt.Errorf("not valid JSON or YAML: %s", text.OneLine(err.Error()))
 }
 
 // jsonObject reads one top-level object whose '{' was read: every field but
@@ -544,7 +545,7 @@ func (r *fileReader) object(raw json.RawMessage, listKind string, depth int) err
 	}
 	var tm typeMeta
 	if err := json.Unmarshal(raw, &tm); err != nil {
-		return fmt.Errorf("not a Kubernetes object: %s", oneLine(err.Error()))
+		return fmt.Errorf("not a Kubernetes object: %s", text.OneLine(err.Error()))
 	}
 	kind := tm.Kind
 	if kind == "" && listKind != "" {
@@ -561,7 +562,7 @@ func (r *fileReader) object(raw json.RawMessage, listKind string, depth int) err
 			Items []json.RawMessage `json:"items"`
 		}
 		if err := json.Unmarshal(raw, &l); err != nil {
-			return fmt.Errorf("invalid %s: %s", kind, oneLine(err.Error()))
+			return fmt.Errorf("invalid %s: %s", kind, text.OneLine(err.Error()))
 		}
 		if err := r.listKind(kind, true); err != nil {
 			return err
@@ -747,7 +748,7 @@ func (r *fileReader) saneTimes(kind, ns, name string, ts ...*time.Time) bool {
 
 func decodeInto(raw json.RawMessage, into any, kind string) error {
 	if err := json.Unmarshal(raw, into); err != nil {
-		return fmt.Errorf("invalid %s: %s", kind, oneLine(err.Error()))
+		return fmt.Errorf("invalid %s: %s", kind, text.OneLine(err.Error()))
 	}
 	return nil
 }
@@ -766,5 +767,3 @@ func needIdentity(kind, ns, name, uid string, needUID bool) error {
 	}
 	return nil
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -9,6 +9,8 @@ import (
 	"io"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 )
 
 // Converting a whole YAML List to JSON costs ~40 times its size (117 MB ->
@@ -209,7 +211,7 @@ func (d *yamlDoc) flushItem() error {
 	j, err := yaml.YAMLToJSON(d.item.Bytes())
 	d.item.Reset()
 	if err != nil {
-		return fmt.Errorf("%s item %d: not valid YAML: %s", listName(d.kind), d.n, oneLine(err.Error()))
+		return fmt.Errorf("%s item %d: not valid YAML: %s", listName(d.kind), d.n, text.OneLine(err.Error()))
 	}
 	if d.kind == "" && !hasKind(j) {
 		d.waiting = append(d.waiting, j)
@@ -230,7 +232,7 @@ func (d *yamlDoc) end() error {
 	}
 	j, err := yaml.YAMLToJSON(d.head.Bytes())
 	if err != nil {
-		return fmt.Errorf("not valid JSON or YAML: %s", oneLine(err.Error()))
+		return fmt.Errorf("not valid JSON or YAML: %s", text.OneLine(err.Error()))
 	}
 	j = bytes.TrimSpace(j)
 	if !d.hasItems {

@@ -15,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
+
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 )
 
 const (
@@ -107,7 +109,7 @@ func Parse(name string, data []byte) ([]Rule, error) {
 	pos := locate(data)
 	var f file
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
-		msg := oneLine(err.Error())
+		msg := text.OneLine(err.Error())
 		for _, prefix := range []string{"error converting YAML to JSON: yaml: ", "error unmarshaling JSON: while decoding JSON: json: ", "error unmarshaling JSON: "} {
 			msg = strings.TrimPrefix(msg, prefix)
 		}
@@ -175,7 +177,7 @@ func (p *Policy) For(ds *appsv1.DaemonSet) ([]Rule, error) {
 	if v, ok := ds.Annotations[RequireAnnotation]; ok {
 		s, err := labels.Parse(v)
 		if err != nil {
-			return out, fmt.Errorf("daemonset %s/%s: annotation %s: invalid node selector %q, annotation ignored: %v", ds.Namespace, ds.Name, RequireAnnotation, v, oneLine(err.Error()))
+			return out, fmt.Errorf("daemonset %s/%s: annotation %s: invalid node selector %q, annotation ignored: %v", ds.Namespace, ds.Name, RequireAnnotation, v, text.OneLine(err.Error()))
 		}
 		out = append(out, Rule{Source: "annotation " + RequireAnnotation, Namespace: ds.Namespace, Name: ds.Name, Nodes: s})
 	}
@@ -328,5 +330,3 @@ func Exemption(annotations map[string]string) (types map[string]bool, all bool, 
 	}
 	return types, false, true
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

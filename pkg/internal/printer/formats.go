@@ -8,6 +8,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -143,7 +144,7 @@ func ForOutput(output string, v View, pf *genericclioptions.PrintFlags) (*Printe
 		*pf.OutputFormat = output
 		rp, err := pf.ToPrinter()
 		if err != nil {
-			return nil, fmt.Errorf("--output %q: %s", output, oneLine(err.Error()))
+			return nil, fmt.Errorf("--output %q: %s", output, text.OneLine(err.Error()))
 		}
 		return &Printer{Name: f.Name, Machine: true, print: func(w io.Writer, r *report.Report, _ Options) error {
 			return rp.PrintObj(r, w)
@@ -157,8 +158,6 @@ func ForOutput(output string, v View, pf *genericclioptions.PrintFlags) (*Printe
 	}
 	return nil, fmt.Errorf("--output %q %s; use one of: %s", output, what, strings.Join(Allowed(v), ", "))
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Names prints daemonset/NAME per DaemonSet shown, as kubectl get -o name,
 // for scripts (xargs kubectl describe).
