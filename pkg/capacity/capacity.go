@@ -1,0 +1,188 @@
+// Package capacity does the scheduler's resource arithmetic for daemon Pods:
+// what one Pod asks of a node (resources, a Pod slot, host ports), what a
+// node offers, and whether a set of daemons fits on it. The effective request
+// comes from the upstream helper the scheduler itself calls
+// (k8s.io/component-helpers/resource.PodRequests: init containers, restartable
+// sidecar init containers, pod-level resources and pod overhead); the fit
+// rule mirrors NodeResourcesFit's fitsRequest
+// (pkg/scheduler/framework/plugins/noderesources/fit.go, v1.37) and the
+// host-port rule NodePorts (plugins/nodeports, framework.HostPortInfo).
+//
+// The package is pure: no clients, no clock. The analysis and the what-if
+// commands feed it templates and nodes.
+package capacity
+
+import (
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	resourcehelper "k8s.io/component-helpers/resource"
+)
+
+// Amounts are resource amounts in the scheduler's units: cpu in millicores,
+// everything else (memory, ephemeral-storage, hugepages, extended resources,
+// pods) in base units. A missing key is zero.
+type Amounts map[corev1.ResourceName]int64
+
+// FromList converts a ResourceList (a node's allocatable, a Pod's requests).
+func FromList(l corev1.ResourceList) Amounts {
+	a := make(Amounts, len(l))
+	for name, q := range l {
+		a[name] = value(name, q)
+	}
+	return a
+}
+
+func value(name corev1.ResourceName, q resource.Quantity) int64 {
+	if name == corev1.ResourceCPU {
+		return q.MilliValue()
+	}
+	return q.Value()
+}
+
+// Add adds b to a (a must not be nil).
+func (a Amounts) Add(b Amounts) {
+	for k, v := range b {
+		a[k] += v
+	}
+}
+
+// Clone returns a copy of a.
+func (a Amounts) Clone() Amounts {
+	c := make(Amounts, len(a))
+	for k, v := range a {
+		c[k] = v
+	}
+	return c
+}
+
+// Names returns the resource names with a non-zero amount, in a fixed order:
+// cpu, memory, ephemeral-storage, pods, then the rest by name.
+func (a Amounts) Names() []corev1.ResourceName {
+	var out []corev1.ResourceName
+	for k, v := range a {
+		if v != 0 {
+			out = append(out, k)
+		}
+	}
+	SortNames(out)
+	return out
+}
+
+var nameRank = map[corev1.ResourceName]int{
+	corev1.ResourceCPU: 0, corev1.ResourceMemory: 1, corev1.ResourceEphemeralStorage: 2, corev1.ResourcePods: 3,
+}
+
+// SortNames sorts resource names as Names returns them.
+func SortNames(ns []corev1.ResourceName) {
+	rank := func(n corev1.ResourceName) int {
+		if r, ok := nameRank[n]; ok {
+			return r
+		}
+		return len(nameRank)
+	}
+	sort.Slice(ns, func(i, j int) bool {
+		ri, rj := rank(ns[i]), rank(ns[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return ns[i] < ns[j]
+	})
+}
+
+// Format renders an amount of one resource as kubectl prints quantities:
+// "250m" or "2" cpu, "512Mi" memory, "1" nvidia.com/gpu.
+func Format(name corev1.ResourceName, v int64) string {
+	switch {
+	case name == corev1.ResourceCPU:
+		return resource.NewMilliQuantity(v, resource.DecimalSI).String()
+	case name == corev1.ResourcePods || isCount(name):
+		return resource.NewQuantity(v, resource.DecimalSI).String()
+	default:
+		return resource.NewQuantity(v, resource.BinarySI).String()
+	}
+}
+
+// isCount says whether a resource is counted in units rather than bytes:
+// extended resources (vendor-domain names such as nvidia.com/gpu) are
+// devices. Memory, storage and hugepages are bytes.
+func isCount(name corev1.ResourceName) bool {
+	switch name {
+	case corev1.ResourceMemory, corev1.ResourceEphemeralStorage, corev1.ResourceStorage:
+		return false
+	}
+	return !isHugePages(name)
+}
+
+func isHugePages(name corev1.ResourceName) bool {
+	return len(name) > len(corev1.ResourceHugePagesPrefix) && string(name[:len(corev1.ResourceHugePagesPrefix)]) == corev1.ResourceHugePagesPrefix
+}
+
+// Request is what one Pod of a template asks of a node.
+type Request struct {
+	// Resources is the effective request as the scheduler computes it, plus
+	// one pods slot.
+	Resources Amounts
+	// HostPorts are the host ports the Pod claims.
+	HostPorts []HostPort
+	// RuntimeClass is the template's runtimeClassName. Its overhead is added
+	// to a Pod by admission from the RuntimeClass object, so a template
+	// carries it only if someone wrote spec.overhead: callers say the
+	// request may be short by that overhead when RuntimeClass is set and
+	// OverheadKnown is false.
+	RuntimeClass  string
+	OverheadKnown bool
+}
+
+// PodRequest returns the request of a Pod created from spec. spec is
+// defaulted first as the API server would (Defaults), so a manifest that
+// never went through the API (a what-if input) counts like the Pods it
+// would create.
+func PodRequest(spec *corev1.PodSpec) Request {
+	s := Defaults(spec)
+	// The scheduler's NodeResourcesFit calls the same helper with
+	// SkipPodLevelResources = !PodLevelResources (on by default since it
+	// went beta) and no status resources for a Pod not yet running.
+	l := resourcehelper.PodRequests(&corev1.Pod{Spec: *s}, resourcehelper.PodResourcesOptions{})
+	r := Request{Resources: FromList(l), HostPorts: HostPorts(s)}
+	r.Resources[corev1.ResourcePods] = 1
+	if s.RuntimeClassName != nil {
+		r.RuntimeClass = *s.RuntimeClassName
+		r.OverheadKnown = len(s.Overhead) > 0
+	}
+	return r
+}
+
+// Defaults returns spec with the API server's defaults that change what a
+// Pod asks of a node (SetDefaults_Pod and SetDefaults_ContainerPort in
+// pkg/apis/core/v1/defaults.go): a container's limits stand in for requests
+// it does not set, and with hostNetwork a container port's hostPort defaults
+// to its containerPort. Objects read from the API already carry these
+// defaults; applying them again changes nothing. spec is not modified.
+func Defaults(spec *corev1.PodSpec) *corev1.PodSpec {
+	s := spec.DeepCopy()
+	fix := func(cs []corev1.Container) {
+		for i := range cs {
+			c := &cs[i]
+			for k, v := range c.Resources.Limits {
+				if _, ok := c.Resources.Requests[k]; !ok {
+					if c.Resources.Requests == nil {
+						c.Resources.Requests = corev1.ResourceList{}
+					}
+					c.Resources.Requests[k] = v.DeepCopy()
+				}
+			}
+			if s.HostNetwork {
+				for j := range c.Ports {
+					if c.Ports[j].HostPort == 0 {
+						c.Ports[j].HostPort = c.Ports[j].ContainerPort
+					}
+				}
+			}
+		}
+	}
+	fix(s.InitContainers)
+	fix(s.Containers)
+	return s
+}
