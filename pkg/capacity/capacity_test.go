@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func res(kv ...string) corev1.ResourceList {
@@ -189,6 +191,34 @@ func TestFormat(t *testing.T) {
 	}{{"cpu", 250, "250m"}, {"cpu", 2000, "2"}, {"memory", 512 << 20, "512Mi"}, {"nvidia.com/gpu", 2, "2"}, {"pods", 110, "110"}, {"hugepages-1Gi", 2 << 30, "2Gi"}} {
 		if got := Format(c.name, c.v); got != c.want {
 			t.Errorf("Format(%s, %d) = %q, want %q", c.name, c.v, got, c.want)
+		}
+	}
+}
+
+func TestPriority(t *testing.T) {
+	p := func(v int32) *int32 { return &v }
+	classes := []schedulingv1.PriorityClass{
+		{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Value: 100, GlobalDefault: true},
+		{ObjectMeta: metav1.ObjectMeta{Name: "agents"}, Value: 1000000},
+	}
+	cases := []struct {
+		spec        corev1.PodSpec
+		read        bool
+		want        int32
+		wantUnknown bool
+	}{
+		{corev1.PodSpec{Priority: p(7), PriorityClassName: "agents"}, false, 7, false},
+		{corev1.PodSpec{PriorityClassName: "system-node-critical"}, false, 2000001000, false},
+		{corev1.PodSpec{PriorityClassName: "agents"}, true, 1000000, false},
+		{corev1.PodSpec{}, true, 100, false},
+		{corev1.PodSpec{PriorityClassName: "agents"}, false, 0, true},
+		{corev1.PodSpec{PriorityClassName: "missing"}, true, 0, true},
+		{corev1.PodSpec{}, false, 0, true},
+	}
+	for i, c := range cases {
+		got, known := Priority(&c.spec, classes, c.read)
+		if got != c.want || known == c.wantUnknown {
+			t.Errorf("case %d: got %d known=%v, want %d unknown=%v", i, got, known, c.want, c.wantUnknown)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 )
 
 // Kind names a kind of object in the snapshot, for saying what was not seen.
@@ -19,6 +20,7 @@ const (
 	Pods                Kind = "pods"
 	ControllerRevisions Kind = "controllerrevisions"
 	Events              Kind = "events"
+	PriorityClasses     Kind = "priorityclasses"
 )
 
 // Snapshot is the input of the analysis.
@@ -38,6 +40,10 @@ type Snapshot struct {
 	DaemonPods          []DaemonPod
 	ControllerRevisions []appsv1.ControllerRevision
 	Events              []corev1.Event
+	// PriorityClasses resolve the priority of daemon Pods from their
+	// templates (capacity.Priority): who is left out or preempted when a
+	// node is full.
+	PriorityClasses []schedulingv1.PriorityClass
 
 	// Missing records kinds that could not be read (or were absent from the
 	// input), with the reason. The analysis never guesses about them.
