@@ -645,20 +645,26 @@ func exitFor(rep *report.Report) error {
 	return nil
 }
 
-// print renders the report through a buffer: a write error (a full disk, a
-// closed pipe) is sticky in bufio.Writer and surfaces at Flush.
+// print renders the report, then its --output-file copies.
 func (o *CheckOptions) print(rep *report.Report) error {
+	return o.printWith(rep.GeneratedAt, printReport(rep))
+}
+
+// printWith renders through a buffer with print, given the printer: a write
+// error (a full disk, a closed pipe) is sticky in bufio.Writer and surfaces
+// at Flush. Then every --output-file, with its own printer.
+func (o *CheckOptions) printWith(now time.Time, print printFunc) error {
 	w := bufio.NewWriterSize(o.Out, 64*1024)
 	po := o.run.printOpts
-	po.Now = rep.GeneratedAt
-	err := o.run.printer.Print(w, rep, po)
+	po.Now = now
+	err := print(o.run.printer, w, po)
 	if ferr := w.Flush(); ferr != nil {
 		return inputErrorf("writing the output: %v", ferr)
 	}
 	if err != nil {
 		return inputErrorf("printing the report: %v", err)
 	}
-	return o.writeReportFiles(rep)
+	return o.writeOutputFiles(now, print)
 }
 
 func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error) {

@@ -405,21 +405,9 @@ func scopeCommands(rep *report.Report, context string) {
 	}
 }
 
-// printFleet renders the fleet report through a buffer (a write error is
-// exit 3, as a single run's), then the --output-file copies.
+// printFleet renders the fleet report, then its --output-file copies.
 func (o *CheckOptions) printFleet(fr *report.FleetReport) error {
-	w := bufio.NewWriterSize(o.Out, 64*1024)
-	po := o.run.printOpts
-	po.Now = fr.GeneratedAt
-	err := o.run.printer.PrintFleet(w, fr, po)
-	if ferr := w.Flush(); ferr != nil {
-		return inputErrorf("writing the output: %v", ferr)
-	}
-	if err != nil {
-		return inputErrorf("printing the report: %v", err)
-	}
-	return o.writeOutputFiles(func(p *printer.Printer, w *bufio.Writer, po printer.Options) error {
-		po.Now = fr.GeneratedAt
+	return o.printWith(fr.GeneratedAt, func(p *printer.Printer, w *bufio.Writer, po printer.Options) error {
 		return p.PrintFleet(w, fr, po)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -87,24 +88,30 @@ func splitOutputFile(spec string) (format, path string, err error) {
 // cannot be written is exit 3, as stdout is: a CI job must not pass with a
 // missing report.
 func (o *CheckOptions) writeReportFiles(rep *report.Report) error {
-	return o.writeOutputFiles(func(p *printer.Printer, w *bufio.Writer, po printer.Options) error {
-		po.Now = rep.GeneratedAt
-		return p.Print(w, rep, po)
-	})
+	return o.writeOutputFiles(rep.GeneratedAt, printReport(rep))
+}
+
+// printFunc prints with a resolved printer (stdout's or a file's).
+type printFunc func(*printer.Printer, *bufio.Writer, printer.Options) error
+
+func printReport(rep *report.Report) printFunc {
+	return func(p *printer.Printer, w *bufio.Writer, po printer.Options) error { return p.Print(w, rep, po) }
 }
 
 // writeOutputFiles prints to every --output-file with print, given the
-// file's printer.
-func (o *CheckOptions) writeOutputFiles(print func(*printer.Printer, *bufio.Writer, printer.Options) error) error {
+// file's printer; now is the report's clock (AGE columns).
+func (o *CheckOptions) writeOutputFiles(now time.Time, print printFunc) error {
+	po := o.run.printOpts
+	po.Now = now
 	for _, f := range o.run.outputFiles {
-		if err := writeOutputFile(f, o.run.printOpts, print); err != nil {
+		if err := writeOutputFile(f, po, print); err != nil {
 			return inputErrorf("writing --output-file %s: %s", f.spec, text.OneLine(err.Error()))
 		}
 	}
 	return nil
 }
 
-func writeOutputFile(f outputFile, po printer.Options, print func(*printer.Printer, *bufio.Writer, printer.Options) error) error {
+func writeOutputFile(f outputFile, po printer.Options, print printFunc) error {
 	file, err := os.Create(f.path)
 	if err != nil {
 		return err

@@ -19,15 +19,7 @@ import (
 // it could not read), then the DaemonSet summary, the problems (-o wide: the
 // findings) and the coverage of every cluster, CLUSTER first.
 func FleetTable(w io.Writer, f *report.FleetReport, o Options) error {
-	if o.MaxWidth > 0 {
-		cw := &cutWriter{w: w, width: o.MaxWidth}
-		err := fleetTable(cw, f, o)
-		if ferr := cw.flush(); err == nil {
-			err = ferr
-		}
-		return err
-	}
-	return fleetTable(w, f, o)
+	return cutToWidth(w, o, func(w io.Writer) error { return fleetTable(w, f, o) })
 }
 
 func fleetTable(w io.Writer, f *report.FleetReport, o Options) error {

@@ -120,17 +120,22 @@ func typeColumns(wide bool) []report.TypeInfo {
 // problem (findings grouped by cause) and the nodes each DaemonSet does not
 // target; with -o wide, every count column and one row per finding.
 func Table(w io.Writer, r *report.Report, o Options) error {
-	if o.MaxWidth > 0 {
-		// On a terminal, long text is cut at its width rather than wrapped
-		// (never in pipes or files, which get every word).
-		cw := &cutWriter{w: w, width: o.MaxWidth}
-		err := table(cw, r, o)
-		if ferr := cw.flush(); err == nil {
-			err = ferr
-		}
-		return err
+	return cutToWidth(w, o, func(w io.Writer) error { return table(w, r, o) })
+}
+
+// cutToWidth runs print on a writer that, on a terminal (o.MaxWidth), cuts
+// long lines at its width rather than wrapping them (never in pipes or
+// files, which get every word).
+func cutToWidth(w io.Writer, o Options, print func(io.Writer) error) error {
+	if o.MaxWidth <= 0 {
+		return print(w)
 	}
-	return table(w, r, o)
+	cw := &cutWriter{w: w, width: o.MaxWidth}
+	err := print(cw)
+	if ferr := cw.flush(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 func table(w io.Writer, r *report.Report, o Options) error {
