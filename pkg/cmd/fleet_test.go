@@ -577,3 +577,33 @@ func TestFleetExitCode(t *testing.T) {
 func apierrorsForbidden(resource string) error {
 	return apierrors.NewForbidden(schema.GroupResource{Resource: resource}, "", errors.New(`User "ci" cannot list resource "`+resource+`"`))
 }
+
+// The README's fleet table is what the command prints for the golden fleet.
+func TestReadmeFleetTable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "$ kubectl daemoncheck --all-contexts\n")
+	example, _, _ := strings.Cut(after, "```")
+	if !ok || example == "" {
+		t.Fatal("README lost its fleet table example")
+	}
+	out, _, _ := runFleetCmd(t, fakeFleet(), "--kubeconfig", fleetKubeconfig, "--all-contexts", demoNow)
+	if out != example {
+		t.Errorf("README's fleet example differs from the output:\n--- README\n%s--- output\n%s", example, out)
+	}
+}
+
+// --contexts completes context names from the kubeconfig, after the ones
+// already typed.
+func TestFleetContextCompletion(t *testing.T) {
+	out, _, _ := runFleetCmd(t, nil, "__complete", "--kubeconfig", fleetKubeconfig, "--contexts", "prod-eu,")
+	if out != "prod-eu,prod-eu\nprod-eu,prod-us\nprod-eu,staging\n:6\n" {
+		t.Errorf("completion %q", out)
+	}
+	out, _, _ = runFleetCmd(t, nil, "__complete", "--kubeconfig", fleetKubeconfig, "--all-contexts", "-o", "")
+	if strings.Contains(out, "github") || !strings.Contains(out, "junit\n") {
+		t.Errorf("-o completion with a fleet offers what it refuses: %q", out)
+	}
+}
