@@ -74,7 +74,10 @@ var checkExample = `  # Audit every DaemonSet in the cluster
 
   # Audit a saved dump instead of a live cluster
   kubectl get ds,nodes,pods,controllerrevisions -A -o yaml > dump.yaml
-  kubectl daemoncheck -f dump.yaml`
+  kubectl daemoncheck -f dump.yaml
+
+  # Several clusters in one run: every kubeconfig context named prod-*, read in parallel
+  kubectl daemoncheck --contexts 'prod-*'`
 
 // CheckOptions are the raw flags of the main command (shared with nodes)
 // and, once Complete has run, their resolved form.

@@ -607,3 +607,15 @@ func TestFleetContextCompletion(t *testing.T) {
 		t.Errorf("-o completion with a fleet offers what it refuses: %q", out)
 	}
 }
+
+// Templates and YAML print the FleetReport as they print a single report.
+func TestFleetTemplates(t *testing.T) {
+	out, errOut, _ := runFleetCmd(t, fakeFleet(), "--kubeconfig", fleetKubeconfig, "--all-contexts", demoNow, "-o", `jsonpath={range .clusters[*]}{.context} {.result} {.report.serverVersion}{"\n"}{end}`)
+	if out != "prod-eu Failed v1.37.2\nprod-us Passed v1.33.4\nstaging Error \n" {
+		t.Errorf("jsonpath: %q (stderr %q)", out, errOut)
+	}
+	out, _, _ = runFleetCmd(t, fakeFleet(), "--kubeconfig", fleetKubeconfig, "--all-contexts", demoNow, "-o", "yaml")
+	if !strings.HasPrefix(out, "apiVersion: daemoncheck/v1alpha1\nclusters:\n- context: prod-eu\n") || !strings.Contains(out, "kind: FleetReport\n") {
+		t.Errorf("yaml:\n%.400s", out)
+	}
+}

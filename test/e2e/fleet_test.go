@@ -22,25 +22,32 @@ import (
 	"github.com/daemoncheck/daemoncheck/test/rig"
 )
 
-// fleetKubeconfig writes a kubeconfig whose contexts all lead to the rig:
-// "direct" contexts to its API server (TLS, the rig's CA and admin token),
-// the others to the server named (a proxy in front of the rig, or a closed
-// port).
-func fleetKubeconfig(t *testing.T, direct []string, servers map[string]string) string {
+// fleetContext is a kubeconfig context of a test fleet: server "" is the
+// rig's API server (TLS, the rig's CA), else a proxy in front of the rig or
+// a closed port; token "" is the rig's admin.
+type fleetContext struct{ name, server, token string }
+
+// fleetKubeconfig writes a kubeconfig with the contexts, each with a cluster
+// and a user of its own.
+func fleetKubeconfig(t *testing.T, contexts ...fleetContext) string {
 	t.Helper()
 	cfg, err := clientcmd.LoadFromFile(cluster.KubeconfigPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rigCtx := cfg.Contexts[cfg.CurrentContext]
+	ca := cfg.Clusters[cfg.Contexts[cfg.CurrentContext].Cluster].CertificateAuthority
 	cfg.Contexts = map[string]*clientcmdapi.Context{}
-	for _, name := range direct {
-		cfg.Contexts[name] = &clientcmdapi.Context{Cluster: rigCtx.Cluster, AuthInfo: rigCtx.AuthInfo}
-	}
-	for name, server := range servers {
-		cfg.Clusters[name] = &clientcmdapi.Cluster{Server: server, CertificateAuthority: cfg.Clusters[rigCtx.Cluster].CertificateAuthority}
-		cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: rig.AdminToken}
-		cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: name}
+	for _, c := range contexts {
+		server, token := c.server, c.token
+		if server == "" {
+			server = cluster.APIServerURL
+		}
+		if token == "" {
+			token = rig.AdminToken
+		}
+		cfg.Clusters[c.name] = &clientcmdapi.Cluster{Server: server, CertificateAuthority: ca}
+		cfg.AuthInfos[c.name] = &clientcmdapi.AuthInfo{Token: token}
+		cfg.Contexts[c.name] = &clientcmdapi.Context{Cluster: c.name, AuthInfo: c.name}
 	}
 	cfg.CurrentContext = ""
 	path := filepath.Join(t.TempDir(), "kubeconfig")
@@ -81,11 +88,11 @@ func decodeFleet(t *testing.T, res execResult) *report.FleetReport {
 	return &fr
 }
 
-// TestFleetOneClusterUnreachable: a fleet of two clusters, one of them a
-// closed port. The good cluster's findings are all there, the bad one's
-// error is in its row (and on stderr), and the exit code follows the
-// documented rule: 1 when the good cluster has failing findings, else 3
-// because the other could not be read.
+// TestFleetOneClusterUnreachable: a fleet of a good cluster, a closed port
+// and a cluster where the user may read nothing. The good cluster's
+// findings are all there, the others' errors are in their rows (and on
+// stderr), and the exit code follows the documented rule: 1 when the good
+// cluster has failing findings, else 3 because the others could not be read.
 func TestFleetOneClusterUnreachable(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "fleet-down")
@@ -97,14 +104,15 @@ func TestFleetOneClusterUnreachable(t *testing.T) {
 	s.settle("agent", allReady(2))
 	s.settle("nowhere", nil)
 	down := closedPort(t)
-	kc := fleetKubeconfig(t, []string{"good"}, map[string]string{"down": down})
+	kc := fleetKubeconfig(t, fleetContext{name: "good"}, fleetContext{name: "down", server: down}, fleetContext{name: "forbidden", token: rig.ViewerToken})
 
-	res := execPlugin(t, nil, "--kubeconfig", kc, "--contexts", "good,down", "-n", s.name)
+	res := execPlugin(t, nil, "--kubeconfig", kc, "--all-contexts", "-n", s.name)
 	if res.code != 1 {
 		t.Fatalf("the good cluster has a failing NoTargets: exit %d, want 1\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
 	for _, re := range []string{
 		`(?m)^down +Error +<unknown> .*cannot read from the cluster at ` + regexp.QuoteMeta(down) + `: .*connection refused$`,
+		`(?m)^forbidden +Error +<unknown> .*listing daemonsets in namespace fleet-down: .*forbidden.*add to a Role`,
 		`(?m)^good +Failed +2 +1 +1 +1 +<none>$`,
 		`(?m)^good +fleet-down +agent +2 +2 +2 +2 +2 +0$`,
 		`(?m)^good +fleet-down/nowhere +NoTargets `,
@@ -154,7 +162,11 @@ func TestFleetReadsClustersInParallel(t *testing.T) {
 	for i, d := range []time.Duration{150, 250, 350, 450} {
 		servers[fmt.Sprintf("far-%d", i+1)] = delayingProxy(t, d*time.Millisecond).srv.URL
 	}
-	kc := fleetKubeconfig(t, nil, servers)
+	var ctxs []fleetContext
+	for name, server := range servers {
+		ctxs = append(ctxs, fleetContext{name: name, server: server})
+	}
+	kc := fleetKubeconfig(t, ctxs...)
 
 	var sum, slowest time.Duration
 	for name := range servers {
@@ -215,7 +227,7 @@ func TestReadmeFleet(t *testing.T) {
 	s.createDaemonSet(s.newDaemonSet("falco"))
 	s.settle("falco", allReady(2))
 	proxy := delayingProxy(t, 0)
-	kc := fleetKubeconfig(t, []string{"prod-eu"}, map[string]string{"prod-us": proxy.srv.URL, "staging": closedPort(t)})
+	kc := fleetKubeconfig(t, fleetContext{name: "prod-eu"}, fleetContext{name: "prod-us", server: proxy.srv.URL}, fleetContext{name: "staging", server: closedPort(t)})
 	dir := t.TempDir()
 
 	// 1: the prod clusters, healthy.
