@@ -45,12 +45,12 @@ type apiServer struct {
 	name, token, version string
 	mu                   sync.Mutex
 	auths, impersonated  map[string]bool
-	timeouts             map[string]bool
+	timeouts, paths      map[string]bool
 }
 
 func newAPIServer(t *testing.T, name, ver string, hang time.Duration) *apiServer {
 	t.Helper()
-	s := &apiServer{name: name, token: "token-" + name, version: ver, auths: map[string]bool{}, impersonated: map[string]bool{}, timeouts: map[string]bool{}}
+	s := &apiServer{name: name, token: "token-" + name, version: ver, auths: map[string]bool{}, impersonated: map[string]bool{}, timeouts: map[string]bool{}, paths: map[string]bool{}}
 	ds := healthyDaemonSet("kube-system", "agent-"+name, "node-"+name)
 	node := fixture.Node("node-" + name)
 	pod := fixture.Pod(&ds, "node-"+name)
@@ -67,6 +67,7 @@ func newAPIServer(t *testing.T, name, ver string, hang time.Duration) *apiServer
 		s.auths[r.Header.Get("Authorization")] = true
 		s.impersonated[r.Header.Get("Impersonate-User")] = true
 		s.timeouts[r.URL.Query().Get("timeout")] = true
+		s.paths[r.URL.Path] = true
 		s.mu.Unlock()
 		if hang > 0 {
 			select {
@@ -252,6 +253,25 @@ func baseTransport(t *testing.T, cs kubernetes.Interface) *http.Transport {
 		default:
 			t.Fatalf("cannot see through %T", rt)
 		}
+	}
+}
+
+// A NAME without -n is looked for in each context's own namespace, as
+// kubectl does with one context.
+func TestFleetNameInEachContextsNamespace(t *testing.T) {
+	a := newAPIServer(t, "a", "v1.31.4", 0)
+	b := newAPIServer(t, "b", "v1.34.1", 0)
+	kc := writeKubeconfig(t,
+		kubeContext{name: "ctx-a", server: a.URL, token: a.token, caData: caData(a.Server), namespace: "team-a"},
+		kubeContext{name: "ctx-b", server: b.URL, token: b.token, caData: caData(b.Server), namespace: "team-b"})
+	_, errOut, _ := runFleetCmd(t, nil, "--kubeconfig", kc, "--all-contexts", "agent")
+	for s, ns := range map[*apiServer]string{a: "team-a", b: "team-b"} {
+		if got := s.seen(s.paths); !contains(got, "/apis/apps/v1/namespaces/"+ns+"/daemonsets") {
+			t.Errorf("server %s: paths %q, want the DaemonSets of %s", s.name, got, ns)
+		}
+	}
+	if !strings.Contains(errOut, `error: context ctx-a: daemonset "agent" not found in namespace "team-a"`) {
+		t.Errorf("stderr:\n%s", errOut)
 	}
 }
 
