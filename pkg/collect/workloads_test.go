@@ -24,7 +24,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
-// workloadObjects: a daemon Pod and two workload Pods on n1 (one holding a
+// workloadObjects: a daemon Pod (10m cpu, 32Mi) and two workload Pods (1500m cpu each) on n1 (one holding a
 // host port, at priority 1000), a finished Pod and an unbound one, and a
 // PriorityClass.
 func workloadObjects() []runtime.Object {
@@ -60,13 +60,13 @@ func checkWorkloads(t *testing.T, w *snapshot.Workloads) {
 	if w.Pods != 4 || w.Unbound != 1 || n == nil || n.Pods != 3 || n.DaemonPods != 1 || n.WorkloadPods != 2 {
 		t.Fatalf("pods %d unbound %d, node %+v: want the finished Pod skipped, the unbound one counted apart", w.Pods, w.Unbound, n)
 	}
-	if n.Requested["cpu"] != 3000 || n.Requested["pods"] != 3 || n.MaxWorkloadPriority != 1000 {
+	if n.Requested["cpu"] != 3010 || n.Requested["memory"] != 32<<20 || n.Requested["pods"] != 3 || n.MaxWorkloadPriority != 1000 {
 		t.Errorf("requested %v, max workload priority %d", n.Requested, n.MaxWorkloadPriority)
 	}
 	if len(n.ByPriority) != 2 || n.ByPriority[0].Priority != 0 || n.ByPriority[0].Pods != 2 || n.ByPriority[1].Requested["cpu"] != 1500 {
 		t.Errorf("by priority %+v", n.ByPriority)
 	}
-	if pods, req := n.Below(1000); pods != 2 || req["cpu"] != 1500 {
+	if pods, req := n.Below(1000); pods != 2 || req["cpu"] != 1510 {
 		t.Errorf("below 1000: %d Pods, %v", pods, req)
 	}
 	if len(n.PortHolders) != 1 || n.PortHolders[0].Name != "web-1" || n.PortHolders[0].Ports[0].String() != "80/TCP" {
