@@ -333,7 +333,6 @@ func workload(name, node string, prio int32, cpu string) corev1.Pod {
 	}
 }
 
-
 // With every Pod read, a Pending daemon Pod's explanation says what the
 // Pods on its node request, and whether preemption can make room.
 func TestFitWithWorkloads(t *testing.T) {
