@@ -339,6 +339,10 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 			head := nf.alloc.Clone()
 			head.Sub(overhead)
 			nc.Headroom = quantities(res, head)
+			nc.Percent = make(map[string]int, len(res))
+			for _, r := range res {
+				nc.Percent[string(r)] = percent(overhead[r], nf.alloc[r])
+			}
 			ps.alloc.Add(nf.alloc)
 			ps.daemons.Add(overhead)
 			ps.work.Add(work)
@@ -365,9 +369,7 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 		for _, r := range res {
 			rc := report.ResourceCapacity{Resource: string(r), Allocatable: capacity.Format(r, ps.alloc[r]), Daemons: capacity.Format(r, ps.daemons[r]),
 				Headroom: capacity.Format(r, ps.alloc[r]-ps.daemons[r]), MinHeadroom: capacity.Format(r, ps.minHead[r]), MinHeadroomNode: ps.minNode[r]}
-			if a := ps.alloc[r]; a > 0 {
-				rc.Percent = int((ps.daemons[r]*100 + a - 1) / a)
-			}
+			rc.Percent = percent(ps.daemons[r], ps.alloc[r])
 			if p.work != nil {
 				rc.Workloads = capacity.Format(r, ps.work[r])
 			}
@@ -399,6 +401,15 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 		}
 	}
 	return c
+}
+
+// percent is part's share of whole, rounded up (0 when whole is not
+// positive).
+func percent(part, whole int64) int {
+	if whole <= 0 {
+		return 0
+	}
+	return int((part*100 + whole - 1) / whole)
 }
 
 func quantities(res []corev1.ResourceName, a capacity.Amounts) map[string]string {

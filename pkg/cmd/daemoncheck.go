@@ -91,6 +91,7 @@ type CheckOptions struct {
 	NowFlag       string
 	Verbosity     int
 	ServerVersion string
+	Workloads     bool
 
 	// Coverage policy and CI gate.
 	Require    []string
@@ -148,6 +149,8 @@ type runConfig struct {
 	serverVersion string
 	// narrow, when set, narrows the report before printing (nodes).
 	narrow func(*report.Report) error
+	// capacityNodes lists every node in the report's capacity section.
+	capacityNodes bool
 }
 
 // NewCheckOptions returns options with kubectl's defaults.
@@ -239,6 +242,7 @@ output (also: a partial report without such findings).`,
 	_ = cmd.RegisterFlagCompletionFunc("require", o.completeRequire)
 
 	cmd.AddCommand(NewCmdNodes(o))
+	cmd.AddCommand(NewCmdCapacity(o))
 	cmd.AddCommand(NewCmdVersion(streams, o.ConfigFlags))
 	cmd.AddCommand(newCmdCompletion(cmd))
 	cmd.SetUsageFunc(groupedUsage)
@@ -270,6 +274,7 @@ func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.Ignore, "ignore", nil, "Finding types to leave out of the report, comma-separated.")
 	fs.DurationVar(&o.Grace, "grace", 0, "Hold back findings on nodes, and about Pods, younger than this (e.g. 5m), so a gate does not flap on normal churn.")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "Give up after this long (exit 3); with --wait, how long to wait for the findings to clear (exit 1 with the last report).")
+	fs.BoolVar(&o.Workloads, "workloads", false, "Also read every non-terminal Pod of the cluster (one more paginated list; needs list on pods in all namespaces) and explain each Pending or missing daemon Pod by what the Pods on its node request, who holds a clashing host port and whether preemption can help.")
 	fs.IntVarP(&o.Verbosity, "v", "v", 0, "Number for the log level verbosity of the Kubernetes client (as kubectl's -v); 0 logs nothing.")
 }
 
@@ -322,7 +327,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 	}
 	// As in kubectl, -A wins over -n.
 	explicitNS := cmd.Flags().Changed("namespace") && !o.AllNamespaces
-	run.read = collect.Options{Name: name, LabelSelector: o.Selector, ChunkSize: o.ChunkSize, PodEvents: name != ""}
+	run.read = collect.Options{Name: name, LabelSelector: o.Selector, ChunkSize: o.ChunkSize, PodEvents: name != "", Workloads: o.Workloads}
 	if explicitNS {
 		run.read.Namespace = *o.ConfigFlags.Namespace
 	}
@@ -514,7 +519,7 @@ func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, er
 			fmt.Fprintf(o.ErrOut, "Analysing as of the current time: the input has no timestamps; --now to choose the time.\n")
 		}
 	}
-	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate})
+	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate, CapacityNodes: o.run.capacityNodes})
 	naturalNodeOrder(rep)
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(snap.DaemonSets, snap.Nodes, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	if warn {

@@ -85,8 +85,10 @@ type NodeCapacity struct {
 	// Pods request (with --workloads). Keys are resource names.
 	Allocatable map[string]string `json:"allocatable"`
 	Daemons     map[string]string `json:"daemons"`
-	Headroom    map[string]string `json:"headroom,omitempty"`
-	Workloads   map[string]string `json:"workloads,omitempty"`
+	// Percent is Daemons' share of Allocatable, rounded up.
+	Percent   map[string]int    `json:"percent,omitempty"`
+	Headroom  map[string]string `json:"headroom,omitempty"`
+	Workloads map[string]string `json:"workloads,omitempty"`
 	// LeftOut are the daemons that do not fit once the others are placed
 	// (higher priority first, then the Pods already bound there, then the
 	// oldest DaemonSet).
