@@ -50,6 +50,10 @@ type Options struct {
 	// CapacityNodes lists every node in the capacity section (the
 	// capacity view), not only those where a daemon does not fit.
 	CapacityNodes bool
+	// Selection, when the DaemonSets read were narrowed (a namespace, a
+	// label selector, a NAME), says how: the capacity stage counts only
+	// the daemons read, and says so.
+	Selection string
 }
 
 // Analyze builds the report for every DaemonSet in the snapshot.
@@ -119,6 +123,9 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 	r.Summary = report.Summarize(results)
 	r.Problems = problems(r, idx)
 	r.Capacity = idx.plan.section(idx, opts.PoolLabels, opts.CapacityNodes)
+	if r.Capacity != nil && opts.Selection != "" {
+		r.Capacity.Unknown = append(r.Capacity.Unknown, "only the DaemonSets of "+opts.Selection+" were read: daemons of others on the same nodes are not counted, nor their host ports")
+	}
 	return r
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/daemoncheck/daemoncheck/pkg/collect"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -118,4 +119,19 @@ func (o *CapacityOptions) narrow(rep *report.Report) error {
 	// left would be the analysis' job; the view does not print them.
 	rep.Problems = []report.Problem{}
 	return nil
+}
+
+// selection says how the DaemonSets read were narrowed, "" when all were.
+func selection(r collect.Options) string {
+	var parts []string
+	switch {
+	case r.Name != "":
+		parts = append(parts, "DaemonSet "+strings.TrimPrefix(r.Namespace+"/", "/")+r.Name)
+	case r.Namespace != "":
+		parts = append(parts, "namespace "+r.Namespace)
+	}
+	if r.LabelSelector != "" {
+		parts = append(parts, "selector "+r.LabelSelector)
+	}
+	return strings.Join(parts, ", ")
 }
