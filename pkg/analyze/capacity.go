@@ -26,10 +26,11 @@ import (
 // and priority, and on every node the daemons that should run there,
 // placed as the scheduler would (capacity.Place).
 type capPlan struct {
-	ds    []*appsv1.DaemonSet
-	pos   map[*appsv1.DaemonSet]int
-	name  []string
-	evals []*scheduling.Evaluator
+	ds     []*appsv1.DaemonSet
+	pos    map[*appsv1.DaemonSet]int
+	name   []string
+	byName map[string]int
+	evals  []*scheduling.Evaluator
 	// verdicts[d][n] is the verdict for ds[d] on idx.nodes[n] (nil when
 	// nodes were not read).
 	verdicts [][]scheduling.Verdict
@@ -44,8 +45,8 @@ type capPlan struct {
 	// leftOut[d][n]: ds[d] is left out on idx.nodes[n].
 	leftOut []map[int]*capacity.LeftOut
 	nodes   []nodeFit
-	// bound[d] are the nodes where ds[d] has a live Pod bound.
-	bound []map[string]bool
+	// bound[d][n]: ds[d] has a live Pod bound to idx.nodes[n] (nil: none).
+	bound [][]bool
 	// work is the per-node load of every Pod (--workloads), or nil.
 	work        *snapshot.Workloads
 	classes     []schedulingv1.PriorityClass
@@ -78,6 +79,7 @@ func planCapacity(dss []*appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot) 
 		classes: snap.PriorityClasses, classesRead: snap.PriorityClassesRead}
 	n := len(dss)
 	p.name = make([]string, n)
+	p.byName = make(map[string]int, n)
 	p.evals = make([]*scheduling.Evaluator, n)
 	p.req = make([]capacity.Request, n)
 	p.prio = make([]int32, n)
@@ -87,6 +89,7 @@ func planCapacity(dss []*appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot) 
 	for d, ds := range dss {
 		p.pos[ds] = d
 		p.name[d] = ds.Namespace + "/" + ds.Name
+		p.byName[p.name[d]] = d
 		p.evals[d] = scheduling.NewEvaluator(ds)
 		spec := &ds.Spec.Template.Spec
 		p.req[d] = capacity.PodRequest(spec)
@@ -141,23 +144,23 @@ func preemptionPolicy(spec *corev1.PodSpec, classes []schedulingv1.PriorityClass
 // allocatable, the same DaemonSets, the same of them already bound there)
 // share one placement: a pool of 1,000 identical nodes is placed once.
 func (p *capPlan) place(idx *index) {
-	// bound[d] are the nodes where ds[d] has a Pod bound (not being
+	// bound[d][n] says ds[d] has a Pod bound to idx.nodes[n] (not being
 	// deleted): it holds its room there, so the scheduler leaves out a
 	// newcomer of equal priority rather than it.
-	bound := make([]map[string]bool, len(p.ds))
-	p.bound = bound
+	p.bound = make([][]bool, len(p.ds))
 	for d, ds := range p.ds {
 		for _, pod := range idx.podsByDS[ownerKey{ds.Namespace, ds.UID}] {
-			if pod.NodeName != "" && !pod.Deleting {
-				if bound[d] == nil {
-					bound[d] = map[string]bool{}
+			if n, ok := idx.nodePos[pod.NodeName]; ok && !pod.Deleting {
+				if p.bound[d] == nil {
+					p.bound[d] = make([]bool, len(idx.nodes))
 				}
-				bound[d][pod.NodeName] = true
+				p.bound[d][n] = true
 			}
 		}
 	}
-	// The order within a priority: bound first, then the oldest
-	// DaemonSet (its Pods were created first), then by name.
+	// The order within a priority: the oldest DaemonSet first (its Pods
+	// were created first), then by name; where that leaves a daemon out,
+	// the daemons bound to the node go first.
 	order := make([]int, len(p.ds))
 	for d := range order {
 		order[d] = d
@@ -169,21 +172,22 @@ func (p *capPlan) place(idx *index) {
 		}
 		return p.name[order[a]] < p.name[order[b]]
 	})
+	// Placements are cached by shape: allocatable and daemons, and, only
+	// for shapes where a daemon is left out (where the order matters),
+	// which daemons are bound there.
 	shapes := map[string]*capacity.Placement{}
 	p.nodes = make([]nodeFit, len(idx.nodes))
 	var key strings.Builder
-	var daemons []int
+	var daemons, held []int
 	for i, node := range idx.nodes {
 		nf := &p.nodes[i]
 		if len(node.Status.Allocatable) > 0 {
 			nf.alloc = capacity.FromList(node.Status.Allocatable)
 		}
 		daemons = daemons[:0]
-		for _, held := range []bool{true, false} {
-			for _, d := range order {
-				if p.verdicts[d][i].ShouldRun && bound[d][node.Name] == held {
-					daemons = append(daemons, d)
-				}
+		for _, d := range order {
+			if p.verdicts[d][i].ShouldRun {
+				daemons = append(daemons, d)
 			}
 		}
 		nf.daemons = len(daemons)
@@ -194,15 +198,31 @@ func (p *capPlan) place(idx *index) {
 		writeAmounts(&key, nf.alloc)
 		for _, d := range daemons {
 			key.WriteString(strconv.Itoa(d))
-			if bound[d][node.Name] {
-				key.WriteByte('b')
-			}
 			key.WriteByte(',')
 		}
 		pl, ok := shapes[key.String()]
 		if !ok {
 			pl = p.placeOn(nf.alloc, daemons)
 			shapes[key.String()] = pl
+		}
+		if len(pl.LeftOut) > 0 {
+			held = held[:0]
+			key.WriteByte('|')
+			for _, bound := range []bool{true, false} {
+				for _, d := range daemons {
+					if p.isBound(d, i) == bound {
+						held = append(held, d)
+						if bound {
+							key.WriteString(strconv.Itoa(d))
+							key.WriteByte(',')
+						}
+					}
+				}
+			}
+			if pl, ok = shapes[key.String()]; !ok {
+				pl = p.placeOn(nf.alloc, held)
+				shapes[key.String()] = pl
+			}
 		}
 		nf.place = pl
 		for k := range pl.LeftOut {
@@ -214,6 +234,9 @@ func (p *capPlan) place(idx *index) {
 		}
 	}
 }
+
+// isBound says whether ds[d] has a live Pod bound to idx.nodes[n].
+func (p *capPlan) isBound(d, n int) bool { return p.bound[d] != nil && p.bound[d][n] }
 
 // placeOn places the daemons d (in tie order) on a node with allocatable
 // alloc. With alloc unknown only host ports can clash: the daemons are
@@ -233,12 +256,11 @@ func (p *capPlan) placeOn(alloc capacity.Amounts, daemons []int) *capacity.Place
 }
 
 func (p *capPlan) index(name string) int {
-	for d, n := range p.name {
-		if n == name {
-			return d
-		}
+	d, ok := p.byName[name]
+	if !ok {
+		panic("analyze: placement names an unknown DaemonSet " + name)
 	}
-	panic("analyze: placement names an unknown DaemonSet " + name)
+	return d
 }
 
 // writeAmounts writes a canonical form of a (nil: "?").
@@ -321,7 +343,6 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 		if nf.place != nil {
 			overhead = nf.place.Overhead
 		}
-		nc := report.NodeCapacity{Name: name, Pool: pool, DaemonSets: nf.daemons, Allocatable: map[string]string{}, Daemons: quantities(res, overhead)}
 		var work capacity.Amounts
 		if p.work != nil {
 			work = capacity.Amounts{}
@@ -329,38 +350,31 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 				work.Add(l.Requested)
 				work.Sub(l.Daemons)
 			}
-			nc.Workloads = quantities(res, work)
 		}
+		leftOut := nf.place != nil && len(nf.place.LeftOut) > 0
 		if nf.alloc == nil {
 			unknownAlloc++
 			ps.NodesUnknown++
 		} else {
-			nc.Allocatable = quantities(res, nf.alloc)
-			head := nf.alloc.Clone()
-			head.Sub(overhead)
-			nc.Headroom = quantities(res, head)
-			nc.Percent = make(map[string]int, len(res))
-			for _, r := range res {
-				nc.Percent[string(r)] = percent(overhead[r], nf.alloc[r])
-			}
 			ps.alloc.Add(nf.alloc)
 			ps.daemons.Add(overhead)
 			ps.work.Add(work)
 			for _, r := range res {
-				if _, seen := ps.minNode[r]; !seen || head[r] < ps.minHead[r] {
-					ps.minHead[r], ps.minNode[r] = head[r], name
+				if head := nf.alloc[r] - overhead[r]; ps.minNode[r] == "" || head < ps.minHead[r] {
+					ps.minHead[r], ps.minNode[r] = head, name
 				}
 			}
 		}
-		if nf.place != nil && len(nf.place.LeftOut) > 0 {
+		if leftOut {
 			ps.notFitting = append(ps.notFitting, name)
 			for _, lo := range nf.place.LeftOut {
 				ps.leftOut[lo.Daemon] = true
-				nc.LeftOut = append(nc.LeftOut, p.leftOutReport(&lo, nf.alloc == nil))
 			}
 		}
-		if allNodes || len(nc.LeftOut) > 0 {
-			c.Nodes = append(c.Nodes, nc)
+		// The per-node figures only for the nodes listed (a 5,000-node
+		// audit lists a handful).
+		if allNodes || leftOut {
+			c.Nodes = append(c.Nodes, p.nodeReport(name, pool, nf, res, overhead, work))
 		}
 	}
 	for _, pool := range order {
@@ -418,6 +432,30 @@ func quantities(res []corev1.ResourceName, a capacity.Amounts) map[string]string
 		m[string(r)] = capacity.Format(r, a[r])
 	}
 	return m
+}
+
+// nodeReport is one node's figures.
+func (p *capPlan) nodeReport(name, pool string, nf *nodeFit, res []corev1.ResourceName, overhead, work capacity.Amounts) report.NodeCapacity {
+	nc := report.NodeCapacity{Name: name, Pool: pool, DaemonSets: nf.daemons, Allocatable: map[string]string{}, Daemons: quantities(res, overhead)}
+	if work != nil {
+		nc.Workloads = quantities(res, work)
+	}
+	if nf.alloc != nil {
+		nc.Allocatable = quantities(res, nf.alloc)
+		head := nf.alloc.Clone()
+		head.Sub(overhead)
+		nc.Headroom = quantities(res, head)
+		nc.Percent = make(map[string]int, len(res))
+		for _, r := range res {
+			nc.Percent[string(r)] = percent(overhead[r], nf.alloc[r])
+		}
+	}
+	if nf.place != nil {
+		for _, lo := range nf.place.LeftOut {
+			nc.LeftOut = append(nc.LeftOut, p.leftOutReport(&lo, nf.alloc == nil))
+		}
+	}
+	return nc
 }
 
 // leftOutReport says why a daemon is left out.

@@ -77,7 +77,7 @@ func (c *dsContext) hostPortConflict(node *corev1.Node, lo *capacity.LeftOut, k 
 	switch {
 	case plan.prio[h] > plan.prio[d]:
 		why = fmt.Sprintf("its priority %d is higher", plan.prio[h])
-	case plan.bound[h][node.Name]:
+	case plan.isBound(h, c.idx.nodePos[node.Name]):
 		why = "its Pod is already there"
 	}
 	f := report.Finding{Type: report.HostPortConflict, Node: node.Name,
