@@ -363,6 +363,15 @@ func TestFitWithWorkloads(t *testing.T) {
 		}()},
 			"unschedulable: host port 8080/TCP taken by Pods of equal or higher priority; preemption cannot help",
 			[]string{"host port 8080/TCP is held by Pod apps/ingress (priority 100)"}},
+		{"may not preempt", []fixture.DSOpt{fixture.Critical(), func(ds *appsv1.DaemonSet) {
+			never := corev1.PreemptNever
+			ds.Spec.Template.Spec.PreemptionPolicy = &never
+		}}, []corev1.Pod{workload("web", "n1", 0, "1500m")},
+			"unschedulable: Insufficient cpu taken by the Pods on the node; the daemon may not preempt",
+			[]string{"it cannot preempt (preemptionPolicy: Never)"}},
+		{"priority unknown", []fixture.DSOpt{func(ds *appsv1.DaemonSet) { ds.Spec.Template.Spec.PriorityClassName = "agents" }}, []corev1.Pod{workload("web", "n1", 0, "1500m")},
+			"unschedulable: Insufficient cpu taken by the Pods on the node",
+			[]string{"whether preemption can help is unknown: the daemon's priority depends on PriorityClasses that were not read"}},
 		{"fits", []fixture.DSOpt{requests("cpu", "100m", "memory", "32Mi")}, nil,
 			"unschedulable: fits next to the Pods on the node: not resources or host ports",
 			[]string{"it fits, so the scheduler's reason is not resources or host ports"}},
@@ -380,7 +389,8 @@ func TestFitWithWorkloads(t *testing.T) {
 				w.Add(&c.workloads[i])
 			}
 			s.Workloads = w
-			s.PriorityClassesRead = true
+			// Classes not read: the priority of a named class is unknown.
+			s.PriorityClassesRead = c.name != "priority unknown"
 			rep := analyzeWith(s, analyze.Options{})
 			f := findingAt(rep, "a/agent", report.PendingPod, "n1")
 			if f == nil {
