@@ -98,11 +98,8 @@ func (o *CapacityOptions) Complete(cmd *cobra.Command) error {
 // narrow keeps the findings about fit, so that the exit code speaks of
 // what the view shows.
 func (o *CapacityOptions) narrow(rep *report.Report) error {
-	if len(rep.Nodes) == 0 && rep.Partial {
-		return inputErrorf("the capacity view needs nodes, which could not be read: %s", strings.Join(rep.Warnings, "; "))
-	}
-	if len(rep.Nodes) == 0 {
-		return inputErrorf("no nodes found: the capacity view has nothing to show")
+	if err := needNodes(rep, "capacity"); err != nil {
+		return err
 	}
 	for i := range rep.DaemonSets {
 		ds := &rep.DaemonSets[i]
@@ -134,4 +131,16 @@ func selection(r collect.Options) string {
 		parts = append(parts, "selector "+r.LabelSelector)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// needNodes fails a view of nodes (coverage, capacity) that has none: it
+// would verify nothing, and must not pass a CI gate.
+func needNodes(rep *report.Report, view string) error {
+	if len(rep.Nodes) == 0 && rep.Partial {
+		return inputErrorf("the %s view needs nodes, which could not be read: %s", view, strings.Join(rep.Warnings, "; "))
+	}
+	if len(rep.Nodes) == 0 {
+		return inputErrorf("no nodes found: the %s view has nothing to show", view)
+	}
+	return nil
 }

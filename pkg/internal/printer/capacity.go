@@ -23,15 +23,7 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 	var headers []string
 	var rows [][]string
 	if o.Wide {
-		headers = []string{"NODE", "POOL", "DAEMONSETS"}
-		for _, name := range res {
-			headers = append(headers, strings.ToUpper(name))
-		}
-		headers = append(headers, "HEADROOM")
-		if c.Workloads {
-			headers = append(headers, "WORKLOADS")
-		}
-		headers = append(headers, "LEFT OUT")
+		headers = capacityHeaders(c, []string{"NODE", "POOL", "DAEMONSETS"}, "HEADROOM", "LEFT OUT")
 		for _, n := range c.Nodes {
 			row := []string{n.Name, orNone(n.Pool, "<none>"), fmt.Sprint(n.DaemonSets)}
 			for _, name := range res {
@@ -53,15 +45,7 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 			rows = append(rows, row)
 		}
 	} else {
-		headers = []string{"POOL", "NODES", "DAEMONSETS"}
-		for _, name := range res {
-			headers = append(headers, strings.ToUpper(name))
-		}
-		headers = append(headers, "TIGHTEST NODE")
-		if c.Workloads {
-			headers = append(headers, "WORKLOADS")
-		}
-		headers = append(headers, "NOT FITTING")
+		headers = capacityHeaders(c, []string{"POOL", "NODES", "DAEMONSETS"}, "TIGHTEST NODE", "NOT FITTING")
 		for _, p := range c.Pools {
 			nodes := fmt.Sprint(p.Nodes)
 			if p.NodesUnknown > 0 {
@@ -131,6 +115,20 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 		fmt.Fprintf(w, "\n%s\n", b)
 	}
 	return nil
+}
+
+// capacityHeaders are first, a column per resource, room, WORKLOADS (with
+// --workloads) and last.
+func capacityHeaders(c *report.Capacity, first []string, room, last string) []string {
+	h := append([]string{}, first...)
+	for _, name := range c.Resources {
+		h = append(h, strings.ToUpper(name))
+	}
+	h = append(h, room)
+	if c.Workloads {
+		h = append(h, "WORKLOADS")
+	}
+	return append(h, last)
 }
 
 // CapacityMarkdown prints the pool table for a pull request or a job
