@@ -264,7 +264,7 @@ func describeRequestTimeout(fs *pflag.FlagSet) {
 // and nodes): input, policy and gate.
 func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
-	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,pods,controllerrevisions,events -A -o json|yaml.")
+	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,pods,controllerrevisions,events,priorityclasses -A -o json|yaml.")
 	fs.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in tables.")
 	fs.StringVar(&o.ServerVersion, "server-version", "", "Follow the DaemonSet controller rules of this Kubernetes version (e.g. v1.33.4) where they differ between versions; default: the server's version (discovery), unknown offline (newest rules).")
 	fs.StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time, or \"wall\" for the current time. Default: the current time live; with -f, the newest timestamp in the input (heartbeats, conditions, events, creation times), said on stderr.")
