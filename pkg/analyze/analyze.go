@@ -47,6 +47,13 @@ type Options struct {
 	// PoolLabels name a node's pool, first present wins (default
 	// DefaultPoolLabels); the instance type is the fallback.
 	PoolLabels []string
+	// CapacityNodes lists every node in the capacity section (the
+	// capacity view), not only those where a daemon does not fit.
+	CapacityNodes bool
+	// Selection, when the DaemonSets read were narrowed (a namespace, a
+	// label selector, a NAME), says how: the capacity stage counts only
+	// the daemons read, and says so.
+	Selection string
 }
 
 // Analyze builds the report for every DaemonSet in the snapshot.
@@ -87,6 +94,7 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 		}
 		return dss[i].Name < dss[j].Name
 	})
+	idx.plan = planCapacity(dss, idx, snap)
 	r.Gate = opts.Gate.Settings()
 	r.Grace = r.Gate.Grace
 	for _, n := range idx.nodes {
@@ -114,6 +122,10 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 	r.DaemonSets = results
 	r.Summary = report.Summarize(results)
 	r.Problems = problems(r, idx)
+	r.Capacity = idx.plan.section(idx, opts.PoolLabels, opts.CapacityNodes)
+	if r.Capacity != nil && opts.Selection != "" {
+		r.Capacity.Unknown = append(r.Capacity.Unknown, "only the DaemonSets of "+opts.Selection+" were read: daemons of others on the same nodes are not counted, nor their host ports")
+	}
 	return r
 }
 
@@ -139,6 +151,9 @@ type index struct {
 	orphansByNS map[string][]*snapshot.DaemonPod
 	revByDS     map[types.UID]*appsv1.ControllerRevision
 	eventsFor   map[types.UID][]*corev1.Event
+	// plan is the capacity stage's view (capacity.go): verdicts, requests,
+	// priorities and the daemons' placement on every node.
+	plan *capPlan
 }
 
 func newIndex(snap *snapshot.Snapshot) *index {
@@ -259,7 +274,7 @@ type dsContext struct {
 }
 
 func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot, opts Options) report.DaemonSetReport {
-	c := &dsContext{ds: ds, eval: scheduling.NewEvaluator(ds), now: opts.Now, idx: idx,
+	c := &dsContext{ds: ds, eval: idx.plan.evals[idx.plan.of(ds)], now: opts.Now, idx: idx,
 		podsKnown: snap.Has(snapshot.Pods), nodesKnown: snap.Has(snapshot.Nodes),
 		rules: rulesFor(snap.ServerVersion)}
 	pods := c.claim(idx.podsByDS[ownerKey{ds.Namespace, ds.UID}], idx.orphansByNS[ds.Namespace])
@@ -315,7 +330,7 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 		dr.Computed = &computed
 	}
 	dr.NotTargeted = c.coverageGaps(dr.Nodes, opts.PoolLabels)
-	dr.Findings = c.gate(c.nodeCauses(c.detect(byNode)), pods, opts.Gate)
+	dr.Findings = c.gate(c.nodeCauses(c.capacityCauses(c.detect(byNode))), pods, opts.Gate)
 	dr.Events = c.events(pods, opts.MaxEvents)
 	return dr
 }

@@ -11,6 +11,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
@@ -249,4 +250,57 @@ func BenchmarkDefaultView(b *testing.B) {
 	b.ReportMetric(float64(lines), "lines")
 	b.ReportMetric(float64(wideLines), "wide-lines")
 	b.ReportMetric(float64(len(rep.Problems)), "problems")
+}
+
+var (
+	capOnce sync.Once
+	capSnap *snapshot.Snapshot
+)
+
+// capacityCluster is benchCluster with what the capacity stage reads in a
+// real cluster: every node's allocatable (by pool) and, with --workloads,
+// the per-node load of ten workload Pods on each node.
+func capacityCluster(b *testing.B) *snapshot.Snapshot {
+	capOnce.Do(func() {
+		full := benchCluster(b)
+		s := *full
+		s.Nodes = make([]corev1.Node, len(full.Nodes))
+		w := snapshot.NewWorkloads()
+		for i := range full.Nodes {
+			n := *full.Nodes[i].DeepCopy()
+			cpu, mem := "3920m", "14Gi"
+			if n.Labels["node-pool"] == "gpu" {
+				cpu, mem = "7910m", "29Gi"
+			}
+			n.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem), corev1.ResourcePods: resource.MustParse("110")}
+			s.Nodes[i] = n
+			for k := range 10 {
+				prio := int32(k % 3)
+				p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: fmt.Sprintf("app-%d-%d", i, k)},
+					Spec: corev1.PodSpec{NodeName: n.Name, Priority: &prio, Containers: []corev1.Container{{Name: "app",
+						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("150m"), corev1.ResourceMemory: resource.MustParse("256Mi")}}}}},
+					Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+				w.Add(&p)
+			}
+		}
+		s.Workloads = w
+		capSnap = &s
+	})
+	return capSnap
+}
+
+// BenchmarkAnalyzeCapacity is BenchmarkAnalyze with nodes that report
+// their allocatable and every Pod read (--workloads), listing every node in
+// the capacity section (the capacity view): the capacity stage's full cost.
+func BenchmarkAnalyzeCapacity(b *testing.B) {
+	snap := capacityCluster(b)
+	rep := analyze.Analyze(snap, analyze.Options{Now: fixture.Epoch, CapacityNodes: true})
+	if rep.Capacity == nil || len(rep.Capacity.Nodes) != len(snap.Nodes) || !rep.Capacity.Workloads {
+		b.Fatalf("capacity section: %+v", rep.Capacity)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		analyze.Analyze(snap, analyze.Options{Now: fixture.Epoch, CapacityNodes: true})
+	}
+	b.ReportMetric(float64(len(snap.Nodes)), "nodes")
 }

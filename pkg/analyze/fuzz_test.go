@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
@@ -37,6 +39,12 @@ func randomSnapshot(seed1, seed2 uint64) *snapshot.Snapshot {
 			opts = append(opts, fixture.NotReady())
 		}
 		opts = append(opts, fixture.CreatedAgo(time.Duration(r.IntN(600))*time.Second))
+		if r.IntN(2) == 0 { // a size, sometimes too small for the daemons
+			cpu, pods := pick("100m", "1", "4"), pick("3", "110")
+			opts = append(opts, func(n *corev1.Node) {
+				n.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("1Gi"), corev1.ResourcePods: resource.MustParse(pods)}
+			})
+		}
 		s.Nodes = append(s.Nodes, fixture.Node(fmt.Sprintf("n%d", i), opts...))
 	}
 	ops := []corev1.NodeSelectorOperator{corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn, corev1.NodeSelectorOpExists, corev1.NodeSelectorOpDoesNotExist, corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt}
@@ -60,6 +68,14 @@ func randomSnapshot(seed1, seed2 uint64) *snapshot.Snapshot {
 		}
 		if r.IntN(3) == 0 {
 			opts = append(opts, fixture.HostNetwork())
+		}
+		if r.IntN(3) == 0 { // host ports that may clash, requests that may not fit
+			port, cpu := int32(9100+r.IntN(2)), pick("50m", "600m")
+			opts = append(opts, func(ds *appsv1.DaemonSet) {
+				c := &ds.Spec.Template.Spec.Containers[0]
+				c.Ports = []corev1.ContainerPort{{ContainerPort: port, HostPort: port}}
+				c.Resources.Requests[corev1.ResourceCPU] = resource.MustParse(cpu)
+			})
 		}
 		if r.IntN(3) == 0 {
 			opts = append(opts, fixture.Generation(2), fixture.Surge(int32(r.IntN(2))))
@@ -133,9 +149,17 @@ func FuzzAnalyze(f *testing.F) {
 				c.UpdatedNumberScheduled > c.CurrentNumberScheduled || c.NumberUnavailable != c.DesiredNumberScheduled-c.NumberAvailable {
 				t.Errorf("%s: counts break the controller's relations: %+v (shouldRun nodes %d)", dr.Name, *c, shouldRun)
 			}
+			targeted := map[string]bool{}
+			for _, nv := range dr.Nodes {
+				targeted[nv.Name] = nv.ShouldRun
+			}
 			for _, f := range dr.Findings {
 				if f.Message == "" || f.Severity == "" || (!report.Info(f.Type).DaemonSetLevel && f.Type != report.PendingPod && f.Node == "") {
 					t.Errorf("%s: malformed finding %+v", dr.Name, f)
+				}
+				// The capacity stage places only the daemons the node should run.
+				if (f.Type == report.HostPortConflict || f.Type == report.NodeTooSmall) && !targeted[f.Node] {
+					t.Errorf("%s: %s on %s, which it does not target", dr.Name, f.Type, f.Node)
 				}
 			}
 		}

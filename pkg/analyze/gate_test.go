@@ -26,7 +26,7 @@ func require(t *testing.T, v string) *policy.Policy {
 }
 
 func TestUncoveredNode(t *testing.T) {
-	ds := fixture.DaemonSet("security", "agent", fixture.WithNodeSelector("kubernetes.io/os", "linux", "tier", "prod"),
+	ds := fixture.DaemonSet("security", "agent", fixture.Critical(), fixture.WithNodeSelector("kubernetes.io/os", "linux", "tier", "prod"),
 		fixture.WithToleration(fixture.Exists("node-role.kubernetes.io/control-plane", corev1.TaintEffectNoSchedule)))
 	nodes := []corev1.Node{
 		fixture.Node("ok", fixture.WithLabel("tier", "prod")),

@@ -22,7 +22,13 @@ func cluster(nodes []corev1.Node, dss []appsv1.DaemonSet, pods []corev1.Pod, rev
 	s := &snapshot.Snapshot{Nodes: nodes, DaemonSets: dss, DaemonPods: snapshot.CompactPods(pods...), ControllerRevisions: revs}
 	rep := analyze.Analyze(s, analyze.Options{Now: fixture.Epoch})
 	for i := range s.DaemonSets {
-		c := rep.DaemonSets[i].Computed
+		// The report lists DaemonSets sorted, the input as given.
+		var c *report.Counts
+		for j := range rep.DaemonSets {
+			if rep.DaemonSets[j].Namespace == s.DaemonSets[i].Namespace && rep.DaemonSets[j].Name == s.DaemonSets[i].Name {
+				c = rep.DaemonSets[j].Computed
+			}
+		}
 		s.DaemonSets[i].Status = appsv1.DaemonSetStatus{ObservedGeneration: s.DaemonSets[i].Generation,
 			DesiredNumberScheduled: c.DesiredNumberScheduled, CurrentNumberScheduled: c.CurrentNumberScheduled,
 			NumberReady: c.NumberReady, NumberAvailable: c.NumberAvailable, UpdatedNumberScheduled: c.UpdatedNumberScheduled,
@@ -144,7 +150,7 @@ func TestNodeCauseIsOneProblem(t *testing.T) {
 	tolerateAll := fixture.WithToleration(corev1.Toleration{Operator: corev1.TolerationOpExists})
 	var dss []appsv1.DaemonSet
 	for _, n := range []string{"a", "b", "c"} {
-		dss = append(dss, fixture.DaemonSet("kube-system", n, tolerateAll))
+		dss = append(dss, fixture.DaemonSet("kube-system", n, tolerateAll, fixture.Critical()))
 	}
 	nodes := []corev1.Node{fixture.Node("ok"), fixture.Node("sick", fixture.NotReady())}
 	var pods []corev1.Pod

@@ -129,7 +129,15 @@ func (c *dsContext) rolloutState() *rollout {
 		}
 	}
 	c.idx.sortNodes(st.candidates)
-	sort.Slice(st.blockers, func(i, j int) bool { return st.blockers[i].Name < st.blockers[j].Name })
+	// By name, then node: a hand-made dump may hold two Pods of one name
+	// (on different nodes), and the nodes were visited in map order.
+	sort.Slice(st.blockers, func(i, j int) bool {
+		a, b := st.blockers[i], st.blockers[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.TargetNode < b.TargetNode
+	})
 	c.idx.sortNodes(st.blockerNodes)
 	budget := st.maxUnavailable
 	if st.surge {

@@ -12,11 +12,11 @@ import (
 // does.
 func (c *dsContext) nodeVerdicts(byNode map[string][]*snapshot.DaemonPod) ([]report.NodeVerdict, report.Counts) {
 	computed := report.Counts{ObservedGeneration: c.ds.Generation}
-	c.verdicts = make([]scheduling.Verdict, len(c.idx.nodes))
+	// The capacity plan evaluated every node already, with c.eval.
+	c.verdicts = c.idx.plan.verdicts[c.idx.plan.of(c.ds)]
 	nvs := make([]report.NodeVerdict, 0, len(c.idx.nodes))
 	for i, node := range c.idx.nodes {
-		v := c.eval.Evaluate(node)
-		c.verdicts[i] = v
+		v := c.verdicts[i]
 		ps := byNode[node.Name]
 		nv := report.NodeVerdict{
 			Name:                  node.Name,

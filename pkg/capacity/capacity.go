@@ -186,3 +186,23 @@ func Defaults(spec *corev1.PodSpec) *corev1.PodSpec {
 	fix(s.Containers)
 	return s
 }
+
+// BoundPodRequest returns what a Pod read from the API asks of the node it
+// is bound to, as the scheduler's NodeInfo counts it (PodInfo.CalculateResource):
+// the effective request, with a resized Pod's status resources
+// (UseStatusResources, on since InPlacePodVerticalScaling went GA), plus
+// one pods slot. Unlike PodRequest it applies no defaults (the API server
+// did) and copies nothing: it runs once per Pod of the cluster.
+func BoundPodRequest(p *corev1.Pod) Amounts {
+	l := resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{UseStatusResources: true})
+	a := FromList(l)
+	a[corev1.ResourcePods] = 1
+	return a
+}
+
+// Sub subtracts b from a (a must not be nil).
+func (a Amounts) Sub(b Amounts) {
+	for k, v := range b {
+		a[k] -= v
+	}
+}

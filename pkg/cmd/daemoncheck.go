@@ -94,6 +94,7 @@ type CheckOptions struct {
 	NowFlag       string
 	Verbosity     int
 	ServerVersion string
+	Workloads     bool
 
 	// Coverage policy and CI gate.
 	Require    []string
@@ -154,6 +155,8 @@ type runConfig struct {
 	narrow func(*report.Report) error
 	// fleet, when set, is the clusters of a fleet audit (--contexts).
 	fleet *fleetRun
+	// capacityNodes lists every node in the report's capacity section.
+	capacityNodes bool
 }
 
 // NewCheckOptions returns options with kubectl's defaults.
@@ -246,6 +249,7 @@ output (also: a partial report without such findings).`,
 	_ = cmd.RegisterFlagCompletionFunc("require", o.completeRequire)
 
 	cmd.AddCommand(NewCmdNodes(o))
+	cmd.AddCommand(NewCmdCapacity(o))
 	cmd.AddCommand(NewCmdVersion(streams, o.ConfigFlags))
 	cmd.AddCommand(newCmdCompletion(cmd))
 	cmd.SetUsageFunc(groupedUsage)
@@ -267,7 +271,7 @@ func describeRequestTimeout(fs *pflag.FlagSet) {
 // and nodes): input, policy and gate.
 func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
-	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,pods,controllerrevisions,events -A -o json|yaml.")
+	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,pods,controllerrevisions,events,priorityclasses -A -o json|yaml.")
 	fs.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in tables.")
 	fs.StringVar(&o.ServerVersion, "server-version", "", "Follow the DaemonSet controller rules of this Kubernetes version (e.g. v1.33.4) where they differ between versions; default: the server's version (discovery), unknown offline (newest rules).")
 	fs.StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time, or \"wall\" for the current time. Default: the current time live; with -f, the newest timestamp in the input (heartbeats, conditions, events, creation times), said on stderr.")
@@ -277,6 +281,7 @@ func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.Ignore, "ignore", nil, "Finding types to leave out of the report, comma-separated.")
 	fs.DurationVar(&o.Grace, "grace", 0, "Hold back findings on nodes, and about Pods, younger than this (e.g. 5m), so a gate does not flap on normal churn.")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "Give up after this long (exit 3); with --wait, how long to wait for the findings to clear (exit 1 with the last report).")
+	fs.BoolVar(&o.Workloads, "workloads", false, "Also read every non-terminal Pod of the cluster (one more paginated list; needs list on pods in all namespaces) and explain each Pending or missing daemon Pod by what the Pods on its node request, who holds a clashing host port and whether preemption can help.")
 	fs.IntVarP(&o.Verbosity, "v", "v", 0, "Number for the log level verbosity of the Kubernetes client (as kubectl's -v); 0 logs nothing.")
 }
 
@@ -333,7 +338,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 	}
 	// As in kubectl, -A wins over -n.
 	explicitNS := cmd.Flags().Changed("namespace") && !o.AllNamespaces
-	run.read = collect.Options{Name: name, LabelSelector: o.Selector, ChunkSize: o.ChunkSize, PodEvents: name != ""}
+	run.read = collect.Options{Name: name, LabelSelector: o.Selector, ChunkSize: o.ChunkSize, PodEvents: name != "", Workloads: o.Workloads}
 	if explicitNS {
 		run.read.Namespace = *o.ConfigFlags.Namespace
 	}
@@ -528,7 +533,7 @@ func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, er
 			fmt.Fprintf(o.ErrOut, "Analysing as of the current time: the input has no timestamps; --now to choose the time.\n")
 		}
 	}
-	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate})
+	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate, CapacityNodes: o.run.capacityNodes, Selection: selection(o.run.read)})
 	naturalNodeOrder(rep)
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(snap.DaemonSets, snap.Nodes, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	if warn {

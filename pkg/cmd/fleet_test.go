@@ -19,6 +19,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -61,6 +62,7 @@ func newAPIServer(t *testing.T, name, ver string, hang time.Duration) *apiServer
 		"/pods":                &corev1.PodList{TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"}, Items: []corev1.Pod{pod}},
 		"/controllerrevisions": &appsv1.ControllerRevisionList{TypeMeta: metav1.TypeMeta{Kind: "ControllerRevisionList", APIVersion: "apps/v1"}, Items: []appsv1.ControllerRevision{rev}},
 		"/events":              &corev1.EventList{TypeMeta: metav1.TypeMeta{Kind: "EventList", APIVersion: "v1"}},
+		"/priorityclasses":     &schedulingv1.PriorityClassList{TypeMeta: metav1.TypeMeta{Kind: "PriorityClassList", APIVersion: "scheduling.k8s.io/v1"}},
 	}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -110,8 +112,10 @@ func (s *apiServer) seen(m map[string]bool) []string {
 }
 
 // healthyDaemonSet is a DaemonSet whose status agrees with its one Pod.
+// Its Pods have a priority and a memory request, as node agents should, so
+// the fleet tests see only the findings they plant.
 func healthyDaemonSet(ns, name string, nodes ...string) appsv1.DaemonSet {
-	ds := fixture.DaemonSet(ns, name)
+	ds := fixture.DaemonSet(ns, name, fixture.Critical())
 	n := int32(len(nodes))
 	ds.Status = appsv1.DaemonSetStatus{DesiredNumberScheduled: n, CurrentNumberScheduled: n, NumberReady: n, NumberAvailable: n, UpdatedNumberScheduled: n, ObservedGeneration: 1}
 	return ds

@@ -29,7 +29,7 @@ func TestGateFlags(t *testing.T) {
 		{name: "fail on one type that is present", args: []string{"--fail-on", "DuplicatePods"}, code: ExitFindings},
 		{name: "fail on a type that is absent", args: []string{"--fail-on", "UncoveredNode"}, code: ExitOK},
 		{name: "policy makes UncoveredNode fail", args: []string{"--fail-on", "UncoveredNode", "--require", "security/falco"}, code: ExitFindings},
-		{name: "ignore every present type", args: []string{"--ignore", "MissingPod,PendingPod,UnhealthyPod,DuplicatePods,MisscheduledPod,OrphanedPod,OutdatedPod,StaleStatus,RolloutStuck,NoTargets"}, code: ExitOK},
+		{name: "ignore every present type", args: []string{"--ignore", "MissingPod,PendingPod,UnhealthyPod,DuplicatePods,MisscheduledPod,OrphanedPod,OutdatedPod,StaleStatus,RolloutStuck,NoTargets,HostPortConflict,NodeTooSmall,LowPriorityAgent,NoMemoryRequest"}, code: ExitOK},
 		{name: "grace holds back the only failing type", args: []string{"--fail-on", "MissingPod", "--grace", "5m"}, code: ExitOK},
 		{name: "without grace it fails", args: []string{"--fail-on", "MissingPod"}, code: ExitFindings},
 		{name: "bad fail-on", args: []string{"--fail-on", "critical"}, code: ExitUsage, errLine: `--fail-on "critical": use error, warning, none or finding types`},
@@ -78,7 +78,7 @@ func TestJUnitIsValidXML(t *testing.T) {
 	if err := xml.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Suites) != 7 || doc.Failures == 0 {
+	if len(doc.Suites) != 8 || doc.Failures == 0 {
 		t.Fatalf("suites %d failures %d", len(doc.Suites), doc.Failures)
 	}
 	found := false

@@ -244,7 +244,7 @@ func TestCompletionOfflineAndKubeconfig(t *testing.T) {
 		{[]string{"-f", demo, "--require", "sec"}, "security/falco\n:4\n"},
 		{[]string{"nodes", "-f", demo, "--daemonsets", "falco,kube-"}, "falco,kube-proxy\nfalco,kube-system/csi-node\nfalco,kube-system/kube-proxy\n:6\n"},
 		{[]string{"nodes", "-f", demo, "worker-"}, "worker-1\nworker-2\nworker-3\nworker-4\nworker-5\nworker-6\nworker-7\nworker-8\n:4\n"},
-		{[]string{"-f", demo, "-n", ""}, "gpu-operator\nkube-system\nlogging\nmonitoring\nsecurity\n:4\n"},
+		{[]string{"-f", demo, "-n", ""}, "gpu-operator\nkube-system\nlogging\nmonitoring\nobservability\nsecurity\n:4\n"},
 		{[]string{"--kubeconfig", kc, "--context", ""}, "dev\nprod\n:4\n"},
 	}
 	for _, tt := range tests {

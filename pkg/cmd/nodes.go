@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
@@ -123,11 +122,8 @@ func (o *NodesOptions) Complete(cmd *cobra.Command) error {
 // narrow keeps the chosen DaemonSets and nodes, and the findings about them,
 // and recounts the summary so that the exit code speaks of what is shown.
 func (o *NodesOptions) narrow(rep *report.Report) error {
-	if len(rep.Nodes) == 0 && rep.Partial {
-		return inputErrorf("the coverage view needs nodes, which could not be read: %s", strings.Join(rep.Warnings, "; "))
-	}
-	if len(rep.Nodes) == 0 {
-		return inputErrorf("no nodes found: the coverage view has nothing to show")
+	if err := needNodes(rep, "coverage"); err != nil {
+		return err
 	}
 	if len(rep.DaemonSets) == 0 && o.Selector != "" {
 		// Before printing: a matrix without columns would look like an answer.

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -29,8 +30,8 @@ import (
 // decodes by the kind the body declares, which must be the list kind asked
 // for. A fake clientset (unit tests) has no REST client: typed calls then.
 type api struct {
-	cs         kubernetes.Interface
-	core, apps *rest.RESTClient
+	cs                kubernetes.Interface
+	core, apps, sched *rest.RESTClient
 }
 
 func newAPI(cs kubernetes.Interface) *api {
@@ -40,6 +41,9 @@ func newAPI(cs kubernetes.Interface) *api {
 	}
 	if rc, ok := cs.AppsV1().RESTClient().(*rest.RESTClient); ok && rc != nil {
 		a.apps = rc
+	}
+	if rc, ok := cs.SchedulingV1().RESTClient().(*rest.RESTClient); ok && rc != nil {
+		a.sched = rc
 	}
 	return a
 }
@@ -117,6 +121,13 @@ func (a *api) pods(ctx context.Context, ns string, o metav1.ListOptions) (*corev
 		return a.cs.CoreV1().Pods(ns).List(ctx, o)
 	}
 	return get[*corev1.PodList](ctx, a.core, "pods", ns, "", &o)
+}
+
+func (a *api) priorityClasses(ctx context.Context, o metav1.ListOptions) (*schedulingv1.PriorityClassList, error) {
+	if a.sched == nil {
+		return a.cs.SchedulingV1().PriorityClasses().List(ctx, o)
+	}
+	return get[*schedulingv1.PriorityClassList](ctx, a.sched, "priorityclasses", "", "", &o)
 }
 
 func (a *api) events(ctx context.Context, ns string, o metav1.ListOptions) (*corev1.EventList, error) {

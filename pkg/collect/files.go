@@ -17,6 +17,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -69,6 +70,7 @@ func (e *InputError) Unwrap() error { return e.Err }
 // pods.yaml) is kept once, by UID.
 func Files(paths []string, stdin io.Reader, opts Options) (*snapshot.Snapshot, error) {
 	r := newFileReader()
+	r.workloads = opts.Workloads
 	var names []string
 	for _, p := range paths {
 		if p == "-" {
@@ -131,6 +133,19 @@ func Files(paths []string, stdin io.Reader, opts Options) (*snapshot.Snapshot, e
 	if !r.seen[snapshot.ControllerRevisions] && len(snap.DaemonSets) > 0 {
 		snap.Warnings = append(snap.Warnings, "the input has no ControllerRevision objects: Pod revisions are compared by template generation only (add: kubectl get controllerrevisions -A -o yaml)")
 	}
+	snap.PriorityClassesRead = r.seen[snapshot.PriorityClasses]
+	if opts.Workloads {
+		if r.seen[snapshot.Pods] {
+			w := snapshot.NewWorkloads()
+			for _, l := range r.loads {
+				w.AddLoad(l)
+			}
+			snap.Workloads = w
+		} else {
+			snap.MarkMissing(snapshot.AllPods, "the input has no Pod objects (add every Pod: kubectl get pods -A -o yaml)", "")
+		}
+	}
+	r.loads = nil
 	// Before selection: the dump was taken when its newest object was seen,
 	// whatever the run looks at.
 	snap.NewestTime = newestTime(snap)
@@ -308,6 +323,11 @@ type fileReader struct {
 	converted     map[string]int
 	badTimes      int
 	firstBadTime  string
+	// workloads: also keep what each Pod adds to its node (loads, one
+	// per Pod identity, the newest copy; loadAt indexes them).
+	workloads bool
+	loads     []snapshot.PodLoad
+	loadAt    map[string]kept
 }
 
 type objKey struct {
@@ -321,13 +341,14 @@ type kept struct {
 }
 
 func newFileReader() *fileReader {
-	return &fileReader{snap: &snapshot.Snapshot{}, ignored: map[string]int{}, seen: map[snapshot.Kind]bool{}, index: map[objKey]kept{}, converted: map[string]int{}}
+	return &fileReader{snap: &snapshot.Snapshot{}, ignored: map[string]int{}, seen: map[snapshot.Kind]bool{}, index: map[objKey]kept{}, converted: map[string]int{}, loadAt: map[string]kept{}}
 }
 
 // kindOf maps the object kinds the analysis reads to snapshot kinds.
 var kindOf = map[string]snapshot.Kind{
 	"DaemonSet": snapshot.DaemonSets, "Node": snapshot.Nodes, "Pod": snapshot.Pods,
 	"ControllerRevision": snapshot.ControllerRevisions, "Event": snapshot.Events,
+	"PriorityClass": snapshot.PriorityClasses,
 }
 
 func (r *fileReader) readFile(name string) error {
@@ -581,13 +602,13 @@ func (r *fileReader) object(raw json.RawMessage, listKind string, depth int) err
 	if kind == "DaemonSet" && group == "extensions" {
 		group = "apps" // the same object, served under both groups until 1.16
 	}
-	wantGroup := map[string]string{"DaemonSet": "apps", "ControllerRevision": "apps", "Node": "", "Pod": "", "Event": ""}
+	wantGroup := map[string]string{"DaemonSet": "apps", "ControllerRevision": "apps", "Node": "", "Pod": "", "Event": "", "PriorityClass": "scheduling.k8s.io"}
 	g, relevant := wantGroup[kind]
 	if !relevant || (tm.APIVersion != "" && group != g) {
 		r.ignored[kind]++
 		return nil
 	}
-	if tm.APIVersion != "" && tm.APIVersion != "v1" && tm.APIVersion != "apps/v1" {
+	if tm.APIVersion != "" && tm.APIVersion != "v1" && tm.APIVersion != "apps/v1" && tm.APIVersion != "scheduling.k8s.io/v1" {
 		if err := r.olderVersion(kind, tm.APIVersion, version); err != nil {
 			return err
 		}
@@ -632,6 +653,19 @@ func (r *fileReader) object(raw json.RawMessage, listKind string, depth int) err
 		dp := snapshot.Compact(&o)
 		r.saneTimes(kind, o.Namespace, o.Name, &dp.Created, &dp.ReadySince)
 		add(r, snapshot.Pods, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.DaemonPods, dp)
+		if r.workloads {
+			r.addLoad(&o)
+		}
+	case "PriorityClass":
+		var o schedulingv1.PriorityClass
+		if err := decodeInto(raw, &o, kind); err != nil {
+			return err
+		}
+		if err := needIdentity(kind, "-", o.Name, "-", false); err != nil {
+			return err
+		}
+		o.ManagedFields = nil
+		add(r, snapshot.PriorityClasses, o.UID, "", o.Name, o.ResourceVersion, &r.snap.PriorityClasses, o)
 	case "ControllerRevision":
 		var o appsv1.ControllerRevision
 		if err := decodeInto(raw, &o, kind); err != nil {
@@ -659,6 +693,25 @@ func (r *fileReader) object(raw json.RawMessage, listKind string, depth int) err
 	return nil
 }
 
+// addLoad keeps what a Pod adds to its node's load, once per Pod identity
+// (the newest copy, as add does for the Pod itself).
+func (r *fileReader) addLoad(p *corev1.Pod) {
+	id := p.Namespace + "/uid:" + string(p.UID)
+	if p.UID == "" {
+		id = p.Namespace + "/name:" + p.Name
+	}
+	l := snapshot.LoadOf(p)
+	prev, dup := r.loadAt[id]
+	switch {
+	case !dup:
+		r.loadAt[id] = kept{at: len(r.loads), rv: p.ResourceVersion}
+		r.loads = append(r.loads, l)
+	case prev.rv != p.ResourceVersion && newerRV(p.ResourceVersion, prev.rv):
+		r.loads[prev.at] = l
+		r.loadAt[id] = kept{at: prev.at, rv: p.ResourceVersion}
+	}
+}
+
 // olderVersion accepts the older apiVersions whose objects decode as apps/v1
 // unchanged in every field the analysis reads, and refuses the rest with one
 // line. DaemonSet: extensions/v1beta1 and apps/v1beta2 (the same schema
@@ -677,8 +730,11 @@ func (r *fileReader) olderVersion(kind, apiVersion, version string) error {
 		return errors.New("DaemonSet has apiVersion apps/v1beta1, which never existed; want apps/v1")
 	}
 	want := "v1"
-	if kind == "DaemonSet" || kind == "ControllerRevision" {
+	switch kind {
+	case "DaemonSet", "ControllerRevision":
 		want = "apps/v1"
+	case "PriorityClass":
+		want = "scheduling.k8s.io/v1"
 	}
 	return fmt.Errorf("%s has unsupported apiVersion %s (want %s)", kind, apiVersion, want)
 }

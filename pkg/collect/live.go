@@ -14,6 +14,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -35,6 +36,10 @@ type Options struct {
 	ChunkSize int64
 	// PodEvents also reads Warning events of the DaemonSets' Pods (detail view).
 	PodEvents bool
+	// Workloads also reads every non-terminal Pod of the cluster and sums
+	// their requests per node (snapshot.Workloads): one more paginated list,
+	// of all Pods, never kept.
+	Workloads bool
 	// Parallel bounds concurrent list calls (default 4).
 	Parallel int
 	// Progress, when set, is told what is being read (for a terminal).
@@ -101,14 +106,20 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	fail := func(kind snapshot.Kind, ns string, err error) {
 		mu.Lock()
 		defer mu.Unlock()
+		if kind == snapshot.PriorityClasses && apierrors.IsNotFound(err) {
+			// Served by every supported API server; a proxy or an
+			// aggregated server that lacks it costs the priorities only.
+			snap.MarkMissing(kind, "the server does not serve priorityclasses (scheduling.k8s.io/v1): "+shorten(err.Error(), 200), "")
+			return
+		}
 		if apierrors.IsForbidden(err) {
-			group := ""
-			if kind == snapshot.DaemonSets || kind == snapshot.ControllerRevisions {
-				group = "apps"
+			group, resource := groupOf(kind), string(kind)
+			if kind == snapshot.AllPods {
+				resource = "pods"
 			}
-			why := explain(err, "list", string(kind), group, ns).Error()
+			why := explain(err, "list", resource, group, ns).Error()
 			if _, already := snap.Missing[kind]; !already {
-				snap.MarkMissing(kind, why, rbacRule(string(kind), group))
+				snap.MarkMissing(kind, why, rbacRule(resource, group))
 			}
 			return
 		}
@@ -160,6 +171,40 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 		snap.Nodes = nodes
 		mu.Unlock()
 	})
+
+	run(func(ctx context.Context) {
+		progress("reading priorityclasses")
+		pcs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{}, func(ctx context.Context, o metav1.ListOptions) ([]schedulingv1.PriorityClass, metav1.ListMeta, error) {
+			l, err := a.priorityClasses(ctx, o)
+			if err != nil {
+				return nil, metav1.ListMeta{}, err
+			}
+			for j := range l.Items {
+				l.Items[j].ManagedFields = nil
+			}
+			return l.Items, l.ListMeta, nil
+		})
+		if err != nil {
+			fail(snapshot.PriorityClasses, "", err)
+			return
+		}
+		mu.Lock()
+		snap.PriorityClasses, snap.PriorityClassesRead = pcs, true
+		mu.Unlock()
+	})
+	if opts.Workloads {
+		run(func(ctx context.Context) {
+			progress("reading all pods (--workloads)")
+			w, err := readWorkloads(ctx, a, opts.ChunkSize)
+			if err != nil {
+				fail(snapshot.AllPods, "", err)
+				return
+			}
+			mu.Lock()
+			snap.Workloads = w
+			mu.Unlock()
+		})
+	}
 
 	owners := owners(dss)
 	// Pages of daemon Pods, merged once all lists are in (see mergePods).
@@ -443,6 +488,17 @@ func explain(err error, verb, resource, group, ns string) error {
 		hint = " (with access to one namespace only, run with -n NAMESPACE)"
 	}
 	return fmt.Errorf("forbidden: cannot %s %s; add to %s: %s%s", verb, resource, scope, rbacRule(resource, group), hint)
+}
+
+// groupOf is the API group of a kind's resource.
+func groupOf(kind snapshot.Kind) string {
+	switch kind {
+	case snapshot.DaemonSets, snapshot.ControllerRevisions:
+		return "apps"
+	case snapshot.PriorityClasses:
+		return "scheduling.k8s.io"
+	}
+	return ""
 }
 
 // rbacRule is the RBAC rule that lets daemoncheck read a resource.

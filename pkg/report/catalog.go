@@ -17,6 +17,11 @@ const (
 	UncoveredNode   FindingType = "UncoveredNode"
 	RolloutStuck    FindingType = "RolloutStuck"
 	NoTargets       FindingType = "NoTargets"
+	// Capacity and eviction risk (pkg/analyze/capacity*.go).
+	HostPortConflict FindingType = "HostPortConflict"
+	NodeTooSmall     FindingType = "NodeTooSmall"
+	LowPriorityAgent FindingType = "LowPriorityAgent"
+	NoMemoryRequest  FindingType = "NoMemoryRequest"
 )
 
 // Severity ranks findings for --fail-on.
@@ -96,6 +101,14 @@ var Catalog = []TypeInfo{
 		Doc: "a rolling update cannot progress: unavailable Pods use up maxUnavailable (or new Pods maxSurge) while outdated Pods remain"},
 	{Type: NoTargets, Severity: SeverityWarning, NeedsNodes: true, DaemonSetLevel: true,
 		Doc: "the DaemonSet targets no node although nodes exist (DESIRED 0)"},
+	{Type: HostPortConflict, Severity: SeverityError, NeedsNodes: true,
+		Doc: "two DaemonSets that both target a node claim a conflicting host port: one of them cannot run there (even before its Pod is Pending)"},
+	{Type: NodeTooSmall, AcrossDaemonSets: true, Severity: SeverityWarning, NeedsNodes: true,
+		Doc: "the daemons that should run on the node request more than its allocatable: this DaemonSet is the one left out, though its Pod runs today (a Pending or missing Pod says it as its cause instead)"},
+	{Type: LowPriorityAgent, Severity: SeverityWarning, DaemonSetLevel: true,
+		Doc: "a node agent has no priorityClassName, or a priority below the workloads on its nodes (with `--workloads`) or below the cluster's globalDefault class"},
+	{Type: NoMemoryRequest, Severity: SeverityWarning, DaemonSetLevel: true,
+		Doc: "a container of the daemon Pods requests no memory: the scheduler reserves none on any node, and the kubelet evicts it first under memory pressure"},
 }
 
 var catalogIndex = func() map[FindingType]int {

@@ -68,6 +68,9 @@ type Report struct {
 	// Nodes describes every node seen, sorted by name (for the coverage
 	// view and for consumers that want taints and readiness).
 	Nodes []NodeInfo `json:"nodes,omitempty"`
+	// Capacity is the daemons' overhead per node pool and the nodes where
+	// they do not fit (capacity.go); nil when nodes could not be read.
+	Capacity *Capacity `json:"capacity,omitempty"`
 }
 
 // NodeInfo is what the coverage view shows of a node.

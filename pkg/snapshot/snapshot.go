@@ -21,6 +21,9 @@ const (
 	ControllerRevisions Kind = "controllerrevisions"
 	Events              Kind = "events"
 	PriorityClasses     Kind = "priorityclasses"
+	// Workloads are every non-terminal Pod of the cluster, read only when
+	// asked (--workloads), aggregated per node (see Workloads).
+	AllPods Kind = "workloads"
 )
 
 // Snapshot is the input of the analysis.
@@ -44,6 +47,15 @@ type Snapshot struct {
 	// templates (capacity.Priority): who is left out or preempted when a
 	// node is full.
 	PriorityClasses []schedulingv1.PriorityClass
+	// PriorityClassesRead says whether PriorityClasses holds the cluster's
+	// classes: live, when the list succeeded; offline, when the input has
+	// PriorityClass objects or a PriorityClassList. A dump without them is
+	// not partial (most dumps lack them), but the priorities that depend on
+	// them are unknown.
+	PriorityClassesRead bool
+	// Workloads aggregates every non-terminal Pod per node, when asked for
+	// (nil otherwise, or when they could not be read: see Missing).
+	Workloads *Workloads
 
 	// Missing records kinds that could not be read (or were absent from the
 	// input), with the reason. The analysis never guesses about them.

@@ -176,7 +176,9 @@ func TestWaitTimesOutOnUncoveredPool(t *testing.T) {
 			t.Errorf("suggestion %q lacks the toleration", f.Suggestion)
 		}
 	}
-	want := []string{"UncoveredNode@" + gpu1.Name, "UncoveredNode@" + gpu2.Name}
+	// Required by a policy, the agent is a node agent: without a
+	// priorityClassName that is a warning of its own (no node).
+	want := []string{"LowPriorityAgent@", "UncoveredNode@" + gpu1.Name, "UncoveredNode@" + gpu2.Name}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("findings %v, want %v", got, want)
 	}

@@ -579,6 +579,7 @@ func (s *scenario) compare(rep *report.Report, ds *appsv1.DaemonSet, pods []core
 	if desired == 0 && st.ObservedGeneration == ds.Generation {
 		wantF = append(wantF, string(report.NoTargets))
 	}
+	wantF = append(wantF, agentFindings(ds)...)
 	sort.Strings(wantF)
 	wantF = dedup(wantF)
 	if !want.anyFindings && !reflect.DeepEqual(gotF, wantF) {
@@ -677,4 +678,24 @@ func writeYAML(b *strings.Builder, obj any) {
 func deletePod(ctx context.Context, ns, name string) error {
 	zero := int64(0)
 	return cluster.Client.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+}
+
+// agentFindings are the findings the DaemonSet's spec alone implies, as the
+// README defines them: a node agent (here: hostNetwork, the only host
+// access scenarios use, or namespace kube-system) without a
+// priorityClassName is LowPriorityAgent; a container without a memory
+// request is NoMemoryRequest (scenario DaemonSets all request memory).
+func agentFindings(ds *appsv1.DaemonSet) []string {
+	spec := &ds.Spec.Template.Spec
+	var out []string
+	if (spec.HostNetwork || ds.Namespace == metav1.NamespaceSystem) && spec.PriorityClassName == "" {
+		out = append(out, string(report.LowPriorityAgent))
+	}
+	for _, c := range spec.Containers {
+		if _, ok := c.Resources.Requests[corev1.ResourceMemory]; !ok {
+			out = append(out, string(report.NoMemoryRequest))
+			break
+		}
+	}
+	return out
 }

@@ -555,6 +555,7 @@ func (s *scenario) compareMutated(rep *report.Report, ds *appsv1.DaemonSet, pods
 	if !targetsAny {
 		wantF = append(wantF, string(report.NoTargets))
 	}
+	wantF = append(wantF, agentFindings(ds)...)
 	sort.Strings(wantF)
 	if got := findingSet(dr.Findings); !reflect.DeepEqual(got, dedup(wantF)) {
 		problems = append(problems, fmt.Sprintf("findings %v, want %v", got, wantF))
@@ -874,6 +875,7 @@ func (s *scenario) compareClaims(rep *report.Report, ds *appsv1.DaemonSet, pods 
 	if rolled && crash > 0 && oldOnly {
 		wantF = append(wantF, string(report.RolloutStuck))
 	}
+	wantF = append(wantF, agentFindings(ds)...)
 	sort.Strings(wantF)
 	if got := findingSet(dr.Findings); !reflect.DeepEqual(got, dedup(wantF)) {
 		problems = append(problems, fmt.Sprintf("findings %v, want %v", got, dedup(wantF)))

@@ -25,6 +25,9 @@ const (
 	ViewNodes View = "nodes"
 	// ViewNode is `nodes NODE`: one node in detail.
 	ViewNode View = "node"
+	// ViewCapacity is `capacity`: the daemons' overhead per pool (-o wide:
+	// per node). Its machine formats print the DaemonCapacityReport.
+	ViewCapacity View = "capacity"
 )
 
 // RenderFunc prints a report for people.
@@ -56,15 +59,15 @@ type Format struct {
 const Default = ""
 
 var formats = []Format{
-	{Name: Default, Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Describe, ViewNodes: Matrix, ViewNode: NodeDetail},
+	{Name: Default, Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Describe, ViewNodes: Matrix, ViewNode: NodeDetail, ViewCapacity: CapacityTable},
 		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetDescribe}},
-	{Name: "wide", Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Table, ViewNodes: Matrix, ViewNode: NodeDetail},
+	{Name: "wide", Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Table, ViewNodes: Matrix, ViewNode: NodeDetail, ViewCapacity: CapacityTable},
 		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetTable}},
 	{Name: "json", Machine: true},
 	{Name: "yaml", Machine: true},
 	{Name: "junit", Render: map[View]RenderFunc{ViewAudit: JUnit, ViewDetail: JUnit},
 		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetJUnit, ViewDetail: FleetJUnit}},
-	{Name: "markdown", Render: map[View]RenderFunc{ViewAudit: Markdown, ViewDetail: Markdown},
+	{Name: "markdown", Render: map[View]RenderFunc{ViewAudit: Markdown, ViewDetail: Markdown, ViewCapacity: CapacityMarkdown},
 		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetMarkdown, ViewDetail: FleetMarkdown}},
 	{Name: "jsonpath", Machine: true, Template: true},
 	{Name: "jsonpath-file", Machine: true, Template: true},
@@ -188,14 +191,19 @@ func forOutput(output string, v View, pf *genericclioptions.PrintFlags, fleet bo
 			return nil, fmt.Errorf("--output %q: %s", output, text.OneLine(err.Error()))
 		}
 		return &Printer{Name: f.Name, Machine: true,
-			print: func(w io.Writer, r *report.Report, _ Options) error { return rp.PrintObj(r, w) },
+			print: func(w io.Writer, r *report.Report, _ Options) error {
+				if v == ViewCapacity {
+					return rp.PrintObj(report.NewCapacityReport(r), w)
+				}
+				return rp.PrintObj(r, w)
+			},
 			fleet: func(w io.Writer, r *report.FleetReport, _ Options) error { return rp.PrintObj(r, w) },
 		}, nil
 	}
 	what := "is not a known format"
 	for i := range formats {
 		if formats[i].Name == name && !hasArg {
-			what = "is not supported by " + map[View]string{ViewAudit: "this command", ViewDetail: "this command", ViewNodes: "nodes", ViewNode: "nodes"}[v]
+			what = "is not supported by " + map[View]string{ViewAudit: "this command", ViewDetail: "this command", ViewNodes: "nodes", ViewNode: "nodes", ViewCapacity: "capacity"}[v]
 			if fleet && formats[i].supports(v, false) {
 				what = "is not supported for several clusters (--contexts, --all-contexts)"
 			}

@@ -77,6 +77,7 @@ func (b *bench) commands(keys []string) []command {
 			return []step{{argv: []string{b.floor, "-kubeconfig", kc, "-parallel", "4"}}}
 		}}},
 	}
+	b.capacityCommands(all, dc)
 	if b.altPlugin != "" {
 		all["a-table"] = append(all["a-table"], command{key: "a-table@" + b.altLabel, label: "kubectl-daemoncheck [" + b.altLabel + "] (table)", steps: dc(b.altPlugin)})
 		all["a-json"] = append(all["a-json"], command{key: "a-json@" + b.altLabel, label: "kubectl-daemoncheck [" + b.altLabel + "] -o json", steps: dc(b.altPlugin, "-o", "json")})

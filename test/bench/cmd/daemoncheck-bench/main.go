@@ -40,7 +40,7 @@ var (
 	flagAttach     = flag.String("attach", "", "measure against a running rig (its kubeconfig, e.g. from -hold) instead of starting one; no fixture is built")
 	flagPlugin     = flag.String("plugin", "", "kubectl-daemoncheck binary to measure (default: built from ./cmd/kubectl-daemoncheck)")
 	flagAlt        = flag.String("alt-plugin", "", "LABEL=PATH: also measure another kubectl-daemoncheck binary (e.g. before a change), alternating with the main one")
-	flagOnly       = flag.String("only", "", "comma-separated command keys to measure (default all: a-table,a-json,b,c,d,e,e4)")
+	flagOnly       = flag.String("only", "", "comma-separated command keys to measure (default all: a-table,a-json,b,c,d,e,e4,cap,a-work,cp)")
 	flagDS         = flag.String("ds", "monitoring/node-exporter", "NAMESPACE/NAME of the DaemonSet for (b)")
 	flagKubectl    = flag.String("kubectl", "kubectl", "kubectl binary for (c) and (d)")
 	flagAllowBusy  = flag.Bool("allow-busy", false, "measure even if another rig or e2e test is running (numbers are then not valid)")
@@ -167,7 +167,7 @@ func mainErr() error {
 		if total := fx.DaemonPods() + fx.NonDaemon; *flagCMaxPods > 0 && total > *flagCMaxPods {
 			var kept []string
 			for _, k := range keys {
-				if k != "c" {
+				if k != "c" && k != "cp" {
 					kept = append(kept, k)
 				}
 			}
@@ -189,6 +189,7 @@ func mainErr() error {
 	if final != nil {
 		b.printMain(final)
 		b.printSweep(sweep)
+		b.printCapacity(sweep)
 	}
 	if *flagExtra > 0 && !*flagSkipGrowth && final != nil {
 		before := sweep[len(sweep)-1]
@@ -213,7 +214,7 @@ func mainErr() error {
 
 func selected() []string {
 	if *flagOnly == "" {
-		return []string{"a-table", "a-json", "b", "c", "d", "e", "e4"}
+		return append([]string{"a-table", "a-json", "b", "c", "d", "e", "e4"}, capacityKeys...)
 	}
 	return strings.Split(*flagOnly, ",")
 }

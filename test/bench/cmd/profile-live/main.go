@@ -31,6 +31,7 @@ func main() {
 	kubeconfig := flag.String("kubeconfig", "", "kubeconfig")
 	parallel := flag.Int("parallel", 0, "collect.Options.Parallel (0: the default)")
 	noGzip := flag.Bool("disable-compression", false, "ask for uncompressed responses")
+	workloads := flag.Bool("workloads", false, "also read every Pod (--workloads)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile")
 	memprofile := flag.String("memprofile", "", "write a heap profile (after analysis)")
 	flag.Parse()
@@ -53,7 +54,7 @@ func main() {
 	phase("start", time.Now())
 
 	t := time.Now()
-	snap, err := collect.Live(context.Background(), cs, cfg.Host, collect.Options{ChunkSize: 500, Parallel: *parallel})
+	snap, err := collect.Live(context.Background(), cs, cfg.Host, collect.Options{ChunkSize: 500, Parallel: *parallel, Workloads: *workloads})
 	check(err)
 	phase(fmt.Sprintf("collect (%d daemonsets, %d nodes, %d pods)", len(snap.DaemonSets), len(snap.Nodes), len(snap.DaemonPods)), t)
 
