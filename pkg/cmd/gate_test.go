@@ -118,7 +118,7 @@ func TestWaitConverges(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errOut)
 	}
-	if !strings.Contains(errOut, "Waiting for daemon coverage: 2 failing findings in 1 DaemonSet (1 MissingPod, 1 StaleStatus)") || !strings.Contains(errOut, "converged") {
+	if !strings.Contains(errOut, "Waiting for daemon coverage (watching): 2 failing findings in 1 DaemonSet (1 MissingPod, 1 StaleStatus)") || !strings.Contains(errOut, "converged") {
 		t.Errorf("progress on stderr:\n%s", errOut)
 	}
 	if strings.Contains(out, "Waiting") || !strings.Contains(out, "agent") {
@@ -140,7 +140,7 @@ func TestWaitProgressCountsTheGate(t *testing.T) {
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
-	if !strings.Contains(errOut, "Waiting for daemon coverage: 1 failing finding in 1 DaemonSet (1 MissingPod)\n") || strings.Contains(errOut, "StaleStatus") {
+	if !strings.Contains(errOut, "Waiting for daemon coverage (watching): 1 failing finding in 1 DaemonSet (1 MissingPod)\n") || strings.Contains(errOut, "StaleStatus") {
 		t.Errorf("progress must count only what --fail-on selects:\n%s", errOut)
 	}
 }
