@@ -496,6 +496,16 @@ func (s *source) ListWithContext(ctx context.Context, o metav1.ListOptions) (run
 		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
+	if o.ResourceVersion != "" && o.ResourceVersion != "0" && o.Continue == "" && o.Limit > 0 {
+		// A re-list after a watch ended asks for data at least as new as
+		// what the watch saw. Paged, the API server would read it at
+		// exactly that resourceVersion (from etcd), which a restarted
+		// server's watch cache no longer serves: every watch from it
+		// would end in 410 and re-list the same again. NotOlderThan
+		// gives the newest data, and a resourceVersion a watch can
+		// start from. (The pager clears it on later pages.)
+		o.ResourceVersionMatch = metav1.ResourceVersionMatchNotOlderThan
+	}
 	l, err := s.list(ctx, o)
 	if err != nil && ctx.Err() == nil {
 		s.w.interrupted(s, err)
