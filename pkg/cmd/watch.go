@@ -160,7 +160,7 @@ func (o *CheckOptions) startFeed(ctx context.Context, snap *snapshot.Snapshot, c
 // status is told by the watches when they are interrupted and when they are
 // back; the message is passed to the goroutine that prints.
 func (f *feed) status(err error) {
-	msg := "watching again"
+	msg := watchingAgain
 	if err != nil {
 		msg = fmt.Sprintf("watch interrupted (%s); reconnecting", text.OneLine(err.Error()))
 	}
@@ -169,6 +169,9 @@ func (f *feed) status(err error) {
 	default:
 	}
 }
+
+// watchingAgain is the note that interrupted watches are back.
+const watchingAgain = "watching again"
 
 // mode is what the progress line says: "watching" or "polling every 5s".
 func (f *feed) mode() string {
@@ -285,7 +288,13 @@ func (o *CheckOptions) watch(parent context.Context) error {
 	rep = nil
 
 	say := func(msg string) { fmt.Fprintf(o.ErrOut, "%s\n", msg) }
-	f := o.startFeed(run, snap, cur, func(msg string) { say("Warning: " + msg) })
+	f := o.startFeed(run, snap, cur, func(msg string) {
+		if msg == watchingAgain {
+			say("Watching again.")
+			return
+		}
+		say("Warning: " + msg)
+	})
 	defer f.stop()
 	snap = nil
 	say(fmt.Sprintf("Watching for changes (%s); Ctrl-C to stop.", f.mode()))
