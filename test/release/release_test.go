@@ -374,7 +374,7 @@ func TestRBAC(t *testing.T) {
 	granted := map[string]bool{}
 	for _, r := range role.Rules {
 		for _, v := range r.Verbs {
-			if v != "get" && v != "list" {
+			if v != "get" && v != "list" && v != "watch" {
 				t.Errorf("plugins/rbac.yaml grants %q: the role must stay read-only", v)
 			}
 		}
@@ -393,8 +393,14 @@ func TestRBAC(t *testing.T) {
 			}
 		}
 	}
-	if len(granted) != 5*2 {
-		t.Errorf("plugins/rbac.yaml grants %d (group/resource, verb) pairs, want exactly 10: get and list on what the plugin reads, nothing else", len(granted))
+	// watch, optional, on what -w and --wait watch (events are read once).
+	for _, want := range []string{"apps/daemonsets", "apps/controllerrevisions", "/nodes", "/pods"} {
+		if !granted[want+":watch"] {
+			t.Errorf("plugins/rbac.yaml does not grant watch on %s", want)
+		}
+	}
+	if len(granted) != 5*2+4 {
+		t.Errorf("plugins/rbac.yaml grants %d (group/resource, verb) pairs, want exactly 14: get and list on what the plugin reads, watch on what it watches, nothing else", len(granted))
 	}
 }
 
