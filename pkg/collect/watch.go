@@ -164,10 +164,16 @@ type Watcher struct {
 	sels              map[Selection]*selection
 	nodeMap           map[string]*corev1.Node
 	// nodeOrder and podOrder cache the sorted members between changes of
-	// membership (nil: rebuild), so a Pod status update costs a copy, not a
-	// sort of every daemon Pod.
+	// membership (nil: rebuild), nodeVals and podVals the values the last
+	// snapshot handed out, and the dirty lists what changed in place since:
+	// a Pod status update costs one copy, not a sort and a copy of every
+	// daemon Pod (tens of MB per analysis on a large cluster).
 	nodeOrder []*corev1.Node
+	nodeVals  []corev1.Node
+	nodeDirty []int
 	podOrder  []*snapshot.DaemonPod
+	podVals   []snapshot.DaemonPod
+	podDirty  []*snapshot.DaemonPod
 	// pending counts the first watches not yet open (ready closes at 0).
 	pending int
 	err     error
@@ -333,7 +339,8 @@ func (w *Watcher) refuse(err error) {
 // would return them: the DaemonSets the selection names, every node, the
 // daemon Pods those DaemonSets own or would adopt, their revisions. The
 // objects are shared with the stores, which never change an object they
-// handed out (a change replaces it): the analysis only reads.
+// handed out (a change replaces it): the analysis only reads. The node and
+// Pod slices are reused: a snapshot is valid until the next call.
 func (w *Watcher) Snapshot() *snapshot.Snapshot {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -351,23 +358,21 @@ func (w *Watcher) Snapshot() *snapshot.Snapshot {
 				w.nodeOrder = append(w.nodeOrder, n)
 			}
 			sort.Slice(w.nodeOrder, func(i, j int) bool { return w.nodeOrder[i].Name < w.nodeOrder[j].Name })
+			w.nodeVals = make([]corev1.Node, len(w.nodeOrder))
+			for i, n := range w.nodeOrder {
+				w.nodeVals[i] = *n
+			}
+		} else {
+			for _, i := range w.nodeDirty {
+				w.nodeVals[i] = *w.nodeOrder[i]
+			}
 		}
-		snap.Nodes = make([]corev1.Node, len(w.nodeOrder))
-		for i, n := range w.nodeOrder {
-			snap.Nodes[i] = *n
-		}
+		w.nodeDirty = nil
+		snap.Nodes = w.nodeVals
 	}
 	o := owners(snap.DaemonSets)
 	if w.pods {
-		if w.podOrder == nil {
-			w.podOrder = w.sortedPods()
-		}
-		snap.DaemonPods = make([]snapshot.DaemonPod, 0, len(w.podOrder))
-		for _, p := range w.podOrder {
-			if keepPod(p, o) {
-				snap.DaemonPods = append(snap.DaemonPods, *p)
-			}
-		}
+		snap.DaemonPods = w.daemonPods(o)
 	}
 	if w.revs {
 		seen := map[types.UID]bool{}
@@ -388,6 +393,58 @@ func (w *Watcher) Snapshot() *snapshot.Snapshot {
 	return snap
 }
 
+// daemonPods brings podVals up to date and returns the Pods to analyse:
+// podVals itself when every Pod is kept (the usual case), else a filtered
+// copy. Called with w.mu held.
+func (w *Watcher) daemonPods(o podOwners) []snapshot.DaemonPod {
+	if w.podOrder == nil {
+		w.podOrder = w.sortedPods()
+		w.podVals = make([]snapshot.DaemonPod, len(w.podOrder))
+		for i, p := range w.podOrder {
+			w.podVals[i] = *p
+		}
+	} else {
+		for _, p := range w.podDirty {
+			if i := w.podIndex(p); i >= 0 {
+				w.podVals[i] = *p
+			}
+		}
+	}
+	w.podDirty = nil
+	kept := len(w.podVals)
+	for _, p := range w.podOrder {
+		if !keepPod(p, o) {
+			kept--
+		}
+	}
+	if kept == len(w.podVals) {
+		return w.podVals
+	}
+	out := make([]snapshot.DaemonPod, 0, kept)
+	for i, p := range w.podOrder {
+		if keepPod(p, o) {
+			out = append(out, w.podVals[i])
+		}
+	}
+	return out
+}
+
+// podIndex finds p in podOrder (sorted by namespace, name, UID); -1 if absent.
+func (w *Watcher) podIndex(p *snapshot.DaemonPod) int {
+	i := sort.Search(len(w.podOrder), func(i int) bool { return !podLess(w.podOrder[i], p) })
+	if i < len(w.podOrder) && w.podOrder[i] == p {
+		return i
+	}
+	return -1
+}
+
+func podLess(a, b *snapshot.DaemonPod) bool {
+	if a.Namespace == b.Namespace && a.Name == b.Name {
+		return a.UID < b.UID
+	}
+	return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
+}
+
 // sortedPods lists every selection's Pods once (selectors may overlap),
 // sorted as Live sorts them.
 func (w *Watcher) sortedPods() []*snapshot.DaemonPod {
@@ -401,13 +458,7 @@ func (w *Watcher) sortedPods() []*snapshot.DaemonPod {
 			all = append(all, p)
 		}
 	}
-	sort.Slice(all, func(i, j int) bool {
-		a, b := all[i], all[j]
-		if a.Namespace == b.Namespace && a.Name == b.Name {
-			return a.UID < b.UID
-		}
-		return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
-	})
+	sort.Slice(all, func(i, j int) bool { return podLess(all[i], all[j]) })
 	out := all[:0]
 	for i, p := range all {
 		if i > 0 && p.UID == all[i-1].UID {
@@ -782,9 +833,12 @@ func (w *Watcher) podSource(s *selection) *source {
 				return false
 			}
 			if old.UID == rec.UID {
-				// In place: podOrder holds the pointer, and snapshots
-				// hold copies.
+				// In place: podOrder holds the pointer; the next
+				// Snapshot copies it into podVals.
 				*old = rec
+				if w.podOrder != nil {
+					w.podDirty = append(w.podDirty, old)
+				}
 				return true
 			}
 		}
@@ -970,6 +1024,7 @@ func (w *Watcher) replaceInOrder(old, n *corev1.Node) {
 	i := sort.Search(len(w.nodeOrder), func(i int) bool { return w.nodeOrder[i].Name >= n.Name })
 	if i < len(w.nodeOrder) && w.nodeOrder[i] == old {
 		w.nodeOrder[i] = n
+		w.nodeDirty = append(w.nodeDirty, i)
 	} else {
 		w.nodeOrder = nil
 	}
