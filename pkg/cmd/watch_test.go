@@ -99,6 +99,26 @@ func TestSettle(t *testing.T) {
 	})
 }
 
+// A change after a quiet moment is analysed at once (no timer, no wait);
+// one right after the last analysis settles first.
+func TestCoalesce(t *testing.T) {
+	const quiet, max = 50 * time.Millisecond, 250 * time.Millisecond
+	clk := &recordingClock{FakeClock: testingclock.NewFakeClock(time.Unix(0, 0)), made: make(chan time.Duration, 2)}
+	coalesce(t.Context(), clk, make(chan struct{}), quiet, quiet, max)
+	if len(clk.made) != 0 {
+		t.Fatal("a change after a quiet moment waited")
+	}
+	done := make(chan struct{})
+	go func() {
+		coalesce(t.Context(), clk, make(chan struct{}), quiet-time.Millisecond, quiet, max)
+		close(done)
+	}()
+	expectTimer(t, clk, max)
+	expectTimer(t, clk, quiet)
+	clk.Step(quiet)
+	<-done
+}
+
 func expectTimer(t *testing.T, clk *recordingClock, want time.Duration) {
 	t.Helper()
 	select {
