@@ -43,7 +43,7 @@ func (o *CheckOptions) wait(ctx context.Context) (*report.Report, error) {
 		}
 	}()
 	converged := func(rep *report.Report) bool {
-		if rep.Summary.Failing == 0 && !rep.Partial {
+		if rep.Summary.Failing == 0 && !rep.Partial && inFlight(rep) == "" {
 			say(fmt.Sprintf("daemon coverage converged after %s", time.Since(start).Round(time.Second)))
 			return true
 		}
@@ -130,7 +130,43 @@ func progressLine(rep *report.Report) string {
 	if rep.Partial {
 		s += "; report partial"
 	}
+	if f := inFlight(rep); f != "" {
+		s += "; " + f
+	}
 	return s
+}
+
+// inFlight says what the DaemonSet controller is still doing ("" when
+// nothing): a DaemonSet whose status is behind its spec, daemon Pods being
+// deleted. --wait does not call coverage converged meanwhile: a rollout
+// passes through moments where old Pods are going and new ones are not yet
+// created, with no failing finding (a watch sees those moments).
+func inFlight(rep *report.Report) string {
+	stale, terminating := 0, 0
+	for i := range rep.DaemonSets {
+		ds := &rep.DaemonSets[i]
+		if ds.Status.ObservedGeneration < ds.Generation {
+			stale++
+		}
+		for j := range ds.Nodes {
+			for _, p := range ds.Nodes[j].Pods {
+				if p.State == "Terminating" {
+					terminating++
+				}
+			}
+		}
+	}
+	var parts []string
+	if stale > 0 {
+		parts = append(parts, plural(stale, "DaemonSet status behind its spec", "DaemonSet statuses behind their spec"))
+	}
+	if terminating > 0 {
+		parts = append(parts, plural(terminating, "daemon Pod terminating", "daemon Pods terminating"))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "the DaemonSet controller is mid-change (" + strings.Join(parts, ", ") + ")"
 }
 
 func plural(n int, one, many string) string {

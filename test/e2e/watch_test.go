@@ -358,7 +358,10 @@ func TestReadmeWatch(t *testing.T) {
 			return false, nil
 		}
 		d.Spec.Template.Spec.Containers[0].Image = "registry.example/node-exporter:2"
-		_, err = cluster.Client.AppsV1().DaemonSets("monitoring").Update(ctx, d, metav1.UpdateOptions{})
+		d, err = cluster.Client.AppsV1().DaemonSets("monitoring").Update(ctx, d, metav1.UpdateOptions{})
+		if err == nil {
+			t.Logf("rollout: node-exporter at generation %d", d.Generation)
+		}
 		return err == nil, nil
 	})
 	if err != nil {
@@ -380,7 +383,7 @@ func TestReadmeWatch(t *testing.T) {
 			kind = `desired=\S+`
 		}
 		if !regexp.MustCompile(fmt.Sprintf(`(?m)^%s   %s   %s`, regexp.QuoteMeta(f[0]), regexp.QuoteMeta(f[1]), kind)).MatchString(got) {
-			t.Errorf("the README shows %q; the recipe printed no such line:\n%s", l, got)
+			t.Errorf("the README shows %q; the recipe printed no such line:\n%s\nstderr:\n%s", l, got, w.errOut.String())
 		}
 	}
 	// Each progress line the README shows, up to its numbers (which
