@@ -235,12 +235,14 @@ func TestWatchSurvivesAPIServerRestart(t *testing.T) {
 	t.Logf("stderr:\n%s", w.errOut.String())
 }
 
-// waitReady waits until the DaemonSet's controller reports n ready Pods.
+// waitReady waits until the DaemonSet's controller reports n available
+// Pods. (Ready is not enough with minReadySeconds: a rollout started before
+// they are available replaces them all at once, as unavailable Pods.)
 func waitReady(t *testing.T, cs kubernetes.Interface, ns, name string, n int32) {
 	t.Helper()
 	err := wait.PollUntilContextTimeout(t.Context(), 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		ds, err := cs.AppsV1().DaemonSets(ns).Get(ctx, name, metav1.GetOptions{})
-		return err == nil && ds.Status.NumberReady == n && ds.Status.DesiredNumberScheduled == n, nil
+		return err == nil && ds.Status.NumberAvailable == n && ds.Status.DesiredNumberScheduled == n && ds.Status.ObservedGeneration == ds.Generation, nil
 	})
 	if err != nil {
 		t.Fatalf("%s/%s never had %d ready Pods: %v", ns, name, n, err)
