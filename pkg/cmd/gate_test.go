@@ -103,16 +103,11 @@ func runFake(t *testing.T, cs *fake.Clientset, args ...string) (string, string, 
 }
 
 func TestWaitConverges(t *testing.T) {
-	ds := fixture.DaemonSet("ns", "agent")
-	ds.Status = appsv1.DaemonSetStatus{DesiredNumberScheduled: 2, CurrentNumberScheduled: 2, NumberReady: 2, NumberAvailable: 2, UpdatedNumberScheduled: 2, ObservedGeneration: 1}
-	rev := fixture.Revision(&ds, 1)
-	n1, n2 := fixture.Node("n1"), fixture.Node("n2")
-	p1, p2 := fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2")
-	cs := fake.NewClientset([]runtime.Object{&ds, &rev, &n1, &n2, &p1}...)
+	cs, createPod := waitClient()
 	// The second Pod appears a moment later, as the controller would create it.
 	go func() {
 		time.Sleep(300 * time.Millisecond)
-		_, _ = cs.CoreV1().Pods("ns").Create(context.Background(), &p2, metav1.CreateOptions{})
+		createPod()
 	}()
 	out, errOut, code := runFake(t, cs, "--wait", "--interval", "1s", "--timeout", "20s")
 	if code != ExitOK {

@@ -22,8 +22,8 @@ import (
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
-// startWatch reads cs with Live and watches on from there.
-func startWatch(t *testing.T, cs *fake.Clientset, opts Options) (*Watcher, *snapshot.Snapshot) {
+// readLive reads cs with Live, recording where its lists stood.
+func readLive(t *testing.T, cs *fake.Clientset, opts Options) (*snapshot.Snapshot, *Cursor, Options) {
 	t.Helper()
 	cur := &Cursor{}
 	opts.Cursor = cur
@@ -31,6 +31,13 @@ func startWatch(t *testing.T, cs *fake.Clientset, opts Options) (*Watcher, *snap
 	if err != nil {
 		t.Fatal(err)
 	}
+	return snap, cur, opts
+}
+
+// startWatch reads cs with Live and watches on from there.
+func startWatch(t *testing.T, cs *fake.Clientset, opts Options) (*Watcher, *snapshot.Snapshot) {
+	t.Helper()
+	snap, cur, opts := readLive(t, cs, opts)
 	w, err := Watch(t.Context(), cs, snap, cur, WatchOptions{Read: opts})
 	if err != nil {
 		t.Fatal(err)
@@ -161,12 +168,7 @@ func TestWatchFollowsChanges(t *testing.T) {
 // no watch was open, which the later watch does not replay).
 func TestWatchRelistsOnGone(t *testing.T) {
 	cs := fixtureClient()
-	cur := &Cursor{}
-	opts := Options{ChunkSize: 500, Cursor: cur}
-	snap, err := Live(context.Background(), cs, "https://test", opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap, cur, opts := readLive(t, cs, Options{ChunkSize: 500})
 	a, _ := cs.AppsV1().DaemonSets("agents").Get(context.Background(), "a", metav1.GetOptions{})
 	late := fixture.Pod(a, "n1", fixture.Named("a-late"))
 	if _, err := cs.CoreV1().Pods("agents").Create(context.Background(), &late, metav1.CreateOptions{}); err != nil {
@@ -206,12 +208,7 @@ func TestWatchRelistsOnGone(t *testing.T) {
 
 func TestWatchRefused(t *testing.T) {
 	cs := fixtureClient()
-	cur := &Cursor{}
-	opts := Options{ChunkSize: 500, Cursor: cur}
-	snap, err := Live(context.Background(), cs, "https://test", opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap, cur, opts := readLive(t, cs, Options{ChunkSize: 500})
 	cs.PrependWatchReactor("nodes", func(k8stesting.Action) (bool, watch.Interface, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", errors.New(`User "ci" cannot watch resource "nodes"`))
 	})
