@@ -222,7 +222,8 @@ func TestWatchRefused(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("a forbidden watch did not stop the watcher")
 	}
-	if err := w.Err(); !IsWatchRefused(err) || !strings.Contains(err.Error(), "resources: [nodes], verbs: [get, list, watch]") {
+	var refused *WatchRefusedError
+	if err := w.Err(); !errors.As(err, &refused) || !strings.Contains(err.Error(), "resources: [nodes], verbs: [get, list, watch]") {
 		t.Errorf("error %v", err)
 	}
 }
