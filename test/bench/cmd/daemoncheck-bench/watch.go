@@ -47,6 +47,7 @@ type watchLine struct {
 type watchResult struct {
 	startup    time.Duration // start to "Watching for changes"
 	latencies  []time.Duration
+	writes     []time.Duration // of which the status write (API round trip)
 	missed     int
 	rssSamples []int64
 	hwm        int64
@@ -264,7 +265,7 @@ func (b *bench) churn(ctx context.Context, cs kubernetes.Interface, candidates [
 		}
 		healthy := *pod.Status.DeepCopy()
 		for _, crash := range []bool{true, false} {
-			d, err := toggle(ctx, cs, c, healthy, crash, lines)
+			d, write, err := toggle(ctx, cs, c, healthy, crash, lines)
 			switch {
 			case err != nil:
 				return nil, err
@@ -272,6 +273,7 @@ func (b *bench) churn(ctx context.Context, cs kubernetes.Interface, candidates [
 				res.missed++
 			default:
 				res.latencies = append(res.latencies, d)
+				res.writes = append(res.writes, write)
 			}
 			time.Sleep(*flagWatchGap)
 		}
@@ -299,11 +301,12 @@ func (b *bench) churn(ctx context.Context, cs kubernetes.Interface, candidates [
 
 // toggle writes the Pod's status (crash-looping, or healthy as it was) and
 // waits for the plugin's line about it; it returns the time from just before
-// the write to the line read (-1 when none came within 10 s).
-func toggle(ctx context.Context, cs kubernetes.Interface, c candidate, healthy corev1.PodStatus, crash bool, lines <-chan watchLine) (time.Duration, error) {
+// the write to the line read (-1 when none came within 10 s), and how long
+// the write itself took.
+func toggle(ctx context.Context, cs kubernetes.Interface, c candidate, healthy corev1.PodStatus, crash bool, lines <-chan watchLine) (time.Duration, time.Duration, error) {
 	cur, err := cs.CoreV1().Pods(c.namespace).Get(ctx, c.name, metav1.GetOptions{})
 	if err != nil {
-		return 0, fmt.Errorf("watch phase: %w", err)
+		return 0, 0, fmt.Errorf("watch phase: %w", err)
 	}
 	event := "RESOLVED"
 	cur.Status = *healthy.DeepCopy()
@@ -313,23 +316,24 @@ func toggle(ctx context.Context, cs kubernetes.Interface, c candidate, healthy c
 	}
 	t0 := time.Now()
 	if _, err := cs.CoreV1().Pods(cur.Namespace).UpdateStatus(ctx, cur, metav1.UpdateOptions{}); err != nil {
-		return 0, fmt.Errorf("watch phase: %w", err)
+		return 0, 0, fmt.Errorf("watch phase: %w", err)
 	}
+	write := time.Since(t0)
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				return 0, fmt.Errorf("watch phase: the watch ended")
+				return 0, 0, fmt.Errorf("watch phase: the watch ended")
 			}
 			if strings.HasPrefix(l.text, event+"   ") && strings.Contains(l.text, "   "+c.name+"   UnhealthyPod") {
-				return l.at.Sub(t0), nil
+				return l.at.Sub(t0), write, nil
 			}
 		case <-timeout:
 			logf("watch phase: no %s line for %s/%s within 10s", event, c.namespace, c.name)
-			return -1, nil
+			return -1, write, nil
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return 0, 0, ctx.Err()
 		}
 	}
 }
@@ -395,6 +399,8 @@ func (b *bench) printWatch(r *watchResult, candidates int) {
 	w := b.out
 	lat := append([]time.Duration(nil), r.latencies...)
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	wr := append([]time.Duration(nil), r.writes...)
+	sort.Slice(wr, func(i, j int) bool { return wr[i] < wr[j] })
 	rss := append([]int64(nil), r.rssSamples...)
 	sort.Slice(rss, func(i, j int) bool { return rss[i] < rss[j] })
 	var rssMed, rssMax int64
@@ -406,6 +412,7 @@ func (b *bench) printWatch(r *watchResult, candidates int) {
 	fmt.Fprintf(w, "| start to watching (the first read, printed, watches open) | %s s | - |\n", secs(r.startup))
 	fmt.Fprintf(w, "| single Pod status update → its line printed, p50 / p95 / max (%d changes, %d candidate Pods, %d missed) | %s / %s / %s ms | ≤ 200 ms |\n",
 		len(lat), candidates, r.missed, ms(durAt(lat, 0.5)), ms(durAt(lat, 0.95)), ms(durAt(lat, 1)))
+	fmt.Fprintf(w, "| of which the status write (the API round trip), p50 / p95 / max | %s / %s / %s ms | - |\n", ms(durAt(wr, 0.5)), ms(durAt(wr, 0.95)), ms(durAt(wr, 1)))
 	fmt.Fprintf(w, "| RSS while watching, median / max of %d samples | %s / %s MB | - |\n", len(rss), mb(rssMed), mb(rssMax))
 	fmt.Fprintf(w, "| peak RSS of the watching process (VmHWM, first read included) | %s MB | - |\n", mb(r.hwm))
 	fmt.Fprintf(w, "| one-shot audit peak RSS (a-table, median of 3) | %s MB | - |\n", mb(r.oneShotRSS))
