@@ -72,6 +72,9 @@ var checkExample = `  # Audit every DaemonSet in the cluster
   # CI gate: fail only on errors, wait up to 10 minutes for the cluster to settle
   kubectl daemoncheck --fail-on error --wait --timeout 10m
 
+  # Follow a rollout: the report, then a line per change (Ctrl-C to stop)
+  kubectl daemoncheck -w -n monitoring
+
   # Audit a saved dump instead of a live cluster
   kubectl get ds,nodes,pods,controllerrevisions -A -o yaml > dump.yaml
   kubectl daemoncheck -f dump.yaml
@@ -103,6 +106,7 @@ type CheckOptions struct {
 	Ignore     []string
 	Grace      time.Duration
 	Wait       bool
+	Watch      bool
 	SortBy     string
 	Timeout    time.Duration
 	Interval   time.Duration
@@ -157,6 +161,8 @@ type runConfig struct {
 	fleet *fleetRun
 	// capacityNodes lists every node in the report's capacity section.
 	capacityNodes bool
+	// follow is how -w and --wait follow the cluster after the first read.
+	follow followConfig
 }
 
 // NewCheckOptions returns options with kubectl's defaults.
@@ -233,13 +239,14 @@ output (also: a partial report without such findings).`,
 	cmd.Flags().Lookup("output").Usage = printer.Help(printer.ViewAudit, printer.ViewDetail) + " Default: summary and findings tables, or the detail view when a NAME is given."
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit DaemonSets in all namespaces (the default unless -n is given; with -n, -A wins, as in kubectl).")
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, e.g. -l app=agent.")
-	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Re-check until no finding selected by --fail-on remains, or --timeout passes; progress goes to stderr.")
+	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Re-check until no finding selected by --fail-on remains, or --timeout passes; progress goes to stderr. Watches the cluster when RBAC allows the watch verb, else polls every --interval.")
 	cmd.Flags().StringVar(&o.SortBy, "sort-by", sortSeverity, "Order of the problems: "+strings.Join(sortKeys, ", ")+". severity: errors first, then by the number of nodes; breadth: most nodes first; daemonset: by NAMESPACE/NAME; type: by problem type.")
 	_ = cmd.RegisterFlagCompletionFunc("sort-by", cobra.FixedCompletions(sortKeys, cobra.ShellCompDirectiveNoFileComp))
-	cmd.Flags().DurationVar(&o.Interval, "interval", o.Interval, fmt.Sprintf("With --wait: time between checks (at least %s).", MinInterval))
+	cmd.Flags().DurationVar(&o.Interval, "interval", o.Interval, fmt.Sprintf("When polling (--wait, or -w without the watch verb): time between reads (at least %s); when watching: how often the analysis is redone without a change (--grace and minReadySeconds change with time).", MinInterval))
 	// The audit flags are each audit command's own (root and nodes), not
 	// persistent: version and completion must not list what they ignore.
 	o.addAuditFlags(cmd.Flags())
+	o.addWatchFlag(cmd.Flags())
 	o.addOutputFileFlag(cmd, cmd.Flags())
 	o.addFleetFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
@@ -345,6 +352,9 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 	if err := o.validateFlags(name); err != nil {
 		return err
 	}
+	if err := o.completeFollow(cmd, &run); err != nil {
+		return err
+	}
 	if name != "" {
 		cmd.SuggestionsMinimumDistance = 2
 		run.suggest = cmd.SuggestionsFor(name)
@@ -370,6 +380,9 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 	if o.client != nil {
 		// Injected by a test (fake clientset).
 		o.run.client, o.run.host = o.client, "https://test"
+		if o.run.follow.watch || o.run.wait {
+			o.run.follow.client = o.client
+		}
 		return nil
 	}
 	if name != "" && !explicitNS {
@@ -388,7 +401,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 	if err != nil {
 		return inputErrorf("creating a client for %s: %v", o.run.host, err)
 	}
-	return nil
+	return o.completeWatchClient(cfg, cmd.Flags().Changed("request-timeout"))
 }
 
 // checkUserFiles refuses template files and kubeconfigs that are not
@@ -511,10 +524,16 @@ func (o *CheckOptions) Validate() error {
 
 // audit reads a snapshot and analyses it: one pass of the data flow.
 func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, error) {
-	snap, err := o.snapshot(ctx)
+	snap, err := o.snapshot(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
+	return o.analyse(snap, warn)
+}
+
+// analyse is the analysis half of an audit, for a snapshot read live, from
+// files, or kept current by a watch.
+func (o *CheckOptions) analyse(snap *snapshot.Snapshot, warn bool) (*report.Report, error) {
 	if o.run.serverVersion != "" {
 		snap.ServerVersion = o.run.serverVersion
 	}
@@ -562,6 +581,9 @@ func naturalNodeOrder(rep *report.Report) {
 func (o *CheckOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if o.run.follow.watch {
+		return o.watch(ctx)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.run.timeout)
 	defer cancel()
@@ -675,7 +697,9 @@ func (o *CheckOptions) printWith(now time.Time, print printFunc) error {
 	return o.writeOutputFiles(now, print)
 }
 
-func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
+// snapshot reads the input; a live read records where its lists stood in
+// cur (when set), for a watch to carry on from.
+func (o *CheckOptions) snapshot(ctx context.Context, cur *collect.Cursor) (*snapshot.Snapshot, error) {
 	if len(o.run.files) > 0 {
 		snap, err := collect.Files(o.run.files, o.In, o.run.read)
 		var nf *collect.NotFoundError
@@ -688,6 +712,7 @@ func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error)
 		return snap, nil
 	}
 	opts := o.run.read
+	opts.Cursor = cur
 	if o.run.progress {
 		opts.Progress = func(format string, args ...any) {
 			fmt.Fprintf(o.ErrOut, "\r\033[K"+format, args...)

@@ -103,22 +103,17 @@ func runFake(t *testing.T, cs *fake.Clientset, args ...string) (string, string, 
 }
 
 func TestWaitConverges(t *testing.T) {
-	ds := fixture.DaemonSet("ns", "agent")
-	ds.Status = appsv1.DaemonSetStatus{DesiredNumberScheduled: 2, CurrentNumberScheduled: 2, NumberReady: 2, NumberAvailable: 2, UpdatedNumberScheduled: 2, ObservedGeneration: 1}
-	rev := fixture.Revision(&ds, 1)
-	n1, n2 := fixture.Node("n1"), fixture.Node("n2")
-	p1, p2 := fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2")
-	cs := fake.NewClientset([]runtime.Object{&ds, &rev, &n1, &n2, &p1}...)
+	cs, createPod := waitClient()
 	// The second Pod appears a moment later, as the controller would create it.
 	go func() {
 		time.Sleep(300 * time.Millisecond)
-		_, _ = cs.CoreV1().Pods("ns").Create(context.Background(), &p2, metav1.CreateOptions{})
+		createPod()
 	}()
 	out, errOut, code := runFake(t, cs, "--wait", "--interval", "1s", "--timeout", "20s")
 	if code != ExitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errOut)
 	}
-	if !strings.Contains(errOut, "Waiting for daemon coverage: 2 failing findings in 1 DaemonSet (1 MissingPod, 1 StaleStatus)") || !strings.Contains(errOut, "converged") {
+	if !strings.Contains(errOut, "Waiting for daemon coverage (watching): 2 failing findings in 1 DaemonSet (1 MissingPod, 1 StaleStatus)") || !strings.Contains(errOut, "converged") {
 		t.Errorf("progress on stderr:\n%s", errOut)
 	}
 	if strings.Contains(out, "Waiting") || !strings.Contains(out, "agent") {
@@ -140,7 +135,7 @@ func TestWaitProgressCountsTheGate(t *testing.T) {
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
-	if !strings.Contains(errOut, "Waiting for daemon coverage: 1 failing finding in 1 DaemonSet (1 MissingPod)\n") || strings.Contains(errOut, "StaleStatus") {
+	if !strings.Contains(errOut, "Waiting for daemon coverage (watching): 1 failing finding in 1 DaemonSet (1 MissingPod)\n") || strings.Contains(errOut, "StaleStatus") {
 		t.Errorf("progress must count only what --fail-on selects:\n%s", errOut)
 	}
 }

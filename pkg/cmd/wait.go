@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -10,18 +9,22 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/daemoncheck/daemoncheck/pkg/collect"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
 
 // wait re-audits until no failing finding remains or the run's deadline
-// (--timeout) passes, and returns the last report. Progress goes to stderr:
-// one updating line on a terminal, cut to its width, else a line each time
-// the state changes (as kubectl rollout status does), never to stdout. A read
-// that fails midway (API server restarting during an upgrade) is retried
-// until the deadline.
+// (--timeout) passes, and returns the last report. After the first read it
+// watches the cluster, analysing each change, or, when the server refuses
+// the watch (RBAC without the watch verb), polls every --interval; the
+// progress line says which. Progress goes to stderr: one updating line on a
+// terminal, cut to its width, else a line each time the state changes (as
+// kubectl rollout status does), never to stdout. A read that fails (API
+// server restarting during an upgrade) is retried until the deadline; the
+// watches reconnect by themselves.
 func (o *CheckOptions) wait(ctx context.Context) (*report.Report, error) {
 	start := time.Now()
-	var last *report.Report
 	lastLine := ""
 	say := func(line string) {
 		if line == lastLine {
@@ -39,36 +42,65 @@ func (o *CheckOptions) wait(ctx context.Context) (*report.Report, error) {
 			fmt.Fprintln(o.ErrOut)
 		}
 	}()
-	for first := true; ; first = false {
-		rep, err := o.audit(ctx, first)
-		var ee *ExitError
+	converged := func(rep *report.Report) bool {
+		if rep.Summary.Failing == 0 && !rep.Partial && inFlight(rep) == "" {
+			say(fmt.Sprintf("daemon coverage converged after %s", time.Since(start).Round(time.Second)))
+			return true
+		}
+		return false
+	}
+
+	// The first read, retried until it succeeds.
+	var snap *snapshot.Snapshot
+	cur := &collect.Cursor{}
+	for {
+		var err error
+		snap, err = o.snapshot(ctx, cur)
 		switch {
 		case err == nil:
-			last = rep
-			if rep.Summary.Failing == 0 && !rep.Partial {
-				say(fmt.Sprintf("daemon coverage converged after %s", time.Since(start).Round(time.Second)))
-				return rep, nil
-			}
-			say("Waiting for daemon coverage: " + progressLine(rep))
-		case errors.As(err, &ee) && ee.Code == ExitUsage:
+		case errIsUsage(err):
 			return nil, err
-		case ctx.Err() != nil && last != nil:
-			// The deadline fell during a read: report the last full pass.
+		case ctx.Err() != nil:
+			return nil, inputErrorf("timed out after %s waiting for daemon coverage before any read succeeded; the last read failed: %v", o.run.timeout, err)
 		default:
 			say(fmt.Sprintf("Waiting for daemon coverage: read failed, retrying: %v", err))
-			if ctx.Err() != nil {
-				return nil, inputErrorf("timed out after %s waiting for daemon coverage; the last read failed: %v", o.run.timeout, err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(o.run.interval):
 			}
+			continue
 		}
-		select {
-		case <-ctx.Done():
-			if last == nil {
-				return nil, inputErrorf("timed out after %s waiting for daemon coverage before any read succeeded", o.run.timeout)
-			}
+		break
+	}
+	last, err := o.analyse(snap, true)
+	if err != nil || converged(last) {
+		return last, err
+	}
+
+	f := o.startFeed(ctx, snap, cur, func(msg string) { say("Waiting for daemon coverage: " + msg) })
+	defer f.stop()
+	snap = nil
+	say(fmt.Sprintf("Waiting for daemon coverage (%s): %s", f.mode(), progressLine(last)))
+	for {
+		snap, err := f.next(ctx)
+		switch {
+		case ctx.Err() != nil:
+			// The deadline: report the last full pass.
 			say(fmt.Sprintf("timed out after %s waiting for daemon coverage: %s", o.run.timeout, progressLine(last)))
 			return last, nil
-		case <-time.After(o.run.interval):
+		case err != nil:
+			say(fmt.Sprintf("Waiting for daemon coverage (%s): read failed, retrying: %v", f.mode(), err))
+			continue
 		}
+		rep, err := o.analyse(snap, false)
+		if err != nil {
+			return nil, err
+		}
+		last = rep
+		if converged(rep) {
+			return rep, nil
+		}
+		say(fmt.Sprintf("Waiting for daemon coverage (%s): %s", f.mode(), progressLine(rep)))
 	}
 }
 
@@ -98,7 +130,43 @@ func progressLine(rep *report.Report) string {
 	if rep.Partial {
 		s += "; report partial"
 	}
+	if f := inFlight(rep); f != "" {
+		s += "; " + f
+	}
 	return s
+}
+
+// inFlight says what the DaemonSet controller is still doing ("" when
+// nothing): a DaemonSet whose status is behind its spec, daemon Pods being
+// deleted. --wait does not call coverage converged meanwhile: a rollout
+// passes through moments where old Pods are going and new ones are not yet
+// created, with no failing finding (a watch sees those moments).
+func inFlight(rep *report.Report) string {
+	stale, terminating := 0, 0
+	for i := range rep.DaemonSets {
+		ds := &rep.DaemonSets[i]
+		if ds.Status.ObservedGeneration < ds.Generation {
+			stale++
+		}
+		for j := range ds.Nodes {
+			for _, p := range ds.Nodes[j].Pods {
+				if p.State == "Terminating" {
+					terminating++
+				}
+			}
+		}
+	}
+	var parts []string
+	if stale > 0 {
+		parts = append(parts, plural(stale, "DaemonSet status behind its spec", "DaemonSet statuses behind their spec"))
+	}
+	if terminating > 0 {
+		parts = append(parts, plural(terminating, "daemon Pod terminating", "daemon Pods terminating"))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "the DaemonSet controller is mid-change (" + strings.Join(parts, ", ") + ")"
 }
 
 func plural(n int, one, many string) string {

@@ -44,6 +44,9 @@ type Options struct {
 	Parallel int
 	// Progress, when set, is told what is being read (for a terminal).
 	Progress func(format string, args ...any)
+	// Cursor, when set, is filled with the resourceVersion of every list,
+	// so that a watch can carry on from the read (see Watch).
+	Cursor *Cursor
 }
 
 // Live reads a snapshot from the cluster behind cs. host names the server in
@@ -70,11 +73,17 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	if opts.Name != "" {
 		dsOpts.FieldSelector = fields.OneTermEqualSelector("metadata.name", opts.Name).String()
 	}
+	cur := opts.Cursor
+	if cur == nil {
+		cur = &Cursor{}
+	}
+	cur.reset()
 	dss, err := listAll(ctx, opts.ChunkSize, dsOpts, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.DaemonSet, metav1.ListMeta, error) {
 		l, err := a.daemonSets(ctx, opts.Namespace, o)
 		if err != nil {
 			return nil, metav1.ListMeta{}, err
 		}
+		cur.record(o, &cur.DaemonSets, l.ResourceVersion)
 		return l.Items, l.ListMeta, nil
 	})
 	if err != nil {
@@ -158,6 +167,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 			if err != nil {
 				return nil, metav1.ListMeta{}, err
 			}
+			cur.record(o, &cur.Nodes, l.ResourceVersion)
 			for i := range l.Items {
 				TrimNode(&l.Items[i])
 			}
@@ -210,18 +220,22 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	// Pages of daemon Pods, merged once all lists are in (see mergePods).
 	var podPages [][]snapshot.DaemonPod
 	seenRev := map[types.UID]bool{}
+	listed := map[Selection]bool{}
 	for i := range dss {
 		ds := &dss[i]
-		sel, selErr := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
-		selector := ""
-		if selErr == nil && !sel.Empty() {
-			selector = sel.String()
-		} else if selErr != nil {
+		at, selErr := selectionOf(ds)
+		if selErr != nil {
 			mu.Lock()
 			snap.Warnings = append(snap.Warnings, fmt.Sprintf("daemonset %s/%s has an invalid selector (%v); reading all Pods of namespace %s to find its own", ds.Namespace, ds.Name, selErr, ds.Namespace))
 			mu.Unlock()
 		}
-		ns := ds.Namespace
+		ns, selector := at.Namespace, at.Selector
+		if listed[at] {
+			// Another DaemonSet of the namespace has the same selector:
+			// its lists hold these Pods and revisions already.
+			continue
+		}
+		listed[at] = true
 		run(func(ctx context.Context) {
 			progress("reading pods of daemonset %s/%s", ns, ds.Name)
 			// Only Pods the DaemonSet selects can be its own (the API server
@@ -232,6 +246,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 				if err != nil {
 					return nil, metav1.ListMeta{}, err
 				}
+				cur.recordAt(o, cur.Pods, at, l.ResourceVersion)
 				// Keep the compact record only: the decoded page is garbage
 				// as soon as this returns.
 				var kept []snapshot.DaemonPod
@@ -259,6 +274,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 				if err != nil {
 					return nil, metav1.ListMeta{}, err
 				}
+				cur.recordAt(o, cur.Revisions, at, l.ResourceVersion)
 				kept := l.Items[:0]
 				for j := range l.Items {
 					cr := &l.Items[j]

@@ -48,7 +48,7 @@ func TestReadOnly(t *testing.T) {
 	for _, args := range [][]string{
 		{"-A"}, {"-n", "audit", "agent"}, {}, {"-o", "wide"}, {"-o", "json"}, {"-o", "yaml"}, {"-o", "junit"},
 		{"-o", "markdown"}, {"-o", "jsonpath={.summary}"}, {"--no-headers"}, {"agent", "-n", "audit", "-o", "wide"},
-		{"--require", "audit/agent", "--grace", "1m", "--fail-on", "error"}, {"--wait", "--timeout", "3s", "--interval", "1s"},
+		{"--require", "audit/agent", "--grace", "1m", "--fail-on", "error"}, {"--wait", "--timeout", "3s", "--interval", "1s"}, {"-w", "--timeout", "3s"},
 		{"nodes"}, {"nodes", "-o", "wide"}, {"nodes", "--transpose"}, {"nodes", "-o", "json"}, {"version"}, {"version", "-o", "json"},
 		{"__complete", "-n", "audit", ""}, {"__complete", "-n", ""},
 	} {

@@ -123,7 +123,8 @@ func TestWaitConverges(t *testing.T) {
 		_ = cmd.Process.Kill()
 		t.Fatalf("--wait did not end; stderr:\n%s", errOut.String())
 	}
-	if !strings.Contains(errOut.String(), "Waiting for daemon coverage:") || !strings.Contains(errOut.String(), "converged") {
+	// A role with the watch verb (admin here): --wait watches.
+	if !strings.Contains(errOut.String(), "Waiting for daemon coverage (watching):") || !strings.Contains(errOut.String(), "converged") {
 		t.Errorf("progress on stderr:\n%s", errOut.String())
 	}
 	var rep report.Report

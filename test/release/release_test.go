@@ -374,7 +374,7 @@ func TestRBAC(t *testing.T) {
 	granted := map[string]bool{}
 	for _, r := range role.Rules {
 		for _, v := range r.Verbs {
-			if v != "get" && v != "list" {
+			if v != "get" && v != "list" && v != "watch" {
 				t.Errorf("plugins/rbac.yaml grants %q: the role must stay read-only", v)
 			}
 		}
@@ -394,8 +394,14 @@ func TestRBAC(t *testing.T) {
 			}
 		}
 	}
-	if len(granted) != len(wants)*2 {
-		t.Errorf("plugins/rbac.yaml grants %d (group/resource, verb) pairs, want exactly %d: get and list on what the plugin reads, nothing else", len(granted), len(wants)*2)
+	// watch, optional, on what -w and --wait watch (events are read once).
+	for _, want := range []string{"apps/daemonsets", "apps/controllerrevisions", "/nodes", "/pods"} {
+		if !granted[want+":watch"] {
+			t.Errorf("plugins/rbac.yaml does not grant watch on %s", want)
+		}
+	}
+	if len(granted) != len(wants)*2+4 {
+		t.Errorf("plugins/rbac.yaml grants %d (group/resource, verb) pairs, want exactly %d: get and list on what the plugin reads, watch on what it watches, nothing else", len(granted), len(wants)*2+4)
 	}
 }
 

@@ -136,6 +136,8 @@ type Rig struct {
 	rmDir    bool
 	saKey    string
 	caFile   string
+	// apiArgs are kube-apiserver's flags, kept for RestartAPIServer.
+	apiArgs []string
 }
 
 // BinDir returns where the rig's binaries are expected: $DAEMONCHECK_RIG_BIN,
@@ -448,34 +450,15 @@ func (r *Rig) startAPIServer(ctx context.Context) error {
 		)
 	}
 	args = append(args, r.opts.ExtraAPIServerArgs...)
+	r.apiArgs = args
 	if err := r.run("kube-apiserver", args, nil); err != nil {
 		return err
 	}
 	r.APIServerURL = fmt.Sprintf("https://127.0.0.1:%d", port)
 	r.caFile = filepath.Join(certDir, "apiserver.crt")
-
-	// The serving certificate is generated at startup; wait for it, then for
-	// /readyz with the admin token.
-	insecure := &rest.Config{Host: r.APIServerURL, BearerToken: AdminToken, TLSClientConfig: rest.TLSClientConfig{Insecure: true}, Timeout: 5 * time.Second}
-	hc, err := rest.HTTPClientFor(insecure)
-	if err != nil {
+	// The serving certificate is generated at startup.
+	if err := r.waitAPIServerReady(ctx); err != nil {
 		return err
-	}
-	err = wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(context.Context) (bool, error) {
-		if err := r.exited("kube-apiserver"); err != nil {
-			return false, err
-		}
-		req, _ := http.NewRequest(http.MethodGet, r.APIServerURL+"/readyz", nil)
-		req.Header.Set("Authorization", "Bearer "+AdminToken)
-		resp, err := hc.Do(req)
-		if err != nil {
-			return false, nil
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
-	})
-	if err != nil {
-		return fmt.Errorf("rig: kube-apiserver not ready: %w\n%s", err, tail(r.LogPath("kube-apiserver"), 30))
 	}
 	ca, err := os.ReadFile(r.caFile)
 	if err != nil {
@@ -501,6 +484,53 @@ func (r *Rig) startAPIServer(ctx context.Context) error {
 		return fmt.Errorf("rig: kube-apiserver certificate check: %w", err)
 	}
 	return nil
+}
+
+// waitAPIServerReady waits for /readyz with the admin token (without
+// checking the serving certificate, which may not exist yet).
+func (r *Rig) waitAPIServerReady(ctx context.Context) error {
+	insecure := &rest.Config{Host: r.APIServerURL, BearerToken: AdminToken, TLSClientConfig: rest.TLSClientConfig{Insecure: true}, Timeout: 5 * time.Second}
+	hc, err := rest.HTTPClientFor(insecure)
+	if err != nil {
+		return err
+	}
+	err = wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(context.Context) (bool, error) {
+		if err := r.exited("kube-apiserver"); err != nil {
+			return false, err
+		}
+		req, _ := http.NewRequest(http.MethodGet, r.APIServerURL+"/readyz", nil)
+		req.Header.Set("Authorization", "Bearer "+AdminToken)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		return fmt.Errorf("rig: kube-apiserver not ready: %w\n%s", err, tail(r.LogPath("kube-apiserver"), 30))
+	}
+	return nil
+}
+
+// RestartAPIServer stops kube-apiserver (SIGTERM, as an upgrade does) and
+// starts it again with the same flags: the same port, certificates, tokens
+// and etcd, so clients reconnect to the same URL. It returns once the new
+// process is ready. Stopping the API server of the shared e2e rig would
+// break every test running beside: use a rig of your own.
+func (r *Rig) RestartAPIServer() error {
+	r.mu.Lock()
+	p := r.procs["kube-apiserver"]
+	r.mu.Unlock()
+	if p != nil {
+		p.stop()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := r.run("kube-apiserver", r.apiArgs, nil); err != nil {
+		return err
+	}
+	return r.waitAPIServerReady(ctx)
 }
 
 // KubeconfigForToken writes a kubeconfig for the rig's API server that

@@ -268,23 +268,27 @@ var problemHeaders = []string{"DAEMONSET", "PROBLEM", "NODES", "CAUSE", "FIX"}
 func problemRows(r *report.Report) [][]string {
 	rows := make([][]string, 0, len(r.Problems))
 	for i := range r.Problems {
-		p := &r.Problems[i]
-		ds := p.DaemonSets[0]
-		cause := p.Cause
-		if len(p.DaemonSets) > 1 {
-			ds += fmt.Sprintf(" +%d", len(p.DaemonSets)-1)
-			cause += "; affects " + strings.Join(p.DaemonSets, ", ")
-		}
-		if p.Pattern != "" {
-			cause += "; " + p.Pattern
-		}
-		nodes := "-"
-		if len(p.Nodes) > 0 {
-			nodes = fmt.Sprintf("%d: %s", len(p.Nodes), p.Range)
-		}
-		rows = append(rows, []string{ds, p.Type, nodes, cause, p.Fix})
+		rows = append(rows, problemRow(&r.Problems[i]))
 	}
 	return rows
+}
+
+// problemRow is a problem's row: DAEMONSET, PROBLEM, NODES, CAUSE, FIX.
+func problemRow(p *report.Problem) []string {
+	ds := p.DaemonSets[0]
+	cause := p.Cause
+	if len(p.DaemonSets) > 1 {
+		ds += fmt.Sprintf(" +%d", len(p.DaemonSets)-1)
+		cause += "; affects " + strings.Join(p.DaemonSets, ", ")
+	}
+	if p.Pattern != "" {
+		cause += "; " + p.Pattern
+	}
+	nodes := "-"
+	if len(p.Nodes) > 0 {
+		nodes = fmt.Sprintf("%d: %s", len(p.Nodes), p.Range)
+	}
+	return []string{ds, p.Type, nodes, cause, p.Fix}
 }
 
 // maxGapsPerDaemonSet bounds the coverage lines of one DaemonSet in the
@@ -369,26 +373,33 @@ func findingRows(r *report.Report, o Options) [][]string {
 	var rows [][]string
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
-		for _, f := range ds.Findings {
-			name := ds.Namespace + "/" + ds.Name
+		for j := range ds.Findings {
+			f := &ds.Findings[j]
 			if !f.Active() && !o.Wide {
 				continue
 			}
+			name := ds.Namespace + "/" + ds.Name
 			if o.Wide {
-				msg := f.Message
-				switch {
-				case f.Exempted != "":
-					msg = "[exempted by " + f.Exempted + "] " + msg
-				case f.HeldBack != "":
-					msg = "[held back: " + f.HeldBack + "] " + msg
-				}
-				rows = append(rows, []string{name, orNone(f.Node, "<none>"), orNone(f.Pod, "<none>"), string(f.Type), msg, orNone(f.Suggestion, "<none>")})
+				rows = append(rows, wideFindingRow(name, f))
 			} else {
 				rows = append(rows, []string{name, orNone(f.Node, "<none>"), string(f.Type), f.Message})
 			}
 		}
 	}
 	return rows
+}
+
+// wideFindingRow is a finding's -o wide row: DAEMONSET, NODE, POD, FINDING,
+// REASON (set-aside findings marked), SUGGESTION.
+func wideFindingRow(ds string, f *report.Finding) []string {
+	msg := f.Message
+	switch {
+	case f.Exempted != "":
+		msg = "[exempted by " + f.Exempted + "] " + msg
+	case f.HeldBack != "":
+		msg = "[held back: " + f.HeldBack + "] " + msg
+	}
+	return []string{ds, orNone(f.Node, "<none>"), orNone(f.Pod, "<none>"), string(f.Type), msg, orNone(f.Suggestion, "<none>")}
 }
 
 // countActive counts active findings by type.

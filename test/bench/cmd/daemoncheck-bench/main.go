@@ -100,6 +100,9 @@ func mainErr() error {
 			return err
 		}
 		b.printMain(st)
+		if *flagWatchChurn > 0 {
+			return b.watchPhase(ctx)
+		}
 		return nil
 	}
 
@@ -190,6 +193,11 @@ func mainErr() error {
 		b.printMain(final)
 		b.printSweep(sweep)
 		b.printCapacity(sweep)
+	}
+	if *flagWatchChurn > 0 {
+		if err := b.watchPhase(ctx); err != nil {
+			return err
+		}
 	}
 	if *flagExtra > 0 && !*flagSkipGrowth && final != nil {
 		before := sweep[len(sweep)-1]

@@ -1,0 +1,149 @@
+package printer
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// The -w/--watch stream. After the first report, a watch prints only what
+// changed, one line per row, as `kubectl get -w` prints new rows:
+//
+//	ADDED|MODIFIED|DELETED   NAMESPACE/NAME   desired=N current=N ready=N up-to-date=N available=N
+//	APPEARED|CHANGED|RESOLVED   DAEMONSET   PROBLEM   NODES   CAUSE
+//
+// A DaemonSet's line carries its recomputed counts (the summary table's);
+// a problem's line is its row of the problems table without the fix (under
+// -o wide: a finding's row, DAEMONSET NODE POD FINDING REASON). No
+// timestamps: the same changes always print the same lines.
+
+// Watch events of DaemonSet lines (kubectl's words for objects) and of
+// problem and finding lines.
+const (
+	WatchAdded    = "ADDED"
+	WatchModified = "MODIFIED"
+	WatchDeleted  = "DELETED"
+	WatchAppeared = "APPEARED"
+	WatchChanged  = "CHANGED"
+	WatchResolved = "RESOLVED"
+)
+
+// WatchState is what a watch compares consecutive reports by: the rows it
+// would print, keyed by what they are about.
+type WatchState struct {
+	daemonSets []watchRow
+	problems   []watchRow
+}
+
+type watchRow struct {
+	key  string
+	text string
+}
+
+// NewWatchState reduces a report to its watch rows: one per DaemonSet, and
+// one per problem (wide: one per finding, set-aside ones included, as -o
+// wide lists them).
+func NewWatchState(r *report.Report, wide bool) *WatchState {
+	s := &WatchState{}
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		c := ds.Computed
+		get := func(f func(*report.Counts) int32) string { return num(c, f) }
+		s.daemonSets = append(s.daemonSets, watchRow{key: ds.Namespace + "/" + ds.Name, text: cells(ds.Namespace+"/"+ds.Name,
+			"desired="+get(func(c *report.Counts) int32 { return c.DesiredNumberScheduled })+
+				" current="+get(func(c *report.Counts) int32 { return c.CurrentNumberScheduled })+
+				" ready="+get(func(c *report.Counts) int32 { return c.NumberReady })+
+				" up-to-date="+get(func(c *report.Counts) int32 { return c.UpdatedNumberScheduled })+
+				" available="+get(func(c *report.Counts) int32 { return c.NumberAvailable }))})
+	}
+	seen := map[string]int{}
+	add := func(key string, row []string) {
+		// Rows with the same key (rare: two findings of one type for one
+		// Pod) are told apart by their order.
+		seen[key]++
+		if n := seen[key]; n > 1 {
+			key += "\x00" + strconv.Itoa(n)
+		}
+		s.problems = append(s.problems, watchRow{key: key, text: cells(row...)})
+	}
+	if wide {
+		for i := range r.DaemonSets {
+			ds := &r.DaemonSets[i]
+			name := ds.Namespace + "/" + ds.Name
+			for j := range ds.Findings {
+				f := &ds.Findings[j]
+				row := wideFindingRow(name, f)
+				add(strings.Join([]string{name, string(f.Type), f.Node, f.Pod}, "\x00"), row[:5])
+			}
+		}
+		return s
+	}
+	for i := range r.Problems {
+		p := &r.Problems[i]
+		add(problemKey(p), problemRow(p)[:4])
+	}
+	return s
+}
+
+// problemKey is what stays the same while a problem changes: a problem of
+// the cluster's (a node condition, a cause several DaemonSets share) is its
+// type and cause; a DaemonSet's own is its type, DaemonSet and cause, or
+// type and DaemonSet for a problem of the DaemonSet as a whole (whose cause
+// changes as its rollout does).
+func problemKey(p *report.Problem) string {
+	t := report.FindingType(p.Type)
+	ti := report.Info(t)
+	switch {
+	case !report.Known(t) || ti.AcrossDaemonSets:
+		return p.Type + "\x00" + p.Cause
+	case ti.DaemonSetLevel:
+		return p.Type + "\x00" + p.DaemonSets[0]
+	}
+	return p.Type + "\x00" + p.DaemonSets[0] + "\x00" + p.Cause
+}
+
+// cells joins a row's cells as a table would separate them, each escaped.
+func cells(cs ...string) string {
+	for i := range cs {
+		cs[i] = safe(cs[i])
+	}
+	return strings.Join(cs, "   ")
+}
+
+// WatchChanges returns the lines that take a watch from old to new, in a
+// fixed order: DaemonSets (deleted, in old's order, then added and modified,
+// in new's), then problems (resolved, then appeared and changed, likewise).
+// The report orders them (DaemonSets by name, problems by severity and
+// breadth), so the same change always prints the same lines.
+func WatchChanges(old, new *WatchState) []string {
+	var out []string
+	out = diffRows(out, old.daemonSets, new.daemonSets, WatchDeleted, WatchAdded, WatchModified)
+	return diffRows(out, old.problems, new.problems, WatchResolved, WatchAppeared, WatchChanged)
+}
+
+func diffRows(out []string, old, new []watchRow, gone, came, changed string) []string {
+	before := make(map[string]string, len(old))
+	for _, r := range old {
+		before[r.key] = r.text
+	}
+	now := make(map[string]bool, len(new))
+	for _, r := range new {
+		now[r.key] = true
+	}
+	for _, r := range old {
+		if !now[r.key] {
+			out = append(out, gone+"   "+r.text)
+		}
+	}
+	for _, r := range new {
+		prev, ok := before[r.key]
+		switch {
+		case !ok:
+			out = append(out, came+"   "+r.text)
+		case prev != r.text:
+			out = append(out, changed+"   "+r.text)
+		}
+	}
+	return out
+}
