@@ -141,8 +141,17 @@ func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
 		f.Message = fmt.Sprintf("%s is a node agent (%s) at priority %d (%s), below the globalDefault class %s (%d) that every Pod without a priorityClassName gets: ordinary workloads preempt its Pods when a node is full", c.name(), why, prio, class, gd.Name, gd.Value)
 		return f, true
 	}
+	if prio < highestUserPriority && plan.work == nil {
+		// Workloads may use any class up to the highest user-definable
+		// priority: only the Pods on its nodes can say.
+		c.report.Unknown = append(c.report.Unknown, fmt.Sprintf("priority: node agent (%s) at priority %d (%s); whether Pods on its nodes rank above it is unknown without --workloads", why, prio, class))
+	}
 	return f, false
 }
+
+// highestUserPriority is the highest value a PriorityClass other than the
+// system ones may have (HighestUserDefinablePriority, pkg/apis/scheduling).
+const highestUserPriority = 1000000000
 
 // globalDefault is the cluster's globalDefault PriorityClass, if any (the
 // highest, as the Priority admission plugin picks when several claim it).

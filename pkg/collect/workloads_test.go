@@ -179,3 +179,29 @@ func TestFilesWorkloadsAndPriorityClasses(t *testing.T) {
 		t.Errorf("no PriorityClass in the input: read %v, missing %v", snap.PriorityClassesRead, snap.Missing)
 	}
 }
+
+// A list restarted after its continue token expired reads every Pod again:
+// what the abandoned attempt summed must not count twice.
+func TestWorkloadsRestartedListCountsOnce(t *testing.T) {
+	objs := workloadObjects()
+	web, batch := objs[3].(*corev1.Pod), objs[4].(*corev1.Pod)
+	cs := fake.NewClientset()
+	calls := 0
+	cs.PrependReactor("list", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		calls++
+		switch calls {
+		case 1:
+			return true, &corev1.PodList{ListMeta: metav1.ListMeta{Continue: "t1"}, Items: []corev1.Pod{*web}}, nil
+		case 2:
+			return true, nil, apierrors.NewResourceExpired("the continue token has expired")
+		}
+		return true, &corev1.PodList{Items: []corev1.Pod{*web, *batch}}, nil
+	})
+	w, err := readWorkloads(context.Background(), newAPI(cs), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 3 || w.Pods != 2 || w.Nodes["n1"].Requested["cpu"] != 3000 {
+		t.Errorf("%d calls, %d Pods, node %+v: want the restarted list counted once", calls, w.Pods, w.Nodes["n1"])
+	}
+}

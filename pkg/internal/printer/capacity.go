@@ -108,8 +108,11 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 			fmt.Fprintln(w, safe(l))
 		}
 	}
-	for _, u := range c.Unknown {
-		fmt.Fprintf(w, "\nUnknown: %s\n", safe(u))
+	for i, u := range c.Unknown {
+		if i == 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "Unknown: %s\n", safe(u))
 	}
 	if b := partialBanner(r); b != "" {
 		fmt.Fprintf(w, "\n%s\n", b)
