@@ -239,6 +239,7 @@ output (also: a partial report without such findings).`,
 	_ = cmd.RegisterFlagCompletionFunc("require", o.completeRequire)
 
 	cmd.AddCommand(NewCmdNodes(o))
+	cmd.AddCommand(NewCmdWhatIf(o))
 	cmd.AddCommand(NewCmdVersion(streams, o.ConfigFlags))
 	cmd.AddCommand(newCmdCompletion(cmd))
 	cmd.SetUsageFunc(groupedUsage)

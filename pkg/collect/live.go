@@ -39,6 +39,9 @@ type Options struct {
 	Parallel int
 	// Progress, when set, is told what is being read (for a terminal).
 	Progress func(format string, args ...any)
+	// NoPods reads DaemonSets and Nodes only (no daemon Pods, revisions
+	// or events): a what-if judges specs against nodes.
+	NoPods bool
 }
 
 // Live reads a snapshot from the cluster behind cs. host names the server in
@@ -166,6 +169,9 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	var podPages [][]snapshot.DaemonPod
 	seenRev := map[types.UID]bool{}
 	for i := range dss {
+		if opts.NoPods {
+			break
+		}
 		ds := &dss[i]
 		sel, selErr := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
 		selector := ""
@@ -243,6 +249,9 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	// Events: Warning events about DaemonSets, and in the detail view about
 	// their Pods too, one list per namespace that has DaemonSets.
 	for _, ns := range eventNamespaces(dss, opts.Namespace) {
+		if opts.NoPods {
+			break
+		}
 		run(func(ctx context.Context) {
 			sel := fields.Set{"type": corev1.EventTypeWarning}
 			if !opts.PodEvents {

@@ -25,10 +25,15 @@ const (
 	ViewNodes View = "nodes"
 	// ViewNode is `nodes NODE`: one node in detail.
 	ViewNode View = "node"
+	// ViewWhatIf is `whatif`: a what-if report (WhatIfReport).
+	ViewWhatIf View = "whatif"
 )
 
 // RenderFunc prints a report for people.
 type RenderFunc func(w io.Writer, r *report.Report, o Options) error
+
+// WhatIfRenderFunc prints a what-if report for people.
+type WhatIfRenderFunc func(w io.Writer, r *report.WhatIfReport, o Options) error
 
 // Format is one -o value. This registry is the one list of formats, as
 // kubectl's PrintFlags.AllowedFormats is: it drives -o help, completion,
@@ -43,18 +48,20 @@ type Format struct {
 	Machine bool
 	// Render prints a human format, per view it supports.
 	Render map[View]RenderFunc
+	// RenderWhatIf prints the format in the what-if view.
+	RenderWhatIf WhatIfRenderFunc
 }
 
 // Default is the -o value when none is given.
 const Default = ""
 
 var formats = []Format{
-	{Name: Default, Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Describe, ViewNodes: Matrix, ViewNode: NodeDetail}},
-	{Name: "wide", Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Table, ViewNodes: Matrix, ViewNode: NodeDetail}},
+	{Name: Default, Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Describe, ViewNodes: Matrix, ViewNode: NodeDetail}, RenderWhatIf: WhatIfTable},
+	{Name: "wide", Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Table, ViewNodes: Matrix, ViewNode: NodeDetail}, RenderWhatIf: WhatIfTable},
 	{Name: "json", Machine: true},
 	{Name: "yaml", Machine: true},
-	{Name: "junit", Render: map[View]RenderFunc{ViewAudit: JUnit, ViewDetail: JUnit}},
-	{Name: "markdown", Render: map[View]RenderFunc{ViewAudit: Markdown, ViewDetail: Markdown}},
+	{Name: "junit", Render: map[View]RenderFunc{ViewAudit: JUnit, ViewDetail: JUnit}, RenderWhatIf: WhatIfJUnit},
+	{Name: "markdown", Render: map[View]RenderFunc{ViewAudit: Markdown, ViewDetail: Markdown}, RenderWhatIf: WhatIfMarkdown},
 	{Name: "jsonpath", Machine: true, Template: true},
 	{Name: "jsonpath-file", Machine: true, Template: true},
 	{Name: "jsonpath-as-json", Machine: true, Template: true},
@@ -68,7 +75,7 @@ var formats = []Format{
 }
 
 func (f *Format) supports(v View) bool {
-	return f.Machine || f.Render[v] != nil
+	return f.Machine || f.Render[v] != nil || (v == ViewWhatIf && f.RenderWhatIf != nil)
 }
 
 // Allowed lists the -o values the view accepts, in registry order.
@@ -119,14 +126,21 @@ type Printer struct {
 	Name string
 	// Machine is true for formats printed from the report object by
 	// kubectl's printers (json, yaml, templates).
-	Machine bool
-	print   RenderFunc
+	Machine     bool
+	print       RenderFunc
+	printWhatIf WhatIfRenderFunc
 }
 
 // Print prints the report.
 func (p *Printer) Print(w io.Writer, r *report.Report, o Options) error {
 	o.Wide = p.Name == "wide"
 	return p.print(w, r, o)
+}
+
+// PrintWhatIf prints a what-if report.
+func (p *Printer) PrintWhatIf(w io.Writer, r *report.WhatIfReport, o Options) error {
+	o.Wide = p.Name == "wide"
+	return p.printWhatIf(w, r, o)
 }
 
 // ForOutput resolves -o for a view. pf carries the template argument of
@@ -139,7 +153,7 @@ func ForOutput(output string, v View, pf *genericclioptions.PrintFlags) (*Printe
 			continue
 		}
 		if !f.Machine {
-			return &Printer{Name: f.Name, print: f.Render[v]}, nil
+			return &Printer{Name: f.Name, print: f.Render[v], printWhatIf: f.RenderWhatIf}, nil
 		}
 		*pf.OutputFormat = output
 		rp, err := pf.ToPrinter()
@@ -148,12 +162,14 @@ func ForOutput(output string, v View, pf *genericclioptions.PrintFlags) (*Printe
 		}
 		return &Printer{Name: f.Name, Machine: true, print: func(w io.Writer, r *report.Report, _ Options) error {
 			return rp.PrintObj(r, w)
+		}, printWhatIf: func(w io.Writer, r *report.WhatIfReport, _ Options) error {
+			return rp.PrintObj(r, w)
 		}}, nil
 	}
 	what := "is not a known format"
 	for i := range formats {
 		if formats[i].Name == name && !hasArg {
-			what = "is not supported by " + map[View]string{ViewAudit: "this command", ViewDetail: "this command", ViewNodes: "nodes", ViewNode: "nodes"}[v]
+			what = "is not supported by " + map[View]string{ViewAudit: "this command", ViewDetail: "this command", ViewNodes: "nodes", ViewNode: "nodes", ViewWhatIf: "whatif"}[v]
 		}
 	}
 	return nil, fmt.Errorf("--output %q %s; use one of: %s", output, what, strings.Join(Allowed(v), ", "))
