@@ -127,7 +127,10 @@ func (w *whatIf) change(ds *appsv1.DaemonSet, src string) report.DaemonSetChange
 			lost.add(k, n, nv)
 			lost.extra[k] = pool
 		}
-		if by := required(nw, n.Labels, nv); by != "" && !nv.ShouldRun && !nodeConditionTaint(nv) {
+		// Without a coverage rule, only nodes the change loses count: a new
+		// DaemonSet that skips tainted nodes (the control plane) is by
+		// design until a rule says otherwise.
+		if by := required(nw, n.Labels, nv); by != "" && !nv.ShouldRun && !nodeConditionTaint(nv) && (by != byExpectation || ov.ShouldRun) {
 			wasUncovered := old != nil && !ov.ShouldRun && required(old, n.Labels, ov) != ""
 			if !wasUncovered {
 				k := nv.Reason + "\x00" + by
@@ -160,6 +163,9 @@ func (w *whatIf) change(ds *appsv1.DaemonSet, src string) report.DaemonSetChange
 		where := w.nodesWhere(ns)
 		f := report.WhatIfFinding{Kind: report.WhatIfWillNotRun, DaemonSet: key, Nodes: nodeNames(ns)}
 		f.Message = fmt.Sprintf("daemonset %s would not be targeted on %s, which %s requires: %s", key, where, by, v.Reason)
+		if by == byExpectation {
+			f.Message = fmt.Sprintf("daemonset %s would no longer run on %s, which its nodeSelector and node affinity still admit: %s (it has no coverage rule: admitting the node counts as meant to run there)", key, where, v.Reason)
+		}
 		f.Suggestion = exclusionFix(nw.ds, nw.eval, ns[0], v, by, clusterTarget(ns, w.opts.PoolLabels))
 		ch.Findings = append(ch.Findings, f)
 	}

@@ -237,7 +237,15 @@ func (w *whatIf) classes(t *snapshot.PoolTemplate, key string, reqs []corev1.Nod
 	other := ""
 	if open {
 		other = sentinel(tests, vals)
-		vals = append(vals, other)
+		for _, r := range reqs {
+			if !allows(r, other) {
+				other = "" // integers only (Gt, Lt): the bounds' neighbours stand for them
+				break
+			}
+		}
+		if other != "" {
+			vals = append(vals, other)
+		}
 	}
 	sig := func(v string) string {
 		var b strings.Builder
@@ -250,7 +258,8 @@ func (w *whatIf) classes(t *snapshot.PoolTemplate, key string, reqs []corev1.Nod
 		}
 		if key == corev1.LabelInstanceTypeStable {
 			if s := w.sample(t, v); s != nil && v != other {
-				b.WriteString("|" + amountsLine(capacity.FromList(s.Status.Allocatable)))
+				// Types apart in capacity or platform are apart.
+				b.WriteString("|" + amountsLine(capacity.FromList(s.Status.Allocatable)) + "|" + s.Labels[corev1.LabelArchStable] + "|" + s.Labels[corev1.LabelOSStable])
 			} else {
 				b.WriteString("|?")
 			}

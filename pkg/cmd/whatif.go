@@ -308,6 +308,16 @@ func (o *WhatIfOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	read := map[string]bool{}
+	for i := range snap.DaemonSets {
+		read[snap.DaemonSets[i].Namespace+"/"+snap.DaemonSets[i].Name] = true
+	}
+	for i := range prop.DaemonSets {
+		ds := &prop.DaemonSets[i]
+		if !read[ds.Namespace+"/"+ds.Name] && (o.run.read.Namespace != "" || o.run.read.LabelSelector != "") {
+			prop.Warnings = append(prop.Warnings, fmt.Sprintf("daemonset %s/%s is not among the DaemonSets read (-n, -l): it is judged as a new DaemonSet", ds.Namespace, ds.Name))
+		}
+	}
 	all := append(append([]appsv1.DaemonSet{}, snap.DaemonSets...), prop.DaemonSets...)
 	if err := o.run.policy.Validate(all); err != nil {
 		return usageErrorf("%v", err)
