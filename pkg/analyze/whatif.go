@@ -38,7 +38,7 @@ const DefaultMaxShapes = 32
 
 // byExpectation is RequiredBy when no coverage rule names the DaemonSet:
 // its own selectors admit the node, so it was written to run there.
-const byExpectation = "its nodeSelector and node affinity admit the node (no coverage rule names it)"
+const byExpectation = report.RequiredBySelectors
 
 // dsInfo is what a what-if needs of one DaemonSet, computed once.
 type dsInfo struct {
@@ -65,8 +65,8 @@ type whatIf struct {
 	tests   map[string][]keyTest
 	rep     *report.WhatIfReport
 	// placed memoizes the daemons placed on a cluster node, before and
-	// after the changes.
-	placed map[string][2]*nodePlacement
+	// with each change.
+	placed map[placeKey]*nodePlacement
 }
 
 // WhatIf judges a proposal (new node pools, changed DaemonSets) against the
@@ -82,7 +82,7 @@ func WhatIf(snap *snapshot.Snapshot, prop *snapshot.Proposal, opts WhatIfOptions
 		opts.PoolLabels = DefaultPoolLabels
 	}
 	w := &whatIf{snap: snap, opts: opts, beforeByKey: map[string]*dsInfo{}, samples: map[string][]*corev1.Node{},
-		placed: map[string][2]*nodePlacement{}, nodesKnown: snap.Has(snapshot.Nodes)}
+		placed: map[placeKey]*nodePlacement{}, nodesKnown: snap.Has(snapshot.Nodes)}
 	// A cluster always has the two system PriorityClasses: none read means
 	// they were not listed (an older dump, or a reader without the kind).
 	w.classesRead = snap.Has(snapshot.PriorityClasses) && len(snap.PriorityClasses) > 0
@@ -132,7 +132,7 @@ func WhatIf(snap *snapshot.Snapshot, prop *snapshot.Proposal, opts WhatIfOptions
 		if i < len(prop.Sources) {
 			src = prop.Sources[i]
 		}
-		rep.Changes = append(rep.Changes, w.change(&prop.DaemonSets[i], src))
+		rep.Changes = append(rep.Changes, w.change(i, &prop.DaemonSets[i], src))
 	}
 	for i := range prop.Pools {
 		rep.Pools = append(rep.Pools, w.pool(&prop.Pools[i]))

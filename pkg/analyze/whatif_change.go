@@ -20,18 +20,20 @@ type nodePlacement struct {
 	byName map[string]*dsInfo
 }
 
-// placement places on cluster node n the daemons of the set (0: the
-// cluster's DaemonSets, 1: after the changes) that the controller targets
-// there. Other Pods on the node are not counted: the audit reads daemon
-// Pods only.
-func (w *whatIf) placement(n *corev1.Node, set int) *nodePlacement {
-	memo := w.placed[n.Name]
-	if memo[set] != nil {
-		return memo[set]
-	}
-	dss := w.before
-	if set == 1 {
-		dss = w.after
+// placeKey names a placement: a node and a set of DaemonSets (-1: the
+// cluster's; i: the cluster's with change i applied).
+type placeKey struct {
+	node string
+	set  int
+}
+
+// placement places on cluster node n the daemons of dss that the
+// controller targets there. Other Pods on the node are not counted: the
+// audit reads daemon Pods only.
+func (w *whatIf) placement(n *corev1.Node, set int, dss []*dsInfo) *nodePlacement {
+	k := placeKey{n.Name, set}
+	if np := w.placed[k]; np != nil {
+		return np
 	}
 	np := &nodePlacement{byName: map[string]*dsInfo{}}
 	var daemons []capacity.Daemon
@@ -42,9 +44,28 @@ func (w *whatIf) placement(n *corev1.Node, set int) *nodePlacement {
 		}
 	}
 	np.p = capacity.Place(capacity.FromList(n.Status.Allocatable), nil, daemons)
-	memo[set] = np
-	w.placed[n.Name] = memo
+	w.placed[k] = np
 	return np
+}
+
+// withChange is the cluster's DaemonSets with one changed (or added): what
+// a change is judged against, so that each change answers for itself.
+func withChange(before []*dsInfo, nw *dsInfo) []*dsInfo {
+	out := make([]*dsInfo, 0, len(before)+1)
+	added := false
+	for _, d := range before {
+		if d.key == nw.key {
+			out = append(out, nw)
+			added = true
+			continue
+		}
+		out = append(out, d)
+	}
+	if !added {
+		out = append(out, nw)
+		sort.SliceStable(out, func(i, j int) bool { return out[i].key < out[j].key })
+	}
+	return out
 }
 
 // nodeConditionTaint: a taint the node lifecycle controller or kubelet sets
@@ -86,7 +107,7 @@ func nodeNames(ns []*corev1.Node) []string {
 // cluster's version targets: gained, lost (with the reason), required
 // nodes newly left out, and daemons that newly do not fit or clash on a
 // host port.
-func (w *whatIf) change(ds *appsv1.DaemonSet, src string) report.DaemonSetChange {
+func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.DaemonSetChange {
 	key := dsKey(ds)
 	old := w.beforeByKey[key]
 	var nw *dsInfo
@@ -103,6 +124,7 @@ func (w *whatIf) change(ds *appsv1.DaemonSet, src string) report.DaemonSetChange
 	if !w.nodesKnown {
 		return ch
 	}
+	set := withChange(w.before, nw)
 	gained, lost, uncovered, misfit := newNodeGroups(), newNodeGroups(), newNodeGroups(), newNodeGroups()
 	misfitLO := map[string]capacity.LeftOut{}
 	misfitP := map[string]*nodePlacement{}
@@ -141,7 +163,7 @@ func (w *whatIf) change(ds *appsv1.DaemonSet, src string) report.DaemonSetChange
 		if !nv.ShouldRun || len(n.Status.Allocatable) == 0 {
 			continue
 		}
-		after, before := w.placement(n, 1), w.placement(n, 0)
+		after, before := w.placement(n, idx, set), w.placement(n, -1, w.before)
 		for _, lo := range after.p.LeftOut {
 			sig := leftOutSig(lo)
 			if hasLeftOut(before.p, lo.Daemon, sig) {
@@ -177,6 +199,15 @@ func (w *whatIf) change(ds *appsv1.DaemonSet, src string) report.DaemonSetChange
 			f.Nodes = nodeNames(ns)
 			if len(ns) > 1 && f.Kind == report.WhatIfWillNotFit {
 				f.Message += fmt.Sprintf(" (the numbers of %s)", ns[0].Name)
+			}
+			if lo.Daemon != key {
+				today := "it fits there today"
+				for _, o := range w.placement(ns[0], -1, w.before).p.LeftOut {
+					if o.Daemon == lo.Daemon {
+						today = "today it is left out for another reason"
+					}
+				}
+				f.Message += fmt.Sprintf("; %s: the change to %s leaves it out", today, key)
 			}
 			ch.Findings = append(ch.Findings, f)
 		}

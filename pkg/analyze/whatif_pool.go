@@ -241,7 +241,11 @@ func (w *whatIf) allocatable(t *snapshot.PoolTemplate, s shapeSpec) (a capacity.
 	case s.otherType:
 		return nil, "", "the pool may pick instance types it does not name, whose allocatable is not known; " + hint
 	case it == "":
-		return nil, "", "the instance type is not known; give --instance-type (a cluster node of that type gives the allocatable) or " + strings.TrimPrefix(hint, "give ")
+		where := ""
+		if t.InstanceTypeWhere != "" {
+			where = " (it is in " + t.InstanceTypeWhere + ")"
+		}
+		return nil, "", "the instance type is not known" + where + "; give --instance-type (a cluster node of that type gives the allocatable) or " + strings.TrimPrefix(hint, "give ")
 	case !w.nodesKnown:
 		return nil, "", fmt.Sprintf("nodes were not read, so no node of instance type %s gives the allocatable; %s", it, hint)
 	}

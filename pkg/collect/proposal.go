@@ -557,7 +557,7 @@ func capiTemplate(o *proposalObject, version string, refs map[[2]string]*proposa
 			}
 		}
 		if t.InstanceType == "" {
-			t.Notes = append(t.Notes, fmt.Sprintf("the instance type is in the infrastructure template (%s %s), not read: give --instance-type (capacity is then taken from a node of that type) or --allocatable", ref.Kind, ref.Name))
+			t.InstanceTypeWhere = fmt.Sprintf("the infrastructure template %s %s, not in the input", ref.Kind, ref.Name)
 		}
 	}
 	_ = version // both versions carry the fields read here under the same names

@@ -170,7 +170,10 @@ func TestMachineDeploymentV1beta1(t *testing.T) {
 		t.Errorf("labels %v", p.Labels)
 	}
 	// What the MachineDeployment cannot tell is said.
-	for _, part := range []string{"KubeadmConfigTemplate prod-md-0", "AWSMachineTemplate prod-md-0", "environment stay on the Machines"} {
+	if p.InstanceTypeWhere != "the infrastructure template AWSMachineTemplate prod-md-0, not in the input" {
+		t.Errorf("instance type where %q", p.InstanceTypeWhere)
+	}
+	for _, part := range []string{"KubeadmConfigTemplate prod-md-0", "environment stay on the Machines"} {
 		if !hasNote(p.Notes, part) {
 			t.Errorf("no note naming %q: %v", part, p.Notes)
 		}

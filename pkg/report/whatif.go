@@ -113,6 +113,11 @@ const (
 	ShapeFitUnknown = "Unknown"
 )
 
+// RequiredBySelectors is a daemon's RequiredBy when no coverage rule names
+// its DaemonSet and its nodeSelector and required node affinity admit the
+// node: it was written to run on such nodes.
+const RequiredBySelectors = "its nodeSelector and node affinity admit the node (no coverage rule names it)"
+
 // ShapeDaemon is one DaemonSet on one shape.
 type ShapeDaemon struct {
 	Namespace string `json:"namespace"`

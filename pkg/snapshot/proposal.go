@@ -61,6 +61,9 @@ type PoolTemplate struct {
 	// ("" unknown; Requirements may still constrain them).
 	InstanceType string
 	OS, Arch     string
+	// InstanceTypeWhere says where the instance type is set when the
+	// input does not have it (an infrastructure template not given).
+	InstanceTypeWhere string
 	// Allocatable is the nodes' allocatable, when the object or flags
 	// give it (else the analysis looks for a node of the same instance
 	// type); AllocatableFrom says where it came from.

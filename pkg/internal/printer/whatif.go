@@ -220,7 +220,10 @@ func whatIfShape(w io.Writer, s *report.Shape, o Options, width int) error {
 				prio = unknown
 			}
 			req := "-"
-			if d.Required {
+			switch {
+			case d.RequiredBy == report.RequiredBySelectors:
+				req = "(its selectors)"
+			case d.Required:
 				req = d.RequiredBy
 			}
 			row = append(row, orNone(d.Request[string(corev1.ResourceCPU)], "0"), orNone(d.Request[string(corev1.ResourceMemory)], "0"), prio, req)

@@ -56,10 +56,10 @@ func WhatIfJUnit(w io.Writer, r *report.WhatIfReport, _ Options) error {
 		}
 		var notes []string
 		for _, g := range c.Gained {
-			notes = append(notes, fmt.Sprintf("gained %d nodes of pool %s: %s", g.Count, orNone(g.Pool, "-"), g.Range))
+			notes = append(notes, fmt.Sprintf("gained %d %s of pool %s: %s", g.Count, plural(g.Count, "node", "nodes"), orNone(g.Pool, "-"), g.Range))
 		}
 		for _, g := range c.Lost {
-			notes = append(notes, fmt.Sprintf("lost %d nodes of pool %s (%s): %s", g.Count, orNone(g.Pool, "-"), g.Reason, g.Range))
+			notes = append(notes, fmt.Sprintf("lost %d %s of pool %s (%s): %s", g.Count, plural(g.Count, "node", "nodes"), orNone(g.Pool, "-"), g.Reason, g.Range))
 		}
 		caseOf(&s, "coverage", cov, notes)
 		caseOf(&s, "fit", fit, nil)
@@ -175,9 +175,29 @@ func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 	}
 	for i := range r.Pools {
 		p := &r.Pools[i]
+		// What runs and fits is counted; what does not is listed.
 		row(fmt.Sprintf("### %s `%s` (%s)\n\n| Node shape | DaemonSet | Runs | Fit | Reason |\n|---|---|---|---|---|\n", mdEscape(p.Kind), mdEscape(p.Name), mdEscape(p.Source)))
 		for _, s := range p.Shapes {
+			ok, waiting := 0, 0
+			var startup []string
 			for _, d := range s.DaemonSets {
+				if d.Runs && d.Fit != report.ShapeFitNo {
+					ok++
+					if len(d.WaitsFor) > 0 {
+						waiting++
+						startup = d.WaitsFor
+					}
+				}
+			}
+			note := ""
+			if waiting > 0 {
+				note = fmt.Sprintf("; %d of them once startup taint %s is removed", waiting, strings.Join(startup, ", "))
+			}
+			row(fmt.Sprintf("| `%s` | %d of %d DaemonSets | yes | %s | run%s%s |\n", mdEscape(s.Name), ok, len(s.DaemonSets), fitWord(s), mdEscape(allocNote(s)), mdEscape(note)))
+			for _, d := range s.DaemonSets {
+				if d.Runs && d.Fit != report.ShapeFitNo {
+					continue
+				}
 				runs, why := "yes", strings.Join(append(append([]string{}, d.Shortfalls...), d.PortClashes...), "; ")
 				if !d.Runs {
 					runs, why = "no", d.Reason
@@ -222,4 +242,18 @@ func mdFindings(row func(string), fs []report.WhatIfFinding) {
 		row(fmt.Sprintf("| %s | %s | %s | %s | %s |\n", kind, mdEscape(orNone(f.DaemonSet, "-")), mdEscape(orNone(where, "-")), mdEscape(f.Message), mdEscape(f.Suggestion)))
 	}
 	row("\n")
+}
+
+func fitWord(s report.Shape) string {
+	if s.FitUnknown != "" {
+		return report.ShapeFitUnknown
+	}
+	return report.ShapeFitYes
+}
+
+func allocNote(s report.Shape) string {
+	if s.FitUnknown != "" {
+		return ""
+	}
+	return " (allocatable " + quantities(s.Allocatable, nil) + "; daemons " + quantities(s.Overhead, s.OverheadPercent) + ")"
 }
