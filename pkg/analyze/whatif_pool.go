@@ -93,6 +93,7 @@ func (w *whatIf) pool(t *snapshot.PoolTemplate) report.PoolWhatIf {
 	for i := range t.StartupTaints {
 		st := &t.StartupTaints[i]
 		by := keys(tolerated[i])
+		sort.Strings(by)
 		pw.StartupTaints = append(pw.StartupTaints, report.StartupTaint{Taint: scheduling.TaintString(st), ToleratedBy: by})
 		if len(by) == 0 && (st.Effect == corev1.TaintEffectNoSchedule || st.Effect == corev1.TaintEffectNoExecute) {
 			pw.Findings = append(pw.Findings, report.WhatIfFinding{Kind: report.WhatIfStartupTaint,

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"slices"
@@ -622,30 +623,41 @@ func (o *CheckOptions) exitFor(rep *report.Report) error {
 }
 
 // exitFor maps the report's verdict to the exit code.
-func exitFor(rep *report.Report) error {
+func exitFor(rep *report.Report) error { return verdictExit(rep.Summary.Failing, rep.Partial) }
+
+// verdictExit: failing findings are exit 1; else a partial read is exit 3.
+func verdictExit(failing int, partial bool) error {
 	switch {
-	case rep.Summary.Failing > 0:
+	case failing > 0:
 		return ErrFindings
-	case rep.Partial:
+	case partial:
 		return ErrPartial
 	}
 	return nil
 }
 
-// print renders the report through a buffer: a write error (a full disk, a
-// closed pipe) is sticky in bufio.Writer and surfaces at Flush.
+// print renders the report to stdout, then to every --output-file.
 func (o *CheckOptions) print(rep *report.Report) error {
-	w := bufio.NewWriterSize(o.Out, 64*1024)
 	po := o.run.printOpts
 	po.Now = rep.GeneratedAt
-	err := o.run.printer.Print(w, rep, po)
+	if err := o.printBuffered(func(w io.Writer) error { return o.run.printer.Print(w, rep, po) }); err != nil {
+		return err
+	}
+	return o.writeOutputFiles(rep)
+}
+
+// printBuffered renders to stdout through a buffer: a write error (a full
+// disk, a closed pipe) is sticky in bufio.Writer and surfaces at Flush.
+func (o *CheckOptions) printBuffered(render func(w io.Writer) error) error {
+	w := bufio.NewWriterSize(o.Out, 64*1024)
+	err := render(w)
 	if ferr := w.Flush(); ferr != nil {
 		return inputErrorf("writing the output: %v", ferr)
 	}
 	if err != nil {
 		return inputErrorf("printing the report: %v", err)
 	}
-	return o.writeOutputFiles(rep)
+	return nil
 }
 
 func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error) {

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -96,13 +97,18 @@ func (o *CheckOptions) writeOutputFiles(rep *report.Report) error {
 }
 
 func writeOutputFile(f outputFile, rep *report.Report, po printer.Options) error {
-	file, err := os.Create(f.path)
+	po.Now = rep.GeneratedAt
+	return writeFile(f.path, func(w io.Writer) error { return f.printer.Print(w, rep, po) })
+}
+
+// writeFile renders into a new file at path through a buffer.
+func writeFile(path string, render func(w io.Writer) error) error {
+	file, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(file, 64*1024)
-	po.Now = rep.GeneratedAt
-	perr := f.printer.Print(w, rep, po)
+	perr := render(w)
 	ferr := w.Flush()
 	cerr := file.Close()
 	for _, e := range []error{perr, ferr, cerr} {

@@ -1,11 +1,9 @@
 package cmd
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"os"
+	"io"
 	"slices"
 	"strings"
 
@@ -334,43 +332,22 @@ func (o *WhatIfOptions) Run(ctx context.Context) error {
 	if err := o.printWhatIf(rep); err != nil {
 		return err
 	}
-	switch {
-	case rep.Summary.Failing > 0:
-		return ErrFindings
-	case rep.Partial:
-		return ErrPartial
-	}
-	return nil
+	return verdictExit(rep.Summary.Failing, rep.Partial)
 }
 
-// printWhatIf renders through a buffer (a write error surfaces at Flush),
-// then writes every --output-file.
+// printWhatIf renders to stdout, then to every --output-file.
 func (o *WhatIfOptions) printWhatIf(rep *report.WhatIfReport) error {
-	w := bufio.NewWriterSize(o.Out, 64*1024)
 	po := o.run.printOpts
 	po.Now = rep.GeneratedAt
-	err := o.run.printer.PrintWhatIf(w, rep, po)
-	if ferr := w.Flush(); ferr != nil {
-		return inputErrorf("writing the output: %v", ferr)
-	}
-	if err != nil {
-		return inputErrorf("printing the report: %v", err)
+	if err := o.printBuffered(func(w io.Writer) error { return o.run.printer.PrintWhatIf(w, rep, po) }); err != nil {
+		return err
 	}
 	for _, f := range o.run.outputFiles {
-		if err := writeWhatIfFile(f, rep, po); err != nil {
+		fpo := po
+		fpo.MaxWidth = 0
+		if err := writeFile(f.path, func(w io.Writer) error { return f.printer.PrintWhatIf(w, rep, fpo) }); err != nil {
 			return inputErrorf("writing --output-file %s: %s", f.spec, text.OneLine(err.Error()))
 		}
 	}
 	return nil
-}
-
-func writeWhatIfFile(f outputFile, rep *report.WhatIfReport, po printer.Options) error {
-	file, err := os.Create(f.path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(file, 64*1024)
-	po.MaxWidth = 0
-	perr := f.printer.PrintWhatIf(w, rep, po)
-	return errors.Join(perr, w.Flush(), file.Close())
 }

@@ -157,12 +157,17 @@ func JUnit(w io.Writer, r *report.Report, o Options) error {
 		out.Errors += s.Errors
 		out.Suites = append(out.Suites, *s)
 	}
+	return writeJUnit(w, out, partialBanner(r))
+}
+
+// writeJUnit writes the document, with banner (if any) as a comment: a
+// comment keeps the document valid for every JUnit reader.
+func writeJUnit(w io.Writer, out junitSuites, banner string) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
-	if b := partialBanner(r); b != "" {
-		// A comment keeps the document valid for every JUnit reader.
-		fmt.Fprintf(w, "<!-- %s -->\n", strings.ReplaceAll(b, "--", "- -"))
+	if banner != "" {
+		fmt.Fprintf(w, "<!-- %s -->\n", strings.ReplaceAll(banner, "--", "- -"))
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
@@ -173,25 +178,44 @@ func JUnit(w io.Writer, r *report.Report, o Options) error {
 	return err
 }
 
+// failureItem is one failing finding as a <failure> shows it.
+type failureItem struct{ typ, message, suggestion string }
+
 // mergeFailures folds the failing findings of one test case into its one
-// <failure>: type lists the finding types, message is the finding's message
-// (or a count when several), the body has every message and fix.
+// <failure>.
 func mergeFailures(fs []*report.Finding) *junitFailure {
+	items := make([]failureItem, len(fs))
+	for i, f := range fs {
+		items[i] = failureItem{string(f.Type), f.Message, f.Suggestion}
+	}
+	return mergeItems(items)
+}
+
+// mergeItems folds failing findings into one <failure> (Jenkins keeps only
+// one per case): type lists the finding types, message is the finding's
+// message (or a count when several), the body has every message and fix.
+func mergeItems(fs []failureItem) *junitFailure {
+	suggestion := func(f failureItem) string {
+		if f.suggestion == "" {
+			return ""
+		}
+		return "Suggestion: " + f.suggestion
+	}
 	switch len(fs) {
 	case 0:
 		return nil
 	case 1:
-		return &junitFailure{Type: string(fs[0].Type), Message: fs[0].Message, Text: suggestionText(fs[0])}
+		return &junitFailure{Type: fs[0].typ, Message: fs[0].message, Text: suggestion(fs[0])}
 	}
 	var types, body []string
-	seen := map[report.FindingType]bool{}
+	seen := map[string]bool{}
 	for _, f := range fs {
-		if !seen[f.Type] {
-			seen[f.Type] = true
-			types = append(types, string(f.Type))
+		if !seen[f.typ] {
+			seen[f.typ] = true
+			types = append(types, f.typ)
 		}
-		b := string(f.Type) + ": " + f.Message
-		if s := suggestionText(f); s != "" {
+		b := f.typ + ": " + f.message
+		if s := suggestion(f); s != "" {
 			b += "\n" + s
 		}
 		body = append(body, b)
@@ -221,13 +245,6 @@ func unreadSuite(r *report.Report) *junitSuite {
 		s.Errors++
 	}
 	return s
-}
-
-func suggestionText(f *report.Finding) string {
-	if f.Suggestion == "" {
-		return ""
-	}
-	return "Suggestion: " + f.Suggestion
 }
 
 // MarkdownLimit is the size Markdown stays under: GitHub rejects a job

@@ -3,11 +3,11 @@ package printer
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/daemoncheck/daemoncheck/pkg/capacity"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 
 	corev1 "k8s.io/api/core/v1"
@@ -155,18 +155,7 @@ func whatIfPool(w io.Writer, p *report.PoolWhatIf, o Options, width int) error {
 	return nil
 }
 
-func labelsLine(ls map[string]string) string {
-	ks := make([]string, 0, len(ls))
-	for k := range ls {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	parts := make([]string, len(ks))
-	for i, k := range ks {
-		parts[i] = k + "=" + ls[k]
-	}
-	return strings.Join(parts, ",")
-}
+func labelsLine(ls map[string]string) string { return text.KeyValues(ls) }
 
 func whatIfShape(w io.Writer, s *report.Shape, o Options, width int) error {
 	head := "Node shape " + s.Name

@@ -1,7 +1,6 @@
 package printer
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -96,45 +95,17 @@ func WhatIfJUnit(w io.Writer, r *report.WhatIfReport, _ Options) error {
 		}
 		add(s)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	if b := whatIfPartial(r); b != "" {
-		fmt.Fprintf(w, "<!-- %s -->\n", strings.ReplaceAll(b, "--", "- -"))
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return writeJUnit(w, out, whatIfPartial(r))
 }
 
-// mergeWhatIf folds failing findings into one <failure> (Jenkins keeps
-// one per case), as mergeFailures does for the audit.
+// mergeWhatIf folds failing findings into one <failure>, as mergeFailures
+// does for the audit.
 func mergeWhatIf(fs []report.WhatIfFinding) *junitFailure {
-	if len(fs) == 0 {
-		return nil
+	items := make([]failureItem, len(fs))
+	for i, f := range fs {
+		items[i] = failureItem{string(f.Kind), f.Message, f.Suggestion}
 	}
-	var kinds, body []string
-	seen := map[report.WhatIfFindingKind]bool{}
-	for _, f := range fs {
-		if !seen[f.Kind] {
-			seen[f.Kind] = true
-			kinds = append(kinds, string(f.Kind))
-		}
-		b := string(f.Kind) + ": " + f.Message
-		if f.Suggestion != "" {
-			b += "\nFix: " + f.Suggestion
-		}
-		body = append(body, b)
-	}
-	msg := fs[0].Message
-	if len(fs) > 1 {
-		msg = fmt.Sprintf("%d findings: %s", len(fs), strings.Join(kinds, ", "))
-	}
-	return &junitFailure{Type: strings.Join(kinds, ","), Message: msg, Text: strings.Join(body, "\n\n")}
+	return mergeItems(items)
 }
 
 // WhatIfMarkdown prints a what-if for a pull-request comment or a CI job
