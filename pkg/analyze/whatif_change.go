@@ -12,6 +12,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
+	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
 
 // nodePlacement is the daemons placed on a cluster node.
@@ -122,6 +123,7 @@ func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.Daemon
 		ch.RequestBefore = fmtAmounts(old.req.Resources)
 	}
 	if !w.nodesKnown {
+		ch.Unknown = append(ch.Unknown, "nodes: "+w.snap.Missing[snapshot.Nodes].Reason+"; the nodes gained and lost, required nodes left and fit cannot be determined")
 		return ch
 	}
 	set := withChange(w.before, nw)

@@ -459,3 +459,15 @@ func TestChangeWithoutRule(t *testing.T) {
 		t.Errorf("message %s", c.Findings[0].Message)
 	}
 }
+
+// Without nodes, a change cannot be compared, and says so; the report is
+// partial (exit 3 unless something fails).
+func TestChangeWithoutNodes(t *testing.T) {
+	snap := &snapshot.Snapshot{DaemonSets: []appsv1.DaemonSet{fixture.DaemonSet("ns", "a")}}
+	snap.MarkMissing(snapshot.Nodes, "forbidden: cannot list nodes", "")
+	rep := whatIf(t, snap, &snapshot.Proposal{DaemonSets: []appsv1.DaemonSet{fixture.DaemonSet("ns", "a", fixture.HostNetwork())}}, nil)
+	c := rep.Changes[0]
+	if !rep.Partial || len(c.Unknown) != 1 || !strings.Contains(c.Unknown[0], "forbidden: cannot list nodes") || len(c.Gained)+len(c.Lost) != 0 {
+		t.Fatalf("partial %v, change %+v", rep.Partial, c)
+	}
+}

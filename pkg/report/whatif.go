@@ -168,6 +168,8 @@ type DaemonSetChange struct {
 	Gained   []NodeGroup     `json:"gained"`
 	Lost     []NodeGroup     `json:"lost"`
 	Findings []WhatIfFinding `json:"findings"`
+	// Unknown says what could not be compared, and why (nodes not read).
+	Unknown []string `json:"unknown,omitempty"`
 }
 
 // NodeGroup is a group of cluster nodes with one pool and one reason.

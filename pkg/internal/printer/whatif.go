@@ -276,7 +276,11 @@ func whatIfChange(w io.Writer, c *report.DaemonSetChange, o Options, width int) 
 	if c.RequestBefore != nil && quantities(c.RequestBefore, nil) != req {
 		req += " (today " + quantities(c.RequestBefore, nil) + ")"
 	}
-	kv(w, [][2]string{{"Targets", targets}, {"Request", req}}, width, "")
+	pairs := [][2]string{{"Targets", targets}, {"Request", req}}
+	for _, u := range c.Unknown {
+		pairs = append(pairs, [2]string{"Unknown", u})
+	}
+	kv(w, pairs, width, "")
 	var rows [][]string
 	for _, g := range c.Gained {
 		rows = append(rows, []string{"gained", orNone(g.Pool, "-"), strconv.Itoa(g.Count), g.Range, ""})
