@@ -118,7 +118,10 @@ func filterPrefix(names []string, prefix string) []string {
 
 // registerOutputCompletion completes -o from the printer registry.
 func registerOutputCompletion(cmd *cobra.Command, view printer.View) {
-	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	_ = cmd.RegisterFlagCompletionFunc("output", func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if fleetFlagged(c) {
+			return printer.FleetCompletions(view), cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+		}
 		return printer.Completions(view), cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 	})
 }
@@ -181,19 +184,25 @@ func (o *CheckOptions) completeRequire(cmd *cobra.Command, _ []string, toComplet
 // completeDaemonSetList completes --daemonsets: NAME or NAMESPACE/NAME,
 // after the comma-separated values already typed.
 func (o *CheckOptions) completeDaemonSetList(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	done, last := "", toComplete
-	if i := strings.LastIndex(toComplete, ","); i >= 0 {
-		done, last = toComplete[:i+1], toComplete[i+1:]
-	}
 	var refs []string
 	for _, ds := range o.completionDaemonSets(cmd) {
 		refs = append(refs, ds.name, ds.namespace+"/"+ds.name)
 	}
-	refs = filterPrefix(refs, last)
-	for i := range refs {
-		refs[i] = done + refs[i]
+	return commaCompletions(toComplete, refs)
+}
+
+// commaCompletions completes the last of comma-separated values from
+// candidates, keeping the values already typed.
+func commaCompletions(toComplete string, candidates []string) ([]string, cobra.ShellCompDirective) {
+	done, last := "", toComplete
+	if i := strings.LastIndex(toComplete, ","); i >= 0 {
+		done, last = toComplete[:i+1], toComplete[i+1:]
 	}
-	return refs, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	out := filterPrefix(candidates, last)
+	for i := range out {
+		out[i] = done + out[i]
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 }
 
 // completeNodes completes nodes NODE from -f or the cluster, in natural
@@ -233,15 +242,21 @@ func (o *CheckOptions) completeNodes(cmd *cobra.Command, args []string, toComple
 // completeContexts completes --context from the kubeconfig (no cluster
 // access).
 func (o *CheckOptions) completeContexts(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	return filterPrefix(o.kubeconfigContexts(), toComplete), cobra.ShellCompDirectiveNoFileComp
+}
+
+// kubeconfigContexts are the kubeconfig's context names (nil if it cannot
+// be read).
+func (o *CheckOptions) kubeconfigContexts() []string {
 	cfg, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig()
 	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
+		return nil
 	}
 	var ctxs []string
 	for name := range cfg.Contexts {
 		ctxs = append(ctxs, name)
 	}
-	return filterPrefix(ctxs, toComplete), cobra.ShellCompDirectiveNoFileComp
+	return ctxs
 }
 
 // completionFiles reads the -f input for completion, but never stdin: the

@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"slices"
@@ -75,7 +74,10 @@ var checkExample = `  # Audit every DaemonSet in the cluster
 
   # Audit a saved dump instead of a live cluster
   kubectl get ds,nodes,pods,controllerrevisions -A -o yaml > dump.yaml
-  kubectl daemoncheck -f dump.yaml`
+  kubectl daemoncheck -f dump.yaml
+
+  # Several clusters in one run: every kubeconfig context named prod-*, read in parallel
+  kubectl daemoncheck --contexts 'prod-*'`
 
 // CheckOptions are the raw flags of the main command (shared with nodes)
 // and, once Complete has run, their resolved form.
@@ -105,6 +107,7 @@ type CheckOptions struct {
 	Interval   time.Duration
 	// OutputFiles are the --output-file FORMAT=PATH values.
 	OutputFiles []string
+	fleetFlags
 
 	// client is injected by tests (fake clientset); else built in Complete.
 	client kubernetes.Interface
@@ -149,6 +152,8 @@ type runConfig struct {
 	serverVersion string
 	// narrow, when set, narrows the report before printing (nodes).
 	narrow func(*report.Report) error
+	// fleet, when set, is the clusters of a fleet audit (--contexts).
+	fleet *fleetRun
 }
 
 // NewCheckOptions returns options with kubectl's defaults.
@@ -233,6 +238,7 @@ output (also: a partial report without such findings).`,
 	// persistent: version and completion must not list what they ignore.
 	o.addAuditFlags(cmd.Flags())
 	o.addOutputFileFlag(cmd, cmd.Flags())
+	o.addFleetFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
 	_ = cmd.RegisterFlagCompletionFunc("context", o.completeContexts)
 	registerOutputCompletion(cmd, printer.ViewAudit)
@@ -287,12 +293,16 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 	if err := o.checkUserFiles(output); err != nil {
 		return err
 	}
-	p, err := printer.ForOutput(output, view, o.PrintFlags)
+	fleet, err := o.fleetRequested(cmd)
+	if err != nil {
+		return err
+	}
+	p, err := printerFor(output, view, o.PrintFlags, fleet)
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
 	run.printer = p
-	if run.outputFiles, err = o.completeOutputFiles(view); err != nil {
+	if run.outputFiles, err = o.completeOutputFiles(view, fleet); err != nil {
 		return err
 	}
 	run.printOpts = printer.Options{NoHeaders: o.NoHeaders, MaxWidth: terminalWidth(o.Out)}
@@ -342,6 +352,9 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 		run.sortBy = o.SortBy
 	}
 	o.run = run
+	if fleet {
+		return o.completeFleet(cmd, name, explicitNS)
+	}
 	if len(o.Filenames) > 0 {
 		// Like kubectl a NAME without -n means the context's namespace;
 		// offline there is no context, so look in every namespace (the
@@ -548,6 +561,9 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.run.timeout)
 	defer cancel()
+	if o.run.fleet != nil {
+		return o.runFleet(ctx)
+	}
 	var rep *report.Report
 	var err error
 	if o.run.wait {
@@ -571,7 +587,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		if o.Selector == "" {
 			fmt.Fprintf(o.ErrOut, "No daemonsets found %s.\n", where)
 		}
-		if err := o.writeOutputFiles(rep); err != nil {
+		if err := o.writeReportFiles(rep); err != nil {
 			return err
 		}
 		return o.exitFor(rep)
@@ -636,28 +652,26 @@ func verdictExit(failing int, partial bool) error {
 	return nil
 }
 
-// print renders the report to stdout, then to every --output-file.
+// print renders the report, then its --output-file copies.
 func (o *CheckOptions) print(rep *report.Report) error {
-	po := o.run.printOpts
-	po.Now = rep.GeneratedAt
-	if err := o.printBuffered(func(w io.Writer) error { return o.run.printer.Print(w, rep, po) }); err != nil {
-		return err
-	}
-	return o.writeOutputFiles(rep)
+	return o.printWith(rep.GeneratedAt, printReport(rep))
 }
 
-// printBuffered renders to stdout through a buffer: a write error (a full
-// disk, a closed pipe) is sticky in bufio.Writer and surfaces at Flush.
-func (o *CheckOptions) printBuffered(render func(w io.Writer) error) error {
+// printWith renders through a buffer with print, given the printer: a write
+// error (a full disk, a closed pipe) is sticky in bufio.Writer and surfaces
+// at Flush. Then every --output-file, with its own printer.
+func (o *CheckOptions) printWith(now time.Time, print printFunc) error {
 	w := bufio.NewWriterSize(o.Out, 64*1024)
-	err := render(w)
+	po := o.run.printOpts
+	po.Now = now
+	err := print(o.run.printer, w, po)
 	if ferr := w.Flush(); ferr != nil {
 		return inputErrorf("writing the output: %v", ferr)
 	}
 	if err != nil {
 		return inputErrorf("printing the report: %v", err)
 	}
-	return nil
+	return o.writeOutputFiles(now, print)
 }
 
 func (o *CheckOptions) snapshot(ctx context.Context) (*snapshot.Snapshot, error) {

@@ -3,9 +3,9 @@ package cmd
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -44,7 +44,7 @@ func (o *CheckOptions) addOutputFileFlag(cmd *cobra.Command, fs *pflag.FlagSet) 
 // completeOutputFiles resolves every --output-file against the printer
 // registry for the command's view, so a wrong format is a usage error before
 // anything is read.
-func (o *CheckOptions) completeOutputFiles(view printer.View) ([]outputFile, error) {
+func (o *CheckOptions) completeOutputFiles(view printer.View, fleet bool) ([]outputFile, error) {
 	var out []outputFile
 	seen := map[string]string{}
 	for _, spec := range o.OutputFiles {
@@ -58,7 +58,7 @@ func (o *CheckOptions) completeOutputFiles(view printer.View) ([]outputFile, err
 		seen[path] = spec
 		// A PrintFlags of its own: ForOutput stores the template argument
 		// in it, and stdout's printer must keep its own.
-		p, err := printer.ForOutput(format, view, newPrintFlags())
+		p, err := printerFor(format, view, newPrintFlags(), fleet)
 		if err != nil {
 			return nil, usageErrorf("--output-file %q: %s", spec, strings.TrimPrefix(err.Error(), "--output "))
 		}
@@ -84,31 +84,40 @@ func splitOutputFile(spec string) (format, path string, err error) {
 	return name, rest, nil
 }
 
-// writeOutputFiles writes the report to every --output-file. A file that
+// writeReportFiles writes the report to every --output-file. A file that
 // cannot be written is exit 3, as stdout is: a CI job must not pass with a
 // missing report.
-func (o *CheckOptions) writeOutputFiles(rep *report.Report) error {
+func (o *CheckOptions) writeReportFiles(rep *report.Report) error {
+	return o.writeOutputFiles(rep.GeneratedAt, printReport(rep))
+}
+
+// printFunc prints with a resolved printer (stdout's or a file's).
+type printFunc func(*printer.Printer, *bufio.Writer, printer.Options) error
+
+func printReport(rep *report.Report) printFunc {
+	return func(p *printer.Printer, w *bufio.Writer, po printer.Options) error { return p.Print(w, rep, po) }
+}
+
+// writeOutputFiles prints to every --output-file with print, given the
+// file's printer; now is the report's clock (AGE columns).
+func (o *CheckOptions) writeOutputFiles(now time.Time, print printFunc) error {
+	po := o.run.printOpts
+	po.Now = now
 	for _, f := range o.run.outputFiles {
-		if err := writeOutputFile(f, rep, o.run.printOpts); err != nil {
+		if err := writeOutputFile(f, po, print); err != nil {
 			return inputErrorf("writing --output-file %s: %s", f.spec, text.OneLine(err.Error()))
 		}
 	}
 	return nil
 }
 
-func writeOutputFile(f outputFile, rep *report.Report, po printer.Options) error {
-	po.Now = rep.GeneratedAt
-	return writeFile(f.path, func(w io.Writer) error { return f.printer.Print(w, rep, po) })
-}
-
-// writeFile renders into a new file at path through a buffer.
-func writeFile(path string, render func(w io.Writer) error) error {
-	file, err := os.Create(path)
+func writeOutputFile(f outputFile, po printer.Options, print printFunc) error {
+	file, err := os.Create(f.path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(file, 64*1024)
-	perr := render(w)
+	perr := print(f.printer, w, po)
 	ferr := w.Flush()
 	cerr := file.Close()
 	for _, e := range []error{perr, ferr, cerr} {

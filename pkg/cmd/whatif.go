@@ -1,9 +1,9 @@
 package cmd
 
 import (
+	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -337,17 +337,7 @@ func (o *WhatIfOptions) Run(ctx context.Context) error {
 
 // printWhatIf renders to stdout, then to every --output-file.
 func (o *WhatIfOptions) printWhatIf(rep *report.WhatIfReport) error {
-	po := o.run.printOpts
-	po.Now = rep.GeneratedAt
-	if err := o.printBuffered(func(w io.Writer) error { return o.run.printer.PrintWhatIf(w, rep, po) }); err != nil {
-		return err
-	}
-	for _, f := range o.run.outputFiles {
-		fpo := po
-		fpo.MaxWidth = 0
-		if err := writeFile(f.path, func(w io.Writer) error { return f.printer.PrintWhatIf(w, rep, fpo) }); err != nil {
-			return inputErrorf("writing --output-file %s: %s", f.spec, text.OneLine(err.Error()))
-		}
-	}
-	return nil
+	return o.printWith(rep.GeneratedAt, func(p *printer.Printer, w *bufio.Writer, po printer.Options) error {
+		return p.PrintWhatIf(w, rep, po)
+	})
 }

@@ -90,6 +90,10 @@ func (e *ResponseTooLargeError) Error() string {
 
 type boundedTransport struct{ next http.RoundTripper }
 
+// WrappedRoundTripper lets client-go's helpers (utilnet.RoundTripperWrapper)
+// see the transport underneath, as its own wrappers do.
+func (t *boundedTransport) WrappedRoundTripper() http.RoundTripper { return t.next }
+
 func (t *boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if err != nil || resp == nil {

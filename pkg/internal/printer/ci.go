@@ -79,10 +79,59 @@ type junitSkipped struct {
 // JUnit prints the report as JUnit XML.
 func JUnit(w io.Writer, r *report.Report, o Options) error {
 	out := junitSuites{Name: "daemoncheck", Time: junitTime}
+	for _, s := range daemonSetSuites(r) {
+		out.add(s)
+	}
+	if s := unreadSuite(r, ""); s != nil {
+		out.add(*s)
+	}
+	var comments []string
+	if b := partialBanner(r); b != "" {
+		comments = append(comments, b)
+	}
+	return writeJUnit(w, out, comments)
+}
+
+// add appends a suite and counts its tests, failures and errors.
+func (out *junitSuites) add(s junitSuite) {
+	out.Tests += s.Tests
+	out.Failures += s.Failures
+	out.Errors += s.Errors
+	out.Suites = append(out.Suites, s)
+}
+
+// writeJUnit writes the document; comments (partial-report banners) go
+// before the root element, as XML comments keep it valid for every reader.
+func writeJUnit(w io.Writer, out junitSuites, comments []string) error {
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	for _, c := range comments {
+		fmt.Fprintf(w, "<!-- %s -->\n", strings.ReplaceAll(c, "--", "- -"))
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// junitTimestamp is a suite's timestamp attribute.
+func junitTimestamp(r *report.Report) string {
+	return r.GeneratedAt.Format("2006-01-02T15:04:05Z07:00")
+}
+
+// daemonSetSuites are one suite per DaemonSet: one case per node it
+// targets (or that a policy requires, or where one of its Pods is, or that
+// a finding names), plus "daemonset status".
+func daemonSetSuites(r *report.Report) []junitSuite {
+	var suites []junitSuite
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
 		name := ds.Namespace + "/" + ds.Name
-		s := junitSuite{Name: name, Time: junitTime, Timestamp: r.GeneratedAt.Format("2006-01-02T15:04:05Z07:00")}
+		s := junitSuite{Name: name, Time: junitTime, Timestamp: junitTimestamp(r)}
 		if c := ds.Computed; c != nil {
 			s.Properties = []junitProperty{
 				{"desiredNumberScheduled", strconv.Itoa(int(c.DesiredNumberScheduled))},
@@ -148,34 +197,9 @@ func JUnit(w io.Writer, r *report.Report, o Options) error {
 			s.Tests++
 			s.Cases = append(s.Cases, tc)
 		}
-		out.Tests += s.Tests
-		out.Failures += s.Failures
-		out.Suites = append(out.Suites, s)
+		suites = append(suites, s)
 	}
-	if s := unreadSuite(r); s != nil {
-		out.Tests += s.Tests
-		out.Errors += s.Errors
-		out.Suites = append(out.Suites, *s)
-	}
-	return writeJUnit(w, out, partialBanner(r))
-}
-
-// writeJUnit writes the document, with banner (if any) as a comment: a
-// comment keeps the document valid for every JUnit reader.
-func writeJUnit(w io.Writer, out junitSuites, banner string) error {
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	if banner != "" {
-		fmt.Fprintf(w, "<!-- %s -->\n", strings.ReplaceAll(banner, "--", "- -"))
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return suites
 }
 
 // failureItem is one failing finding as a <failure> shows it.
@@ -228,18 +252,19 @@ func mergeItems(fs []failureItem) *junitFailure {
 }
 
 // unreadSuite reports each kind the run could not read as an errored test
-// case, so a CI dashboard shows why the report is partial.
-func unreadSuite(r *report.Report) *junitSuite {
+// case, so a CI dashboard shows why the report is partial. prefix goes
+// before the class name (a fleet's cluster).
+func unreadSuite(r *report.Report, prefix string) *junitSuite {
 	if len(r.Unread) == 0 {
 		return nil
 	}
-	s := &junitSuite{Name: "daemoncheck input", Time: junitTime, Timestamp: r.GeneratedAt.Format("2006-01-02T15:04:05Z07:00")}
+	s := &junitSuite{Name: "daemoncheck input", Time: junitTime, Timestamp: junitTimestamp(r)}
 	for _, u := range r.Unread {
 		msg := u.Reason
 		if u.Rule != "" {
 			msg += " (needs RBAC " + u.Rule + ")"
 		}
-		s.Cases = append(s.Cases, junitCase{Name: "read " + u.Kind, Classname: "daemoncheck input", Time: junitTime,
+		s.Cases = append(s.Cases, junitCase{Name: "read " + u.Kind, Classname: prefix + "daemoncheck input", Time: junitTime,
 			Error: &junitFailure{Type: "Unread", Message: msg}})
 		s.Tests++
 		s.Errors++
@@ -259,78 +284,92 @@ const markdownNoteRoom = 2048
 // Rows that would take it past MarkdownLimit are left out, and a note says
 // how many.
 func Markdown(w io.Writer, r *report.Report, o Options) error {
-	failing := 0
-	for i := range r.DaemonSets {
-		for j := range r.DaemonSets[i].Findings {
-			if r.DaemonSets[i].Findings[j].Failing {
-				failing++
-			}
-		}
+	var d mdDoc
+	d.report(r, "## daemoncheck ", "###")
+	d.cutNote()
+	if set := setAside(r); set != "" {
+		fmt.Fprintf(&d.b, "\n%s\n", set)
 	}
-	verdict := "passed"
-	if failing > 0 {
-		verdict = "failed"
-	} else if r.Partial {
-		verdict = "incomplete"
+	_, err := io.WriteString(w, d.b.String())
+	return err
+}
+
+// mdDoc is a Markdown document that stays under MarkdownLimit: once a row
+// does not fit, every later one is left out too (a table with holes would
+// mislead), and cutNote says how many.
+type mdDoc struct {
+	b                                    strings.Builder
+	cut                                  bool
+	droppedDS, droppedFindings, findings int
+}
+
+func (d *mdDoc) row(line string, dropped *int) {
+	if d.cut || d.b.Len()+len(line) > MarkdownLimit-markdownNoteRoom {
+		d.cut = true
+		*dropped++
+		return
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "## daemoncheck %s: %d failing of %d findings in %d DaemonSets (%d healthy)\n\n", verdict, failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy)
+	d.b.WriteString(line)
+}
+
+// verdict is the report's outcome as a Markdown title says it.
+func mdVerdict(r *report.Report) string {
+	switch {
+	case r.Summary.Failing > 0:
+		return "failed"
+	case r.Partial:
+		return "incomplete"
+	}
+	return "passed"
+}
+
+// report writes a report's title (after title), its partial banner, its
+// DaemonSet table and its findings under a heading of level sub.
+func (d *mdDoc) report(r *report.Report, title, sub string) {
+	fmt.Fprintf(&d.b, "%s%s: %d failing of %d findings in %d DaemonSets (%d healthy)\n\n", title, mdVerdict(r), r.Summary.Failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy)
 	if pb := partialBanner(r); pb != "" {
-		fmt.Fprintf(&b, "> **Partial report:** %s\n\n", mdEscape(strings.TrimPrefix(pb, "PARTIAL REPORT: ")))
+		fmt.Fprintf(&d.b, "> **Partial report:** %s\n\n", mdEscape(strings.TrimPrefix(pb, "PARTIAL REPORT: ")))
 	}
-	budget := MarkdownLimit - markdownNoteRoom
-	// Once a row does not fit, every later one is left out too: a table
-	// with holes would mislead.
-	cut := false
-	droppedDS, droppedFindings := 0, 0
-	row := func(line string, dropped *int) {
-		if cut || b.Len()+len(line) > budget {
-			cut = true
-			*dropped++
-			return
-		}
-		b.WriteString(line)
-	}
-	b.WriteString("| DaemonSet | Desired | Current | Ready | Up-to-date | Available | Findings |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	d.findings += r.Summary.Findings
+	d.b.WriteString("| DaemonSet | Desired | Current | Ready | Up-to-date | Available | Findings |\n")
+	d.b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
 		c := ds.Computed
 		get := func(f func(*report.Counts) int32) string { return num(c, f) }
-		row(fmt.Sprintf("| `%s/%s` | %s | %s | %s | %s | %s | %d |\n", ds.Namespace, ds.Name,
+		d.row(fmt.Sprintf("| `%s/%s` | %s | %s | %s | %s | %s | %d |\n", ds.Namespace, ds.Name,
 			get(func(c *report.Counts) int32 { return c.DesiredNumberScheduled }),
 			get(func(c *report.Counts) int32 { return c.CurrentNumberScheduled }),
 			get(func(c *report.Counts) int32 { return c.NumberReady }),
 			get(func(c *report.Counts) int32 { return c.UpdatedNumberScheduled }),
 			get(func(c *report.Counts) int32 { return c.NumberAvailable }),
-			activeCount(ds.Findings)), &droppedDS)
+			activeCount(ds.Findings)), &d.droppedDS)
 	}
-	if r.Summary.Findings > 0 {
-		var header int
-		row("\n### Findings\n\n| DaemonSet | Node | Finding | Reason | Fix |\n|---|---|---|---|---|\n", &header)
-		for i := range r.DaemonSets {
-			ds := &r.DaemonSets[i]
-			for _, f := range ds.Findings {
-				if !f.Active() {
-					continue
-				}
-				typ := string(f.Type)
-				if f.Failing {
-					typ = "**" + typ + "**"
-				}
-				line := fmt.Sprintf("| `%s/%s` | %s | %s | %s | %s |\n", ds.Namespace, ds.Name, mdEscape(orNone(f.Node, "-")), typ, mdEscape(f.Message), mdEscape(f.Suggestion))
-				row(line, &droppedFindings)
+	if r.Summary.Findings == 0 {
+		return
+	}
+	var header int
+	d.row("\n"+sub+" Findings\n\n| DaemonSet | Node | Finding | Reason | Fix |\n|---|---|---|---|---|\n", &header)
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		for _, f := range ds.Findings {
+			if !f.Active() {
+				continue
 			}
+			typ := string(f.Type)
+			if f.Failing {
+				typ = "**" + typ + "**"
+			}
+			d.row(fmt.Sprintf("| `%s/%s` | %s | %s | %s | %s |\n", ds.Namespace, ds.Name, mdEscape(orNone(f.Node, "-")), typ, mdEscape(f.Message), mdEscape(f.Suggestion)), &d.droppedFindings)
 		}
 	}
-	if droppedDS > 0 || droppedFindings > 0 {
-		fmt.Fprintf(&b, "\n> **Cut to stay under the %d KiB job summary limit:** %d DaemonSet rows and %d of %d findings left out; write the whole report to a file with `--output-file json=daemoncheck.json`.\n", MarkdownLimit>>10, droppedDS, droppedFindings, r.Summary.Findings)
+}
+
+// cutNote says what the limit left out, if anything.
+func (d *mdDoc) cutNote() {
+	if d.droppedDS > 0 || d.droppedFindings > 0 {
+		fmt.Fprintf(&d.b, "\n> **Cut to stay under the %d KiB job summary limit:** %d DaemonSet rows and %d of %d findings left out; write the whole report to a file with `--output-file json=daemoncheck.json`.\n", MarkdownLimit>>10, d.droppedDS, d.droppedFindings, d.findings)
 	}
-	if set := setAside(r); set != "" {
-		fmt.Fprintf(&b, "\n%s\n", set)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // mdEscape keeps a cell in its table cell: pipes and newlines would break it,

@@ -32,6 +32,9 @@ const (
 // RenderFunc prints a report for people.
 type RenderFunc func(w io.Writer, r *report.Report, o Options) error
 
+// FleetRenderFunc prints the report of several clusters for people.
+type FleetRenderFunc func(w io.Writer, f *report.FleetReport, o Options) error
+
 // WhatIfRenderFunc prints a what-if report for people.
 type WhatIfRenderFunc func(w io.Writer, r *report.WhatIfReport, o Options) error
 
@@ -48,6 +51,10 @@ type Format struct {
 	Machine bool
 	// Render prints a human format, per view it supports.
 	Render map[View]RenderFunc
+	// Fleet prints a human format for several clusters (--contexts), per
+	// view; a format without it is refused there. Machine formats print
+	// the FleetReport object.
+	Fleet map[View]FleetRenderFunc
 	// RenderWhatIf prints the format in the what-if view.
 	RenderWhatIf WhatIfRenderFunc
 }
@@ -56,12 +63,16 @@ type Format struct {
 const Default = ""
 
 var formats = []Format{
-	{Name: Default, Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Describe, ViewNodes: Matrix, ViewNode: NodeDetail}, RenderWhatIf: WhatIfTable},
-	{Name: "wide", Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Table, ViewNodes: Matrix, ViewNode: NodeDetail}, RenderWhatIf: WhatIfTable},
+	{Name: Default, Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Describe, ViewNodes: Matrix, ViewNode: NodeDetail},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetDescribe}, RenderWhatIf: WhatIfTable},
+	{Name: "wide", Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Table, ViewNodes: Matrix, ViewNode: NodeDetail},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetTable}, RenderWhatIf: WhatIfTable},
 	{Name: "json", Machine: true},
 	{Name: "yaml", Machine: true},
-	{Name: "junit", Render: map[View]RenderFunc{ViewAudit: JUnit, ViewDetail: JUnit}, RenderWhatIf: WhatIfJUnit},
-	{Name: "markdown", Render: map[View]RenderFunc{ViewAudit: Markdown, ViewDetail: Markdown}, RenderWhatIf: WhatIfMarkdown},
+	{Name: "junit", Render: map[View]RenderFunc{ViewAudit: JUnit, ViewDetail: JUnit},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetJUnit, ViewDetail: FleetJUnit}, RenderWhatIf: WhatIfJUnit},
+	{Name: "markdown", Render: map[View]RenderFunc{ViewAudit: Markdown, ViewDetail: Markdown},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetMarkdown, ViewDetail: FleetMarkdown}, RenderWhatIf: WhatIfMarkdown},
 	{Name: "jsonpath", Machine: true, Template: true},
 	{Name: "jsonpath-file", Machine: true, Template: true},
 	{Name: "jsonpath-as-json", Machine: true, Template: true},
@@ -74,15 +85,23 @@ var formats = []Format{
 	{Name: "name", Render: map[View]RenderFunc{ViewAudit: Names, ViewDetail: Names, ViewNodes: NodeNames, ViewNode: NodeNames}},
 }
 
-func (f *Format) supports(v View) bool {
+func (f *Format) supports(v View, fleet bool) bool {
+	if fleet {
+		return f.Machine || f.Fleet[v] != nil
+	}
 	return f.Machine || f.Render[v] != nil || (v == ViewWhatIf && f.RenderWhatIf != nil)
 }
 
 // Allowed lists the -o values the view accepts, in registry order.
-func Allowed(v View) []string {
+func Allowed(v View) []string { return allowed(v, false) }
+
+// AllowedFleet lists the -o values the view accepts for several clusters.
+func AllowedFleet(v View) []string { return allowed(v, true) }
+
+func allowed(v View, fleet bool) []string {
 	var out []string
 	for i := range formats {
-		if f := &formats[i]; f.Name != Default && f.supports(v) {
+		if f := &formats[i]; f.Name != Default && f.supports(v, fleet) {
 			out = append(out, f.Name)
 		}
 	}
@@ -91,10 +110,15 @@ func Allowed(v View) []string {
 
 // Completions are the -o completions of a view (template formats end in
 // "=" for the argument).
-func Completions(v View) []string {
+func Completions(v View) []string { return completions(v, false) }
+
+// FleetCompletions are the -o completions of a view of several clusters.
+func FleetCompletions(v View) []string { return completions(v, true) }
+
+func completions(v View, fleet bool) []string {
 	var out []string
 	for i := range formats {
-		if f := &formats[i]; f.Name != Default && f.supports(v) {
+		if f := &formats[i]; f.Name != Default && f.supports(v, fleet) {
 			if f.Template {
 				out = append(out, f.Name+"=")
 			} else {
@@ -126,9 +150,10 @@ type Printer struct {
 	Name string
 	// Machine is true for formats printed from the report object by
 	// kubectl's printers (json, yaml, templates).
-	Machine     bool
-	print       RenderFunc
-	printWhatIf WhatIfRenderFunc
+	Machine bool
+	print   RenderFunc
+	fleet   FleetRenderFunc
+	whatIf  WhatIfRenderFunc
 }
 
 // Print prints the report.
@@ -137,42 +162,61 @@ func (p *Printer) Print(w io.Writer, r *report.Report, o Options) error {
 	return p.print(w, r, o)
 }
 
-// PrintWhatIf prints a what-if report.
+// PrintFleet prints the report of several clusters (a printer from
+// ForFleetOutput).
+func (p *Printer) PrintFleet(w io.Writer, f *report.FleetReport, o Options) error {
+	o.Wide = p.Name == "wide"
+	return p.fleet(w, f, o)
+}
+
+// PrintWhatIf prints a what-if report (a printer for ViewWhatIf).
 func (p *Printer) PrintWhatIf(w io.Writer, r *report.WhatIfReport, o Options) error {
 	o.Wide = p.Name == "wide"
-	return p.printWhatIf(w, r, o)
+	return p.whatIf(w, r, o)
 }
 
 // ForOutput resolves -o for a view. pf carries the template argument of
 // template formats (kubectl's --template flag) and prints machine formats.
 func ForOutput(output string, v View, pf *genericclioptions.PrintFlags) (*Printer, error) {
+	return forOutput(output, v, pf, false)
+}
+
+// ForFleetOutput resolves -o for a view of several clusters (--contexts).
+func ForFleetOutput(output string, v View, pf *genericclioptions.PrintFlags) (*Printer, error) {
+	return forOutput(output, v, pf, true)
+}
+
+func forOutput(output string, v View, pf *genericclioptions.PrintFlags, fleet bool) (*Printer, error) {
 	name, _, hasArg := strings.Cut(output, "=")
 	for i := range formats {
 		f := &formats[i]
-		if f.Name != name || (hasArg && !f.Template) || !f.supports(v) {
+		if f.Name != name || (hasArg && !f.Template) || !f.supports(v, fleet) {
 			continue
 		}
 		if !f.Machine {
-			return &Printer{Name: f.Name, print: f.Render[v], printWhatIf: f.RenderWhatIf}, nil
+			return &Printer{Name: f.Name, print: f.Render[v], fleet: f.Fleet[v], whatIf: f.RenderWhatIf}, nil
 		}
 		*pf.OutputFormat = output
 		rp, err := pf.ToPrinter()
 		if err != nil {
 			return nil, fmt.Errorf("--output %q: %s", output, text.OneLine(err.Error()))
 		}
-		return &Printer{Name: f.Name, Machine: true, print: func(w io.Writer, r *report.Report, _ Options) error {
-			return rp.PrintObj(r, w)
-		}, printWhatIf: func(w io.Writer, r *report.WhatIfReport, _ Options) error {
-			return rp.PrintObj(r, w)
-		}}, nil
+		return &Printer{Name: f.Name, Machine: true,
+			print:  func(w io.Writer, r *report.Report, _ Options) error { return rp.PrintObj(r, w) },
+			fleet:  func(w io.Writer, r *report.FleetReport, _ Options) error { return rp.PrintObj(r, w) },
+			whatIf: func(w io.Writer, r *report.WhatIfReport, _ Options) error { return rp.PrintObj(r, w) },
+		}, nil
 	}
 	what := "is not a known format"
 	for i := range formats {
 		if formats[i].Name == name && !hasArg {
 			what = "is not supported by " + map[View]string{ViewAudit: "this command", ViewDetail: "this command", ViewNodes: "nodes", ViewNode: "nodes", ViewWhatIf: "whatif"}[v]
+			if fleet && formats[i].supports(v, false) {
+				what = "is not supported for several clusters (--contexts, --all-contexts)"
+			}
 		}
 	}
-	return nil, fmt.Errorf("--output %q %s; use one of: %s", output, what, strings.Join(Allowed(v), ", "))
+	return nil, fmt.Errorf("--output %q %s; use one of: %s", output, what, strings.Join(allowed(v, fleet), ", "))
 }
 
 // Names prints daemonset/NAME per DaemonSet shown, as kubectl get -o name,

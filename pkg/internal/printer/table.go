@@ -18,6 +18,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"k8s.io/apimachinery/pkg/util/duration"
 
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -119,34 +120,100 @@ func typeColumns(wide bool) []report.TypeInfo {
 // problem (findings grouped by cause) and the nodes each DaemonSet does not
 // target; with -o wide, every count column and one row per finding.
 func Table(w io.Writer, r *report.Report, o Options) error {
-	if o.MaxWidth > 0 {
-		// On a terminal, long text is cut at its width rather than wrapped
-		// (never in pipes or files, which get every word).
-		cw := &cutWriter{w: w, width: o.MaxWidth}
-		err := table(cw, r, o)
-		if ferr := cw.flush(); err == nil {
-			err = ferr
-		}
-		return err
+	return cutToWidth(w, o, func(w io.Writer) error { return table(w, r, o) })
+}
+
+// cutToWidth runs print on a writer that, on a terminal (o.MaxWidth), cuts
+// long lines at its width rather than wrapping them (never in pipes or
+// files, which get every word).
+func cutToWidth(w io.Writer, o Options, print func(io.Writer) error) error {
+	if o.MaxWidth <= 0 {
+		return print(w)
 	}
-	return table(w, r, o)
+	cw := &cutWriter{w: w, width: o.MaxWidth}
+	err := print(cw)
+	if ferr := cw.flush(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 func table(w io.Writer, r *report.Report, o Options) error {
-	headers := []string{"NAMESPACE", "NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE"}
-	var cols []report.TypeInfo
-	if o.Wide {
-		cols = append(typeColumns(false), typeColumns(true)...)
+	rows, marked := summaryRows(r, o)
+	if err := writeTable(w, summaryHeaders(o), rows, o.NoHeaders, ""); err != nil {
+		return err
 	}
-	for _, ti := range cols {
-		headers = append(headers, ti.Column)
+	if marked && !o.NoHeaders {
+		fmt.Fprintln(w, recomputedNote)
+	}
+	switch {
+	case o.Wide && listsFindings(r):
+		if !o.NoHeaders {
+			fmt.Fprintln(w)
+		}
+		if err := Findings(w, r, o); err != nil {
+			return err
+		}
+	case !o.Wide && len(r.Problems) > 0:
+		if !o.NoHeaders {
+			fmt.Fprintln(w)
+		}
+		if err := Problems(w, r, o); err != nil {
+			return err
+		}
+	}
+	if !o.Wide && !o.NoHeaders {
+		coverage(w, coverageLines(r, ""))
+	}
+	if set := setAside(r); set != "" && !o.NoHeaders {
+		fmt.Fprintf(w, "\n%s%s\n", set, setAsideHint(o))
+	}
+	if b := partialBanner(r); b != "" {
+		fmt.Fprintf(w, "\n%s\n", b)
+	}
+	return nil
+}
+
+// recomputedNote explains the "*" the summary marks counts with.
+const recomputedNote = "* recomputed by daemoncheck; the controller's status (what kubectl get ds shows) differs: see StaleStatus"
+
+// listsFindings says whether -o wide has findings to list (set-aside ones
+// included).
+func listsFindings(r *report.Report) bool {
+	return r.Summary.Findings > 0 || r.Summary.Exempted+r.Summary.HeldBack > 0
+}
+
+// setAsideHint points the default view at where set-aside findings are.
+func setAsideHint(o Options) string {
+	if o.Wide {
+		return ""
+	}
+	return " (listed with -o wide)"
+}
+
+// summaryHeaders are the DaemonSet summary's columns.
+func summaryHeaders(o Options) []string {
+	headers := []string{"NAMESPACE", "NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE"}
+	if o.Wide {
+		for _, ti := range append(typeColumns(false), typeColumns(true)...) {
+			headers = append(headers, ti.Column)
+		}
 	}
 	headers = append(headers, "FINDINGS")
 	if o.Wide {
 		headers = append(headers, "NOT-TARGETED", "STRATEGY", "NODE SELECTOR", "AGE")
 	}
-	marked := false
-	rows := make([][]string, 0, len(r.DaemonSets))
+	return headers
+}
+
+// summaryRows are one row per DaemonSet under summaryHeaders; marked says
+// whether a count differs from the controller's (a footnote says why).
+func summaryRows(r *report.Report, o Options) (rows [][]string, marked bool) {
+	var cols []report.TypeInfo
+	if o.Wide {
+		cols = append(typeColumns(false), typeColumns(true)...)
+	}
+	rows = make([][]string, 0, len(r.DaemonSets))
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
 		n := countActive(ds.Findings)
@@ -188,46 +255,17 @@ func table(w io.Writer, r *report.Report, o Options) error {
 		}
 		rows = append(rows, row)
 	}
-	if err := writeTable(w, headers, rows, o.NoHeaders, ""); err != nil {
-		return err
-	}
-	if marked && !o.NoHeaders {
-		fmt.Fprintln(w, "* recomputed by daemoncheck; the controller's status (what kubectl get ds shows) differs: see StaleStatus")
-	}
-	switch {
-	case o.Wide && (r.Summary.Findings > 0 || r.Summary.Exempted+r.Summary.HeldBack > 0):
-		if !o.NoHeaders {
-			fmt.Fprintln(w)
-		}
-		if err := Findings(w, r, o); err != nil {
-			return err
-		}
-	case !o.Wide && len(r.Problems) > 0:
-		if !o.NoHeaders {
-			fmt.Fprintln(w)
-		}
-		if err := Problems(w, r, o); err != nil {
-			return err
-		}
-	}
-	if !o.Wide && !o.NoHeaders {
-		coverage(w, r)
-	}
-	if set := setAside(r); set != "" && !o.NoHeaders {
-		hint := ""
-		if !o.Wide {
-			hint = " (listed with -o wide)"
-		}
-		fmt.Fprintf(w, "\n%s%s\n", set, hint)
-	}
-	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "\n%s\n", b)
-	}
-	return nil
+	return rows, marked
 }
 
 // Problems prints one row per problem: what, where, why, and the fix.
 func Problems(w io.Writer, r *report.Report, o Options) error {
+	return writeTable(w, problemHeaders, problemRows(r), o.NoHeaders, "")
+}
+
+var problemHeaders = []string{"DAEMONSET", "PROBLEM", "NODES", "CAUSE", "FIX"}
+
+func problemRows(r *report.Report) [][]string {
 	rows := make([][]string, 0, len(r.Problems))
 	for i := range r.Problems {
 		p := &r.Problems[i]
@@ -246,17 +284,18 @@ func Problems(w io.Writer, r *report.Report, o Options) error {
 		}
 		rows = append(rows, []string{ds, p.Type, nodes, cause, p.Fix})
 	}
-	return writeTable(w, []string{"DAEMONSET", "PROBLEM", "NODES", "CAUSE", "FIX"}, rows, o.NoHeaders, "")
+	return rows
 }
 
 // maxGapsPerDaemonSet bounds the coverage lines of one DaemonSet in the
 // default view (the detail view lists them all).
 const maxGapsPerDaemonSet = 3
 
-// coverage says, per DaemonSet, which nodes it does not target, grouped by
-// pool and reason, one line per DaemonSet: informational (a coverage policy
-// makes it a finding).
-func coverage(w io.Writer, r *report.Report) {
+// coverageLines say, per DaemonSet, which nodes it does not target, grouped
+// by pool and reason, one line per DaemonSet: informational (a coverage
+// policy makes it a finding). context, when set, is the kubeconfig context
+// the hint's command must name.
+func coverageLines(r *report.Report, context string) []string {
 	var lines []string
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
@@ -266,7 +305,11 @@ func coverage(w io.Writer, r *report.Report) {
 		var parts []string
 		for j, g := range ds.NotTargeted {
 			if j == maxGapsPerDaemonSet {
-				parts = append(parts, fmt.Sprintf("%d more (kubectl daemoncheck %s -n %s)", len(ds.NotTargeted)-j, ds.Name, ds.Namespace))
+				cmd := fmt.Sprintf("kubectl daemoncheck %s -n %s", ds.Name, ds.Namespace)
+				if context != "" {
+					cmd += " --context " + text.ShellQuote(context)
+				}
+				parts = append(parts, fmt.Sprintf("%d more (%s)", len(ds.NotTargeted)-j, cmd))
 				break
 			}
 			where := g.Range
@@ -275,16 +318,21 @@ func coverage(w io.Writer, r *report.Report) {
 			}
 			parts = append(parts, where+": "+g.Reason)
 		}
-		lines = append(lines, fmt.Sprintf("  %s/%s: %d/%d nodes; not on %s", ds.Namespace, ds.Name,
+		lines = append(lines, fmt.Sprintf("%s/%s: %d/%d nodes; not on %s", ds.Namespace, ds.Name,
 			ds.Computed.DesiredNumberScheduled, len(ds.Nodes), strings.Join(parts, "; ")))
 	}
+	return lines
+}
+
+// coverage prints the coverage lines under their heading.
+func coverage(w io.Writer, lines []string) {
 	if len(lines) == 0 {
 		return
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Not targeted (by design unless a coverage policy requires it; --require makes it a finding):")
 	for _, l := range lines {
-		fmt.Fprintln(w, safe(l))
+		fmt.Fprintln(w, safe("  "+l))
 	}
 }
 
@@ -307,10 +355,17 @@ func partialBanner(r *report.Report) string {
 
 // Findings prints one row per finding, sorted by DaemonSet, node, type.
 func Findings(w io.Writer, r *report.Report, o Options) error {
-	headers := []string{"DAEMONSET", "NODE", "FINDING", "REASON"}
+	return writeTable(w, findingHeaders(o), findingRows(r, o), o.NoHeaders, "")
+}
+
+func findingHeaders(o Options) []string {
 	if o.Wide {
-		headers = []string{"DAEMONSET", "NODE", "POD", "FINDING", "REASON", "SUGGESTION"}
+		return []string{"DAEMONSET", "NODE", "POD", "FINDING", "REASON", "SUGGESTION"}
 	}
+	return []string{"DAEMONSET", "NODE", "FINDING", "REASON"}
+}
+
+func findingRows(r *report.Report, o Options) [][]string {
 	var rows [][]string
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
@@ -333,7 +388,7 @@ func Findings(w io.Writer, r *report.Report, o Options) error {
 			}
 		}
 	}
-	return writeTable(w, headers, rows, o.NoHeaders, "")
+	return rows
 }
 
 // countActive counts active findings by type.

@@ -19,11 +19,7 @@ import (
 func WhatIfJUnit(w io.Writer, r *report.WhatIfReport, _ Options) error {
 	out := junitSuites{Name: "daemoncheck whatif", Time: junitTime}
 	ts := r.GeneratedAt.Format("2006-01-02T15:04:05Z07:00")
-	add := func(s junitSuite) {
-		out.Tests += s.Tests
-		out.Failures += s.Failures
-		out.Suites = append(out.Suites, s)
-	}
+	add := out.add
 	caseOf := func(s *junitSuite, name string, fs []report.WhatIfFinding, notes []string) {
 		tc := junitCase{Name: name, Classname: s.Name, Time: junitTime}
 		var failing []report.WhatIfFinding
@@ -95,7 +91,11 @@ func WhatIfJUnit(w io.Writer, r *report.WhatIfReport, _ Options) error {
 		}
 		add(s)
 	}
-	return writeJUnit(w, out, whatIfPartial(r))
+	var comments []string
+	if b := whatIfPartial(r); b != "" {
+		comments = append(comments, b)
+	}
+	return writeJUnit(w, out, comments)
 }
 
 // mergeWhatIf folds failing findings into one <failure>, as mergeFailures

@@ -25,3 +25,16 @@ func KeyValues(m map[string]string) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// ShellQuote writes s as one shell word: as is when it has only characters
+// no shell treats specially, else in single quotes. Suggested commands name
+// kubeconfig contexts this way (EKS names them arn:aws:eks:...:cluster/x),
+// so that they run as written.
+func ShellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@=+,%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
