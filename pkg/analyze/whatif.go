@@ -97,8 +97,11 @@ func WhatIf(snap *snapshot.Snapshot, prop *snapshot.Proposal, opts WhatIfOptions
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		if k == string(snapshot.Pods) || k == string(snapshot.ControllerRevisions) || k == string(snapshot.Events) {
+		switch snapshot.Kind(k) {
+		case snapshot.Pods, snapshot.ControllerRevisions, snapshot.Events:
 			continue // a what-if does not use them
+		case snapshot.PriorityClasses:
+			continue // priorityWarning says whose priority it leaves unknown
 		}
 		gap := snap.Missing[snapshot.Kind(k)]
 		rep.Partial = true

@@ -338,6 +338,13 @@ func TestWhatIfPriorities(t *testing.T) {
 		{ObjectMeta: metav1.ObjectMeta{Name: "system-node-critical"}, Value: 2000001000},
 		{ObjectMeta: metav1.ObjectMeta{Name: "agents"}, Value: 1000000},
 	}
+	// Not readable (RBAC): a warning that says why, not a partial report.
+	forbidden := &snapshot.Snapshot{DaemonSets: dss}
+	forbidden.MarkMissing(snapshot.PriorityClasses, "forbidden: cannot list priorityclasses", "")
+	rep = whatIf(t, forbidden, prop, nil)
+	if rep.Partial || !strings.Contains(strings.Join(rep.Warnings, "\n"), "PriorityClasses were not read: forbidden: cannot list priorityclasses") {
+		t.Errorf("partial %v, warnings %q", rep.Partial, rep.Warnings)
+	}
 	rep = whatIf(t, &snapshot.Snapshot{DaemonSets: dss, PriorityClasses: classes}, prop, nil)
 	s := rep.Pools[0].Shapes[0]
 	if daemonOn(s, "high").Fit != "Yes" || daemonOn(s, "low").Fit != "No" || daemonOn(s, "high").Priority != 1000000 || len(rep.Warnings) != 0 {
