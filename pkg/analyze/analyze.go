@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
@@ -410,18 +410,7 @@ func orDefault(s, d string) string {
 	return s
 }
 
-func formatMap(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + m[k]
-	}
-	return strings.Join(parts, ",")
-}
+func formatMap(m map[string]string) string { return text.KeyValues(m) }
 
 // humanDuration prints a duration as kubectl's AGE column does (2m, 3h, 5d).
 func humanDuration(d time.Duration) string { return duration.HumanDuration(d) }

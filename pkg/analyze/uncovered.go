@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -38,42 +39,68 @@ func (c *dsContext) requiredBy(node *corev1.Node) string {
 func (c *dsContext) uncovered(node *corev1.Node, v scheduling.Verdict, rule string) report.Finding {
 	f := report.Finding{Type: report.UncoveredNode, Node: node.Name, Cause: fmt.Sprintf("required by %s, not targeted: %s", rule, v.Reason)}
 	f.Message = fmt.Sprintf("node %s must run the DaemonSet (%s) but the controller does not target it: %s", node.Name, rule, v.Reason)
+	f.Suggestion = exclusionFix(c.ds, c.eval, node, v, rule, liveNode(node.Name))
+	return f
+}
+
+// labelTarget says, in a suggestion, which node(s) a fix is about and how
+// they get labels: a live node is labelled with kubectl, a proposed pool's
+// nodes through the object that creates them (what-if).
+type labelTarget struct {
+	// what names the nodes: "node worker-7", "the nodes of NodePool gpu".
+	what string
+	// label says how to give them the key=value pairs.
+	label func(kvs []string) string
+	// live: a real node, which may be NotReady or just joined.
+	live bool
+}
+
+func liveNode(name string) labelTarget {
+	return labelTarget{what: "node " + name, live: true, label: func(kvs []string) string {
+		return fmt.Sprintf("kubectl label node %s %s --overwrite", name, strings.Join(kvs, " "))
+	}}
+}
+
+// exclusionFix is the smallest change that would make the controller target
+// the node(s) of t, which rule requires: UncoveredNode's suggestion, also
+// what-if's for a required daemon that would not land.
+func exclusionFix(ds *appsv1.DaemonSet, eval *scheduling.Evaluator, node *corev1.Node, v scheduling.Verdict, rule string, t labelTarget) string {
 	switch v.Cause {
 	case scheduling.CauseTaint:
-		taints := c.eval.UntoleratedTaints(node)
+		taints := eval.UntoleratedTaints(node)
 		var tols []string
 		notReady := false
 		for i := range taints {
-			t := &taints[i]
-			if t.Key == corev1.TaintNodeNotReady || t.Key == corev1.TaintNodeUnreachable {
+			tn := &taints[i]
+			if tn.Key == corev1.TaintNodeNotReady || tn.Key == corev1.TaintNodeUnreachable {
 				notReady = true
 			}
-			tols = append(tols, tolerationYAML(t))
+			tols = append(tols, tolerationYAML(tn))
 		}
-		f.Suggestion = "add to the DaemonSet's Pod template tolerations: " + strings.Join(tols, ", ")
-		if notReady {
-			f.Suggestion = fmt.Sprintf("node %s is NotReady or has just joined; it is covered again once Ready. Otherwise %s", node.Name, f.Suggestion)
+		s := "add to the DaemonSet's Pod template tolerations: " + strings.Join(tols, ", ")
+		if notReady && t.live {
+			s = fmt.Sprintf("%s is NotReady or has just joined; it is covered again once Ready. Otherwise %s", t.what, s)
 		}
+		return s
 	case scheduling.CauseNodeSelector:
-		fixes, owned := selectorMismatch(c.ds, node)
+		fixes, owned := selectorMismatch(ds, node)
 		if len(owned) > 0 {
 			// A Windows node outside a Linux-only DaemonSet is the rule's
 			// mistake, not the node's: its OS label is the kubelet's.
-			f.Suggestion = fmt.Sprintf("%s; narrow the rule (%s) so it does not select nodes with %s, drop %s from the DaemonSet's nodeSelector if it really runs there, or run a separate DaemonSet for such nodes", ownedNote(owned), rule, ownedLabelValues(node, owned), strings.Join(owned, ", "))
+			s := fmt.Sprintf("%s; narrow the rule (%s) so it does not select nodes with %s, drop %s from the DaemonSet's nodeSelector if it really runs there, or run a separate DaemonSet for such nodes", ownedNote(owned), rule, ownedLabelValues(node, owned), strings.Join(owned, ", "))
 			if len(fixes) > 0 {
-				f.Suggestion += fmt.Sprintf("; the node also lacks %s, which you may set (kubectl label node %s %s --overwrite)", strings.Join(fixes, " "), node.Name, strings.Join(fixes, " "))
+				s += fmt.Sprintf("; the node also lacks %s, which you may set (%s)", strings.Join(fixes, " "), t.label(fixes))
 			}
-			break
+			return s
 		}
-		f.Suggestion = fmt.Sprintf("label the node (kubectl label node %s %s --overwrite) or drop those keys from the DaemonSet's nodeSelector", node.Name, strings.Join(fixes, " "))
+		return fmt.Sprintf("label the node (%s) or drop those keys from the DaemonSet's nodeSelector", t.label(fixes))
 	case scheduling.CauseNodeAffinity:
-		if owned := affinityOwnedKeys(c.ds); len(owned) > 0 {
-			f.Suggestion = fmt.Sprintf("narrow the rule (%s) so it does not select nodes like %s (%s), widen the DaemonSet's required node affinity if it really runs there, or run a separate DaemonSet for such nodes; the affinity tests %s, which the kubelet or the cloud provider sets: do not relabel the node", rule, node.Name, ownedLabelValues(node, owned), strings.Join(owned, ", "))
-			break
+		if owned := affinityOwnedKeys(ds); len(owned) > 0 {
+			return fmt.Sprintf("narrow the rule (%s) so it does not select nodes like %s (%s), widen the DaemonSet's required node affinity if it really runs there, or run a separate DaemonSet for such nodes; the affinity tests %s, which the kubelet or the cloud provider sets: do not relabel the node", rule, strings.TrimPrefix(t.what, "node "), ownedLabelValues(node, owned), strings.Join(owned, ", "))
 		}
-		f.Suggestion = fmt.Sprintf("widen the DaemonSet's required node affinity to admit node %s, or change the node's labels to match a term", node.Name)
+		return fmt.Sprintf("widen the DaemonSet's required node affinity to admit %s, or change the node's labels to match a term", t.what)
 	case scheduling.CauseNodeName:
-		f.Suggestion = "remove spec.nodeName from the DaemonSet's Pod template"
+		return "remove spec.nodeName from the DaemonSet's Pod template"
 	}
-	return f
+	return ""
 }

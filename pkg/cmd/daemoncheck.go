@@ -257,6 +257,7 @@ output (also: a partial report without such findings).`,
 
 	cmd.AddCommand(NewCmdNodes(o))
 	cmd.AddCommand(NewCmdCapacity(o))
+	cmd.AddCommand(NewCmdWhatIf(o))
 	cmd.AddCommand(NewCmdVersion(streams, o.ConfigFlags))
 	cmd.AddCommand(newCmdCompletion(cmd))
 	cmd.SetUsageFunc(groupedUsage)
@@ -665,11 +666,14 @@ func (o *CheckOptions) exitFor(rep *report.Report) error {
 }
 
 // exitFor maps the report's verdict to the exit code.
-func exitFor(rep *report.Report) error {
+func exitFor(rep *report.Report) error { return verdictExit(rep.Summary.Failing, rep.Partial) }
+
+// verdictExit: failing findings are exit 1; else a partial read is exit 3.
+func verdictExit(failing int, partial bool) error {
 	switch {
-	case rep.Summary.Failing > 0:
+	case failing > 0:
 		return ErrFindings
-	case rep.Partial:
+	case partial:
 		return ErrPartial
 	}
 	return nil

@@ -127,10 +127,10 @@ func Files(paths []string, stdin io.Reader, opts Options) (*snapshot.Snapshot, e
 	if !r.seen[snapshot.Nodes] {
 		snap.MarkMissing(snapshot.Nodes, "the input has no Node objects (add: kubectl get nodes -o yaml)", "")
 	}
-	if !r.seen[snapshot.Pods] && len(snap.DaemonSets) > 0 {
+	if !r.seen[snapshot.Pods] && len(snap.DaemonSets) > 0 && !opts.NoPods {
 		snap.MarkMissing(snapshot.Pods, "the input has no Pod objects (add: kubectl get pods -A -o yaml)", "")
 	}
-	if !r.seen[snapshot.ControllerRevisions] && len(snap.DaemonSets) > 0 {
+	if !r.seen[snapshot.ControllerRevisions] && len(snap.DaemonSets) > 0 && !opts.NoPods {
 		snap.Warnings = append(snap.Warnings, "the input has no ControllerRevision objects: Pod revisions are compared by template generation only (add: kubectl get controllerrevisions -A -o yaml)")
 	}
 	snap.PriorityClassesRead = r.seen[snapshot.PriorityClasses]

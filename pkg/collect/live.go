@@ -47,6 +47,9 @@ type Options struct {
 	// Cursor, when set, is filled with the resourceVersion of every list,
 	// so that a watch can carry on from the read (see Watch).
 	Cursor *Cursor
+	// NoPods reads DaemonSets and Nodes only (no daemon Pods, revisions
+	// or events): a what-if judges specs against nodes.
+	NoPods bool
 }
 
 // Live reads a snapshot from the cluster behind cs. host names the server in
@@ -222,6 +225,9 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	seenRev := map[types.UID]bool{}
 	listed := map[Selection]bool{}
 	for i := range dss {
+		if opts.NoPods {
+			break
+		}
 		ds := &dss[i]
 		at, selErr := selectionOf(ds)
 		if selErr != nil {
@@ -304,6 +310,9 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 	// Events: Warning events about DaemonSets, and in the detail view about
 	// their Pods too, one list per namespace that has DaemonSets.
 	for _, ns := range eventNamespaces(dss, opts.Namespace) {
+		if opts.NoPods {
+			break
+		}
 		run(func(ctx context.Context) {
 			sel := fields.Set{"type": corev1.EventTypeWarning}
 			if !opts.PodEvents {

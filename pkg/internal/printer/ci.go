@@ -202,25 +202,44 @@ func daemonSetSuites(r *report.Report) []junitSuite {
 	return suites
 }
 
+// failureItem is one failing finding as a <failure> shows it.
+type failureItem struct{ typ, message, suggestion string }
+
 // mergeFailures folds the failing findings of one test case into its one
-// <failure>: type lists the finding types, message is the finding's message
-// (or a count when several), the body has every message and fix.
+// <failure>.
 func mergeFailures(fs []*report.Finding) *junitFailure {
+	items := make([]failureItem, len(fs))
+	for i, f := range fs {
+		items[i] = failureItem{string(f.Type), f.Message, f.Suggestion}
+	}
+	return mergeItems(items)
+}
+
+// mergeItems folds failing findings into one <failure> (Jenkins keeps only
+// one per case): type lists the finding types, message is the finding's
+// message (or a count when several), the body has every message and fix.
+func mergeItems(fs []failureItem) *junitFailure {
+	suggestion := func(f failureItem) string {
+		if f.suggestion == "" {
+			return ""
+		}
+		return "Suggestion: " + f.suggestion
+	}
 	switch len(fs) {
 	case 0:
 		return nil
 	case 1:
-		return &junitFailure{Type: string(fs[0].Type), Message: fs[0].Message, Text: suggestionText(fs[0])}
+		return &junitFailure{Type: fs[0].typ, Message: fs[0].message, Text: suggestion(fs[0])}
 	}
 	var types, body []string
-	seen := map[report.FindingType]bool{}
+	seen := map[string]bool{}
 	for _, f := range fs {
-		if !seen[f.Type] {
-			seen[f.Type] = true
-			types = append(types, string(f.Type))
+		if !seen[f.typ] {
+			seen[f.typ] = true
+			types = append(types, f.typ)
 		}
-		b := string(f.Type) + ": " + f.Message
-		if s := suggestionText(f); s != "" {
+		b := f.typ + ": " + f.message
+		if s := suggestion(f); s != "" {
 			b += "\n" + s
 		}
 		body = append(body, b)
@@ -251,13 +270,6 @@ func unreadSuite(r *report.Report, prefix string) *junitSuite {
 		s.Errors++
 	}
 	return s
-}
-
-func suggestionText(f *report.Finding) string {
-	if f.Suggestion == "" {
-		return ""
-	}
-	return "Suggestion: " + f.Suggestion
 }
 
 // MarkdownLimit is the size Markdown stays under: GitHub rejects a job

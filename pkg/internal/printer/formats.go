@@ -28,6 +28,8 @@ const (
 	// ViewCapacity is `capacity`: the daemons' overhead per pool (-o wide:
 	// per node). Its machine formats print the DaemonCapacityReport.
 	ViewCapacity View = "capacity"
+	// ViewWhatIf is `whatif`: a what-if report (WhatIfReport).
+	ViewWhatIf View = "whatif"
 )
 
 // RenderFunc prints a report for people.
@@ -35,6 +37,9 @@ type RenderFunc func(w io.Writer, r *report.Report, o Options) error
 
 // FleetRenderFunc prints the report of several clusters for people.
 type FleetRenderFunc func(w io.Writer, f *report.FleetReport, o Options) error
+
+// WhatIfRenderFunc prints a what-if report for people.
+type WhatIfRenderFunc func(w io.Writer, r *report.WhatIfReport, o Options) error
 
 // Format is one -o value. This registry is the one list of formats, as
 // kubectl's PrintFlags.AllowedFormats is: it drives -o help, completion,
@@ -53,6 +58,8 @@ type Format struct {
 	// view; a format without it is refused there. Machine formats print
 	// the FleetReport object.
 	Fleet map[View]FleetRenderFunc
+	// RenderWhatIf prints the format in the what-if view.
+	RenderWhatIf WhatIfRenderFunc
 }
 
 // Default is the -o value when none is given.
@@ -60,15 +67,15 @@ const Default = ""
 
 var formats = []Format{
 	{Name: Default, Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Describe, ViewNodes: Matrix, ViewNode: NodeDetail, ViewCapacity: CapacityTable},
-		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetDescribe}},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetDescribe}, RenderWhatIf: WhatIfTable},
 	{Name: "wide", Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Table, ViewNodes: Matrix, ViewNode: NodeDetail, ViewCapacity: CapacityTable},
-		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetTable}},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetTable}, RenderWhatIf: WhatIfTable},
 	{Name: "json", Machine: true},
 	{Name: "yaml", Machine: true},
 	{Name: "junit", Render: map[View]RenderFunc{ViewAudit: JUnit, ViewDetail: JUnit},
-		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetJUnit, ViewDetail: FleetJUnit}},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetJUnit, ViewDetail: FleetJUnit}, RenderWhatIf: WhatIfJUnit},
 	{Name: "markdown", Render: map[View]RenderFunc{ViewAudit: Markdown, ViewDetail: Markdown, ViewCapacity: CapacityMarkdown},
-		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetMarkdown, ViewDetail: FleetMarkdown}},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetMarkdown, ViewDetail: FleetMarkdown}, RenderWhatIf: WhatIfMarkdown},
 	{Name: "jsonpath", Machine: true, Template: true},
 	{Name: "jsonpath-file", Machine: true, Template: true},
 	{Name: "jsonpath-as-json", Machine: true, Template: true},
@@ -85,7 +92,7 @@ func (f *Format) supports(v View, fleet bool) bool {
 	if fleet {
 		return f.Machine || f.Fleet[v] != nil
 	}
-	return f.Machine || f.Render[v] != nil
+	return f.Machine || f.Render[v] != nil || (v == ViewWhatIf && f.RenderWhatIf != nil)
 }
 
 // Allowed lists the -o values the view accepts, in registry order.
@@ -149,6 +156,7 @@ type Printer struct {
 	Machine bool
 	print   RenderFunc
 	fleet   FleetRenderFunc
+	whatIf  WhatIfRenderFunc
 }
 
 // Print prints the report.
@@ -162,6 +170,12 @@ func (p *Printer) Print(w io.Writer, r *report.Report, o Options) error {
 func (p *Printer) PrintFleet(w io.Writer, f *report.FleetReport, o Options) error {
 	o.Wide = p.Name == "wide"
 	return p.fleet(w, f, o)
+}
+
+// PrintWhatIf prints a what-if report (a printer for ViewWhatIf).
+func (p *Printer) PrintWhatIf(w io.Writer, r *report.WhatIfReport, o Options) error {
+	o.Wide = p.Name == "wide"
+	return p.whatIf(w, r, o)
 }
 
 // ForOutput resolves -o for a view. pf carries the template argument of
@@ -183,7 +197,7 @@ func forOutput(output string, v View, pf *genericclioptions.PrintFlags, fleet bo
 			continue
 		}
 		if !f.Machine {
-			return &Printer{Name: f.Name, print: f.Render[v], fleet: f.Fleet[v]}, nil
+			return &Printer{Name: f.Name, print: f.Render[v], fleet: f.Fleet[v], whatIf: f.RenderWhatIf}, nil
 		}
 		*pf.OutputFormat = output
 		rp, err := pf.ToPrinter()
@@ -197,13 +211,14 @@ func forOutput(output string, v View, pf *genericclioptions.PrintFlags, fleet bo
 				}
 				return rp.PrintObj(r, w)
 			},
-			fleet: func(w io.Writer, r *report.FleetReport, _ Options) error { return rp.PrintObj(r, w) },
+			fleet:  func(w io.Writer, r *report.FleetReport, _ Options) error { return rp.PrintObj(r, w) },
+			whatIf: func(w io.Writer, r *report.WhatIfReport, _ Options) error { return rp.PrintObj(r, w) },
 		}, nil
 	}
 	what := "is not a known format"
 	for i := range formats {
 		if formats[i].Name == name && !hasArg {
-			what = "is not supported by " + map[View]string{ViewAudit: "this command", ViewDetail: "this command", ViewNodes: "nodes", ViewNode: "nodes", ViewCapacity: "capacity"}[v]
+			what = "is not supported by " + map[View]string{ViewAudit: "this command", ViewDetail: "this command", ViewNodes: "nodes", ViewNode: "nodes", ViewCapacity: "capacity", ViewWhatIf: "whatif"}[v]
 			if fleet && formats[i].supports(v, false) {
 				what = "is not supported for several clusters (--contexts, --all-contexts)"
 			}

@@ -1,12 +1,30 @@
 // Package text holds the small string helpers several packages share.
 package text
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // OneLine folds a multi-line message (a server error, an event, a
 // container's message) into one line, so that it fits a table cell or a
 // one-line error.
 func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// KeyValues writes a label map as a selector does: k=v pairs sorted by key,
+// comma-separated.
+func KeyValues(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, ",")
+}
 
 // ShellQuote writes s as one shell word: as is when it has only characters
 // no shell treats specially, else in single quotes. Suggested commands name

@@ -78,6 +78,11 @@ func (b *bench) commands(keys []string) []command {
 		}}},
 	}
 	b.capacityCommands(all, dc)
+	if pool, change, err := whatifInputs(); err == nil {
+		all["whatif"] = []command{{key: "whatif", label: "kubectl-daemoncheck whatif (a GPU NodePool and a DaemonSet change)", steps: dc(b.plugin, "whatif", pool, change)}}
+	} else {
+		b.notes = append(b.notes, "whatif left out: "+err.Error())
+	}
 	if b.altPlugin != "" {
 		all["a-table"] = append(all["a-table"], command{key: "a-table@" + b.altLabel, label: "kubectl-daemoncheck [" + b.altLabel + "] (table)", steps: dc(b.altPlugin)})
 		all["a-json"] = append(all["a-json"], command{key: "a-json@" + b.altLabel, label: "kubectl-daemoncheck [" + b.altLabel + "] -o json", steps: dc(b.altPlugin, "-o", "json")})
@@ -183,6 +188,8 @@ func (b *bench) printMain(st map[string]stats) {
 		{"time a-json / e", "a-json", "e", false, 1.5},
 		{"time a-table / e4", "a-table", "e4", false, 0},
 		{"time b / d", "b", "d", false, 0},
+		{"time whatif / a-table", "whatif", "a-table", false, 1.2},
+		{"RSS whatif / a-table", "whatif", "a-table", true, 1.2},
 		{"RSS a-table / c", "a-table", "c", true, 0.1},
 		{"RSS a-json / c", "a-json", "c", true, 0.1},
 		{"RSS a-table / d", "a-table", "d", true, 2.0},

@@ -40,7 +40,7 @@ var (
 	flagAttach     = flag.String("attach", "", "measure against a running rig (its kubeconfig, e.g. from -hold) instead of starting one; no fixture is built")
 	flagPlugin     = flag.String("plugin", "", "kubectl-daemoncheck binary to measure (default: built from ./cmd/kubectl-daemoncheck)")
 	flagAlt        = flag.String("alt-plugin", "", "LABEL=PATH: also measure another kubectl-daemoncheck binary (e.g. before a change), alternating with the main one")
-	flagOnly       = flag.String("only", "", "comma-separated command keys to measure (default all: a-table,a-json,b,c,d,e,e4,cap,a-work,cp)")
+	flagOnly       = flag.String("only", "", "comma-separated command keys to measure (default all: a-table,a-json,b,c,d,e,e4,cap,a-work,cp,whatif)")
 	flagDS         = flag.String("ds", "monitoring/node-exporter", "NAMESPACE/NAME of the DaemonSet for (b)")
 	flagKubectl    = flag.String("kubectl", "kubectl", "kubectl binary for (c) and (d)")
 	flagAllowBusy  = flag.Bool("allow-busy", false, "measure even if another rig or e2e test is running (numbers are then not valid)")
@@ -222,7 +222,7 @@ func mainErr() error {
 
 func selected() []string {
 	if *flagOnly == "" {
-		return append([]string{"a-table", "a-json", "b", "c", "d", "e", "e4"}, capacityKeys...)
+		return append([]string{"a-table", "a-json", "b", "c", "d", "e", "e4", "whatif"}, capacityKeys...)
 	}
 	return strings.Split(*flagOnly, ",")
 }

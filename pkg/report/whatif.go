@@ -1,0 +1,262 @@
+package report
+
+import (
+	"encoding/json"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// WhatIfKind is the kind of the what-if report (`kubectl daemoncheck
+// whatif`), versioned with the audit report (APIVersion).
+const WhatIfKind = "WhatIfReport"
+
+// WhatIfReport answers, before a node pool exists or a DaemonSet change is
+// merged, "will every required daemon land and fit?". It is a
+// runtime.Object, printed by kubectl's printers as the audit report is.
+type WhatIfReport struct {
+	metav1.TypeMeta `json:",inline"`
+	GeneratedAt     time.Time `json:"generatedAt"`
+	// Source is the cluster the proposal is judged against (a server URL
+	// or the dump's file names); Inputs are the proposal's files ("flags"
+	// for a node described by flags).
+	Source string   `json:"source"`
+	Inputs []string `json:"inputs"`
+	// Partial, Unread and Warnings as in the audit report.
+	Partial  bool     `json:"partial"`
+	Unread   []Unread `json:"unread"`
+	Warnings []string `json:"warnings,omitempty"`
+	// NodeCount is the number of cluster nodes read; DaemonSetCount the
+	// DaemonSets the proposal is judged with (after the changes).
+	NodeCount      int           `json:"nodeCount"`
+	DaemonSetCount int           `json:"daemonSetCount"`
+	Summary        WhatIfSummary `json:"summary"`
+	// Pools are the proposed node pools, Changes the changed DaemonSets.
+	Pools   []PoolWhatIf      `json:"pools"`
+	Changes []DaemonSetChange `json:"changes"`
+}
+
+// WhatIfSummary counts the what-if's findings.
+type WhatIfSummary struct {
+	Pools    int `json:"pools"`
+	Shapes   int `json:"shapes"`
+	Changes  int `json:"changes"`
+	Findings int `json:"findings"`
+	// Failing counts the findings of severity error: exit code 1 when > 0.
+	Failing int                       `json:"failing"`
+	ByKind  map[WhatIfFindingKind]int `json:"byKind,omitempty"`
+}
+
+// PoolWhatIf is the verdict for one proposed pool.
+type PoolWhatIf struct {
+	// Source is the input file ("flags" for --labels/--taints/...).
+	Source     string `json:"source"`
+	Kind       string `json:"kind"`
+	APIVersion string `json:"apiVersion,omitempty"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+	// Labels are on every node of the pool (labels that vary are in each
+	// shape); FilledLabels are those of its nodes' labels that the input
+	// does not state but the kubelet, cloud provider or provisioner sets.
+	Labels       map[string]string `json:"labels"`
+	FilledLabels []string          `json:"filledLabels"`
+	// Requirements constrain labels that vary between the pool's nodes.
+	Requirements  []string       `json:"requirements,omitempty"`
+	Taints        []string       `json:"taints"`
+	StartupTaints []StartupTaint `json:"startupTaints"`
+	// Notes say what cannot be known from the input and what was assumed.
+	Notes []string `json:"notes"`
+	// Shapes are the distinct kinds of node the pool can create, as far as
+	// the DaemonSets' selectors and the capacity can tell them apart.
+	Shapes   []Shape         `json:"shapes"`
+	Findings []WhatIfFinding `json:"findings"`
+}
+
+// StartupTaint is a taint a node starts with until something removes it.
+type StartupTaint struct {
+	Taint string `json:"taint"`
+	// ToleratedBy are the DaemonSets whose Pods land before it is
+	// removed (the one that removes it must be among them).
+	ToleratedBy []string `json:"toleratedBy"`
+}
+
+// Shape is one kind of node of a pool: its labels, capacity, and which
+// daemons would run and fit there.
+type Shape struct {
+	// Name is the node's name (the Node manifest's, or made up).
+	Name string `json:"name"`
+	// Varies lists what sets this shape apart, e.g.
+	// "kubernetes.io/arch in (arm64)".
+	Varies       []string          `json:"varies,omitempty"`
+	Labels       map[string]string `json:"labels"`
+	InstanceType string            `json:"instanceType,omitempty"`
+	// Allocatable is the node's allocatable and AllocatableFrom where it
+	// came from; FitUnknown says why it is not known (then Allocatable is
+	// empty and no daemon is judged for resources).
+	Allocatable     map[string]string `json:"allocatable,omitempty"`
+	AllocatableFrom string            `json:"allocatableFrom,omitempty"`
+	FitUnknown      string            `json:"fitUnknown,omitempty"`
+	// Overhead is what the daemons that would run request together;
+	// OverheadPercent the same in percent of Allocatable; Headroom what
+	// is left for workloads once the daemons that fit are placed.
+	Overhead        map[string]string `json:"overhead"`
+	OverheadPercent map[string]int    `json:"overheadPercent,omitempty"`
+	Headroom        map[string]string `json:"headroom,omitempty"`
+	DaemonSets      []ShapeDaemon     `json:"daemonSets"`
+}
+
+// Fit values of a daemon on a shape.
+const (
+	ShapeFitYes     = "Yes"
+	ShapeFitNo      = "No"
+	ShapeFitUnknown = "Unknown"
+)
+
+// RequiredBySelectors is a daemon's RequiredBy when no coverage rule names
+// its DaemonSet and its nodeSelector and required node affinity admit the
+// node: it was written to run on such nodes.
+const RequiredBySelectors = "its nodeSelector and node affinity admit the node (no coverage rule names it)"
+
+// ShapeDaemon is one DaemonSet on one shape.
+type ShapeDaemon struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Runs: the controller would target the node (after startup taints
+	// are removed). Reason, Cause and ShortReason say why not, as in the
+	// audit's node verdicts.
+	Runs   bool   `json:"runs"`
+	Reason string `json:"reason,omitempty"`
+	Cause  string `json:"cause,omitempty"`
+	Short  string `json:"shortReason,omitempty"`
+	// Required: a coverage rule requires the DaemonSet on the node, or
+	// (without a rule for it) its selectors admit the node; RequiredBy
+	// names which.
+	Required   bool   `json:"required"`
+	RequiredBy string `json:"requiredBy,omitempty"`
+	// WaitsFor are startup taints it does not tolerate: it lands once they
+	// are removed.
+	WaitsFor []string `json:"waitsFor,omitempty"`
+	// Request is one Pod's effective request (with a Pod slot); Priority
+	// its priority (PriorityKnown false: its PriorityClass was not read).
+	Request       map[string]string `json:"request,omitempty"`
+	Priority      int32             `json:"priority"`
+	PriorityKnown bool              `json:"priorityKnown"`
+	// Fit is Yes, No or Unknown for a daemon that runs ("" otherwise);
+	// Shortfalls and PortClashes say why not.
+	Fit         string   `json:"fit,omitempty"`
+	Shortfalls  []string `json:"shortfalls,omitempty"`
+	PortClashes []string `json:"portClashes,omitempty"`
+}
+
+// DaemonSetChange compares the nodes a changed DaemonSet would target with
+// those it targets today.
+type DaemonSetChange struct {
+	Source    string `json:"source"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// New: the DaemonSet is not in the cluster; every node it targets is
+	// gained.
+	New         bool `json:"new"`
+	NodesBefore int  `json:"nodesBefore"`
+	NodesAfter  int  `json:"nodesAfter"`
+	// RequestBefore and RequestAfter are one Pod's effective request.
+	RequestBefore map[string]string `json:"requestBefore,omitempty"`
+	RequestAfter  map[string]string `json:"requestAfter"`
+	// Gained and Lost group the nodes by pool (and, lost, by the reason
+	// the new spec does not target them).
+	Gained   []NodeGroup     `json:"gained"`
+	Lost     []NodeGroup     `json:"lost"`
+	Findings []WhatIfFinding `json:"findings"`
+	// Unknown says what could not be compared, and why (nodes not read).
+	Unknown []string `json:"unknown,omitempty"`
+}
+
+// NodeGroup is a group of cluster nodes with one pool and one reason.
+type NodeGroup struct {
+	Pool   string `json:"pool,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Cause  string `json:"cause,omitempty"`
+	Count  int    `json:"count"`
+	// Range is the nodes compactly (worker-1…5), Nodes each of them in
+	// natural order.
+	Range string   `json:"nodeRange"`
+	Nodes []string `json:"nodes"`
+}
+
+// WhatIfFindingKind names a class of what-if finding. The values are part
+// of the API.
+type WhatIfFindingKind string
+
+const (
+	// WhatIfWillNotRun: a required daemon would not be targeted.
+	WhatIfWillNotRun WhatIfFindingKind = "WillNotRun"
+	// WhatIfWillNotFit: a targeted daemon would not fit, its Pod stays Pending.
+	WhatIfWillNotFit WhatIfFindingKind = "WillNotFit"
+	// WhatIfHostPortClash: a targeted daemon claims a host port another daemon
+	// on the node holds; its Pod stays Pending.
+	WhatIfHostPortClash WhatIfFindingKind = "HostPortClash"
+	// WhatIfStartupTaint: no DaemonSet tolerates a startup taint, so
+	// none of them can be what removes it.
+	WhatIfStartupTaint WhatIfFindingKind = "StartupTaintUntolerated"
+	// WhatIfFitUnknown: the node's allocatable is not known; fit is not judged.
+	WhatIfFitUnknown WhatIfFindingKind = "FitUnknown"
+)
+
+// WhatIfKinds lists the finding kinds with their severity, in
+// documentation order.
+var WhatIfKinds = []struct {
+	Kind     WhatIfFindingKind
+	Severity Severity
+	Doc      string
+}{
+	{WhatIfWillNotRun, SeverityError, "a required DaemonSet would not be targeted: a coverage rule requires it, or its selectors admit the node but a taint keeps it off"},
+	{WhatIfWillNotFit, SeverityError, "the controller would target the node but the daemon does not fit once the daemons of higher priority are placed: its Pod stays Pending"},
+	{WhatIfHostPortClash, SeverityError, "two daemons targeting the node claim the same host port: one Pod stays Pending"},
+	{WhatIfStartupTaint, SeverityWarning, "no DaemonSet tolerates a startup taint, so none of them can be what removes it"},
+	{WhatIfFitUnknown, SeverityWarning, "the node's allocatable is not known (no status, no --allocatable, no node of the instance type in the cluster): fit is not judged"},
+}
+
+// WhatIfSeverity is the severity of a kind.
+func WhatIfSeverity(k WhatIfFindingKind) Severity {
+	for _, w := range WhatIfKinds {
+		if w.Kind == k {
+			return w.Severity
+		}
+	}
+	return SeverityWarning
+}
+
+// WhatIfFinding is one predicted problem, with the fix.
+type WhatIfFinding struct {
+	Kind     WhatIfFindingKind `json:"kind"`
+	Severity Severity          `json:"severity"`
+	// Failing: severity error; makes the exit code 1.
+	Failing   bool   `json:"failing"`
+	DaemonSet string `json:"daemonSet,omitempty"`
+	// Shapes are the pool's node shapes it concerns; Nodes the cluster
+	// nodes (a change).
+	Shapes     []string `json:"shapes,omitempty"`
+	Nodes      []string `json:"nodes,omitempty"`
+	Message    string   `json:"message"`
+	Suggestion string   `json:"suggestion,omitempty"`
+}
+
+// NewWhatIf returns an empty what-if report with apiVersion and kind set.
+func NewWhatIf() *WhatIfReport {
+	return &WhatIfReport{TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: WhatIfKind},
+		Inputs: []string{}, Unread: []Unread{}, Pools: []PoolWhatIf{}, Changes: []DaemonSetChange{}}
+}
+
+// DeepCopyObject implements runtime.Object (a JSON round trip, as Report).
+func (r *WhatIfReport) DeepCopyObject() runtime.Object {
+	data, err := json.Marshal(r)
+	if err != nil {
+		panic(err) // only plain data: cannot fail
+	}
+	out := &WhatIfReport{}
+	if err := json.Unmarshal(data, out); err != nil {
+		panic(err)
+	}
+	return out
+}
