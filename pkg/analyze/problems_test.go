@@ -251,3 +251,44 @@ func TestOnDeleteOneCommand(t *testing.T) {
 		t.Fatalf("want one OutdatedPod problem whose fix is %q, got %+v", want, p)
 	}
 }
+
+// A rolling update whose only unavailable node holds a new Pod that is on its
+// way (Ready inside minReadySeconds, starting, or running but not yet Ready,
+// without an error and younger than the stall limit) is a rollout in
+// progress, not a stuck one; the same Pod stuck starting for 20 minutes, or
+// crash-looping, blocks it.
+func TestRolloutInProgressIsNotStuck(t *testing.T) {
+	cases := []struct {
+		name      string
+		minReady  int32
+		newPod    []fixture.PodOpt
+		wantStuck bool
+	}{
+		{"Ready inside minReadySeconds", 60, []fixture.PodOpt{fixture.PodCreatedAgo(20 * time.Second)}, false},
+		{"starting", 0, []fixture.PodOpt{fixture.PodCreatedAgo(time.Minute), fixture.Waiting("ContainerCreating", "", 0)}, false},
+		{"running, not yet Ready", 0, []fixture.PodOpt{fixture.PodCreatedAgo(time.Minute), fixture.NotReadyPod()}, false},
+		{"starting for 20 minutes", 0, []fixture.PodOpt{fixture.PodCreatedAgo(20 * time.Minute), fixture.Waiting("ContainerCreating", "", 0)}, true},
+		{"crash-looping", 0, []fixture.PodOpt{fixture.PodCreatedAgo(time.Minute), fixture.Waiting("CrashLoopBackOff", "back-off 10s", 2)}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ds := fixture.DaemonSet("ns", "agent", fixture.Generation(2))
+			ds.Spec.MinReadySeconds = tc.minReady
+			var nodes []corev1.Node
+			var pods []corev1.Pod
+			for i := 1; i <= 4; i++ {
+				name := fmt.Sprintf("n%d", i)
+				nodes = append(nodes, fixture.Node(name))
+				if i == 1 {
+					pods = append(pods, fixture.Pod(&ds, name, append([]fixture.PodOpt{fixture.AtGeneration(&ds, 2)}, tc.newPod...)...))
+					continue
+				}
+				pods = append(pods, fixture.Pod(&ds, name))
+			}
+			rep := analyze.Analyze(cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)), analyze.Options{Now: fixture.Epoch})
+			if stuck := findProblem(rep.Problems, string(report.RolloutStuck)) != nil; stuck != tc.wantStuck {
+				t.Fatalf("RolloutStuck %v, want %v: %+v", stuck, tc.wantStuck, rep.Problems)
+			}
+		})
+	}
+}

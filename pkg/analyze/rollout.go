@@ -30,13 +30,16 @@ func init() {
 
 // rollout is what rollingUpdate (update.go) would do with the DaemonSet now.
 type rollout struct {
-	surge                 bool
-	maxUnavailable        int
-	maxSurge              int
-	unavailable           int // numUnavailable (non-surge) or numSurge (surge)
-	candidates            []string
-	blockers              []*snapshot.DaemonPod
-	blockerNodes          []string
+	surge          bool
+	maxUnavailable int
+	maxSurge       int
+	unavailable    int // numUnavailable (non-surge) or numSurge (surge)
+	candidates     []string
+	blockers       []*snapshot.DaemonPod
+	blockerNodes   []string
+	// notProgressing counts the unavailable nodes whose Pod waiting will
+	// not make available (see progressing).
+	notProgressing        int
 	stuck                 bool
 	stalledFor            time.Duration // > 0: no node updated for this long
 	oldRevisionsRemaining int
@@ -99,6 +102,9 @@ func (c *dsContext) rolloutState() *rollout {
 		avail := c.available
 		block := func(p *snapshot.DaemonPod) {
 			st.unavailable++
+			if !c.progressing(p) {
+				st.notProgressing++
+			}
 			st.blockerNodes = append(st.blockerNodes, name)
 			if p != nil {
 				st.blockers = append(st.blockers, p)
@@ -145,7 +151,10 @@ func (c *dsContext) rolloutState() *rollout {
 	}
 	switch {
 	case len(st.candidates) == 0:
-	case st.unavailable >= budget:
+	case st.notProgressing >= budget:
+		// Only Pods that waiting will not make available use the budget
+		// up for good: at maxUnavailable 1, one new Pod starting is how
+		// every rolling update looks between two nodes.
 		st.stuck = true
 	case !newest.IsZero() && c.now.Sub(newest) > stuckAfter:
 		st.stuck, st.stalledFor = true, c.now.Sub(newest)
@@ -216,4 +225,35 @@ func (c *dsContext) blockerCause(p *snapshot.DaemonPod) string {
 		return fmt.Sprintf("Ready for less than minReadySeconds %d", c.ds.Spec.MinReadySeconds)
 	}
 	return h.state
+}
+
+// progressing reports whether a Pod that uses the rollout's budget is on
+// its way to available, so that waiting frees the budget: a Ready Pod still
+// inside minReadySeconds, a node between its old Pod's deletion and its new
+// Pod's creation (nil), or a Pod younger than stuckAfter that is being
+// scheduled, started or readied with no error (no unschedulable verdict,
+// bad waiting reason, failed container or restart) on a node that is not
+// broken. The controller counts all of them as unavailable; only the others
+// block the rolling update until someone acts.
+func (c *dsContext) progressing(p *snapshot.DaemonPod) bool {
+	if p == nil {
+		return true
+	}
+	if cond := c.idx.nodeCause[p.TargetNode]; cond != "" && cond != condCordoned {
+		return false
+	}
+	if p.Ready {
+		return true
+	}
+	if p.Created.IsZero() || c.now.Sub(p.Created) >= stuckAfter {
+		return false
+	}
+	h := c.health(p)
+	switch h.kind {
+	case pending:
+		return !p.Unschedulable
+	case unhealthy:
+		return h.reason == "" && h.restarts == 0
+	}
+	return true
 }
