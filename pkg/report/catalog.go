@@ -98,7 +98,7 @@ var Catalog = []TypeInfo{
 	{Type: UncoveredNode, Severity: SeverityError, NeedsNodes: true,
 		Doc: "a coverage policy requires the DaemonSet on the node, but the controller does not target it"},
 	{Type: RolloutStuck, Severity: SeverityError, NeedsNodes: true, DaemonSetLevel: true,
-		Doc: "a rolling update cannot progress: unavailable Pods use up maxUnavailable (or new Pods maxSurge) while outdated Pods remain"},
+		Doc: "a rolling update cannot progress: Pods that waiting will not make available (crash loop, image pull, unschedulable, broken node, starting for 15m) use up maxUnavailable (or new Pods maxSurge) while outdated Pods remain"},
 	{Type: NoTargets, Severity: SeverityWarning, NeedsNodes: true, DaemonSetLevel: true,
 		Doc: "the DaemonSet targets no node although nodes exist (DESIRED 0)"},
 	{Type: HostPortConflict, Severity: SeverityError, NeedsNodes: true,
