@@ -384,6 +384,11 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 			rc := report.ResourceCapacity{Resource: string(r), Allocatable: capacity.Format(r, ps.alloc[r]), Daemons: capacity.Format(r, ps.daemons[r]),
 				Headroom: capacity.Format(r, ps.alloc[r]-ps.daemons[r]), MinHeadroom: capacity.Format(r, ps.minHead[r]), MinHeadroomNode: ps.minNode[r]}
 			rc.Percent = percent(ps.daemons[r], ps.alloc[r])
+			if ps.NodesUnknown == ps.Nodes {
+				// No node of the pool says what it offers: its sums would
+				// read as a pool of size zero.
+				rc.Allocatable, rc.Headroom, rc.MinHeadroom = "unknown", "unknown", "unknown"
+			}
 			if p.work != nil {
 				rc.Workloads = capacity.Format(r, ps.work[r])
 			}

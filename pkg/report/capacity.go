@@ -62,6 +62,9 @@ type ResourceCapacity struct {
 	// of Allocatable, rounded up (0 when nothing is allocatable).
 	Daemons string `json:"daemons"`
 	Percent int    `json:"percent"`
+	// Allocatable, Headroom and MinHeadroom are "unknown" when no node of
+	// the pool reports status.allocatable (Daemons and Percent are then 0:
+	// only nodes with allocatable are summed).
 	// Headroom is Allocatable minus Daemons; MinHeadroom the smallest
 	// headroom of one node, on MinHeadroomNode (negative: the daemons alone
 	// do not fit there).
