@@ -252,6 +252,12 @@ func waitReady(t *testing.T, cs kubernetes.Interface, ns, name string, n int32) 
 // TestWaitPollsWithoutWatchVerb: a user whose role has get and list but no
 // watch still gets --wait: it polls, says so, and converges once the
 // crash-looping template is fixed.
+// noWatchUser is the user TestWaitPollsWithoutWatchVerb binds a watch-less
+// ClusterRole to, acting as it through impersonation (the admin may): the
+// rig's one viewer token belongs to tests that need it to hold a namespaced
+// Role only, and a cluster-wide binding would leak into them.
+const noWatchUser = "daemoncheck-e2e-no-watch"
+
 func TestWaitPollsWithoutWatchVerb(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "wait-poll")
@@ -263,12 +269,13 @@ func TestWaitPollsWithoutWatchVerb(t *testing.T) {
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"apps"}, Resources: []string{"daemonsets", "controllerrevisions"}, Verbs: []string{"get", "list"}},
 			{APIGroups: []string{""}, Resources: []string{"nodes", "pods", "events"}, Verbs: []string{"get", "list"}},
+			{APIGroups: []string{"scheduling.k8s.io"}, Resources: []string{"priorityclasses"}, Verbs: []string{"get", "list"}},
 		},
 	}
 	binding := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "daemoncheck-e2e-no-watch"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: rig.ViewerUser}},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: noWatchUser}},
 	}
 	if _, err := cluster.Client.RbacV1().ClusterRoles().Create(s.ctx, role, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -282,19 +289,15 @@ func TestWaitPollsWithoutWatchVerb(t *testing.T) {
 	t.Cleanup(func() {
 		_ = cluster.Client.RbacV1().ClusterRoleBindings().Delete(context.Background(), binding.Name, metav1.DeleteOptions{})
 	})
-	viewer, err := cluster.KubeconfigForToken("viewer-"+s.name, rig.ViewerToken)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// RBAC changes reach the authorizer's cache within moments.
 	if err := wait.PollUntilContextTimeout(s.ctx, 200*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
-		res := execPlugin(t, nil, "--kubeconfig", viewer, "-n", s.name, "-o", "json")
+		res := execPlugin(t, nil, "--kubeconfig", cluster.KubeconfigPath, "--as", noWatchUser, "-n", s.name, "-o", "json")
 		return res.code == 0 || res.code == 1, nil
 	}); err != nil {
-		t.Fatal("the viewer's role never took effect")
+		t.Fatal("the watch-less role never took effect")
 	}
 
-	w := startPlugin(t, viewer, "-n", s.name, "--wait", "--timeout", "3m", "--interval", "1s", "--fail-on", "error", "-o", "json")
+	w := startPlugin(t, cluster.KubeconfigPath, "--as", noWatchUser, "-n", s.name, "--wait", "--timeout", "3m", "--interval", "1s", "--fail-on", "error", "-o", "json")
 	w.waitStderr("UnhealthyPod", 2*time.Minute)
 	s.updateDaemonSet("agent", func(d *appsv1.DaemonSet) { delete(d.Spec.Template.Labels, rig.CrashLoopLabel) })
 	if code := w.exit(4 * time.Minute); code != 0 {
