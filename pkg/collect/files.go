@@ -671,7 +671,7 @@ func (r *fileReader) object(raw json.RawMessage, listKind string, depth int) err
 		if err := decodeInto(raw, &o, kind); err != nil {
 			return err
 		}
-		o.Data.Raw, o.Data.Object, o.ManagedFields = nil, nil, nil
+		TrimRevision(&o)
 		add(r, snapshot.ControllerRevisions, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.ControllerRevisions, o)
 	case "Event":
 		var o corev1.Event

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -201,6 +202,14 @@ func pageWithRetry[T any](ctx context.Context, o metav1.ListOptions, page pageFu
 		case <-t.C:
 		}
 	}
+}
+
+// TrimRevision drops what the analysis never reads of a ControllerRevision:
+// only its revision number and hash label are used, never the template it
+// stores (Data), which is most of its size. Every reader (live lists, the
+// watch, offline files) trims the same way.
+func TrimRevision(cr *appsv1.ControllerRevision) {
+	cr.Data.Raw, cr.Data.Object, cr.ManagedFields = nil, nil, nil
 }
 
 // TrimNode drops what the analysis never reads (images, addresses, managed

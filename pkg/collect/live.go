@@ -285,8 +285,7 @@ func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Option
 				for j := range l.Items {
 					cr := &l.Items[j]
 					if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners.uids[ownerKey{cr.Namespace, ref.UID}] {
-						// Only the revision number and hash label are used.
-						cr.Data.Raw, cr.Data.Object, cr.ManagedFields = nil, nil, nil
+						TrimRevision(cr)
 						kept = append(kept, *cr)
 					}
 				}

@@ -269,8 +269,7 @@ func (w *Watcher) revisionSource(s *selection) *source {
 		if cr.Namespace != at.Namespace || !s.sel.Matches(labels.Set(cr.Labels)) || ref == nil || ref.Kind != "DaemonSet" {
 			return false
 		}
-		// Only the revision number and hash label are used.
-		cr.Data.Raw, cr.Data.Object, cr.ManagedFields = nil, nil, nil
+		TrimRevision(cr)
 		return true
 	}
 	src.list = func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
