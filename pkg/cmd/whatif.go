@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -214,7 +215,7 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	}
 	if len(o.inputs) == 0 {
 		node := t
-		node.Source, node.Kind, node.Name = "flags", "Flags", orDefaultString(o.NodeName, "whatif-node")
+		node.Source, node.Kind, node.Name = "flags", "Flags", cmp.Or(o.NodeName, "whatif-node")
 		node.NodeName = node.Name
 		if node.Labels == nil {
 			node.Labels = map[string]string{}
@@ -227,13 +228,6 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 		o.extra = t
 	}
 	return nil
-}
-
-func orDefaultString(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
 
 // proposal reads the FILE arguments and adds what the node flags say.
