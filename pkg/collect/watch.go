@@ -39,7 +39,14 @@ import (
 // cluster after a 410. The number of watches follows the number of distinct
 // DaemonSet selectors (twice: Pods and ControllerRevisions), started and
 // stopped as DaemonSets come and go. Events are not watched: the Warning
-// events of the Live read are kept (they only add words to messages).
+// events of the Live read are kept (they only add words to messages); nor
+// are PriorityClasses (rarely changed) and --workloads (a cluster-wide Pod
+// watch is what the per-selector watches avoid): the Live read's are kept.
+//
+// A write that changes nothing the kept record holds keeps the old object
+// and its resourceVersion, so that an analysis carried forward
+// (analyze.Memo), which takes an object at the same resourceVersion for
+// unchanged, sees only real changes.
 
 // Selection is what a list of Pods or ControllerRevisions was made for: a
 // DaemonSet's namespace and label selector ("" reads the whole namespace).
@@ -151,7 +158,8 @@ type Watcher struct {
 
 	mu sync.Mutex
 	// base holds what is not watched: source, server version, the Live
-	// read's events, warnings and unread kinds.
+	// read's events, PriorityClasses, workloads (--workloads), warnings and
+	// unread kinds.
 	base snapshot.Snapshot
 	// Which kinds are watched: a kind Live could not read stays unread.
 	pods, revs, nodes bool
@@ -204,6 +212,7 @@ func Watch(ctx context.Context, cs kubernetes.Interface, snap *snapshot.Snapshot
 		cs: cs, a: newAPI(cs), opts: opts, dsSel: dsSel,
 		changed: make(chan struct{}, 1), ready: make(chan struct{}), failed: make(chan struct{}),
 		base: snapshot.Snapshot{Source: snap.Source, ServerVersion: snap.ServerVersion, Events: snap.Events,
+			PriorityClasses: snap.PriorityClasses, PriorityClassesRead: snap.PriorityClassesRead, Workloads: snap.Workloads,
 			Warnings: slices.Clone(snap.Warnings), Missing: maps.Clone(snap.Missing)},
 		pods: snap.Has(snapshot.Pods), revs: snap.Has(snapshot.ControllerRevisions), nodes: snap.Has(snapshot.Nodes),
 		dss: map[string]*appsv1.DaemonSet{}, dsAt: map[string]Selection{}, sels: map[Selection]*selection{},
@@ -341,6 +350,7 @@ func (w *Watcher) Snapshot() *snapshot.Snapshot {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	snap := &snapshot.Snapshot{Source: w.base.Source, ServerVersion: w.base.ServerVersion, Events: w.base.Events,
+		PriorityClasses: w.base.PriorityClasses, PriorityClassesRead: w.base.PriorityClassesRead, Workloads: w.base.Workloads,
 		Warnings: slices.Clone(w.base.Warnings), Missing: maps.Clone(w.base.Missing)}
 	keys := slices.Sorted(maps.Keys(w.dss))
 	snap.DaemonSets = make([]appsv1.DaemonSet, 0, len(keys))

@@ -56,9 +56,14 @@ func (w *Watcher) daemonSetSource() *source {
 		}
 		ds.ManagedFields = nil
 		old := w.dss[k]
+		if old != nil && sameIgnoringVersion(old, ds, func(d *appsv1.DaemonSet) *string { return &d.ResourceVersion }) {
+			// Kept at its old resourceVersion: an analysis carried
+			// forward (analyze.Memo) takes it for unchanged, as it is.
+			return false
+		}
 		w.dss[k] = ds
 		w.use(k, ds)
-		return old == nil || !sameIgnoringVersion(old, ds, func(d *appsv1.DaemonSet) *string { return &d.ResourceVersion })
+		return true
 	}
 	s.drop = func(obj any) bool {
 		ds, ok := obj.(*appsv1.DaemonSet)
@@ -201,7 +206,12 @@ func (w *Watcher) podSource(s *selection) *source {
 			return src.drop(obj)
 		}
 		if old := s.pods[k]; old != nil {
-			if reflect.DeepEqual(*old, rec) {
+			// A write that changed nothing the record keeps (most of a
+			// kubelet's status writes) keeps the old record and its
+			// resourceVersion: no change to analyse.
+			same := rec
+			same.ResourceVersion = old.ResourceVersion
+			if reflect.DeepEqual(*old, same) {
 				return false
 			}
 			if old.UID == rec.UID {
@@ -301,8 +311,11 @@ func (w *Watcher) revisionSource(s *selection) *source {
 		}
 		k := cr.Namespace + "/" + cr.Name
 		old := s.revs[k]
+		if old != nil && sameIgnoringVersion(old, cr, func(c *appsv1.ControllerRevision) *string { return &c.ResourceVersion }) {
+			return false
+		}
 		s.revs[k] = cr
-		return old == nil || !sameIgnoringVersion(old, cr, func(c *appsv1.ControllerRevision) *string { return &c.ResourceVersion })
+		return true
 	}
 	src.drop = func(obj any) bool {
 		cr, ok := obj.(*appsv1.ControllerRevision)
@@ -352,15 +365,19 @@ func (w *Watcher) nodeSource() *source {
 		TrimNode(n)
 		forgetHeartbeats(n)
 		old := w.nodeMap[n.Name]
+		if old != nil && sameIgnoringVersion(old, n, func(n *corev1.Node) *string { return &n.ResourceVersion }) {
+			// Kubelets write their status every few minutes even when
+			// nothing changed: that is no change to analyse, and the
+			// node keeps its old resourceVersion (analyze.Memo).
+			return false
+		}
 		w.nodeMap[n.Name] = n
 		if old == nil {
 			w.nodeOrder = nil
 			return true
 		}
-		// Kubelets write their status every few minutes even when nothing
-		// changed: that is no change to analyse.
 		w.replaceInOrder(old, n)
-		return !sameIgnoringVersion(old, n, func(n *corev1.Node) *string { return &n.ResourceVersion })
+		return true
 	}
 	s.drop = func(obj any) bool {
 		n, ok := obj.(*corev1.Node)

@@ -89,6 +89,11 @@ func TestWatchStartsAsLiveRead(t *testing.T) {
 	if strings.Join(podNames(got), ",") != strings.Join(podNames(live), ",") || got.Source != live.Source {
 		t.Errorf("pods %v, live read %v", podNames(got), podNames(live))
 	}
+	// What is not watched is kept from the read: without the
+	// PriorityClasses every later analysis would call priorities unknown.
+	if !live.PriorityClassesRead || got.PriorityClassesRead != live.PriorityClassesRead || len(got.PriorityClasses) != len(live.PriorityClasses) {
+		t.Errorf("PriorityClasses read %v (%d), live read %v (%d)", got.PriorityClassesRead, len(got.PriorityClasses), live.PriorityClassesRead, len(live.PriorityClasses))
+	}
 }
 
 func TestWatchFollowsChanges(t *testing.T) {
@@ -244,9 +249,15 @@ func TestWatchIgnoresNonChanges(t *testing.T) {
 	if s.put(n.DeepCopy()) {
 		t.Error("a heartbeat is no change")
 	}
+	// The node keeps the version it had: an analysis carried forward
+	// (analyze.Memo) takes the same resourceVersion for unchanged.
+	if rv := w.nodeMap["n1"].ResourceVersion; rv != "1" {
+		t.Errorf("after a heartbeat the node is at resourceVersion %s; want 1, the last change's", rv)
+	}
 	n.Spec.Unschedulable = true
-	if !s.put(n.DeepCopy()) {
-		t.Error("cordoning is a change")
+	n.ResourceVersion = "3"
+	if !s.put(n.DeepCopy()) || w.nodeMap["n1"].ResourceVersion != "3" {
+		t.Error("cordoning is a change, at its resourceVersion")
 	}
 
 	ds := fixture.DaemonSet("ns", "a")
@@ -254,13 +265,20 @@ func TestWatchIgnoresNonChanges(t *testing.T) {
 	w.sels = map[Selection]*selection{sel.at: sel}
 	ps := w.podSource(sel)
 	p := fixture.Pod(&ds, "n1")
-	if !ps.put(p.DeepCopy()) || ps.put(p.DeepCopy()) {
-		t.Error("a new Pod is a change, the same Pod again is not")
+	p.ResourceVersion = "10"
+	if !ps.put(p.DeepCopy()) {
+		t.Error("a new Pod is a change")
+	}
+	p.ResourceVersion = "11" // a status write that changed nothing kept
+	if ps.put(p.DeepCopy()) || sel.pods["ns/"+p.Name].ResourceVersion != "10" {
+		t.Error("the same Pod again is no change, and keeps its resourceVersion")
 	}
 	rec := sel.pods["ns/"+p.Name]
 	w.podOrder = []*snapshot.DaemonPod{rec}
-	if q := fixture.Pod(&ds, "n1", fixture.NotReadyPod()); !ps.put(&q) || sel.pods["ns/"+p.Name] != rec || w.podOrder == nil || rec.Ready {
-		t.Error("a status change updates the record in place, keeping the sorted order")
+	q := fixture.Pod(&ds, "n1", fixture.NotReadyPod())
+	q.ResourceVersion = "12"
+	if !ps.put(&q) || sel.pods["ns/"+p.Name] != rec || w.podOrder == nil || rec.Ready || rec.ResourceVersion != "12" {
+		t.Error("a status change updates the record in place, at its resourceVersion, keeping the sorted order")
 	}
 	other := fixture.Pod(&ds, "n1", fixture.Named("other"))
 	other.Labels = map[string]string{"app": "else"}

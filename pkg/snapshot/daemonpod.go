@@ -20,6 +20,10 @@ import (
 type DaemonPod struct {
 	Namespace, Name string
 	UID             types.UID
+	// ResourceVersion tells one version of the Pod from another: an
+	// analysis carried forward (analyze.Memo) takes a Pod with the same
+	// UID and resourceVersion as unchanged.
+	ResourceVersion string
 	// OwnerUID and OwnerKind name the controller owner reference.
 	OwnerUID  types.UID
 	OwnerKind string
@@ -70,16 +74,17 @@ type ContainerState struct {
 // Compact returns the DaemonPod of a Pod.
 func Compact(p *corev1.Pod) DaemonPod {
 	d := DaemonPod{
-		Namespace: p.Namespace,
-		Name:      p.Name,
-		UID:       p.UID,
-		Created:   p.CreationTimestamp.Time,
-		Deleting:  p.DeletionTimestamp != nil,
-		Labels:    NewLabels(p.Labels),
-		NodeName:  p.Spec.NodeName,
-		Phase:     p.Status.Phase,
-		Reason:    p.Status.Reason,
-		Message:   p.Status.Message,
+		Namespace:       p.Namespace,
+		Name:            p.Name,
+		UID:             p.UID,
+		ResourceVersion: p.ResourceVersion,
+		Created:         p.CreationTimestamp.Time,
+		Deleting:        p.DeletionTimestamp != nil,
+		Labels:          NewLabels(p.Labels),
+		NodeName:        p.Spec.NodeName,
+		Phase:           p.Status.Phase,
+		Reason:          p.Status.Reason,
+		Message:         p.Status.Message,
 	}
 	d.RevisionHash = d.Labels.Get("controller-revision-hash")
 	d.TemplateGeneration = d.Labels.Get("pod-template-generation")
