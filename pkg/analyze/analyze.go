@@ -12,6 +12,7 @@ package analyze
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -44,6 +45,10 @@ type Options struct {
 	// Gate judges the findings (--fail-on, --ignore, --grace); the zero
 	// Gate fails on every finding (report.DefaultGate).
 	Gate report.Gate
+	// Memo, when set, carries this analysis into the next one of the same
+	// cluster, and reuses what the last one made where nothing changed
+	// (memo.go).
+	Memo *Memo
 	// PoolLabels name a node's pool, first present wins (default
 	// DefaultPoolLabels); the instance type is the fallback.
 	PoolLabels []string
@@ -94,15 +99,38 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 		}
 		return dss[i].Name < dss[j].Name
 	})
-	idx.plan = planCapacity(dss, idx, snap)
+	// With a Memo: when what every DaemonSet reads is the same as last
+	// time, and so is the capacity plan, DaemonSets whose own objects did
+	// not change keep their reports (kept[i]).
+	m := opts.Memo
+	var global memoGlobal
+	kept := make([]*memoDS, len(dss))
+	if m != nil {
+		global = globalOf(snap, idx, opts)
+		if global.same(&m.global) {
+			idx.plan = m.keptPlan(dss, idx)
+		}
+	}
+	planKept := idx.plan != nil
+	if !planKept {
+		idx.plan = planCapacity(dss, idx, snap)
+	}
 	r.Gate = opts.Gate.Settings()
 	r.Grace = r.Gate.Grace
-	for _, n := range idx.nodes {
-		r.Nodes = append(r.Nodes, nodeInfo(n))
+	if planKept {
+		r.Nodes = m.nodeInfo
+		for i, ds := range dss {
+			kept[i] = m.reusable(ds, idx, opts.Now)
+		}
+	} else {
+		for _, name := range idx.byNatural {
+			r.Nodes = append(r.Nodes, nodeInfo(idx.nodeByNm[name]))
+		}
 	}
 	// DaemonSets are independent given the shared, read-only index: analyse
 	// them on every core, each into its own slot so the order stays sorted.
 	results := make([]report.DaemonSetReport, len(dss))
+	until := make([]time.Time, len(dss))
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range min(runtime.GOMAXPROCS(0), len(dss)) {
@@ -110,21 +138,47 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] = analyzeDaemonSet(dss[i], idx, snap, opts)
+				results[i], until[i] = analyzeDaemonSet(dss[i], idx, snap, opts)
 			}
 		}()
 	}
+	health := map[string]*dsHealth{}
 	for i := range dss {
+		if k := kept[i]; k != nil {
+			results[i] = k.report
+			if k.health != nil {
+				health[dss[i].Namespace+"/"+dss[i].Name] = k.health
+			}
+			continue
+		}
 		next <- i
 	}
 	close(next)
 	wg.Wait()
 	r.DaemonSets = results
 	r.Summary = report.Summarize(results)
-	r.Problems = problems(r, idx)
-	r.Capacity = idx.plan.section(idx, opts.PoolLabels, opts.CapacityNodes)
-	if r.Capacity != nil && opts.Selection != "" {
-		r.Capacity.Unknown = append(r.Capacity.Unknown, "only the DaemonSets of "+opts.Selection+" were read: daemons of others on the same nodes are not counted, nor their host ports")
+	r.Problems = problems(r, idx, health)
+	var capacity *report.Capacity
+	if planKept {
+		capacity = m.capacity
+	} else {
+		capacity = idx.plan.section(idx, opts.PoolLabels, opts.CapacityNodes)
+	}
+	r.Capacity = capacity
+	if capacity != nil && opts.Selection != "" {
+		c := *capacity
+		c.Unknown = append(slices.Clip(c.Unknown), "only the DaemonSets of "+opts.Selection+" were read: daemons of others on the same nodes are not counted, nor their host ports")
+		r.Capacity = &c
+	}
+	if m != nil {
+		m.remember(global, idx.plan, idx, r, kept, until, health, capacity)
+		m.Reused = 0
+		for _, k := range kept {
+			if k != nil {
+				m.Reused++
+			}
+		}
+		m.Analysed = len(dss) - m.Reused
 	}
 	return r
 }
@@ -271,9 +325,15 @@ type dsContext struct {
 	// rolloutMemo is rolloutState's result, once rolloutDone.
 	rolloutMemo *rollout
 	rolloutDone bool
+	// until is the first moment after now at which the report would
+	// change with time alone (changesAt), zero if never: a Memo keeps the
+	// report until then.
+	until time.Time
 }
 
-func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot, opts Options) report.DaemonSetReport {
+// analyzeDaemonSet returns the DaemonSet's report, and the first moment at
+// which it would change with time alone (zero: never).
+func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot, opts Options) (report.DaemonSetReport, time.Time) {
 	c := &dsContext{ds: ds, eval: idx.plan.evals[idx.plan.of(ds)], now: opts.Now, idx: idx,
 		podsKnown: snap.Has(snapshot.Pods), nodesKnown: snap.Has(snapshot.Nodes),
 		rules: rulesFor(snap.ServerVersion)}
@@ -332,7 +392,16 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 	dr.NotTargeted = c.coverageGaps(dr.Nodes, opts.PoolLabels)
 	dr.Findings = c.gate(c.nodeCauses(c.capacityCauses(c.detect(byNode))), pods, opts.Gate)
 	dr.Events = c.events(pods, opts.MaxEvents)
-	return dr
+	// Nodes as people number them (node-9 before node-10), as every view
+	// lists them; dr.Nodes has one verdict per node.
+	if len(dr.Nodes) == len(idx.nodes) {
+		natural := make([]report.NodeVerdict, len(dr.Nodes))
+		for _, nv := range dr.Nodes {
+			natural[idx.natural[nv.Name]] = nv
+		}
+		dr.Nodes = natural
+	}
+	return dr, c.until
 }
 
 // header is the part of a DaemonSet's report read straight off the object.

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"hash/fnv"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -304,3 +306,65 @@ func BenchmarkAnalyzeCapacity(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(snap.Nodes)), "nodes")
 }
+
+var (
+	watchOnce sync.Once
+	watchSnap *snapshot.Snapshot
+	watchRV   *rvClock
+)
+
+// benchWatchStep is what -w does per change on the 5,000-node cluster: one
+// daemon Pod's status changes (in place, at a new resourceVersion, as the
+// watch's stores hand it out), the snapshot is analysed again, reduced to
+// -o wide's watch rows and compared with the last ones. With memo the
+// analysis is carried forward (analyze.Memo); without, each change is a
+// full analysis (before the Memo).
+func benchWatchStep(b *testing.B, memo bool) {
+	watchOnce.Do(func() {
+		watchSnap = benchSnapshot(5000)
+		watchRV = versioned(watchSnap)
+	})
+	snap := watchSnap
+	opts := analyze.Options{Now: fixture.Epoch}
+	var m *analyze.Memo
+	if memo {
+		m = &analyze.Memo{}
+		opts.Memo = m
+	}
+	state := printer.NewWatchState(analyze.Analyze(snap, opts), true)
+	// Healthy Pods, each made to crash-loop and then recover.
+	var pods []int
+	for i := range snap.DaemonPods {
+		if p := &snap.DaemonPods[i]; p.Ready && p.OwnerUID != "" && len(pods) < 64 {
+			pods = append(pods, i)
+		}
+	}
+	lines, step := 0, 0
+	b.ReportAllocs()
+	for b.Loop() {
+		p := &snap.DaemonPods[pods[(step/2)%len(pods)]]
+		p.Ready = step%2 == 1
+		p.Containers = slices.Clone(p.Containers)
+		p.Containers[0].Ready = p.Ready
+		p.Containers[0].WaitingReason = map[bool]string{false: "CrashLoopBackOff"}[p.Ready]
+		p.ResourceVersion = watchRV.next()
+		step++
+		next := printer.NewWatchState(analyze.Analyze(snap, opts), true)
+		lines += len(printer.WatchChanges(state, next))
+		state = next
+	}
+	if lines < step {
+		b.Fatalf("%d changes printed %d lines; want at least one each", step, lines)
+	}
+	if m != nil && m.Analysed != 1 {
+		b.Fatalf("a Pod's change analysed %d DaemonSets; want 1", m.Analysed)
+	}
+	b.ReportMetric(float64(lines)/float64(step), "lines/change")
+}
+
+// BenchmarkWatchStep: -w's work per Pod change with the Memo (issue 17's
+// target: the change printed within 200 ms at 5,000 nodes).
+func BenchmarkWatchStep(b *testing.B) { benchWatchStep(b, true) }
+
+// BenchmarkWatchStepFull: the same without the Memo, as -w did before.
+func BenchmarkWatchStepFull(b *testing.B) { benchWatchStep(b, false) }

@@ -140,24 +140,30 @@ func preemptionPolicy(spec *corev1.PodSpec, classes []schedulingv1.PriorityClass
 	return corev1.PreemptLowerPriority
 }
 
+// boundOf says, for each of dss and each of idx.nodes, whether the
+// DaemonSet has a Pod bound to the node (not being deleted): it holds its
+// room there, so the scheduler leaves out a newcomer of equal priority
+// rather than it. nil for a DaemonSet bound nowhere.
+func boundOf(dss []*appsv1.DaemonSet, idx *index) [][]bool {
+	bound := make([][]bool, len(dss))
+	for d, ds := range dss {
+		for _, pod := range idx.podsByDS[ownerKey{ds.Namespace, ds.UID}] {
+			if n, ok := idx.nodePos[pod.NodeName]; ok && !pod.Deleting {
+				if bound[d] == nil {
+					bound[d] = make([]bool, len(idx.nodes))
+				}
+				bound[d][n] = true
+			}
+		}
+	}
+	return bound
+}
+
 // place places the daemons of every node. Nodes of one shape (the same
 // allocatable, the same DaemonSets, the same of them already bound there)
 // share one placement: a pool of 1,000 identical nodes is placed once.
 func (p *capPlan) place(idx *index) {
-	// bound[d][n] says ds[d] has a Pod bound to idx.nodes[n] (not being
-	// deleted): it holds its room there, so the scheduler leaves out a
-	// newcomer of equal priority rather than it.
-	p.bound = make([][]bool, len(p.ds))
-	for d, ds := range p.ds {
-		for _, pod := range idx.podsByDS[ownerKey{ds.Namespace, ds.UID}] {
-			if n, ok := idx.nodePos[pod.NodeName]; ok && !pod.Deleting {
-				if p.bound[d] == nil {
-					p.bound[d] = make([]bool, len(idx.nodes))
-				}
-				p.bound[d][n] = true
-			}
-		}
-	}
+	p.bound = boundOf(p.ds, idx)
 	// The order within a priority: the oldest DaemonSet first (its Pods
 	// were created first), then by name; where that leaves a daemon out,
 	// the daemons bound to the node go first.

@@ -37,8 +37,10 @@ func (c *dsContext) gate(fs []report.Finding, pods []*snapshot.DaemonPod, g repo
 		}
 		if g.Grace > 0 && f.Exempted == "" {
 			if node != nil && !node.CreationTimestamp.IsZero() && c.now.Sub(node.CreationTimestamp.Time) < g.Grace {
+				c.changesAt(node.CreationTimestamp.Add(g.Grace))
 				f.HeldBack = fmt.Sprintf("node %s joined %s ago (--grace %s)", node.Name, humanDuration(c.now.Sub(node.CreationTimestamp.Time)), g.Grace)
 			} else if p := podByName[f.Pod]; p != nil && info.PodGrace && c.now.Sub(p.Created) < g.Grace {
+				c.changesAt(p.Created.Add(g.Grace))
 				f.HeldBack = fmt.Sprintf("Pod %s is %s old (--grace %s)", p.Name, humanDuration(c.now.Sub(p.Created)), g.Grace)
 			}
 		}

@@ -36,6 +36,7 @@ func (c *dsContext) missing(node *corev1.Node) report.Finding {
 	f := report.Finding{Type: report.MissingPod, Node: node.Name, Cause: "no daemon Pod on a targeted node"}
 	f.Message = fmt.Sprintf("node %s should run the DaemonSet but has no Pod of it", node.Name)
 	if age := c.now.Sub(node.CreationTimestamp.Time); !node.CreationTimestamp.IsZero() && age < 2*time.Minute && age >= 0 {
+		c.changesAt(node.CreationTimestamp.Add(2 * time.Minute))
 		f.Message += fmt.Sprintf("; the node joined %s ago, the controller may not have created it yet", humanDuration(age))
 	}
 	if rel := c.released[node.Name]; len(rel) > 0 {

@@ -43,7 +43,16 @@ func isPodAvailable(p *snapshot.DaemonPod, minReadySeconds int32, now time.Time,
 // available is isPodAvailable with the DaemonSet's minReadySeconds, the
 // analysis clock and the server version's rule.
 func (c *dsContext) available(p *snapshot.DaemonPod) bool {
-	return isPodAvailable(p, c.ds.Spec.MinReadySeconds, c.now, c.rules.availableAtBoundary)
+	ok := isPodAvailable(p, c.ds.Spec.MinReadySeconds, c.now, c.rules.availableAtBoundary)
+	if !ok && p.Ready && !p.ReadySince.IsZero() {
+		// Ready, not yet for minReadySeconds: available from then on.
+		at := p.ReadySince.Add(time.Duration(c.ds.Spec.MinReadySeconds) * time.Second)
+		if !c.rules.availableAtBoundary {
+			at = at.Add(time.Nanosecond)
+		}
+		c.changesAt(at)
+	}
+	return ok
 }
 
 // isPodTerminal mirrors podutil.IsPodTerminal.

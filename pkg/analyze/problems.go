@@ -15,7 +15,10 @@ import (
 // findings of one type with the same cause; across DaemonSets, findings a node
 // condition explains (one problem per node and condition). Most severe first,
 // then broadest: the default view prints one row per problem, at any size.
-func problems(r *report.Report, idx *index) []report.Problem {
+//
+// health holds what patterns compare against, per DaemonSet: entries a
+// Memo kept are used as they are, new ones are added.
+func problems(r *report.Report, idx *index, health map[string]*dsHealth) []report.Problem {
 	type key struct{ ds, typ, cause string }
 	type group struct {
 		p     report.Problem
@@ -26,7 +29,6 @@ func problems(r *report.Report, idx *index) []report.Problem {
 	}
 	groups := map[key]*group{}
 	var order []key
-	health := map[string]*dsHealth{}
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
 		name := ds.Namespace + "/" + ds.Name
@@ -157,9 +159,9 @@ var patternAttrs = []struct {
 
 // dsHealth is what patterns compare against, per DaemonSet, built once.
 type dsHealth struct {
-	// healthy are the targeted nodes without an active finding; values[i]
-	// the values of patternAttrs[i] among them.
-	healthy []*corev1.Node
+	// healthy counts the targeted nodes without an active finding;
+	// values[i] are the values of patternAttrs[i] among them.
+	healthy int
 	values  []map[string]bool
 }
 
@@ -168,7 +170,10 @@ type dsHealth struct {
 func pattern(r *report.Report, idx *index, cache map[string]*dsHealth, ds string, nodes []string, msgs []string) string {
 	h := cache[ds]
 	if h == nil {
-		h = &dsHealth{}
+		h = &dsHealth{values: make([]map[string]bool, len(patternAttrs))}
+		for i := range patternAttrs {
+			h.values[i] = map[string]bool{}
+		}
 		cache[ds] = h
 		for i := range r.DaemonSets {
 			dr := &r.DaemonSets[i]
@@ -183,15 +188,11 @@ func pattern(r *report.Report, idx *index, cache map[string]*dsHealth, ds string
 			}
 			for _, nv := range dr.Nodes {
 				if n := idx.nodeByNm[nv.Name]; n != nil && nv.ShouldRun && !bad[nv.Name] {
-					h.healthy = append(h.healthy, n)
+					h.healthy++
+					for i, a := range patternAttrs {
+						h.values[i][a.get(n)] = true
+					}
 				}
-			}
-		}
-		h.values = make([]map[string]bool, len(patternAttrs))
-		for i, a := range patternAttrs {
-			h.values[i] = map[string]bool{}
-			for _, n := range h.healthy {
-				h.values[i][a.get(n)] = true
 			}
 		}
 	}
@@ -229,11 +230,11 @@ func pattern(r *report.Report, idx *index, cache map[string]*dsHealth, ds string
 		if noManifest && (a.name == "OS" || a.name == "architecture") {
 			return fmt.Sprintf("all %d nodes run %s %s: the image has no variant for it (no matching manifest)", len(affected), a.name, v)
 		}
-		if len(healthy) == 0 {
+		if healthy == 0 {
 			continue
 		}
 		if !h.values[ai][v] {
-			return fmt.Sprintf("all %d nodes have %s %s, which none of the %d healthy nodes has", len(affected), a.name, v, len(healthy))
+			return fmt.Sprintf("all %d nodes have %s %s, which none of the %d healthy nodes has", len(affected), a.name, v, healthy)
 		}
 	}
 	return ""

@@ -158,6 +158,10 @@ func (c *dsContext) rolloutState() *rollout {
 		st.stuck = true
 	case !newest.IsZero() && c.now.Sub(newest) > stuckAfter:
 		st.stuck, st.stalledFor = true, c.now.Sub(newest)
+		// The cause says for how long: it changes as that age rolls over.
+		c.changesAt(ageTextChangesAt(newest, c.now))
+	case !newest.IsZero():
+		c.changesAt(newest.Add(stuckAfter + time.Nanosecond))
 	}
 	c.rolloutMemo = st
 	return st
@@ -248,6 +252,7 @@ func (c *dsContext) progressing(p *snapshot.DaemonPod) bool {
 	if p.Created.IsZero() || c.now.Sub(p.Created) >= stuckAfter {
 		return false
 	}
+	c.changesAt(p.Created.Add(stuckAfter))
 	h := c.health(p)
 	switch h.kind {
 	case pending:

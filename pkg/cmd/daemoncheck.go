@@ -31,7 +31,6 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
 	"github.com/daemoncheck/daemoncheck/pkg/collect"
-	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
@@ -535,6 +534,12 @@ func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, er
 // analyse is the analysis half of an audit, for a snapshot read live, from
 // files, or kept current by a watch.
 func (o *CheckOptions) analyse(snap *snapshot.Snapshot, warn bool) (*report.Report, error) {
+	return o.analyseWith(snap, warn, nil)
+}
+
+// analyseWith is analyse carried forward by memo (a watch): what did not
+// change since the last analysis is not analysed again (analyze.Memo).
+func (o *CheckOptions) analyseWith(snap *snapshot.Snapshot, warn bool, memo *analyze.Memo) (*report.Report, error) {
 	if o.run.serverVersion != "" {
 		snap.ServerVersion = o.run.serverVersion
 	}
@@ -553,8 +558,7 @@ func (o *CheckOptions) analyse(snap *snapshot.Snapshot, warn bool) (*report.Repo
 			fmt.Fprintf(o.ErrOut, "Analysing as of the current time: the input has no timestamps; --now to choose the time.\n")
 		}
 	}
-	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate, CapacityNodes: o.run.capacityNodes, Selection: selection(o.run.read)})
-	naturalNodeOrder(rep)
+	rep := analyze.Analyze(snap, analyze.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate, CapacityNodes: o.run.capacityNodes, Selection: selection(o.run.read), Memo: memo})
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(snap.DaemonSets, snap.Nodes, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	if warn {
 		for _, w := range rep.Warnings {
@@ -562,17 +566,6 @@ func (o *CheckOptions) analyse(snap *snapshot.Snapshot, warn bool) (*report.Repo
 		}
 	}
 	return rep, nil
-}
-
-// naturalNodeOrder lists nodes as people number them (node-9 before
-// node-10) wherever a view lists them: the matrix rows, the detail view's
-// node tables, node/NAME lines, the report's arrays.
-func naturalNodeOrder(rep *report.Report) {
-	sort.SliceStable(rep.Nodes, func(i, j int) bool { return names.Less(rep.Nodes[i].Name, rep.Nodes[j].Name) })
-	for i := range rep.DaemonSets {
-		nvs := rep.DaemonSets[i].Nodes
-		sort.SliceStable(nvs, func(a, b int) bool { return names.Less(nvs[a].Name, nvs[b].Name) })
-	}
 }
 
 // Run reads, analyses and prints, and returns ErrFindings when the report has

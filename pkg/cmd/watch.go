@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 
+	"github.com/daemoncheck/daemoncheck/pkg/analyze"
 	"github.com/daemoncheck/daemoncheck/pkg/collect"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
@@ -282,7 +283,10 @@ func (o *CheckOptions) watch(parent context.Context) error {
 		}
 		return err
 	}
-	rep, err := o.analyse(snap, false)
+	// The memo carries each analysis into the next: a change re-analyses
+	// the DaemonSets it touches, not the cluster.
+	memo := &analyze.Memo{}
+	rep, err := o.analyseWith(snap, false, memo)
 	if err != nil {
 		return err
 	}
@@ -331,7 +335,7 @@ func (o *CheckOptions) watch(parent context.Context) error {
 			}
 			continue
 		}
-		rep, err := o.analyse(snap, false)
+		rep, err := o.analyseWith(snap, false, memo)
 		if err != nil {
 			return err
 		}
