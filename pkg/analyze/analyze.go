@@ -69,7 +69,11 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 	if opts.Gate.FailOn.IsZero() {
 		opts.Gate.FailOn = report.DefaultGate().FailOn
 	}
-	idx := newIndex(snap)
+	var prevNodes *nodeIndex
+	if opts.Memo != nil {
+		prevNodes = opts.Memo.nodes
+	}
+	idx := newIndex(snap, prevNodes)
 	r := report.New()
 	r.GeneratedAt = opts.Now.UTC().Truncate(time.Second)
 	r.Source = snap.Source
@@ -105,10 +109,12 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 	m := opts.Memo
 	var global memoGlobal
 	kept := make([]*memoDS, len(dss))
+	var podsSeen []bool
 	if m != nil {
 		global = globalOf(snap, idx, opts)
 		if global.same(&m.global) {
-			idx.plan = m.keptPlan(dss, idx)
+			podsSeen = m.podsSeen(dss, idx)
+			idx.plan = m.keptPlan(dss, idx, podsSeen)
 		}
 	}
 	planKept := idx.plan != nil
@@ -120,7 +126,7 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 	if planKept {
 		r.Nodes = m.nodeInfo
 		for i, ds := range dss {
-			kept[i] = m.reusable(ds, idx, opts.Now)
+			kept[i] = m.reusable(ds, idx, opts.Now, podsSeen[i])
 		}
 	} else {
 		for _, name := range idx.byNatural {
@@ -185,17 +191,7 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 
 // index holds the lookups shared by all DaemonSets, built once.
 type index struct {
-	nodes    []*corev1.Node // sorted by name
-	nodeByNm map[string]*corev1.Node
-	// nodePos is a node's position in nodes (and in each dsContext.verdicts).
-	nodePos map[string]int
-	// nodeCause is the strongest node-level cause of each node that has one.
-	nodeCause map[string]string
-	// natural is each node's position in natural order ("n9" before
-	// "n10"), computed once so that listing nodes sorts by an int;
-	// byNatural lists the nodes in that order.
-	natural   map[string]int
-	byNatural []string
+	nodeIndex
 	// podsByDS keys Pods by their owner's namespace and UID: owner
 	// references are namespaced, so a UID alone could join two DaemonSets
 	// of different namespaces (a hand-edited dump).
@@ -210,37 +206,87 @@ type index struct {
 	plan *capPlan
 }
 
-func newIndex(snap *snapshot.Snapshot) *index {
+// nodeIndex is the part of the index made of nodes alone.
+type nodeIndex struct {
+	nodes    []*corev1.Node // sorted by name
+	nodeByNm map[string]*corev1.Node
+	// nodePos is a node's position in nodes (and in each dsContext.verdicts).
+	nodePos map[string]int
+	// nodeCause is the strongest node-level cause of each node that has one.
+	nodeCause map[string]string
+	// natural is each node's position in natural order ("n9" before
+	// "n10"), computed once so that listing nodes sorts by an int;
+	// byNatural lists the nodes in that order.
+	natural   map[string]int
+	byNatural []string
+	// versions are the nodes' names and resourceVersions in the
+	// snapshot's order (known: every node has one), and from[i] the
+	// snapshot position of nodes[i]: a Memo's next analysis of the same
+	// nodes reuses the rest (newNodeIndex).
+	versions []objVersion
+	known    bool
+	from     []int
+}
+
+// newNodeIndex indexes snap's nodes. When prev indexed the very same
+// nodes (names and resourceVersions, in the same order), only the
+// pointers to this snapshot's nodes are new: orders, positions and causes
+// are prev's.
+func newNodeIndex(snap *snapshot.Snapshot, prev *nodeIndex) nodeIndex {
+	ni := nodeIndex{versions: make([]objVersion, len(snap.Nodes)), known: true}
+	for i := range snap.Nodes {
+		n := &snap.Nodes[i]
+		ni.versions[i] = objVersion{n.Name, n.ResourceVersion}
+		ni.known = ni.known && n.ResourceVersion != ""
+	}
+	ni.nodeByNm = make(map[string]*corev1.Node, len(snap.Nodes))
+	if prev != nil && ni.known && prev.known && slices.Equal(ni.versions, prev.versions) {
+		ni.nodePos, ni.nodeCause, ni.natural, ni.byNatural, ni.from = prev.nodePos, prev.nodeCause, prev.natural, prev.byNatural, prev.from
+		ni.nodes = make([]*corev1.Node, len(ni.from))
+		for i, at := range ni.from {
+			ni.nodes[i] = &snap.Nodes[at]
+			ni.nodeByNm[ni.nodes[i].Name] = ni.nodes[i]
+		}
+		return ni
+	}
+	ni.nodePos = make(map[string]int, len(snap.Nodes))
+	ni.nodeCause = map[string]string{}
+	ni.from = make([]int, len(snap.Nodes))
+	for i := range ni.from {
+		ni.from[i] = i
+	}
+	sort.Slice(ni.from, func(i, j int) bool { return snap.Nodes[ni.from[i]].Name < snap.Nodes[ni.from[j]].Name })
+	for _, at := range ni.from {
+		n := &snap.Nodes[at]
+		ni.nodes = append(ni.nodes, n)
+		ni.nodeByNm[n.Name] = n
+	}
+	byNatural := make([]string, len(ni.nodes))
+	for i, n := range ni.nodes {
+		byNatural[i] = n.Name
+	}
+	names.Sort(byNatural)
+	ni.byNatural = byNatural
+	ni.natural = make(map[string]int, len(byNatural))
+	for i, n := range byNatural {
+		ni.natural[n] = i
+	}
+	for i, n := range ni.nodes {
+		ni.nodePos[n.Name] = i
+		if conds := nodeConditions(n); len(conds) > 0 {
+			ni.nodeCause[n.Name] = conds[0]
+		}
+	}
+	return ni
+}
+
+func newIndex(snap *snapshot.Snapshot, prev *nodeIndex) *index {
 	idx := &index{
-		nodeByNm:    make(map[string]*corev1.Node, len(snap.Nodes)),
-		nodePos:     make(map[string]int, len(snap.Nodes)),
-		nodeCause:   map[string]string{},
+		nodeIndex:   newNodeIndex(snap, prev),
 		podsByDS:    map[ownerKey][]*snapshot.DaemonPod{},
 		orphansByNS: map[string][]*snapshot.DaemonPod{},
 		revByDS:     map[types.UID]*appsv1.ControllerRevision{},
 		eventsFor:   map[types.UID][]*corev1.Event{},
-	}
-	for i := range snap.Nodes {
-		n := &snap.Nodes[i]
-		idx.nodes = append(idx.nodes, n)
-		idx.nodeByNm[n.Name] = n
-	}
-	sort.Slice(idx.nodes, func(i, j int) bool { return idx.nodes[i].Name < idx.nodes[j].Name })
-	byNatural := make([]string, len(idx.nodes))
-	for i, n := range idx.nodes {
-		byNatural[i] = n.Name
-	}
-	names.Sort(byNatural)
-	idx.byNatural = byNatural
-	idx.natural = make(map[string]int, len(byNatural))
-	for i, n := range byNatural {
-		idx.natural[n] = i
-	}
-	for i, n := range idx.nodes {
-		idx.nodePos[n.Name] = i
-		if conds := nodeConditions(n); len(conds) > 0 {
-			idx.nodeCause[n.Name] = conds[0]
-		}
 	}
 	pods := snap.DaemonPods
 	for i := range pods {
@@ -488,6 +534,23 @@ func humanDuration(d time.Duration) string { return duration.HumanDuration(d) }
 // precomputed position, names not in the snapshot (deleted nodes) after
 // them, naturally.
 func (idx *index) sortNodes(ns []string) {
+	// Usually every node is known: sort their positions.
+	pos := make([]int, len(ns))
+	for i, n := range ns {
+		p, ok := idx.natural[n]
+		if !ok {
+			pos = nil
+			break
+		}
+		pos[i] = p
+	}
+	if pos != nil {
+		slices.Sort(pos)
+		for i, p := range pos {
+			ns[i] = idx.byNatural[p]
+		}
+		return
+	}
 	sort.SliceStable(ns, func(i, j int) bool {
 		a, aok := idx.natural[ns[i]]
 		b, bok := idx.natural[ns[j]]

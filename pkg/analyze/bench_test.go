@@ -349,7 +349,7 @@ func benchWatchStep(b *testing.B, memo bool) {
 		p.Containers[0].WaitingReason = map[bool]string{false: "CrashLoopBackOff"}[p.Ready]
 		p.ResourceVersion = watchRV.next()
 		step++
-		next := printer.NewWatchState(analyze.Analyze(snap, opts), true)
+		next := printer.NextWatchState(state, analyze.Analyze(snap, opts), true)
 		lines += len(printer.WatchChanges(state, next))
 		state = next
 	}

@@ -8,7 +8,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -51,12 +50,15 @@ import (
 type Memo struct {
 	// global is what every DaemonSet's report depends on, last time.
 	global memoGlobal
-	plan   *capPlan
+	// nodes is the last index of the nodes, without the pointers to that
+	// snapshot's nodes (newNodeIndex).
+	nodes *nodeIndex
+	plan  *capPlan
 	// planDS are the DaemonSets the plan was built from, in report order.
 	planDS   []*appsv1.DaemonSet
 	nodeInfo []report.NodeInfo
 	capacity *report.Capacity
-	ds       map[types.UID]*memoDS
+	ds       map[ownerKey]*memoDS
 
 	// Analysed and Reused count the DaemonSets the last analysis analysed
 	// and took from the Memo (tests and benchmarks read them).
@@ -104,10 +106,9 @@ func globalOf(snap *snapshot.Snapshot, idx *index, opts Options) memoGlobal {
 		}
 		return objVersion{id, rv}
 	}
-	g.nodes = make([]objVersion, len(idx.nodes))
-	for i, n := range idx.nodes {
-		g.nodes[i] = version(n.Name, n.ResourceVersion)
-	}
+	// In the snapshot's order: another order is taken for a change.
+	g.nodes = idx.versions
+	g.known = g.known && idx.known
 	for i := range snap.Events {
 		e := &snap.Events[i]
 		g.events = append(g.events, version(string(e.UID), e.ResourceVersion))
@@ -131,7 +132,20 @@ func (g *memoGlobal) same(o *memoGlobal) bool {
 // verdict, request or priority), and every daemon Pod bound where it was
 // (bindings order a node's placement). Called when the globals are the same
 // (nodes, PriorityClasses, workloads).
-func (m *Memo) keptPlan(dss []*appsv1.DaemonSet, idx *index) *capPlan {
+// podsSeen says, for each of dss, whether its Pods and the orphans of its
+// namespace are the ones the Memo saw (the same UIDs at the same
+// resourceVersions).
+func (m *Memo) podsSeen(dss []*appsv1.DaemonSet, idx *index) []bool {
+	seen := make([]bool, len(dss))
+	for d, ds := range dss {
+		if md := m.ds[ownerKey{ds.Namespace, ds.UID}]; md != nil {
+			seen[d] = samePods(md.pods, idx.podsByDS[ownerKey{ds.Namespace, ds.UID}]) && samePods(md.orphans, idx.orphansByNS[ds.Namespace])
+		}
+	}
+	return seen
+}
+
+func (m *Memo) keptPlan(dss []*appsv1.DaemonSet, idx *index, seen []bool) *capPlan {
 	if m.plan == nil || len(dss) != len(m.planDS) {
 		return nil
 	}
@@ -145,8 +159,13 @@ func (m *Memo) keptPlan(dss []*appsv1.DaemonSet, idx *index) *capPlan {
 			return nil
 		}
 	}
-	if m.plan.verdicts != nil && !slices.EqualFunc(boundOf(dss, idx), m.plan.bound, slices.Equal) {
-		return nil
+	if m.plan.verdicts != nil {
+		// Only a DaemonSet whose Pods changed can be bound elsewhere.
+		for d, ds := range dss {
+			if !seen[d] && !slices.Equal(boundOf([]*appsv1.DaemonSet{ds}, idx)[0], m.plan.bound[d]) {
+				return nil
+			}
+		}
 	}
 	// The same plan, for this snapshot's DaemonSet objects. The
 	// Evaluators keep the old objects, whose specs are the same.
@@ -160,13 +179,13 @@ func (m *Memo) keptPlan(dss []*appsv1.DaemonSet, idx *index) *capPlan {
 }
 
 // reusable returns the Memo's report of ds when none of its inputs changed
-// and time has not reached a moment that changes it. Called when the
-// globals and the plan are the same.
-func (m *Memo) reusable(ds *appsv1.DaemonSet, idx *index, now time.Time) *memoDS {
-	md := m.ds[ds.UID]
-	if md == nil || ds.ResourceVersion == "" || md.ds != (objVersion{string(ds.UID), ds.ResourceVersion}) ||
-		md.rev != revisionOf(ds, idx) || (!md.until.IsZero() && !now.Before(md.until)) ||
-		!samePods(md.pods, idx.podsByDS[ownerKey{ds.Namespace, ds.UID}]) || !samePods(md.orphans, idx.orphansByNS[ds.Namespace]) {
+// and time has not reached a moment that changes it; podsSeen says whether
+// its Pods are the ones the Memo saw. Called when the globals and the plan
+// are the same.
+func (m *Memo) reusable(ds *appsv1.DaemonSet, idx *index, now time.Time, podsSeen bool) *memoDS {
+	md := m.ds[ownerKey{ds.Namespace, ds.UID}]
+	if md == nil || !podsSeen || ds.ResourceVersion == "" || md.ds != (objVersion{string(ds.UID), ds.ResourceVersion}) ||
+		md.rev != revisionOf(ds, idx) || (!md.until.IsZero() && !now.Before(md.until)) {
 		return nil
 	}
 	return md
@@ -206,10 +225,13 @@ func (m *Memo) remember(g memoGlobal, plan *capPlan, idx *index, r *report.Repor
 	m.global, m.plan, m.planDS, m.nodeInfo, m.capacity = g, plan, plan.ds, r.Nodes, capacity
 	if !g.known {
 		// Nothing would be reused: keep nothing.
-		m.plan, m.planDS, m.nodeInfo, m.capacity, m.ds = nil, nil, nil, nil, nil
+		m.plan, m.planDS, m.nodeInfo, m.capacity, m.ds, m.nodes = nil, nil, nil, nil, nil, nil
 		return
 	}
-	next := make(map[types.UID]*memoDS, len(plan.ds))
+	nodes := idx.nodeIndex
+	nodes.nodes, nodes.nodeByNm = nil, nil
+	m.nodes = &nodes
+	next := make(map[ownerKey]*memoDS, len(plan.ds))
 	for d, ds := range plan.ds {
 		md := kept[d]
 		if md == nil {
@@ -219,7 +241,7 @@ func (m *Memo) remember(g memoGlobal, plan *capPlan, idx *index, r *report.Repor
 				until:   until[d], report: r.DaemonSets[d]}
 		}
 		md.health = health[ds.Namespace+"/"+ds.Name]
-		next[ds.UID] = md
+		next[ownerKey{ds.Namespace, ds.UID}] = md
 	}
 	m.ds = next
 }

@@ -76,7 +76,7 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth) []repor
 		p.Range = names.Range(p.Nodes)
 		p.Fix = groupFix(g.fixes, p.Nodes)
 		if len(p.DaemonSets) == 1 && len(p.Nodes) > 1 {
-			p.Pattern = pattern(r, idx, health, p.DaemonSets[0], p.Nodes, g.msgs)
+			p.Pattern = pattern(r, idx, health, p.DaemonSets[0], k.typ+"\x00"+k.cause, p.Nodes, g.msgs)
 		}
 		out = append(out, p)
 	}
@@ -163,14 +163,23 @@ type dsHealth struct {
 	// values[i] are the values of patternAttrs[i] among them.
 	healthy int
 	values  []map[string]bool
+	// patterns are the patterns found, by problem type and cause: a
+	// problem of one DaemonSet is made of its findings alone, so while
+	// its report and the nodes stay the same (a Memo keeps dsHealth only
+	// then), so does the pattern.
+	patterns map[string]string
 }
 
 // pattern names what a problem's nodes share that the DaemonSet's healthy
 // nodes (targeted, no active finding) lack.
-func pattern(r *report.Report, idx *index, cache map[string]*dsHealth, ds string, nodes []string, msgs []string) string {
+func pattern(r *report.Report, idx *index, cache map[string]*dsHealth, ds, problem string, nodes []string, msgs []string) string {
 	h := cache[ds]
-	if h == nil {
-		h = &dsHealth{values: make([]map[string]bool, len(patternAttrs))}
+	if h != nil {
+		if p, ok := h.patterns[problem]; ok {
+			return p
+		}
+	} else {
+		h = &dsHealth{values: make([]map[string]bool, len(patternAttrs)), patterns: map[string]string{}}
 		for i := range patternAttrs {
 			h.values[i] = map[string]bool{}
 		}
@@ -196,6 +205,13 @@ func pattern(r *report.Report, idx *index, cache map[string]*dsHealth, ds string
 			}
 		}
 	}
+	p := patternOf(idx, h, nodes, msgs)
+	h.patterns[problem] = p
+	return p
+}
+
+// patternOf is pattern's finding, against h.
+func patternOf(idx *index, h *dsHealth, nodes []string, msgs []string) string {
 	healthy := h.healthy
 	var affected []*corev1.Node
 	for _, name := range nodes {

@@ -34,6 +34,17 @@ const (
 type WatchState struct {
 	daemonSets []watchRow
 	problems   []watchRow
+	// wide: the finding rows of each DaemonSet, by name, and the findings
+	// they were made from, so that the next state reuses the rows of a
+	// DaemonSet whose findings are the very same (a report carried forward
+	// by analyze.Memo shares them): a change costs its DaemonSet's rows.
+	wide  bool
+	rowOf map[string]dsRows
+}
+
+type dsRows struct {
+	findings []report.Finding
+	rows     []watchRow
 }
 
 type watchRow struct {
@@ -45,7 +56,14 @@ type watchRow struct {
 // one per problem (wide: one per finding, set-aside ones included, as -o
 // wide lists them).
 func NewWatchState(r *report.Report, wide bool) *WatchState {
-	s := &WatchState{}
+	return NextWatchState(nil, r, wide)
+}
+
+// NextWatchState is NewWatchState, reusing prev's rows where the report's
+// findings are prev's own (the same slice: reports never change after the
+// analysis).
+func NextWatchState(prev *WatchState, r *report.Report, wide bool) *WatchState {
+	s := &WatchState{wide: wide}
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
 		c := ds.Computed
@@ -57,33 +75,52 @@ func NewWatchState(r *report.Report, wide bool) *WatchState {
 				" up-to-date="+get(func(c *report.Counts) int32 { return c.UpdatedNumberScheduled })+
 				" available="+get(func(c *report.Counts) int32 { return c.NumberAvailable }))})
 	}
-	seen := map[string]int{}
-	add := func(key string, row []string) {
-		// Rows with the same key (rare: two findings of one type for one
-		// Pod) are told apart by their order.
+	// Rows with the same key (rare: two findings of one type for one Pod)
+	// are told apart by their order.
+	add := func(rows []watchRow, seen map[string]int, key string, row []string) []watchRow {
 		seen[key]++
 		if n := seen[key]; n > 1 {
 			key += "\x00" + strconv.Itoa(n)
 		}
-		s.problems = append(s.problems, watchRow{key: key, text: cells(row...)})
+		return append(rows, watchRow{key: key, text: cells(row...)})
 	}
 	if wide {
+		// Finding keys start with the DaemonSet's name: rows of
+		// different DaemonSets never share a key.
+		s.rowOf = make(map[string]dsRows, len(r.DaemonSets))
 		for i := range r.DaemonSets {
 			ds := &r.DaemonSets[i]
 			name := ds.Namespace + "/" + ds.Name
+			if prev != nil && prev.wide {
+				if old, ok := prev.rowOf[name]; ok && sameFindings(old.findings, ds.Findings) {
+					s.rowOf[name] = old
+					s.problems = append(s.problems, old.rows...)
+					continue
+				}
+			}
+			var rows []watchRow
+			seen := map[string]int{}
 			for j := range ds.Findings {
 				f := &ds.Findings[j]
 				row := wideFindingRow(name, f)
-				add(strings.Join([]string{name, string(f.Type), f.Node, f.Pod}, "\x00"), row[:5])
+				rows = add(rows, seen, strings.Join([]string{name, string(f.Type), f.Node, f.Pod}, "\x00"), row[:5])
 			}
+			s.rowOf[name] = dsRows{findings: ds.Findings, rows: rows}
+			s.problems = append(s.problems, rows...)
 		}
 		return s
 	}
+	seen := map[string]int{}
 	for i := range r.Problems {
 		p := &r.Problems[i]
-		add(problemKey(p), problemRow(p)[:4])
+		s.problems = add(s.problems, seen, problemKey(p), problemRow(p)[:4])
 	}
 	return s
+}
+
+// sameFindings says whether a and b are one slice (not merely equal).
+func sameFindings(a, b []report.Finding) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // problemKey is what stays the same while a problem changes: a problem of

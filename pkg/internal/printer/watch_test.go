@@ -87,3 +87,33 @@ func TestWatchChangesWide(t *testing.T) {
 		t.Errorf("changes:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// NextWatchState reuses the rows of a DaemonSet whose findings are the
+// very slice it saw (a report carried forward by analyze.Memo), and makes
+// the others anew: the lines are those of a new state.
+func TestNextWatchStateReusesUnchangedDaemonSets(t *testing.T) {
+	crash := []report.Finding{{Type: report.UnhealthyPod, Node: "n-1", Pod: "b-1", Message: "crash"}}
+	old := &report.Report{DaemonSets: []report.DaemonSetReport{
+		dsReport("a", "agent", counts(2, 2)),
+		dsReport("b", "kept", counts(2, 1), crash...)}}
+	prev := NextWatchState(nil, old, true)
+	// agent's Pod crash-loops; kept's report is carried forward (the
+	// same findings), though an equal copy would be rebuilt.
+	next := &report.Report{DaemonSets: []report.DaemonSetReport{
+		dsReport("a", "agent", counts(2, 1), report.Finding{Type: report.UnhealthyPod, Node: "n-2", Pod: "a-2", Message: "crash"}),
+		old.DaemonSets[1]}}
+	got := NextWatchState(prev, next, true)
+	if &got.rowOf["b/kept"].rows[0] != &prev.rowOf["b/kept"].rows[0] {
+		t.Error("the rows of a DaemonSet whose findings are the same slice were made again")
+	}
+	want := WatchChanges(prev, NewWatchState(next, true))
+	if lines := WatchChanges(prev, got); strings.Join(lines, "\n") != strings.Join(want, "\n") || len(lines) != 2 {
+		t.Errorf("changes:\n%s\nwant (2 lines):\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	// A DaemonSet whose findings are a new slice gets new rows, even when
+	// equal: the state never trusts equal-looking data to be the same.
+	copied := &report.Report{DaemonSets: []report.DaemonSetReport{next.DaemonSets[0], dsReport("b", "kept", counts(2, 1), report.Finding{Type: report.UnhealthyPod, Node: "n-1", Pod: "b-1", Message: "crash again"})}}
+	if lines := WatchChanges(got, NextWatchState(got, copied, true)); len(lines) != 1 || !strings.Contains(lines[0], "crash again") {
+		t.Errorf("a changed finding of a rebuilt DaemonSet: %v", lines)
+	}
+}
