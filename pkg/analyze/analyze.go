@@ -289,6 +289,17 @@ func newIndex(snap *snapshot.Snapshot, prev *nodeIndex) *index {
 		eventsFor:   map[types.UID][]*corev1.Event{},
 	}
 	pods := snap.DaemonPods
+	// Pods come sorted by name, so a DaemonSet's Pods mostly follow each
+	// other: collect a run of one owner's, then file it under its key
+	// (one map access per run, not per Pod).
+	var run []*snapshot.DaemonPod
+	var runOf ownerKey
+	file := func() {
+		if len(run) > 0 {
+			idx.podsByDS[runOf] = append(idx.podsByDS[runOf], run...)
+			run = run[:0]
+		}
+	}
 	for i := range pods {
 		p := &pods[i]
 		// Mirrors getNodesToDaemonPods(ds, includeDeletedTerminal=false):
@@ -303,10 +314,14 @@ func newIndex(snap *snapshot.Snapshot, prev *nodeIndex) *index {
 				idx.orphansByNS[p.Namespace] = append(idx.orphansByNS[p.Namespace], p)
 			}
 		case p.OwnerKind == "DaemonSet":
-			k := ownerKey{p.Namespace, p.OwnerUID}
-			idx.podsByDS[k] = append(idx.podsByDS[k], p)
+			if k := (ownerKey{p.Namespace, p.OwnerUID}); k != runOf {
+				file()
+				runOf = k
+			}
+			run = append(run, p)
 		}
 	}
+	file()
 	for i := range snap.ControllerRevisions {
 		cr := &snap.ControllerRevisions[i]
 		ref := metav1.GetControllerOfNoCopy(cr)

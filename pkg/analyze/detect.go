@@ -69,6 +69,14 @@ func (c *dsContext) detect(byNode map[string][]*snapshot.DaemonPod) []report.Fin
 		sort.Strings(gone)
 	}
 	out := []report.Finding{}
+	// Each node's Pods, looked up once for every detector.
+	var podsAt [][]*snapshot.DaemonPod
+	if c.podsKnown && c.nodesKnown {
+		podsAt = make([][]*snapshot.DaemonPod, len(c.idx.nodes))
+		for i, node := range c.idx.nodes {
+			podsAt[i] = byNode[node.Name]
+		}
+	}
 	// One case value, refilled for every node: a slice of cases would
 	// hold nodes x DaemonSets of them at once on a large cluster.
 	var n nodeCase
@@ -81,7 +89,7 @@ func (c *dsContext) detect(byNode map[string][]*snapshot.DaemonPod) []report.Fin
 		}
 		if c.nodesKnown {
 			for i, node := range c.idx.nodes {
-				n = nodeCase{name: node.Name, node: node, verdict: c.verdicts[i], pods: byNode[node.Name]}
+				n = nodeCase{name: node.Name, node: node, verdict: c.verdicts[i], pods: podsAt[i]}
 				out = append(out, d.node(c, &n)...)
 			}
 		}

@@ -1,6 +1,7 @@
 package printer
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -50,7 +51,19 @@ type dsRows struct {
 type watchRow struct {
 	key  string
 	text string
+	// same is text without its ages, what tells a changed row (ageless).
+	same string
 }
+
+// ageRE matches the ages analysis words carry ("for 67m", "joined 40s
+// ago", "no node updated for 2h5m"): duration.HumanDuration's forms.
+var ageRE = regexp.MustCompile(`\b\d+[smhdy](\d+[smhd])?\b`)
+
+// ageless is a row's text with its ages blanked: a row whose only
+// difference is an older age is no change (kubectl get -w does not print
+// a row again because its AGE grew), so a Pending Pod's "(for 67m)" does
+// not print CHANGED every time its DaemonSet is analysed again.
+func ageless(text string) string { return ageRE.ReplaceAllString(text, "<age>") }
 
 // NewWatchState reduces a report to its watch rows: one per DaemonSet, and
 // one per problem (wide: one per finding, set-aside ones included, as -o
@@ -68,12 +81,13 @@ func NextWatchState(prev *WatchState, r *report.Report, wide bool) *WatchState {
 		ds := &r.DaemonSets[i]
 		c := ds.Computed
 		get := func(f func(*report.Counts) int32) string { return num(c, f) }
-		s.daemonSets = append(s.daemonSets, watchRow{key: ds.Namespace + "/" + ds.Name, text: cells(ds.Namespace+"/"+ds.Name,
+		text := cells(ds.Namespace+"/"+ds.Name,
 			"desired="+get(func(c *report.Counts) int32 { return c.DesiredNumberScheduled })+
 				" current="+get(func(c *report.Counts) int32 { return c.CurrentNumberScheduled })+
 				" ready="+get(func(c *report.Counts) int32 { return c.NumberReady })+
 				" up-to-date="+get(func(c *report.Counts) int32 { return c.UpdatedNumberScheduled })+
-				" available="+get(func(c *report.Counts) int32 { return c.NumberAvailable }))})
+				" available="+get(func(c *report.Counts) int32 { return c.NumberAvailable }))
+		s.daemonSets = append(s.daemonSets, watchRow{key: ds.Namespace + "/" + ds.Name, text: text, same: text})
 	}
 	// Rows with the same key (rare: two findings of one type for one Pod)
 	// are told apart by their order.
@@ -82,7 +96,8 @@ func NextWatchState(prev *WatchState, r *report.Report, wide bool) *WatchState {
 		if n := seen[key]; n > 1 {
 			key += "\x00" + strconv.Itoa(n)
 		}
-		return append(rows, watchRow{key: key, text: cells(row...)})
+		text := cells(row...)
+		return append(rows, watchRow{key: key, text: text, same: ageless(text)})
 	}
 	if wide {
 		// Finding keys start with the DaemonSet's name: rows of
@@ -162,7 +177,7 @@ func WatchChanges(old, new *WatchState) []string {
 func diffRows(out []string, old, new []watchRow, gone, came, changed string) []string {
 	before := make(map[string]string, len(old))
 	for _, r := range old {
-		before[r.key] = r.text
+		before[r.key] = r.same
 	}
 	now := make(map[string]bool, len(new))
 	for _, r := range new {
@@ -178,7 +193,7 @@ func diffRows(out []string, old, new []watchRow, gone, came, changed string) []s
 		switch {
 		case !ok:
 			out = append(out, came+"   "+r.text)
-		case prev != r.text:
+		case prev != r.same:
 			out = append(out, changed+"   "+r.text)
 		}
 	}

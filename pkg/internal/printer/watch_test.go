@@ -117,3 +117,19 @@ func TestNextWatchStateReusesUnchangedDaemonSets(t *testing.T) {
 		t.Errorf("a changed finding of a rebuilt DaemonSet: %v", lines)
 	}
 }
+
+// A row whose only difference is an older age is no change: a Pending
+// Pod's "(for 3m)" becoming "(for 4m)" prints nothing, a new cause does.
+func TestWatchIgnoresAges(t *testing.T) {
+	pending := func(msg string) *report.Report {
+		return &report.Report{DaemonSets: []report.DaemonSetReport{dsReport("a", "agent", counts(2, 1),
+			report.Finding{Type: report.PendingPod, Node: "node-5m", Pod: "agent-1", Message: msg})}}
+	}
+	if lines := WatchChanges(NewWatchState(pending("Pending: Insufficient cpu (for 3m)"), true), NewWatchState(pending("Pending: Insufficient cpu (for 4m10s)"), true)); len(lines) != 0 {
+		t.Errorf("an older age printed %v", lines)
+	}
+	lines := WatchChanges(NewWatchState(pending("Pending: Insufficient cpu (for 3m)"), true), NewWatchState(pending("Pending: Insufficient memory (for 3m)"), true))
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "CHANGED") || !strings.Contains(lines[0], "(for 3m)") {
+		t.Errorf("a new cause: %v", lines)
+	}
+}

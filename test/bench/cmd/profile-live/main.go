@@ -34,6 +34,7 @@ func main() {
 	workloads := flag.Bool("workloads", false, "also read every Pod (--workloads)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile")
 	memprofile := flag.String("memprofile", "", "write a heap profile (after analysis)")
+	memoSteps := flag.Int("memo-steps", 0, "then change one daemon Pod's readiness this many times (in place, at a new resourceVersion) and analyse again with an analyze.Memo, as -w does per change")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -59,8 +60,20 @@ func main() {
 	phase(fmt.Sprintf("collect (%d daemonsets, %d nodes, %d pods)", len(snap.DaemonSets), len(snap.Nodes), len(snap.DaemonPods)), t)
 
 	t = time.Now()
-	rep := analyze.Analyze(snap, analyze.Options{Now: time.Now()})
+	memo := &analyze.Memo{}
+	rep := analyze.Analyze(snap, analyze.Options{Now: time.Now(), Memo: memo})
 	phase(fmt.Sprintf("analyze (%d findings)", rep.Summary.Findings), t)
+	if *memoSteps > 0 {
+		t = time.Now()
+		for i := range *memoSteps {
+			p := &snap.DaemonPods[(i*7919)%len(snap.DaemonPods)]
+			p.Ready = !p.Ready
+			p.ResourceVersion = fmt.Sprintf("memo-step-%d", i)
+			analyze.Analyze(snap, analyze.Options{Now: time.Now(), Memo: memo})
+		}
+		phase(fmt.Sprintf("%d analyses with a Memo, one Pod changed each (%.1f ms each; last: %d analysed, %d reused)", *memoSteps,
+			float64(time.Since(t).Microseconds())/1000/float64(*memoSteps), memo.Analysed, memo.Reused), t)
+	}
 	if *memprofile != "" {
 		f, err := os.Create(*memprofile)
 		check(err)
