@@ -149,9 +149,11 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 		}()
 	}
 	health := map[string]*dsHealth{}
+	keptProblems := make([][]report.Problem, len(dss))
 	for i := range dss {
 		if k := kept[i]; k != nil {
 			results[i] = k.report
+			keptProblems[i] = k.problems
 			if k.health != nil {
 				health[dss[i].Namespace+"/"+dss[i].Name] = k.health
 			}
@@ -163,7 +165,8 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 	wg.Wait()
 	r.DaemonSets = results
 	r.Summary = report.Summarize(results)
-	r.Problems = problems(r, idx, health)
+	var own [][]report.Problem
+	r.Problems, own = problems(r, idx, health, keptProblems)
 	var capacity *report.Capacity
 	if planKept {
 		capacity = m.capacity
@@ -177,7 +180,7 @@ func Analyze(snap *snapshot.Snapshot, opts Options) *report.Report {
 		r.Capacity = &c
 	}
 	if m != nil {
-		m.remember(global, idx.plan, idx, r, kept, until, health, capacity)
+		m.remember(global, idx.plan, idx, r, kept, until, health, own, capacity)
 		m.Reused = 0
 		for _, k := range kept {
 			if k != nil {

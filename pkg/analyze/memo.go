@@ -72,8 +72,9 @@ type memoDS struct {
 	until         time.Time
 	report        report.DaemonSetReport
 	// health is the problems stage's view of the DaemonSet (pattern), nil
-	// until a problem needed it.
-	health *dsHealth
+	// until a problem needed it; problems are its own problems.
+	health   *dsHealth
+	problems []report.Problem
 }
 
 // objVersion names one version of an object.
@@ -221,7 +222,7 @@ func podVersions(pods []*snapshot.DaemonPod) []objVersion {
 // remember keeps what an analysis made for the next one: kept[d] is the
 // entry whose report DaemonSet d reused, nil when it was analysed (until[d]
 // then says until when its report holds).
-func (m *Memo) remember(g memoGlobal, plan *capPlan, idx *index, r *report.Report, kept []*memoDS, until []time.Time, health map[string]*dsHealth, capacity *report.Capacity) {
+func (m *Memo) remember(g memoGlobal, plan *capPlan, idx *index, r *report.Report, kept []*memoDS, until []time.Time, health map[string]*dsHealth, own [][]report.Problem, capacity *report.Capacity) {
 	m.global, m.plan, m.planDS, m.nodeInfo, m.capacity = g, plan, plan.ds, r.Nodes, capacity
 	if !g.known {
 		// Nothing would be reused: keep nothing.
@@ -241,6 +242,7 @@ func (m *Memo) remember(g memoGlobal, plan *capPlan, idx *index, r *report.Repor
 				until:   until[d], report: r.DaemonSets[d]}
 		}
 		md.health = health[ds.Namespace+"/"+ds.Name]
+		md.problems = own[d]
 		next[ownerKey{ds.Namespace, ds.UID}] = md
 	}
 	m.ds = next

@@ -17,11 +17,15 @@ import (
 // then broadest: the default view prints one row per problem, at any size.
 //
 // health holds what patterns compare against, per DaemonSet: entries a
-// Memo kept are used as they are, new ones are added.
-func problems(r *report.Report, idx *index, health map[string]*dsHealth) []report.Problem {
+// Memo kept are used as they are, new ones are added. kept[i], when not
+// nil, are the problems of DaemonSet i's own (made of its findings alone)
+// that a Memo kept with its report: they are used as they are. problems
+// returns every problem, and each DaemonSet's own ones (for the Memo).
+func problems(r *report.Report, idx *index, health map[string]*dsHealth, kept [][]report.Problem) ([]report.Problem, [][]report.Problem) {
 	type key struct{ ds, typ, cause string }
 	type group struct {
 		p     report.Problem
+		owner int // the DaemonSet of a group of its own; -1 across DaemonSets
 		ds    map[string]bool
 		nodes map[string]bool
 		fixes []string
@@ -46,9 +50,15 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth) []repor
 			case report.Info(f.Type).AcrossDaemonSets:
 				k.ds = ""
 			}
+			if k.ds != "" && i < len(kept) && kept[i] != nil {
+				continue // among the DaemonSet's own problems, kept
+			}
 			g := groups[k]
 			if g == nil {
-				g = &group{p: report.Problem{Type: k.typ, Cause: f.Cause}, ds: map[string]bool{}, nodes: map[string]bool{}}
+				g = &group{p: report.Problem{Type: k.typ, Cause: f.Cause}, owner: -1, ds: map[string]bool{}, nodes: map[string]bool{}}
+				if k.ds != "" {
+					g.owner = i
+				}
 				groups[k] = g
 				order = append(order, k)
 			}
@@ -66,6 +76,13 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth) []repor
 		}
 	}
 	out := make([]report.Problem, 0, len(order))
+	own := make([][]report.Problem, len(r.DaemonSets))
+	for i, ps := range kept {
+		if ps != nil {
+			own[i] = ps
+			out = append(out, ps...)
+		}
+	}
 	for _, k := range order {
 		g := groups[k]
 		p := g.p
@@ -79,7 +96,18 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth) []repor
 			p.Pattern = pattern(r, idx, health, p.DaemonSets[0], k.typ+"\x00"+k.cause, p.Nodes, g.msgs)
 		}
 		out = append(out, p)
+		if g.owner >= 0 {
+			own[g.owner] = append(own[g.owner], p)
+		}
 	}
+	for i := range own {
+		if own[i] == nil {
+			own[i] = []report.Problem{} // none: known, not unknown
+		}
+	}
+	// The order is total (a problem is its type, cause and first
+	// DaemonSet; own and shared problems never share a type), so kept
+	// problems land where a fresh grouping would put them.
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := &out[i], &out[j]
 		if rank(a.Severity) != rank(b.Severity) {
@@ -102,7 +130,7 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth) []repor
 		}
 		return a.Cause < b.Cause
 	})
-	return out
+	return out, own
 }
 
 func rank(s report.Severity) int {
