@@ -229,6 +229,9 @@ type nodeIndex struct {
 	versions []objVersion
 	known    bool
 	from     []int
+	// attrTable interns the nodes' pattern attributes (problems.go),
+	// built at first use.
+	attrTable *attrTable
 }
 
 // newNodeIndex indexes snap's nodes. When prev indexed the very same
@@ -244,7 +247,7 @@ func newNodeIndex(snap *snapshot.Snapshot, prev *nodeIndex) nodeIndex {
 	}
 	ni.nodeByNm = make(map[string]*corev1.Node, len(snap.Nodes))
 	if prev != nil && ni.known && prev.known && slices.Equal(ni.versions, prev.versions) {
-		ni.nodePos, ni.nodeCause, ni.natural, ni.byNatural, ni.from = prev.nodePos, prev.nodeCause, prev.natural, prev.byNatural, prev.from
+		ni.nodePos, ni.nodeCause, ni.natural, ni.byNatural, ni.from, ni.attrTable = prev.nodePos, prev.nodeCause, prev.natural, prev.byNatural, prev.from, prev.attrTable
 		ni.nodes = make([]*corev1.Node, len(ni.from))
 		for i, at := range ni.from {
 			ni.nodes[i] = &snap.Nodes[at]

@@ -185,12 +185,46 @@ var patternAttrs = []struct {
 	{"kubelet", func(n *corev1.Node) string { return n.Status.NodeInfo.KubeletVersion }},
 }
 
+// attrTable interns the patternAttrs values of idx.nodes: ids[a][i] is
+// node i's value of attribute a, vals[a][id] that value. Built once per set
+// of nodes (a Memo reuses it with the nodes' index), so a DaemonSet's
+// healthy values are a few slice writes per node, not map inserts.
+type attrTable struct {
+	ids  [][]int32
+	vals [][]string
+}
+
+// attrs returns the nodes' attrTable, built at first use.
+func (idx *index) attrs() *attrTable {
+	if idx.attrTable != nil {
+		return idx.attrTable
+	}
+	at := &attrTable{ids: make([][]int32, len(patternAttrs)), vals: make([][]string, len(patternAttrs))}
+	for a, attr := range patternAttrs {
+		seen := map[string]int32{}
+		at.ids[a] = make([]int32, len(idx.nodes))
+		for i, n := range idx.nodes {
+			v := attr.get(n)
+			id, ok := seen[v]
+			if !ok {
+				id = int32(len(at.vals[a]))
+				seen[v] = id
+				at.vals[a] = append(at.vals[a], v)
+			}
+			at.ids[a][i] = id
+		}
+	}
+	idx.attrTable = at
+	return at
+}
+
 // dsHealth is what patterns compare against, per DaemonSet, built once.
 type dsHealth struct {
 	// healthy counts the targeted nodes without an active finding;
-	// values[i] are the values of patternAttrs[i] among them.
+	// values[i][id] says whether value id of patternAttrs[i] (attrTable)
+	// is among them.
 	healthy int
-	values  []map[string]bool
+	values  [][]bool
 	// patterns are the patterns found, by problem type and cause: a
 	// problem of one DaemonSet is made of its findings alone, so while
 	// its report and the nodes stay the same (a Memo keeps dsHealth only
@@ -202,14 +236,15 @@ type dsHealth struct {
 // nodes (targeted, no active finding) lack.
 func pattern(r *report.Report, idx *index, cache map[string]*dsHealth, ds, problem string, nodes []string, msgs []string) string {
 	h := cache[ds]
+	at := idx.attrs()
 	if h != nil {
 		if p, ok := h.patterns[problem]; ok {
 			return p
 		}
 	} else {
-		h = &dsHealth{values: make([]map[string]bool, len(patternAttrs)), patterns: map[string]string{}}
+		h = &dsHealth{values: make([][]bool, len(patternAttrs)), patterns: map[string]string{}}
 		for i := range patternAttrs {
-			h.values[i] = map[string]bool{}
+			h.values[i] = make([]bool, len(at.vals[i]))
 		}
 		cache[ds] = h
 		for i := range r.DaemonSets {
@@ -224,27 +259,27 @@ func pattern(r *report.Report, idx *index, cache map[string]*dsHealth, ds, probl
 				}
 			}
 			for _, nv := range dr.Nodes {
-				if n := idx.nodeByNm[nv.Name]; n != nil && nv.ShouldRun && !bad[nv.Name] {
+				if pos, ok := idx.nodePos[nv.Name]; ok && nv.ShouldRun && !bad[nv.Name] {
 					h.healthy++
-					for i, a := range patternAttrs {
-						h.values[i][a.get(n)] = true
+					for i := range patternAttrs {
+						h.values[i][at.ids[i][pos]] = true
 					}
 				}
 			}
 		}
 	}
-	p := patternOf(idx, h, nodes, msgs)
+	p := patternOf(idx, at, h, nodes, msgs)
 	h.patterns[problem] = p
 	return p
 }
 
 // patternOf is pattern's finding, against h.
-func patternOf(idx *index, h *dsHealth, nodes []string, msgs []string) string {
+func patternOf(idx *index, at *attrTable, h *dsHealth, nodes []string, msgs []string) string {
 	healthy := h.healthy
-	var affected []*corev1.Node
+	var affected []int // positions in idx.nodes
 	for _, name := range nodes {
-		if n := idx.nodeByNm[name]; n != nil {
-			affected = append(affected, n)
+		if pos, ok := idx.nodePos[name]; ok {
+			affected = append(affected, pos)
 		}
 	}
 	if len(affected) < 2 || len(affected) != len(nodes) {
@@ -257,13 +292,14 @@ func patternOf(idx *index, h *dsHealth, nodes []string, msgs []string) string {
 		}
 	}
 	for ai, a := range patternAttrs {
-		v := a.get(affected[0])
+		id := at.ids[ai][affected[0]]
+		v := at.vals[ai][id]
 		if v == "" {
 			continue
 		}
 		shared := true
 		for _, n := range affected[1:] {
-			if a.get(n) != v {
+			if at.ids[ai][n] != id {
 				shared = false
 				break
 			}
@@ -277,7 +313,7 @@ func patternOf(idx *index, h *dsHealth, nodes []string, msgs []string) string {
 		if healthy == 0 {
 			continue
 		}
-		if !h.values[ai][v] {
+		if !h.values[ai][id] {
 			return fmt.Sprintf("all %d nodes have %s %s, which none of the %d healthy nodes has", len(affected), a.name, v, healthy)
 		}
 	}
