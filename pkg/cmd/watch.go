@@ -322,7 +322,6 @@ func (o *CheckOptions) watch(parent context.Context) error {
 	for {
 		waited := time.Now()
 		snap, err := f.next(run)
-		woke := time.Now()
 		switch {
 		case run.Err() != nil:
 			if ferr := out.Flush(); ferr != nil {
@@ -357,8 +356,8 @@ func (o *CheckOptions) watch(parent context.Context) error {
 		}
 		// -v 4 says what each change cost, as kubectl -v 6 says what each
 		// request did.
-		klog.V(4).Infof("watch: waited %s, snapshot %s, analysed %d DaemonSets (%d reused) and printed %d lines in %s",
-			woke.Sub(waited).Round(time.Millisecond), analysed.Sub(woke).Round(time.Millisecond), memo.Analysed, memo.Reused, len(lines), time.Since(analysed).Round(time.Millisecond))
+		klog.V(4).Infof("watch: waited %s (the snapshot included), analysed %d DaemonSets (%d reused) and printed %d lines in %s",
+			analysed.Sub(waited).Round(time.Millisecond), memo.Analysed, memo.Reused, len(lines), time.Since(analysed).Round(time.Millisecond))
 		state, last = next, verdictOf(rep)
 	}
 }
