@@ -143,20 +143,27 @@ func preemptionPolicy(spec *corev1.PodSpec, classes []schedulingv1.PriorityClass
 // boundOf says, for each of dss and each of idx.nodes, whether the
 // DaemonSet has a Pod bound to the node (not being deleted): it holds its
 // room there, so the scheduler leaves out a newcomer of equal priority
-// rather than it. nil for a DaemonSet bound nowhere.
+// rather than it.
 func boundOf(dss []*appsv1.DaemonSet, idx *index) [][]bool {
 	bound := make([][]bool, len(dss))
 	for d, ds := range dss {
-		for _, pod := range idx.podsByDS[ownerKey{ds.Namespace, ds.UID}] {
-			if n, ok := idx.nodePos[pod.NodeName]; ok && !pod.Deleting {
-				if bound[d] == nil {
-					bound[d] = make([]bool, len(idx.nodes))
-				}
-				bound[d][n] = true
-			}
-		}
+		bound[d] = boundRow(ds, idx)
 	}
 	return bound
+}
+
+// boundRow is boundOf for one DaemonSet: nil when it is bound nowhere.
+func boundRow(ds *appsv1.DaemonSet, idx *index) []bool {
+	var row []bool
+	for _, pod := range idx.podsByDS[ownerKey{ds.Namespace, ds.UID}] {
+		if n, ok := idx.nodePos[pod.NodeName]; ok && !pod.Deleting {
+			if row == nil {
+				row = make([]bool, len(idx.nodes))
+			}
+			row[n] = true
+		}
+	}
+	return row
 }
 
 // place places the daemons of every node. Nodes of one shape (the same

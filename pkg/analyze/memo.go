@@ -163,7 +163,7 @@ func (m *Memo) keptPlan(dss []*appsv1.DaemonSet, idx *index, seen []bool) *capPl
 	if m.plan.verdicts != nil {
 		// Only a DaemonSet whose Pods changed can be bound elsewhere.
 		for d, ds := range dss {
-			if !seen[d] && !slices.Equal(boundOf([]*appsv1.DaemonSet{ds}, idx)[0], m.plan.bound[d]) {
+			if !seen[d] && !slices.Equal(boundRow(ds, idx), m.plan.bound[d]) {
 				return nil
 			}
 		}
