@@ -30,14 +30,17 @@ func init() {
 		if len(ctrs) == 0 {
 			return nil
 		}
-		f := report.Finding{Type: report.NoMemoryRequest, Cause: "no memory request: " + strings.Join(ctrs, ", ")}
+		f := report.Finding{Type: report.NoMemoryRequest, Reason: report.ReasonNoMemoryRequest, Params: report.Params{Resource: "memory", Other: strings.Join(ctrs, ",")},
+			Cause: "no memory request: " + strings.Join(ctrs, ", ")}
 		f.Message = fmt.Sprintf("container%s %s of the daemon Pods request%s no memory: the scheduler reserves none for %s on any node, and under memory pressure the kubelet evicts Pods that use more than they request first (a Pod with no request at all is BestEffort, evicted before every other)",
 			plural(len(ctrs)), strings.Join(ctrs, ", "), verbS(len(ctrs)), themIt(len(ctrs)))
-		var cmds []string
+		cmds := []report.Command{kubectl("top", "pod", "-n", c.ds.Namespace, "--containers")}
+		var marks []string
 		for _, ctr := range ctrs {
-			cmds = append(cmds, fmt.Sprintf("kubectl set resources daemonset %s -n %s -c %s --requests=memory=64Mi", c.ds.Name, c.ds.Namespace, ctr))
+			marks = append(marks, fmt.Sprintf("{%d}", len(cmds)))
+			cmds = append(cmds, kubectlWrite("set", "resources", "daemonset", c.ds.Name, "-n", c.ds.Namespace, "-c", ctr, "--requests=memory=64Mi"))
 		}
-		f.Suggestion = fmt.Sprintf("set a memory request from what the container uses (kubectl top pod -n %s --containers), e.g. %s (this rolls out every Pod of the DaemonSet)", c.ds.Namespace, strings.Join(cmds, "; "))
+		advise(&f, "set a memory request from what the container uses ({0}), e.g. "+strings.Join(marks, "; ")+" (this rolls out every Pod of the DaemonSet)", cmds...)
 		return []report.Finding{f}
 	}})
 }
@@ -92,7 +95,8 @@ func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
 	d := plan.of(c.ds)
 	spec := &c.ds.Spec.Template.Spec
 	prio, known := plan.prio[d], plan.prioKnown[d]
-	f := report.Finding{Type: report.LowPriorityAgent, Suggestion: criticalPatch(c.ds)}
+	f := report.Finding{Type: report.LowPriorityAgent}
+	criticalPatch(&f, c.ds)
 	if spec.PriorityClassName == "" && spec.Priority == nil {
 		gets := "priority 0"
 		switch gd := globalDefault(plan); {
@@ -101,6 +105,7 @@ func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
 		case gd != nil:
 			gets = fmt.Sprintf("the globalDefault class %s's priority %d", gd.Name, gd.Value)
 		}
+		f.Reason = report.ReasonNoPriorityClass
 		f.Cause = "node agent without a priorityClassName"
 		f.Message = fmt.Sprintf("%s is a node agent (%s) without a priorityClassName: its Pods get %s, like ordinary workloads, so on a full node the scheduler cannot preempt for them, and Pods of a higher priority preempt them", c.name(), why, gets)
 		return f, true
@@ -132,11 +137,13 @@ func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
 		if above == 0 {
 			return f, false
 		}
+		f.Reason, f.Params = report.ReasonBelowWorkloads, report.Params{Other: example}
 		f.Cause = "node agent below the priority of the workloads on its nodes"
 		f.Message = fmt.Sprintf("%s is a node agent (%s) at priority %d (%s), below Pods on %d of its %d nodes (up to priority %d, on node %s): when such a node is full, they preempt its Pods, and it cannot preempt them", c.name(), why, prio, class, above, targeted, top, example)
 		return f, true
 	}
 	if gd := globalDefault(plan); gd != nil && gd.Value > prio {
+		f.Reason, f.Params = report.ReasonBelowGlobalDefault, report.Params{Other: gd.Name}
 		f.Cause = "node agent below the cluster's globalDefault priority"
 		f.Message = fmt.Sprintf("%s is a node agent (%s) at priority %d (%s), below the globalDefault class %s (%d) that every Pod without a priorityClassName gets: ordinary workloads preempt its Pods when a node is full", c.name(), why, prio, class, gd.Name, gd.Value)
 		return f, true
@@ -171,12 +178,12 @@ func globalDefault(plan *capPlan) *schedulingv1.PriorityClass {
 // (kubernetes#76310), but a cluster may limit it to namespaces with a
 // ResourceQuota that names it (the ResourceQuota admission plugin's
 // limitedResources; some providers configure it).
-func criticalPatch(ds *appsv1.DaemonSet) string {
-	s := fmt.Sprintf(`kubectl patch daemonset %s -n %s --type merge -p '{"spec":{"template":{"spec":{"priorityClassName":"system-node-critical"}}}}' (this rolls out every Pod of the DaemonSet)`, ds.Name, ds.Namespace)
+func criticalPatch(f *report.Finding, ds *appsv1.DaemonSet) {
+	s := "{0} (this rolls out every Pod of the DaemonSet)"
 	if ds.Namespace != metav1.NamespaceSystem {
 		s += fmt.Sprintf("; if the API server limits critical priority classes to namespaces with a quota for them (ResourceQuota admission limitedResources), first create in %s a ResourceQuota with scopeSelector {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [system-node-critical]}]}", ds.Namespace)
 	}
-	return s
+	advise(f, s, kubectlWrite("patch", "daemonset", ds.Name, "-n", ds.Namespace, "--type", "merge", "-p", `{"spec":{"template":{"spec":{"priorityClassName":"system-node-critical"}}}}`))
 }
 
 // noMemoryRequest lists the long-running containers (containers and

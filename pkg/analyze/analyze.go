@@ -532,6 +532,11 @@ func (c *dsContext) objRef() string {
 	return fmt.Sprintf("-n %s daemonset/%s", c.ds.Namespace, c.ds.Name)
 }
 
+// describeDS is kubectl describe of the DaemonSet.
+func (c *dsContext) describeDS() report.Command {
+	return kubectl("describe", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name)
+}
+
 func intOrString(v *intstr.IntOrString) string {
 	if v == nil {
 		return ""

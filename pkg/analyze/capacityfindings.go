@@ -35,12 +35,12 @@ func init() {
 		if c.podsKnown && (len(livePods(n.pods)) == 0 || unscheduled(n.pods) != nil) {
 			return nil
 		}
-		f := report.Finding{Type: report.NodeTooSmall, Node: n.name, Cause: tooSmallCause(lo)}
+		f := report.Finding{Type: report.NodeTooSmall, Node: n.name, Reason: report.ReasonDaemonsDontFit, Params: report.Params{Resource: shortResources(lo)}, Cause: tooSmallCause(lo)}
 		f.Message = c.tooSmallWords(n.node, lo, nf)
 		if c.podsKnown {
 			f.Message += fmt.Sprintf("; its Pod runs there today, but once it is replaced (a rollout, an eviction, a node restart) it stays Pending")
 		}
-		f.Suggestion = c.tooSmallFix(lo, nf)
+		c.tooSmallFix(&f, lo)
 		return []report.Finding{f}
 	}})
 }
@@ -80,8 +80,9 @@ func (c *dsContext) hostPortConflict(node *corev1.Node, lo *capacity.LeftOut, k 
 	case plan.isBound(h, c.idx.nodePos[node.Name]):
 		why = "its Pod is already there"
 	}
-	f := report.Finding{Type: report.HostPortConflict, Node: node.Name,
-		Cause: fmt.Sprintf("host port %s also claimed by DaemonSet %s", pc.Port, holder)}
+	f := report.Finding{Type: report.HostPortConflict, Node: node.Name, Reason: report.ReasonHostPortClaimed,
+		Params: report.Params{Port: pc.Port.String(), Other: holder},
+		Cause:  fmt.Sprintf("host port %s also claimed by DaemonSet %s", pc.Port, holder)}
 	f.Message = fmt.Sprintf("DaemonSets %s and %s both target node %s and both claim host port %s (container %s; %s's %s): %s holds it (%s), so %s's Pod cannot run there",
 		c.name(), holder, node.Name, pc.Port, pc.Port.Container, holder, pc.Other, holder, why, c.name())
 	f.Suggestion = fmt.Sprintf("give container %s of %s another hostPort (or %s's), or keep the two DaemonSets off the same nodes with a nodeSelector or node affinity", pc.Port.Container, c.name(), holder)
@@ -91,11 +92,16 @@ func (c *dsContext) hostPortConflict(node *corev1.Node, lo *capacity.LeftOut, k 
 // tooSmallCause groups NodeTooSmall findings (and the Pending Pods they
 // explain) by the resources short, not by the numbers.
 func tooSmallCause(lo *capacity.LeftOut) string {
+	return "the node's daemons alone need more " + strings.ReplaceAll(shortResources(lo), ",", ", ") + " than its allocatable"
+}
+
+// shortResources lists the resources short, comma-separated.
+func shortResources(lo *capacity.LeftOut) string {
 	var rs []string
 	for _, s := range lo.Shortfalls {
 		rs = append(rs, string(s.Resource))
 	}
-	return "the node's daemons alone need more " + strings.Join(rs, ", ") + " than its allocatable"
+	return strings.Join(rs, ",")
 }
 
 // tooSmallWords says, with the numbers, that the DaemonSet is left out.
@@ -114,14 +120,16 @@ func (c *dsContext) tooSmallWords(node *corev1.Node, lo *capacity.LeftOut, nf *n
 }
 
 // tooSmallFix is what to do about a node too small for its daemons.
-func (c *dsContext) tooSmallFix(lo *capacity.LeftOut, nf *nodeFit) string {
+func (c *dsContext) tooSmallFix(f *report.Finding, lo *capacity.LeftOut) {
 	for _, s := range lo.Shortfalls {
 		if s.Unresolvable {
-			return fmt.Sprintf("%s alone asks more %s (%s) than the node's whole allocatable (%s): lower its requests, or keep it off such nodes with a nodeSelector or node affinity",
-				c.name(), s.Resource, capacity.Format(s.Resource, s.Requested), capacity.Format(s.Resource, s.Allocatable))
+			advise(f, fmt.Sprintf("%s alone asks more %s (%s) than the node's whole allocatable (%s): lower its requests, or keep it off such nodes with a nodeSelector or node affinity",
+				c.name(), s.Resource, capacity.Format(s.Resource, s.Requested), capacity.Format(s.Resource, s.Allocatable)))
+			return
 		}
 	}
-	return fmt.Sprintf("lower the requests of the node's daemons (kubectl daemoncheck capacity -o wide lists them per node), use nodes with more allocatable, or, if %s matters more than the daemons placed before it, give it a higher priorityClassName", c.name())
+	advise(f, fmt.Sprintf("lower the requests of the node's daemons ({0} lists them per node), use nodes with more allocatable, or, if %s matters more than the daemons placed before it, give it a higher priorityClassName", c.name()),
+		kubectl("daemoncheck", "capacity", "-o", "wide"))
 }
 
 // capacityCauses makes the capacity stage the cause of the problems it
@@ -159,7 +167,7 @@ func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
 				out = append(out, f) // bound but not started: the kubelet's business
 				continue
 			}
-			if k, ok := conflict[f.Node]; ok && (pod.ScheduledMessage == "" || strings.Contains(pendingCause(pod, health{}), "host port")) {
+			if k, ok := conflict[f.Node]; ok && (pod.ScheduledMessage == "" || f.Reason == report.ReasonHostPortTaken) {
 				hc := &fs[k]
 				hc.Pod = pod.Name
 				hc.Message += fmt.Sprintf("; its Pod %s is Pending", pod.Name)
@@ -174,9 +182,10 @@ func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
 		if lo := plan.leftOutOf(d, pos); lo != nil && len(lo.Shortfalls) > 0 && nf.alloc != nil {
 			words := c.tooSmallWords(node, lo, nf)
 			if f.Type == report.PendingPod {
+				f.Reason, f.Params = report.ReasonDaemonsDontFit, report.Params{Resource: shortResources(lo)}
 				f.Cause = "unschedulable: " + tooSmallCause(lo)
 				f.Message += "; " + words
-				f.Suggestion = c.tooSmallFix(lo, nf)
+				c.tooSmallFix(&f, lo)
 			} else {
 				f.Message += "; once created it would not fit: " + words
 			}
@@ -188,10 +197,14 @@ func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
 			}
 			fit := plan.workloadFit(d, pos, node, name)
 			f.Message += "; " + fit.words
-			if f.Type == report.PendingPod && !strings.HasPrefix(f.Cause, "unschedulable: the node's daemons") {
+			if f.Type == report.PendingPod && f.Reason != report.ReasonDaemonsDontFit {
+				f.Reason, f.Params = report.ReasonInsufficient, report.Params{Resource: fit.resources, Detail: fit.cause}
+				if fit.resources == "" {
+					f.Reason = report.ReasonUnschedulable
+				}
 				f.Cause = "unschedulable: " + fit.cause
 				if fit.fix != "" {
-					f.Suggestion = fit.fix
+					advise(&f, fit.fix, fit.cmds...)
 				}
 			}
 		}

@@ -30,11 +30,12 @@ func init() {
 			}
 			keep = fmt.Sprintf("during a surge rollout the controller keeps %s and deletes the others", strings.Join(keptNames, " and "))
 		}
-		return []report.Finding{{
-			Type: report.DuplicatePods, Node: n.name, Pod: strings.Join(names, ","), Cause: "several Pods of the DaemonSet on one node",
-			Message:    fmt.Sprintf("node %s runs %d Pods of the DaemonSet (%s); %s", n.name, len(live), strings.Join(names, ", "), keep),
-			Suggestion: fmt.Sprintf("if they persist, the controller is not syncing: check kube-controller-manager and %s events", c.objRef()),
-		}}
+		f := report.Finding{
+			Type: report.DuplicatePods, Node: n.name, Pod: strings.Join(names, ","), Reason: report.ReasonSeveralPods, Cause: "several Pods of the DaemonSet on one node",
+			Message: fmt.Sprintf("node %s runs %d Pods of the DaemonSet (%s); %s", n.name, len(live), strings.Join(names, ", "), keep),
+		}
+		advise(&f, "if they persist, the controller is not syncing: check kube-controller-manager and the DaemonSet's events ({0})", c.describeDS())
+		return []report.Finding{f}
 	}})
 }
 

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/pkg/capacity"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
 
@@ -16,6 +17,10 @@ type fit struct {
 	// words say it with the numbers; cause classifies it for grouping
 	// (no numbers, no names); fix is what to do ("" keep the finding's).
 	words, cause, fix string
+	// cmds are the commands fix names ("{i}").
+	cmds []report.Command
+	// resources are what is short, for the finding's params.
+	resources string
 }
 
 // workloadFit explains whether ds[d]'s Pod fits on idx.nodes[n] next to the
@@ -73,9 +78,9 @@ func (p *capPlan) workloadFit(d, n int, node *corev1.Node, pod string) fit {
 	}
 	w.WriteString(": " + strings.Join(what, ", "))
 	res := shortNames(short, holders)
+	f := fit{resources: res}
 
 	prio := p.prio[d]
-	f := fit{}
 	switch {
 	case anyUnresolvable(short):
 		w.WriteString("; no preemption can help: it asks more than the node's whole allocatable")
@@ -105,7 +110,8 @@ func (p *capPlan) workloadFit(d, n int, node *corev1.Node, pod string) fit {
 			f.cause = res + " taken by lower-priority Pods; preemption can help"
 			f.fix = "the scheduler preempts by itself; if the Pod stays Pending, a PodDisruptionBudget or a nominated Pod may hold it back"
 			if pod != "" {
-				f.fix += fmt.Sprintf(": see its events (kubectl describe pod -n %s %s)", p.ds[d].Namespace, pod)
+				f.fix += ": see its events ({0})"
+				f.cmds = []report.Command{kubectl("describe", "pod", "-n", p.ds[d].Namespace, pod)}
 			}
 		case pods == 0:
 			fmt.Fprintf(&w, "; preemption cannot help: no Pod there has a priority below the daemon's %d", prio)

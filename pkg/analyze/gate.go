@@ -19,6 +19,11 @@ func (c *dsContext) gate(fs []report.Finding, pods []*snapshot.DaemonPod, g repo
 		podByName[p.Name] = p
 	}
 	dsTypes, dsAll, dsExempt := policy.Exemption(c.ds.Annotations)
+	dsKey := string(c.ds.UID)
+	if dsKey == "" {
+		dsKey = c.ds.Namespace + "/" + c.ds.Name
+	}
+	ids := make(map[string]int, len(fs))
 	out := fs[:0]
 	for _, f := range fs {
 		if g.Ignore[f.Type] {
@@ -44,7 +49,18 @@ func (c *dsContext) gate(fs []report.Finding, pods []*snapshot.DaemonPod, g repo
 				f.HeldBack = fmt.Sprintf("Pod %s is %s old (--grace %s)", p.Name, humanDuration(c.now.Sub(p.Created)), g.Grace)
 			}
 		}
+		f.State = f.StateOf()
 		f.Failing = f.Active() && g.FailOn.Selects(&f)
+		// Two findings with one identity (two port clashes of one Pod)
+		// are told apart by their order, which is canonical.
+		id := report.FindingID(dsKey, &f)
+		if n := ids[id]; n > 0 {
+			ids[id] = n + 1
+			id = fmt.Sprintf("%s-%d", id, n+1)
+		} else {
+			ids[id] = 1
+		}
+		f.ID = id
 		out = append(out, f)
 	}
 	return out

@@ -34,7 +34,8 @@ func init() {
 }
 
 func (c *dsContext) misscheduled(node *corev1.Node, p *snapshot.DaemonPod, v scheduling.Verdict) report.Finding {
-	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name, Cause: "on a node it does not target: " + ruleOf(v.Reason)}
+	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name, Reason: report.ReasonNotTargeted,
+		Params: report.Params{Rule: string(v.Cause), Detail: ruleOf(v.Reason)}, Cause: "on a node it does not target: " + ruleOf(v.Reason)}
 	fate := "the controller will delete it"
 	if v.ShouldContinueRunning {
 		fate = leftRunning
@@ -44,23 +45,24 @@ func (c *dsContext) misscheduled(node *corev1.Node, p *snapshot.DaemonPod, v sch
 	case scheduling.CauseTaint:
 		if v.Taint.Key == corev1.TaintNodeNotReady {
 			f.Message += fmt.Sprintf("; node %s is NotReady or has just joined, and daemon Pods tolerate not-ready only for NoExecute", node.Name)
-			f.Suggestion = fmt.Sprintf("bring node %s back to Ready (check its kubelet); the taint then goes away by itself", node.Name)
+			advise(&f, fmt.Sprintf("bring node %s back to Ready (check its kubelet); the taint then goes away by itself", node.Name))
 		} else {
-			f.Suggestion = tolerationSuggestion(v.Taint, node.Name)
+			tolerationSuggestion(&f, v.Taint, node.Name)
 		}
 	case scheduling.CauseNodeSelector, scheduling.CauseNodeAffinity:
-		f.Suggestion = fmt.Sprintf("if node %s should run it, relabel the node or widen the DaemonSet's node selector/affinity; otherwise nothing to do", node.Name)
+		advise(&f, fmt.Sprintf("if node %s should run it, relabel the node or widen the DaemonSet's node selector/affinity; otherwise nothing to do", node.Name))
 		if owned := misscheduledOwnedKeys(c.ds, node, v.Cause); len(owned) > 0 {
-			f.Suggestion = fmt.Sprintf("if node %s should run it, widen the DaemonSet's node selector/affinity or run a separate DaemonSet for nodes with %s (%s); otherwise nothing to do", node.Name, ownedLabelValues(node, owned), ownedNote(owned))
+			advise(&f, fmt.Sprintf("if node %s should run it, widen the DaemonSet's node selector/affinity or run a separate DaemonSet for nodes with %s (%s); otherwise nothing to do", node.Name, ownedLabelValues(node, owned), ownedNote(owned)))
 		}
 	case scheduling.CauseNodeName:
-		f.Suggestion = "remove spec.nodeName from the DaemonSet's Pod template"
+		advise(&f, "remove spec.nodeName from the DaemonSet's Pod template")
 	}
 	return f
 }
 
-func tolerationSuggestion(t *corev1.Taint, node string) string {
-	return fmt.Sprintf("add the toleration %s to the DaemonSet's Pod template, or remove the taint: kubectl taint node %s %s:%s-", tolerationYAML(t), node, t.Key, t.Effect)
+func tolerationSuggestion(f *report.Finding, t *corev1.Taint, node string) {
+	advise(f, fmt.Sprintf("add the toleration %s to the DaemonSet's Pod template, or remove the taint: {0}", tolerationYAML(t)),
+		kubectlWrite("taint", "node", node, fmt.Sprintf("%s:%s-", t.Key, t.Effect)))
 }
 
 // ruleOf is the rule part of an exclusion reason, without what the node

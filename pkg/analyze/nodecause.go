@@ -62,7 +62,8 @@ func (c *dsContext) nodeCauses(fs []report.Finding) []report.Finding {
 		f.NodeCause = cond
 		f.Cause = nodeCauseText(cond)
 		f.Message += fmt.Sprintf("; node %s is %s, which explains it", f.Node, cond)
-		f.Suggestion = nodeFix(cond, f.Node)
+		a := nodeFix(cond, f.Node)
+		advise(f, a.Text, a.Commands...)
 	}
 	return fs
 }
@@ -99,16 +100,17 @@ func nodeCauseText(cond string) string {
 	return "node under " + cond + ": the kubelet evicts Pods"
 }
 
-func nodeFix(cond, node string) string {
+func nodeFix(cond, node string) *report.Advice {
+	describe := kubectl("describe", "node", node)
 	switch cond {
 	case condNotReady:
-		return fmt.Sprintf("fix the node, not the Pods: kubectl describe node %s (Conditions, Events), then its kubelet and container runtime; the daemon Pods recover once it is Ready", node)
+		return report.Advise("fix the node, not the Pods: {0} (Conditions, Events), then its kubelet and container runtime; the daemon Pods recover once it is Ready", describe)
 	case condUnreachable:
-		return fmt.Sprintf("fix the node, not the Pods: check that %s is running and reachable, then its kubelet (kubectl describe node %s)", node, node)
+		return report.Advise(fmt.Sprintf("fix the node, not the Pods: check that %s is running and reachable, then its kubelet ({0})", node), describe)
 	case condNetworkUnavailable:
-		return fmt.Sprintf("check the CNI agent's Pod on %s and kubectl describe node %s", node, node)
+		return report.Advise(fmt.Sprintf("check the CNI agent's Pod on %s and {0}", node), describe)
 	case condCordoned:
-		return fmt.Sprintf("if the maintenance is over: kubectl uncordon %s", node)
+		return report.Advise("if the maintenance is over: {0}", kubectlWrite("uncordon", node))
 	}
-	return fmt.Sprintf("free resources on %s (kubectl describe node %s shows what the kubelet reclaims)", node, node)
+	return report.Advise(fmt.Sprintf("free resources on %s ({0} shows what the kubelet reclaims)", node), describe)
 }

@@ -50,7 +50,7 @@ func (c *dsContext) noTargets() report.Finding {
 		}
 		parts = append(parts, fmt.Sprintf("%d: %s", counts[r], r))
 	}
-	f := report.Finding{Type: report.NoTargets}
+	f := report.Finding{Type: report.NoTargets, Reason: report.ReasonTargetsNoNode, Params: report.Params{Detail: reasons[0]}}
 	f.Message = fmt.Sprintf("the DaemonSet targets none of the %d nodes (%s)", len(c.idx.nodes), strings.Join(parts, "; "))
 	misses := c.nearMisses()
 	f.Cause = "targets no node: " + reasons[0]
@@ -58,7 +58,7 @@ func (c *dsContext) noTargets() report.Finding {
 		f.Message += "; " + strings.Join(misses, "; ")
 		f.Cause += "; " + misses[0]
 	}
-	f.Suggestion = fmt.Sprintf("correct the node selector, affinity or tolerations in the Pod template: kubectl edit daemonset/%s -n %s", c.ds.Name, c.ds.Namespace)
+	advise(&f, "correct the node selector, affinity or tolerations in the Pod template: {0}", kubectlWrite("edit", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace))
 	return f
 }
 

@@ -18,18 +18,20 @@ func init() {
 				// Not bound, so the Pod GC never deletes it: the DaemonSet
 				// controller does (manage -> getUnscheduledPodsWithoutNode;
 				// TestDeleteUnscheduledPodForNotExistingNode).
-				out = append(out, report.Finding{
-					Type: report.OrphanedPod, Node: n.name, Pod: p.Name,
-					Message:    fmt.Sprintf("Pod %s is not scheduled and aimed at node %s, which no longer exists; the DaemonSet controller deletes it at its next sync and does not count it", p.Name, n.name),
-					Suggestion: fmt.Sprintf("nothing to do if it goes within seconds; if it stays, the DaemonSet controller is not syncing: check kube-controller-manager and kubectl describe %s", c.objRef()),
-				})
+				f := report.Finding{
+					Type: report.OrphanedPod, Node: n.name, Pod: p.Name, Reason: report.ReasonNodeGone, Params: report.Params{State: "Unscheduled"},
+					Message: fmt.Sprintf("Pod %s is not scheduled and aimed at node %s, which no longer exists; the DaemonSet controller deletes it at its next sync and does not count it", p.Name, n.name),
+				}
+				advise(&f, "nothing to do if it goes within seconds; if it stays, the DaemonSet controller is not syncing: check kube-controller-manager and {0}", c.describeDS())
+				out = append(out, f)
 				continue
 			}
-			out = append(out, report.Finding{
-				Type: report.OrphanedPod, Node: n.name, Pod: p.Name, Cause: "bound to a node that no longer exists",
-				Message:    fmt.Sprintf("Pod %s is bound to node %s, which no longer exists; the DaemonSet controller does not count or manage it", p.Name, n.name),
-				Suggestion: fmt.Sprintf("the pod garbage collector in kube-controller-manager should delete it; if it stays, delete it: kubectl delete pod -n %s %s", p.Namespace, p.Name),
-			})
+			f := report.Finding{
+				Type: report.OrphanedPod, Node: n.name, Pod: p.Name, Reason: report.ReasonNodeGone, Cause: "bound to a node that no longer exists",
+				Message: fmt.Sprintf("Pod %s is bound to node %s, which no longer exists; the DaemonSet controller does not count or manage it", p.Name, n.name),
+			}
+			advise(&f, "the pod garbage collector in kube-controller-manager should delete it; if it stays, delete it: {0}", kubectlWrite("delete", "pod", "-n", p.Namespace, p.Name))
+			out = append(out, f)
 		}
 		return out
 	}})

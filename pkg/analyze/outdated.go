@@ -41,17 +41,19 @@ func (c *dsContext) outdated(nodeName string, p *snapshot.DaemonPod) report.Find
 	}
 	f.Message = fmt.Sprintf("Pod %s on node %s runs %s, the current revision is %s", p.Name, nodeName, rev, cur)
 	f.Cause = fmt.Sprintf("runs old revision %s (current: %s)", rev, cur)
+	f.Reason, f.Params = report.ReasonOldRevision, report.Params{Revision: rev, CurrentRevision: cur}
 	if c.rollout != "" {
 		f.Message += " (" + c.rollout + ")"
 	}
 	switch st := c.rolloutState(); {
 	case c.ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType:
 		sel := c.outdatedSelector()
-		f.Suggestion = fmt.Sprintf("with updateStrategy OnDelete a Pod is updated only when deleted; list the outdated Pods (kubectl get pods -n %s -l '%s'), then delete them all at once: kubectl delete pods -n %s -l '%s'", c.ds.Namespace, sel, c.ds.Namespace, sel)
+		advise(&f, "with updateStrategy OnDelete a Pod is updated only when deleted; list the outdated Pods ({0}), then delete them all at once: {1}",
+			kubectl("get", "pods", "-n", c.ds.Namespace, "-l", sel), kubectlWrite("delete", "pods", "-n", c.ds.Namespace, "-l", sel))
 	case st != nil && st.stuck:
-		f.Suggestion = "the rolling update is stuck (see RolloutStuck): waiting will not replace this Pod; fix what blocks it or roll back"
+		advise(&f, "the rolling update is stuck (see RolloutStuck): waiting will not replace this Pod; fix what blocks it or roll back")
 	default:
-		f.Suggestion = fmt.Sprintf("the rolling update replaces it as the maxUnavailable/maxSurge budget allows; follow it with kubectl rollout status -n %s daemonset/%s", c.ds.Namespace, c.ds.Name)
+		advise(&f, "the rolling update replaces it as the maxUnavailable/maxSurge budget allows; follow it with {0}", kubectl("rollout", "status", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name))
 	}
 	return f
 }

@@ -41,11 +41,12 @@ func (c *dsContext) healthFindings(n *nodeCase, kind healthKind, f func(string, 
 func (c *dsContext) untargetedPods() []report.Finding {
 	var out []report.Finding
 	for _, p := range c.untargeted {
-		out = append(out, report.Finding{
-			Type: report.PendingPod, Pod: p.Name, Cause: "no target node: not created by the DaemonSet controller",
-			Message:    fmt.Sprintf("Pod %s has no target node (no spec.nodeName and no required node affinity on metadata.name); the DaemonSet controller ignores it", p.Name),
-			Suggestion: fmt.Sprintf("it was not created by the DaemonSet controller as is; delete it: kubectl delete pod -n %s %s", p.Namespace, p.Name),
-		})
+		f := report.Finding{
+			Type: report.PendingPod, Pod: p.Name, Reason: report.ReasonNoTargetNode, Cause: "no target node: not created by the DaemonSet controller",
+			Message: fmt.Sprintf("Pod %s has no target node (no spec.nodeName and no required node affinity on metadata.name); the DaemonSet controller ignores it", p.Name),
+		}
+		advise(&f, "it was not created by the DaemonSet controller as is; delete it: {0}", kubectlWrite("delete", "pod", "-n", p.Namespace, p.Name))
+		out = append(out, f)
 	}
 	return out
 }
@@ -61,52 +62,88 @@ func (c *dsContext) health(p *snapshot.DaemonPod) health {
 }
 
 func (c *dsContext) pendingPod(nodeName string, p *snapshot.DaemonPod, h health) report.Finding {
-	f := report.Finding{Type: report.PendingPod, Node: nodeName, Pod: p.Name, Cause: pendingCause(p, h)}
+	f := report.Finding{Type: report.PendingPod, Node: nodeName, Pod: p.Name}
+	f.Reason, f.Params = pendingReason(p, h)
+	f.Cause = pendingCause(p, h)
 	f.Message = fmt.Sprintf("Pod %s for node %s %s", p.Name, nodeName, h.detail)
 	if age := c.now.Sub(p.Created); !p.Created.IsZero() && age >= 0 {
 		f.Message += fmt.Sprintf(" (for %s)", humanDuration(age))
+		f.Since = sinceOf(p.Created)
 	}
 	if e := c.latestEvent(p.UID, ""); e != nil && !strings.Contains(f.Message, text.OneLine(e.Message)) {
 		f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, text.OneLine(e.Message))
 	}
-	msg := f.Message
+	describe := kubectl("describe", "pod", "-n", p.Namespace, p.Name)
 	switch {
-	case strings.Contains(msg, "Insufficient"):
-		f.Suggestion = fmt.Sprintf("free resources on node %s or lower the DaemonSet's resource requests; a priorityClassName such as system-node-critical lets the scheduler preempt other Pods", nodeName)
-	case strings.Contains(msg, "free ports") || strings.Contains(msg, "host port"):
-		f.Suggestion = fmt.Sprintf("another Pod on node %s uses the same hostPort; change one of them", nodeName)
+	case f.Reason == report.ReasonInsufficient || strings.Contains(f.Message, "Insufficient"):
+		advise(&f, fmt.Sprintf("free resources on node %s or lower the DaemonSet's resource requests; a priorityClassName such as system-node-critical lets the scheduler preempt other Pods", nodeName))
+	case f.Reason == report.ReasonHostPortTaken || strings.Contains(f.Message, "free ports") || strings.Contains(f.Message, "host port"):
+		advise(&f, fmt.Sprintf("another Pod on node %s uses the same hostPort; change one of them", nodeName))
 	case p.NodeName == "":
-		f.Suggestion = fmt.Sprintf("see why the scheduler cannot place it: kubectl describe pod -n %s %s", p.Namespace, p.Name)
+		advise(&f, "see why the scheduler cannot place it: {0}", describe)
 	default:
-		f.Suggestion = fmt.Sprintf("see what the kubelet on %s reports: kubectl describe pod -n %s %s", nodeName, p.Namespace, p.Name)
+		advise(&f, fmt.Sprintf("see what the kubelet on %s reports: {0}", nodeName), describe)
 	}
 	return f
 }
 
 func (c *dsContext) unhealthyPod(nodeName string, p *snapshot.DaemonPod, h health) report.Finding {
-	f := report.Finding{Type: report.UnhealthyPod, Node: nodeName, Pod: p.Name, Cause: unhealthyCause(p, h)}
+	f := report.Finding{Type: report.UnhealthyPod, Node: nodeName, Pod: p.Name, Reason: report.ReasonPodNotReady, Cause: unhealthyCause(p, h)}
+	f.Params = report.Params{State: h.state, Image: h.image}
+	if h.reason != "" {
+		f.Params.State = h.reason
+	}
 	f.Message = fmt.Sprintf("Pod %s on node %s %s", p.Name, nodeName, h.detail)
 	if h.restarts > 0 && !strings.Contains(h.detail, "restarts") {
 		f.Message += fmt.Sprintf("; %d restarts", h.restarts)
 	}
+	describe := kubectl("describe", "pod", "-n", p.Namespace, p.Name)
 	switch {
 	case h.reason == "CrashLoopBackOff" || h.reason == "Error" || h.reason == "RunContainerError":
-		f.Suggestion = fmt.Sprintf("read its logs: kubectl logs -n %s %s --previous", p.Namespace, p.Name)
+		advise(&f, "read its logs: {0}", kubectl("logs", "-n", p.Namespace, p.Name, "--previous"))
 	case h.reason == "ImagePullBackOff" || h.reason == "ErrImagePull" || h.reason == "InvalidImageName" || h.reason == "ErrImageNeverPull":
-		f.Suggestion = "check the image name and tag, and the registry's pull secret"
+		advise(&f, "check the image name and tag, and the registry's pull secret")
 		if h.image != "" {
-			f.Suggestion = fmt.Sprintf("check that image %s exists and can be pulled (name, tag, imagePullSecrets)", h.image)
+			advise(&f, fmt.Sprintf("check that image %s exists and can be pulled (name, tag, imagePullSecrets)", h.image))
 		}
 	case h.reason == "OOMKilled" || strings.Contains(h.detail, "OOMKilled"):
-		f.Suggestion = "raise the container's memory limit in the DaemonSet"
+		advise(&f, "raise the container's memory limit in the DaemonSet")
 	case h.reason == "CreateContainerConfigError":
-		f.Suggestion = fmt.Sprintf("a referenced ConfigMap, Secret or key is missing: kubectl describe pod -n %s %s", p.Namespace, p.Name)
+		advise(&f, "a referenced ConfigMap, Secret or key is missing: {0}", describe)
 	case p.Phase == corev1.PodFailed || p.Phase == corev1.PodSucceeded:
-		f.Suggestion = "the controller deletes failed daemon Pods and recreates them with backoff; if it repeats, see the Pod's events and logs"
+		advise(&f, "the controller deletes failed daemon Pods and recreates them with backoff; if it repeats, see the Pod's events and logs")
 	default:
-		f.Suggestion = fmt.Sprintf("check its readiness probe and logs: kubectl describe pod -n %s %s", p.Namespace, p.Name)
+		advise(&f, "check its readiness probe and logs: {0}", describe)
 	}
 	return f
+}
+
+// pendingReason is pendingCause as data.
+func pendingReason(p *snapshot.DaemonPod, h health) (report.Reason, report.Params) {
+	msg := p.ScheduledMessage
+	switch {
+	case p.NodeName != "":
+		return report.ReasonNotStarted, report.Params{State: h.state}
+	case strings.Contains(msg, "free ports") || strings.Contains(msg, "host port"):
+		return report.ReasonHostPortTaken, report.Params{Resource: "host port"}
+	case strings.Contains(msg, "Insufficient "):
+		return report.ReasonInsufficient, report.Params{Resource: strings.Join(insufficient(msg), ",")}
+	case h.reason != "":
+		return report.ReasonUnschedulable, report.Params{State: h.reason}
+	}
+	return report.ReasonNotScheduled, report.Params{}
+}
+
+// insufficient lists the resources a scheduler message calls short
+// ("Insufficient cpu").
+func insufficient(msg string) []string {
+	var res []string
+	for _, part := range strings.Split(msg, ",") {
+		if i := strings.Index(part, "Insufficient "); i >= 0 {
+			res = append(res, strings.TrimSuffix(strings.TrimSpace(part[i+len("Insufficient "):]), "."))
+		}
+	}
+	return res
 }
 
 // pendingCause classifies why a Pod is pending, for grouping: the scheduler's
@@ -120,11 +157,9 @@ func pendingCause(p *snapshot.DaemonPod, h health) string {
 	case strings.Contains(msg, "free ports") || strings.Contains(msg, "host port"):
 		return "unschedulable: a host port is taken on the node"
 	case strings.Contains(msg, "Insufficient "):
-		var res []string
-		for _, part := range strings.Split(msg, ",") {
-			if i := strings.Index(part, "Insufficient "); i >= 0 {
-				res = append(res, strings.TrimSuffix(strings.TrimSpace(part[i:]), "."))
-			}
+		res := insufficient(msg)
+		for i := range res {
+			res[i] = "Insufficient " + res[i]
 		}
 		return "unschedulable: " + strings.Join(res, ", ") + " on the node"
 	case h.reason != "":

@@ -28,8 +28,9 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth, kept []
 		owner int // the DaemonSet of a group of its own; -1 across DaemonSets
 		ds    map[string]bool
 		nodes map[string]bool
-		fixes []string
-		msgs  []string
+		fixes  []string
+		advice []*report.Advice
+		msgs   []string
 	}
 	groups := map[key]*group{}
 	var order []key
@@ -56,6 +57,11 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth, kept []
 			g := groups[k]
 			if g == nil {
 				g = &group{p: report.Problem{Type: k.typ, Cause: f.Cause}, owner: -1, ds: map[string]bool{}, nodes: map[string]bool{}}
+				if f.NodeCause != "" || f.Reason == "" {
+					g.p.ID = report.ProblemID(k.ds, k.typ, "", k.cause)
+				} else {
+					g.p.ID = report.ProblemID(k.ds, k.typ, f.Reason, f.Params.Key())
+				}
 				if k.ds != "" {
 					g.owner = i
 				}
@@ -70,8 +76,9 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth, kept []
 				g.p.Severity = f.Severity
 			}
 			g.p.Failing = g.p.Failing || f.Failing
-			g.p.Findings = append(g.p.Findings, report.FindingRef{DaemonSet: name, Index: j})
+			g.p.Findings = append(g.p.Findings, report.FindingRef{ID: f.ID, DaemonSet: name, Index: j})
 			g.fixes = append(g.fixes, f.Suggestion)
+			g.advice = append(g.advice, f.Advice)
 			g.msgs = append(g.msgs, f.Message)
 		}
 	}
@@ -91,7 +98,7 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth, kept []
 		p.Nodes = keys(g.nodes)
 		idx.sortNodes(p.Nodes)
 		p.Range = names.Range(p.Nodes)
-		p.Fix = groupFix(g.fixes, p.Nodes)
+		p.Fix, p.Advice = groupFix(g.fixes, g.advice, p.Nodes)
 		if len(p.DaemonSets) == 1 && len(p.Nodes) > 1 {
 			p.Pattern = pattern(r, idx, health, p.DaemonSets[0], k.typ+"\x00"+k.cause, p.Nodes, g.msgs)
 		}
@@ -155,19 +162,24 @@ func keys(m map[string]bool) []string {
 // groupFix is the problem's fix: the findings' common suggestion, else the
 // first one, said to stand for the others (suggestions name their node or
 // Pod).
-func groupFix(fixes []string, nodes []string) string {
+func groupFix(fixes []string, advice []*report.Advice, nodes []string) (string, *report.Advice) {
 	if len(fixes) == 0 {
-		return ""
+		return "", nil
 	}
+	a := advice[0]
 	for _, f := range fixes[1:] {
 		if f != fixes[0] {
 			if len(nodes) > 0 {
-				return fixes[0] + fmt.Sprintf(" (shown for the first of %d; likewise for the others)", len(fixes))
+				more := fmt.Sprintf(" (shown for the first of %d; likewise for the others)", len(fixes))
+				if a != nil {
+					a = &report.Advice{Text: a.Text + more, Commands: a.Commands}
+				}
+				return fixes[0] + more, a
 			}
-			return fixes[0]
+			return fixes[0], a
 		}
 	}
-	return fixes[0]
+	return fixes[0], a
 }
 
 // patternAttrs are what nodes of one kind share: when every node of a

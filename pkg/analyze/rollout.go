@@ -183,9 +183,12 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 	nodes := st.candidates
 	switch {
 	case st.stalledFor > 0:
+		f.Reason = report.ReasonNoProgress
+		f.Since = sinceOf(c.now.Add(-st.stalledFor))
 		f.Cause = fmt.Sprintf("no node updated for %s", humanDuration(st.stalledFor))
 		f.Message = fmt.Sprintf("the rolling update has not updated a node for %s; %s still on an old revision (%s)", humanDuration(st.stalledFor), nodesWord(len(st.candidates)), names.Range(nodes))
 	default:
+		f.Reason, f.Params = report.ReasonBudgetExhausted, report.Params{Detail: budget}
 		f.Cause = "blocked: " + budget
 		if len(st.blockerNodes) > 0 {
 			f.Cause += " (" + strings.Join(why, "; ") + ")"
@@ -195,9 +198,11 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 			f.Message += "; blocking: " + strings.Join(why, "; ")
 		}
 	}
-	f.Suggestion = fmt.Sprintf("fix the new revision (see the blocking Pods), or roll back: kubectl rollout undo daemonset/%s -n %s; or change the strategy (a larger maxUnavailable lets it continue past broken nodes)", c.ds.Name, c.ds.Namespace)
+	advise(&f, "fix the new revision (see the blocking Pods), or roll back: {0}; or change the strategy (a larger maxUnavailable lets it continue past broken nodes)",
+		kubectlWrite("rollout", "undo", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace))
 	if len(st.blockers) > 0 && c.blockedByNodesOnly(st) {
-		f.Suggestion = fmt.Sprintf("the blocking Pods are on broken nodes, not a broken revision: fix or remove those nodes (kubectl describe node %s), or raise maxUnavailable so the rollout continues past them", st.blockers[0].TargetNode)
+		advise(&f, "the blocking Pods are on broken nodes, not a broken revision: fix or remove those nodes ({0}), or raise maxUnavailable so the rollout continues past them",
+			kubectl("describe", "node", st.blockers[0].TargetNode))
 	}
 	return f
 }

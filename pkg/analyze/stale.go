@@ -26,7 +26,7 @@ func init() {
 // staleStatus compares the controller's published status with the recomputed
 // one. It returns ok=false when they agree and the status is current.
 func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) {
-	f := report.Finding{Type: report.StaleStatus, Cause: "the status the controller published is stale"}
+	f := report.Finding{Type: report.StaleStatus, Reason: report.ReasonStatusStale, Cause: "the status the controller published is stale"}
 	var parts []string
 	if got.ObservedGeneration < c.ds.Generation {
 		parts = append(parts, fmt.Sprintf("status.observedGeneration %d is behind metadata.generation %d: the controller has not processed the latest change", got.ObservedGeneration, c.ds.Generation))
@@ -52,7 +52,8 @@ func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) 
 	}
 	f.Message = strings.Join(parts, "; ")
 	if got.ObservedGeneration < c.ds.Generation {
-		f.Suggestion = "the DaemonSet controller in kube-controller-manager normally catches up within seconds: check that it is running and its logs for errors about this DaemonSet"
+		f.Params.Detail = "observedGeneration"
+		advise(&f, "the DaemonSet controller in kube-controller-manager normally catches up within seconds: check that it is running and its logs for errors about this DaemonSet")
 		return f, true
 	}
 	if c.rules.staleMisscheduledOnUntaint && got.NumberMisscheduled > want.NumberMisscheduled {
@@ -60,6 +61,8 @@ func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) 
 		// taints are lifted (fixed by #132477, back-ported as #133992).
 		f.Message += fmt.Sprintf("; Kubernetes %s may keep numberMisscheduled stale after a node's taints are lifted (kubernetes#132459, fixed in later 1.33 patch releases)", c.rules.version)
 	}
-	f.Suggestion = fmt.Sprintf("the controller has not resynced this DaemonSet (it does not requeue it when a node gains a NoSchedule taint); any update makes it resync, e.g. kubectl annotate %s daemoncheck/resync=now --overwrite; if it persists, check kube-controller-manager", c.objRef())
+	f.Params.Detail = "counts"
+	advise(&f, "the controller has not resynced this DaemonSet (it does not requeue it when a node gains a NoSchedule taint); any update makes it resync, e.g. {0}; if it persists, check kube-controller-manager",
+		kubectlWrite("annotate", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name, "daemoncheck/resync=now", "--overwrite"))
 	return f, true
 }

@@ -6,11 +6,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	kubeletapis "k8s.io/kubelet/pkg/apis"
 
+	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
 )
 
@@ -157,4 +159,30 @@ func misscheduledOwnedKeys(ds *appsv1.DaemonSet, node *corev1.Node, cause schedu
 		return owned
 	}
 	return affinityOwnedKeys(ds)
+}
+
+// advise sets a finding's fix as data (text with "{i}" for cmds[i]) and
+// its plain rendering.
+func advise(f *report.Finding, text string, cmds ...report.Command) {
+	f.Advice = report.Advise(text, cmds...)
+	f.Suggestion = f.Advice.Render(report.RenderOptions{})
+}
+
+// kubectl is a kubectl command that reads.
+func kubectl(args ...string) report.Command {
+	return report.Cmd(append([]string{"kubectl"}, args...)...)
+}
+
+// kubectlWrite is a kubectl command that changes the cluster.
+func kubectlWrite(args ...string) report.Command {
+	return report.WriteCmd(append([]string{"kubectl"}, args...)...)
+}
+
+// sinceOf is t as a finding's Since (nil for the zero time).
+func sinceOf(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

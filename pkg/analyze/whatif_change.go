@@ -190,7 +190,7 @@ func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.Daemon
 		if by == byExpectation {
 			f.Message = fmt.Sprintf("daemonset %s would no longer run on %s, which its nodeSelector and node affinity still admit: %s (it has no coverage rule: admitting the node counts as meant to run there)", key, where, v.Reason)
 		}
-		f.Suggestion = exclusionFix(nw.ds, nw.eval, ns[0], v, by, clusterTarget(ns, w.opts.PoolLabels))
+		f.Suggestion = exclusionFix(nw.ds, nw.eval, ns[0], v, by, clusterTarget(ns, w.opts.PoolLabels)).Render(report.RenderOptions{})
 		ch.Findings = append(ch.Findings, f)
 	}
 	for _, k := range misfit.order {
@@ -299,7 +299,7 @@ func clusterTarget(ns []*corev1.Node, poolLabels []string) labelTarget {
 		return liveNode(ns[0].Name)
 	}
 	what := fmt.Sprintf("%d nodes (%s)", len(ns), names.Range(nodeNames(ns)))
-	args := strings.Join(nodeNames(ns), " ")
+	args := nodeNames(ns)
 	if len(ns) > maxListedNodes {
 		// One pool: its selector; several: every name (still valid).
 		sel := poolSelector(ns[0], poolLabels)
@@ -310,11 +310,12 @@ func clusterTarget(ns []*corev1.Node, poolLabels []string) labelTarget {
 			}
 		}
 		if sel != "" {
-			args = "-l " + sel
+			args = []string{"-l", sel}
 		}
 	}
-	return labelTarget{what: what, live: true, label: func(kvs []string) string {
-		return fmt.Sprintf("kubectl label node %s %s --overwrite", args, strings.Join(kvs, " "))
+	return labelTarget{what: what, live: true, label: func(kvs []string) (string, []report.Command) {
+		argv := append(append(append([]string{"label", "node"}, args...), kvs...), "--overwrite")
+		return "{0}", []report.Command{kubectlWrite(argv...)}
 	}}
 }
 

@@ -116,16 +116,16 @@ func requirementText(r corev1.NodeSelectorRequirement) string {
 // object that creates them.
 func poolTarget(t *snapshot.PoolTemplate) labelTarget {
 	what := fmt.Sprintf("the nodes of %s %s", t.Kind, t.Name)
-	label := func(kvs []string) string {
+	label := func(kvs []string) (string, []report.Command) {
 		switch t.Kind {
 		case "NodePool":
-			return fmt.Sprintf("add %s to NodePool %s spec.template.metadata.labels", strings.Join(kvs, " "), t.Name)
+			return fmt.Sprintf("add %s to NodePool %s spec.template.metadata.labels", strings.Join(kvs, " "), t.Name), nil
 		case "MachineDeployment", "MachineSet", "MachinePool":
-			return fmt.Sprintf("add %s to %s %s spec.template.metadata.labels (Cluster API syncs only node-role.kubernetes.io/*, node-restriction.kubernetes.io and node.cluster.x-k8s.io keys to Nodes; others go in the bootstrap config's node-labels)", strings.Join(kvs, " "), t.Kind, t.Name)
+			return fmt.Sprintf("add %s to %s %s spec.template.metadata.labels (Cluster API syncs only node-role.kubernetes.io/*, node-restriction.kubernetes.io and node.cluster.x-k8s.io keys to Nodes; others go in the bootstrap config's node-labels)", strings.Join(kvs, " "), t.Kind, t.Name), nil
 		case "Node":
-			return fmt.Sprintf("add %s to the Node's metadata.labels", strings.Join(kvs, " "))
+			return fmt.Sprintf("add %s to the Node's metadata.labels", strings.Join(kvs, " ")), nil
 		}
-		return "--labels " + strings.Join(kvs, ",")
+		return "--labels " + strings.Join(kvs, ","), nil
 	}
 	if t.Kind == "Flags" {
 		what = "the described node"
@@ -178,7 +178,7 @@ func (w *whatIf) judge(t *snapshot.PoolTemplate, name string, s shapeSpec, findi
 			} else {
 				f.Message = fmt.Sprintf("daemonset %s is required on %s by %s but the controller would not target it: %s", d.key, whereToken, by, v.Reason)
 			}
-			f.Suggestion = exclusionFix(d.ds, d.eval, node, v, by, target)
+			f.Suggestion = exclusionFix(d.ds, d.eval, node, v, by, target).Render(report.RenderOptions{})
 			if v.Cause == scheduling.CauseTaint {
 				f.Suggestion += fmt.Sprintf("; or drop the taint from %s %s if the daemon must run there", t.Kind, t.Name)
 			}

@@ -7,6 +7,9 @@ package report
 // cordoned, under pressure). The default view prints one row per problem;
 // Findings refers to the per-node findings it stands for.
 type Problem struct {
+	// ID is stable across runs: the type and cause key of its group, and
+	// its DaemonSet when it is one DaemonSet's own.
+	ID string `json:"id"`
 	// Type is the finding type the problem groups, or a node-level kind
 	// (NodeNotReady, NodeUnreachable, NodeCordoned, NodePressure,
 	// NodeNetworkUnavailable).
@@ -23,6 +26,8 @@ type Problem struct {
 	// Cause says in one line what is wrong; Fix what to do.
 	Cause string `json:"cause"`
 	Fix   string `json:"fix"`
+	// Advice is Fix as data (see Finding.Advice).
+	Advice *Advice `json:"advice,omitempty"`
 	// Pattern, when set, names what the affected nodes share and the
 	// healthy ones lack (an instance type, a zone, an OS or arch ...).
 	Pattern string `json:"pattern,omitempty"`
@@ -30,9 +35,12 @@ type Problem struct {
 	Findings []FindingRef `json:"findings"`
 }
 
-// FindingRef points at a finding: daemonSets[i].findings[j] by the
-// DaemonSet's namespace/name and the finding's index.
+// FindingRef points at a finding by its ID, and, for convenience, at
+// daemonSets[i].findings[j] by the DaemonSet's namespace/name and the
+// finding's index in this report (the index is valid only in the report
+// that holds the problem; the ID in every report).
 type FindingRef struct {
+	ID        string `json:"id"`
 	DaemonSet string `json:"daemonSet"`
 	Index     int    `json:"index"`
 }

@@ -218,12 +218,30 @@ type PodRef struct {
 
 // Finding is one problem, with what to do about it.
 type Finding struct {
-	Type       FindingType `json:"type"`
-	Severity   Severity    `json:"severity"`
-	Node       string      `json:"node,omitempty"`
-	Pod        string      `json:"pod,omitempty"`
-	Message    string      `json:"message"`
-	Suggestion string      `json:"suggestion,omitempty"`
+	// ID is stable across runs (FindingID): problems, watch diffs and
+	// fleet rows refer to findings by it.
+	ID       string      `json:"id"`
+	Type     FindingType `json:"type"`
+	Severity Severity    `json:"severity"`
+	// Reason and Params are the machine form of Cause: code decides on
+	// them, never on text.
+	Reason  Reason `json:"reason,omitempty"`
+	Params  Params `json:"params,omitzero"`
+	Node    string `json:"node,omitempty"`
+	Pod     string `json:"pod,omitempty"`
+	Message string `json:"message"`
+	// Since is when the finding's condition began, where one is known (a
+	// Pod pending since its creation, a rollout without progress since
+	// its last update): printers render ages from it.
+	Since      *time.Time `json:"since,omitempty"`
+	Suggestion string     `json:"suggestion,omitempty"`
+	// Advice is Suggestion as data: its words and the commands it names,
+	// as argument vectors (printers render them per context: a fleet adds
+	// --context). Nil where the suggestion names no command.
+	Advice *Advice `json:"advice,omitempty"`
+	// State is Active, Exempted or HeldBack (the latter two say why in
+	// Exempted and HeldBack).
+	State State `json:"state"`
 	// Exempted says which annotation exempts the finding; HeldBack why
 	// --grace holds it back. Either makes the finding inactive: reported,
 	// never failing.

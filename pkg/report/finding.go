@@ -1,0 +1,244 @@
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
+)
+
+// Reason is the machine reason behind a finding: what the finding's cause
+// is rendered from, and what code decides on (never the message text).
+// Values are part of the API: new ones may be added; a consumer must treat
+// an unknown one as "other".
+type Reason string
+
+const (
+	// MissingPod
+	ReasonNoPod        Reason = "NoPod"        // no daemon Pod on a targeted node
+	ReasonFailedCreate Reason = "FailedCreate" // the controller's last create failed (Params.Event)
+	ReasonPodReleased  Reason = "PodReleased"  // a relabelled Pod left the DaemonSet
+	ReasonNodeTooNew   Reason = "NodeTooNew"   // the node joined moments ago
+	// PendingPod
+	ReasonNoTargetNode   Reason = "NoTargetNode"   // a Pod the controller cannot attribute to a node
+	ReasonNotStarted     Reason = "NotStarted"     // bound, not started (Params.State)
+	ReasonHostPortTaken  Reason = "HostPortTaken"  // the scheduler found the host port taken
+	ReasonInsufficient   Reason = "Insufficient"   // the scheduler found too little of Params.Resource
+	ReasonDaemonsDontFit Reason = "DaemonsDontFit" // the node's daemons together ask more than its allocatable
+	ReasonUnschedulable  Reason = "Unschedulable"  // another scheduler reason (Params.State)
+	ReasonNotScheduled   Reason = "NotScheduled"   // not scheduled, no reason known
+	// UnhealthyPod: Params.State is the container or Pod reason
+	// (CrashLoopBackOff, ImagePullBackOff, OOMKilled, Failed ...).
+	ReasonPodNotReady Reason = "PodNotReady"
+	// DuplicatePods
+	ReasonSeveralPods Reason = "SeveralPods"
+	// MisscheduledPod, NoTargets, UncoveredNode: Params.Rule says which
+	// scheduling rule (Taint, NodeSelector, NodeAffinity, NodeName).
+	ReasonNotTargeted         Reason = "NotTargeted"
+	ReasonTargetsNoNode       Reason = "TargetsNoNode"
+	ReasonRequiredNotTargeted Reason = "RequiredNotTargeted"
+	// OrphanedPod
+	ReasonNodeGone Reason = "NodeGone"
+	// OutdatedPod
+	ReasonOldRevision Reason = "OldRevision"
+	// StaleStatus
+	ReasonStatusStale Reason = "StatusStale"
+	// RolloutStuck
+	ReasonNoProgress      Reason = "NoProgress"
+	ReasonBudgetExhausted Reason = "BudgetExhausted"
+	// HostPortConflict
+	ReasonHostPortClaimed Reason = "HostPortClaimed"
+	// NodeTooSmall uses ReasonDaemonsDontFit.
+	// LowPriorityAgent
+	ReasonNoPriorityClass     Reason = "NoPriorityClass"
+	ReasonBelowWorkloads      Reason = "BelowWorkloads"
+	ReasonBelowGlobalDefault  Reason = "BelowGlobalDefault"
+	ReasonNoMemoryRequest     Reason = "NoMemoryRequest"
+	ReasonNodeConditionPrefix        = "Node" // a node condition explains it: Node + NodeCause
+)
+
+// Params are the structured values a finding's cause and message are
+// rendered from. Only the fields that apply are set.
+type Params struct {
+	// State is a Pod or container state or reason (CrashLoopBackOff).
+	State string `json:"state,omitempty"`
+	// Resource names what is short: cpu, memory, a host port ...
+	Resource string `json:"resource,omitempty"`
+	// Rule is the scheduling rule that decides: Taint, NodeSelector,
+	// NodeAffinity, NodeName; Detail the rule itself (a taint, a label).
+	Rule   string `json:"rule,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// Image is the image involved (pull errors).
+	Image string `json:"image,omitempty"`
+	// Revision and CurrentRevision are controller-revision hashes.
+	Revision        string `json:"revision,omitempty"`
+	CurrentRevision string `json:"currentRevision,omitempty"`
+	// Port is a host port (protocol/port or ip:port).
+	Port string `json:"port,omitempty"`
+	// Other names the other party: a DaemonSet holding a port, a policy
+	// rule, the containers without a request.
+	Other string `json:"other,omitempty"`
+	// Event is the reason and message of the event the cause cites.
+	Event string `json:"event,omitempty"`
+}
+
+// Key is the Params in one comparable string.
+func (p Params) Key() string {
+	return strings.Join([]string{p.State, p.Resource, p.Rule, p.Detail, p.Image, p.Revision, p.CurrentRevision, p.Port, p.Other, p.Event}, "\x00")
+}
+
+// State says whether a finding counts.
+type State string
+
+const (
+	// StateActive findings count, and fail the gate when selected.
+	StateActive State = "Active"
+	// StateExempted: a daemoncheck.io/exempt annotation sets it aside.
+	StateExempted State = "Exempted"
+	// StateHeldBack: --grace holds it back (a young node or Pod).
+	StateHeldBack State = "HeldBack"
+)
+
+// Command is a command a fix suggests, as an argument vector: printers
+// render it for their context (a fleet adds --context after "kubectl", a
+// terminal quotes it for a POSIX shell), never by editing text.
+type Command struct {
+	Argv []string `json:"argv"`
+	// Writes is true when the command changes the cluster (a patch, a
+	// delete), false for reads (describe, logs).
+	Writes bool `json:"writes,omitempty"`
+}
+
+// Cmd returns a read-only Command.
+func Cmd(argv ...string) Command { return Command{Argv: argv} }
+
+// WriteCmd returns a Command that changes the cluster.
+func WriteCmd(argv ...string) Command { return Command{Argv: argv, Writes: true} }
+
+// Advice is a fix in data: Text in words, where "{0}", "{1}" ... stand for
+// Commands[0], Commands[1] ... Suggestion and Problem.Fix are Advice
+// rendered for a plain terminal; a fleet renders it again with each
+// cluster's context.
+type Advice struct {
+	Text     string    `json:"text"`
+	Commands []Command `json:"commands,omitempty"`
+}
+
+// Advise builds Advice from text with "{i}" markers and their commands.
+func Advise(text string, cmds ...Command) *Advice {
+	return &Advice{Text: text, Commands: cmds}
+}
+
+// RenderOptions say how commands are written.
+type RenderOptions struct {
+	// KubeContext, when set, is added to every kubectl command
+	// (--context NAME): in a fleet, a command run as written must act on
+	// the cluster the finding is about.
+	KubeContext string
+}
+
+// Render writes the advice as one line of text.
+func (a *Advice) Render(o RenderOptions) string {
+	if a == nil {
+		return ""
+	}
+	if len(a.Commands) == 0 {
+		return a.Text
+	}
+	var b strings.Builder
+	rest := a.Text
+	for {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		n, err := strconv.Atoi(rest[i+1 : i+max(j, 1)])
+		if j < 0 || err != nil || n < 0 || n >= len(a.Commands) {
+			b.WriteString(rest[:i+1])
+			rest = rest[i+1:]
+			continue
+		}
+		b.WriteString(rest[:i])
+		b.WriteString(a.Commands[n].Render(o))
+		rest = rest[i+j+1:]
+	}
+	return b.String()
+}
+
+// Render writes the command as one POSIX shell line, each argument quoted
+// where a shell would read it otherwise.
+func (c Command) Render(o RenderOptions) string {
+	argv := c.Argv
+	if o.KubeContext != "" && len(argv) > 0 && argv[0] == "kubectl" {
+		argv = append([]string{"kubectl", "--context", o.KubeContext}, argv[1:]...)
+	}
+	words := make([]string, len(argv))
+	for i, a := range argv {
+		words[i] = text.ShellQuote(a)
+	}
+	return strings.Join(words, " ")
+}
+
+// Since returns the finding's age origin (the time its condition began), or
+// the zero time when none applies.
+func (f *Finding) SinceTime() time.Time {
+	if f.Since == nil {
+		return time.Time{}
+	}
+	return *f.Since
+}
+
+// FindingID is the stable identity of a finding: the same DaemonSet (by UID,
+// else namespace/name), node, Pod, type and reason give the same ID in every
+// run, whatever else changes (ages, messages, quantities, the report's
+// order). Problems, watch diffs and fleet rows refer to findings by it.
+func FindingID(dsKey string, f *Finding) string {
+	h := sha256.New()
+	for _, s := range []string{dsKey, f.Node, f.Pod, string(f.Type), string(f.Reason)} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// Fingerprint is what a finding says, without its words or ages: two
+// findings with the same ID and fingerprint say the same thing (the watch
+// prints no change between them).
+func (f *Finding) Fingerprint() string {
+	return strings.Join([]string{f.ID, string(f.Severity), string(f.Reason), f.Params.Key(), string(f.StateOf()), boolWord(f.Failing), f.NodeCause}, "\x00")
+}
+
+func boolWord(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// StateOf returns the finding's state from its stamps.
+func (f *Finding) StateOf() State {
+	switch {
+	case f.Exempted != "":
+		return StateExempted
+	case f.HeldBack != "":
+		return StateHeldBack
+	}
+	return StateActive
+}
+
+// ProblemID is the stable identity of a problem: its type, the DaemonSet it
+// belongs to ("" for a problem across DaemonSets), and the reason and
+// parameters (or, for a node condition, the cause) of its group.
+func ProblemID(daemonSet, typ string, reason Reason, key string) string {
+	h := sha256.New()
+	for _, s := range []string{daemonSet, typ, string(reason), key} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
