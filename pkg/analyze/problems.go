@@ -24,10 +24,10 @@ import (
 func problems(r *report.Report, idx *index, health map[string]*dsHealth, kept [][]report.Problem) ([]report.Problem, [][]report.Problem) {
 	type key struct{ ds, typ, cause string }
 	type group struct {
-		p     report.Problem
-		owner int // the DaemonSet of a group of its own; -1 across DaemonSets
-		ds    map[string]bool
-		nodes map[string]bool
+		p      report.Problem
+		owner  int // the DaemonSet of a group of its own; -1 across DaemonSets
+		ds     map[string]bool
+		nodes  map[string]bool
 		fixes  []string
 		advice []*report.Advice
 		msgs   []string
