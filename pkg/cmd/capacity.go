@@ -7,6 +7,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/pkg/collect"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
+	"github.com/daemoncheck/daemoncheck/pkg/analyze"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -28,12 +29,6 @@ type CapacityOptions struct {
 	*CheckOptions
 	// output is capacity's own -o.
 	output string
-}
-
-// capacityTypes are the findings the capacity view gates on, besides
-// PendingPods the scheduler could not place.
-var capacityTypes = map[report.FindingType]bool{
-	report.HostPortConflict: true, report.NodeTooSmall: true, report.LowPriorityAgent: true, report.NoMemoryRequest: true,
 }
 
 // NewCmdCapacity builds `kubectl daemoncheck capacity`: the daemons'
@@ -95,27 +90,14 @@ func (o *CapacityOptions) Complete(cmd *cobra.Command) error {
 	return nil
 }
 
-// narrow keeps the findings about fit, so that the exit code speaks of
-// what the view shows.
-func (o *CapacityOptions) narrow(rep *report.Report) error {
+// narrow is the part of the report the capacity view shows: the findings
+// about fit (analyze.IsFit), with the summary, problems and verdict rebuilt
+// from them, so that the exit code speaks of what the view shows.
+func (o *CapacityOptions) narrow(rep *report.Report) (*report.Report, error) {
 	if err := needNodes(rep, "capacity"); err != nil {
-		return err
+		return nil, err
 	}
-	for i := range rep.DaemonSets {
-		ds := &rep.DaemonSets[i]
-		fs := ds.Findings[:0]
-		for _, f := range ds.Findings {
-			if capacityTypes[f.Type] || (f.Type == report.PendingPod && strings.HasPrefix(f.Cause, "unschedulable")) {
-				fs = append(fs, f)
-			}
-		}
-		ds.Findings = fs
-	}
-	recount(rep)
-	// The problems refer to findings by index: rebuild them from what is
-	// left would be the analysis' job; the view does not print them.
-	rep.Problems = []report.Problem{}
-	return nil
+	return analyze.Project(rep, analyze.Projection{Fit: true})
 }
 
 // selection says how the DaemonSets read were narrowed, "" when all were.

@@ -150,12 +150,13 @@ type runConfig struct {
 	// suggest are the subcommands a DaemonSet NAME resembles (node ->
 	// nodes), offered when no DaemonSet has that name.
 	suggest []string
-	// sortBy orders the problems (sortSeverity: as the analysis does).
+	// sortBy orders the problems (analyze.SortSeverity: as the analysis does).
 	sortBy string
 	// serverVersion, when set, overrides the version the rules follow.
 	serverVersion string
-	// narrow, when set, narrows the report before printing (nodes).
-	narrow func(*report.Report) error
+	// narrow, when set, returns the part of the report the view shows
+	// (nodes, capacity): an analyze.Projection, never an edit.
+	narrow func(*report.Report) (*report.Report, error)
 	// fleet, when set, is the clusters of a fleet audit (--contexts).
 	fleet *fleetRun
 	// capacityNodes lists every node in the report's capacity section.
@@ -239,7 +240,7 @@ output (also: a partial report without such findings).`,
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit DaemonSets in all namespaces (the default unless -n is given; with -n, -A wins, as in kubectl).")
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, e.g. -l app=agent.")
 	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Re-check until no finding selected by --fail-on remains, or --timeout passes; progress goes to stderr. Watches the cluster when RBAC allows the watch verb, else polls every --interval.")
-	cmd.Flags().StringVar(&o.SortBy, "sort-by", sortSeverity, "Order of the problems: "+strings.Join(sortKeys, ", ")+". severity: errors first, then by the number of nodes; breadth: most nodes first; daemonset: by NAMESPACE/NAME; type: by problem type.")
+	cmd.Flags().StringVar(&o.SortBy, "sort-by", analyze.SortSeverity, "Order of the problems: "+strings.Join(sortKeys, ", ")+". severity: errors first, then by the number of nodes; breadth: most nodes first; daemonset: by NAMESPACE/NAME; type: by problem type.")
 	_ = cmd.RegisterFlagCompletionFunc("sort-by", cobra.FixedCompletions(sortKeys, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().DurationVar(&o.Interval, "interval", o.Interval, fmt.Sprintf("When polling (--wait, or -w without the watch verb): time between reads (at least %s); when watching: how often the analysis is redone without a change (--grace and minReadySeconds change with time).", MinInterval))
 	// The audit flags are each audit command's own (root and nodes), not
@@ -595,7 +596,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		return err
 	}
 	if o.run.narrow != nil {
-		if err := o.run.narrow(rep); err != nil {
+		if rep, err = o.run.narrow(rep); err != nil {
 			return err
 		}
 	}
@@ -612,35 +613,22 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		}
 		return o.exitFor(rep)
 	}
-	sortProblems(rep, o.run.sortBy)
+	rep = sortedBy(rep, o.run.sortBy)
 	if err := o.print(rep); err != nil {
 		return err
 	}
 	return o.exitFor(rep)
 }
 
-// --sort-by keys. severity is the analysis' own order.
-const (
-	sortSeverity  = "severity"
-	sortBreadth   = "breadth"
-	sortDaemonSet = "daemonset"
-	sortType      = "type"
-)
+var sortKeys = []string{analyze.SortSeverity, analyze.SortBreadth, analyze.SortDaemonSet, analyze.SortType}
 
-var sortKeys = []string{sortSeverity, sortBreadth, sortDaemonSet, sortType}
-
-// sortProblems orders the problems as --sort-by says, stably, so ties keep
-// the analysis' order (severity, then breadth).
-func sortProblems(rep *report.Report, by string) {
-	ps := rep.Problems
-	switch by {
-	case sortBreadth:
-		slices.SortStableFunc(ps, func(a, b report.Problem) int { return len(b.Nodes) - len(a.Nodes) })
-	case sortDaemonSet:
-		slices.SortStableFunc(ps, func(a, b report.Problem) int { return strings.Compare(a.DaemonSets[0], b.DaemonSets[0]) })
-	case sortType:
-		slices.SortStableFunc(ps, func(a, b report.Problem) int { return strings.Compare(a.Type, b.Type) })
+// sortedBy is the report with its problems ordered as --sort-by says.
+func sortedBy(rep *report.Report, by string) *report.Report {
+	out, err := analyze.Project(rep, analyze.Projection{SortBy: by})
+	if err != nil {
+		panic(err) // a projection that names no DaemonSet cannot fail
 	}
+	return out
 }
 
 // exitFor is the report's verdict, except that a -l that matched no

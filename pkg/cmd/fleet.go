@@ -376,7 +376,7 @@ func (o *CheckOptions) auditCluster(ctx context.Context, fc *fleetCluster) repor
 		return res
 	}
 	scopeCommands(rep, fc.context)
-	sortProblems(rep, o.run.sortBy)
+	rep = sortedBy(rep, o.run.sortBy)
 	res.Report = rep
 	// The single run's verdict beyond the findings: -l that matched no
 	// DaemonSet has audited nothing.

@@ -43,7 +43,10 @@ func TestGateFlags(t *testing.T) {
 		{name: "nodes: bad output", args: []string{"nodes", "-o", "junit"}, code: ExitUsage, errLine: "not supported by nodes"},
 		{name: "nodes: unknown node", args: []string{"nodes", "worker-99"}, code: ExitInput, errLine: `node "worker-99" not found`},
 		{name: "nodes: unknown daemonset column", args: []string{"nodes", "--daemonsets", "nope"}, code: ExitUsage, errLine: `"nope" matches no DaemonSet`},
-		{name: "nodes: healthy node", args: []string{"nodes", "worker-3", "--ignore", "OutdatedPod"}, code: ExitOK},
+		{name: "nodes: healthy node", args: []string{"nodes", "worker-3", "--daemonsets", "kube-system/kube-proxy,kube-system/csi-node"}, code: ExitOK},
+		// A DaemonSet's own findings (a stuck rollout, a stale status) are
+		// about every node it runs on: a view of one node keeps them.
+		{name: "nodes: findings about a shown DaemonSet as a whole fail a node view", args: []string{"nodes", "worker-3", "--daemonsets", "monitoring/node-exporter", "--fail-on", "RolloutStuck"}, code: ExitFindings},
 		{name: "nodes: node with findings", args: []string{"nodes", "worker-3"}, code: ExitFindings},
 	}
 	for _, tt := range tests {

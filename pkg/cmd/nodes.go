@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
+	"github.com/daemoncheck/daemoncheck/pkg/analyze"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -119,86 +120,40 @@ func (o *NodesOptions) Complete(cmd *cobra.Command) error {
 	return nil
 }
 
-// narrow keeps the chosen DaemonSets and nodes, and the findings about them,
-// and recounts the summary so that the exit code speaks of what is shown.
-func (o *NodesOptions) narrow(rep *report.Report) error {
+// narrow is the part of the report the nodes view shows: the chosen
+// DaemonSets and nodes, the findings about them, and every finding about a
+// shown DaemonSet as a whole (analyze.Project rebuilds the summary, the
+// problems and the verdict from them).
+func (o *NodesOptions) narrow(rep *report.Report) (*report.Report, error) {
 	if err := needNodes(rep, "coverage"); err != nil {
-		return err
+		return nil, err
 	}
 	if len(rep.DaemonSets) == 0 && o.Selector != "" {
 		// Before printing: a matrix without columns would look like an answer.
-		return o.exitFor(rep)
+		return nil, o.exitFor(rep)
 	}
-	if len(o.DaemonSets) > 0 {
-		want := map[string]bool{}
-		for _, d := range o.DaemonSets {
-			want[d] = true
-		}
-		matched := map[string]bool{}
-		kept := rep.DaemonSets[:0]
-		for _, ds := range rep.DaemonSets {
-			full := ds.Namespace + "/" + ds.Name
-			if want[full] || want[ds.Name] {
-				kept = append(kept, ds)
-				matched[full], matched[ds.Name] = true, true
-			}
-		}
-		for _, d := range o.DaemonSets {
-			if !matched[d] {
-				return usageErrorf("--daemonsets: %q matches no DaemonSet read", d)
-			}
-		}
-		rep.DaemonSets = kept
+	p := analyze.Projection{DaemonSets: o.DaemonSets, Node: o.node}
+	if o.nodeSel != nil {
+		p.NodeSelector = func(l map[string]string) bool { return o.nodeSel.Matches(labels.Set(l)) }
 	}
-	if o.node == "" && o.nodeSel == nil {
-		recount(rep)
-		return nil
+	out, err := analyze.Project(rep, p)
+	if err != nil {
+		return nil, usageErrorf("--daemonsets: %v", err)
+	}
+	if p.Node == "" && p.NodeSelector == nil {
+		return out, nil
 	}
 	o.nodesRead = len(rep.Nodes)
-	keep := map[string]bool{}
-	nodes := rep.Nodes[:0]
-	for _, n := range rep.Nodes {
-		if (o.node == "" || n.Name == o.node) && (o.nodeSel == nil || o.nodeSel.Matches(labels.Set(n.Labels))) {
-			keep[n.Name] = true
-			nodes = append(nodes, n)
-		}
-	}
-	rep.Nodes = nodes
-	if o.node != "" && !keep[o.node] {
+	if o.node != "" && len(out.Nodes) == 0 {
 		if o.nodeSel != nil {
-			return inputErrorf("node %q not found (or not selected by --node-selector)", o.node)
+			return nil, inputErrorf("node %q not found (or not selected by --node-selector)", o.node)
 		}
-		return inputErrorf("node %q not found", o.node)
+		return nil, inputErrorf("node %q not found", o.node)
 	}
-	if len(nodes) == 0 {
+	if len(out.Nodes) == 0 {
 		// Exit 3, not 0: an audit that saw no node verified nothing, and a
 		// CI gate must not pass on it (a typo'd selector looks like this).
-		return &ExitError{Code: ExitInput, Err: fmt.Errorf("no nodes matched --node-selector %q (of %d nodes read)", o.NodeSelector, o.nodesRead)}
+		return nil, &ExitError{Code: ExitInput, Err: fmt.Errorf("no nodes matched --node-selector %q (of %d nodes read)", o.NodeSelector, o.nodesRead)}
 	}
-	for i := range rep.DaemonSets {
-		ds := &rep.DaemonSets[i]
-		nvs := ds.Nodes[:0]
-		for _, nv := range ds.Nodes {
-			if keep[nv.Name] {
-				nvs = append(nvs, nv)
-			}
-		}
-		ds.Nodes = nvs
-		fs := ds.Findings[:0]
-		for _, f := range ds.Findings {
-			if keep[f.Node] {
-				fs = append(fs, f)
-			}
-		}
-		ds.Findings = fs
-	}
-	recount(rep)
-	return nil
-}
-
-// recount recomputes the summary of a narrowed report from the findings'
-// stamps, as the analysis did for the whole report.
-func recount(rep *report.Report) {
-	rep.Summary = report.Summarize(rep.DaemonSets)
-	rep.NodeCount = len(rep.Nodes)
+	return out, nil
 }

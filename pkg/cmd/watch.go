@@ -295,7 +295,7 @@ func (o *CheckOptions) watch(parent context.Context) error {
 	}
 	warned := map[string]bool{}
 	o.warnOnce(rep, warned)
-	sortProblems(rep, o.run.sortBy)
+	rep = sortedBy(rep, o.run.sortBy)
 	if len(rep.DaemonSets) == 0 && o.run.view == printer.ViewAudit && o.run.printer.Name == printer.Default {
 		fmt.Fprintf(o.ErrOut, "No daemonsets found %s; watching for some.\n", scopeWords(o.run.read.Namespace))
 	} else if err := o.print(rep); err != nil {
@@ -345,7 +345,7 @@ func (o *CheckOptions) watch(parent context.Context) error {
 			return err
 		}
 		o.warnOnce(rep, warned)
-		sortProblems(rep, o.run.sortBy)
+		rep = sortedBy(rep, o.run.sortBy)
 		next := printer.NextWatchState(state, rep, wide)
 		lines := printer.WatchChanges(state, next)
 		for _, line := range lines {

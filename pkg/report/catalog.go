@@ -69,6 +69,9 @@ type TypeInfo struct {
 	// DaemonSetLevel: the finding is about the DaemonSet as a whole and
 	// names no node.
 	DaemonSetLevel bool
+	// Fit: the type is about whether the daemons fit their nodes (the
+	// capacity view keeps it).
+	Fit bool
 	// NeedsNodes: the type can only be found with the node list, so its
 	// count is unknown (not 0) when nodes could not be read.
 	NeedsNodes bool
@@ -101,13 +104,13 @@ var Catalog = []TypeInfo{
 		Doc: "a rolling update cannot progress: Pods that waiting will not make available (crash loop, image pull, unschedulable, broken node, starting for 15m) use up maxUnavailable (or new Pods maxSurge) while outdated Pods remain"},
 	{Type: NoTargets, Severity: SeverityWarning, NeedsNodes: true, DaemonSetLevel: true,
 		Doc: "the DaemonSet targets no node although nodes exist (DESIRED 0)"},
-	{Type: HostPortConflict, Severity: SeverityError, NeedsNodes: true,
+	{Type: HostPortConflict, Fit: true, Severity: SeverityError, NeedsNodes: true,
 		Doc: "two DaemonSets that both target a node claim a conflicting host port: one of them cannot run there (even before its Pod is Pending)"},
-	{Type: NodeTooSmall, AcrossDaemonSets: true, Severity: SeverityWarning, NeedsNodes: true,
+	{Type: NodeTooSmall, Fit: true, AcrossDaemonSets: true, Severity: SeverityWarning, NeedsNodes: true,
 		Doc: "the daemons that should run on the node request more than its allocatable: this DaemonSet is the one left out, though its Pod runs today (a Pending or missing Pod says it as its cause instead)"},
-	{Type: LowPriorityAgent, Severity: SeverityWarning, DaemonSetLevel: true,
+	{Type: LowPriorityAgent, Fit: true, Severity: SeverityWarning, DaemonSetLevel: true,
 		Doc: "a node agent has no priorityClassName, or a priority below the workloads on its nodes (with `--workloads`) or below the cluster's globalDefault class"},
-	{Type: NoMemoryRequest, Severity: SeverityWarning, DaemonSetLevel: true,
+	{Type: NoMemoryRequest, Fit: true, Severity: SeverityWarning, DaemonSetLevel: true,
 		Doc: "a container of the daemon Pods requests no memory: the scheduler reserves none on any node, and the kubelet evicts it first under memory pressure"},
 }
 
