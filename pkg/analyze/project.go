@@ -31,6 +31,11 @@ type Projection struct {
 	// SortBy orders the problems: severity (the analysis' order),
 	// breadth, daemonset or type.
 	SortBy string
+	// KubeContext, when set, is the kubeconfig context every suggested
+	// kubectl command names (a fleet's cluster): suggestions and fixes are
+	// rendered again from their Advice, so a command run as written acts
+	// on the cluster the finding is about.
+	KubeContext string
 }
 
 // Sort orders for Projection.SortBy.
@@ -86,11 +91,12 @@ func Project(r *report.Report, p Projection) (*report.Report, error) {
 			known[n.Name] = true
 		}
 	}
-	if keepNode == nil && !p.Fit && len(p.DaemonSets) == 0 {
+	if keepNode == nil && !p.Fit && len(p.DaemonSets) == 0 && p.KubeContext == "" {
 		out.Problems = slices.Clone(r.Problems)
 		sortProblems(out.Problems, p.SortBy)
 		return &out, nil
 	}
+	ro := report.RenderOptions{KubeContext: p.KubeContext}
 	dss := make([]report.DaemonSetReport, len(out.DaemonSets))
 	for i := range out.DaemonSets {
 		ds := out.DaemonSets[i]
@@ -103,11 +109,25 @@ func Project(r *report.Report, p Projection) (*report.Report, error) {
 			}
 			return p.Fit && !IsFit(&f)
 		})
+		if p.KubeContext != "" {
+			for j := range ds.Findings {
+				if a := ds.Findings[j].Advice; a != nil {
+					ds.Findings[j].Suggestion = a.Render(ro)
+				}
+			}
+		}
 		dss[i] = ds
 	}
 	out.DaemonSets = dss
 	out.Summary = report.Summarize(dss)
 	out.Problems = projectProblems(r.Problems, dss)
+	if p.KubeContext != "" {
+		for i := range out.Problems {
+			if a := out.Problems[i].Advice; a != nil {
+				out.Problems[i].Fix = a.Render(ro)
+			}
+		}
+	}
 	sortProblems(out.Problems, p.SortBy)
 	return &out, nil
 }

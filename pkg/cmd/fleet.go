@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"path"
 	"reflect"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/daemoncheck/daemoncheck/pkg/analyze"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
@@ -375,8 +375,10 @@ func (o *CheckOptions) auditCluster(ctx context.Context, fc *fleetCluster) repor
 		res.Error = text.OneLine(err.Error())
 		return res
 	}
-	scopeCommands(rep, fc.context)
-	rep = sortedBy(rep, o.run.sortBy)
+	if rep, err = analyze.Project(rep, analyze.Projection{KubeContext: fc.context, SortBy: o.run.sortBy}); err != nil {
+		res.Error = text.OneLine(err.Error())
+		return res
+	}
 	res.Report = rep
 	// The single run's verdict beyond the findings: -l that matched no
 	// DaemonSet has audited nothing.
@@ -384,25 +386,6 @@ func (o *CheckOptions) auditCluster(ctx context.Context, fc *fleetCluster) repor
 		res.Error = ee.Error()
 	}
 	return res
-}
-
-// kubectlCommand finds the kubectl commands a suggestion or fix spells out.
-var kubectlCommand = regexp.MustCompile(`\bkubectl `)
-
-// scopeCommands makes the commands the report suggests name the cluster's
-// context: in a fleet, a command run as written would otherwise act on
-// whatever cluster the current context is.
-func scopeCommands(rep *report.Report, context string) {
-	with := "kubectl --context " + text.ShellQuote(context) + " "
-	for i := range rep.DaemonSets {
-		fs := rep.DaemonSets[i].Findings
-		for j := range fs {
-			fs[j].Suggestion = kubectlCommand.ReplaceAllLiteralString(fs[j].Suggestion, with)
-		}
-	}
-	for i := range rep.Problems {
-		rep.Problems[i].Fix = kubectlCommand.ReplaceAllLiteralString(rep.Problems[i].Fix, with)
-	}
 }
 
 // printFleet renders the fleet report, then its --output-file copies.

@@ -33,6 +33,7 @@ import (
 	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/daemoncheck/daemoncheck/pkg/analyze"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -504,18 +505,33 @@ func TestFleetJSONSchema(t *testing.T) {
 }
 
 // Suggested commands run as written: a context name with shell characters
-// is quoted.
-func TestScopeCommands(t *testing.T) {
+// is quoted, and is added to the commands of the advice, not to words that
+// merely mention kubectl.
+func TestFleetProjectionNamesTheContextInCommands(t *testing.T) {
+	logs := report.Advise("read its logs: {0}; or {1}", report.Cmd("kubectl", "logs", "-n", "ns", "p", "--previous"), report.Cmd("kubectl", "describe", "pod", "-n", "ns", "p"))
 	rep := &report.Report{
-		DaemonSets: []report.DaemonSetReport{{Findings: []report.Finding{{Suggestion: "read its logs: kubectl logs -n ns p --previous; or kubectl describe pod -n ns p"}}}},
-		Problems:   []report.Problem{{Fix: "kubectl uncordon n1"}},
+		DaemonSets: []report.DaemonSetReport{{Namespace: "ns", Name: "d", Findings: []report.Finding{
+			{ID: "a", Suggestion: logs.Render(report.RenderOptions{}), Advice: logs},
+			{ID: "b", Suggestion: "the kubectl version skew policy allows it"},
+		}}},
+		Problems: []report.Problem{{Fix: "kubectl uncordon n1", Advice: report.Advise("{0}", report.WriteCmd("kubectl", "uncordon", "n1")),
+			Findings: []report.FindingRef{{ID: "a", DaemonSet: "ns/d"}}}},
 	}
-	scopeCommands(rep, "team a's cluster")
-	if got, want := rep.DaemonSets[0].Findings[0].Suggestion, `read its logs: kubectl --context 'team a'\''s cluster' logs -n ns p --previous; or kubectl --context 'team a'\''s cluster' describe pod -n ns p`; got != want {
-		t.Errorf("suggestion %s, want %s", got, want)
+	got, err := analyze.Project(rep, analyze.Projection{KubeContext: "team a's cluster"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := rep.Problems[0].Fix; got != `kubectl --context 'team a'\''s cluster' uncordon n1` {
-		t.Errorf("fix %s", got)
+	if s, want := got.DaemonSets[0].Findings[0].Suggestion, `read its logs: kubectl --context 'team a'\''s cluster' logs -n ns p --previous; or kubectl --context 'team a'\''s cluster' describe pod -n ns p`; s != want {
+		t.Errorf("suggestion %s, want %s", s, want)
+	}
+	if s := got.DaemonSets[0].Findings[1].Suggestion; s != "the kubectl version skew policy allows it" {
+		t.Errorf("words that are no command were edited: %s", s)
+	}
+	if s := got.Problems[0].Fix; s != `kubectl --context 'team a'\''s cluster' uncordon n1` {
+		t.Errorf("fix %s", s)
+	}
+	if rep.DaemonSets[0].Findings[0].Suggestion != logs.Render(report.RenderOptions{}) {
+		t.Error("the projection changed the report it was given")
 	}
 }
 

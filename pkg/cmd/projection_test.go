@@ -141,3 +141,29 @@ func TestGoldenReportsReferencesResolve(t *testing.T) {
 		t.Fatalf("only %d reports found among the goldens: the glob or the kinds are wrong", seen)
 	}
 }
+
+// Every command a suggestion spells out is in its Advice as an argument
+// vector (so a fleet can name the context and an owner-aware renderer can
+// route writes), and the suggestion is that Advice rendered.
+func TestSuggestedCommandsAreData(t *testing.T) {
+	out, _, _ := runCmd(t, "", "-f", demo, demoNow, "-o", "json", "--require", "security/falco")
+	rep := decodeReport(t, out)
+	n := 0
+	for _, ds := range rep.DaemonSets {
+		for _, f := range ds.Findings {
+			if f.Advice != nil && f.Advice.Render(report.RenderOptions{}) != f.Suggestion {
+				t.Errorf("%s %s: suggestion %q is not its advice rendered %q", ds.Name, f.Type, f.Suggestion, f.Advice.Render(report.RenderOptions{}))
+			}
+			if !strings.Contains(f.Suggestion, "kubectl ") {
+				continue
+			}
+			n++
+			if f.Advice == nil || len(f.Advice.Commands) == 0 {
+				t.Errorf("%s %s: %q names a kubectl command that is not data", ds.Name, f.Type, f.Suggestion)
+			}
+		}
+	}
+	if n < 5 {
+		t.Fatalf("only %d suggestions with commands in the demo", n)
+	}
+}
