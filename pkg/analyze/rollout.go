@@ -188,7 +188,11 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 		f.Cause = fmt.Sprintf("no node updated for %s", humanDuration(st.stalledFor))
 		f.Message = fmt.Sprintf("the rolling update has not updated a node for %s; %s still on an old revision (%s)", humanDuration(st.stalledFor), nodesWord(len(st.candidates)), names.Range(nodes))
 	default:
-		f.Reason, f.Params = report.ReasonBudgetExhausted, report.Params{Detail: budget}
+		var blocking []string
+		for _, p := range st.blockers {
+			blocking = append(blocking, p.Name)
+		}
+		f.Reason, f.Params = report.ReasonBudgetExhausted, report.Params{Detail: budget, Other: strings.Join(blocking, ",")}
 		f.Cause = "blocked: " + budget
 		if len(st.blockerNodes) > 0 {
 			f.Cause += " (" + strings.Join(why, "; ") + ")"

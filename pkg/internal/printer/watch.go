@@ -1,7 +1,6 @@
 package printer
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -51,19 +50,13 @@ type dsRows struct {
 type watchRow struct {
 	key  string
 	text string
-	// same is text without its ages, what tells a changed row (ageless).
+	// same is what the row says as data (report.Finding.Fingerprint: IDs,
+	// reasons, parameters, severity, state; no words, no ages): a row
+	// whose only difference is an older age is no change (kubectl get -w
+	// does not print a row again because its AGE grew), while a quantity
+	// that changes is one.
 	same string
 }
-
-// ageRE matches the ages analysis words carry ("for 67m", "joined 40s
-// ago", "no node updated for 2h5m"): duration.HumanDuration's forms.
-var ageRE = regexp.MustCompile(`\b\d+[smhdy](\d+[smhd])?\b`)
-
-// ageless is a row's text with its ages blanked: a row whose only
-// difference is an older age is no change (kubectl get -w does not print
-// a row again because its AGE grew), so a Pending Pod's "(for 67m)" does
-// not print CHANGED every time its DaemonSet is analysed again.
-func ageless(text string) string { return ageRE.ReplaceAllString(text, "<age>") }
 
 // NewWatchState reduces a report to its watch rows: one per DaemonSet, and
 // one per problem (wide: one per finding, set-aside ones included, as -o
@@ -88,16 +81,16 @@ func NextWatchState(prev *WatchState, r *report.Report, wide bool) *WatchState {
 				" up-to-date="+get(func(c *report.Counts) int32 { return c.UpdatedNumberScheduled })+
 				" available="+get(func(c *report.Counts) int32 { return c.NumberAvailable }))
 		s.daemonSets = append(s.daemonSets, watchRow{key: ds.Namespace + "/" + ds.Name, text: text, same: text})
+		// (counts only: the text is the data)
 	}
 	// Rows with the same key (rare: two findings of one type for one Pod)
 	// are told apart by their order.
-	add := func(rows []watchRow, seen map[string]int, key string, row []string) []watchRow {
+	add := func(rows []watchRow, seen map[string]int, key string, row []string, same string) []watchRow {
 		seen[key]++
 		if n := seen[key]; n > 1 {
 			key += "\x00" + strconv.Itoa(n)
 		}
-		text := cells(row...)
-		return append(rows, watchRow{key: key, text: text, same: ageless(text)})
+		return append(rows, watchRow{key: key, text: cells(row...), same: same})
 	}
 	if wide {
 		// Finding keys start with the DaemonSet's name: rows of
@@ -118,7 +111,7 @@ func NextWatchState(prev *WatchState, r *report.Report, wide bool) *WatchState {
 			for j := range ds.Findings {
 				f := &ds.Findings[j]
 				row := wideFindingRow(name, f)
-				rows = add(rows, seen, strings.Join([]string{name, string(f.Type), f.Node, f.Pod}, "\x00"), row[:5])
+				rows = add(rows, seen, strings.Join([]string{name, string(f.Type), f.Node, f.Pod}, "\x00"), row[:5], f.Fingerprint())
 			}
 			s.rowOf[name] = dsRows{findings: ds.Findings, rows: rows}
 			s.problems = append(s.problems, rows...)
@@ -128,9 +121,31 @@ func NextWatchState(prev *WatchState, r *report.Report, wide bool) *WatchState {
 	seen := map[string]int{}
 	for i := range r.Problems {
 		p := &r.Problems[i]
-		s.problems = add(s.problems, seen, problemKey(p), problemRow(p)[:4])
+		s.problems = add(s.problems, seen, problemKey(p), problemRow(p)[:4], problemFingerprint(r, p))
 	}
 	return s
+}
+
+// problemFingerprint is what a problem says as data: its severity, verdict,
+// nodes, DaemonSets and pattern, and the fingerprints of its findings.
+func problemFingerprint(r *report.Report, p *report.Problem) string {
+	parts := []string{p.ID, string(p.Severity), strconv.FormatBool(p.Failing), strings.Join(p.Nodes, ","), strings.Join(p.DaemonSets, ","), p.Pattern}
+	for _, ref := range p.Findings {
+		parts = append(parts, findingAt(r, ref).Fingerprint())
+	}
+	return strings.Join(parts, "\x01")
+}
+
+// findingAt resolves a problem's reference (an empty finding when it does
+// not resolve: the fingerprint then says so by differing).
+func findingAt(r *report.Report, ref report.FindingRef) *report.Finding {
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		if ds.Namespace+"/"+ds.Name == ref.DaemonSet && ref.Index >= 0 && ref.Index < len(ds.Findings) && ds.Findings[ref.Index].ID == ref.ID {
+			return &ds.Findings[ref.Index]
+		}
+	}
+	return &report.Finding{ID: ref.ID}
 }
 
 // sameFindings says whether a and b are one slice (not merely equal).

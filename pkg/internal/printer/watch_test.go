@@ -15,8 +15,10 @@ func dsReport(ns, name string, c *report.Counts, findings ...report.Finding) rep
 	return report.DaemonSetReport{Namespace: ns, Name: name, Computed: c, Findings: findings}
 }
 
+// problem builds a problem whose data (its ID stands in for its reason
+// and parameters) follows its cause.
 func problem(typ, ds, cause string, nodes ...string) report.Problem {
-	return report.Problem{Type: typ, DaemonSets: []string{ds}, Cause: cause, Nodes: nodes, Range: strings.Join(nodes, ", ")}
+	return report.Problem{ID: cause, Type: typ, DaemonSets: []string{ds}, Cause: cause, Nodes: nodes, Range: strings.Join(nodes, ", ")}
 }
 
 func TestWatchChanges(t *testing.T) {
@@ -112,24 +114,31 @@ func TestNextWatchStateReusesUnchangedDaemonSets(t *testing.T) {
 	}
 	// A DaemonSet whose findings are a new slice gets new rows, even when
 	// equal: the state never trusts equal-looking data to be the same.
-	copied := &report.Report{DaemonSets: []report.DaemonSetReport{next.DaemonSets[0], dsReport("b", "kept", counts(2, 1), report.Finding{Type: report.UnhealthyPod, Node: "n-1", Pod: "b-1", Message: "crash again"})}}
+	copied := &report.Report{DaemonSets: []report.DaemonSetReport{next.DaemonSets[0], dsReport("b", "kept", counts(2, 1), report.Finding{Type: report.UnhealthyPod, Node: "n-1", Pod: "b-1", Message: "crash again", Params: report.Params{State: "Error"}})}}
 	if lines := WatchChanges(got, NextWatchState(got, copied, true)); len(lines) != 1 || !strings.Contains(lines[0], "crash again") {
 		t.Errorf("a changed finding of a rebuilt DaemonSet: %v", lines)
 	}
 }
 
-// A row whose only difference is an older age is no change: a Pending
-// Pod's "(for 3m)" becoming "(for 4m)" prints nothing, a new cause does.
-func TestWatchIgnoresAges(t *testing.T) {
-	pending := func(msg string) *report.Report {
+// The watch compares what findings say as data, not their words: a
+// Pending Pod's "(for 3m)" becoming "(for 4m)" prints nothing, a new cause
+// does, and so does a quantity (which a pattern over the text, blanking
+// ages, once took for an age: 2020m to 2900m printed nothing).
+func TestWatchComparesDataNotWords(t *testing.T) {
+	pending := func(msg, resource, detail string) *report.Report {
 		return &report.Report{DaemonSets: []report.DaemonSetReport{dsReport("a", "agent", counts(2, 1),
-			report.Finding{Type: report.PendingPod, Node: "node-5m", Pod: "agent-1", Message: msg})}}
+			report.Finding{ID: "p1", Type: report.PendingPod, Reason: report.ReasonInsufficient, Params: report.Params{Resource: resource, Detail: detail},
+				Node: "node-5m", Pod: "agent-1", Message: msg})}}
 	}
-	if lines := WatchChanges(NewWatchState(pending("Pending: Insufficient cpu (for 3m)"), true), NewWatchState(pending("Pending: Insufficient cpu (for 4m10s)"), true)); len(lines) != 0 {
+	if lines := WatchChanges(NewWatchState(pending("Pending: Insufficient cpu (for 3m)", "cpu", ""), true), NewWatchState(pending("Pending: Insufficient cpu (for 4m10s)", "cpu", ""), true)); len(lines) != 0 {
 		t.Errorf("an older age printed %v", lines)
 	}
-	lines := WatchChanges(NewWatchState(pending("Pending: Insufficient cpu (for 3m)"), true), NewWatchState(pending("Pending: Insufficient memory (for 3m)"), true))
+	lines := WatchChanges(NewWatchState(pending("Pending: Insufficient cpu (for 3m)", "cpu", ""), true), NewWatchState(pending("Pending: Insufficient memory (for 3m)", "memory", ""), true))
 	if len(lines) != 1 || !strings.HasPrefix(lines[0], "CHANGED") || !strings.Contains(lines[0], "(for 3m)") {
 		t.Errorf("a new cause: %v", lines)
+	}
+	lines = WatchChanges(NewWatchState(pending("needs 2020m", "cpu", "needs 2020m"), true), NewWatchState(pending("needs 2900m", "cpu", "needs 2900m"), true))
+	if len(lines) != 1 || !strings.Contains(lines[0], "2900m") {
+		t.Errorf("a new quantity: %v", lines)
 	}
 }
