@@ -72,7 +72,7 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth, kept []
 			if f.Node != "" {
 				g.nodes[f.Node] = true
 			}
-			if rank(f.Severity) > rank(g.p.Severity) {
+			if f.Severity.Rank() > g.p.Severity.Rank() {
 				g.p.Severity = f.Severity
 			}
 			g.p.Failing = g.p.Failing || f.Failing
@@ -117,8 +117,8 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth, kept []
 	// problems land where a fresh grouping would put them.
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := &out[i], &out[j]
-		if rank(a.Severity) != rank(b.Severity) {
-			return rank(a.Severity) > rank(b.Severity)
+		if a.Severity.Rank() != b.Severity.Rank() {
+			return a.Severity.Rank() > b.Severity.Rank()
 		}
 		if a.Failing != b.Failing {
 			return a.Failing
@@ -140,15 +140,6 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth, kept []
 	return out, own
 }
 
-func rank(s report.Severity) int {
-	switch s {
-	case report.SeverityError:
-		return 2
-	case report.SeverityWarning:
-		return 1
-	}
-	return 0
-}
 
 // keys returns a set's members, unordered.
 func keys(m map[string]bool) []string {

@@ -177,7 +177,7 @@ func projectProblems(ps []report.Problem, dss []report.DaemonSetReport) []report
 				nodes[a.f.Node] = true
 			}
 			dsSet[a.ds] = true
-			if rank(a.f.Severity) > rank(np.Severity) {
+			if a.f.Severity.Rank() > np.Severity.Rank() {
 				np.Severity = a.f.Severity
 			}
 			np.Failing = np.Failing || a.f.Failing

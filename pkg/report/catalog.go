@@ -32,8 +32,9 @@ const (
 	SeverityWarning Severity = "warning"
 )
 
-// rank orders severities: a threshold selects its own rank and above.
-func (s Severity) rank() int {
+// Rank orders severities (0 for none): a threshold selects its own rank
+// and above; problems sort by it.
+func (s Severity) Rank() int {
 	switch s {
 	case SeverityError:
 		return 2

@@ -35,8 +35,8 @@ func ParseSelector(values []string) (Selector, error) {
 			return s, fmt.Errorf("empty value: use error, warning, none or finding types (%s)", typeList())
 		case v == FailOnNone:
 			none = true
-		case Severity(v).rank() > 0:
-			if r := Severity(v).rank(); s.minRank == 0 || r < s.minRank {
+		case Severity(v).Rank() > 0:
+			if r := Severity(v).Rank(); s.minRank == 0 || r < s.minRank {
 				s.minRank = r
 			}
 		case Known(FindingType(v)):
@@ -55,7 +55,7 @@ func ParseSelector(values []string) (Selector, error) {
 
 // Selects reports whether an active finding fails the gate.
 func (s Selector) Selects(f *Finding) bool {
-	if s.minRank > 0 && f.Severity.rank() >= s.minRank {
+	if s.minRank > 0 && f.Severity.Rank() >= s.minRank {
 		return true
 	}
 	return s.types[f.Type]
