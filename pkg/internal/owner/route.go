@@ -224,7 +224,7 @@ func (m Manager) routeOperator(ch Change, set, ds string) Advice {
 }
 
 // Quote renders argv for a POSIX shell: words that need it are put in single
-// quotes, a single quote inside as '\''.
+// quotes, a single quote inside as '\”.
 func Quote(argv []string) string {
 	var b strings.Builder
 	for i, a := range argv {
