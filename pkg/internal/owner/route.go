@@ -54,7 +54,7 @@ func (m Manager) Route(ch Change) Advice {
 		return m.routeHelm(ch, set)
 	case HelmController:
 		return Advice{
-			Text: fmt.Sprintf("set the chart value that renders %s (%s) in spec.valuesContent of HelmChartConfig %s/%s: helm-controller installs chart %s from it, and a kubectl edit is reverted by its next install",
+			Text: fmt.Sprintf("set the chart value that renders %s (%s) in spec.valuesContent of HelmChartConfig %s/%s: helm-controller installs chart %s from it, and a direct edit is reverted by its next install",
 				ch.Field, valueOr(ch), m.Namespace, m.Name, m.Name),
 			Inspect: []string{"helm", "get", "values", m.Name, "-n", m.Namespace, "--all"},
 		}
@@ -68,7 +68,7 @@ func (m Manager) Route(ch Change) Advice {
 		if addon == "" {
 			addon = "<add-on>"
 		}
-		text := fmt.Sprintf("EKS add-on %s reconciles %s: set %s through the add-on's configuration values if its schema has a key for it (aws eks describe-addon-configuration --addon-name %s --addon-version <version>), then aws eks update-addon --cluster-name <cluster> --addon-name %s --configuration-values '<json>'; a kubectl edit of a field EKS manages is overwritten",
+		text := fmt.Sprintf("EKS add-on %s reconciles %s: set %s through the add-on's configuration values if its schema has a key for it (aws eks describe-addon-configuration --addon-name %s --addon-version <version>), then aws eks update-addon --cluster-name <cluster> --addon-name %s --configuration-values '<json>'; a direct edit of a field EKS manages is overwritten",
 			addon, ds, set, addon, addon)
 		if m.Name == "" {
 			text += " (aws eks list-addons --cluster-name <cluster> names the add-on)"
@@ -147,7 +147,7 @@ func (m Manager) routeHelm(ch Change, set string) Advice {
 		}
 	}
 	return Advice{
-		Text: fmt.Sprintf("find the value of Helm release %s/%s's chart that renders %s (%s lists them) and set it (%s) with helm upgrade %s <chart> -n %s --reuse-values --set <value>=%s; a kubectl edit drifts from the release and the next upgrade may revert it",
+		Text: fmt.Sprintf("find the value of Helm release %s/%s's chart that renders %s (%s lists them) and set it (%s) with helm upgrade %s <chart> -n %s --reuse-values --set <value>=%s; a direct edit drifts from the release and the next upgrade may revert it",
 			m.Namespace, m.Name, ch.Field, Quote(inspect), valueOr(ch), m.Name, m.Namespace, Quote([]string{ch.Value})),
 		Inspect: inspect,
 	}
@@ -224,7 +224,8 @@ func (m Manager) routeOperator(ch Change, set, ds string) Advice {
 }
 
 // Quote renders argv for a POSIX shell: words that need it are put in single
-// quotes, a single quote inside as '\”.
+// quotes, and a single quote inside one closes the quotes, is escaped with a
+// backslash and reopens them.
 func Quote(argv []string) string {
 	var b strings.Builder
 	for i, a := range argv {
