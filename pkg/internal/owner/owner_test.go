@@ -158,7 +158,9 @@ func TestDetect(t *testing.T) {
 		},
 		{
 			// prometheus-community/helm-charts prometheus-node-exporter labels
-			// under kube-prometheus-stack, installed with helm.
+			// under kube-prometheus-stack, installed with helm (from the chart's
+			// _helpers.tpl as remembered, not re-read; the helm annotations are
+			// helm/helm pkg/action/validate.go's).
 			name: "Helm node-exporter in kube-prometheus-stack",
 			meta: meta("monitoring", "kube-prometheus-stack-prometheus-node-exporter",
 				labels("app.kubernetes.io/component", "metrics", "app.kubernetes.io/instance", "kube-prometheus-stack",
@@ -222,8 +224,8 @@ func TestDetect(t *testing.T) {
 			want: Manager{Kind: Operator, Name: "default", Object: "DNS", APIVersion: "operator.openshift.io/v1", Evidence: Evidence{Source: OwnerReference, Key: "operator.openshift.io/v1/DNS", Value: "default"}},
 		},
 		{
-			// openshift/cluster-node-tuning-operator: the tuned DaemonSet is
-			// owned by the Tuned "default".
+			// openshift/cluster-node-tuning-operator: the tuned DaemonSet owned by
+			// the Tuned "default". Not checked against its source: shape only.
 			name: "OpenShift tuned",
 			meta: meta("openshift-cluster-node-tuning-operator", "tuned",
 				labels("openshift-app", "tuned"),
@@ -243,8 +245,8 @@ func TestDetect(t *testing.T) {
 			want: Manager{Kind: Operator, Name: "cluster-monitoring-operator", Evidence: Evidence{Source: Label, Key: "app.kubernetes.io/managed-by", Value: "cluster-monitoring-operator"}},
 		},
 		{
-			// openshift/cluster-dns-operator manifests carry the release profiles
-			// (include.release.openshift.io/self-managed-high-availability ...).
+			// The release-profile annotations of openshift/cluster-dns-operator's
+			// manifests (its ClusterRole), put on a DaemonSet of our own naming.
 			name: "OpenShift release payload (CVO)",
 			meta: meta("openshift-cluster-csi-drivers", "node-agent", annotations(
 				"include.release.openshift.io/ibm-cloud-managed", "true",
