@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/pkg/capacity"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/owner"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -40,7 +41,9 @@ func init() {
 			marks = append(marks, fmt.Sprintf("{%d}", len(cmds)))
 			cmds = append(cmds, kubectlWrite("set", "resources", "daemonset", c.ds.Name, "-n", c.ds.Namespace, "-c", ctr, "--requests=memory=64Mi"))
 		}
-		advise(&f, "set a memory request from what the container uses ({0}), e.g. "+strings.Join(marks, "; ")+" (this rolls out every Pod of the DaemonSet)", cmds...)
+		c.adviseChange(&f, owner.Change{What: "a memory request for container " + strings.Join(ctrs, ", ") + " (from what it uses: kubectl top pod -n " + c.ds.Namespace + " --containers)",
+			Field: "spec.template.spec.containers[name=" + ctrs[0] + "].resources.requests.memory"},
+			"set a memory request from what the container uses ({0}), e.g. "+strings.Join(marks, "; ")+" (this rolls out every Pod of the DaemonSet)", cmds...)
 		return []report.Finding{f}
 	}})
 }
@@ -96,7 +99,7 @@ func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
 	spec := &c.ds.Spec.Template.Spec
 	prio, known := plan.prio[d], plan.prioKnown[d]
 	f := report.Finding{Type: report.LowPriorityAgent}
-	criticalPatch(&f, c.ds)
+	c.criticalPatch(&f)
 	if spec.PriorityClassName == "" && spec.Priority == nil {
 		gets := "priority 0"
 		switch gd := globalDefault(plan); {
@@ -178,12 +181,14 @@ func globalDefault(plan *capPlan) *schedulingv1.PriorityClass {
 // (kubernetes#76310), but a cluster may limit it to namespaces with a
 // ResourceQuota that names it (the ResourceQuota admission plugin's
 // limitedResources; some providers configure it).
-func criticalPatch(f *report.Finding, ds *appsv1.DaemonSet) {
+func (c *dsContext) criticalPatch(f *report.Finding) {
+	ds := c.ds
 	s := "{0} (this rolls out every Pod of the DaemonSet)"
 	if ds.Namespace != metav1.NamespaceSystem {
 		s += fmt.Sprintf("; if the API server limits critical priority classes to namespaces with a quota for them (ResourceQuota admission limitedResources), first create in %s a ResourceQuota with scopeSelector {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [system-node-critical]}]}", ds.Namespace)
 	}
-	advise(f, s, kubectlWrite("patch", "daemonset", ds.Name, "-n", ds.Namespace, "--type", "merge", "-p", `{"spec":{"template":{"spec":{"priorityClassName":"system-node-critical"}}}}`))
+	c.adviseChange(f, owner.Change{What: "priorityClassName", Field: "spec.template.spec.priorityClassName", Value: "system-node-critical"},
+		s, kubectlWrite("patch", "daemonset", ds.Name, "-n", ds.Namespace, "--type", "merge", "-p", `{"spec":{"template":{"spec":{"priorityClassName":"system-node-critical"}}}}`))
 }
 
 // noMemoryRequest lists the long-running containers (containers and

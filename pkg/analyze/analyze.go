@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/owner"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -396,6 +397,9 @@ type dsContext struct {
 	// change with time alone (changesAt), zero if never: a Memo keeps the
 	// report until then.
 	until time.Time
+	// manager is what reconciles the DaemonSet: a fix that changes it goes
+	// through the manager (adviseChange).
+	manager owner.Manager
 }
 
 // analyzeDaemonSet returns the DaemonSet's report, and the first moment at
@@ -408,6 +412,12 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *snapshot.Snapshot,
 	c.healthOf = make(map[*snapshot.DaemonPod]health, len(pods))
 	dr := header(ds)
 	c.report = &dr
+	c.manager = owner.DetectDaemonSet(ds)
+	if c.manager.Managed() {
+		m := c.manager
+		dr.ManagedBy = &report.Manager{Kind: string(m.Kind), Name: m.Name, Namespace: m.Namespace, Object: m.Object, APIVersion: m.APIVersion,
+			Evidence: m.Evidence.String(), Summary: m.String()}
+	}
 	if ru := ds.Spec.UpdateStrategy.RollingUpdate; ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType && ru != nil {
 		c.surge = ru.MaxSurge != nil && ru.MaxSurge.String() != "0" && ru.MaxSurge.String() != "0%"
 	}

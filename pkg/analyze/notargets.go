@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/pkg/internal/owner"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -58,7 +59,8 @@ func (c *dsContext) noTargets() report.Finding {
 		f.Message += "; " + strings.Join(misses, "; ")
 		f.Cause += "; " + misses[0]
 	}
-	advise(&f, "correct the node selector, affinity or tolerations in the Pod template: {0}", kubectlWrite("edit", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace))
+	c.adviseChange(&f, owner.Change{What: "the node selector, affinity or tolerations of the Pod template", Field: "spec.template.spec"},
+		"correct the node selector, affinity or tolerations in the Pod template: {0}", kubectlWrite("edit", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace))
 	return f
 }
 

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/owner"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
@@ -202,7 +203,8 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 			f.Message += "; blocking: " + strings.Join(why, "; ")
 		}
 	}
-	advise(&f, "fix the new revision (see the blocking Pods), or roll back: {0}; or change the strategy (a larger maxUnavailable lets it continue past broken nodes)",
+	c.adviseChange(&f, owner.Change{What: "the Pod template back to the last working revision, or a larger maxUnavailable", Field: "spec.template"},
+		"fix the new revision (see the blocking Pods), or roll back: {0}; or change the strategy (a larger maxUnavailable lets it continue past broken nodes)",
 		kubectlWrite("rollout", "undo", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace))
 	if len(st.blockers) > 0 && c.blockedByNodesOnly(st) {
 		advise(&f, "the blocking Pods are on broken nodes, not a broken revision: fix or remove those nodes ({0}), or raise maxUnavailable so the rollout continues past them",

@@ -155,6 +155,11 @@ type DaemonSetReport struct {
 	// objects needed to recompute it could not be read (see Unknown).
 	Status   Counts  `json:"status"`
 	Computed *Counts `json:"computed"`
+	// ManagedBy is what reconciles the DaemonSet (a Helm release, an
+	// addon manager, a cloud add-on, Argo CD, Flux, an operator), detected
+	// from its labels, annotations and owner references; nil when nothing
+	// does. Fixes that change the DaemonSet go through it.
+	ManagedBy *Manager `json:"managedBy,omitempty"`
 	// Unknown lists what daemoncheck could not determine, and why.
 	Unknown []string `json:"unknown"`
 	// NotTargeted groups the nodes the DaemonSet does not target by node
@@ -280,4 +285,24 @@ func (r *Report) DeepCopyObject() runtime.Object {
 		panic(err)
 	}
 	return out
+}
+
+// Manager is what reconciles an object, and how daemoncheck knows.
+type Manager struct {
+	// Kind is Helm, HelmController, AddonManager, EKSAddon, GKEAddon,
+	// AKSAddon, ArgoCD, Flux, Kustomize, ClusterVersionOperator, Operator
+	// or Tool.
+	Kind string `json:"kind"`
+	// Name and Namespace name the managing object (release, Application,
+	// Kustomization, add-on, owner), when the metadata says.
+	Name      string `json:"name,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	// Object and APIVersion are the managing object's kind and version,
+	// where there is one (HelmRelease, Application, an owner's kind).
+	Object     string `json:"object,omitempty"`
+	APIVersion string `json:"apiVersion,omitempty"`
+	// Evidence is the label, annotation or owner reference that decided.
+	Evidence string `json:"evidence"`
+	// Summary is the one line the detail view prints.
+	Summary string `json:"summary"`
 }

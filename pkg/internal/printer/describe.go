@@ -46,6 +46,10 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	if ds.MinReadySeconds > 0 {
 		kv = append(kv, [2]string{"Min Ready Seconds", strconv.Itoa(int(ds.MinReadySeconds))})
 	}
+	if m := ds.ManagedBy; m != nil {
+		// Where a fix must be made: a direct edit would be reverted.
+		kv = append(kv, [2]string{"Managed By", m.Summary})
+	}
 	width := 0
 	for _, p := range kv {
 		width = max(width, len(p[0])+1)
