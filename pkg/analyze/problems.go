@@ -140,7 +140,6 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth, kept []
 	return out, own
 }
 
-
 // keys returns a set's members, unordered.
 func keys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
