@@ -211,10 +211,12 @@ func (w *whatIf) priorityWarning() {
 }
 
 // required names the rule that requires d on a node with these labels, or
-// byExpectation when no rule names d and its selectors admit the node
-// (v is its verdict there), or "".
-func required(d *dsInfo, ls map[string]string, v scheduling.Verdict) string {
-	if len(d.rules) > 0 {
+// byExpectation when no coverage policy is given and d's selectors admit
+// the node (v is its verdict there), or "". With a policy (--require,
+// --policy), the policy alone decides: a DaemonSet it does not name is
+// required nowhere.
+func (w *whatIf) required(d *dsInfo, ls map[string]string, v scheduling.Verdict) string {
+	if len(d.rules) > 0 || (w.opts.Policy != nil && len(w.opts.Policy.Rules) > 0) {
 		for i := range d.rules {
 			if d.rules[i].Nodes.Matches(labels.Set(ls)) {
 				return d.rules[i].Source

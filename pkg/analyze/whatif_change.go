@@ -154,8 +154,8 @@ func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.Daemon
 		// Without a coverage rule, only nodes the change loses count: a new
 		// DaemonSet that skips tainted nodes (the control plane) is by
 		// design until a rule says otherwise.
-		if by := required(nw, n.Labels, nv); by != "" && !nv.ShouldRun && !nodeConditionTaint(nv) && (by != byExpectation || ov.ShouldRun) {
-			wasUncovered := old != nil && !ov.ShouldRun && required(old, n.Labels, ov) != ""
+		if by := w.required(nw, n.Labels, nv); by != "" && !nv.ShouldRun && !nodeConditionTaint(nv) && (by != byExpectation || ov.ShouldRun) {
+			wasUncovered := old != nil && !ov.ShouldRun && w.required(old, n.Labels, ov) != ""
 			if !wasUncovered {
 				k := nv.Reason + "\x00" + by
 				uncovered.add(k, n, nv)

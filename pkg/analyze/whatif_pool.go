@@ -150,7 +150,15 @@ func (w *whatIf) judge(t *snapshot.PoolTemplate, name string, s shapeSpec, findi
 		v := d.eval.Evaluate(node)
 		sd := report.ShapeDaemon{Namespace: d.ds.Namespace, Name: d.ds.Name, Runs: v.ShouldRun, Reason: v.Reason, Cause: string(v.Cause), Short: shortReason(v),
 			Request: fmtAmounts(d.req.Resources), Priority: d.prio, PriorityKnown: d.prioKnown}
-		by := required(d, s.labels, v)
+		by := w.required(d, s.labels, v)
+		if by == byExpectation && !v.ShouldRun {
+			// Without a coverage policy, a taint that keeps a DaemonSet
+			// its selectors admit off a node is by design, as the audit
+			// calls the same exclusion on a real node (Not targeted):
+			// taints are how a pool keeps daemons off (GPU, dedicated and
+			// control-plane nodes), and nothing says this one is a mistake.
+			by = ""
+		}
 		sd.Required, sd.RequiredBy = by != "", by
 		switch {
 		case v.ShouldRun:
@@ -173,11 +181,7 @@ func (w *whatIf) judge(t *snapshot.PoolTemplate, name string, s shapeSpec, findi
 			byName[d.key] = d
 		case sd.Required:
 			f := report.WhatIfFinding{Kind: report.WhatIfWillNotRun, DaemonSet: d.key, Shapes: []string{name}}
-			if by == byExpectation {
-				f.Message = fmt.Sprintf("daemonset %s would not run on %s although its nodeSelector and node affinity admit it: %s (it has no coverage rule: admitting the node counts as meant to run there)", d.key, whereToken, v.Reason)
-			} else {
-				f.Message = fmt.Sprintf("daemonset %s is required on %s by %s but the controller would not target it: %s", d.key, whereToken, by, v.Reason)
-			}
+			f.Message = fmt.Sprintf("daemonset %s is required on %s by %s but the controller would not target it: %s", d.key, whereToken, by, v.Reason)
 			f.Suggestion = exclusionFix(d.ds, d.eval, node, v, by, target).Render(report.RenderOptions{})
 			if v.Cause == scheduling.CauseTaint {
 				f.Suggestion += fmt.Sprintf("; or drop the taint from %s %s if the daemon must run there", t.Kind, t.Name)

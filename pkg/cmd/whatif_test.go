@@ -29,17 +29,17 @@ func TestWhatIfGoldens(t *testing.T) {
 		code   int
 		args   []string
 	}{
-		{"whatif-nodepool-gpu.golden", ExitFindings, []string{"whatif", wiDir + "nodepool-gpu.yaml", "-f", wiCluster}},
+		{"whatif-nodepool-gpu.golden", ExitFindings, []string{"whatif", wiDir + "nodepool-gpu.yaml", "-f", wiCluster, "--require", "kube-system/ebs-csi-node"}},
 		{"whatif-nodepool-edge-wide.golden", ExitFindings, []string{"whatif", wiDir + "nodepool-edge.yaml", "-f", wiCluster, "-o", "wide"}},
-		{"whatif-machinedeployment.golden", ExitFindings, []string{"whatif", wiDir + "machinedeployment.yaml", "-f", wiCluster}},
+		{"whatif-machinedeployment.golden", ExitOK, []string{"whatif", wiDir + "machinedeployment.yaml", "-f", wiCluster}},
 		{"whatif-capi-v1beta1-machinepool.golden", ExitOK, []string{"whatif", wiDir + "machinedeployment-v1beta1.yaml", wiDir + "machinepool.yaml", "-f", wiCluster, "--instance-type", "m5.xlarge"}},
-		{"whatif-node.golden", ExitFindings, []string{"whatif", wiDir + "node.yaml", "-f", wiCluster, "--no-headers"}},
+		{"whatif-node.golden", ExitOK, []string{"whatif", wiDir + "node.yaml", "-f", wiCluster, "--no-headers"}},
 		{"whatif-flags-pass.golden", ExitOK, []string{"whatif", "-f", wiCluster, "--labels", "pool=web", "--instance-type", "m5.xlarge"}},
 		{"whatif-change.golden", ExitFindings, []string{"whatif", wiDir + "falco-change.yaml", wiDir + "otel-node-exporter.yaml", "-f", wiCluster, "--require", "security/falco"}},
 		{"whatif-change.junit.golden", ExitFindings, []string{"whatif", wiDir + "falco-change.yaml", wiDir + "otel-node-exporter.yaml", "-f", wiCluster, "--require", "security/falco", "-o", "junit"}},
 		{"whatif-change.md.golden", ExitFindings, []string{"whatif", wiDir + "falco-change.yaml", wiDir + "otel-node-exporter.yaml", "-f", wiCluster, "--require", "security/falco", "-o", "markdown"}},
-		{"whatif-gpu.junit.golden", ExitFindings, []string{"whatif", wiDir + "nodepool-gpu.yaml", "-f", wiCluster, "-o", "junit"}},
-		{"whatif-gpu.md.golden", ExitFindings, []string{"whatif", wiDir + "nodepool-gpu.yaml", "-f", wiCluster, "-o", "markdown"}},
+		{"whatif-gpu.junit.golden", ExitFindings, []string{"whatif", wiDir + "nodepool-gpu.yaml", "-f", wiCluster, "--require", "kube-system/ebs-csi-node", "-o", "junit"}},
+		{"whatif-gpu.md.golden", ExitFindings, []string{"whatif", wiDir + "nodepool-gpu.yaml", "-f", wiCluster, "--require", "kube-system/ebs-csi-node", "-o", "markdown"}},
 		{"whatif-edge.json.golden", ExitFindings, []string{"whatif", wiDir + "nodepool-edge.yaml", "-f", wiCluster, "-o", "json"}},
 		{"whatif-change.yaml.golden", ExitFindings, []string{"whatif", wiDir + "falco-change.yaml", "-f", wiCluster, "-o", "yaml"}},
 	}
@@ -56,7 +56,7 @@ func TestWhatIfGoldens(t *testing.T) {
 
 // The what-if report is an API: its documented fields by name.
 func TestWhatIfJSONSchema(t *testing.T) {
-	out, _, _ := runCmd(t, "", "whatif", wiDir+"nodepool-gpu.yaml", wiDir+"falco-change.yaml", "-f", wiCluster, "-o", "json")
+	out, _, _ := runCmd(t, "", "whatif", wiDir+"nodepool-gpu.yaml", wiDir+"falco-change.yaml", "-f", wiCluster, "-o", "json", "--require", "kube-system/ebs-csi-node")
 	var m map[string]any
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatal(err)
@@ -173,7 +173,7 @@ func TestWhatIfEscapes(t *testing.T) {
 // Every suggested toleration is valid YAML that tolerates the taint, and
 // every kubectl command parses as one.
 func TestWhatIfSuggestionsAreValid(t *testing.T) {
-	out, _, _ := runCmd(t, "", "whatif", wiDir+"nodepool-gpu.yaml", wiDir+"node.yaml", wiDir+"falco-change.yaml", "-f", wiCluster, "-o", "json", "--require", "security/falco=kubernetes.io/os=linux")
+	out, _, _ := runCmd(t, "", "whatif", wiDir+"nodepool-gpu.yaml", wiDir+"node.yaml", wiDir+"falco-change.yaml", "-f", wiCluster, "-o", "json", "--require", "security/falco=kubernetes.io/os=linux", "--require", "kube-system/ebs-csi-node")
 	var rep report.WhatIfReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
@@ -271,11 +271,11 @@ func TestReadmeWhatIf(t *testing.T) {
 		t.Fatalf("only %d README what-if examples ran", ran)
 	}
 	// The sample output shown is what the command prints.
-	sample := regexp.MustCompile("(?s)\\$ kubectl daemoncheck whatif nodepool-gpu.yaml -f cluster.yaml\n(.*?)```").FindSubmatch(readme)
+	sample := regexp.MustCompile("(?s)\\$ kubectl daemoncheck whatif nodepool-gpu.yaml -f cluster.yaml --require kube-system/ebs-csi-node\n(.*?)```").FindSubmatch(readme)
 	if sample == nil {
 		t.Fatal("README lost its what-if sample output")
 	}
-	out, _, _ := runCmd(t, "", "whatif", wiDir+"nodepool-gpu.yaml", "-f", wiCluster)
+	out, _, _ := runCmd(t, "", "whatif", wiDir+"nodepool-gpu.yaml", "-f", wiCluster, "--require", "kube-system/ebs-csi-node")
 	out = strings.ReplaceAll(out, wiDir, "")
 	for _, l := range strings.Split(strings.TrimSpace(string(sample[1])), "\n") {
 		if l = strings.TrimRight(l, " "); l != "..." && !strings.Contains(out, l) {
