@@ -221,7 +221,7 @@ func TestFindingsAndCounts(t *testing.T) {
 					DaemonSets: []appsv1.DaemonSet{ds},
 					DaemonPods: snapshot.CompactPods(fixture.Pod(&ds, "a"), fixture.Pod(&ds, "b"), fixture.Pod(&ds, "c"), fixture.Pod(&ds, "d")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
-			want:     []string{"MisscheduledPod@a", "MisscheduledPod@b", "MisscheduledPod@c", "MisscheduledPod@d", "NoTargets@"},
+			want:     []string{"MisscheduledPod@a", "MisscheduledPod@b", "MisscheduledPod@c", "MisscheduledPod@d"},
 			computed: counts(0, 0, 0, 0, 0, 4),
 			check: func(t *testing.T, dr report.DaemonSetReport) {
 				msgs := map[string]string{}
@@ -362,7 +362,7 @@ func TestStaleStatus(t *testing.T) {
 	// The documented stale case: a NoSchedule taint was added, the controller
 	// did not requeue, its status still counts the node as desired.
 	dr := run(t, snap(ds, fixture.Node("n1", fixture.WithTaint("maint", "", corev1.TaintEffectNoSchedule)))).DaemonSets[0]
-	if got := kinds(dr); !reflect.DeepEqual(got, []string{"MisscheduledPod@n1", "NoTargets@", "StaleStatus@"}) {
+	if got := kinds(dr); !reflect.DeepEqual(got, []string{"MisscheduledPod@n1", "StaleStatus@"}) {
 		t.Fatalf("findings %v", got)
 	}
 	f := find(dr, report.StaleStatus)

@@ -30,7 +30,7 @@ func (c *dsContext) gate(fs []report.Finding, pods []*snapshot.DaemonPod, g repo
 			continue
 		}
 		info := report.Info(f.Type)
-		f.Severity = info.Severity
+		f.Severity = report.SeverityOf(&f)
 		if dsExempt && (dsAll || dsTypes[string(f.Type)]) {
 			f.Exempted = fmt.Sprintf("annotation %s on daemonset %s/%s", policy.ExemptAnnotation, c.ds.Namespace, c.ds.Name)
 		}

@@ -117,7 +117,7 @@ func TestExemptGraceIgnore(t *testing.T) {
 			t.Errorf("%s@%s: failing %v, active %v", f.Type, f.Node, f.Failing, f.Active())
 		}
 	}
-	if rep.Summary.Failing != 1 || rep.Gate.Grace != "5m0s" || len(rep.Gate.FailOn) != 1 || rep.Gate.FailOn[0] != "warning" {
+	if rep.Summary.Failing != 1 || rep.Gate.Grace != "5m0s" || len(rep.Gate.FailOn) != 1 || rep.Gate.FailOn[0] != "error" {
 		t.Errorf("failing %d, gate %+v", rep.Summary.Failing, rep.Gate)
 	}
 

@@ -21,6 +21,14 @@ func init() {
 				return nil
 			}
 		}
+		// Without evidence of a mistake, targeting no node is by design:
+		// vendors ship DaemonSets that wait for their nodes (a GPU device
+		// plugin before the first GPU node, a termination handler before
+		// the first spot node). The coverage section says where it does
+		// not run and why; a finding needs a selector that looks wrong.
+		if _, evidence := c.nearMisses(); !evidence {
+			return nil
+		}
 		return []report.Finding{c.noTargets()}
 	}})
 }
@@ -53,7 +61,7 @@ func (c *dsContext) noTargets() report.Finding {
 	}
 	f := report.Finding{Type: report.NoTargets, Reason: report.ReasonTargetsNoNode, Params: report.Params{Detail: reasons[0]}}
 	f.Message = fmt.Sprintf("the DaemonSet targets none of the %d nodes (%s)", len(c.idx.nodes), strings.Join(parts, "; "))
-	misses := c.nearMisses()
+	misses, _ := c.nearMisses()
 	f.Cause = "targets no node: " + reasons[0]
 	if len(misses) > 0 {
 		f.Message += "; " + strings.Join(misses, "; ")
@@ -66,7 +74,10 @@ func (c *dsContext) noTargets() report.Finding {
 
 // nearMisses compares each wanted label value (nodeSelector, and the In
 // values of required node affinity) with the values the nodes carry.
-func (c *dsContext) nearMisses() []string {
+// evidence says whether one looks like a mistake: the key is on nodes
+// with other values, or no node has the key but one has a key a typo
+// away. A key no node has at all is not (the nodes may not exist yet).
+func (c *dsContext) nearMisses() (out []string, evidence bool) {
 	type want struct{ key, value string }
 	var wants []want
 	keys := make([]string, 0, len(c.ds.Spec.Template.Spec.NodeSelector))
@@ -88,7 +99,12 @@ func (c *dsContext) nearMisses() []string {
 			}
 		}
 	}
-	var out []string
+	nodeKeys := map[string]bool{}
+	for _, n := range c.idx.nodes {
+		for k := range n.Labels {
+			nodeKeys[k] = true
+		}
+	}
 	for _, w := range wants {
 		have := map[string]int{}
 		for _, n := range c.idx.nodes {
@@ -100,9 +116,15 @@ func (c *dsContext) nearMisses() []string {
 			continue
 		}
 		if len(have) == 0 {
+			if k := closestKey(w.key, nodeKeys); k != "" {
+				out = append(out, fmt.Sprintf("no node has the label %s; did you mean %s?", w.key, k))
+				evidence = true
+				continue
+			}
 			out = append(out, fmt.Sprintf("no node has the label %s", w.key))
 			continue
 		}
+		evidence = true
 		vals := make([]string, 0, len(have))
 		for v := range have {
 			vals = append(vals, v)
@@ -123,7 +145,22 @@ func (c *dsContext) nearMisses() []string {
 		}
 		out = append(out, fmt.Sprintf("%s=%s matches no node; the nodes carry %s=%s", w.key, w.value, w.key, strings.Join(vals, "|")))
 	}
-	return out
+	return out, evidence
+}
+
+// closestKey is the node label key one or two edits from key (a typo:
+// kubernetes.io/hostnmae), "" when none is that close.
+func closestKey(key string, keys map[string]bool) string {
+	best, dist := "", 3
+	for k := range keys {
+		if d := editDistance(key, k); d > 0 && (d < dist || d == dist && k < best) {
+			best, dist = k, d
+		}
+	}
+	if dist > 2 || dist*4 > len(key) {
+		return ""
+	}
+	return best
 }
 
 // editDistance is the Levenshtein distance between a and b.

@@ -292,3 +292,32 @@ func TestRolloutInProgressIsNotStuck(t *testing.T) {
 		})
 	}
 }
+
+// A DaemonSet whose selector names a key no node has waits for its nodes
+// (a GPU plugin before the first GPU node): no finding, and the coverage
+// section says why it runs nowhere. A key a typo away from a node label
+// key is a mistake: NoTargets, an error.
+func TestNoTargetsOnlyWithEvidenceOfAMistake(t *testing.T) {
+	nodes := []corev1.Node{fixture.Node("n1", fixture.WithLabel("nvidia.com/gpu.count", "0"))}
+	for _, tt := range []struct {
+		key  string
+		want bool
+	}{
+		{"nvidia.com/gpu.present", false},
+		{"nvidia.com/gpu.cuont", true},
+	} {
+		ds := fixture.DaemonSet("gpu", "plugin", fixture.WithNodeSelector(tt.key, "true"))
+		rep := analyze.Analyze(&snapshot.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}, analyze.Options{Now: fixture.Epoch})
+		dr := rep.DaemonSets[0]
+		f := find(dr, report.NoTargets)
+		if (f != nil) != tt.want {
+			t.Fatalf("%s: NoTargets %v, want %v (%v)", tt.key, f != nil, tt.want, kinds(dr))
+		}
+		if f != nil && (f.Severity != report.SeverityError || !f.Failing || !strings.Contains(f.Message, "did you mean nvidia.com/gpu.count")) {
+			t.Errorf("%s: %+v", tt.key, f)
+		}
+		if f == nil && (len(dr.NotTargeted) != 1 || !strings.Contains(dr.NotTargeted[0].Reason, tt.key)) {
+			t.Errorf("%s: not targeted %+v", tt.key, dr.NotTargeted)
+		}
+	}
+}

@@ -67,13 +67,13 @@ func TestCapacityMachineOutput(t *testing.T) {
 func TestCapacityExitAndErrors(t *testing.T) {
 	// Only findings about fit count: without the demo's port clash and the
 	// device plugin Pending for memory, the node too small for falco (a
-	// warning) fails the default gate ...
-	if _, errOut, code := runCmd(t, "", "capacity", "-f", demo, demoNow, "--ignore", "HostPortConflict,PendingPod"); code != ExitFindings {
+	// warning: at risk) fails --fail-on warning ...
+	if _, errOut, code := runCmd(t, "", "capacity", "-f", demo, demoNow, "--ignore", "HostPortConflict,PendingPod", "--fail-on", "warning"); code != ExitFindings {
 		t.Errorf("exit %d; %s", code, errOut)
 	}
-	// ... but not --fail-on error, although the audit has errors elsewhere
-	// (an image pull, a missing Pod) the capacity view does not show.
-	if _, errOut, code := runCmd(t, "", "capacity", "-f", demo, demoNow, "--ignore", "HostPortConflict,PendingPod", "--fail-on", "error"); code != ExitOK {
+	// ... but not the default gate (errors), although the audit has errors
+	// elsewhere (an image pull, a missing Pod) the capacity view does not show.
+	if _, errOut, code := runCmd(t, "", "capacity", "-f", demo, demoNow, "--ignore", "HostPortConflict,PendingPod"); code != ExitOK {
 		t.Errorf("exit %d; %s", code, errOut)
 	}
 	if _, errOut, code := runCmd(t, "", "capacity", "extra", "-f", demo); code != ExitUsage || !strings.Contains(errOut, "capacity takes no arguments") {

@@ -69,7 +69,7 @@ var checkExample = `  # Audit every DaemonSet in the cluster
   kubectl daemoncheck -o json
 
   # CI gate: fail only on errors, wait up to 10 minutes for the cluster to settle
-  kubectl daemoncheck --fail-on error --wait --timeout 10m
+  kubectl daemoncheck --wait --timeout 10m
 
   # Follow a rollout: the report, then a line per change (Ctrl-C to stop)
   kubectl daemoncheck -w -n monitoring
@@ -172,7 +172,7 @@ func NewCheckOptions(streams genericiooptions.IOStreams) *CheckOptions {
 		PrintFlags:  newPrintFlags(),
 		IOStreams:   streams,
 		ChunkSize:   500,
-		FailOn:      []string{string(report.SeverityWarning)},
+		FailOn:      []string{string(report.DefaultFailOn)},
 		Timeout:     DefaultTimeout,
 		Interval:    5 * time.Second,
 	}
@@ -285,7 +285,7 @@ func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time, or \"wall\" for the current time. Default: the current time live; with -f, the newest timestamp in the input (heartbeats, conditions, events, creation times), said on stderr.")
 	fs.StringArrayVar(&o.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR]: the DaemonSet must run on every node matching the selector (default: every node). Repeatable.")
 	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README).")
-	fs.StringSliceVar(&o.FailOn, "fail-on", o.FailOn, "Findings that make the exit code 1: a severity (error, or warning = all), finding types, or none; comma-separated.")
+	fs.StringSliceVar(&o.FailOn, "fail-on", o.FailOn, "Findings that make the exit code 1: a severity and every higher one (error = broken now, the default; warning = also at risk; info = also advice), finding types, or none; comma-separated.")
 	fs.StringSliceVar(&o.Ignore, "ignore", nil, "Finding types to leave out of the report, comma-separated.")
 	fs.DurationVar(&o.Grace, "grace", 0, "Hold back findings on nodes, and about Pods, younger than this (e.g. 5m), so a gate does not flap on normal churn.")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "Give up after this long (exit 3); with --wait, how long to wait for the findings to clear (exit 1 with the last report).")

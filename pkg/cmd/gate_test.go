@@ -32,7 +32,7 @@ func TestGateFlags(t *testing.T) {
 		{name: "ignore every present type", args: []string{"--ignore", "MissingPod,PendingPod,UnhealthyPod,DuplicatePods,MisscheduledPod,OrphanedPod,OutdatedPod,StaleStatus,RolloutStuck,NoTargets,HostPortConflict,NodeTooSmall,LowPriorityAgent,NoMemoryRequest"}, code: ExitOK},
 		{name: "grace holds back the only failing type", args: []string{"--fail-on", "MissingPod", "--grace", "5m"}, code: ExitOK},
 		{name: "without grace it fails", args: []string{"--fail-on", "MissingPod"}, code: ExitFindings},
-		{name: "bad fail-on", args: []string{"--fail-on", "critical"}, code: ExitUsage, errLine: `--fail-on "critical": use error, warning, none or finding types`},
+		{name: "bad fail-on", args: []string{"--fail-on", "critical"}, code: ExitUsage, errLine: `--fail-on "critical": use error, warning, info, none or finding types`},
 		{name: "bad ignore", args: []string{"--ignore", "Missing"}, code: ExitUsage, errLine: `--ignore "Missing": unknown finding type`},
 		{name: "bad require", args: []string{"--require", "falco"}, code: ExitUsage, errLine: "want NAMESPACE/NAME"},
 		{name: "require unknown daemonset", args: []string{"--require", "security/flaco"}, code: ExitUsage, errLine: `daemonset "flaco" not found`},
@@ -116,7 +116,7 @@ func TestWaitConverges(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errOut)
 	}
-	if !strings.Contains(errOut, "Waiting for daemon coverage (watching): 2 failing findings in 1 DaemonSet (1 MissingPod, 1 StaleStatus)") || !strings.Contains(errOut, "converged") {
+	if !strings.Contains(errOut, "Waiting for daemon coverage (watching): 1 failing finding in 1 DaemonSet (1 MissingPod)") || !strings.Contains(errOut, "converged") {
 		t.Errorf("progress on stderr:\n%s", errOut)
 	}
 	if strings.Contains(out, "Waiting") || !strings.Contains(out, "agent") {

@@ -158,7 +158,7 @@ func TestWaitPollsWhenWatchIsForbidden(t *testing.T) {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errOut)
 	}
 	if !regexp.MustCompile(`Waiting for daemon coverage: cannot watch \w+ .*verbs: \[get, list, watch\]; polling every 1s\n`).MatchString(errOut) ||
-		!strings.Contains(errOut, "Waiting for daemon coverage (polling every 1s): 2 failing findings") || !strings.Contains(errOut, "converged") {
+		!strings.Contains(errOut, "Waiting for daemon coverage (polling every 1s): 1 failing finding") || !strings.Contains(errOut, "converged") {
 		t.Errorf("progress on stderr:\n%s", errOut)
 	}
 }

@@ -24,21 +24,37 @@ const (
 	NoMemoryRequest  FindingType = "NoMemoryRequest"
 )
 
-// Severity ranks findings for --fail-on.
+// Severity says what a finding means for the cluster, and ranks findings
+// for --fail-on.
 type Severity string
 
 const (
-	SeverityError   Severity = "error"
+	// SeverityError: broken now. A node the DaemonSet targets (or a
+	// coverage policy requires) is not protected by a working daemon, or
+	// will not be without someone acting: missing, pending, unhealthy,
+	// a stuck rollout, a host-port conflict. The default gate fails on it.
+	SeverityError Severity = "error"
+	// SeverityWarning: at risk. Every node is served today, but the state
+	// is off, or breaks at the next replacement (a daemon that will not
+	// fit, priority below the workloads, a stale status, an old revision).
 	SeverityWarning Severity = "warning"
+	// SeverityInfo: advice. A lint about how the DaemonSet is written (no
+	// memory request, no priority class); nothing is wrong on any node.
+	SeverityInfo Severity = "info"
 )
+
+// Severities lists the severities, highest first.
+var Severities = []Severity{SeverityError, SeverityWarning, SeverityInfo}
 
 // Rank orders severities (0 for none): a threshold selects its own rank
 // and above; problems sort by it.
 func (s Severity) Rank() int {
 	switch s {
 	case SeverityError:
-		return 2
+		return 3
 	case SeverityWarning:
+		return 2
+	case SeverityInfo:
 		return 1
 	}
 	return 0
@@ -49,10 +65,13 @@ func (s Severity) Rank() int {
 // its detection function in package analyze.
 type TypeInfo struct {
 	Type FindingType
-	// Severity is the default severity. Errors mean a node is not protected
-	// by its daemon now; warnings mean the state is off but the node is
-	// served, or the controller fixes it by itself.
+	// Severity is the default severity (a reason may set another:
+	// SeverityOf). Errors mean a node is not protected by its daemon now;
+	// warnings mean the state is off but the node is served, or the
+	// controller fixes it by itself; info is advice.
 	Severity Severity
+	// Why says in a few words why the type has its severity (README).
+	Why string
 	// PodGrace: --grace also holds the finding back while its Pod is
 	// younger than the grace period (every finding on a young node is held
 	// back, whatever its type).
@@ -83,35 +102,35 @@ type TypeInfo struct {
 // Catalog lists every finding type, in documentation order; the order is also
 // the canonical order of findings on one node.
 var Catalog = []TypeInfo{
-	{Type: MissingPod, AcrossDaemonSets: true, Severity: SeverityError, Column: "MISSING", NeedsNodes: true,
+	{Type: MissingPod, Why: "a targeted node runs no daemon", AcrossDaemonSets: true, Severity: SeverityError, Column: "MISSING", NeedsNodes: true,
 		Doc: "the controller targets the node and no daemon Pod of the DaemonSet is there (or, with `maxSurge`, only a terminating one)"},
-	{Type: PendingPod, AcrossDaemonSets: true, Severity: SeverityError, PodGrace: true, Column: "PENDING", Wide: true,
+	{Type: PendingPod, Why: "a targeted node runs no daemon yet", AcrossDaemonSets: true, Severity: SeverityError, PodGrace: true, Column: "PENDING", Wide: true,
 		Doc: "a daemon Pod is unscheduled or bound but not started"},
-	{Type: UnhealthyPod, Severity: SeverityError, PodGrace: true, Column: "UNHEALTHY",
+	{Type: UnhealthyPod, Why: "the daemon on the node does not work", Severity: SeverityError, PodGrace: true, Column: "UNHEALTHY",
 		Doc: "the Pod is on its node but not Ready"},
-	{Type: DuplicatePods, AcrossDaemonSets: true, Severity: SeverityWarning, Column: "DUPLICATE", Wide: true,
+	{Type: DuplicatePods, Why: "the node is served; the controller should remove the extra Pod", AcrossDaemonSets: true, Severity: SeverityWarning, Column: "DUPLICATE", Wide: true,
 		Doc: "more than one daemon Pod on one node, outside a surge rollout"},
-	{Type: MisscheduledPod, AcrossDaemonSets: true, Severity: SeverityWarning, Column: "MISSCHEDULED", NeedsNodes: true,
+	{Type: MisscheduledPod, Why: "the node is served or the controller deletes the Pod; nothing is unprotected", AcrossDaemonSets: true, Severity: SeverityWarning, Column: "MISSCHEDULED", NeedsNodes: true,
 		Doc: "a Pod on a node the controller does not target"},
-	{Type: OrphanedPod, AcrossDaemonSets: true, Severity: SeverityWarning, Column: "ORPHANED", Wide: true, NeedsNodes: true,
+	{Type: OrphanedPod, Why: "a leftover on a node that is gone; no node is unprotected", AcrossDaemonSets: true, Severity: SeverityWarning, Column: "ORPHANED", Wide: true, NeedsNodes: true,
 		Doc: "a Pod bound to, or (unscheduled) aimed at, a node that no longer exists"},
-	{Type: OutdatedPod, Severity: SeverityWarning, PodGrace: true, Column: "OUTDATED",
+	{Type: OutdatedPod, Why: "served by an old revision while the rollout proceeds", Severity: SeverityWarning, PodGrace: true, Column: "OUTDATED",
 		Doc: "a Pod not on the current revision"},
-	{Type: StaleStatus, AcrossDaemonSets: true, Severity: SeverityWarning, DaemonSetLevel: true,
+	{Type: StaleStatus, Why: "what kubectl shows is wrong; the Pods are not", AcrossDaemonSets: true, Severity: SeverityWarning, DaemonSetLevel: true,
 		Doc: "`status.observedGeneration < metadata.generation`, or the controller's published counts differ from the recomputed ones"},
-	{Type: UncoveredNode, Severity: SeverityError, NeedsNodes: true,
+	{Type: UncoveredNode, Why: "a node the coverage policy requires has no daemon", Severity: SeverityError, NeedsNodes: true,
 		Doc: "a coverage policy requires the DaemonSet on the node, but the controller does not target it"},
-	{Type: RolloutStuck, Severity: SeverityError, NeedsNodes: true, DaemonSetLevel: true,
+	{Type: RolloutStuck, Why: "nodes stay on a broken or old revision until someone acts", Severity: SeverityError, NeedsNodes: true, DaemonSetLevel: true,
 		Doc: "a rolling update cannot progress: Pods that waiting will not make available (crash loop, image pull, unschedulable, broken node, starting for 15m) use up maxUnavailable (or new Pods maxSurge) while outdated Pods remain"},
-	{Type: NoTargets, Severity: SeverityWarning, NeedsNodes: true, DaemonSetLevel: true,
-		Doc: "the DaemonSet targets no node although nodes exist (DESIRED 0)"},
-	{Type: HostPortConflict, Fit: true, Severity: SeverityError, NeedsNodes: true,
+	{Type: NoTargets, Why: "a selector typo keeps the daemon off every node (reported only with evidence of a mistake)", Severity: SeverityError, NeedsNodes: true, DaemonSetLevel: true,
+		Doc: "the DaemonSet targets no node although nodes exist (DESIRED 0), and its selector looks mistaken: a value a typo away from one the nodes carry, the key on nodes with other values, or a key a typo away from a node label key; a key no node has is by design (a GPU plugin before the first GPU node) and shows under Not targeted"},
+	{Type: HostPortConflict, Why: "one of the two daemons cannot run on the node", Fit: true, Severity: SeverityError, NeedsNodes: true,
 		Doc: "two DaemonSets that both target a node claim a conflicting host port: one of them cannot run there (even before its Pod is Pending)"},
-	{Type: NodeTooSmall, Fit: true, AcrossDaemonSets: true, Severity: SeverityWarning, NeedsNodes: true,
+	{Type: NodeTooSmall, Why: "served today; the daemon stays Pending at its next replacement", Fit: true, AcrossDaemonSets: true, Severity: SeverityWarning, NeedsNodes: true,
 		Doc: "the daemons that should run on the node request more than its allocatable: this DaemonSet is the one left out, though its Pod runs today (a Pending or missing Pod says it as its cause instead)"},
-	{Type: LowPriorityAgent, Fit: true, Severity: SeverityWarning, DaemonSetLevel: true,
+	{Type: LowPriorityAgent, Why: "below the workloads on its nodes: at risk of preemption (info when only the priority class is missing)", Fit: true, Severity: SeverityWarning, DaemonSetLevel: true,
 		Doc: "a node agent has no priorityClassName, or a priority below the workloads on its nodes (with `--workloads`) or below the cluster's globalDefault class"},
-	{Type: NoMemoryRequest, Fit: true, Severity: SeverityWarning, DaemonSetLevel: true,
+	{Type: NoMemoryRequest, Why: "advice on how the DaemonSet is written", Fit: true, Severity: SeverityInfo, DaemonSetLevel: true,
 		Doc: "a container of the daemon Pods requests no memory: the scheduler reserves none on any node, and the kubelet evicts it first under memory pressure"},
 }
 
@@ -151,6 +170,17 @@ func AllTypes() []FindingType {
 
 // DefaultSeverity is the catalog severity of t.
 func DefaultSeverity(t FindingType) Severity { return Info(t).Severity }
+
+// SeverityOf is the severity of a finding: its type's, except where the
+// reason says more. A node agent with no priority class, or one below the
+// globalDefault class, is advice (how it is written); one below the
+// workloads actually on its nodes is at risk of preemption.
+func SeverityOf(f *Finding) Severity {
+	if f.Type == LowPriorityAgent && f.Reason != ReasonBelowWorkloads {
+		return SeverityInfo
+	}
+	return Info(f.Type).Severity
+}
 
 // typeOrder is t's position in the catalog (unknown types last).
 func typeOrder(t FindingType) int {

@@ -1,39 +1,88 @@
 package report
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 )
 
-// The README's findings table is the catalog, row for row: type, severity and
-// the "when" column (the catalog's Doc).
+var updateReadme = flag.Bool("update", false, "rewrite the README's findings table from the catalog")
+
+// The README's findings table is the catalog, row for row: type, severity,
+// whether the default gate fails on it, the "when" column (Doc) and why it
+// has its severity (Why). The last column, what daemoncheck adds, is the
+// README's own. go test ./pkg/report -update rewrites the table.
 func TestReadmeFindingsTableMatchesCatalog(t *testing.T) {
 	data, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, table, ok := strings.Cut(string(data), "\n## Findings\n")
+	head, rest, ok := strings.Cut(string(data), "\n## Findings\n")
 	if !ok {
 		t.Fatal("README has no ## Findings section")
 	}
-	row := regexp.MustCompile("^\\| `(\\w+)` \\| (\\w+) \\| (.*?) \\| .* \\|$")
-	var got []TypeInfo
-	for _, line := range strings.Split(table, "\n") {
-		if strings.HasPrefix(line, "#") {
+	lines := strings.Split(rest, "\n")
+	start, end := -1, -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "| type |") && start < 0 {
+			start = i
+		}
+		if start >= 0 && i > start && !strings.HasPrefix(l, "|") {
+			end = i
 			break
 		}
-		if m := row.FindStringSubmatch(line); m != nil {
-			got = append(got, TypeInfo{Type: FindingType(m[1]), Severity: Severity(m[2]), Doc: m[3]})
+	}
+	if start < 0 || end < 0 {
+		t.Fatal("README's Findings section has no table")
+	}
+	adds := map[FindingType]string{}
+	row := regexp.MustCompile("^\\| `(\\w+)` \\|.*\\| ([^|]*) \\|$")
+	for _, l := range lines[start+2 : end] {
+		if m := row.FindStringSubmatch(l); m != nil {
+			adds[FindingType(m[1])] = m[2]
 		}
 	}
-	if len(got) != len(Catalog) {
-		t.Fatalf("README lists %d finding types, the catalog %d", len(got), len(Catalog))
-	}
-	for i, ti := range Catalog {
-		if g := got[i]; g.Type != ti.Type || g.Severity != ti.Severity || g.Doc != ti.Doc {
-			t.Errorf("README row %d = %s/%s %q; catalog %s/%s %q", i+1, g.Type, g.Severity, g.Doc, ti.Type, ti.Severity, ti.Doc)
+	def := DefaultGate()
+	want := []string{"| type | severity | fails by default | when | why this severity | what daemoncheck adds |", "|---|---|---|---|---|---|"}
+	for _, ti := range Catalog {
+		fails := "no"
+		if def.FailOn.Selects(&Finding{Type: ti.Type, Severity: ti.Severity}) {
+			fails = "yes"
 		}
+		want = append(want, fmt.Sprintf("| `%s` | %s | %s | %s | %s | %s |", ti.Type, ti.Severity, fails, ti.Doc, ti.Why, adds[ti.Type]))
+	}
+	got := lines[start:end]
+	if strings.Join(got, "\n") == strings.Join(want, "\n") {
+		return
+	}
+	if *updateReadme {
+		out := head + "\n## Findings\n" + strings.Join(lines[:start], "\n") + "\n" + strings.Join(want, "\n") + "\n" + strings.Join(lines[end:], "\n")
+		if err := os.WriteFile("../../README.md", []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README's findings table is not the catalog's (go test ./pkg/report -update rewrites it):\n%s", strings.Join(want, "\n"))
+}
+
+// Every type says why it has its severity, and the default gate fails on
+// exactly the errors: what is broken now.
+func TestCatalogSeverities(t *testing.T) {
+	def := DefaultGate()
+	for _, ti := range Catalog {
+		if ti.Why == "" || ti.Severity.Rank() == 0 {
+			t.Errorf("%s: severity %q, why %q", ti.Type, ti.Severity, ti.Why)
+		}
+		if got := def.FailOn.Selects(&Finding{Type: ti.Type, Severity: ti.Severity}); got != (ti.Severity == SeverityError) {
+			t.Errorf("%s (%s): fails by default %v", ti.Type, ti.Severity, got)
+		}
+	}
+	lint := &Finding{Type: LowPriorityAgent, Reason: ReasonNoPriorityClass}
+	risk := &Finding{Type: LowPriorityAgent, Reason: ReasonBelowWorkloads}
+	if SeverityOf(lint) != SeverityInfo || SeverityOf(risk) != SeverityWarning {
+		t.Errorf("LowPriorityAgent: no class %s, below workloads %s", SeverityOf(lint), SeverityOf(risk))
 	}
 }

@@ -26,13 +26,13 @@ type Selector struct {
 func ParseSelector(values []string) (Selector, error) {
 	s := Selector{types: map[FindingType]bool{}}
 	if len(values) == 0 {
-		return s, fmt.Errorf("no value: use error, warning, none or finding types (%s)", typeList())
+		return s, fmt.Errorf("no value: use error, warning, info, none or finding types (%s)", typeList())
 	}
 	none := false
 	for _, v := range values {
 		switch {
 		case v == "":
-			return s, fmt.Errorf("empty value: use error, warning, none or finding types (%s)", typeList())
+			return s, fmt.Errorf("empty value: use error, warning, info, none or finding types (%s)", typeList())
 		case v == FailOnNone:
 			none = true
 		case Severity(v).Rank() > 0:
@@ -42,7 +42,7 @@ func ParseSelector(values []string) (Selector, error) {
 		case Known(FindingType(v)):
 			s.types[FindingType(v)] = true
 		default:
-			return s, fmt.Errorf("%q: use error, warning, none or finding types (%s)", v, typeList())
+			return s, fmt.Errorf("%q: use error, warning, info, none or finding types (%s)", v, typeList())
 		}
 		s.values = append(s.values, v)
 	}
@@ -95,9 +95,14 @@ type Gate struct {
 	Grace time.Duration
 }
 
-// DefaultGate fails on every finding, as the exit code always has.
+// DefaultFailOn is --fail-on's default: what is broken now. Findings at
+// risk and advice are reported and never fail unless --fail-on asks.
+const DefaultFailOn = SeverityError
+
+// DefaultGate fails on what is broken now (errors: a targeted or required
+// node without a working daemon).
 func DefaultGate() Gate {
-	s, _ := ParseSelector([]string{string(SeverityWarning)})
+	s, _ := ParseSelector([]string{string(DefaultFailOn)})
 	return Gate{FailOn: s}
 }
 
@@ -126,7 +131,7 @@ func (g Gate) Settings() GateSettings {
 // type, failing ones, and those exemptions and --grace set aside. It reads
 // only the flags the gate stamped, so every consumer counts alike.
 func Summarize(dss []DaemonSetReport) Summary {
-	s := Summary{ByType: map[FindingType]int{}, FailingByType: map[FindingType]int{}}
+	s := Summary{ByType: map[FindingType]int{}, FailingByType: map[FindingType]int{}, FailingBySeverity: map[Severity]int{}}
 	for i := range dss {
 		s.DaemonSets++
 		active := 0
@@ -143,6 +148,7 @@ func Summarize(dss []DaemonSetReport) Summary {
 				if f.Failing {
 					s.Failing++
 					s.FailingByType[f.Type]++
+					s.FailingBySeverity[f.Severity]++
 				}
 			}
 		}

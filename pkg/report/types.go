@@ -109,6 +109,9 @@ type Summary struct {
 	// with failing: true): the exit code is 1 when it is above zero.
 	Failing       int                 `json:"failing"`
 	FailingByType map[FindingType]int `json:"failingByType,omitempty"`
+	// FailingBySeverity says which levels failed the gate (error: broken
+	// now; warning: at risk; info: advice).
+	FailingBySeverity map[Severity]int `json:"failingBySeverity,omitempty"`
 }
 
 // Unread is a kind of object that could not be read (or was absent from

@@ -150,7 +150,7 @@ func promFamilies(r *report.Report) []*dto.MetricFamily {
 		// dashboards see a value rather than an absent series.
 		for _, ti := range report.Catalog {
 			emitted := false
-			for _, sev := range []report.Severity{report.SeverityError, report.SeverityWarning} {
+			for _, sev := range report.Severities {
 				if n, ok := byType[key{ti.Type, sev}]; ok {
 					add(findings, float64(n), append(id, "type", string(ti.Type), "severity", string(sev))...)
 					emitted = true
