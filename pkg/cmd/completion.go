@@ -30,7 +30,7 @@ func (o *CheckOptions) completeNames(cmd *cobra.Command, args []string, toComple
 	}
 	ns := ""
 	if cmd.Flags().Changed("namespace") {
-		ns = *o.ConfigFlags.Namespace
+		ns = o.ConfigFlags.Namespace()
 	}
 	var names []string
 	if len(o.Filenames) > 0 {

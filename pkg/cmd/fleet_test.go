@@ -25,7 +25,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/version"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	fakediscovery "k8s.io/client-go/discovery/fake"
 	"k8s.io/client-go/kubernetes"
@@ -33,6 +32,7 @@ import (
 	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/daemoncheck/daemoncheck/pkg/internal/kubeflags"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -519,17 +519,22 @@ func TestScopeCommands(t *testing.T) {
 	}
 }
 
-// contextFlags copies every connection flag but the caches.
+// ForContext copies every connection flag but --context and the loaded
+// kubeconfig.
 func TestContextFlagsInheritsEveryFlag(t *testing.T) {
-	base := genericclioptions.NewConfigFlags(true)
-	as, timeout := "ci-bot", "7s"
-	base.Impersonate, base.Timeout = &as, &timeout
-	f := contextFlags(base, "prod-eu")
-	if *f.Context != "prod-eu" || *base.Context != "" {
-		t.Errorf("context %q, base's %q", *f.Context, *base.Context)
+	base := kubeflags.New(true)
+	base.KubeConfig, base.UserExtra = "/k", []string{"a=b"}
+	base.Overrides.AuthInfo.Impersonate, base.Overrides.Timeout = "ci-bot", "7s"
+	base.Overrides.Context.Namespace = "ns"
+	f := base.ForContext("prod-eu")
+	if f.Overrides.CurrentContext != "prod-eu" || base.Overrides.CurrentContext != "" {
+		t.Errorf("context %q, base's %q", f.Overrides.CurrentContext, base.Overrides.CurrentContext)
 	}
-	if f.Impersonate != base.Impersonate || f.Timeout != base.Timeout || f.KubeConfig != base.KubeConfig {
+	if f.Overrides.AuthInfo.Impersonate != "ci-bot" || f.Overrides.Timeout != "7s" || f.KubeConfig != "/k" || f.Namespace() != "ns" || len(f.UserExtra) != 1 {
 		t.Error("connection flags not inherited")
+	}
+	if f.ToRawKubeConfigLoader() == f.ToRawKubeConfigLoader() {
+		t.Error("a context's flags must load afresh, not keep a loader")
 	}
 }
 
