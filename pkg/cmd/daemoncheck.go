@@ -25,7 +25,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
@@ -114,7 +113,7 @@ type CheckOptions struct {
 	fleetFlags
 
 	// client is injected by tests (fake clientset); else built in Complete.
-	client kubernetes.Interface
+	client collect.Client
 	// run is the resolved configuration: Run reads nothing else.
 	run runConfig
 }
@@ -131,7 +130,7 @@ type runConfig struct {
 	read  collect.Options
 	files []string
 	// client and host are the live source.
-	client kubernetes.Interface
+	client collect.Client
 	host   string
 	// now is the analysis clock; liveClock re-reads it on each pass.
 	now       time.Time
@@ -798,7 +797,7 @@ func redactURL(s string) string {
 // kubectl's meaning: not given, each request is bounded by
 // DefaultRequestTimeout; an explicit 0 means no per-request limit (the run's
 // --timeout still bounds everything).
-func newClient(cfg *rest.Config, requestTimeoutGiven bool) (kubernetes.Interface, error) {
+func newClient(cfg *rest.Config, requestTimeoutGiven bool) (collect.Client, error) {
 	cfg = rest.CopyConfig(cfg)
 	if cfg.Timeout == 0 && !requestTimeoutGiven {
 		cfg.Timeout = DefaultRequestTimeout

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/daemoncheck/daemoncheck/pkg/collect"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
@@ -39,7 +39,7 @@ type fleetFlags struct {
 	MaxParallelClusters int
 	// clusterClient builds a cluster's client from its own rest.Config;
 	// tests inject fake clientsets. nil: the client of a single run.
-	clusterClient func(context string, cfg *rest.Config) (kubernetes.Interface, error)
+	clusterClient func(context string, cfg *rest.Config) (collect.Client, error)
 }
 
 // fleetRun is the resolved fleet: Run reads nothing else.
@@ -52,7 +52,7 @@ type fleetRun struct {
 type fleetCluster struct {
 	context string
 	host    string
-	client  kubernetes.Interface
+	client  collect.Client
 	// namespace is where a NAME given without -n is looked for: the
 	// context's own namespace, as kubectl does.
 	namespace string

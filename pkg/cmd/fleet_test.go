@@ -32,6 +32,7 @@ import (
 	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/daemoncheck/daemoncheck/pkg/collect"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/kubeflags"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -156,7 +157,7 @@ func caData(s *httptest.Server) string {
 
 // runFleetCmd runs the root command with clientFor building each context's
 // client (nil: the real one).
-func runFleetCmd(t *testing.T, clientFor func(context string, cfg *rest.Config) (kubernetes.Interface, error), args ...string) (string, string, int) {
+func runFleetCmd(t *testing.T, clientFor func(context string, cfg *rest.Config) (collect.Client, error), args ...string) (string, string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	o := NewCheckOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
@@ -185,8 +186,8 @@ func TestFleetClustersShareNothing(t *testing.T) {
 		kubeContext{name: "ctx-a", server: a.URL, token: a.token, caData: caData(a.Server)},
 		kubeContext{name: "ctx-b", server: b.URL, token: b.token, caData: caData(b.Server)})
 	var mu sync.Mutex
-	clients := map[string]kubernetes.Interface{}
-	out, errOut, code := runFleetCmd(t, func(ctx string, cfg *rest.Config) (kubernetes.Interface, error) {
+	clients := map[string]collect.Client{}
+	out, errOut, code := runFleetCmd(t, func(ctx string, cfg *rest.Config) (collect.Client, error) {
 		cs, err := newClient(cfg, true)
 		mu.Lock()
 		clients[ctx] = cs
@@ -245,9 +246,9 @@ func contains(ss []string, s string) bool {
 
 // baseTransport unwraps a client's round trippers down to the transport
 // that holds the connections.
-func baseTransport(t *testing.T, cs kubernetes.Interface) *http.Transport {
+func baseTransport(t *testing.T, cs collect.Client) *http.Transport {
 	t.Helper()
-	rt := cs.(*kubernetes.Clientset).AppsV1().RESTClient().(*rest.RESTClient).Client.Transport
+	rt := cs.AppsV1().RESTClient().(*rest.RESTClient).Client.Transport
 	for {
 		switch x := rt.(type) {
 		case *http.Transport:
@@ -433,9 +434,9 @@ func fleetClients() map[string]kubernetes.Interface {
 
 const fleetKubeconfig = "testdata/fleet-kubeconfig.yaml"
 
-func fakeFleet() func(string, *rest.Config) (kubernetes.Interface, error) {
+func fakeFleet() func(string, *rest.Config) (collect.Client, error) {
 	clients := fleetClients()
-	return func(ctx string, _ *rest.Config) (kubernetes.Interface, error) { return clients[ctx], nil }
+	return func(ctx string, _ *rest.Config) (collect.Client, error) { return clients[ctx], nil }
 }
 
 func TestFleetGoldenOutputs(t *testing.T) {
@@ -584,7 +585,7 @@ func TestFleetExitCode(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clients := map[string]kubernetes.Interface{"prod-eu": tt.eu(), "prod-us": tt.us(), "staging": tt.stagin()}
 			args := append([]string{"--kubeconfig", fleetKubeconfig, "--all-contexts", "-o", "json"}, tt.args...)
-			out, errOut, code := runFleetCmd(t, func(ctx string, _ *rest.Config) (kubernetes.Interface, error) { return clients[ctx], nil }, args...)
+			out, errOut, code := runFleetCmd(t, func(ctx string, _ *rest.Config) (collect.Client, error) { return clients[ctx], nil }, args...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
 			}
