@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -234,7 +232,7 @@ func BenchmarkDefaultView(b *testing.B) {
 	rep := analyze.Analyze(benchCluster(b), analyze.Options{Now: fixture.Epoch})
 	count := func(wide bool) int {
 		var buf bytes.Buffer
-		p, err := printer.ForOutput(map[bool]string{true: "wide"}[wide], printer.ViewAudit, genericclioptions.NewPrintFlags(""))
+		p, err := printer.ForOutput(map[bool]string{true: "wide"}[wide], printer.ViewAudit, printer.NewPrintFlags())
 		if err != nil {
 			b.Fatal(err)
 		}

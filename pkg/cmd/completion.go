@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/daemoncheck/daemoncheck/pkg/collect"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
@@ -30,7 +29,7 @@ func (o *CheckOptions) completeNames(cmd *cobra.Command, args []string, toComple
 	}
 	ns := ""
 	if cmd.Flags().Changed("namespace") {
-		ns = *o.ConfigFlags.Namespace
+		ns = o.ConfigFlags.Namespace()
 	}
 	var names []string
 	if len(o.Filenames) > 0 {
@@ -91,7 +90,7 @@ func (o *CheckOptions) completeNamespaces(cmd *cobra.Command, _ []string, toComp
 
 // completionClient returns a client and context bounded by
 // completionTimeout, so that completion never hangs a shell.
-func (o *CheckOptions) completionClient() (kubernetes.Interface, context.Context, context.CancelFunc, error) {
+func (o *CheckOptions) completionClient() (collect.Client, context.Context, context.CancelFunc, error) {
 	cfg, err := o.ConfigFlags.ToRESTConfig()
 	if err != nil {
 		return nil, nil, nil, err

@@ -24,13 +24,12 @@ import (
 	"golang.org/x/term"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
 	"github.com/daemoncheck/daemoncheck/pkg/collect"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/kubeflags"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/policy"
@@ -84,8 +83,8 @@ var checkExample = `  # Audit every DaemonSet in the cluster
 // CheckOptions are the raw flags of the main command (shared with nodes)
 // and, once Complete has run, their resolved form.
 type CheckOptions struct {
-	ConfigFlags *genericclioptions.ConfigFlags
-	PrintFlags  *genericclioptions.PrintFlags
+	ConfigFlags *kubeflags.ConfigFlags
+	PrintFlags  *printer.PrintFlags
 	genericiooptions.IOStreams
 
 	AllNamespaces bool
@@ -114,7 +113,7 @@ type CheckOptions struct {
 	fleetFlags
 
 	// client is injected by tests (fake clientset); else built in Complete.
-	client kubernetes.Interface
+	client collect.Client
 	// run is the resolved configuration: Run reads nothing else.
 	run runConfig
 }
@@ -131,7 +130,7 @@ type runConfig struct {
 	read  collect.Options
 	files []string
 	// client and host are the live source.
-	client kubernetes.Interface
+	client collect.Client
 	host   string
 	// now is the analysis clock; liveClock re-reads it on each pass.
 	now       time.Time
@@ -168,7 +167,7 @@ type runConfig struct {
 // NewCheckOptions returns options with kubectl's defaults.
 func NewCheckOptions(streams genericiooptions.IOStreams) *CheckOptions {
 	return &CheckOptions{
-		ConfigFlags: genericclioptions.NewConfigFlags(true),
+		ConfigFlags: kubeflags.New(true),
 		PrintFlags:  newPrintFlags(),
 		IOStreams:   streams,
 		ChunkSize:   500,
@@ -179,13 +178,11 @@ func NewCheckOptions(streams genericiooptions.IOStreams) *CheckOptions {
 }
 
 // newPrintFlags offers kubectl's machine formats; kubectl's "name" printer is
-// left out since a report is not a named object (-o name is the registry's
+// not among them since a report is not a named object (-o name is the registry's
 // own printer of the DaemonSets or nodes shown). Which -o values a command accepts is the
 // printer registry's to say.
-func newPrintFlags() *genericclioptions.PrintFlags {
-	pf := genericclioptions.NewPrintFlags("")
-	pf.NamePrintFlags = nil
-	return pf
+func newPrintFlags() *printer.PrintFlags {
+	return printer.NewPrintFlags()
 }
 
 // NewCmdDaemonCheck builds the root command, `kubectl daemoncheck`.
@@ -348,7 +345,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view printer.Vi
 	explicitNS := cmd.Flags().Changed("namespace") && !o.AllNamespaces
 	run.read = collect.Options{Name: name, LabelSelector: o.Selector, ChunkSize: o.ChunkSize, PodEvents: name != "", Workloads: o.Workloads}
 	if explicitNS {
-		run.read.Namespace = *o.ConfigFlags.Namespace
+		run.read.Namespace = o.ConfigFlags.Namespace()
 	}
 	if err := o.validateFlags(name); err != nil {
 		return err
@@ -416,8 +413,8 @@ func (o *CheckOptions) checkUserFiles(output string) error {
 			}
 		}
 	}
-	if k := o.ConfigFlags.KubeConfig; k != nil && *k != "" {
-		if _, err := collect.ReadFileBounded(*k, MaxSmallFile); err != nil {
+	if k := o.ConfigFlags.KubeConfig; k != "" {
+		if _, err := collect.ReadFileBounded(k, MaxSmallFile); err != nil {
 			return inputErrorf("--kubeconfig: %v", unwrapPath(err))
 		}
 	}
@@ -788,7 +785,7 @@ func redactURL(s string) string {
 // kubectl's meaning: not given, each request is bounded by
 // DefaultRequestTimeout; an explicit 0 means no per-request limit (the run's
 // --timeout still bounds everything).
-func newClient(cfg *rest.Config, requestTimeoutGiven bool) (kubernetes.Interface, error) {
+func newClient(cfg *rest.Config, requestTimeoutGiven bool) (collect.Client, error) {
 	cfg = rest.CopyConfig(cfg)
 	if cfg.Timeout == 0 && !requestTimeoutGiven {
 		cfg.Timeout = DefaultRequestTimeout

@@ -6,17 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"path"
-	"reflect"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
+	"github.com/daemoncheck/daemoncheck/pkg/collect"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/printer"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
@@ -41,7 +39,7 @@ type fleetFlags struct {
 	MaxParallelClusters int
 	// clusterClient builds a cluster's client from its own rest.Config;
 	// tests inject fake clientsets. nil: the client of a single run.
-	clusterClient func(context string, cfg *rest.Config) (kubernetes.Interface, error)
+	clusterClient func(context string, cfg *rest.Config) (collect.Client, error)
 }
 
 // fleetRun is the resolved fleet: Run reads nothing else.
@@ -54,7 +52,7 @@ type fleetRun struct {
 type fleetCluster struct {
 	context string
 	host    string
-	client  kubernetes.Interface
+	client  collect.Client
 	// namespace is where a NAME given without -n is looked for: the
 	// context's own namespace, as kubectl does.
 	namespace string
@@ -124,7 +122,7 @@ func (o *CheckOptions) fleetRequested(cmd *cobra.Command) (bool, error) {
 }
 
 // printerFor resolves -o for one cluster or for a fleet.
-func printerFor(output string, view printer.View, pf *genericclioptions.PrintFlags, fleet bool) (*printer.Printer, error) {
+func printerFor(output string, view printer.View, pf *printer.PrintFlags, fleet bool) (*printer.Printer, error) {
 	if fleet {
 		return printer.ForFleetOutput(output, view, pf)
 	}
@@ -235,7 +233,7 @@ func listContexts(available []string) string {
 // credential, connection or server information crosses between clusters.
 func (o *CheckOptions) newFleetCluster(name string, contextNamespace, requestTimeoutGiven bool) fleetCluster {
 	c := fleetCluster{context: name}
-	flags := contextFlags(o.ConfigFlags, name)
+	flags := o.ConfigFlags.ForContext(name)
 	cfg, err := flags.ToRESTConfig()
 	if err != nil {
 		c.err = fmt.Errorf("loading the context from the kubeconfig: %s", text.OneLine(err.Error()))
@@ -258,22 +256,6 @@ func (o *CheckOptions) newFleetCluster(name string, contextNamespace, requestTim
 		c.err = fmt.Errorf("creating a client for %s: %s", c.host, text.OneLine(err.Error()))
 	}
 	return c
-}
-
-// contextFlags copies the connection flags for one context. Every exported
-// field is copied (a flag cli-runtime adds later is inherited too); the
-// unexported ones, where ConfigFlags caches its loader, discovery and REST
-// mapper, stay fresh.
-func contextFlags(base *genericclioptions.ConfigFlags, name string) *genericclioptions.ConfigFlags {
-	f := genericclioptions.NewConfigFlags(false)
-	src, dst := reflect.ValueOf(base).Elem(), reflect.ValueOf(f).Elem()
-	for i := 0; i < src.NumField(); i++ {
-		if src.Type().Field(i).IsExported() {
-			dst.Field(i).Set(src.Field(i))
-		}
-	}
-	f.Context = &name
-	return f
 }
 
 // isolateTransport gives the cluster's client an http transport of its own.

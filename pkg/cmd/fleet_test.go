@@ -25,7 +25,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/version"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	fakediscovery "k8s.io/client-go/discovery/fake"
 	"k8s.io/client-go/kubernetes"
@@ -34,6 +33,8 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/daemoncheck/daemoncheck/pkg/analyze"
+	"github.com/daemoncheck/daemoncheck/pkg/collect"
+	"github.com/daemoncheck/daemoncheck/pkg/internal/kubeflags"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -157,7 +158,7 @@ func caData(s *httptest.Server) string {
 
 // runFleetCmd runs the root command with clientFor building each context's
 // client (nil: the real one).
-func runFleetCmd(t *testing.T, clientFor func(context string, cfg *rest.Config) (kubernetes.Interface, error), args ...string) (string, string, int) {
+func runFleetCmd(t *testing.T, clientFor func(context string, cfg *rest.Config) (collect.Client, error), args ...string) (string, string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	o := NewCheckOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
@@ -186,8 +187,8 @@ func TestFleetClustersShareNothing(t *testing.T) {
 		kubeContext{name: "ctx-a", server: a.URL, token: a.token, caData: caData(a.Server)},
 		kubeContext{name: "ctx-b", server: b.URL, token: b.token, caData: caData(b.Server)})
 	var mu sync.Mutex
-	clients := map[string]kubernetes.Interface{}
-	out, errOut, code := runFleetCmd(t, func(ctx string, cfg *rest.Config) (kubernetes.Interface, error) {
+	clients := map[string]collect.Client{}
+	out, errOut, code := runFleetCmd(t, func(ctx string, cfg *rest.Config) (collect.Client, error) {
 		cs, err := newClient(cfg, true)
 		mu.Lock()
 		clients[ctx] = cs
@@ -246,9 +247,9 @@ func contains(ss []string, s string) bool {
 
 // baseTransport unwraps a client's round trippers down to the transport
 // that holds the connections.
-func baseTransport(t *testing.T, cs kubernetes.Interface) *http.Transport {
+func baseTransport(t *testing.T, cs collect.Client) *http.Transport {
 	t.Helper()
-	rt := cs.(*kubernetes.Clientset).AppsV1().RESTClient().(*rest.RESTClient).Client.Transport
+	rt := cs.AppsV1().RESTClient().(*rest.RESTClient).Client.Transport
 	for {
 		switch x := rt.(type) {
 		case *http.Transport:
@@ -434,9 +435,9 @@ func fleetClients() map[string]kubernetes.Interface {
 
 const fleetKubeconfig = "testdata/fleet-kubeconfig.yaml"
 
-func fakeFleet() func(string, *rest.Config) (kubernetes.Interface, error) {
+func fakeFleet() func(string, *rest.Config) (collect.Client, error) {
 	clients := fleetClients()
-	return func(ctx string, _ *rest.Config) (kubernetes.Interface, error) { return clients[ctx], nil }
+	return func(ctx string, _ *rest.Config) (collect.Client, error) { return clients[ctx], nil }
 }
 
 func TestFleetGoldenOutputs(t *testing.T) {
@@ -535,17 +536,22 @@ func TestFleetProjectionNamesTheContextInCommands(t *testing.T) {
 	}
 }
 
-// contextFlags copies every connection flag but the caches.
+// ForContext copies every connection flag but --context and the loaded
+// kubeconfig.
 func TestContextFlagsInheritsEveryFlag(t *testing.T) {
-	base := genericclioptions.NewConfigFlags(true)
-	as, timeout := "ci-bot", "7s"
-	base.Impersonate, base.Timeout = &as, &timeout
-	f := contextFlags(base, "prod-eu")
-	if *f.Context != "prod-eu" || *base.Context != "" {
-		t.Errorf("context %q, base's %q", *f.Context, *base.Context)
+	base := kubeflags.New(true)
+	base.KubeConfig, base.UserExtra = "/k", []string{"a=b"}
+	base.Overrides.AuthInfo.Impersonate, base.Overrides.Timeout = "ci-bot", "7s"
+	base.Overrides.Context.Namespace = "ns"
+	f := base.ForContext("prod-eu")
+	if f.Overrides.CurrentContext != "prod-eu" || base.Overrides.CurrentContext != "" {
+		t.Errorf("context %q, base's %q", f.Overrides.CurrentContext, base.Overrides.CurrentContext)
 	}
-	if f.Impersonate != base.Impersonate || f.Timeout != base.Timeout || f.KubeConfig != base.KubeConfig {
+	if f.Overrides.AuthInfo.Impersonate != "ci-bot" || f.Overrides.Timeout != "7s" || f.KubeConfig != "/k" || f.Namespace() != "ns" || len(f.UserExtra) != 1 {
 		t.Error("connection flags not inherited")
+	}
+	if f.ToRawKubeConfigLoader() == f.ToRawKubeConfigLoader() {
+		t.Error("a context's flags must load afresh, not keep a loader")
 	}
 }
 
@@ -595,7 +601,7 @@ func TestFleetExitCode(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clients := map[string]kubernetes.Interface{"prod-eu": tt.eu(), "prod-us": tt.us(), "staging": tt.stagin()}
 			args := append([]string{"--kubeconfig", fleetKubeconfig, "--all-contexts", "-o", "json"}, tt.args...)
-			out, errOut, code := runFleetCmd(t, func(ctx string, _ *rest.Config) (kubernetes.Interface, error) { return clients[ctx], nil }, args...)
+			out, errOut, code := runFleetCmd(t, func(ctx string, _ *rest.Config) (collect.Client, error) { return clients[ctx], nil }, args...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
 			}

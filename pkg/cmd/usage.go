@@ -6,17 +6,18 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/daemoncheck/daemoncheck/pkg/internal/kubeflags"
 )
 
 // outputFlags are the flags that shape what is printed.
 var outputFlags = map[string]bool{"output": true, "output-file": true, "no-headers": true, "template": true, "allow-missing-template-keys": true, "show-managed-fields": true}
 
-// connectionFlags are kubectl's standard flags (genericclioptions), listed
+// connectionFlags are kubectl's standard flags (package kubeflags), listed
 // after daemoncheck's own as kubectl lists its global options apart.
 var connectionFlags = func() map[string]bool {
 	fs := pflag.NewFlagSet("", pflag.ContinueOnError)
-	genericclioptions.NewConfigFlags(true).AddFlags(fs)
+	kubeflags.New(false).AddFlags(fs)
 	out := map[string]bool{}
 	fs.VisitAll(func(f *pflag.Flag) { out[f.Name] = true })
 	return out

@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/yaml"
 
+	"github.com/daemoncheck/daemoncheck/pkg/internal/kubeflags"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/version"
 )
@@ -31,7 +31,7 @@ type VersionInfo struct {
 }
 
 // NewCmdVersion builds `kubectl daemoncheck version`.
-func NewCmdVersion(streams genericiooptions.IOStreams, flags *genericclioptions.ConfigFlags) *cobra.Command {
+func NewCmdVersion(streams genericiooptions.IOStreams, flags *kubeflags.ConfigFlags) *cobra.Command {
 	var output string
 	var clientOnly bool
 	cmd := &cobra.Command{
@@ -91,7 +91,7 @@ func NewCmdVersion(streams genericiooptions.IOStreams, flags *genericclioptions.
 
 // serverVersion asks the server briefly: version must answer fast even when
 // no cluster is reachable.
-func serverVersion(flags *genericclioptions.ConfigFlags) (string, string) {
+func serverVersion(flags *kubeflags.ConfigFlags) (string, string) {
 	cfg, err := flags.ToRESTConfig()
 	if err != nil {
 		return "", "no kubeconfig: " + text.OneLine(err.Error())

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -60,7 +59,7 @@ type followConfig struct {
 	// client watches: it has no overall request timeout (a watch is one
 	// long request); requestTimeout bounds each list of a re-list. nil:
 	// nothing to watch (offline), poll.
-	client         kubernetes.Interface
+	client         collect.Client
 	requestTimeout time.Duration
 }
 

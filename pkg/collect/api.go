@@ -10,7 +10,6 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
@@ -30,11 +29,11 @@ import (
 // decodes by the kind the body declares, which must be the list kind asked
 // for. A fake clientset (unit tests) has no REST client: typed calls then.
 type api struct {
-	cs                kubernetes.Interface
+	cs                Client
 	core, apps, sched *rest.RESTClient
 }
 
-func newAPI(cs kubernetes.Interface) *api {
+func newAPI(cs Client) *api {
 	a := &api{cs: cs}
 	if rc, ok := cs.CoreV1().RESTClient().(*rest.RESTClient); ok && rc != nil {
 		a.core = rc

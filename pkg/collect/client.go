@@ -8,9 +8,67 @@ import (
 	"strconv"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/discovery"
+	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	schedulingv1client "k8s.io/client-go/kubernetes/typed/scheduling/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/flowcontrol"
 )
+
+// Client is what daemoncheck reads with: three API groups and discovery
+// (the server version). client-go's full clientset (kubernetes.Interface,
+// what tests pass as fakes) satisfies it, but the binary links only these
+// groups' typed clients instead of all of client-go's (the API types and
+// apply configurations of ~60 group versions: a quarter of the binary).
+type Client interface {
+	CoreV1() corev1client.CoreV1Interface
+	AppsV1() appsv1client.AppsV1Interface
+	SchedulingV1() schedulingv1client.SchedulingV1Interface
+	Discovery() discovery.DiscoveryInterfaces
+}
+
+// clientset is the Client NewClient builds.
+type clientset struct {
+	core       *corev1client.CoreV1Client
+	apps       *appsv1client.AppsV1Client
+	scheduling *schedulingv1client.SchedulingV1Client
+	discovery  *discovery.DiscoveryClient
+}
+
+func (c *clientset) CoreV1() corev1client.CoreV1Interface { return c.core }
+func (c *clientset) AppsV1() appsv1client.AppsV1Interface { return c.apps }
+func (c *clientset) SchedulingV1() schedulingv1client.SchedulingV1Interface {
+	return c.scheduling
+}
+func (c *clientset) Discovery() discovery.DiscoveryInterfaces { return c.discovery }
+
+// newClientset builds the typed clients as kubernetes.NewForConfigAndClient
+// does: one http client and one rate limiter shared by every group.
+func newClientset(cfg *rest.Config, hc *http.Client) (*clientset, error) {
+	c := *cfg
+	if c.RateLimiter == nil && c.QPS > 0 {
+		if c.Burst <= 0 {
+			return nil, fmt.Errorf("burst is required to be greater than 0 when RateLimiter is not set and QPS is set to greater than 0")
+		}
+		c.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(c.QPS, c.Burst)
+	}
+	var cs clientset
+	var err error
+	if cs.core, err = corev1client.NewForConfigAndClient(&c, hc); err != nil {
+		return nil, err
+	}
+	if cs.apps, err = appsv1client.NewForConfigAndClient(&c, hc); err != nil {
+		return nil, err
+	}
+	if cs.scheduling, err = schedulingv1client.NewForConfigAndClient(&c, hc); err != nil {
+		return nil, err
+	}
+	if cs.discovery, err = discovery.NewDiscoveryClientForConfigAndClient(&c, hc); err != nil {
+		return nil, err
+	}
+	return &cs, nil
+}
 
 // Bounds on what one server may make a run do. They are variables so tests
 // (and, if ever needed, flags) can lower them.
@@ -30,7 +88,7 @@ var (
 	RetryAfterCap = 5 * time.Second
 )
 
-// NewClient builds the clientset daemoncheck reads with. It is the one place
+// NewClient builds the Client daemoncheck reads with. It is the one place
 // where the transport is bounded, so that the readers in this package can
 // rely on it:
 //
@@ -47,7 +105,7 @@ var (
 //
 // cfg.Timeout (--request-timeout) bounds each request; the caller's context
 // bounds the whole run.
-func NewClient(cfg *rest.Config) (kubernetes.Interface, error) {
+func NewClient(cfg *rest.Config) (Client, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.ContentType = "application/vnd.kubernetes.protobuf"
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
@@ -61,7 +119,7 @@ func NewClient(cfg *rest.Config) (kubernetes.Interface, error) {
 	}
 	hc.Transport = &boundedTransport{next: hc.Transport}
 	hc.CheckRedirect = refuseCrossHostRedirect
-	return kubernetes.NewForConfigAndClient(cfg, hc)
+	return newClientset(cfg, hc)
 }
 
 // refuseCrossHostRedirect allows redirects within the server (same scheme

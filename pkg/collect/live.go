@@ -19,7 +19,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
@@ -60,7 +59,7 @@ type Options struct {
 //
 // ctx bounds the whole read: every request and every retry wait ends when
 // it is done.
-func Live(ctx context.Context, cs kubernetes.Interface, host string, opts Options) (*snapshot.Snapshot, error) {
+func Live(ctx context.Context, cs Client, host string, opts Options) (*snapshot.Snapshot, error) {
 	if opts.Parallel <= 0 {
 		opts.Parallel = 4
 	}

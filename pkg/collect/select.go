@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
 )
@@ -151,7 +150,7 @@ func keepPod(p *snapshot.DaemonPod, o podOwners) bool {
 // by every authenticated user (system:public-info-viewer), it is a GET, and
 // the audit can do without it. Live calls it only after the DaemonSets were
 // read, so an unreachable or hanging server fails on that list as before.
-func serverVersion(cs kubernetes.Interface) string {
+func serverVersion(cs Client) string {
 	d := cs.Discovery()
 	if d == nil {
 		return ""

@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
@@ -142,7 +141,7 @@ func (e *WatchRefusedError) Unwrap() error { return e.Err }
 
 // Watcher keeps the objects of a Live read current. Create it with Watch.
 type Watcher struct {
-	cs   kubernetes.Interface
+	cs   Client
 	a    *api
 	opts WatchOptions
 	// dsSel is the --selector on DaemonSets.
@@ -199,7 +198,7 @@ type selection struct {
 // Live returned and recorded (Options.Cursor), with the same opts.Read. It
 // takes its own copy of what it keeps: the caller may drop snap. Stop ends
 // it; so does ctx.
-func Watch(ctx context.Context, cs kubernetes.Interface, snap *snapshot.Snapshot, cur *Cursor, opts WatchOptions) (*Watcher, error) {
+func Watch(ctx context.Context, cs Client, snap *snapshot.Snapshot, cur *Cursor, opts WatchOptions) (*Watcher, error) {
 	dsSel := labels.Everything()
 	if opts.Read.LabelSelector != "" {
 		s, err := labels.Parse(opts.Read.LabelSelector)

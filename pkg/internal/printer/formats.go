@@ -5,8 +5,6 @@ import (
 	"io"
 	"strings"
 
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-
 	"github.com/daemoncheck/daemoncheck/pkg/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -180,16 +178,16 @@ func (p *Printer) PrintWhatIf(w io.Writer, r *report.WhatIfReport, o Options) er
 
 // ForOutput resolves -o for a view. pf carries the template argument of
 // template formats (kubectl's --template flag) and prints machine formats.
-func ForOutput(output string, v View, pf *genericclioptions.PrintFlags) (*Printer, error) {
+func ForOutput(output string, v View, pf *PrintFlags) (*Printer, error) {
 	return forOutput(output, v, pf, false)
 }
 
 // ForFleetOutput resolves -o for a view of several clusters (--contexts).
-func ForFleetOutput(output string, v View, pf *genericclioptions.PrintFlags) (*Printer, error) {
+func ForFleetOutput(output string, v View, pf *PrintFlags) (*Printer, error) {
 	return forOutput(output, v, pf, true)
 }
 
-func forOutput(output string, v View, pf *genericclioptions.PrintFlags, fleet bool) (*Printer, error) {
+func forOutput(output string, v View, pf *PrintFlags, fleet bool) (*Printer, error) {
 	name, _, hasArg := strings.Cut(output, "=")
 	for i := range formats {
 		f := &formats[i]
