@@ -459,21 +459,9 @@ const (
 	dumpTrailer = "Cluster info dumped to standard output"
 )
 
-// nextByte is the next byte that is not white space after the decoder's
-// last value, without consuming anything the decoder has not read.
-func nextByte(dec *json.Decoder, br *bufio.Reader) (byte, error) {
-	rd := dec.Buffered()
-	var one [1]byte
-	for {
-		if n, _ := rd.Read(one[:]); n == 0 {
-			break
-		}
-		switch one[0] {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return one[0], nil
-	}
+// peekValue is the next byte that is not white space, consuming the white
+// space before it.
+func peekValue(br *bufio.Reader) (byte, error) {
 	for {
 		b, err := br.Peek(1)
 		if err != nil {
@@ -486,6 +474,58 @@ func nextByte(dec *json.Decoder, br *bufio.Reader) (byte, error) {
 		}
 		return b[0], nil
 	}
+}
+
+// valueReader passes exactly one JSON object or array through from br,
+// then reports the end: a json.Decoder reads ahead, and what follows the
+// value (a log section) must stay in br. It tracks strings and nesting,
+// nothing else; the decoder judges the JSON.
+type valueReader struct {
+	br                       *bufio.Reader
+	depth                    int
+	inString, escape, closed bool
+}
+
+func (v *valueReader) Read(p []byte) (int, error) {
+	if v.closed {
+		return 0, io.EOF
+	}
+	if v.br.Buffered() == 0 {
+		if _, err := v.br.Peek(1); err != nil {
+			return 0, err
+		}
+	}
+	n := min(v.br.Buffered(), len(p))
+	buf, _ := v.br.Peek(n)
+	for i, c := range buf {
+		switch {
+		case v.inString:
+			switch {
+			case v.escape:
+				v.escape = false
+			case c == '\\':
+				v.escape = true
+			case c == '"':
+				v.inString = false
+			}
+		case c == '"':
+			v.inString = true
+		case c == '{' || c == '[':
+			v.depth++
+		case c == '}' || c == ']':
+			v.depth--
+			if v.depth <= 0 {
+				v.closed = true
+				n = i + 1
+			}
+		}
+		if v.closed {
+			break
+		}
+	}
+	copy(p, buf[:n])
+	_, _ = v.br.Discard(n)
+	return n, nil
 }
 
 // skipLogSections consumes log sections (and the old trailer line) up to
@@ -542,9 +582,8 @@ func skipLogSections(br *bufio.Reader) error {
 // in a layout that says which kind a file holds, an array of objects),
 // with the log sections of a cluster-info dump between them.
 func (r *fileReader) readJSON(name string, br *bufio.Reader) error {
-	dec := json.NewDecoder(br)
 	for doc := 1; ; {
-		c, err := nextByte(dec, br)
+		c, err := peekValue(br)
 		if err == io.EOF {
 			return nil
 		}
@@ -552,16 +591,12 @@ func (r *fileReader) readJSON(name string, br *bufio.Reader) error {
 			return &InputError{File: name, Doc: doc, Err: jsonErr(err)}
 		}
 		if c != '{' && c != '[' {
-			// A log section: go on with a fresh decoder after it (the
-			// old one has read ahead). Rare enough (once per namespace)
-			// that the readers stacking up do not matter.
-			nbr := bufio.NewReaderSize(io.MultiReader(dec.Buffered(), br), 64*1024)
-			if err := skipLogSections(nbr); err != nil {
+			if err := skipLogSections(br); err != nil {
 				return &InputError{File: name, Doc: doc, Err: err}
 			}
-			br, dec = nbr, json.NewDecoder(nbr)
 			continue
 		}
+		dec := json.NewDecoder(&valueReader{br: br})
 		tok, err := dec.Token()
 		if err != nil {
 			return &InputError{File: name, Doc: doc, Err: jsonErr(err)}
