@@ -515,6 +515,11 @@ func TestArchiveTricks(t *testing.T) {
 	if _, err := Files([]string{"-"}, bytes.NewReader(data), Options{}); err == nil || !strings.Contains(err.Error(), "tar archive on stdin") {
 		t.Errorf("tarball on stdin: %v", err)
 	}
+	// Formats it does not unpack are named, not called binary data.
+	xz := writeFile(t, filepath.Join(t.TempDir(), "must-gather.tar.xz"), []byte("\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4\x46"))
+	if _, err := Files([]string{xz}, nil, Options{}); err == nil || !strings.Contains(err.Error(), "xz data, which daemoncheck does not unpack") {
+		t.Errorf("an xz file: %v", err)
+	}
 	// A gzipped dump (not a tarball) is read, from a file and stdin.
 	var z bytes.Buffer
 	gw := gzip.NewWriter(&z)

@@ -98,7 +98,24 @@ func sniffArchive(br *bufio.Reader) (archiveKind, io.Reader, error) {
 	if isTarHeader(head) {
 		return tarArchive, br, nil
 	}
+	for _, f := range otherArchives {
+		if bytes.HasPrefix(head, f.magic) {
+			return notArchive, nil, fmt.Errorf("%s data, which daemoncheck does not unpack; unpack it (or repack it as .tar.gz) and give that", f.name)
+		}
+	}
 	return notArchive, br, nil
+}
+
+// otherArchives are compressed or archive formats given as dumps now and
+// then (must-gathers travel as .tar.xz), named instead of "binary data".
+var otherArchives = []struct {
+	name  string
+	magic []byte
+}{
+	{"xz", []byte{0xfd, '7', 'z', 'X', 'Z', 0}},
+	{"zstd", []byte{0x28, 0xb5, 0x2f, 0xfd}},
+	{"bzip2", []byte("BZh")},
+	{"zip", []byte("PK\x03\x04")},
 }
 
 func (r *fileReader) readStdin(stdin io.Reader) error {
