@@ -427,12 +427,17 @@ func (r *fileReader) readStream(name string, in io.Reader) error {
 	}
 }
 
-// skipLine consumes the rest of a line, however long, without keeping it.
+// skipLine consumes the rest of a comment line without keeping it; it is
+// bounded as a YAML line is.
 func skipLine(br *bufio.Reader) error {
+	var n int64
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if bytes.IndexByte(chunk, 0) >= 0 {
 			return errors.New("binary data (a NUL byte), not JSON or YAML")
+		}
+		if n += int64(len(chunk)); n > MaxObjectBytes {
+			return fmt.Errorf("a line longer than %d bytes; not a Kubernetes dump", MaxObjectBytes)
 		}
 		switch {
 		case err == bufio.ErrBufferFull:
@@ -451,7 +456,7 @@ func skipLine(br *bufio.Reader) error {
 //	...log lines, any text...
 //	==== END logs for container C of pod NS/P ====
 //
-// and kubectl before 1.19 ended it with a line "Cluster info dumped to
+// and older kubectl versions end it with a line "Cluster info dumped to
 // standard output".
 const (
 	logStart    = "==== START logs for container "
