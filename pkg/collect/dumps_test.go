@@ -428,6 +428,14 @@ func TestPlainDirectoryStaysStrict(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "extra.json") || !strings.Contains(err.Error(), "no kind") {
 		t.Errorf("a stray JSON file in a plain directory: %v", err)
 	}
+	// A file added by hand to a cluster-info dump is read, strictly.
+	tree := layoutTrees(t)["cluster-info dump"].files
+	tree["extra/ds.yaml"] = string(yamlDocs(t, &o.ds))
+	tree["kube-system/notes.json"] = `{"note": "no kind"}`
+	_, err = Files([]string{writeTree(t, tree)}, nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), "notes.json") {
+		t.Errorf("a hand-added file in a cluster-info dump: %v", err)
+	}
 	// A namespaces/ directory of manifests is not a must-gather.
 	dir = writeTree(t, map[string]string{
 		"namespaces/kube-system/apps/agent.yaml": string(yamlDocs(t, &o.ds)),

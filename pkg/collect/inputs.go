@@ -180,6 +180,9 @@ func planTree(rels []string) (roots []*layoutRoot, read []bool, hints []string) 
 				l.skipped[where]++
 				continue
 			}
+			if kind == "*" { // read, kind not implied by the place
+				kind = ""
+			}
 			read[i], hints[i] = true, kind
 			l.read++
 			continue

@@ -78,10 +78,17 @@ var supportBundleResources = map[string]string{
 }
 
 // clusterInfoFiles are the per-namespace files of `kubectl cluster-info
-// dump --output-directory` that hold the kinds daemoncheck reads.
-var clusterInfoFiles = map[string]string{
-	"daemonsets.json": "DaemonSet", "pods.json": "Pod", "events.json": "Event",
-}
+// dump --output-directory` that hold the kinds daemoncheck reads, and
+// clusterInfoOthers the ones it writes besides; any other file of the
+// layout (one added by hand) is read as a plain file would be.
+var (
+	clusterInfoFiles = map[string]string{
+		"daemonsets.json": "DaemonSet", "pods.json": "Pod", "events.json": "Event",
+	}
+	clusterInfoOthers = map[string]bool{
+		"services.json": true, "deployments.json": true, "replicasets.json": true, "replication-controllers.json": true,
+	}
+)
 
 func isYAMLName(name string) bool {
 	switch strings.ToLower(path.Ext(name)) {
@@ -161,6 +168,7 @@ func rootOf(roots []*layoutRoot, rel string) *layoutRoot {
 }
 
 // classify says whether a file of the layout is read and with which kind
+// ("*": read, any kind)
 // expected (a support bundle of older troubleshoot versions writes bare
 // arrays of objects without their kind), or where it is for the skip
 // summary.
@@ -209,10 +217,12 @@ func (l *layoutRoot) classify(rel string) (kind, where string) {
 			return "Node", ""
 		case len(rest) == 2 && clusterInfoFiles[rest[1]] != "":
 			return clusterInfoFiles[rest[1]], ""
-		case len(rest) == 2 && path.Ext(rest[1]) == ".json":
+		case len(rest) == 2 && clusterInfoOthers[rest[1]]:
 			return "", others
 		case len(rest) == 3 && rest[2] == "logs.txt":
 			return "", "logs"
+		case isObjectFileName(rel):
+			return "*", ""
 		}
 	case supportBundle:
 		if rest[0] != "cluster-resources" {
