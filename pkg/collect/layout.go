@@ -168,10 +168,9 @@ func rootOf(roots []*layoutRoot, rel string) *layoutRoot {
 }
 
 // classify says whether a file of the layout is read and with which kind
-// ("*": read, any kind)
-// expected (a support bundle of older troubleshoot versions writes bare
-// arrays of objects without their kind), or where it is for the skip
-// summary.
+// expected ("*": any; a support bundle of older troubleshoot versions
+// writes bare arrays of objects without their kind), or where it is for
+// the skip summary.
 func (l *layoutRoot) classify(rel string) (kind, where string) {
 	rest := strings.Split(strings.TrimPrefix(rel, l.prefix), "/")
 	top := rest[0] + "/"
