@@ -56,11 +56,16 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
-// Files reads a snapshot from files, directories (their *.json, *.yaml and
-// *.yml regular files, recursively, in name order) or "-" for stdin. Each
-// file may hold JSON or YAML, one object, a List (as `kubectl get -o
-// json|yaml` prints), or several YAML documents. It keeps what opts selects,
-// as Live does (ChunkSize, Parallel and PodEvents mean nothing offline).
+// Files reads a snapshot from files, directories, tar archives (plain or
+// gzipped) of directories, or "-" for stdin. Each file may hold JSON or
+// YAML, one object, a List (as `kubectl get -o json|yaml` prints), several
+// YAML documents, or a JSON stream (with the log sections of `kubectl
+// cluster-info dump` between its values). A directory or archive laid out
+// by a tool (kubectl cluster-info dump, oc adm must-gather, a troubleshoot.sh
+// support bundle: see layout.go) is read as that tool wrote it; otherwise
+// its *.json, *.yaml and *.yml regular files are read, recursively, in name
+// order. It keeps what opts selects, as Live does (ChunkSize, Parallel and
+// PodEvents mean nothing offline).
 //
 // Memory is bounded by what is kept, not by the file: Lists are read item by
 // item (JSON by streaming tokens, YAML by splitting the items: sequence and
@@ -71,29 +76,19 @@ func (e *InputError) Unwrap() error { return e.Err }
 func Files(paths []string, stdin io.Reader, opts Options) (*snapshot.Snapshot, error) {
 	r := newFileReader()
 	r.workloads = opts.Workloads
-	var names []string
 	for _, p := range paths {
 		if p == "-" {
-			names = append(names, "<stdin>")
-			if err := r.readStream("<stdin>", stdin); err != nil {
+			if err := r.readStdin(stdin); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		files, skipped, err := expand(p)
-		if err != nil {
+		if err := r.readPath(p); err != nil {
 			return nil, err
-		}
-		r.snap.Warnings = append(r.snap.Warnings, skipped...)
-		for _, f := range files {
-			names = append(names, f)
-			if err := r.readFile(f); err != nil {
-				return nil, err
-			}
 		}
 	}
 	snap := r.snap
-	snap.Source = "file " + strings.Join(names, ", ")
+	snap.Source = r.sourceSummary()
 	if len(r.ignored) > 0 {
 		kinds := make([]string, 0, len(r.ignored))
 		total := 0
@@ -119,11 +114,16 @@ func Files(paths []string, stdin io.Reader, opts Options) (*snapshot.Snapshot, e
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("dropped %d timestamps outside the years 0-9999 (e.g. in %s)", r.badTimes, r.firstBadTime))
 	}
 	if len(snap.DaemonSets)+len(snap.Nodes)+len(snap.DaemonPods)+len(snap.ControllerRevisions) == 0 {
-		return nil, &InputError{File: strings.Join(names, ", "), Err: errors.New("no DaemonSet, Node, Pod or ControllerRevision objects found; export them with: kubectl get ds,nodes,pods,controllerrevisions -A -o yaml")}
+		return nil, &InputError{File: r.inputNames(), Err: errors.New("no DaemonSet, Node, Pod or ControllerRevision objects found; export them with: kubectl get ds,nodes,pods,controllerrevisions -A -o yaml")}
 	}
 	// A kind counts as read when the input holds objects of it, or a typed
 	// List of it with no items (kubectl get pods -o json in a namespace with
-	// no Pods prints an empty PodList): "read, none" is not "not read".
+	// no Pods prints an empty PodList): "read, none" is not "not read". A
+	// dump without any DaemonSet or DaemonSetList (kubectl get nodes,pods)
+	// says nothing about the DaemonSets, so it must not pass as "none".
+	if !r.seen[snapshot.DaemonSets] {
+		snap.MarkMissing(snapshot.DaemonSets, "the input has no DaemonSet objects (add: kubectl get ds -A -o yaml)", "")
+	}
 	if !r.seen[snapshot.Nodes] {
 		snap.MarkMissing(snapshot.Nodes, "the input has no Node objects (add: kubectl get nodes -o yaml)", "")
 	}
@@ -328,6 +328,11 @@ type fileReader struct {
 	workloads bool
 	loads     []snapshot.PodLoad
 	loadAt    map[string]kept
+	// hint is the kind the file being read holds by its place in a
+	// layout (a support bundle's pods/NS.json), for files that omit it.
+	hint string
+	// sources records what was read where, for the report's source.
+	sources []sourcePart
 }
 
 type objKey struct {
@@ -390,44 +395,252 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 func (r *fileReader) readStream(name string, in io.Reader) error {
 	br := bufio.NewReaderSize(&boundedReader{r: in, left: MaxInputBytes}, 64*1024)
 	// JSON or YAML, by the first byte that is not white space (as
-	// kubectl's decoders sniff).
+	// kubectl's decoders sniff), after any comment lines: a JSON stream
+	// with a "# kubectl get ..." line on top read as YAML kept only its
+	// first document.
+	comments := 0
 	for {
 		b, err := br.Peek(1)
 		if err == io.EOF {
+			if comments > 0 {
+				return nil // only comments: an empty document
+			}
 			return &InputError{File: name, Err: errors.New("empty input")}
 		}
 		if err != nil {
 			return &InputError{File: name, Err: err}
 		}
-		if b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n' {
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
 			_, _ = br.ReadByte()
 			continue
-		}
-		if b[0] == '{' || b[0] == '[' {
+		case '#':
+			if err := skipLine(br); err != nil {
+				return &InputError{File: name, Err: err}
+			}
+			comments++
+			continue
+		case '{', '[':
 			return r.readJSON(name, br)
 		}
 		return r.readYAML(name, br)
 	}
 }
 
-// readJSON reads a stream of JSON values, each an object or a List.
-func (r *fileReader) readJSON(name string, in io.Reader) error {
-	dec := json.NewDecoder(in)
-	for doc := 1; ; doc++ {
-		tok, err := dec.Token()
+// skipLine consumes the rest of a comment line without keeping it; it is
+// bounded as a YAML line is.
+func skipLine(br *bufio.Reader) error {
+	var n int64
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if bytes.IndexByte(chunk, 0) >= 0 {
+			return errors.New("binary data (a NUL byte), not JSON or YAML")
+		}
+		if n += int64(len(chunk)); n > MaxObjectBytes {
+			return fmt.Errorf("a line longer than %d bytes; not a Kubernetes dump", MaxObjectBytes)
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF:
+			return nil
+		}
+		return err
+	}
+}
+
+// The stdout form of `kubectl cluster-info dump` (its default, pasted into
+// tickets) is JSON Lists with each namespace's container logs between them:
+//
+//	==== START logs for container C of pod NS/P ====
+//	...log lines, any text...
+//	==== END logs for container C of pod NS/P ====
+//
+// and older kubectl versions end it with a line "Cluster info dumped to
+// standard output".
+const (
+	logStart    = "==== START logs for container "
+	logEnd      = "==== END logs for container "
+	dumpTrailer = "Cluster info dumped to standard output"
+)
+
+// peekValue is the next byte that is not white space, consuming the white
+// space before it.
+func peekValue(br *bufio.Reader) (byte, error) {
+	for {
+		b, err := br.Peek(1)
+		if err != nil {
+			return 0, err
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			_, _ = br.ReadByte()
+			continue
+		}
+		return b[0], nil
+	}
+}
+
+// valueReader passes exactly one JSON object or array through from br,
+// then reports the end: a json.Decoder reads ahead, and what follows the
+// value (a log section) must stay in br. It tracks strings and nesting,
+// nothing else; the decoder judges the JSON.
+type valueReader struct {
+	br                       *bufio.Reader
+	depth                    int
+	inString, escape, closed bool
+}
+
+func (v *valueReader) Read(p []byte) (int, error) {
+	if v.closed {
+		return 0, io.EOF
+	}
+	if v.br.Buffered() == 0 {
+		if _, err := v.br.Peek(1); err != nil {
+			return 0, err
+		}
+	}
+	n := min(v.br.Buffered(), len(p))
+	buf, _ := v.br.Peek(n)
+	for i, c := range buf {
+		switch {
+		case v.inString:
+			switch {
+			case v.escape:
+				v.escape = false
+			case c == '\\':
+				v.escape = true
+			case c == '"':
+				v.inString = false
+			}
+		case c == '"':
+			v.inString = true
+		case c == '{' || c == '[':
+			v.depth++
+		case c == '}' || c == ']':
+			v.depth--
+			if v.depth <= 0 {
+				v.closed = true
+				n = i + 1
+			}
+		}
+		if v.closed {
+			break
+		}
+	}
+	copy(p, buf[:n])
+	_, _ = v.br.Discard(n)
+	return n, nil
+}
+
+// skipLogSections consumes log sections (and the old trailer line) up to
+// the next JSON value or the end of the input.
+func skipLogSections(br *bufio.Reader) error {
+	lr := lineReader{br: br, anyBytes: true}
+	for {
+		b, err := br.Peek(1)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			_, _ = br.ReadByte()
+			continue
+		case '{', '[':
+			return nil
+		}
+		line, err := lr.next()
+		if err != nil && err != io.EOF {
+			return err
+		}
+		l := strings.TrimRight(string(line), "\r\n")
+		switch {
+		case l == dumpTrailer:
+			continue
+		case strings.HasPrefix(l, logStart):
+			container := strings.TrimSuffix(strings.TrimPrefix(l, logStart), " ====")
+			for {
+				if err == io.EOF {
+					return fmt.Errorf("the logs for container %s have no END line: the dump is truncated", container)
+				}
+				line, err = lr.next()
+				if err != nil && err != io.EOF {
+					return err
+				}
+				if bytes.HasPrefix(line, []byte(logEnd)) {
+					break
+				}
+			}
+		default:
+			if len(l) > 60 {
+				l = l[:60] + "..."
+			}
+			return fmt.Errorf("not valid JSON or YAML: %q between JSON values (only kubectl cluster-info dump log sections may be)", l)
+		}
+	}
+}
+
+// readJSON reads a stream of JSON values, each an object or a List (or,
+// in a layout that says which kind a file holds, an array of objects),
+// with the log sections of a cluster-info dump between them.
+func (r *fileReader) readJSON(name string, br *bufio.Reader) error {
+	for doc := 1; ; {
+		c, err := peekValue(br)
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return &InputError{File: name, Doc: doc, Err: jsonErr(err)}
 		}
-		if d, ok := tok.(json.Delim); !ok || d != '{' {
-			return &InputError{File: name, Doc: doc, Err: errors.New("expected a Kubernetes object (a JSON/YAML mapping)")}
+		if c != '{' && c != '[' {
+			if err := skipLogSections(br); err != nil {
+				return &InputError{File: name, Doc: doc, Err: err}
+			}
+			continue
 		}
-		if err := r.jsonObject(dec); err != nil {
-			return &InputError{File: name, Doc: doc, Err: err}
+		dec := json.NewDecoder(&valueReader{br: br})
+		tok, err := dec.Token()
+		if err != nil {
+			return &InputError{File: name, Doc: doc, Err: jsonErr(err)}
+		}
+		if d, ok := tok.(json.Delim); ok && d == '[' && r.hint != "" {
+			if err := r.jsonArray(dec); err != nil {
+				return &InputError{File: name, Doc: doc, Err: err}
+			}
+		} else {
+			if d, ok := tok.(json.Delim); !ok || d != '{' {
+				return &InputError{File: name, Doc: doc, Err: errors.New("expected a Kubernetes object (a JSON/YAML mapping)")}
+			}
+			if err := r.jsonObject(dec); err != nil {
+				return &InputError{File: name, Doc: doc, Err: err}
+			}
+		}
+		doc++
+	}
+}
+
+// jsonArray reads a bare array of objects of the hinted kind (troubleshoot
+// wrote cluster-resources/pods/NS.json so before it wrote Lists).
+func (r *fileReader) jsonArray(dec *json.Decoder) error {
+	for n := 1; dec.More(); n++ {
+		var item json.RawMessage
+		if err := dec.Decode(&item); err != nil {
+			return jsonErr(err)
+		}
+		if int64(len(item)) > MaxObjectBytes {
+			return fmt.Errorf("item %d is larger than %d bytes", n, MaxObjectBytes)
+		}
+		if err := r.object(item, r.hint+"List", "", 2); err != nil {
+			return fmt.Errorf("item %d: %w", n, err)
 		}
 	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return jsonErr(err)
+	}
+	return nil
 }
 
 func jsonErr(err error) error {
@@ -458,6 +671,9 @@ func (r *fileReader) jsonObject(dec *json.Decoder) error {
 			return jsonErr(err)
 		}
 		key, _ := tok.(string)
+		if key == "Items" && tm.Kind == "" {
+			return errOldKubectl
+		}
 		if key != "items" {
 			var raw json.RawMessage
 			if err := dec.Decode(&raw); err != nil {
@@ -499,7 +715,7 @@ func (r *fileReader) jsonObject(dec *json.Decoder) error {
 				waiting = append(waiting, item)
 				continue
 			}
-			if err := r.object(item, tm.Kind, 2); err != nil {
+			if err := r.object(item, tm.Kind, tm.APIVersion, 2); err != nil {
 				return fmt.Errorf("%s item %d: %w", listName(tm.Kind), n, err)
 			}
 		}
@@ -511,17 +727,20 @@ func (r *fileReader) jsonObject(dec *json.Decoder) error {
 		return jsonErr(err)
 	}
 	if !hasItems && !strings.HasSuffix(tm.Kind, "List") {
+		if tm.Kind == "" && internalObject(fields) {
+			return errOldKubectl
+		}
 		raw, err := json.Marshal(fields)
 		if err != nil {
 			return err
 		}
-		return r.object(raw, "", 1)
+		return r.object(raw, "", "", 1)
 	}
-	if err := r.listKind(tm.Kind, hasItems); err != nil {
+	if err := r.listKind(tm.Kind, tm.APIVersion); err != nil {
 		return err
 	}
 	for i, item := range waiting {
-		if err := r.object(item, tm.Kind, 2); err != nil {
+		if err := r.object(item, tm.Kind, tm.APIVersion, 2); err != nil {
 			return fmt.Errorf("%s item %d: %w", listName(tm.Kind), i+1, err)
 		}
 	}
@@ -535,16 +754,63 @@ func listName(kind string) string {
 	return kind
 }
 
+// errOldKubectl is the one line for a dump of internal objects: kubectl
+// cluster-info dump wrote its Lists so until about 2019 ("Items", fields of
+// metadata at the top, no kind), which no current reader can map reliably.
+var errOldKubectl = errors.New(`written by an old kubectl in its internal object format ("Items", no "kind"), which cannot be read; re-export with a current kubectl: kubectl get ds,nodes,pods,controllerrevisions,events -A -o yaml`)
+
+// internalObject tells whether the fields of an object without a kind are
+// those of a kubectl-internal object (metadata's fields at the top).
+func internalObject(fields map[string]json.RawMessage) bool {
+	_, meta := fields["metadata"]
+	_, name := fields["name"]
+	_, link := fields["selfLink"]
+	_, uid := fields["uid"]
+	return !meta && name && (link || uid)
+}
+
+// apiGroupOf is the API group of an apiVersion ("" for the core group), with
+// extensions read as apps for DaemonSets (the same object, served under
+// both groups until 1.16).
+func apiGroupOf(kind, apiVersion string) (group, version string) {
+	group, version = "", apiVersion
+	if i := strings.LastIndex(apiVersion, "/"); i >= 0 {
+		group, version = apiVersion[:i], apiVersion[i+1:]
+	}
+	if kind == "DaemonSet" && group == "extensions" {
+		group = "apps"
+	}
+	return group, version
+}
+
+// wantGroup is the API group of each kind daemoncheck reads: a kind of the
+// same name in another group (config.openshift.io/v1 Node, which every
+// must-gather has) is another kind.
+var wantGroup = map[string]string{"DaemonSet": "apps", "ControllerRevision": "apps", "Node": "", "Pod": "", "Event": "", "PriorityClass": "scheduling.k8s.io"}
+
+// readKind is the kind daemoncheck reads that kind/apiVersion names, if
+// any; an empty apiVersion (items of a List without their own) matches.
+func readKind(kind, apiVersion string) (snapshot.Kind, bool) {
+	g, ok := wantGroup[kind]
+	if !ok {
+		return "", false
+	}
+	if group, _ := apiGroupOf(kind, apiVersion); apiVersion != "" && group != g {
+		return "", false
+	}
+	return kindOf[kind], true
+}
+
 // listKind checks the kind of an object that had items and records a typed
 // List as "read" even when empty.
-func (r *fileReader) listKind(kind string, hasItems bool) error {
+func (r *fileReader) listKind(kind, apiVersion string) error {
 	if !strings.HasSuffix(kind, "List") {
 		if kind == "" {
 			return errors.New("object has items but no kind")
 		}
 		return fmt.Errorf("object of kind %s has items but is not a List", kind)
 	}
-	if k, ok := kindOf[strings.TrimSuffix(kind, "List")]; ok {
+	if k, ok := readKind(strings.TrimSuffix(kind, "List"), apiVersion); ok {
 		r.seen[k] = true
 	}
 	return nil
@@ -556,10 +822,11 @@ func hasKind(raw json.RawMessage) bool {
 	return json.Unmarshal(raw, &tm) == nil && tm.Kind != ""
 }
 
-// object routes one decoded object; listKind is the kind of the enclosing
-// list, whose items may omit their own kind (e.g. a PodList). depth is 1 for
-// a top-level object, 2 for a List's item, and so on.
-func (r *fileReader) object(raw json.RawMessage, listKind string, depth int) error {
+// object routes one decoded object; listKind and listAPIVersion are those
+// of the enclosing list, whose items may omit their own kind (e.g. a
+// PodList) and apiVersion. depth is 1 for a top-level object, 2 for a
+// List's item, and so on.
+func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string, depth int) error {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
 		return errors.New("expected a Kubernetes object (a JSON/YAML mapping)")
@@ -569,8 +836,11 @@ func (r *fileReader) object(raw json.RawMessage, listKind string, depth int) err
 		return fmt.Errorf("not a Kubernetes object: %s", text.OneLine(err.Error()))
 	}
 	kind := tm.Kind
-	if kind == "" && listKind != "" {
+	if kind == "" && listKind != "" && listKind != "List" {
 		kind = strings.TrimSuffix(listKind, "List")
+		if tm.APIVersion == "" {
+			tm.APIVersion = listAPIVersion
+		}
 	}
 	if kind == "" {
 		return errors.New("object has no kind")
@@ -585,26 +855,21 @@ func (r *fileReader) object(raw json.RawMessage, listKind string, depth int) err
 		if err := json.Unmarshal(raw, &l); err != nil {
 			return fmt.Errorf("invalid %s: %s", kind, text.OneLine(err.Error()))
 		}
-		if err := r.listKind(kind, true); err != nil {
+		if err := r.listKind(kind, tm.APIVersion); err != nil {
 			return err
 		}
 		for i, item := range l.Items {
-			if err := r.object(item, kind, depth+1); err != nil {
+			if err := r.object(item, kind, tm.APIVersion, depth+1); err != nil {
 				return fmt.Errorf("%s item %d: %w", kind, i+1, err)
 			}
 		}
 		return nil
 	}
-	group, version := "", tm.APIVersion
-	if i := strings.LastIndex(tm.APIVersion, "/"); i >= 0 {
-		group, version = tm.APIVersion[:i], tm.APIVersion[i+1:]
-	}
-	if kind == "DaemonSet" && group == "extensions" {
-		group = "apps" // the same object, served under both groups until 1.16
-	}
-	wantGroup := map[string]string{"DaemonSet": "apps", "ControllerRevision": "apps", "Node": "", "Pod": "", "Event": "", "PriorityClass": "scheduling.k8s.io"}
-	g, relevant := wantGroup[kind]
-	if !relevant || (tm.APIVersion != "" && group != g) {
+	group, version := apiGroupOf(kind, tm.APIVersion)
+	if _, ok := readKind(kind, tm.APIVersion); !ok {
+		if _, known := wantGroup[kind]; known {
+			kind += "." + group // Node.config.openshift.io, not "Node"
+		}
 		r.ignored[kind]++
 		return nil
 	}

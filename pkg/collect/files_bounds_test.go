@@ -73,6 +73,7 @@ func TestDevicesAndEndlessInput(t *testing.T) {
 		"zeros":                 zeroReader{},
 		"random":                rand.New(rand.NewSource(1)),
 		"one endless yaml line": io.MultiReader(strings.NewReader("kind: "), repeatReader('a')),
+		"one endless comment":   io.MultiReader(strings.NewReader("# "), repeatReader('a')),
 	}
 	defer func(m int64) { MaxObjectBytes = m }(MaxObjectBytes)
 	MaxObjectBytes = 4 << 20

@@ -3,6 +3,7 @@ package collect
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,13 +70,15 @@ func (r *fileReader) readYAML(name string, br *bufio.Reader) error {
 type lineReader struct {
 	br  *bufio.Reader
 	buf []byte
+	// anyBytes accepts NUL bytes (in logs between JSON values).
+	anyBytes bool
 }
 
 func (l *lineReader) next() ([]byte, error) {
 	l.buf = l.buf[:0]
 	for {
 		chunk, err := l.br.ReadSlice('\n')
-		if bytes.IndexByte(chunk, 0) >= 0 {
+		if !l.anyBytes && bytes.IndexByte(chunk, 0) >= 0 {
 			return nil, errors.New("binary data (a NUL byte), not JSON or YAML")
 		}
 		l.buf = append(l.buf, chunk...)
@@ -113,15 +116,16 @@ func docSeparator(line []byte) (bool, []byte) {
 
 // yamlDoc is the state of one YAML document being read.
 type yamlDoc struct {
-	r        *fileReader
-	head     bytes.Buffer
-	kind     string // the List's kind, if a head line named it already
-	hasItems bool
-	inItems  bool
-	indent   int // column of the items' "-", -1 until seen
-	item     bytes.Buffer
-	n        int
-	waiting  []json.RawMessage
+	r          *fileReader
+	head       bytes.Buffer
+	kind       string // the List's kind, if a head line named it already
+	apiVersion string // the List's apiVersion, likewise
+	hasItems   bool
+	inItems    bool
+	indent     int // column of the items' "-", -1 until seen
+	item       bytes.Buffer
+	n          int
+	waiting    []json.RawMessage
 }
 
 func indentOf(l []byte) int {
@@ -176,6 +180,9 @@ func (d *yamlDoc) line(l []byte) error {
 	if d.head.Len() == 0 && !d.hasItems && l[0] == '%' {
 		return nil // a directive (%YAML 1.2) before the document
 	}
+	if d.kind == "" && string(bytes.TrimRight(stripComment(l), " \t\r\n")) == "Items:" {
+		return errOldKubectl
+	}
 	if !d.hasItems && string(bytes.TrimRight(stripComment(l), " \t\r\n")) == "items:" {
 		d.hasItems, d.inItems, d.indent = true, true, -1
 		return nil
@@ -184,12 +191,11 @@ func (d *yamlDoc) line(l []byte) error {
 	if int64(d.head.Len()) > MaxObjectBytes {
 		return fmt.Errorf("a YAML document larger than %d bytes that is not a List of the form kubectl writes; split it into documents (---) or use JSON", MaxObjectBytes)
 	}
-	if bytes.HasPrefix(l, []byte("kind:")) {
-		var k struct {
-			Kind string `json:"kind"`
-		}
+	if bytes.HasPrefix(l, []byte("kind:")) || bytes.HasPrefix(l, []byte("apiVersion:")) {
+		var k typeMeta
 		if yaml.Unmarshal(l, &k) == nil {
-			d.kind = k.Kind
+			d.kind = cmp.Or(k.Kind, d.kind)
+			d.apiVersion = cmp.Or(k.APIVersion, d.apiVersion)
 		}
 	}
 	return nil
@@ -217,7 +223,7 @@ func (d *yamlDoc) flushItem() error {
 		d.waiting = append(d.waiting, j)
 		return nil
 	}
-	if err := d.r.object(j, d.kind, 2); err != nil {
+	if err := d.r.object(j, d.kind, d.apiVersion, 2); err != nil {
 		return fmt.Errorf("%s item %d: %w", listName(d.kind), d.n, err)
 	}
 	return nil
@@ -230,6 +236,9 @@ func (d *yamlDoc) end() error {
 	if !d.hasItems && blankOrCommentOnly(d.head.Bytes()) {
 		return nil // an empty document, e.g. after a trailing "---"
 	}
+	if err := oneValue(d.head.Bytes()); err != nil {
+		return err
+	}
 	j, err := yaml.YAMLToJSON(d.head.Bytes())
 	if err != nil {
 		return fmt.Errorf("not valid JSON or YAML: %s", text.OneLine(err.Error()))
@@ -239,19 +248,50 @@ func (d *yamlDoc) end() error {
 		if string(j) == "null" {
 			return nil
 		}
-		return d.r.object(j, "", 1)
+		return d.r.object(j, "", "", 1)
 	}
 	var tm typeMeta
 	if len(j) == 0 || j[0] != '{' || json.Unmarshal(j, &tm) != nil {
 		return errors.New("expected a Kubernetes object (a JSON/YAML mapping)")
 	}
-	if err := d.r.listKind(tm.Kind, true); err != nil {
+	if err := d.r.listKind(tm.Kind, tm.APIVersion); err != nil {
 		return err
 	}
 	for i, item := range d.waiting {
-		if err := d.r.object(item, tm.Kind, 2); err != nil {
+		if err := d.r.object(item, tm.Kind, tm.APIVersion, 2); err != nil {
 			return fmt.Errorf("%s item %d: %w", tm.Kind, i+1, err)
 		}
+	}
+	return nil
+}
+
+// oneValue refuses a document that holds more than one value: the YAML
+// library converts the first and drops the rest without a word, which is
+// what a JSON stream (one object after another, no "---") looks like to
+// it. Only a document in flow style ({ or [ first) can be one; it is
+// checked by a JSON decoder, which reads exactly the one value.
+func oneValue(doc []byte) error {
+	for len(doc) > 0 {
+		i := bytes.IndexByte(doc, '\n')
+		if i < 0 {
+			i = len(doc) - 1
+		}
+		if !blankOrComment(doc[:i+1]) {
+			break
+		}
+		doc = doc[i+1:]
+	}
+	t := bytes.TrimLeft(doc, " \t")
+	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(t))
+	var first json.RawMessage
+	if dec.Decode(&first) != nil {
+		return nil // YAML flow style, not JSON: the YAML library decides
+	}
+	if !blankOrCommentOnly(t[dec.InputOffset():]) {
+		return errors.New("more than one JSON value in one YAML document (a JSON stream after YAML?); separate documents with ---, or give JSON alone")
 	}
 	return nil
 }
