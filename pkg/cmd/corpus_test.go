@@ -9,7 +9,9 @@ import (
 )
 
 // TestCorpusCommand runs the command on every real dump of test/corpus
-// (see its PROVENANCE.md files): the exit code, the DaemonSets the report
+// (see its PROVENANCE.md files). Healthy clusters pass the default gate
+// (their kube-proxy lints and a termination handler waiting for spot nodes
+// are advice and by design, not breakage): the exit code, the DaemonSets the report
 // names, and the one skip line on stderr. pkg/collect's TestCorpus checks
 // what each loads to, also from a tarball.
 func TestCorpusCommand(t *testing.T) {
@@ -24,17 +26,17 @@ func TestCorpusCommand(t *testing.T) {
 		stderr     string // a part of stderr
 	}{
 		{
-			name: "cluster-info-dump-aks", code: 1,
+			name: "cluster-info-dump-aks", code: 0,
 			daemonSets: []string{"kube-system/kube-proxy", "kube-system/omsagent"},
 			stderr:     "Warning: read 7 files of the kubectl cluster-info dump in ",
 		},
 		{
-			name: "cluster-info-dump-stdout-minikube", code: 1,
+			name: "cluster-info-dump-stdout-minikube", code: 0,
 			daemonSets: []string{"kube-system/kube-proxy"},
 			stderr:     "Warning: ignored 4 objects of kinds daemoncheck does not use (Deployment, ReplicaSet, Service)",
 		},
 		{
-			name: "cluster-info-dump-stdout-minikube", stdin: "cluster-info-dump.json", code: 1,
+			name: "cluster-info-dump-stdout-minikube", stdin: "cluster-info-dump.json", code: 0,
 			daemonSets: []string{"kube-system/kube-proxy"},
 		},
 		{
@@ -42,7 +44,7 @@ func TestCorpusCommand(t *testing.T) {
 			stderr: `written by an old kubectl in its internal object format ("Items", no "kind"), which cannot be read; re-export with a current kubectl: kubectl get ds,nodes,pods,controllerrevisions,events -A -o yaml`,
 		},
 		{
-			name: "must-gather-aws", code: 1,
+			name: "must-gather-aws", code: 0,
 			daemonSets: []string{
 				"openshift-cluster-csi-drivers/aws-ebs-csi-driver-node", "openshift-cluster-node-tuning-operator/tuned",
 				"openshift-controller-manager/controller-manager", "openshift-dns/dns-default", "openshift-dns/node-resolver",
