@@ -21,6 +21,9 @@ type detectorCase struct {
 	name  string
 	nodes []corev1.Node
 	ds    appsv1.DaemonSet
+	// others are more DaemonSets in the cluster, without Pods (the
+	// detector's findings are only looked for on ds).
+	others []appsv1.DaemonSet
 	// pods are the DaemonSet's Pods (built from the DaemonSet, so that
 	// they carry its revision and owner).
 	pods func(ds *appsv1.DaemonSet) []corev1.Pod
@@ -38,8 +41,10 @@ type wantFinding struct {
 	node     string
 	severity report.Severity
 	cause    string
-	message  []string
-	fix      []string
+	// nodeCause is the node condition that explains the finding, if any.
+	nodeCause string
+	message   []string
+	fix       []string
 }
 
 // testDetector runs each case through Analyze and compares the findings of
@@ -53,7 +58,7 @@ func testDetector(t *testing.T, typ report.FindingType, cases []detectorCase) {
 			if tc.pods != nil {
 				pods = tc.pods(&ds)
 			}
-			s := cluster(tc.nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, ds.Generation))
+			s := cluster(tc.nodes, append([]appsv1.DaemonSet{ds}, tc.others...), pods, fixture.Revision(&ds, ds.Generation))
 			if tc.edit != nil {
 				tc.edit(s)
 			}
@@ -80,6 +85,9 @@ func checkFinding(t *testing.T, f *report.Finding, w wantFinding) {
 	}
 	if f.Severity != w.severity {
 		t.Errorf("%s severity %q, want %q", f.Type, f.Severity, w.severity)
+	}
+	if f.NodeCause != w.nodeCause {
+		t.Errorf("%s node cause %q, want %q", f.Type, f.NodeCause, w.nodeCause)
 	}
 	if w.cause != "" && f.Cause != w.cause {
 		t.Errorf("%s cause:\n got %q\nwant %q", f.Type, f.Cause, w.cause)
