@@ -122,7 +122,7 @@ demo-live: build e2e-deps
 # ---- end e2e rig ----
 
 # ---- bench ----
-# Cluster-scale benchmark (issue 7), see test/bench/README.md: the analysis
+# Cluster-scale benchmark, see test/bench/README.md: the analysis
 # micro-benchmarks, then a 5,000-node fixture built once on the e2e rig,
 # daemoncheck timed against kubectl and the raw list floor, a size sweep. Needs the
 # rig binaries (make e2e-deps); ~30-40 min on 2 cores. Pass harness flags in

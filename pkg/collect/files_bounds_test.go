@@ -59,7 +59,7 @@ func within(t *testing.T, d time.Duration, f func()) {
 	}
 }
 
-// Item 8: devices are refused; endless input on stdin ends with one line,
+// Devices are refused; endless input on stdin ends with one line,
 // not by exhausting memory.
 func TestDevicesAndEndlessInput(t *testing.T) {
 	for _, dev := range []string{"/dev/zero", "/dev/urandom"} {
@@ -100,7 +100,7 @@ func (r repeatReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Item 8 and 11: non-regular files inside a directory are skipped with a
+// Non-regular files inside a directory are skipped with a
 // warning (a FIFO would block the open forever, a link to /dev/zero never
 // ends); given directly they are refused at once.
 func TestDirectorySkipsNonRegularFiles(t *testing.T) {
@@ -154,7 +154,7 @@ func TestReadFileBounded(t *testing.T) {
 	}
 }
 
-// Item 9: Lists are read item by item: the peak heap stays near the kept
+// Lists are read item by item: the peak heap stays near the kept
 // records, not a multiple of the file (a YAML List used to cost ~40x).
 func TestListsAreStreamed(t *testing.T) {
 	for _, format := range []string{"json", "yaml"} {
@@ -201,7 +201,7 @@ func TestListsAreStreamed(t *testing.T) {
 	}
 }
 
-// Item 9: the streaming readers agree with the plain multi-document reading,
+// The streaming readers agree with the plain multi-document reading,
 // whatever the key order and whether items carry their kind.
 func TestListLayouts(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "d")
@@ -257,7 +257,7 @@ func yamlItem(t *testing.T, o any, ind string) string {
 	return b.String()
 }
 
-// Item 10: List nesting is bounded (a nested List bomb grows as depth x size).
+// List nesting is bounded (a nested List bomb grows as depth x size).
 func TestNestedListBomb(t *testing.T) {
 	in := `{"kind":"Node","apiVersion":"v1","metadata":{"name":"n"}}`
 	for range 40 {
@@ -274,7 +274,7 @@ func TestNestedListBomb(t *testing.T) {
 	})
 }
 
-// Item 14: the same object read twice is kept once; two different versions
+// The same object read twice is kept once; two different versions
 // of it make one warning and the newest wins.
 func TestDuplicatesByUID(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "d")
@@ -303,7 +303,7 @@ func TestDuplicatesByUID(t *testing.T) {
 	}
 }
 
-// Item 15: every DaemonSet apiVersion is handled: the older ones that decode
+// Every DaemonSet apiVersion is handled: the older ones that decode
 // as apps/v1 are read (with a warning), the rest refused in one line.
 func TestDaemonSetAPIVersions(t *testing.T) {
 	n := fixture.Node("n1")
@@ -324,7 +324,7 @@ func TestDaemonSetAPIVersions(t *testing.T) {
 	}
 }
 
-// Item 16: ownership matches namespace and UID.
+// Ownership matches namespace and UID.
 func TestOwnershipNeedsNamespace(t *testing.T) {
 	a := fixture.DaemonSet("ns1", "agent")
 	b := fixture.DaemonSet("ns2", "agent")
@@ -345,7 +345,7 @@ func TestOwnershipNeedsNamespace(t *testing.T) {
 	}
 }
 
-// Item 19: timestamps outside the years 0-9999 are dropped with a warning
+// Timestamps outside the years 0-9999 are dropped with a warning
 // (the report's encoders could not write them).
 func TestOutOfRangeTimestamps(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "d")

@@ -1,4 +1,4 @@
-// Command daemoncheck-bench is the cluster-scale benchmark of issue 7 (`make
+// Command daemoncheck-bench is the cluster-scale benchmark (`make
 // bench`). It starts the e2e rig's real control plane (etcd, kube-apiserver
 // with its default watch cache, kube-controller-manager WITHOUT the DaemonSet,
 // node-lifecycle, garbage-collector and pod-GC controllers, scheduler, kwok
