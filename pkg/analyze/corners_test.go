@@ -268,7 +268,7 @@ func TestUnscheduledPodForDeletedNode(t *testing.T) {
 // the annotation with strconv.ParseInt(s, 10, 64): anything else is no
 // generation.
 func TestTemplateGenerationParsedLikeUpstream(t *testing.T) {
-	for v, ok := range map[string]bool{"12345": true, "-1": true, "0x3039": false, " 12345": false, "12345abc": false, "": false, "1e3": false} {
+	for v, ok := range map[string]bool{"12345": true, "-1": true, "0x3039": false, " 12345": false, "12345abc": false, "": false, "1e3": false} { //nolint:gocritic // mapKey: the leading space is the case under test
 		ds := fixture.DaemonSet("ns", "d", func(ds *appsv1.DaemonSet) { ds.Annotations["deprecated.daemonset.template.generation"] = v })
 		// No ControllerRevision: the generation alone decides whether the
 		// revision is known.
