@@ -136,18 +136,6 @@ func Known(t FindingType) bool {
 	return ok
 }
 
-// AllTypes lists every finding type, in catalog order.
-func AllTypes() []FindingType {
-	out := make([]FindingType, len(Catalog))
-	for i, ti := range Catalog {
-		out[i] = ti.Type
-	}
-	return out
-}
-
-// DefaultSeverity is the catalog severity of t.
-func DefaultSeverity(t FindingType) Severity { return Info(t).Severity }
-
 // typeOrder is t's position in the catalog (unknown types last).
 func typeOrder(t FindingType) int {
 	if i, ok := catalogIndex[t]; ok {
