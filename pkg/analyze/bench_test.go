@@ -26,7 +26,7 @@ import (
 // the cluster benchmark's fixture (test/bench): 5,000 nodes in pools with
 // taints, 20 DaemonSets with a mix of node selectors, affinities and
 // tolerations, ~60,000 daemon Pods with every finding type sprinkled in.
-// Target (issue 7): under 100 ms per analysis.
+// Target: under 100 ms per analysis.
 //
 //	go test ./pkg/analyze -run '^$' -bench . -benchmem
 
@@ -360,7 +360,7 @@ func benchWatchStep(b *testing.B, memo bool) {
 	b.ReportMetric(float64(lines)/float64(step), "lines/change")
 }
 
-// BenchmarkWatchStep: -w's work per Pod change with the Memo (issue 17's
+// BenchmarkWatchStep: -w's work per Pod change with the Memo (the watch
 // target: the change printed within 200 ms at 5,000 nodes).
 func BenchmarkWatchStep(b *testing.B) { benchWatchStep(b, true) }
 

@@ -38,7 +38,7 @@ func init() {
 		f := report.Finding{Type: report.NodeTooSmall, Node: n.name, Reason: report.ReasonDaemonsDontFit, Params: report.Params{Resource: shortResources(lo)}, Cause: tooSmallCause(lo)}
 		f.Message = c.tooSmallWords(n.node, lo, nf)
 		if c.podsKnown {
-			f.Message += fmt.Sprintf("; its Pod runs there today, but once it is replaced (a rollout, an eviction, a node restart) it stays Pending")
+			f.Message += "; its Pod runs there today, but once it is replaced (a rollout, an eviction, a node restart) it stays Pending"
 		}
 		c.tooSmallFix(&f, lo)
 		return []report.Finding{f}

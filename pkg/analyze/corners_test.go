@@ -1,6 +1,6 @@
 package analyze_test
 
-// Issue 14: the controller's corners. Each test names the upstream function
+// The DaemonSet controller's corner cases. Each test names the upstream function
 // or test (k8s.io/kubernetes v1.37.2) whose expectation it mirrors.
 
 import (
@@ -57,7 +57,7 @@ func wantComputed(t *testing.T, dr report.DaemonSetReport, want report.Counts) {
 	}
 }
 
-// Item 1a. BaseControllerRefManager.ClaimObject (controller_ref_manager.go;
+// BaseControllerRefManager.ClaimObject (controller_ref_manager.go;
 // TestClaimPods "Controller releases claimed pods when selector doesn't
 // match"): an owned Pod whose labels no longer match is released, counted
 // nowhere, and the node gets a new Pod.
@@ -86,7 +86,7 @@ func TestClaimReleasesRelabelledPod(t *testing.T) {
 	}
 }
 
-// Item 1b. ClaimObject's orphan branch (TestGetNodesToDaemonPods
+// ClaimObject's orphan branch (TestGetNodesToDaemonPods
 // "matching-orphan" Pods are the DaemonSet's; TestClaimPods "Claim pods with
 // correct label"): an orphan in the namespace matching the selector and not
 // being deleted is adopted and counted in the same sync.
@@ -160,7 +160,7 @@ func TestMinReadySecondsBoundary(t *testing.T) {
 	}
 }
 
-// Item 3a. rollingUpdate (update.go) walks every node with daemon Pods: an
+// rollingUpdate (update.go) walks every node with daemon Pods: an
 // outdated Pod on a node that no longer targets the DaemonSet (NoSchedule
 // taint, so shouldContinueRunning) is a replacement candidate without surge,
 // and deleted once enough Pods are available with surge
@@ -192,7 +192,7 @@ func TestMisscheduledPodDuringRollingUpdate(t *testing.T) {
 	}
 }
 
-// Item 3b. podsShouldBeOnNode with surge (TestSurgeDeletesUnreadyOldPods):
+// podsShouldBeOnNode with surge (TestSurgeDeletesUnreadyOldPods):
 // of a new Pod, an unready old Pod and a younger ready old Pod, the
 // controller keeps the new Pod and deletes both old ones.
 func TestSurgeDuplicateKeepsNewPod(t *testing.T) {
@@ -213,7 +213,7 @@ func TestSurgeDuplicateKeepsNewPod(t *testing.T) {
 	}
 }
 
-// Item 3c. podsShouldBeOnNode with surge
+// podsShouldBeOnNode with surge
 // (TestSurgeCreatesNewPodWhenAtMaxSurgeAndOldPodDeleted): a node whose only
 // Pod is terminating gets a new Pod at once; without surge the controller
 // waits for the old one to go.
@@ -240,7 +240,7 @@ func TestSurgeTerminatingOnlyPod(t *testing.T) {
 	}
 }
 
-// Item 4. getUnscheduledPodsWithoutNode (daemon_controller.go;
+// getUnscheduledPodsWithoutNode (daemon_controller.go;
 // TestDeleteUnscheduledPodForNotExistingNode): an unscheduled Pod aimed at a
 // node that no longer exists is deleted by the DaemonSet controller itself;
 // a bound one is the Pod GC's.
@@ -264,11 +264,11 @@ func TestUnscheduledPodForDeletedNode(t *testing.T) {
 	}
 }
 
-// Item 6. util.GetTemplateGeneration (daemon/util/daemonset_util.go) parses
+// util.GetTemplateGeneration (daemon/util/daemonset_util.go) parses
 // the annotation with strconv.ParseInt(s, 10, 64): anything else is no
 // generation.
 func TestTemplateGenerationParsedLikeUpstream(t *testing.T) {
-	for v, ok := range map[string]bool{"12345": true, "-1": true, "0x3039": false, " 12345": false, "12345abc": false, "": false, "1e3": false} {
+	for v, ok := range map[string]bool{"12345": true, "-1": true, "0x3039": false, " 12345": false, "12345abc": false, "": false, "1e3": false} { //nolint:gocritic // mapKey: the leading space is the case under test
 		ds := fixture.DaemonSet("ns", "d", func(ds *appsv1.DaemonSet) { ds.Annotations["deprecated.daemonset.template.generation"] = v })
 		// No ControllerRevision: the generation alone decides whether the
 		// revision is known.
@@ -282,7 +282,7 @@ func TestTemplateGenerationParsedLikeUpstream(t *testing.T) {
 	}
 }
 
-// Item 7. On 1.33 a stale numberMisscheduled after a taint is lifted is the
+// On 1.33 a stale numberMisscheduled after a taint is lifted is the
 // known regression kubernetes#132459; the StaleStatus finding names it there
 // and only there.
 func TestStaleMisscheduledNamesRegressionOn133(t *testing.T) {

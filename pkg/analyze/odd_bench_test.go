@@ -12,7 +12,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
-// Odd shapes (issue 8): thousands of DaemonSets, nodes with hundreds of
+// Odd shapes: thousands of DaemonSets, nodes with hundreds of
 // taints, Pods with very long names. Compare ns/op across sizes to see that
 // cost grows linearly (DaemonSets x nodes), not quadratically.
 //

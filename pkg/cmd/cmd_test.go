@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/test/textdiff"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -60,8 +61,8 @@ func golden(t *testing.T, name, got string) {
 	if err != nil {
 		t.Fatalf("%v (run go test ./pkg/cmd -update to create it)", err)
 	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (review, then go test ./pkg/cmd -update):\n--- got\n%s", path, got)
+	if d := textdiff.Unified(path, "got", string(want), got); d != "" {
+		t.Errorf("output differs from %s (review, then go test ./pkg/cmd -update):\n%s", path, d)
 	}
 }
 

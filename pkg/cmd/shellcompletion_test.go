@@ -19,7 +19,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// Defect 8: the bash script of `completion bash` completes
+// The bash script of `completion bash` completes
 // "kubectl daemoncheck ..." (and leaves other kubectl words to kubectl's
 // own completion).
 func TestBashCompletionForKubectlPlugin(t *testing.T) {

@@ -79,7 +79,6 @@ func (o *CheckOptions) wait(ctx context.Context) (*report.Report, error) {
 
 	f := o.startFeed(ctx, snap, cur, func(msg string) { say("Waiting for daemon coverage: " + msg) })
 	defer f.stop()
-	snap = nil
 	say(fmt.Sprintf("Waiting for daemon coverage (%s): %s", f.mode(), progressLine(last)))
 	for {
 		snap, err := f.next(ctx)

@@ -314,7 +314,6 @@ func (o *CheckOptions) watch(parent context.Context) error {
 		say("Warning: " + msg)
 	})
 	defer f.stop()
-	snap = nil
 	say(fmt.Sprintf("Watching for changes (%s); Ctrl-C to stop.", f.mode()))
 
 	out := bufio.NewWriterSize(o.Out, 64*1024)

@@ -847,7 +847,7 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 	}
 	if strings.HasSuffix(kind, "List") {
 		if depth > maxListDepth {
-			return fmt.Errorf("Lists nested more than %d deep", maxListDepth)
+			return fmt.Errorf("Lists nested more than %d deep", maxListDepth) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
 		}
 		var l struct {
 			Items []json.RawMessage `json:"items"`

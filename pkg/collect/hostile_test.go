@@ -131,7 +131,7 @@ func TestHostileHealthyBaseline(t *testing.T) {
 	}
 }
 
-// Item 1: one retry layer; Retry-After is capped; 55 GETs per page no more.
+// One retry layer; Retry-After is capped; 55 GETs per page no more.
 func TestRetryAfterIsCappedAndRetriedOnce(t *testing.T) {
 	defer func(c time.Duration) { RetryAfterCap = c }(RetryAfterCap)
 	RetryAfterCap = 20 * time.Millisecond
@@ -151,7 +151,7 @@ func TestRetryAfterIsCappedAndRetriedOnce(t *testing.T) {
 	}
 }
 
-// Item 1: the caller's context bounds the whole read, retries and all.
+// The caller's context bounds the whole read, retries and all.
 func TestRunDeadlineBoundsHangingServer(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
@@ -169,7 +169,7 @@ func TestRunDeadlineBoundsHangingServer(t *testing.T) {
 	}
 }
 
-// Item 2: a repeated continue token, or more pages than announced, ends the list.
+// A repeated continue token, or more pages than announced, ends the list.
 func TestContinueTokenLoops(t *testing.T) {
 	ds := fixture.DaemonSet("a", "agent")
 	same := func(w http.ResponseWriter, r *http.Request) {
@@ -193,7 +193,7 @@ func TestContinueTokenLoops(t *testing.T) {
 	}
 }
 
-// Item 3: the first fatal error cancels the other lists; the error is one
+// The first fatal error cancels the other lists; the error is one
 // short line. The server hangs after the DaemonSet list: without
 // cancellation 40 DaemonSets' 81 lists would wait out the request timeout
 // four at a time (~20 s here); with it the run ends after one timeout.
@@ -235,7 +235,7 @@ func TestFatalErrorCancelsSiblings(t *testing.T) {
 	}
 }
 
-// Item 4: a 200 answer that is not the list asked for is an error, in JSON
+// A 200 answer that is not the list asked for is an error, in JSON
 // and in protobuf.
 func TestUnexpectedBodyIsAnError(t *testing.T) {
 	pods := &corev1.PodList{TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"}}
@@ -275,7 +275,7 @@ func TestUnexpectedBodyIsAnError(t *testing.T) {
 	}
 }
 
-// Item 5: responses are capped, after gzip decompression too.
+// Responses are capped, after gzip decompression too.
 func TestResponseSizeCap(t *testing.T) {
 	defer func(c int64) { MaxPageBytes = c }(MaxPageBytes)
 	MaxPageBytes = 1 << 20
@@ -313,7 +313,7 @@ func TestResponseSizeCap(t *testing.T) {
 	}
 }
 
-// Item 6: a redirect to another host is refused; the token stays home.
+// A redirect to another host is refused; the token stays home.
 func TestCrossHostRedirectRefused(t *testing.T) {
 	var leaked atomic.Int32
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -332,7 +332,7 @@ func TestCrossHostRedirectRefused(t *testing.T) {
 	}
 }
 
-// Item 7: non-retryable 4xx (an HTML 400, 414) are asked once.
+// Non-retryable 4xx (an HTML 400, 414) are asked once.
 func TestNonRetryable4xxAskedOnce(t *testing.T) {
 	for _, code := range []int{http.StatusBadRequest, http.StatusRequestURITooLong, http.StatusNotAcceptable} {
 		h := newHostile(t, map[string]http.HandlerFunc{"/daemonsets": func(w http.ResponseWriter, r *http.Request) {

@@ -35,10 +35,6 @@ type proposalObject struct {
 	raw        json.RawMessage
 }
 
-func (o *proposalObject) where() string {
-	return fmt.Sprintf("%s: %s %s", o.file, o.kind, o.name)
-}
-
 // proposalKinds says what a what-if reads, for messages.
 const proposalKinds = "Node (v1), NodePool (karpenter.sh/v1), MachineDeployment, MachineSet or MachinePool (cluster.x-k8s.io/v1beta1 or v1beta2) and DaemonSet (apps/v1)"
 
@@ -147,7 +143,7 @@ func splitObject(file string, doc int, raw json.RawMessage, depth int, out *[]pr
 	}
 	if strings.HasSuffix(head.Kind, "List") {
 		if depth > maxListDepth {
-			return fmt.Errorf("Lists nested more than %d deep", maxListDepth)
+			return fmt.Errorf("Lists nested more than %d deep", maxListDepth) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
 		}
 		for i, item := range head.Items {
 			item = bytes.TrimSpace(item)
@@ -257,10 +253,10 @@ func nodeTemplate(o *proposalObject) (snapshot.PoolTemplate, error) {
 		return snapshot.PoolTemplate{}, fmt.Errorf("invalid Node: %s", text.OneLine(err.Error()))
 	}
 	if n.Name == "" {
-		return snapshot.PoolTemplate{}, errors.New("Node has no metadata.name")
+		return snapshot.PoolTemplate{}, errors.New("Node has no metadata.name") //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
 	}
 	if err := checkTaints(n.Spec.Taints, "spec.taints"); err != nil {
-		return snapshot.PoolTemplate{}, fmt.Errorf("Node %s: %w", n.Name, err)
+		return snapshot.PoolTemplate{}, fmt.Errorf("Node %s: %w", n.Name, err) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
 	}
 	t := snapshot.PoolTemplate{Source: o.file, Kind: "Node", APIVersion: o.apiVersion, Name: n.Name, NodeName: n.Name,
 		Labels: copyLabels(n.Labels), Taints: n.Spec.Taints,

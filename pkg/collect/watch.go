@@ -487,15 +487,14 @@ type source struct {
 	resource, group, namespace string
 	// seed is the resourceVersion of the Live list; seeded until the
 	// Reflector's first list has used it, keep until its Replace.
-	seed          string
-	seeded, keep  bool
-	counts, open  bool
-	list          func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error)
-	watch         func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error)
-	put, drop     func(obj any) bool
-	replace       func(items []any) bool
-	expectedType  runtime.Object
-	watchListSize int64
+	seed         string
+	seeded, keep bool
+	counts, open bool
+	list         func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error)
+	watch        func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error)
+	put, drop    func(obj any) bool
+	replace      func(items []any) bool
+	expectedType runtime.Object
 }
 
 // start runs a Reflector for s. initial: s carries on from the Live read

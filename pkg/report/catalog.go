@@ -159,18 +159,6 @@ func Known(t FindingType) bool {
 	return ok
 }
 
-// AllTypes lists every finding type, in catalog order.
-func AllTypes() []FindingType {
-	out := make([]FindingType, len(Catalog))
-	for i, ti := range Catalog {
-		out[i] = ti.Type
-	}
-	return out
-}
-
-// DefaultSeverity is the catalog severity of t.
-func DefaultSeverity(t FindingType) Severity { return Info(t).Severity }
-
 // SeverityOf is the severity of a finding: its type's, except where the
 // reason says more. A node agent with no priority class, or one below the
 // globalDefault class, is advice (how it is written); one below the

@@ -147,7 +147,7 @@ func TestTargetNodeName(t *testing.T) {
 	}
 }
 
-// Item 22 of issue 13: pathological taint lists (3,000 taints against 2,999
+// Pathological taint lists (3,000 taints against 2,999
 // tolerations) are matched once per distinct list, not once per node.
 func TestTaintVerdictMemoizedPerNodeShape(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "d")

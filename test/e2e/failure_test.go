@@ -267,7 +267,7 @@ func TestChurnDuringRead(t *testing.T) {
 	}
 }
 
-// TestRetryAfterIsCapped (issue 13 item 1): a 429 with Retry-After: 3600 is
+// TestRetryAfterIsCapped: a 429 with Retry-After: 3600 is
 // retried by one layer only (5 GETs, not 11 x 5) and each wait is capped,
 // so the run ends in seconds, exit 3, one line.
 func TestRetryAfterIsCapped(t *testing.T) {
@@ -291,7 +291,7 @@ func TestRetryAfterIsCapped(t *testing.T) {
 	}
 }
 
-// TestNotAListIsAnError (issue 13 item 4): a 200 answer that is not a
+// TestNotAListIsAnError: a 200 answer that is not a
 // DaemonSetList (an SSO proxy's JSON page, a PodList) is exit 3, never
 // "No daemonsets found" and exit 0.
 func TestNotAListIsAnError(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// Issue 12 on the real control plane: each situation prints its cause as one
+// Problem grouping on the real control plane: each situation prints its cause as one
 // problem (one row of the default view), whatever the controller did.
 func TestProblems(t *testing.T) {
 	plugin(t)

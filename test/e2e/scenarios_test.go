@@ -785,7 +785,7 @@ func waitPods(t *testing.T, s *scenario, name string, cond func([]corev1.Pod) bo
 	}
 }
 
-// ---- issue 14: claiming, rolling-update fates, unscheduled Pods of deleted nodes ----
+// ---- the controller's corners: claiming, rolling-update fates, unscheduled Pods of deleted nodes ----
 
 // offlineDump writes objects as a multi-document YAML file for -f, with their
 // apiVersion and kind (typed clients leave TypeMeta empty).

@@ -187,7 +187,7 @@ func whatIfShape(w io.Writer, s *report.Shape, o Options, width int) error {
 	for _, d := range s.DaemonSets {
 		runs, fit, why := "no", "-", d.Reason
 		if d.Runs {
-			runs, fit, why = "yes", d.Fit, ""
+			runs, fit = "yes", d.Fit
 			var parts []string
 			parts = append(parts, d.Shortfalls...)
 			parts = append(parts, d.PortClashes...)

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// capacityKeys are the commands of issue 16: the capacity view, the audit
+// capacityKeys are the capacity stage's commands: the capacity view, the audit
 // with --workloads, and what it is compared with, kubectl reading every Pod.
 var capacityKeys = []string{"cap", "a-work", "cp"}
 
@@ -18,7 +18,7 @@ func (b *bench) capacityCommands(all map[string][]command, dc func(bin string, a
 		return []step{{argv: []string{b.kubectl, "--kubeconfig", kc, "get", "pods", "-A", "-o", "json"}}}
 	}}}
 	// The other build gets a cap run only if it has the command (a build
-	// from before issue 16 would fail the stage).
+	// from before the capacity command would fail the stage).
 	if b.altPlugin != "" {
 		// (Such a build takes "capacity" for a DaemonSet NAME and prints
 		// its own help: look for the subcommand's usage line.)
@@ -38,7 +38,7 @@ func (b *bench) capacityCommands(all map[string][]command, dc func(bin string, a
 // them is named; (a-work - a-table) is the workload read's own share.
 func (b *bench) printCapacity(rows []sweepRow) {
 	w := b.out
-	fmt.Fprintf(w, "## Capacity (issue 16)\n\n")
+	fmt.Fprintf(w, "## Capacity\n\n")
 	fmt.Fprintf(w, "| nodes | Pods | cap s / RSS MB | a-table s | cap/a-table time | a-work s / RSS MB | cp s / RSS MB | a-work/cp time | (a-work - a-table)/cp time | a-work/cp RSS |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	largest := 0
 	for _, r := range rows {

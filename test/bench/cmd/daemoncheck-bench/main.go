@@ -1,4 +1,4 @@
-// Command daemoncheck-bench is the cluster-scale benchmark of issue 7 (`make
+// Command daemoncheck-bench is the cluster-scale benchmark (`make
 // bench`). It starts the e2e rig's real control plane (etcd, kube-apiserver
 // with its default watch cache, kube-controller-manager WITHOUT the DaemonSet,
 // node-lifecycle, garbage-collector and pod-GC controllers, scheduler, kwok
@@ -292,7 +292,7 @@ func machine() string {
 	mem := "?"
 	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
 		var kb int64
-		fmt.Sscanf(strings.SplitN(string(data), "\n", 2)[0], "MemTotal: %d kB", &kb)
+		_, _ = fmt.Sscanf(strings.SplitN(string(data), "\n", 2)[0], "MemTotal: %d kB", &kb)
 		mem = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
 	}
 	kv, _ := exec.Command(*flagKubectl, "version", "--client", "-o", "yaml").Output()

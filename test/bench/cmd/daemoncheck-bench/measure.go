@@ -16,9 +16,8 @@ import (
 
 // step is one process of a measured command.
 type step struct {
-	argv     []string
-	okCodes  []int // accepted exit codes (default 0)
-	viaProxy bool
+	argv    []string
+	okCodes []int // accepted exit codes (default 0)
 }
 
 // command is one measured operation: one or more processes run one after
@@ -147,12 +146,12 @@ func (p *proxy) serve() {
 			defer s.Close()
 			done := make(chan struct{})
 			go func() {
-				io.Copy(&atomicCounter{w: s, n: &p.sent}, c)
-				s.(*net.TCPConn).CloseWrite()
+				_, _ = io.Copy(&atomicCounter{w: s, n: &p.sent}, c)
+				_ = s.(*net.TCPConn).CloseWrite()
 				close(done)
 			}()
-			io.Copy(&atomicCounter{w: c, n: &p.received}, s)
-			c.(*net.TCPConn).CloseWrite()
+			_, _ = io.Copy(&atomicCounter{w: c, n: &p.received}, s)
+			_ = c.(*net.TCPConn).CloseWrite()
 			<-done
 		}()
 	}

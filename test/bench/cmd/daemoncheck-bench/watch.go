@@ -1,6 +1,6 @@
 package main
 
-// The watch phase (issue 17): `kubectl-daemoncheck -w -o wide` on the whole
+// The watch phase: `kubectl-daemoncheck -w -o wide` on the whole
 // fixture, then, for -watch-churn, one daemon Pod at a time made to
 // crash-loop and recover through the API (its status, as a kubelet writes
 // it), measuring from just before each status update to the moment the

@@ -106,7 +106,7 @@ func vmHWM() int64 {
 	for _, l := range strings.Split(string(data), "\n") {
 		if strings.HasPrefix(l, "VmHWM:") {
 			var kb int64
-			fmt.Sscanf(strings.TrimPrefix(l, "VmHWM:"), "%d", &kb)
+			_, _ = fmt.Sscanf(strings.TrimPrefix(l, "VmHWM:"), "%d", &kb)
 			return kb
 		}
 	}

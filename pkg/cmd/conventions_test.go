@@ -42,7 +42,7 @@ items:
   reason: SuccessfulCreate
 `
 
-// Defect 10: a dump is analysed as of its newest timestamp unless --now says
+// A dump is analysed as of its newest timestamp unless --now says
 // otherwise, and the run says so on stderr.
 func TestOfflineClockFromNewestTimestamp(t *testing.T) {
 	generated := func(t *testing.T, out string) time.Time {
@@ -73,7 +73,7 @@ func TestOfflineClockFromNewestTimestamp(t *testing.T) {
 	}
 }
 
-// Defect 7: -l selects DaemonSets in every command, --node-selector selects
+// -l selects DaemonSets in every command, --node-selector selects
 // nodes; a view that matched nothing says so and is exit 3, not success.
 func TestEmptyViewsAndSelectors(t *testing.T) {
 	tests := []struct {
@@ -111,8 +111,9 @@ func TestEmptyViewsAndSelectors(t *testing.T) {
 	}
 }
 
-// Defect 9: the smaller usage defects.
-func TestSmallerUsageDefects(t *testing.T) {
+// Usage errors and flag combinations: a NAME that looks like a subcommand,
+// contradicting --ignore/--fail-on, -A with -n.
+func TestUsageErrorsAndFlagCombinations(t *testing.T) {
 	tests := []struct {
 		name    string
 		args    []string
@@ -137,7 +138,7 @@ func TestSmallerUsageDefects(t *testing.T) {
 	}
 }
 
-// Defect 9: live, a NAME is looked for in one namespace; "not found" says
+// Live, a NAME is looked for in one namespace; "not found" says
 // where it is.
 func TestLiveNotFoundSaysWhere(t *testing.T) {
 	ds := fixture.DaemonSet("kube-system", "agent")
@@ -154,7 +155,7 @@ func TestLiveNotFoundSaysWhere(t *testing.T) {
 	}
 }
 
-// Defect 9: version takes no audit flags, so its help must not list them.
+// Version takes no audit flags, so its help must not list them.
 func TestVersionHelpHasNoAuditFlags(t *testing.T) {
 	out, _, code := runCmd(t, "", "version", "--help")
 	if code != ExitOK {
@@ -176,7 +177,7 @@ func TestVersionHelpHasNoAuditFlags(t *testing.T) {
 	}
 }
 
-// Defect 9: a typo in a daemoncheck.io/* annotation is a warning on stderr
+// A typo in a daemoncheck.io/* annotation is a warning on stderr
 // and in the report, not silently ignored (nor a usage error: the typo is
 // in a cluster object, not in the command line).
 func TestAnnotationTyposWarn(t *testing.T) {
@@ -212,7 +213,7 @@ func TestAnnotationTyposWarn(t *testing.T) {
 	}
 }
 
-// Defect 9: policy file errors say on which line.
+// Policy file errors say on which line.
 func TestPolicyErrorsHaveLines(t *testing.T) {
 	dir := t.TempDir()
 	bad := dir + "/rule.yaml"
@@ -230,7 +231,7 @@ func TestPolicyErrorsHaveLines(t *testing.T) {
 	}
 }
 
-// Defect 8: completion of --require, --daemonsets, nodes NODE, --context
+// Completion of --require, --daemonsets, nodes NODE, --context
 // and -n with -f (offline, from the input; --context from the kubeconfig).
 func TestCompletionOfflineAndKubeconfig(t *testing.T) {
 	kc := t.TempDir() + "/kubeconfig"
