@@ -10,7 +10,7 @@ PKG := github.com/daemoncheck/daemoncheck
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
-LDFLAGS := -s -w -X $(PKG)/pkg/internal/version.Version=$(VERSION) -X $(PKG)/pkg/internal/version.Commit=$(COMMIT) -X $(PKG)/pkg/internal/version.Date=$(DATE)
+LDFLAGS := -s -w -X $(PKG)/internal/version.Version=$(VERSION) -X $(PKG)/internal/version.Commit=$(COMMIT) -X $(PKG)/internal/version.Date=$(DATE)
 BIN := bin/kubectl-daemoncheck
 GOTOOL := $(GO) tool -modfile=test/release/go.mod
 LINTTOOL := $(GO) tool -modfile=test/tools/go.mod
@@ -51,10 +51,10 @@ lint:
 
 ## race: the unit tests of the core packages under the race detector, -short: two tests
 ## take minutes under -race on 2 cores and test no concurrency (make unit runs them in
-## full): pkg/analyze's memo-versus-fresh-analysis walk runs shorter, pkg/collect's
+## full): internal/audit's memo-versus-fresh-analysis walk runs shorter, internal/collect's
 ## peak-heap measurement of a 6 MB dump is skipped.
-RACE_PKGS := ./pkg/analyze/... ./pkg/collect/... ./pkg/report/... ./pkg/policy/... ./pkg/scheduling/... \
-	./pkg/capacity/... ./pkg/snapshot/... ./pkg/internal/...
+RACE_PKGS := ./internal/audit/... ./internal/collect/... ./pkg/report/... ./internal/policy/... ./internal/rules/scheduling/... \
+	./internal/rules/capacity/... ./internal/model/... ./internal/...
 race:
 	$(GO) test -race -short $(RACE_PKGS)
 
@@ -174,6 +174,6 @@ bench: e2e-deps bench-analyze
 
 ## bench-analyze: analysis micro-benchmarks (5,000 nodes x 20 DaemonSets).
 bench-analyze:
-	$(GO) test ./pkg/analyze -run '^$$' -bench . -benchmem -count 3
+	$(GO) test ./internal/audit -run '^$$' -bench . -benchmem -count 3
 
 # ---- end bench ----

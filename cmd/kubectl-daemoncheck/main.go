@@ -6,10 +6,10 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/daemoncheck/daemoncheck/pkg/cmd"
+	"github.com/daemoncheck/daemoncheck/internal/cli"
 )
 
 func main() {
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	os.Exit(cmd.Execute(cmd.NewCmdDaemonCheck(streams), os.Stderr))
+	os.Exit(cli.Execute(cli.NewCmdDaemonCheck(streams), os.Stderr))
 }

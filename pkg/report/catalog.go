@@ -17,7 +17,7 @@ const (
 	UncoveredNode   FindingType = "UncoveredNode"
 	RolloutStuck    FindingType = "RolloutStuck"
 	NoTargets       FindingType = "NoTargets"
-	// Capacity and eviction risk (pkg/analyze/capacity*.go).
+	// Capacity and eviction risk (internal/audit/capacity*.go).
 	HostPortConflict FindingType = "HostPortConflict"
 	NodeTooSmall     FindingType = "NodeTooSmall"
 	LowPriorityAgent FindingType = "LowPriorityAgent"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/daemoncheck/daemoncheck/pkg/internal/text"
+	"github.com/daemoncheck/daemoncheck/internal/text"
 )
 
 // Reason is the machine reason behind a finding: what the finding's cause

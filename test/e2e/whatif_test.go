@@ -375,7 +375,7 @@ func TestWhatIfChangeDifferential(t *testing.T) {
 }
 
 // TestReadmeWhatIfLive runs the README's live what-if example as written,
-// through kubectl's plugin discovery, against the rig (pkg/cmd runs every
+// through kubectl's plugin discovery, against the rig (internal/cli runs every
 // example against the bundled dump).
 func TestReadmeWhatIfLive(t *testing.T) {
 	t.Parallel()

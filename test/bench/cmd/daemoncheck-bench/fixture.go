@@ -18,9 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/daemoncheck/daemoncheck/pkg/analyze"
-	"github.com/daemoncheck/daemoncheck/pkg/scheduling"
-	"github.com/daemoncheck/daemoncheck/pkg/snapshot"
+	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
@@ -789,12 +789,12 @@ func (f *Fixture) createPods(ctx context.Context, plans []podPlan) error {
 // the report shows the planted findings and not a wall of StaleStatus; one
 // DaemonSet (staleStatus) keeps a stale desired count on purpose.
 func (f *Fixture) writeDaemonSetStatus(ctx context.Context) error {
-	snap := &snapshot.Snapshot{Nodes: f.nodes, DaemonPods: snapshot.CompactPods(f.daemonPods...)}
+	snap := &model.Snapshot{Nodes: f.nodes, DaemonPods: model.CompactPods(f.daemonPods...)}
 	for _, st := range f.dss {
 		snap.DaemonSets = append(snap.DaemonSets, *st.ds)
 		snap.ControllerRevisions = append(snap.ControllerRevisions, st.revs...)
 	}
-	rep := analyze.Analyze(snap, analyze.Options{Now: time.Now()})
+	rep := audit.Analyze(snap, audit.Options{Now: time.Now()})
 	byName := map[string]*dsState{}
 	for _, st := range f.dss {
 		byName[st.ds.Namespace+"/"+st.ds.Name] = st

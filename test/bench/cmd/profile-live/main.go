@@ -1,5 +1,5 @@
 // Command profile-live runs kubectl-daemoncheck's phases (collect.Live,
-// analyze.Analyze, print) in-process against a cluster and reports, after each
+// audit.Analyze, print) in-process against a cluster and reports, after each
 // phase, the wall time, the process's peak RSS so far (VmHWM), and the live
 // heap; optionally CPU and heap profiles. It is how the benchmark's numbers
 // were attributed to phases (see test/bench/RESULTS.md).
@@ -23,8 +23,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/daemoncheck/daemoncheck/pkg/analyze"
-	"github.com/daemoncheck/daemoncheck/pkg/collect"
+	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 )
 
 func main() {
@@ -34,7 +34,7 @@ func main() {
 	workloads := flag.Bool("workloads", false, "also read every Pod (--workloads)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile")
 	memprofile := flag.String("memprofile", "", "write a heap profile (after analysis)")
-	memoSteps := flag.Int("memo-steps", 0, "then change one daemon Pod's readiness this many times (in place, at a new resourceVersion) and analyse again with an analyze.Memo, as -w does per change")
+	memoSteps := flag.Int("memo-steps", 0, "then change one daemon Pod's readiness this many times (in place, at a new resourceVersion) and analyse again with an audit.Memo, as -w does per change")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -44,7 +44,7 @@ func main() {
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
 	check(err)
-	// As pkg/cmd's newClient does.
+	// As internal/cli's newClient does.
 	cfg.ContentType = "application/vnd.kubernetes.protobuf"
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.QPS, cfg.Burst = 50, 100
@@ -60,8 +60,8 @@ func main() {
 	phase(fmt.Sprintf("collect (%d daemonsets, %d nodes, %d pods)", len(snap.DaemonSets), len(snap.Nodes), len(snap.DaemonPods)), t)
 
 	t = time.Now()
-	memo := &analyze.Memo{}
-	rep := analyze.Analyze(snap, analyze.Options{Now: time.Now(), Memo: memo})
+	memo := &audit.Memo{}
+	rep := audit.Analyze(snap, audit.Options{Now: time.Now(), Memo: memo})
 	phase(fmt.Sprintf("analyze (%d findings)", rep.Summary.Findings), t)
 	if *memoSteps > 0 {
 		t = time.Now()
@@ -69,7 +69,7 @@ func main() {
 			p := &snap.DaemonPods[(i*7919)%len(snap.DaemonPods)]
 			p.Ready = !p.Ready
 			p.ResourceVersion = fmt.Sprintf("memo-step-%d", i)
-			analyze.Analyze(snap, analyze.Options{Now: time.Now(), Memo: memo})
+			audit.Analyze(snap, audit.Options{Now: time.Now(), Memo: memo})
 		}
 		phase(fmt.Sprintf("%d analyses with a Memo, one Pod changed each (%.1f ms each; last: %d analysed, %d reused)", *memoSteps,
 			float64(time.Since(t).Microseconds())/1000/float64(*memoSteps), memo.Analysed, memo.Reused), t)

@@ -1,0 +1,601 @@
+// Package analyze turns a snapshot into a report. It is pure: no clients, no
+// clock but the one passed in, no map-order leaks, so the same snapshot always
+// yields the same report. For every DaemonSet and node it applies the
+// controller's own rules (package scheduling), recomputes the status counts the
+// controller would publish (status.go), names every difference between what
+// should run and what does, with the reason and, where one is known, the fix
+// (one detector per finding type, detect.go), and judges each finding against
+// the gate (gate.go). The report it returns is the final verdict: printers and
+// the exit code only read it.
+package audit
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/names"
+	"github.com/daemoncheck/daemoncheck/internal/owner"
+	"github.com/daemoncheck/daemoncheck/internal/policy"
+	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
+	"github.com/daemoncheck/daemoncheck/internal/text"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// Options tune an analysis.
+type Options struct {
+	// Now is the analysis clock (minReadySeconds, ages).
+	Now time.Time
+	// MaxEvents bounds the Warning events kept per DaemonSet (default 10).
+	MaxEvents int
+	// Policy requires DaemonSets on nodes (UncoveredNode). The caller
+	// validates it against the snapshot first (policy.Validate).
+	Policy *policy.Policy
+	// Gate judges the findings (--fail-on, --ignore, --grace); the zero
+	// Gate fails on every finding (report.DefaultGate).
+	Gate report.Gate
+	// Memo, when set, carries this analysis into the next one of the same
+	// cluster, and reuses what the last one made where nothing changed
+	// (memo.go).
+	Memo *Memo
+	// PoolLabels name a node's pool, first present wins (default
+	// DefaultPoolLabels); the instance type is the fallback.
+	PoolLabels []string
+	// CapacityNodes lists every node in the capacity section (the
+	// capacity view), not only those where a daemon does not fit.
+	CapacityNodes bool
+	// Selection, when the DaemonSets read were narrowed (a namespace, a
+	// label selector, a NAME), says how: the capacity stage counts only
+	// the daemons read, and says so.
+	Selection string
+}
+
+// Analyze builds the report for every DaemonSet in the snapshot.
+func Analyze(snap *model.Snapshot, opts Options) *report.Report {
+	if opts.MaxEvents == 0 {
+		opts.MaxEvents = 10
+	}
+	if opts.Gate.FailOn.IsZero() {
+		opts.Gate.FailOn = report.DefaultGate().FailOn
+	}
+	var prevNodes *nodeIndex
+	if opts.Memo != nil {
+		prevNodes = opts.Memo.nodes
+	}
+	idx := newIndex(snap, prevNodes)
+	r := report.New()
+	r.GeneratedAt = opts.Now.UTC().Truncate(time.Second)
+	r.Source = snap.Source
+	r.ServerVersion = snap.ServerVersion
+	r.NodeCount = len(idx.nodes)
+	r.Unread = []report.Unread{}
+	kinds := make([]string, 0, len(snap.Missing))
+	for k := range snap.Missing {
+		kinds = append(kinds, string(k))
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		gap := snap.Missing[model.Kind(k)]
+		r.Partial = true
+		r.Unread = append(r.Unread, report.Unread{Kind: k, Reason: gap.Reason, Rule: gap.Rule})
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s not read: %s", k, gap.Reason))
+	}
+	r.Warnings = append(r.Warnings, snap.Warnings...)
+
+	dss := make([]*appsv1.DaemonSet, 0, len(snap.DaemonSets))
+	for i := range snap.DaemonSets {
+		dss = append(dss, &snap.DaemonSets[i])
+	}
+	sort.Slice(dss, func(i, j int) bool {
+		if dss[i].Namespace != dss[j].Namespace {
+			return dss[i].Namespace < dss[j].Namespace
+		}
+		return dss[i].Name < dss[j].Name
+	})
+	// With a Memo: when what every DaemonSet reads is the same as last
+	// time, and so is the capacity plan, DaemonSets whose own objects did
+	// not change keep their reports (kept[i]).
+	m := opts.Memo
+	var global memoGlobal
+	kept := make([]*memoDS, len(dss))
+	var podsSeen []bool
+	if m != nil {
+		global = globalOf(snap, idx, opts)
+		if global.same(&m.global) {
+			podsSeen = m.podsSeen(dss, idx)
+			idx.plan = m.keptPlan(dss, idx, podsSeen)
+		}
+	}
+	planKept := idx.plan != nil
+	if !planKept {
+		idx.plan = planCapacity(dss, idx, snap)
+	}
+	r.Gate = opts.Gate.Settings()
+	r.Grace = r.Gate.Grace
+	if planKept {
+		r.Nodes = m.nodeInfo
+		for i, ds := range dss {
+			kept[i] = m.reusable(ds, idx, opts.Now, podsSeen[i])
+		}
+	} else {
+		for _, name := range idx.byNatural {
+			r.Nodes = append(r.Nodes, nodeInfo(idx.nodeByNm[name]))
+		}
+	}
+	// DaemonSets are independent given the shared, read-only index: analyse
+	// them on every core, each into its own slot so the order stays sorted.
+	results := make([]report.DaemonSetReport, len(dss))
+	until := make([]time.Time, len(dss))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(dss)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i], until[i] = analyzeDaemonSet(dss[i], idx, snap, opts)
+			}
+		}()
+	}
+	health := map[string]*dsHealth{}
+	keptProblems := make([][]report.Problem, len(dss))
+	for i := range dss {
+		if k := kept[i]; k != nil {
+			results[i] = k.report
+			keptProblems[i] = k.problems
+			if k.health != nil {
+				health[dss[i].Namespace+"/"+dss[i].Name] = k.health
+			}
+			continue
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	r.DaemonSets = results
+	r.Summary = report.Summarize(results)
+	var own [][]report.Problem
+	r.Problems, own = problems(r, idx, health, keptProblems)
+	var capacity *report.Capacity
+	if planKept {
+		capacity = m.capacity
+	} else {
+		capacity = idx.plan.section(idx, opts.PoolLabels, opts.CapacityNodes)
+	}
+	r.Capacity = capacity
+	if capacity != nil && opts.Selection != "" {
+		c := *capacity
+		c.Unknown = append(slices.Clip(c.Unknown), "only the DaemonSets of "+opts.Selection+" were read: daemons of others on the same nodes are not counted, nor their host ports")
+		r.Capacity = &c
+	}
+	if m != nil {
+		m.remember(global, idx.plan, idx, r, kept, until, health, own, capacity)
+		m.Reused = 0
+		for _, k := range kept {
+			if k != nil {
+				m.Reused++
+			}
+		}
+		m.Analysed = len(dss) - m.Reused
+	}
+	return r
+}
+
+// index holds the lookups shared by all DaemonSets, built once.
+type index struct {
+	nodeIndex
+	// podsByDS keys Pods by their owner's namespace and UID: owner
+	// references are namespaced, so a UID alone could join two DaemonSets
+	// of different namespaces (a hand-edited dump).
+	podsByDS map[ownerKey][]*model.DaemonPod
+	// orphansByNS are Pods without a controller, not being deleted, by
+	// namespace: candidates for adoption (claim).
+	orphansByNS map[string][]*model.DaemonPod
+	revByDS     map[types.UID]*appsv1.ControllerRevision
+	eventsFor   map[types.UID][]*corev1.Event
+	// plan is the capacity stage's view (capacity.go): verdicts, requests,
+	// priorities and the daemons' placement on every node.
+	plan *capPlan
+}
+
+// nodeIndex is the part of the index made of nodes alone.
+type nodeIndex struct {
+	nodes    []*corev1.Node // sorted by name
+	nodeByNm map[string]*corev1.Node
+	// nodePos is a node's position in nodes (and in each dsContext.verdicts).
+	nodePos map[string]int
+	// nodeCause is the strongest node-level cause of each node that has one.
+	nodeCause map[string]string
+	// natural is each node's position in natural order ("n9" before
+	// "n10"), computed once so that listing nodes sorts by an int;
+	// byNatural lists the nodes in that order.
+	natural   map[string]int
+	byNatural []string
+	// versions are the nodes' names and resourceVersions in the
+	// snapshot's order (known: every node has one), and from[i] the
+	// snapshot position of nodes[i]: a Memo's next analysis of the same
+	// nodes reuses the rest (newNodeIndex).
+	versions []objVersion
+	known    bool
+	from     []int
+	// attrTable interns the nodes' pattern attributes (problems.go),
+	// built at first use.
+	attrTable *attrTable
+}
+
+// newNodeIndex indexes snap's nodes. When prev indexed the very same
+// nodes (names and resourceVersions, in the same order), only the
+// pointers to this snapshot's nodes are new: orders, positions and causes
+// are prev's.
+func newNodeIndex(snap *model.Snapshot, prev *nodeIndex) nodeIndex {
+	ni := nodeIndex{versions: make([]objVersion, len(snap.Nodes)), known: true}
+	for i := range snap.Nodes {
+		n := &snap.Nodes[i]
+		ni.versions[i] = objVersion{n.Name, n.ResourceVersion}
+		ni.known = ni.known && n.ResourceVersion != ""
+	}
+	ni.nodeByNm = make(map[string]*corev1.Node, len(snap.Nodes))
+	if prev != nil && ni.known && prev.known && slices.Equal(ni.versions, prev.versions) {
+		ni.nodePos, ni.nodeCause, ni.natural, ni.byNatural, ni.from, ni.attrTable = prev.nodePos, prev.nodeCause, prev.natural, prev.byNatural, prev.from, prev.attrTable
+		ni.nodes = make([]*corev1.Node, len(ni.from))
+		for i, at := range ni.from {
+			ni.nodes[i] = &snap.Nodes[at]
+			ni.nodeByNm[ni.nodes[i].Name] = ni.nodes[i]
+		}
+		return ni
+	}
+	ni.nodePos = make(map[string]int, len(snap.Nodes))
+	ni.nodeCause = map[string]string{}
+	ni.from = make([]int, len(snap.Nodes))
+	for i := range ni.from {
+		ni.from[i] = i
+	}
+	sort.Slice(ni.from, func(i, j int) bool { return snap.Nodes[ni.from[i]].Name < snap.Nodes[ni.from[j]].Name })
+	for _, at := range ni.from {
+		n := &snap.Nodes[at]
+		ni.nodes = append(ni.nodes, n)
+		ni.nodeByNm[n.Name] = n
+	}
+	byNatural := make([]string, len(ni.nodes))
+	for i, n := range ni.nodes {
+		byNatural[i] = n.Name
+	}
+	names.Sort(byNatural)
+	ni.byNatural = byNatural
+	ni.natural = make(map[string]int, len(byNatural))
+	for i, n := range byNatural {
+		ni.natural[n] = i
+	}
+	for i, n := range ni.nodes {
+		ni.nodePos[n.Name] = i
+		if conds := nodeConditions(n); len(conds) > 0 {
+			ni.nodeCause[n.Name] = conds[0]
+		}
+	}
+	return ni
+}
+
+func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
+	idx := &index{
+		nodeIndex:   newNodeIndex(snap, prev),
+		podsByDS:    map[ownerKey][]*model.DaemonPod{},
+		orphansByNS: map[string][]*model.DaemonPod{},
+		revByDS:     map[types.UID]*appsv1.ControllerRevision{},
+		eventsFor:   map[types.UID][]*corev1.Event{},
+	}
+	pods := snap.DaemonPods
+	// Pods come sorted by name, so a DaemonSet's Pods mostly follow each
+	// other: collect a run of one owner's, then file it under its key
+	// (one map access per run, not per Pod).
+	var run []*model.DaemonPod
+	var runOf ownerKey
+	file := func() {
+		if len(run) > 0 {
+			idx.podsByDS[runOf] = append(idx.podsByDS[runOf], run...)
+			run = run[:0]
+		}
+	}
+	for i := range pods {
+		p := &pods[i]
+		// Mirrors getNodesToDaemonPods(ds, includeDeletedTerminal=false):
+		// a terminal Pod already being deleted is nothing to the controller.
+		if isPodTerminal(p) && p.Deleting {
+			continue
+		}
+		switch {
+		case p.OwnerUID == "":
+			// An orphan: a DaemonSet of its namespace may adopt it (claim).
+			if !p.Deleting {
+				idx.orphansByNS[p.Namespace] = append(idx.orphansByNS[p.Namespace], p)
+			}
+		case p.OwnerKind == "DaemonSet":
+			if k := (ownerKey{p.Namespace, p.OwnerUID}); k != runOf {
+				file()
+				runOf = k
+			}
+			run = append(run, p)
+		}
+	}
+	file()
+	for i := range snap.ControllerRevisions {
+		cr := &snap.ControllerRevisions[i]
+		ref := metav1.GetControllerOfNoCopy(cr)
+		if ref == nil {
+			continue
+		}
+		// The controller bumps the revision number of the revision matching
+		// the current template, so after a sync the newest is the current one.
+		if cur := idx.revByDS[ref.UID]; cur == nil || cr.Revision > cur.Revision ||
+			(cr.Revision == cur.Revision && cr.Name > cur.Name) {
+			idx.revByDS[ref.UID] = cr
+		}
+	}
+	for i := range snap.Events {
+		e := &snap.Events[i]
+		if e.Type != corev1.EventTypeWarning {
+			continue
+		}
+		idx.eventsFor[e.InvolvedObject.UID] = append(idx.eventsFor[e.InvolvedObject.UID], e)
+	}
+	return idx
+}
+
+// ownerKey identifies an owner within its namespace.
+type ownerKey struct {
+	namespace string
+	uid       types.UID
+}
+
+// dsContext carries what every detector of one DaemonSet needs.
+type dsContext struct {
+	ds       *appsv1.DaemonSet
+	eval     *scheduling.Evaluator
+	hash     string
+	gen      *int64
+	genLabel string
+	revKnown bool
+	now      time.Time
+	idx      *index
+	surge    bool
+	rollout  string
+	policy   []policy.Rule
+	// rules are the version-dependent controller rules (version.go).
+	rules controllerRules
+	// adopted are the orphan Pods the controller adopts (and counts) at its
+	// next sync; released[node] the owned Pods it releases (and does not
+	// count) because their labels no longer match the selector (claim.go).
+	adopted  map[*model.DaemonPod]bool
+	released map[string][]*model.DaemonPod
+	// podsKnown and nodesKnown say whether Pods and nodes were read.
+	podsKnown, nodesKnown bool
+	// verdicts[i] is the controller's decision for idx.nodes[i].
+	verdicts []scheduling.Verdict
+	// untargeted are Pods the controller cannot attribute to a node.
+	untargeted []*model.DaemonPod
+	healthOf   map[*model.DaemonPod]health
+	// report is the DaemonSet's report so far (header, status, counts).
+	report *report.DaemonSetReport
+	// byNode are the DaemonSet's Pods by target node, sorted as the
+	// controller sorts them.
+	byNode map[string][]*model.DaemonPod
+	// rolloutMemo is rolloutState's result, once rolloutDone.
+	rolloutMemo *rollout
+	rolloutDone bool
+	// until is the first moment after now at which the report would
+	// change with time alone (changesAt), zero if never: a Memo keeps the
+	// report until then.
+	until time.Time
+	// manager is what reconciles the DaemonSet: a fix that changes it goes
+	// through the manager (adviseChange).
+	manager owner.Manager
+}
+
+// analyzeDaemonSet returns the DaemonSet's report, and the first moment at
+// which it would change with time alone (zero: never).
+func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, opts Options) (report.DaemonSetReport, time.Time) {
+	c := &dsContext{ds: ds, eval: idx.plan.evals[idx.plan.of(ds)], now: opts.Now, idx: idx,
+		podsKnown: snap.Has(model.Pods), nodesKnown: snap.Has(model.Nodes),
+		rules: rulesFor(snap.ServerVersion)}
+	pods := c.claim(idx.podsByDS[ownerKey{ds.Namespace, ds.UID}], idx.orphansByNS[ds.Namespace])
+	c.healthOf = make(map[*model.DaemonPod]health, len(pods))
+	dr := header(ds)
+	c.report = &dr
+	c.manager = owner.DetectDaemonSet(ds)
+	if c.manager.Managed() {
+		m := c.manager
+		dr.ManagedBy = &report.Manager{Kind: string(m.Kind), Name: m.Name, Namespace: m.Namespace, Object: m.Object, APIVersion: m.APIVersion,
+			Evidence: m.Evidence.String(), Summary: m.String()}
+	}
+	if ru := ds.Spec.UpdateStrategy.RollingUpdate; ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType && ru != nil {
+		c.surge = ru.MaxSurge != nil && ru.MaxSurge.String() != "0" && ru.MaxSurge.String() != "0%"
+	}
+	if cr := idx.revByDS[ds.UID]; cr != nil {
+		c.hash = cr.Labels[revisionHashLabel]
+		dr.CurrentRevision = c.hash
+	}
+	// Mirrors util.GetTemplateGeneration: the annotation the API server keeps
+	// on the DaemonSet, compared with the Pods' pod-template-generation label.
+	if g, ok := templateGeneration(ds); ok {
+		c.gen = &g
+		c.genLabel = strconv.FormatInt(g, 10)
+	}
+	c.revKnown = c.hash != "" || c.gen != nil
+	if !c.revKnown {
+		dr.Unknown = append(dr.Unknown, "current revision: no ControllerRevision and no template generation annotation; Pods are not checked for being up to date")
+	}
+
+	byNode := make(map[string][]*model.DaemonPod, len(pods))
+	for _, p := range pods {
+		if p.HasTarget {
+			byNode[p.TargetNode] = append(byNode[p.TargetNode], p)
+		} else {
+			c.untargeted = append(c.untargeted, p)
+		}
+	}
+	for _, ps := range byNode {
+		sortDaemonPods(ps)
+	}
+	c.byNode = byNode
+	sort.SliceStable(c.untargeted, func(i, j int) bool { return c.untargeted[i].Name < c.untargeted[j].Name })
+
+	// Errors were reported by policy.Validate before the analysis.
+	c.policy, _ = opts.Policy.For(ds)
+
+	var computed report.Counts
+	if c.nodesKnown {
+		dr.Nodes, computed = c.nodeVerdicts(byNode)
+		c.rollout = c.rolloutProgress(computed)
+	}
+	switch {
+	case !c.nodesKnown:
+		dr.Unknown = append(dr.Unknown, "nodes: "+snap.Missing[model.Nodes].Reason+"; which nodes should run the DaemonSet, missing and misscheduled Pods cannot be determined")
+	case !c.podsKnown:
+		dr.Unknown = append(dr.Unknown, "pods: "+snap.Missing[model.Pods].Reason+"; coverage and Pod health cannot be determined")
+	default:
+		dr.Computed = &computed
+	}
+	dr.NotTargeted = c.coverageGaps(dr.Nodes, opts.PoolLabels)
+	dr.Findings = c.gate(c.nodeCauses(c.capacityCauses(c.detect(byNode))), pods, opts.Gate)
+	dr.Events = c.events(pods, opts.MaxEvents)
+	// Nodes as people number them (node-9 before node-10), as every view
+	// lists them; dr.Nodes has one verdict per node.
+	if len(dr.Nodes) == len(idx.nodes) {
+		natural := make([]report.NodeVerdict, len(dr.Nodes))
+		for _, nv := range dr.Nodes {
+			natural[idx.natural[nv.Name]] = nv
+		}
+		dr.Nodes = natural
+	}
+	return dr, c.until
+}
+
+// header is the part of a DaemonSet's report read straight off the object.
+func header(ds *appsv1.DaemonSet) report.DaemonSetReport {
+	dr := report.DaemonSetReport{
+		Namespace:       ds.Namespace,
+		Name:            ds.Name,
+		Generation:      ds.Generation,
+		Created:         ds.CreationTimestamp.UTC(),
+		Selector:        metav1.FormatLabelSelector(ds.Spec.Selector),
+		NodeSelector:    formatMap(ds.Spec.Template.Spec.NodeSelector),
+		MinReadySeconds: ds.Spec.MinReadySeconds,
+		UpdateStrategy:  string(ds.Spec.UpdateStrategy.Type),
+		Status: report.Counts{
+			DesiredNumberScheduled: ds.Status.DesiredNumberScheduled,
+			CurrentNumberScheduled: ds.Status.CurrentNumberScheduled,
+			NumberReady:            ds.Status.NumberReady,
+			NumberAvailable:        ds.Status.NumberAvailable,
+			UpdatedNumberScheduled: ds.Status.UpdatedNumberScheduled,
+			NumberMisscheduled:     ds.Status.NumberMisscheduled,
+			NumberUnavailable:      ds.Status.NumberUnavailable,
+			ObservedGeneration:     ds.Status.ObservedGeneration,
+		},
+		Images:   []string{},
+		Unknown:  []string{},
+		Nodes:    []report.NodeVerdict{},
+		Findings: []report.Finding{},
+		Events:   []report.Event{},
+	}
+	for _, ctr := range ds.Spec.Template.Spec.Containers {
+		dr.Images = append(dr.Images, ctr.Image)
+	}
+	if ru := ds.Spec.UpdateStrategy.RollingUpdate; ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType && ru != nil {
+		dr.MaxUnavailable = intOrString(ru.MaxUnavailable)
+		dr.MaxSurge = intOrString(ru.MaxSurge)
+	}
+	return dr
+}
+
+func nodeInfo(n *corev1.Node) report.NodeInfo {
+	ni := report.NodeInfo{Name: n.Name, Ready: "Unknown", Created: n.CreationTimestamp.UTC(), Labels: n.Labels}
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			ni.Ready = string(c.Status)
+		}
+	}
+	for i := range n.Spec.Taints {
+		ni.Taints = append(ni.Taints, scheduling.TaintString(&n.Spec.Taints[i]))
+	}
+	if v, ok := n.Annotations[policy.ExemptAnnotation]; ok {
+		ni.Exempt = &v
+	}
+	ni.Conditions = nodeConditions(n)
+	ni.KernelVersion = n.Status.NodeInfo.KernelVersion
+	ni.OSImage = n.Status.NodeInfo.OSImage
+	ni.KubeletVersion = n.Status.NodeInfo.KubeletVersion
+	return ni
+}
+
+func (c *dsContext) objRef() string {
+	return fmt.Sprintf("-n %s daemonset/%s", c.ds.Namespace, c.ds.Name)
+}
+
+// describeDS is kubectl describe of the DaemonSet.
+func (c *dsContext) describeDS() report.Command {
+	return kubectl("describe", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name)
+}
+
+func intOrString(v *intstr.IntOrString) string {
+	if v == nil {
+		return ""
+	}
+	return v.String()
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func formatMap(m map[string]string) string { return text.KeyValues(m) }
+
+// humanDuration prints a duration as kubectl's AGE column does (2m, 3h, 5d).
+func humanDuration(d time.Duration) string { return duration.HumanDuration(d) }
+
+// sortNodes sorts node names in natural order: known nodes by their
+// precomputed position, names not in the snapshot (deleted nodes) after
+// them, naturally.
+func (idx *index) sortNodes(ns []string) {
+	// Usually every node is known: sort their positions.
+	pos := make([]int, len(ns))
+	for i, n := range ns {
+		p, ok := idx.natural[n]
+		if !ok {
+			pos = nil
+			break
+		}
+		pos[i] = p
+	}
+	if pos != nil {
+		slices.Sort(pos)
+		for i, p := range pos {
+			ns[i] = idx.byNatural[p]
+		}
+		return
+	}
+	sort.SliceStable(ns, func(i, j int) bool {
+		a, aok := idx.natural[ns[i]]
+		b, bok := idx.natural[ns[j]]
+		switch {
+		case aok && bok:
+			return a < b
+		case aok != bok:
+			return aok
+		}
+		return names.Less(ns[i], ns[j])
+	})
+}

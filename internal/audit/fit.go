@@ -1,0 +1,185 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// fit is the fit explanation of a daemon Pod on its node with every Pod of
+// the node counted (--workloads).
+type fit struct {
+	// words say it with the numbers; cause classifies it for grouping
+	// (no numbers, no names); fix is what to do ("" keep the finding's).
+	words, cause, fix string
+	// cmds are the commands fix names ("{i}").
+	cmds []report.Command
+	// resources are what is short, for the finding's params.
+	resources string
+}
+
+// workloadFit explains whether ds[d]'s Pod fits on idx.nodes[n] next to the
+// Pods bound there, as the scheduler's NodeResourcesFit and NodePorts
+// filters decide, and whether preemption can make room: the scheduler may
+// evict Pods of lower priority than the daemon's
+// (DefaultPreemption), never of equal or higher priority.
+func (p *capPlan) workloadFit(d, n int, node *corev1.Node, pod string) fit {
+	alloc := p.nodes[n].alloc
+	if alloc == nil {
+		return fit{words: fmt.Sprintf("node %s reports no status.allocatable, so the fit is unknown", node.Name), cause: "node reports no allocatable"}
+	}
+	load := p.work.Nodes[node.Name]
+	if load == nil {
+		load = &model.NodeLoad{Requested: capacity.Amounts{}, Daemons: capacity.Amounts{}}
+	}
+	need := p.req[d].Resources
+	short := capacity.Fit(alloc, load.Requested, need)
+	holders := clashing(load, p.req[d].HostPorts)
+
+	var w strings.Builder
+	fmt.Fprintf(&w, "with every Pod read: node %s has ", node.Name)
+	shown := short
+	if len(shown) == 0 {
+		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			if need[r] > 0 {
+				shown = append(shown, capacity.Shortfall{Resource: r, Requested: need[r], Used: load.Requested[r], Allocatable: alloc[r]})
+			}
+		}
+	}
+	var parts []string
+	for _, s := range shown {
+		if s.Resource == corev1.ResourcePods {
+			parts = append(parts, fmt.Sprintf("%d Pod slots, all %d used", s.Allocatable, s.Used))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s allocatable of which the %d Pods there request %s (%s by daemons) and the daemon needs %s",
+			s.Resource, capacity.Format(s.Resource, s.Allocatable), load.Pods, capacity.Format(s.Resource, s.Used),
+			capacity.Format(s.Resource, load.Daemons[s.Resource]), capacity.Format(s.Resource, s.Requested)))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("%d Pods", load.Pods))
+	}
+	w.WriteString(strings.Join(parts, "; "))
+	var what []string
+	for _, s := range short {
+		what = append(what, s.String())
+	}
+	for _, h := range holders {
+		what = append(what, fmt.Sprintf("host port %s is held by Pod %s/%s (priority %d)", h.port, h.Namespace, h.Name, h.Priority))
+	}
+	if len(what) == 0 {
+		w.WriteString(": it fits, so the scheduler's reason is not resources or host ports")
+		return fit{words: w.String(), cause: "fits next to the Pods on the node: not resources or host ports"}
+	}
+	w.WriteString(": " + strings.Join(what, ", "))
+	res := shortNames(short, holders)
+	f := fit{resources: res}
+
+	prio := p.prio[d]
+	switch {
+	case anyUnresolvable(short):
+		w.WriteString("; no preemption can help: it asks more than the node's whole allocatable")
+		f.cause = res + ": more than the node's allocatable"
+		f.fix = fmt.Sprintf("lower the requests of %s, or keep it off such nodes with a nodeSelector or node affinity", p.name[d])
+	case !p.preempts[d]:
+		w.WriteString("; it cannot preempt (preemptionPolicy: Never)")
+		f.cause = res + " taken by the Pods on the node; the daemon may not preempt"
+		f.fix = fmt.Sprintf("free room on the node, or let %s preempt (drop preemptionPolicy: Never)", p.name[d])
+	case !p.prioKnown[d]:
+		w.WriteString("; whether preemption can help is unknown: the daemon's priority depends on PriorityClasses that were not read")
+		f.cause = res + " taken by the Pods on the node"
+	default:
+		pods, freed := load.Below(prio)
+		after := load.Requested.Clone()
+		after.Sub(freed)
+		still := capacity.Fit(alloc, after, need)
+		var kept []portHolder
+		for _, h := range holders {
+			if h.Priority >= prio {
+				kept = append(kept, h)
+			}
+		}
+		switch {
+		case len(still) == 0 && len(kept) == 0:
+			fmt.Fprintf(&w, "; preemption can help: the %d Pods below the daemon's priority %d request enough to make room, so the scheduler should evict some of them", pods, prio)
+			f.cause = res + " taken by lower-priority Pods; preemption can help"
+			f.fix = "the scheduler preempts by itself; if the Pod stays Pending, a PodDisruptionBudget or a nominated Pod may hold it back"
+			if pod != "" {
+				f.fix += ": see its events ({0})"
+				f.cmds = []report.Command{kubectl("describe", "pod", "-n", p.ds[d].Namespace, pod)}
+			}
+		case pods == 0:
+			fmt.Fprintf(&w, "; preemption cannot help: no Pod there has a priority below the daemon's %d", prio)
+			f.cause = res + " taken by Pods of equal or higher priority; preemption cannot help"
+			f.fix = fmt.Sprintf("give %s a priorityClassName above the workloads' (e.g. system-node-critical) so the scheduler preempts them, lower its requests, or free room on the node", p.name[d])
+		default:
+			var left []string
+			for _, s := range still {
+				left = append(left, s.String())
+			}
+			for _, h := range kept {
+				left = append(left, fmt.Sprintf("host port %s held by %s/%s", h.port, h.Namespace, h.Name))
+			}
+			fmt.Fprintf(&w, "; preemption cannot help: even without the %d Pods below the daemon's priority %d: %s", pods, prio, strings.Join(left, ", "))
+			f.cause = res + " taken by Pods of equal or higher priority; preemption cannot help"
+			f.fix = fmt.Sprintf("give %s a priorityClassName above the workloads' (e.g. system-node-critical), lower its requests, or use nodes with more allocatable", p.name[d])
+		}
+	}
+	f.words = w.String()
+	return f
+}
+
+// portHolder is a Pod holding a host port the daemon needs.
+type portHolder struct {
+	model.PortHolder
+	port capacity.HostPort
+}
+
+// clashing lists the Pods on the node that hold one of ports.
+func clashing(load *model.NodeLoad, ports []capacity.HostPort) []portHolder {
+	var out []portHolder
+	for _, h := range load.PortHolders {
+		if cs := capacity.Clashes(ports, h.Ports); len(cs) > 0 {
+			out = append(out, portHolder{PortHolder: h, port: cs[0].Port})
+		}
+	}
+	return out
+}
+
+func anyUnresolvable(ss []capacity.Shortfall) bool {
+	for _, s := range ss {
+		if s.Unresolvable {
+			return true
+		}
+	}
+	return false
+}
+
+// shortNames names what is short, for a cause: "Insufficient cpu, memory",
+// "host port 9100/TCP".
+func shortNames(short []capacity.Shortfall, holders []portHolder) string {
+	var rs, out []string
+	for _, s := range short {
+		if s.Resource == corev1.ResourcePods {
+			out = append(out, "Too many pods")
+			continue
+		}
+		rs = append(rs, string(s.Resource))
+	}
+	if len(rs) > 0 {
+		out = append([]string{"Insufficient " + strings.Join(rs, ", ")}, out...)
+	}
+	seen := map[string]bool{}
+	for _, h := range holders {
+		if s := "host port " + h.port.String(); !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,87 @@
+package audit
+
+import (
+	"fmt"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+func init() {
+	register(detector{typ: report.OutdatedPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+		if !c.targeted(n) || !c.revKnown {
+			return nil
+		}
+		var out []report.Finding
+		for _, p := range n.pods {
+			if !c.isUpdated(p) && !p.Deleting {
+				out = append(out, c.outdated(n.name, p))
+			}
+		}
+		return out
+	}})
+}
+
+func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding {
+	f := report.Finding{Type: report.OutdatedPod, Node: nodeName, Pod: p.Name}
+	// Compare like with like: a hash with the current hash, a template
+	// generation with the current generation.
+	rev, cur := podRevision(p), c.hash
+	if cur == "" && c.gen != nil {
+		cur = fmt.Sprintf("generation %d", *c.gen)
+		if p.TemplateGeneration != "" {
+			rev = "generation " + p.TemplateGeneration
+		}
+	}
+	if rev == "" {
+		rev = "an unknown revision"
+	}
+	f.Message = fmt.Sprintf("Pod %s on node %s runs %s, the current revision is %s", p.Name, nodeName, rev, cur)
+	f.Cause = fmt.Sprintf("runs old revision %s (current: %s)", rev, cur)
+	f.Reason, f.Params = report.ReasonOldRevision, report.Params{Revision: rev, CurrentRevision: cur}
+	if c.rollout != "" {
+		f.Message += " (" + c.rollout + ")"
+	}
+	switch st := c.rolloutState(); {
+	case c.ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType:
+		sel := c.outdatedSelector()
+		advise(&f, "with updateStrategy OnDelete a Pod is updated only when deleted; list the outdated Pods ({0}), then delete them all at once: {1}",
+			kubectl("get", "pods", "-n", c.ds.Namespace, "-l", sel), kubectlWrite("delete", "pods", "-n", c.ds.Namespace, "-l", sel))
+	case st != nil && st.stuck:
+		advise(&f, "the rolling update is stuck (see RolloutStuck): waiting will not replace this Pod; fix what blocks it or roll back")
+	default:
+		advise(&f, "the rolling update replaces it as the maxUnavailable/maxSurge budget allows; follow it with {0}", kubectl("rollout", "status", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name))
+	}
+	return f
+}
+
+// outdatedSelector selects the DaemonSet's Pods that are not on the current
+// revision: its selector, and the revision label unequal to the current one.
+// Label values cannot contain quotes, so single quotes make it safe to paste
+// (the list is shown first: another DaemonSet with an overlapping selector
+// in the namespace would match too).
+func (c *dsContext) outdatedSelector() string {
+	sel := metav1.FormatLabelSelector(c.ds.Spec.Selector)
+	rev := revisionHashLabel + "!=" + c.hash
+	if c.hash == "" && c.gen != nil {
+		rev = fmt.Sprintf("pod-template-generation!=%d", *c.gen)
+	}
+	if sel == "" || sel == "<none>" {
+		return rev
+	}
+	return sel + "," + rev
+}
+
+func (c *dsContext) rolloutProgress(computed report.Counts) string {
+	s := fmt.Sprintf("%d of %d nodes updated", computed.UpdatedNumberScheduled, computed.DesiredNumberScheduled)
+	if c.ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType {
+		return s + "; updateStrategy OnDelete"
+	}
+	if ru := c.ds.Spec.UpdateStrategy.RollingUpdate; ru != nil {
+		s += fmt.Sprintf("; RollingUpdate maxUnavailable %s, maxSurge %s", orDefault(intOrString(ru.MaxUnavailable), "1"), orDefault(intOrString(ru.MaxSurge), "0"))
+	}
+	return s
+}

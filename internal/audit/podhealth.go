@@ -1,0 +1,185 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/text"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+func init() {
+	register(detector{typ: report.PendingPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+		return c.healthFindings(n, pending, c.pendingPod)
+	}, ds: func(c *dsContext) []report.Finding {
+		return c.untargetedPods()
+	}})
+	register(detector{typ: report.UnhealthyPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+		return c.healthFindings(n, unhealthy, c.unhealthyPod)
+	}})
+}
+
+// healthFindings reports the Pods of a targeted node whose health is kind.
+func (c *dsContext) healthFindings(n *nodeCase, kind healthKind, f func(string, *model.DaemonPod, health) report.Finding) []report.Finding {
+	if !c.targeted(n) {
+		return nil
+	}
+	var out []report.Finding
+	for _, p := range n.pods {
+		if h := c.health(p); h.kind == kind {
+			out = append(out, f(n.name, p, h))
+		}
+	}
+	return out
+}
+
+// untargetedPods reports daemon Pods the controller cannot attribute to any
+// node.
+func (c *dsContext) untargetedPods() []report.Finding {
+	var out []report.Finding
+	for _, p := range c.untargeted {
+		f := report.Finding{
+			Type: report.PendingPod, Pod: p.Name, Reason: report.ReasonNoTargetNode, Cause: "no target node: not created by the DaemonSet controller",
+			Message: fmt.Sprintf("Pod %s has no target node (no spec.nodeName and no required node affinity on metadata.name); the DaemonSet controller ignores it", p.Name),
+		}
+		advise(&f, "it was not created by the DaemonSet controller as is; delete it: {0}", kubectlWrite("delete", "pod", "-n", p.Namespace, p.Name))
+		out = append(out, f)
+	}
+	return out
+}
+
+// health returns podHealth(p), computed once per Pod.
+func (c *dsContext) health(p *model.DaemonPod) health {
+	if h, ok := c.healthOf[p]; ok {
+		return h
+	}
+	h := podHealth(p)
+	c.healthOf[p] = h
+	return h
+}
+
+func (c *dsContext) pendingPod(nodeName string, p *model.DaemonPod, h health) report.Finding {
+	f := report.Finding{Type: report.PendingPod, Node: nodeName, Pod: p.Name}
+	f.Reason, f.Params = pendingReason(p, h)
+	f.Cause = pendingCause(p, h)
+	f.Message = fmt.Sprintf("Pod %s for node %s %s", p.Name, nodeName, h.detail)
+	if age := c.now.Sub(p.Created); !p.Created.IsZero() && age >= 0 {
+		f.Message += fmt.Sprintf(" (for %s)", humanDuration(age))
+		f.Since = sinceOf(p.Created)
+	}
+	if e := c.latestEvent(p.UID, ""); e != nil && !strings.Contains(f.Message, text.OneLine(e.Message)) {
+		f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, text.OneLine(e.Message))
+	}
+	describe := kubectl("describe", "pod", "-n", p.Namespace, p.Name)
+	switch {
+	case f.Reason == report.ReasonInsufficient || strings.Contains(f.Message, "Insufficient"):
+		advise(&f, fmt.Sprintf("free resources on node %s or lower the DaemonSet's resource requests; a priorityClassName such as system-node-critical lets the scheduler preempt other Pods", nodeName))
+	case f.Reason == report.ReasonHostPortTaken || strings.Contains(f.Message, "free ports") || strings.Contains(f.Message, "host port"):
+		advise(&f, fmt.Sprintf("another Pod on node %s uses the same hostPort; change one of them", nodeName))
+	case p.NodeName == "":
+		advise(&f, "see why the scheduler cannot place it: {0}", describe)
+	default:
+		advise(&f, fmt.Sprintf("see what the kubelet on %s reports: {0}", nodeName), describe)
+	}
+	return f
+}
+
+func (c *dsContext) unhealthyPod(nodeName string, p *model.DaemonPod, h health) report.Finding {
+	f := report.Finding{Type: report.UnhealthyPod, Node: nodeName, Pod: p.Name, Reason: report.ReasonPodNotReady, Cause: unhealthyCause(p, h)}
+	f.Params = report.Params{State: h.state, Image: h.image}
+	if h.reason != "" {
+		f.Params.State = h.reason
+	}
+	f.Message = fmt.Sprintf("Pod %s on node %s %s", p.Name, nodeName, h.detail)
+	if h.restarts > 0 && !strings.Contains(h.detail, "restarts") {
+		f.Message += fmt.Sprintf("; %d restarts", h.restarts)
+	}
+	describe := kubectl("describe", "pod", "-n", p.Namespace, p.Name)
+	switch {
+	case h.reason == "CrashLoopBackOff" || h.reason == "Error" || h.reason == "RunContainerError":
+		advise(&f, "read its logs: {0}", kubectl("logs", "-n", p.Namespace, p.Name, "--previous"))
+	case h.reason == "ImagePullBackOff" || h.reason == "ErrImagePull" || h.reason == "InvalidImageName" || h.reason == "ErrImageNeverPull":
+		advise(&f, "check the image name and tag, and the registry's pull secret")
+		if h.image != "" {
+			advise(&f, fmt.Sprintf("check that image %s exists and can be pulled (name, tag, imagePullSecrets)", h.image))
+		}
+	case h.reason == "OOMKilled" || strings.Contains(h.detail, "OOMKilled"):
+		advise(&f, "raise the container's memory limit in the DaemonSet")
+	case h.reason == "CreateContainerConfigError":
+		advise(&f, "a referenced ConfigMap, Secret or key is missing: {0}", describe)
+	case p.Phase == corev1.PodFailed || p.Phase == corev1.PodSucceeded:
+		advise(&f, "the controller deletes failed daemon Pods and recreates them with backoff; if it repeats, see the Pod's events and logs")
+	default:
+		advise(&f, "check its readiness probe and logs: {0}", describe)
+	}
+	return f
+}
+
+// pendingReason is pendingCause as data.
+func pendingReason(p *model.DaemonPod, h health) (report.Reason, report.Params) {
+	msg := p.ScheduledMessage
+	switch {
+	case p.NodeName != "":
+		return report.ReasonNotStarted, report.Params{State: h.state}
+	case strings.Contains(msg, "free ports") || strings.Contains(msg, "host port"):
+		return report.ReasonHostPortTaken, report.Params{Resource: "host port"}
+	case strings.Contains(msg, "Insufficient "):
+		return report.ReasonInsufficient, report.Params{Resource: strings.Join(insufficient(msg), ",")}
+	case h.reason != "":
+		return report.ReasonUnschedulable, report.Params{State: h.reason}
+	}
+	return report.ReasonNotScheduled, report.Params{}
+}
+
+// insufficient lists the resources a scheduler message calls short
+// ("Insufficient cpu").
+func insufficient(msg string) []string {
+	var res []string
+	for _, part := range strings.Split(msg, ",") {
+		if i := strings.Index(part, "Insufficient "); i >= 0 {
+			res = append(res, strings.TrimSuffix(strings.TrimSpace(part[i+len("Insufficient "):]), "."))
+		}
+	}
+	return res
+}
+
+// pendingCause classifies why a Pod is pending, for grouping: the scheduler's
+// reason class ("Insufficient cpu", a host port conflict), not its exact
+// words, which name node counts.
+func pendingCause(p *model.DaemonPod, h health) string {
+	msg := p.ScheduledMessage
+	switch {
+	case p.NodeName != "":
+		return "bound but not started: " + h.state
+	case strings.Contains(msg, "free ports") || strings.Contains(msg, "host port"):
+		return "unschedulable: a host port is taken on the node"
+	case strings.Contains(msg, "Insufficient "):
+		res := insufficient(msg)
+		for i := range res {
+			res[i] = "Insufficient " + res[i]
+		}
+		return "unschedulable: " + strings.Join(res, ", ") + " on the node"
+	case h.reason != "":
+		return "unschedulable (" + h.reason + ")"
+	}
+	return "not scheduled"
+}
+
+// unhealthyCause classifies why a Pod is unhealthy, for grouping: the state
+// and, for image problems, the image.
+func unhealthyCause(p *model.DaemonPod, h health) string {
+	switch {
+	case h.image != "" && strings.Contains(h.reason, "Image"):
+		return h.reason + ": image " + h.image
+	case h.reason != "" && h.reason != "OOMKilled":
+		return h.reason
+	case h.reason == "OOMKilled":
+		return "OOMKilled (memory limit too low)"
+	case p.Phase == corev1.PodFailed:
+		return "Failed"
+	}
+	return "running but not Ready"
+}

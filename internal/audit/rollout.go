@@ -1,0 +1,275 @@
+package audit
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/names"
+	"github.com/daemoncheck/daemoncheck/internal/owner"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// stuckAfter is how long a rolling update may go without updating a node
+// before it counts as stuck (kube-state-metrics' usual alert waits 15m).
+const stuckAfter = 15 * time.Minute
+
+func init() {
+	register(detector{typ: report.RolloutStuck, ds: func(c *dsContext) []report.Finding {
+		st := c.rolloutState()
+		if st == nil || !st.stuck {
+			return nil
+		}
+		return []report.Finding{c.rolloutStuck(st)}
+	}})
+}
+
+// rollout is what rollingUpdate (update.go) would do with the DaemonSet now.
+type rollout struct {
+	surge          bool
+	maxUnavailable int
+	maxSurge       int
+	unavailable    int // numUnavailable (non-surge) or numSurge (surge)
+	candidates     []string
+	blockers       []*model.DaemonPod
+	blockerNodes   []string
+	// notProgressing counts the unavailable nodes whose Pod waiting will
+	// not make available (see progressing).
+	notProgressing        int
+	stuck                 bool
+	stalledFor            time.Duration // > 0: no node updated for this long
+	oldRevisionsRemaining int
+}
+
+// rolloutState mirrors the budget arithmetic of rollingUpdate in
+// pkg/controller/daemon/update.go (v1.37): per node with daemon Pods,
+// findUpdatedPodsOnNode's old/new Pod; without surge, available old Pods are
+// deleted only while numUnavailable < maxUnavailable; with surge, new Pods are
+// created next to available old ones only while numSurge < maxSurge. When the
+// budget is used up and such candidates remain, waiting cannot help: the
+// rollout is stuck until a blocking Pod becomes available. Computed once.
+func (c *dsContext) rolloutState() *rollout {
+	if c.rolloutDone {
+		return c.rolloutMemo
+	}
+	c.rolloutDone = true
+	ru := c.ds.Spec.UpdateStrategy.RollingUpdate
+	if c.ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType || !c.podsKnown || !c.nodesKnown || !c.revKnown || c.report.Computed == nil {
+		return nil
+	}
+	desired := int(c.report.Computed.DesiredNumberScheduled)
+	// The API server defaults maxUnavailable to 1 and maxSurge to 0.
+	maxUnavailable, maxSurge := 1, 0
+	if ru != nil && ru.MaxUnavailable != nil {
+		maxUnavailable, _ = intstr.GetScaledValueFromIntOrPercent(ru.MaxUnavailable, desired, true)
+	}
+	if ru != nil && ru.MaxSurge != nil {
+		maxSurge, _ = intstr.GetScaledValueFromIntOrPercent(ru.MaxSurge, desired, true)
+	}
+	st := &rollout{surge: maxSurge > 0, maxUnavailable: maxUnavailable, maxSurge: maxSurge}
+	var newest time.Time
+	// Map order is fine here: only counts and the lists sorted below
+	// leave the loop.
+	for name := range c.byNode {
+		var newPod, oldPod *model.DaemonPod
+		ok := true
+		for _, p := range c.byNode[name] {
+			if p.Deleting {
+				continue
+			}
+			if c.isUpdated(p) {
+				if newPod != nil {
+					ok = false
+				}
+				newPod = p
+				if p.Created.After(newest) {
+					newest = p.Created
+				}
+			} else {
+				if oldPod != nil {
+					ok = false
+				}
+				oldPod = p
+			}
+		}
+		if oldPod != nil {
+			st.oldRevisionsRemaining++
+		}
+		avail := c.available
+		block := func(p *model.DaemonPod) {
+			st.unavailable++
+			if !c.progressing(p) {
+				st.notProgressing++
+			}
+			st.blockerNodes = append(st.blockerNodes, name)
+			if p != nil {
+				st.blockers = append(st.blockers, p)
+			}
+		}
+		switch {
+		case !ok:
+			if !st.surge {
+				block(newPod)
+			}
+		case !st.surge && (oldPod == nil) == (newPod == nil):
+			block(newPod)
+		case !st.surge && newPod != nil:
+			if !avail(newPod) {
+				block(newPod)
+			}
+		case !st.surge:
+			if avail(oldPod) {
+				st.candidates = append(st.candidates, name)
+			}
+		case oldPod == nil:
+		case newPod == nil:
+			if avail(oldPod) {
+				st.candidates = append(st.candidates, name)
+			}
+		case !avail(newPod):
+			block(newPod)
+		}
+	}
+	c.idx.sortNodes(st.candidates)
+	// By name, then node: a hand-made dump may hold two Pods of one name
+	// (on different nodes), and the nodes were visited in map order.
+	sort.Slice(st.blockers, func(i, j int) bool {
+		a, b := st.blockers[i], st.blockers[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.TargetNode < b.TargetNode
+	})
+	c.idx.sortNodes(st.blockerNodes)
+	budget := st.maxUnavailable
+	if st.surge {
+		budget = st.maxSurge
+	}
+	switch {
+	case len(st.candidates) == 0:
+	case st.notProgressing >= budget:
+		// Only Pods that waiting will not make available use the budget
+		// up for good: at maxUnavailable 1, one new Pod starting is how
+		// every rolling update looks between two nodes.
+		st.stuck = true
+	case !newest.IsZero() && c.now.Sub(newest) > stuckAfter:
+		st.stuck, st.stalledFor = true, c.now.Sub(newest)
+		// The cause says for how long: it changes as that age rolls over.
+		c.changesAt(ageTextChangesAt(newest, c.now))
+	case !newest.IsZero():
+		c.changesAt(newest.Add(stuckAfter + time.Nanosecond))
+	}
+	c.rolloutMemo = st
+	return st
+}
+
+func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
+	f := report.Finding{Type: report.RolloutStuck}
+	budget := fmt.Sprintf("%d unavailable of maxUnavailable %d", st.unavailable, st.maxUnavailable)
+	if st.surge {
+		budget = fmt.Sprintf("%d new Pods not yet available of maxSurge %d", st.unavailable, st.maxSurge)
+	}
+	var why []string
+	for _, p := range st.blockers {
+		why = append(why, fmt.Sprintf("%s on %s: %s", p.Name, p.TargetNode, c.blockerCause(p)))
+	}
+	if len(why) > 3 {
+		why = append(why[:3], fmt.Sprintf("%d more", len(why)-3))
+	}
+	nodes := st.candidates
+	switch {
+	case st.stalledFor > 0:
+		f.Reason = report.ReasonNoProgress
+		f.Since = sinceOf(c.now.Add(-st.stalledFor))
+		f.Cause = fmt.Sprintf("no node updated for %s", humanDuration(st.stalledFor))
+		f.Message = fmt.Sprintf("the rolling update has not updated a node for %s; %s still on an old revision (%s)", humanDuration(st.stalledFor), nodesWord(len(st.candidates)), names.Range(nodes))
+	default:
+		var blocking []string
+		for _, p := range st.blockers {
+			blocking = append(blocking, p.Name)
+		}
+		f.Reason, f.Params = report.ReasonBudgetExhausted, report.Params{Detail: budget, Other: strings.Join(blocking, ",")}
+		f.Cause = "blocked: " + budget
+		if len(st.blockerNodes) > 0 {
+			f.Cause += " (" + strings.Join(why, "; ") + ")"
+		}
+		f.Message = fmt.Sprintf("the rolling update cannot progress: %s, so the controller replaces no more old Pods; %s still on an old revision (%s)", budget, nodesWord(len(st.candidates)), names.Range(nodes))
+		if len(why) > 0 {
+			f.Message += "; blocking: " + strings.Join(why, "; ")
+		}
+	}
+	c.adviseChange(&f, owner.Change{What: "the Pod template back to the last working revision, or a larger maxUnavailable", Field: "spec.template"},
+		"fix the new revision (see the blocking Pods), or roll back: {0}; or change the strategy (a larger maxUnavailable lets it continue past broken nodes)",
+		kubectlWrite("rollout", "undo", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace))
+	if len(st.blockers) > 0 && c.blockedByNodesOnly(st) {
+		advise(&f, "the blocking Pods are on broken nodes, not a broken revision: fix or remove those nodes ({0}), or raise maxUnavailable so the rollout continues past them",
+			kubectl("describe", "node", st.blockers[0].TargetNode))
+	}
+	return f
+}
+
+// blockedByNodesOnly reports whether every blocking Pod sits on a node whose
+// condition explains it.
+func (c *dsContext) blockedByNodesOnly(st *rollout) bool {
+	for _, p := range st.blockers {
+		if cond := c.idx.nodeCause[p.TargetNode]; cond == "" || cond == condCordoned {
+			return false
+		}
+	}
+	return true
+}
+
+// blockerCause says in a few words why a blocking Pod is not available.
+func (c *dsContext) blockerCause(p *model.DaemonPod) string {
+	if cond := c.idx.nodeCause[p.TargetNode]; cond != "" && cond != condCordoned {
+		return "its node is " + cond
+	}
+	h := c.health(p)
+	switch h.kind {
+	case pending:
+		return pendingCause(p, h)
+	case unhealthy:
+		return unhealthyCause(p, h)
+	}
+	if p.Ready {
+		return fmt.Sprintf("Ready for less than minReadySeconds %d", c.ds.Spec.MinReadySeconds)
+	}
+	return h.state
+}
+
+// progressing reports whether a Pod that uses the rollout's budget is on
+// its way to available, so that waiting frees the budget: a Ready Pod still
+// inside minReadySeconds, a node between its old Pod's deletion and its new
+// Pod's creation (nil), or a Pod younger than stuckAfter that is being
+// scheduled, started or readied with no error (no unschedulable verdict,
+// bad waiting reason, failed container or restart) on a node that is not
+// broken. The controller counts all of them as unavailable; only the others
+// block the rolling update until someone acts.
+func (c *dsContext) progressing(p *model.DaemonPod) bool {
+	if p == nil {
+		return true
+	}
+	if cond := c.idx.nodeCause[p.TargetNode]; cond != "" && cond != condCordoned {
+		return false
+	}
+	if p.Ready {
+		return true
+	}
+	if p.Created.IsZero() || c.now.Sub(p.Created) >= stuckAfter {
+		return false
+	}
+	c.changesAt(p.Created.Add(stuckAfter))
+	h := c.health(p)
+	switch h.kind {
+	case pending:
+		return !p.Unschedulable
+	case unhealthy:
+		return h.reason == "" && h.restarts == 0
+	}
+	return true
+}

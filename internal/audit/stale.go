@@ -1,0 +1,68 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+func init() {
+	register(detector{typ: report.StaleStatus, ds: func(c *dsContext) []report.Finding {
+		want := c.report.Status
+		if c.report.Computed != nil {
+			want = *c.report.Computed
+		} else if c.ds.Status.ObservedGeneration >= c.ds.Generation {
+			// Without recomputed counts only the generation can be judged.
+			return nil
+		}
+		if f, ok := c.staleStatus(c.report.Status, want); ok {
+			return []report.Finding{f}
+		}
+		return nil
+	}})
+}
+
+// staleStatus compares the controller's published status with the recomputed
+// one. It returns ok=false when they agree and the status is current.
+func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) {
+	f := report.Finding{Type: report.StaleStatus, Reason: report.ReasonStatusStale, Cause: "the status the controller published is stale"}
+	var parts []string
+	if got.ObservedGeneration < c.ds.Generation {
+		parts = append(parts, fmt.Sprintf("status.observedGeneration %d is behind metadata.generation %d: the controller has not processed the latest change", got.ObservedGeneration, c.ds.Generation))
+	}
+	var diffs []string
+	cmp := func(name string, g, w int32) {
+		if g != w {
+			diffs = append(diffs, fmt.Sprintf("%s %d (recomputed %d)", name, g, w))
+		}
+	}
+	cmp("desiredNumberScheduled", got.DesiredNumberScheduled, want.DesiredNumberScheduled)
+	cmp("currentNumberScheduled", got.CurrentNumberScheduled, want.CurrentNumberScheduled)
+	cmp("numberReady", got.NumberReady, want.NumberReady)
+	cmp("numberAvailable", got.NumberAvailable, want.NumberAvailable)
+	cmp("updatedNumberScheduled", got.UpdatedNumberScheduled, want.UpdatedNumberScheduled)
+	cmp("numberMisscheduled", got.NumberMisscheduled, want.NumberMisscheduled)
+	cmp("numberUnavailable", got.NumberUnavailable, want.NumberUnavailable)
+	if len(diffs) > 0 {
+		parts = append(parts, "the controller reports "+strings.Join(diffs, ", "))
+	}
+	if len(parts) == 0 {
+		return f, false
+	}
+	f.Message = strings.Join(parts, "; ")
+	if got.ObservedGeneration < c.ds.Generation {
+		f.Params.Detail = "observedGeneration"
+		advise(&f, "the DaemonSet controller in kube-controller-manager normally catches up within seconds: check that it is running and its logs for errors about this DaemonSet")
+		return f, true
+	}
+	if c.rules.staleMisscheduledOnUntaint && got.NumberMisscheduled > want.NumberMisscheduled {
+		// kubernetes#132459: 1.33 controllers do not resync when a node's
+		// taints are lifted (fixed by #132477, back-ported as #133992).
+		f.Message += fmt.Sprintf("; Kubernetes %s may keep numberMisscheduled stale after a node's taints are lifted (kubernetes#132459, fixed in later 1.33 patch releases)", c.rules.version)
+	}
+	f.Params.Detail = "counts"
+	advise(&f, "the controller has not resynced this DaemonSet (it does not requeue it when a node gains a NoSchedule taint); any update makes it resync, e.g. {0}; if it persists, check kube-controller-manager",
+		kubectlWrite("annotate", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name, "daemoncheck/resync=now", "--overwrite"))
+	return f, true
+}

@@ -1,0 +1,45 @@
+package audit_test
+
+import (
+	"testing"
+
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/test/fixture"
+)
+
+func TestStaleStatusDetector(t *testing.T) {
+	podsUnread := func(s *model.Snapshot) { s.DaemonPods = nil; s.MarkMissing(model.Pods, "forbidden", "list pods") }
+	testDetector(t, report.StaleStatus, []detectorCase{
+		{
+			name:  "published status equals the recomputed one: no finding",
+			nodes: readyNodes("n1", "n2"), ds: fixture.DaemonSet("ns", "agent"), pods: podsOn("n1", "n2"),
+		},
+		{
+			name:  "observedGeneration behind generation: the controller has not caught up",
+			nodes: readyNodes("n1"), ds: fixture.DaemonSet("ns", "agent"), pods: podsOn("n1"),
+			edit: func(s *model.Snapshot) { s.DaemonSets[0].Status.ObservedGeneration = 0 },
+			want: []wantFinding{{severity: report.SeverityWarning, cause: "the status the controller published is stale",
+				message: []string{"status.observedGeneration 0 is behind metadata.generation 1"},
+				fix:     []string{"normally catches up within seconds"}}},
+		},
+		{
+			name:  "counts disagree with the Pods: a resync is suggested",
+			nodes: readyNodes("n1", "n2"), ds: fixture.DaemonSet("ns", "agent"), pods: podsOn("n1", "n2"),
+			edit: func(s *model.Snapshot) { s.DaemonSets[0].Status.NumberReady = 1 },
+			want: []wantFinding{{severity: report.SeverityWarning, cause: "the status the controller published is stale",
+				message: []string{"the controller reports numberReady 1 (recomputed 2)"},
+				fix:     []string{"kubectl annotate -n ns daemonset/agent daemoncheck/resync=now --overwrite"}}},
+		},
+		{
+			name:  "Pods not read and status current: nothing to compare, no finding",
+			nodes: readyNodes("n1"), ds: fixture.DaemonSet("ns", "agent"), pods: podsOn("n1"), edit: podsUnread,
+		},
+		{
+			name:  "Pods not read but observedGeneration behind: still stale",
+			nodes: readyNodes("n1"), ds: fixture.DaemonSet("ns", "agent"), pods: podsOn("n1"),
+			edit: func(s *model.Snapshot) { podsUnread(s); s.DaemonSets[0].Status.ObservedGeneration = 0 },
+			want: []wantFinding{{severity: report.SeverityWarning, message: []string{"status.observedGeneration 0 is behind metadata.generation 1"}}},
+		},
+	})
+}

@@ -1,0 +1,119 @@
+package audit
+
+import (
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// nodeVerdicts decides, for every node, whether the controller wants the
+// DaemonSet there and what is on it, and recomputes the status counts the
+// controller would publish, as updateDaemonSetStatus in daemon_controller.go
+// does.
+func (c *dsContext) nodeVerdicts(byNode map[string][]*model.DaemonPod) ([]report.NodeVerdict, report.Counts) {
+	computed := report.Counts{ObservedGeneration: c.ds.Generation}
+	// The capacity plan evaluated every node already, with c.eval.
+	c.verdicts = c.idx.plan.verdicts[c.idx.plan.of(c.ds)]
+	nvs := make([]report.NodeVerdict, 0, len(c.idx.nodes))
+	for i, node := range c.idx.nodes {
+		v := c.verdicts[i]
+		ps := byNode[node.Name]
+		nv := report.NodeVerdict{
+			Name:                  node.Name,
+			ShouldRun:             v.ShouldRun,
+			ShouldContinueRunning: v.ShouldContinueRunning,
+			Reason:                v.Reason,
+			Cause:                 string(v.Cause),
+			Short:                 shortReason(v),
+			RequiredBy:            c.requiredBy(node),
+		}
+		nv.Required = nv.RequiredBy != ""
+		for _, p := range ps {
+			nv.Pods = append(nv.Pods, c.podRef(p))
+		}
+		switch {
+		case !c.podsKnown:
+			nv.Coverage = report.CoverageUnknown
+		case !v.ShouldRun:
+			nv.Coverage = report.NotTargeted
+		case len(ps) > 0:
+			nv.Coverage = report.Covered
+		default:
+			nv.Coverage = report.NotCovered
+		}
+		nvs = append(nvs, nv)
+
+		if !v.ShouldRun {
+			if len(ps) > 0 {
+				computed.NumberMisscheduled++
+			}
+			continue
+		}
+		computed.DesiredNumberScheduled++
+		if len(ps) == 0 {
+			continue
+		}
+		computed.CurrentNumberScheduled++
+		oldest := ps[0]
+		if oldest.Ready {
+			computed.NumberReady++
+			if c.available(oldest) {
+				computed.NumberAvailable++
+			}
+		}
+		if c.isUpdated(oldest) {
+			computed.UpdatedNumberScheduled++
+		}
+	}
+	computed.NumberUnavailable = computed.DesiredNumberScheduled - computed.NumberAvailable
+	return nvs, computed
+}
+
+// shortReason names the rule that excluded a node in a few words.
+func shortReason(v scheduling.Verdict) string {
+	switch v.Cause {
+	case scheduling.CauseTaint:
+		return "taint " + v.Taint.Key
+	case scheduling.CauseNodeSelector:
+		return "nodeSelector"
+	case scheduling.CauseNodeAffinity:
+		return "affinity"
+	case scheduling.CauseNodeName:
+		return "nodeName"
+	}
+	return ""
+}
+
+func (c *dsContext) podRef(p *model.DaemonPod) report.PodRef {
+	h := c.health(p)
+	return report.PodRef{
+		Name:     p.Name,
+		Phase:    string(p.Phase),
+		Ready:    p.Ready,
+		Revision: podRevision(p),
+		Updated:  c.isUpdated(p),
+		Restarts: h.restarts,
+		Created:  p.Created.UTC(),
+		State:    h.state,
+		Adopted:  c.adopted[p],
+	}
+}
+
+func podRevision(p *model.DaemonPod) string {
+	if h := p.RevisionHash; h != "" {
+		return h
+	}
+	if g := p.TemplateGeneration; g != "" {
+		return "generation " + g
+	}
+	return ""
+}
+
+// isUpdated mirrors util.IsPodUpdated: the Pod's revision hash label equals
+// the current revision's hash, or its template generation label equals the
+// DaemonSet's template generation.
+func (c *dsContext) isUpdated(p *model.DaemonPod) bool {
+	templateMatches := c.gen != nil && p.TemplateGeneration == c.genLabel
+	hashMatches := c.hash != "" && p.RevisionHash == c.hash
+	return hashMatches || templateMatches
+}

@@ -1,0 +1,304 @@
+package audit
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
+	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// knownStartupTaints are taints a node registers with that a known agent
+// removes once it runs: startup taints, whatever put them on the node (the
+// kubelet's --register-with-taints, kubeadm's nodeRegistration, a Node
+// manifest).
+var knownStartupTaints = map[string]string{
+	"node.cilium.io/agent-not-ready":                 "the Cilium agent",
+	"node.cloudprovider.kubernetes.io/uninitialized": "the cloud controller manager",
+	"node.cluster.x-k8s.io/uninitialized":            "Cluster API",
+	"ebs.csi.aws.com/agent-not-ready":                "the EBS CSI node plugin",
+	"efs.csi.aws.com/agent-not-ready":                "the EFS CSI node plugin",
+	"karpenter.sh/unregistered":                      "Karpenter",
+}
+
+// startupTaints moves the known startup taints out of t's taints.
+func startupTaints(t *model.PoolTemplate) *model.PoolTemplate {
+	c := *t
+	c.Taints = nil
+	c.StartupTaints = append([]corev1.Taint(nil), t.StartupTaints...)
+	c.Notes = append([]string(nil), t.Notes...)
+	for _, tn := range t.Taints {
+		if who, ok := knownStartupTaints[tn.Key]; ok {
+			c.StartupTaints = append(c.StartupTaints, tn)
+			c.Notes = append(c.Notes, fmt.Sprintf("%s is removed by %s once it runs: counted as a startup taint", scheduling.TaintString(&tn), who))
+			continue
+		}
+		c.Taints = append(c.Taints, tn)
+	}
+	return &c
+}
+
+// pool judges one proposed pool, shape by shape.
+func (w *whatIf) pool(t *model.PoolTemplate) report.PoolWhatIf {
+	t = startupTaints(t)
+	pw := report.PoolWhatIf{Source: t.Source, Kind: t.Kind, APIVersion: t.APIVersion, Namespace: t.Namespace, Name: t.Name,
+		Labels: map[string]string{}, FilledLabels: []string{}, Taints: []string{}, StartupTaints: []report.StartupTaint{},
+		Notes: append([]string{}, t.Notes...), Shapes: []report.Shape{}, Findings: []report.WhatIfFinding{}}
+	for i := range t.Taints {
+		pw.Taints = append(pw.Taints, scheduling.TaintString(&t.Taints[i]))
+	}
+	for _, r := range t.Requirements {
+		pw.Requirements = append(pw.Requirements, requirementText(r))
+	}
+	filled := map[string]bool{}
+	for _, k := range t.Filled {
+		filled[k] = true
+	}
+	specs := w.shapes(t, filled, &pw.Notes)
+	tolerated := make([]map[string]bool, len(t.StartupTaints))
+	for i := range tolerated {
+		tolerated[i] = map[string]bool{}
+	}
+	var raw []report.WhatIfFinding
+	for i, name := range shapeNames(t, specs) {
+		s := specs[i]
+		fillLabels(s.labels, name, filled)
+		pw.Shapes = append(pw.Shapes, w.judge(t, name, s, &raw, tolerated))
+	}
+	pw.Findings = groupShapeFindings(raw, len(pw.Shapes))
+	// The pool's labels are those every shape has alike (not the hostname).
+	if len(pw.Shapes) > 0 {
+		for k, v := range pw.Shapes[0].Labels {
+			same := k != corev1.LabelHostname
+			for _, s := range pw.Shapes[1:] {
+				if s.Labels[k] != v {
+					same = false
+					break
+				}
+			}
+			if same {
+				pw.Labels[k] = v
+			}
+		}
+	}
+	for k := range filled {
+		pw.FilledLabels = append(pw.FilledLabels, k)
+	}
+	sort.Strings(pw.FilledLabels)
+	for i := range t.StartupTaints {
+		st := &t.StartupTaints[i]
+		by := keys(tolerated[i])
+		sort.Strings(by)
+		pw.StartupTaints = append(pw.StartupTaints, report.StartupTaint{Taint: scheduling.TaintString(st), ToleratedBy: by})
+		if len(by) == 0 && (st.Effect == corev1.TaintEffectNoSchedule || st.Effect == corev1.TaintEffectNoExecute) {
+			pw.Findings = append(pw.Findings, report.WhatIfFinding{Kind: report.WhatIfStartupTaint,
+				Message:    fmt.Sprintf("no DaemonSet that would run on the pool tolerates startup taint %s, so none of them can be what removes it; until something else does, no daemon lands on the pool's nodes", scheduling.TaintString(st)),
+				Suggestion: fmt.Sprintf("check what removes %s (usually the agent it waits for, e.g. the CNI, as a DaemonSet that tolerates it: %s); if that DaemonSet exists, it may be outside the DaemonSets read (-n, -l)", st.Key, tolerationYAML(st))})
+		}
+	}
+	return pw
+}
+
+// requirementText renders a pool requirement: "kubernetes.io/arch In [amd64,arm64]".
+func requirementText(r corev1.NodeSelectorRequirement) string {
+	if len(r.Values) == 0 {
+		return fmt.Sprintf("%s %s", r.Key, r.Operator)
+	}
+	return fmt.Sprintf("%s %s [%s]", r.Key, r.Operator, strings.Join(r.Values, ","))
+}
+
+// poolTarget says how a proposed pool's nodes get labels: through the
+// object that creates them.
+func poolTarget(t *model.PoolTemplate) labelTarget {
+	what := fmt.Sprintf("the nodes of %s %s", t.Kind, t.Name)
+	label := func(kvs []string) (string, []report.Command) {
+		switch t.Kind {
+		case "NodePool":
+			return fmt.Sprintf("add %s to NodePool %s spec.template.metadata.labels", strings.Join(kvs, " "), t.Name), nil
+		case "MachineDeployment", "MachineSet", "MachinePool":
+			return fmt.Sprintf("add %s to %s %s spec.template.metadata.labels (Cluster API syncs only node-role.kubernetes.io/*, node-restriction.kubernetes.io and node.cluster.x-k8s.io keys to Nodes; others go in the bootstrap config's node-labels)", strings.Join(kvs, " "), t.Kind, t.Name), nil
+		case "Node":
+			return fmt.Sprintf("add %s to the Node's metadata.labels", strings.Join(kvs, " ")), nil
+		}
+		return "--labels " + strings.Join(kvs, ","), nil
+	}
+	if t.Kind == "Flags" {
+		what = "the described node"
+	}
+	return labelTarget{what: what, label: label}
+}
+
+// judge evaluates every DaemonSet on one node shape: the controller's
+// verdict, the coverage verdict, startup taints, and the fit.
+func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings *[]report.WhatIfFinding, tolerated []map[string]bool) report.Shape {
+	node := &corev1.Node{Spec: corev1.NodeSpec{Taints: t.Taints}}
+	node.Name, node.Labels = name, s.labels
+	start := &corev1.Node{Spec: corev1.NodeSpec{Taints: t.StartupTaints}}
+	start.Name, start.Labels = name, s.labels
+	shape := report.Shape{Name: name, Varies: s.varies, Labels: s.labels, InstanceType: s.instanceType, DaemonSets: []report.ShapeDaemon{}}
+	alloc, from, unknown := w.allocatable(t, s)
+	target := poolTarget(t)
+	byName := map[string]*dsInfo{}
+	at := map[string]int{}
+	var daemons []capacity.Daemon
+	for _, d := range w.after {
+		v := d.eval.Evaluate(node)
+		sd := report.ShapeDaemon{Namespace: d.ds.Namespace, Name: d.ds.Name, Runs: v.ShouldRun, Reason: v.Reason, Cause: string(v.Cause), Short: shortReason(v),
+			Request: fmtAmounts(d.req.Resources), Priority: d.prio, PriorityKnown: d.prioKnown}
+		by := w.required(d, s.labels, v)
+		if by == byExpectation && !v.ShouldRun {
+			// Without a coverage policy, a taint that keeps a DaemonSet
+			// its selectors admit off a node is by design, as the audit
+			// calls the same exclusion on a real node (Not targeted):
+			// taints are how a pool keeps daemons off (GPU, dedicated and
+			// control-plane nodes), and nothing says this one is a mistake.
+			by = ""
+		}
+		sd.Required, sd.RequiredBy = by != "", by
+		switch {
+		case v.ShouldRun:
+			untol := d.eval.UntoleratedTaints(start)
+			for i := range t.StartupTaints {
+				st := &t.StartupTaints[i]
+				waits := false
+				for j := range untol {
+					if untol[j].MatchTaint(st) && untol[j].Value == st.Value {
+						waits = true
+					}
+				}
+				if waits {
+					sd.WaitsFor = append(sd.WaitsFor, scheduling.TaintString(st))
+				} else if st.Effect != corev1.TaintEffectPreferNoSchedule {
+					tolerated[i][d.key] = true
+				}
+			}
+			daemons = append(daemons, daemonOf(d))
+			byName[d.key] = d
+		case sd.Required:
+			f := report.WhatIfFinding{Kind: report.WhatIfWillNotRun, DaemonSet: d.key, Shapes: []string{name}}
+			f.Message = fmt.Sprintf("daemonset %s is required on %s by %s but the controller would not target it: %s", d.key, whereToken, by, v.Reason)
+			f.Suggestion = exclusionFix(d.ds, d.eval, node, v, by, target).Render(report.RenderOptions{})
+			if v.Cause == scheduling.CauseTaint {
+				f.Suggestion += fmt.Sprintf("; or drop the taint from %s %s if the daemon must run there", t.Kind, t.Name)
+			}
+			*findings = append(*findings, f)
+		}
+		at[d.key] = len(shape.DaemonSets)
+		shape.DaemonSets = append(shape.DaemonSets, sd)
+	}
+	p := place(alloc, daemons)
+	fit := report.ShapeFitYes
+	if alloc == nil {
+		fit = report.ShapeFitUnknown
+	}
+	for _, n := range p.Placed {
+		shape.DaemonSets[at[n]].Fit = fit
+	}
+	for _, lo := range p.LeftOut {
+		sd := &shape.DaemonSets[at[lo.Daemon]]
+		sd.Fit = report.ShapeFitNo
+		sd.Shortfalls, sd.PortClashes = leftOutText(lo)
+	}
+	for _, f := range fitFindings(p, byName, alloc, whereToken) {
+		f.Shapes = []string{name}
+		*findings = append(*findings, f)
+	}
+	shape.Overhead = fmtAmounts(p.Overhead)
+	if alloc == nil {
+		shape.FitUnknown = unknown
+		if len(daemons) > 0 {
+			*findings = append(*findings, report.WhatIfFinding{Kind: report.WhatIfFitUnknown, Shapes: []string{name},
+				Message: fmt.Sprintf("%s: the daemons would request %s, but the node's allocatable is not known: %s", whereToken, amountsLine(p.Overhead), unknown)})
+		}
+		return shape
+	}
+	shape.Allocatable, shape.AllocatableFrom = fmtAmounts(alloc), from
+	shape.OverheadPercent = map[string]int{}
+	used := capacity.Amounts{}
+	for _, n := range p.Placed {
+		used.Add(byName[n].req.Resources)
+	}
+	shape.Headroom = map[string]string{}
+	for _, r := range alloc.Names() {
+		shape.Headroom[string(r)] = capacity.Format(r, alloc[r]-used[r])
+		if o := p.Overhead[r]; o > 0 {
+			shape.OverheadPercent[string(r)] = int((o*100 + alloc[r]/2) / alloc[r])
+		}
+	}
+	return shape
+}
+
+// allocatable is the shape's allocatable: the input's (manifest status,
+// --allocatable), else that of a cluster node of the shape's instance
+// type; unknown says why there is none.
+func (w *whatIf) allocatable(t *model.PoolTemplate, s shapeSpec) (a capacity.Amounts, from, unknown string) {
+	if len(t.Allocatable) > 0 {
+		return capacity.FromList(t.Allocatable), t.AllocatableFrom, ""
+	}
+	const hint = "give --allocatable (e.g. --allocatable cpu=4,memory=16Gi,pods=110)"
+	it := s.instanceType
+	switch {
+	case s.otherType:
+		return nil, "", "the pool may pick instance types it does not name, whose allocatable is not known; " + hint
+	case it == "":
+		where := ""
+		if t.InstanceTypeWhere != "" {
+			where = " (it is in " + t.InstanceTypeWhere + ")"
+		}
+		return nil, "", "the instance type is not known" + where + "; give --instance-type (a cluster node of that type gives the allocatable) or " + strings.TrimPrefix(hint, "give ")
+	case !w.nodesKnown:
+		return nil, "", fmt.Sprintf("nodes were not read, so no node of instance type %s gives the allocatable; %s", it, hint)
+	}
+	n := w.sample(t, it)
+	if n == nil {
+		return nil, "", fmt.Sprintf("no node of instance type %s in the cluster to take the allocatable from; %s", it, hint)
+	}
+	from = fmt.Sprintf("node %s (instance type %s)", n.Name, it)
+	base := amountsLine(capacity.FromList(n.Status.Allocatable))
+	for _, o := range w.samples[it] {
+		if len(o.Status.Allocatable) > 0 && amountsLine(capacity.FromList(o.Status.Allocatable)) != base {
+			from += ", the smallest of the type's nodes"
+			break
+		}
+	}
+	return capacity.FromList(n.Status.Allocatable), from, ""
+}
+
+// whereToken stands for the shapes a finding is about until findings of
+// several shapes that say the same are merged.
+const whereToken = "\x00where\x00"
+
+// groupShapeFindings merges the findings that say the same about several
+// shapes into one (one line per cause, not per shape), in first-seen order,
+// and names the shapes where the token stands.
+func groupShapeFindings(raw []report.WhatIfFinding, shapes int) []report.WhatIfFinding {
+	out := []report.WhatIfFinding{}
+	at := map[string]int{}
+	for _, f := range raw {
+		k := string(f.Kind) + "\x01" + f.DaemonSet + "\x01" + f.Message + "\x01" + f.Suggestion
+		if i, ok := at[k]; ok {
+			out[i].Shapes = append(out[i].Shapes, f.Shapes...)
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, f)
+	}
+	for i := range out {
+		f := &out[i]
+		where := "node shape " + f.Shapes[0]
+		switch {
+		case len(f.Shapes) > 1 && len(f.Shapes) == shapes:
+			where = fmt.Sprintf("all %d node shapes of the pool", shapes)
+		case len(f.Shapes) > 1:
+			where = "node shapes " + strings.Join(f.Shapes, ", ")
+		}
+		f.Message = strings.ReplaceAll(f.Message, whereToken, where)
+		f.Suggestion = strings.ReplaceAll(f.Suggestion, whereToken, where)
+	}
+	return out
+}

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+var capacityExample = `  # What the daemons take of each node pool, and where they do not all fit
+  kubectl daemoncheck capacity
+
+  # Per node: daemons' requests against allocatable, headroom, who is left out
+  kubectl daemoncheck capacity -o wide
+
+  # Also count every other Pod (reads all Pods), for the fit of Pending daemon Pods
+  kubectl daemoncheck capacity --workloads
+
+  # Offline, from a dump that includes PriorityClasses
+  kubectl get ds,nodes,pods,controllerrevisions,priorityclasses -A -o yaml > dump.yaml
+  kubectl daemoncheck capacity -f dump.yaml`
+
+// CapacityOptions are the flags of `kubectl daemoncheck capacity`.
+type CapacityOptions struct {
+	*CheckOptions
+	// output is capacity's own -o.
+	output string
+}
+
+// NewCmdCapacity builds `kubectl daemoncheck capacity`: the daemons'
+// overhead per node pool. It shares the root command's input, policy and
+// gate flags.
+func NewCmdCapacity(parent *CheckOptions) *cobra.Command {
+	o := &CapacityOptions{CheckOptions: parent}
+	cmd := &cobra.Command{
+		Use:   "capacity",
+		Short: "Show what the daemons take of each node pool, and where they do not fit",
+		Long: `Show, per node pool, what the DaemonSets that should run on its nodes request (cpu,
+memory, Pod slots and any other resource they ask for, as the scheduler counts a Pod:
+init containers, sidecars, pod overhead) against the nodes' allocatable, the node with
+the least room left, and the nodes where the daemons alone do not all fit, naming the
+daemon left out (placed by priority, then the Pods already there, then the oldest
+DaemonSet) and why. -o wide shows every node. --workloads also reads every Pod and
+shows what the other Pods request.
+
+Exit codes: 0 when no finding about fit fails the gate (HostPortConflict, NodeTooSmall,
+LowPriorityAgent, NoMemoryRequest, or a daemon Pod the scheduler cannot place), 1 when one
+does (--fail-on), 3 when nodes could not be read.`,
+		Example: capacityExample,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("capacity takes no arguments, got %s; select DaemonSets with -l or -n", strings.Join(args, " "))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, as in every daemoncheck command, e.g. -l app=agent.")
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Count DaemonSets of all namespaces (the default unless -n is given).")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", render.Help(render.ViewCapacity)+" Default: one row per node pool; wide: one row per node.")
+	parent.addAuditFlags(cmd.Flags())
+	parent.addOutputFileFlag(cmd, cmd.Flags())
+	registerOutputCompletion(cmd, render.ViewCapacity)
+	registerGateCompletion(cmd)
+	hideUnusedFlags(cmd.Flags())
+	_ = cmd.RegisterFlagCompletionFunc("require", parent.completeRequire)
+	return cmd
+}
+
+// Complete resolves the shared flags for the capacity view.
+func (o *CapacityOptions) Complete(cmd *cobra.Command) error {
+	*o.PrintFlags.OutputFormat = o.output
+	if err := o.CheckOptions.Complete(cmd, "", render.ViewCapacity); err != nil {
+		return err
+	}
+	o.run.capacityNodes = true
+	o.run.narrow = o.narrow
+	return nil
+}
+
+// narrow is the part of the report the capacity view shows: the findings
+// about fit (audit.IsFit), with the summary, problems and verdict rebuilt
+// from them, so that the exit code speaks of what the view shows.
+func (o *CapacityOptions) narrow(rep *report.Report) (*report.Report, error) {
+	if err := needNodes(rep, "capacity"); err != nil {
+		return nil, err
+	}
+	return audit.Project(rep, audit.Projection{Fit: true})
+}
+
+// selection says how the DaemonSets read were narrowed, "" when all were.
+func selection(r collect.Options) string {
+	var parts []string
+	switch {
+	case r.Name != "":
+		parts = append(parts, "DaemonSet "+strings.TrimPrefix(r.Namespace+"/", "/")+r.Name)
+	case r.Namespace != "":
+		parts = append(parts, "namespace "+r.Namespace)
+	}
+	if r.LabelSelector != "" {
+		parts = append(parts, "selector "+r.LabelSelector)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// needNodes fails a view of nodes (coverage, capacity) that has none: it
+// would verify nothing, and must not pass a CI gate.
+func needNodes(rep *report.Report, view string) error {
+	if len(rep.Nodes) == 0 && rep.Partial {
+		return inputErrorf("the %s view needs nodes, which could not be read: %s", view, strings.Join(rep.Warnings, "; "))
+	}
+	if len(rep.Nodes) == 0 {
+		return inputErrorf("no nodes found: the %s view has nothing to show", view)
+	}
+	return nil
+}

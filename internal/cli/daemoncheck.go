@@ -1,0 +1,794 @@
+// Package cmd holds the cobra commands of kubectl-daemoncheck, in kubectl's
+// Options pattern: NewCmd builds flags into an Options struct, Complete
+// resolves the raw flags once into a runConfig, Validate checks them, Run
+// works from the runConfig only. Data flows one way: flags -> snapshot
+// (package collect) -> report (package analyze, which also judges it) ->
+// printer. Nothing here decides a verdict: the exit code, the --wait
+// progress and every printer read the report.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/rest"
+
+	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/kubeflags"
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/policy"
+	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/text"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// DefaultRequestTimeout applies to each API request when --request-timeout
+// is not given, so an unresponsive server ends the run instead of hanging it.
+const DefaultRequestTimeout = 30 * time.Second
+
+// DefaultTimeout bounds a whole run (reads, analysis, output), and is how
+// long --wait waits.
+const DefaultTimeout = 5 * time.Minute
+
+// MaxSmallFile bounds the small files a user names (--policy, template
+// files, kubeconfig): far above any real one, and read only if regular, so
+// a FIFO or /dev/zero cannot hang or exhaust the run.
+const MaxSmallFile = 16 << 20
+
+// NowWall is the --now value that analyses a dump as of the current time
+// instead of its newest timestamp.
+const NowWall = "wall"
+
+// MinInterval is the shortest --interval: faster polling only loads the API
+// server (each pass lists every DaemonSet, node and daemon Pod).
+const MinInterval = time.Second
+
+var checkExample = `  # Audit every DaemonSet in the cluster
+  kubectl daemoncheck
+
+  # One DaemonSet in detail: every node, why excluded ones are, and what to fix
+  kubectl daemoncheck kube-proxy -n kube-system
+
+  # Machine-readable report (versioned schema daemoncheck/v1alpha1)
+  kubectl daemoncheck -o json
+
+  # CI gate: fail only on errors, wait up to 10 minutes for the cluster to settle
+  kubectl daemoncheck --wait --timeout 10m
+
+  # Follow a rollout: the report, then a line per change (Ctrl-C to stop)
+  kubectl daemoncheck -w -n monitoring
+
+  # Audit a saved dump instead of a live cluster
+  kubectl get ds,nodes,pods,controllerrevisions -A -o yaml > dump.yaml
+  kubectl daemoncheck -f dump.yaml
+
+  # Several clusters in one run: every kubeconfig context named prod-*, read in parallel
+  kubectl daemoncheck --contexts 'prod-*'`
+
+// CheckOptions are the raw flags of the main command (shared with nodes)
+// and, once Complete has run, their resolved form.
+type CheckOptions struct {
+	ConfigFlags *kubeflags.ConfigFlags
+	PrintFlags  *render.PrintFlags
+	genericiooptions.IOStreams
+
+	AllNamespaces bool
+	Selector      string
+	ChunkSize     int64
+	Filenames     []string
+	NoHeaders     bool
+	NowFlag       string
+	Verbosity     int
+	ServerVersion string
+	Workloads     bool
+
+	// Coverage policy and CI gate.
+	Require    []string
+	PolicyFile string
+	FailOn     []string
+	Ignore     []string
+	Grace      time.Duration
+	Wait       bool
+	Watch      bool
+	SortBy     string
+	Timeout    time.Duration
+	Interval   time.Duration
+	// OutputFiles are the --output-file FORMAT=PATH values.
+	OutputFiles []string
+	fleetFlags
+
+	// client is injected by tests (fake clientset); else built in Complete.
+	client collect.Client
+	// run is the resolved configuration: Run reads nothing else.
+	run runConfig
+}
+
+// runConfig is what the flags mean, resolved once by Complete: no flag
+// strings, only typed values the run works from.
+type runConfig struct {
+	view      render.View
+	printer   *render.Printer
+	printOpts render.Options
+	// outputFiles are written in the same run as stdout.
+	outputFiles []outputFile
+	// read says what to read; files, when set, is the offline input.
+	read  collect.Options
+	files []string
+	// client and host are the live source.
+	client collect.Client
+	host   string
+	// now is the analysis clock; liveClock re-reads it on each pass.
+	now       time.Time
+	liveClock bool
+	// inferClock, offline without --now, takes the clock from the input's
+	// newest timestamp (a dump judged by the wall clock ages by the hour).
+	inferClock bool
+	policy     *policy.Policy
+	gate       report.Gate
+	// timeout bounds the run; with wait, it is how long to wait.
+	timeout  time.Duration
+	wait     bool
+	interval time.Duration
+	// progress shows progress on stderr (a terminal).
+	progress bool
+	// suggest are the subcommands a DaemonSet NAME resembles (node ->
+	// nodes), offered when no DaemonSet has that name.
+	suggest []string
+	// sortBy orders the problems (audit.SortSeverity: as the analysis does).
+	sortBy string
+	// serverVersion, when set, overrides the version the rules follow.
+	serverVersion string
+	// narrow, when set, returns the part of the report the view shows
+	// (nodes, capacity): an audit.Projection, never an edit.
+	narrow func(*report.Report) (*report.Report, error)
+	// fleet, when set, is the clusters of a fleet audit (--contexts).
+	fleet *fleetRun
+	// capacityNodes lists every node in the report's capacity section.
+	capacityNodes bool
+	// follow is how -w and --wait follow the cluster after the first read.
+	follow followConfig
+}
+
+// NewCheckOptions returns options with kubectl's defaults.
+func NewCheckOptions(streams genericiooptions.IOStreams) *CheckOptions {
+	return &CheckOptions{
+		ConfigFlags: kubeflags.New(true),
+		PrintFlags:  newPrintFlags(),
+		IOStreams:   streams,
+		ChunkSize:   500,
+		FailOn:      []string{string(report.DefaultFailOn)},
+		Timeout:     DefaultTimeout,
+		Interval:    5 * time.Second,
+	}
+}
+
+// newPrintFlags offers kubectl's machine formats; kubectl's "name" printer is
+// not among them since a report is not a named object (-o name is the registry's
+// own printer of the DaemonSets or nodes shown). Which -o values a command accepts is the
+// printer registry's to say.
+func newPrintFlags() *render.PrintFlags {
+	return render.NewPrintFlags()
+}
+
+// NewCmdDaemonCheck builds the root command, `kubectl daemoncheck`.
+func NewCmdDaemonCheck(streams genericiooptions.IOStreams) *cobra.Command {
+	return newRootCommand(NewCheckOptions(streams))
+}
+
+func newRootCommand(o *CheckOptions) *cobra.Command {
+	streams := o.IOStreams
+	cmd := &cobra.Command{
+		Use:   "kubectl-daemoncheck [NAME] [flags]",
+		Short: "Find the nodes that lack, or wrongly run, their daemon Pods, and why",
+		Long: `daemoncheck reads every DaemonSet, Node and daemon Pod, decides node by node what the
+DaemonSet controller wants (node selectors, affinity, taints and the tolerations the
+controller adds), and reports missing, pending, unhealthy, duplicate, misscheduled,
+orphaned and outdated daemon Pods and stale DaemonSet status, with the reason and the fix.
+It only reads from the cluster.
+
+Exit codes: 0 no findings (none that --fail-on selects), 1 findings that --fail-on selects
+(default: any), 2 usage error, 3 cannot reach the cluster, read the input or write the
+output (also: a partial report without such findings).`,
+		Example:       checkExample,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErrorf("at most one DaemonSet NAME may be given, got %d: %s", len(args), strings.Join(args, " "))
+			}
+			return nil
+		},
+		ValidArgsFunction: o.completeNames,
+		Annotations:       map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl daemoncheck"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			view, name := render.ViewAudit, ""
+			if len(args) == 1 {
+				view, name = render.ViewDetail, args[0]
+			}
+			if err := o.Complete(cmd, name, view); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
+	o.ConfigFlags.AddFlags(cmd.PersistentFlags())
+	describeRequestTimeout(cmd.PersistentFlags())
+	o.PrintFlags.AddFlags(cmd)
+	cmd.Flags().Lookup("output").Usage = render.Help(render.ViewAudit, render.ViewDetail) + " Default: summary and findings tables, or the detail view when a NAME is given."
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit DaemonSets in all namespaces (the default unless -n is given; with -n, -A wins, as in kubectl).")
+	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, e.g. -l app=agent.")
+	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Re-check until no finding selected by --fail-on remains, or --timeout passes; progress goes to stderr. Watches the cluster when RBAC allows the watch verb, else polls every --interval.")
+	cmd.Flags().StringVar(&o.SortBy, "sort-by", audit.SortSeverity, "Order of the problems: "+strings.Join(sortKeys, ", ")+". severity: errors first, then by the number of nodes; breadth: most nodes first; daemonset: by NAMESPACE/NAME; type: by problem type.")
+	_ = cmd.RegisterFlagCompletionFunc("sort-by", cobra.FixedCompletions(sortKeys, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().DurationVar(&o.Interval, "interval", o.Interval, fmt.Sprintf("When polling (--wait, or -w without the watch verb): time between reads (at least %s); when watching: how often the analysis is redone without a change (--grace and minReadySeconds change with time).", MinInterval))
+	// The audit flags are each audit command's own (root and nodes), not
+	// persistent: version and completion must not list what they ignore.
+	o.addAuditFlags(cmd.Flags())
+	o.addWatchFlag(cmd.Flags())
+	o.addOutputFileFlag(cmd, cmd.Flags())
+	o.addFleetFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
+	_ = cmd.RegisterFlagCompletionFunc("context", o.completeContexts)
+	registerOutputCompletion(cmd, render.ViewAudit)
+	registerGateCompletion(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("require", o.completeRequire)
+
+	cmd.AddCommand(NewCmdNodes(o))
+	cmd.AddCommand(NewCmdCapacity(o))
+	cmd.AddCommand(NewCmdWhatIf(o))
+	cmd.AddCommand(NewCmdVersion(streams, o.ConfigFlags))
+	cmd.AddCommand(newCmdCompletion(cmd))
+	cmd.SetUsageFunc(groupedUsage)
+	hideUnusedFlags(cmd.Flags())
+	hideUnusedFlags(cmd.PersistentFlags())
+	return cmd
+}
+
+// describeRequestTimeout states what --request-timeout means here: kubectl's
+// meaning (0 = no per-request timeout), with a bound by default.
+func describeRequestTimeout(fs *pflag.FlagSet) {
+	if f := fs.Lookup("request-timeout"); f != nil {
+		f.DefValue = DefaultRequestTimeout.String()
+		f.Usage = fmt.Sprintf("How long to wait for a single server request (e.g. 10s, 1m). Default %s; 0 means no per-request limit (the run stays bounded by --timeout).", DefaultRequestTimeout)
+	}
+}
+
+// addAuditFlags adds the flags every audit command shares (the root command
+// and nodes): input, policy and gate.
+func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
+	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
+	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,pods,controllerrevisions,events,priorityclasses -A -o json|yaml.")
+	fs.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in tables.")
+	fs.StringVar(&o.ServerVersion, "server-version", "", "Follow the DaemonSet controller rules of this Kubernetes version (e.g. v1.33.4) where they differ between versions; default: the server's version (discovery), unknown offline (newest rules).")
+	fs.StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time, or \"wall\" for the current time. Default: the current time live; with -f, the newest timestamp in the input (heartbeats, conditions, events, creation times), said on stderr.")
+	fs.StringArrayVar(&o.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR]: the DaemonSet must run on every node matching the selector (default: every node). Repeatable.")
+	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README).")
+	fs.StringSliceVar(&o.FailOn, "fail-on", o.FailOn, "Findings that make the exit code 1: a severity and every higher one (error = broken now, the default; warning = also at risk; info = also advice), finding types, or none; comma-separated.")
+	fs.StringSliceVar(&o.Ignore, "ignore", nil, "Finding types to leave out of the report, comma-separated.")
+	fs.DurationVar(&o.Grace, "grace", 0, "Hold back findings on nodes, and about Pods, younger than this (e.g. 5m), so a gate does not flap on normal churn.")
+	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "Give up after this long (exit 3); with --wait, how long to wait for the findings to clear (exit 1 with the last report).")
+	fs.BoolVar(&o.Workloads, "workloads", false, "Also read every non-terminal Pod of the cluster (one more paginated list; needs list on pods in all namespaces) and explain each Pending or missing daemon Pod by what the Pods on its node request, who holds a clashing host port and whether preemption can help.")
+	fs.IntVarP(&o.Verbosity, "v", "v", 0, "Number for the log level verbosity of the Kubernetes client (as kubectl's -v); 0 logs nothing.")
+}
+
+// Complete resolves the raw flags into o.run. name is the DaemonSet NAME
+// (detail view) or ""; view is what the command shows.
+func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view render.View) error {
+	configureLogging(o.Verbosity, o.ErrOut)
+	run := runConfig{view: view, timeout: o.Timeout, wait: o.Wait, interval: o.Interval, serverVersion: o.ServerVersion}
+	output := ""
+	if o.PrintFlags.OutputFormat != nil {
+		output = *o.PrintFlags.OutputFormat
+	}
+	if err := o.checkUserFiles(output); err != nil {
+		return err
+	}
+	fleet, err := o.fleetRequested(cmd)
+	if err != nil {
+		return err
+	}
+	p, err := printerFor(output, view, o.PrintFlags, fleet)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	run.printer = p
+	if run.outputFiles, err = o.completeOutputFiles(view, fleet); err != nil {
+		return err
+	}
+	run.printOpts = render.Options{NoHeaders: o.NoHeaders, MaxWidth: terminalWidth(o.Out)}
+	if run.policy, err = o.completePolicy(); err != nil {
+		return err
+	}
+	if run.gate, err = o.completeGate(); err != nil {
+		return err
+	}
+	switch {
+	case o.NowFlag == NowWall:
+		run.now, run.liveClock = time.Now(), true
+	case o.NowFlag != "":
+		t, err := time.Parse(time.RFC3339, o.NowFlag)
+		if err != nil {
+			return usageErrorf("--now %q is not an RFC 3339 time or %q, write e.g. --now 2026-01-02T15:04:05Z", o.NowFlag, NowWall)
+		}
+		run.now = t
+	default:
+		run.now, run.liveClock = time.Now(), true
+	}
+	if f, ok := o.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		run.progress = true
+	}
+	if f := cmd.Flags().Lookup("filename"); f != nil && f.Changed && len(o.Filenames) == 0 {
+		// -f "" parses as no file: in CI, -f "$UNSET" must not silently
+		// audit the kubeconfig's cluster instead.
+		return usageErrorf("-f/--filename must not be empty; give a file, a directory or - for stdin")
+	}
+	// As in kubectl, -A wins over -n.
+	explicitNS := cmd.Flags().Changed("namespace") && !o.AllNamespaces
+	run.read = collect.Options{Name: name, LabelSelector: o.Selector, ChunkSize: o.ChunkSize, PodEvents: name != "", Workloads: o.Workloads}
+	if explicitNS {
+		run.read.Namespace = o.ConfigFlags.Namespace()
+	}
+	if err := o.validateFlags(name); err != nil {
+		return err
+	}
+	if err := o.completeFollow(cmd, &run); err != nil {
+		return err
+	}
+	if name != "" {
+		cmd.SuggestionsMinimumDistance = 2
+		run.suggest = cmd.SuggestionsFor(name)
+	}
+	if cmd.Flags().Lookup("sort-by") != nil {
+		if !slices.Contains(sortKeys, o.SortBy) {
+			return usageErrorf("--sort-by %q: use one of %s", o.SortBy, strings.Join(sortKeys, ", "))
+		}
+		run.sortBy = o.SortBy
+	}
+	o.run = run
+	if fleet {
+		return o.completeFleet(cmd, name, explicitNS)
+	}
+	if len(o.Filenames) > 0 {
+		// Like kubectl a NAME without -n means the context's namespace;
+		// offline there is no context, so look in every namespace (the
+		// reader says when the NAME is in several).
+		o.run.files = o.Filenames
+		o.run.inferClock = o.NowFlag == ""
+		return nil
+	}
+	if o.client != nil {
+		// Injected by a test (fake clientset).
+		o.run.client, o.run.host = o.client, "https://test"
+		if o.run.follow.watch || o.run.wait {
+			o.run.follow.client = o.client
+		}
+		return nil
+	}
+	if name != "" && !explicitNS {
+		ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
+		if err != nil {
+			return inputErrorf("reading kubeconfig: %v", err)
+		}
+		o.run.read.Namespace = ns
+	}
+	cfg, err := o.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		return inputErrorf("loading kubeconfig: %v (use --kubeconfig, or -f FILE to read a saved dump)", text.OneLine(err.Error()))
+	}
+	o.run.host = redactURL(cfg.Host)
+	o.run.client, err = newClient(cfg, cmd.Flags().Changed("request-timeout"))
+	if err != nil {
+		return inputErrorf("creating a client for %s: %v", o.run.host, err)
+	}
+	return o.completeWatchClient(cfg, cmd.Flags().Changed("request-timeout"))
+}
+
+// checkUserFiles refuses template files and kubeconfigs that are not
+// regular files or are absurdly large before kubectl's libraries read them
+// unbounded.
+func (o *CheckOptions) checkUserFiles(output string) error {
+	for _, prefix := range []string{"go-template-file=", "templatefile=", "jsonpath-file="} {
+		if file, ok := strings.CutPrefix(output, prefix); ok {
+			if _, err := collect.ReadFileBounded(file, MaxSmallFile); err != nil {
+				return usageErrorf("-o %s: %v", output, unwrapPath(err))
+			}
+		}
+	}
+	if k := o.ConfigFlags.KubeConfig; k != "" {
+		if _, err := collect.ReadFileBounded(k, MaxSmallFile); err != nil {
+			return inputErrorf("--kubeconfig: %v", unwrapPath(err))
+		}
+	}
+	return nil
+}
+
+// unwrapPath drops the "open PATH:" of a path error (messages name the file
+// already).
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// completePolicy reads the coverage rules of --require and --policy.
+func (o *CheckOptions) completePolicy() (*policy.Policy, error) {
+	p := &policy.Policy{}
+	for _, r := range o.Require {
+		rule, err := policy.ParseRequire(r)
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		p.Rules = append(p.Rules, rule)
+	}
+	if o.PolicyFile != "" {
+		data, err := collect.ReadFileBounded(o.PolicyFile, MaxSmallFile)
+		if err != nil {
+			return nil, usageErrorf("--policy %s: %v", o.PolicyFile, unwrapPath(err))
+		}
+		rules, err := policy.Parse(o.PolicyFile, data)
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		p.Rules = append(p.Rules, rules...)
+	}
+	return p, nil
+}
+
+// completeGate resolves --fail-on, --ignore and --grace into the typed gate
+// the analysis judges findings by.
+func (o *CheckOptions) completeGate() (report.Gate, error) {
+	ignore, err := report.ParseTypes(o.Ignore)
+	if err != nil {
+		return report.Gate{}, usageErrorf("--ignore %v", err)
+	}
+	failOn, err := report.ParseSelector(o.FailOn)
+	if err != nil {
+		return report.Gate{}, usageErrorf("--fail-on %v", err)
+	}
+	for _, v := range o.FailOn {
+		if ignore[report.FindingType(v)] {
+			// An ignored type is dropped from the report, so it could never
+			// fail: the gate would silently not be what was written.
+			return report.Gate{}, usageErrorf("--fail-on %s and --ignore %s contradict each other: ignored findings are left out of the report and cannot fail; drop one", v, v)
+		}
+	}
+	if o.Grace < 0 {
+		return report.Gate{}, usageErrorf("--grace must not be negative, got %s", o.Grace)
+	}
+	return report.Gate{FailOn: failOn, Ignore: ignore, Grace: o.Grace}, nil
+}
+
+// validateFlags rejects flag combinations that cannot mean what the user
+// wants; every command that shares these flags calls it (through Complete).
+func (o *CheckOptions) validateFlags(name string) error {
+	switch {
+	case name != "" && o.AllNamespaces:
+		return usageErrorf("a DaemonSet NAME cannot be combined with -A/--all-namespaces; write: kubectl daemoncheck %s -n NAMESPACE", name)
+	case o.ChunkSize < 0:
+		return usageErrorf("--chunk-size must be 0 or more, got %d", o.ChunkSize)
+	case name != "" && o.Selector != "":
+		return usageErrorf("a DaemonSet NAME cannot be combined with -l/--selector; give one or the other")
+	case o.Timeout <= 0:
+		return usageErrorf("--timeout must be positive, got %s", o.Timeout)
+	case o.Wait && len(o.Filenames) > 0:
+		return usageErrorf("--wait re-reads the cluster and cannot be used with -f; drop one")
+	case o.Wait && o.NowFlag != "" && o.NowFlag != NowWall:
+		return usageErrorf("--wait uses the current time and cannot be used with --now")
+	case o.Wait && o.Interval < MinInterval:
+		return usageErrorf("--interval must be at least %s, got %s", MinInterval, o.Interval)
+	}
+	for _, f := range o.Filenames {
+		if f == "" {
+			// In CI, -f "$UNSET" must not silently audit the kubeconfig's cluster.
+			return usageErrorf("-f/--filename must not be empty; give a file, a directory or - for stdin")
+		}
+	}
+	if o.Selector != "" {
+		if _, err := labels.Parse(o.Selector); err != nil {
+			return usageErrorf("invalid --selector %q: %v", o.Selector, err)
+		}
+	}
+	return nil
+}
+
+// Validate checks the resolved configuration (Complete has checked the flags).
+func (o *CheckOptions) Validate() error {
+	if o.run.printer == nil {
+		return usageErrorf("internal: Validate before Complete")
+	}
+	return nil
+}
+
+// audit reads a snapshot and analyses it: one pass of the data flow.
+func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, error) {
+	snap, err := o.snapshot(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return o.analyse(snap, warn)
+}
+
+// analyse is the analysis half of an audit, for a snapshot read live, from
+// files, or kept current by a watch.
+func (o *CheckOptions) analyse(snap *model.Snapshot, warn bool) (*report.Report, error) {
+	return o.analyseWith(snap, warn, nil)
+}
+
+// analyseWith is analyse carried forward by memo (a watch): what did not
+// change since the last analysis is not analysed again (audit.Memo).
+func (o *CheckOptions) analyseWith(snap *model.Snapshot, warn bool, memo *audit.Memo) (*report.Report, error) {
+	if o.run.serverVersion != "" {
+		snap.ServerVersion = o.run.serverVersion
+	}
+	if err := o.run.policy.Validate(snap.DaemonSets); err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	now := o.run.now
+	if o.run.liveClock {
+		now = time.Now()
+	}
+	if o.run.inferClock {
+		if t := snap.NewestTime; !t.IsZero() {
+			now = t
+			fmt.Fprintf(o.ErrOut, "Analysing as of %s, the newest timestamp in the input; --now to override, --now=%s for the current time.\n", t.Format(time.RFC3339), NowWall)
+		} else {
+			fmt.Fprintf(o.ErrOut, "Analysing as of the current time: the input has no timestamps; --now to choose the time.\n")
+		}
+	}
+	rep := audit.Analyze(snap, audit.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate, CapacityNodes: o.run.capacityNodes, Selection: selection(o.run.read), Memo: memo})
+	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(snap.DaemonSets, snap.Nodes, func(t string) bool { return report.Known(report.FindingType(t)) })...)
+	if warn {
+		for _, w := range rep.Warnings {
+			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+		}
+	}
+	return rep, nil
+}
+
+// Run reads, analyses and prints, and returns ErrFindings when the report has
+// failing findings, so that the exit code says so. The whole run is bounded
+// by --timeout; output is buffered, and a failed write ends the run with
+// exit code 3 whatever the report says.
+func (o *CheckOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.run.follow.watch {
+		return o.watch(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.run.timeout)
+	defer cancel()
+	if o.run.fleet != nil {
+		return o.runFleet(ctx)
+	}
+	var rep *report.Report
+	var err error
+	if o.run.wait {
+		rep, err = o.wait(ctx)
+	} else {
+		rep, err = o.audit(ctx, true)
+	}
+	if err != nil {
+		return err
+	}
+	if o.run.narrow != nil {
+		if rep, err = o.run.narrow(rep); err != nil {
+			return err
+		}
+	}
+	if len(rep.DaemonSets) == 0 && o.run.view == render.ViewAudit && o.run.printer.Name == render.Default {
+		where := "in any namespace"
+		if ns := o.run.read.Namespace; ns != "" {
+			where = "in namespace " + ns
+		}
+		if o.Selector == "" {
+			fmt.Fprintf(o.ErrOut, "No daemonsets found %s.\n", where)
+		}
+		if err := o.writeReportFiles(rep); err != nil {
+			return err
+		}
+		return o.exitFor(rep)
+	}
+	rep = sortedBy(rep, o.run.sortBy)
+	if err := o.print(rep); err != nil {
+		return err
+	}
+	return o.exitFor(rep)
+}
+
+var sortKeys = []string{audit.SortSeverity, audit.SortBreadth, audit.SortDaemonSet, audit.SortType}
+
+// sortedBy is the report with its problems ordered as --sort-by says.
+func sortedBy(rep *report.Report, by string) *report.Report {
+	out, err := audit.Project(rep, audit.Projection{SortBy: by})
+	if err != nil {
+		panic(err) // a projection that names no DaemonSet cannot fail
+	}
+	return out
+}
+
+// exitFor is the report's verdict, except that a -l that matched no
+// DaemonSet is exit 3: a CI gate on a typo'd selector has audited nothing
+// and must not pass (kubectl get says "No resources found" and exits 0,
+// but it is not a gate). No DaemonSet at all, without -l, stays exit 0.
+func (o *CheckOptions) exitFor(rep *report.Report) error {
+	if len(rep.DaemonSets) == 0 && o.Selector != "" {
+		where := "in any namespace"
+		if ns := o.run.read.Namespace; ns != "" {
+			where = "in namespace " + ns
+		}
+		return &ExitError{Code: ExitInput, Err: fmt.Errorf("no daemonsets matched -l %q %s", o.Selector, where)}
+	}
+	return exitFor(rep)
+}
+
+// exitFor maps the report's verdict to the exit code.
+func exitFor(rep *report.Report) error { return verdictExit(rep.Summary.Failing, rep.Partial) }
+
+// verdictExit: failing findings are exit 1; else a partial read is exit 3.
+func verdictExit(failing int, partial bool) error {
+	switch {
+	case failing > 0:
+		return ErrFindings
+	case partial:
+		return ErrPartial
+	}
+	return nil
+}
+
+// print renders the report, then its --output-file copies.
+func (o *CheckOptions) print(rep *report.Report) error {
+	return o.printWith(rep.GeneratedAt, printReport(rep))
+}
+
+// printWith renders through a buffer with print, given the printer: a write
+// error (a full disk, a closed pipe) is sticky in bufio.Writer and surfaces
+// at Flush. Then every --output-file, with its own printer.
+func (o *CheckOptions) printWith(now time.Time, print printFunc) error {
+	w := bufio.NewWriterSize(o.Out, 64*1024)
+	po := o.run.printOpts
+	po.Now = now
+	err := print(o.run.printer, w, po)
+	if ferr := w.Flush(); ferr != nil {
+		return inputErrorf("writing the output: %v", ferr)
+	}
+	if err != nil {
+		return inputErrorf("printing the report: %v", err)
+	}
+	return o.writeOutputFiles(now, print)
+}
+
+// snapshot reads the input; a live read records where its lists stood in
+// cur (when set), for a watch to carry on from.
+func (o *CheckOptions) snapshot(ctx context.Context, cur *collect.Cursor) (*model.Snapshot, error) {
+	if len(o.run.files) > 0 {
+		snap, err := collect.Files(o.run.files, o.In, o.run.read)
+		var nf *collect.NotFoundError
+		if errors.As(err, &nf) {
+			return nil, o.notFound(ctx, nf)
+		}
+		if err != nil {
+			return nil, readError(err)
+		}
+		return snap, nil
+	}
+	opts := o.run.read
+	opts.Cursor = cur
+	if o.run.progress {
+		opts.Progress = func(format string, args ...any) {
+			fmt.Fprintf(o.ErrOut, "\r\033[K"+format, args...)
+		}
+		defer fmt.Fprint(o.ErrOut, "\r\033[K")
+	}
+	snap, err := collect.Live(ctx, o.run.client, o.run.host, opts)
+	var nf *collect.NotFoundError
+	var amb *collect.AmbiguousError
+	switch {
+	case err == nil:
+		return snap, nil
+	case errors.As(err, &nf):
+		return nil, o.notFound(ctx, nf)
+	case errors.As(err, &amb):
+		return nil, readError(err)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return nil, inputErrorf("gave up reading from the cluster at %s after --timeout %s: %s", o.run.host, o.run.timeout, text.OneLine(err.Error()))
+	}
+	return nil, inputErrorf("cannot read from the cluster at %s: %s", o.run.host, text.OneLine(err.Error()))
+}
+
+// notFound says what to do about a NAME that is not there: live, a NAME is
+// looked for in one namespace (the context's, as kubectl does), so say which
+// namespaces have it; and a NAME that looks like a subcommand (node) was
+// most likely meant as one.
+func (o *CheckOptions) notFound(ctx context.Context, nf *collect.NotFoundError) error {
+	msg := nf.Error()
+	if nf.Source == "" && nf.Namespace != "" && o.run.client != nil {
+		if nss := o.namespacesOf(ctx, nf.Name); len(nss) > 0 {
+			msg += fmt.Sprintf("; it exists in %s: add -n %s", strings.Join(nss, ", "), nss[0])
+		}
+	}
+	if len(o.run.suggest) > 0 {
+		msg += fmt.Sprintf("; did you mean the %q command (kubectl daemoncheck %s)?", o.run.suggest[0], o.run.suggest[0])
+	}
+	return &ExitError{Code: ExitInput, Err: errors.New(msg)}
+}
+
+// maxElsewhere bounds the hint's list: a name in more namespaces than this
+// is a pattern (one agent per tenant), and the first few say enough.
+const maxElsewhere = 5
+
+// namespacesOf lists the namespaces that have a DaemonSet called name, by
+// field selector, with a small limit and a short deadline: it only adds a
+// hint to an error, so any failure (e.g. no cluster-wide list permission)
+// means no hint.
+func (o *CheckOptions) namespacesOf(ctx context.Context, name string) []string {
+	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
+	defer cancel()
+	l, err := o.run.client.AppsV1().DaemonSets("").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name, Limit: maxElsewhere})
+	if err != nil {
+		return nil
+	}
+	var nss []string
+	for _, ds := range l.Items {
+		// Checked again: not every server (or fake) applies the selector.
+		if ds.Name == name {
+			nss = append(nss, ds.Namespace)
+		}
+	}
+	sort.Strings(nss)
+	return nss
+}
+
+// readError maps a reader's error to an exit code: a NAME in several
+// namespaces is a usage error, everything else an input error.
+func readError(err error) error {
+	var amb *collect.AmbiguousError
+	if errors.As(err, &amb) {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	return &ExitError{Code: ExitInput, Err: err}
+}
+
+// redactURL hides credentials a --server URL may carry (user:password@), so
+// they never reach an error message or the report's source.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+// newClient bounds the client (collect.NewClient: protobuf, rate limits,
+// redirect policy, response caps, one retry layer). --request-timeout keeps
+// kubectl's meaning: not given, each request is bounded by
+// DefaultRequestTimeout; an explicit 0 means no per-request limit (the run's
+// --timeout still bounds everything).
+func newClient(cfg *rest.Config, requestTimeoutGiven bool) (collect.Client, error) {
+	cfg = rest.CopyConfig(cfg)
+	if cfg.Timeout == 0 && !requestTimeoutGiven {
+		cfg.Timeout = DefaultRequestTimeout
+	}
+	return collect.NewClient(cfg)
+}

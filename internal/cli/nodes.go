@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+var nodesExample = `  # Which daemons run on which node: nodes as rows, DaemonSets as columns
+  kubectl daemoncheck nodes
+
+  # Only the GPU pool, only two agents, with the reason behind each gap
+  kubectl daemoncheck nodes --node-selector accelerator=nvidia --daemonsets security/falco,node-exporter -o wide
+
+  # Only the DaemonSets labelled part-of=observability (-l selects DaemonSets, as everywhere)
+  kubectl daemoncheck nodes -l app.kubernetes.io/part-of=observability
+
+  # What runs on this node, and what should
+  kubectl daemoncheck nodes worker-7`
+
+// NodesOptions are the flags of `kubectl daemoncheck nodes`.
+type NodesOptions struct {
+	*CheckOptions
+	NodeSelector string
+	DaemonSets   []string
+	Transpose    bool
+	LabelColumns []string
+	// output is nodes' own -o (the root command's -o is a local flag).
+	output string
+
+	node      string
+	nodeSel   labels.Selector
+	nodesRead int
+}
+
+// NewCmdNodes builds `kubectl daemoncheck nodes [NODE]`: the coverage view.
+// It shares the root command's input, policy and gate flags.
+func NewCmdNodes(parent *CheckOptions) *cobra.Command {
+	o := &NodesOptions{CheckOptions: parent}
+	cmd := &cobra.Command{
+		Use:   "nodes [NODE]",
+		Short: "Show which DaemonSets cover which nodes, and why not",
+		Long: `Show the coverage matrix: one row per node, one column per DaemonSet. A cell says
+Running (or the Pod's state), Pending, Missing, Misscheduled, Uncovered (a coverage
+policy requires it but the controller does not target the node) or "-" (not targeted);
+-o wide adds the reason to each "-". With a NODE, list every DaemonSet that does and does
+not cover it, and why.
+
+-l/--selector selects DaemonSets (columns), as in every daemoncheck command;
+--node-selector selects nodes (rows). When no node is left, the command says
+"No nodes matched" on stderr and exits 3: a coverage audit that saw no node has
+verified nothing, and must not pass a CI gate.`,
+		Example: nodesExample,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErrorf("at most one NODE may be given, got %d", len(args))
+			}
+			return nil
+		},
+		ValidArgsFunction: parent.completeNodes,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.node = args[0]
+			}
+			if err := o.Complete(cmd); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets (columns), as in every daemoncheck command, e.g. -l app=agent.")
+	cmd.Flags().StringVar(&o.NodeSelector, "node-selector", "", "Label selector to filter nodes (rows), e.g. --node-selector accelerator=nvidia.")
+	// kubectl habit: -A is accepted; every namespace is already the default.
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Show DaemonSets of all namespaces (the default unless -n is given).")
+	cmd.Flags().StringSliceVar(&o.DaemonSets, "daemonsets", nil, "DaemonSets to show (columns): NAME or NAMESPACE/NAME, comma-separated. Default: all.")
+	cmd.Flags().BoolVar(&o.Transpose, "transpose", false, "DaemonSets as rows and nodes as columns.")
+	cmd.Flags().StringSliceVarP(&o.LabelColumns, "label-columns", "L", nil, "Node labels to show as columns of the matrix, after READY (as kubectl get -L), e.g. -L topology.kubernetes.io/zone,node.kubernetes.io/instance-type.")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", render.Help(render.ViewNodes, render.ViewNode))
+	parent.addAuditFlags(cmd.Flags())
+	parent.addOutputFileFlag(cmd, cmd.Flags())
+	registerOutputCompletion(cmd, render.ViewNodes)
+	registerGateCompletion(cmd)
+	hideUnusedFlags(cmd.Flags())
+	_ = cmd.RegisterFlagCompletionFunc("require", parent.completeRequire)
+	_ = cmd.RegisterFlagCompletionFunc("daemonsets", parent.completeDaemonSetList)
+	return cmd
+}
+
+// Complete resolves the shared flags for the nodes view, then the node
+// filters; the narrowing runs on the report before it is printed.
+func (o *NodesOptions) Complete(cmd *cobra.Command) error {
+	view := render.ViewNodes
+	if o.node != "" {
+		view = render.ViewNode
+	}
+	*o.PrintFlags.OutputFormat = o.output
+	if err := o.CheckOptions.Complete(cmd, "", view); err != nil {
+		return err
+	}
+	if o.NodeSelector != "" {
+		sel, err := labels.Parse(o.NodeSelector)
+		if err != nil {
+			return usageErrorf("invalid --node-selector %q: %v", o.NodeSelector, err)
+		}
+		o.nodeSel = sel
+	}
+	if len(o.LabelColumns) > 0 && (o.Transpose || o.node != "") {
+		return usageErrorf("-L/--label-columns adds columns to the node rows of the matrix; it cannot be used with --transpose or a NODE")
+	}
+	o.run.printOpts.Node, o.run.printOpts.Transpose, o.run.printOpts.LabelColumns = o.node, o.Transpose, o.LabelColumns
+	o.run.narrow = o.narrow
+	return nil
+}
+
+// narrow is the part of the report the nodes view shows: the chosen
+// DaemonSets and nodes, the findings about them, and every finding about a
+// shown DaemonSet as a whole (audit.Project rebuilds the summary, the
+// problems and the verdict from them).
+func (o *NodesOptions) narrow(rep *report.Report) (*report.Report, error) {
+	if err := needNodes(rep, "coverage"); err != nil {
+		return nil, err
+	}
+	if len(rep.DaemonSets) == 0 && o.Selector != "" {
+		// Before printing: a matrix without columns would look like an answer.
+		return nil, o.exitFor(rep)
+	}
+	p := audit.Projection{DaemonSets: o.DaemonSets, Node: o.node}
+	if o.nodeSel != nil {
+		p.NodeSelector = func(l map[string]string) bool { return o.nodeSel.Matches(labels.Set(l)) }
+	}
+	out, err := audit.Project(rep, p)
+	if err != nil {
+		return nil, usageErrorf("--daemonsets: %v", err)
+	}
+	if p.Node == "" && p.NodeSelector == nil {
+		return out, nil
+	}
+	o.nodesRead = len(rep.Nodes)
+	if o.node != "" && len(out.Nodes) == 0 {
+		if o.nodeSel != nil {
+			return nil, inputErrorf("node %q not found (or not selected by --node-selector)", o.node)
+		}
+		return nil, inputErrorf("node %q not found", o.node)
+	}
+	if len(out.Nodes) == 0 {
+		// Exit 3, not 0: an audit that saw no node verified nothing, and a
+		// CI gate must not pass on it (a typo'd selector looks like this).
+		return nil, &ExitError{Code: ExitInput, Err: fmt.Errorf("no nodes matched --node-selector %q (of %d nodes read)", o.NodeSelector, o.nodesRead)}
+	}
+	return out, nil
+}

@@ -1,0 +1,226 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/clock"
+	testingclock "k8s.io/utils/clock/testing"
+
+	"github.com/daemoncheck/daemoncheck/test/fixture"
+)
+
+// recordingClock is a fake clock that says which timers the code under test
+// made, so the test steps time only once the code waits.
+type recordingClock struct {
+	*testingclock.FakeClock
+	made chan time.Duration
+}
+
+func (c *recordingClock) NewTimer(d time.Duration) clock.Timer {
+	t := c.FakeClock.NewTimer(d)
+	c.made <- d
+	return t
+}
+
+func TestSettle(t *testing.T) {
+	const quiet, max = 50 * time.Millisecond, 250 * time.Millisecond
+	start := func(t *testing.T) (*recordingClock, chan struct{}, chan struct{}) {
+		clk := &recordingClock{FakeClock: testingclock.NewFakeClock(time.Unix(0, 0)), made: make(chan time.Duration)}
+		changed, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			settle(t.Context(), clk, changed, quiet, max)
+			close(done)
+		}()
+		expectTimer(t, clk, max)
+		expectTimer(t, clk, quiet)
+		return clk, changed, done
+	}
+	ended := func(t *testing.T, done chan struct{}, want bool) {
+		t.Helper()
+		if !want {
+			select {
+			case <-done:
+				t.Fatal("settled too early")
+			default:
+			}
+			return
+		}
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("did not settle")
+		}
+	}
+
+	t.Run("a single change settles after the quiet period", func(t *testing.T) {
+		clk, _, done := start(t)
+		clk.Step(quiet - time.Millisecond)
+		ended(t, done, false)
+		clk.Step(time.Millisecond)
+		ended(t, done, true)
+	})
+	t.Run("each change restarts the quiet period", func(t *testing.T) {
+		clk, changed, done := start(t)
+		clk.Step(30 * time.Millisecond)
+		changed <- struct{}{}
+		expectTimer(t, clk, quiet)
+		clk.Step(quiet - time.Millisecond)
+		ended(t, done, false)
+		clk.Step(time.Millisecond)
+		ended(t, done, true)
+	})
+	t.Run("a burst settles at the limit", func(t *testing.T) {
+		clk, changed, done := start(t)
+		for range 6 { // a change every 40 ms: never quiet for 50
+			clk.Step(40 * time.Millisecond)
+			changed <- struct{}{}
+			expectTimer(t, clk, quiet)
+		}
+		clk.Step(9 * time.Millisecond) // 249 ms
+		ended(t, done, false)
+		clk.Step(time.Millisecond)
+		ended(t, done, true)
+	})
+}
+
+// A change after a quiet moment is analysed at once (no timer, no wait);
+// one right after the last analysis settles first.
+func TestCoalesce(t *testing.T) {
+	const quiet, max = 50 * time.Millisecond, 250 * time.Millisecond
+	clk := &recordingClock{FakeClock: testingclock.NewFakeClock(time.Unix(0, 0)), made: make(chan time.Duration, 2)}
+	coalesce(t.Context(), clk, make(chan struct{}), quiet, quiet, max)
+	if len(clk.made) != 0 {
+		t.Fatal("a change after a quiet moment waited")
+	}
+	done := make(chan struct{})
+	go func() {
+		coalesce(t.Context(), clk, make(chan struct{}), quiet-time.Millisecond, quiet, max)
+		close(done)
+	}()
+	expectTimer(t, clk, max)
+	expectTimer(t, clk, quiet)
+	clk.Step(quiet)
+	<-done
+}
+
+func expectTimer(t *testing.T, clk *recordingClock, want time.Duration) {
+	t.Helper()
+	select {
+	case d := <-clk.made:
+		if d != want {
+			t.Fatalf("timer of %s, want %s", d, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no timer of %s made", want)
+	}
+}
+
+// waitClient is the cluster of TestWaitConverges: the second Pod is missing.
+func waitClient() (*fake.Clientset, func()) {
+	ds := fixture.DaemonSet("ns", "agent")
+	ds.Status = appsv1.DaemonSetStatus{DesiredNumberScheduled: 2, CurrentNumberScheduled: 2, NumberReady: 2, NumberAvailable: 2, UpdatedNumberScheduled: 2, ObservedGeneration: 1}
+	rev := fixture.Revision(&ds, 1)
+	n1, n2 := fixture.Node("n1"), fixture.Node("n2")
+	p1, p2 := fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2")
+	cs := fake.NewClientset([]runtime.Object{&ds, &rev, &n1, &n2, &p1}...)
+	return cs, func() { _, _ = cs.CoreV1().Pods("ns").Create(context.Background(), &p2, metav1.CreateOptions{}) }
+}
+
+// A role without the watch verb: --wait polls as before, and says so.
+func TestWaitPollsWhenWatchIsForbidden(t *testing.T) {
+	cs, createPod := waitClient()
+	cs.PrependWatchReactor("*", func(a k8stesting.Action) (bool, watch.Interface, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: a.GetResource().Resource}, "", errors.New(`User "ci" cannot watch`))
+	})
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		createPod()
+	}()
+	_, errOut, code := runFake(t, cs, "--wait", "--interval", "1s", "--timeout", "20s")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errOut)
+	}
+	if !regexp.MustCompile(`Waiting for daemon coverage: cannot watch \w+ .*verbs: \[get, list, watch\]; polling every 1s\n`).MatchString(errOut) ||
+		!strings.Contains(errOut, "Waiting for daemon coverage (polling every 1s): 1 failing finding") || !strings.Contains(errOut, "converged") {
+		t.Errorf("progress on stderr:\n%s", errOut)
+	}
+}
+
+// -w prints the report, then one line per change; an explicit --timeout
+// ends it with the exit code of the last report.
+func TestWatchPrintsChanges(t *testing.T) {
+	cs, createPod := waitClient()
+	// stdout is read once the command is done; stderr as it runs.
+	var out bytes.Buffer
+	errR, errW := io.Pipe()
+	o := NewCheckOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: errW})
+	o.client = cs
+	c := newRootCommand(o)
+	c.SetArgs([]string{"-w", "--timeout", "3s"})
+	c.SetOut(&out)
+	c.SetErr(errW)
+	code := make(chan int, 1)
+	go func() {
+		code <- Execute(c, errW)
+		errW.Close()
+	}()
+	var stderr strings.Builder
+	sc := bufio.NewScanner(errR)
+	for sc.Scan() {
+		stderr.WriteString(sc.Text() + "\n")
+		if sc.Text() == "Watching for changes (watching); Ctrl-C to stop." {
+			createPod()
+		}
+	}
+	if got := <-code; got != ExitOK {
+		t.Errorf("exit %d, want 0 (the last report has no findings); stderr:\n%s", got, stderr.String())
+	}
+	stdout := out.String()
+	report, changes, _ := strings.Cut(stdout, "MODIFIED")
+	if !strings.Contains(report, "NAMESPACE   NAME") || !strings.Contains(report, "MissingPod") {
+		t.Errorf("the report first:\n%s", stdout)
+	}
+	want := []string{
+		"MODIFIED   ns/agent   desired=2 current=2 ready=2 up-to-date=2 available=2",
+		"RESOLVED   ns/agent   MissingPod   1: n2   no daemon Pod on a targeted node",
+		"RESOLVED   ns/agent   StaleStatus   -   the status the controller published is stale",
+	}
+	if got := strings.Split(strings.TrimSpace("MODIFIED"+changes), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestWatchUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		line string
+	}{
+		{[]string{"-w", "--wait"}, "-w/--watch and --wait cannot be combined"},
+		{[]string{"-w", "-f", demo}, "cannot be used with -f"},
+		{[]string{"-w", "-o", "json"}, "use the default output or -o wide, not -o json"},
+		{[]string{"-w", "--now", "2026-01-02T15:04:05Z"}, "cannot be used with --now"},
+		{[]string{"-w", "--output-file", "json=x.json"}, "cannot be combined with --output-file"},
+	} {
+		_, errOut, code := runFake(t, fake.NewClientset(), tc.args...)
+		if code != ExitUsage || !strings.Contains(errOut, tc.line) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.line)
+		}
+	}
+}

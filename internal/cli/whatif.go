@@ -1,0 +1,337 @@
+package cli
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/policy"
+	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/text"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+var whatifExample = `  # Would the daemons land and fit on a new Karpenter NodePool (or Cluster API
+  # MachineDeployment, MachinePool, Node manifest)?
+  kubectl daemoncheck whatif nodepool.yaml
+
+  # The same in CI without cluster credentials: against a saved dump
+  kubectl daemoncheck whatif nodepool.yaml -f cluster-dump.yaml
+
+  # A changed DaemonSet from a pull request: nodes gained and lost, new fit problems
+  kubectl daemoncheck whatif charts/falco/daemonset.yaml -f cluster-dump.yaml -o markdown
+
+  # A node described by flags
+  kubectl daemoncheck whatif --labels pool=gpu --taints nvidia.com/gpu=true:NoSchedule \
+    --instance-type g5.xlarge --allocatable cpu=3920m,memory=15Gi,pods=58
+
+  # Rendered manifests from stdin
+  kustomize build overlays/prod | kubectl daemoncheck whatif -`
+
+// WhatIfOptions are the flags of `kubectl daemoncheck whatif`.
+type WhatIfOptions struct {
+	*CheckOptions
+	output string
+
+	// The node described by flags (or what they add to every pool).
+	NodeName      string
+	Labels        string
+	Taints        []string
+	StartupTaints []string
+	Allocatable   string
+	OS            string
+	Arch          string
+	InstanceType  string
+	MaxShapes     int
+
+	inputs []string
+	// node is the template the node flags describe, or nil; extra holds
+	// what they add to every input pool.
+	node  *model.PoolTemplate
+	extra model.PoolTemplate
+}
+
+// nodeFlags are the flags that describe a node.
+var nodeFlags = []string{"node-name", "labels", "taints", "startup-taints", "allocatable", "os", "arch", "instance-type"}
+
+// NewCmdWhatIf builds `kubectl daemoncheck whatif [FILE...]`.
+func NewCmdWhatIf(parent *CheckOptions) *cobra.Command {
+	o := &WhatIfOptions{CheckOptions: parent, MaxShapes: audit.DefaultMaxShapes}
+	cmd := &cobra.Command{
+		Use:   "whatif [FILE...] [flags]",
+		Short: "Predict which daemons would run and fit on a new node pool, or after a DaemonSet change",
+		Long: `Judge a proposal against the cluster (or, with -f, a saved dump) before it exists:
+
+  - a node pool: a Node manifest, a Karpenter NodePool (karpenter.sh/v1), a Cluster API
+    MachineDeployment, MachineSet or MachinePool (cluster.x-k8s.io/v1beta1 or v1beta2), or a
+    node described by flags (--labels, --taints, --allocatable, --os, --arch, --instance-type).
+    For each kind of node the pool can create: which DaemonSets would run there, which would
+    not and why (with the fix), the coverage policy's verdict, the startup taints and who
+    tolerates them, daemon overhead against the node's allocatable, host-port clashes;
+  - a changed DaemonSet (apps/v1 manifest): the nodes it would gain and lose (by pool and
+    reason), required nodes it would leave, daemons that would newly not fit or clash.
+
+FILE is a file, a directory or - for stdin, JSON or YAML, one object, a List or several
+documents; kinds other than those above are ignored with a warning. -f/--filename means
+what it means for every daemoncheck command: the cluster dump to judge against instead of
+the live cluster. --labels, --taints, --startup-taints and --allocatable, --os, --arch,
+--instance-type also apply to every FILE pool (what the object cannot tell, e.g. taints
+set by a bootstrap configuration).
+
+Without a coverage rule for a DaemonSet, it counts as required on a node when its
+nodeSelector and required node affinity admit the node: a taint that keeps it off is a
+failure, a selector that excludes the node is by design.
+
+Exit codes: 0 every required daemon would run and every targeted daemon fits, 1 a required
+daemon would not run, or a targeted one would not fit or clash on a host port, 2 usage
+error, 3 an input or the cluster cannot be read (also: a partial read without failures).`,
+		Example: whatifExample,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.inputs = args
+			if err := o.Complete(cmd); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	// Files as arguments complete as files.
+	cmd.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&o.output, "output", "o", "", render.Help(render.ViewWhatIf)+" Default: per node shape, every DaemonSet and why; wide adds requests, priorities and coverage rules.")
+	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Judge against objects read from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,priorityclasses -A -o yaml. The proposal is given as FILE arguments.")
+	fs.StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter the DaemonSets judged, e.g. -l app.kubernetes.io/part-of=observability.")
+	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Judge DaemonSets of all namespaces (the default unless -n is given).")
+	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
+	fs.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in tables.")
+	fs.StringArrayVar(&o.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR]: the DaemonSet must run on every node matching the selector (default: every node). Repeatable.")
+	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README).")
+	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "Give up after this long (exit 3).")
+	fs.IntVarP(&o.Verbosity, "v", "v", 0, "Number for the log level verbosity of the Kubernetes client (as kubectl's -v); 0 logs nothing.")
+	fs.StringVar(&o.NodeName, "node-name", "", "Name of the node described by flags (default whatif-node).")
+	fs.StringVar(&o.Labels, "labels", "", "Node labels, key=value,key=value; with FILE pools, added to each.")
+	fs.StringSliceVar(&o.Taints, "taints", nil, "Node taints as kubectl taint takes them, key[=value]:Effect, comma-separated or repeated; with FILE pools, added to each.")
+	fs.StringSliceVar(&o.StartupTaints, "startup-taints", nil, "Taints the node starts with until something removes them (key[=value]:Effect).")
+	fs.StringVar(&o.Allocatable, "allocatable", "", "The node's allocatable, e.g. cpu=3920m,memory=15Gi,pods=58,nvidia.com/gpu=1 (what kubectl describe node shows under Allocatable).")
+	fs.StringVar(&o.OS, "os", "", "The node's OS (kubernetes.io/os), e.g. linux or windows (default: the input's, else linux).")
+	fs.StringVar(&o.Arch, "arch", "", "The node's architecture (kubernetes.io/arch), e.g. amd64 or arm64 (default: the input's, else amd64).")
+	fs.StringVar(&o.InstanceType, "instance-type", "", "The node's instance type (node.kubernetes.io/instance-type); a cluster node of that type gives the allocatable.")
+	fs.IntVar(&o.MaxShapes, "max-shapes", o.MaxShapes, "At most this many node shapes per pool (a pool that allows many architectures and instance types).")
+	parentAddOutputFile(o, cmd)
+	registerOutputCompletion(cmd, render.ViewWhatIf)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", parent.completeNamespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", parent.completeRequire)
+	_ = cmd.RegisterFlagCompletionFunc("os", cobra.FixedCompletions([]string{"linux", "windows"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("arch", cobra.FixedCompletions([]string{"amd64", "arm64"}, cobra.ShellCompDirectiveNoFileComp))
+	hideUnusedFlags(fs)
+	return cmd
+}
+
+// parentAddOutputFile registers --output-file with the what-if formats.
+func parentAddOutputFile(o *WhatIfOptions, cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&o.OutputFiles, "output-file", nil, "Also write the report to a file in another format, as FORMAT=PATH (e.g. junit=whatif.xml, markdown=summary.md, json=whatif.json); any -o format of whatif. Repeatable; written in the same run as stdout.")
+	_ = cmd.RegisterFlagCompletionFunc("output-file", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, f := range render.Completions(render.ViewWhatIf) {
+			out = append(out, strings.TrimSuffix(f, "=")+"=")
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	})
+}
+
+// Complete resolves the shared flags for the what-if view, then the
+// proposal's inputs and the node flags.
+func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
+	*o.PrintFlags.OutputFormat = o.output
+	if err := o.CheckOptions.Complete(cmd, "", render.ViewWhatIf); err != nil {
+		return err
+	}
+	o.run.read.NoPods = true
+	stdin := 0
+	for _, in := range o.inputs {
+		if in == "" {
+			return usageErrorf("whatif: an empty FILE argument; give a file, a directory or - for stdin")
+		}
+		if in == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 || (stdin == 1 && slices.Contains(o.Filenames, "-")) {
+		return usageErrorf("stdin (-) can be read once: give the proposal or the -f dump on stdin, not both")
+	}
+	if o.MaxShapes < 1 {
+		return usageErrorf("--max-shapes must be at least 1, got %d", o.MaxShapes)
+	}
+	described := false
+	for _, f := range nodeFlags {
+		if cmd.Flags().Changed(f) {
+			described = true
+		}
+	}
+	if len(o.inputs) == 0 && !described {
+		return usageErrorf("whatif needs a proposal: FILE arguments (a Node, NodePool, MachineDeployment, MachinePool or DaemonSet manifest) or a node described by flags (--labels, --taints, --allocatable, ...)")
+	}
+	var t model.PoolTemplate
+	if o.Labels != "" {
+		ls, err := collect.ParseLabels(o.Labels)
+		if err != nil {
+			return usageErrorf("--labels %v", err)
+		}
+		t.Labels = ls
+	}
+	var err error
+	if t.Taints, err = collect.ParseTaints(o.Taints); err != nil {
+		return usageErrorf("--taints: %v", err)
+	}
+	if t.StartupTaints, err = collect.ParseTaints(o.StartupTaints); err != nil {
+		return usageErrorf("--startup-taints: %v", err)
+	}
+	if o.Allocatable != "" {
+		if t.Allocatable, err = collect.ParseResources(o.Allocatable); err != nil {
+			return usageErrorf("--allocatable %v", err)
+		}
+		t.AllocatableFrom = "--allocatable"
+	}
+	t.OS, t.Arch, t.InstanceType = o.OS, o.Arch, o.InstanceType
+	for flag, v := range map[string]string{"--os": o.OS, "--arch": o.Arch, "--instance-type": o.InstanceType, "--node-name": o.NodeName} {
+		if v != "" {
+			if _, err := collect.ParseLabels("k=" + v); err != nil || strings.Contains(v, ",") {
+				return usageErrorf("%s %q is not a valid label value", flag, v)
+			}
+		}
+	}
+	if len(o.inputs) == 0 {
+		node := t
+		node.Source, node.Kind, node.Name = "flags", "Flags", cmp.Or(o.NodeName, "whatif-node")
+		node.NodeName = node.Name
+		if node.Labels == nil {
+			node.Labels = map[string]string{}
+		}
+		o.node = &node
+	} else {
+		if o.NodeName != "" {
+			return usageErrorf("--node-name names the node described by flags; with FILE arguments the nodes are named by their pool")
+		}
+		o.extra = t
+	}
+	return nil
+}
+
+// proposal reads the FILE arguments and adds what the node flags say.
+func (o *WhatIfOptions) proposal() (*model.Proposal, error) {
+	if o.node != nil {
+		return &model.Proposal{Pools: []model.PoolTemplate{*o.node}, Inputs: []string{"flags"}}, nil
+	}
+	prop, err := collect.ReadProposal(o.inputs, o.In)
+	if err != nil {
+		return nil, &ExitError{Code: ExitInput, Err: err}
+	}
+	for i := range prop.Pools {
+		p := &prop.Pools[i]
+		for k, v := range o.extra.Labels {
+			p.Labels[k] = v
+		}
+		p.Taints = append(p.Taints, o.extra.Taints...)
+		p.StartupTaints = append(p.StartupTaints, o.extra.StartupTaints...)
+		if len(o.extra.Allocatable) > 0 {
+			p.Allocatable, p.AllocatableFrom = o.extra.Allocatable, o.extra.AllocatableFrom
+		}
+		for _, f := range []struct {
+			from string
+			to   *string
+		}{{o.extra.OS, &p.OS}, {o.extra.Arch, &p.Arch}, {o.extra.InstanceType, &p.InstanceType}} {
+			if f.from != "" {
+				*f.to = f.from
+			}
+		}
+	}
+	return prop, nil
+}
+
+// namespaceOf is the namespace a DaemonSet manifest without one lands in:
+// -n, else the kubeconfig context's (live), else "default", as kubectl
+// apply would choose.
+func (o *WhatIfOptions) namespaceOf() (string, string) {
+	if ns := o.run.read.Namespace; ns != "" {
+		return ns, "-n"
+	}
+	if len(o.run.files) == 0 && o.client == nil {
+		if ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err == nil && ns != "" {
+			return ns, "the kubeconfig context"
+		}
+	}
+	return "default", "the default namespace"
+}
+
+// Run reads the proposal, then the cluster or dump, judges, prints, and
+// returns the exit code's error.
+func (o *WhatIfOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.run.timeout)
+	defer cancel()
+	prop, err := o.proposal()
+	if err != nil {
+		return err
+	}
+	for i := range prop.DaemonSets {
+		ds := &prop.DaemonSets[i]
+		if ds.Namespace == "" {
+			ns, why := o.namespaceOf()
+			ds.Namespace = ns
+			prop.Warnings = append(prop.Warnings, fmt.Sprintf("daemonset %s in %s has no metadata.namespace; judged in namespace %s (%s), as kubectl apply would place it", ds.Name, prop.Sources[i], ns, why))
+		}
+	}
+	snap, err := o.snapshot(ctx, nil)
+	if err != nil {
+		return err
+	}
+	read := map[string]bool{}
+	for i := range snap.DaemonSets {
+		read[snap.DaemonSets[i].Namespace+"/"+snap.DaemonSets[i].Name] = true
+	}
+	for i := range prop.DaemonSets {
+		ds := &prop.DaemonSets[i]
+		if !read[ds.Namespace+"/"+ds.Name] && (o.run.read.Namespace != "" || o.run.read.LabelSelector != "") {
+			prop.Warnings = append(prop.Warnings, fmt.Sprintf("daemonset %s/%s is not among the DaemonSets read (-n, -l): it is judged as a new DaemonSet", ds.Namespace, ds.Name))
+		}
+	}
+	all := append(append([]appsv1.DaemonSet{}, snap.DaemonSets...), prop.DaemonSets...)
+	if err := o.run.policy.Validate(all); err != nil {
+		return usageErrorf("%v", err)
+	}
+	now := o.run.now
+	if o.run.inferClock && !snap.NewestTime.IsZero() {
+		now = snap.NewestTime
+	}
+	rep := audit.WhatIf(snap, prop, audit.WhatIfOptions{Now: now, Policy: o.run.policy, MaxShapes: o.MaxShapes})
+	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(prop.DaemonSets, nil, func(t string) bool { return report.Known(report.FindingType(t)) })...)
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(o.ErrOut, "Warning: %s\n", text.OneLine(w))
+	}
+	if err := o.printWhatIf(rep); err != nil {
+		return err
+	}
+	return verdictExit(rep.Summary.Failing, rep.Partial)
+}
+
+// printWhatIf renders to stdout, then to every --output-file.
+func (o *WhatIfOptions) printWhatIf(rep *report.WhatIfReport) error {
+	return o.printWith(rep.GeneratedAt, func(p *render.Printer, w *bufio.Writer, po render.Options) error {
+		return p.PrintWhatIf(w, rep, po)
+	})
+}

@@ -1,0 +1,246 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// maxNodesPerReason bounds how many node names a "Not Targeted" group lists.
+const maxNodesPerReason = 5
+
+// Describe prints what `kubectl describe daemonset` prints, then what it
+// lacks: every targeted node with its Pod, the excluded nodes grouped by
+// reason, each finding with its suggestion, and recent Warning events.
+func Describe(w io.Writer, r *report.Report, o Options) error {
+	for i := range r.DaemonSets {
+		if i > 0 {
+			fmt.Fprintln(w)
+			fmt.Fprintln(w)
+		}
+		if err := describeOne(w, &r.DaemonSets[i], o); err != nil {
+			return err
+		}
+	}
+	if b := partialBanner(r); b != "" {
+		fmt.Fprintf(w, "\n%s\n", b)
+	}
+	return nil
+}
+
+func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
+	kv := [][2]string{
+		{"Name", ds.Name},
+		{"Namespace", ds.Namespace},
+		{"Selector", ds.Selector},
+		{"Node-Selector", orNone(ds.NodeSelector, "<none>")},
+		{"Images", orNone(strings.Join(ds.Images, ", "), "<none>")},
+		{"Update Strategy", strategyString(ds)},
+		{"Current Revision", orNone(ds.CurrentRevision, unknown)},
+		{"Generation", fmt.Sprintf("%d (observed by the controller: %d)", ds.Generation, ds.Status.ObservedGeneration)},
+	}
+	if ds.MinReadySeconds > 0 {
+		kv = append(kv, [2]string{"Min Ready Seconds", strconv.Itoa(int(ds.MinReadySeconds))})
+	}
+	if m := ds.ManagedBy; m != nil {
+		// Where a fix must be made: a direct edit would be reverted.
+		kv = append(kv, [2]string{"Managed By", m.Summary})
+	}
+	width := 0
+	for _, p := range kv {
+		width = max(width, len(p[0])+1)
+	}
+	for _, p := range kv {
+		fmt.Fprintf(w, "%-*s  %s\n", width, p[0]+":", safe(p[1]))
+	}
+	// The count lines read as kubectl describe prints them, with
+	// daemoncheck's recomputed value where it differs.
+	c := ds.Computed
+	count := func(label string, reported int32, get func(*report.Counts) int32) {
+		v := strconv.Itoa(int(reported))
+		if c == nil {
+			v += " (daemoncheck: unknown)"
+		} else if got := get(c); got != reported {
+			v += fmt.Sprintf(" (daemoncheck recomputes %d)", got)
+		}
+		fmt.Fprintf(w, "%s: %s\n", label, v)
+	}
+	count("Desired Number of Nodes Scheduled", ds.Status.DesiredNumberScheduled, func(c *report.Counts) int32 { return c.DesiredNumberScheduled })
+	count("Current Number of Nodes Scheduled", ds.Status.CurrentNumberScheduled, func(c *report.Counts) int32 { return c.CurrentNumberScheduled })
+	count("Number of Nodes Scheduled with Up-to-date Pods", ds.Status.UpdatedNumberScheduled, func(c *report.Counts) int32 { return c.UpdatedNumberScheduled })
+	count("Number of Nodes Scheduled with Available Pods", ds.Status.NumberAvailable, func(c *report.Counts) int32 { return c.NumberAvailable })
+	count("Number of Nodes Misscheduled", ds.Status.NumberMisscheduled, func(c *report.Counts) int32 { return c.NumberMisscheduled })
+	fmt.Fprintf(w, "Pods Status:  %s\n", podsStatus(ds))
+	for _, u := range ds.Unknown {
+		fmt.Fprintf(w, "Unknown:  %s\n", u)
+	}
+
+	// Targeted nodes, and any other node that holds a Pod (misscheduled).
+	fmt.Fprintln(w, "Nodes:")
+	var rows [][]string
+	for _, nv := range ds.Nodes {
+		if !nv.ShouldRun && len(nv.Pods) == 0 {
+			continue
+		}
+		if len(nv.Pods) == 0 {
+			rows = append(rows, []string{nv.Name, string(nv.Coverage), "<none>", "", "", "", "", ""})
+			continue
+		}
+		cov := string(nv.Coverage)
+		if !nv.ShouldRun {
+			cov = "Misscheduled"
+		}
+		for _, p := range nv.Pods {
+			rev := p.Revision
+			if !p.Updated && rev != "" {
+				rev += " (old)"
+			}
+			name := p.Name
+			if p.Adopted {
+				// An orphan the controller adopts on its next sync.
+				name += " (adopted)"
+			}
+			rows = append(rows, []string{nv.Name, cov, name, orNone(rev, unknown), strconv.FormatBool(p.Ready), p.State, strconv.Itoa(int(p.Restarts)), age(o.Now, p.Created)})
+		}
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "  <none>")
+	} else if err := writeTable(w, []string{"NODE", "COVERAGE", "POD", "REVISION", "READY", "STATE", "RESTARTS", "AGE"}, rows, false, "  "); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "Not Targeted:")
+	groups := map[string][]string{}
+	for _, nv := range ds.Nodes {
+		if !nv.ShouldRun {
+			groups[nv.Reason] = append(groups[nv.Reason], nv.Name)
+		}
+	}
+	if len(groups) == 0 {
+		fmt.Fprintln(w, "  <none>")
+	} else {
+		reasons := make([]string, 0, len(groups))
+		for r := range groups {
+			reasons = append(reasons, r)
+		}
+		// Largest groups first: they explain most of the gap between the
+		// node count and DESIRED.
+		sort.Slice(reasons, func(i, j int) bool {
+			if len(groups[reasons[i]]) != len(groups[reasons[j]]) {
+				return len(groups[reasons[i]]) > len(groups[reasons[j]])
+			}
+			return reasons[i] < reasons[j]
+		})
+		var gr [][]string
+		for _, reason := range reasons {
+			gr = append(gr, []string{strconv.Itoa(len(groups[reason])), nodeList(groups[reason]), reason})
+		}
+		if err := writeTable(w, []string{"COUNT", "NODES", "REASON"}, gr, false, "  "); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintln(w, "Findings:")
+	if len(ds.Findings) == 0 {
+		fmt.Fprintln(w, "  <none>")
+	}
+	for _, f := range ds.Findings {
+		where := ""
+		if f.Node != "" {
+			where = " on node " + f.Node
+		}
+		mark := ""
+		switch {
+		case f.Exempted != "":
+			mark = " [exempted by " + f.Exempted + "]"
+		case f.HeldBack != "":
+			mark = " [held back: " + f.HeldBack + "]"
+		}
+		width := o.MaxWidth
+		if width == 0 {
+			width = detailWidth
+		}
+		fmt.Fprint(w, wrap(fmt.Sprintf("%s%s%s: %s", f.Type, where, mark, safe(f.Message)), width, "  ", "      "))
+		if f.Suggestion != "" {
+			fmt.Fprint(w, wrap("Suggestion: "+safe(f.Suggestion), width, "    ", "      "))
+		}
+	}
+
+	fmt.Fprint(w, "Events:")
+	if len(ds.Events) == 0 {
+		fmt.Fprintln(w, "  <none>")
+		return nil
+	}
+	fmt.Fprintln(w)
+	var er [][]string
+	for _, e := range ds.Events {
+		er = append(er, []string{"Warning", e.Reason, age(o.Now, e.LastSeen), strconv.Itoa(int(e.Count)), orNone(e.From, "-"), e.Message})
+	}
+	return writeTable(w, []string{"TYPE", "REASON", "AGE", "COUNT", "FROM", "MESSAGE"}, er, false, "  ")
+}
+
+func nodeList(names []string) string {
+	sort.Strings(names)
+	if len(names) <= maxNodesPerReason {
+		return strings.Join(names, ",")
+	}
+	return fmt.Sprintf("%s +%d more", strings.Join(names[:maxNodesPerReason], ","), len(names)-maxNodesPerReason)
+}
+
+func strategyString(ds *report.DaemonSetReport) string {
+	if ds.UpdateStrategy != "RollingUpdate" {
+		return orNone(ds.UpdateStrategy, unknown)
+	}
+	return fmt.Sprintf("RollingUpdate (maxUnavailable: %s, maxSurge: %s)", orNone(ds.MaxUnavailable, "1"), orNone(ds.MaxSurge, "0"))
+}
+
+// podsStatus mirrors describe's "Pods Status" line, over the Pods daemoncheck
+// attributes to nodes.
+func podsStatus(ds *report.DaemonSetReport) string {
+	var running, waiting, succeeded, failed int
+	for _, nv := range ds.Nodes {
+		for _, p := range nv.Pods {
+			switch p.Phase {
+			case "Running":
+				running++
+			case "Succeeded":
+				succeeded++
+			case "Failed":
+				failed++
+			default:
+				waiting++
+			}
+		}
+	}
+	return fmt.Sprintf("%d Running / %d Waiting / %d Succeeded / %d Failed", running, waiting, succeeded, failed)
+}
+
+// detailWidth is where the detail view wraps when not on a terminal.
+const detailWidth = 120
+
+// wrap breaks text into lines of at most width columns at spaces: the first
+// line after first, the others after rest (a hanging indent). A word longer
+// than a line stays whole.
+func wrap(text string, width int, first, rest string) string {
+	var b strings.Builder
+	line, indent := "", first
+	for _, word := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(indent+line+" "+word)) > width:
+			b.WriteString(indent + line + "\n")
+			line, indent = word, rest
+		default:
+			line += " " + word
+		}
+	}
+	if line != "" {
+		b.WriteString(indent + line + "\n")
+	}
+	return b.String()
+}

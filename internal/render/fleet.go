@@ -1,0 +1,263 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// The fleet printers render the report of several clusters (--contexts):
+// the tables get a CLUSTER column first, the detail view, JUnit and Markdown
+// one section (suite) per cluster. Every cluster is rendered from its own
+// report exactly as a single run renders it; a cluster that could not be
+// audited says so in its row or section, and never hides the others.
+
+// FleetTable prints one row per cluster (its result, and its error or what
+// it could not read), then the DaemonSet summary, the problems (-o wide: the
+// findings) and the coverage of every cluster, CLUSTER first.
+func FleetTable(w io.Writer, f *report.FleetReport, o Options) error {
+	return cutToWidth(w, o, func(w io.Writer) error { return fleetTable(w, f, o) })
+}
+
+func fleetTable(w io.Writer, f *report.FleetReport, o Options) error {
+	if err := writeTable(w, clusterHeaders(o), clusterRows(f, o), o.NoHeaders, ""); err != nil {
+		return err
+	}
+	var dsRows, detailRows [][]string
+	var cover, aside []string
+	marked := false
+	for i := range f.Clusters {
+		c := &f.Clusters[i]
+		r := c.Report
+		if r == nil {
+			continue
+		}
+		co := o
+		co.Now = r.GeneratedAt
+		rows, m := summaryRows(r, co)
+		marked = marked || m
+		dsRows = append(dsRows, withCluster(c.Context, rows)...)
+		if o.Wide {
+			detailRows = append(detailRows, withCluster(c.Context, findingRows(r, co))...)
+		} else {
+			detailRows = append(detailRows, withCluster(c.Context, problemRows(r))...)
+			for _, l := range coverageLines(r, c.Context) {
+				cover = append(cover, c.Context+": "+l)
+			}
+		}
+		if s := setAside(r); s != "" {
+			aside = append(aside, "  "+c.Context+": "+strings.TrimPrefix(s, "Findings set aside: "))
+		}
+	}
+	section := func(headers []string, rows [][]string) error {
+		if len(rows) == 0 {
+			return nil
+		}
+		if !o.NoHeaders {
+			fmt.Fprintln(w)
+		}
+		return writeTable(w, append([]string{"CLUSTER"}, headers...), rows, o.NoHeaders, "")
+	}
+	if err := section(summaryHeaders(o), dsRows); err != nil {
+		return err
+	}
+	if marked && !o.NoHeaders {
+		fmt.Fprintln(w, recomputedNote)
+	}
+	detailHeaders := problemHeaders
+	if o.Wide {
+		detailHeaders = findingHeaders(o)
+	}
+	if err := section(detailHeaders, detailRows); err != nil {
+		return err
+	}
+	if o.NoHeaders {
+		return nil
+	}
+	coverage(w, cover)
+	if len(aside) > 0 {
+		fmt.Fprintf(w, "\nFindings set aside%s:\n", setAsideHint(o))
+		for _, l := range aside {
+			fmt.Fprintln(w, safe(l))
+		}
+	}
+	return nil
+}
+
+// clusterHeaders are the columns of the clusters table.
+func clusterHeaders(o Options) []string {
+	h := []string{"CLUSTER", "RESULT", "DAEMONSETS", "HEALTHY", "FINDINGS", "FAILING"}
+	if o.Wide {
+		h = append(h, "SERVER", "VERSION")
+	}
+	return append(h, "MESSAGE")
+}
+
+func clusterRows(f *report.FleetReport, o Options) [][]string {
+	rows := make([][]string, 0, len(f.Clusters))
+	for i := range f.Clusters {
+		c := &f.Clusters[i]
+		row := []string{c.Context, string(c.Result), unknown, unknown, unknown, unknown}
+		if r := c.Report; r != nil {
+			s := r.Summary
+			row = append(row[:2], strconv.Itoa(s.DaemonSets), strconv.Itoa(s.Healthy), strconv.Itoa(s.Findings), strconv.Itoa(s.Failing))
+		}
+		if o.Wide {
+			version := unknown
+			if c.Report != nil && c.Report.ServerVersion != "" {
+				version = c.Report.ServerVersion
+			}
+			row = append(row, orNone(c.Server, unknown), version)
+		}
+		rows = append(rows, append(row, orNone(clusterMessage(c), "<none>")))
+	}
+	return rows
+}
+
+// clusterMessage is why a cluster did not pass other than by its findings:
+// its error, or what its partial report could not read ("" if nothing).
+func clusterMessage(c *report.ClusterReport) string {
+	if c.Error != "" {
+		return c.Error
+	}
+	if c.Report != nil {
+		return strings.TrimPrefix(partialBanner(c.Report), "PARTIAL REPORT: ")
+	}
+	return ""
+}
+
+// withCluster puts the cluster's name before every row.
+func withCluster(cluster string, rows [][]string) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = append([]string{cluster}, r...)
+	}
+	return out
+}
+
+// FleetDescribe prints the detail view of every cluster, each under its
+// context, server and result.
+func FleetDescribe(w io.Writer, f *report.FleetReport, o Options) error {
+	for i := range f.Clusters {
+		c := &f.Clusters[i]
+		if i > 0 {
+			fmt.Fprint(w, "\n\n")
+		}
+		kv := [][2]string{{"Context", c.Context}, {"Server", orNone(c.Server, unknown)}, {"Result", string(c.Result)}}
+		if c.Error != "" {
+			kv = append(kv, [2]string{"Error", c.Error})
+		}
+		for _, p := range kv {
+			fmt.Fprintf(w, "%-8s  %s\n", p[0]+":", safe(p[1]))
+		}
+		if c.Report == nil || len(c.Report.DaemonSets) == 0 && !c.Report.Partial {
+			continue
+		}
+		fmt.Fprintln(w)
+		co := o
+		co.Now = c.Report.GeneratedAt
+		if err := Describe(w, c.Report, co); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FleetJUnit prints one test suite per cluster: its DaemonSets' cases (class
+// CLUSTER/NAMESPACE/NAME, as a single run's suites have them), the kinds it
+// could not read, and an errored "audit" case when it could not be audited.
+func FleetJUnit(w io.Writer, f *report.FleetReport, o Options) error {
+	out := junitSuites{Name: "daemoncheck", Time: junitTime}
+	var comments []string
+	for i := range f.Clusters {
+		c := &f.Clusters[i]
+		prefix := c.Context + "/"
+		s := junitSuite{Name: c.Context, Time: junitTime, Properties: []junitProperty{{"context", c.Context}, {"server", c.Server}}}
+		var parts []junitSuite
+		if r := c.Report; r != nil {
+			s.Timestamp = junitTimestamp(r)
+			if r.ServerVersion != "" {
+				s.Properties = append(s.Properties, junitProperty{"serverVersion", r.ServerVersion})
+			}
+			parts = daemonSetSuites(r)
+			if u := unreadSuite(r, prefix); u != nil {
+				parts = append(parts, *u)
+			}
+			if b := partialBanner(r); b != "" {
+				comments = append(comments, c.Context+": "+b)
+			}
+		}
+		if c.Error != "" {
+			parts = append(parts, junitSuite{Tests: 1, Errors: 1, Cases: []junitCase{{Name: "audit", Classname: prefix + "daemoncheck", Time: junitTime,
+				Error: &junitFailure{Type: "ClusterError", Message: c.Error}}}})
+		}
+		for _, p := range parts {
+			for _, tc := range p.Cases {
+				if !strings.HasPrefix(tc.Classname, prefix) {
+					tc.Classname = prefix + tc.Classname
+				}
+				s.Cases = append(s.Cases, tc)
+			}
+			s.Tests += p.Tests
+			s.Failures += p.Failures
+			s.Errors += p.Errors
+			s.Skipped += p.Skipped
+		}
+		out.add(s)
+	}
+	return writeJUnit(w, out, comments)
+}
+
+// FleetMarkdown prints the clusters' results as a table, then one section
+// per cluster, as a single run's Markdown; the whole stays under
+// MarkdownLimit.
+func FleetMarkdown(w io.Writer, f *report.FleetReport, o Options) error {
+	var d mdDoc
+	s := f.Summary
+	verdict := "passed"
+	switch {
+	case s.Failed > 0:
+		verdict = "failed"
+	case s.Partial+s.Errors > 0:
+		verdict = "incomplete"
+	}
+	fmt.Fprintf(&d.b, "## daemoncheck %s: %d clusters: %d failed, %d not audited, %d partial, %d passed; %d failing of %d findings\n\n",
+		verdict, s.Clusters, s.Failed, s.Errors, s.Partial, s.Passed, s.Failing, s.Findings)
+	d.b.WriteString("| Cluster | Result | DaemonSets | Healthy | Findings | Failing | Message |\n")
+	d.b.WriteString("|---|---|---:|---:|---:|---:|---|\n")
+	for i := range f.Clusters {
+		c := &f.Clusters[i]
+		// Markdown would take <unknown> for an HTML tag.
+		counts := "- | - | - | -"
+		if r := c.Report; r != nil {
+			counts = fmt.Sprintf("%d | %d | %d | %d", r.Summary.DaemonSets, r.Summary.Healthy, r.Summary.Findings, r.Summary.Failing)
+		}
+		fmt.Fprintf(&d.b, "| %s | %s | %s | %s |\n", mdCode(c.Context), c.Result, counts, mdEscape(clusterMessage(c)))
+	}
+	for i := range f.Clusters {
+		c := &f.Clusters[i]
+		title := "\n### " + mdCode(c.Context) + " "
+		if c.Report == nil {
+			fmt.Fprintf(&d.b, "%snot audited\n\n> **Error:** %s\n", title, mdEscape(c.Error))
+			continue
+		}
+		d.report(c.Report, title, "####")
+		if c.Error != "" {
+			fmt.Fprintf(&d.b, "\n> **Error:** %s\n", mdEscape(c.Error))
+		}
+		if set := setAside(c.Report); set != "" {
+			fmt.Fprintf(&d.b, "\n%s\n", set)
+		}
+	}
+	d.cutNote()
+	_, err := io.WriteString(w, d.b.String())
+	return err
+}
+
+// mdCode writes a name (a context may hold any character) as inline code.
+func mdCode(s string) string {
+	return "`" + strings.ReplaceAll(mdEscape(s), "`", "'") + "`"
+}

@@ -1,0 +1,252 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/daemoncheck/daemoncheck/internal/names"
+	"github.com/daemoncheck/daemoncheck/internal/text"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// View is what a command shows of a report; formats say which views they
+// can render.
+type View string
+
+const (
+	// ViewAudit is the root command: summary and findings.
+	ViewAudit View = "audit"
+	// ViewDetail is the root command with a DaemonSet NAME.
+	ViewDetail View = "detail"
+	// ViewNodes is `nodes`: the coverage matrix.
+	ViewNodes View = "nodes"
+	// ViewNode is `nodes NODE`: one node in detail.
+	ViewNode View = "node"
+	// ViewCapacity is `capacity`: the daemons' overhead per pool (-o wide:
+	// per node). Its machine formats print the DaemonCapacityReport.
+	ViewCapacity View = "capacity"
+	// ViewWhatIf is `whatif`: a what-if report (WhatIfReport).
+	ViewWhatIf View = "whatif"
+)
+
+// RenderFunc prints a report for people.
+type RenderFunc func(w io.Writer, r *report.Report, o Options) error
+
+// FleetRenderFunc prints the report of several clusters for people.
+type FleetRenderFunc func(w io.Writer, f *report.FleetReport, o Options) error
+
+// WhatIfRenderFunc prints a what-if report for people.
+type WhatIfRenderFunc func(w io.Writer, r *report.WhatIfReport, o Options) error
+
+// Format is one -o value. This registry is the one list of formats, as
+// kubectl's PrintFlags.AllowedFormats is: it drives -o help, completion,
+// the error for an unknown value, which commands accept what, and dispatch.
+// A new format is one entry here and its printer.
+type Format struct {
+	Name string
+	// Template formats take an argument: -o jsonpath='{...}'.
+	Template bool
+	// Machine formats print the report object itself, with kubectl's own
+	// printers (cli-runtime), in every view.
+	Machine bool
+	// Render prints a human format, per view it supports.
+	Render map[View]RenderFunc
+	// Fleet prints a human format for several clusters (--contexts), per
+	// view; a format without it is refused there. Machine formats print
+	// the FleetReport object.
+	Fleet map[View]FleetRenderFunc
+	// RenderWhatIf prints the format in the what-if view.
+	RenderWhatIf WhatIfRenderFunc
+}
+
+// Default is the -o value when none is given.
+const Default = ""
+
+var formats = []Format{
+	{Name: Default, Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Describe, ViewNodes: Matrix, ViewNode: NodeDetail, ViewCapacity: CapacityTable},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetDescribe}, RenderWhatIf: WhatIfTable},
+	{Name: "wide", Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Table, ViewNodes: Matrix, ViewNode: NodeDetail, ViewCapacity: CapacityTable},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetTable}, RenderWhatIf: WhatIfTable},
+	{Name: "json", Machine: true},
+	{Name: "yaml", Machine: true},
+	{Name: "junit", Render: map[View]RenderFunc{ViewAudit: JUnit, ViewDetail: JUnit},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetJUnit, ViewDetail: FleetJUnit}, RenderWhatIf: WhatIfJUnit},
+	{Name: "markdown", Render: map[View]RenderFunc{ViewAudit: Markdown, ViewDetail: Markdown, ViewCapacity: CapacityMarkdown},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetMarkdown, ViewDetail: FleetMarkdown}, RenderWhatIf: WhatIfMarkdown},
+	{Name: "jsonpath", Machine: true, Template: true},
+	{Name: "jsonpath-file", Machine: true, Template: true},
+	{Name: "jsonpath-as-json", Machine: true, Template: true},
+	{Name: "go-template", Machine: true, Template: true},
+	{Name: "go-template-file", Machine: true, Template: true},
+	{Name: "template", Machine: true, Template: true},
+	{Name: "templatefile", Machine: true, Template: true},
+	{Name: "github", Render: map[View]RenderFunc{ViewAudit: GitHub, ViewDetail: GitHub}},
+	{Name: "prometheus", Render: map[View]RenderFunc{ViewAudit: Prometheus, ViewDetail: Prometheus}},
+	{Name: "name", Render: map[View]RenderFunc{ViewAudit: Names, ViewDetail: Names, ViewNodes: NodeNames, ViewNode: NodeNames}},
+}
+
+func (f *Format) supports(v View, fleet bool) bool {
+	if fleet {
+		return f.Machine || f.Fleet[v] != nil
+	}
+	return f.Machine || f.Render[v] != nil || (v == ViewWhatIf && f.RenderWhatIf != nil)
+}
+
+// Allowed lists the -o values the view accepts, in registry order.
+func Allowed(v View) []string { return allowed(v, false) }
+
+// AllowedFleet lists the -o values the view accepts for several clusters.
+func AllowedFleet(v View) []string { return allowed(v, true) }
+
+func allowed(v View, fleet bool) []string {
+	var out []string
+	for i := range formats {
+		if f := &formats[i]; f.Name != Default && f.supports(v, fleet) {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// Completions are the -o completions of a view (template formats end in
+// "=" for the argument).
+func Completions(v View) []string { return completions(v, false) }
+
+// FleetCompletions are the -o completions of a view of several clusters.
+func FleetCompletions(v View) []string { return completions(v, true) }
+
+func completions(v View, fleet bool) []string {
+	var out []string
+	for i := range formats {
+		if f := &formats[i]; f.Name != Default && f.supports(v, fleet) {
+			if f.Template {
+				out = append(out, f.Name+"=")
+			} else {
+				out = append(out, f.Name)
+			}
+		}
+	}
+	return out
+}
+
+// Help is the -o flag's usage for the views of a command.
+func Help(views ...View) string {
+	seen := map[string]bool{}
+	var names []string
+	for _, v := range views {
+		for _, n := range Allowed(v) {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	return "Output format. One of: (" + strings.Join(names, ", ") + ")."
+}
+
+// Printer prints a report in one resolved format.
+type Printer struct {
+	// Name is the format's name (Default for the default view).
+	Name string
+	// Machine is true for formats printed from the report object by
+	// kubectl's printers (json, yaml, templates).
+	Machine bool
+	print   RenderFunc
+	fleet   FleetRenderFunc
+	whatIf  WhatIfRenderFunc
+}
+
+// Print prints the report.
+func (p *Printer) Print(w io.Writer, r *report.Report, o Options) error {
+	o.Wide = p.Name == "wide"
+	return p.print(w, r, o)
+}
+
+// PrintFleet prints the report of several clusters (a printer from
+// ForFleetOutput).
+func (p *Printer) PrintFleet(w io.Writer, f *report.FleetReport, o Options) error {
+	o.Wide = p.Name == "wide"
+	return p.fleet(w, f, o)
+}
+
+// PrintWhatIf prints a what-if report (a printer for ViewWhatIf).
+func (p *Printer) PrintWhatIf(w io.Writer, r *report.WhatIfReport, o Options) error {
+	o.Wide = p.Name == "wide"
+	return p.whatIf(w, r, o)
+}
+
+// ForOutput resolves -o for a view. pf carries the template argument of
+// template formats (kubectl's --template flag) and prints machine formats.
+func ForOutput(output string, v View, pf *PrintFlags) (*Printer, error) {
+	return forOutput(output, v, pf, false)
+}
+
+// ForFleetOutput resolves -o for a view of several clusters (--contexts).
+func ForFleetOutput(output string, v View, pf *PrintFlags) (*Printer, error) {
+	return forOutput(output, v, pf, true)
+}
+
+func forOutput(output string, v View, pf *PrintFlags, fleet bool) (*Printer, error) {
+	name, _, hasArg := strings.Cut(output, "=")
+	for i := range formats {
+		f := &formats[i]
+		if f.Name != name || (hasArg && !f.Template) || !f.supports(v, fleet) {
+			continue
+		}
+		if !f.Machine {
+			return &Printer{Name: f.Name, print: f.Render[v], fleet: f.Fleet[v], whatIf: f.RenderWhatIf}, nil
+		}
+		*pf.OutputFormat = output
+		rp, err := pf.ToPrinter()
+		if err != nil {
+			return nil, fmt.Errorf("--output %q: %s", output, text.OneLine(err.Error()))
+		}
+		return &Printer{Name: f.Name, Machine: true,
+			print: func(w io.Writer, r *report.Report, _ Options) error {
+				if v == ViewCapacity {
+					return rp.PrintObj(report.NewCapacityReport(r), w)
+				}
+				return rp.PrintObj(r, w)
+			},
+			fleet:  func(w io.Writer, r *report.FleetReport, _ Options) error { return rp.PrintObj(r, w) },
+			whatIf: func(w io.Writer, r *report.WhatIfReport, _ Options) error { return rp.PrintObj(r, w) },
+		}, nil
+	}
+	what := "is not a known format"
+	for i := range formats {
+		if formats[i].Name == name && !hasArg {
+			what = "is not supported by " + map[View]string{ViewAudit: "this command", ViewDetail: "this command", ViewNodes: "nodes", ViewNode: "nodes", ViewCapacity: "capacity", ViewWhatIf: "whatif"}[v]
+			if fleet && formats[i].supports(v, false) {
+				what = "is not supported for several clusters (--contexts, --all-contexts)"
+			}
+		}
+	}
+	return nil, fmt.Errorf("--output %q %s; use one of: %s", output, what, strings.Join(allowed(v, fleet), ", "))
+}
+
+// Names prints daemonset/NAME per DaemonSet shown, as kubectl get -o name,
+// for scripts (xargs kubectl describe).
+func Names(w io.Writer, r *report.Report, _ Options) error {
+	for i := range r.DaemonSets {
+		if _, err := fmt.Fprintf(w, "daemonset/%s\n", r.DaemonSets[i].Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NodeNames prints node/NAME per node shown, in natural order.
+func NodeNames(w io.Writer, r *report.Report, _ Options) error {
+	ns := make([]string, 0, len(r.Nodes))
+	for i := range r.Nodes {
+		ns = append(ns, r.Nodes[i].Name)
+	}
+	names.Sort(ns)
+	for _, n := range ns {
+		if _, err := fmt.Fprintf(w, "node/%s\n", n); err != nil {
+			return err
+		}
+	}
+	return nil
+}

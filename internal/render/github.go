@@ -1,0 +1,67 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// GitHub prints GitHub Actions workflow commands: one annotation per
+// problem (the findings grouped by cause), ::error when it fails the gate,
+// ::warning otherwise, so a 3,000-node crash loop is one annotation, not
+// 3,000 (GitHub shows only the first few per step anyway). Set-aside
+// findings stay out (they are in the other formats). Kinds that could not be
+// read are errors too: the gate could not see them. The last line is a plain
+// summary for the log.
+func GitHub(w io.Writer, r *report.Report, _ Options) error {
+	for _, u := range r.Unread {
+		msg := u.Kind + " not read: " + u.Reason
+		if u.Rule != "" {
+			msg += " (needs RBAC " + u.Rule + ")"
+		}
+		if _, err := fmt.Fprintf(w, "::error title=%s::%s\n", ghProperty("daemoncheck: partial report"), ghData(msg)); err != nil {
+			return err
+		}
+	}
+	for i := range r.Problems {
+		p := &r.Problems[i]
+		level := "warning"
+		if p.Failing {
+			level = "error"
+		}
+		title := p.Type + " " + strings.Join(p.DaemonSets, " ")
+		if len(p.Nodes) > 0 {
+			title += fmt.Sprintf(" on %d node(s): %s", len(p.Nodes), p.Range)
+		}
+		msg := p.Cause
+		if p.Pattern != "" {
+			msg += "\n" + p.Pattern
+		}
+		if p.Fix != "" {
+			msg += "\nFix: " + p.Fix
+		}
+		if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty(noESC(title)), ghData(noESC(msg))); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "daemoncheck: %d problems, %d failing of %d findings in %d DaemonSets (%d healthy)\n", len(r.Problems), r.Summary.Failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy)
+	return err
+}
+
+// ghData escapes a workflow command's message as the Actions toolkit does
+// (toolkit/packages/core/src/command.ts): a newline would end the command.
+func ghData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// ghProperty escapes a property value: also ":" and ",", which delimit
+// properties.
+func ghProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// noESC keeps terminal escape sequences out of the Actions log; newlines and
+// the rest are ghData's to escape.
+func noESC(s string) string { return strings.ReplaceAll(s, "\x1b", "^[") }

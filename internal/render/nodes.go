@@ -1,0 +1,201 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// cell says in a word or two how one DaemonSet stands on one node.
+func cell(nv *report.NodeVerdict, wide bool) string {
+	why := func(s string) string {
+		if wide && nv.Short != "" {
+			return s + "(" + nv.Short + ")"
+		}
+		return s
+	}
+	switch {
+	case nv == nil:
+		return unknown
+	case !nv.ShouldRun && nv.Required:
+		return why("Uncovered")
+	case !nv.ShouldRun && len(nv.Pods) > 0:
+		return why("Misscheduled")
+	case !nv.ShouldRun:
+		return why("-")
+	case nv.Coverage == report.CoverageUnknown:
+		return unknown
+	case len(nv.Pods) == 0:
+		return "Missing"
+	}
+	// The first Pod is the one the controller counts for the node.
+	p := nv.Pods[0]
+	s := p.State
+	if s == "Running" && !p.Ready {
+		s = "NotReady"
+	}
+	if len(nv.Pods) > 1 {
+		s += fmt.Sprintf("+%d", len(nv.Pods)-1)
+	}
+	return s
+}
+
+// Matrix prints nodes as rows and DaemonSets as columns (or transposed).
+func Matrix(w io.Writer, r *report.Report, o Options) error {
+	transpose := o.Transpose
+	names := columnNames(r)
+	verdicts := make([]map[string]*report.NodeVerdict, len(r.DaemonSets))
+	for i := range r.DaemonSets {
+		verdicts[i] = map[string]*report.NodeVerdict{}
+		for j := range r.DaemonSets[i].Nodes {
+			nv := &r.DaemonSets[i].Nodes[j]
+			verdicts[i][nv.Name] = nv
+		}
+	}
+	var headers []string
+	var rows [][]string
+	if !transpose {
+		headers = []string{"NODE", "READY"}
+		for _, k := range o.LabelColumns {
+			// As kubectl get -L: the key's last segment, upper-cased.
+			headers = append(headers, strings.ToUpper(k[strings.LastIndex(k, "/")+1:]))
+		}
+		headers = append(headers, names...)
+		for _, n := range r.Nodes {
+			row := []string{n.Name, n.Ready}
+			for _, k := range o.LabelColumns {
+				row = append(row, n.Labels[k])
+			}
+			for i := range r.DaemonSets {
+				row = append(row, cell(verdicts[i][n.Name], o.Wide))
+			}
+			rows = append(rows, row)
+		}
+	} else {
+		headers = []string{"DAEMONSET"}
+		for _, n := range r.Nodes {
+			headers = append(headers, n.Name)
+		}
+		for i, name := range names {
+			row := []string{name}
+			for _, n := range r.Nodes {
+				row = append(row, cell(verdicts[i][n.Name], o.Wide))
+			}
+			rows = append(rows, row)
+		}
+	}
+	if err := writeTable(w, headers, rows, o.NoHeaders, ""); err != nil {
+		return err
+	}
+	if !o.NoHeaders {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Running/NotReady/CrashLoopBackOff...: the state of the Pod the controller counts (+N: extra Pods); Pending: not scheduled or not started;")
+		fmt.Fprintln(w, "Missing: targeted, no Pod; Misscheduled: a Pod where the controller does not target; Uncovered: a coverage policy requires it,")
+		if o.Wide {
+			fmt.Fprintln(w, "the controller does not target the node; -: not targeted. (…): the rule that excludes the node.")
+		} else {
+			fmt.Fprintln(w, "the controller does not target the node; -: not targeted. -o wide shows why; kubectl daemoncheck nodes NODE explains one node.")
+		}
+	}
+	if b := partialBanner(r); b != "" {
+		fmt.Fprintf(w, "\n%s\n", b)
+	}
+	return nil
+}
+
+// columnNames uses the bare DaemonSet name where it is unique among the
+// columns, else namespace/name.
+func columnNames(r *report.Report) []string {
+	count := map[string]int{}
+	for _, ds := range r.DaemonSets {
+		count[ds.Name]++
+	}
+	names := make([]string, len(r.DaemonSets))
+	for i, ds := range r.DaemonSets {
+		names[i] = ds.Name
+		if count[ds.Name] > 1 {
+			names[i] = ds.Namespace + "/" + ds.Name
+		}
+	}
+	return names
+}
+
+// NodeDetail lists every DaemonSet that does and does not cover the node,
+// and why: what runs on this node, and what should.
+func NodeDetail(w io.Writer, r *report.Report, o Options) error {
+	node := o.Node
+	var info *report.NodeInfo
+	for i := range r.Nodes {
+		if r.Nodes[i].Name == node {
+			info = &r.Nodes[i]
+		}
+	}
+	if info == nil {
+		return fmt.Errorf("node %q is not in the report", node)
+	}
+	exempt := "<none>"
+	if info.Exempt != nil {
+		exempt = fmt.Sprintf("%q (annotation daemoncheck.io/exempt)", *info.Exempt)
+	}
+	fmt.Fprintf(w, "Node:     %s\n", safe(info.Name))
+	fmt.Fprintf(w, "Ready:    %s\n", info.Ready)
+	fmt.Fprintf(w, "Age:      %s\n", age(o.Now, info.Created))
+	fmt.Fprintf(w, "Taints:   %s\n", safe(orNone(strings.Join(info.Taints, ", "), "<none>")))
+	fmt.Fprintf(w, "Exempt:   %s\n", safe(exempt))
+	fmt.Fprintln(w, "DaemonSets:")
+	var rows [][]string
+	var findings []string
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		var nv *report.NodeVerdict
+		for j := range ds.Nodes {
+			if ds.Nodes[j].Name == node {
+				nv = &ds.Nodes[j]
+			}
+		}
+		name := ds.Namespace + "/" + ds.Name
+		pod, reason := "<none>", ""
+		if nv != nil {
+			if len(nv.Pods) > 0 {
+				names := make([]string, len(nv.Pods))
+				for k, p := range nv.Pods {
+					names[k] = p.Name
+				}
+				pod = strings.Join(names, ",")
+			}
+			reason = nv.Reason
+			if nv.Required {
+				reason = strings.TrimPrefix(reason+"; required by "+nv.RequiredBy, "; ")
+			}
+		}
+		rows = append(rows, []string{name, cell(nv, false), pod, orNone(reason, "")})
+		for _, f := range ds.Findings {
+			if f.Node != node {
+				continue
+			}
+			line := fmt.Sprintf("  %s %s: %s", safe(name), f.Type, safe(f.Message))
+			if !f.Active() {
+				line += fmt.Sprintf(" [set aside: %s%s]", f.Exempted, f.HeldBack)
+			}
+			if f.Suggestion != "" {
+				line += "\n    Suggestion: " + safe(f.Suggestion)
+			}
+			findings = append(findings, line)
+		}
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "  <none>")
+	} else if err := writeTable(w, []string{"DAEMONSET", "STATE", "POD", "REASON"}, rows, false, "  "); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "Findings:")
+	if len(findings) == 0 {
+		fmt.Fprintln(w, "  <none>")
+	}
+	for _, f := range findings {
+		fmt.Fprintln(w, f)
+	}
+	return nil
+}

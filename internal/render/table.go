@@ -1,0 +1,457 @@
+// Package printer renders a report for people: the kubectl-style summary and
+// findings tables, and the describe-style detail view of one DaemonSet.
+// Machine formats (json, yaml, jsonpath, go-template) are kubectl's own
+// printers, applied in package cmd. Printers only read the report: every
+// number and sentence they show was decided by package analyze.
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+	"k8s.io/apimachinery/pkg/util/duration"
+
+	"github.com/daemoncheck/daemoncheck/internal/text"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// Options shape the human output.
+type Options struct {
+	// Wide is set by Printer.Print for -o wide.
+	Wide      bool
+	NoHeaders bool
+	// MaxWidth, when set (a terminal), cuts long lines of the default view
+	// at that width with an ellipsis.
+	MaxWidth int
+	// Node is the node of the node view; Transpose turns the coverage
+	// matrix (DaemonSets as rows).
+	Node      string
+	Transpose bool
+	// LabelColumns are node label keys shown as columns of the coverage
+	// matrix (-L, as kubectl get -L).
+	LabelColumns []string
+	// Now is used for AGE columns.
+	Now time.Time
+}
+
+// unknown is what a cell shows when its value could not be determined.
+const unknown = "<unknown>"
+
+// newTable returns a tablewriter table that looks like `kubectl get`: its
+// default renderer with no borders, rules or separators, cells as given
+// (no header upper-casing, no wrapping, left-aligned) and three spaces after
+// each cell (kubectl's tabwriter padding).
+func newTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithRendition(tw.Rendition{Borders: tw.BorderNone, Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{Separators: tw.SeparatorsNone, Lines: tw.LinesNone}}),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithPadding(tw.Padding{Right: "   ", Overwrite: true}),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+}
+
+// writeTable renders rows under headers (unless noHeaders) and strips the
+// padding after the last column, as kubectl's tabwriter does not emit it.
+func writeTable(w io.Writer, headers []string, rows [][]string, noHeaders bool, indent string) error {
+	var buf bytes.Buffer
+	t := newTable(&buf)
+	if !noHeaders {
+		t.Header(headers)
+	}
+	for _, r := range rows {
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = safe(c)
+		}
+		if err := t.Append(cells); err != nil {
+			return err
+		}
+	}
+	if len(rows) == 0 && noHeaders {
+		return nil
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		if _, err := fmt.Fprintln(w, indent+strings.TrimRight(line, " ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// typeColumns are the finding types whose count columns the summary table
+// shows by default (wide=false) or adds under -o wide (wide=true), from the
+// catalog: a new finding type with a Column gets its column here.
+func typeColumns(wide bool) []report.TypeInfo {
+	var out []report.TypeInfo
+	for _, ti := range report.Catalog {
+		if ti.Column != "" && ti.Wide == wide {
+			out = append(out, ti)
+		}
+	}
+	return out
+}
+
+// Table prints the summary of every DaemonSet, then, by default, one row per
+// problem (findings grouped by cause) and the nodes each DaemonSet does not
+// target; with -o wide, every count column and one row per finding.
+func Table(w io.Writer, r *report.Report, o Options) error {
+	return cutToWidth(w, o, func(w io.Writer) error { return table(w, r, o) })
+}
+
+// cutToWidth runs print on a writer that, on a terminal (o.MaxWidth), cuts
+// long lines at its width rather than wrapping them (never in pipes or
+// files, which get every word).
+func cutToWidth(w io.Writer, o Options, print func(io.Writer) error) error {
+	if o.MaxWidth <= 0 {
+		return print(w)
+	}
+	cw := &cutWriter{w: w, width: o.MaxWidth}
+	err := print(cw)
+	if ferr := cw.flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func table(w io.Writer, r *report.Report, o Options) error {
+	rows, marked := summaryRows(r, o)
+	if err := writeTable(w, summaryHeaders(o), rows, o.NoHeaders, ""); err != nil {
+		return err
+	}
+	if marked && !o.NoHeaders {
+		fmt.Fprintln(w, recomputedNote)
+	}
+	switch {
+	case o.Wide && listsFindings(r):
+		if !o.NoHeaders {
+			fmt.Fprintln(w)
+		}
+		if err := Findings(w, r, o); err != nil {
+			return err
+		}
+	case !o.Wide && len(r.Problems) > 0:
+		if !o.NoHeaders {
+			fmt.Fprintln(w)
+		}
+		if err := Problems(w, r, o); err != nil {
+			return err
+		}
+	}
+	if !o.Wide && !o.NoHeaders {
+		coverage(w, coverageLines(r, ""))
+	}
+	if set := setAside(r); set != "" && !o.NoHeaders {
+		fmt.Fprintf(w, "\n%s%s\n", set, setAsideHint(o))
+	}
+	if b := partialBanner(r); b != "" {
+		fmt.Fprintf(w, "\n%s\n", b)
+	}
+	return nil
+}
+
+// recomputedNote explains the "*" the summary marks counts with.
+const recomputedNote = "* recomputed by daemoncheck; the controller's status (what kubectl get ds shows) differs: see StaleStatus"
+
+// listsFindings says whether -o wide has findings to list (set-aside ones
+// included).
+func listsFindings(r *report.Report) bool {
+	return r.Summary.Findings > 0 || r.Summary.Exempted+r.Summary.HeldBack > 0
+}
+
+// setAsideHint points the default view at where set-aside findings are.
+func setAsideHint(o Options) string {
+	if o.Wide {
+		return ""
+	}
+	return " (listed with -o wide)"
+}
+
+// summaryHeaders are the DaemonSet summary's columns.
+func summaryHeaders(o Options) []string {
+	headers := []string{"NAMESPACE", "NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE"}
+	if o.Wide {
+		for _, ti := range append(typeColumns(false), typeColumns(true)...) {
+			headers = append(headers, ti.Column)
+		}
+	}
+	headers = append(headers, "FINDINGS")
+	if o.Wide {
+		headers = append(headers, "NOT-TARGETED", "STRATEGY", "NODE SELECTOR", "AGE")
+	}
+	return headers
+}
+
+// summaryRows are one row per DaemonSet under summaryHeaders; marked says
+// whether a count differs from the controller's (a footnote says why).
+func summaryRows(r *report.Report, o Options) (rows [][]string, marked bool) {
+	var cols []report.TypeInfo
+	if o.Wide {
+		cols = append(typeColumns(false), typeColumns(true)...)
+	}
+	rows = make([][]string, 0, len(r.DaemonSets))
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		n := countActive(ds.Findings)
+		c := ds.Computed
+		// A recomputed value that differs from what the controller reports
+		// (what kubectl get ds shows) is marked; a footnote says why.
+		cnt := func(get func(*report.Counts) int32) string {
+			v := num(c, get)
+			if c != nil && get(c) != get(&ds.Status) {
+				v += "*"
+				marked = true
+			}
+			return v
+		}
+		row := []string{ds.Namespace, ds.Name,
+			cnt(func(c *report.Counts) int32 { return c.DesiredNumberScheduled }),
+			cnt(func(c *report.Counts) int32 { return c.CurrentNumberScheduled }),
+			cnt(func(c *report.Counts) int32 { return c.NumberReady }),
+			cnt(func(c *report.Counts) int32 { return c.UpdatedNumberScheduled }),
+			cnt(func(c *report.Counts) int32 { return c.NumberAvailable }),
+		}
+		for _, ti := range cols {
+			// Findings that need the node list are unknown without it.
+			row = append(row, countOrUnknown(c == nil && ti.NeedsNodes, n[ti.Type]))
+		}
+		row = append(row, strconv.Itoa(activeCount(ds.Findings)))
+		if o.Wide {
+			notTargeted := 0
+			for _, nv := range ds.Nodes {
+				if !nv.ShouldRun {
+					notTargeted++
+				}
+			}
+			strategy := ds.UpdateStrategy
+			if ds.MaxUnavailable != "" || ds.MaxSurge != "" {
+				strategy += fmt.Sprintf("(%s/%s)", orNone(ds.MaxUnavailable, "1"), orNone(ds.MaxSurge, "0"))
+			}
+			row = append(row, countOrUnknown(c == nil, notTargeted), strategy, orNone(ds.NodeSelector, "<none>"), age(o.Now, ds.Created))
+		}
+		rows = append(rows, row)
+	}
+	return rows, marked
+}
+
+// Problems prints one row per problem: what, where, why, and the fix.
+func Problems(w io.Writer, r *report.Report, o Options) error {
+	return writeTable(w, problemHeaders, problemRows(r), o.NoHeaders, "")
+}
+
+var problemHeaders = []string{"DAEMONSET", "PROBLEM", "NODES", "CAUSE", "FIX"}
+
+func problemRows(r *report.Report) [][]string {
+	rows := make([][]string, 0, len(r.Problems))
+	for i := range r.Problems {
+		rows = append(rows, problemRow(&r.Problems[i]))
+	}
+	return rows
+}
+
+// problemRow is a problem's row: DAEMONSET, PROBLEM, NODES, CAUSE, FIX.
+func problemRow(p *report.Problem) []string {
+	ds := p.DaemonSets[0]
+	cause := p.Cause
+	if len(p.DaemonSets) > 1 {
+		ds += fmt.Sprintf(" +%d", len(p.DaemonSets)-1)
+		cause += "; affects " + strings.Join(p.DaemonSets, ", ")
+	}
+	if p.Pattern != "" {
+		cause += "; " + p.Pattern
+	}
+	nodes := "-"
+	if len(p.Nodes) > 0 {
+		nodes = fmt.Sprintf("%d: %s", len(p.Nodes), p.Range)
+	}
+	return []string{ds, p.Type, nodes, cause, p.Fix}
+}
+
+// maxGapsPerDaemonSet bounds the coverage lines of one DaemonSet in the
+// default view (the detail view lists them all).
+const maxGapsPerDaemonSet = 3
+
+// coverageLines say, per DaemonSet, which nodes it does not target, grouped
+// by pool and reason, one line per DaemonSet: informational (a coverage
+// policy makes it a finding). context, when set, is the kubeconfig context
+// the hint's command must name.
+func coverageLines(r *report.Report, context string) []string {
+	var lines []string
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		if len(ds.NotTargeted) == 0 || ds.Computed == nil {
+			continue
+		}
+		var parts []string
+		for j, g := range ds.NotTargeted {
+			if j == maxGapsPerDaemonSet {
+				cmd := fmt.Sprintf("kubectl daemoncheck %s -n %s", ds.Name, ds.Namespace)
+				if context != "" {
+					cmd += " --context " + text.ShellQuote(context)
+				}
+				parts = append(parts, fmt.Sprintf("%d more (%s)", len(ds.NotTargeted)-j, cmd))
+				break
+			}
+			where := g.Range
+			if g.Pool != "" {
+				where = fmt.Sprintf("pool %s (%d): %s", g.Pool, g.Count, g.Range)
+			}
+			parts = append(parts, where+": "+g.Reason)
+		}
+		lines = append(lines, fmt.Sprintf("%s/%s: %d/%d nodes; not on %s", ds.Namespace, ds.Name,
+			ds.Computed.DesiredNumberScheduled, len(ds.Nodes), strings.Join(parts, "; ")))
+	}
+	return lines
+}
+
+// coverage prints the coverage lines under their heading.
+func coverage(w io.Writer, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Not targeted (by design unless a coverage policy requires it; --require makes it a finding):")
+	for _, l := range lines {
+		fmt.Fprintln(w, safe("  "+l))
+	}
+}
+
+// partialBanner says what a partial report could not read: one text for
+// every format, which each wraps in its own way (a line, an XML comment, a
+// Markdown quote). "" when the report is complete.
+func partialBanner(r *report.Report) string {
+	if !r.Partial {
+		return ""
+	}
+	parts := make([]string, 0, len(r.Unread))
+	for _, u := range r.Unread {
+		parts = append(parts, u.Kind+" not read: "+u.Reason)
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "some objects could not be read")
+	}
+	return "PARTIAL REPORT: " + strings.Join(parts, "; ")
+}
+
+// Findings prints one row per finding, sorted by DaemonSet, node, type.
+func Findings(w io.Writer, r *report.Report, o Options) error {
+	return writeTable(w, findingHeaders(o), findingRows(r, o), o.NoHeaders, "")
+}
+
+func findingHeaders(o Options) []string {
+	if o.Wide {
+		return []string{"DAEMONSET", "NODE", "POD", "FINDING", "REASON", "SUGGESTION"}
+	}
+	return []string{"DAEMONSET", "NODE", "FINDING", "REASON"}
+}
+
+func findingRows(r *report.Report, o Options) [][]string {
+	var rows [][]string
+	for i := range r.DaemonSets {
+		ds := &r.DaemonSets[i]
+		for j := range ds.Findings {
+			f := &ds.Findings[j]
+			if !f.Active() && !o.Wide {
+				continue
+			}
+			name := ds.Namespace + "/" + ds.Name
+			if o.Wide {
+				rows = append(rows, wideFindingRow(name, f))
+			} else {
+				rows = append(rows, []string{name, orNone(f.Node, "<none>"), string(f.Type), f.Message})
+			}
+		}
+	}
+	return rows
+}
+
+// wideFindingRow is a finding's -o wide row: DAEMONSET, NODE, POD, FINDING,
+// REASON (set-aside findings marked), SUGGESTION.
+func wideFindingRow(ds string, f *report.Finding) []string {
+	msg := f.Message
+	switch {
+	case f.Exempted != "":
+		msg = "[exempted by " + f.Exempted + "] " + msg
+	case f.HeldBack != "":
+		msg = "[held back: " + f.HeldBack + "] " + msg
+	}
+	return []string{ds, orNone(f.Node, "<none>"), orNone(f.Pod, "<none>"), string(f.Type), msg, orNone(f.Suggestion, "<none>")}
+}
+
+// countActive counts active findings by type.
+func countActive(fs []report.Finding) map[report.FindingType]int {
+	m := map[report.FindingType]int{}
+	for _, f := range fs {
+		if f.Active() {
+			m[f.Type]++
+		}
+	}
+	return m
+}
+
+func activeCount(fs []report.Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Active() {
+			n++
+		}
+	}
+	return n
+}
+
+// setAside says how many findings exemptions and --grace set aside, so that
+// nothing is silently hidden ("" when none).
+func setAside(r *report.Report) string {
+	var parts []string
+	if r.Summary.Exempted > 0 {
+		parts = append(parts, fmt.Sprintf("%d exempted by the daemoncheck.io/exempt annotation", r.Summary.Exempted))
+	}
+	if r.Summary.HeldBack > 0 {
+		parts = append(parts, fmt.Sprintf("%d held back by --grace %s", r.Summary.HeldBack, r.Grace))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Findings set aside: " + strings.Join(parts, ", ") + "."
+}
+
+func num(c *report.Counts, get func(*report.Counts) int32) string {
+	if c == nil {
+		return unknown
+	}
+	return strconv.Itoa(int(get(c)))
+}
+
+func countOrUnknown(isUnknown bool, n int) string {
+	if isUnknown {
+		return unknown
+	}
+	return strconv.Itoa(n)
+}
+
+func orNone(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
+}
+
+func age(now, t time.Time) string {
+	if t.IsZero() || now.IsZero() {
+		return unknown
+	}
+	return duration.HumanDuration(now.Sub(t))
+}
