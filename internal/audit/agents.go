@@ -9,6 +9,7 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
@@ -35,11 +36,11 @@ func init() {
 			Cause: "no memory request: " + strings.Join(ctrs, ", ")}
 		f.Message = fmt.Sprintf("container%s %s of the daemon Pods request%s no memory: the scheduler reserves none for %s on any node, and under memory pressure the kubelet evicts Pods that use more than they request first (a Pod with no request at all is BestEffort, evicted before every other)",
 			plural(len(ctrs)), strings.Join(ctrs, ", "), verbS(len(ctrs)), themIt(len(ctrs)))
-		cmds := []report.Command{kubectl("top", "pod", "-n", c.ds.Namespace, "--containers")}
+		cmds := []report.Command{explain.Kubectl("top", "pod", "-n", c.ds.Namespace, "--containers")}
 		var marks []string
 		for _, ctr := range ctrs {
 			marks = append(marks, fmt.Sprintf("{%d}", len(cmds)))
-			cmds = append(cmds, kubectlWrite("set", "resources", "daemonset", c.ds.Name, "-n", c.ds.Namespace, "-c", ctr, "--requests=memory=64Mi"))
+			cmds = append(cmds, explain.KubectlWrite("set", "resources", "daemonset", c.ds.Name, "-n", c.ds.Namespace, "-c", ctr, "--requests=memory=64Mi"))
 		}
 		c.adviseChange(&f, owner.Change{What: "a memory request for container " + strings.Join(ctrs, ", ") + " (from what it uses: kubectl top pod -n " + c.ds.Namespace + " --containers)",
 			Field: "spec.template.spec.containers[name=" + ctrs[0] + "].resources.requests.memory"},
@@ -188,7 +189,7 @@ func (c *dsContext) criticalPatch(f *report.Finding) {
 		s += fmt.Sprintf("; if the API server limits critical priority classes to namespaces with a quota for them (ResourceQuota admission limitedResources), first create in %s a ResourceQuota with scopeSelector {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [system-node-critical]}]}", ds.Namespace)
 	}
 	c.adviseChange(f, owner.Change{What: "priorityClassName", Field: "spec.template.spec.priorityClassName", Value: "system-node-critical"},
-		s, kubectlWrite("patch", "daemonset", ds.Name, "-n", ds.Namespace, "--type", "merge", "-p", `{"spec":{"template":{"spec":{"priorityClassName":"system-node-critical"}}}}`))
+		s, explain.KubectlWrite("patch", "daemonset", ds.Name, "-n", ds.Namespace, "--type", "merge", "-p", `{"spec":{"template":{"spec":{"priorityClassName":"system-node-critical"}}}}`))
 }
 
 // noMemoryRequest lists the long-running containers (containers and

@@ -41,7 +41,7 @@ func TestNodeAgents(t *testing.T) {
 		dss = append(dss, c.ds)
 	}
 	s := cluster([]corev1.Node{fixture.Node("n1")}, dss, nil)
-	rep := analyzeWith(s, audit.Options{Policy: require(t, "security/falco")})
+	rep := analyzeWith(s, audit.Options{Policy: fixture.Require(t, "security/falco")})
 	for _, c := range cases {
 		name := c.ds.Namespace + "/" + c.ds.Name
 		f := findingAt(rep, name, report.LowPriorityAgent, "")

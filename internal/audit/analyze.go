@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
@@ -51,7 +52,7 @@ type Options struct {
 	// (memo.go).
 	Memo *Memo
 	// PoolLabels name a node's pool, first present wins (default
-	// DefaultPoolLabels); the instance type is the fallback.
+	// providers.DefaultPoolLabels); the instance type is the fallback.
 	PoolLabels []string
 	// CapacityNodes lists every node in the capacity section (the
 	// capacity view), not only those where a daemon does not fit.
@@ -538,13 +539,9 @@ func nodeInfo(n *corev1.Node) report.NodeInfo {
 	return ni
 }
 
-func (c *dsContext) objRef() string {
-	return fmt.Sprintf("-n %s daemonset/%s", c.ds.Namespace, c.ds.Name)
-}
-
 // describeDS is kubectl describe of the DaemonSet.
 func (c *dsContext) describeDS() report.Command {
-	return kubectl("describe", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name)
+	return explain.Kubectl("describe", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name)
 }
 
 func intOrString(v *intstr.IntOrString) string {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
+	"github.com/daemoncheck/daemoncheck/internal/providers"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -311,7 +312,7 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 		return nil
 	}
 	if poolLabels == nil {
-		poolLabels = DefaultPoolLabels
+		poolLabels = providers.DefaultPoolLabels
 	}
 	c := &report.Capacity{Workloads: p.work != nil, Pools: []report.PoolCapacity{}, Nodes: []report.NodeCapacity{}}
 	// The resources shown: cpu, memory, pods, and whatever a daemon asks.
@@ -342,7 +343,7 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 	for _, name := range idx.byNatural {
 		i := idx.nodePos[name]
 		node, nf := idx.nodes[i], &p.nodes[i]
-		pool := poolOf(node, poolLabels)
+		pool := providers.PoolOf(node, poolLabels)
 		ps := pools[pool]
 		if ps == nil {
 			ps = &poolSum{PoolCapacity: report.PoolCapacity{Pool: pool}, alloc: capacity.Amounts{}, daemons: capacity.Amounts{}, work: capacity.Amounts{},

@@ -19,31 +19,6 @@ import (
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
-// sized gives a node an allocatable of cpu, memory and 110 Pods.
-func sized(cpu, mem string) fixture.NodeOpt {
-	return func(n *corev1.Node) {
-		n.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem), corev1.ResourcePods: resource.MustParse("110")}
-		n.Status.Capacity = n.Status.Allocatable.DeepCopy()
-	}
-}
-
-// requests sets the first container's requests.
-func requests(kv ...string) fixture.DSOpt {
-	return func(ds *appsv1.DaemonSet) {
-		l := corev1.ResourceList{}
-		for i := 0; i < len(kv); i += 2 {
-			l[corev1.ResourceName(kv[i])] = resource.MustParse(kv[i+1])
-		}
-		ds.Spec.Template.Spec.Containers[0].Resources.Requests = l
-	}
-}
-
-func hostPort(port int32) fixture.DSOpt {
-	return func(ds *appsv1.DaemonSet) {
-		ds.Spec.Template.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: port, HostPort: port, Protocol: corev1.ProtocolTCP}}
-	}
-}
-
 func createdAgo(d time.Duration) fixture.DSOpt {
 	return func(ds *appsv1.DaemonSet) { ds.CreationTimestamp = metav1.NewTime(fixture.Epoch.Add(-d)) }
 }
@@ -88,12 +63,12 @@ func analyzeWith(s *model.Snapshot, opts audit.Options) *report.Report {
 func TestDaemonsAloneDoNotFit(t *testing.T) {
 	pool := func(p string) fixture.NodeOpt { return fixture.WithLabel("karpenter.sh/nodepool", p) }
 	nodes := []corev1.Node{
-		fixture.Node("small-1", pool("small"), sized("1", "2Gi")),
-		fixture.Node("small-2", pool("small"), sized("1", "2Gi")),
-		fixture.Node("big-1", pool("big"), sized("8", "32Gi")),
+		fixture.Node("small-1", pool("small"), fixture.Sized("1", "2Gi")),
+		fixture.Node("small-2", pool("small"), fixture.Sized("1", "2Gi")),
+		fixture.Node("big-1", pool("big"), fixture.Sized("8", "32Gi")),
 	}
-	cni := fixture.DaemonSet("kube-system", "cni", fixture.Critical(), fixture.HostNetwork(), requests("cpu", "600m", "memory", "256Mi"), createdAgo(30*time.Hour))
-	agent := fixture.DaemonSet("monitoring", "agent", requests("cpu", "600m", "memory", "128Mi"))
+	cni := fixture.DaemonSet("kube-system", "cni", fixture.Critical(), fixture.HostNetwork(), fixture.Requests("cpu", "600m", "memory", "256Mi"), createdAgo(30*time.Hour))
+	agent := fixture.DaemonSet("monitoring", "agent", fixture.Requests("cpu", "600m", "memory", "128Mi"))
 	pods := []corev1.Pod{
 		fixture.Pod(&cni, "small-1"), fixture.Pod(&cni, "small-2"), fixture.Pod(&cni, "big-1"),
 		fixture.Pod(&agent, "small-1", fixture.Unscheduled("0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector.")),
@@ -146,9 +121,9 @@ func TestDaemonsAloneDoNotFit(t *testing.T) {
 // With equal priority the daemon already bound to the node keeps its room:
 // the newcomer is the one left out, whatever their age.
 func TestBoundDaemonKeepsItsRoom(t *testing.T) {
-	nodes := []corev1.Node{fixture.Node("n1", sized("1", "2Gi"))}
-	old := fixture.DaemonSet("a", "old", requests("cpu", "700m", "memory", "64Mi"), createdAgo(50*time.Hour))
-	newer := fixture.DaemonSet("a", "newer", requests("cpu", "700m", "memory", "64Mi"))
+	nodes := []corev1.Node{fixture.Node("n1", fixture.Sized("1", "2Gi"))}
+	old := fixture.DaemonSet("a", "old", fixture.Requests("cpu", "700m", "memory", "64Mi"), createdAgo(50*time.Hour))
+	newer := fixture.DaemonSet("a", "newer", fixture.Requests("cpu", "700m", "memory", "64Mi"))
 	pods := []corev1.Pod{fixture.Pod(&newer, "n1"), fixture.Pod(&old, "n1", fixture.Unscheduled("0/1 nodes are available: 1 Insufficient cpu."))}
 	rep := analyzeWith(cluster(nodes, []appsv1.DaemonSet{old, newer}, pods), audit.Options{})
 	if got := kindsOf(rep, "a/old"); !reflect.DeepEqual(got, []string{"PendingPod@n1"}) {
@@ -163,10 +138,10 @@ func TestBoundDaemonKeepsItsRoom(t *testing.T) {
 // reported as HostPortConflict naming both, on every shared node, and its
 // Pending Pod is part of that finding rather than a PendingPod of its own.
 func TestHostPortConflict(t *testing.T) {
-	nodes := []corev1.Node{fixture.Node("n1", sized("4", "8Gi")), fixture.Node("n2"), fixture.Node("n3", fixture.WithLabel("role", "edge"))}
-	exporter := fixture.DaemonSet("monitoring", "node-exporter", hostPort(9100), createdAgo(40*time.Hour))
-	other := fixture.DaemonSet("vendor", "exporter", hostPort(9100), fixture.WithNodeSelector("kubernetes.io/os", "linux"))
-	edge := fixture.DaemonSet("edge", "proxy", hostPort(9101), fixture.WithNodeSelector("role", "edge"))
+	nodes := []corev1.Node{fixture.Node("n1", fixture.Sized("4", "8Gi")), fixture.Node("n2"), fixture.Node("n3", fixture.WithLabel("role", "edge"))}
+	exporter := fixture.DaemonSet("monitoring", "node-exporter", fixture.HostPort(9100), createdAgo(40*time.Hour))
+	other := fixture.DaemonSet("vendor", "exporter", fixture.HostPort(9100), fixture.WithNodeSelector("kubernetes.io/os", "linux"))
+	edge := fixture.DaemonSet("edge", "proxy", fixture.HostPort(9101), fixture.WithNodeSelector("role", "edge"))
 	pods := []corev1.Pod{
 		fixture.Pod(&exporter, "n1"), fixture.Pod(&exporter, "n2"), fixture.Pod(&exporter, "n3"),
 		fixture.Pod(&other, "n1", fixture.Unscheduled("0/3 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 2 node(s) didn't match Pod's node affinity/selector.")),
@@ -238,10 +213,10 @@ func TestFitWithWorkloads(t *testing.T) {
 		{"even without the lower ones", []fixture.DSOpt{fixture.Critical()}, []corev1.Pod{workload("web", "n1", 0, "500m"), workload("db", "n1", 2000001000, "1200m")},
 			"unschedulable: Insufficient cpu taken by Pods of equal or higher priority; preemption cannot help",
 			[]string{"even without the 1 Pods below the daemon's priority 2000001000: Insufficient cpu (needs 1; 1210m of 2 requested)"}},
-		{"larger than the node", []fixture.DSOpt{requests("cpu", "3", "memory", "32Mi")}, nil,
+		{"larger than the node", []fixture.DSOpt{fixture.Requests("cpu", "3", "memory", "32Mi")}, nil,
 			"unschedulable: the node's daemons alone need more cpu than its allocatable",
 			[]string{"no preemption can help: it asks more than the node's whole allocatable"}},
-		{"host port held by a higher priority", []fixture.DSOpt{hostPort(8080), requests("cpu", "100m", "memory", "32Mi")}, []corev1.Pod{func() corev1.Pod {
+		{"host port held by a higher priority", []fixture.DSOpt{fixture.HostPort(8080), fixture.Requests("cpu", "100m", "memory", "32Mi")}, []corev1.Pod{func() corev1.Pod {
 			p := workload("ingress", "n1", 100, "100m")
 			p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 8080, HostPort: 8080}}
 			return p
@@ -257,15 +232,15 @@ func TestFitWithWorkloads(t *testing.T) {
 		{"priority unknown", []fixture.DSOpt{func(ds *appsv1.DaemonSet) { ds.Spec.Template.Spec.PriorityClassName = "agents" }}, []corev1.Pod{workload("web", "n1", 0, "1500m")},
 			"unschedulable: Insufficient cpu taken by the Pods on the node",
 			[]string{"whether preemption can help is unknown: the daemon's priority depends on PriorityClasses that were not read"}},
-		{"fits", []fixture.DSOpt{requests("cpu", "100m", "memory", "32Mi")}, nil,
+		{"fits", []fixture.DSOpt{fixture.Requests("cpu", "100m", "memory", "32Mi")}, nil,
 			"unschedulable: fits next to the Pods on the node: not resources or host ports",
 			[]string{"it fits, so the scheduler's reason is not resources or host ports"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			nodes := []corev1.Node{fixture.Node("n1", sized("2", "4Gi"))}
+			nodes := []corev1.Node{fixture.Node("n1", fixture.Sized("2", "4Gi"))}
 			base := fixture.DaemonSet("kube-system", "base", fixture.Critical())
-			ds := fixture.DaemonSet("a", "agent", append([]fixture.DSOpt{requests("cpu", "1", "memory", "32Mi")}, c.opts...)...)
+			ds := fixture.DaemonSet("a", "agent", append([]fixture.DSOpt{fixture.Requests("cpu", "1", "memory", "32Mi")}, c.opts...)...)
 			pods := []corev1.Pod{fixture.Pod(&base, "n1"), fixture.Pod(&ds, "n1", pending)}
 			s := cluster(nodes, []appsv1.DaemonSet{base, ds}, pods)
 			w := model.NewWorkloads()

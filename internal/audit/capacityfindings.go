@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
@@ -123,13 +124,13 @@ func (c *dsContext) tooSmallWords(node *corev1.Node, lo *capacity.LeftOut, nf *n
 func (c *dsContext) tooSmallFix(f *report.Finding, lo *capacity.LeftOut) {
 	for _, s := range lo.Shortfalls {
 		if s.Unresolvable {
-			advise(f, fmt.Sprintf("%s alone asks more %s (%s) than the node's whole allocatable (%s): lower its requests, or keep it off such nodes with a nodeSelector or node affinity",
+			explain.Advise(f, fmt.Sprintf("%s alone asks more %s (%s) than the node's whole allocatable (%s): lower its requests, or keep it off such nodes with a nodeSelector or node affinity",
 				c.name(), s.Resource, capacity.Format(s.Resource, s.Requested), capacity.Format(s.Resource, s.Allocatable)))
 			return
 		}
 	}
-	advise(f, fmt.Sprintf("lower the requests of the node's daemons ({0} lists them per node), use nodes with more allocatable, or, if %s matters more than the daemons placed before it, give it a higher priorityClassName", c.name()),
-		kubectl("daemoncheck", "capacity", "-o", "wide"))
+	explain.Advise(f, fmt.Sprintf("lower the requests of the node's daemons ({0} lists them per node), use nodes with more allocatable, or, if %s matters more than the daemons placed before it, give it a higher priorityClassName", c.name()),
+		explain.Kubectl("daemoncheck", "capacity", "-o", "wide"))
 }
 
 // capacityCauses makes the capacity stage the cause of the problems it
@@ -204,7 +205,7 @@ func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
 				}
 				f.Cause = "unschedulable: " + fit.cause
 				if fit.fix != "" {
-					advise(&f, fit.fix, fit.cmds...)
+					explain.Advise(&f, fit.fix, fit.cmds...)
 				}
 			}
 		}

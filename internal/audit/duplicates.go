@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -34,7 +35,7 @@ func init() {
 			Type: report.DuplicatePods, Node: n.name, Pod: strings.Join(names, ","), Reason: report.ReasonSeveralPods, Cause: "several Pods of the DaemonSet on one node",
 			Message: fmt.Sprintf("node %s runs %d Pods of the DaemonSet (%s); %s", n.name, len(live), strings.Join(names, ", "), keep),
 		}
-		advise(&f, "if they persist, the controller is not syncing: check kube-controller-manager and the DaemonSet's events ({0})", c.describeDS())
+		explain.Advise(&f, "if they persist, the controller is not syncing: check kube-controller-manager and the DaemonSet's events ({0})", c.describeDS())
 		return []report.Finding{f}
 	}})
 }

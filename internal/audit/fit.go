@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -111,7 +112,7 @@ func (p *capPlan) workloadFit(d, n int, node *corev1.Node, pod string) fit {
 			f.fix = "the scheduler preempts by itself; if the Pod stays Pending, a PodDisruptionBudget or a nominated Pod may hold it back"
 			if pod != "" {
 				f.fix += ": see its events ({0})"
-				f.cmds = []report.Command{kubectl("describe", "pod", "-n", p.ds[d].Namespace, pod)}
+				f.cmds = []report.Command{explain.Kubectl("describe", "pod", "-n", p.ds[d].Namespace, pod)}
 			}
 		case pods == 0:
 			fmt.Fprintf(&w, "; preemption cannot help: no Pod there has a priority below the daemon's %d", prio)

@@ -16,15 +16,6 @@ import (
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
-func require(t *testing.T, v string) *policy.Policy {
-	t.Helper()
-	r, err := policy.ParseRequire(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &policy.Policy{Rules: []policy.Rule{r}}
-}
-
 func TestUncoveredNode(t *testing.T) {
 	ds := fixture.DaemonSet("security", "agent", fixture.Critical(), fixture.WithNodeSelector("kubernetes.io/os", "linux", "tier", "prod"),
 		fixture.WithToleration(fixture.Exists("node-role.kubernetes.io/control-plane", corev1.TaintEffectNoSchedule)))
@@ -42,7 +33,7 @@ func TestUncoveredNode(t *testing.T) {
 	if dr := audit.Analyze(s, audit.Options{Now: fixture.Epoch}).DaemonSets[0]; len(dr.Findings) != 0 {
 		t.Fatalf("no policy: %v", kinds(dr))
 	}
-	rep := audit.Analyze(s, audit.Options{Now: fixture.Epoch, Policy: require(t, "security/agent=kubernetes.io/os=linux")})
+	rep := audit.Analyze(s, audit.Options{Now: fixture.Epoch, Policy: fixture.Require(t, "security/agent=kubernetes.io/os=linux")})
 	dr := rep.DaemonSets[0]
 	if got, want := kinds(dr), []string{"UncoveredNode@gpu", "UncoveredNode@staging"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("findings %v, want %v", got, want)

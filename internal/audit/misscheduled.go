@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -45,24 +46,24 @@ func (c *dsContext) misscheduled(node *corev1.Node, p *model.DaemonPod, v schedu
 	case scheduling.CauseTaint:
 		if v.Taint.Key == corev1.TaintNodeNotReady {
 			f.Message += fmt.Sprintf("; node %s is NotReady or has just joined, and daemon Pods tolerate not-ready only for NoExecute", node.Name)
-			advise(&f, fmt.Sprintf("bring node %s back to Ready (check its kubelet); the taint then goes away by itself", node.Name))
+			explain.Advise(&f, fmt.Sprintf("bring node %s back to Ready (check its kubelet); the taint then goes away by itself", node.Name))
 		} else {
 			tolerationSuggestion(&f, v.Taint, node.Name)
 		}
 	case scheduling.CauseNodeSelector, scheduling.CauseNodeAffinity:
-		advise(&f, fmt.Sprintf("if node %s should run it, relabel the node or widen the DaemonSet's node selector/affinity; otherwise nothing to do", node.Name))
-		if owned := misscheduledOwnedKeys(c.ds, node, v.Cause); len(owned) > 0 {
-			advise(&f, fmt.Sprintf("if node %s should run it, widen the DaemonSet's node selector/affinity or run a separate DaemonSet for nodes with %s (%s); otherwise nothing to do", node.Name, ownedLabelValues(node, owned), ownedNote(owned)))
+		explain.Advise(&f, fmt.Sprintf("if node %s should run it, relabel the node or widen the DaemonSet's node selector/affinity; otherwise nothing to do", node.Name))
+		if owned := explain.MisscheduledOwnedKeys(c.ds, node, v.Cause); len(owned) > 0 {
+			explain.Advise(&f, fmt.Sprintf("if node %s should run it, widen the DaemonSet's node selector/affinity or run a separate DaemonSet for nodes with %s (%s); otherwise nothing to do", node.Name, explain.OwnedLabelValues(node, owned), explain.OwnedNote(owned)))
 		}
 	case scheduling.CauseNodeName:
-		advise(&f, "remove spec.nodeName from the DaemonSet's Pod template")
+		explain.Advise(&f, "remove spec.nodeName from the DaemonSet's Pod template")
 	}
 	return f
 }
 
 func tolerationSuggestion(f *report.Finding, t *corev1.Taint, node string) {
-	advise(f, fmt.Sprintf("add the toleration %s to the DaemonSet's Pod template, or remove the taint: {0}", tolerationYAML(t)),
-		kubectlWrite("taint", "node", node, fmt.Sprintf("%s:%s-", t.Key, t.Effect)))
+	explain.Advise(f, fmt.Sprintf("add the toleration %s to the DaemonSet's Pod template, or remove the taint: {0}", explain.TolerationYAML(t)),
+		explain.KubectlWrite("taint", "node", node, fmt.Sprintf("%s:%s-", t.Key, t.Effect)))
 }
 
 // ruleOf is the rule part of an exclusion reason, without what the node

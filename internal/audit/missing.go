@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -46,16 +47,16 @@ func (c *dsContext) missing(node *corev1.Node) report.Finding {
 		// podsShouldBeOnNode creates one.
 		f.Message = fmt.Sprintf("node %s should run the DaemonSet but has no Pod of it: Pod %s no longer matches the selector %s; the controller releases it (removes its owner reference, leaving it running) and creates a new Pod on the node", node.Name, rel[0].Name, metav1.FormatLabelSelector(c.ds.Spec.Selector))
 		f.Reason, f.Params = report.ReasonPodReleased, report.Params{Other: rel[0].Name}
-		advise(&f, fmt.Sprintf("if the relabel was a mistake, restore the labels of Pod %s; otherwise delete the released Pod once the new one runs: {0}", rel[0].Name), kubectlWrite("delete", "pod", "-n", rel[0].Namespace, rel[0].Name))
+		explain.Advise(&f, fmt.Sprintf("if the relabel was a mistake, restore the labels of Pod %s; otherwise delete the released Pod once the new one runs: {0}", rel[0].Name), explain.KubectlWrite("delete", "pod", "-n", rel[0].Namespace, rel[0].Name))
 		return f
 	}
 	if e := c.latestEvent(c.ds.UID, node.Name); e != nil {
 		f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, text.OneLine(e.Message))
 		f.Cause = fmt.Sprintf("no daemon Pod; last %s event: %s", e.Reason, text.OneLine(e.Message))
 		f.Reason, f.Params = report.ReasonFailedCreate, report.Params{Event: e.Reason + ": " + text.OneLine(e.Message)}
-		advise(&f, "fix what the event says; the controller retries with backoff")
+		explain.Advise(&f, "fix what the event says; the controller retries with backoff")
 	} else {
-		advise(&f, "check {0} for FailedCreate events and that kube-controller-manager is running", c.describeDS())
+		explain.Advise(&f, "check {0} for FailedCreate events and that kube-controller-manager is running", c.describeDS())
 	}
 	return f
 }

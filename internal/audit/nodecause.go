@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -63,7 +64,7 @@ func (c *dsContext) nodeCauses(fs []report.Finding) []report.Finding {
 		f.Cause = nodeCauseText(cond)
 		f.Message += fmt.Sprintf("; node %s is %s, which explains it", f.Node, cond)
 		a := nodeFix(cond, f.Node)
-		advise(f, a.Text, a.Commands...)
+		explain.Advise(f, a.Text, a.Commands...)
 	}
 	return fs
 }
@@ -101,7 +102,7 @@ func nodeCauseText(cond string) string {
 }
 
 func nodeFix(cond, node string) *report.Advice {
-	describe := kubectl("describe", "node", node)
+	describe := explain.Kubectl("describe", "node", node)
 	switch cond {
 	case condNotReady:
 		return report.Advise("fix the node, not the Pods: {0} (Conditions, Events), then its kubelet and container runtime; the daemon Pods recover once it is Ready", describe)
@@ -110,7 +111,7 @@ func nodeFix(cond, node string) *report.Advice {
 	case condNetworkUnavailable:
 		return report.Advise(fmt.Sprintf("check the CNI agent's Pod on %s and {0}", node), describe)
 	case condCordoned:
-		return report.Advise("if the maintenance is over: {0}", kubectlWrite("uncordon", node))
+		return report.Advise("if the maintenance is over: {0}", explain.KubectlWrite("uncordon", node))
 	}
 	return report.Advise(fmt.Sprintf("free resources on %s ({0} shows what the kubelet reclaims)", node), describe)
 }

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -68,7 +69,7 @@ func (c *dsContext) noTargets() report.Finding {
 		f.Cause += "; " + misses[0]
 	}
 	c.adviseChange(&f, owner.Change{What: "the node selector, affinity or tolerations of the Pod template", Field: "spec.template.spec"},
-		"correct the node selector, affinity or tolerations in the Pod template: {0}", kubectlWrite("edit", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace))
+		"correct the node selector, affinity or tolerations in the Pod template: {0}", explain.KubectlWrite("edit", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace))
 	return f
 }
 

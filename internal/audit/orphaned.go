@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -22,7 +23,7 @@ func init() {
 					Type: report.OrphanedPod, Node: n.name, Pod: p.Name, Reason: report.ReasonNodeGone, Params: report.Params{State: "Unscheduled"},
 					Message: fmt.Sprintf("Pod %s is not scheduled and aimed at node %s, which no longer exists; the DaemonSet controller deletes it at its next sync and does not count it", p.Name, n.name),
 				}
-				advise(&f, "nothing to do if it goes within seconds; if it stays, the DaemonSet controller is not syncing: check kube-controller-manager and {0}", c.describeDS())
+				explain.Advise(&f, "nothing to do if it goes within seconds; if it stays, the DaemonSet controller is not syncing: check kube-controller-manager and {0}", c.describeDS())
 				out = append(out, f)
 				continue
 			}
@@ -30,7 +31,7 @@ func init() {
 				Type: report.OrphanedPod, Node: n.name, Pod: p.Name, Reason: report.ReasonNodeGone, Cause: "bound to a node that no longer exists",
 				Message: fmt.Sprintf("Pod %s is bound to node %s, which no longer exists; the DaemonSet controller does not count or manage it", p.Name, n.name),
 			}
-			advise(&f, "the pod garbage collector in kube-controller-manager should delete it; if it stays, delete it: {0}", kubectlWrite("delete", "pod", "-n", p.Namespace, p.Name))
+			explain.Advise(&f, "the pod garbage collector in kube-controller-manager should delete it; if it stays, delete it: {0}", explain.KubectlWrite("delete", "pod", "-n", p.Namespace, p.Name))
 			out = append(out, f)
 		}
 		return out

@@ -2,10 +2,12 @@ package audit
 
 import (
 	"fmt"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	appsv1 "k8s.io/api/apps/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -48,12 +50,12 @@ func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding
 	switch st := c.rolloutState(); {
 	case c.ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType:
 		sel := c.outdatedSelector()
-		advise(&f, "with updateStrategy OnDelete a Pod is updated only when deleted; list the outdated Pods ({0}), then delete them all at once: {1}",
-			kubectl("get", "pods", "-n", c.ds.Namespace, "-l", sel), kubectlWrite("delete", "pods", "-n", c.ds.Namespace, "-l", sel))
+		explain.Advise(&f, "with updateStrategy OnDelete a Pod is updated only when deleted; list the outdated Pods ({0}), then delete them all at once: {1}",
+			explain.Kubectl("get", "pods", "-n", c.ds.Namespace, "-l", sel), explain.KubectlWrite("delete", "pods", "-n", c.ds.Namespace, "-l", sel))
 	case st != nil && st.stuck:
-		advise(&f, "the rolling update is stuck (see RolloutStuck): waiting will not replace this Pod; fix what blocks it or roll back")
+		explain.Advise(&f, "the rolling update is stuck (see RolloutStuck): waiting will not replace this Pod; fix what blocks it or roll back")
 	default:
-		advise(&f, "the rolling update replaces it as the maxUnavailable/maxSurge budget allows; follow it with {0}", kubectl("rollout", "status", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name))
+		explain.Advise(&f, "the rolling update replaces it as the maxUnavailable/maxSurge budget allows; follow it with {0}", explain.Kubectl("rollout", "status", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name))
 	}
 	return f
 }

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -45,7 +46,7 @@ func (c *dsContext) untargetedPods() []report.Finding {
 			Type: report.PendingPod, Pod: p.Name, Reason: report.ReasonNoTargetNode, Cause: "no target node: not created by the DaemonSet controller",
 			Message: fmt.Sprintf("Pod %s has no target node (no spec.nodeName and no required node affinity on metadata.name); the DaemonSet controller ignores it", p.Name),
 		}
-		advise(&f, "it was not created by the DaemonSet controller as is; delete it: {0}", kubectlWrite("delete", "pod", "-n", p.Namespace, p.Name))
+		explain.Advise(&f, "it was not created by the DaemonSet controller as is; delete it: {0}", explain.KubectlWrite("delete", "pod", "-n", p.Namespace, p.Name))
 		out = append(out, f)
 	}
 	return out
@@ -73,16 +74,16 @@ func (c *dsContext) pendingPod(nodeName string, p *model.DaemonPod, h health) re
 	if e := c.latestEvent(p.UID, ""); e != nil && !strings.Contains(f.Message, text.OneLine(e.Message)) {
 		f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, text.OneLine(e.Message))
 	}
-	describe := kubectl("describe", "pod", "-n", p.Namespace, p.Name)
+	describe := explain.Kubectl("describe", "pod", "-n", p.Namespace, p.Name)
 	switch {
 	case f.Reason == report.ReasonInsufficient || strings.Contains(f.Message, "Insufficient"):
-		advise(&f, fmt.Sprintf("free resources on node %s or lower the DaemonSet's resource requests; a priorityClassName such as system-node-critical lets the scheduler preempt other Pods", nodeName))
+		explain.Advise(&f, fmt.Sprintf("free resources on node %s or lower the DaemonSet's resource requests; a priorityClassName such as system-node-critical lets the scheduler preempt other Pods", nodeName))
 	case f.Reason == report.ReasonHostPortTaken || strings.Contains(f.Message, "free ports") || strings.Contains(f.Message, "host port"):
-		advise(&f, fmt.Sprintf("another Pod on node %s uses the same hostPort; change one of them", nodeName))
+		explain.Advise(&f, fmt.Sprintf("another Pod on node %s uses the same hostPort; change one of them", nodeName))
 	case p.NodeName == "":
-		advise(&f, "see why the scheduler cannot place it: {0}", describe)
+		explain.Advise(&f, "see why the scheduler cannot place it: {0}", describe)
 	default:
-		advise(&f, fmt.Sprintf("see what the kubelet on %s reports: {0}", nodeName), describe)
+		explain.Advise(&f, fmt.Sprintf("see what the kubelet on %s reports: {0}", nodeName), describe)
 	}
 	return f
 }
@@ -97,23 +98,23 @@ func (c *dsContext) unhealthyPod(nodeName string, p *model.DaemonPod, h health) 
 	if h.restarts > 0 && !strings.Contains(h.detail, "restarts") {
 		f.Message += fmt.Sprintf("; %d restarts", h.restarts)
 	}
-	describe := kubectl("describe", "pod", "-n", p.Namespace, p.Name)
+	describe := explain.Kubectl("describe", "pod", "-n", p.Namespace, p.Name)
 	switch {
 	case h.reason == "CrashLoopBackOff" || h.reason == "Error" || h.reason == "RunContainerError":
-		advise(&f, "read its logs: {0}", kubectl("logs", "-n", p.Namespace, p.Name, "--previous"))
+		explain.Advise(&f, "read its logs: {0}", explain.Kubectl("logs", "-n", p.Namespace, p.Name, "--previous"))
 	case h.reason == "ImagePullBackOff" || h.reason == "ErrImagePull" || h.reason == "InvalidImageName" || h.reason == "ErrImageNeverPull":
-		advise(&f, "check the image name and tag, and the registry's pull secret")
+		explain.Advise(&f, "check the image name and tag, and the registry's pull secret")
 		if h.image != "" {
-			advise(&f, fmt.Sprintf("check that image %s exists and can be pulled (name, tag, imagePullSecrets)", h.image))
+			explain.Advise(&f, fmt.Sprintf("check that image %s exists and can be pulled (name, tag, imagePullSecrets)", h.image))
 		}
 	case h.reason == "OOMKilled" || strings.Contains(h.detail, "OOMKilled"):
-		advise(&f, "raise the container's memory limit in the DaemonSet")
+		explain.Advise(&f, "raise the container's memory limit in the DaemonSet")
 	case h.reason == "CreateContainerConfigError":
-		advise(&f, "a referenced ConfigMap, Secret or key is missing: {0}", describe)
+		explain.Advise(&f, "a referenced ConfigMap, Secret or key is missing: {0}", describe)
 	case p.Phase == corev1.PodFailed || p.Phase == corev1.PodSucceeded:
-		advise(&f, "the controller deletes failed daemon Pods and recreates them with backoff; if it repeats, see the Pod's events and logs")
+		explain.Advise(&f, "the controller deletes failed daemon Pods and recreates them with backoff; if it repeats, see the Pod's events and logs")
 	default:
-		advise(&f, "check its readiness probe and logs: {0}", describe)
+		explain.Advise(&f, "check its readiness probe and logs: {0}", describe)
 	}
 	return f
 }

@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
@@ -205,10 +206,10 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 	}
 	c.adviseChange(&f, owner.Change{What: "the Pod template back to the last working revision, or a larger maxUnavailable", Field: "spec.template"},
 		"fix the new revision (see the blocking Pods), or roll back: {0}; or change the strategy (a larger maxUnavailable lets it continue past broken nodes)",
-		kubectlWrite("rollout", "undo", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace))
+		explain.KubectlWrite("rollout", "undo", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace))
 	if len(st.blockers) > 0 && c.blockedByNodesOnly(st) {
-		advise(&f, "the blocking Pods are on broken nodes, not a broken revision: fix or remove those nodes ({0}), or raise maxUnavailable so the rollout continues past them",
-			kubectl("describe", "node", st.blockers[0].TargetNode))
+		explain.Advise(&f, "the blocking Pods are on broken nodes, not a broken revision: fix or remove those nodes ({0}), or raise maxUnavailable so the rollout continues past them",
+			explain.Kubectl("describe", "node", st.blockers[0].TargetNode))
 	}
 	return f
 }

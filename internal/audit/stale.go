@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -53,7 +54,7 @@ func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) 
 	f.Message = strings.Join(parts, "; ")
 	if got.ObservedGeneration < c.ds.Generation {
 		f.Params.Detail = "observedGeneration"
-		advise(&f, "the DaemonSet controller in kube-controller-manager normally catches up within seconds: check that it is running and its logs for errors about this DaemonSet")
+		explain.Advise(&f, "the DaemonSet controller in kube-controller-manager normally catches up within seconds: check that it is running and its logs for errors about this DaemonSet")
 		return f, true
 	}
 	if c.rules.staleMisscheduledOnUntaint && got.NumberMisscheduled > want.NumberMisscheduled {
@@ -62,7 +63,7 @@ func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) 
 		f.Message += fmt.Sprintf("; Kubernetes %s may keep numberMisscheduled stale after a node's taints are lifted (kubernetes#132459, fixed in later 1.33 patch releases)", c.rules.version)
 	}
 	f.Params.Detail = "counts"
-	advise(&f, "the controller has not resynced this DaemonSet (it does not requeue it when a node gains a NoSchedule taint); any update makes it resync, e.g. {0}; if it persists, check kube-controller-manager",
-		kubectlWrite("annotate", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name, "daemoncheck/resync=now", "--overwrite"))
+	explain.Advise(&f, "the controller has not resynced this DaemonSet (it does not requeue it when a node gains a NoSchedule taint); any update makes it resync, e.g. {0}; if it persists, check kube-controller-manager",
+		explain.KubectlWrite("annotate", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name, "daemoncheck/resync=now", "--overwrite"))
 	return f, true
 }

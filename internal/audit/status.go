@@ -1,8 +1,8 @@
 package audit
 
 import (
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
-	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -24,7 +24,7 @@ func (c *dsContext) nodeVerdicts(byNode map[string][]*model.DaemonPod) ([]report
 			ShouldContinueRunning: v.ShouldContinueRunning,
 			Reason:                v.Reason,
 			Cause:                 string(v.Cause),
-			Short:                 shortReason(v),
+			Short:                 explain.ShortReason(v),
 			RequiredBy:            c.requiredBy(node),
 		}
 		nv.Required = nv.RequiredBy != ""
@@ -67,21 +67,6 @@ func (c *dsContext) nodeVerdicts(byNode map[string][]*model.DaemonPod) ([]report
 	}
 	computed.NumberUnavailable = computed.DesiredNumberScheduled - computed.NumberAvailable
 	return nvs, computed
-}
-
-// shortReason names the rule that excluded a node in a few words.
-func shortReason(v scheduling.Verdict) string {
-	switch v.Cause {
-	case scheduling.CauseTaint:
-		return "taint " + v.Taint.Key
-	case scheduling.CauseNodeSelector:
-		return "nodeSelector"
-	case scheduling.CauseNodeAffinity:
-		return "affinity"
-	case scheduling.CauseNodeName:
-		return "nodeName"
-	}
-	return ""
 }
 
 func (c *dsContext) podRef(p *model.DaemonPod) report.PodRef {

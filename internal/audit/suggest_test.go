@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -176,7 +177,7 @@ func TestNoRelabelOfOwnedLabels(t *testing.T) {
 				// "relabel the node" is only offered for user labels.
 				for _, m := range labelCommand.FindAllStringSubmatch(sug, -1) {
 					for _, kv := range strings.Fields(m[1]) {
-						if k, _, _ := strings.Cut(kv, "="); systemOwnedLabel(k) {
+						if k, _, _ := strings.Cut(kv, "="); explain.SystemOwnedLabel(k) {
 							t.Errorf("%s suggestion relabels owned key %s: %q", typ, k, sug)
 						}
 					}
@@ -214,7 +215,7 @@ func TestSystemOwnedLabel(t *testing.T) {
 		"kubernetes.azure.com/agentpool": true, "cloud.google.com/gke-nodepool": true,
 		"node-role.kubernetes.io/worker": false, "tier": false, "nvidia.com/gpu.present": false, "example.com/os": false,
 	} {
-		if got := systemOwnedLabel(k); got != want {
+		if got := explain.SystemOwnedLabel(k); got != want {
 			t.Errorf("systemOwnedLabel(%q) = %v, want %v", k, got, want)
 		}
 	}

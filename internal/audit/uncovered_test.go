@@ -11,7 +11,7 @@ import (
 )
 
 func TestUncoveredNodeDetector(t *testing.T) {
-	required := audit.Options{Policy: require(t, "ns/agent")}
+	required := audit.Options{Policy: fixture.Require(t, "ns/agent")}
 	gpu := fixture.DaemonSet("ns", "agent", fixture.WithNodeSelector("pool", "gpu"))
 	mixed := []corev1.Node{fixture.Node("n1", fixture.WithLabel("pool", "gpu")), fixture.Node("n2")}
 	testDetector(t, report.UncoveredNode, []detectorCase{

@@ -69,7 +69,7 @@ func TestConnectionFlagsApply(t *testing.T) {
 	}
 	if cfg.Host != "https://h:6443" || cfg.Impersonate.UserName != "u" || strings.Join(cfg.Impersonate.Groups, ",") != "g1,g2" ||
 		cfg.Impersonate.UID != "1" || strings.Join(cfg.Impersonate.Extra["k"], ",") != "v1,v2" || len(cfg.Impersonate.Extra) != 1 ||
-		cfg.BearerToken != "t" || cfg.TLSClientConfig.ServerName != "tls" || cfg.Proxy == nil || !cfg.DisableCompression ||
+		cfg.BearerToken != "t" || cfg.ServerName != "tls" || cfg.Proxy == nil || !cfg.DisableCompression ||
 		!cfg.Insecure || cfg.Timeout.String() != "7s" {
 		t.Errorf("rest.Config does not follow the flags: %+v", cfg)
 	}

@@ -11,12 +11,12 @@ import (
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
 
-	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/text"
+	"github.com/daemoncheck/daemoncheck/internal/whatif"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -65,7 +65,7 @@ var nodeFlags = []string{"node-name", "labels", "taints", "startup-taints", "all
 
 // NewCmdWhatIf builds `kubectl daemoncheck whatif [FILE...]`.
 func NewCmdWhatIf(parent *CheckOptions) *cobra.Command {
-	o := &WhatIfOptions{CheckOptions: parent, MaxShapes: audit.DefaultMaxShapes}
+	o := &WhatIfOptions{CheckOptions: parent, MaxShapes: whatif.DefaultMaxShapes}
 	cmd := &cobra.Command{
 		Use:   "whatif [FILE...] [flags]",
 		Short: "Predict which daemons would run and fit on a new node pool, or after a DaemonSet change",
@@ -318,7 +318,7 @@ func (o *WhatIfOptions) Run(ctx context.Context) error {
 	if o.run.inferClock && !snap.NewestTime.IsZero() {
 		now = snap.NewestTime
 	}
-	rep := audit.WhatIf(snap, prop, audit.WhatIfOptions{Now: now, Policy: o.run.policy, MaxShapes: o.MaxShapes})
+	rep := whatif.WhatIf(snap, prop, whatif.WhatIfOptions{Now: now, Policy: o.run.policy, MaxShapes: o.MaxShapes})
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(prop.DaemonSets, nil, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", text.OneLine(w))

@@ -439,10 +439,10 @@ func skipLine(br *bufio.Reader) error {
 		if n += int64(len(chunk)); n > MaxObjectBytes {
 			return fmt.Errorf("a line longer than %d bytes; not a Kubernetes dump", MaxObjectBytes)
 		}
-		switch {
-		case err == bufio.ErrBufferFull:
+		switch err {
+		case bufio.ErrBufferFull:
 			continue
-		case err == io.EOF:
+		case io.EOF:
 			return nil
 		}
 		return err

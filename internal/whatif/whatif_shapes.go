@@ -1,6 +1,7 @@
-package audit
+package whatif
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strconv"
@@ -521,7 +522,7 @@ func shapeNames(t *model.PoolTemplate, specs []shapeSpec) []string {
 	for i, s := range specs {
 		name := t.NodeName
 		if name == "" || len(specs) > 1 {
-			base := orDefault(t.Name, "node")
+			base := cmp.Or(t.Name, "node")
 			if t.NodeName != "" {
 				base = t.NodeName
 			}

@@ -1,4 +1,4 @@
-package audit_test
+package whatif_test
 
 import (
 	"reflect"
@@ -11,9 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
+	"github.com/daemoncheck/daemoncheck/internal/whatif"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -31,9 +31,9 @@ func allocatable(cpu, mem, pods string) fixture.NodeOpt {
 
 func whatIf(t *testing.T, s *model.Snapshot, p *model.Proposal, pol *policy.Policy) *report.WhatIfReport {
 	t.Helper()
-	rep := audit.WhatIf(s, p, audit.WhatIfOptions{Now: fixture.Epoch, Policy: pol})
+	rep := whatif.WhatIf(s, p, whatif.WhatIfOptions{Now: fixture.Epoch, Policy: pol})
 	// The report is a pure function of its inputs.
-	if again := audit.WhatIf(s, p, audit.WhatIfOptions{Now: fixture.Epoch, Policy: pol}); !reflect.DeepEqual(rep, again) {
+	if again := whatif.WhatIf(s, p, whatif.WhatIfOptions{Now: fixture.Epoch, Policy: pol}); !reflect.DeepEqual(rep, again) {
 		t.Fatal("two what-ifs of the same inputs differ")
 	}
 	return rep
@@ -81,7 +81,7 @@ func TestShapeEnumeration(t *testing.T) {
 		fixture.Node("m6g-1", fixture.WithLabel(it, "m6g.xlarge"), fixture.WithLabel("kubernetes.io/arch", "arm64"), allocatable("4", "16Gi", "58")),
 		fixture.Node("c5-1", fixture.WithLabel(it, "c5.xlarge"), fixture.WithLabel("kubernetes.io/arch", "amd64"), allocatable("4", "8Gi", "58")),
 	}
-	plain := fixture.DaemonSet("kube-system", "proxy", requests("cpu", "100m", "memory", "64Mi"))
+	plain := fixture.DaemonSet("kube-system", "proxy", fixture.Requests("cpu", "100m", "memory", "64Mi"))
 	amd64Only := fixture.DaemonSet("monitoring", "amd64-agent", fixture.WithNodeSelector("kubernetes.io/arch", "amd64"))
 	cases := []struct {
 		name   string
@@ -144,7 +144,7 @@ func TestShapesAreBounded(t *testing.T) {
 		dss = append(dss, fixture.DaemonSet("ns", k, fixture.WithNodeSelector("example.com/"+k, "1")))
 	}
 	pool := karpenter("p", reqs...)
-	rep := audit.WhatIf(&model.Snapshot{DaemonSets: dss}, &model.Proposal{Pools: []model.PoolTemplate{pool}}, audit.WhatIfOptions{Now: fixture.Epoch, MaxShapes: 10})
+	rep := whatif.WhatIf(&model.Snapshot{DaemonSets: dss}, &model.Proposal{Pools: []model.PoolTemplate{pool}}, whatif.WhatIfOptions{Now: fixture.Epoch, MaxShapes: 10})
 	p := rep.Pools[0]
 	// 2^6 value groups for the tested keys.
 	if len(p.Shapes) != 10 || !strings.Contains(strings.Join(p.Notes, "\n"), "allow 64 distinct node shapes; the first 10 are evaluated") {
@@ -192,8 +192,8 @@ func TestLabelFilling(t *testing.T) {
 // exclusion on a real node.
 func TestPoolVerdicts(t *testing.T) {
 	dss := []appsv1.DaemonSet{
-		fixture.DaemonSet("kube-system", "cni", fixture.WithToleration(corev1.Toleration{Operator: corev1.TolerationOpExists}), priorityClass("system-node-critical"), requests("cpu", "100m", "memory", "128Mi")),
-		fixture.DaemonSet("kube-system", "csi-node", fixture.WithNodeSelector("kubernetes.io/os", "linux"), requests("cpu", "30m", "memory", "120Mi")),
+		fixture.DaemonSet("kube-system", "cni", fixture.WithToleration(corev1.Toleration{Operator: corev1.TolerationOpExists}), priorityClass("system-node-critical"), fixture.Requests("cpu", "100m", "memory", "128Mi")),
+		fixture.DaemonSet("kube-system", "csi-node", fixture.WithNodeSelector("kubernetes.io/os", "linux"), fixture.Requests("cpu", "30m", "memory", "120Mi")),
 		fixture.DaemonSet("gpu", "device-plugin", fixture.WithNodeSelector("accelerator", "nvidia"), fixture.WithToleration(fixture.Exists("nvidia.com/gpu", corev1.TaintEffectNoSchedule))),
 		fixture.DaemonSet("ops", "windows-agent", fixture.WithNodeSelector("kubernetes.io/os", "windows")),
 		fixture.DaemonSet("security", "agent", fixture.WithToleration(fixture.Exists("nvidia.com/gpu", corev1.TaintEffectNoSchedule)), fixture.WithNodeSelector("tier", "prod")),
@@ -202,7 +202,7 @@ func TestPoolVerdicts(t *testing.T) {
 		Taints:        []corev1.Taint{{Key: "nvidia.com/gpu", Value: "true", Effect: corev1.TaintEffectNoSchedule}},
 		StartupTaints: []corev1.Taint{{Key: "example.com/agent-not-ready", Effect: corev1.TaintEffectNoExecute}},
 		Allocatable:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("16Gi"), corev1.ResourcePods: resource.MustParse("58")}, AllocatableFrom: "--allocatable"}
-	rep := whatIf(t, &model.Snapshot{DaemonSets: dss}, &model.Proposal{Pools: []model.PoolTemplate{pool}}, require(t, "security/agent"))
+	rep := whatIf(t, &model.Snapshot{DaemonSets: dss}, &model.Proposal{Pools: []model.PoolTemplate{pool}}, fixture.Require(t, "security/agent"))
 	p := rep.Pools[0]
 	s := p.Shapes[0]
 	type v struct {
@@ -279,10 +279,10 @@ func TestStartupTaintNobodyTolerates(t *testing.T) {
 // numbers; host ports clash; without an allocatable the fit is unknown.
 func TestPoolFit(t *testing.T) {
 	dss := []appsv1.DaemonSet{
-		fixture.DaemonSet("kube-system", "cni", priorityClass("system-node-critical"), requests("cpu", "1", "memory", "1Gi"), hostPort(9100)),
-		fixture.DaemonSet("monitoring", "exporter", requests("cpu", "100m", "memory", "100Mi"), hostPort(9100)),
-		fixture.DaemonSet("security", "big", requests("cpu", "1500m", "memory", "1Gi")),
-		fixture.DaemonSet("security", "small", requests("cpu", "100m", "memory", "100Mi")),
+		fixture.DaemonSet("kube-system", "cni", priorityClass("system-node-critical"), fixture.Requests("cpu", "1", "memory", "1Gi"), fixture.HostPort(9100)),
+		fixture.DaemonSet("monitoring", "exporter", fixture.Requests("cpu", "100m", "memory", "100Mi"), fixture.HostPort(9100)),
+		fixture.DaemonSet("security", "big", fixture.Requests("cpu", "1500m", "memory", "1Gi")),
+		fixture.DaemonSet("security", "small", fixture.Requests("cpu", "100m", "memory", "100Mi")),
 	}
 	small := model.PoolTemplate{Kind: "Flags", Name: "small", NodeName: "small", Labels: map[string]string{},
 		Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi"), corev1.ResourcePods: resource.MustParse("10")}}
@@ -326,8 +326,8 @@ func TestPoolFit(t *testing.T) {
 // the report says whose are unknown.
 func TestWhatIfPriorities(t *testing.T) {
 	dss := []appsv1.DaemonSet{
-		fixture.DaemonSet("a", "low", requests("cpu", "1500m", "memory", "1Gi")),
-		fixture.DaemonSet("z", "high", requests("cpu", "1500m", "memory", "1Gi"), priorityClass("agents")),
+		fixture.DaemonSet("a", "low", fixture.Requests("cpu", "1500m", "memory", "1Gi")),
+		fixture.DaemonSet("z", "high", fixture.Requests("cpu", "1500m", "memory", "1Gi"), priorityClass("agents")),
 	}
 	pool := model.PoolTemplate{Kind: "Flags", Name: "n", NodeName: "n", Labels: map[string]string{},
 		Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi"), corev1.ResourcePods: resource.MustParse("10")}}
@@ -371,14 +371,14 @@ func TestDaemonSetChange(t *testing.T) {
 		fixture.Node("legacy-1", pool("legacy"), fixture.WithTaint("legacy", "true", corev1.TaintEffectNoSchedule), allocatable("2", "4Gi", "20")),
 	}
 	dedicated := fixture.Exists("dedicated", corev1.TaintEffectNoSchedule)
-	old := fixture.DaemonSet("security", "agent", fixture.WithToleration(dedicated), requests("cpu", "100m", "memory", "100Mi"))
-	other := fixture.DaemonSet("monitoring", "exporter", fixture.WithToleration(dedicated), requests("cpu", "400m", "memory", "512Mi"))
+	old := fixture.DaemonSet("security", "agent", fixture.WithToleration(dedicated), fixture.Requests("cpu", "100m", "memory", "100Mi"))
+	other := fixture.DaemonSet("monitoring", "exporter", fixture.WithToleration(dedicated), fixture.Requests("cpu", "400m", "memory", "512Mi"))
 	// The change: amd64 only (loses arm-1), tolerates the GPU taint (gains
 	// gpu-1), no longer tolerates dedicated (loses small-1: its selectors
 	// still admit it), and asks for more cpu, so exporter no longer fits on
 	// 2-cpu nodes next to it.
 	changed := fixture.DaemonSet("security", "agent", fixture.WithNodeSelector("kubernetes.io/arch", "amd64"),
-		fixture.WithToleration(fixture.Exists("nvidia.com/gpu", corev1.TaintEffectNoSchedule)), requests("cpu", "1800m", "memory", "100Mi"))
+		fixture.WithToleration(fixture.Exists("nvidia.com/gpu", corev1.TaintEffectNoSchedule)), fixture.Requests("cpu", "1800m", "memory", "100Mi"))
 	changed.Spec.Template.Spec.Tolerations = changed.Spec.Template.Spec.Tolerations[len(changed.Spec.Template.Spec.Tolerations)-1:]
 	for i := range nodes {
 		if nodes[i].Name != "arm-1" {
@@ -387,7 +387,7 @@ func TestDaemonSetChange(t *testing.T) {
 	}
 	snap := &model.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{old, other}}
 	prop := &model.Proposal{DaemonSets: []appsv1.DaemonSet{changed}, Sources: []string{"agent.yaml"}}
-	rep := whatIf(t, snap, prop, require(t, "security/agent=karpenter.sh/nodepool"))
+	rep := whatIf(t, snap, prop, fixture.Require(t, "security/agent=karpenter.sh/nodepool"))
 	c := rep.Changes[0]
 	if c.New || c.NodesBefore != 4 || c.NodesAfter != 3 {
 		t.Fatalf("before %d after %d new %v", c.NodesBefore, c.NodesAfter, c.New)

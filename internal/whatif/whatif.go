@@ -1,6 +1,7 @@
-package audit
+package whatif
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
+	"github.com/daemoncheck/daemoncheck/internal/providers"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -27,7 +29,7 @@ type WhatIfOptions struct {
 	// MaxShapes bounds the node shapes evaluated per pool (default
 	// DefaultMaxShapes).
 	MaxShapes int
-	// PoolLabels name a node's pool (default DefaultPoolLabels).
+	// PoolLabels name a node's pool (default providers.DefaultPoolLabels).
 	PoolLabels []string
 }
 
@@ -79,7 +81,7 @@ func WhatIf(snap *model.Snapshot, prop *model.Proposal, opts WhatIfOptions) *rep
 		opts.MaxShapes = DefaultMaxShapes
 	}
 	if opts.PoolLabels == nil {
-		opts.PoolLabels = DefaultPoolLabels
+		opts.PoolLabels = providers.DefaultPoolLabels
 	}
 	w := &whatIf{snap: snap, opts: opts, beforeByKey: map[string]*dsInfo{}, samples: map[string][]*corev1.Node{},
 		placed: map[placeKey]*nodePlacement{}, nodesKnown: snap.Has(model.Nodes)}
@@ -194,7 +196,7 @@ func (w *whatIf) priorityWarning() {
 	var unknown []string
 	for _, d := range w.after {
 		if !d.prioKnown {
-			unknown = append(unknown, fmt.Sprintf("%s (%s)", d.key, orDefault(d.ds.Spec.Template.Spec.PriorityClassName, "no class")))
+			unknown = append(unknown, fmt.Sprintf("%s (%s)", d.key, cmp.Or(d.ds.Spec.Template.Spec.PriorityClassName, "no class")))
 		}
 	}
 	if len(unknown) == 0 {

@@ -1,12 +1,15 @@
-package audit
+package whatif
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
@@ -92,13 +95,13 @@ func (w *whatIf) pool(t *model.PoolTemplate) report.PoolWhatIf {
 	sort.Strings(pw.FilledLabels)
 	for i := range t.StartupTaints {
 		st := &t.StartupTaints[i]
-		by := keys(tolerated[i])
+		by := slices.Collect(maps.Keys(tolerated[i]))
 		sort.Strings(by)
 		pw.StartupTaints = append(pw.StartupTaints, report.StartupTaint{Taint: scheduling.TaintString(st), ToleratedBy: by})
 		if len(by) == 0 && (st.Effect == corev1.TaintEffectNoSchedule || st.Effect == corev1.TaintEffectNoExecute) {
 			pw.Findings = append(pw.Findings, report.WhatIfFinding{Kind: report.WhatIfStartupTaint,
 				Message:    fmt.Sprintf("no DaemonSet that would run on the pool tolerates startup taint %s, so none of them can be what removes it; until something else does, no daemon lands on the pool's nodes", scheduling.TaintString(st)),
-				Suggestion: fmt.Sprintf("check what removes %s (usually the agent it waits for, e.g. the CNI, as a DaemonSet that tolerates it: %s); if that DaemonSet exists, it may be outside the DaemonSets read (-n, -l)", st.Key, tolerationYAML(st))})
+				Suggestion: fmt.Sprintf("check what removes %s (usually the agent it waits for, e.g. the CNI, as a DaemonSet that tolerates it: %s); if that DaemonSet exists, it may be outside the DaemonSets read (-n, -l)", st.Key, explain.TolerationYAML(st))})
 		}
 	}
 	return pw
@@ -114,7 +117,7 @@ func requirementText(r corev1.NodeSelectorRequirement) string {
 
 // poolTarget says how a proposed pool's nodes get labels: through the
 // object that creates them.
-func poolTarget(t *model.PoolTemplate) labelTarget {
+func poolTarget(t *model.PoolTemplate) explain.LabelTarget {
 	what := fmt.Sprintf("the nodes of %s %s", t.Kind, t.Name)
 	label := func(kvs []string) (string, []report.Command) {
 		switch t.Kind {
@@ -130,7 +133,7 @@ func poolTarget(t *model.PoolTemplate) labelTarget {
 	if t.Kind == "Flags" {
 		what = "the described node"
 	}
-	return labelTarget{what: what, label: label}
+	return explain.LabelTarget{What: what, Label: label}
 }
 
 // judge evaluates every DaemonSet on one node shape: the controller's
@@ -148,7 +151,7 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 	var daemons []capacity.Daemon
 	for _, d := range w.after {
 		v := d.eval.Evaluate(node)
-		sd := report.ShapeDaemon{Namespace: d.ds.Namespace, Name: d.ds.Name, Runs: v.ShouldRun, Reason: v.Reason, Cause: string(v.Cause), Short: shortReason(v),
+		sd := report.ShapeDaemon{Namespace: d.ds.Namespace, Name: d.ds.Name, Runs: v.ShouldRun, Reason: v.Reason, Cause: string(v.Cause), Short: explain.ShortReason(v),
 			Request: fmtAmounts(d.req.Resources), Priority: d.prio, PriorityKnown: d.prioKnown}
 		by := w.required(d, s.labels, v)
 		if by == byExpectation && !v.ShouldRun {
@@ -182,7 +185,7 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 		case sd.Required:
 			f := report.WhatIfFinding{Kind: report.WhatIfWillNotRun, DaemonSet: d.key, Shapes: []string{name}}
 			f.Message = fmt.Sprintf("daemonset %s is required on %s by %s but the controller would not target it: %s", d.key, whereToken, by, v.Reason)
-			f.Suggestion = exclusionFix(d.ds, d.eval, node, v, by, target).Render(report.RenderOptions{})
+			f.Suggestion = explain.ExclusionFix(d.ds, d.eval, node, v, by, target).Render(report.RenderOptions{})
 			if v.Cause == scheduling.CauseTaint {
 				f.Suggestion += fmt.Sprintf("; or drop the taint from %s %s if the daemon must run there", t.Kind, t.Name)
 			}

@@ -1,4 +1,4 @@
-package audit
+package whatif
 
 import (
 	"fmt"
@@ -8,8 +8,10 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
+	"github.com/daemoncheck/daemoncheck/internal/providers"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -142,7 +144,7 @@ func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.Daemon
 		if ov.ShouldRun {
 			ch.NodesBefore++
 		}
-		pool := poolOf(n, w.opts.PoolLabels)
+		pool := providers.PoolOf(n, w.opts.PoolLabels)
 		switch {
 		case nv.ShouldRun && !ov.ShouldRun:
 			gained.add(pool, n, nv)
@@ -190,7 +192,7 @@ func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.Daemon
 		if by == byExpectation {
 			f.Message = fmt.Sprintf("daemonset %s would no longer run on %s, which its nodeSelector and node affinity still admit: %s (it has no coverage rule: admitting the node counts as meant to run there)", key, where, v.Reason)
 		}
-		f.Suggestion = exclusionFix(nw.ds, nw.eval, ns[0], v, by, clusterTarget(ns, w.opts.PoolLabels)).Render(report.RenderOptions{})
+		f.Suggestion = explain.ExclusionFix(nw.ds, nw.eval, ns[0], v, by, clusterTarget(ns, w.opts.PoolLabels)).Render(report.RenderOptions{})
 		ch.Findings = append(ch.Findings, f)
 	}
 	for _, k := range misfit.order {
@@ -273,7 +275,7 @@ func (w *whatIf) nodesWhere(ns []*corev1.Node) string {
 	seen := map[string]bool{}
 	var pools []string
 	for _, n := range ns {
-		if p := poolOf(n, w.opts.PoolLabels); p != "" && !seen[p] {
+		if p := providers.PoolOf(n, w.opts.PoolLabels); p != "" && !seen[p] {
 			seen[p] = true
 			pools = append(pools, p)
 		}
@@ -294,9 +296,9 @@ const maxListedNodes = 10
 
 // clusterTarget says how a group of cluster nodes gets labels: kubectl label
 // with their names, or with the pool's label selector when they are many.
-func clusterTarget(ns []*corev1.Node, poolLabels []string) labelTarget {
+func clusterTarget(ns []*corev1.Node, poolLabels []string) explain.LabelTarget {
 	if len(ns) == 1 {
-		return liveNode(ns[0].Name)
+		return explain.LiveNode(ns[0].Name)
 	}
 	what := fmt.Sprintf("%d nodes (%s)", len(ns), names.Range(nodeNames(ns)))
 	args := nodeNames(ns)
@@ -313,15 +315,15 @@ func clusterTarget(ns []*corev1.Node, poolLabels []string) labelTarget {
 			args = []string{"-l", sel}
 		}
 	}
-	return labelTarget{what: what, live: true, label: func(kvs []string) (string, []report.Command) {
+	return explain.LabelTarget{What: what, Live: true, Label: func(kvs []string) (string, []report.Command) {
 		argv := append(append(append([]string{"label", "node"}, args...), kvs...), "--overwrite")
-		return "{0}", []report.Command{kubectlWrite(argv...)}
+		return "{0}", []report.Command{explain.KubectlWrite(argv...)}
 	}}
 }
 
 // poolSelector is the label selector of a node's pool (poolOf's label).
 func poolSelector(n *corev1.Node, poolLabels []string) string {
-	for _, l := range append(append([]string(nil), poolLabels...), instanceTypeLabel) {
+	for _, l := range append(append([]string(nil), poolLabels...), providers.InstanceTypeLabel) {
 		if v := n.Labels[l]; v != "" {
 			return l + "=" + v
 		}
