@@ -40,6 +40,15 @@ func TestCorpusCommand(t *testing.T) {
 			daemonSets: []string{"kube-system/kube-proxy"},
 		},
 		{
+			name: "cluster-info-dump-stdout-eks", code: 0,
+			daemonSets: []string{"kube-system/aws-node", "kube-system/kube-proxy"},
+			stderr:     "Warning: ignored 5 objects of kinds daemoncheck does not use (Deployment, ReplicaSet, Service)",
+		},
+		{
+			name: "cluster-info-dump-stdout-eks", stdin: "cluster-info-dump.json", code: 0,
+			daemonSets: []string{"kube-system/aws-node", "kube-system/kube-proxy"},
+		},
+		{
 			name: "cluster-info-dump-old-kubectl", code: 3,
 			stderr: `written by an old kubectl in its internal object format ("Items", no "kind"), which cannot be read; re-export with a current kubectl: kubectl get ds,nodes,pods,controllerrevisions,events -A -o yaml`,
 		},

@@ -44,6 +44,10 @@ var corpusCases = []corpusCase{
 		daemonSets: 1, nodes: 1, pods: 1, events: 52,
 	},
 	{
+		name: "cluster-info-dump-stdout-eks", file: "cluster-info-dump.json",
+		daemonSets: 2, nodes: 2, pods: 4, events: 84,
+	},
+	{
 		name: "cluster-info-dump-old-kubectl", root: "dump",
 		err: `dump/default/daemonsets.json: document 1: written by an old kubectl in its internal object format ("Items", no "kind"), which cannot be read; re-export with a current kubectl: kubectl get ds,nodes,pods,controllerrevisions,events -A -o yaml`,
 	},
