@@ -67,6 +67,10 @@ func TestCorpusCommand(t *testing.T) {
 			stderr: "skipped 29 that hold no objects daemoncheck reads (15 of other resources, 6 logs, 4 in etcd_info/, 2 files at its top, 1 in host_service_logs/, 1 in monitoring/)",
 		},
 		{
+			name: "support-bundle-kit-rke2", code: 3,
+			stderr: "sampleSupportBundle/metadata.yaml: document 1: object has no kind",
+		},
+		{
 			name: "support-bundle-k3s", code: 0,
 			stderr: "Warning: read 21 files of the troubleshoot.sh support bundle in ",
 		},

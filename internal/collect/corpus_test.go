@@ -57,6 +57,14 @@ var corpusCases = []corpusCase{
 		summary: "read 73 files of the oc adm must-gather in AT; skipped 29 that hold no objects daemoncheck reads (15 of other resources, 6 logs, 4 in etcd_info/, 2 files at its top, 1 in host_service_logs/, 1 in monitoring/)",
 	},
 	{
+		// Rancher's support-bundle-kit layout (Harvester on RKE2) is not
+		// recognised: its metadata.yaml is read as an object and refused.
+		// Its yamls/ would not load either: this early kit wrote every
+		// null as the string "null" (creationTimestamp: "null").
+		name: "support-bundle-kit-rke2", root: "sampleSupportBundle",
+		err: "sampleSupportBundle/metadata.yaml: document 1: object has no kind",
+	},
+	{
 		name: "support-bundle-k3s", root: "support-bundle-2025-04-11T14_05_31",
 		daemonSets: 0, nodes: 1, pods: 0, events: 41,
 		summary: "read 21 files of the troubleshoot.sh support bundle in AT; skipped 10 that hold no objects daemoncheck reads (4 of other resources, 2 files at its top, 1 in execution-data/, 1 logs, 1 in node-metrics/, 1 in rqlite-status/)",
