@@ -54,6 +54,10 @@ func TestCorpusCommand(t *testing.T) {
 			daemonSets: []string{"kube-system/aws-node", "kube-system/kube-proxy"},
 		},
 		{
+			name: "cluster-info-dump-kubeadm-1.8", code: 3,
+			stderr: `written by an old kubectl in its internal object format ("Items", no "kind"), which cannot be read; re-export with a current kubectl: kubectl get ds,nodes,pods,controllerrevisions,events -A -o yaml`,
+		},
+		{
 			name: "cluster-info-dump-old-kubectl", code: 3,
 			stderr: `written by an old kubectl in its internal object format ("Items", no "kind"), which cannot be read; re-export with a current kubectl: kubectl get ds,nodes,pods,controllerrevisions,events -A -o yaml`,
 		},

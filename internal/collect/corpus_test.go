@@ -53,6 +53,11 @@ var corpusCases = []corpusCase{
 		daemonSets: 2, nodes: 2, pods: 4, events: 84,
 	},
 	{
+		// kubeadm v1.8.1, 2017: kubectl 1.8 wrote internal objects too.
+		name: "cluster-info-dump-kubeadm-1.8", root: "dump",
+		err: `dump/default/daemonsets.json: document 1: written by an old kubectl in its internal object format ("Items", no "kind"), which cannot be read; re-export with a current kubectl: kubectl get ds,nodes,pods,controllerrevisions,events -A -o yaml`,
+	},
+	{
 		name: "cluster-info-dump-old-kubectl", root: "dump",
 		err: `dump/default/daemonsets.json: document 1: written by an old kubectl in its internal object format ("Items", no "kind"), which cannot be read; re-export with a current kubectl: kubectl get ds,nodes,pods,controllerrevisions,events -A -o yaml`,
 	},
