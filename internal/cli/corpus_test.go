@@ -31,6 +31,11 @@ func TestCorpusCommand(t *testing.T) {
 			stderr:     "Warning: read 7 files of the kubectl cluster-info dump in ",
 		},
 		{
+			name: "cluster-info-dump-rke2", code: 0,
+			daemonSets: []string{"kube-system/cilium", "kube-system/rke2-ingress-nginx-controller"},
+			stderr:     "skipped 28 that hold no objects daemoncheck reads (22 logs, 6 of other resources)",
+		},
+		{
 			name: "cluster-info-dump-stdout-minikube", code: 0,
 			daemonSets: []string{"kube-system/kube-proxy"},
 			stderr:     "Warning: ignored 4 objects of kinds daemoncheck does not use (Deployment, ReplicaSet, Service)",
@@ -38,6 +43,19 @@ func TestCorpusCommand(t *testing.T) {
 		{
 			name: "cluster-info-dump-stdout-minikube", stdin: "cluster-info-dump.json", code: 0,
 			daemonSets: []string{"kube-system/kube-proxy"},
+		},
+		{
+			name: "cluster-info-dump-stdout-eks", code: 0,
+			daemonSets: []string{"kube-system/aws-node", "kube-system/kube-proxy"},
+			stderr:     "Warning: ignored 5 objects of kinds daemoncheck does not use (Deployment, ReplicaSet, Service)",
+		},
+		{
+			name: "cluster-info-dump-stdout-eks", stdin: "cluster-info-dump.json", code: 0,
+			daemonSets: []string{"kube-system/aws-node", "kube-system/kube-proxy"},
+		},
+		{
+			name: "cluster-info-dump-kubeadm-1.8", code: 3,
+			stderr: `written by an old kubectl in its internal object format ("Items", no "kind"), which cannot be read; re-export with a current kubectl: kubectl get ds,nodes,pods,controllerrevisions,events -A -o yaml`,
 		},
 		{
 			name: "cluster-info-dump-old-kubectl", code: 3,
@@ -56,6 +74,10 @@ func TestCorpusCommand(t *testing.T) {
 				"openshift-sdn/sdn", "openshift-sdn/sdn-controller",
 			},
 			stderr: "skipped 29 that hold no objects daemoncheck reads (15 of other resources, 6 logs, 4 in etcd_info/, 2 files at its top, 1 in host_service_logs/, 1 in monitoring/)",
+		},
+		{
+			name: "support-bundle-kit-rke2", code: 3,
+			stderr: "sampleSupportBundle/metadata.yaml: document 1: object has no kind",
 		},
 		{
 			name: "support-bundle-k3s", code: 0,

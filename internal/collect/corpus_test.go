@@ -40,8 +40,22 @@ var corpusCases = []corpusCase{
 		summary: "read 7 files of the kubectl cluster-info dump in AT; skipped 21 that hold no objects daemoncheck reads (15 logs, 6 of other resources)",
 	},
 	{
+		name: "cluster-info-dump-rke2", root: "dump",
+		daemonSets: 2, nodes: 1, pods: 2, events: 0,
+		summary: "read 7 files of the kubectl cluster-info dump in AT; skipped 28 that hold no objects daemoncheck reads (22 logs, 6 of other resources)",
+	},
+	{
 		name: "cluster-info-dump-stdout-minikube", file: "cluster-info-dump.json",
 		daemonSets: 1, nodes: 1, pods: 1, events: 52,
+	},
+	{
+		name: "cluster-info-dump-stdout-eks", file: "cluster-info-dump.json",
+		daemonSets: 2, nodes: 2, pods: 4, events: 84,
+	},
+	{
+		// kubeadm v1.8.1, 2017: kubectl 1.8 wrote internal objects too.
+		name: "cluster-info-dump-kubeadm-1.8", root: "dump",
+		err: `dump/default/daemonsets.json: document 1: written by an old kubectl in its internal object format ("Items", no "kind"), which cannot be read; re-export with a current kubectl: kubectl get ds,nodes,pods,controllerrevisions,events -A -o yaml`,
 	},
 	{
 		name: "cluster-info-dump-old-kubectl", root: "dump",
@@ -51,6 +65,14 @@ var corpusCases = []corpusCase{
 		name: "must-gather-aws", root: "must-gather-aws/quay-io-openshift-release-dev-ocp-v4-0-art-dev-sha256-eede85cbd33388f7e18954e5ce8ad9616e91df05ace604966c0a44111d85c897",
 		daemonSets: 17, nodes: 6, pods: 81, events: 0,
 		summary: "read 73 files of the oc adm must-gather in AT; skipped 29 that hold no objects daemoncheck reads (15 of other resources, 6 logs, 4 in etcd_info/, 2 files at its top, 1 in host_service_logs/, 1 in monitoring/)",
+	},
+	{
+		// Rancher's support-bundle-kit layout (Harvester on RKE2) is not
+		// recognised: its metadata.yaml is read as an object and refused.
+		// Its yamls/ would not load either: this early kit wrote every
+		// null as the string "null" (creationTimestamp: "null").
+		name: "support-bundle-kit-rke2", root: "sampleSupportBundle",
+		err: "sampleSupportBundle/metadata.yaml: document 1: object has no kind",
 	},
 	{
 		name: "support-bundle-k3s", root: "support-bundle-2025-04-11T14_05_31",
