@@ -31,11 +31,6 @@ func TestCorpusCommand(t *testing.T) {
 			stderr:     "Warning: read 7 files of the kubectl cluster-info dump in ",
 		},
 		{
-			name: "cluster-info-dump-rke2", code: 0,
-			daemonSets: []string{"kube-system/cilium", "kube-system/rke2-ingress-nginx-controller"},
-			stderr:     "skipped 28 that hold no objects daemoncheck reads (22 logs, 6 of other resources)",
-		},
-		{
 			name: "cluster-info-dump-stdout-minikube", code: 0,
 			daemonSets: []string{"kube-system/kube-proxy"},
 			stderr:     "Warning: ignored 4 objects of kinds daemoncheck does not use (Deployment, ReplicaSet, Service)",

@@ -40,11 +40,6 @@ var corpusCases = []corpusCase{
 		summary: "read 7 files of the kubectl cluster-info dump in AT; skipped 21 that hold no objects daemoncheck reads (15 logs, 6 of other resources)",
 	},
 	{
-		name: "cluster-info-dump-rke2", root: "dump",
-		daemonSets: 2, nodes: 1, pods: 2, events: 0,
-		summary: "read 7 files of the kubectl cluster-info dump in AT; skipped 28 that hold no objects daemoncheck reads (22 logs, 6 of other resources)",
-	},
-	{
 		name: "cluster-info-dump-stdout-minikube", file: "cluster-info-dump.json",
 		daemonSets: 1, nodes: 1, pods: 1, events: 52,
 	},
