@@ -43,7 +43,7 @@ func init() {
 			cmds = append(cmds, explain.KubectlWrite("set", "resources", "daemonset", c.ds.Name, "-n", c.ds.Namespace, "-c", ctr, "--requests=memory=64Mi"))
 		}
 		c.adviseChange(&f, owner.Change{What: "a memory request for container " + strings.Join(ctrs, ", ") + " (from what it uses: kubectl top pod -n " + c.ds.Namespace + " --containers)",
-			Field: "spec.template.spec.containers[name=" + ctrs[0] + "].resources.requests.memory"},
+			Field: "spec.template.spec.containers[name=" + ctrs[0] + "].resources.requests.memory", Value: "64Mi"},
 			"set a memory request from what the container uses ({0}), e.g. "+strings.Join(marks, "; ")+" (this rolls out every Pod of the DaemonSet)", cmds...)
 		return []report.Finding{f}
 	}})

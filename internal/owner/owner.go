@@ -458,6 +458,13 @@ func helm(meta metav1.ObjectMeta, _ *metav1.ObjectMeta) []Manager {
 		}
 		out = append(out, Manager{Kind: Helm, Name: rel, Namespace: ns, Evidence: Evidence{Source: Annotation, Key: helmReleaseName, Value: rel}})
 	}
+	// EKS creates aws-node (the vpc-cni chart, rendered) in every new
+	// cluster without a release; until the vpc-cni add-on is installed
+	// nothing reconciles it, and a direct edit is the fix (a real EKS dump
+	// in test/corpus: cluster-info-dump-stdout-eks).
+	if rel == "" && meta.Namespace == metav1.NamespaceSystem && meta.Name == "aws-node" && strings.HasPrefix(meta.Labels[helmChartLabel], "aws-vpc-cni-") {
+		return nil
+	}
 	// Rendered from a chart but recorded in no release: helm template piped
 	// to kubectl apply, or a GitOps tool whose tracking marks are absent.
 	if v := meta.Labels[managedByLabel]; v == "Helm" || v == "Tiller" {

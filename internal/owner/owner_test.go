@@ -422,3 +422,19 @@ func TestManagerJSON(t *testing.T) {
 		t.Errorf("String() = %q", got)
 	}
 }
+
+// The aws-node EKS creates with every cluster is the vpc-cni chart
+// rendered without a release (labels of the real EKS 1.31 dump in
+// test/corpus/cluster-info-dump-stdout-eks): nothing reconciles it until
+// the vpc-cni add-on is installed, so a direct edit is the fix. The same
+// labels outside kube-system, or another chart, still say Helm.
+func TestEKSDefaultAWSNodeIsNotAHelmRelease(t *testing.T) {
+	labels := map[string]string{"app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "aws-vpc-cni-1.20.4", "k8s-app": "aws-node", "app.kubernetes.io/name": "aws-node"}
+	m := Detect(metav1.ObjectMeta{Name: "aws-node", Namespace: "kube-system", Labels: labels})
+	if m.Managed() {
+		t.Errorf("EKS's default aws-node detected as %s", m)
+	}
+	if m := Detect(metav1.ObjectMeta{Name: "aws-node", Namespace: "cni", Labels: labels}); m.Kind != Helm {
+		t.Errorf("a chart-rendered aws-node elsewhere: %s", m)
+	}
+}

@@ -148,7 +148,7 @@ func (m Manager) routeHelm(ch Change, set string) Advice {
 	}
 	return Advice{
 		Text: fmt.Sprintf("find the value of Helm release %s/%s's chart that renders %s (%s lists them) and set it (%s) with helm upgrade %s <chart> -n %s --reuse-values --set <value>=%s; a direct edit drifts from the release and the next upgrade may revert it",
-			m.Namespace, m.Name, ch.Field, Quote(inspect), valueOr(ch), m.Name, m.Namespace, Quote([]string{ch.Value})),
+			m.Namespace, m.Name, ch.Field, Quote(inspect), valueOr(ch), m.Name, m.Namespace, cmpOr(Quote([]string{ch.Value}), ch.Value, "<value>")),
 		Inspect: inspect,
 	}
 }
@@ -252,4 +252,13 @@ func quoteWord(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// cmpOr is quoted, or the placeholder when the value is empty (a --set
+// with an empty value would be a wrong command, not a template).
+func cmpOr(quoted, value, placeholder string) string {
+	if value == "" {
+		return placeholder
+	}
+	return quoted
 }
