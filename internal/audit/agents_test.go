@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -82,7 +83,7 @@ func TestAgentBelowWorkloads(t *testing.T) {
 	s.PriorityClasses[1].GlobalDefault = false
 	w := model.NewWorkloads()
 	for _, p := range []corev1.Pod{workload("web-1", "n2", 5000, "100m"), workload("batch", "n3", 10, "100m"), workload("web-2", "n3", 7000, "100m")} {
-		w.Add(&p)
+		w.AddLoad(collect.LoadOf(&p))
 	}
 	s.Workloads = w
 	f = findingAt(analyzeWith(s, audit.Options{}), "logging/collector", report.LowPriorityAgent, "")

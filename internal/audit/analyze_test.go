@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -71,7 +72,7 @@ func TestFindingsAndCounts(t *testing.T) {
 			snap: func() *model.Snapshot {
 				ds := fixture.DaemonSet("ns", "d")
 				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2")}, DaemonSets: []appsv1.DaemonSet{ds},
-					DaemonPods: model.CompactPods(fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+					DaemonPods: collect.CompactPods(fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			computed: counts(2, 2, 2, 2, 2, 0),
 		},
@@ -80,7 +81,7 @@ func TestFindingsAndCounts(t *testing.T) {
 			snap: func() *model.Snapshot {
 				ds := fixture.DaemonSet("ns", "d")
 				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2")}, DaemonSets: []appsv1.DaemonSet{ds},
-					DaemonPods: model.CompactPods(fixture.Pod(&ds, "n1")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+					DaemonPods: collect.CompactPods(fixture.Pod(&ds, "n1")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"MissingPod@n2"},
 			computed: counts(2, 1, 1, 1, 1, 0),
@@ -111,7 +112,7 @@ func TestFindingsAndCounts(t *testing.T) {
 			snap: func() *model.Snapshot {
 				ds := fixture.DaemonSet("ns", "d")
 				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
-					DaemonPods: model.CompactPods(fixture.Pod(&ds, "n1", fixture.Unscheduled("0/1 nodes are available: 1 Insufficient cpu."))), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+					DaemonPods: collect.CompactPods(fixture.Pod(&ds, "n1", fixture.Unscheduled("0/1 nodes are available: 1 Insufficient cpu."))), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"PendingPod@n1"},
 			computed: counts(1, 1, 0, 0, 1, 0),
@@ -130,7 +131,7 @@ func TestFindingsAndCounts(t *testing.T) {
 				p.Status.Phase = corev1.PodPending
 				p.Status.ContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
 				p.Status.Conditions[1].Status = corev1.ConditionFalse
-				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: model.CompactPods(p), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: collect.CompactPods(p), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"PendingPod@n1"},
 			computed: counts(1, 1, 0, 0, 1, 0),
@@ -140,7 +141,7 @@ func TestFindingsAndCounts(t *testing.T) {
 			snap: func() *model.Snapshot {
 				ds := fixture.DaemonSet("ns", "d")
 				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2"), fixture.Node("n3"), fixture.Node("n4"), fixture.Node("n5")}, DaemonSets: []appsv1.DaemonSet{ds},
-					DaemonPods: model.CompactPods(
+					DaemonPods: collect.CompactPods(
 						fixture.Pod(&ds, "n1", fixture.Waiting("CrashLoopBackOff", "back-off", 7)),
 						fixture.Pod(&ds, "n2", fixture.Waiting("ImagePullBackOff", "Back-off pulling image", 0)),
 						fixture.Pod(&ds, "n3", fixture.OOMKilled(2)),
@@ -167,7 +168,7 @@ func TestFindingsAndCounts(t *testing.T) {
 			snap: func() *model.Snapshot {
 				ds := fixture.DaemonSet("ns", "d")
 				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
-					DaemonPods: model.CompactPods(
+					DaemonPods: collect.CompactPods(
 						fixture.Pod(&ds, "n1", fixture.Named("d-new"), fixture.PodCreatedAgo(time.Minute)),
 						fixture.Pod(&ds, "n1", fixture.Named("d-old"), fixture.PodCreatedAgo(time.Hour), fixture.NotReadyPod()),
 					), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
@@ -186,7 +187,7 @@ func TestFindingsAndCounts(t *testing.T) {
 			snap: func() *model.Snapshot {
 				ds := fixture.DaemonSet("ns", "d")
 				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
-					DaemonPods: model.CompactPods(
+					DaemonPods: collect.CompactPods(
 						fixture.Pod(&ds, "n1", fixture.Named("d-bound"), fixture.PodCreatedAgo(time.Minute)),
 						fixture.Pod(&ds, "n1", fixture.Named("d-unbound"), fixture.PodCreatedAgo(time.Hour), fixture.Unscheduled("")),
 					), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
@@ -199,7 +200,7 @@ func TestFindingsAndCounts(t *testing.T) {
 			snap: func() *model.Snapshot {
 				ds := fixture.DaemonSet("ns", "d", fixture.Surge(1), fixture.Generation(2))
 				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
-					DaemonPods: model.CompactPods(
+					DaemonPods: collect.CompactPods(
 						fixture.Pod(&ds, "n1", fixture.Named("d-old"), fixture.PodCreatedAgo(time.Hour)),
 						fixture.Pod(&ds, "n1", fixture.Named("d-new"), fixture.AtGeneration(&ds, 2), fixture.PodCreatedAgo(time.Minute), fixture.NotReadyPod()),
 					), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)}}
@@ -219,7 +220,7 @@ func TestFindingsAndCounts(t *testing.T) {
 					Nodes: []corev1.Node{fixture.Node("a", fixture.WithTaint("team", "x", corev1.TaintEffectNoSchedule)), fixture.Node("b", fixture.WithTaint("team", "x", corev1.TaintEffectNoExecute)),
 						fixture.Node("c", fixture.WithLabel("pool", "batch")), fixture.Node("d", fixture.NotReady())},
 					DaemonSets: []appsv1.DaemonSet{ds},
-					DaemonPods: model.CompactPods(fixture.Pod(&ds, "a"), fixture.Pod(&ds, "b"), fixture.Pod(&ds, "c"), fixture.Pod(&ds, "d")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+					DaemonPods: collect.CompactPods(fixture.Pod(&ds, "a"), fixture.Pod(&ds, "b"), fixture.Pod(&ds, "c"), fixture.Pod(&ds, "d")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"MisscheduledPod@a", "MisscheduledPod@b", "MisscheduledPod@c", "MisscheduledPod@d"},
 			computed: counts(0, 0, 0, 0, 0, 4),
@@ -254,7 +255,7 @@ func TestFindingsAndCounts(t *testing.T) {
 			snap: func() *model.Snapshot {
 				ds := fixture.DaemonSet("ns", "d")
 				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
-					DaemonPods: model.CompactPods(fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "gone")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+					DaemonPods: collect.CompactPods(fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "gone")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"OrphanedPod@gone"},
 			computed: counts(1, 1, 1, 1, 1, 0),
@@ -264,7 +265,7 @@ func TestFindingsAndCounts(t *testing.T) {
 			snap: func() *model.Snapshot {
 				ds := fixture.DaemonSet("ns", "d", fixture.OnDelete(), fixture.Generation(2))
 				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2")}, DaemonSets: []appsv1.DaemonSet{ds},
-					DaemonPods:          model.CompactPods(fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2", fixture.AtGeneration(&ds, 2))),
+					DaemonPods:          collect.CompactPods(fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2", fixture.AtGeneration(&ds, 2))),
 					ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)}}
 			},
 			want: []string{"OutdatedPod@n1"},
@@ -286,7 +287,7 @@ func TestFindingsAndCounts(t *testing.T) {
 				ds := fixture.DaemonSet("ns", "d", fixture.Generation(2))
 				p := fixture.Pod(&ds, "n1", fixture.AtGeneration(&ds, 2))
 				p.Labels["pod-template-generation"] = "1" // stale label, current hash
-				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: model.CompactPods(p),
+				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: collect.CompactPods(p),
 					ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)}}
 			},
 			computed: func() report.Counts { c := counts(1, 1, 1, 1, 1, 0); c.ObservedGeneration = 2; return c }(),
@@ -296,7 +297,7 @@ func TestFindingsAndCounts(t *testing.T) {
 			snap: func() *model.Snapshot {
 				ds := fixture.DaemonSet("ns", "d")
 				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
-					DaemonPods: model.CompactPods(fixture.Pod(&ds, "n1", fixture.FailedPhase("Error", ""), fixture.Terminating())), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+					DaemonPods: collect.CompactPods(fixture.Pod(&ds, "n1", fixture.FailedPhase("Error", ""), fixture.Terminating())), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"MissingPod@n1"},
 			computed: counts(1, 0, 0, 0, 0, 0),
@@ -307,7 +308,7 @@ func TestFindingsAndCounts(t *testing.T) {
 				ds := fixture.DaemonSet("ns", "d")
 				ds.Spec.MinReadySeconds = 600
 				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2")}, DaemonSets: []appsv1.DaemonSet{ds},
-					DaemonPods: model.CompactPods(fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2", fixture.PodCreatedAgo(2*time.Minute))), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+					DaemonPods: collect.CompactPods(fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2", fixture.PodCreatedAgo(2*time.Minute))), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			computed: counts(2, 2, 2, 1, 2, 0),
 		},
@@ -318,7 +319,7 @@ func TestFindingsAndCounts(t *testing.T) {
 				other := fixture.DaemonSet("ns", "other")
 				impostor := fixture.Pod(&other, "n1")
 				impostor.Labels = ds.Spec.Template.Labels
-				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: model.CompactPods(impostor), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+				return &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: collect.CompactPods(impostor), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			},
 			want:     []string{"MissingPod@n1"},
 			computed: counts(1, 0, 0, 0, 0, 0),
@@ -353,7 +354,7 @@ func TestFindingsAndCounts(t *testing.T) {
 func TestStaleStatus(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "d", withStatus(counts(1, 1, 1, 1, 1, 0)))
 	snap := func(ds appsv1.DaemonSet, nodes ...corev1.Node) *model.Snapshot {
-		return &model.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: model.CompactPods(fixture.Pod(&ds, "n1")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+		return &model.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: collect.CompactPods(fixture.Pod(&ds, "n1")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 	}
 	// Status agrees: no finding.
 	if got := kinds(run(t, snap(ds, fixture.Node("n1"))).DaemonSets[0]); len(got) != 0 {
@@ -382,7 +383,7 @@ func TestStaleStatus(t *testing.T) {
 
 func TestPartialSnapshotsDoNotGuess(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "d")
-	s := &model.Snapshot{DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: model.CompactPods(fixture.Pod(&ds, "n1", fixture.Waiting("CrashLoopBackOff", "", 3)))}
+	s := &model.Snapshot{DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: collect.CompactPods(fixture.Pod(&ds, "n1", fixture.Waiting("CrashLoopBackOff", "", 3)))}
 	s.MarkMissing(model.Nodes, "forbidden", "")
 	rep := run(t, s)
 	dr := rep.DaemonSets[0]
@@ -405,7 +406,7 @@ func TestPartialSnapshotsDoNotGuess(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	ds1, ds2 := fixture.DaemonSet("b", "x"), fixture.DaemonSet("a", "y")
 	s := &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n2"), fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds1, ds2},
-		DaemonPods: model.CompactPods(fixture.Pod(&ds1, "n2"), fixture.Pod(&ds2, "gone2"), fixture.Pod(&ds2, "gone1"))}
+		DaemonPods: collect.CompactPods(fixture.Pod(&ds1, "n2"), fixture.Pod(&ds2, "gone2"), fixture.Pod(&ds2, "gone1"))}
 	a, b := run(t, s), run(t, s)
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("two analyses of one snapshot differ")
@@ -425,7 +426,7 @@ func TestOwnershipIsPerNamespace(t *testing.T) {
 	b := fixture.DaemonSet("ns2", "agent")
 	b.UID = a.UID
 	s := &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{a, b},
-		DaemonPods:          model.CompactPods(fixture.Pod(&a, "n1"), fixture.Pod(&b, "n1")),
+		DaemonPods:          collect.CompactPods(fixture.Pod(&a, "n1"), fixture.Pod(&b, "n1")),
 		ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&a, 1)}}
 	for _, dr := range run(t, s).DaemonSets {
 		if dr.Computed == nil || dr.Computed.CurrentNumberScheduled != 1 || len(dr.Nodes[0].Pods) != 1 {

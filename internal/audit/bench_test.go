@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
@@ -129,7 +130,7 @@ func benchSnapshot(nodes int) *model.Snapshot {
 			}
 			if !eval.Evaluate(node).ShouldRun {
 				if (i%500 == 7 && h%2 == 0) || h < 20 {
-					snap.DaemonPods = append(snap.DaemonPods, model.CompactPods(fixture.Pod(ds, node.Name, rev))...) // misscheduled
+					snap.DaemonPods = append(snap.DaemonPods, collect.CompactPods(fixture.Pod(ds, node.Name, rev))...) // misscheduled
 				}
 				continue
 			}
@@ -137,21 +138,21 @@ func benchSnapshot(nodes int) *model.Snapshot {
 			switch {
 			case h < 10: // missing
 			case h < 15:
-				snap.DaemonPods = append(snap.DaemonPods, model.CompactPods(fixture.Pod(ds, node.Name, rev, fixture.Unscheduled("0/5000 nodes are available: 1 Insufficient cpu.")))...)
+				snap.DaemonPods = append(snap.DaemonPods, collect.CompactPods(fixture.Pod(ds, node.Name, rev, fixture.Unscheduled("0/5000 nodes are available: 1 Insufficient cpu.")))...)
 			case h < 27:
-				snap.DaemonPods = append(snap.DaemonPods, model.CompactPods(fixture.Pod(ds, node.Name, rev, fixture.Waiting("CrashLoopBackOff", "back-off 5m0s restarting failed container", 17)))...)
+				snap.DaemonPods = append(snap.DaemonPods, collect.CompactPods(fixture.Pod(ds, node.Name, rev, fixture.Waiting("CrashLoopBackOff", "back-off 5m0s restarting failed container", 17)))...)
 			case h < 34:
-				snap.DaemonPods = append(snap.DaemonPods, model.CompactPods(fixture.Pod(ds, node.Name, rev, fixture.Waiting("ImagePullBackOff", "Back-off pulling image", 0)))...)
+				snap.DaemonPods = append(snap.DaemonPods, collect.CompactPods(fixture.Pod(ds, node.Name, rev, fixture.Waiting("ImagePullBackOff", "Back-off pulling image", 0)))...)
 			case h < 40:
-				snap.DaemonPods = append(snap.DaemonPods, model.CompactPods(fixture.Pod(ds, node.Name, rev, fixture.NotReadyPod()))...)
+				snap.DaemonPods = append(snap.DaemonPods, collect.CompactPods(fixture.Pod(ds, node.Name, rev, fixture.NotReadyPod()))...)
 			case h < 45: // duplicate
-				snap.DaemonPods = append(snap.DaemonPods, model.CompactPods(fixture.Pod(ds, node.Name, rev), fixture.Pod(ds, node.Name, cur, fixture.Named(ds.Name+"-dup-"+node.Name), fixture.PodCreatedAgo(time.Hour)))...)
+				snap.DaemonPods = append(snap.DaemonPods, collect.CompactPods(fixture.Pod(ds, node.Name, rev), fixture.Pod(ds, node.Name, cur, fixture.Named(ds.Name+"-dup-"+node.Name), fixture.PodCreatedAgo(time.Hour)))...)
 			default:
-				snap.DaemonPods = append(snap.DaemonPods, model.CompactPods(fixture.Pod(ds, node.Name, rev))...)
+				snap.DaemonPods = append(snap.DaemonPods, collect.CompactPods(fixture.Pod(ds, node.Name, rev))...)
 			}
 		}
 		for i := 999; i < nodes; i += 1000 { // orphaned: bound to deleted nodes
-			snap.DaemonPods = append(snap.DaemonPods, model.CompactPods(fixture.Pod(ds, fmt.Sprintf("gone-%05d", i), cur))...)
+			snap.DaemonPods = append(snap.DaemonPods, collect.CompactPods(fixture.Pod(ds, fmt.Sprintf("gone-%05d", i), cur))...)
 		}
 		snap.Events = append(snap.Events, corev1.Event{
 			ObjectMeta:     metav1.ObjectMeta{Namespace: ds.Namespace, Name: ds.Name + ".1"},
@@ -280,7 +281,7 @@ func capacityCluster(b *testing.B) *model.Snapshot {
 					Spec: corev1.PodSpec{NodeName: n.Name, Priority: &prio, Containers: []corev1.Container{{Name: "app",
 						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("150m"), corev1.ResourceMemory: resource.MustParse("256Mi")}}}}},
 					Status: corev1.PodStatus{Phase: corev1.PodRunning}}
-				w.Add(&p)
+				w.AddLoad(collect.LoadOf(&p))
 			}
 		}
 		s.Workloads = w

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -244,9 +245,9 @@ func TestFitWithWorkloads(t *testing.T) {
 			pods := []corev1.Pod{fixture.Pod(&base, "n1"), fixture.Pod(&ds, "n1", pending)}
 			s := cluster(nodes, []appsv1.DaemonSet{base, ds}, pods)
 			w := model.NewWorkloads()
-			w.Add(&pods[0])
+			w.AddLoad(collect.LoadOf(&pods[0]))
 			for i := range c.workloads {
-				w.Add(&c.workloads[i])
+				w.AddLoad(collect.LoadOf(&c.workloads[i]))
 			}
 			s.Workloads = w
 			// Classes not read: the priority of a named class is unknown.

@@ -13,13 +13,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 func snap(ds appsv1.DaemonSet, nodes []corev1.Node, pods ...corev1.Pod) *model.Snapshot {
-	return &model.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: model.CompactPods(pods...),
+	return &model.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: collect.CompactPods(pods...),
 		ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, ds.Generation)}}
 }
 
@@ -273,7 +274,7 @@ func TestTemplateGenerationParsedLikeUpstream(t *testing.T) {
 		// No ControllerRevision: the generation alone decides whether the
 		// revision is known.
 		s := &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
-			DaemonPods: model.CompactPods(fixture.Pod(&ds, "n1", relabel("pod-template-generation", v)))}
+			DaemonPods: collect.CompactPods(fixture.Pod(&ds, "n1", relabel("pod-template-generation", v)))}
 		dr := run(t, s).DaemonSets[0]
 		known := !strings.Contains(strings.Join(dr.Unknown, ";"), "current revision")
 		if known != ok {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -104,7 +105,7 @@ func randomSnapshot(seed1, seed2 uint64) *model.Snapshot {
 				popts = append(popts, fixture.AtGeneration(&ds, 2))
 			}
 			popts = append(popts, fixture.Named(fmt.Sprintf("%s-%d", ds.Name, r.IntN(1000))), fixture.PodCreatedAgo(time.Duration(r.IntN(900))*time.Second))
-			s.DaemonPods = append(s.DaemonPods, model.CompactPods(fixture.Pod(&ds, node, popts...))...)
+			s.DaemonPods = append(s.DaemonPods, collect.CompactPods(fixture.Pod(&ds, node, popts...))...)
 		}
 	}
 	if r.IntN(6) == 0 {

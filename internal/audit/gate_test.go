@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -26,7 +27,7 @@ func TestUncoveredNode(t *testing.T) {
 		fixture.Node("windows", fixture.WithLabel("kubernetes.io/os", "windows")),
 	}
 	pods := []corev1.Pod{fixture.Pod(&ds, "ok")}
-	s := &model.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: model.CompactPods(pods...), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+	s := &model.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: collect.CompactPods(pods...), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 	withStatus(counts(1, 1, 1, 1, 1, 0))(&s.DaemonSets[0])
 
 	// Without a policy the gaps are silent: desired is 1 and all is well.
@@ -75,7 +76,7 @@ func TestExemptGraceIgnore(t *testing.T) {
 	s := &model.Snapshot{
 		Nodes:      []corev1.Node{fixture.Node("old"), fixture.Node("young", fixture.CreatedAgo(time.Minute)), exemptNode, fixture.Node("p")},
 		DaemonSets: []appsv1.DaemonSet{ds},
-		DaemonPods: model.CompactPods(
+		DaemonPods: collect.CompactPods(
 			fixture.Pod(&ds, "p", fixture.PodCreatedAgo(30*time.Second), fixture.Unscheduled("0/4 nodes are available")),
 		),
 		ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)},
@@ -138,7 +139,7 @@ func TestGateStampsFailing(t *testing.T) {
 	ds.Status.DesiredNumberScheduled = 7 // stale: a warning
 	nodes := []corev1.Node{fixture.Node("n1"), fixture.Node("n2")}
 	s := &model.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{ds},
-		DaemonPods: model.CompactPods(fixture.Pod(&ds, "n1")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+		DaemonPods: collect.CompactPods(fixture.Pod(&ds, "n1")), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 	for _, tc := range []struct {
 		failOn []string
 		want   map[report.FindingType]bool

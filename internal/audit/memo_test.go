@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -333,7 +334,7 @@ func TestMemoFollowsTime(t *testing.T) {
 		pods = append(pods, fixture.Pod(&stable, node))
 	}
 	snap.DaemonSets = []appsv1.DaemonSet{ds, slow, stable}
-	snap.DaemonPods = model.CompactPods(pods...)
+	snap.DaemonPods = collect.CompactPods(pods...)
 	sortPods(snap.DaemonPods)
 	versioned(snap)
 

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -37,7 +38,7 @@ func oddSnapshot(dss, nodes, taints, nameLen int) *model.Snapshot {
 		s.ControllerRevisions = append(s.ControllerRevisions, fixture.Revision(&ds, 1))
 		for n := 0; n < nodes; n += 7 {
 			name := fmt.Sprintf("%s-%s-%04d", ds.Name, strings.Repeat("x", nameLen), n)
-			s.DaemonPods = append(s.DaemonPods, model.CompactPods(fixture.Pod(&ds, fmt.Sprintf("node-%04d", n), fixture.Named(name)))...)
+			s.DaemonPods = append(s.DaemonPods, collect.CompactPods(fixture.Pod(&ds, fmt.Sprintf("node-%04d", n), fixture.Named(name)))...)
 		}
 	}
 	return s

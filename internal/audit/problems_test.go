@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -19,7 +20,7 @@ import (
 // cluster builds a snapshot from full objects, with the status the
 // controller would publish (so StaleStatus stays out of the way).
 func cluster(nodes []corev1.Node, dss []appsv1.DaemonSet, pods []corev1.Pod, revs ...appsv1.ControllerRevision) *model.Snapshot {
-	s := &model.Snapshot{Nodes: nodes, DaemonSets: dss, DaemonPods: model.CompactPods(pods...), ControllerRevisions: revs}
+	s := &model.Snapshot{Nodes: nodes, DaemonSets: dss, DaemonPods: collect.CompactPods(pods...), ControllerRevisions: revs}
 	rep := audit.Analyze(s, audit.Options{Now: fixture.Epoch})
 	for i := range s.DaemonSets {
 		// The report lists DaemonSets sorted, the input as given.

@@ -76,7 +76,7 @@ func TestSuggestedTolerationsParse(t *testing.T) {
 			ds := fixture.DaemonSet("ns", "agent")
 			node := fixture.Node("n1", fixture.WithTaint(taint.Key, taint.Value, taint.Effect))
 			pod := fixture.Pod(&ds, "n1")
-			s := &model.Snapshot{Nodes: []corev1.Node{node}, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: model.CompactPods(pod), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+			s := &model.Snapshot{Nodes: []corev1.Node{node}, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: collect.CompactPods(pod), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			r, err := policy.ParseRequire("ns/agent")
 			if err != nil {
 				t.Fatal(err)
@@ -157,7 +157,7 @@ func TestNoRelabelOfOwnedLabels(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ds := tt.ds
 			pod := fixture.Pod(&ds, win.Name)
-			s := &model.Snapshot{Nodes: []corev1.Node{win}, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: model.CompactPods(pod), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
+			s := &model.Snapshot{Nodes: []corev1.Node{win}, DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: collect.CompactPods(pod), ControllerRevisions: []appsv1.ControllerRevision{fixture.Revision(&ds, 1)}}
 			r, err := policy.ParseRequire("kube-system/agent")
 			if err != nil {
 				t.Fatal(err)

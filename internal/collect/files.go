@@ -915,7 +915,7 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		if err := needIdentity(kind, o.Namespace, o.Name, "-", false); err != nil {
 			return err
 		}
-		dp := model.Compact(&o)
+		dp := Compact(&o)
 		r.saneTimes(kind, o.Namespace, o.Name, &dp.Created, &dp.ReadySince)
 		add(r, model.Pods, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.DaemonPods, dp)
 		if r.workloads {
@@ -965,7 +965,7 @@ func (r *fileReader) addLoad(p *corev1.Pod) {
 	if p.UID == "" {
 		id = p.Namespace + "/name:" + p.Name
 	}
-	l := model.LoadOf(p)
+	l := LoadOf(p)
 	prev, dup := r.loadAt[id]
 	switch {
 	case !dup:

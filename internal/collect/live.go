@@ -258,7 +258,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 				for j := range l.Items {
 					p := &l.Items[j]
 					if ref := metav1.GetControllerOfNoCopy(p); ref == nil || owners.uids[ownerKey{p.Namespace, ref.UID}] {
-						if dp := model.Compact(p); keepPod(&dp, owners) {
+						if dp := Compact(p); keepPod(&dp, owners) {
 							kept = append(kept, dp)
 						}
 					}

@@ -119,7 +119,7 @@ func TestKeepPodClaims(t *testing.T) {
 	compact := func(mut func(p *corev1.Pod)) model.DaemonPod {
 		p := fixture.Pod(&ds, "n1")
 		mut(&p)
-		return model.Compact(&p)
+		return Compact(&p)
 	}
 	for _, tc := range []struct {
 		name string

@@ -178,7 +178,7 @@ func (w *Watcher) podSource(s *selection) *source {
 		out := &podRecordList{ListMeta: l.ListMeta}
 		for i := range l.Items {
 			if p := &l.Items[i]; s.admits(p) {
-				out.Items = append(out.Items, podRecord{DaemonPod: model.Compact(p)})
+				out.Items = append(out.Items, podRecord{DaemonPod: Compact(p)})
 			}
 		}
 		return out, nil
@@ -193,7 +193,7 @@ func (w *Watcher) podSource(s *selection) *source {
 			if !s.admits(p) {
 				return model.DaemonPod{Namespace: p.Namespace, Name: p.Name}, false
 			}
-			return model.Compact(p), true
+			return Compact(p), true
 		case *podRecord:
 			return p.DaemonPod, true
 		}

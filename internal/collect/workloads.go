@@ -37,7 +37,7 @@ func readWorkloads(ctx context.Context, a *api, chunk int64) (*model.Workloads, 
 			w = model.NewWorkloads()
 		}
 		for i := range l.Items {
-			w.Add(&l.Items[i])
+			w.AddLoad(LoadOf(&l.Items[i]))
 		}
 		return nil, l.ListMeta, nil
 	})

@@ -8,8 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-
-	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 )
 
 // DaemonPod is what the analysis reads of a daemon Pod, and nothing more. A
@@ -71,7 +69,8 @@ type ContainerState struct {
 	LastExitCode         int32
 }
 
-// Compact returns the DaemonPod of a Pod.
+// Compact returns the DaemonPod of a Pod, but for its target node, which
+// takes the controller's rule (collect.Compact sets it).
 func Compact(p *corev1.Pod) DaemonPod {
 	d := DaemonPod{
 		Namespace:       p.Namespace,
@@ -91,7 +90,6 @@ func Compact(p *corev1.Pod) DaemonPod {
 	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
 		d.OwnerUID, d.OwnerKind = ref.UID, ref.Kind
 	}
-	d.TargetNode, d.HasTarget = scheduling.TargetNodeName(p)
 	for i := range p.Status.Conditions {
 		c := &p.Status.Conditions[i]
 		switch c.Type {
@@ -129,15 +127,6 @@ func containerState(cs *corev1.ContainerStatus, init bool) ContainerState {
 		s.LastTerminatedReason, s.LastExitCode = t.Reason, t.ExitCode
 	}
 	return s
-}
-
-// CompactPods returns the DaemonPods of full Pods (tests, fixtures).
-func CompactPods(pods ...corev1.Pod) []DaemonPod {
-	out := make([]DaemonPod, len(pods))
-	for i := range pods {
-		out[i] = Compact(&pods[i])
-	}
-	return out
 }
 
 // Labels is a compact, read-only label set: "key=value" pairs sorted by key,

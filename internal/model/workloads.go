@@ -2,11 +2,6 @@ package model
 
 import (
 	"sort"
-
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 )
 
 // Workloads is what the Pods bound to each node ask of it, summed as the
@@ -27,14 +22,14 @@ type NodeLoad struct {
 	// Pods counts the Pods bound to the node (a Pod slot each);
 	// Requested sums their effective requests.
 	Pods      int
-	Requested capacity.Amounts
+	Requested Amounts
 	// ByPriority splits Pods and Requested by Pod priority, lowest first:
 	// what preemption by a Pod of some priority could free.
 	ByPriority []PriorityLoad
 	// DaemonPods and Daemons are the part of Pods and Requested owned by
 	// DaemonSets.
 	DaemonPods int
-	Daemons    capacity.Amounts
+	Daemons    Amounts
 	// WorkloadPods counts the Pods not owned by a DaemonSet and
 	// MaxWorkloadPriority is the highest priority among them (valid when
 	// WorkloadPods > 0).
@@ -48,7 +43,7 @@ type NodeLoad struct {
 type PriorityLoad struct {
 	Priority  int32
 	Pods      int
-	Requested capacity.Amounts
+	Requested Amounts
 }
 
 // PortHolder is a Pod holding host ports on a node.
@@ -57,7 +52,7 @@ type PortHolder struct {
 	Priority        int32
 	// OwnerKind and OwnerName name the Pod's controller ("" none).
 	OwnerKind, OwnerName string
-	Ports                []capacity.HostPort
+	Ports                []HostPort
 }
 
 // PodLoad is what one Pod adds to its node's load: the few fields the
@@ -70,41 +65,16 @@ type PodLoad struct {
 	Daemon          bool
 	OwnerKind       string
 	OwnerName       string
-	Requests        capacity.Amounts
-	Ports           []capacity.HostPort
-}
-
-// LoadOf returns what p adds to its node. p is a Pod read from the API (or
-// a dump of it): its defaults are applied and its priority resolved.
-func LoadOf(p *corev1.Pod) PodLoad {
-	l := PodLoad{
-		Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName,
-		Terminal: p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed,
-	}
-	if l.Terminal || l.Node == "" {
-		return l
-	}
-	if p.Spec.Priority != nil {
-		l.Priority = *p.Spec.Priority
-	}
-	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
-		l.OwnerKind, l.OwnerName = ref.Kind, ref.Name
-		l.Daemon = ref.Kind == "DaemonSet"
-	}
-	l.Requests = capacity.BoundPodRequest(p)
-	l.Ports = capacity.HostPorts(&p.Spec)
-	return l
+	Requests        Amounts
+	Ports           []HostPort
 }
 
 // NewWorkloads returns an empty aggregation.
 func NewWorkloads() *Workloads { return &Workloads{Nodes: map[string]*NodeLoad{}} }
 
-// Add adds a Pod to the aggregation. Terminal Pods are skipped: the
-// scheduler does not count them (its informer lists Pods with the field
-// selector status.phase!=Succeeded,status.phase!=Failed).
-func (w *Workloads) Add(p *corev1.Pod) { w.AddLoad(LoadOf(p)) }
-
-// AddLoad adds what one Pod adds.
+// AddLoad adds what one Pod adds (collect.LoadOf). Terminal Pods are
+// skipped: the scheduler does not count them (its informer lists Pods with
+// the field selector status.phase!=Succeeded,status.phase!=Failed).
 func (w *Workloads) AddLoad(l PodLoad) {
 	if l.Terminal {
 		return
@@ -116,7 +86,7 @@ func (w *Workloads) AddLoad(l PodLoad) {
 	}
 	n := w.Nodes[l.Node]
 	if n == nil {
-		n = &NodeLoad{Requested: capacity.Amounts{}, Daemons: capacity.Amounts{}}
+		n = &NodeLoad{Requested: Amounts{}, Daemons: Amounts{}}
 		w.Nodes[l.Node] = n
 	}
 	n.Pods++
@@ -125,7 +95,7 @@ func (w *Workloads) AddLoad(l PodLoad) {
 	if i == len(n.ByPriority) || n.ByPriority[i].Priority != l.Priority {
 		n.ByPriority = append(n.ByPriority, PriorityLoad{})
 		copy(n.ByPriority[i+1:], n.ByPriority[i:])
-		n.ByPriority[i] = PriorityLoad{Priority: l.Priority, Requested: capacity.Amounts{}}
+		n.ByPriority[i] = PriorityLoad{Priority: l.Priority, Requested: Amounts{}}
 	}
 	n.ByPriority[i].Pods++
 	n.ByPriority[i].Requested.Add(l.Requests)
@@ -145,8 +115,8 @@ func (w *Workloads) AddLoad(l PodLoad) {
 
 // Below returns the Pods and requests on the node with a priority below p:
 // what preempting for a Pod of priority p may evict.
-func (n *NodeLoad) Below(p int32) (pods int, req capacity.Amounts) {
-	req = capacity.Amounts{}
+func (n *NodeLoad) Below(p int32) (pods int, req Amounts) {
+	req = Amounts{}
 	for _, b := range n.ByPriority {
 		if b.Priority >= p {
 			break

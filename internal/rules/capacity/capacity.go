@@ -13,17 +13,16 @@
 package capacity
 
 import (
-	"sort"
-
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	resourcehelper "k8s.io/component-helpers/resource"
+
+	"github.com/daemoncheck/daemoncheck/internal/model"
 )
 
-// Amounts are resource amounts in the scheduler's units: cpu in millicores,
-// everything else (memory, ephemeral-storage, hugepages, extended resources,
-// pods) in base units. A missing key is zero.
-type Amounts map[corev1.ResourceName]int64
+// Amounts are resource amounts in the scheduler's units (model.Amounts: a
+// data type the model holds; its arithmetic is here).
+type Amounts = model.Amounts
 
 // FromList converts a ResourceList (a node's allocatable, a Pod's requests).
 func FromList(l corev1.ResourceList) Amounts {
@@ -41,55 +40,9 @@ func value(name corev1.ResourceName, q resource.Quantity) int64 {
 	return q.Value()
 }
 
-// Add adds b to a (a must not be nil).
-func (a Amounts) Add(b Amounts) {
-	for k, v := range b {
-		a[k] += v
-	}
-}
-
-// Clone returns a copy of a.
-func (a Amounts) Clone() Amounts {
-	c := make(Amounts, len(a))
-	for k, v := range a {
-		c[k] = v
-	}
-	return c
-}
-
-// Names returns the resource names with a non-zero amount, in a fixed order:
-// cpu, memory, ephemeral-storage, pods, then the rest by name.
-func (a Amounts) Names() []corev1.ResourceName {
-	var out []corev1.ResourceName
-	for k, v := range a {
-		if v != 0 {
-			out = append(out, k)
-		}
-	}
-	SortNames(out)
-	return out
-}
-
-var nameRank = map[corev1.ResourceName]int{
-	corev1.ResourceCPU: 0, corev1.ResourceMemory: 1, corev1.ResourceEphemeralStorage: 2, corev1.ResourcePods: 3,
-}
-
-// SortNames sorts resource names as Names returns them.
-func SortNames(ns []corev1.ResourceName) {
-	rank := func(n corev1.ResourceName) int {
-		if r, ok := nameRank[n]; ok {
-			return r
-		}
-		return len(nameRank)
-	}
-	sort.Slice(ns, func(i, j int) bool {
-		ri, rj := rank(ns[i]), rank(ns[j])
-		if ri != rj {
-			return ri < rj
-		}
-		return ns[i] < ns[j]
-	})
-}
+// SortNames orders resource names: cpu, memory, ephemeral-storage, pods,
+// then the rest by name.
+func SortNames(ns []corev1.ResourceName) { model.SortNames(ns) }
 
 // Format renders an amount of one resource as kubectl prints quantities:
 // "250m" or "2" cpu, "512Mi" memory, "1" nvidia.com/gpu.
@@ -198,11 +151,4 @@ func BoundPodRequest(p *corev1.Pod) Amounts {
 	a := FromList(l)
 	a[corev1.ResourcePods] = 1
 	return a
-}
-
-// Sub subtracts b from a (a must not be nil).
-func (a Amounts) Sub(b Amounts) {
-	for k, v := range b {
-		a[k] -= v
-	}
 }

@@ -129,7 +129,7 @@ func TestPortConflicts(t *testing.T) {
 		{hp("0.0.0.0", "TCP", 9101), hp("0.0.0.0", "TCP", 9100), false},
 	}
 	for _, c := range cases {
-		if got := c.a.Conflicts(c.b); got != c.want || c.b.Conflicts(c.a) != c.want {
+		if got := Conflicts(c.a, c.b); got != c.want || Conflicts(c.b, c.a) != c.want {
 			t.Errorf("%v vs %v: got %v, want %v (both ways)", c.a, c.b, got, c.want)
 		}
 	}

@@ -111,7 +111,7 @@ func Place(alloc, used Amounts, daemons []Daemon) Placement {
 		lo := LeftOut{Daemon: d.Name, Shortfalls: Fit(alloc, requested, d.Request.Resources)}
 		for _, hp := range d.Request.HostPorts {
 			for _, h := range ports {
-				if hp.Conflicts(h.port) {
+				if Conflicts(hp, h.port) {
 					lo.Ports = append(lo.Ports, PortClash{Port: hp, Other: h.port})
 					lo.HeldBy = append(lo.HeldBy, h.by)
 					break

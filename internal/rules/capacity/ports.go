@@ -1,38 +1,22 @@
 package capacity
 
 import (
-	"fmt"
-
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/daemoncheck/daemoncheck/internal/model"
 )
 
-// HostPort is one host port a Pod claims, sanitized as the scheduler's
-// HostPortInfo does: an empty IP is 0.0.0.0 (every address), an empty
-// protocol TCP.
-type HostPort struct {
-	IP       string
-	Protocol corev1.Protocol
-	Port     int32
-	// Container names the container that declares the port (for messages).
-	Container string
-}
+// HostPort is one host port a Pod claims (model.HostPort).
+type HostPort = model.HostPort
 
-const bindAll = "0.0.0.0"
-
-// String renders the port as people write it: "9100/TCP", "10.0.0.1:53/UDP".
-func (p HostPort) String() string {
-	if p.IP == bindAll {
-		return fmt.Sprintf("%d/%s", p.Port, p.Protocol)
-	}
-	return fmt.Sprintf("%s:%d/%s", p.IP, p.Port, p.Protocol)
-}
+const bindAll = model.BindAll
 
 // Conflicts says whether two Pods claiming p and q cannot share a node. It
 // mirrors HostPortInfo.CheckConflict: same protocol and port, and either
 // binds every address or both bind the same one. (The scheduler's type lives
 // in k8s.io/kube-scheduler/framework, whose imports pull the DRA and CEL
 // libraries into the plugin; the rule is these three lines.)
-func (p HostPort) Conflicts(q HostPort) bool {
+func Conflicts(p, q HostPort) bool {
 	if p.Port != q.Port || p.Protocol != q.Protocol {
 		return false
 	}
@@ -85,7 +69,7 @@ func Clashes(a, b []HostPort) []PortClash {
 	var out []PortClash
 	for _, p := range a {
 		for _, q := range b {
-			if p.Conflicts(q) {
+			if Conflicts(p, q) {
 				out = append(out, PortClash{Port: p, Other: q})
 				break
 			}

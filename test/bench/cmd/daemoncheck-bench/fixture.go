@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -789,7 +790,7 @@ func (f *Fixture) createPods(ctx context.Context, plans []podPlan) error {
 // the report shows the planted findings and not a wall of StaleStatus; one
 // DaemonSet (staleStatus) keeps a stale desired count on purpose.
 func (f *Fixture) writeDaemonSetStatus(ctx context.Context) error {
-	snap := &model.Snapshot{Nodes: f.nodes, DaemonPods: model.CompactPods(f.daemonPods...)}
+	snap := &model.Snapshot{Nodes: f.nodes, DaemonPods: collect.CompactPods(f.daemonPods...)}
 	for _, st := range f.dss {
 		snap.DaemonSets = append(snap.DaemonSets, *st.ds)
 		snap.ControllerRevisions = append(snap.ControllerRevisions, st.revs...)
