@@ -53,7 +53,7 @@ lint:
 ## take minutes under -race on 2 cores and test no concurrency (make unit runs them in
 ## full): internal/audit's memo-versus-fresh-analysis walk runs shorter, internal/collect's
 ## peak-heap measurement of a 6 MB dump is skipped.
-RACE_PKGS := ./internal/audit/... ./internal/collect/... ./pkg/report/... ./internal/policy/... ./internal/rules/scheduling/... \
+RACE_PKGS := ./internal/audit/... ./internal/collect/... ./internal/decode/... ./internal/whatif/... ./internal/explain/... ./internal/providers/... ./pkg/report/... ./internal/policy/... ./internal/rules/scheduling/... \
 	./internal/rules/capacity/... ./internal/model/... ./internal/...
 race:
 	$(GO) test -race -short $(RACE_PKGS)

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
@@ -99,7 +100,7 @@ func TestSuggestedTolerationsParse(t *testing.T) {
 
 // Every toleration the bundled demo suggests pastes as valid YAML.
 func TestDemoTolerationsParse(t *testing.T) {
-	snap, err := collect.Files([]string{"../../test/fixtures/demo-cluster.yaml"}, nil, collect.Options{})
+	snap, err := decode.Files([]string{"../../test/fixtures/demo-cluster.yaml"}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/internal/render"
@@ -264,5 +265,5 @@ func (o *CheckOptions) completionFiles(opts collect.Options) (*model.Snapshot, e
 	if slices.Contains(o.Filenames, "-") {
 		return nil, errors.New("stdin is not read while completing")
 	}
-	return collect.Files(o.Filenames, strings.NewReader(""), opts)
+	return decode.Files(o.Filenames, strings.NewReader(""), opts)
 }

@@ -29,6 +29,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/kubeflags"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
@@ -408,13 +409,13 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view render.Vie
 func (o *CheckOptions) checkUserFiles(output string) error {
 	for _, prefix := range []string{"go-template-file=", "templatefile=", "jsonpath-file="} {
 		if file, ok := strings.CutPrefix(output, prefix); ok {
-			if _, err := collect.ReadFileBounded(file, MaxSmallFile); err != nil {
+			if _, err := decode.ReadFileBounded(file, MaxSmallFile); err != nil {
 				return usageErrorf("-o %s: %v", output, unwrapPath(err))
 			}
 		}
 	}
 	if k := o.ConfigFlags.KubeConfig; k != "" {
-		if _, err := collect.ReadFileBounded(k, MaxSmallFile); err != nil {
+		if _, err := decode.ReadFileBounded(k, MaxSmallFile); err != nil {
 			return inputErrorf("--kubeconfig: %v", unwrapPath(err))
 		}
 	}
@@ -442,7 +443,7 @@ func (o *CheckOptions) completePolicy() (*policy.Policy, error) {
 		p.Rules = append(p.Rules, rule)
 	}
 	if o.PolicyFile != "" {
-		data, err := collect.ReadFileBounded(o.PolicyFile, MaxSmallFile)
+		data, err := decode.ReadFileBounded(o.PolicyFile, MaxSmallFile)
 		if err != nil {
 			return nil, usageErrorf("--policy %s: %v", o.PolicyFile, unwrapPath(err))
 		}
@@ -683,7 +684,7 @@ func (o *CheckOptions) printWith(now time.Time, print printFunc) error {
 // cur (when set), for a watch to carry on from.
 func (o *CheckOptions) snapshot(ctx context.Context, cur *collect.Cursor) (*model.Snapshot, error) {
 	if len(o.run.files) > 0 {
-		snap, err := collect.Files(o.run.files, o.In, o.run.read)
+		snap, err := decode.Files(o.run.files, o.In, o.run.read)
 		var nf *collect.NotFoundError
 		if errors.As(err, &nf) {
 			return nil, o.notFound(ctx, nf)

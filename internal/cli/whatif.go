@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
 
-	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
@@ -186,21 +186,21 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	}
 	var t model.PoolTemplate
 	if o.Labels != "" {
-		ls, err := collect.ParseLabels(o.Labels)
+		ls, err := decode.ParseLabels(o.Labels)
 		if err != nil {
 			return usageErrorf("--labels %v", err)
 		}
 		t.Labels = ls
 	}
 	var err error
-	if t.Taints, err = collect.ParseTaints(o.Taints); err != nil {
+	if t.Taints, err = decode.ParseTaints(o.Taints); err != nil {
 		return usageErrorf("--taints: %v", err)
 	}
-	if t.StartupTaints, err = collect.ParseTaints(o.StartupTaints); err != nil {
+	if t.StartupTaints, err = decode.ParseTaints(o.StartupTaints); err != nil {
 		return usageErrorf("--startup-taints: %v", err)
 	}
 	if o.Allocatable != "" {
-		if t.Allocatable, err = collect.ParseResources(o.Allocatable); err != nil {
+		if t.Allocatable, err = decode.ParseResources(o.Allocatable); err != nil {
 			return usageErrorf("--allocatable %v", err)
 		}
 		t.AllocatableFrom = "--allocatable"
@@ -208,7 +208,7 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	t.OS, t.Arch, t.InstanceType = o.OS, o.Arch, o.InstanceType
 	for flag, v := range map[string]string{"--os": o.OS, "--arch": o.Arch, "--instance-type": o.InstanceType, "--node-name": o.NodeName} {
 		if v != "" {
-			if _, err := collect.ParseLabels("k=" + v); err != nil || strings.Contains(v, ",") {
+			if _, err := decode.ParseLabels("k=" + v); err != nil || strings.Contains(v, ",") {
 				return usageErrorf("%s %q is not a valid label value", flag, v)
 			}
 		}
@@ -235,7 +235,7 @@ func (o *WhatIfOptions) proposal() (*model.Proposal, error) {
 	if o.node != nil {
 		return &model.Proposal{Pools: []model.PoolTemplate{*o.node}, Inputs: []string{"flags"}}, nil
 	}
-	prop, err := collect.ReadProposal(o.inputs, o.In)
+	prop, err := decode.ReadProposal(o.inputs, o.In)
 	if err != nil {
 		return nil, &ExitError{Code: ExitInput, Err: err}
 	}

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -19,7 +20,7 @@ import (
 // taint that keeps a DaemonSet off (by design); with one, both fail on
 // the same DaemonSets.
 func TestWhatIfOnACopyOfEachNodeAgreesWithTheAudit(t *testing.T) {
-	snap, err := collect.Files([]string{demo}, nil, collect.Options{})
+	snap, err := decode.Files([]string{demo}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

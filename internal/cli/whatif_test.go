@@ -14,7 +14,7 @@ import (
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/yaml"
 
-	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -189,7 +189,7 @@ func TestWhatIfSuggestionsAreValid(t *testing.T) {
 	for _, p := range rep.Pools {
 		specs = append(specs, p.Taints...)
 	}
-	taints, err := collect.ParseTaints(specs)
+	taints, err := decode.ParseTaints(specs)
 	if err != nil {
 		t.Fatal(err)
 	}

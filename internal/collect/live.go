@@ -94,7 +94,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 	for i := range dss {
 		dss[i].ManagedFields = nil
 	}
-	if dss, err = selectDaemonSets(dss, opts, ""); err != nil {
+	if dss, err = SelectDaemonSets(dss, opts, ""); err != nil {
 		return nil, err
 	}
 	snap.DaemonSets = dss
@@ -218,7 +218,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 		})
 	}
 
-	owners := owners(dss)
+	owners := Owners(dss)
 	// Pages of daemon Pods, merged once all lists are in (see mergePods).
 	var podPages [][]model.DaemonPod
 	seenRev := map[types.UID]bool{}
@@ -258,7 +258,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 				for j := range l.Items {
 					p := &l.Items[j]
 					if ref := metav1.GetControllerOfNoCopy(p); ref == nil || owners.uids[ownerKey{p.Namespace, ref.UID}] {
-						if dp := Compact(p); keepPod(&dp, owners) {
+						if dp := Compact(p); KeepPod(&dp, owners) {
 							kept = append(kept, dp)
 						}
 					}

@@ -6,11 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	fakediscovery "k8s.io/client-go/discovery/fake"
+
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -52,17 +53,11 @@ func TestLiveReadsAndTrims(t *testing.T) {
 	}
 }
 
-func forbid(cs *fake.Clientset, resource string) {
-	cs.PrependReactor("list", resource, func(k8stesting.Action) (bool, runtime.Object, error) {
-		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: resource}, "", errors.New(`User "ci" cannot list resource`))
-	})
-}
-
 func TestLiveForbiddenIsPartial(t *testing.T) {
 	for _, res := range []string{"nodes", "pods", "controllerrevisions", "events"} {
 		t.Run(res, func(t *testing.T) {
 			cs := fixtureClient()
-			forbid(cs, res)
+			fixture.Forbid(cs, res)
 			snap, err := Live(context.Background(), cs, "https://test", Options{ChunkSize: 500})
 			if err != nil {
 				t.Fatalf("a Forbidden %s list must not fail the read: %v", res, err)
@@ -77,7 +72,7 @@ func TestLiveForbiddenIsPartial(t *testing.T) {
 		})
 	}
 	cs := fixtureClient()
-	forbid(cs, "daemonsets")
+	fixture.Forbid(cs, "daemonsets")
 	if _, err := Live(context.Background(), cs, "https://test", Options{}); err == nil || !strings.Contains(err.Error(), "cannot list daemonsets") {
 		t.Errorf("daemonsets forbidden: %v", err)
 	}
@@ -132,5 +127,19 @@ func TestLiveConfirmsNodesNamedByPods(t *testing.T) {
 	}
 	if !names["late"] || names["gone"] || len(snap.Nodes) != 2 {
 		t.Errorf("nodes %v: want n1 and late (confirmed), not gone", names)
+	}
+}
+
+// Live records the server's version from discovery (the rules that differ by
+// minor version follow it); without an answer it stays unknown.
+func TestLiveRecordsServerVersion(t *testing.T) {
+	cs := fixtureClient()
+	cs.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: "v1.33.4"}
+	snap, err := Live(context.Background(), cs, "https://test", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.ServerVersion != "v1.33.4" {
+		t.Errorf("ServerVersion %q, want v1.33.4", snap.ServerVersion)
 	}
 }

@@ -47,10 +47,10 @@ func (e *AmbiguousError) Error() string {
 	return fmt.Sprintf("daemonset %q exists in several namespaces (%s); add -n NAMESPACE", e.Name, strings.Join(e.Namespaces, ", "))
 }
 
-// selectDaemonSets keeps the DaemonSets opts asks for, in place. A live read
+// SelectDaemonSets keeps the DaemonSets opts asks for, in place. A live read
 // has filtered on the server already; applying the same rules again keeps the
 // result right whatever the server honoured.
-func selectDaemonSets(dss []appsv1.DaemonSet, opts Options, source string) ([]appsv1.DaemonSet, error) {
+func SelectDaemonSets(dss []appsv1.DaemonSet, opts Options, source string) ([]appsv1.DaemonSet, error) {
 	sel := labels.Everything()
 	if opts.LabelSelector != "" {
 		s, err := labels.Parse(opts.LabelSelector)
@@ -96,17 +96,17 @@ type ownerKey struct {
 	UID       types.UID
 }
 
-// podOwners is what keepPod needs to know of the DaemonSets read: their
+// PodOwners is what KeepPod needs to know of the DaemonSets read: their
 // (namespace, UID) keys (Pods they control) and, per namespace, the
 // selectors of those not being deleted (orphan Pods they would adopt).
-type podOwners struct {
+type PodOwners struct {
 	uids      map[ownerKey]bool
 	selectors map[string][]labels.Selector
 }
 
-// owners returns the DaemonSets' podOwners, for keepPod.
-func owners(dss []appsv1.DaemonSet) podOwners {
-	o := podOwners{uids: make(map[ownerKey]bool, len(dss)), selectors: map[string][]labels.Selector{}}
+// Owners returns the DaemonSets' PodOwners, for keepPod.
+func Owners(dss []appsv1.DaemonSet) PodOwners {
+	o := PodOwners{uids: make(map[ownerKey]bool, len(dss)), selectors: map[string][]labels.Selector{}}
 	for i := range dss {
 		ds := &dss[i]
 		o.uids[ownerKey{ds.Namespace, ds.UID}] = true
@@ -122,14 +122,14 @@ func owners(dss []appsv1.DaemonSet) podOwners {
 	return o
 }
 
-// keepPod says whether a Pod belongs in the snapshot: its controller is one
+// KeepPod says whether a Pod belongs in the snapshot: its controller is one
 // of the DaemonSets read, or it is an orphan one of them would adopt. The
 // latter mirrors the orphan branch of BaseControllerRefManager.ClaimObject
 // (pkg/controller/controller_ref_manager.go), which getDaemonPods runs on
 // every sync: no controller reference, not being deleted, same namespace,
 // labels matching the selector. Owned Pods are kept whatever their labels,
 // so that the analysis can tell a released Pod from a missing one.
-func keepPod(p *model.DaemonPod, o podOwners) bool {
+func KeepPod(p *model.DaemonPod, o PodOwners) bool {
 	if p.OwnerUID != "" {
 		return p.OwnerKind == "DaemonSet" && o.uids[ownerKey{p.Namespace, p.OwnerUID}]
 	}

@@ -1,4 +1,4 @@
-package collect
+package collect_test
 
 import (
 	"context"
@@ -11,11 +11,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/version"
-	fakediscovery "k8s.io/client-go/discovery/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	"sigs.k8s.io/yaml"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -43,33 +43,33 @@ func TestReadersShareOneContract(t *testing.T) {
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	readers := map[string]func(Options) (*model.Snapshot, error){
-		"live": func(o Options) (*model.Snapshot, error) {
-			return Live(context.Background(), fake.NewClientset(objs...), "https://test", o)
+	readers := map[string]func(collect.Options) (*model.Snapshot, error){
+		"live": func(o collect.Options) (*model.Snapshot, error) {
+			return collect.Live(context.Background(), fake.NewClientset(objs...), "https://test", o)
 		},
-		"files": func(o Options) (*model.Snapshot, error) { return Files([]string{file}, nil, o) },
+		"files": func(o collect.Options) (*model.Snapshot, error) { return decode.Files([]string{file}, nil, o) },
 	}
 	for name, read := range readers {
 		t.Run(name, func(t *testing.T) {
-			snap, err := read(Options{Namespace: "ns1"})
+			snap, err := read(collect.Options{Namespace: "ns1"})
 			if err != nil || len(snap.DaemonSets) != 2 || len(snap.DaemonPods) != 2 {
 				t.Fatalf("-n ns1: %v, %d DaemonSets, %d Pods (want 2, 2: only Pods of the DaemonSets read)", err, len(snap.DaemonSets), len(snap.DaemonPods))
 			}
-			snap, err = read(Options{LabelSelector: "tier=x"})
+			snap, err = read(collect.Options{LabelSelector: "tier=x"})
 			if err != nil || len(snap.DaemonSets) != 1 || snap.DaemonSets[0].Name != "other" || len(snap.DaemonPods) != 1 {
 				t.Fatalf("-l tier=x: %v, %v", err, snap)
 			}
-			snap, err = read(Options{Namespace: "ns2", Name: "agent"})
+			snap, err = read(collect.Options{Namespace: "ns2", Name: "agent"})
 			if err != nil || len(snap.DaemonSets) != 1 || snap.DaemonSets[0].Namespace != "ns2" {
 				t.Fatalf("ns2/agent: %v", err)
 			}
-			var nf *NotFoundError
-			if _, err := read(Options{Namespace: "ns2", Name: "nope"}); !errors.As(err, &nf) {
-				t.Errorf("missing NAME: want NotFoundError, got %v", err)
+			var nf *collect.NotFoundError
+			if _, err := read(collect.Options{Namespace: "ns2", Name: "nope"}); !errors.As(err, &nf) {
+				t.Errorf("missing NAME: want collect.NotFoundError, got %v", err)
 			}
-			var amb *AmbiguousError
-			if _, err := read(Options{Name: "agent"}); !errors.As(err, &amb) || len(amb.Namespaces) != 2 {
-				t.Errorf("NAME in two namespaces: want AmbiguousError, got %v", err)
+			var amb *collect.AmbiguousError
+			if _, err := read(collect.Options{Name: "agent"}); !errors.As(err, &amb) || len(amb.Namespaces) != 2 {
+				t.Errorf("NAME in two namespaces: want collect.AmbiguousError, got %v", err)
 			}
 		})
 	}
@@ -92,7 +92,7 @@ func TestFilesEmptyListIsRead(t *testing.T) {
 	}
 	write("ds.yaml", &ds)
 	write("node.yaml", &n)
-	snap, err := Files([]string{dir}, nil, Options{})
+	snap, err := decode.Files([]string{dir}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestFilesEmptyListIsRead(t *testing.T) {
 		t.Fatal("no Pods in the input: Pods must be marked not read")
 	}
 	write("pods.yaml", &corev1.PodList{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PodList"}})
-	snap, err = Files([]string{dir}, nil, Options{})
+	snap, err = decode.Files([]string{dir}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,11 +115,11 @@ func TestFilesEmptyListIsRead(t *testing.T) {
 // namespace that match its selector and are not being deleted (adoption).
 func TestKeepPodClaims(t *testing.T) {
 	ds := fixture.DaemonSet("ns1", "agent")
-	own := owners([]appsv1.DaemonSet{ds})
+	own := collect.Owners([]appsv1.DaemonSet{ds})
 	compact := func(mut func(p *corev1.Pod)) model.DaemonPod {
 		p := fixture.Pod(&ds, "n1")
 		mut(&p)
-		return Compact(&p)
+		return collect.Compact(&p)
 	}
 	for _, tc := range []struct {
 		name string
@@ -136,28 +136,14 @@ func TestKeepPodClaims(t *testing.T) {
 		{"non-controller owner ref only", func(p *corev1.Pod) { p.OwnerReferences[0].Controller = nil }, true},
 	} {
 		p := compact(tc.mut)
-		if got := keepPod(&p, own); got != tc.keep {
-			t.Errorf("%s: keepPod = %v, want %v", tc.name, got, tc.keep)
+		if got := collect.KeepPod(&p, own); got != tc.keep {
+			t.Errorf("%s: collect.KeepPod = %v, want %v", tc.name, got, tc.keep)
 		}
 	}
 	deleting := ds.DeepCopy()
 	deleting.DeletionTimestamp = &metav1.Time{}
 	p := compact(func(p *corev1.Pod) { p.OwnerReferences = nil })
-	if keepPod(&p, owners([]appsv1.DaemonSet{*deleting})) {
+	if collect.KeepPod(&p, collect.Owners([]appsv1.DaemonSet{*deleting})) {
 		t.Error("a DaemonSet being deleted adopts nothing")
-	}
-}
-
-// Live records the server's version from discovery (the rules that differ by
-// minor version follow it); without an answer it stays unknown.
-func TestLiveRecordsServerVersion(t *testing.T) {
-	cs := fixtureClient()
-	cs.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: "v1.33.4"}
-	snap, err := Live(context.Background(), cs, "https://test", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if snap.ServerVersion != "v1.33.4" {
-		t.Errorf("ServerVersion %q, want v1.33.4", snap.ServerVersion)
 	}
 }

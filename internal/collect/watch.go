@@ -375,7 +375,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 		w.nodeDirty = nil
 		snap.Nodes = w.nodeVals
 	}
-	o := owners(snap.DaemonSets)
+	o := Owners(snap.DaemonSets)
 	if w.pods {
 		snap.DaemonPods = w.daemonPods(o)
 	}
@@ -401,7 +401,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 // daemonPods brings podVals up to date and returns the Pods to analyse:
 // podVals itself when every Pod is kept (the usual case), else a filtered
 // copy. Called with w.mu held.
-func (w *Watcher) daemonPods(o podOwners) []model.DaemonPod {
+func (w *Watcher) daemonPods(o PodOwners) []model.DaemonPod {
 	if w.podOrder == nil {
 		w.podOrder = w.sortedPods()
 		w.podVals = make([]model.DaemonPod, len(w.podOrder))
@@ -418,7 +418,7 @@ func (w *Watcher) daemonPods(o podOwners) []model.DaemonPod {
 	w.podDirty = nil
 	kept := len(w.podVals)
 	for _, p := range w.podOrder {
-		if !keepPod(p, o) {
+		if !KeepPod(p, o) {
 			kept--
 		}
 	}
@@ -427,7 +427,7 @@ func (w *Watcher) daemonPods(o podOwners) []model.DaemonPod {
 	}
 	out := make([]model.DaemonPod, 0, kept)
 	for i, p := range w.podOrder {
-		if keepPod(p, o) {
+		if KeepPod(p, o) {
 			out = append(out, w.podVals[i])
 		}
 	}

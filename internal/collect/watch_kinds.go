@@ -262,7 +262,7 @@ func (w *Watcher) podSource(s *selection) *source {
 // Pod: in the selection (the server filtered; a fake clientset does not),
 // controlled by a DaemonSet or by nothing (an orphan the DaemonSet would
 // adopt). Which DaemonSet owns it is decided when a snapshot is assembled
-// (keepPod), since DaemonSets come and go.
+// (KeepPod), since DaemonSets come and go.
 func (s *selection) admits(p *corev1.Pod) bool {
 	if p.Namespace != s.at.Namespace || !s.sel.Matches(labels.Set(p.Labels)) {
 		return false

@@ -1,4 +1,4 @@
-package collect
+package collect_test
 
 import (
 	"context"
@@ -20,6 +20,8 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -76,7 +78,7 @@ func checkWorkloads(t *testing.T, w *model.Workloads) {
 
 func TestLiveWorkloadsAndPriorityClasses(t *testing.T) {
 	cs := fake.NewClientset(workloadObjects()...)
-	snap, err := Live(context.Background(), cs, "https://test", Options{ChunkSize: 500})
+	snap, err := collect.Live(context.Background(), cs, "https://test", collect.Options{ChunkSize: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +95,7 @@ func TestLiveWorkloadsAndPriorityClasses(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	snap, err = Live(context.Background(), cs, "https://test", Options{ChunkSize: 500, Workloads: true})
+	snap, err = collect.Live(context.Background(), cs, "https://test", collect.Options{ChunkSize: 500, Workloads: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +113,8 @@ func TestLiveWorkloadsForbidden(t *testing.T) {
 		}
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New(`User "ci" cannot list resource "pods" at the cluster scope`))
 	})
-	forbid(cs, "priorityclasses")
-	snap, err := Live(context.Background(), cs, "https://test", Options{Workloads: true})
+	fixture.Forbid(cs, "priorityclasses")
+	snap, err := collect.Live(context.Background(), cs, "https://test", collect.Options{Workloads: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +153,7 @@ func TestFilesWorkloadsAndPriorityClasses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	snap, err := Files([]string{dir}, nil, Options{Workloads: true})
+	snap, err := decode.Files([]string{dir}, nil, collect.Options{Workloads: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +161,7 @@ func TestFilesWorkloadsAndPriorityClasses(t *testing.T) {
 	if !snap.PriorityClassesRead || len(snap.PriorityClasses) != 1 || snap.PriorityClasses[0].Value != 1000 {
 		t.Errorf("priority classes: read %v, %+v", snap.PriorityClassesRead, snap.PriorityClasses)
 	}
-	snap, err = Files([]string{filepath.Join(dir, "a.yaml")}, nil, Options{})
+	snap, err = decode.Files([]string{filepath.Join(dir, "a.yaml")}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +173,7 @@ func TestFilesWorkloadsAndPriorityClasses(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(noPC), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	snap, err = Files([]string{filepath.Join(dir, "c.yaml")}, nil, Options{})
+	snap, err = decode.Files([]string{filepath.Join(dir, "c.yaml")}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +199,7 @@ func TestWorkloadsRestartedListCountsOnce(t *testing.T) {
 		}
 		return true, &corev1.PodList{Items: []corev1.Pod{*web, *batch}}, nil
 	})
-	w, err := readWorkloads(context.Background(), newAPI(cs), 1)
+	w, err := collect.ReadWorkloads(context.Background(), collect.NewAPI(cs), 1)
 	if err != nil {
 		t.Fatal(err)
 	}

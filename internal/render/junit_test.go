@@ -13,6 +13,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -197,7 +198,7 @@ func validateJUnit(t *testing.T, doc []byte) []string {
 
 func demoReport(t *testing.T, gate report.Gate) *report.Report {
 	t.Helper()
-	snap, err := collect.Files([]string{"../../test/fixtures/demo-cluster.yaml"}, nil, collect.Options{})
+	snap, err := decode.Files([]string{"../../test/fixtures/demo-cluster.yaml"}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package collect
+package decode
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 )
 
@@ -129,7 +130,7 @@ func TestCorpus(t *testing.T) {
 				if in.stdin != nil {
 					stdin = in.stdin()
 				}
-				snap, err := Files(in.paths, stdin, Options{})
+				snap, err := Files(in.paths, stdin, collect.Options{})
 				if stdin != nil {
 					stdin.Close()
 				}

@@ -1,4 +1,4 @@
-package collect
+package decode
 
 import (
 	"bufio"
@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 )
@@ -73,7 +74,7 @@ func (e *InputError) Unwrap() error { return e.Err }
 // the analysis reads as soon as it is decoded. An object that appears more
 // than once (the same dump given twice, a directory with all.yaml and
 // pods.yaml) is kept once, by UID.
-func Files(paths []string, stdin io.Reader, opts Options) (*model.Snapshot, error) {
+func Files(paths []string, stdin io.Reader, opts collect.Options) (*model.Snapshot, error) {
 	r := newFileReader()
 	r.workloads = opts.Workloads
 	for _, p := range paths {
@@ -149,15 +150,15 @@ func Files(paths []string, stdin io.Reader, opts Options) (*model.Snapshot, erro
 	// Before selection: the dump was taken when its newest object was seen,
 	// whatever the run looks at.
 	snap.NewestTime = newestTime(snap)
-	dss, err := selectDaemonSets(snap.DaemonSets, opts, "the input")
+	dss, err := collect.SelectDaemonSets(snap.DaemonSets, opts, "the input")
 	if err != nil {
 		return nil, err
 	}
 	snap.DaemonSets = dss
-	own := owners(dss)
+	own := collect.Owners(dss)
 	pods := snap.DaemonPods[:0]
 	for i := range snap.DaemonPods {
-		if keepPod(&snap.DaemonPods[i], own) {
+		if collect.KeepPod(&snap.DaemonPods[i], own) {
 			pods = append(pods, snap.DaemonPods[i])
 		}
 	}
@@ -904,7 +905,7 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		if err := needIdentity(kind, "-", o.Name, "-", false); err != nil {
 			return err
 		}
-		TrimNode(&o)
+		collect.TrimNode(&o)
 		r.saneTime(&o.CreationTimestamp, kind, "", o.Name)
 		add(r, model.Nodes, o.UID, "", o.Name, o.ResourceVersion, &r.snap.Nodes, o)
 	case "Pod":
@@ -915,7 +916,7 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		if err := needIdentity(kind, o.Namespace, o.Name, "-", false); err != nil {
 			return err
 		}
-		dp := Compact(&o)
+		dp := collect.Compact(&o)
 		r.saneTimes(kind, o.Namespace, o.Name, &dp.Created, &dp.ReadySince)
 		add(r, model.Pods, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.DaemonPods, dp)
 		if r.workloads {
@@ -936,7 +937,7 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		if err := decodeInto(raw, &o, kind); err != nil {
 			return err
 		}
-		TrimRevision(&o)
+		collect.TrimRevision(&o)
 		add(r, model.ControllerRevisions, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.ControllerRevisions, o)
 	case "Event":
 		var o corev1.Event
@@ -965,7 +966,7 @@ func (r *fileReader) addLoad(p *corev1.Pod) {
 	if p.UID == "" {
 		id = p.Namespace + "/name:" + p.Name
 	}
-	l := LoadOf(p)
+	l := collect.LoadOf(p)
 	prev, dup := r.loadAt[id]
 	switch {
 	case !dup:

@@ -1,4 +1,4 @@
-package collect
+package decode
 
 import (
 	"bufio"
@@ -167,7 +167,7 @@ func (d *yamlDoc) line(l []byte) error {
 		case d.indent >= 0 && ind > d.indent:
 			d.item.Write(l)
 			if int64(d.item.Len()) > MaxObjectBytes {
-				return fmt.Errorf("List item %d is larger than %d bytes", d.n+1, MaxObjectBytes)
+				return fmt.Errorf("List item %d is larger than %d bytes", d.n+1, MaxObjectBytes) //nolint:staticcheck // ST1005: "List" is the Kubernetes kind
 			}
 			return nil
 		}

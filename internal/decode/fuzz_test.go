@@ -1,4 +1,4 @@
-package collect
+package decode
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -37,7 +38,7 @@ func FuzzReadInput(f *testing.F) {
 	f.Add([]byte(`{"selfLink":"/api/v1/nodes","Items":[{"name":"minikube","uid":"u"}]}`))
 	f.Add([]byte("apiVersion: config.openshift.io/v1\nitems:\n- metadata: {name: cluster}\nkind: NodeList\n---\n[{\"metadata\":{\"name\":\"p\"}}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		snap, err := Files([]string{"-"}, bytes.NewReader(data), Options{})
+		snap, err := Files([]string{"-"}, bytes.NewReader(data), collect.Options{})
 		if err != nil {
 			if _, ok := err.(*InputError); !ok {
 				t.Fatalf("error is not an InputError: %T %v", err, err)

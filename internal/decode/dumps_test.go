@@ -1,4 +1,4 @@
-package collect
+package decode
 
 import (
 	"archive/tar"
@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -167,7 +168,7 @@ func TestJSONStreamWithCommentOnTop(t *testing.T) {
 	n := fixture.Node("n1")
 	p := fixture.Pod(&ds, "n1")
 	in := "# kubectl get ds,nodes,pods -A -o json\n#\n" + mustJSON(t, &ds) + "\n" + mustJSON(t, &n) + "\n" + mustJSON(t, &p) + "\n"
-	snap, err := Files([]string{"-"}, strings.NewReader(in), Options{})
+	snap, err := Files([]string{"-"}, strings.NewReader(in), collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,14 +178,14 @@ func TestJSONStreamWithCommentOnTop(t *testing.T) {
 	// The same stream after a YAML document: one YAML document that holds
 	// several JSON values is refused, naming it, not cut to its first.
 	in = "apiVersion: v1\nkind: Node\nmetadata: {name: n0}\n---\n" + mustJSON(t, &ds) + "\n" + mustJSON(t, &n) + "\n"
-	_, err = Files([]string{"-"}, strings.NewReader(in), Options{})
+	_, err = Files([]string{"-"}, strings.NewReader(in), collect.Options{})
 	var ie *InputError
 	if !errors.As(err, &ie) || ie.Doc != 2 || !strings.Contains(err.Error(), "more than one JSON value") {
 		t.Errorf("a JSON stream inside a YAML document: %v", err)
 	}
 	// One JSON value in a YAML document, with a comment after it, is fine.
 	in = "---\n" + mustJSON(t, &ds) + " # the agent\n---\n" + mustJSON(t, &n) + "\n"
-	if _, err := Files([]string{"-"}, strings.NewReader(in), Options{}); err != nil {
+	if _, err := Files([]string{"-"}, strings.NewReader(in), collect.Options{}); err != nil {
 		t.Errorf("one JSON value per YAML document: %v", err)
 	}
 }
@@ -196,14 +197,14 @@ func TestNoDaemonSetListIsNotRead(t *testing.T) {
 	n := fixture.Node("n1")
 	p := fixture.Pod(&ds, "n1")
 	in := jsonList(t, "NodeList", "v1", &n) + jsonList(t, "PodList", "v1", &p)
-	snap, err := Files([]string{"-"}, strings.NewReader(in), Options{})
+	snap, err := Files([]string{"-"}, strings.NewReader(in), collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if snap.Has(model.DaemonSets) {
 		t.Fatal("Nodes and Pods only: DaemonSets must be marked not read")
 	}
-	snap, err = Files([]string{"-"}, strings.NewReader(in+jsonList(t, "DaemonSetList", "apps/v1")), Options{})
+	snap, err = Files([]string{"-"}, strings.NewReader(in+jsonList(t, "DaemonSetList", "apps/v1")), collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +222,7 @@ func TestOldKubectlDump(t *testing.T) {
 		"yaml list": "selfLink: /api/v1/nodes\nItems:\n- name: minikube\n",
 	}
 	for name, in := range inputs {
-		_, err := Files([]string{"-"}, strings.NewReader(in), Options{})
+		_, err := Files([]string{"-"}, strings.NewReader(in), collect.Options{})
 		var ie *InputError
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), "old kubectl") || !strings.Contains(err.Error(), "kubectl get ") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: want one line naming an old kubectl and the command, got %v", name, err)
@@ -238,7 +239,7 @@ func TestOtherGroupNodeIsNotANode(t *testing.T) {
 	in := jsonList(t, "DaemonSetList", "apps/v1", &ds) + jsonList(t, "PodList", "v1", &p) +
 		jsonList(t, "NodeList", "config.openshift.io/v1", cfg) +
 		`{"apiVersion":"config.openshift.io/v1","kind":"Node","metadata":{"name":"cluster"}}` + "\n"
-	snap, err := Files([]string{"-"}, strings.NewReader(in), Options{})
+	snap, err := Files([]string{"-"}, strings.NewReader(in), collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,8 +280,8 @@ func TestClusterInfoDumpStdout(t *testing.T) {
 	for name, in := range map[string]string{"lf": dump, "crlf": strings.ReplaceAll(dump, "\n", "\r\n")} {
 		file := writeFile(t, filepath.Join(t.TempDir(), "cluster-info-dump.txt"), []byte(in))
 		for src, read := range map[string]func() (*model.Snapshot, error){
-			"file":  func() (*model.Snapshot, error) { return Files([]string{file}, nil, Options{}) },
-			"stdin": func() (*model.Snapshot, error) { return Files([]string{"-"}, strings.NewReader(in), Options{}) },
+			"file":  func() (*model.Snapshot, error) { return Files([]string{file}, nil, collect.Options{}) },
+			"stdin": func() (*model.Snapshot, error) { return Files([]string{"-"}, strings.NewReader(in), collect.Options{}) },
 		} {
 			snap, err := read()
 			if err != nil {
@@ -293,12 +294,12 @@ func TestClusterInfoDumpStdout(t *testing.T) {
 	}
 	// A log section cut off (a truncated paste) fails, naming the document.
 	cut := jsonList(t, "NodeList", "v1", &n) + "==== START logs for container c of pod ns/p ====\nlast line\n"
-	_, err := Files([]string{"-"}, strings.NewReader(cut), Options{})
+	_, err := Files([]string{"-"}, strings.NewReader(cut), collect.Options{})
 	if err == nil || !strings.Contains(err.Error(), "no END line") {
 		t.Errorf("truncated log section: %v", err)
 	}
 	// Other text between JSON values is not a log section.
-	_, err = Files([]string{"-"}, strings.NewReader(jsonList(t, "NodeList", "v1", &n)+"PS C:\\> kubectl get pods\n"+jsonList(t, "PodList", "v1", &p)), Options{})
+	_, err = Files([]string{"-"}, strings.NewReader(jsonList(t, "NodeList", "v1", &n)+"PS C:\\> kubectl get pods\n"+jsonList(t, "PodList", "v1", &p)), collect.Options{})
 	var ie *InputError
 	if !errors.As(err, &ie) || ie.Doc != 2 {
 		t.Errorf("text between JSON values: %v", err)
@@ -390,7 +391,7 @@ func TestLayoutsAndTheirTarballs(t *testing.T) {
 			dir := writeTree(t, tree.files)
 			inputs := map[string]string{"directory": dir, "tar.gz": tarTree(t, dir, true), "tar": tarTree(t, dir, false)}
 			for form, in := range inputs {
-				snap, err := Files([]string{in}, nil, Options{})
+				snap, err := Files([]string{in}, nil, collect.Options{})
 				if err != nil {
 					t.Fatalf("%s: %v", form, err)
 				}
@@ -424,7 +425,7 @@ func TestPlainDirectoryStaysStrict(t *testing.T) {
 		"dump.yaml":  string(yamlDocs(t, &o.ds, &o.node, &o.pod)),
 		"extra.json": `{"cpus": 4}`,
 	})
-	_, err := Files([]string{dir}, nil, Options{})
+	_, err := Files([]string{dir}, nil, collect.Options{})
 	if err == nil || !strings.Contains(err.Error(), "extra.json") || !strings.Contains(err.Error(), "no kind") {
 		t.Errorf("a stray JSON file in a plain directory: %v", err)
 	}
@@ -432,7 +433,7 @@ func TestPlainDirectoryStaysStrict(t *testing.T) {
 	tree := layoutTrees(t)["cluster-info dump"].files
 	tree["extra/ds.yaml"] = string(yamlDocs(t, &o.ds))
 	tree["kube-system/notes.json"] = `{"note": "no kind"}`
-	_, err = Files([]string{writeTree(t, tree)}, nil, Options{})
+	_, err = Files([]string{writeTree(t, tree)}, nil, collect.Options{})
 	if err == nil || !strings.Contains(err.Error(), "notes.json") {
 		t.Errorf("a hand-added file in a cluster-info dump: %v", err)
 	}
@@ -441,7 +442,7 @@ func TestPlainDirectoryStaysStrict(t *testing.T) {
 		"namespaces/kube-system/apps/agent.yaml": string(yamlDocs(t, &o.ds)),
 		"cluster.yaml":                           string(yamlDocs(t, &o.node, &o.pod)),
 	})
-	snap, err := Files([]string{dir}, nil, Options{})
+	snap, err := Files([]string{dir}, nil, collect.Options{})
 	if err != nil || len(snap.DaemonSets) != 1 {
 		t.Errorf("manifests by namespace: %v", err)
 	}
@@ -482,7 +483,7 @@ func TestArchiveTricks(t *testing.T) {
 	_ = tw.Close()
 	_ = zw.Close()
 	writeFile(t, name, buf.Bytes())
-	snap, err := Files([]string{name}, nil, Options{})
+	snap, err := Files([]string{name}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -499,7 +500,7 @@ func TestArchiveTricks(t *testing.T) {
 	tree := layoutTrees(t)["must-gather"].files
 	tree["must-gather.local.1/img/namespaces/kube-system/core/pods.yaml"] = "apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: [}\n"
 	tgz := tarTree(t, writeTree(t, tree), true)
-	_, err = Files([]string{tgz}, nil, Options{})
+	_, err = Files([]string{tgz}, nil, collect.Options{})
 	if err == nil || !strings.Contains(err.Error(), tgz+":") || !strings.Contains(err.Error(), "namespaces/kube-system/core/pods.yaml") {
 		t.Errorf("bad file in an archive: %v", err)
 	}
@@ -511,7 +512,7 @@ func TestArchiveTricks(t *testing.T) {
 	big["kube-system/big/logs.txt"] = strings.Repeat("x", 2<<20)
 	bomb := tarTree(t, writeTree(t, big), true)
 	within(t, 20*time.Second, func() {
-		_, err = Files([]string{bomb}, nil, Options{})
+		_, err = Files([]string{bomb}, nil, collect.Options{})
 		if err == nil || !strings.Contains(err.Error(), "larger than") {
 			t.Errorf("over MaxInputBytes decompressed: %v", err)
 		}
@@ -520,12 +521,12 @@ func TestArchiveTricks(t *testing.T) {
 
 	// On stdin, a tarball needs two passes: refused in one line.
 	data, _ := os.ReadFile(tgz)
-	if _, err := Files([]string{"-"}, bytes.NewReader(data), Options{}); err == nil || !strings.Contains(err.Error(), "tar archive on stdin") {
+	if _, err := Files([]string{"-"}, bytes.NewReader(data), collect.Options{}); err == nil || !strings.Contains(err.Error(), "tar archive on stdin") {
 		t.Errorf("tarball on stdin: %v", err)
 	}
 	// Formats it does not unpack are named, not called binary data.
 	xz := writeFile(t, filepath.Join(t.TempDir(), "must-gather.tar.xz"), []byte("\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4\x46"))
-	if _, err := Files([]string{xz}, nil, Options{}); err == nil || !strings.Contains(err.Error(), "xz data, which daemoncheck does not unpack") {
+	if _, err := Files([]string{xz}, nil, collect.Options{}); err == nil || !strings.Contains(err.Error(), "xz data, which daemoncheck does not unpack") {
 		t.Errorf("an xz file: %v", err)
 	}
 	// A gzipped dump (not a tarball) is read, from a file and stdin.
@@ -533,7 +534,7 @@ func TestArchiveTricks(t *testing.T) {
 	gw := gzip.NewWriter(&z)
 	_, _ = gw.Write(yamlDocs(t, &o.ds, &o.node, &o.pod))
 	_ = gw.Close()
-	if snap, err := Files([]string{"-"}, bytes.NewReader(z.Bytes()), Options{}); err != nil || len(snap.DaemonSets) != 1 {
+	if snap, err := Files([]string{"-"}, bytes.NewReader(z.Bytes()), collect.Options{}); err != nil || len(snap.DaemonSets) != 1 {
 		t.Errorf("gzipped YAML on stdin: %v", err)
 	}
 }

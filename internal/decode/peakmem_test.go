@@ -1,4 +1,4 @@
-package collect
+package decode
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
@@ -147,7 +148,7 @@ func TestPeakMemoryChild(t *testing.T) {
 	if path == "" {
 		t.Skip("child of TestPeakMemory")
 	}
-	snap, err := Files([]string{path}, nil, Options{})
+	snap, err := Files([]string{path}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

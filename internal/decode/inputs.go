@@ -1,4 +1,4 @@
-package collect
+package decode
 
 import (
 	"archive/tar"

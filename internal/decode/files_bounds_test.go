@@ -1,4 +1,4 @@
-package collect
+package decode
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -63,7 +64,7 @@ func within(t *testing.T, d time.Duration, f func()) {
 // not by exhausting memory.
 func TestDevicesAndEndlessInput(t *testing.T) {
 	for _, dev := range []string{"/dev/zero", "/dev/urandom"} {
-		_, err := Files([]string{dev}, nil, Options{})
+		_, err := Files([]string{dev}, nil, collect.Options{})
 		var ie *InputError
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), "not a regular file") {
 			t.Errorf("%s: %v", dev, err)
@@ -79,7 +80,7 @@ func TestDevicesAndEndlessInput(t *testing.T) {
 	MaxObjectBytes = 4 << 20
 	for name, in := range endless {
 		within(t, 20*time.Second, func() {
-			_, err := Files([]string{"-"}, in, Options{})
+			_, err := Files([]string{"-"}, in, collect.Options{})
 			var ie *InputError
 			if !errors.As(err, &ie) {
 				t.Errorf("%s: want an InputError, got %v", name, err)
@@ -116,7 +117,7 @@ func TestDirectorySkipsNonRegularFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	within(t, 10*time.Second, func() {
-		snap, err := Files([]string{dir}, nil, Options{})
+		snap, err := Files([]string{dir}, nil, collect.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +127,7 @@ func TestDirectorySkipsNonRegularFiles(t *testing.T) {
 		}
 	})
 	within(t, 10*time.Second, func() {
-		if _, err := Files([]string{filepath.Join(dir, "fifo.yaml")}, nil, Options{}); err == nil || !strings.Contains(err.Error(), "FIFO") {
+		if _, err := Files([]string{filepath.Join(dir, "fifo.yaml")}, nil, collect.Options{}); err == nil || !strings.Contains(err.Error(), "FIFO") {
 			t.Errorf("a FIFO given directly: %v", err)
 		}
 	})
@@ -191,7 +192,7 @@ func TestListsAreStreamed(t *testing.T) {
 					}
 				}
 			}()
-			snap, err := Files([]string{path}, nil, Options{})
+			snap, err := Files([]string{path}, nil, collect.Options{})
 			close(stop)
 			<-sampled
 			if err != nil {
@@ -230,7 +231,7 @@ func TestListLayouts(t *testing.T) {
 	}
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {
-			snap, err := Files([]string{"-"}, strings.NewReader(in), Options{})
+			snap, err := Files([]string{"-"}, strings.NewReader(in), collect.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -273,7 +274,7 @@ func TestNestedListBomb(t *testing.T) {
 		}
 	}
 	within(t, 10*time.Second, func() {
-		_, err := Files([]string{"-"}, strings.NewReader(in), Options{})
+		_, err := Files([]string{"-"}, strings.NewReader(in), collect.Options{})
 		if err == nil || !strings.Contains(err.Error(), "nested more than 2 deep") {
 			t.Errorf("nested Lists: %v", err)
 		}
@@ -293,14 +294,14 @@ func TestDuplicatesByUID(t *testing.T) {
 	newer.ResourceVersion = "12"
 	newer.Status.Phase = corev1.PodFailed
 	writeFile(t, filepath.Join(dir, "pods.yaml"), yamlDocs(t, &newer))
-	snap, err := Files([]string{all, all}, nil, Options{})
+	snap, err := Files([]string{all, all}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(snap.DaemonSets) != 1 || len(snap.Nodes) != 1 || len(snap.DaemonPods) != 1 || len(snap.Warnings) > 1 {
 		t.Fatalf("the same dump twice: %d ds, %d nodes, %d pods, warnings %v", len(snap.DaemonSets), len(snap.Nodes), len(snap.DaemonPods), snap.Warnings)
 	}
-	snap, err = Files([]string{dir}, nil, Options{})
+	snap, err = Files([]string{dir}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +317,7 @@ func TestDaemonSetAPIVersions(t *testing.T) {
 	for _, v := range []string{"extensions/v1beta1", "apps/v1beta2", "apps/v1beta1", "apps/v2"} {
 		ds := fixture.DaemonSet("ns", "d")
 		ds.APIVersion = v
-		snap, err := Files([]string{"-"}, bytes.NewReader(yamlDocs(t, &ds, &n)), Options{})
+		snap, err := Files([]string{"-"}, bytes.NewReader(yamlDocs(t, &ds, &n)), collect.Options{})
 		switch v {
 		case "extensions/v1beta1", "apps/v1beta2":
 			if err != nil || len(snap.DaemonSets) != 1 || !strings.Contains(strings.Join(snap.Warnings, " "), "1 "+v) {
@@ -337,16 +338,16 @@ func TestOwnershipNeedsNamespace(t *testing.T) {
 	b.UID = a.UID
 	n := fixture.Node("n1")
 	pa := fixture.Pod(&a, "n1")
-	snap, err := Files([]string{"-"}, bytes.NewReader(yamlDocs(t, &a, &b, &n, &pa)), Options{Namespace: "ns2"})
+	snap, err := Files([]string{"-"}, bytes.NewReader(yamlDocs(t, &a, &b, &n, &pa)), collect.Options{Namespace: "ns2"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(snap.DaemonPods) != 0 {
 		t.Errorf("ns2/agent got ns1's Pod: %+v", snap.DaemonPods)
 	}
-	own := owners([]appsv1.DaemonSet{b})
-	if keepPod(&model.DaemonPod{Namespace: "ns1", OwnerUID: a.UID, OwnerKind: "DaemonSet"}, own) ||
-		!keepPod(&model.DaemonPod{Namespace: "ns2", OwnerUID: a.UID, OwnerKind: "DaemonSet"}, own) {
+	own := collect.Owners([]appsv1.DaemonSet{b})
+	if collect.KeepPod(&model.DaemonPod{Namespace: "ns1", OwnerUID: a.UID, OwnerKind: "DaemonSet"}, own) ||
+		!collect.KeepPod(&model.DaemonPod{Namespace: "ns2", OwnerUID: a.UID, OwnerKind: "DaemonSet"}, own) {
 		t.Error("keepPod must match namespace and UID")
 	}
 }
@@ -358,7 +359,7 @@ func TestOutOfRangeTimestamps(t *testing.T) {
 	n := fixture.Node("n1")
 	ev := `{"apiVersion":"v1","kind":"Event","metadata":{"name":"e","namespace":"ns","uid":"e1"},"type":"Warning","involvedObject":{"kind":"DaemonSet","name":"d","namespace":"ns","uid":"` + string(ds.UID) + `"},"lastTimestamp":"0000-01-01T00:00:00+01:00","firstTimestamp":"9999-12-31T23:59:59-01:00","eventTime":"0000-01-01T00:30:00.000000+01:00"}`
 	in := string(yamlDocs(t, &ds, &n)) + "---\n" + ev + "\n"
-	snap, err := Files([]string{"-"}, strings.NewReader(in), Options{})
+	snap, err := Files([]string{"-"}, strings.NewReader(in), collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
