@@ -170,6 +170,7 @@ func Files(paths []string, stdin io.Reader, opts collect.Options) (*model.Snapsh
 // were dropped already). Node heartbeats move every few seconds, so on a
 // real dump this is within seconds of the export.
 func newestTime(snap *model.Snapshot) time.Time {
+	skewed := skewedNodes(snap)
 	var max time.Time
 	see := func(ts ...time.Time) {
 		for _, t := range ts {
@@ -184,6 +185,9 @@ func newestTime(snap *model.Snapshot) time.Time {
 	for i := range snap.Nodes {
 		n := &snap.Nodes[i]
 		see(n.CreationTimestamp.Time)
+		if skewed[n.Name] {
+			continue // its kubelet's clock: not the cluster's
+		}
 		for _, c := range n.Status.Conditions {
 			see(c.LastHeartbeatTime.Time, c.LastTransitionTime.Time)
 		}
@@ -209,6 +213,52 @@ func newestTime(snap *model.Snapshot) time.Time {
 		}
 	}
 	return max.UTC()
+}
+
+// maxClockSkew is how far a node's heartbeats may be from the other
+// nodes' before its clock is called wrong: kubelets post status every 10s
+// to 5m (nodeStatusReportFrequency), so a dump's heartbeats span minutes.
+const maxClockSkew = 10 * time.Minute
+
+// skewedNodes finds the nodes whose kubelet clock runs ahead of the others
+// (their newest heartbeat is more than maxClockSkew after the median
+// node's): their heartbeats would set the analysis clock in the future and
+// make every other node look silent. It warns about every node whose clock
+// runs ahead, and says that the analysis clock does not follow it.
+func skewedNodes(snap *model.Snapshot) map[string]bool {
+	type beat struct {
+		node string
+		at   time.Time
+	}
+	var beats []beat
+	for i := range snap.Nodes {
+		n := &snap.Nodes[i]
+		var last time.Time
+		for _, c := range n.Status.Conditions {
+			if c.LastHeartbeatTime.After(last) {
+				last = c.LastHeartbeatTime.Time
+			}
+		}
+		if !last.IsZero() {
+			beats = append(beats, beat{n.Name, last})
+		}
+	}
+	if len(beats) < 2 {
+		return nil
+	}
+	sort.Slice(beats, func(i, j int) bool { return beats[i].at.Before(beats[j].at) })
+	median := beats[(len(beats)-1)/2].at
+	ahead := map[string]bool{}
+	for _, b := range beats {
+		// A node behind the others is most often one that stopped
+		// reporting: the audit says so (NodeUnreachable), not a warning.
+		if d := b.at.Sub(median); d > maxClockSkew {
+			ahead[b.node] = true
+			snap.Warnings = append(snap.Warnings, fmt.Sprintf("node %s's clock looks %s ahead of the other nodes' (its last heartbeat is dated %s, the median node's %s): its timestamps do not set the analysis clock",
+				b.node, d.Round(time.Second), b.at.UTC().Format(time.RFC3339), median.UTC().Format(time.RFC3339)))
+		}
+	}
+	return ahead
 }
 
 // expand lists the files a path names. A path given directly must be a
