@@ -428,13 +428,16 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 	}
 	// Mirrors util.GetTemplateGeneration: the annotation the API server keeps
 	// on the DaemonSet, compared with the Pods' pod-template-generation label.
+	// An extensions/v1beta1 object keeps it in spec.templateGeneration; the
+	// readers carry that into the annotation as the server's conversion to
+	// apps/v1 does (apiconv.KeepTemplateGeneration).
 	if g, ok := templateGeneration(ds); ok {
 		c.gen = &g
 		c.genLabel = strconv.FormatInt(g, 10)
 	}
 	c.revKnown = c.hash != "" || c.gen != nil
 	if !c.revKnown {
-		dr.Unknown = append(dr.Unknown, "current revision: no ControllerRevision and no template generation annotation; Pods are not checked for being up to date")
+		dr.Unknown = append(dr.Unknown, "current revision: no ControllerRevision and no template generation (annotation or spec.templateGeneration); Pods are not checked for being up to date")
 	}
 
 	byNode := make(map[string][]*model.DaemonPod, len(pods))
