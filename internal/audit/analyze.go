@@ -213,7 +213,7 @@ type index struct {
 
 // nodeIndex is the part of the index made of nodes alone.
 type nodeIndex struct {
-	nodes    []*corev1.Node // sorted by name
+	nodes    []*corev1.Node // in natural order of their names
 	nodeByNm map[string]*corev1.Node
 	// nodePos is a node's position in nodes (and in each dsContext.verdicts).
 	nodePos map[string]int
@@ -263,7 +263,9 @@ func newNodeIndex(snap *model.Snapshot, prev *nodeIndex) nodeIndex {
 	for i := range ni.from {
 		ni.from[i] = i
 	}
-	sort.Slice(ni.from, func(i, j int) bool { return snap.Nodes[ni.from[i]].Name < snap.Nodes[ni.from[j]].Name })
+	// Natural order ("node-9" before "node-10"): every view lists nodes
+	// in this order.
+	sort.Slice(ni.from, func(i, j int) bool { return names.Less(snap.Nodes[ni.from[i]].Name, snap.Nodes[ni.from[j]].Name) })
 	for _, at := range ni.from {
 		n := &snap.Nodes[at]
 		ni.nodes = append(ni.nodes, n)
@@ -273,7 +275,6 @@ func newNodeIndex(snap *model.Snapshot, prev *nodeIndex) nodeIndex {
 	for i, n := range ni.nodes {
 		byNatural[i] = n.Name
 	}
-	names.Sort(byNatural)
 	ni.byNatural = byNatural
 	ni.natural = make(map[string]int, len(byNatural))
 	for i, n := range byNatural {
@@ -428,13 +429,16 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 	}
 	// Mirrors util.GetTemplateGeneration: the annotation the API server keeps
 	// on the DaemonSet, compared with the Pods' pod-template-generation label.
+	// An extensions/v1beta1 object keeps it in spec.templateGeneration; the
+	// readers carry that into the annotation as the server's conversion to
+	// apps/v1 does (apiconv.KeepTemplateGeneration).
 	if g, ok := templateGeneration(ds); ok {
 		c.gen = &g
 		c.genLabel = strconv.FormatInt(g, 10)
 	}
 	c.revKnown = c.hash != "" || c.gen != nil
 	if !c.revKnown {
-		dr.Unknown = append(dr.Unknown, "current revision: no ControllerRevision and no template generation annotation; Pods are not checked for being up to date")
+		dr.Unknown = append(dr.Unknown, "current revision: no ControllerRevision and no template generation (annotation or spec.templateGeneration); Pods are not checked for being up to date")
 	}
 
 	byNode := make(map[string][]*model.DaemonPod, len(pods))
@@ -470,15 +474,8 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 	dr.NotTargeted = c.coverageGaps(dr.Nodes, opts.PoolLabels)
 	dr.Findings = c.gate(c.nodeCauses(c.capacityCauses(c.detect(byNode))), pods, opts.Gate)
 	dr.Events = c.events(pods, opts.MaxEvents)
-	// Nodes as people number them (node-9 before node-10), as every view
-	// lists them; dr.Nodes has one verdict per node.
-	if len(dr.Nodes) == len(idx.nodes) {
-		natural := make([]report.NodeVerdict, len(dr.Nodes))
-		for _, nv := range dr.Nodes {
-			natural[idx.natural[nv.Name]] = nv
-		}
-		dr.Nodes = natural
-	}
+	// dr.Nodes follows idx.nodes: natural order (node-9 before node-10),
+	// as every view lists them.
 	return dr, c.until
 }
 

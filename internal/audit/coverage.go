@@ -33,15 +33,14 @@ func (c *dsContext) coverageGaps(nvs []report.NodeVerdict, poolLabels []string) 
 		}
 		groups[k] = append(groups[k], c.idx.natural[nv.Name])
 	}
+	// Largest first; groups of one size in natural order of their nodes
+	// (positions come in natural order, so a group's first is its least).
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := order[i], order[j]
 		if len(groups[a]) != len(groups[b]) {
 			return len(groups[a]) > len(groups[b])
 		}
-		if a.pool != b.pool {
-			return a.pool < b.pool
-		}
-		return a.reason < b.reason
+		return groups[a][0] < groups[b][0]
 	})
 	out := make([]report.CoverageGap, 0, len(order))
 	for _, k := range order {

@@ -1,11 +1,10 @@
 package audit
 
 import (
-	"sort"
-
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -66,7 +65,7 @@ func (c *dsContext) detect(byNode map[string][]*model.DaemonPod) []report.Findin
 				gone = append(gone, name)
 			}
 		}
-		sort.Strings(gone)
+		names.Sort(gone)
 	}
 	out := []report.Finding{}
 	// Each node's Pods, looked up once for every detector.

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -31,8 +32,10 @@ func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding
 	f := report.Finding{Type: report.OutdatedPod, Node: nodeName, Pod: p.Name}
 	// Compare like with like: a hash with the current hash, a template
 	// generation with the current generation.
+	// A Pod without a hash label (made by a controller older than
+	// ControllerRevisions) is judged by its generation alone.
 	rev, cur := podRevision(p), c.hash
-	if cur == "" && c.gen != nil {
+	if c.gen != nil && (cur == "" || p.RevisionHash == "") {
 		cur = fmt.Sprintf("generation %d", *c.gen)
 		if p.TemplateGeneration != "" {
 			rev = "generation " + p.TemplateGeneration
@@ -61,16 +64,24 @@ func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding
 }
 
 // outdatedSelector selects the DaemonSet's Pods that are not on the current
-// revision: its selector, and the revision label unequal to the current one.
+// revision: its selector, and the revision labels unequal to the current
+// ones. A Pod is updated when either its hash or its template generation
+// matches (isUpdated), so outdated means both differ: on a DaemonSet of the
+// extensions/v1beta1 days a Pod with an older hash may be current by
+// generation, and must not be selected for deletion.
 // Label values cannot contain quotes, so single quotes make it safe to paste
 // (the list is shown first: another DaemonSet with an overlapping selector
 // in the namespace would match too).
 func (c *dsContext) outdatedSelector() string {
 	sel := metav1.FormatLabelSelector(c.ds.Spec.Selector)
-	rev := revisionHashLabel + "!=" + c.hash
-	if c.hash == "" && c.gen != nil {
-		rev = fmt.Sprintf("pod-template-generation!=%d", *c.gen)
+	var reqs []string
+	if c.hash != "" {
+		reqs = append(reqs, revisionHashLabel+"!="+c.hash)
 	}
+	if c.gen != nil {
+		reqs = append(reqs, fmt.Sprintf("%s!=%d", templateGenerationLabel, *c.gen))
+	}
+	rev := strings.Join(reqs, ",")
 	if sel == "" || sel == "<none>" {
 		return rev
 	}

@@ -42,7 +42,7 @@ func TestOutdatedPodDetector(t *testing.T) {
 			nodes: readyNodes("n1", "n2"), ds: onDelete, pods: halfway(),
 			want: []wantFinding{{node: "n2", severity: report.SeverityWarning,
 				fix: []string{"with updateStrategy OnDelete a Pod is updated only when deleted",
-					"kubectl delete pods -n ns -l 'app.kubernetes.io/name=agent,controller-revision-hash!=" + newHash + "'"}}},
+					"kubectl delete pods -n ns -l 'app.kubernetes.io/name=agent,controller-revision-hash!=" + newHash + ",pod-template-generation!=2'"}}},
 		},
 		{
 			name:  "rollout stuck on a crashing new Pod: waiting will not help",

@@ -15,8 +15,9 @@ import (
 // Label and annotation keys the DaemonSet controller uses to tell a Pod's
 // revision (k8s.io/api apps/v1 and pkg/apis/extensions).
 const (
-	revisionHashLabel      = "controller-revision-hash"
-	templateGenerationAnno = "deprecated.daemonset.template.generation"
+	revisionHashLabel       = "controller-revision-hash"
+	templateGenerationLabel = "pod-template-generation"
+	templateGenerationAnno  = "deprecated.daemonset.template.generation"
 )
 
 // isPodAvailable mirrors podutil.IsPodAvailable (pkg/api/v1/pod/util.go):

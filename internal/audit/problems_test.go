@@ -247,7 +247,7 @@ func TestOnDeleteOneCommand(t *testing.T) {
 	pods := []corev1.Pod{fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2")}
 	ps := problemsOf(t, cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)))
 	p := findProblem(ps, string(report.OutdatedPod))
-	want := fmt.Sprintf("kubectl delete pods -n ns -l 'app.kubernetes.io/name=agent,controller-revision-hash!=%s'", fixture.Hash(&ds, 2))
+	want := fmt.Sprintf("kubectl delete pods -n ns -l 'app.kubernetes.io/name=agent,controller-revision-hash!=%s,pod-template-generation!=2'", fixture.Hash(&ds, 2))
 	if p == nil || len(p.Nodes) != 2 || !strings.Contains(p.Fix, want) || strings.Contains(p.Fix, "likewise") {
 		t.Fatalf("want one OutdatedPod problem whose fix is %q, got %+v", want, p)
 	}

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/daemoncheck/daemoncheck/internal/explain"
+	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -63,7 +66,32 @@ func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) 
 		f.Message += fmt.Sprintf("; Kubernetes %s may keep numberMisscheduled stale after a node's taints are lifted (kubernetes#132459, fixed in later 1.33 patch releases)", c.rules.version)
 	}
 	f.Params.Detail = "counts"
-	explain.Advise(&f, "the controller has not resynced this DaemonSet (it does not requeue it when a node gains a NoSchedule taint); any update makes it resync, e.g. {0}; if it persists, check kube-controller-manager",
-		explain.KubectlWrite("annotate", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name, "daemoncheck/resync=now", "--overwrite"))
+	resync := explain.KubectlWrite("annotate", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name, "daemoncheck/resync=now", "--overwrite")
+	if node, taint := c.newNoScheduleTaint(); node != "" {
+		// The one cause known to leave counts stale on a healthy
+		// controller (controllerRules, syncNodeUpdate).
+		f.Params.Rule, f.Params.Other = string(scheduling.CauseTaint), node
+		explain.Advise(&f, fmt.Sprintf("the controller has not resynced this DaemonSet: it does not requeue it when a node gains a NoSchedule taint the DaemonSet does not tolerate, as node %s did (%s); any update makes it resync, e.g. {0}",
+			node, scheduling.TaintString(taint)), resync)
+		return f, true
+	}
+	explain.Advise(&f, "no node gained an untolerated NoSchedule taint, so the controller is lagging: check that kube-controller-manager is running and its logs for errors about this DaemonSet; any update makes it resync, e.g. {0}", resync)
 	return f, true
+}
+
+// newNoScheduleTaint returns the first node (in natural order) the
+// DaemonSet was targeting and whose Pod may keep running, but which now
+// has a NoSchedule taint the DaemonSet does not tolerate: the node-update
+// path of the controller does not requeue the DaemonSet for it
+// (syncNodeUpdate in daemon_controller.go).
+func (c *dsContext) newNoScheduleTaint() (string, *corev1.Taint) {
+	for i, v := range c.verdicts {
+		if v.ShouldRun || !v.ShouldContinueRunning || v.Cause != scheduling.CauseTaint || v.Taint == nil || v.Taint.Effect != corev1.TaintEffectNoSchedule {
+			continue
+		}
+		if node := c.idx.nodes[i].Name; len(c.byNode[node]) > 0 {
+			return node, v.Taint
+		}
+	}
+	return "", nil
 }

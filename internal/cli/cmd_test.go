@@ -41,7 +41,8 @@ func runWith(t *testing.T, cs kubernetes.Interface, stdin string, args ...string
 	o := NewCheckOptions(genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
 	o.client = cs
 	c := newRootCommand(o)
-	c.SetArgs(args)
+	// Never nil: cobra reads os.Args (the test binary's -update) instead.
+	c.SetArgs(append([]string{}, args...))
 	c.SetOut(&out)
 	c.SetErr(&errOut)
 	code := Execute(c, &errOut)

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -163,6 +164,12 @@ type runConfig struct {
 	capacityNodes bool
 	// follow is how -w and --wait follow the cluster after the first read.
 	follow followConfig
+	// nsGiven: -n was given (not -A, not a NAME's context namespace); an
+	// audit that finds no DaemonSet there has audited nothing.
+	nsGiven bool
+	// nsInInput, offline with -n, says whether the input holds any object
+	// of that namespace (set by analyseWith).
+	nsInInput bool
 }
 
 // NewCheckOptions returns options with kubectl's defaults.
@@ -347,6 +354,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view render.Vie
 	run.read = collect.Options{Name: name, LabelSelector: o.Selector, ChunkSize: o.ChunkSize, PodEvents: name != "", Workloads: o.Workloads}
 	if explicitNS {
 		run.read.Namespace = o.ConfigFlags.Namespace()
+		run.nsGiven = true
 	}
 	if err := o.validateFlags(name); err != nil {
 		return err
@@ -557,6 +565,9 @@ func (o *CheckOptions) analyseWith(snap *model.Snapshot, warn bool, memo *audit.
 			fmt.Fprintf(o.ErrOut, "Analysing as of the current time: the input has no timestamps; --now to choose the time.\n")
 		}
 	}
+	if o.run.nsGiven && len(o.run.files) > 0 {
+		o.run.nsInInput = hasNamespace(snap, o.run.read.Namespace)
+	}
 	rep := audit.Analyze(snap, audit.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate, CapacityNodes: o.run.capacityNodes, Selection: selection(o.run.read), Memo: memo})
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(snap.DaemonSets, snap.Nodes, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	if warn {
@@ -603,7 +614,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		if ns := o.run.read.Namespace; ns != "" {
 			where = "in namespace " + ns
 		}
-		if o.Selector == "" {
+		if o.Selector == "" && !o.run.nsGiven {
 			fmt.Fprintf(o.ErrOut, "No daemonsets found %s.\n", where)
 		}
 		if err := o.writeReportFiles(rep); err != nil {
@@ -630,9 +641,10 @@ func sortedBy(rep *report.Report, by string) *report.Report {
 }
 
 // exitFor is the report's verdict, except that a -l that matched no
-// DaemonSet is exit 3: a CI gate on a typo'd selector has audited nothing
-// and must not pass (kubectl get says "No resources found" and exits 0,
-// but it is not a gate). No DaemonSet at all, without -l, stays exit 0.
+// DaemonSet, or a -n NAMESPACE without DaemonSets, is exit 3: a CI gate on a
+// typo'd selector or namespace has audited nothing and must not pass
+// (kubectl get says "No resources found" and exits 0, but it is not a
+// gate). No DaemonSet at all, without -l or -n, stays exit 0.
 func (o *CheckOptions) exitFor(rep *report.Report) error {
 	if len(rep.DaemonSets) == 0 && o.Selector != "" {
 		where := "in any namespace"
@@ -641,7 +653,63 @@ func (o *CheckOptions) exitFor(rep *report.Report) error {
 		}
 		return &ExitError{Code: ExitInput, Err: fmt.Errorf("no daemonsets matched -l %q %s", o.Selector, where)}
 	}
+	if len(rep.DaemonSets) == 0 && o.run.nsGiven && !rep.Partial {
+		return &ExitError{Code: ExitInput, Err: errors.New(o.emptyNamespace(o.run.read.Namespace))}
+	}
 	return exitFor(rep)
+}
+
+// emptyNamespace says why -n NAMESPACE found no DaemonSet: the namespace is
+// there and empty of them, or it is not there at all (a typo). Live, a get
+// on the namespace decides, briefly (it only words an error); offline,
+// whether the input holds any object of that namespace.
+func (o *CheckOptions) emptyNamespace(ns string) string {
+	if len(o.run.files) > 0 {
+		if o.run.nsInInput {
+			return fmt.Sprintf("no daemonsets in namespace %s: the input has objects of that namespace, but no DaemonSet", ns)
+		}
+		return fmt.Sprintf("no daemonsets in namespace %s: the input has no object of that namespace (a typo?)", ns)
+	}
+	if o.run.client == nil {
+		return fmt.Sprintf("no daemonsets in namespace %s", ns)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
+	defer cancel()
+	_, err := o.run.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	switch {
+	case err == nil:
+		return fmt.Sprintf("no daemonsets in namespace %s: the namespace exists but has no DaemonSet", ns)
+	case apierrors.IsNotFound(err):
+		return fmt.Sprintf("no daemonsets in namespace %s: the namespace does not exist (kubectl get namespaces)", ns)
+	}
+	return fmt.Sprintf("no daemonsets in namespace %s (whether the namespace exists could not be checked: %s)", ns, text.OneLine(err.Error()))
+}
+
+// hasNamespace says whether the snapshot holds an object of namespace ns.
+// After selection it keeps the namespace's ControllerRevisions and Events
+// (and the Pods of DaemonSets kept), so this is what the input offered.
+func hasNamespace(snap *model.Snapshot, ns string) bool {
+	for i := range snap.DaemonSets {
+		if snap.DaemonSets[i].Namespace == ns {
+			return true
+		}
+	}
+	for i := range snap.DaemonPods {
+		if snap.DaemonPods[i].Namespace == ns {
+			return true
+		}
+	}
+	for i := range snap.ControllerRevisions {
+		if snap.ControllerRevisions[i].Namespace == ns {
+			return true
+		}
+	}
+	for i := range snap.Events {
+		if snap.Events[i].Namespace == ns {
+			return true
+		}
+	}
+	return false
 }
 
 // exitFor maps the report's verdict to the exit code.

@@ -128,7 +128,7 @@ func (o *NodesOptions) narrow(rep *report.Report) (*report.Report, error) {
 	if err := needNodes(rep, "coverage"); err != nil {
 		return nil, err
 	}
-	if len(rep.DaemonSets) == 0 && o.Selector != "" {
+	if len(rep.DaemonSets) == 0 && (o.Selector != "" || o.run.nsGiven) {
 		// Before printing: a matrix without columns would look like an answer.
 		return nil, o.exitFor(rep)
 	}

@@ -52,6 +52,7 @@ const maxSegments = 6
 // Range writes names compactly: numbered names with a common prefix become
 // ranges ("worker-1…6"), with a few holes named ("worker-01…24 except 07"),
 // else runs ("gpu-1…3, gpu-7…9"); at most maxSegments parts, then "+N more".
+// Parts come in natural order of their first names, whatever order ns is in.
 func Range(ns []string) string {
 	type group struct {
 		prefix string
@@ -98,7 +99,9 @@ func Range(ns []string) string {
 		}
 		g.nums = append(g.nums, v)
 	}
-	var segs []string
+	// Each part with its first name, to put the parts in natural order.
+	type seg struct{ first, text string }
+	var parts []seg
 	for _, key := range order {
 		g := groups[key]
 		sort.Ints(g.nums)
@@ -110,13 +113,13 @@ func Range(ns []string) string {
 			return strconv.Itoa(v)
 		}
 		if len(nums) == 1 {
-			segs = append(segs, g.prefix+f(nums[0]))
+			parts = append(parts, seg{g.prefix + f(nums[0]), g.prefix + f(nums[0])})
 			continue
 		}
 		lo, hi := nums[0], nums[len(nums)-1]
 		missing := (hi - lo + 1) - len(nums)
 		if missing == 0 {
-			segs = append(segs, g.prefix+f(lo)+"…"+f(hi))
+			parts = append(parts, seg{g.prefix + f(lo), g.prefix + f(lo) + "…" + f(hi)})
 			continue
 		}
 		if missing <= 3 && missing*4 <= len(nums) {
@@ -130,7 +133,7 @@ func Range(ns []string) string {
 					holes = append(holes, f(v))
 				}
 			}
-			segs = append(segs, g.prefix+f(lo)+"…"+f(hi)+" except "+strings.Join(holes, ", "))
+			parts = append(parts, seg{g.prefix + f(lo), g.prefix + f(lo) + "…" + f(hi) + " except " + strings.Join(holes, ", ")})
 			continue
 		}
 		for i := 0; i < len(nums); {
@@ -140,16 +143,23 @@ func Range(ns []string) string {
 			}
 			switch {
 			case j-i >= 2:
-				segs = append(segs, g.prefix+f(nums[i])+"…"+f(nums[j]))
+				parts = append(parts, seg{g.prefix + f(nums[i]), g.prefix + f(nums[i]) + "…" + f(nums[j])})
 			case j-i == 1:
-				segs = append(segs, g.prefix+f(nums[i]), g.prefix+f(nums[j]))
+				parts = append(parts, seg{g.prefix + f(nums[i]), g.prefix + f(nums[i])}, seg{g.prefix + f(nums[j]), g.prefix + f(nums[j])})
 			default:
-				segs = append(segs, g.prefix+f(nums[i]))
+				parts = append(parts, seg{g.prefix + f(nums[i]), g.prefix + f(nums[i])})
 			}
 			i = j + 1
 		}
 	}
-	segs = append(segs, plain...)
+	for _, n := range plain {
+		parts = append(parts, seg{n, n})
+	}
+	sort.SliceStable(parts, func(i, j int) bool { return Less(parts[i].first, parts[j].first) })
+	segs := make([]string, len(parts))
+	for i, p := range parts {
+		segs[i] = p.text
+	}
 	if len(segs) > maxSegments {
 		rest := 0
 		for _, s := range segs[maxSegments-1:] {

@@ -36,12 +36,19 @@ func TestRange(t *testing.T) {
 		{seq("worker-", 0, 1, 6), "worker-1…6"},
 		{seq("worker-", 2, 1, 24, 7), "worker-01…24 except 07"},
 		{append(seq("gpu-", 0, 1, 3), seq("gpu-", 0, 7, 9)...), "gpu-1…3, gpu-7…9"},
-		{[]string{"cp", "worker-1", "worker-2"}, "worker-1…2, cp"},
+		{[]string{"cp", "worker-1", "worker-2"}, "cp, worker-1…2"},
 		{[]string{"n1", "n3", "n5", "n7", "n9", "n11", "n13", "n15"}, "n1, n3, n5, n7, n9, +3 more"},
 		{seq("ip-10-0-0-", 0, 1, 3000), "ip-10-0-0-1…3000"},
 	} {
 		if got := Range(tc.in); got != tc.want {
 			t.Errorf("Range(%v) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestRangeOrdersPartsNaturally(t *testing.T) {
+	got := Range([]string{"worker-b3", "worker-b4", "worker-b5", "worker-a10", "control-plane", "worker-a9", "worker-c1", "worker-a8"})
+	if want := "control-plane, worker-a8…10, worker-b3…5, worker-c1"; got != want {
+		t.Fatalf("Range = %q, want %q", got, want)
 	}
 }

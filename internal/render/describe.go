@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -128,12 +129,17 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 			reasons = append(reasons, r)
 		}
 		// Largest groups first: they explain most of the gap between the
-		// node count and DESIRED.
+		// node count and DESIRED; groups of one size in natural order of
+		// their first nodes.
+		for _, ns := range groups {
+			names.Sort(ns)
+		}
 		sort.Slice(reasons, func(i, j int) bool {
-			if len(groups[reasons[i]]) != len(groups[reasons[j]]) {
-				return len(groups[reasons[i]]) > len(groups[reasons[j]])
+			a, b := groups[reasons[i]], groups[reasons[j]]
+			if len(a) != len(b) {
+				return len(a) > len(b)
 			}
-			return reasons[i] < reasons[j]
+			return names.Less(a[0], b[0])
 		})
 		var gr [][]string
 		for _, reason := range reasons {
@@ -183,12 +189,12 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	return writeTable(w, []string{"TYPE", "REASON", "AGE", "COUNT", "FROM", "MESSAGE"}, er, false, "  ")
 }
 
-func nodeList(names []string) string {
-	sort.Strings(names)
-	if len(names) <= maxNodesPerReason {
-		return strings.Join(names, ",")
+func nodeList(ns []string) string {
+	names.Sort(ns)
+	if len(ns) <= maxNodesPerReason {
+		return strings.Join(ns, ",")
 	}
-	return fmt.Sprintf("%s +%d more", strings.Join(names[:maxNodesPerReason], ","), len(names)-maxNodesPerReason)
+	return fmt.Sprintf("%s +%d more", strings.Join(ns[:maxNodesPerReason], ","), len(ns)-maxNodesPerReason)
 }
 
 func strategyString(ds *report.DaemonSetReport) string {
