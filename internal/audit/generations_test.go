@@ -10,6 +10,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/apiconv"
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -102,7 +103,7 @@ func extensionsCluster(t *testing.T) (*model.Snapshot, appsv1.DaemonSet) {
 	cur := fixture.Revision(&ds, 3)
 	cur.Labels = map[string]string{"k8s-app": "fluentd-es", "controller-revision-hash": hashCurrent}
 	s := &model.Snapshot{ServerVersion: "v1.14.10", Nodes: readyNodes("node-1", "node-2", "node-3"),
-		DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: model.CompactPods(pods...), ControllerRevisions: []appsv1.ControllerRevision{cur}}
+		DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: collect.CompactPods(pods...), ControllerRevisions: []appsv1.ControllerRevision{cur}}
 	return s, ds
 }
 

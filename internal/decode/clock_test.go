@@ -3,6 +3,7 @@ package decode
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +46,7 @@ func TestOfflineClockIgnoresANodeWhoseClockRunsAhead(t *testing.T) {
 	if !snap.NewestTime.Equal(base) || strings.Contains(strings.Join(snap.Warnings, "\n"), "clock") {
 		t.Fatalf("agreeing clocks: newest %s, warnings %q", snap.NewestTime, snap.Warnings)
 	}
-	skewed := append(nodes, at(fixture.Node("d"), base.Add(3*time.Hour)))
+	skewed := append(slices.Clone(nodes), at(fixture.Node("d"), base.Add(3*time.Hour)))
 	snap, err = Files([]string{write(skewed)}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/daemoncheck/daemoncheck/internal/apiconv"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/text"
@@ -935,6 +936,14 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		var o appsv1.DaemonSet
 		if err := decodeInto(raw, &o, kind); err != nil {
 			return err
+		}
+		if tm.APIVersion == "extensions/v1beta1" || tm.APIVersion == "apps/v1beta2" {
+			// apps/v1 has no spec.templateGeneration: keep it where the
+			// API server serving apps/v1 puts it, or every Pod of an old
+			// cluster's dump would look outdated.
+			if err := apiconv.KeepTemplateGeneration(&o, raw); err != nil {
+				return err
+			}
 		}
 		if err := needIdentity(kind, o.Namespace, o.Name, string(o.UID), true); err != nil {
 			return err
