@@ -58,12 +58,13 @@ RACE_PKGS := ./internal/audit/... ./internal/collect/... ./internal/decode/... .
 race:
 	$(GO) test -race -short $(RACE_PKGS)
 
-## fuzz: each fuzz target (func FuzzX in pkg) for FUZZTIME; a crasher is written to the
+## fuzz: each fuzz target (func FuzzX in internal, pkg) for FUZZTIME; a crasher is written to the
 ## package's testdata/fuzz/FuzzX/ and fails the run: keep it there as a seed once fixed.
 FUZZTIME ?= 30s
 fuzz:
-	@set -euo pipefail; grep -rEo '^func Fuzz[A-Za-z0-9_]+' --include='*_test.go' pkg | sort | \
-	while IFS=: read -r file fn; do \
+	@set -euo pipefail; targets=$$(grep -rEo '^func Fuzz[A-Za-z0-9_]+' --include='*_test.go' internal pkg | sort); \
+	[ -n "$$targets" ] || { echo "fuzz: no fuzz target found" >&2; exit 1; }; \
+	echo "$$targets" | while IFS=: read -r file fn; do \
 		name=$${fn#func }; dir=./$$(dirname "$$file"); \
 		echo "+ go test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$dir"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$dir"; \
