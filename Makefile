@@ -42,7 +42,7 @@ vet:
 	$(GO) vet -tags e2e ./test/e2e/
 
 fmt-check:
-	@out=$$(gofmt -l cmd pkg test 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd internal pkg test 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## lint: golangci-lint with .golangci.yml (errcheck, govet, staticcheck, unused, gocritic,
 ## ineffassign), e2e files included.
