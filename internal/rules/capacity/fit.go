@@ -19,13 +19,14 @@ type Shortfall struct {
 }
 
 // String says it as the scheduler does, with the numbers:
-// "Insufficient cpu (needs 500m; 3800m of 4 requested)".
+// "Insufficient cpu (needs 500m; 3800m of 4000m requested)", the three
+// amounts in one unit.
 func (s Shortfall) String() string {
 	if s.Resource == corev1.ResourcePods {
 		return fmt.Sprintf("Too many pods (%d of %d Pod slots used)", s.Used, s.Allocatable)
 	}
-	return fmt.Sprintf("Insufficient %s (needs %s; %s of %s requested)", s.Resource,
-		Format(s.Resource, s.Requested), Format(s.Resource, s.Used), Format(s.Resource, s.Allocatable))
+	f := FormatEach(s.Resource, s.Requested, s.Used, s.Allocatable)
+	return fmt.Sprintf("Insufficient %s (needs %s; %s of %s requested)", s.Resource, f[0], f[1], f[2])
 }
 
 // Fit mirrors the scheduler's fitsRequest (NodeResourcesFit): alloc is the
