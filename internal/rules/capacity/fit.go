@@ -25,8 +25,17 @@ func (s Shortfall) String() string {
 	if s.Resource == corev1.ResourcePods {
 		return fmt.Sprintf("Too many pods (%d of %d Pod slots used)", s.Used, s.Allocatable)
 	}
-	f := FormatEach(s.Resource, s.Requested, s.Used, s.Allocatable)
-	return fmt.Sprintf("Insufficient %s (needs %s; %s of %s requested)", s.Resource, f[0], f[1], f[2])
+	return s.StringIn(UnitFor(s.Resource, s.Requested, s.Used, s.Allocatable))
+}
+
+// StringIn is String with the amounts in unit u: a message that shows
+// other amounts of the resource chooses one unit for all of them.
+func (s Shortfall) StringIn(u Unit) string {
+	if s.Resource == corev1.ResourcePods {
+		return s.String()
+	}
+	return fmt.Sprintf("Insufficient %s (needs %s; %s of %s requested)", s.Resource,
+		FormatIn(s.Resource, s.Requested, u), FormatIn(s.Resource, s.Used, u), FormatIn(s.Resource, s.Allocatable, u))
 }
 
 // Fit mirrors the scheduler's fitsRequest (NodeResourcesFit): alloc is the
