@@ -232,11 +232,22 @@ func (w *whatIf) required(d *dsInfo, ls map[string]string, v scheduling.Verdict)
 	return ""
 }
 
-// fmtAmounts renders amounts as kubectl prints quantities.
+// fmtAmounts renders amounts as kubectl prints quantities, exactly (the
+// report's strings, for programs).
 func fmtAmounts(a capacity.Amounts) map[string]string {
 	out := map[string]string{}
 	for _, n := range a.Names() {
 		out[string(n)] = capacity.Format(n, a[n])
+	}
+	return out
+}
+
+// amountValues are the amounts as integers, for the printers to choose
+// one unit for those shown together.
+func amountValues(a capacity.Amounts) map[string]int64 {
+	out := map[string]int64{}
+	for _, n := range a.Names() {
+		out[string(n)] = a[n]
 	}
 	return out
 }
