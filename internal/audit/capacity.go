@@ -396,15 +396,17 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 		pc := ps.PoolCapacity
 		for _, r := range res {
 			rc := report.ResourceCapacity{Resource: string(r), Allocatable: capacity.Format(r, ps.alloc[r]), Daemons: capacity.Format(r, ps.daemons[r]),
-				Headroom: capacity.Format(r, ps.alloc[r]-ps.daemons[r]), MinHeadroom: capacity.Format(r, ps.minHead[r]), MinHeadroomNode: ps.minNode[r]}
+				Headroom: capacity.Format(r, ps.alloc[r]-ps.daemons[r]), MinHeadroom: capacity.Format(r, ps.minHead[r]), MinHeadroomNode: ps.minNode[r],
+				AllocatableValue: ps.alloc[r], DaemonsValue: ps.daemons[r], HeadroomValue: ps.alloc[r] - ps.daemons[r], MinHeadroomValue: ps.minHead[r]}
 			rc.Percent = percent(ps.daemons[r], ps.alloc[r])
 			if ps.NodesUnknown == ps.Nodes {
 				// No node of the pool says what it offers: its sums would
 				// read as a pool of size zero.
 				rc.Allocatable, rc.Headroom, rc.MinHeadroom = "unknown", "unknown", "unknown"
+				rc.AllocatableValue, rc.HeadroomValue, rc.MinHeadroomValue = 0, 0, 0
 			}
 			if p.work != nil {
-				rc.Workloads = capacity.Format(r, ps.work[r])
+				rc.Workloads, rc.WorkloadsValue = capacity.Format(r, ps.work[r]), ps.work[r]
 			}
 			pc.Resources = append(pc.Resources, rc)
 		}
@@ -453,17 +455,27 @@ func quantities(res []corev1.ResourceName, a capacity.Amounts) map[string]string
 	return m
 }
 
+// values are the amounts of quantities as integers.
+func values(res []corev1.ResourceName, a capacity.Amounts) map[string]int64 {
+	m := make(map[string]int64, len(res))
+	for _, r := range res {
+		m[string(r)] = a[r]
+	}
+	return m
+}
+
 // nodeReport is one node's figures.
 func (p *capPlan) nodeReport(name, pool string, nf *nodeFit, res []corev1.ResourceName, overhead, work capacity.Amounts) report.NodeCapacity {
-	nc := report.NodeCapacity{Name: name, Pool: pool, DaemonSets: nf.daemons, Allocatable: map[string]string{}, Daemons: quantities(res, overhead)}
+	nc := report.NodeCapacity{Name: name, Pool: pool, DaemonSets: nf.daemons, Allocatable: map[string]string{}, Daemons: quantities(res, overhead),
+		DaemonsValues: values(res, overhead)}
 	if work != nil {
-		nc.Workloads = quantities(res, work)
+		nc.Workloads, nc.WorkloadsValues = quantities(res, work), values(res, work)
 	}
 	if nf.alloc != nil {
-		nc.Allocatable = quantities(res, nf.alloc)
+		nc.Allocatable, nc.AllocatableValues = quantities(res, nf.alloc), values(res, nf.alloc)
 		head := nf.alloc.Clone()
 		head.Sub(overhead)
-		nc.Headroom = quantities(res, head)
+		nc.Headroom, nc.HeadroomValues = quantities(res, head), values(res, head)
 		nc.Percent = make(map[string]int, len(res))
 		for _, r := range res {
 			nc.Percent[string(r)] = percent(overhead[r], nf.alloc[r])

@@ -84,7 +84,7 @@ func TestDaemonsAloneDoNotFit(t *testing.T) {
 	}
 	p := findingAt(rep, "monitoring/agent", report.PendingPod, "small-1")
 	if p.Cause != "unschedulable: the node's daemons alone need more cpu than its allocatable" ||
-		!strings.Contains(p.Message, "cpu: the 2 daemons request 1200m of 1 allocatable") || !strings.Contains(p.Message, "Insufficient cpu (needs 600m; 600m of 1 requested)") {
+		!strings.Contains(p.Message, "cpu: the 2 daemons request 1200m of 1000m allocatable") || !strings.Contains(p.Message, "Insufficient cpu (needs 600m; 600m of 1000m requested)") {
 		t.Errorf("pending: cause %q, message %q", p.Cause, p.Message)
 	}
 	tooSmall := findingAt(rep, "monitoring/agent", report.NodeTooSmall, "small-2")
@@ -207,13 +207,13 @@ func TestFitWithWorkloads(t *testing.T) {
 	}{
 		{"equal priority", nil, []corev1.Pod{workload("web", "n1", 0, "1500m")},
 			"unschedulable: Insufficient cpu taken by Pods of equal or higher priority; preemption cannot help",
-			[]string{"cpu 2 allocatable of which the 2 Pods there request 1510m (10m by daemons) and the daemon needs 1", "no Pod there has a priority below the daemon's 0"}},
+			[]string{"cpu 2000m allocatable of which the 2 Pods there request 1510m (10m by daemons) and the daemon needs 1000m", "no Pod there has a priority below the daemon's 0"}},
 		{"critical daemon", []fixture.DSOpt{fixture.Critical()}, []corev1.Pod{workload("web", "n1", 0, "1500m")},
 			"unschedulable: Insufficient cpu taken by lower-priority Pods; preemption can help",
 			[]string{"preemption can help: the 1 Pods below the daemon's priority 2000001000"}},
 		{"even without the lower ones", []fixture.DSOpt{fixture.Critical()}, []corev1.Pod{workload("web", "n1", 0, "500m"), workload("db", "n1", 2000001000, "1200m")},
 			"unschedulable: Insufficient cpu taken by Pods of equal or higher priority; preemption cannot help",
-			[]string{"even without the 1 Pods below the daemon's priority 2000001000: Insufficient cpu (needs 1; 1210m of 2 requested)"}},
+			[]string{"even without the 1 Pods below the daemon's priority 2000001000: Insufficient cpu (needs 1000m; 1210m of 2000m requested)"}},
 		{"larger than the node", []fixture.DSOpt{fixture.Requests("cpu", "3", "memory", "32Mi")}, nil,
 			"unschedulable: the node's daemons alone need more cpu than its allocatable",
 			[]string{"no preemption can help: it asks more than the node's whole allocatable"}},

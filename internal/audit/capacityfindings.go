@@ -107,14 +107,14 @@ func shortResources(lo *capacity.LeftOut) string {
 
 // tooSmallWords says, with the numbers, that the DaemonSet is left out.
 func (c *dsContext) tooSmallWords(node *corev1.Node, lo *capacity.LeftOut, nf *nodeFit) string {
-	var parts []string
+	var parts, why []string
 	for _, s := range lo.Shortfalls {
+		// One unit for the resource's amounts in both halves of the message.
+		over, alloc := nf.place.Overhead[s.Resource], nf.alloc[s.Resource]
+		u := capacity.UnitFor(s.Resource, over, alloc, s.Requested, s.Used, s.Allocatable)
 		parts = append(parts, fmt.Sprintf("%s: the %d daemons request %s of %s allocatable", s.Resource, nf.daemons,
-			capacity.Format(s.Resource, nf.place.Overhead[s.Resource]), capacity.Format(s.Resource, nf.alloc[s.Resource])))
-	}
-	var why []string
-	for _, s := range lo.Shortfalls {
-		why = append(why, s.String())
+			capacity.FormatIn(s.Resource, over, u), capacity.FormatIn(s.Resource, alloc, u)))
+		why = append(why, s.StringIn(u))
 	}
 	return fmt.Sprintf("the DaemonSets that should run on node %s do not all fit (%s); placed by priority, %s is left out: %s",
 		node.Name, strings.Join(parts, "; "), c.name(), strings.Join(why, ", "))
@@ -124,8 +124,9 @@ func (c *dsContext) tooSmallWords(node *corev1.Node, lo *capacity.LeftOut, nf *n
 func (c *dsContext) tooSmallFix(f *report.Finding, lo *capacity.LeftOut) {
 	for _, s := range lo.Shortfalls {
 		if s.Unresolvable {
+			q := capacity.FormatEach(s.Resource, s.Requested, s.Allocatable)
 			explain.Advise(f, fmt.Sprintf("%s alone asks more %s (%s) than the node's whole allocatable (%s): lower its requests, or keep it off such nodes with a nodeSelector or node affinity",
-				c.name(), s.Resource, capacity.Format(s.Resource, s.Requested), capacity.Format(s.Resource, s.Allocatable)))
+				c.name(), s.Resource, q[0], q[1]))
 			return
 		}
 	}

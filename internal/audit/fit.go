@@ -42,6 +42,15 @@ func (p *capPlan) workloadFit(d, n int, node *corev1.Node, pod string) fit {
 	short := capacity.Fit(alloc, load.Requested, need)
 	holders := clashing(load, p.req[d].HostPorts)
 
+	// One unit per resource for every amount the message shows, those
+	// left once lower-priority Pods are preempted included.
+	_, freed := load.Below(p.prio[d])
+	afterFreed := load.Requested.Clone()
+	afterFreed.Sub(freed)
+	unit := func(r corev1.ResourceName) capacity.Unit {
+		return capacity.UnitFor(r, alloc[r], load.Requested[r], load.Daemons[r], need[r], afterFreed[r])
+	}
+
 	var w strings.Builder
 	fmt.Fprintf(&w, "with every Pod read: node %s has ", node.Name)
 	shown := short
@@ -58,9 +67,10 @@ func (p *capPlan) workloadFit(d, n int, node *corev1.Node, pod string) fit {
 			parts = append(parts, fmt.Sprintf("%d Pod slots, all %d used", s.Allocatable, s.Used))
 			continue
 		}
+		u := unit(s.Resource)
 		parts = append(parts, fmt.Sprintf("%s %s allocatable of which the %d Pods there request %s (%s by daemons) and the daemon needs %s",
-			s.Resource, capacity.Format(s.Resource, s.Allocatable), load.Pods, capacity.Format(s.Resource, s.Used),
-			capacity.Format(s.Resource, load.Daemons[s.Resource]), capacity.Format(s.Resource, s.Requested)))
+			s.Resource, capacity.FormatIn(s.Resource, s.Allocatable, u), load.Pods, capacity.FormatIn(s.Resource, s.Used, u),
+			capacity.FormatIn(s.Resource, load.Daemons[s.Resource], u), capacity.FormatIn(s.Resource, s.Requested, u)))
 	}
 	if len(parts) == 0 {
 		parts = append(parts, fmt.Sprintf("%d Pods", load.Pods))
@@ -68,7 +78,7 @@ func (p *capPlan) workloadFit(d, n int, node *corev1.Node, pod string) fit {
 	w.WriteString(strings.Join(parts, "; "))
 	var what []string
 	for _, s := range short {
-		what = append(what, s.String())
+		what = append(what, s.StringIn(unit(s.Resource)))
 	}
 	for _, h := range holders {
 		what = append(what, fmt.Sprintf("host port %s is held by Pod %s/%s (priority %d)", h.port, h.Namespace, h.Name, h.Priority))
@@ -121,7 +131,7 @@ func (p *capPlan) workloadFit(d, n int, node *corev1.Node, pod string) fit {
 		default:
 			var left []string
 			for _, s := range still {
-				left = append(left, s.String())
+				left = append(left, s.StringIn(unit(s.Resource)))
 			}
 			for _, h := range kept {
 				left = append(left, fmt.Sprintf("host port %s held by %s/%s", h.port, h.Namespace, h.Name))

@@ -5,6 +5,9 @@ import (
 	"io"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -24,18 +27,19 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 	var rows [][]string
 	if o.Wide {
 		headers = capacityHeaders(c, []string{"NODE", "POOL", "DAEMONSETS"}, "HEADROOM", "LEFT OUT")
+		units := nodeUnits(c)
 		for _, n := range c.Nodes {
 			row := []string{n.Name, orNone(n.Pool, "<none>"), fmt.Sprint(n.DaemonSets)}
 			for _, name := range res {
 				if len(n.Allocatable) == 0 {
-					row = append(row, n.Daemons[name]+"/"+unknown)
+					row = append(row, units.format(name, n.DaemonsValues[name])+"/"+unknown)
 					continue
 				}
-				row = append(row, fmt.Sprintf("%s/%s (%d%%)", n.Daemons[name], n.Allocatable[name], n.Percent[name]))
+				row = append(row, fmt.Sprintf("%s/%s (%d%%)", units.format(name, n.DaemonsValues[name]), units.format(name, n.AllocatableValues[name]), n.Percent[name]))
 			}
-			row = append(row, orNone(amounts(res, n.Headroom, true), unknown))
+			row = append(row, orNone(units.amounts(res, n.HeadroomValues, true), unknown))
 			if c.Workloads {
-				row = append(row, amounts(res, n.Workloads, false))
+				row = append(row, units.amounts(res, n.WorkloadsValues, false))
 			}
 			var lo []string
 			for _, l := range n.LeftOut {
@@ -46,6 +50,7 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 		}
 	} else {
 		headers = capacityHeaders(c, []string{"POOL", "NODES", "DAEMONSETS"}, "TIGHTEST NODE", "NOT FITTING")
+		units := poolUnits(c)
 		for _, p := range c.Pools {
 			nodes := fmt.Sprint(p.Nodes)
 			if p.NodesUnknown > 0 {
@@ -55,22 +60,22 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 			// The tightest node, in the resource the daemons use most of.
 			var tight string
 			most := -1
-			work := map[string]string{}
+			work := map[string]int64{}
 			for _, rc := range p.Resources {
 				if p.NodesUnknown == p.Nodes {
-					row = append(row, rc.Daemons+"/"+unknown)
+					row = append(row, units.format(rc.Resource, rc.DaemonsValue)+"/"+unknown)
 					continue
 				}
-				row = append(row, fmt.Sprintf("%s/%s (%d%%)", rc.Daemons, rc.Allocatable, rc.Percent))
-				work[rc.Resource] = rc.Workloads
+				row = append(row, fmt.Sprintf("%s/%s (%d%%)", units.format(rc.Resource, rc.DaemonsValue), units.format(rc.Resource, rc.AllocatableValue), rc.Percent))
+				work[rc.Resource] = rc.WorkloadsValue
 				if rc.Resource != "pods" && rc.MinHeadroomNode != "" && rc.Percent > most {
 					most = rc.Percent
-					tight = fmt.Sprintf("%s (%s %s left)", rc.MinHeadroomNode, rc.Resource, rc.MinHeadroom)
+					tight = fmt.Sprintf("%s (%s %s left)", rc.MinHeadroomNode, rc.Resource, units.format(rc.Resource, rc.MinHeadroomValue))
 				}
 			}
 			row = append(row, orNone(tight, unknown))
 			if c.Workloads {
-				row = append(row, amounts(res, work, false))
+				row = append(row, units.amounts(res, work, false))
 			}
 			nf := "0"
 			if p.NotFitting > 0 {
@@ -163,10 +168,15 @@ func CapacityMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		b.WriteString("---:|")
 	}
 	b.WriteString("---|\n")
+	units := poolUnits(c)
 	for _, p := range c.Pools {
 		fmt.Fprintf(&b, "| %s | %d | %d |", mdEscape(orNone(p.Pool, "-")), p.Nodes, p.DaemonSets)
 		for _, rc := range p.Resources {
-			fmt.Fprintf(&b, " %s / %s (%d%%) |", rc.Daemons, rc.Allocatable, rc.Percent)
+			if p.NodesUnknown == p.Nodes {
+				fmt.Fprintf(&b, " %s / %s |", units.format(rc.Resource, rc.DaemonsValue), unknown)
+				continue
+			}
+			fmt.Fprintf(&b, " %s / %s (%d%%) |", units.format(rc.Resource, rc.DaemonsValue), units.format(rc.Resource, rc.AllocatableValue), rc.Percent)
 		}
 		nf := "0"
 		if p.NotFitting > 0 {
@@ -192,13 +202,64 @@ func CapacityMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	return err
 }
 
-// amounts writes "cpu 3800m, memory 12Gi" for the resources other than
+// resourceUnits is the unit of each resource in one table: every amount
+// of a resource it prints, in any column, is in that unit, so "HEADROOM"
+// and "MEMORY" compare at a glance (capacity.UnitFor: Gi only when every
+// non-zero amount is at least 1Gi, never Ki; cpu in cores only when all are
+// whole).
+type resourceUnits map[string]capacity.Unit
+
+// unitsOf chooses the units from the amounts each resource shows.
+func unitsOf(vals map[string][]int64) resourceUnits {
+	u := resourceUnits{}
+	for name, vs := range vals {
+		u[name] = capacity.UnitFor(corev1.ResourceName(name), vs...)
+	}
+	return u
+}
+
+// poolUnits are the units of the pool table: the daemons, allocatable,
+// tightest node's headroom and workloads of every pool.
+func poolUnits(c *report.Capacity) resourceUnits {
+	vals := map[string][]int64{}
+	for _, p := range c.Pools {
+		for _, rc := range p.Resources {
+			vals[rc.Resource] = append(vals[rc.Resource], rc.DaemonsValue)
+			if p.NodesUnknown < p.Nodes {
+				vals[rc.Resource] = append(vals[rc.Resource], rc.AllocatableValue, rc.MinHeadroomValue)
+			}
+			if c.Workloads {
+				vals[rc.Resource] = append(vals[rc.Resource], rc.WorkloadsValue)
+			}
+		}
+	}
+	return unitsOf(vals)
+}
+
+// nodeUnits are the units of the node table (-o wide).
+func nodeUnits(c *report.Capacity) resourceUnits {
+	vals := map[string][]int64{}
+	for _, n := range c.Nodes {
+		for _, m := range []map[string]int64{n.DaemonsValues, n.AllocatableValues, n.HeadroomValues, n.WorkloadsValues} {
+			for name, v := range m {
+				vals[name] = append(vals[name], v)
+			}
+		}
+	}
+	return unitsOf(vals)
+}
+
+func (u resourceUnits) format(name string, v int64) string {
+	return capacity.FormatIn(corev1.ResourceName(name), v, u[name])
+}
+
+// amounts writes "cpu 3800m, memory 12288Mi" for the resources other than
 // pods (withPods: pods too).
-func amounts(res []string, m map[string]string, withPods bool) string {
+func (u resourceUnits) amounts(res []string, m map[string]int64, withPods bool) string {
 	var parts []string
 	for _, name := range res {
 		if v, ok := m[name]; ok && (withPods || name != "pods") {
-			parts = append(parts, name+" "+v)
+			parts = append(parts, name+" "+u.format(name, v))
 		}
 	}
 	return strings.Join(parts, ", ")

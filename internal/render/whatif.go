@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -163,17 +164,18 @@ func whatIfShape(w io.Writer, s *report.Shape, o Options, width int) error {
 		head += ": " + strings.Join(s.Varies, ", ")
 	}
 	fmt.Fprint(w, wrap(safe(head), width, "", "  "))
+	units := shapeUnits(s)
 	var pairs [][2]string
 	if s.InstanceType != "" {
 		pairs = append(pairs, [2]string{"Instance Type", s.InstanceType})
 	}
 	if s.FitUnknown != "" {
 		pairs = append(pairs, [2]string{"Allocatable", "unknown: " + s.FitUnknown})
-		pairs = append(pairs, [2]string{"Daemon Overhead", quantities(s.Overhead, nil)})
+		pairs = append(pairs, [2]string{"Daemon Overhead", units.quantities(s.OverheadValues, nil)})
 	} else {
-		pairs = append(pairs, [2]string{"Allocatable", fmt.Sprintf("%s (from %s)", quantities(s.Allocatable, nil), s.AllocatableFrom)})
-		pairs = append(pairs, [2]string{"Daemon Overhead", quantities(s.Overhead, s.OverheadPercent)})
-		pairs = append(pairs, [2]string{"Headroom", quantities(s.Headroom, nil) + " (left for workloads once the daemons that fit run)"})
+		pairs = append(pairs, [2]string{"Allocatable", fmt.Sprintf("%s (from %s)", units.quantities(s.AllocatableValues, nil), s.AllocatableFrom)})
+		pairs = append(pairs, [2]string{"Daemon Overhead", units.quantities(s.OverheadValues, s.OverheadPercent)})
+		pairs = append(pairs, [2]string{"Headroom", units.quantities(s.HeadroomValues, nil) + " (left for workloads once the daemons that fit run)"})
 	}
 	if o.Wide {
 		pairs = append(pairs, [2]string{"Labels", labelsLine(s.Labels)})
@@ -215,16 +217,45 @@ func whatIfShape(w io.Writer, s *report.Shape, o Options, width int) error {
 			case d.Required:
 				req = d.RequiredBy
 			}
-			row = append(row, orNone(d.Request[string(corev1.ResourceCPU)], "0"), orNone(d.Request[string(corev1.ResourceMemory)], "0"), prio, req)
+			row = append(row, units.request(d, corev1.ResourceCPU), units.request(d, corev1.ResourceMemory), prio, req)
 		}
 		rows = append(rows, append(row, orNone(why, "")))
 	}
 	return writeTable(w, headers, rows, o.NoHeaders, "  ")
 }
 
+// shapeUnits are the units of a node shape: its allocatable, overhead,
+// headroom and every daemon's request (-o wide's CPU and MEMORY), one per
+// resource for all of them.
+func shapeUnits(s *report.Shape) resourceUnits {
+	vals := map[string][]int64{}
+	add := func(m map[string]int64) {
+		for name, v := range m {
+			vals[name] = append(vals[name], v)
+		}
+	}
+	add(s.AllocatableValues)
+	add(s.OverheadValues)
+	add(s.HeadroomValues)
+	for _, d := range s.DaemonSets {
+		add(d.RequestValues)
+	}
+	return unitsOf(vals)
+}
+
+// request is a daemon's request of r in the shape's unit, "0" when it
+// requests none.
+func (u resourceUnits) request(d report.ShapeDaemon, r corev1.ResourceName) string {
+	v, ok := d.RequestValues[string(r)]
+	if !ok {
+		return "0"
+	}
+	return u.format(string(r), v)
+}
+
 // quantities renders "cpu 250m (6%), memory 512Mi" in the fixed resource
 // order.
-func quantities(q map[string]string, pct map[string]int) string {
+func (u resourceUnits) quantities(q map[string]int64, pct map[string]int) string {
 	if len(q) == 0 {
 		return "none"
 	}
@@ -235,7 +266,7 @@ func quantities(q map[string]string, pct map[string]int) string {
 	capacity.SortNames(names)
 	parts := make([]string, len(names))
 	for i, n := range names {
-		parts[i] = string(n) + " " + q[string(n)]
+		parts[i] = string(n) + " " + u.format(string(n), q[string(n)])
 		if p, ok := pct[string(n)]; ok {
 			parts[i] += fmt.Sprintf(" (%d%%)", p)
 		}
@@ -272,9 +303,16 @@ func whatIfChange(w io.Writer, c *report.DaemonSetChange, o Options, width int) 
 	if !c.New {
 		targets = fmt.Sprintf("%d nodes, today %d (gained %d, lost %d)", c.NodesAfter, c.NodesBefore, groupCount(c.Gained), groupCount(c.Lost))
 	}
-	req := quantities(c.RequestAfter, nil)
-	if c.RequestBefore != nil && quantities(c.RequestBefore, nil) != req {
-		req += " (today " + quantities(c.RequestBefore, nil) + ")"
+	vals := map[string][]int64{}
+	for _, m := range []map[string]int64{c.RequestAfterValues, c.RequestBeforeValues} {
+		for name, v := range m {
+			vals[name] = append(vals[name], v)
+		}
+	}
+	units := unitsOf(vals)
+	req := units.quantities(c.RequestAfterValues, nil)
+	if c.RequestBeforeValues != nil && !maps.Equal(c.RequestBeforeValues, c.RequestAfterValues) {
+		req += " (today " + units.quantities(c.RequestBeforeValues, nil) + ")"
 	}
 	pairs := [][2]string{{"Targets", targets}, {"Request", req}}
 	for _, u := range c.Unknown {

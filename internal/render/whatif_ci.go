@@ -226,5 +226,6 @@ func allocNote(s report.Shape) string {
 	if s.FitUnknown != "" {
 		return ""
 	}
-	return " (allocatable " + quantities(s.Allocatable, nil) + "; daemons " + quantities(s.Overhead, s.OverheadPercent) + ")"
+	units := shapeUnits(&s)
+	return " (allocatable " + units.quantities(s.AllocatableValues, nil) + "; daemons " + units.quantities(s.OverheadValues, s.OverheadPercent) + ")"
 }

@@ -232,7 +232,8 @@ func (w *whatIf) required(d *dsInfo, ls map[string]string, v scheduling.Verdict)
 	return ""
 }
 
-// fmtAmounts renders amounts as kubectl prints quantities.
+// fmtAmounts renders amounts as kubectl prints quantities, exactly (the
+// report's strings, for programs).
 func fmtAmounts(a capacity.Amounts) map[string]string {
 	out := map[string]string{}
 	for _, n := range a.Names() {
@@ -241,11 +242,22 @@ func fmtAmounts(a capacity.Amounts) map[string]string {
 	return out
 }
 
-// amountsLine renders amounts in their fixed order: "cpu 250m, memory 512Mi".
+// amountValues are the amounts as integers, for the printers to choose
+// one unit for those shown together.
+func amountValues(a capacity.Amounts) map[string]int64 {
+	out := map[string]int64{}
+	for _, n := range a.Names() {
+		out[string(n)] = a[n]
+	}
+	return out
+}
+
+// amountsLine renders amounts in their fixed order, each in the unit that
+// reads best: "cpu 250m, memory 512Mi".
 func amountsLine(a capacity.Amounts) string {
 	var parts []string
 	for _, n := range a.Names() {
-		parts = append(parts, fmt.Sprintf("%s %s", n, capacity.Format(n, a[n])))
+		parts = append(parts, fmt.Sprintf("%s %s", n, capacity.FormatIn(n, a[n], capacity.UnitFor(n, a[n]))))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -312,7 +324,8 @@ func fitFix(p capacity.Placement, lo capacity.LeftOut, byName map[string]*dsInfo
 			continue
 		}
 		if s.Unresolvable {
-			parts = append(parts, fmt.Sprintf("it asks %s %s, more than the node's whole allocatable (%s): a larger instance type, or lower its request", capacity.Format(s.Resource, s.Requested), s.Resource, capacity.Format(s.Resource, s.Allocatable)))
+			q := capacity.FormatEach(s.Resource, s.Requested, s.Allocatable)
+			parts = append(parts, fmt.Sprintf("it asks %s %s, more than the node's whole allocatable (%s): a larger instance type, or lower its request", q[0], s.Resource, q[1]))
 			continue
 		}
 		type big struct {
@@ -326,11 +339,18 @@ func fitFix(p capacity.Placement, lo capacity.LeftOut, byName map[string]*dsInfo
 			}
 		}
 		sort.SliceStable(bigs, func(i, j int) bool { return bigs[i].v > bigs[j].v })
-		var top []string
-		for i := 0; i < len(bigs) && i < 3; i++ {
-			top = append(top, fmt.Sprintf("%s %s", bigs[i].name, capacity.Format(s.Resource, bigs[i].v)))
+		bigs = bigs[:min(len(bigs), 3)]
+		// One unit for the resource's amounts in the sentence.
+		vs := []int64{s.Used, s.Allocatable}
+		for _, b := range bigs {
+			vs = append(vs, b.v)
 		}
-		txt := fmt.Sprintf("%s: the daemons placed first request %s of %s allocatable", s.Resource, capacity.Format(s.Resource, s.Used), capacity.Format(s.Resource, s.Allocatable))
+		u := capacity.UnitFor(s.Resource, vs...)
+		var top []string
+		for _, b := range bigs {
+			top = append(top, fmt.Sprintf("%s %s", b.name, capacity.FormatIn(s.Resource, b.v, u)))
+		}
+		txt := fmt.Sprintf("%s: the daemons placed first request %s of %s allocatable", s.Resource, capacity.FormatIn(s.Resource, s.Used, u), capacity.FormatIn(s.Resource, s.Allocatable, u))
 		if len(top) > 0 {
 			txt += " (largest: " + strings.Join(top, ", ") + ")"
 		}

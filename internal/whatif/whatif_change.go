@@ -120,9 +120,9 @@ func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.Daemon
 		}
 	}
 	ch := report.DaemonSetChange{Source: src, Namespace: ds.Namespace, Name: ds.Name, New: old == nil,
-		RequestAfter: fmtAmounts(nw.req.Resources), Gained: []report.NodeGroup{}, Lost: []report.NodeGroup{}, Findings: []report.WhatIfFinding{}}
+		RequestAfter: fmtAmounts(nw.req.Resources), RequestAfterValues: amountValues(nw.req.Resources), Gained: []report.NodeGroup{}, Lost: []report.NodeGroup{}, Findings: []report.WhatIfFinding{}}
 	if old != nil {
-		ch.RequestBefore = fmtAmounts(old.req.Resources)
+		ch.RequestBefore, ch.RequestBeforeValues = fmtAmounts(old.req.Resources), amountValues(old.req.Resources)
 	}
 	if !w.nodesKnown {
 		ch.Unknown = append(ch.Unknown, "nodes: "+w.snap.Missing[model.Nodes].Reason+"; the nodes gained and lost, required nodes left and fit cannot be determined")

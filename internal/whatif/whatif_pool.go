@@ -152,7 +152,7 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 	for _, d := range w.after {
 		v := d.eval.Evaluate(node)
 		sd := report.ShapeDaemon{Namespace: d.ds.Namespace, Name: d.ds.Name, Runs: v.ShouldRun, Reason: v.Reason, Cause: string(v.Cause), Short: explain.ShortReason(v),
-			Request: fmtAmounts(d.req.Resources), Priority: d.prio, PriorityKnown: d.prioKnown}
+			Request: fmtAmounts(d.req.Resources), RequestValues: amountValues(d.req.Resources), Priority: d.prio, PriorityKnown: d.prioKnown}
 		by := w.required(d, s.labels, v)
 		if by == byExpectation && !v.ShouldRun {
 			// Without a coverage policy, a taint that keeps a DaemonSet
@@ -211,7 +211,7 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 		f.Shapes = []string{name}
 		*findings = append(*findings, f)
 	}
-	shape.Overhead = fmtAmounts(p.Overhead)
+	shape.Overhead, shape.OverheadValues = fmtAmounts(p.Overhead), amountValues(p.Overhead)
 	if alloc == nil {
 		shape.FitUnknown = unknown
 		if len(daemons) > 0 {
@@ -220,15 +220,16 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 		}
 		return shape
 	}
-	shape.Allocatable, shape.AllocatableFrom = fmtAmounts(alloc), from
+	shape.Allocatable, shape.AllocatableValues, shape.AllocatableFrom = fmtAmounts(alloc), amountValues(alloc), from
 	shape.OverheadPercent = map[string]int{}
 	used := capacity.Amounts{}
 	for _, n := range p.Placed {
 		used.Add(byName[n].req.Resources)
 	}
-	shape.Headroom = map[string]string{}
+	shape.Headroom, shape.HeadroomValues = map[string]string{}, map[string]int64{}
 	for _, r := range alloc.Names() {
 		shape.Headroom[string(r)] = capacity.Format(r, alloc[r]-used[r])
+		shape.HeadroomValues[string(r)] = alloc[r] - used[r]
 		if o := p.Overhead[r]; o > 0 {
 			shape.OverheadPercent[string(r)] = int((o*100 + alloc[r]/2) / alloc[r])
 		}

@@ -299,7 +299,7 @@ func TestPoolFit(t *testing.T) {
 	if d := daemonOn(s, "exporter"); !reflect.DeepEqual(d.PortClashes, []string{"9100/TCP held by kube-system/cni"}) {
 		t.Errorf("exporter %+v", d)
 	}
-	if d := daemonOn(s, "big"); !reflect.DeepEqual(d.Shortfalls, []string{"Insufficient cpu (needs 1500m; 1 of 2 requested)"}) {
+	if d := daemonOn(s, "big"); !reflect.DeepEqual(d.Shortfalls, []string{"Insufficient cpu (needs 1500m; 1000m of 2000m requested)"}) {
 		t.Errorf("big %+v", d)
 	}
 	got := findings(rep.Pools[0].Findings)
@@ -426,7 +426,7 @@ func TestDaemonSetChange(t *testing.T) {
 	if sg := c.Findings[1].Suggestion; !strings.Contains(sg, "{key: dedicated, operator: Equal, value: edge, effect: NoSchedule}") {
 		t.Errorf("taint fix %s", sg)
 	}
-	if m := c.Findings[2].Message; !strings.Contains(m, "2 nodes of pool general (general-1…2)") || !strings.Contains(m, "Insufficient cpu (needs 1800m; 400m of 2 requested)") {
+	if m := c.Findings[2].Message; !strings.Contains(m, "2 nodes of pool general (general-1…2)") || !strings.Contains(m, "Insufficient cpu (needs 1800m; 400m of 2000m requested)") {
 		t.Errorf("fit message %s", m)
 	}
 }

@@ -13,8 +13,13 @@ const CapacityKind = "DaemonCapacityReport"
 // Capacity is what the daemons ask of the nodes: per node pool, the
 // overhead of the DaemonSets that should run on its nodes against their
 // allocatable, and the nodes where those daemons alone do not all fit.
-// Amounts are Kubernetes quantities ("250m", "1Gi"); "pods" counts Pod
-// slots.
+// Amounts are exact Kubernetes quantities ("250m", "1Gi", "4668352Ki"),
+// for a program to parse; "pods" counts Pod slots. Each has its integer
+// beside it (the fields ending in Value or Values) in the scheduler's
+// units: millicores for cpu, bytes for memory, ephemeral-storage and
+// hugepages, a count for pods and extended resources. The printers read
+// the integers, to show the amounts of a resource that sit together (a
+// table's column) in one unit.
 type Capacity struct {
 	// Workloads is true when every Pod of the cluster was read
 	// (--workloads): workloads then says what the other Pods request.
@@ -74,6 +79,14 @@ type ResourceCapacity struct {
 	// Workloads is what the other Pods bound to the nodes request (with
 	// --workloads).
 	Workloads string `json:"workloads,omitempty"`
+	// AllocatableValue ... WorkloadsValue are the amounts above as
+	// integers (see Capacity); 0 where the string is "unknown", and
+	// WorkloadsValue is left out when 0.
+	AllocatableValue int64 `json:"allocatableValue"`
+	DaemonsValue     int64 `json:"daemonsValue"`
+	HeadroomValue    int64 `json:"headroomValue"`
+	MinHeadroomValue int64 `json:"minHeadroomValue"`
+	WorkloadsValue   int64 `json:"workloadsValue,omitempty"`
 }
 
 // NodeCapacity is one node.
@@ -92,6 +105,12 @@ type NodeCapacity struct {
 	Percent   map[string]int    `json:"percent,omitempty"`
 	Headroom  map[string]string `json:"headroom,omitempty"`
 	Workloads map[string]string `json:"workloads,omitempty"`
+	// AllocatableValues ... WorkloadsValues are the same maps with the
+	// amounts as integers (see Capacity).
+	AllocatableValues map[string]int64 `json:"allocatableValues,omitempty"`
+	DaemonsValues     map[string]int64 `json:"daemonsValues,omitempty"`
+	HeadroomValues    map[string]int64 `json:"headroomValues,omitempty"`
+	WorkloadsValues   map[string]int64 `json:"workloadsValues,omitempty"`
 	// LeftOut are the daemons that do not fit once the others are placed
 	// (higher priority first, then the Pods already bound there, then the
 	// oldest DaemonSet).

@@ -15,6 +15,15 @@ const WhatIfKind = "WhatIfReport"
 // WhatIfReport answers, before a node pool exists or a DaemonSet change is
 // merged, "will every required daemon land and fit?". It is a
 // runtime.Object, printed by kubectl's printers as the audit report is.
+//
+// Its maps of amounts (allocatable, overhead, headroom, request) hold exact
+// Kubernetes quantities ("250m", "564Mi", "15258Mi") for a program to
+// parse; the maps ending in Values beside them hold the same amounts as
+// integers in the scheduler's units: millicores for cpu, bytes for memory,
+// ephemeral-storage and hugepages, a count for pods and extended
+// resources. The printers read the integers, to show the amounts of a
+// resource that sit together (a node shape's lines and its table) in one
+// unit.
 type WhatIfReport struct {
 	metav1.TypeMeta `json:",inline"`
 	GeneratedAt     time.Time `json:"generatedAt"`
@@ -103,7 +112,12 @@ type Shape struct {
 	Overhead        map[string]string `json:"overhead"`
 	OverheadPercent map[string]int    `json:"overheadPercent,omitempty"`
 	Headroom        map[string]string `json:"headroom,omitempty"`
-	DaemonSets      []ShapeDaemon     `json:"daemonSets"`
+	// AllocatableValues, OverheadValues and HeadroomValues are the same
+	// amounts as integers (see WhatIfReport).
+	AllocatableValues map[string]int64 `json:"allocatableValues,omitempty"`
+	OverheadValues    map[string]int64 `json:"overheadValues"`
+	HeadroomValues    map[string]int64 `json:"headroomValues,omitempty"`
+	DaemonSets        []ShapeDaemon    `json:"daemonSets"`
 }
 
 // Fit values of a daemon on a shape.
@@ -140,6 +154,7 @@ type ShapeDaemon struct {
 	// Request is one Pod's effective request (with a Pod slot); Priority
 	// its priority (PriorityKnown false: its PriorityClass was not read).
 	Request       map[string]string `json:"request,omitempty"`
+	RequestValues map[string]int64  `json:"requestValues,omitempty"`
 	Priority      int32             `json:"priority"`
 	PriorityKnown bool              `json:"priorityKnown"`
 	// Fit is Yes, No or Unknown for a daemon that runs ("" otherwise);
@@ -160,9 +175,12 @@ type DaemonSetChange struct {
 	New         bool `json:"new"`
 	NodesBefore int  `json:"nodesBefore"`
 	NodesAfter  int  `json:"nodesAfter"`
-	// RequestBefore and RequestAfter are one Pod's effective request.
-	RequestBefore map[string]string `json:"requestBefore,omitempty"`
-	RequestAfter  map[string]string `json:"requestAfter"`
+	// RequestBefore and RequestAfter are one Pod's effective request;
+	// the Values fields the same as integers (see WhatIfReport).
+	RequestBefore       map[string]string `json:"requestBefore,omitempty"`
+	RequestAfter        map[string]string `json:"requestAfter"`
+	RequestBeforeValues map[string]int64  `json:"requestBeforeValues,omitempty"`
+	RequestAfterValues  map[string]int64  `json:"requestAfterValues"`
 	// Gained and Lost group the nodes by pool (and, lost, by the reason
 	// the new spec does not target them).
 	Gained   []NodeGroup     `json:"gained"`

@@ -44,8 +44,11 @@ func value(name corev1.ResourceName, q resource.Quantity) int64 {
 // then the rest by name.
 func SortNames(ns []corev1.ResourceName) { model.SortNames(ns) }
 
-// Format renders an amount of one resource as kubectl prints quantities:
-// "250m" or "2" cpu, "512Mi" memory, "1" nvidia.com/gpu.
+// Format renders an amount of one resource exactly, as kubectl prints
+// quantities: "250m" or "2" cpu, "512Mi" or "4668352Ki" memory, "1"
+// nvidia.com/gpu. It is for machine output (the reports' quantity strings,
+// which a program parses back); what a person reads goes through UnitFor
+// and FormatIn, one unit for the amounts shown together, never Ki.
 func Format(name corev1.ResourceName, v int64) string {
 	switch {
 	case name == corev1.ResourceCPU:

@@ -144,7 +144,7 @@ func TestFit(t *testing.T) {
 		s = append(s, f.String())
 	}
 	want := []string{
-		"Insufficient cpu (needs 500m; 1800m of 2 requested)",
+		"Insufficient cpu (needs 500m; 1800m of 2000m requested)",
 		"Insufficient nvidia.com/gpu (needs 1; 0 of 0 requested)",
 	}
 	if !reflect.DeepEqual(s, want) {

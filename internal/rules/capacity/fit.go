@@ -19,13 +19,23 @@ type Shortfall struct {
 }
 
 // String says it as the scheduler does, with the numbers:
-// "Insufficient cpu (needs 500m; 3800m of 4 requested)".
+// "Insufficient cpu (needs 500m; 3800m of 4000m requested)", the three
+// amounts in one unit.
 func (s Shortfall) String() string {
 	if s.Resource == corev1.ResourcePods {
 		return fmt.Sprintf("Too many pods (%d of %d Pod slots used)", s.Used, s.Allocatable)
 	}
+	return s.StringIn(UnitFor(s.Resource, s.Requested, s.Used, s.Allocatable))
+}
+
+// StringIn is String with the amounts in unit u: a message that shows
+// other amounts of the resource chooses one unit for all of them.
+func (s Shortfall) StringIn(u Unit) string {
+	if s.Resource == corev1.ResourcePods {
+		return s.String()
+	}
 	return fmt.Sprintf("Insufficient %s (needs %s; %s of %s requested)", s.Resource,
-		Format(s.Resource, s.Requested), Format(s.Resource, s.Used), Format(s.Resource, s.Allocatable))
+		FormatIn(s.Resource, s.Requested, u), FormatIn(s.Resource, s.Used, u), FormatIn(s.Resource, s.Allocatable, u))
 }
 
 // Fit mirrors the scheduler's fitsRequest (NodeResourcesFit): alloc is the
