@@ -122,10 +122,10 @@ func TestCapacityDaemonsDoNotFit(t *testing.T) {
 		if f.Cause != "unschedulable: the node's daemons alone need more "+res+" than its allocatable" {
 			t.Errorf("%v: cause %q, scheduler: %q", args, f.Cause, msg)
 		}
-		if !strings.Contains(f.Message, "Insufficient "+res+" (needs 600m; 600m of 1 requested)") {
+		if !strings.Contains(f.Message, "Insufficient "+res+" (needs 600m; 600m of 1000m requested)") {
 			t.Errorf("%v: message %q", args, f.Message)
 		}
-		if args != nil && !strings.Contains(f.Message, "with every Pod read: node "+small.Name+" has "+res+" 1 allocatable of which the 1 Pods there request 600m (600m by daemons)") {
+		if args != nil && !strings.Contains(f.Message, "with every Pod read: node "+small.Name+" has "+res+" 1000m allocatable of which the 1 Pods there request 600m (600m by daemons)") {
 			t.Errorf("--workloads: message %q", f.Message)
 		}
 		if got := findingOn(rep, s.name, "agent", report.NodeTooSmall, small.Name); got != nil {
@@ -188,7 +188,7 @@ func TestCapacityWorkloadsFillTheNode(t *testing.T) {
 		t.Fatal("no PendingPod with --workloads")
 	}
 	if f.Cause != "unschedulable: Insufficient "+res+" taken by Pods of equal or higher priority; preemption cannot help" ||
-		!strings.Contains(f.Message, "Insufficient "+res+" (needs 600m; 1700m of 2 requested)") ||
+		!strings.Contains(f.Message, "Insufficient "+res+" (needs 600m; 1700m of 2000m requested)") ||
 		!strings.Contains(f.Message, "preemption cannot help: no Pod there has a priority below the daemon's 0") {
 		t.Errorf("--workloads: cause %q, message %q; scheduler: %q", f.Cause, f.Message, msg)
 	}
