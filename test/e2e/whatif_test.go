@@ -167,7 +167,9 @@ func TestWhatIfPoolDifferential(t *testing.T) {
 		}},
 	}
 	file := writeManifest(t, t.TempDir(), "nodepool.yaml", nodePool)
-	rep, code := runWhatIf(t, file, "-n", s.name, "--allocatable", "cpu=2,memory=4Gi,pods=20")
+	// The CSI node plugin must run everywhere: a coverage policy says so
+	// (without one, a taint keeping it off the pool is by design).
+	rep, code := runWhatIf(t, file, "-n", s.name, "--allocatable", "cpu=2,memory=4Gi,pods=20", "--require", s.name+"/csi")
 	if code != 1 || len(rep.Pools) != 1 || len(rep.Pools[0].Shapes) != 2 {
 		t.Fatalf("exit %d, pools %+v", code, rep.Pools)
 	}
@@ -389,7 +391,7 @@ func TestReadmeWhatIfLive(t *testing.T) {
 		t.Fatalf("the README's first what-if example is no longer the live NodePool one: %q", line)
 	}
 	dir := t.TempDir()
-	src := filepath.Join(repoRoot(), "pkg", "cmd", "testdata", "whatif", "nodepool-gpu.yaml")
+	src := filepath.Join(repoRoot(), "internal", "cli", "testdata", "whatif", "nodepool-gpu.yaml")
 	data, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
