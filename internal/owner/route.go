@@ -3,6 +3,8 @@ package owner
 import (
 	"fmt"
 	"strings"
+
+	"github.com/daemoncheck/daemoncheck/internal/text"
 )
 
 // Change is an edit a detector wants made to a DaemonSet, described so that
@@ -146,9 +148,14 @@ func (m Manager) routeHelm(ch Change, set string) Advice {
 			Inspect: inspect,
 		}
 	}
+	// A --set with an empty value would be a wrong command, not a template.
+	value := "<value>"
+	if ch.Value != "" {
+		value = Quote([]string{ch.Value})
+	}
 	return Advice{
 		Text: fmt.Sprintf("find the value of Helm release %s/%s's chart that renders %s (%s lists them) and set it (%s) with helm upgrade %s <chart> -n %s --reuse-values --set <value>=%s; a direct edit drifts from the release and the next upgrade may revert it",
-			m.Namespace, m.Name, ch.Field, Quote(inspect), valueOr(ch), m.Name, m.Namespace, cmpOr(Quote([]string{ch.Value}), ch.Value, "<value>")),
+			m.Namespace, m.Name, ch.Field, Quote(inspect), valueOr(ch), m.Name, m.Namespace, value),
 		Inspect: inspect,
 	}
 }
@@ -223,42 +230,12 @@ func (m Manager) routeOperator(ch Change, set, ds string) Advice {
 	}
 }
 
-// Quote renders argv for a POSIX shell: words that need it are put in single
-// quotes, and a single quote inside one closes the quotes, is escaped with a
-// backslash and reopens them.
+// Quote renders argv for a POSIX shell, each word as text.ShellQuote
+// writes it (the quoting every suggested command uses).
 func Quote(argv []string) string {
-	var b strings.Builder
+	words := make([]string, len(argv))
 	for i, a := range argv {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(quoteWord(a))
+		words[i] = text.ShellQuote(a)
 	}
-	return b.String()
-}
-
-func quoteWord(s string) string {
-	if s == "" {
-		return "''"
-	}
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// cmpOr is quoted, or the placeholder when the value is empty (a --set
-// with an empty value would be a wrong command, not a template).
-func cmpOr(quoted, value, placeholder string) string {
-	if value == "" {
-		return placeholder
-	}
-	return quoted
+	return strings.Join(words, " ")
 }
