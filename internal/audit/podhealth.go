@@ -71,14 +71,20 @@ func (c *dsContext) pendingPod(nodeName string, p *model.DaemonPod, h health) re
 		f.Message += fmt.Sprintf(" (for %s)", humanDuration(age))
 		f.Since = sinceOf(p.Created)
 	}
-	if e := c.latestEvent(p.UID, ""); e != nil && !strings.Contains(f.Message, text.OneLine(e.Message)) {
-		f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, text.OneLine(e.Message))
+	// What the cluster said (the scheduler's condition, the last event),
+	// not the message composed here, tells which fix applies.
+	said := p.ScheduledMessage
+	if e := c.latestEvent(p.UID, ""); e != nil {
+		said += "\n" + e.Message
+		if !strings.Contains(f.Message, text.OneLine(e.Message)) {
+			f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, text.OneLine(e.Message))
+		}
 	}
 	describe := explain.Kubectl("describe", "pod", "-n", p.Namespace, p.Name)
 	switch {
-	case f.Reason == report.ReasonInsufficient || strings.Contains(f.Message, "Insufficient"):
+	case f.Reason == report.ReasonInsufficient || strings.Contains(said, "Insufficient"):
 		explain.Advise(&f, fmt.Sprintf("free resources on node %s or lower the DaemonSet's resource requests; a priorityClassName such as system-node-critical lets the scheduler preempt other Pods", nodeName))
-	case f.Reason == report.ReasonHostPortTaken || strings.Contains(f.Message, "free ports") || strings.Contains(f.Message, "host port"):
+	case f.Reason == report.ReasonHostPortTaken || strings.Contains(said, "free ports") || strings.Contains(said, "host port"):
 		explain.Advise(&f, fmt.Sprintf("another Pod on node %s uses the same hostPort; change one of them", nodeName))
 	case p.NodeName == "":
 		explain.Advise(&f, "see why the scheduler cannot place it: {0}", describe)
