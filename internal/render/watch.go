@@ -119,31 +119,32 @@ func NextWatchState(prev *WatchState, r *report.Report, wide bool) *WatchState {
 		return s
 	}
 	seen := map[string]int{}
+	byName := make(map[string]*report.DaemonSetReport, len(r.DaemonSets))
+	for i := range r.DaemonSets {
+		byName[r.DaemonSets[i].Namespace+"/"+r.DaemonSets[i].Name] = &r.DaemonSets[i]
+	}
 	for i := range r.Problems {
 		p := &r.Problems[i]
-		s.problems = add(s.problems, seen, problemKey(p), problemRow(p)[:4], problemFingerprint(r, p))
+		s.problems = add(s.problems, seen, problemKey(p), problemRow(p)[:4], problemFingerprint(byName, p))
 	}
 	return s
 }
 
 // problemFingerprint is what a problem says as data: its severity, verdict,
 // nodes, DaemonSets and pattern, and the fingerprints of its findings.
-func problemFingerprint(r *report.Report, p *report.Problem) string {
+func problemFingerprint(byName map[string]*report.DaemonSetReport, p *report.Problem) string {
 	parts := []string{p.ID, string(p.Severity), strconv.FormatBool(p.Failing), strings.Join(p.Nodes, ","), strings.Join(p.DaemonSets, ","), p.Pattern}
 	for _, ref := range p.Findings {
-		parts = append(parts, findingAt(r, ref).Fingerprint())
+		parts = append(parts, findingAt(byName, ref).Fingerprint())
 	}
 	return strings.Join(parts, "\x01")
 }
 
 // findingAt resolves a problem's reference (an empty finding when it does
 // not resolve: the fingerprint then says so by differing).
-func findingAt(r *report.Report, ref report.FindingRef) *report.Finding {
-	for i := range r.DaemonSets {
-		ds := &r.DaemonSets[i]
-		if ds.Namespace+"/"+ds.Name == ref.DaemonSet && ref.Index >= 0 && ref.Index < len(ds.Findings) && ds.Findings[ref.Index].ID == ref.ID {
-			return &ds.Findings[ref.Index]
-		}
+func findingAt(byName map[string]*report.DaemonSetReport, ref report.FindingRef) *report.Finding {
+	if ds := byName[ref.DaemonSet]; ds != nil && ref.Index >= 0 && ref.Index < len(ds.Findings) && ds.Findings[ref.Index].ID == ref.ID {
+		return &ds.Findings[ref.Index]
 	}
 	return &report.Finding{ID: ref.ID}
 }
