@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/daemoncheck/daemoncheck/internal/text"
 )
@@ -182,15 +181,6 @@ func (c Command) Render(o RenderOptions) string {
 		words[i] = text.ShellQuote(a)
 	}
 	return strings.Join(words, " ")
-}
-
-// Since returns the finding's age origin (the time its condition began), or
-// the zero time when none applies.
-func (f *Finding) SinceTime() time.Time {
-	if f.Since == nil {
-		return time.Time{}
-	}
-	return *f.Since
 }
 
 // FindingID is the stable identity of a finding: the same DaemonSet (by UID,
