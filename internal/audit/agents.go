@@ -11,6 +11,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
+	"github.com/daemoncheck/daemoncheck/internal/placement"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -96,15 +97,15 @@ func agentReason(ds *appsv1.DaemonSet, rules []policy.Rule) string {
 // ranking below the workloads on its nodes.
 func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
 	plan := c.idx.plan
-	d := plan.of(c.ds)
+	d := plan.Of(c.ds)
 	spec := &c.ds.Spec.Template.Spec
-	prio, known := plan.prio[d], plan.prioKnown[d]
+	prio, known := plan.Prio[d], plan.PrioKnown[d]
 	f := report.Finding{Type: report.LowPriorityAgent}
 	c.criticalPatch(&f)
 	if spec.PriorityClassName == "" && spec.Priority == nil {
 		gets := "priority 0"
 		switch gd := globalDefault(plan); {
-		case !plan.classesRead:
+		case !plan.ClassesRead:
 			gets = "priority 0, or the globalDefault PriorityClass's (PriorityClasses were not read)"
 		case gd != nil:
 			gets = fmt.Sprintf("the globalDefault class %s's priority %d", gd.Name, gd.Value)
@@ -121,17 +122,17 @@ func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
 	if spec.PriorityClassName != "" {
 		class = "class " + spec.PriorityClassName
 	}
-	if plan.work != nil && plan.verdicts != nil {
+	if plan.Work != nil && plan.Verdicts != nil {
 		var above, targeted int
 		var top int32
 		example := ""
 		for _, name := range c.idx.byNatural {
 			i := c.idx.nodePos[name]
-			if !plan.verdicts[d][i].ShouldRun {
+			if !plan.Verdicts[d][i].ShouldRun {
 				continue
 			}
 			targeted++
-			if l := plan.work.Nodes[name]; l != nil && l.WorkloadPods > 0 && l.MaxWorkloadPriority > prio {
+			if l := plan.Work.Nodes[name]; l != nil && l.WorkloadPods > 0 && l.MaxWorkloadPriority > prio {
 				above++
 				if example == "" || l.MaxWorkloadPriority > top {
 					top, example = l.MaxWorkloadPriority, name
@@ -152,7 +153,7 @@ func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
 		f.Message = fmt.Sprintf("%s is a node agent (%s) at priority %d (%s), below the globalDefault class %s (%d) that every Pod without a priorityClassName gets: ordinary workloads preempt its Pods when a node is full", c.name(), why, prio, class, gd.Name, gd.Value)
 		return f, true
 	}
-	if prio < highestUserPriority && plan.work == nil {
+	if prio < highestUserPriority && plan.Work == nil {
 		// Workloads may use any class up to the highest user-definable
 		// priority: only the Pods on its nodes can say.
 		c.report.Unknown = append(c.report.Unknown, fmt.Sprintf("priority: node agent (%s) at priority %d (%s); whether Pods on its nodes rank above it is unknown without --workloads", why, prio, class))
@@ -166,10 +167,10 @@ const highestUserPriority = 1000000000
 
 // globalDefault is the cluster's globalDefault PriorityClass, if any (the
 // highest, as the Priority admission plugin picks when several claim it).
-func globalDefault(plan *capPlan) *schedulingv1.PriorityClass {
+func globalDefault(plan *placement.Plan) *schedulingv1.PriorityClass {
 	var best *schedulingv1.PriorityClass
-	for i := range plan.classes {
-		if c := &plan.classes[i]; c.GlobalDefault && (best == nil || c.Value > best.Value) {
+	for i := range plan.Classes {
+		if c := &plan.Classes[i]; c.GlobalDefault && (best == nil || c.Value > best.Value) {
 			best = c
 		}
 	}

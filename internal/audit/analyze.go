@@ -29,7 +29,9 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
+	"github.com/daemoncheck/daemoncheck/internal/placement"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
+	"github.com/daemoncheck/daemoncheck/internal/problems"
 	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -121,7 +123,8 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 	}
 	planKept := idx.plan != nil
 	if !planKept {
-		idx.plan = planCapacity(dss, idx, snap)
+		idx.plan = placement.New(dss, placement.Nodes{List: idx.nodes, Pos: idx.nodePos, ByNatural: idx.byNatural},
+			func(ds *appsv1.DaemonSet) []bool { return boundRow(ds, idx) }, snap)
 	}
 	r.Gate = opts.Gate.Settings()
 	r.Grace = r.Gate.Grace
@@ -150,7 +153,7 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 			}
 		}()
 	}
-	health := map[string]*dsHealth{}
+	health := map[string]*problems.Health{}
 	keptProblems := make([][]report.Problem, len(dss))
 	for i := range dss {
 		if k := kept[i]; k != nil {
@@ -168,12 +171,12 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 	r.DaemonSets = results
 	r.Summary = report.Summarize(results)
 	var own [][]report.Problem
-	r.Problems, own = problems(r, idx, health, keptProblems)
+	r.Problems, own = problems.Group(r, problems.Nodes{List: idx.nodes, Pos: idx.nodePos, Sort: idx.sortNodes, Attrs: idx.attrs}, health, keptProblems)
 	var capacity *report.Capacity
 	if planKept {
 		capacity = m.capacity
 	} else {
-		capacity = idx.plan.section(idx, opts.PoolLabels, opts.CapacityNodes)
+		capacity = idx.plan.Section(opts.PoolLabels, opts.CapacityNodes)
 	}
 	r.Capacity = capacity
 	if capacity != nil && opts.Selection != "" {
@@ -206,9 +209,9 @@ type index struct {
 	orphansByNS map[string][]*model.DaemonPod
 	revByDS     map[types.UID]*appsv1.ControllerRevision
 	eventsFor   map[types.UID][]*corev1.Event
-	// plan is the capacity stage's view (capacity.go): verdicts, requests,
+	// plan is the capacity stage's view (package placement): verdicts, requests,
 	// priorities and the daemons' placement on every node.
-	plan *capPlan
+	plan *placement.Plan
 }
 
 // nodeIndex is the part of the index made of nodes alone.
@@ -231,9 +234,9 @@ type nodeIndex struct {
 	versions []objVersion
 	known    bool
 	from     []int
-	// attrTable interns the nodes' pattern attributes (problems.go),
-	// built at first use.
-	attrTable *attrTable
+	// attrs caches the nodes' pattern attributes (package problems),
+	// built at first use; kept while the nodes are the same.
+	attrs *problems.Attrs
 }
 
 // newNodeIndex indexes snap's nodes. When prev indexed the very same
@@ -249,7 +252,7 @@ func newNodeIndex(snap *model.Snapshot, prev *nodeIndex) nodeIndex {
 	}
 	ni.nodeByNm = make(map[string]*corev1.Node, len(snap.Nodes))
 	if prev != nil && ni.known && prev.known && slices.Equal(ni.versions, prev.versions) {
-		ni.nodePos, ni.nodeCause, ni.natural, ni.byNatural, ni.from, ni.attrTable = prev.nodePos, prev.nodeCause, prev.natural, prev.byNatural, prev.from, prev.attrTable
+		ni.nodePos, ni.nodeCause, ni.natural, ni.byNatural, ni.from, ni.attrs = prev.nodePos, prev.nodeCause, prev.natural, prev.byNatural, prev.from, prev.attrs
 		ni.nodes = make([]*corev1.Node, len(ni.from))
 		for i, at := range ni.from {
 			ni.nodes[i] = &snap.Nodes[at]
@@ -257,6 +260,7 @@ func newNodeIndex(snap *model.Snapshot, prev *nodeIndex) nodeIndex {
 		}
 		return ni
 	}
+	ni.attrs = &problems.Attrs{}
 	ni.nodePos = make(map[string]int, len(snap.Nodes))
 	ni.nodeCause = map[string]string{}
 	ni.from = make([]int, len(snap.Nodes))
@@ -407,7 +411,7 @@ type dsContext struct {
 // analyzeDaemonSet returns the DaemonSet's report, and the first moment at
 // which it would change with time alone (zero: never).
 func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, opts Options) (report.DaemonSetReport, time.Time) {
-	c := &dsContext{ds: ds, eval: idx.plan.evals[idx.plan.of(ds)], now: opts.Now, idx: idx,
+	c := &dsContext{ds: ds, eval: idx.plan.Evals[idx.plan.Of(ds)], now: opts.Now, idx: idx,
 		podsKnown: snap.Has(model.Pods), nodesKnown: snap.Has(model.Nodes),
 		rules: rulesFor(snap.ServerVersion)}
 	pods := c.claim(idx.podsByDS[ownerKey{ds.Namespace, ds.UID}], idx.orphansByNS[ds.Namespace])
@@ -592,4 +596,20 @@ func (idx *index) sortNodes(ns []string) {
 		}
 		return names.Less(ns[i], ns[j])
 	})
+}
+
+// boundRow says on which of idx.nodes ds has a Pod bound (not being
+// deleted): it holds its room there, so the scheduler leaves out a
+// newcomer of equal priority rather than it. nil when it is bound nowhere.
+func boundRow(ds *appsv1.DaemonSet, idx *index) []bool {
+	var row []bool
+	for _, pod := range idx.podsByDS[ownerKey{ds.Namespace, ds.UID}] {
+		if n, ok := idx.nodePos[pod.NodeName]; ok && !pod.Deleting {
+			if row == nil {
+				row = make([]bool, len(idx.nodes))
+			}
+			row[n] = true
+		}
+	}
+	return row
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/placement"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -27,7 +28,7 @@ func init() {
 	}})
 	register(detector{typ: report.NodeTooSmall, node: func(c *dsContext, n *nodeCase) []report.Finding {
 		lo, nf := c.leftOut(n)
-		if lo == nil || len(lo.Shortfalls) == 0 || nf.alloc == nil {
+		if lo == nil || len(lo.Shortfalls) == 0 || nf.Alloc == nil {
 			return nil
 		}
 		// A Pod waiting to be scheduled, or none at all: the PendingPod or
@@ -48,12 +49,12 @@ func init() {
 
 // leftOut returns the DaemonSet's left-out record on the case's node and
 // the node's plan, or nil when it fits there (or is not targeted).
-func (c *dsContext) leftOut(n *nodeCase) (*capacity.LeftOut, *nodeFit) {
+func (c *dsContext) leftOut(n *nodeCase) (*capacity.LeftOut, *placement.NodeFit) {
 	if n.node == nil || !n.verdict.ShouldRun {
 		return nil, nil
 	}
 	pos := c.idx.nodePos[n.name]
-	return c.idx.plan.leftOutOf(c.idx.plan.of(c.ds), pos), &c.idx.plan.nodes[pos]
+	return c.idx.plan.LeftOutOf(c.idx.plan.Of(c.ds), pos), &c.idx.plan.Nodes[pos]
 }
 
 // unscheduled is the first live Pod not bound to a node yet.
@@ -73,12 +74,12 @@ func (c *dsContext) name() string { return c.ds.Namespace + "/" + c.ds.Name }
 func (c *dsContext) hostPortConflict(node *corev1.Node, lo *capacity.LeftOut, k int) report.Finding {
 	pc, holder := lo.Ports[k], lo.HeldBy[k]
 	plan := c.idx.plan
-	d, h := plan.of(c.ds), plan.index(holder)
+	d, h := plan.Of(c.ds), plan.Index(holder)
 	why := "it was created first"
 	switch {
-	case plan.prio[h] > plan.prio[d]:
-		why = fmt.Sprintf("its priority %d is higher", plan.prio[h])
-	case plan.isBound(h, c.idx.nodePos[node.Name]):
+	case plan.Prio[h] > plan.Prio[d]:
+		why = fmt.Sprintf("its priority %d is higher", plan.Prio[h])
+	case plan.IsBound(h, c.idx.nodePos[node.Name]):
 		why = "its Pod is already there"
 	}
 	f := report.Finding{Type: report.HostPortConflict, Node: node.Name, Reason: report.ReasonHostPortClaimed,
@@ -106,13 +107,13 @@ func shortResources(lo *capacity.LeftOut) string {
 }
 
 // tooSmallWords says, with the numbers, that the DaemonSet is left out.
-func (c *dsContext) tooSmallWords(node *corev1.Node, lo *capacity.LeftOut, nf *nodeFit) string {
+func (c *dsContext) tooSmallWords(node *corev1.Node, lo *capacity.LeftOut, nf *placement.NodeFit) string {
 	var parts, why []string
 	for _, s := range lo.Shortfalls {
 		// One unit for the resource's amounts in both halves of the message.
-		over, alloc := nf.place.Overhead[s.Resource], nf.alloc[s.Resource]
+		over, alloc := nf.Place.Overhead[s.Resource], nf.Alloc[s.Resource]
 		u := capacity.UnitFor(s.Resource, over, alloc, s.Requested, s.Used, s.Allocatable)
-		parts = append(parts, fmt.Sprintf("%s: the %d daemons request %s of %s allocatable", s.Resource, nf.daemons,
+		parts = append(parts, fmt.Sprintf("%s: the %d daemons request %s of %s allocatable", s.Resource, nf.Daemons,
 			capacity.FormatIn(s.Resource, over, u), capacity.FormatIn(s.Resource, alloc, u)))
 		why = append(why, s.StringIn(u))
 	}
@@ -142,8 +143,8 @@ func (c *dsContext) tooSmallFix(f *report.Finding, lo *capacity.LeftOut) {
 // with the Pods already on its node, and whether preemption can help.
 func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
 	plan := c.idx.plan
-	d := plan.of(c.ds)
-	if d < 0 || plan.verdicts == nil {
+	d := plan.Of(c.ds)
+	if d < 0 || plan.Verdicts == nil {
 		return fs
 	}
 	conflict := map[string]int{}
@@ -179,9 +180,9 @@ func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
 				continue
 			}
 		}
-		nf := &plan.nodes[pos]
+		nf := &plan.Nodes[pos]
 		node := c.idx.nodes[pos]
-		if lo := plan.leftOutOf(d, pos); lo != nil && len(lo.Shortfalls) > 0 && nf.alloc != nil {
+		if lo := plan.LeftOutOf(d, pos); lo != nil && len(lo.Shortfalls) > 0 && nf.Alloc != nil {
 			words := c.tooSmallWords(node, lo, nf)
 			if f.Type == report.PendingPod {
 				f.Reason, f.Params = report.ReasonDaemonsDontFit, report.Params{Resource: shortResources(lo)}
@@ -192,21 +193,21 @@ func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
 				f.Message += "; once created it would not fit: " + words
 			}
 		}
-		if plan.work != nil {
+		if plan.Work != nil {
 			name := ""
 			if pod != nil {
 				name = pod.Name
 			}
-			fit := plan.workloadFit(d, pos, node, name)
-			f.Message += "; " + fit.words
+			fit := plan.WorkloadFit(d, pos, node, name)
+			f.Message += "; " + fit.Words
 			if f.Type == report.PendingPod && f.Reason != report.ReasonDaemonsDontFit {
-				f.Reason, f.Params = report.ReasonInsufficient, report.Params{Resource: fit.resources, Detail: fit.cause}
-				if fit.resources == "" {
+				f.Reason, f.Params = report.ReasonInsufficient, report.Params{Resource: fit.Resources, Detail: fit.Cause}
+				if fit.Resources == "" {
 					f.Reason = report.ReasonUnschedulable
 				}
-				f.Cause = "unschedulable: " + fit.cause
-				if fit.fix != "" {
-					explain.Advise(&f, fit.fix, fit.cmds...)
+				f.Cause = "unschedulable: " + fit.Cause
+				if fit.Fix != "" {
+					explain.Advise(&f, fit.Fix, fit.Cmds...)
 				}
 			}
 		}

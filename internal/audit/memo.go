@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/placement"
+	"github.com/daemoncheck/daemoncheck/internal/problems"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -53,7 +55,7 @@ type Memo struct {
 	// nodes is the last index of the nodes, without the pointers to that
 	// snapshot's nodes (newNodeIndex).
 	nodes *nodeIndex
-	plan  *capPlan
+	plan  *placement.Plan
 	// planDS are the DaemonSets the plan was built from, in report order.
 	planDS   []*appsv1.DaemonSet
 	nodeInfo []report.NodeInfo
@@ -73,7 +75,7 @@ type memoDS struct {
 	report        report.DaemonSetReport
 	// health is the problems stage's view of the DaemonSet (pattern), nil
 	// until a problem needed it; problems are its own problems.
-	health   *dsHealth
+	health   *problems.Health
 	problems []report.Problem
 }
 
@@ -146,7 +148,7 @@ func (m *Memo) podsSeen(dss []*appsv1.DaemonSet, idx *index) []bool {
 	return seen
 }
 
-func (m *Memo) keptPlan(dss []*appsv1.DaemonSet, idx *index, seen []bool) *capPlan {
+func (m *Memo) keptPlan(dss []*appsv1.DaemonSet, idx *index, seen []bool) *placement.Plan {
 	if m.plan == nil || len(dss) != len(m.planDS) {
 		return nil
 	}
@@ -160,23 +162,17 @@ func (m *Memo) keptPlan(dss []*appsv1.DaemonSet, idx *index, seen []bool) *capPl
 			return nil
 		}
 	}
-	if m.plan.verdicts != nil {
+	if m.plan.Verdicts != nil {
 		// Only a DaemonSet whose Pods changed can be bound elsewhere.
 		for d, ds := range dss {
-			if !seen[d] && !slices.Equal(boundRow(ds, idx), m.plan.bound[d]) {
+			if !seen[d] && !slices.Equal(boundRow(ds, idx), m.plan.Bound[d]) {
 				return nil
 			}
 		}
 	}
 	// The same plan, for this snapshot's DaemonSet objects. The
 	// Evaluators keep the old objects, whose specs are the same.
-	p := *m.plan
-	p.ds = dss
-	p.pos = make(map[*appsv1.DaemonSet]int, len(dss))
-	for d, ds := range dss {
-		p.pos[ds] = d
-	}
-	return &p
+	return m.plan.Rebind(dss, placement.Nodes{List: idx.nodes, Pos: idx.nodePos, ByNatural: idx.byNatural})
 }
 
 // reusable returns the Memo's report of ds when none of its inputs changed
@@ -222,8 +218,8 @@ func podVersions(pods []*model.DaemonPod) []objVersion {
 // remember keeps what an analysis made for the next one: kept[d] is the
 // entry whose report DaemonSet d reused, nil when it was analysed (until[d]
 // then says until when its report holds).
-func (m *Memo) remember(g memoGlobal, plan *capPlan, idx *index, r *report.Report, kept []*memoDS, until []time.Time, health map[string]*dsHealth, own [][]report.Problem, capacity *report.Capacity) {
-	m.global, m.plan, m.planDS, m.nodeInfo, m.capacity = g, plan, plan.ds, r.Nodes, capacity
+func (m *Memo) remember(g memoGlobal, plan *placement.Plan, idx *index, r *report.Report, kept []*memoDS, until []time.Time, health map[string]*problems.Health, own [][]report.Problem, capacity *report.Capacity) {
+	m.global, m.plan, m.planDS, m.nodeInfo, m.capacity = g, plan, plan.DS, r.Nodes, capacity
 	if !g.known {
 		// Nothing would be reused: keep nothing.
 		m.plan, m.planDS, m.nodeInfo, m.capacity, m.ds, m.nodes = nil, nil, nil, nil, nil, nil
@@ -232,8 +228,8 @@ func (m *Memo) remember(g memoGlobal, plan *capPlan, idx *index, r *report.Repor
 	nodes := idx.nodeIndex
 	nodes.nodes, nodes.nodeByNm = nil, nil
 	m.nodes = &nodes
-	next := make(map[ownerKey]*memoDS, len(plan.ds))
-	for d, ds := range plan.ds {
+	next := make(map[ownerKey]*memoDS, len(plan.DS))
+	for d, ds := range plan.DS {
 		md := kept[d]
 		if md == nil {
 			md = &memoDS{ds: objVersion{string(ds.UID), ds.ResourceVersion}, rev: revisionOf(ds, idx),

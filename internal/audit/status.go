@@ -13,7 +13,7 @@ import (
 func (c *dsContext) nodeVerdicts(byNode map[string][]*model.DaemonPod) ([]report.NodeVerdict, report.Counts) {
 	computed := report.Counts{ObservedGeneration: c.ds.Generation}
 	// The capacity plan evaluated every node already, with c.eval.
-	c.verdicts = c.idx.plan.verdicts[c.idx.plan.of(c.ds)]
+	c.verdicts = c.idx.plan.Verdicts[c.idx.plan.Of(c.ds)]
 	nvs := make([]report.NodeVerdict, 0, len(c.idx.nodes))
 	for i, node := range c.idx.nodes {
 		v := c.verdicts[i]

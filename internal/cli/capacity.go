@@ -5,9 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -91,13 +91,13 @@ func (o *CapacityOptions) Complete(cmd *cobra.Command) error {
 }
 
 // narrow is the part of the report the capacity view shows: the findings
-// about fit (audit.IsFit), with the summary, problems and verdict rebuilt
+// about fit (view.IsFit), with the summary, problems and verdict rebuilt
 // from them, so that the exit code speaks of what the view shows.
 func (o *CapacityOptions) narrow(rep *report.Report) (*report.Report, error) {
 	if err := needNodes(rep, "capacity"); err != nil {
 		return nil, err
 	}
-	return audit.Project(rep, audit.Projection{Fit: true})
+	return view.Project(rep, view.Projection{Fit: true})
 }
 
 // selection says how the DaemonSets read were narrowed, "" when all were.

@@ -36,6 +36,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/text"
+	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -151,12 +152,12 @@ type runConfig struct {
 	// suggest are the subcommands a DaemonSet NAME resembles (node ->
 	// nodes), offered when no DaemonSet has that name.
 	suggest []string
-	// sortBy orders the problems (audit.SortSeverity: as the analysis does).
+	// sortBy orders the problems (view.SortSeverity: as the analysis does).
 	sortBy string
 	// serverVersion, when set, overrides the version the rules follow.
 	serverVersion string
 	// narrow, when set, returns the part of the report the view shows
-	// (nodes, capacity): an audit.Projection, never an edit.
+	// (nodes, capacity): an view.Projection, never an edit.
 	narrow func(*report.Report) (*report.Report, error)
 	// fleet, when set, is the clusters of a fleet audit (--contexts).
 	fleet *fleetRun
@@ -245,7 +246,7 @@ output (also: a partial report without such findings).`,
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit DaemonSets in all namespaces (the default unless -n is given; with -n, -A wins, as in kubectl).")
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, e.g. -l app=agent.")
 	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Re-check until no finding selected by --fail-on remains, or --timeout passes; progress goes to stderr. Watches the cluster when RBAC allows the watch verb, else polls every --interval.")
-	cmd.Flags().StringVar(&o.SortBy, "sort-by", audit.SortSeverity, "Order of the problems: "+strings.Join(sortKeys, ", ")+". severity: errors first, then by the number of nodes; breadth: most nodes first; daemonset: by NAMESPACE/NAME; type: by problem type.")
+	cmd.Flags().StringVar(&o.SortBy, "sort-by", view.SortSeverity, "Order of the problems: "+strings.Join(sortKeys, ", ")+". severity: errors first, then by the number of nodes; breadth: most nodes first; daemonset: by NAMESPACE/NAME; type: by problem type.")
 	_ = cmd.RegisterFlagCompletionFunc("sort-by", cobra.FixedCompletions(sortKeys, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().DurationVar(&o.Interval, "interval", o.Interval, fmt.Sprintf("When polling (--wait, or -w without the watch verb): time between reads (at least %s); when watching: how often the analysis is redone without a change (--grace and minReadySeconds change with time).", MinInterval))
 	// The audit flags are each audit command's own (root and nodes), not
@@ -629,11 +630,11 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	return o.exitFor(rep)
 }
 
-var sortKeys = []string{audit.SortSeverity, audit.SortBreadth, audit.SortDaemonSet, audit.SortType}
+var sortKeys = []string{view.SortSeverity, view.SortBreadth, view.SortDaemonSet, view.SortType}
 
 // sortedBy is the report with its problems ordered as --sort-by says.
 func sortedBy(rep *report.Report, by string) *report.Report {
-	out, err := audit.Project(rep, audit.Projection{SortBy: by})
+	out, err := view.Project(rep, view.Projection{SortBy: by})
 	if err != nil {
 		panic(err) // a projection that names no DaemonSet cannot fail
 	}

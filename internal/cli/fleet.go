@@ -13,11 +13,11 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 
-	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/text"
+	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -357,7 +357,7 @@ func (o *CheckOptions) auditCluster(ctx context.Context, fc *fleetCluster) repor
 		res.Error = text.OneLine(err.Error())
 		return res
 	}
-	if rep, err = audit.Project(rep, audit.Projection{KubeContext: fc.context, SortBy: o.run.sortBy}); err != nil {
+	if rep, err = view.Project(rep, view.Projection{KubeContext: fc.context, SortBy: o.run.sortBy}); err != nil {
 		res.Error = text.OneLine(err.Error())
 		return res
 	}

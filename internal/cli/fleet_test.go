@@ -32,9 +32,9 @@ import (
 	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/kubeflags"
+	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -518,7 +518,7 @@ func TestFleetProjectionNamesTheContextInCommands(t *testing.T) {
 		Problems: []report.Problem{{Fix: "kubectl uncordon n1", Advice: report.Advise("{0}", report.WriteCmd("kubectl", "uncordon", "n1")),
 			Findings: []report.FindingRef{{ID: "a", DaemonSet: "ns/d"}}}},
 	}
-	got, err := audit.Project(rep, audit.Projection{KubeContext: "team a's cluster"})
+	got, err := view.Project(rep, view.Projection{KubeContext: "team a's cluster"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -122,7 +122,7 @@ func (o *NodesOptions) Complete(cmd *cobra.Command) error {
 
 // narrow is the part of the report the nodes view shows: the chosen
 // DaemonSets and nodes, the findings about them, and every finding about a
-// shown DaemonSet as a whole (audit.Project rebuilds the summary, the
+// shown DaemonSet as a whole (view.Project rebuilds the summary, the
 // problems and the verdict from them).
 func (o *NodesOptions) narrow(rep *report.Report) (*report.Report, error) {
 	if err := needNodes(rep, "coverage"); err != nil {
@@ -132,11 +132,11 @@ func (o *NodesOptions) narrow(rep *report.Report) (*report.Report, error) {
 		// Before printing: a matrix without columns would look like an answer.
 		return nil, o.exitFor(rep)
 	}
-	p := audit.Projection{DaemonSets: o.DaemonSets, Node: o.node}
+	p := view.Projection{DaemonSets: o.DaemonSets, Node: o.node}
 	if o.nodeSel != nil {
 		p.NodeSelector = func(l map[string]string) bool { return o.nodeSel.Matches(labels.Set(l)) }
 	}
-	out, err := audit.Project(rep, p)
+	out, err := view.Project(rep, p)
 	if err != nil {
 		return nil, usageErrorf("--daemonsets: %v", err)
 	}

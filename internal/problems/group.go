@@ -1,4 +1,10 @@
-package audit
+// Package problems groups a report's findings into problems: per
+// DaemonSet, the findings of one type and cause; across DaemonSets, the
+// findings one node condition explains. It orders them (most severe, then
+// broadest, first) and names what a problem's nodes share that the
+// DaemonSet's healthy nodes lack (a pattern). It reads findings and node
+// objects only: what the findings mean is the audit's.
+package problems
 
 import (
 	"fmt"
@@ -11,7 +17,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// problems groups the active findings of the report by cause: per DaemonSet,
+// Group groups the active findings of the report by cause: per DaemonSet,
 // findings of one type with the same cause; across DaemonSets, findings a node
 // condition explains (one problem per node and condition). Most severe first,
 // then broadest: the default view prints one row per problem, at any size.
@@ -19,9 +25,22 @@ import (
 // health holds what patterns compare against, per DaemonSet: entries a
 // Memo kept are used as they are, new ones are added. kept[i], when not
 // nil, are the problems of DaemonSet i's own (made of its findings alone)
-// that a Memo kept with its report: they are used as they are. problems
-// returns every problem, and each DaemonSet's own ones (for the Memo).
-func problems(r *report.Report, idx *index, health map[string]*dsHealth, kept [][]report.Problem) ([]report.Problem, [][]report.Problem) {
+// that a Memo kept with its report: they are used as they are.
+// Nodes is what grouping knows of the nodes: the objects, a node's
+// position among them, and the report's order of node names.
+type Nodes struct {
+	List []*corev1.Node
+	Pos  map[string]int
+	// Sort orders node names as the report lists them.
+	Sort func([]string)
+	// Attrs caches the nodes' pattern attributes. It is only valid for
+	// these very nodes: an analysis of the same nodes (a Memo's) may hand
+	// the same Attrs on.
+	Attrs *Attrs
+}
+
+// Group returns every problem, and each DaemonSet's own ones (for a Memo).
+func Group(r *report.Report, nodes Nodes, health map[string]*Health, kept [][]report.Problem) ([]report.Problem, [][]report.Problem) {
 	type key struct{ ds, typ, cause string }
 	type group struct {
 		p      report.Problem
@@ -96,11 +115,11 @@ func problems(r *report.Report, idx *index, health map[string]*dsHealth, kept []
 		p.DaemonSets = keys(g.ds)
 		sort.Strings(p.DaemonSets)
 		p.Nodes = keys(g.nodes)
-		idx.sortNodes(p.Nodes)
+		nodes.Sort(p.Nodes)
 		p.Range = names.Range(p.Nodes)
 		p.Fix, p.Advice = groupFix(g.fixes, g.advice, p.Nodes)
 		if len(p.DaemonSets) == 1 && len(p.Nodes) > 1 {
-			p.Pattern = pattern(r, idx, health, p.DaemonSets[0], k.typ+"\x00"+k.cause, p.Nodes, g.msgs)
+			p.Pattern = pattern(r, nodes, health, p.DaemonSets[0], k.typ+"\x00"+k.cause, p.Nodes, g.msgs)
 		}
 		out = append(out, p)
 		if g.owner >= 0 {
@@ -187,7 +206,10 @@ var patternAttrs = []struct {
 	{"kubelet", func(n *corev1.Node) string { return n.Status.NodeInfo.KubeletVersion }},
 }
 
-// attrTable interns the patternAttrs values of idx.nodes: ids[a][i] is
+// Attrs holds the nodes' attrTable once built.
+type Attrs struct{ table *attrTable }
+
+// attrTable interns the patternAttrs values of the nodes: ids[a][i] is
 // node i's value of attribute a, vals[a][id] that value. Built once per set
 // of nodes (a Memo reuses it with the nodes' index), so a DaemonSet's
 // healthy values are a few slice writes per node, not map inserts.
@@ -197,15 +219,15 @@ type attrTable struct {
 }
 
 // attrs returns the nodes' attrTable, built at first use.
-func (idx *index) attrs() *attrTable {
-	if idx.attrTable != nil {
-		return idx.attrTable
+func (nodes Nodes) attrs() *attrTable {
+	if nodes.Attrs != nil && nodes.Attrs.table != nil {
+		return nodes.Attrs.table
 	}
 	at := &attrTable{ids: make([][]int32, len(patternAttrs)), vals: make([][]string, len(patternAttrs))}
 	for a, attr := range patternAttrs {
 		seen := map[string]int32{}
-		at.ids[a] = make([]int32, len(idx.nodes))
-		for i, n := range idx.nodes {
+		at.ids[a] = make([]int32, len(nodes.List))
+		for i, n := range nodes.List {
 			v := attr.get(n)
 			id, ok := seen[v]
 			if !ok {
@@ -216,12 +238,15 @@ func (idx *index) attrs() *attrTable {
 			at.ids[a][i] = id
 		}
 	}
-	idx.attrTable = at
+	if nodes.Attrs != nil {
+		nodes.Attrs.table = at
+	}
 	return at
 }
 
-// dsHealth is what patterns compare against, per DaemonSet, built once.
-type dsHealth struct {
+// Health is what patterns compare against, per DaemonSet, built once.
+// A Memo keeps it with the DaemonSet's report.
+type Health struct {
 	// healthy counts the targeted nodes without an active finding;
 	// values[i][id] says whether value id of patternAttrs[i] (attrTable)
 	// is among them.
@@ -229,22 +254,22 @@ type dsHealth struct {
 	values  [][]bool
 	// patterns are the patterns found, by problem type and cause: a
 	// problem of one DaemonSet is made of its findings alone, so while
-	// its report and the nodes stay the same (a Memo keeps dsHealth only
+	// its report and the nodes stay the same (a Memo keeps Health only
 	// then), so does the pattern.
 	patterns map[string]string
 }
 
 // pattern names what a problem's nodes share that the DaemonSet's healthy
 // nodes (targeted, no active finding) lack.
-func pattern(r *report.Report, idx *index, cache map[string]*dsHealth, ds, problem string, nodes []string, msgs []string) string {
+func pattern(r *report.Report, nodes Nodes, cache map[string]*Health, ds, problem string, nodeNames []string, msgs []string) string {
 	h := cache[ds]
-	at := idx.attrs()
+	at := nodes.attrs()
 	if h != nil {
 		if p, ok := h.patterns[problem]; ok {
 			return p
 		}
 	} else {
-		h = &dsHealth{values: make([][]bool, len(patternAttrs)), patterns: map[string]string{}}
+		h = &Health{values: make([][]bool, len(patternAttrs)), patterns: map[string]string{}}
 		for i := range patternAttrs {
 			h.values[i] = make([]bool, len(at.vals[i]))
 		}
@@ -261,7 +286,7 @@ func pattern(r *report.Report, idx *index, cache map[string]*dsHealth, ds, probl
 				}
 			}
 			for _, nv := range dr.Nodes {
-				if pos, ok := idx.nodePos[nv.Name]; ok && nv.ShouldRun && !bad[nv.Name] {
+				if pos, ok := nodes.Pos[nv.Name]; ok && nv.ShouldRun && !bad[nv.Name] {
 					h.healthy++
 					for i := range patternAttrs {
 						h.values[i][at.ids[i][pos]] = true
@@ -270,21 +295,21 @@ func pattern(r *report.Report, idx *index, cache map[string]*dsHealth, ds, probl
 			}
 		}
 	}
-	p := patternOf(idx, at, h, nodes, msgs)
+	p := patternOf(nodes, at, h, nodeNames, msgs)
 	h.patterns[problem] = p
 	return p
 }
 
 // patternOf is pattern's finding, against h.
-func patternOf(idx *index, at *attrTable, h *dsHealth, nodes []string, msgs []string) string {
+func patternOf(nodes Nodes, at *attrTable, h *Health, nodeNames []string, msgs []string) string {
 	healthy := h.healthy
-	var affected []int // positions in idx.nodes
-	for _, name := range nodes {
-		if pos, ok := idx.nodePos[name]; ok {
+	var affected []int // positions in nodes.List
+	for _, name := range nodeNames {
+		if pos, ok := nodes.Pos[name]; ok {
 			affected = append(affected, pos)
 		}
 	}
-	if len(affected) < 2 || len(affected) != len(nodes) {
+	if len(affected) < 2 || len(affected) != len(nodeNames) {
 		return ""
 	}
 	noManifest := false

@@ -1,4 +1,9 @@
-package audit
+// Package view projects a report onto what one command shows: some
+// DaemonSets, some nodes, the fit findings, another order. A projection
+// rebuilds the summary, the problems and the gate from the findings it
+// keeps, so no command edits a report after the analysis, and a view flag
+// never changes the verdict (findings about a DaemonSet as a whole stay).
+package view
 
 import (
 	"fmt"

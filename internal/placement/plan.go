@@ -1,4 +1,10 @@
-package audit
+// Package placement answers, for every DaemonSet and node, whether the
+// controller wants a daemon Pod there (the verdict matrix) and whether the
+// daemons that should run on a node fit on it together, placed as the
+// scheduler would: by priority, the ones already bound keeping their room.
+// The audit reads its verdicts and left-out daemons; the capacity view is
+// its Section. It knows nothing of findings.
+package placement
 
 import (
 	"fmt"
@@ -20,51 +26,68 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// capPlan is the capacity stage's view of the cluster, built once before
-// the DaemonSets are analysed: the controller's verdict for every
+// Plan is where every daemon would be placed on every node, built once
+// before the DaemonSets are analysed: the controller's verdict for every
 // (DaemonSet, node) pair (the same Evaluator the audit uses, computed here
 // once and handed to each DaemonSet's analysis), each DaemonSet's request
 // and priority, and on every node the daemons that should run there,
 // placed as the scheduler would (capacity.Place).
-type capPlan struct {
-	ds     []*appsv1.DaemonSet
-	pos    map[*appsv1.DaemonSet]int
-	name   []string
+type Plan struct {
+	DS    []*appsv1.DaemonSet
+	pos   map[*appsv1.DaemonSet]int
+	Names []string
+	// byName is a DaemonSet's position by namespace/name.
 	byName map[string]int
-	evals  []*scheduling.Evaluator
-	// verdicts[d][n] is the verdict for ds[d] on idx.nodes[n] (nil when
-	// nodes were not read).
-	verdicts [][]scheduling.Verdict
-	req      []capacity.Request
-	prio     []int32
-	// prioKnown: the priority does not depend on PriorityClasses that
+	Evals  []*scheduling.Evaluator
+	// Verdicts[d][n] is the verdict for DS[d] on node position n (nil
+	// when nodes were not read).
+	Verdicts [][]scheduling.Verdict
+	Req      []capacity.Request
+	Prio     []int32
+	// PrioKnown: the priority does not depend on PriorityClasses that
 	// were not read.
-	prioKnown []bool
-	// preempts: the daemon's Pods may preempt (preemptionPolicy is not
+	PrioKnown []bool
+	// Preempts: the daemon's Pods may preempt (preemptionPolicy is not
 	// Never).
-	preempts []bool
-	// leftOut[d][n]: ds[d] is left out on idx.nodes[n].
+	Preempts []bool
+	// leftOut[d][n]: DS[d] is left out on node position n.
 	leftOut []map[int]*capacity.LeftOut
-	nodes   []nodeFit
-	// bound[d][n]: ds[d] has a live Pod bound to idx.nodes[n] (nil: none).
-	bound [][]bool
-	// work is the per-node load of every Pod (--workloads), or nil.
-	work        *model.Workloads
-	classes     []schedulingv1.PriorityClass
-	classesRead bool
+	Nodes   []NodeFit
+	// Bound[d][n]: DS[d] has a live Pod bound to node position n (nil:
+	// none).
+	Bound [][]bool
+	// Work is the per-node load of every Pod (--workloads), or nil.
+	Work        *model.Workloads
+	Classes     []schedulingv1.PriorityClass
+	ClassesRead bool
+	nodes       Nodes
 }
 
-// nodeFit is what the plan knows of one node.
-type nodeFit struct {
-	// alloc is the node's allocatable, nil when it reports none.
-	alloc capacity.Amounts
-	// daemons counts the DaemonSets that should run on the node; place
+// Nodes are the nodes a plan places daemons on, as the audit indexes them:
+// a node's position in List is its position in every per-node slice of
+// the plan.
+type Nodes struct {
+	List []*corev1.Node
+	// Pos is a node's position in List.
+	Pos map[string]int
+	// ByNatural lists the node names in natural order ("n9" before "n10"),
+	// the order the capacity section lists them in.
+	ByNatural []string
+}
+
+// NodeFit is what the plan knows of one node.
+type NodeFit struct {
+	// Alloc is the node's allocatable, nil when it reports none.
+	Alloc capacity.Amounts
+	// Daemons counts the DaemonSets that should run on the node; Place
 	// is their placement (shared by the nodes of one shape).
-	daemons int
-	place   *capacity.Placement
+	Daemons int
+	Place   *capacity.Placement
 }
 
-func (p *capPlan) of(ds *appsv1.DaemonSet) int {
+// Of is the position of ds in the plan, -1 when it is not there (or the
+// plan is nil).
+func (p *Plan) Of(ds *appsv1.DaemonSet) int {
 	if p == nil {
 		return -1
 	}
@@ -74,34 +97,50 @@ func (p *capPlan) of(ds *appsv1.DaemonSet) int {
 	return -1
 }
 
-// planCapacity builds the plan. dss are the DaemonSets in report order.
-func planCapacity(dss []*appsv1.DaemonSet, idx *index, snap *model.Snapshot) *capPlan {
-	p := &capPlan{ds: dss, pos: make(map[*appsv1.DaemonSet]int, len(dss)), work: snap.Workloads,
-		classes: snap.PriorityClasses, classesRead: snap.PriorityClassesRead}
+// Rebind is the same plan for another snapshot's objects of the same
+// DaemonSets and nodes (a watch's next analysis, when nothing the plan
+// depends on changed). The Evaluators keep the old objects, whose specs
+// are the same.
+func (p *Plan) Rebind(dss []*appsv1.DaemonSet, nodes Nodes) *Plan {
+	q := *p
+	q.DS, q.nodes = dss, nodes
+	q.pos = make(map[*appsv1.DaemonSet]int, len(dss))
+	for d, ds := range dss {
+		q.pos[ds] = d
+	}
+	return &q
+}
+
+// New builds the plan. dss are the DaemonSets in report order; bound says
+// on which node positions a DaemonSet has a live Pod bound (nil: none):
+// the audit knows which Pods are whose.
+func New(dss []*appsv1.DaemonSet, nodes Nodes, bound func(*appsv1.DaemonSet) []bool, snap *model.Snapshot) *Plan {
+	p := &Plan{DS: dss, pos: make(map[*appsv1.DaemonSet]int, len(dss)), Work: snap.Workloads,
+		Classes: snap.PriorityClasses, ClassesRead: snap.PriorityClassesRead, nodes: nodes}
 	n := len(dss)
-	p.name = make([]string, n)
+	p.Names = make([]string, n)
 	p.byName = make(map[string]int, n)
-	p.evals = make([]*scheduling.Evaluator, n)
-	p.req = make([]capacity.Request, n)
-	p.prio = make([]int32, n)
-	p.prioKnown = make([]bool, n)
-	p.preempts = make([]bool, n)
+	p.Evals = make([]*scheduling.Evaluator, n)
+	p.Req = make([]capacity.Request, n)
+	p.Prio = make([]int32, n)
+	p.PrioKnown = make([]bool, n)
+	p.Preempts = make([]bool, n)
 	p.leftOut = make([]map[int]*capacity.LeftOut, n)
 	for d, ds := range dss {
 		p.pos[ds] = d
-		p.name[d] = ds.Namespace + "/" + ds.Name
-		p.byName[p.name[d]] = d
-		p.evals[d] = scheduling.NewEvaluator(ds)
+		p.Names[d] = ds.Namespace + "/" + ds.Name
+		p.byName[p.Names[d]] = d
+		p.Evals[d] = scheduling.NewEvaluator(ds)
 		spec := &ds.Spec.Template.Spec
-		p.req[d] = capacity.PodRequest(spec)
-		p.prio[d], p.prioKnown[d] = capacity.Priority(spec, snap.PriorityClasses, snap.PriorityClassesRead)
-		p.preempts[d] = preemptionPolicy(spec, snap.PriorityClasses) != corev1.PreemptNever
+		p.Req[d] = capacity.PodRequest(spec)
+		p.Prio[d], p.PrioKnown[d] = capacity.Priority(spec, snap.PriorityClasses, snap.PriorityClassesRead)
+		p.Preempts[d] = preemptionPolicy(spec, snap.PriorityClasses) != corev1.PreemptNever
 	}
 	if !snap.Has(model.Nodes) {
 		return p
 	}
 	// Verdicts: one Evaluator per DaemonSet, the DaemonSets on every core.
-	p.verdicts = make([][]scheduling.Verdict, n)
+	p.Verdicts = make([][]scheduling.Verdict, n)
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range min(runtime.GOMAXPROCS(0), n) {
@@ -109,11 +148,11 @@ func planCapacity(dss []*appsv1.DaemonSet, idx *index, snap *model.Snapshot) *ca
 		go func() {
 			defer wg.Done()
 			for d := range next {
-				vs := make([]scheduling.Verdict, len(idx.nodes))
-				for i, node := range idx.nodes {
-					vs[i] = p.evals[d].Evaluate(node)
+				vs := make([]scheduling.Verdict, len(nodes.List))
+				for i, node := range nodes.List {
+					vs[i] = p.Evals[d].Evaluate(node)
 				}
-				p.verdicts[d] = vs
+				p.Verdicts[d] = vs
 			}
 		}()
 	}
@@ -122,7 +161,11 @@ func planCapacity(dss []*appsv1.DaemonSet, idx *index, snap *model.Snapshot) *ca
 	}
 	close(next)
 	wg.Wait()
-	p.place(idx)
+	p.Bound = make([][]bool, len(dss))
+	for d, ds := range dss {
+		p.Bound[d] = bound(ds)
+	}
+	p.placeAll()
 	return p
 }
 
@@ -141,82 +184,55 @@ func preemptionPolicy(spec *corev1.PodSpec, classes []schedulingv1.PriorityClass
 	return corev1.PreemptLowerPriority
 }
 
-// boundOf says, for each of dss and each of idx.nodes, whether the
-// DaemonSet has a Pod bound to the node (not being deleted): it holds its
-// room there, so the scheduler leaves out a newcomer of equal priority
-// rather than it.
-func boundOf(dss []*appsv1.DaemonSet, idx *index) [][]bool {
-	bound := make([][]bool, len(dss))
-	for d, ds := range dss {
-		bound[d] = boundRow(ds, idx)
-	}
-	return bound
-}
-
-// boundRow is boundOf for one DaemonSet: nil when it is bound nowhere.
-func boundRow(ds *appsv1.DaemonSet, idx *index) []bool {
-	var row []bool
-	for _, pod := range idx.podsByDS[ownerKey{ds.Namespace, ds.UID}] {
-		if n, ok := idx.nodePos[pod.NodeName]; ok && !pod.Deleting {
-			if row == nil {
-				row = make([]bool, len(idx.nodes))
-			}
-			row[n] = true
-		}
-	}
-	return row
-}
-
-// place places the daemons of every node. Nodes of one shape (the same
+// placeAll places the daemons of every node. Nodes of one shape (the same
 // allocatable, the same DaemonSets, the same of them already bound there)
 // share one placement: a pool of 1,000 identical nodes is placed once.
-func (p *capPlan) place(idx *index) {
-	p.bound = boundOf(p.ds, idx)
+func (p *Plan) placeAll() {
 	// The order within a priority: the oldest DaemonSet first (its Pods
 	// were created first), then by name; where that leaves a daemon out,
 	// the daemons bound to the node go first.
-	order := make([]int, len(p.ds))
+	order := make([]int, len(p.DS))
 	for d := range order {
 		order[d] = d
 	}
 	sort.SliceStable(order, func(a, b int) bool {
-		x, y := p.ds[order[a]], p.ds[order[b]]
+		x, y := p.DS[order[a]], p.DS[order[b]]
 		if !x.CreationTimestamp.Equal(&y.CreationTimestamp) {
 			return x.CreationTimestamp.Before(&y.CreationTimestamp)
 		}
-		return p.name[order[a]] < p.name[order[b]]
+		return p.Names[order[a]] < p.Names[order[b]]
 	})
 	// Placements are cached by shape: allocatable and daemons, and, only
 	// for shapes where a daemon is left out (where the order matters),
 	// which daemons are bound there.
 	shapes := map[string]*capacity.Placement{}
-	p.nodes = make([]nodeFit, len(idx.nodes))
+	p.Nodes = make([]NodeFit, len(p.nodes.List))
 	var key strings.Builder
 	var daemons, held []int
-	for i, node := range idx.nodes {
-		nf := &p.nodes[i]
+	for i, node := range p.nodes.List {
+		nf := &p.Nodes[i]
 		if len(node.Status.Allocatable) > 0 {
-			nf.alloc = capacity.FromList(node.Status.Allocatable)
+			nf.Alloc = capacity.FromList(node.Status.Allocatable)
 		}
 		daemons = daemons[:0]
 		for _, d := range order {
-			if p.verdicts[d][i].ShouldRun {
+			if p.Verdicts[d][i].ShouldRun {
 				daemons = append(daemons, d)
 			}
 		}
-		nf.daemons = len(daemons)
+		nf.Daemons = len(daemons)
 		if len(daemons) == 0 {
 			continue
 		}
 		key.Reset()
-		writeAmounts(&key, nf.alloc)
+		writeAmounts(&key, nf.Alloc)
 		for _, d := range daemons {
 			key.WriteString(strconv.Itoa(d))
 			key.WriteByte(',')
 		}
 		pl, ok := shapes[key.String()]
 		if !ok {
-			pl = p.placeOn(nf.alloc, daemons)
+			pl = p.placeOn(nf.Alloc, daemons)
 			shapes[key.String()] = pl
 		}
 		if len(pl.LeftOut) > 0 {
@@ -224,7 +240,7 @@ func (p *capPlan) place(idx *index) {
 			key.WriteByte('|')
 			for _, bound := range []bool{true, false} {
 				for _, d := range daemons {
-					if p.isBound(d, i) == bound {
+					if p.IsBound(d, i) == bound {
 						held = append(held, d)
 						if bound {
 							key.WriteString(strconv.Itoa(d))
@@ -234,13 +250,13 @@ func (p *capPlan) place(idx *index) {
 				}
 			}
 			if pl, ok = shapes[key.String()]; !ok {
-				pl = p.placeOn(nf.alloc, held)
+				pl = p.placeOn(nf.Alloc, held)
 				shapes[key.String()] = pl
 			}
 		}
-		nf.place = pl
+		nf.Place = pl
 		for k := range pl.LeftOut {
-			d := p.index(pl.LeftOut[k].Daemon)
+			d := p.Index(pl.LeftOut[k].Daemon)
 			if p.leftOut[d] == nil {
 				p.leftOut[d] = map[int]*capacity.LeftOut{}
 			}
@@ -249,18 +265,18 @@ func (p *capPlan) place(idx *index) {
 	}
 }
 
-// isBound says whether ds[d] has a live Pod bound to idx.nodes[n].
-func (p *capPlan) isBound(d, n int) bool { return p.bound[d] != nil && p.bound[d][n] }
+// IsBound says whether DS[d] has a live Pod bound to node position n.
+func (p *Plan) IsBound(d, n int) bool { return p.Bound[d] != nil && p.Bound[d][n] }
 
 // placeOn places the daemons d (in tie order) on a node with allocatable
 // alloc. With alloc unknown only host ports can clash: the daemons are
 // placed on a node large enough for all of them.
-func (p *capPlan) placeOn(alloc capacity.Amounts, daemons []int) *capacity.Placement {
+func (p *Plan) placeOn(alloc capacity.Amounts, daemons []int) *capacity.Placement {
 	cands := make([]capacity.Daemon, len(daemons))
 	all := capacity.Amounts{}
 	for k, d := range daemons {
-		cands[k] = capacity.Daemon{Name: p.name[d], Priority: p.prio[d], Request: p.req[d]}
-		all.Add(p.req[d].Resources)
+		cands[k] = capacity.Daemon{Name: p.Names[d], Priority: p.Prio[d], Request: p.Req[d]}
+		all.Add(p.Req[d].Resources)
 	}
 	if alloc == nil {
 		alloc = all
@@ -269,10 +285,12 @@ func (p *capPlan) placeOn(alloc capacity.Amounts, daemons []int) *capacity.Place
 	return &pl
 }
 
-func (p *capPlan) index(name string) int {
+// Index is the position of the DaemonSet namespace/name; the plan made
+// every name it hands out, so an unknown one is a bug.
+func (p *Plan) Index(name string) int {
 	d, ok := p.byName[name]
 	if !ok {
-		panic("analyze: placement names an unknown DaemonSet " + name)
+		panic("placement: placement names an unknown DaemonSet " + name)
 	}
 	return d
 }
@@ -297,28 +315,28 @@ func writeAmounts(b *strings.Builder, a capacity.Amounts) {
 	b.WriteByte('|')
 }
 
-// leftOutOf is ds[d]'s left-out record on node position n, or nil.
-func (p *capPlan) leftOutOf(d, n int) *capacity.LeftOut {
+// LeftOutOf is ds[d]'s left-out record on node position n, or nil.
+func (p *Plan) LeftOutOf(d, n int) *capacity.LeftOut {
 	if d < 0 || p.leftOut[d] == nil {
 		return nil
 	}
 	return p.leftOut[d][n]
 }
 
-// section builds the report's capacity section: pools, and the nodes (all
+// Section builds the report's capacity section: pools, and the nodes (all
 // of them when allNodes, else only those where a daemon is left out).
-func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *report.Capacity {
-	if p == nil || p.verdicts == nil {
+func (p *Plan) Section(poolLabels []string, allNodes bool) *report.Capacity {
+	if p == nil || p.Verdicts == nil {
 		return nil
 	}
 	if poolLabels == nil {
 		poolLabels = providers.DefaultPoolLabels
 	}
-	c := &report.Capacity{Workloads: p.work != nil, Pools: []report.PoolCapacity{}, Nodes: []report.NodeCapacity{}}
+	c := &report.Capacity{Workloads: p.Work != nil, Pools: []report.PoolCapacity{}, Nodes: []report.NodeCapacity{}}
 	// The resources shown: cpu, memory, pods, and whatever a daemon asks.
 	shown := map[corev1.ResourceName]bool{corev1.ResourceCPU: true, corev1.ResourceMemory: true, corev1.ResourcePods: true}
-	for d := range p.ds {
-		for _, r := range p.req[d].Resources.Names() {
+	for d := range p.DS {
+		for _, r := range p.Req[d].Resources.Names() {
 			shown[r] = true
 		}
 	}
@@ -340,9 +358,9 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 	pools := map[string]*poolSum{}
 	var order []string
 	unknownAlloc := 0
-	for _, name := range idx.byNatural {
-		i := idx.nodePos[name]
-		node, nf := idx.nodes[i], &p.nodes[i]
+	for _, name := range p.nodes.ByNatural {
+		i := p.nodes.Pos[name]
+		node, nf := p.nodes.List[i], &p.Nodes[i]
 		pool := providers.PoolOf(node, poolLabels)
 		ps := pools[pool]
 		if ps == nil {
@@ -352,36 +370,36 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 			order = append(order, pool)
 		}
 		ps.Nodes++
-		ps.DaemonSets = max(ps.DaemonSets, nf.daemons)
+		ps.DaemonSets = max(ps.DaemonSets, nf.Daemons)
 		overhead := capacity.Amounts{}
-		if nf.place != nil {
-			overhead = nf.place.Overhead
+		if nf.Place != nil {
+			overhead = nf.Place.Overhead
 		}
 		var work capacity.Amounts
-		if p.work != nil {
+		if p.Work != nil {
 			work = capacity.Amounts{}
-			if l := p.work.Nodes[name]; l != nil {
+			if l := p.Work.Nodes[name]; l != nil {
 				work.Add(l.Requested)
 				work.Sub(l.Daemons)
 			}
 		}
-		leftOut := nf.place != nil && len(nf.place.LeftOut) > 0
-		if nf.alloc == nil {
+		leftOut := nf.Place != nil && len(nf.Place.LeftOut) > 0
+		if nf.Alloc == nil {
 			unknownAlloc++
 			ps.NodesUnknown++
 		} else {
-			ps.alloc.Add(nf.alloc)
+			ps.alloc.Add(nf.Alloc)
 			ps.daemons.Add(overhead)
 			ps.work.Add(work)
 			for _, r := range res {
-				if head := nf.alloc[r] - overhead[r]; ps.minNode[r] == "" || head < ps.minHead[r] {
+				if head := nf.Alloc[r] - overhead[r]; ps.minNode[r] == "" || head < ps.minHead[r] {
 					ps.minHead[r], ps.minNode[r] = head, name
 				}
 			}
 		}
 		if leftOut {
 			ps.notFitting = append(ps.notFitting, name)
-			for _, lo := range nf.place.LeftOut {
+			for _, lo := range nf.Place.LeftOut {
 				ps.leftOut[lo.Daemon] = true
 			}
 		}
@@ -405,7 +423,7 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 				rc.Allocatable, rc.Headroom, rc.MinHeadroom = "unknown", "unknown", "unknown"
 				rc.AllocatableValue, rc.HeadroomValue, rc.MinHeadroomValue = 0, 0, 0
 			}
-			if p.work != nil {
+			if p.Work != nil {
 				rc.Workloads, rc.WorkloadsValue = capacity.Format(r, ps.work[r]), ps.work[r]
 			}
 			pc.Resources = append(pc.Resources, rc)
@@ -425,14 +443,14 @@ func (p *capPlan) section(idx *index, poolLabels []string, allNodes bool) *repor
 		return c.Pools[i].Pool < c.Pools[j].Pool
 	})
 	if unknownAlloc > 0 {
-		c.Unknown = append(c.Unknown, fmt.Sprintf("%s report no status.allocatable: whether their daemons fit is unknown (host ports are still checked)", nodesWord(unknownAlloc)))
+		c.Unknown = append(c.Unknown, fmt.Sprintf("%s report no status.allocatable: whether their daemons fit is unknown (host ports are still checked)", nodeCount(unknownAlloc)))
 	}
-	if !p.classesRead {
+	if !p.ClassesRead {
 		c.Unknown = append(c.Unknown, "PriorityClasses were not read: daemons whose priority depends on them are placed as priority 0 (system-node-critical and system-cluster-critical are known)")
 	}
-	for d := range p.ds {
-		if r := p.req[d]; r.RuntimeClass != "" && !r.OverheadKnown {
-			c.Unknown = append(c.Unknown, fmt.Sprintf("%s uses runtimeClassName %s: its Pods also request the RuntimeClass's overhead, which is not counted", p.name[d], r.RuntimeClass))
+	for d := range p.DS {
+		if r := p.Req[d]; r.RuntimeClass != "" && !r.OverheadKnown {
+			c.Unknown = append(c.Unknown, fmt.Sprintf("%s uses runtimeClassName %s: its Pods also request the RuntimeClass's overhead, which is not counted", p.Names[d], r.RuntimeClass))
 		}
 	}
 	return c
@@ -465,32 +483,32 @@ func values(res []corev1.ResourceName, a capacity.Amounts) map[string]int64 {
 }
 
 // nodeReport is one node's figures.
-func (p *capPlan) nodeReport(name, pool string, nf *nodeFit, res []corev1.ResourceName, overhead, work capacity.Amounts) report.NodeCapacity {
-	nc := report.NodeCapacity{Name: name, Pool: pool, DaemonSets: nf.daemons, Allocatable: map[string]string{}, Daemons: quantities(res, overhead),
+func (p *Plan) nodeReport(name, pool string, nf *NodeFit, res []corev1.ResourceName, overhead, work capacity.Amounts) report.NodeCapacity {
+	nc := report.NodeCapacity{Name: name, Pool: pool, DaemonSets: nf.Daemons, Allocatable: map[string]string{}, Daemons: quantities(res, overhead),
 		DaemonsValues: values(res, overhead)}
 	if work != nil {
 		nc.Workloads, nc.WorkloadsValues = quantities(res, work), values(res, work)
 	}
-	if nf.alloc != nil {
-		nc.Allocatable, nc.AllocatableValues = quantities(res, nf.alloc), values(res, nf.alloc)
-		head := nf.alloc.Clone()
+	if nf.Alloc != nil {
+		nc.Allocatable, nc.AllocatableValues = quantities(res, nf.Alloc), values(res, nf.Alloc)
+		head := nf.Alloc.Clone()
 		head.Sub(overhead)
 		nc.Headroom, nc.HeadroomValues = quantities(res, head), values(res, head)
 		nc.Percent = make(map[string]int, len(res))
 		for _, r := range res {
-			nc.Percent[string(r)] = percent(overhead[r], nf.alloc[r])
+			nc.Percent[string(r)] = percent(overhead[r], nf.Alloc[r])
 		}
 	}
-	if nf.place != nil {
-		for _, lo := range nf.place.LeftOut {
-			nc.LeftOut = append(nc.LeftOut, p.leftOutReport(&lo, nf.alloc == nil))
+	if nf.Place != nil {
+		for _, lo := range nf.Place.LeftOut {
+			nc.LeftOut = append(nc.LeftOut, p.leftOutReport(&lo, nf.Alloc == nil))
 		}
 	}
 	return nc
 }
 
 // leftOutReport says why a daemon is left out.
-func (p *capPlan) leftOutReport(lo *capacity.LeftOut, allocUnknown bool) report.LeftOutDaemon {
+func (p *Plan) leftOutReport(lo *capacity.LeftOut, allocUnknown bool) report.LeftOutDaemon {
 	out := report.LeftOutDaemon{DaemonSet: lo.Daemon}
 	var why []string
 	if !allocUnknown {
@@ -505,4 +523,12 @@ func (p *capPlan) leftOutReport(lo *capacity.LeftOut, allocUnknown bool) report.
 	}
 	out.Reason = strings.Join(why, "; ")
 	return out
+}
+
+// nodeCount is "1 node", "3 nodes".
+func nodeCount(n int) string {
+	if n == 1 {
+		return "1 node"
+	}
+	return fmt.Sprintf("%d nodes", n)
 }

@@ -1,4 +1,4 @@
-package audit
+package placement
 
 import (
 	"fmt"
@@ -12,39 +12,39 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// fit is the fit explanation of a daemon Pod on its node with every Pod of
+// Fit is the fit explanation of a daemon Pod on its node with every Pod of
 // the node counted (--workloads).
-type fit struct {
-	// words say it with the numbers; cause classifies it for grouping
-	// (no numbers, no names); fix is what to do ("" keep the finding's).
-	words, cause, fix string
-	// cmds are the commands fix names ("{i}").
-	cmds []report.Command
-	// resources are what is short, for the finding's params.
-	resources string
+type Fit struct {
+	// Words say it with the numbers; Cause classifies it for grouping
+	// (no numbers, no names); Fix is what to do ("" keep the finding's).
+	Words, Cause, Fix string
+	// Cmds are the commands Fix names ("{i}").
+	Cmds []report.Command
+	// Resources are what is short, for the finding's params.
+	Resources string
 }
 
-// workloadFit explains whether ds[d]'s Pod fits on idx.nodes[n] next to the
+// WorkloadFit explains whether ds[d]'s Pod fits on node position n next to the
 // Pods bound there, as the scheduler's NodeResourcesFit and NodePorts
 // filters decide, and whether preemption can make room: the scheduler may
 // evict Pods of lower priority than the daemon's
 // (DefaultPreemption), never of equal or higher priority.
-func (p *capPlan) workloadFit(d, n int, node *corev1.Node, pod string) fit {
-	alloc := p.nodes[n].alloc
+func (p *Plan) WorkloadFit(d, n int, node *corev1.Node, pod string) Fit {
+	alloc := p.Nodes[n].Alloc
 	if alloc == nil {
-		return fit{words: fmt.Sprintf("node %s reports no status.allocatable, so the fit is unknown", node.Name), cause: "node reports no allocatable"}
+		return Fit{Words: fmt.Sprintf("node %s reports no status.allocatable, so the fit is unknown", node.Name), Cause: "node reports no allocatable"}
 	}
-	load := p.work.Nodes[node.Name]
+	load := p.Work.Nodes[node.Name]
 	if load == nil {
 		load = &model.NodeLoad{Requested: capacity.Amounts{}, Daemons: capacity.Amounts{}}
 	}
-	need := p.req[d].Resources
+	need := p.Req[d].Resources
 	short := capacity.Fit(alloc, load.Requested, need)
-	holders := clashing(load, p.req[d].HostPorts)
+	holders := clashing(load, p.Req[d].HostPorts)
 
 	// One unit per resource for every amount the message shows, those
 	// left once lower-priority Pods are preempted included.
-	_, freed := load.Below(p.prio[d])
+	_, freed := load.Below(p.Prio[d])
 	afterFreed := load.Requested.Clone()
 	afterFreed.Sub(freed)
 	unit := func(r corev1.ResourceName) capacity.Unit {
@@ -85,25 +85,25 @@ func (p *capPlan) workloadFit(d, n int, node *corev1.Node, pod string) fit {
 	}
 	if len(what) == 0 {
 		w.WriteString(": it fits, so the scheduler's reason is not resources or host ports")
-		return fit{words: w.String(), cause: "fits next to the Pods on the node: not resources or host ports"}
+		return Fit{Words: w.String(), Cause: "fits next to the Pods on the node: not resources or host ports"}
 	}
 	w.WriteString(": " + strings.Join(what, ", "))
 	res := shortNames(short, holders)
-	f := fit{resources: res}
+	f := Fit{Resources: res}
 
-	prio := p.prio[d]
+	prio := p.Prio[d]
 	switch {
 	case anyUnresolvable(short):
 		w.WriteString("; no preemption can help: it asks more than the node's whole allocatable")
-		f.cause = res + ": more than the node's allocatable"
-		f.fix = fmt.Sprintf("lower the requests of %s, or keep it off such nodes with a nodeSelector or node affinity", p.name[d])
-	case !p.preempts[d]:
+		f.Cause = res + ": more than the node's allocatable"
+		f.Fix = fmt.Sprintf("lower the requests of %s, or keep it off such nodes with a nodeSelector or node affinity", p.Names[d])
+	case !p.Preempts[d]:
 		w.WriteString("; it cannot preempt (preemptionPolicy: Never)")
-		f.cause = res + " taken by the Pods on the node; the daemon may not preempt"
-		f.fix = fmt.Sprintf("free room on the node, or let %s preempt (drop preemptionPolicy: Never)", p.name[d])
-	case !p.prioKnown[d]:
+		f.Cause = res + " taken by the Pods on the node; the daemon may not preempt"
+		f.Fix = fmt.Sprintf("free room on the node, or let %s preempt (drop preemptionPolicy: Never)", p.Names[d])
+	case !p.PrioKnown[d]:
 		w.WriteString("; whether preemption can help is unknown: the daemon's priority depends on PriorityClasses that were not read")
-		f.cause = res + " taken by the Pods on the node"
+		f.Cause = res + " taken by the Pods on the node"
 	default:
 		pods, freed := load.Below(prio)
 		after := load.Requested.Clone()
@@ -118,16 +118,16 @@ func (p *capPlan) workloadFit(d, n int, node *corev1.Node, pod string) fit {
 		switch {
 		case len(still) == 0 && len(kept) == 0:
 			fmt.Fprintf(&w, "; preemption can help: the %d Pods below the daemon's priority %d request enough to make room, so the scheduler should evict some of them", pods, prio)
-			f.cause = res + " taken by lower-priority Pods; preemption can help"
-			f.fix = "the scheduler preempts by itself; if the Pod stays Pending, a PodDisruptionBudget or a nominated Pod may hold it back"
+			f.Cause = res + " taken by lower-priority Pods; preemption can help"
+			f.Fix = "the scheduler preempts by itself; if the Pod stays Pending, a PodDisruptionBudget or a nominated Pod may hold it back"
 			if pod != "" {
-				f.fix += ": see its events ({0})"
-				f.cmds = []report.Command{explain.Kubectl("describe", "pod", "-n", p.ds[d].Namespace, pod)}
+				f.Fix += ": see its events ({0})"
+				f.Cmds = []report.Command{explain.Kubectl("describe", "pod", "-n", p.DS[d].Namespace, pod)}
 			}
 		case pods == 0:
 			fmt.Fprintf(&w, "; preemption cannot help: no Pod there has a priority below the daemon's %d", prio)
-			f.cause = res + " taken by Pods of equal or higher priority; preemption cannot help"
-			f.fix = fmt.Sprintf("give %s a priorityClassName above the workloads' (e.g. system-node-critical) so the scheduler preempts them, lower its requests, or free room on the node", p.name[d])
+			f.Cause = res + " taken by Pods of equal or higher priority; preemption cannot help"
+			f.Fix = fmt.Sprintf("give %s a priorityClassName above the workloads' (e.g. system-node-critical) so the scheduler preempts them, lower its requests, or free room on the node", p.Names[d])
 		default:
 			var left []string
 			for _, s := range still {
@@ -137,11 +137,11 @@ func (p *capPlan) workloadFit(d, n int, node *corev1.Node, pod string) fit {
 				left = append(left, fmt.Sprintf("host port %s held by %s/%s", h.port, h.Namespace, h.Name))
 			}
 			fmt.Fprintf(&w, "; preemption cannot help: even without the %d Pods below the daemon's priority %d: %s", pods, prio, strings.Join(left, ", "))
-			f.cause = res + " taken by Pods of equal or higher priority; preemption cannot help"
-			f.fix = fmt.Sprintf("give %s a priorityClassName above the workloads' (e.g. system-node-critical), lower its requests, or use nodes with more allocatable", p.name[d])
+			f.Cause = res + " taken by Pods of equal or higher priority; preemption cannot help"
+			f.Fix = fmt.Sprintf("give %s a priorityClassName above the workloads' (e.g. system-node-critical), lower its requests, or use nodes with more allocatable", p.Names[d])
 		}
 	}
-	f.words = w.String()
+	f.Words = w.String()
 	return f
 }
 
@@ -171,7 +171,7 @@ func anyUnresolvable(ss []capacity.Shortfall) bool {
 	return false
 }
 
-// shortNames names what is short, for a cause: "Insufficient cpu, memory",
+// shortNames names what is short, for a Cause: "Insufficient cpu, memory",
 // "host port 9100/TCP".
 func shortNames(short []capacity.Shortfall, holders []portHolder) string {
 	var rs, out []string
