@@ -32,6 +32,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/placement"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/problems"
+	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -317,7 +318,7 @@ func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
 		p := &pods[i]
 		// Mirrors getNodesToDaemonPods(ds, includeDeletedTerminal=false):
 		// a terminal Pod already being deleted is nothing to the controller.
-		if isPodTerminal(p) && p.Deleting {
+		if podstate.Terminal(p) && p.Deleting {
 			continue
 		}
 		switch {
@@ -390,7 +391,7 @@ type dsContext struct {
 	verdicts []scheduling.Verdict
 	// untargeted are Pods the controller cannot attribute to a node.
 	untargeted []*model.DaemonPod
-	healthOf   map[*model.DaemonPod]health
+	healthOf   map[*model.DaemonPod]podstate.Health
 	// report is the DaemonSet's report so far (header, status, counts).
 	report *report.DaemonSetReport
 	// byNode are the DaemonSet's Pods by target node, sorted as the
@@ -415,7 +416,7 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 		podsKnown: snap.Has(model.Pods), nodesKnown: snap.Has(model.Nodes),
 		rules: rulesFor(snap.ServerVersion)}
 	pods := c.claim(idx.podsByDS[ownerKey{ds.Namespace, ds.UID}], idx.orphansByNS[ds.Namespace])
-	c.healthOf = make(map[*model.DaemonPod]health, len(pods))
+	c.healthOf = make(map[*model.DaemonPod]podstate.Health, len(pods))
 	dr := header(ds)
 	c.report = &dr
 	c.manager = owner.DetectDaemonSet(ds)
@@ -428,7 +429,7 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 		c.surge = ru.MaxSurge != nil && ru.MaxSurge.String() != "0" && ru.MaxSurge.String() != "0%"
 	}
 	if cr := idx.revByDS[ds.UID]; cr != nil {
-		c.hash = cr.Labels[revisionHashLabel]
+		c.hash = cr.Labels[podstate.RevisionHashLabel]
 		dr.CurrentRevision = c.hash
 	}
 	// Mirrors util.GetTemplateGeneration: the annotation the API server keeps
@@ -454,7 +455,7 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 		}
 	}
 	for _, ps := range byNode {
-		sortDaemonPods(ps)
+		podstate.Sort(ps)
 	}
 	c.byNode = byNode
 	sort.SliceStable(c.untargeted, func(i, j int) bool { return c.untargeted[i].Name < c.untargeted[j].Name })

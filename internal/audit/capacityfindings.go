@@ -10,6 +10,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/placement"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
+	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -60,7 +61,7 @@ func (c *dsContext) leftOut(n *nodeCase) (*capacity.LeftOut, *placement.NodeFit)
 // unscheduled is the first live Pod not bound to a node yet.
 func unscheduled(pods []*model.DaemonPod) *model.DaemonPod {
 	for _, p := range pods {
-		if p.NodeName == "" && !p.Deleting && !isPodTerminal(p) {
+		if p.NodeName == "" && !p.Deleting && !podstate.Terminal(p) {
 			return p
 		}
 	}

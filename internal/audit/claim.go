@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 )
 
 // claim returns the Pods the controller counts for the DaemonSet, as
@@ -69,7 +70,7 @@ var _ labels.Labels = model.Labels("")
 // strconv.ParseInt(s, 10, 64), so "0x3039", " 12345" or "12345abc" are not a
 // generation (the controller's sync fails on them).
 func templateGeneration(ds *appsv1.DaemonSet) (int64, bool) {
-	v, ok := ds.Annotations[templateGenerationAnno]
+	v, ok := ds.Annotations[podstate.TemplateGenerationAnno]
 	if !ok {
 		return 0, false
 	}

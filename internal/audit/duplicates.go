@@ -6,6 +6,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -58,7 +59,7 @@ func (c *dsContext) surgePair(pods []*model.DaemonPod) bool {
 func (c *dsContext) surgeKeeps(pods []*model.DaemonPod) []*model.DaemonPod {
 	var oldestNew, oldestOld *model.DaemonPod
 	for _, p := range pods {
-		if isPodTerminal(p) {
+		if podstate.Terminal(p) {
 			continue
 		}
 		if p.RevisionHash == c.hash {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -76,10 +77,10 @@ func (c *dsContext) outdatedSelector() string {
 	sel := metav1.FormatLabelSelector(c.ds.Spec.Selector)
 	var reqs []string
 	if c.hash != "" {
-		reqs = append(reqs, revisionHashLabel+"!="+c.hash)
+		reqs = append(reqs, podstate.RevisionHashLabel+"!="+c.hash)
 	}
 	if c.gen != nil {
-		reqs = append(reqs, fmt.Sprintf("%s!=%d", templateGenerationLabel, *c.gen))
+		reqs = append(reqs, fmt.Sprintf("%s!=%d", podstate.TemplateGenerationLabel, *c.gen))
 	}
 	rev := strings.Join(reqs, ",")
 	if sel == "" || sel == "<none>" {

@@ -8,29 +8,30 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
 func init() {
 	register(detector{typ: report.PendingPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
-		return c.healthFindings(n, pending, c.pendingPod)
+		return c.healthFindings(n, podstate.Pending, c.pendingPod)
 	}, ds: func(c *dsContext) []report.Finding {
 		return c.untargetedPods()
 	}})
 	register(detector{typ: report.UnhealthyPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
-		return c.healthFindings(n, unhealthy, c.unhealthyPod)
+		return c.healthFindings(n, podstate.Unhealthy, c.unhealthyPod)
 	}})
 }
 
 // healthFindings reports the Pods of a targeted node whose health is kind.
-func (c *dsContext) healthFindings(n *nodeCase, kind healthKind, f func(string, *model.DaemonPod, health) report.Finding) []report.Finding {
+func (c *dsContext) healthFindings(n *nodeCase, kind podstate.Kind, f func(string, *model.DaemonPod, podstate.Health) report.Finding) []report.Finding {
 	if !c.targeted(n) {
 		return nil
 	}
 	var out []report.Finding
 	for _, p := range n.pods {
-		if h := c.health(p); h.kind == kind {
+		if h := c.health(p); h.Kind == kind {
 			out = append(out, f(n.name, p, h))
 		}
 	}
@@ -52,21 +53,21 @@ func (c *dsContext) untargetedPods() []report.Finding {
 	return out
 }
 
-// health returns podHealth(p), computed once per Pod.
-func (c *dsContext) health(p *model.DaemonPod) health {
+// health returns podstate.Of(p), computed once per Pod.
+func (c *dsContext) health(p *model.DaemonPod) podstate.Health {
 	if h, ok := c.healthOf[p]; ok {
 		return h
 	}
-	h := podHealth(p)
+	h := podstate.Of(p)
 	c.healthOf[p] = h
 	return h
 }
 
-func (c *dsContext) pendingPod(nodeName string, p *model.DaemonPod, h health) report.Finding {
+func (c *dsContext) pendingPod(nodeName string, p *model.DaemonPod, h podstate.Health) report.Finding {
 	f := report.Finding{Type: report.PendingPod, Node: nodeName, Pod: p.Name}
 	f.Reason, f.Params = pendingReason(p, h)
 	f.Cause = pendingCause(p, h)
-	f.Message = fmt.Sprintf("Pod %s for node %s %s", p.Name, nodeName, h.detail)
+	f.Message = fmt.Sprintf("Pod %s for node %s %s", p.Name, nodeName, h.Detail)
 	if age := c.now.Sub(p.Created); !p.Created.IsZero() && age >= 0 {
 		f.Message += fmt.Sprintf(" (for %s)", humanDuration(age))
 		f.Since = sinceOf(p.Created)
@@ -94,28 +95,28 @@ func (c *dsContext) pendingPod(nodeName string, p *model.DaemonPod, h health) re
 	return f
 }
 
-func (c *dsContext) unhealthyPod(nodeName string, p *model.DaemonPod, h health) report.Finding {
+func (c *dsContext) unhealthyPod(nodeName string, p *model.DaemonPod, h podstate.Health) report.Finding {
 	f := report.Finding{Type: report.UnhealthyPod, Node: nodeName, Pod: p.Name, Reason: report.ReasonPodNotReady, Cause: unhealthyCause(p, h)}
-	f.Params = report.Params{State: h.state, Image: h.image}
-	if h.reason != "" {
-		f.Params.State = h.reason
+	f.Params = report.Params{State: h.State, Image: h.Image}
+	if h.Reason != "" {
+		f.Params.State = h.Reason
 	}
-	f.Message = fmt.Sprintf("Pod %s on node %s %s", p.Name, nodeName, h.detail)
-	if h.restarts > 0 && !strings.Contains(h.detail, "restarts") {
-		f.Message += fmt.Sprintf("; %d restarts", h.restarts)
+	f.Message = fmt.Sprintf("Pod %s on node %s %s", p.Name, nodeName, h.Detail)
+	if h.Restarts > 0 && !strings.Contains(h.Detail, "restarts") {
+		f.Message += fmt.Sprintf("; %d restarts", h.Restarts)
 	}
 	describe := explain.Kubectl("describe", "pod", "-n", p.Namespace, p.Name)
 	switch {
-	case h.reason == "CrashLoopBackOff" || h.reason == "Error" || h.reason == "RunContainerError":
+	case h.Reason == "CrashLoopBackOff" || h.Reason == "Error" || h.Reason == "RunContainerError":
 		explain.Advise(&f, "read its logs: {0}", explain.Kubectl("logs", "-n", p.Namespace, p.Name, "--previous"))
-	case h.reason == "ImagePullBackOff" || h.reason == "ErrImagePull" || h.reason == "InvalidImageName" || h.reason == "ErrImageNeverPull":
+	case h.Reason == "ImagePullBackOff" || h.Reason == "ErrImagePull" || h.Reason == "InvalidImageName" || h.Reason == "ErrImageNeverPull":
 		explain.Advise(&f, "check the image name and tag, and the registry's pull secret")
-		if h.image != "" {
-			explain.Advise(&f, fmt.Sprintf("check that image %s exists and can be pulled (name, tag, imagePullSecrets)", h.image))
+		if h.Image != "" {
+			explain.Advise(&f, fmt.Sprintf("check that image %s exists and can be pulled (name, tag, imagePullSecrets)", h.Image))
 		}
-	case h.reason == "OOMKilled" || strings.Contains(h.detail, "OOMKilled"):
+	case h.Reason == "OOMKilled" || strings.Contains(h.Detail, "OOMKilled"):
 		explain.Advise(&f, "raise the container's memory limit in the DaemonSet")
-	case h.reason == "CreateContainerConfigError":
+	case h.Reason == "CreateContainerConfigError":
 		explain.Advise(&f, "a referenced ConfigMap, Secret or key is missing: {0}", describe)
 	case p.Phase == corev1.PodFailed || p.Phase == corev1.PodSucceeded:
 		explain.Advise(&f, "the controller deletes failed daemon Pods and recreates them with backoff; if it repeats, see the Pod's events and logs")
@@ -126,17 +127,17 @@ func (c *dsContext) unhealthyPod(nodeName string, p *model.DaemonPod, h health) 
 }
 
 // pendingReason is pendingCause as data.
-func pendingReason(p *model.DaemonPod, h health) (report.Reason, report.Params) {
+func pendingReason(p *model.DaemonPod, h podstate.Health) (report.Reason, report.Params) {
 	msg := p.ScheduledMessage
 	switch {
 	case p.NodeName != "":
-		return report.ReasonNotStarted, report.Params{State: h.state}
+		return report.ReasonNotStarted, report.Params{State: h.State}
 	case strings.Contains(msg, "free ports") || strings.Contains(msg, "host port"):
 		return report.ReasonHostPortTaken, report.Params{Resource: "host port"}
 	case strings.Contains(msg, "Insufficient "):
 		return report.ReasonInsufficient, report.Params{Resource: strings.Join(insufficient(msg), ",")}
-	case h.reason != "":
-		return report.ReasonUnschedulable, report.Params{State: h.reason}
+	case h.Reason != "":
+		return report.ReasonUnschedulable, report.Params{State: h.Reason}
 	}
 	return report.ReasonNotScheduled, report.Params{}
 }
@@ -156,11 +157,11 @@ func insufficient(msg string) []string {
 // pendingCause classifies why a Pod is pending, for grouping: the scheduler's
 // reason class ("Insufficient cpu", a host port conflict), not its exact
 // words, which name node counts.
-func pendingCause(p *model.DaemonPod, h health) string {
+func pendingCause(p *model.DaemonPod, h podstate.Health) string {
 	msg := p.ScheduledMessage
 	switch {
 	case p.NodeName != "":
-		return "bound but not started: " + h.state
+		return "bound but not started: " + h.State
 	case strings.Contains(msg, "free ports") || strings.Contains(msg, "host port"):
 		return "unschedulable: a host port is taken on the node"
 	case strings.Contains(msg, "Insufficient "):
@@ -169,21 +170,21 @@ func pendingCause(p *model.DaemonPod, h health) string {
 			res[i] = "Insufficient " + res[i]
 		}
 		return "unschedulable: " + strings.Join(res, ", ") + " on the node"
-	case h.reason != "":
-		return "unschedulable (" + h.reason + ")"
+	case h.Reason != "":
+		return "unschedulable (" + h.Reason + ")"
 	}
 	return "not scheduled"
 }
 
 // unhealthyCause classifies why a Pod is unhealthy, for grouping: the state
 // and, for image problems, the image.
-func unhealthyCause(p *model.DaemonPod, h health) string {
+func unhealthyCause(p *model.DaemonPod, h podstate.Health) string {
 	switch {
-	case h.image != "" && strings.Contains(h.reason, "Image"):
-		return h.reason + ": image " + h.image
-	case h.reason != "" && h.reason != "OOMKilled":
-		return h.reason
-	case h.reason == "OOMKilled":
+	case h.Image != "" && strings.Contains(h.Reason, "Image"):
+		return h.Reason + ": image " + h.Image
+	case h.Reason != "" && h.Reason != "OOMKilled":
+		return h.Reason
+	case h.Reason == "OOMKilled":
 		return "OOMKilled (memory limit too low)"
 	case p.Phase == corev1.PodFailed:
 		return "Failed"

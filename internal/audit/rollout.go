@@ -13,6 +13,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
+	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -231,16 +232,16 @@ func (c *dsContext) blockerCause(p *model.DaemonPod) string {
 		return "its node is " + cond
 	}
 	h := c.health(p)
-	switch h.kind {
-	case pending:
+	switch h.Kind {
+	case podstate.Pending:
 		return pendingCause(p, h)
-	case unhealthy:
+	case podstate.Unhealthy:
 		return unhealthyCause(p, h)
 	}
 	if p.Ready {
 		return fmt.Sprintf("Ready for less than minReadySeconds %d", c.ds.Spec.MinReadySeconds)
 	}
-	return h.state
+	return h.State
 }
 
 // progressing reports whether a Pod that uses the rollout's budget is on
@@ -266,11 +267,11 @@ func (c *dsContext) progressing(p *model.DaemonPod) bool {
 	}
 	c.changesAt(p.Created.Add(stuckAfter))
 	h := c.health(p)
-	switch h.kind {
-	case pending:
+	switch h.Kind {
+	case podstate.Pending:
 		return !p.Unschedulable
-	case unhealthy:
-		return h.reason == "" && h.restarts == 0
+	case podstate.Unhealthy:
+		return h.Reason == "" && h.Restarts == 0
 	}
 	return true
 }

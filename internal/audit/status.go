@@ -1,8 +1,11 @@
 package audit
 
 import (
+	"time"
+
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -77,9 +80,9 @@ func (c *dsContext) podRef(p *model.DaemonPod) report.PodRef {
 		Ready:    p.Ready,
 		Revision: podRevision(p),
 		Updated:  c.isUpdated(p),
-		Restarts: h.restarts,
+		Restarts: h.Restarts,
 		Created:  p.Created.UTC(),
-		State:    h.state,
+		State:    h.State,
 		Adopted:  c.adopted[p],
 	}
 }
@@ -101,4 +104,19 @@ func (c *dsContext) isUpdated(p *model.DaemonPod) bool {
 	templateMatches := c.gen != nil && p.TemplateGeneration == c.genLabel
 	hashMatches := c.hash != "" && p.RevisionHash == c.hash
 	return hashMatches || templateMatches
+}
+
+// available is podstate.Available with the DaemonSet's minReadySeconds, the
+// analysis clock and the server version's rule.
+func (c *dsContext) available(p *model.DaemonPod) bool {
+	ok := podstate.Available(p, c.ds.Spec.MinReadySeconds, c.now, c.rules.availableAtBoundary)
+	if !ok && p.Ready && !p.ReadySince.IsZero() {
+		// Ready, not yet for minReadySeconds: available from then on.
+		at := p.ReadySince.Add(time.Duration(c.ds.Spec.MinReadySeconds) * time.Second)
+		if !c.rules.availableAtBoundary {
+			at = at.Add(time.Nanosecond)
+		}
+		c.changesAt(at)
+	}
+	return ok
 }
