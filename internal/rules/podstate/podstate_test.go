@@ -93,4 +93,3 @@ func TestSortPutsBoundThenOldestPodFirstAsTheController(t *testing.T) {
 		}
 	}
 }
-
