@@ -79,35 +79,8 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 		prevNodes = opts.Memo.nodes
 	}
 	idx := newIndex(snap, prevNodes)
-	r := report.New()
-	r.GeneratedAt = opts.Now.UTC().Truncate(time.Second)
-	r.Source = snap.Source
-	r.ServerVersion = snap.ServerVersion
-	r.NodeCount = len(idx.nodes)
-	r.Unread = []report.Unread{}
-	kinds := make([]string, 0, len(snap.Missing))
-	for k := range snap.Missing {
-		kinds = append(kinds, string(k))
-	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
-		gap := snap.Missing[model.Kind(k)]
-		r.Partial = true
-		r.Unread = append(r.Unread, report.Unread{Kind: k, Reason: gap.Reason, Rule: gap.Rule})
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%s not read: %s", k, gap.Reason))
-	}
-	r.Warnings = append(r.Warnings, snap.Warnings...)
-
-	dss := make([]*appsv1.DaemonSet, 0, len(snap.DaemonSets))
-	for i := range snap.DaemonSets {
-		dss = append(dss, &snap.DaemonSets[i])
-	}
-	sort.Slice(dss, func(i, j int) bool {
-		if dss[i].Namespace != dss[j].Namespace {
-			return dss[i].Namespace < dss[j].Namespace
-		}
-		return dss[i].Name < dss[j].Name
-	})
+	r := newReport(snap, idx, opts)
+	dss := sortedDaemonSets(snap)
 	// With a Memo: when what every DaemonSet reads is the same as last
 	// time, and so is the capacity plan, DaemonSets whose own objects did
 	// not change keep their reports (kept[i]).
@@ -139,36 +112,7 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 			r.Nodes = append(r.Nodes, nodeInfo(idx.nodeByNm[name]))
 		}
 	}
-	// DaemonSets are independent given the shared, read-only index: analyse
-	// them on every core, each into its own slot so the order stays sorted.
-	results := make([]report.DaemonSetReport, len(dss))
-	until := make([]time.Time, len(dss))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), len(dss)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i], until[i] = analyzeDaemonSet(dss[i], idx, snap, opts)
-			}
-		}()
-	}
-	health := map[string]*problems.Health{}
-	keptProblems := make([][]report.Problem, len(dss))
-	for i := range dss {
-		if k := kept[i]; k != nil {
-			results[i] = k.report
-			keptProblems[i] = k.problems
-			if k.health != nil {
-				health[dss[i].Namespace+"/"+dss[i].Name] = k.health
-			}
-			continue
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	results, until, health, keptProblems := analyzeAll(dss, idx, snap, opts, kept)
 	r.DaemonSets = results
 	r.Summary = report.Summarize(results)
 	var own [][]report.Problem
@@ -613,4 +557,81 @@ func boundRow(ds *appsv1.DaemonSet, idx *index) []bool {
 		}
 	}
 	return row
+}
+
+// newReport is the report's header: when, from what, which kinds could
+// not be read (a partial report) and the snapshot's warnings.
+func newReport(snap *model.Snapshot, idx *index, opts Options) *report.Report {
+	r := report.New()
+	r.GeneratedAt = opts.Now.UTC().Truncate(time.Second)
+	r.Source = snap.Source
+	r.ServerVersion = snap.ServerVersion
+	r.NodeCount = len(idx.nodes)
+	r.Unread = []report.Unread{}
+	kinds := make([]string, 0, len(snap.Missing))
+	for k := range snap.Missing {
+		kinds = append(kinds, string(k))
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		gap := snap.Missing[model.Kind(k)]
+		r.Partial = true
+		r.Unread = append(r.Unread, report.Unread{Kind: k, Reason: gap.Reason, Rule: gap.Rule})
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s not read: %s", k, gap.Reason))
+	}
+	r.Warnings = append(r.Warnings, snap.Warnings...)
+	return r
+}
+
+// sortedDaemonSets are the snapshot's DaemonSets in report order
+// (namespace, then name).
+func sortedDaemonSets(snap *model.Snapshot) []*appsv1.DaemonSet {
+	dss := make([]*appsv1.DaemonSet, 0, len(snap.DaemonSets))
+	for i := range snap.DaemonSets {
+		dss = append(dss, &snap.DaemonSets[i])
+	}
+	sort.Slice(dss, func(i, j int) bool {
+		if dss[i].Namespace != dss[j].Namespace {
+			return dss[i].Namespace < dss[j].Namespace
+		}
+		return dss[i].Name < dss[j].Name
+	})
+	return dss
+}
+
+// analyzeAll analyses every DaemonSet a Memo did not keep (kept[i] nil):
+// the report, until when it holds, and for kept ones their problems and
+// pattern health as the Memo stored them.
+func analyzeAll(dss []*appsv1.DaemonSet, idx *index, snap *model.Snapshot, opts Options, kept []*memoDS) ([]report.DaemonSetReport, []time.Time, map[string]*problems.Health, [][]report.Problem) {
+	// DaemonSets are independent given the shared, read-only index: analyse
+	// them on every core, each into its own slot so the order stays sorted.
+	results := make([]report.DaemonSetReport, len(dss))
+	until := make([]time.Time, len(dss))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(dss)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i], until[i] = analyzeDaemonSet(dss[i], idx, snap, opts)
+			}
+		}()
+	}
+	health := map[string]*problems.Health{}
+	keptProblems := make([][]report.Problem, len(dss))
+	for i := range dss {
+		if k := kept[i]; k != nil {
+			results[i] = k.report
+			keptProblems[i] = k.problems
+			if k.health != nil {
+				health[dss[i].Namespace+"/"+dss[i].Name] = k.health
+			}
+			continue
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results, until, health, keptProblems
 }

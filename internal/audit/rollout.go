@@ -78,64 +78,7 @@ func (c *dsContext) rolloutState() *rollout {
 	// Map order is fine here: only counts and the lists sorted below
 	// leave the loop.
 	for name := range c.byNode {
-		var newPod, oldPod *model.DaemonPod
-		ok := true
-		for _, p := range c.byNode[name] {
-			if p.Deleting {
-				continue
-			}
-			if c.isUpdated(p) {
-				if newPod != nil {
-					ok = false
-				}
-				newPod = p
-				if p.Created.After(newest) {
-					newest = p.Created
-				}
-			} else {
-				if oldPod != nil {
-					ok = false
-				}
-				oldPod = p
-			}
-		}
-		if oldPod != nil {
-			st.oldRevisionsRemaining++
-		}
-		avail := c.available
-		block := func(p *model.DaemonPod) {
-			st.unavailable++
-			if !c.progressing(p) {
-				st.notProgressing++
-			}
-			st.blockerNodes = append(st.blockerNodes, name)
-			if p != nil {
-				st.blockers = append(st.blockers, p)
-			}
-		}
-		switch {
-		case !ok:
-			if !st.surge {
-				block(newPod)
-			}
-		case !st.surge && (oldPod == nil) == (newPod == nil):
-			block(newPod)
-		case !st.surge && newPod != nil:
-			if !avail(newPod) {
-				block(newPod)
-			}
-		case !st.surge:
-			if avail(oldPod) {
-				st.candidates = append(st.candidates, name)
-			}
-		case oldPod == nil:
-		case newPod == nil:
-			if avail(oldPod) {
-				st.candidates = append(st.candidates, name)
-			}
-		case !avail(newPod):
-			block(newPod)
-		}
+		c.rolloutNode(st, name, &newest)
 	}
 	c.idx.sortNodes(st.candidates)
 	// By name, then node: a hand-made dump may hold two Pods of one name
@@ -168,6 +111,72 @@ func (c *dsContext) rolloutState() *rollout {
 	}
 	c.rolloutMemo = st
 	return st
+}
+
+// rolloutNode is rollingUpdate's view of one node: its old and new Pod
+// (findUpdatedPodsOnNode), whether it uses the budget (an unavailable new
+// Pod, or, without surge, a node with neither or both) and whether it is
+// a candidate for the next step. newest is raised to the newest updated
+// Pod's creation.
+func (c *dsContext) rolloutNode(st *rollout, name string, newest *time.Time) {
+	var newPod, oldPod *model.DaemonPod
+	ok := true
+	for _, p := range c.byNode[name] {
+		if p.Deleting {
+			continue
+		}
+		if c.isUpdated(p) {
+			if newPod != nil {
+				ok = false
+			}
+			newPod = p
+			if p.Created.After(*newest) {
+				*newest = p.Created
+			}
+		} else {
+			if oldPod != nil {
+				ok = false
+			}
+			oldPod = p
+		}
+	}
+	if oldPod != nil {
+		st.oldRevisionsRemaining++
+	}
+	avail := c.available
+	block := func(p *model.DaemonPod) {
+		st.unavailable++
+		if !c.progressing(p) {
+			st.notProgressing++
+		}
+		st.blockerNodes = append(st.blockerNodes, name)
+		if p != nil {
+			st.blockers = append(st.blockers, p)
+		}
+	}
+	switch {
+	case !ok:
+		if !st.surge {
+			block(newPod)
+		}
+	case !st.surge && (oldPod == nil) == (newPod == nil):
+		block(newPod)
+	case !st.surge && newPod != nil:
+		if !avail(newPod) {
+			block(newPod)
+		}
+	case !st.surge:
+		if avail(oldPod) {
+			st.candidates = append(st.candidates, name)
+		}
+	case oldPod == nil:
+	case newPod == nil:
+		if avail(oldPod) {
+			st.candidates = append(st.candidates, name)
+		}
+	case !avail(newPod):
+		block(newPod)
+	}
 }
 
 func (c *dsContext) rolloutStuck(st *rollout) report.Finding {

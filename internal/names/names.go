@@ -54,16 +54,48 @@ const maxSegments = 6
 // else runs ("gpu-1…3, gpu-7…9"); at most maxSegments parts, then "+N more".
 // Parts come in natural order of their first names, whatever order ns is in.
 func Range(ns []string) string {
-	type group struct {
-		prefix string
-		width  int // digits of zero-padded numbers; 0 when not padded
-		nums   []int
+	groups, plain := numberGroups(ns)
+	var parts []seg
+	for _, g := range groups {
+		parts = append(parts, g.segments()...)
 	}
+	for _, n := range plain {
+		parts = append(parts, seg{n, n})
+	}
+	sort.SliceStable(parts, func(i, j int) bool { return Less(parts[i].first, parts[j].first) })
+	segs := make([]string, len(parts))
+	for i, p := range parts {
+		segs[i] = p.text
+	}
+	if len(segs) > maxSegments {
+		rest := 0
+		for _, s := range segs[maxSegments-1:] {
+			rest += segmentSize(s)
+		}
+		segs = append(segs[:maxSegments-1], fmt.Sprintf("+%d more", rest))
+	}
+	return strings.Join(segs, ", ")
+}
+
+// numGroup is the numbers after one prefix ("worker-" 1, 2, 7), of one
+// zero-padding width (0 when not padded).
+type numGroup struct {
+	prefix string
+	width  int
+	nums   []int
+}
+
+// seg is one part of a range, with its first name (to put the parts in
+// natural order).
+type seg struct{ first, text string }
+
+// numberGroups groups names ending in a number by prefix and padding, in
+// order of first appearance; plain are the names without such a number.
+func numberGroups(ns []string) (groups []*numGroup, plain []string) {
 	type parsed struct {
 		name, prefix, digits string
 	}
 	var items []parsed
-	var plain []string
 	// padded[prefix] is the width of zero-padded numbers after prefix
 	// ("worker-01" pads to 2, so "worker-10" belongs with it).
 	padded := map[string]int{}
@@ -82,8 +114,7 @@ func Range(ns []string) string {
 			padded[n[:i]] = len(digits)
 		}
 	}
-	var order []string
-	groups := map[string]*group{}
+	byKey := map[string]*numGroup{}
 	for _, it := range items {
 		v, _ := strconv.Atoi(it.digits)
 		width := 0
@@ -91,83 +122,67 @@ func Range(ns []string) string {
 			width = w
 		}
 		key := it.prefix + "\x00" + strconv.Itoa(width)
-		g := groups[key]
+		g := byKey[key]
 		if g == nil {
-			g = &group{prefix: it.prefix, width: width}
-			groups[key] = g
-			order = append(order, key)
+			g = &numGroup{prefix: it.prefix, width: width}
+			byKey[key] = g
+			groups = append(groups, g)
 		}
 		g.nums = append(g.nums, v)
 	}
-	// Each part with its first name, to put the parts in natural order.
-	type seg struct{ first, text string }
+	return groups, plain
+}
+
+// segments writes the group as runs: "w1…9", "w1…9 except 4" for a few
+// holes, else each run of three or more as a range and the rest one by one.
+func (g *numGroup) segments() []seg {
+	sort.Ints(g.nums)
+	nums := dedup(g.nums)
+	f := func(v int) string {
+		if g.width > 0 {
+			return fmt.Sprintf("%0*d", g.width, v)
+		}
+		return strconv.Itoa(v)
+	}
+	name := func(v int) string { return g.prefix + f(v) }
+	if len(nums) == 1 {
+		return []seg{{name(nums[0]), name(nums[0])}}
+	}
+	lo, hi := nums[0], nums[len(nums)-1]
+	missing := (hi - lo + 1) - len(nums)
+	if missing == 0 {
+		return []seg{{name(lo), name(lo) + "…" + f(hi)}}
+	}
+	if missing <= 3 && missing*4 <= len(nums) {
+		var holes []string
+		have := map[int]bool{}
+		for _, v := range nums {
+			have[v] = true
+		}
+		for v := lo; v <= hi; v++ {
+			if !have[v] {
+				holes = append(holes, f(v))
+			}
+		}
+		return []seg{{name(lo), name(lo) + "…" + f(hi) + " except " + strings.Join(holes, ", ")}}
+	}
 	var parts []seg
-	for _, key := range order {
-		g := groups[key]
-		sort.Ints(g.nums)
-		nums := dedup(g.nums)
-		f := func(v int) string {
-			if g.width > 0 {
-				return fmt.Sprintf("%0*d", g.width, v)
-			}
-			return strconv.Itoa(v)
+	for i := 0; i < len(nums); {
+		j := i
+		for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
+			j++
 		}
-		if len(nums) == 1 {
-			parts = append(parts, seg{g.prefix + f(nums[0]), g.prefix + f(nums[0])})
-			continue
+		switch {
+		case j-i >= 2:
+			parts = append(parts, seg{name(nums[i]), name(nums[i]) + "…" + f(nums[j])})
+		case j-i == 1:
+			parts = append(parts, seg{name(nums[i]), name(nums[i])}, seg{name(nums[j]), name(nums[j])})
+		default:
+			parts = append(parts, seg{name(nums[i]), name(nums[i])})
 		}
-		lo, hi := nums[0], nums[len(nums)-1]
-		missing := (hi - lo + 1) - len(nums)
-		if missing == 0 {
-			parts = append(parts, seg{g.prefix + f(lo), g.prefix + f(lo) + "…" + f(hi)})
-			continue
-		}
-		if missing <= 3 && missing*4 <= len(nums) {
-			var holes []string
-			have := map[int]bool{}
-			for _, v := range nums {
-				have[v] = true
-			}
-			for v := lo; v <= hi; v++ {
-				if !have[v] {
-					holes = append(holes, f(v))
-				}
-			}
-			parts = append(parts, seg{g.prefix + f(lo), g.prefix + f(lo) + "…" + f(hi) + " except " + strings.Join(holes, ", ")})
-			continue
-		}
-		for i := 0; i < len(nums); {
-			j := i
-			for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
-				j++
-			}
-			switch {
-			case j-i >= 2:
-				parts = append(parts, seg{g.prefix + f(nums[i]), g.prefix + f(nums[i]) + "…" + f(nums[j])})
-			case j-i == 1:
-				parts = append(parts, seg{g.prefix + f(nums[i]), g.prefix + f(nums[i])}, seg{g.prefix + f(nums[j]), g.prefix + f(nums[j])})
-			default:
-				parts = append(parts, seg{g.prefix + f(nums[i]), g.prefix + f(nums[i])})
-			}
-			i = j + 1
-		}
+		i = j + 1
 	}
-	for _, n := range plain {
-		parts = append(parts, seg{n, n})
-	}
-	sort.SliceStable(parts, func(i, j int) bool { return Less(parts[i].first, parts[j].first) })
-	segs := make([]string, len(parts))
-	for i, p := range parts {
-		segs[i] = p.text
-	}
-	if len(segs) > maxSegments {
-		rest := 0
-		for _, s := range segs[maxSegments-1:] {
-			rest += segmentSize(s)
-		}
-		segs = append(segs[:maxSegments-1], fmt.Sprintf("+%d more", rest))
-	}
-	return strings.Join(segs, ", ")
+	return parts
 }
 
 func dedup(v []int) []int {

@@ -91,6 +91,31 @@ func (p *Plan) WorkloadFit(d, n int, node *corev1.Node, pod string) Fit {
 	res := shortNames(short, holders)
 	f := Fit{Resources: res}
 
+	p.preemption(&f, &w, fitCase{d: d, pod: pod, load: load, alloc: alloc, need: need, short: short, holders: holders, unit: unit})
+	f.Words = w.String()
+	return f
+}
+
+// fitCase is a daemon that does not fit next to the Pods on a node: DS[d]'s
+// Pod (named pod, "" when it has none), the node's load and allocatable,
+// what the daemon needs, what is short, the Pods holding its host ports,
+// and the unit each resource is shown in.
+type fitCase struct {
+	d           int
+	pod         string
+	load        *model.NodeLoad
+	alloc, need capacity.Amounts
+	short       []capacity.Shortfall
+	holders     []portHolder
+	unit        func(corev1.ResourceName) capacity.Unit
+}
+
+// preemption says whether preemption can make room for DS[d]'s Pod on a
+// node whose Pods request load (the fit failed): the scheduler evicts only
+// Pods of lower priority than the daemon's, and only when that is enough.
+func (p *Plan) preemption(f *Fit, w *strings.Builder, fc fitCase) {
+	d, pod, load, alloc, need, short, holders, unit := fc.d, fc.pod, fc.load, fc.alloc, fc.need, fc.short, fc.holders, fc.unit
+	res := f.Resources
 	prio := p.Prio[d]
 	switch {
 	case anyUnresolvable(short):
@@ -117,7 +142,7 @@ func (p *Plan) WorkloadFit(d, n int, node *corev1.Node, pod string) Fit {
 		}
 		switch {
 		case len(still) == 0 && len(kept) == 0:
-			fmt.Fprintf(&w, "; preemption can help: the %d Pods below the daemon's priority %d request enough to make room, so the scheduler should evict some of them", pods, prio)
+			fmt.Fprintf(w, "; preemption can help: the %d Pods below the daemon's priority %d request enough to make room, so the scheduler should evict some of them", pods, prio)
 			f.Cause = res + " taken by lower-priority Pods; preemption can help"
 			f.Fix = "the scheduler preempts by itself; if the Pod stays Pending, a PodDisruptionBudget or a nominated Pod may hold it back"
 			if pod != "" {
@@ -125,7 +150,7 @@ func (p *Plan) WorkloadFit(d, n int, node *corev1.Node, pod string) Fit {
 				f.Cmds = []report.Command{explain.Kubectl("describe", "pod", "-n", p.DS[d].Namespace, pod)}
 			}
 		case pods == 0:
-			fmt.Fprintf(&w, "; preemption cannot help: no Pod there has a priority below the daemon's %d", prio)
+			fmt.Fprintf(w, "; preemption cannot help: no Pod there has a priority below the daemon's %d", prio)
 			f.Cause = res + " taken by Pods of equal or higher priority; preemption cannot help"
 			f.Fix = fmt.Sprintf("give %s a priorityClassName above the workloads' (e.g. system-node-critical) so the scheduler preempts them, lower its requests, or free room on the node", p.Names[d])
 		default:
@@ -136,13 +161,11 @@ func (p *Plan) WorkloadFit(d, n int, node *corev1.Node, pod string) Fit {
 			for _, h := range kept {
 				left = append(left, fmt.Sprintf("host port %s held by %s/%s", h.port, h.Namespace, h.Name))
 			}
-			fmt.Fprintf(&w, "; preemption cannot help: even without the %d Pods below the daemon's priority %d: %s", pods, prio, strings.Join(left, ", "))
+			fmt.Fprintf(w, "; preemption cannot help: even without the %d Pods below the daemon's priority %d: %s", pods, prio, strings.Join(left, ", "))
 			f.Cause = res + " taken by Pods of equal or higher priority; preemption cannot help"
 			f.Fix = fmt.Sprintf("give %s a priorityClassName above the workloads' (e.g. system-node-critical), lower its requests, or use nodes with more allocatable", p.Names[d])
 		}
 	}
-	f.Words = w.String()
-	return f
 }
 
 // portHolder is a Pod holding a host port the daemon needs.

@@ -333,27 +333,9 @@ func (p *Plan) Section(poolLabels []string, allNodes bool) *report.Capacity {
 		poolLabels = providers.DefaultPoolLabels
 	}
 	c := &report.Capacity{Workloads: p.Work != nil, Pools: []report.PoolCapacity{}, Nodes: []report.NodeCapacity{}}
-	// The resources shown: cpu, memory, pods, and whatever a daemon asks.
-	shown := map[corev1.ResourceName]bool{corev1.ResourceCPU: true, corev1.ResourceMemory: true, corev1.ResourcePods: true}
-	for d := range p.DS {
-		for _, r := range p.Req[d].Resources.Names() {
-			shown[r] = true
-		}
-	}
-	var res []corev1.ResourceName
-	for r := range shown {
-		res = append(res, r)
-	}
-	capacity.SortNames(res)
+	res := p.shownResources()
 	for _, r := range res {
 		c.Resources = append(c.Resources, string(r))
-	}
-	type poolSum struct {
-		report.PoolCapacity
-		alloc, daemons, work, minHead capacity.Amounts
-		minNode                       map[corev1.ResourceName]string
-		notFitting                    []string
-		leftOut                       map[string]bool
 	}
 	pools := map[string]*poolSum{}
 	var order []string
@@ -410,31 +392,7 @@ func (p *Plan) Section(poolLabels []string, allNodes bool) *report.Capacity {
 		}
 	}
 	for _, pool := range order {
-		ps := pools[pool]
-		pc := ps.PoolCapacity
-		for _, r := range res {
-			rc := report.ResourceCapacity{Resource: string(r), Allocatable: capacity.Format(r, ps.alloc[r]), Daemons: capacity.Format(r, ps.daemons[r]),
-				Headroom: capacity.Format(r, ps.alloc[r]-ps.daemons[r]), MinHeadroom: capacity.Format(r, ps.minHead[r]), MinHeadroomNode: ps.minNode[r],
-				AllocatableValue: ps.alloc[r], DaemonsValue: ps.daemons[r], HeadroomValue: ps.alloc[r] - ps.daemons[r], MinHeadroomValue: ps.minHead[r]}
-			rc.Percent = percent(ps.daemons[r], ps.alloc[r])
-			if ps.NodesUnknown == ps.Nodes {
-				// No node of the pool says what it offers: its sums would
-				// read as a pool of size zero.
-				rc.Allocatable, rc.Headroom, rc.MinHeadroom = "unknown", "unknown", "unknown"
-				rc.AllocatableValue, rc.HeadroomValue, rc.MinHeadroomValue = 0, 0, 0
-			}
-			if p.Work != nil {
-				rc.Workloads, rc.WorkloadsValue = capacity.Format(r, ps.work[r]), ps.work[r]
-			}
-			pc.Resources = append(pc.Resources, rc)
-		}
-		pc.NotFitting = len(ps.notFitting)
-		pc.NotFittingRange = names.Range(ps.notFitting)
-		for d := range ps.leftOut {
-			pc.LeftOut = append(pc.LeftOut, d)
-		}
-		sort.Strings(pc.LeftOut)
-		c.Pools = append(c.Pools, pc)
+		c.Pools = append(c.Pools, pools[pool].report(res, p.Work != nil))
 	}
 	sort.SliceStable(c.Pools, func(i, j int) bool {
 		if c.Pools[i].Nodes != c.Pools[j].Nodes {
@@ -442,18 +400,79 @@ func (p *Plan) Section(poolLabels []string, allNodes bool) *report.Capacity {
 		}
 		return c.Pools[i].Pool < c.Pools[j].Pool
 	})
+	c.Unknown = p.unknowns(unknownAlloc)
+	return c
+}
+
+// poolSum adds up a pool's nodes for the capacity section.
+type poolSum struct {
+	report.PoolCapacity
+	alloc, daemons, work, minHead capacity.Amounts
+	minNode                       map[corev1.ResourceName]string
+	notFitting                    []string
+	leftOut                       map[string]bool
+}
+
+// report is the pool's figures, per resource of res.
+func (ps *poolSum) report(res []corev1.ResourceName, workloads bool) report.PoolCapacity {
+	pc := ps.PoolCapacity
+	for _, r := range res {
+		rc := report.ResourceCapacity{Resource: string(r), Allocatable: capacity.Format(r, ps.alloc[r]), Daemons: capacity.Format(r, ps.daemons[r]),
+			Headroom: capacity.Format(r, ps.alloc[r]-ps.daemons[r]), MinHeadroom: capacity.Format(r, ps.minHead[r]), MinHeadroomNode: ps.minNode[r],
+			AllocatableValue: ps.alloc[r], DaemonsValue: ps.daemons[r], HeadroomValue: ps.alloc[r] - ps.daemons[r], MinHeadroomValue: ps.minHead[r]}
+		rc.Percent = percent(ps.daemons[r], ps.alloc[r])
+		if ps.NodesUnknown == ps.Nodes {
+			// No node of the pool says what it offers: its sums would
+			// read as a pool of size zero.
+			rc.Allocatable, rc.Headroom, rc.MinHeadroom = "unknown", "unknown", "unknown"
+			rc.AllocatableValue, rc.HeadroomValue, rc.MinHeadroomValue = 0, 0, 0
+		}
+		if workloads {
+			rc.Workloads, rc.WorkloadsValue = capacity.Format(r, ps.work[r]), ps.work[r]
+		}
+		pc.Resources = append(pc.Resources, rc)
+	}
+	pc.NotFitting = len(ps.notFitting)
+	pc.NotFittingRange = names.Range(ps.notFitting)
+	for d := range ps.leftOut {
+		pc.LeftOut = append(pc.LeftOut, d)
+	}
+	sort.Strings(pc.LeftOut)
+	return pc
+}
+
+// unknowns say what the capacity figures could not count.
+func (p *Plan) unknowns(unknownAlloc int) []string {
+	var out []string
 	if unknownAlloc > 0 {
-		c.Unknown = append(c.Unknown, fmt.Sprintf("%s report no status.allocatable: whether their daemons fit is unknown (host ports are still checked)", nodeCount(unknownAlloc)))
+		out = append(out, fmt.Sprintf("%s report no status.allocatable: whether their daemons fit is unknown (host ports are still checked)", nodeCount(unknownAlloc)))
 	}
 	if !p.ClassesRead {
-		c.Unknown = append(c.Unknown, "PriorityClasses were not read: daemons whose priority depends on them are placed as priority 0 (system-node-critical and system-cluster-critical are known)")
+		out = append(out, "PriorityClasses were not read: daemons whose priority depends on them are placed as priority 0 (system-node-critical and system-cluster-critical are known)")
 	}
 	for d := range p.DS {
 		if r := p.Req[d]; r.RuntimeClass != "" && !r.OverheadKnown {
-			c.Unknown = append(c.Unknown, fmt.Sprintf("%s uses runtimeClassName %s: its Pods also request the RuntimeClass's overhead, which is not counted", p.Names[d], r.RuntimeClass))
+			out = append(out, fmt.Sprintf("%s uses runtimeClassName %s: its Pods also request the RuntimeClass's overhead, which is not counted", p.Names[d], r.RuntimeClass))
 		}
 	}
-	return c
+	return out
+}
+
+// shownResources are the resources the capacity section shows: cpu,
+// memory, pods, and whatever a daemon asks.
+func (p *Plan) shownResources() []corev1.ResourceName {
+	shown := map[corev1.ResourceName]bool{corev1.ResourceCPU: true, corev1.ResourceMemory: true, corev1.ResourcePods: true}
+	for d := range p.DS {
+		for _, r := range p.Req[d].Resources.Names() {
+			shown[r] = true
+		}
+	}
+	var res []corev1.ResourceName
+	for r := range shown {
+		res = append(res, r)
+	}
+	capacity.SortNames(res)
+	return res
 }
 
 // percent is part's share of whole, rounded up (0 when whole is not

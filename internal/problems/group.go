@@ -41,16 +41,60 @@ type Nodes struct {
 
 // Group returns every problem, and each DaemonSet's own ones (for a Memo).
 func Group(r *report.Report, nodes Nodes, health map[string]*Health, kept [][]report.Problem) ([]report.Problem, [][]report.Problem) {
-	type key struct{ ds, typ, cause string }
-	type group struct {
-		p      report.Problem
-		owner  int // the DaemonSet of a group of its own; -1 across DaemonSets
-		ds     map[string]bool
-		nodes  map[string]bool
-		fixes  []string
-		advice []*report.Advice
-		msgs   []string
+	groups, order := collect(r, kept)
+	out := make([]report.Problem, 0, len(order))
+	own := make([][]report.Problem, len(r.DaemonSets))
+	for i, ps := range kept {
+		if ps != nil {
+			own[i] = ps
+			out = append(out, ps...)
+		}
 	}
+	for _, k := range order {
+		g := groups[k]
+		p := g.p
+		p.DaemonSets = keys(g.ds)
+		sort.Strings(p.DaemonSets)
+		p.Nodes = keys(g.nodes)
+		nodes.Sort(p.Nodes)
+		p.Range = names.Range(p.Nodes)
+		p.Fix, p.Advice = groupFix(g.fixes, g.advice, p.Nodes)
+		if len(p.DaemonSets) == 1 && len(p.Nodes) > 1 {
+			p.Pattern = pattern(r, nodes, health, p.DaemonSets[0], k.typ+"\x00"+k.cause, p.Nodes, g.msgs)
+		}
+		out = append(out, p)
+		if g.owner >= 0 {
+			own[g.owner] = append(own[g.owner], p)
+		}
+	}
+	for i := range own {
+		if own[i] == nil {
+			own[i] = []report.Problem{} // none: known, not unknown
+		}
+	}
+	sortProblems(out)
+	return out, own
+}
+
+// key is what makes findings one problem: the DaemonSet (none across
+// DaemonSets), the type and the cause.
+type key struct{ ds, typ, cause string }
+
+// group is a problem being made of findings.
+type group struct {
+	p      report.Problem
+	owner  int // the DaemonSet of a group of its own; -1 across DaemonSets
+	ds     map[string]bool
+	nodes  map[string]bool
+	fixes  []string
+	advice []*report.Advice
+	msgs   []string
+}
+
+// collect puts every active finding in its group, except those of
+// DaemonSets whose own problems were kept; order is the groups' first
+// appearance.
+func collect(r *report.Report, kept [][]report.Problem) (map[key]*group, []key) {
 	groups := map[key]*group{}
 	var order []key
 	for i := range r.DaemonSets {
@@ -101,36 +145,12 @@ func Group(r *report.Report, nodes Nodes, health map[string]*Health, kept [][]re
 			g.msgs = append(g.msgs, f.Message)
 		}
 	}
-	out := make([]report.Problem, 0, len(order))
-	own := make([][]report.Problem, len(r.DaemonSets))
-	for i, ps := range kept {
-		if ps != nil {
-			own[i] = ps
-			out = append(out, ps...)
-		}
-	}
-	for _, k := range order {
-		g := groups[k]
-		p := g.p
-		p.DaemonSets = keys(g.ds)
-		sort.Strings(p.DaemonSets)
-		p.Nodes = keys(g.nodes)
-		nodes.Sort(p.Nodes)
-		p.Range = names.Range(p.Nodes)
-		p.Fix, p.Advice = groupFix(g.fixes, g.advice, p.Nodes)
-		if len(p.DaemonSets) == 1 && len(p.Nodes) > 1 {
-			p.Pattern = pattern(r, nodes, health, p.DaemonSets[0], k.typ+"\x00"+k.cause, p.Nodes, g.msgs)
-		}
-		out = append(out, p)
-		if g.owner >= 0 {
-			own[g.owner] = append(own[g.owner], p)
-		}
-	}
-	for i := range own {
-		if own[i] == nil {
-			own[i] = []report.Problem{} // none: known, not unknown
-		}
-	}
+	return groups, order
+}
+
+// sortProblems orders problems most severe first, then failing, then
+// broadest.
+func sortProblems(out []report.Problem) {
 	// The order is total (a problem is its type, cause and first
 	// DaemonSet; own and shared problems never share a type), so kept
 	// problems land where a fresh grouping would put them.
@@ -156,7 +176,6 @@ func Group(r *report.Report, nodes Nodes, health map[string]*Health, kept [][]re
 		}
 		return a.Cause < b.Cause
 	})
-	return out, own
 }
 
 // keys returns a set's members, unordered.

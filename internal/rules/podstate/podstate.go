@@ -107,6 +107,12 @@ var badWaiting = map[string]bool{
 	"PostStartHookError":         true,
 }
 
+// Of is what daemoncheck makes of pod's status.
+//
+// Of is long on purpose: it is one precedence list (deleting, failed,
+// succeeded, unscheduled, a container stuck or failed, still creating,
+// running but not Ready), the order kubectl's STATUS column picks a
+// Pod's state in; split up, that order would be spread over functions.
 func Of(pod *model.DaemonPod) Health {
 	var h Health
 	var lastOOM string
