@@ -381,7 +381,7 @@ func TestSortBy(t *testing.T) {
 		for _, l := range strings.Split(out, "\n") {
 			f := strings.Fields(l)
 			switch {
-			case len(f) > 1 && f[0] == "DAEMONSET" && f[1] == "PROBLEM":
+			case len(f) > 2 && f[0] == "SEVERITY" && f[1] == "DAEMONSET" && f[2] == "PROBLEM":
 				in = true
 			case in && len(f) == 0:
 				return col
@@ -391,15 +391,13 @@ func TestSortBy(t *testing.T) {
 		}
 		return col
 	}
+	// first is a field of each row; of the DAEMONSET field (a
+	// comma-separated list), the first DaemonSet.
 	first := func(rows []string, field int) []string {
 		var out []string
 		for _, r := range rows {
-			f := strings.Fields(r)
-			if field == 1 && len(f) > 2 && strings.HasPrefix(f[1], "+") {
-				out = append(out, f[2])
-				continue
-			}
-			out = append(out, f[field])
+			v, _, _ := strings.Cut(strings.Fields(r)[field], ",")
+			out = append(out, v)
 		}
 		return out
 	}
@@ -407,10 +405,10 @@ func TestSortBy(t *testing.T) {
 	if sev := problems("--sort-by", "severity"); strings.Join(sev, "\n") != strings.Join(def, "\n") || len(def) < 5 {
 		t.Errorf("severity is not the default order (%d rows)", len(def))
 	}
-	if ds := first(problems("--sort-by", "daemonset"), 0); !slices.IsSorted(ds) {
+	if ds := first(problems("--sort-by", "daemonset"), 1); !slices.IsSorted(ds) {
 		t.Errorf("--sort-by daemonset: %v", ds)
 	}
-	if ty := first(problems("--sort-by", "type"), 1); !slices.IsSorted(ty) {
+	if ty := first(problems("--sort-by", "type"), 2); !slices.IsSorted(ty) {
 		t.Errorf("--sort-by type: %v", ty)
 	}
 	_, errOut, code := runCmd(t, "", "-f", demo, demoNow, "--sort-by", "age")

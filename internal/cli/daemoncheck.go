@@ -95,6 +95,7 @@ type CheckOptions struct {
 	ChunkSize     int64
 	Filenames     []string
 	NoHeaders     bool
+	Color         string
 	NowFlag       string
 	Verbosity     int
 	ServerVersion string
@@ -287,6 +288,7 @@ func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
 	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,pods,controllerrevisions,events,priorityclasses -A -o json|yaml.")
 	fs.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in tables.")
+	addColorFlag(fs, &o.Color)
 	fs.StringVar(&o.ServerVersion, "server-version", "", "Follow the DaemonSet controller rules of this Kubernetes version (e.g. v1.33.4) where they differ between versions; default: the server's version (discovery), unknown offline (newest rules).")
 	fs.StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time, or \"wall\" for the current time. Default: the current time live; with -f, the newest timestamp in the input (heartbeats, conditions, events, creation times), said on stderr.")
 	fs.StringArrayVar(&o.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR]: the DaemonSet must run on every node matching the selector (default: every node). Repeatable.")
@@ -323,7 +325,12 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view render.Vie
 	if run.outputFiles, err = o.completeOutputFiles(view, fleet); err != nil {
 		return err
 	}
-	run.printOpts = render.Options{NoHeaders: o.NoHeaders, MaxWidth: terminalWidth(o.Out)}
+	width := terminalWidth(o.Out)
+	colour, err := useColor(o.Color, width > 0)
+	if err != nil {
+		return err
+	}
+	run.printOpts = render.Options{NoHeaders: o.NoHeaders, MaxWidth: width, Color: colour}
 	if run.policy, err = o.completePolicy(); err != nil {
 		return err
 	}

@@ -199,8 +199,8 @@ func TestWatchPrintsChanges(t *testing.T) {
 	}
 	want := []string{
 		"MODIFIED   ns/agent   desired=2 current=2 ready=2 up-to-date=2 available=2",
-		"RESOLVED   ns/agent   MissingPod   1: n2   no daemon Pod on a targeted node",
-		"RESOLVED   ns/agent   StaleStatus   -   the status the controller published is stale",
+		"RESOLVED   error   ns/agent   MissingPod   1   n2   no daemon Pod on a targeted node",
+		"RESOLVED   warning   ns/agent   StaleStatus   -   -   the status the controller published is stale",
 	}
 	if got := strings.Split(strings.TrimSpace("MODIFIED"+changes), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -230,7 +231,9 @@ const detailWidth = 120
 
 // wrap breaks text into lines of at most width columns at spaces: the first
 // line after first, the others after rest (a hanging indent). A word longer
-// than a line stays whole.
+// than a line stays whole. width 0 (a pipe, a file) keeps it on one line:
+// a line that grep finds whole. Indents may hold colour sequences, which
+// take no room.
 func wrap(text string, width int, first, rest string) string {
 	var b strings.Builder
 	line, indent := "", first
@@ -238,7 +241,7 @@ func wrap(text string, width int, first, rest string) string {
 		switch {
 		case line == "":
 			line = word
-		case len([]rune(indent+line+" "+word)) > width:
+		case width > 0 && visibleLen(indent)+utf8.RuneCountInString(line+" "+word) > width:
 			b.WriteString(indent + line + "\n")
 			line, indent = word, rest
 		default:
@@ -249,4 +252,24 @@ func wrap(text string, width int, first, rest string) string {
 		b.WriteString(indent + line + "\n")
 	}
 	return b.String()
+}
+
+// visibleLen is the number of columns s takes on a terminal: its runes
+// without SGR colour sequences.
+func visibleLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
+			j := i + 2
+			for j < len(s) && s[j] != 'm' {
+				j++
+			}
+			i = j + 1
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		n++
+	}
+	return n
 }

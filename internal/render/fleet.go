@@ -77,7 +77,7 @@ func fleetTable(w io.Writer, f *report.FleetReport, o Options) error {
 	if o.NoHeaders {
 		return nil
 	}
-	coverage(w, cover)
+	coverage(w, cover, 0)
 	if len(aside) > 0 {
 		fmt.Fprintf(w, "\nFindings set aside%s:\n", setAsideHint(o))
 		for _, l := range aside {

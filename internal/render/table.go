@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,9 +27,14 @@ type Options struct {
 	// Wide is set by Printer.Print for -o wide.
 	Wide      bool
 	NoHeaders bool
-	// MaxWidth, when set (a terminal), cuts long lines of the default view
-	// at that width with an ellipsis.
+	// MaxWidth, when set (a terminal), is the terminal's width: tables
+	// that do not fit drop columns, switch to a list, or cut long cells
+	// with an ellipsis; prose wraps at it. 0 (pipes, files): nothing is cut
+	// or wrapped.
 	MaxWidth int
+	// Color colours severities and the verdict (a terminal, unless
+	// NO_COLOR or --color=never).
+	Color bool
 	// Node is the node of the node view; Transpose turns the coverage
 	// matrix (DaemonSets as rows).
 	Node      string
@@ -105,11 +111,88 @@ func typeColumns(wide bool) []report.TypeInfo {
 	return out
 }
 
-// Table prints the summary of every DaemonSet, then, by default, one row per
-// problem (findings grouped by cause) and the nodes each DaemonSet does not
-// target; with -o wide, every count column and one row per finding.
+// Table prints the summary of every DaemonSet, then, by default, the
+// problems (findings grouped by cause), a line on the nodes DaemonSets do
+// not target, and the verdict; with -o wide, every count column, one row
+// per finding and each DaemonSet's untargeted nodes too.
 func Table(w io.Writer, r *report.Report, o Options) error {
-	return cutToWidth(w, o, func(w io.Writer) error { return table(w, r, o) })
+	rows, marked := summaryRows(r, o)
+	headers := summaryHeaders(o)
+	if o.MaxWidth > 0 {
+		// Fewer columns before a cut one: FINDINGS, last, is the column
+		// that says where to look.
+		headers, rows = fitColumns(headers, rows, o.MaxWidth, "UP-TO-DATE", "CURRENT", "AVAILABLE", "AGE", "NODE SELECTOR", "STRATEGY")
+	}
+	if err := cutToWidth(w, o, func(w io.Writer) error {
+		if err := writeTable(w, headers, rows, o.NoHeaders, ""); err != nil {
+			return err
+		}
+		if marked && !o.NoHeaders {
+			fmt.Fprintln(w, recomputedNote)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	// Tables are separated by a blank line even without headers (as
+	// kubectl separates the tables of several kinds), in a fixed order:
+	// DaemonSets, problems, findings.
+	if len(r.Problems) > 0 {
+		fmt.Fprintln(w)
+		if err := Problems(w, r, o); err != nil {
+			return err
+		}
+	}
+	if o.Wide && listsFindings(r) {
+		fmt.Fprintln(w)
+		if err := cutToWidth(w, o, func(w io.Writer) error { return Findings(w, r, o) }); err != nil {
+			return err
+		}
+	}
+	if o.NoHeaders {
+		return nil
+	}
+	lines := coverageLines(r, "")
+	switch {
+	case o.Wide:
+		coverage(w, lines, o.MaxWidth)
+	case len(lines) > 0:
+		fmt.Fprintln(w)
+		fmt.Fprint(w, wrap(fmt.Sprintf("Not targeted by design: %s leave some nodes out on purpose (taints, selectors); -o wide lists them, --require makes a node required.",
+			count(len(lines), "DaemonSet")), o.MaxWidth, "", ""))
+	}
+	if set := setAside(r); set != "" {
+		fmt.Fprintln(w)
+		fmt.Fprint(w, wrap(set+setAsideHint(o), o.MaxWidth, "", ""))
+	}
+	if b := partialBanner(r); b != "" {
+		fmt.Fprintln(w)
+		fmt.Fprint(w, wrap(safe(b), o.MaxWidth, "", "  "))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, paintVerdict(o.Color, Verdict(r)))
+	return nil
+}
+
+// fitColumns drops the columns named in drop, in that order, until the
+// table fits width (or none is left to drop).
+func fitColumns(headers []string, rows [][]string, width int, drop ...string) ([]string, [][]string) {
+	for _, name := range drop {
+		if tableWidth(headers, rows) <= width {
+			break
+		}
+		col := slices.Index(headers, name)
+		if col < 0 {
+			continue
+		}
+		headers = slices.Delete(slices.Clone(headers), col, col+1)
+		out := make([][]string, len(rows))
+		for i, r := range rows {
+			out[i] = slices.Delete(slices.Clone(r), col, col+1)
+		}
+		rows = out
+	}
+	return headers, rows
 }
 
 // cutToWidth runs print on a writer that, on a terminal (o.MaxWidth), cuts
@@ -125,42 +208,6 @@ func cutToWidth(w io.Writer, o Options, print func(io.Writer) error) error {
 		err = ferr
 	}
 	return err
-}
-
-func table(w io.Writer, r *report.Report, o Options) error {
-	rows, marked := summaryRows(r, o)
-	if err := writeTable(w, summaryHeaders(o), rows, o.NoHeaders, ""); err != nil {
-		return err
-	}
-	if marked && !o.NoHeaders {
-		fmt.Fprintln(w, recomputedNote)
-	}
-	switch {
-	case o.Wide && listsFindings(r):
-		if !o.NoHeaders {
-			fmt.Fprintln(w)
-		}
-		if err := Findings(w, r, o); err != nil {
-			return err
-		}
-	case !o.Wide && len(r.Problems) > 0:
-		if !o.NoHeaders {
-			fmt.Fprintln(w)
-		}
-		if err := Problems(w, r, o); err != nil {
-			return err
-		}
-	}
-	if !o.Wide && !o.NoHeaders {
-		coverage(w, coverageLines(r, ""))
-	}
-	if set := setAside(r); set != "" && !o.NoHeaders {
-		fmt.Fprintf(w, "\n%s%s\n", set, setAsideHint(o))
-	}
-	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "\n%s\n", b)
-	}
-	return nil
 }
 
 // recomputedNote explains the "*" the summary marks counts with.
@@ -247,39 +294,6 @@ func summaryRows(r *report.Report, o Options) (rows [][]string, marked bool) {
 	return rows, marked
 }
 
-// Problems prints one row per problem: what, where, why, and the fix.
-func Problems(w io.Writer, r *report.Report, o Options) error {
-	return writeTable(w, problemHeaders, problemRows(r), o.NoHeaders, "")
-}
-
-var problemHeaders = []string{"DAEMONSET", "PROBLEM", "NODES", "CAUSE", "FIX"}
-
-func problemRows(r *report.Report) [][]string {
-	rows := make([][]string, 0, len(r.Problems))
-	for i := range r.Problems {
-		rows = append(rows, problemRow(&r.Problems[i]))
-	}
-	return rows
-}
-
-// problemRow is a problem's row: DAEMONSET, PROBLEM, NODES, CAUSE, FIX.
-func problemRow(p *report.Problem) []string {
-	ds := p.DaemonSets[0]
-	cause := p.Cause
-	if len(p.DaemonSets) > 1 {
-		ds += fmt.Sprintf(" +%d", len(p.DaemonSets)-1)
-		cause += "; affects " + strings.Join(p.DaemonSets, ", ")
-	}
-	if p.Pattern != "" {
-		cause += "; " + p.Pattern
-	}
-	nodes := "-"
-	if len(p.Nodes) > 0 {
-		nodes = fmt.Sprintf("%d: %s", len(p.Nodes), p.Range)
-	}
-	return []string{ds, p.Type, nodes, cause, p.Fix}
-}
-
 // maxGapsPerDaemonSet bounds the coverage lines of one DaemonSet in the
 // default view (the detail view lists them all).
 const maxGapsPerDaemonSet = 3
@@ -317,15 +331,16 @@ func coverageLines(r *report.Report, context string) []string {
 	return lines
 }
 
-// coverage prints the coverage lines under their heading.
-func coverage(w io.Writer, lines []string) {
+// coverage prints the coverage lines under their heading, each wrapped
+// with a hanging indent on a terminal.
+func coverage(w io.Writer, lines []string, width int) {
 	if len(lines) == 0 {
 		return
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Not targeted (by design unless a coverage policy requires it; --require makes it a finding):")
 	for _, l := range lines {
-		fmt.Fprintln(w, safe("  "+l))
+		fmt.Fprint(w, wrap(safe(l), width, "  ", "    "))
 	}
 }
 
@@ -351,11 +366,10 @@ func Findings(w io.Writer, r *report.Report, o Options) error {
 	return writeTable(w, findingHeaders(o), findingRows(r, o), o.NoHeaders, "")
 }
 
-func findingHeaders(o Options) []string {
-	if o.Wide {
-		return []string{"DAEMONSET", "NODE", "POD", "FINDING", "REASON", "SUGGESTION"}
-	}
-	return []string{"DAEMONSET", "NODE", "FINDING", "REASON"}
+// findingHeaders are -o wide's per-finding columns: short ones only (the
+// prose, the cause and the fix, is the problems'), each one word.
+func findingHeaders(Options) []string {
+	return []string{"DAEMONSET", "NODE", "POD", "FINDING", "SEVERITY", "FAILING", "STATE", "REVISION", "AGE"}
 }
 
 func findingRows(r *report.Report, o Options) [][]string {
@@ -364,31 +378,19 @@ func findingRows(r *report.Report, o Options) [][]string {
 		ds := &r.DaemonSets[i]
 		for j := range ds.Findings {
 			f := &ds.Findings[j]
-			if !f.Active() && !o.Wide {
-				continue
+			since := "-"
+			if f.Since != nil {
+				since = age(o.Now, *f.Since)
 			}
-			name := ds.Namespace + "/" + ds.Name
-			if o.Wide {
-				rows = append(rows, wideFindingRow(name, f))
-			} else {
-				rows = append(rows, []string{name, orNone(f.Node, "<none>"), string(f.Type), f.Message})
+			failing := "no"
+			if f.Failing {
+				failing = "yes"
 			}
+			rows = append(rows, []string{ds.Namespace + "/" + ds.Name, orNone(f.Node, "-"), orNone(f.Pod, "-"), string(f.Type),
+				string(f.Severity), failing, string(f.State), orNone(f.Params.Revision, "-"), since})
 		}
 	}
 	return rows
-}
-
-// wideFindingRow is a finding's -o wide row: DAEMONSET, NODE, POD, FINDING,
-// REASON (set-aside findings marked), SUGGESTION.
-func wideFindingRow(ds string, f *report.Finding) []string {
-	msg := f.Message
-	switch {
-	case f.Exempted != "":
-		msg = "[exempted by " + f.Exempted + "] " + msg
-	case f.HeldBack != "":
-		msg = "[held back: " + f.HeldBack + "] " + msg
-	}
-	return []string{ds, orNone(f.Node, "<none>"), orNone(f.Pod, "<none>"), string(f.Type), msg, orNone(f.Suggestion, "<none>")}
 }
 
 // countActive counts active findings by type.

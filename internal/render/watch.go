@@ -110,8 +110,8 @@ func NextWatchState(prev *WatchState, r *report.Report, wide bool) *WatchState {
 			seen := map[string]int{}
 			for j := range ds.Findings {
 				f := &ds.Findings[j]
-				row := wideFindingRow(name, f)
-				rows = add(rows, seen, strings.Join([]string{name, string(f.Type), f.Node, f.Pod}, "\x00"), row[:5], f.Fingerprint())
+				row := []string{name, orNone(f.Node, "-"), orNone(f.Pod, "-"), string(f.Type), findingText(f)}
+				rows = add(rows, seen, strings.Join([]string{name, string(f.Type), f.Node, f.Pod}, "\x00"), row, f.Fingerprint())
 			}
 			s.rowOf[name] = dsRows{findings: ds.Findings, rows: rows}
 			s.problems = append(s.problems, rows...)
@@ -125,7 +125,7 @@ func NextWatchState(prev *WatchState, r *report.Report, wide bool) *WatchState {
 	}
 	for i := range r.Problems {
 		p := &r.Problems[i]
-		s.problems = add(s.problems, seen, problemKey(p), problemRow(p)[:4], problemFingerprint(byName, p))
+		s.problems = add(s.problems, seen, problemKey(p), problemRow(p)[:6], problemFingerprint(byName, p))
 	}
 	return s
 }
@@ -214,4 +214,15 @@ func diffRows(out []string, old, new []watchRow, gone, came, changed string) []s
 		}
 	}
 	return out
+}
+
+// findingText is a finding's message, marked when it is set aside.
+func findingText(f *report.Finding) string {
+	switch {
+	case f.Exempted != "":
+		return "[exempted by " + f.Exempted + "] " + f.Message
+	case f.HeldBack != "":
+		return "[held back: " + f.HeldBack + "] " + f.Message
+	}
+	return f.Message
 }

@@ -18,7 +18,7 @@ func dsReport(ns, name string, c *report.Counts, findings ...report.Finding) rep
 // problem builds a problem whose data (its ID stands in for its reason
 // and parameters) follows its cause.
 func problem(typ, ds, cause string, nodes ...string) report.Problem {
-	return report.Problem{ID: cause, Type: typ, DaemonSets: []string{ds}, Cause: cause, Nodes: nodes, Range: strings.Join(nodes, ", ")}
+	return report.Problem{ID: cause, Type: typ, Severity: report.SeverityError, DaemonSets: []string{ds}, Cause: cause, Nodes: nodes, Range: strings.Join(nodes, ", ")}
 }
 
 func TestWatchChanges(t *testing.T) {
@@ -28,7 +28,7 @@ func TestWatchChanges(t *testing.T) {
 			problem("UnhealthyPod", "a/agent", "CrashLoopBackOff", "n-1"),
 			problem("OutdatedPod", "a/agent", "runs old revision x (current: y)", "n-1", "n-2"),
 			problem("RolloutStuck", "a/agent", "blocked: 1 unavailable of maxUnavailable 1 (agent-1 on n-1)"),
-			{Type: "MissingPod", DaemonSets: []string{"a/agent"}, Cause: "no daemon Pod on a targeted node", Nodes: []string{"n-3"}, Range: "n-3"},
+			{Type: "MissingPod", Severity: report.SeverityError, DaemonSets: []string{"a/agent"}, Cause: "no daemon Pod on a targeted node", Nodes: []string{"n-3"}, Range: "n-3"},
 		},
 	}
 	new := &report.Report{
@@ -36,7 +36,7 @@ func TestWatchChanges(t *testing.T) {
 		Problems: []report.Problem{
 			// Another DaemonSet misses its Pod on the same node: the
 			// cluster-wide problem changes, it does not reappear.
-			{Type: "MissingPod", DaemonSets: []string{"a/agent", "b/same"}, Cause: "no daemon Pod on a targeted node", Nodes: []string{"n-3"}, Range: "n-3"},
+			{Type: "MissingPod", Severity: report.SeverityError, DaemonSets: []string{"a/agent", "b/same"}, Cause: "no daemon Pod on a targeted node", Nodes: []string{"n-3"}, Range: "n-3"},
 			problem("OutdatedPod", "a/agent", "runs old revision x (current: y)", "n-2"),
 			// A DaemonSet-level problem keeps its identity as its cause changes.
 			problem("RolloutStuck", "a/agent", "blocked: 1 unavailable of maxUnavailable 1 (agent-2 on n-2)"),
@@ -48,11 +48,11 @@ func TestWatchChanges(t *testing.T) {
 		"DELETED   a/gone   desired=1 current=1 ready=1 up-to-date=1 available=1",
 		"MODIFIED   a/agent   desired=3 current=3 ready=3 up-to-date=3 available=3",
 		"ADDED   a/new   desired=<unknown> current=<unknown> ready=<unknown> up-to-date=<unknown> available=<unknown>",
-		"RESOLVED   a/agent   UnhealthyPod   1: n-1   CrashLoopBackOff",
-		"CHANGED   a/agent +1   MissingPod   1: n-3   no daemon Pod on a targeted node; affects a/agent, b/same",
-		"CHANGED   a/agent   OutdatedPod   1: n-2   runs old revision x (current: y)",
-		"CHANGED   a/agent   RolloutStuck   -   blocked: 1 unavailable of maxUnavailable 1 (agent-2 on n-2)",
-		"APPEARED   a/agent   UnhealthyPod   1: n-2   ImagePullBackOff: image x",
+		"RESOLVED   error   a/agent   UnhealthyPod   1   n-1   CrashLoopBackOff",
+		"CHANGED   error   a/agent,b/same   MissingPod   1   n-3   no daemon Pod on a targeted node",
+		"CHANGED   error   a/agent   OutdatedPod   1   n-2   runs old revision x (current: y)",
+		"CHANGED   error   a/agent   RolloutStuck   -   -   blocked: 1 unavailable of maxUnavailable 1 (agent-2 on n-2)",
+		"APPEARED   error   a/agent   UnhealthyPod   1   n-2   ImagePullBackOff: image x",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -83,7 +83,7 @@ func TestWatchChangesWide(t *testing.T) {
 	want := strings.Join([]string{
 		"RESOLVED   a/agent   n-1   agent-1   UnhealthyPod   crash",
 		"APPEARED   a/agent   n-1   agent-9   UnhealthyPod   crash^[[31m",
-		"CHANGED   a/agent   n-2   <none>   MissingPod   no Pod",
+		"CHANGED   a/agent   n-2   -   MissingPod   no Pod",
 	}, "\n")
 	if got != want {
 		t.Errorf("changes:\n%s\nwant:\n%s", got, want)

@@ -1,0 +1,26 @@
+package cli
+
+import (
+	"os"
+
+	"github.com/spf13/pflag"
+)
+
+// addColorFlag adds --color, as ls, grep and git spell it.
+func addColorFlag(fs *pflag.FlagSet, v *string) {
+	fs.StringVar(v, "color", "auto", "Colour severities and the verdict: auto (on a terminal, unless NO_COLOR is set), always or never.")
+}
+
+// useColor resolves --color: auto colours a terminal unless the NO_COLOR
+// environment variable is set to anything (https://no-color.org).
+func useColor(flag string, terminal bool) (bool, error) {
+	switch flag {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto", "":
+		return terminal && os.Getenv("NO_COLOR") == "", nil
+	}
+	return false, usageErrorf("--color %q: must be auto, always or never", flag)
+}

@@ -1,0 +1,102 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// Problems prints the problems in the layout that fits: on a terminal
+// (o.MaxWidth) the table when every column fits its width, else the list;
+// in pipes and files always the table, nothing cut (one line per problem,
+// the greppable layout).
+func Problems(w io.Writer, r *report.Report, o Options) error {
+	rows := problemRows(r)
+	if o.MaxWidth > 0 && !o.NoHeaders && tableWidth(problemHeaders, rows) > o.MaxWidth {
+		problemList(w, r, o)
+		return nil
+	}
+	return cutToWidth(w, o, func(w io.Writer) error { return writeTable(w, problemHeaders, rows, o.NoHeaders, "") })
+}
+
+// problemHeaders are the problems table's columns. The first four are one
+// word each, so scripts can split on blanks: the severity, the DaemonSets
+// (comma-separated), the type and the number of nodes ("-" when the
+// problem is about the DaemonSet as a whole); WHERE names the nodes.
+var problemHeaders = []string{"SEVERITY", "DAEMONSET", "PROBLEM", "NODES", "WHERE", "CAUSE", "FIX"}
+
+func problemRows(r *report.Report) [][]string {
+	rows := make([][]string, 0, len(r.Problems))
+	for i := range r.Problems {
+		rows = append(rows, problemRow(&r.Problems[i]))
+	}
+	return rows
+}
+
+// problemRow is a problem's row under problemHeaders.
+func problemRow(p *report.Problem) []string {
+	nodes, where := "-", "-"
+	if len(p.Nodes) > 0 {
+		nodes, where = strconv.Itoa(len(p.Nodes)), p.Range
+	}
+	return []string{string(p.Severity), strings.Join(p.DaemonSets, ","), p.Type, nodes, where, problemCause(p), p.Fix}
+}
+
+// problemCause is the cause with what the problem's nodes share.
+func problemCause(p *report.Problem) string {
+	if p.Pattern != "" {
+		return p.Cause + "; " + p.Pattern
+	}
+	return p.Cause
+}
+
+// tableWidth is the width writeTable renders rows at: each column as wide
+// as its widest cell, three spaces between columns.
+func tableWidth(headers []string, rows [][]string) int {
+	widths := make([]int, len(headers))
+	for i, h := range headers {
+		widths[i] = utf8.RuneCountInString(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(safe(c)))
+		}
+	}
+	total := 3 * (len(widths) - 1)
+	for _, n := range widths {
+		total += n
+	}
+	return total
+}
+
+// problemList prints each problem as a heading line (severity, type,
+// DaemonSets, nodes) and its cause and fix, wrapped to the terminal with a
+// hanging indent, so the fix is on screen at any width. A terminal shows
+// the end of what was printed: the list runs from the least to the most
+// severe, so that the errors sit just above the verdict, where the eye
+// lands after a run (in pipes the table keeps the report's order, errors
+// first, where a reader starts).
+func problemList(w io.Writer, r *report.Report, o Options) {
+	fmt.Fprintf(w, "%s, most severe last:\n", count(len(r.Problems), "problem"))
+	for i := len(r.Problems) - 1; i >= 0; i-- {
+		p := &r.Problems[i]
+		sev := fmt.Sprintf("%-8s", p.Severity)
+		head := fmt.Sprintf("%s %s", p.Type, strings.Join(p.DaemonSets, ", "))
+		if len(p.Nodes) > 0 {
+			head += fmt.Sprintf(" on %s: %s", count(len(p.Nodes), "node"), p.Range)
+		}
+		fmt.Fprint(w, wrap(safe(head), o.MaxWidth, paint(o.Color, severityColour(p.Severity), sev), listIndent))
+		fmt.Fprint(w, wrap(safe(problemCause(p)), o.MaxWidth, listIndent+"cause: ", listIndent+"       "))
+		if p.Fix != "" {
+			fmt.Fprint(w, wrap(safe(p.Fix), o.MaxWidth, listIndent+"fix:   ", listIndent+"       "))
+		}
+	}
+}
+
+// listIndent indents a problem's lines under its heading, past the
+// severity.
+const listIndent = "        "
