@@ -168,9 +168,6 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 			mark = " [held back: " + f.HeldBack + "]"
 		}
 		width := o.MaxWidth
-		if width == 0 {
-			width = detailWidth
-		}
 		fmt.Fprint(w, wrap(fmt.Sprintf("%s%s%s: %s", f.Type, where, mark, safe(f.Message)), width, "  ", "      "))
 		if f.Suggestion != "" {
 			fmt.Fprint(w, wrap("Suggestion: "+safe(f.Suggestion), width, "    ", "      "))
@@ -252,24 +249,4 @@ func wrap(text string, width int, first, rest string) string {
 		b.WriteString(indent + line + "\n")
 	}
 	return b.String()
-}
-
-// visibleLen is the number of columns s takes on a terminal: its runes
-// without SGR colour sequences.
-func visibleLen(s string) int {
-	n := 0
-	for i := 0; i < len(s); {
-		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
-			j := i + 2
-			for j < len(s) && s[j] != 'm' {
-				j++
-			}
-			i = j + 1
-			continue
-		}
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		n++
-	}
-	return n
 }

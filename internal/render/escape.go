@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"k8s.io/cli-runtime/pkg/printers"
 )
@@ -74,16 +72,4 @@ func (c *cutWriter) flush() error {
 	return err
 }
 
-func cutLine(s string, width int) string {
-	if utf8.RuneCountInString(s) <= width {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == width-1 {
-			return strings.TrimRightFunc(s[:i], unicode.IsSpace) + "…"
-		}
-		n++
-	}
-	return s
-}
+func cutLine(s string, width int) string { return cutVisible(s, width) }

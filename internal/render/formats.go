@@ -159,21 +159,34 @@ type Printer struct {
 
 // Print prints the report.
 func (p *Printer) Print(w io.Writer, r *report.Report, o Options) error {
-	o.Wide = p.Name == "wide"
-	return p.print(w, r, o)
+	return p.fit(w, o, func(w io.Writer, o Options) error { return p.print(w, r, o) })
 }
 
 // PrintFleet prints the report of several clusters (a printer from
 // ForFleetOutput).
 func (p *Printer) PrintFleet(w io.Writer, f *report.FleetReport, o Options) error {
-	o.Wide = p.Name == "wide"
-	return p.fleet(w, f, o)
+	return p.fit(w, o, func(w io.Writer, o Options) error { return p.fleet(w, f, o) })
 }
 
 // PrintWhatIf prints a what-if report (a printer for ViewWhatIf).
 func (p *Printer) PrintWhatIf(w io.Writer, r *report.WhatIfReport, o Options) error {
+	return p.fit(w, o, func(w io.Writer, o Options) error { return p.whatIf(w, r, o) })
+}
+
+// fit is the one width policy of the views people read in a terminal (the
+// default and -o wide): views wrap prose and choose layouts for
+// o.MaxWidth, and whatever line is still longer (a table's last columns, a
+// word longer than the screen) is cut there with an ellipsis, so no line
+// ever wraps mid-word. In pipes and files (MaxWidth 0) nothing is cut.
+// Formats for other readers (CI, Prometheus, Markdown) get no width and
+// no colour.
+func (p *Printer) fit(w io.Writer, o Options, print func(io.Writer, Options) error) error {
 	o.Wide = p.Name == "wide"
-	return p.whatIf(w, r, o)
+	if p.Name != Default && !o.Wide {
+		o.MaxWidth, o.Color = 0, false
+		return print(w, o)
+	}
+	return cutToWidth(w, o, func(w io.Writer) error { return print(w, o) })
 }
 
 // ForOutput resolves -o for a view. pf carries the template argument of

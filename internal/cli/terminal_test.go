@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// openPTY opens a pseudo-terminal of the given size: the command writes to
+// tty, as it would to a person's terminal (term.GetSize answers), and the
+// test reads what the screen gets from ptm.
+func openPTY(t *testing.T, cols, rows int) (ptm, tty *os.File) {
+	t.Helper()
+	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("no pseudo-terminal on this machine: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptm = os.NewFile(uintptr(fd), "ptmx")
+	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Col: uint16(cols), Row: uint16(rows)}); err != nil {
+		t.Fatal(err)
+	}
+	return ptm, tty
+}
+
+// runOnTerminal runs the root command with stdout on a cols-wide
+// terminal and returns the lines the screen got (stderr apart).
+func runOnTerminal(t *testing.T, cols int, args ...string) (lines []string, stderr string) {
+	t.Helper()
+	ptm, tty := openPTY(t, cols, 24)
+	defer ptm.Close()
+	got := make(chan []byte)
+	go func() {
+		b, _ := io.ReadAll(ptm) // EIO once the terminal is closed
+		got <- b
+	}()
+	var errOut bytes.Buffer
+	o := NewCheckOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: tty, ErrOut: &errOut})
+	c := newRootCommand(o)
+	c.SetArgs(args)
+	c.SetOut(tty)
+	c.SetErr(&errOut)
+	Execute(c, &errOut)
+	tty.Close()
+	screen := strings.ReplaceAll(string(<-got), "\r\n", "\n")
+	return strings.Split(strings.TrimRight(screen, "\n"), "\n"), errOut.String()
+}
+
+// unfold joins wrapped lines and collapses the hanging indents, so text
+// wrapped over several lines can be searched whole.
+func unfold(lines []string) string { return strings.Join(strings.Fields(strings.Join(lines, " ")), " ") }
+
+// Every view people read in a terminal fits it: no line wider than the
+// screen (a terminal would wrap it mid-word), colour or not; and in the
+// default view every failing problem's cause and fix are on screen in
+// full, at 80 and 120 columns, on the demo and on a large cluster.
+func TestTerminalViewsFitTheScreen(t *testing.T) {
+	large := writeLargeCluster(t)
+	inputs := map[string][]string{"demo": {"-f", demo, demoNow}, "large": {"-f", large, demoNow}}
+	views := map[string][]string{
+		"default":  nil,
+		"wide":     {"-o", "wide"},
+		"nodes":    {"nodes"},
+		"capacity": {"capacity"},
+		"detail":   {"fluent-bit", "-n", "logging"},
+	}
+	for input, in := range inputs {
+		for view, args := range views {
+			for _, cols := range []int{80, 120} {
+				name := fmt.Sprintf("%s/%s/%d", input, view, cols)
+				t.Run(name, func(t *testing.T) {
+					all := append(append([]string{}, args...), in...)
+					lines, stderr := runOnTerminal(t, cols, append(all, "--color=always")...)
+					if len(lines) < 3 {
+						t.Fatalf("printed almost nothing: %q (stderr %q)", lines, stderr)
+					}
+					for i, l := range lines {
+						if n := visibleWidth(l); n > cols {
+							t.Errorf("line %d is %d columns on a %d-column terminal: %q", i+1, n, cols, l)
+						}
+					}
+					if view != "default" {
+						return
+					}
+					screen := unfold(stripColour(lines))
+					for _, p := range problemsOf(t, all) {
+						if !p.Failing {
+							continue
+						}
+						for _, want := range []string{p.Cause, p.Fix} {
+							if w := unfold([]string{want}); !strings.Contains(screen, w) {
+								t.Errorf("%s %s: %q is not on the screen in full", p.Type, p.DaemonSets[0], w)
+							}
+						}
+					}
+					if last := stripColour(lines[len(lines)-1:])[0]; !strings.HasPrefix(last, "FAIL: ") || !strings.HasSuffix(last, "; exit 1") {
+						t.Errorf("the last line is not the verdict: %q", last)
+					}
+				})
+			}
+		}
+	}
+}
+
+// In a pipe nothing is cut or wrapped: each problem is one line holding
+// its whole cause and fix, so grep finds it.
+func TestPipedProblemsAreOneLineEach(t *testing.T) {
+	out, _, _ := runCmd(t, "", "-f", demo, demoNow)
+	for _, p := range problemsOf(t, []string{"-f", demo, demoNow}) {
+		found := false
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, p.Type) && strings.Contains(l, p.Cause) && strings.Contains(l, p.Fix) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no line holds %s's cause and fix whole: %q / %q", p.Type, p.Cause, p.Fix)
+		}
+	}
+}
+
+// problemsOf reads the problems of a run from its JSON.
+func problemsOf(t *testing.T, args []string) []report.Problem {
+	t.Helper()
+	out, _, _ := runCmd(t, "", append(append([]string{}, args...), "-o", "json")...)
+	var r report.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return r.Problems
+}
+
+func visibleWidth(s string) int { return utf8.RuneCountInString(stripColour([]string{s})[0]) }
+
+// stripColour drops SGR sequences.
+func stripColour(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		var b strings.Builder
+		for j := 0; j < len(l); j++ {
+			if l[j] == 0x1b && j+1 < len(l) && l[j+1] == '[' {
+				for j < len(l) && l[j] != 'm' {
+					j++
+				}
+				continue
+			}
+			b.WriteByte(l[j])
+		}
+		out[i] = b.String()
+	}
+	return out
+}
+
+// writeLargeCluster writes the demo cluster grown to 600 nodes (the demo's
+// node and Pod objects copied under new names), so tables and lists are
+// checked at a size where ranges, long lists and many problems appear.
+func writeLargeCluster(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "large.yaml")
+	if err := os.WriteFile(path, []byte(largeClusterYAML(t, 600)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

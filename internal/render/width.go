@@ -1,0 +1,64 @@
+package render
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// cutVisible cuts s to width terminal columns, ending a cut line with an
+// ellipsis. Colour sequences take no column and are kept whole (a cut
+// line ends with a reset, so the colour does not run on), and runes are
+// never split.
+func cutVisible(s string, width int) string {
+	if visibleLen(s) <= width {
+		return s
+	}
+	var b strings.Builder
+	n, coloured := 0, false
+	for i := 0; i < len(s); {
+		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
+			j := i + 2
+			for j < len(s) && s[j] != 'm' {
+				j++
+			}
+			seq := s[i:min(j+1, len(s))]
+			b.WriteString(seq)
+			coloured = seq != sgrReset
+			i = j + 1
+			continue
+		}
+		if n == width-1 {
+			break
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		b.WriteString(s[i : i+size])
+		i += size
+		n++
+	}
+	out := strings.TrimRightFunc(b.String(), unicode.IsSpace) + "…"
+	if coloured {
+		out += sgrReset
+	}
+	return out
+}
+
+// visibleLen is the number of columns s takes on a terminal: its runes
+// without SGR colour sequences.
+func visibleLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
+			j := i + 2
+			for j < len(s) && s[j] != 'm' {
+				j++
+			}
+			i = j + 1
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		n++
+	}
+	return n
+}
