@@ -69,7 +69,9 @@ func runOnTerminal(t *testing.T, cols int, args ...string) (lines []string, stde
 
 // unfold joins wrapped lines and collapses the hanging indents, so text
 // wrapped over several lines can be searched whole.
-func unfold(lines []string) string { return strings.Join(strings.Fields(strings.Join(lines, " ")), " ") }
+func unfold(lines []string) string {
+	return strings.Join(strings.Fields(strings.Join(lines, " ")), " ")
+}
 
 // Every view people read in a terminal fits it: no line wider than the
 // screen (a terminal would wrap it mid-word), colour or not; and in the
