@@ -17,6 +17,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 )
 
@@ -219,6 +220,9 @@ func translate(objs []proposalObject, prop *model.Proposal) error {
 			if ds.Name == "" {
 				return fail(errors.New("DaemonSet has no metadata.name"))
 			}
+			if err := capacity.CheckPodSpec(&ds.Spec.Template.Spec, "spec.template.spec"); err != nil {
+				return fail(fmt.Errorf("DaemonSet %s: %w", ds.Name, err))
+			}
 			ds.Status = appsv1.DaemonSetStatus{}
 			prop.DaemonSets = append(prop.DaemonSets, ds)
 			prop.Sources = append(prop.Sources, o.file)
@@ -256,6 +260,9 @@ func nodeTemplate(o *proposalObject) (model.PoolTemplate, error) {
 		return model.PoolTemplate{}, errors.New("Node has no metadata.name") //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
 	}
 	if err := checkTaints(n.Spec.Taints, "spec.taints"); err != nil {
+		return model.PoolTemplate{}, fmt.Errorf("Node %s: %w", n.Name, err) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
+	}
+	if err := capacity.CheckNode(&n); err != nil {
 		return model.PoolTemplate{}, fmt.Errorf("Node %s: %w", n.Name, err) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
 	}
 	t := model.PoolTemplate{Source: o.file, Kind: "Node", APIVersion: o.apiVersion, Name: n.Name, NodeName: n.Name,
@@ -715,8 +722,8 @@ func ParseResources(s string) (corev1.ResourceList, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s=%s: not a quantity (e.g. 4, 500m, 16Gi)", name, q)
 		}
-		if qty.Sign() < 0 {
-			return nil, fmt.Errorf("%s=%s: must not be negative", name, q)
+		if _, err := capacity.Amount(corev1.ResourceName(name), qty); err != nil {
+			return nil, fmt.Errorf("%s=%s: %v", name, q, err)
 		}
 		out[corev1.ResourceName(name)] = qty
 	}

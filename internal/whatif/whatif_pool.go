@@ -231,7 +231,7 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 		shape.Headroom[string(r)] = capacity.Format(r, alloc[r]-used[r])
 		shape.HeadroomValues[string(r)] = alloc[r] - used[r]
 		if o := p.Overhead[r]; o > 0 {
-			shape.OverheadPercent[string(r)] = int((o*100 + alloc[r]/2) / alloc[r])
+			shape.OverheadPercent[string(r)] = capacity.Percent(o, alloc[r])
 		}
 	}
 	return shape
