@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -378,15 +379,10 @@ func karpenterTemplate(o *proposalObject) (model.PoolTemplate, error) {
 			if len(r.Values) != 1 {
 				return model.PoolTemplate{}, fmt.Errorf("%s: operator %s needs one integer value", where, r.Operator)
 			}
-			var n int64
-			if _, err := fmt.Sscanf(r.Values[0], "%d", &n); err != nil || fmt.Sprint(n) != r.Values[0] {
-				return model.PoolTemplate{}, fmt.Errorf("%s: operator %s needs an integer, got %q", where, r.Operator, r.Values[0])
-			}
-			switch r.Operator {
-			case "Gte":
-				req.Operator, req.Values = corev1.NodeSelectorOpGt, []string{fmt.Sprint(n - 1)}
-			case "Lte":
-				req.Operator, req.Values = corev1.NodeSelectorOpLt, []string{fmt.Sprint(n + 1)}
+			// Kept as written: Gte n is not Gt n-1 at the int64 bound,
+			// where n-1 wraps to the other end and nothing matches.
+			if n, err := strconv.ParseInt(r.Values[0], 10, 64); err != nil || strconv.FormatInt(n, 10) != r.Values[0] {
+				return model.PoolTemplate{}, fmt.Errorf("%s: operator %s needs an integer (int64), got %q", where, r.Operator, r.Values[0])
 			}
 		default:
 			return model.PoolTemplate{}, fmt.Errorf("%s: unknown operator %q (In, NotIn, Exists, DoesNotExist, Gt, Lt, Gte, Lte)", where, r.Operator)

@@ -113,8 +113,8 @@ spec:
 	for _, r := range p.Requirements {
 		got = append(got, string(r.Operator)+" "+strings.Join(r.Values, ","))
 	}
-	// Gte/Lte become the node selector's Gt/Lt.
-	want := []string{"Gt 3", "Lt 32769", "NotIn t2,t3", "DoesNotExist "}
+	// Gte/Lte are kept as written (Gt n-1 would wrap at the int64 bound).
+	want := []string{"Gte 4", "Lte 32768", "NotIn t2,t3", "DoesNotExist "}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
