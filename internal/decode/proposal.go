@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
@@ -94,34 +96,92 @@ func ReadProposal(paths []string, stdin io.Reader) (*model.Proposal, error) {
 	return prop, nil
 }
 
-// decodeProposal splits a file into objects (documents, List items).
+// decodeProposal splits a file into objects (documents, List items). Every
+// document is read, or the error names the one that could not be: JSON or
+// YAML is told by the first character after any blank and comment lines
+// (a JSON stream saved with a "# note" on top is JSON, and each of its
+// values a document), and a YAML document that holds more than one JSON
+// value is refused rather than cut to its first (the YAML library keeps
+// the first value and drops the rest without a word).
 func decodeProposal(file string, data []byte) ([]proposalObject, error) {
 	if bytes.IndexByte(data, 0) >= 0 {
 		return nil, &InputError{File: file, Err: errors.New("binary data (a NUL byte), not JSON or YAML")}
 	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	var out []proposalObject
-	for doc := 1; ; doc++ {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, &InputError{File: file, Doc: doc, Err: fmt.Errorf("not valid JSON or YAML: %s", text.OneLine(err.Error()))}
-		}
+	add := func(doc int, raw []byte) error {
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 || string(raw) == "null" {
-			continue // an empty document ("---" at the end)
+			return nil // an empty document ("---" at the end)
 		}
 		if err := splitObject(file, doc, raw, 1, &out); err != nil {
-			return nil, &InputError{File: file, Doc: doc, Err: err}
+			return &InputError{File: file, Doc: doc, Err: err}
+		}
+		return nil
+	}
+	if body := skipBlankAndComments(data); len(body) > 0 && (body[0] == '{' || body[0] == '[') {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		for doc := 1; ; doc++ {
+			var raw json.RawMessage
+			err := dec.Decode(&raw)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, &InputError{File: file, Doc: doc, Err: fmt.Errorf("not valid JSON: %s", text.OneLine(err.Error()))}
+			}
+			if err := add(doc, raw); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		yr := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		for doc := 1; ; doc++ {
+			chunk, err := yr.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, &InputError{File: file, Doc: doc, Err: fmt.Errorf("not valid YAML: %s", text.OneLine(err.Error()))}
+			}
+			if blankOrCommentOnly(chunk) {
+				continue
+			}
+			if err := oneValue(chunk); err != nil {
+				return nil, &InputError{File: file, Doc: doc, Err: err}
+			}
+			j, err := yaml.YAMLToJSON(chunk)
+			if err != nil {
+				return nil, &InputError{File: file, Doc: doc, Err: fmt.Errorf("not valid JSON or YAML: %s", text.OneLine(err.Error()))}
+			}
+			if err := add(doc, j); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(out) == 0 {
 		return nil, &InputError{File: file, Err: errors.New("empty input")}
 	}
 	return out, nil
+}
+
+// skipBlankAndComments drops the blank and comment lines before the first
+// content.
+func skipBlankAndComments(data []byte) []byte {
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		line := data
+		if i >= 0 {
+			line = data[:i+1]
+		}
+		if !blankOrComment(line) {
+			return bytes.TrimLeft(data, " \t\r")
+		}
+		if i < 0 {
+			return nil
+		}
+		data = data[i+1:]
+	}
+	return data
 }
 
 func splitObject(file string, doc int, raw json.RawMessage, depth int, out *[]proposalObject) error {
