@@ -538,3 +538,31 @@ func TestArchiveTricks(t *testing.T) {
 		t.Errorf("gzipped YAML on stdin: %v", err)
 	}
 }
+
+// A support bundle of older troubleshoot versions writes each namespace's
+// objects as a bare array: an empty one is a list of its kind, so the kind
+// was read (none), while a kind with no file at all was not read.
+func TestEmptyBareArrayOfALayoutIsRead(t *testing.T) {
+	o := newDumpObjects()
+	dir := writeTree(t, map[string]string{
+		"support-bundle-1/cluster-resources/nodes.json":                  jsonList(t, "NodeList", "v1", &o.node),
+		"support-bundle-1/cluster-resources/daemonsets/kube-system.json": "[]",
+	})
+	snap, err := Files([]string{dir}, nil, collect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, missing := snap.Missing[model.DaemonSets]; missing {
+		t.Errorf("an empty array of DaemonSets is read, none: %v", snap.Missing)
+	}
+	dir = writeTree(t, map[string]string{
+		"support-bundle-1/cluster-resources/nodes.json":            jsonList(t, "NodeList", "v1", &o.node),
+		"support-bundle-1/cluster-resources/pods/kube-system.json": "[]",
+	})
+	if snap, err = Files([]string{dir}, nil, collect.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, missing := snap.Missing[model.DaemonSets]; !missing {
+		t.Errorf("no DaemonSet file at all must be not read: %v", snap.Missing)
+	}
+}

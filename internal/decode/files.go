@@ -676,8 +676,13 @@ func (r *fileReader) readJSON(name string, br *bufio.Reader) error {
 }
 
 // jsonArray reads a bare array of objects of the hinted kind (troubleshoot
-// wrote cluster-resources/pods/NS.json so before it wrote Lists).
+// wrote cluster-resources/pods/NS.json so before it wrote Lists). Such an
+// array is a list of that kind: empty, it still means "read, none", as an
+// empty typed List does.
 func (r *fileReader) jsonArray(dec *json.Decoder) error {
+	if k, ok := kindOf[r.hint]; ok {
+		r.seen[k] = true
+	}
 	for n := 1; dec.More(); n++ {
 		var item json.RawMessage
 		if err := dec.Decode(&item); err != nil {
