@@ -35,6 +35,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -783,6 +784,10 @@ func (o *CheckOptions) snapshot(ctx context.Context, cur *collect.Cursor) (*mode
 	var amb *collect.AmbiguousError
 	switch {
 	case err == nil:
+		// The offline reader checks each object's amounts as it reads it.
+		if err := capacity.CheckSnapshot(snap); err != nil {
+			return nil, inputErrorf("the cluster at %s: %v", o.run.host, err)
+		}
 		return snap, nil
 	case errors.As(err, &nf):
 		return nil, o.notFound(ctx, nf)

@@ -52,6 +52,9 @@ type WhatIfOptions struct {
 	Arch          string
 	InstanceType  string
 	MaxShapes     int
+	// AcceptUnjudged lets the shapes judged decide when a pool allows
+	// more than MaxShapes.
+	AcceptUnjudged bool
 
 	inputs []string
 	// node is the template the node flags describe, or nil; extra holds
@@ -92,8 +95,9 @@ nodeSelector and required node affinity admit the node: a taint that keeps it of
 failure, a selector that excludes the node is by design.
 
 Exit codes: 0 every required daemon would run and every targeted daemon fits, 1 a required
-daemon would not run, or a targeted one would not fit or clash on a host port, 2 usage
-error, 3 an input or the cluster cannot be read (also: a partial read without failures).`,
+daemon would not run, or a targeted one would not fit or clash on a host port, or a pool
+allows no node or more node shapes than --max-shapes, 2 usage error, 3 an input or the
+cluster cannot be read (also: a partial read without failures).`,
 		Example: whatifExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.inputs = args
@@ -129,7 +133,8 @@ error, 3 an input or the cluster cannot be read (also: a partial read without fa
 	fs.StringVar(&o.OS, "os", "", "The node's OS (kubernetes.io/os), e.g. linux or windows (default: the input's, else linux).")
 	fs.StringVar(&o.Arch, "arch", "", "The node's architecture (kubernetes.io/arch), e.g. amd64 or arm64 (default: the input's, else amd64).")
 	fs.StringVar(&o.InstanceType, "instance-type", "", "The node's instance type (node.kubernetes.io/instance-type); a cluster node of that type gives the allocatable.")
-	fs.IntVar(&o.MaxShapes, "max-shapes", o.MaxShapes, "At most this many node shapes per pool (a pool that allows many architectures and instance types).")
+	fs.IntVar(&o.MaxShapes, "max-shapes", o.MaxShapes, "At most this many node shapes per pool are judged (a pool that allows many architectures and instance types); a pool that allows more fails (ShapesNotJudged) unless --accept-unjudged-shapes.")
+	fs.BoolVar(&o.AcceptUnjudged, "accept-unjudged-shapes", false, "Let the shapes judged decide when a pool allows more than --max-shapes: the shapes beyond it are reported as a warning instead of failing.")
 	parentAddOutputFile(o, cmd)
 	registerOutputCompletion(cmd, render.ViewWhatIf)
 	_ = cmd.RegisterFlagCompletionFunc("namespace", parent.completeNamespaces)
@@ -318,7 +323,7 @@ func (o *WhatIfOptions) Run(ctx context.Context) error {
 	if o.run.inferClock && !snap.NewestTime.IsZero() {
 		now = snap.NewestTime
 	}
-	rep := whatif.WhatIf(snap, prop, whatif.WhatIfOptions{Now: now, Policy: o.run.policy, MaxShapes: o.MaxShapes})
+	rep := whatif.WhatIf(snap, prop, whatif.WhatIfOptions{Now: now, Policy: o.run.policy, MaxShapes: o.MaxShapes, AcceptUnjudged: o.AcceptUnjudged})
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(prop.DaemonSets, nil, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", text.OneLine(w))

@@ -161,7 +161,7 @@ func warningsWith(snap *model.Snapshot, sub string) []string {
 	return out
 }
 
-// Issue 25 item 17: a JSON stream with a comment line on top is JSON, not
+// A JSON stream with a comment line on top is JSON, not
 // one YAML document that keeps the first object and drops the rest.
 func TestJSONStreamWithCommentOnTop(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "d")
@@ -190,7 +190,7 @@ func TestJSONStreamWithCommentOnTop(t *testing.T) {
 	}
 }
 
-// Issue 25 item 16: an input without any DaemonSet or DaemonSetList says
+// An input without any DaemonSet or DaemonSetList says
 // nothing about the DaemonSets: "not read" (partial), not "none".
 func TestNoDaemonSetListIsNotRead(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "d")
@@ -213,7 +213,7 @@ func TestNoDaemonSetListIsNotRead(t *testing.T) {
 	}
 }
 
-// Issue 23 item 4.2: a dump of kubectl's internal objects ("Items", no
+// A dump of kubectl's internal objects ("Items", no
 // kind) fails in one line that says what it is and how to re-export.
 func TestOldKubectlDump(t *testing.T) {
 	inputs := map[string]string{
@@ -230,7 +230,7 @@ func TestOldKubectlDump(t *testing.T) {
 	}
 }
 
-// Issue 23 item 4.4: config.openshift.io/v1 Node (in every must-gather) is
+// Config.openshift.io/v1 Node (in every must-gather) is
 // not a Node, whether the List or its items carry the apiVersion.
 func TestOtherGroupNodeIsNotANode(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "d")
@@ -251,7 +251,7 @@ func TestOtherGroupNodeIsNotANode(t *testing.T) {
 	}
 }
 
-// Issue 23 item 4.1: the stdout form of kubectl cluster-info dump: JSON
+// The stdout form of kubectl cluster-info dump: JSON
 // Lists with log sections between them (logs may hold anything, even
 // braces), CRLF line ends when captured on Windows, and the trailer line
 // of older kubectl; from a file and from stdin.
@@ -381,7 +381,7 @@ func layoutTrees(t *testing.T) map[string]struct {
 	}
 }
 
-// Issue 23 item 4.1: each layout is recognised by its structure and read
+// Each layout is recognised by its structure and read
 // whole, from a directory and from a tarball of it; what holds no objects
 // is skipped with one summary line, and the source says what was read
 // where instead of listing every file.
@@ -448,7 +448,7 @@ func TestPlainDirectoryStaysStrict(t *testing.T) {
 	}
 }
 
-// Issue 23 item 4.1: an archive is read without extracting it: links are
+// An archive is read without extracting it: links are
 // never followed, entries that leave the archive are skipped, a file in a
 // layout that cannot be read fails naming it inside the archive, the
 // decompressed size is bounded, and a tarball on stdin is refused in one
@@ -536,5 +536,33 @@ func TestArchiveTricks(t *testing.T) {
 	_ = gw.Close()
 	if snap, err := Files([]string{"-"}, bytes.NewReader(z.Bytes()), collect.Options{}); err != nil || len(snap.DaemonSets) != 1 {
 		t.Errorf("gzipped YAML on stdin: %v", err)
+	}
+}
+
+// A support bundle of older troubleshoot versions writes each namespace's
+// objects as a bare array: an empty one is a list of its kind, so the kind
+// was read (none), while a kind with no file at all was not read.
+func TestEmptyBareArrayOfALayoutIsRead(t *testing.T) {
+	o := newDumpObjects()
+	dir := writeTree(t, map[string]string{
+		"support-bundle-1/cluster-resources/nodes.json":                  jsonList(t, "NodeList", "v1", &o.node),
+		"support-bundle-1/cluster-resources/daemonsets/kube-system.json": "[]",
+	})
+	snap, err := Files([]string{dir}, nil, collect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, missing := snap.Missing[model.DaemonSets]; missing {
+		t.Errorf("an empty array of DaemonSets is read, none: %v", snap.Missing)
+	}
+	dir = writeTree(t, map[string]string{
+		"support-bundle-1/cluster-resources/nodes.json":            jsonList(t, "NodeList", "v1", &o.node),
+		"support-bundle-1/cluster-resources/pods/kube-system.json": "[]",
+	})
+	if snap, err = Files([]string{dir}, nil, collect.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, missing := snap.Missing[model.DaemonSets]; !missing {
+		t.Errorf("no DaemonSet file at all must be not read: %v", snap.Missing)
 	}
 }

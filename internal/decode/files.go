@@ -24,6 +24,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/apiconv"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 )
 
@@ -675,8 +676,13 @@ func (r *fileReader) readJSON(name string, br *bufio.Reader) error {
 }
 
 // jsonArray reads a bare array of objects of the hinted kind (troubleshoot
-// wrote cluster-resources/pods/NS.json so before it wrote Lists).
+// wrote cluster-resources/pods/NS.json so before it wrote Lists). Such an
+// array is a list of that kind: empty, it still means "read, none", as an
+// empty typed List does.
 func (r *fileReader) jsonArray(dec *json.Decoder) error {
+	if k, ok := kindOf[r.hint]; ok {
+		r.seen[k] = true
+	}
 	for n := 1; dec.More(); n++ {
 		var item json.RawMessage
 		if err := dec.Decode(&item); err != nil {
@@ -953,6 +959,9 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 			// template's labels on the server; a dump always has it.
 			return fmt.Errorf("DaemonSet %s/%s (%s) has no spec.selector; export it with kubectl get ds -o yaml", o.Namespace, o.Name, tm.APIVersion)
 		}
+		if err := capacity.CheckPodSpec(&o.Spec.Template.Spec, "spec.template.spec"); err != nil {
+			return fmt.Errorf("DaemonSet %s/%s: %w", o.Namespace, o.Name, err)
+		}
 		r.saneTime(&o.CreationTimestamp, kind, o.Namespace, o.Name)
 		o.ManagedFields = nil
 		add(r, model.DaemonSets, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.DaemonSets, o)
@@ -963,6 +972,9 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		}
 		if err := needIdentity(kind, "-", o.Name, "-", false); err != nil {
 			return err
+		}
+		if err := capacity.CheckNode(&o); err != nil {
+			return fmt.Errorf("Node %s: %w", o.Name, err) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
 		}
 		collect.TrimNode(&o)
 		r.saneTime(&o.CreationTimestamp, kind, "", o.Name)
@@ -979,6 +991,10 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		r.saneTimes(kind, o.Namespace, o.Name, &dp.Created, &dp.ReadySince)
 		add(r, model.Pods, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.DaemonPods, dp)
 		if r.workloads {
+			// Only --workloads adds a Pod's requests to its node's load.
+			if err := capacity.CheckPodSpec(&o.Spec, "spec"); err != nil {
+				return fmt.Errorf("Pod %s/%s: %w", o.Namespace, o.Name, err) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
+			}
 			r.addLoad(&o)
 		}
 	case "PriorityClass":

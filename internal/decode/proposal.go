@@ -1,12 +1,14 @@
 package decode
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -15,8 +17,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 )
 
@@ -92,34 +96,92 @@ func ReadProposal(paths []string, stdin io.Reader) (*model.Proposal, error) {
 	return prop, nil
 }
 
-// decodeProposal splits a file into objects (documents, List items).
+// decodeProposal splits a file into objects (documents, List items). Every
+// document is read, or the error names the one that could not be: JSON or
+// YAML is told by the first character after any blank and comment lines
+// (a JSON stream saved with a "# note" on top is JSON, and each of its
+// values a document), and a YAML document that holds more than one JSON
+// value is refused rather than cut to its first (the YAML library keeps
+// the first value and drops the rest without a word).
 func decodeProposal(file string, data []byte) ([]proposalObject, error) {
 	if bytes.IndexByte(data, 0) >= 0 {
 		return nil, &InputError{File: file, Err: errors.New("binary data (a NUL byte), not JSON or YAML")}
 	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	var out []proposalObject
-	for doc := 1; ; doc++ {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, &InputError{File: file, Doc: doc, Err: fmt.Errorf("not valid JSON or YAML: %s", text.OneLine(err.Error()))}
-		}
+	add := func(doc int, raw []byte) error {
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 || string(raw) == "null" {
-			continue // an empty document ("---" at the end)
+			return nil // an empty document ("---" at the end)
 		}
 		if err := splitObject(file, doc, raw, 1, &out); err != nil {
-			return nil, &InputError{File: file, Doc: doc, Err: err}
+			return &InputError{File: file, Doc: doc, Err: err}
+		}
+		return nil
+	}
+	if body := skipBlankAndComments(data); len(body) > 0 && (body[0] == '{' || body[0] == '[') {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		for doc := 1; ; doc++ {
+			var raw json.RawMessage
+			err := dec.Decode(&raw)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, &InputError{File: file, Doc: doc, Err: fmt.Errorf("not valid JSON: %s", text.OneLine(err.Error()))}
+			}
+			if err := add(doc, raw); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		yr := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		for doc := 1; ; doc++ {
+			chunk, err := yr.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, &InputError{File: file, Doc: doc, Err: fmt.Errorf("not valid YAML: %s", text.OneLine(err.Error()))}
+			}
+			if blankOrCommentOnly(chunk) {
+				continue
+			}
+			if err := oneValue(chunk); err != nil {
+				return nil, &InputError{File: file, Doc: doc, Err: err}
+			}
+			j, err := yaml.YAMLToJSON(chunk)
+			if err != nil {
+				return nil, &InputError{File: file, Doc: doc, Err: fmt.Errorf("not valid JSON or YAML: %s", text.OneLine(err.Error()))}
+			}
+			if err := add(doc, j); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(out) == 0 {
 		return nil, &InputError{File: file, Err: errors.New("empty input")}
 	}
 	return out, nil
+}
+
+// skipBlankAndComments drops the blank and comment lines before the first
+// content.
+func skipBlankAndComments(data []byte) []byte {
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		line := data
+		if i >= 0 {
+			line = data[:i+1]
+		}
+		if !blankOrComment(line) {
+			return bytes.TrimLeft(data, " \t\r")
+		}
+		if i < 0 {
+			return nil
+		}
+		data = data[i+1:]
+	}
+	return data
 }
 
 func splitObject(file string, doc int, raw json.RawMessage, depth int, out *[]proposalObject) error {
@@ -219,6 +281,9 @@ func translate(objs []proposalObject, prop *model.Proposal) error {
 			if ds.Name == "" {
 				return fail(errors.New("DaemonSet has no metadata.name"))
 			}
+			if err := capacity.CheckPodSpec(&ds.Spec.Template.Spec, "spec.template.spec"); err != nil {
+				return fail(fmt.Errorf("DaemonSet %s: %w", ds.Name, err))
+			}
 			ds.Status = appsv1.DaemonSetStatus{}
 			prop.DaemonSets = append(prop.DaemonSets, ds)
 			prop.Sources = append(prop.Sources, o.file)
@@ -256,6 +321,9 @@ func nodeTemplate(o *proposalObject) (model.PoolTemplate, error) {
 		return model.PoolTemplate{}, errors.New("Node has no metadata.name") //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
 	}
 	if err := checkTaints(n.Spec.Taints, "spec.taints"); err != nil {
+		return model.PoolTemplate{}, fmt.Errorf("Node %s: %w", n.Name, err) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
+	}
+	if err := capacity.CheckNode(&n); err != nil {
 		return model.PoolTemplate{}, fmt.Errorf("Node %s: %w", n.Name, err) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
 	}
 	t := model.PoolTemplate{Source: o.file, Kind: "Node", APIVersion: o.apiVersion, Name: n.Name, NodeName: n.Name,
@@ -371,15 +439,10 @@ func karpenterTemplate(o *proposalObject) (model.PoolTemplate, error) {
 			if len(r.Values) != 1 {
 				return model.PoolTemplate{}, fmt.Errorf("%s: operator %s needs one integer value", where, r.Operator)
 			}
-			var n int64
-			if _, err := fmt.Sscanf(r.Values[0], "%d", &n); err != nil || fmt.Sprint(n) != r.Values[0] {
-				return model.PoolTemplate{}, fmt.Errorf("%s: operator %s needs an integer, got %q", where, r.Operator, r.Values[0])
-			}
-			switch r.Operator {
-			case "Gte":
-				req.Operator, req.Values = corev1.NodeSelectorOpGt, []string{fmt.Sprint(n - 1)}
-			case "Lte":
-				req.Operator, req.Values = corev1.NodeSelectorOpLt, []string{fmt.Sprint(n + 1)}
+			// Kept as written: Gte n is not Gt n-1 at the int64 bound,
+			// where n-1 wraps to the other end and nothing matches.
+			if n, err := strconv.ParseInt(r.Values[0], 10, 64); err != nil || strconv.FormatInt(n, 10) != r.Values[0] {
+				return model.PoolTemplate{}, fmt.Errorf("%s: operator %s needs an integer (int64), got %q", where, r.Operator, r.Values[0])
 			}
 		default:
 			return model.PoolTemplate{}, fmt.Errorf("%s: unknown operator %q (In, NotIn, Exists, DoesNotExist, Gt, Lt, Gte, Lte)", where, r.Operator)
@@ -715,8 +778,8 @@ func ParseResources(s string) (corev1.ResourceList, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s=%s: not a quantity (e.g. 4, 500m, 16Gi)", name, q)
 		}
-		if qty.Sign() < 0 {
-			return nil, fmt.Errorf("%s=%s: must not be negative", name, q)
+		if _, err := capacity.Amount(corev1.ResourceName(name), qty); err != nil {
+			return nil, fmt.Errorf("%s=%s: %v", name, q, err)
 		}
 		out[corev1.ResourceName(name)] = qty
 	}

@@ -113,8 +113,8 @@ spec:
 	for _, r := range p.Requirements {
 		got = append(got, string(r.Operator)+" "+strings.Join(r.Values, ","))
 	}
-	// Gte/Lte become the node selector's Gt/Lt.
-	want := []string{"Gt 3", "Lt 32769", "NotIn t2,t3", "DoesNotExist "}
+	// Gte/Lte are kept as written (Gt n-1 would wrap at the int64 bound).
+	want := []string{"Gte 4", "Lte 32768", "NotIn t2,t3", "DoesNotExist "}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -328,5 +328,51 @@ func TestParseFlags(t *testing.T) {
 		if _, err := ParseLabels(bad); err == nil {
 			t.Errorf("labels %q accepted", bad)
 		}
+	}
+}
+
+// Every document of a what-if input is read, or the error names the one
+// that could not be: a JSON stream with a comment line on top (a saved
+// kubectl cluster-info dump with a note) used to be taken as YAML and cut
+// to its first document, the DaemonSets after it never judged.
+func TestProposalReadsEveryDocument(t *testing.T) {
+	node := `{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}}`
+	ds := func(name string) string {
+		return `{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"` + name + `","namespace":"ns"},"spec":{"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}`
+	}
+	list := `{"apiVersion":"v1","kind":"List","items":[` + ds("in-list") + `]}`
+	for _, c := range []struct {
+		name, in string
+		pools    int
+		dss      []string
+		err      string
+	}{
+		{"JSON stream with a comment on top", "# saved by me\n# cluster-info dump\n" + node + "\n" + ds("first") + "\n" + list + "\n", 1, []string{"first", "in-list"}, ""},
+		{"JSON stream after blank lines", "\n\n  " + node + ds("glued"), 1, []string{"glued"}, ""},
+		{"YAML documents", "# note\napiVersion: v1\nkind: Node\nmetadata: {name: n1}\n---\n" + ds("flow") + "\n---\n", 1, []string{"flow"}, ""},
+		{"a JSON stream inside a YAML document", "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n---\n# two values\n" + ds("a") + "\n" + ds("b") + "\n", 0, nil,
+			"document 2: more than one JSON value in one YAML document"},
+		{"a comment between JSON values", "# top\n" + node + "\n# between\n" + ds("late") + "\n", 0, nil, "document 2: not valid JSON"},
+		{"a broken value later in the stream", node + "\n" + ds("ok") + "\n{\"kind\": \n", 0, nil, "document 3: not valid JSON"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			prop, err := ReadProposal([]string{"-"}, strings.NewReader(c.in))
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), "<stdin>: "+c.err) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("want one line with %q, got %v", c.err, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, d := range prop.DaemonSets {
+				names = append(names, d.Name)
+			}
+			if len(prop.Pools) != c.pools || !reflect.DeepEqual(names, c.dss) {
+				t.Errorf("%d pools, DaemonSets %v; want %d, %v", len(prop.Pools), names, c.pools, c.dss)
+			}
+		})
 	}
 }

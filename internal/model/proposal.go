@@ -46,8 +46,10 @@ type PoolTemplate struct {
 	Filled []string
 	// Requirements constrain labels that vary between the pool's nodes.
 	// Operators In, NotIn, Exists, DoesNotExist, Gt, Lt as in a node
-	// selector, except that every requirement but DoesNotExist means the
-	// key is set on each node (a provisioner picks a value).
+	// selector, and Karpenter's Gte and Lte (kept as they are: n-1 and n+1
+	// do not exist at the int64 bounds), except that every requirement but
+	// DoesNotExist means the key is set on each node (a provisioner picks
+	// a value).
 	Requirements []corev1.NodeSelectorRequirement
 	// Chosen are label keys the provisioner sets on every node to a
 	// value of its choosing, unconstrained by Labels or Requirements

@@ -81,7 +81,7 @@ var formats = []Format{
 	{Name: "go-template-file", Machine: true, Template: true},
 	{Name: "template", Machine: true, Template: true},
 	{Name: "templatefile", Machine: true, Template: true},
-	{Name: "github", Render: map[View]RenderFunc{ViewAudit: GitHub, ViewDetail: GitHub}},
+	{Name: "github", Render: map[View]RenderFunc{ViewAudit: GitHub, ViewDetail: GitHub}, RenderWhatIf: WhatIfGitHub},
 	{Name: "prometheus", Render: map[View]RenderFunc{ViewAudit: Prometheus, ViewDetail: Prometheus}},
 	{Name: "name", Render: map[View]RenderFunc{ViewAudit: Names, ViewDetail: Names, ViewNodes: NodeNames, ViewNode: NodeNames}},
 }

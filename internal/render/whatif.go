@@ -55,7 +55,12 @@ func whatIfVerdict(r *report.WhatIfReport) string {
 	}
 	var what []string
 	if s.Pools > 0 {
-		what = append(what, fmt.Sprintf("%d %s (%d %s)", s.Pools, plural(s.Pools, "pool", "pools"), s.Shapes, plural(s.Shapes, "node shape", "node shapes")))
+		shapes := fmt.Sprintf("%d %s", s.Shapes, plural(s.Shapes, "node shape", "node shapes"))
+		if s.UnjudgedShapes > 0 {
+			// Never "passed: 32 node shapes" for a pool of millions.
+			shapes += fmt.Sprintf(" judged, %d not judged: beyond --max-shapes", s.UnjudgedShapes)
+		}
+		what = append(what, fmt.Sprintf("%d %s (%s)", s.Pools, plural(s.Pools, "pool", "pools"), shapes))
 	}
 	if s.Changes > 0 {
 		what = append(what, fmt.Sprintf("%d DaemonSet %s", s.Changes, plural(s.Changes, "change", "changes")))
@@ -131,6 +136,9 @@ func whatIfPool(w io.Writer, p *report.PoolWhatIf, o Options, width int) error {
 	}
 	if len(p.Requirements) > 0 {
 		pairs = append(pairs, [2]string{"Requirements", strings.Join(p.Requirements, ", ")})
+	}
+	if p.UnjudgedShapes > 0 {
+		pairs = append(pairs, [2]string{"Node Shapes", fmt.Sprintf("%d judged of %d the requirements allow; %d not judged (beyond --max-shapes)", len(p.Shapes), p.ShapesAllowed, p.UnjudgedShapes)})
 	}
 	if len(p.FilledLabels) > 0 {
 		pairs = append(pairs, [2]string{"Labels Filled In", strings.Join(p.FilledLabels, ", ") + " (not in the input: the kubelet, the cloud provider or the provisioner sets them)"})

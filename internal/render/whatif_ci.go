@@ -229,3 +229,49 @@ func allocNote(s report.Shape) string {
 	units := shapeUnits(&s)
 	return " (allocatable " + units.quantities(s.AllocatableValues, nil) + "; daemons " + units.quantities(s.OverheadValues, s.OverheadPercent) + ")"
 }
+
+// WhatIfGitHub prints a what-if as GitHub Actions workflow commands, as
+// GitHub does for the audit: kinds not read, then one annotation per
+// finding (::error when it fails the gate, ::warning otherwise), titled by
+// its kind and where (pool or DaemonSet), and the verdict line last.
+func WhatIfGitHub(w io.Writer, r *report.WhatIfReport, _ Options) error {
+	for _, u := range r.Unread {
+		if _, err := fmt.Fprintf(w, "::error title=%s::%s\n", ghProperty("daemoncheck whatif: partial"), ghData(noESC(u.Kind+" not read: "+u.Reason))); err != nil {
+			return err
+		}
+	}
+	annotate := func(where string, fs []report.WhatIfFinding) error {
+		for _, f := range fs {
+			level := "warning"
+			if f.Failing {
+				level = "error"
+			}
+			title := string(f.Kind) + " " + where
+			if f.DaemonSet != "" {
+				title += " " + f.DaemonSet
+			}
+			msg := f.Message
+			if f.Suggestion != "" {
+				msg += "\nFix: " + f.Suggestion
+			}
+			if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty(noESC(title)), ghData(noESC(msg))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i := range r.Changes {
+		c := &r.Changes[i]
+		if err := annotate(fmt.Sprintf("DaemonSet %s/%s", c.Namespace, c.Name), c.Findings); err != nil {
+			return err
+		}
+	}
+	for i := range r.Pools {
+		p := &r.Pools[i]
+		if err := annotate(p.Kind+" "+p.Name, p.Findings); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintln(w, noESC(whatIfVerdict(r)))
+	return err
+}

@@ -3,6 +3,7 @@ package whatif
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -31,6 +32,9 @@ type WhatIfOptions struct {
 	MaxShapes int
 	// PoolLabels name a node's pool (default providers.DefaultPoolLabels).
 	PoolLabels []string
+	// AcceptUnjudged makes the shapes beyond MaxShapes a warning instead
+	// of a failure: the user accepts that the shapes judged decide.
+	AcceptUnjudged bool
 }
 
 // DefaultMaxShapes bounds the shapes of one pool: a NodePool that allows
@@ -363,6 +367,14 @@ func fitFix(p capacity.Placement, lo capacity.LeftOut, byName map[string]*dsInfo
 	return s
 }
 
+// satAdd adds two counts, saturating at math.MaxInt64.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
 func dedup(ss []string) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -383,6 +395,9 @@ func (w *whatIf) summarize() {
 		for i := range fs {
 			f := &fs[i]
 			f.Severity = report.WhatIfSeverity(f.Kind)
+			if f.Kind == report.WhatIfShapesNotJudged && w.opts.AcceptUnjudged {
+				f.Severity = report.SeverityWarning
+			}
 			f.Failing = f.Severity == report.SeverityError
 			s.Findings++
 			s.ByKind[f.Kind]++
@@ -393,6 +408,7 @@ func (w *whatIf) summarize() {
 	}
 	for i := range rep.Pools {
 		s.Shapes += len(rep.Pools[i].Shapes)
+		s.UnjudgedShapes = satAdd(s.UnjudgedShapes, rep.Pools[i].UnjudgedShapes)
 		stamp(rep.Pools[i].Findings)
 	}
 	for i := range rep.Changes {

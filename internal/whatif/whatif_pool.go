@@ -3,6 +3,8 @@ package whatif
 import (
 	"fmt"
 	"maps"
+	"math"
+	"math/big"
 	"slices"
 	"sort"
 	"strings"
@@ -62,7 +64,8 @@ func (w *whatIf) pool(t *model.PoolTemplate) report.PoolWhatIf {
 	for _, k := range t.Filled {
 		filled[k] = true
 	}
-	specs := w.shapes(t, filled, &pw.Notes)
+	set := w.shapes(t, filled, &pw.Notes)
+	specs := set.specs
 	tolerated := make([]map[string]bool, len(t.StartupTaints))
 	for i := range tolerated {
 		tolerated[i] = map[string]bool{}
@@ -74,6 +77,7 @@ func (w *whatIf) pool(t *model.PoolTemplate) report.PoolWhatIf {
 		pw.Shapes = append(pw.Shapes, w.judge(t, name, s, &raw, tolerated))
 	}
 	pw.Findings = groupShapeFindings(raw, len(pw.Shapes))
+	pw.Findings = append(pw.Findings, w.shapeCountFindings(&pw, set)...)
 	// The pool's labels are those every shape has alike (not the hostname).
 	if len(pw.Shapes) > 0 {
 		for k, v := range pw.Shapes[0].Labels {
@@ -105,6 +109,37 @@ func (w *whatIf) pool(t *model.PoolTemplate) report.PoolWhatIf {
 		}
 	}
 	return pw
+}
+
+// shapeCountFindings say what of the pool was not judged: none of it, when
+// its requirements allow no node (a pool that can create nothing must not
+// pass for one whose nodes are all fine), or the shapes beyond MaxShapes
+// (the failure may be in one of them).
+func (w *whatIf) shapeCountFindings(pw *report.PoolWhatIf, set shapeSet) []report.WhatIfFinding {
+	if set.none != "" {
+		return []report.WhatIfFinding{{Kind: report.WhatIfNoNodeShape,
+			Message:    fmt.Sprintf("no node shape satisfies the requirements: %s; the pool cannot create a node, so nothing about it was judged", set.none),
+			Suggestion: fmt.Sprintf("correct the requirements of %s %s (two that contradict each other, a bound no integer meets, an instance type the cluster has only on another architecture)", pw.Kind, pw.Name)}}
+	}
+	judged := big.NewInt(int64(len(set.specs)))
+	if set.total.Cmp(judged) <= 0 {
+		return nil
+	}
+	rest := new(big.Int).Sub(set.total, judged)
+	pw.ShapesAllowed, pw.UnjudgedShapes = saturated(set.total), saturated(rest)
+	return []report.WhatIfFinding{{Kind: report.WhatIfShapesNotJudged,
+		Message: fmt.Sprintf("not judged: %s node shapes beyond --max-shapes %d (the requirements allow %s distinct node shapes; the first %d were judged); a daemon that does not run or fit on one of them would go unseen",
+			rest, w.opts.MaxShapes, set.total, len(set.specs)),
+		Suggestion: fmt.Sprintf("raise --max-shapes to %s to judge them all, narrow the requirements of %s %s (fewer values of the labels the DaemonSets select on), or give --accept-unjudged-shapes to let the shapes judged decide",
+			set.total, pw.Kind, pw.Name)}}
+}
+
+// saturated is n as an int64, math.MaxInt64 if larger.
+func saturated(n *big.Int) int64 {
+	if n.IsInt64() {
+		return n.Int64()
+	}
+	return math.MaxInt64
 }
 
 // requirementText renders a pool requirement: "kubernetes.io/arch In [amd64,arm64]".
@@ -231,7 +266,7 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 		shape.Headroom[string(r)] = capacity.Format(r, alloc[r]-used[r])
 		shape.HeadroomValues[string(r)] = alloc[r] - used[r]
 		if o := p.Overhead[r]; o > 0 {
-			shape.OverheadPercent[string(r)] = int((o*100 + alloc[r]/2) / alloc[r])
+			shape.OverheadPercent[string(r)] = capacity.Percent(o, alloc[r])
 		}
 	}
 	return shape

@@ -3,6 +3,8 @@ package whatif
 import (
 	"cmp"
 	"fmt"
+	"math"
+	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,6 +72,12 @@ func selectorTests(dss []*dsInfo) map[string][]keyTest {
 	return out
 }
 
+// Karpenter's Gte and Lte, which a pool's requirements keep as written.
+const (
+	opGte corev1.NodeSelectorOperator = "Gte"
+	opLte corev1.NodeSelectorOperator = "Lte"
+)
+
 // requirementTest mirrors a node selector requirement's semantics
 // (nodeaffinity's NodeSelectorRequirementsAsSelector: In/NotIn/Exists/
 // DoesNotExist, Gt/Lt on integers) for one label, for grouping values; the
@@ -93,23 +101,38 @@ func requirementTest(r corev1.NodeSelectorRequirement) keyTest {
 		t.match = func(_ string, p bool) bool { return p }
 	case corev1.NodeSelectorOpDoesNotExist:
 		t.match = func(_ string, p bool) bool { return !p }
-	case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
+	case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt, opGte, opLte:
 		bound, err := strconv.ParseInt(strings.Join(r.Values, ""), 10, 64)
 		if err != nil || len(r.Values) != 1 {
 			t.match = func(string, bool) bool { return false }
 			return t
 		}
-		gt := r.Operator == corev1.NodeSelectorOpGt
-		t.values = []string{strconv.FormatInt(bound-1, 10), strconv.FormatInt(bound, 10), strconv.FormatInt(bound+1, 10)}
+		// The bound and its neighbours are the values worth trying; a
+		// neighbour past the int64 bounds does not exist (bound+1 would
+		// wrap to the other end).
+		t.values = nil
+		if bound > math.MinInt64 {
+			t.values = append(t.values, strconv.FormatInt(bound-1, 10))
+		}
+		t.values = append(t.values, strconv.FormatInt(bound, 10))
+		if bound < math.MaxInt64 {
+			t.values = append(t.values, strconv.FormatInt(bound+1, 10))
+		}
+		op := r.Operator
 		t.match = func(v string, p bool) bool {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if !p || err != nil {
 				return false
 			}
-			if gt {
+			switch op {
+			case corev1.NodeSelectorOpGt:
 				return n > bound
+			case corev1.NodeSelectorOpLt:
+				return n < bound
+			case opGte:
+				return n >= bound
 			}
-			return n < bound
+			return n <= bound
 		}
 	default:
 		t.match = func(string, bool) bool { return false }
@@ -177,10 +200,74 @@ func allows(r corev1.NodeSelectorRequirement, v string) bool {
 	return requirementTest(r).match(v, true)
 }
 
+// intWitness finds an integer every requirement on one label allows, when
+// they bound it (Gt, Lt, Gte, Lte): the lowest of the interval the bounds
+// leave that no NotIn excludes, trying one more value than NotIn names.
+// No such integer (an empty interval, every value of it excluded, a
+// requirement that is not about integers) means the requirements allow no
+// integer.
+func intWitness(reqs []corev1.NodeSelectorRequirement) (string, bool) {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	bounded, excluded := false, 0
+	for _, r := range reqs {
+		if r.Operator == corev1.NodeSelectorOpNotIn {
+			excluded += len(r.Values)
+		}
+		if len(r.Values) != 1 {
+			continue
+		}
+		b, err := strconv.ParseInt(r.Values[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		switch r.Operator {
+		case corev1.NodeSelectorOpGt:
+			if b == math.MaxInt64 {
+				return "", false
+			}
+			lo, bounded = max(lo, b+1), true
+		case opGte:
+			lo, bounded = max(lo, b), true
+		case corev1.NodeSelectorOpLt:
+			if b == math.MinInt64 {
+				return "", false
+			}
+			hi, bounded = min(hi, b-1), true
+		case opLte:
+			hi, bounded = min(hi, b), true
+		}
+	}
+	if !bounded {
+		return "", false
+	}
+	for n, tries := lo, 0; n <= hi && tries <= excluded; n, tries = n+1, tries+1 {
+		v := strconv.FormatInt(n, 10)
+		ok := true
+		for _, r := range reqs {
+			if !allows(r, v) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return v, true
+		}
+		if n == math.MaxInt64 {
+			break
+		}
+	}
+	return "", false
+}
+
 // classes groups the values a pool's requirements allow for one label.
 func (w *whatIf) classes(t *model.PoolTemplate, key string, reqs []corev1.NodeSelectorRequirement) []valueClass {
 	for _, r := range reqs {
 		if r.Operator == corev1.NodeSelectorOpDoesNotExist {
+			for _, o := range reqs {
+				if o.Operator != corev1.NodeSelectorOpDoesNotExist {
+					return nil // unset, and set to a value: no node is both
+				}
+			}
 			return []valueClass{{present: false}}
 		}
 	}
@@ -201,7 +288,7 @@ func (w *whatIf) classes(t *model.PoolTemplate, key string, reqs []corev1.NodeSe
 		case corev1.NodeSelectorOpIn:
 			add(r.Values...)
 			open = false
-		case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
+		case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt, opGte, opLte:
 			// Integers around the bound: the pool's own values.
 			add(requirementTest(r).values...)
 		}
@@ -234,6 +321,14 @@ func (w *whatIf) classes(t *model.PoolTemplate, key string, reqs []corev1.NodeSe
 		}
 	}
 	vals = kept
+	if len(vals) == 0 {
+		// The bounds' neighbours may all be excluded (Gt 3, Lt 7,
+		// NotIn [4, 6]) while an integer between them is not (5).
+		if v, ok := intWitness(reqs); ok {
+			seen[v] = true
+			vals = append(vals, v)
+		}
+	}
 	sort.SliceStable(vals, func(i, j int) bool { return vals[i] < vals[j] })
 	other := ""
 	if open {
@@ -354,8 +449,10 @@ type shapeSpec struct {
 
 // shapes enumerates the pool's node shapes: the template's labels, the
 // kubelet's and cloud provider's labels filled in, and one value group per
-// label the requirements leave open. Notes about what was assumed go to pw.
-func (w *whatIf) shapes(t *model.PoolTemplate, filled map[string]bool, notes *[]string) []shapeSpec {
+// label the requirements leave open; at most MaxShapes of them, and how
+// many there are in all (see enumerate). Notes about what was assumed go to
+// notes.
+func (w *whatIf) shapes(t *model.PoolTemplate, filled map[string]bool, notes *[]string) shapeSet {
 	base := map[string]string{}
 	for k, v := range t.Labels {
 		base[k] = v
@@ -413,84 +510,24 @@ func (w *whatIf) shapes(t *model.PoolTemplate, filled map[string]bool, notes *[]
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	type axis struct {
-		key     string
-		classes []valueClass
-	}
 	var axes []axis
-	total := 1
+	var none []string
 	for _, k := range keys {
 		cs := w.classes(t, k, reqs[k])
 		if len(cs) == 0 {
-			*notes = append(*notes, fmt.Sprintf("requirements on %s allow no value: the pool cannot create a node", k))
-			return nil
+			var rs []string
+			for _, r := range reqs[k] {
+				rs = append(rs, requirementText(r))
+			}
+			none = append(none, strings.Join(rs, " and ")+" allow no value")
+			continue
 		}
 		axes = append(axes, axis{k, cs})
-		total *= len(cs)
 	}
-	specs := []shapeSpec{{labels: base}}
-	for _, ax := range axes {
-		var next []shapeSpec
-		for _, s := range specs {
-			for _, c := range ax.classes {
-				ls := make(map[string]string, len(s.labels)+1)
-				for k, v := range s.labels {
-					ls[k] = v
-				}
-				n := shapeSpec{labels: ls, varies: append([]string(nil), s.varies...), parts: s.parts, instanceType: s.instanceType, otherType: s.otherType}
-				if c.present {
-					ls[ax.key] = c.rep
-				}
-				if len(ax.classes) > 1 {
-					n.varies = append(n.varies, c.String(ax.key))
-					rep := c.rep
-					if !c.present {
-						rep = "no-" + ax.key
-					}
-					n.parts = append(append([]string(nil), s.parts...), rep)
-				}
-				if ax.key == corev1.LabelInstanceTypeStable && c.present {
-					n.instanceType = c.rep
-					n.otherType = len(c.values) == 0
-				}
-				next = append(next, n)
-			}
-		}
-		specs = next
+	if len(none) > 0 {
+		return shapeSet{total: new(big.Int), none: strings.Join(none, "; ")}
 	}
-	specs = w.consistent(t, specs)
-	if len(specs) > w.opts.MaxShapes {
-		*notes = append(*notes, fmt.Sprintf("the requirements allow %d distinct node shapes; the first %d are evaluated", len(specs), w.opts.MaxShapes))
-		specs = specs[:w.opts.MaxShapes]
-	}
-	for i := range specs {
-		if specs[i].instanceType == "" {
-			specs[i].instanceType = specs[i].labels[corev1.LabelInstanceTypeStable]
-		}
-	}
-	return specs
-}
-
-// consistent drops shapes that pair an instance type with an architecture
-// or OS its nodes in the cluster do not have (an m6g is arm64).
-func (w *whatIf) consistent(t *model.PoolTemplate, specs []shapeSpec) []shapeSpec {
-	out := specs[:0]
-	for _, s := range specs {
-		it := s.labels[corev1.LabelInstanceTypeStable]
-		if n := w.sample(t, it); n != nil && it != "" && !s.otherType {
-			bad := false
-			for _, k := range []string{corev1.LabelArchStable, corev1.LabelOSStable} {
-				if have, ok := n.Labels[k]; ok && have != s.labels[k] {
-					bad = true
-				}
-			}
-			if bad {
-				continue
-			}
-		}
-		out = append(out, s)
-	}
-	return out
+	return w.enumerate(t, base, axes, w.opts.MaxShapes)
 }
 
 // fillLabels adds the labels the kubelet and the cloud provider set on

@@ -1,7 +1,10 @@
 package whatif_test
 
 import (
+	"fmt"
+	"math"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -136,19 +139,156 @@ func TestShapeEnumeration(t *testing.T) {
 	}
 }
 
-func TestShapesAreBounded(t *testing.T) {
+// taggedPool is a NodePool whose requirements allow k labels two values
+// each, and a DaemonSet that selects on all of them: 2^k node shapes the
+// selectors tell apart.
+func taggedPool(k int) (model.PoolTemplate, appsv1.DaemonSet) {
 	var reqs []corev1.NodeSelectorRequirement
-	var dss []appsv1.DaemonSet
-	for _, k := range []string{"a", "b", "c", "d", "e", "f"} {
-		reqs = append(reqs, fixture.Req("example.com/"+k, corev1.NodeSelectorOpIn, "1", "2"))
-		dss = append(dss, fixture.DaemonSet("ns", k, fixture.WithNodeSelector("example.com/"+k, "1")))
+	var sel []string
+	for i := range k {
+		key := fmt.Sprintf("example.com/key-%02d", i)
+		reqs = append(reqs, fixture.Req(key, corev1.NodeSelectorOpIn, "a", "b"))
+		sel = append(sel, key, "a")
 	}
-	pool := karpenter("p", reqs...)
-	rep := whatif.WhatIf(&model.Snapshot{DaemonSets: dss}, &model.Proposal{Pools: []model.PoolTemplate{pool}}, whatif.WhatIfOptions{Now: fixture.Epoch, MaxShapes: 10})
+	return karpenter("p", reqs...), fixture.DaemonSet("ns", "picky", fixture.WithNodeSelector(sel...))
+}
+
+// Shapes beyond MaxShapes are not judged, and the pool says so with a
+// failing finding (a failure may hide there), unless the user accepts
+// them; with the bound raised, the failure past the first shapes is found.
+func TestShapesBeyondTheBoundFailUnlessAccepted(t *testing.T) {
+	pool, picky := taggedPool(6)
+	// Required on every node but selecting key-00=a: it would not run on
+	// the 32 shapes with key-00=b, the second half of the enumeration.
+	req := fixture.Require(t, "ns/late")
+	late := fixture.DaemonSet("ns", "late", fixture.WithNodeSelector("example.com/key-00", "a"))
+	snap := &model.Snapshot{DaemonSets: []appsv1.DaemonSet{picky, late}}
+	prop := &model.Proposal{Pools: []model.PoolTemplate{pool}}
+	run := func(max int, accept bool) *report.WhatIfReport {
+		return whatif.WhatIf(snap, prop, whatif.WhatIfOptions{Now: fixture.Epoch, Policy: req, MaxShapes: max, AcceptUnjudged: accept})
+	}
+	rep := run(10, false)
 	p := rep.Pools[0]
-	// 2^6 value groups for the tested keys.
-	if len(p.Shapes) != 10 || !strings.Contains(strings.Join(p.Notes, "\n"), "allow 64 distinct node shapes; the first 10 are evaluated") {
-		t.Fatalf("%d shapes, notes %q", len(p.Shapes), p.Notes)
+	if len(p.Shapes) != 10 || p.ShapesAllowed != 64 || p.UnjudgedShapes != 54 || rep.Summary.UnjudgedShapes != 54 {
+		t.Fatalf("%d shapes judged, %d allowed, %d unjudged (summary %d); want 10, 64, 54", len(p.Shapes), p.ShapesAllowed, p.UnjudgedShapes, rep.Summary.UnjudgedShapes)
+	}
+	var nj *report.WhatIfFinding
+	for i := range p.Findings {
+		if p.Findings[i].Kind == report.WhatIfShapesNotJudged {
+			nj = &p.Findings[i]
+		}
+	}
+	if nj == nil || !nj.Failing || rep.Summary.Failing == 0 ||
+		!strings.Contains(nj.Message, "not judged: 54 node shapes beyond --max-shapes 10 (the requirements allow 64 distinct node shapes; the first 10 were judged)") ||
+		!strings.Contains(nj.Suggestion, "--max-shapes to 64") || !strings.Contains(nj.Suggestion, "--accept-unjudged-shapes") {
+		t.Fatalf("want a failing ShapesNotJudged finding, got %+v (summary %+v)", nj, rep.Summary)
+	}
+	if rep.Summary.Failing != 1 {
+		t.Errorf("the first 10 shapes are fine; only the unjudged rest fails: %+v", rep.Summary)
+	}
+	// Accepted: the same finding, a warning; the gate passes on what was
+	// judged, as the user chose.
+	if rep := run(10, true); rep.Summary.Failing != 0 || rep.Summary.ByKind[report.WhatIfShapesNotJudged] != 1 {
+		t.Errorf("accepted: summary %+v", rep.Summary)
+	}
+	// Every shape judged: no such finding, and the failure beyond the
+	// first 10 is found.
+	rep = run(64, false)
+	if rep.Pools[0].UnjudgedShapes != 0 || rep.Summary.ByKind[report.WhatIfShapesNotJudged] != 0 || len(rep.Pools[0].Shapes) != 64 || rep.Summary.ByKind[report.WhatIfWillNotRun] != 1 {
+		t.Errorf("all judged: %d shapes, summary %+v", len(rep.Pools[0].Shapes), rep.Summary)
+	}
+}
+
+// Enumerating a pool's shapes is bounded before it allocates: 2^20
+// shapes with MaxShapes 32 build 32 of them and count the rest (it used
+// to build all 2^20 first: 4.9 GB and 114 s).
+func TestShapeEnumerationIsBoundedBeforeItAllocates(t *testing.T) {
+	pool, picky := taggedPool(20)
+	snap := &model.Snapshot{DaemonSets: []appsv1.DaemonSet{picky}}
+	prop := &model.Proposal{Pools: []model.PoolTemplate{pool}}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rep := whatif.WhatIf(snap, prop, whatif.WhatIfOptions{Now: fixture.Epoch, MaxShapes: 32})
+	runtime.ReadMemStats(&after)
+	p := rep.Pools[0]
+	if len(p.Shapes) != 32 || p.ShapesAllowed != 1<<20 || p.UnjudgedShapes != 1<<20-32 {
+		t.Fatalf("%d shapes, %d allowed, %d unjudged", len(p.Shapes), p.ShapesAllowed, p.UnjudgedShapes)
+	}
+	const limit = 16 << 20
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > limit {
+		t.Errorf("allocated %d MB for 32 shapes of 2^20; want under %d MB", alloc>>20, limit>>20)
+	}
+}
+
+// Shapes more than an int64 can count are counted exactly and saturate in
+// the report's integers.
+func TestShapeCountBeyondInt64(t *testing.T) {
+	pool, picky := taggedPool(70)
+	rep := whatif.WhatIf(&model.Snapshot{DaemonSets: []appsv1.DaemonSet{picky}}, &model.Proposal{Pools: []model.PoolTemplate{pool}}, whatif.WhatIfOptions{Now: fixture.Epoch})
+	p := rep.Pools[0]
+	if p.ShapesAllowed != math.MaxInt64 || p.UnjudgedShapes != math.MaxInt64 || len(p.Shapes) != whatif.DefaultMaxShapes {
+		t.Fatalf("%d shapes, %d allowed, %d unjudged", len(p.Shapes), p.ShapesAllowed, p.UnjudgedShapes)
+	}
+	if !strings.Contains(findingMessages(p.Findings), "not judged: 1180591620717411303392 node shapes beyond --max-shapes 32") {
+		t.Errorf("findings: %s", findingMessages(p.Findings))
+	}
+}
+
+func findingMessages(fs []report.WhatIfFinding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(string(f.Kind) + ": " + f.Message + "\n")
+	}
+	return b.String()
+}
+
+// Integer bounds at the int64 edges do not wrap, and a pool whose
+// requirements allow no node fails, naming them: it used to pass with 0
+// shapes.
+func TestRequirementsThatAllowNoNodeFail(t *testing.T) {
+	it := corev1.LabelInstanceTypeStable
+	gen := "example.com/gen"
+	m5 := fixture.Req(it, corev1.NodeSelectorOpIn, "m5.xlarge")
+	amd := fixture.Req("kubernetes.io/arch", corev1.NodeSelectorOpIn, "amd64")
+	op := func(o string, v ...string) corev1.NodeSelectorRequirement {
+		return fixture.Req(gen, corev1.NodeSelectorOperator(o), v...)
+	}
+	nodes := []corev1.Node{fixture.Node("m6g-1", fixture.WithLabel(it, "m6g.xlarge"), fixture.WithLabel("kubernetes.io/arch", "arm64"), allocatable("4", "16Gi", "58"))}
+	for _, c := range []struct {
+		name   string
+		reqs   []corev1.NodeSelectorRequirement
+		shapes int
+		none   string
+	}{
+		{"Gte the lowest int64 allows every integer", []corev1.NodeSelectorRequirement{amd, m5, op("Gte", "-9223372036854775808")}, 1, ""},
+		{"Lte the highest int64 allows every integer", []corev1.NodeSelectorRequirement{amd, m5, op("Lte", "9223372036854775807")}, 1, ""},
+		{"Lt the lowest int64 allows none", []corev1.NodeSelectorRequirement{amd, m5, op("Lt", "-9223372036854775808")}, 0, "example.com/gen Lt [-9223372036854775808] allow no value"},
+		{"Gt the highest int64 allows none", []corev1.NodeSelectorRequirement{amd, m5, op("Gt", "9223372036854775807")}, 0, "example.com/gen Gt [9223372036854775807] allow no value"},
+		{"Gt above Lt", []corev1.NodeSelectorRequirement{amd, m5, op("Gt", "5"), op("Lt", "3")}, 0, "example.com/gen Gt [5] and example.com/gen Lt [3] allow no value"},
+		{"an integer between bounds whose neighbours are excluded", []corev1.NodeSelectorRequirement{amd, m5, op("Gt", "3"), op("Lt", "7"), op("NotIn", "4", "6")}, 1, ""},
+		{"every integer between the bounds excluded", []corev1.NodeSelectorRequirement{amd, m5, op("Gte", "4"), op("Lte", "5"), op("NotIn", "4", "5")}, 0, "allow no value"},
+		{"In and NotIn of the same value", []corev1.NodeSelectorRequirement{m5, amd, fixture.Req("kubernetes.io/arch", corev1.NodeSelectorOpNotIn, "amd64")}, 0, "kubernetes.io/arch In [amd64] and kubernetes.io/arch NotIn [amd64] allow no value"},
+		{"DoesNotExist and In", []corev1.NodeSelectorRequirement{amd, m5, op("DoesNotExist"), op("In", "1")}, 0, "example.com/gen DoesNotExist and example.com/gen In [1] allow no value"},
+		{"an instance type only on another arch", []corev1.NodeSelectorRequirement{amd, fixture.Req(it, corev1.NodeSelectorOpIn, "m6g.xlarge")}, 0, "no instance type they allow has, in the cluster, the architecture and OS they allow"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rep := whatIf(t, &model.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{fixture.DaemonSet("ns", "agent")}}, &model.Proposal{Pools: []model.PoolTemplate{karpenter("p", c.reqs...)}}, nil)
+			p := rep.Pools[0]
+			if len(p.Shapes) != c.shapes {
+				t.Fatalf("%d shapes, want %d; findings:\n%s", len(p.Shapes), c.shapes, findingMessages(p.Findings))
+			}
+			msgs := findingMessages(p.Findings)
+			if c.none == "" {
+				if rep.Summary.ByKind[report.WhatIfNoNodeShape] != 0 {
+					t.Errorf("unexpected:\n%s", msgs)
+				}
+				return
+			}
+			if rep.Summary.Failing == 0 || !strings.Contains(msgs, "NoNodeShape: no node shape satisfies the requirements: ") || !strings.Contains(msgs, c.none) {
+				t.Errorf("want a failing NoNodeShape naming %q; failing %d, findings:\n%s", c.none, rep.Summary.Failing, msgs)
+			}
+		})
 	}
 }
 

@@ -55,6 +55,10 @@ type WhatIfSummary struct {
 	// Failing counts the findings of severity error: exit code 1 when > 0.
 	Failing int                       `json:"failing"`
 	ByKind  map[WhatIfFindingKind]int `json:"byKind,omitempty"`
+	// UnjudgedShapes counts the node shapes of every pool that were not
+	// judged (beyond the bound on shapes per pool; saturated at the int64
+	// bound).
+	UnjudgedShapes int64 `json:"unjudgedShapes,omitempty"`
 }
 
 // PoolWhatIf is the verdict for one proposed pool.
@@ -80,6 +84,12 @@ type PoolWhatIf struct {
 	// the DaemonSets' selectors and the capacity can tell them apart.
 	Shapes   []Shape         `json:"shapes"`
 	Findings []WhatIfFinding `json:"findings"`
+	// ShapesAllowed counts the distinct node shapes the requirements
+	// allow, UnjudgedShapes those of them not judged (beyond the bound on
+	// shapes per pool), both saturated at the int64 bound; set only when
+	// some were not judged (a ShapesNotJudged finding says so).
+	ShapesAllowed  int64 `json:"shapesAllowed,omitempty"`
+	UnjudgedShapes int64 `json:"unjudgedShapes,omitempty"`
 }
 
 // StartupTaint is a taint a node starts with until something removes it.
@@ -219,6 +229,12 @@ const (
 	WhatIfStartupTaint WhatIfFindingKind = "StartupTaintUntolerated"
 	// WhatIfFitUnknown: the node's allocatable is not known; fit is not judged.
 	WhatIfFitUnknown WhatIfFindingKind = "FitUnknown"
+	// WhatIfShapesNotJudged: the pool allows more node shapes than the
+	// bound on shapes per pool; those beyond it were not judged.
+	WhatIfShapesNotJudged WhatIfFindingKind = "ShapesNotJudged"
+	// WhatIfNoNodeShape: the pool's requirements allow no node at all
+	// (they contradict each other, or allow no value of a label).
+	WhatIfNoNodeShape WhatIfFindingKind = "NoNodeShape"
 )
 
 // WhatIfKinds lists the finding kinds with their severity, in
@@ -233,6 +249,8 @@ var WhatIfKinds = []struct {
 	{WhatIfHostPortClash, SeverityError, "two daemons targeting the node claim the same host port: one Pod stays Pending"},
 	{WhatIfStartupTaint, SeverityWarning, "no DaemonSet tolerates a startup taint, so none of them can be what removes it"},
 	{WhatIfFitUnknown, SeverityWarning, "the node's allocatable is not known (no status, no --allocatable, no node of the instance type in the cluster): fit is not judged"},
+	{WhatIfShapesNotJudged, SeverityError, "the pool allows more node shapes than --max-shapes: those beyond it were not judged, so a failure there would go unseen (a warning with --accept-unjudged-shapes)"},
+	{WhatIfNoNodeShape, SeverityError, "no node shape satisfies the pool's requirements (they contradict each other or allow no value): nothing about the pool can be judged"},
 }
 
 // WhatIfSeverity is the severity of a kind.

@@ -24,21 +24,11 @@ import (
 // data type the model holds; its arithmetic is here).
 type Amounts = model.Amounts
 
-// FromList converts a ResourceList (a node's allocatable, a Pod's requests).
-func FromList(l corev1.ResourceList) Amounts {
-	a := make(Amounts, len(l))
-	for name, q := range l {
-		a[name] = value(name, q)
-	}
-	return a
-}
-
-func value(name corev1.ResourceName, q resource.Quantity) int64 {
-	if name == corev1.ResourceCPU {
-		return q.MilliValue()
-	}
-	return q.Value()
-}
+// FromList converts a ResourceList (a node's allocatable, a Pod's requests)
+// through Amount. The readers refuse objects whose amounts do not convert
+// (CheckNode, CheckPodSpec), so here it is exact; an amount that was not
+// checked saturates rather than wraps (see fromListSaturated).
+func FromList(l corev1.ResourceList) Amounts { return fromListSaturated(l) }
 
 // SortNames orders resource names: cpu, memory, ephemeral-storage, pods,
 // then the rest by name.

@@ -46,7 +46,8 @@ func (s Shortfall) StringIn(u Unit) string {
 // resource such as nvidia.com/gpu on a node without the device plugin).
 func Fit(alloc, used, req Amounts) []Shortfall {
 	var out []Shortfall
-	if used[corev1.ResourcePods]+1 > alloc[corev1.ResourcePods] {
+	// used >= alloc, not used+1 > alloc: a saturated count must not wrap.
+	if used[corev1.ResourcePods] >= alloc[corev1.ResourcePods] {
 		out = append(out, Shortfall{Resource: corev1.ResourcePods, Requested: 1, Used: used[corev1.ResourcePods], Allocatable: alloc[corev1.ResourcePods]})
 	}
 	for _, name := range req.Names() {
@@ -109,7 +110,7 @@ func Place(alloc, used Amounts, daemons []Daemon) Placement {
 	sort.SliceStable(order, func(i, j int) bool { return daemons[order[i]].Priority > daemons[order[j]].Priority })
 	p := Placement{Overhead: Amounts{}}
 	requested := Amounts{}
-	requested.Add(used)
+	addSat(requested, used)
 	type held struct {
 		port HostPort
 		by   string
@@ -117,7 +118,7 @@ func Place(alloc, used Amounts, daemons []Daemon) Placement {
 	var ports []held
 	for _, i := range order {
 		d := &daemons[i]
-		p.Overhead.Add(d.Request.Resources)
+		addSat(p.Overhead, d.Request.Resources)
 		lo := LeftOut{Daemon: d.Name, Shortfalls: Fit(alloc, requested, d.Request.Resources)}
 		for _, hp := range d.Request.HostPorts {
 			for _, h := range ports {
@@ -132,7 +133,7 @@ func Place(alloc, used Amounts, daemons []Daemon) Placement {
 			p.LeftOut = append(p.LeftOut, lo)
 			continue
 		}
-		requested.Add(d.Request.Resources)
+		addSat(requested, d.Request.Resources)
 		for _, hp := range d.Request.HostPorts {
 			ports = append(ports, held{hp, d.Name})
 		}
