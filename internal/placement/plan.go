@@ -420,7 +420,7 @@ func (ps *poolSum) report(res []corev1.ResourceName, workloads bool) report.Pool
 		rc := report.ResourceCapacity{Resource: string(r), Allocatable: capacity.Format(r, ps.alloc[r]), Daemons: capacity.Format(r, ps.daemons[r]),
 			Headroom: capacity.Format(r, ps.alloc[r]-ps.daemons[r]), MinHeadroom: capacity.Format(r, ps.minHead[r]), MinHeadroomNode: ps.minNode[r],
 			AllocatableValue: ps.alloc[r], DaemonsValue: ps.daemons[r], HeadroomValue: ps.alloc[r] - ps.daemons[r], MinHeadroomValue: ps.minHead[r]}
-		rc.Percent = percent(ps.daemons[r], ps.alloc[r])
+		rc.Percent = capacity.PercentUp(ps.daemons[r], ps.alloc[r])
 		if ps.NodesUnknown == ps.Nodes {
 			// No node of the pool says what it offers: its sums would
 			// read as a pool of size zero.
@@ -475,15 +475,6 @@ func (p *Plan) shownResources() []corev1.ResourceName {
 	return res
 }
 
-// percent is part's share of whole, rounded up (0 when whole is not
-// positive).
-func percent(part, whole int64) int {
-	if whole <= 0 {
-		return 0
-	}
-	return int((part*100 + whole - 1) / whole)
-}
-
 func quantities(res []corev1.ResourceName, a capacity.Amounts) map[string]string {
 	m := make(map[string]string, len(res))
 	for _, r := range res {
@@ -515,7 +506,7 @@ func (p *Plan) nodeReport(name, pool string, nf *NodeFit, res []corev1.ResourceN
 		nc.Headroom, nc.HeadroomValues = quantities(res, head), values(res, head)
 		nc.Percent = make(map[string]int, len(res))
 		for _, r := range res {
-			nc.Percent[string(r)] = percent(overhead[r], nf.Alloc[r])
+			nc.Percent[string(r)] = capacity.PercentUp(overhead[r], nf.Alloc[r])
 		}
 	}
 	if nf.Place != nil {

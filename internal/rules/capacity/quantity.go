@@ -178,6 +178,19 @@ func Percent(part, whole int64) int {
 	return int(math.Round(float64(part) / float64(whole) * 100))
 }
 
+// PercentUp is Percent rounded up: the share of a node the daemons take,
+// which must not read 0% when they take something, nor 100% before they
+// take it all is reached.
+func PercentUp(part, whole int64) int {
+	if whole <= 0 {
+		return 0
+	}
+	if part <= (math.MaxInt64-whole)/100 && part >= 0 {
+		return int((part*100 + whole - 1) / whole)
+	}
+	return int(math.Ceil(float64(part) / float64(whole) * 100))
+}
+
 // CheckSnapshot checks the amounts of what a reader read (CheckNode for
 // every Node, CheckPodSpec for every DaemonSet's template), naming the
 // object and the field of the first that does not convert. The offline

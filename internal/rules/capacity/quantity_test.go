@@ -112,3 +112,18 @@ func TestPlaceDoesNotWrapNearTheBound(t *testing.T) {
 		t.Errorf("Percent(250, 4000) = %d", got)
 	}
 }
+
+func TestPercentUpRoundsUpWithoutOverflow(t *testing.T) {
+	cases := []struct {
+		part, whole int64
+		want        int
+	}{
+		{0, 100, 0}, {1, 1000, 1}, {999, 1000, 100}, {1000, 1000, 100}, {2020, 1930, 105},
+		{math.MaxInt64, math.MaxInt64, 100}, {math.MaxInt64 / 2, math.MaxInt64, 50}, {5, 0, 0},
+	}
+	for _, c := range cases {
+		if got := PercentUp(c.part, c.whole); got != c.want {
+			t.Errorf("PercentUp(%d, %d) = %d, want %d", c.part, c.whole, got, c.want)
+		}
+	}
+}
