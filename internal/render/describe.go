@@ -28,7 +28,7 @@ func Describe(w io.Writer, r *report.Report, o Options) error {
 		}
 	}
 	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "\n%s\n", b)
+		fmt.Fprintf(w, "\n%s\n", safe(b))
 	}
 	return nil
 }
@@ -77,7 +77,7 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	count("Number of Nodes Misscheduled", ds.Status.NumberMisscheduled, func(c *report.Counts) int32 { return c.NumberMisscheduled })
 	fmt.Fprintf(w, "Pods Status:  %s\n", podsStatus(ds))
 	for _, u := range ds.Unknown {
-		fmt.Fprintf(w, "Unknown:  %s\n", u)
+		fmt.Fprintf(w, "Unknown:  %s\n", safe(u))
 	}
 
 	// Targeted nodes, and any other node that holds a Pod (misscheduled).
@@ -170,7 +170,7 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 		if width == 0 {
 			width = detailWidth
 		}
-		fmt.Fprint(w, wrap(fmt.Sprintf("%s%s%s: %s", f.Type, where, mark, safe(f.Message)), width, "  ", "      "))
+		fmt.Fprint(w, wrap(safe(fmt.Sprintf("%s%s%s: %s", f.Type, where, mark, f.Message)), width, "  ", "      "))
 		if f.Suggestion != "" {
 			fmt.Fprint(w, wrap("Suggestion: "+safe(f.Suggestion), width, "    ", "      "))
 		}

@@ -38,6 +38,9 @@ type Options struct {
 	LabelColumns []string
 	// Now is used for AGE columns.
 	Now time.Time
+	// FullReport is where the run writes the whole report (an
+	// --output-file in a machine format), for a printer that must cut.
+	FullReport string
 }
 
 // unknown is what a cell shows when its value could not be determined.
@@ -67,7 +70,12 @@ func writeTable(w io.Writer, headers []string, rows [][]string, noHeaders bool, 
 	var buf bytes.Buffer
 	t := newTable(&buf)
 	if !noHeaders {
-		t.Header(headers)
+		// Headers may be names too (nodes, DaemonSets, label keys).
+		hs := make([]string, len(headers))
+		for i, h := range headers {
+			hs[i] = safe(h)
+		}
+		t.Header(hs)
 	}
 	for _, r := range rows {
 		cells := make([]string, len(r))
@@ -158,7 +166,7 @@ func table(w io.Writer, r *report.Report, o Options) error {
 		fmt.Fprintf(w, "\n%s%s\n", set, setAsideHint(o))
 	}
 	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "\n%s\n", b)
+		fmt.Fprintf(w, "\n%s\n", safe(b))
 	}
 	return nil
 }
