@@ -572,7 +572,7 @@ func (o *CheckOptions) analyseWith(snap *model.Snapshot, warn bool, memo *audit.
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(snap.DaemonSets, snap.Nodes, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	if warn {
 		for _, w := range rep.Warnings {
-			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+			fmt.Fprintf(o.ErrOut, "Warning: %s\n", text.Terminal(w))
 		}
 	}
 	return rep, nil

@@ -305,7 +305,7 @@ func (o *CheckOptions) watch(parent context.Context) error {
 	last := verdictOf(rep)
 	rep = nil
 
-	say := func(msg string) { fmt.Fprintf(o.ErrOut, "%s\n", msg) }
+	say := func(msg string) { fmt.Fprintf(o.ErrOut, "%s\n", text.Terminal(msg)) }
 	f := o.startFeed(run, snap, cur, func(msg string) {
 		if msg == watchingAgain {
 			say("Watching again.")
@@ -365,7 +365,7 @@ func (o *CheckOptions) warnOnce(rep *report.Report, seen map[string]bool) {
 	for _, w := range rep.Warnings {
 		if !seen[w] {
 			seen[w] = true
-			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+			fmt.Fprintf(o.ErrOut, "Warning: %s\n", text.Terminal(w))
 		}
 	}
 }
