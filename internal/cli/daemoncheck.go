@@ -322,7 +322,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view render.Vie
 	if run.outputFiles, err = o.completeOutputFiles(view, fleet); err != nil {
 		return err
 	}
-	run.printOpts = render.Options{NoHeaders: o.NoHeaders, MaxWidth: terminalWidth(o.Out)}
+	run.printOpts = render.Options{NoHeaders: o.NoHeaders, MaxWidth: terminalWidth(o.Out), FullReport: fullReportFile(run.outputFiles)}
 	if run.policy, err = o.completePolicy(); err != nil {
 		return err
 	}
@@ -582,7 +582,12 @@ func (o *CheckOptions) analyseWith(snap *model.Snapshot, warn bool, memo *audit.
 // failing findings, so that the exit code says so. The whole run is bounded
 // by --timeout; output is buffered, and a failed write ends the run with
 // exit code 3 whatever the report says.
-func (o *CheckOptions) Run(ctx context.Context) error {
+func (o *CheckOptions) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			o.removeStaleOutputFiles()
+		}
+	}()
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -595,7 +600,6 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		return o.runFleet(ctx)
 	}
 	var rep *report.Report
-	var err error
 	if o.run.wait {
 		rep, err = o.wait(ctx)
 	} else {
