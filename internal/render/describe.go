@@ -234,13 +234,21 @@ const detailWidth = 120
 func wrap(text string, width int, first, rest string) string {
 	var b strings.Builder
 	line, indent := "", first
+	// A word that starts a line must not start a workflow command
+	// (text.Terminal guards only the start of the text it escapes).
+	lineStart := func(word string) string {
+		if strings.HasPrefix(word, "::") {
+			return `\` + word
+		}
+		return word
+	}
 	for _, word := range strings.Fields(text) {
 		switch {
 		case line == "":
-			line = word
+			line = lineStart(word)
 		case len([]rune(indent+line+" "+word)) > width:
 			b.WriteString(indent + line + "\n")
-			line, indent = word, rest
+			line, indent = lineStart(word), rest
 		default:
 			line += " " + word
 		}
