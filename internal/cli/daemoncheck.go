@@ -331,7 +331,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view render.Vie
 	if err != nil {
 		return err
 	}
-	run.printOpts = render.Options{NoHeaders: o.NoHeaders, MaxWidth: width, Color: colour}
+	run.printOpts = render.Options{NoHeaders: o.NoHeaders, MaxWidth: width, Color: colour, FullReport: fullReportFile(run.outputFiles)}
 	if run.policy, err = o.completePolicy(); err != nil {
 		return err
 	}
@@ -581,7 +581,7 @@ func (o *CheckOptions) analyseWith(snap *model.Snapshot, warn bool, memo *audit.
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(snap.DaemonSets, snap.Nodes, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	if warn {
 		for _, w := range rep.Warnings {
-			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+			fmt.Fprintf(o.ErrOut, "Warning: %s\n", text.Terminal(w))
 		}
 	}
 	return rep, nil
@@ -591,7 +591,12 @@ func (o *CheckOptions) analyseWith(snap *model.Snapshot, warn bool, memo *audit.
 // failing findings, so that the exit code says so. The whole run is bounded
 // by --timeout; output is buffered, and a failed write ends the run with
 // exit code 3 whatever the report says.
-func (o *CheckOptions) Run(ctx context.Context) error {
+func (o *CheckOptions) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			o.removeStaleOutputFiles()
+		}
+	}()
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -604,7 +609,6 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		return o.runFleet(ctx)
 	}
 	var rep *report.Report
-	var err error
 	if o.run.wait {
 		rep, err = o.wait(ctx)
 	} else {

@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/daemoncheck/daemoncheck/internal/text"
 )
 
 // Exit codes, documented in the README and in --help.
@@ -65,7 +67,9 @@ func Execute(cmd *cobra.Command, stderr io.Writer) int {
 		ee = &ExitError{Code: ExitUsage, Err: err}
 	}
 	if !ee.Silent {
-		fmt.Fprintf(stderr, "error: %s\n", ee.Error())
+		// An error may quote the server (a 404 page, a webhook's
+		// message): escaped as every terminal write of cluster text is.
+		fmt.Fprintf(stderr, "error: %s\n", text.Terminal(ee.Error()))
 		if ee.Code == ExitUsage {
 			fmt.Fprintf(stderr, "See '%s --help' for usage.\n", "kubectl daemoncheck")
 		}

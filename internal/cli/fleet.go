@@ -316,11 +316,11 @@ func (o *CheckOptions) runFleet(ctx context.Context) error {
 	for _, c := range fr.Clusters {
 		if c.Report != nil {
 			for _, w := range c.Report.Warnings {
-				fmt.Fprintf(o.ErrOut, "Warning: context %s: %s\n", c.Context, w)
+				fmt.Fprintf(o.ErrOut, "Warning: context %s: %s\n", text.Terminal(c.Context), text.Terminal(w))
 			}
 		}
 		if c.Error != "" {
-			fmt.Fprintf(o.ErrOut, "error: context %s: %s\n", c.Context, c.Error)
+			fmt.Fprintf(o.ErrOut, "error: context %s: %s\n", text.Terminal(c.Context), text.Terminal(c.Error))
 		}
 	}
 	if err := o.printFleet(fr); err != nil {

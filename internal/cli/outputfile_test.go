@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,5 +117,110 @@ func TestOutputFileCompletion(t *testing.T) {
 	out, _, _ = runCmd(t, "", "__complete", "nodes", "--output-file", "")
 	if strings.Contains(out, "junit=") || !strings.Contains(out, "json=") {
 		t.Errorf("nodes completion:\n%s", out)
+	}
+}
+
+// ./r.json and r.json are one file; a symbolic link is refused before
+// anything is read, and left as it is.
+func TestOutputFilePathsAreCleanedAndLinksRefused(t *testing.T) {
+	dir := t.TempDir()
+	demoAbs, err := filepath.Abs(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	_, errOut, code := runCmd(t, "", "-f", demoAbs, demoNow, "--output-file", "json=./r.json", "--output-file", "yaml=r.json")
+	if code != ExitUsage || !strings.Contains(errOut, "write the same file") {
+		t.Errorf("./r.json and r.json: exit %d, %q", code, errOut)
+	}
+	target := filepath.Join(dir, "target.json")
+	if err := os.WriteFile(target, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, "link.json")); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCmd(t, "", "-f", demoAbs, demoNow, "--output-file", "json=link.json")
+	if code != ExitUsage || !strings.Contains(errOut, "link.json is a symbolic link") || out != "" {
+		t.Errorf("a link: exit %d, %q", code, errOut)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+}
+
+// A file is replaced, never rewritten in place: a reader that opened the
+// previous report (node-exporter reading a .prom file) reads it whole, and
+// the new one has the old one's permissions. No temporary file is left.
+func TestOutputFileIsReplacedWhole(t *testing.T) {
+	dir := t.TempDir()
+	prom := filepath.Join(dir, "daemoncheck.prom")
+	old := strings.Repeat("# an earlier exposition\n", 1000)
+	if err := os.WriteFile(prom, []byte(old), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := os.Open(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if _, errOut, code := runCmd(t, "", "-f", demo, demoNow, "--output-file", "prometheus="+prom); code != ExitFindings {
+		t.Fatalf("exit %d, %q", code, errOut)
+	}
+	if b, _ := io.ReadAll(reader); string(b) != old {
+		t.Errorf("a reader of the earlier file read %d bytes of %d: it was rewritten in place", len(b), len(old))
+	}
+	b, _ := os.ReadFile(prom)
+	if !strings.Contains(string(b), "daemoncheck_last_run_timestamp_seconds") {
+		t.Errorf("the new exposition was not written:\n%.200s", b)
+	}
+	if fi, _ := os.Stat(prom); fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want the earlier file's 0640", fi.Mode().Perm())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left beside the report: %v", entries)
+	}
+}
+
+// A run that fails before writing its reports removes the earlier ones: an
+// artifact or a .prom file from an earlier, passing run would read as this
+// run's result.
+func TestFailedRunRemovesEarlierReports(t *testing.T) {
+	dir := t.TempDir()
+	xml, prom := filepath.Join(dir, "report.xml"), filepath.Join(dir, "daemoncheck.prom")
+	for _, p := range []string{xml, prom} {
+		if err := os.WriteFile(p, []byte("an earlier pass"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, errOut, code := runCmd(t, "", "-f", filepath.Join(dir, "no-such-dump.yaml"), demoNow, "--output-file", "junit="+xml, "--output-file", "prometheus="+prom)
+	if code != ExitInput {
+		t.Fatalf("exit %d, want %d; stderr %q", code, ExitInput, errOut)
+	}
+	for _, p := range []string{xml, prom} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is still there after a failed run (%v)", p, err)
+		}
+		if !strings.Contains(errOut, "Removed "+p+": the run failed before writing it") {
+			t.Errorf("stderr does not say %s was removed:\n%s", p, errOut)
+		}
+	}
+}
+
+// $GITHUB_STEP_SUMMARY is appended to, as each step of a job does: what
+// earlier steps wrote stays.
+func TestOutputFileAppendsToTheStepSummary(t *testing.T) {
+	dir := t.TempDir()
+	summary := filepath.Join(dir, "step_summary")
+	if err := os.WriteFile(summary, []byte("## an earlier step\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GITHUB_STEP_SUMMARY", summary)
+	if _, errOut, code := runCmd(t, "", "-f", demo, demoNow, "--output-file", "markdown="+dir+"/./step_summary"); code != ExitFindings {
+		t.Fatalf("exit %d, %q", code, errOut)
+	}
+	b, _ := os.ReadFile(summary)
+	if !strings.HasPrefix(string(b), "## an earlier step\n## daemoncheck failed") {
+		t.Errorf("the summary was not appended to:\n%.300s", b)
 	}
 }

@@ -10,11 +10,20 @@ import (
 )
 
 // TestMain lets the test binary act as kubectl-daemoncheck (for the shell
-// completion test, whose script runs the plugin by that name).
+// completion test, whose script runs the plugin by that name), or as the
+// plugin on a fake cluster.
 func TestMain(m *testing.M) {
 	if os.Getenv("DAEMONCHECK_TEST_AS_PLUGIN") == "1" {
 		streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 		os.Exit(Execute(NewCmdDaemonCheck(streams), os.Stderr))
+	}
+	if os.Getenv("DAEMONCHECK_TEST_FAKE_CLUSTER") == "1" {
+		// The plugin on waitClient's cluster (a daemon Pod missing), for
+		// tests that signal a real process.
+		cs, _ := waitClient()
+		o := NewCheckOptions(genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+		o.client = cs
+		os.Exit(Execute(newRootCommand(o), os.Stderr))
 	}
 	os.Exit(m.Run())
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -27,6 +28,7 @@ func (o *CheckOptions) wait(ctx context.Context) (*report.Report, error) {
 	start := time.Now()
 	lastLine := ""
 	say := func(line string) {
+		line = text.Terminal(line) // it may quote the server
 		if line == lastLine {
 			return
 		}

@@ -31,12 +31,14 @@ import (
 // --wait always did.
 //
 // Time limits: a one-shot audit and --wait end at --timeout (default 5m). A
-// watch runs until Ctrl-C (SIGINT) or SIGTERM, which end it with exit 0 as
-// `kubectl get -w` does: the changes printed are its result. Its first read
-// is bounded like a one-shot audit's; only an explicit --timeout bounds the
-// whole watch, which then ends with the exit code of the last report (1 when
-// --fail-on selects a finding, 3 for a partial report), so `-w --timeout 10m`
-// follows a rollout for ten minutes and says how it ended.
+// watch runs until Ctrl-C (SIGINT), SIGTERM or an explicit --timeout (its
+// first read is bounded like a one-shot audit's), and ends with the exit
+// code of the last report (1 when --fail-on selects a finding, 3 for a
+// partial report) whichever ends it: `-w --timeout 10m` follows a rollout
+// and says how it ended, and a CI job cancelled (SIGTERM) while a rollout is
+// still failing must not pass. (`kubectl get -w` exits 0 on Ctrl-C; it has
+// no verdict to give.) Interrupted before the first report, it has none:
+// exit 3.
 
 // Debounce: a change that arrives after the watch was quiet for watchQuiet
 // is analysed at once, so a single change is printed one analysis after it
@@ -64,7 +66,7 @@ type followConfig struct {
 }
 
 func (o *CheckOptions) addWatchFlag(fs *pflag.FlagSet) {
-	fs.BoolVarP(&o.Watch, "watch", "w", false, "After the report, watch the cluster and print what changes, one line each, as kubectl get -w does: DaemonSets ADDED/MODIFIED/DELETED, problems (findings with -o wide) APPEARED/CHANGED/RESOLVED. Runs until Ctrl-C (exit 0) or an explicit --timeout (the exit code of the last report). Polls every --interval when RBAC does not allow the watch verb.")
+	fs.BoolVarP(&o.Watch, "watch", "w", false, "After the report, watch the cluster and print what changes, one line each, as kubectl get -w does: DaemonSets ADDED/MODIFIED/DELETED, problems (findings with -o wide) APPEARED/CHANGED/RESOLVED. Runs until Ctrl-C, SIGTERM or an explicit --timeout, and exits with the code of the last report. Polls every --interval when RBAC does not allow the watch verb.")
 	if f := fs.Lookup("timeout"); f != nil {
 		f.Usage += " With -w: none unless given (the first read is bounded by the default)."
 	}
@@ -281,7 +283,7 @@ func (o *CheckOptions) watch(parent context.Context) error {
 	cancelRead()
 	if err != nil {
 		if ctx.Err() != nil && parent.Err() == nil {
-			return nil // interrupted before anything was printed
+			return inputErrorf("interrupted before the first report")
 		}
 		return err
 	}
@@ -305,7 +307,7 @@ func (o *CheckOptions) watch(parent context.Context) error {
 	last := verdictOf(rep)
 	rep = nil
 
-	say := func(msg string) { fmt.Fprintf(o.ErrOut, "%s\n", msg) }
+	say := func(msg string) { fmt.Fprintf(o.ErrOut, "%s\n", text.Terminal(msg)) }
 	f := o.startFeed(run, snap, cur, func(msg string) {
 		if msg == watchingAgain {
 			say("Watching again.")
@@ -325,9 +327,7 @@ func (o *CheckOptions) watch(parent context.Context) error {
 			if ferr := out.Flush(); ferr != nil {
 				return inputErrorf("writing the output: %v", ferr)
 			}
-			if ctx.Err() != nil {
-				return nil // Ctrl-C, SIGTERM: the changes were the result
-			}
+			// --timeout, Ctrl-C, SIGTERM: how the last report ended.
 			return o.exitFor(last)
 		case err != nil:
 			// Polling, and the read failed: say so once, retry.
@@ -365,7 +365,7 @@ func (o *CheckOptions) warnOnce(rep *report.Report, seen map[string]bool) {
 	for _, w := range rep.Warnings {
 		if !seen[w] {
 			seen[w] = true
-			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+			fmt.Fprintf(o.ErrOut, "Warning: %s\n", text.Terminal(w))
 		}
 	}
 }

@@ -6,8 +6,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -222,5 +225,57 @@ func TestWatchUsageErrors(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(errOut, tc.line) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.line)
 		}
+	}
+}
+
+// SIGTERM (a cancelled CI job) or Ctrl-C ends -w with the exit code of the
+// last report, with or without --timeout: a rollout still failing is exit
+// 1, never a pass. A real process, signalled as a CI runner or a terminal
+// would.
+func TestWatchExitsWithTheLastReportsCodeOnSignal(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		sig  os.Signal
+		args []string
+	}{
+		{syscall.SIGTERM, []string{"-w", "--timeout", "5m"}},
+		{os.Interrupt, []string{"-w"}},
+	} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			cmd := exec.Command(self, tc.args...)
+			cmd.Env = append(os.Environ(), "DAEMONCHECK_TEST_FAKE_CLUSTER=1")
+			var out bytes.Buffer
+			cmd.Stdout = &out
+			errR, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			guard := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() })
+			defer guard.Stop()
+			var stderr strings.Builder
+			sc := bufio.NewScanner(errR)
+			for sc.Scan() {
+				stderr.WriteString(sc.Text() + "\n")
+				if strings.HasPrefix(sc.Text(), "Watching for changes") {
+					if err := cmd.Process.Signal(tc.sig); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			err = cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != ExitFindings {
+				t.Errorf("%v: %v, want exit %d (the last report has a failing finding); stderr:\n%s", tc.args, err, ExitFindings, stderr.String())
+			}
+			if !strings.Contains(out.String(), "MissingPod") {
+				t.Errorf("the report was not printed:\n%s", out.String())
+			}
+		})
 	}
 }

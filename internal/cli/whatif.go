@@ -326,7 +326,7 @@ func (o *WhatIfOptions) Run(ctx context.Context) error {
 	rep := whatif.WhatIf(snap, prop, whatif.WhatIfOptions{Now: now, Policy: o.run.policy, MaxShapes: o.MaxShapes, AcceptUnjudged: o.AcceptUnjudged})
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(prop.DaemonSets, nil, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	for _, w := range rep.Warnings {
-		fmt.Fprintf(o.ErrOut, "Warning: %s\n", text.OneLine(w))
+		fmt.Fprintf(o.ErrOut, "Warning: %s\n", text.Terminal(text.OneLine(w)))
 	}
 	if err := o.printWhatIf(rep); err != nil {
 		return err

@@ -120,7 +120,7 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 		fmt.Fprintf(w, "Unknown: %s\n", safe(u))
 	}
 	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "\n%s\n", b)
+		fmt.Fprintf(w, "\n%s\n", safe(b))
 	}
 	return nil
 }
@@ -161,7 +161,7 @@ func CapacityMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	}
 	b.WriteString("| Pool | Nodes | DaemonSets |")
 	for _, name := range c.Resources {
-		fmt.Fprintf(&b, " %s |", name)
+		fmt.Fprintf(&b, " %s |", mdEscape(name))
 	}
 	b.WriteString(" Not fitting |\n|---|---:|---:|")
 	for range c.Resources {
@@ -173,7 +173,7 @@ func CapacityMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		fmt.Fprintf(&b, "| %s | %d | %d |", mdEscape(orNone(p.Pool, "-")), p.Nodes, p.DaemonSets)
 		for _, rc := range p.Resources {
 			if p.NodesUnknown == p.Nodes {
-				fmt.Fprintf(&b, " %s / %s |", units.format(rc.Resource, rc.DaemonsValue), unknown)
+				fmt.Fprintf(&b, " %s / %s |", units.format(rc.Resource, rc.DaemonsValue), mdEscape(unknown))
 				continue
 			}
 			fmt.Fprintf(&b, " %s / %s (%d%%) |", units.format(rc.Resource, rc.DaemonsValue), units.format(rc.Resource, rc.AllocatableValue), rc.Percent)
@@ -194,7 +194,7 @@ func CapacityMarkdown(w io.Writer, r *report.Report, _ Options) error {
 				fmt.Fprintf(&b, "- ... and more: `kubectl daemoncheck capacity -o wide`\n")
 				break
 			}
-			fmt.Fprintf(&b, "- `%s`: `%s`: %s\n", node.Name, l.DaemonSet, mdEscape(l.Reason))
+			fmt.Fprintf(&b, "- %s: %s: %s\n", mdCode(node.Name), mdCode(l.DaemonSet), mdEscape(l.Reason))
 			n++
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -107,8 +108,9 @@ func writeJUnit(w io.Writer, out junitSuites, comments []string) error {
 		return err
 	}
 	for _, c := range comments {
-		fmt.Fprintf(w, "<!-- %s -->\n", strings.ReplaceAll(c, "--", "- -"))
+		fmt.Fprintf(w, "<!-- %s -->\n", xmlComment(c))
 	}
+	out.sanitise()
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
 	if err := enc.Encode(out); err != nil {
@@ -277,39 +279,48 @@ func unreadSuite(r *report.Report, prefix string) *junitSuite {
 // none. A variable so tests can lower it.
 var MarkdownLimit = 1 << 20
 
-// markdownNoteRoom is kept free under the limit for the closing lines.
+// markdownNoteRoom is kept free under the limit for the note that says
+// what was cut.
 const markdownNoteRoom = 2048
 
 // Markdown prints a summary for a pull-request comment or a CI job summary.
-// Rows that would take it past MarkdownLimit are left out, and a note says
-// how many.
+// Lines that would take it past MarkdownLimit are left out, and a note says
+// how many and where the whole report is.
 func Markdown(w io.Writer, r *report.Report, o Options) error {
-	var d mdDoc
-	d.report(r, "## daemoncheck ", "###")
-	d.cutNote()
+	d := mdDoc{fullReport: o.FullReport}
+	d.report(r, "## daemoncheck ", "###", nil)
 	if set := setAside(r); set != "" {
-		fmt.Fprintf(&d.b, "\n%s\n", set)
+		d.line("\n"+set+"\n", nil)
 	}
+	d.cutNote()
 	_, err := io.WriteString(w, d.b.String())
 	return err
 }
 
-// mdDoc is a Markdown document that stays under MarkdownLimit: once a row
-// does not fit, every later one is left out too (a table with holes would
-// mislead), and cutNote says how many.
+// mdDoc is a Markdown document that stays under MarkdownLimit: every byte
+// goes through line, and once a line does not fit, every later one is left
+// out too (a table with holes would mislead); cutNote says what was.
 type mdDoc struct {
-	b                                    strings.Builder
-	cut                                  bool
-	droppedDS, droppedFindings, findings int
+	b   strings.Builder
+	cut bool
+	// What was left out: clusters (their rows of the fleet table, their
+	// sections), DaemonSet rows and findings (of how many).
+	droppedClusterRows, droppedSections, droppedDS, droppedFindings, findings int
+	// fullReport is where this run writes the whole report (Options).
+	fullReport string
 }
 
-func (d *mdDoc) row(line string, dropped *int) {
-	if d.cut || d.b.Len()+len(line) > MarkdownLimit-markdownNoteRoom {
+// line writes s, or counts it in dropped (when not nil) if it does not fit
+// or an earlier line did not.
+func (d *mdDoc) line(s string, dropped *int) {
+	if d.cut || d.b.Len()+len(s) > MarkdownLimit-markdownNoteRoom {
 		d.cut = true
-		*dropped++
+		if dropped != nil {
+			*dropped++
+		}
 		return
 	}
-	d.b.WriteString(line)
+	d.b.WriteString(s)
 }
 
 // verdict is the report's outcome as a Markdown title says it.
@@ -324,20 +335,21 @@ func mdVerdict(r *report.Report) string {
 }
 
 // report writes a report's title (after title), its partial banner, its
-// DaemonSet table and its findings under a heading of level sub.
-func (d *mdDoc) report(r *report.Report, title, sub string) {
-	fmt.Fprintf(&d.b, "%s%s: %d failing of %d findings in %d DaemonSets (%d healthy)\n\n", title, mdVerdict(r), r.Summary.Failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy)
+// DaemonSet table and its findings under a heading of level sub; section
+// counts the report as left out when its title does not fit.
+func (d *mdDoc) report(r *report.Report, title, sub string, section *int) {
+	d.line(fmt.Sprintf("%s%s: %d failing of %d findings in %d DaemonSets (%d healthy)\n\n", title, mdVerdict(r), r.Summary.Failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy), section)
 	if pb := partialBanner(r); pb != "" {
-		fmt.Fprintf(&d.b, "> **Partial report:** %s\n\n", mdEscape(strings.TrimPrefix(pb, "PARTIAL REPORT: ")))
+		d.line(fmt.Sprintf("> **Partial report:** %s\n\n", mdEscape(strings.TrimPrefix(pb, "PARTIAL REPORT: "))), nil)
 	}
 	d.findings += r.Summary.Findings
-	d.b.WriteString("| DaemonSet | Desired | Current | Ready | Up-to-date | Available | Findings |\n")
-	d.b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	d.line("| DaemonSet | Desired | Current | Ready | Up-to-date | Available | Findings |\n|---|---:|---:|---:|---:|---:|---:|\n", nil)
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
 		c := ds.Computed
-		get := func(f func(*report.Counts) int32) string { return num(c, f) }
-		d.row(fmt.Sprintf("| `%s/%s` | %s | %s | %s | %s | %s | %d |\n", ds.Namespace, ds.Name,
+		// mdEscape: Markdown would take <unknown> for an HTML tag.
+		get := func(f func(*report.Counts) int32) string { return mdEscape(num(c, f)) }
+		d.line(fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %d |\n", mdCode(ds.Namespace+"/"+ds.Name),
 			get(func(c *report.Counts) int32 { return c.DesiredNumberScheduled }),
 			get(func(c *report.Counts) int32 { return c.CurrentNumberScheduled }),
 			get(func(c *report.Counts) int32 { return c.NumberReady }),
@@ -348,35 +360,40 @@ func (d *mdDoc) report(r *report.Report, title, sub string) {
 	if r.Summary.Findings == 0 {
 		return
 	}
-	var header int
-	d.row("\n"+sub+" Findings\n\n| DaemonSet | Node | Finding | Reason | Fix |\n|---|---|---|---|---|\n", &header)
+	d.line("\n"+sub+" Findings\n\n| DaemonSet | Node | Finding | Reason | Fix |\n|---|---|---|---|---|\n", nil)
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
 		for _, f := range ds.Findings {
 			if !f.Active() {
 				continue
 			}
-			typ := string(f.Type)
+			typ := mdEscape(string(f.Type))
 			if f.Failing {
 				typ = "**" + typ + "**"
 			}
-			d.row(fmt.Sprintf("| `%s/%s` | %s | %s | %s | %s |\n", ds.Namespace, ds.Name, mdEscape(orNone(f.Node, "-")), typ, mdEscape(f.Message), mdEscape(f.Suggestion)), &d.droppedFindings)
+			d.line(fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mdCode(ds.Namespace+"/"+ds.Name), mdEscape(orNone(f.Node, "-")), typ, mdEscape(f.Message), mdEscape(f.Suggestion)), &d.droppedFindings)
 		}
 	}
 }
 
-// cutNote says what the limit left out, if anything.
+// cutNote says what the limit left out, if anything, and where the whole
+// report is; it has markdownNoteRoom to itself.
 func (d *mdDoc) cutNote() {
-	if d.droppedDS > 0 || d.droppedFindings > 0 {
-		fmt.Fprintf(&d.b, "\n> **Cut to stay under the %d KiB job summary limit:** %d DaemonSet rows and %d of %d findings left out; write the whole report to a file with `--output-file json=daemoncheck.json`.\n", MarkdownLimit>>10, d.droppedDS, d.droppedFindings, d.findings)
+	if !d.cut {
+		return
 	}
-}
-
-// mdEscape keeps a cell in its table cell: pipes and newlines would break it,
-// and control characters would reach the terminal of whoever cats the file.
-func mdEscape(s string) string {
-	s = safe(s)
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\n", " ")
-	return s
+	var parts []string
+	if d.droppedClusterRows > 0 {
+		parts = append(parts, fmt.Sprintf("%d rows of the clusters table", d.droppedClusterRows))
+	}
+	if d.droppedSections > 0 {
+		parts = append(parts, fmt.Sprintf("the sections of %d clusters", d.droppedSections))
+	}
+	parts = append(parts, fmt.Sprintf("%d DaemonSet rows and %d of %d findings", d.droppedDS, d.droppedFindings, d.findings))
+	where := "write the whole report to a file with `--output-file json=daemoncheck.json`"
+	if d.fullReport != "" {
+		// A path may be long: the note must fit its room.
+		where = "the whole report is in " + mdCode(text.Truncate(d.fullReport, 1024))
+	}
+	fmt.Fprintf(&d.b, "\n> **Cut to stay under the %d KiB job summary limit:** %s left out; %s.\n", MarkdownLimit>>10, strings.Join(parts, ", "), where)
 }

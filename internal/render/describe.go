@@ -29,7 +29,7 @@ func Describe(w io.Writer, r *report.Report, o Options) error {
 		}
 	}
 	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "\n%s\n", b)
+		fmt.Fprintf(w, "\n%s\n", safe(b))
 	}
 	return nil
 }
@@ -78,7 +78,7 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	count("Number of Nodes Misscheduled", ds.Status.NumberMisscheduled, func(c *report.Counts) int32 { return c.NumberMisscheduled })
 	fmt.Fprintf(w, "Pods Status:  %s\n", podsStatus(ds))
 	for _, u := range ds.Unknown {
-		fmt.Fprintf(w, "Unknown:  %s\n", u)
+		fmt.Fprintf(w, "Unknown:  %s\n", safe(u))
 	}
 
 	// Targeted nodes, and any other node that holds a Pod (misscheduled).
@@ -168,7 +168,7 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 			mark = " [held back: " + f.HeldBack + "]"
 		}
 		width := o.MaxWidth
-		fmt.Fprint(w, wrap(fmt.Sprintf("%s%s%s: %s", f.Type, where, mark, safe(f.Message)), width, "  ", "      "))
+		fmt.Fprint(w, wrap(safe(fmt.Sprintf("%s%s%s: %s", f.Type, where, mark, f.Message)), width, "  ", "      "))
 		if f.Suggestion != "" {
 			fmt.Fprint(w, wrap("Suggestion: "+safe(f.Suggestion), width, "    ", "      "))
 		}
@@ -234,13 +234,21 @@ const detailWidth = 120
 func wrap(text string, width int, first, rest string) string {
 	var b strings.Builder
 	line, indent := "", first
+	// A word that starts a line must not start a workflow command
+	// (text.Terminal guards only the start of the text it escapes).
+	lineStart := func(word string) string {
+		if strings.HasPrefix(word, "::") {
+			return `\` + word
+		}
+		return word
+	}
 	for _, word := range strings.Fields(text) {
 		switch {
 		case line == "":
-			line = word
+			line = lineStart(word)
 		case width > 0 && visibleLen(indent)+utf8.RuneCountInString(line+" "+word) > width:
 			b.WriteString(indent + line + "\n")
-			line, indent = word, rest
+			line, indent = lineStart(word), rest
 		default:
 			line += " " + word
 		}

@@ -213,9 +213,9 @@ func FleetJUnit(w io.Writer, f *report.FleetReport, o Options) error {
 
 // FleetMarkdown prints the clusters' results as a table, then one section
 // per cluster, as a single run's Markdown; the whole stays under
-// MarkdownLimit.
+// MarkdownLimit (150 clusters easily pass it).
 func FleetMarkdown(w io.Writer, f *report.FleetReport, o Options) error {
-	var d mdDoc
+	d := mdDoc{fullReport: o.FullReport}
 	s := f.Summary
 	verdict := "passed"
 	switch {
@@ -224,10 +224,9 @@ func FleetMarkdown(w io.Writer, f *report.FleetReport, o Options) error {
 	case s.Partial+s.Errors > 0:
 		verdict = "incomplete"
 	}
-	fmt.Fprintf(&d.b, "## daemoncheck %s: %d clusters: %d failed, %d not audited, %d partial, %d passed; %d failing of %d findings\n\n",
-		verdict, s.Clusters, s.Failed, s.Errors, s.Partial, s.Passed, s.Failing, s.Findings)
-	d.b.WriteString("| Cluster | Result | DaemonSets | Healthy | Findings | Failing | Message |\n")
-	d.b.WriteString("|---|---|---:|---:|---:|---:|---|\n")
+	d.line(fmt.Sprintf("## daemoncheck %s: %d clusters: %d failed, %d not audited, %d partial, %d passed; %d failing of %d findings\n\n",
+		verdict, s.Clusters, s.Failed, s.Errors, s.Partial, s.Passed, s.Failing, s.Findings), nil)
+	d.line("| Cluster | Result | DaemonSets | Healthy | Findings | Failing | Message |\n|---|---|---:|---:|---:|---:|---|\n", nil)
 	for i := range f.Clusters {
 		c := &f.Clusters[i]
 		// Markdown would take <unknown> for an HTML tag.
@@ -235,29 +234,24 @@ func FleetMarkdown(w io.Writer, f *report.FleetReport, o Options) error {
 		if r := c.Report; r != nil {
 			counts = fmt.Sprintf("%d | %d | %d | %d", r.Summary.DaemonSets, r.Summary.Healthy, r.Summary.Findings, r.Summary.Failing)
 		}
-		fmt.Fprintf(&d.b, "| %s | %s | %s | %s |\n", mdCode(c.Context), c.Result, counts, mdEscape(clusterMessage(c)))
+		d.line(fmt.Sprintf("| %s | %s | %s | %s |\n", mdCode(c.Context), mdEscape(string(c.Result)), counts, mdEscape(clusterMessage(c))), &d.droppedClusterRows)
 	}
 	for i := range f.Clusters {
 		c := &f.Clusters[i]
 		title := "\n### " + mdCode(c.Context) + " "
 		if c.Report == nil {
-			fmt.Fprintf(&d.b, "%snot audited\n\n> **Error:** %s\n", title, mdEscape(c.Error))
+			d.line(fmt.Sprintf("%snot audited\n\n> **Error:** %s\n", title, mdEscape(c.Error)), &d.droppedSections)
 			continue
 		}
-		d.report(c.Report, title, "####")
+		d.report(c.Report, title, "####", &d.droppedSections)
 		if c.Error != "" {
-			fmt.Fprintf(&d.b, "\n> **Error:** %s\n", mdEscape(c.Error))
+			d.line(fmt.Sprintf("\n> **Error:** %s\n", mdEscape(c.Error)), nil)
 		}
 		if set := setAside(c.Report); set != "" {
-			fmt.Fprintf(&d.b, "\n%s\n", set)
+			d.line("\n"+set+"\n", nil)
 		}
 	}
 	d.cutNote()
 	_, err := io.WriteString(w, d.b.String())
 	return err
-}
-
-// mdCode writes a name (a context may hold any character) as inline code.
-func mdCode(s string) string {
-	return "`" + strings.ReplaceAll(mdEscape(s), "`", "'") + "`"
 }

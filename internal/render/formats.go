@@ -242,7 +242,7 @@ func forOutput(output string, v View, pf *PrintFlags, fleet bool) (*Printer, err
 // for scripts (xargs kubectl describe).
 func Names(w io.Writer, r *report.Report, _ Options) error {
 	for i := range r.DaemonSets {
-		if _, err := fmt.Fprintf(w, "daemonset/%s\n", r.DaemonSets[i].Name); err != nil {
+		if _, err := fmt.Fprintf(w, "daemonset/%s\n", safe(r.DaemonSets[i].Name)); err != nil {
 			return err
 		}
 	}
@@ -257,7 +257,7 @@ func NodeNames(w io.Writer, r *report.Report, _ Options) error {
 	}
 	names.Sort(ns)
 	for _, n := range ns {
-		if _, err := fmt.Fprintf(w, "node/%s\n", n); err != nil {
+		if _, err := fmt.Fprintf(w, "node/%s\n", safe(n)); err != nil {
 			return err
 		}
 	}

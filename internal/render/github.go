@@ -42,26 +42,10 @@ func GitHub(w io.Writer, r *report.Report, _ Options) error {
 		if p.Fix != "" {
 			msg += "\nFix: " + p.Fix
 		}
-		if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty(noESC(title)), ghData(noESC(msg))); err != nil {
+		if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty(title), ghData(msg)); err != nil {
 			return err
 		}
 	}
 	_, err := fmt.Fprintf(w, "daemoncheck: %d problems, %d failing of %d findings in %d DaemonSets (%d healthy)\n", len(r.Problems), r.Summary.Failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy)
 	return err
 }
-
-// ghData escapes a workflow command's message as the Actions toolkit does
-// (toolkit/packages/core/src/command.ts): a newline would end the command.
-func ghData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-// ghProperty escapes a property value: also ":" and ",", which delimit
-// properties.
-func ghProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
-}
-
-// noESC keeps terminal escape sequences out of the Actions log; newlines and
-// the rest are ghData's to escape.
-func noESC(s string) string { return strings.ReplaceAll(s, "\x1b", "^[") }

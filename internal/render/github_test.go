@@ -26,7 +26,7 @@ func TestGitHubWorkflowCommands(t *testing.T) {
 			{Type: report.OutdatedPod, Node: "n2", Message: "old"},
 			{Type: report.UnhealthyPod, Node: "n3", Message: "exempt", Exempted: "daemoncheck.io/exempt"},
 		}}},
-		// One annotation per problem; the exempted finding is in none.
+		// One annotation per problem; the exempted finding is in none. A CR is written \\r: the runner reads it as the end of a line.
 		Problems: []report.Problem{
 			{Type: "MissingPod", Failing: true, DaemonSets: []string{"ns/agent"}, Nodes: []string{"n:1,a"}, Range: "n:1,a", Cause: "50% of\nnodes\r, lacking: it", Fix: "fix it, now"},
 			{Type: "OutdatedPod", DaemonSets: []string{"ns/agent"}, Nodes: []string{"n2"}, Range: "n2", Cause: "old"},
@@ -50,7 +50,7 @@ func TestGitHubWorkflowCommands(t *testing.T) {
 	if cmds[0][1] != "error" || !strings.Contains(ghUnescape(cmds[0][5]), "forbidden: 100% sure") {
 		t.Errorf("partial: %q", cmds[0][0])
 	}
-	if cmds[1][1] != "error" || ghUnescape(cmds[1][5]) != "50% of\nnodes\r, lacking: it\nFix: fix it, now" {
+	if cmds[1][1] != "error" || ghUnescape(cmds[1][5]) != "50% of\nnodes\\r, lacking: it\nFix: fix it, now" {
 		t.Errorf("failing finding: %q -> %q", cmds[1][0], ghUnescape(cmds[1][5]))
 	}
 	if title := ghUnescape(strings.TrimPrefix(cmds[1][3], "title=")); title != "MissingPod ns/agent on 1 node(s): n:1,a" {

@@ -100,7 +100,7 @@ func Matrix(w io.Writer, r *report.Report, o Options) error {
 		}
 	}
 	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "\n%s\n", b)
+		fmt.Fprintf(w, "\n%s\n", safe(b))
 	}
 	return nil
 }
@@ -140,7 +140,7 @@ func NodeDetail(w io.Writer, r *report.Report, o Options) error {
 		exempt = fmt.Sprintf("%q (annotation daemoncheck.io/exempt)", *info.Exempt)
 	}
 	fmt.Fprintf(w, "Node:     %s\n", safe(info.Name))
-	fmt.Fprintf(w, "Ready:    %s\n", info.Ready)
+	fmt.Fprintf(w, "Ready:    %s\n", safe(info.Ready))
 	fmt.Fprintf(w, "Age:      %s\n", age(o.Now, info.Created))
 	fmt.Fprintf(w, "Taints:   %s\n", safe(orNone(strings.Join(info.Taints, ", "), "<none>")))
 	fmt.Fprintf(w, "Exempt:   %s\n", safe(exempt))
@@ -177,7 +177,7 @@ func NodeDetail(w io.Writer, r *report.Report, o Options) error {
 			}
 			line := fmt.Sprintf("  %s %s: %s", safe(name), f.Type, safe(f.Message))
 			if !f.Active() {
-				line += fmt.Sprintf(" [set aside: %s%s]", f.Exempted, f.HeldBack)
+				line += safe(fmt.Sprintf(" [set aside: %s%s]", f.Exempted, f.HeldBack))
 			}
 			if f.Suggestion != "" {
 				line += "\n    Suggestion: " + safe(f.Suggestion)

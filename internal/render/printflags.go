@@ -70,11 +70,11 @@ func (f *PrintFlags) ToPrinter() (printers.ResourcePrinter, error) {
 	var p printers.ResourcePrinter
 	switch strings.ToLower(output) {
 	case "json":
-		p = &printers.JSONPrinter{}
+		p = jsonSafe{&printers.JSONPrinter{}}
 	case "yaml":
-		p = &printers.YAMLPrinter{}
+		p = yamlSafe{&printers.YAMLPrinter{}}
 	case "kyaml":
-		p = &printers.KYAMLPrinter{}
+		p = yamlSafe{&printers.KYAMLPrinter{}}
 	}
 	if p != nil {
 		if f.ShowManagedFields == nil || !*f.ShowManagedFields {

@@ -1,8 +1,10 @@
 package render
 
 import (
+	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -19,7 +21,13 @@ import (
 // textfile collector ignores them; daemoncheck_last_run_timestamp_seconds
 // says when the audit ran.
 func Prometheus(w io.Writer, r *report.Report, _ Options) error {
+	if err := promDistinctDaemonSets(r); err != nil {
+		return err
+	}
 	fams := promFamilies(r)
+	if err := promUnique(fams); err != nil {
+		return err
+	}
 	for _, mf := range fams {
 		if _, err := expfmt.MetricFamilyToText(w, mf); err != nil {
 			return err
@@ -77,7 +85,7 @@ func gauge(name, help string) *dto.MetricFamily {
 func add(mf *dto.MetricFamily, v float64, labels ...string) {
 	m := &dto.Metric{Gauge: &dto.Gauge{Value: proto.Float64(v)}}
 	for i := 0; i+1 < len(labels); i += 2 {
-		m.Label = append(m.Label, &dto.LabelPair{Name: proto.String(labels[i]), Value: proto.String(labels[i+1])})
+		m.Label = append(m.Label, &dto.LabelPair{Name: proto.String(labels[i]), Value: proto.String(promLabel(labels[i+1]))})
 	}
 	mf.Metric = append(mf.Metric, m)
 }
@@ -95,8 +103,14 @@ func promFamilies(r *report.Report) []*dto.MetricFamily {
 	partial := gauge(promPartial, "1 when some kinds could not be read (see daemoncheck_unread): the counts below may be incomplete.")
 	add(partial, b2f(r.Partial))
 	unread := gauge(promUnread, "1 for each kind of object the audit could not read.")
+	kinds := map[string]bool{}
 	for _, u := range r.Unread {
-		add(unread, 1, "kind", u.Kind)
+		// A kind may be unread for several reasons (in several
+		// namespaces): one series.
+		if !kinds[u.Kind] {
+			kinds[u.Kind] = true
+			add(unread, 1, "kind", u.Kind)
+		}
 	}
 	nodes := gauge(promNodes, "Nodes the audit saw.")
 	add(nodes, float64(r.NodeCount))
@@ -188,4 +202,50 @@ func promFamilies(r *report.Report) []*dto.MetricFamily {
 		}
 	}
 	return kept
+}
+
+// promDistinctDaemonSets refuses a report with two DaemonSets of one
+// namespace and name (two objects with different UIDs in a dump: a cluster
+// holds one at a time, so the input mixes two points in time, e.g. before
+// and after a re-create). Their series would be duplicates, and the
+// Pushgateway and node-exporter's textfile collector reject the whole
+// exposition for one. Merging them would add up the counts of two objects
+// (a desired count no controller ever had); a uid label would have to be on
+// every series of each family (both readers require one label set per
+// family), changing every series' identity for one bad input. The other
+// formats list both DaemonSets; this one says which name is doubled.
+func promDistinctDaemonSets(r *report.Report) error {
+	seen := make(map[[2]string]bool, len(r.DaemonSets))
+	for i := range r.DaemonSets {
+		k := [2]string{r.DaemonSets[i].Namespace, r.DaemonSets[i].Name}
+		if seen[k] {
+			return fmt.Errorf("the input has two DaemonSets %s/%s (objects with different UIDs: a dump that mixes two points in time?), and Prometheus series must be unique: dump the cluster again, or use -o json", promLabel(k[0]), promLabel(k[1]))
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+// promUnique checks that no family has two series with one label set, which
+// promDistinctDaemonSets cannot rule out alone: two names the escaping of
+// promLabel makes equal (a node named with U+202E and one named with the
+// text \u202e).
+func promUnique(fams []*dto.MetricFamily) error {
+	for _, mf := range fams {
+		seen := make(map[string]bool, len(mf.Metric))
+		for _, m := range mf.Metric {
+			var b strings.Builder
+			for _, l := range m.Label {
+				b.WriteString(l.GetName())
+				b.WriteByte(0)
+				b.WriteString(l.GetValue())
+				b.WriteByte(0)
+			}
+			if seen[b.String()] {
+				return fmt.Errorf("two %s series with the labels %s: names in the input differ only in characters written escaped; use -o json", mf.GetName(), strings.ReplaceAll(b.String(), "\x00", " "))
+			}
+			seen[b.String()] = true
+		}
+	}
+	return nil
 }

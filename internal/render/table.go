@@ -44,6 +44,9 @@ type Options struct {
 	LabelColumns []string
 	// Now is used for AGE columns.
 	Now time.Time
+	// FullReport is where the run writes the whole report (an
+	// --output-file in a machine format), for a printer that must cut.
+	FullReport string
 }
 
 // unknown is what a cell shows when its value could not be determined.
@@ -73,7 +76,12 @@ func writeTable(w io.Writer, headers []string, rows [][]string, noHeaders bool, 
 	var buf bytes.Buffer
 	t := newTable(&buf)
 	if !noHeaders {
-		t.Header(headers)
+		// Headers may be names too (nodes, DaemonSets, label keys).
+		hs := make([]string, len(headers))
+		for i, h := range headers {
+			hs[i] = safe(h)
+		}
+		t.Header(hs)
 	}
 	for _, r := range rows {
 		cells := make([]string, len(r))

@@ -82,7 +82,7 @@ func TestWatchChangesWide(t *testing.T) {
 	got := strings.Join(WatchChanges(NewWatchState(old, true), NewWatchState(new, true)), "\n")
 	want := strings.Join([]string{
 		"RESOLVED   a/agent   n-1   agent-1   UnhealthyPod   crash",
-		"APPEARED   a/agent   n-1   agent-9   UnhealthyPod   crash^[[31m",
+		"APPEARED   a/agent   n-1   agent-9   UnhealthyPod   crash\\x1b[31m",
 		"CHANGED   a/agent   n-2   -   MissingPod   no Pod",
 	}, "\n")
 	if got != want {

@@ -236,7 +236,7 @@ func allocNote(s report.Shape) string {
 // its kind and where (pool or DaemonSet), and the verdict line last.
 func WhatIfGitHub(w io.Writer, r *report.WhatIfReport, _ Options) error {
 	for _, u := range r.Unread {
-		if _, err := fmt.Fprintf(w, "::error title=%s::%s\n", ghProperty("daemoncheck whatif: partial"), ghData(noESC(u.Kind+" not read: "+u.Reason))); err != nil {
+		if _, err := fmt.Fprintf(w, "::error title=%s::%s\n", ghProperty("daemoncheck whatif: partial"), ghData(u.Kind+" not read: "+u.Reason)); err != nil {
 			return err
 		}
 	}
@@ -254,7 +254,7 @@ func WhatIfGitHub(w io.Writer, r *report.WhatIfReport, _ Options) error {
 			if f.Suggestion != "" {
 				msg += "\nFix: " + f.Suggestion
 			}
-			if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty(noESC(title)), ghData(noESC(msg))); err != nil {
+			if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty(title), ghData(msg)); err != nil {
 				return err
 			}
 		}
@@ -272,6 +272,6 @@ func WhatIfGitHub(w io.Writer, r *report.WhatIfReport, _ Options) error {
 			return err
 		}
 	}
-	_, err := fmt.Fprintln(w, noESC(whatIfVerdict(r)))
+	_, err := fmt.Fprintln(w, safe(whatIfVerdict(r)))
 	return err
 }
