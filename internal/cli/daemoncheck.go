@@ -675,7 +675,7 @@ func (o *CheckOptions) emptyNamespace(ns string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
 	defer cancel()
-	_, err := o.run.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	_, err := o.run.client.GetNamespace(ctx, ns)
 	switch {
 	case err == nil:
 		return fmt.Sprintf("no daemonsets in namespace %s: the namespace exists but has no DaemonSet", ns)
@@ -814,7 +814,7 @@ const maxElsewhere = 5
 func (o *CheckOptions) namespacesOf(ctx context.Context, name string) []string {
 	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
 	defer cancel()
-	l, err := o.run.client.AppsV1().DaemonSets("").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name, Limit: maxElsewhere})
+	l, err := o.run.client.ListDaemonSets(ctx, "", metav1.ListOptions{FieldSelector: "metadata.name=" + name, Limit: maxElsewhere})
 	if err != nil {
 		return nil
 	}

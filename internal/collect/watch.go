@@ -142,7 +142,6 @@ func (e *WatchRefusedError) Unwrap() error { return e.Err }
 // Watcher keeps the objects of a Live read current. Create it with Watch.
 type Watcher struct {
 	cs   Client
-	a    *api
 	opts WatchOptions
 	// dsSel is the --selector on DaemonSets.
 	dsSel labels.Selector
@@ -208,7 +207,7 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 		dsSel = s
 	}
 	w := &Watcher{
-		cs: cs, a: newAPI(cs), opts: opts, dsSel: dsSel,
+		cs: cs, opts: opts, dsSel: dsSel,
 		changed: make(chan struct{}, 1), ready: make(chan struct{}), failed: make(chan struct{}),
 		base: model.Snapshot{Source: snap.Source, ServerVersion: snap.ServerVersion, Events: snap.Events,
 			PriorityClasses: snap.PriorityClasses, PriorityClassesRead: snap.PriorityClassesRead, Workloads: snap.Workloads,
@@ -572,8 +571,7 @@ func (s *source) WatchWithContext(ctx context.Context, o metav1.ListOptions) (wa
 	if err := s.w.Err(); err != nil {
 		return nil, err
 	}
-	// A watch is one long response: the larger cap of an unpaginated list.
-	wi, err := s.watch(context.WithValue(ctx, wholeListKey{}, true), o)
+	wi, err := s.watch(ctx, o)
 	switch {
 	case err == nil:
 		s.w.opened(s)
