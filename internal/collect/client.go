@@ -55,6 +55,13 @@ var (
 	// memory unboundedly. A watch stream, one long response, has this cap
 	// too.
 	MaxListBytes int64 = 1 << 30
+	// MaxEventBytes caps one event of a watch stream. etcd refuses objects
+	// over 1.5 MiB (its default --max-request-bytes), and the JSON of an
+	// object is at most a few times its stored protobuf; 16 MiB is ten times
+	// that, and the size client-go's stream decoder already refuses for a
+	// protobuf event. Without it, the JSON decoder buffers one event whole:
+	// a 300 MB event took -w from 48 MB to 1.2 GB.
+	MaxEventBytes int64 = 16 << 20
 	// RetryAfterCap is the longest a Retry-After answer may make a retry
 	// wait. Servers send Retry-After: 1 under load; a proxy sending 3600
 	// must not park a CI job for an hour.
@@ -70,7 +77,8 @@ var (
 //   - redirects to another host (or from https to http) are refused: the
 //     transport would send the bearer token along;
 //   - every response body is capped (MaxPageBytes, MaxListBytes for
-//     unpaginated lists and watches), counted after gzip decompression;
+//     unpaginated lists and watches), counted after gzip decompression, and
+//     each event of a watch stream at MaxEventBytes;
 //   - Retry-After headers are capped at RetryAfterCap. Every list and get
 //     has client-go's own retries off (MaxRetries(0)) so that pageWithRetry
 //     is the only retry loop;

@@ -55,6 +55,9 @@ func (t *boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return nil, &ResponseTooLargeError{URL: u, Limit: limit}
 	}
 	resp.Body = &cappedBody{rc: resp.Body, left: limit, err: &ResponseTooLargeError{URL: u, Limit: limit}}
+	if ctx.Value(watchKey{}) != nil && resp.StatusCode == http.StatusOK {
+		resp.Body = capEvents(resp.Body, resp.Header.Get("Content-Type"), MaxEventBytes, u)
+	}
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
 		// client-go reads whole seconds only (anything else means no wait).
 		if s, err := strconv.Atoi(ra); err == nil && time.Duration(s)*time.Second > RetryAfterCap {
