@@ -82,6 +82,9 @@ var (
 //   - Retry-After headers are capped at RetryAfterCap. Every list and get
 //     has client-go's own retries off (MaxRetries(0)) so that pageWithRetry
 //     is the only retry loop;
+//   - a credential plugin (kubeconfig users[].user.exec) that does not
+//     return, such as an SSO login waiting for a browser, gives up at the
+//     request's deadline (see pluginDeadline);
 //
 // cfg.Timeout (--request-timeout) bounds each request; the caller's context
 // bounds the whole run.
@@ -93,11 +96,17 @@ func NewClient(cfg *rest.Config) (Client, error) {
 	if cfg.UserAgent == "" || cfg.UserAgent == rest.DefaultKubernetesUserAgent() {
 		cfg.UserAgent = "kubectl-daemoncheck"
 	}
+	if cfg.ExecProvider != nil {
+		cfg.Wrap(markCredentialsObtained)
+	}
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, err
 	}
 	hc.Transport = &boundedTransport{next: hc.Transport}
+	if cfg.ExecProvider != nil {
+		hc.Transport = &pluginDeadline{next: hc.Transport, command: cfg.ExecProvider.Command}
+	}
 	hc.CheckRedirect = refuseCrossHostRedirect
 	return newRESTClient(cfg, hc)
 }
