@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"slices"
 	"sort"
@@ -403,7 +402,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view render.Vie
 	if err != nil {
 		return inputErrorf("loading kubeconfig: %v (use --kubeconfig, or -f FILE to read a saved dump)", text.OneLine(err.Error()))
 	}
-	o.run.host = redactURL(cfg.Host)
+	o.run.host = collect.RedactURL(cfg.Host)
 	o.run.client, err = newClient(cfg, cmd.Flags().Changed("request-timeout"))
 	if err != nil {
 		return inputErrorf("creating a client for %s: %v", o.run.host, err)
@@ -837,16 +836,6 @@ func readError(err error) error {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	return &ExitError{Code: ExitInput, Err: err}
-}
-
-// redactURL hides credentials a --server URL may carry (user:password@), so
-// they never reach an error message or the report's source.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
 }
 
 // newClient bounds the client (collect.NewClient: protobuf, rate limits,

@@ -239,7 +239,7 @@ func (o *CheckOptions) newFleetCluster(name string, contextNamespace, requestTim
 		c.err = fmt.Errorf("loading the context from the kubeconfig: %s", text.OneLine(err.Error()))
 		return c
 	}
-	c.host = redactURL(cfg.Host)
+	c.host = collect.RedactURL(cfg.Host)
 	if contextNamespace {
 		if c.namespace, _, err = flags.ToRawKubeConfigLoader().Namespace(); err != nil {
 			c.err = fmt.Errorf("reading the context's namespace: %s", text.OneLine(err.Error()))

@@ -107,7 +107,7 @@ func serverVersion(flags *kubeflags.ConfigFlags) (string, string) {
 	defer cancel()
 	v, err := cs.ServerVersion(ctx)
 	if err != nil {
-		return "", "cannot reach " + cfg.Host + ": " + text.OneLine(err.Error())
+		return "", "cannot reach " + collect.RedactURL(cfg.Host) + ": " + text.OneLine(err.Error())
 	}
 	return v.GitVersion, ""
 }

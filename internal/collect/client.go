@@ -85,11 +85,15 @@ var (
 //   - a credential plugin (kubeconfig users[].user.exec) that does not
 //     return, such as an SSO login waiting for a browser, gives up at the
 //     request's deadline (see pluginDeadline);
+//   - a password in the server URL (https://user:password@host) is moved
+//     into basic auth before client-go sees the URL, so no request URL it
+//     builds, logs (-v 6) or puts in an error holds it.
 //
 // cfg.Timeout (--request-timeout) bounds each request; the caller's context
 // bounds the whole run.
 func NewClient(cfg *rest.Config) (Client, error) {
 	cfg = rest.CopyConfig(cfg)
+	moveUserinfo(cfg)
 	cfg.ContentType = "application/vnd.kubernetes.protobuf"
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.QPS, cfg.Burst = 50, 100
