@@ -34,6 +34,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/serverurl"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -402,7 +403,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view render.Vie
 	if err != nil {
 		return inputErrorf("loading kubeconfig: %v (use --kubeconfig, or -f FILE to read a saved dump)", text.OneLine(err.Error()))
 	}
-	o.run.host = collect.RedactURL(cfg.Host)
+	o.run.host = serverurl.Redact(cfg.Host)
 	o.run.client, err = newClient(cfg, cmd.Flags().Changed("request-timeout"))
 	if err != nil {
 		return inputErrorf("creating a client for %s: %v", o.run.host, err)

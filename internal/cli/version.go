@@ -14,6 +14,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/kubeflags"
+	"github.com/daemoncheck/daemoncheck/internal/serverurl"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/internal/version"
 )
@@ -107,7 +108,7 @@ func serverVersion(flags *kubeflags.ConfigFlags) (string, string) {
 	defer cancel()
 	v, err := cs.ServerVersion(ctx)
 	if err != nil {
-		return "", "cannot reach " + collect.RedactURL(cfg.Host) + ": " + text.OneLine(err.Error())
+		return "", "cannot reach " + serverurl.Redact(cfg.Host) + ": " + text.OneLine(err.Error())
 	}
 	return v.GitVersion, ""
 }
