@@ -9,25 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
-
-// ssoPlugin writes a credential plugin that waits, as an SSO login waits
-// for a browser, until the test ends.
-func ssoPlugin(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	release := filepath.Join(dir, "release")
-	// Its stderr is the test binary's: let go of it, so that go test does
-	// not wait for the script.
-	script := "#!/bin/sh\nexec 2>/dev/null\nwhile [ ! -e '" + release + "' ]; do sleep 0.1; done\n"
-	path := filepath.Join(dir, "sso-login")
-	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.WriteFile(release, nil, 0o600) })
-	return path
-}
 
 // ssoKubeconfig has the context "sso" whose user is plugin, and, when ok is
 // not nil, the context "ok" reading ok with its token.
@@ -69,7 +53,7 @@ func within(t *testing.T, limit time.Duration, f func()) time.Duration {
 // A credential plugin that never returns (an SSO login waiting for a
 // browser) ends the run at --timeout with one line naming it.
 func TestHangingCredentialPluginEndsAtTimeout(t *testing.T) {
-	kc := ssoKubeconfig(t, ssoPlugin(t), nil)
+	kc := ssoKubeconfig(t, collecttest.HangingPlugin(t), nil)
 	var errOut string
 	var code int
 	took := within(t, 30*time.Second, func() {
@@ -89,7 +73,7 @@ func TestHangingCredentialPluginEndsAtTimeout(t *testing.T) {
 // error at --timeout, and the other clusters' reports are printed.
 func TestFleetPrintsOtherClustersPastHangingPlugin(t *testing.T) {
 	a := newAPIServer(t, "a", "v1.31.4", 0)
-	kc := ssoKubeconfig(t, ssoPlugin(t), a)
+	kc := ssoKubeconfig(t, collecttest.HangingPlugin(t), a)
 	var out, errOut string
 	var code int
 	within(t, 30*time.Second, func() {

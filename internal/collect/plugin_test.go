@@ -11,24 +11,9 @@ import (
 
 	"k8s.io/client-go/rest"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-)
 
-// hangingPlugin writes a credential plugin that waits, as an SSO login
-// waits for a browser, until the test ends.
-func hangingPlugin(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	release := filepath.Join(dir, "release")
-	// Its stderr is the test binary's: let go of it, so that go test does
-	// not wait for the script.
-	script := "#!/bin/sh\nexec 2>/dev/null\nwhile [ ! -e '" + release + "' ]; do sleep 0.1; done\n"
-	path := filepath.Join(dir, "sso-login")
-	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.WriteFile(release, nil, 0o600) })
-	return path
-}
+	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
+)
 
 func execConfig(command string) *clientcmdapi.ExecConfig {
 	return &clientcmdapi.ExecConfig{Command: command, APIVersion: "client.authentication.k8s.io/v1", InteractiveMode: clientcmdapi.NeverExecInteractiveMode}
@@ -61,7 +46,7 @@ func liveWithin(t *testing.T, ctx context.Context, cs Client, host string, limit
 // deadline, with an error that names it, and the server is never asked.
 func TestCredentialPluginGivesUpAtRunDeadline(t *testing.T) {
 	h := newHostile(t, nil)
-	plugin := hangingPlugin(t)
+	plugin := collecttest.HangingPlugin(t)
 	cs, err := NewClient(&rest.Config{Host: h.srv.URL, ExecProvider: execConfig(plugin)})
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +73,7 @@ func TestCredentialPluginGivesUpAtRunDeadline(t *testing.T) {
 // its context's deadline.
 func TestCredentialPluginGivesUpAtRequestTimeout(t *testing.T) {
 	h := newHostile(t, nil)
-	cs, err := NewClient(&rest.Config{Host: h.srv.URL, ExecProvider: execConfig(hangingPlugin(t)), Timeout: time.Second})
+	cs, err := NewClient(&rest.Config{Host: h.srv.URL, ExecProvider: execConfig(collecttest.HangingPlugin(t)), Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

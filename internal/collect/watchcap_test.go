@@ -38,8 +38,7 @@ func hugeJSONEvent(w io.Writer, size int, written *atomic.Int64) {
 // the connection until the client leaves; lists as newHostile does.
 func watchServer(t *testing.T, contentType string, stream func(w io.Writer, r *http.Request)) *hostile {
 	t.Helper()
-	var h *hostile
-	h = newHostile(t, nil)
+	h := newHostile(t, nil)
 	h.over = map[string]http.HandlerFunc{"": func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("watch") != "true" {
 			h.serveHealthy(w, r)

@@ -166,7 +166,7 @@ func (kc *kubeconfigFile) secrets() []string {
 			add(s)
 			if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) > 0 {
 				add(string(b))
-				add(strings.Trim(fmt.Sprint(b), "[]"))
+				add(strings.Trim(fmt.Sprintf("%d", b), "[]")) // a []byte field printed with %v
 			}
 		}
 		if ap, ok := u.User["auth-provider"].(map[string]any); ok {

@@ -18,7 +18,7 @@ const fakeKey = "-----BEGIN EC PRIVATE KEY-----\nKEYMATERIAL-not-a-real-key\n---
 var credentialForms = []string{
 	"TOKEN-ONE-5f0c", "TOKEN-TWO-77aa", "PASSWORD-b0b",
 	base64.StdEncoding.EncodeToString([]byte(fakeKey)), "KEYMATERIAL",
-	strings.Trim(fmt.Sprint([]byte(fakeKey)[:12]), "[]"),
+	strings.Trim(fmt.Sprintf("%d", []byte(fakeKey)[:12]), "[]"),
 }
 
 func writeFile(t *testing.T, content string) string {
