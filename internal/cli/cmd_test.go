@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/textdiff"
 )
@@ -39,7 +40,9 @@ func runWith(t *testing.T, cs kubernetes.Interface, stdin string, args ...string
 	t.Helper()
 	var out, errOut bytes.Buffer
 	o := NewCheckOptions(genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
-	o.client = cs
+	if cs != nil {
+		o.client = collecttest.New(cs)
+	}
 	c := newRootCommand(o)
 	// Never nil: cobra reads os.Args (the test binary's -update) instead.
 	c.SetArgs(append([]string{}, args...))

@@ -52,7 +52,7 @@ func (o *CheckOptions) completeNames(cmd *cobra.Command, args []string, toComple
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		defer cancel()
-		l, err := cs.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
+		l, err := cs.ListDaemonSets(ctx, ns, metav1.ListOptions{})
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -78,7 +78,7 @@ func (o *CheckOptions) completeNamespaces(cmd *cobra.Command, _ []string, toComp
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	defer cancel()
-	l, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	l, err := cs.ListNamespaces(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -159,7 +159,7 @@ func (o *CheckOptions) completionDaemonSets(*cobra.Command) []dsRef {
 		return nil
 	}
 	defer cancel()
-	l, err := cs.AppsV1().DaemonSets("").List(ctx, metav1.ListOptions{Limit: completionLimit})
+	l, err := cs.ListDaemonSets(ctx, "", metav1.ListOptions{Limit: completionLimit})
 	if err != nil {
 		return nil
 	}
@@ -226,7 +226,7 @@ func (o *CheckOptions) completeNodes(cmd *cobra.Command, args []string, toComple
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		defer cancel()
-		l, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: completionLimit})
+		l, err := cs.ListNodes(ctx, metav1.ListOptions{Limit: completionLimit})
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

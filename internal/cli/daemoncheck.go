@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"slices"
 	"sort"
@@ -36,6 +35,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
+	"github.com/daemoncheck/daemoncheck/internal/serverurl"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -412,7 +412,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view render.Vie
 	if err != nil {
 		return inputErrorf("loading kubeconfig: %v (use --kubeconfig, or -f FILE to read a saved dump)", text.OneLine(err.Error()))
 	}
-	o.run.host = redactURL(cfg.Host)
+	o.run.host = serverurl.Redact(cfg.Host)
 	o.run.client, err = newClient(cfg, cmd.Flags().Changed("request-timeout"))
 	if err != nil {
 		return inputErrorf("creating a client for %s: %v", o.run.host, err)
@@ -688,7 +688,7 @@ func (o *CheckOptions) emptyNamespace(ns string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
 	defer cancel()
-	_, err := o.run.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	_, err := o.run.client.GetNamespace(ctx, ns)
 	switch {
 	case err == nil:
 		return fmt.Sprintf("no daemonsets in namespace %s: the namespace exists but has no DaemonSet", ns)
@@ -831,7 +831,7 @@ const maxElsewhere = 5
 func (o *CheckOptions) namespacesOf(ctx context.Context, name string) []string {
 	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
 	defer cancel()
-	l, err := o.run.client.AppsV1().DaemonSets("").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name, Limit: maxElsewhere})
+	l, err := o.run.client.ListDaemonSets(ctx, "", metav1.ListOptions{FieldSelector: "metadata.name=" + name, Limit: maxElsewhere})
 	if err != nil {
 		return nil
 	}
@@ -854,16 +854,6 @@ func readError(err error) error {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	return &ExitError{Code: ExitInput, Err: err}
-}
-
-// redactURL hides credentials a --server URL may carry (user:password@), so
-// they never reach an error message or the report's source.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
 }
 
 // newClient bounds the client (collect.NewClient: protobuf, rate limits,

@@ -16,6 +16,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/serverurl"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -239,7 +240,7 @@ func (o *CheckOptions) newFleetCluster(name string, contextNamespace, requestTim
 		c.err = fmt.Errorf("loading the context from the kubeconfig: %s", text.OneLine(err.Error()))
 		return c
 	}
-	c.host = redactURL(cfg.Host)
+	c.host = serverurl.Redact(cfg.Host)
 	if contextNamespace {
 		if c.namespace, _, err = flags.ToRawKubeConfigLoader().Namespace(); err != nil {
 			c.err = fmt.Errorf("reading the context's namespace: %s", text.OneLine(err.Error()))

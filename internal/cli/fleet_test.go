@@ -33,6 +33,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
 	"github.com/daemoncheck/daemoncheck/internal/kubeflags"
 	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -249,7 +250,7 @@ func contains(ss []string, s string) bool {
 // that holds the connections.
 func baseTransport(t *testing.T, cs collect.Client) *http.Transport {
 	t.Helper()
-	rt := cs.AppsV1().RESTClient().(*rest.RESTClient).Client.Transport
+	rt := cs.(interface{ Transport() http.RoundTripper }).Transport()
 	for {
 		switch x := rt.(type) {
 		case *http.Transport:
@@ -437,7 +438,7 @@ const fleetKubeconfig = "testdata/fleet-kubeconfig.yaml"
 
 func fakeFleet() func(string, *rest.Config) (collect.Client, error) {
 	clients := fleetClients()
-	return func(ctx string, _ *rest.Config) (collect.Client, error) { return clients[ctx], nil }
+	return func(ctx string, _ *rest.Config) (collect.Client, error) { return collecttest.New(clients[ctx]), nil }
 }
 
 func TestFleetGoldenOutputs(t *testing.T) {
@@ -601,7 +602,7 @@ func TestFleetExitCode(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clients := map[string]kubernetes.Interface{"prod-eu": tt.eu(), "prod-us": tt.us(), "staging": tt.stagin()}
 			args := append([]string{"--kubeconfig", fleetKubeconfig, "--all-contexts", "-o", "json"}, tt.args...)
-			out, errOut, code := runFleetCmd(t, func(ctx string, _ *rest.Config) (collect.Client, error) { return clients[ctx], nil }, args...)
+			out, errOut, code := runFleetCmd(t, func(ctx string, _ *rest.Config) (collect.Client, error) { return collecttest.New(clients[ctx]), nil }, args...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
 			}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) {
 		// tests that signal a real process.
 		cs, _ := waitClient()
 		o := NewCheckOptions(genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
-		o.client = cs
+		o.client = collecttest.New(cs)
 		os.Exit(Execute(newRootCommand(o), os.Stderr))
 	}
 	os.Exit(m.Run())

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -9,10 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/yaml"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/kubeflags"
+	"github.com/daemoncheck/daemoncheck/internal/serverurl"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/internal/version"
 )
@@ -97,13 +99,16 @@ func serverVersion(flags *kubeflags.ConfigFlags) (string, string) {
 		return "", "no kubeconfig: " + text.OneLine(err.Error())
 	}
 	cfg.Timeout = 5 * time.Second
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	cs, err := collect.NewClient(cfg)
 	if err != nil {
 		return "", text.OneLine(err.Error())
 	}
-	v, err := dc.ServerVersion()
+	// The context bounds a credential plugin too (it has no timeout of its own).
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+	defer cancel()
+	v, err := cs.ServerVersion(ctx)
 	if err != nil {
-		return "", "cannot reach " + cfg.Host + ": " + text.OneLine(err.Error())
+		return "", "cannot reach " + serverurl.Redact(cfg.Host) + ": " + text.OneLine(err.Error())
 	}
 	return v.GitVersion, ""
 }

@@ -26,6 +26,7 @@ import (
 	"k8s.io/utils/clock"
 	testingclock "k8s.io/utils/clock/testing"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
@@ -174,7 +175,7 @@ func TestWatchPrintsChanges(t *testing.T) {
 	var out bytes.Buffer
 	errR, errW := io.Pipe()
 	o := NewCheckOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: errW})
-	o.client = cs
+	o.client = collecttest.New(cs)
 	c := newRootCommand(o)
 	c.SetArgs([]string{"-w", "--timeout", "3s"})
 	c.SetOut(&out)

@@ -4,5 +4,4 @@ package collect
 // collect_test, which also read through internal/decode) reach inside.
 var (
 	ReadWorkloads = readWorkloads
-	NewAPI        = newAPI
 )

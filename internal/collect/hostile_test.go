@@ -37,6 +37,8 @@ type hostile struct {
 	total atomic.Int32
 	auths []string
 	over  map[string]http.HandlerFunc
+	// healthy are the answers when no override applies.
+	healthy map[string]runtime.Object
 }
 
 func newHostile(t *testing.T, over map[string]http.HandlerFunc) *hostile {
@@ -45,7 +47,7 @@ func newHostile(t *testing.T, over map[string]http.HandlerFunc) *hostile {
 	ds := fixture.DaemonSet("a", "agent")
 	node := fixture.Node("n1")
 	pod := fixture.Pod(&ds, "n1")
-	healthy := map[string]runtime.Object{
+	h.healthy = map[string]runtime.Object{
 		"/daemonsets":          &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}, Items: []appsv1.DaemonSet{ds}},
 		"/nodes":               &corev1.NodeList{TypeMeta: metav1.TypeMeta{Kind: "NodeList", APIVersion: "v1"}, Items: []corev1.Node{node}},
 		"/pods":                &corev1.PodList{TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"}, Items: []corev1.Pod{pod}},
@@ -65,16 +67,21 @@ func newHostile(t *testing.T, over map[string]http.HandlerFunc) *hostile {
 				return
 			}
 		}
-		for suffix, obj := range healthy {
-			if strings.HasSuffix(r.URL.Path, suffix) {
-				writeJSON(w, obj)
-				return
-			}
-		}
-		http.NotFound(w, r)
+		h.serveHealthy(w, r)
 	}))
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// serveHealthy answers as the small healthy cluster does.
+func (h *hostile) serveHealthy(w http.ResponseWriter, r *http.Request) {
+	for suffix, obj := range h.healthy {
+		if strings.HasSuffix(r.URL.Path, suffix) {
+			writeJSON(w, obj)
+			return
+		}
+	}
+	http.NotFound(w, r)
 }
 
 func (h *hostile) count(suffix string) int {

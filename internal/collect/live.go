@@ -68,7 +68,6 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 		progress = func(string, ...any) {}
 	}
 	snap := &model.Snapshot{Source: host}
-	a := newAPI(cs)
 
 	progress("reading daemonsets")
 	dsOpts := metav1.ListOptions{LabelSelector: opts.LabelSelector}
@@ -81,7 +80,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 	}
 	cur.reset()
 	dss, err := listAll(ctx, opts.ChunkSize, dsOpts, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.DaemonSet, metav1.ListMeta, error) {
-		l, err := a.daemonSets(ctx, opts.Namespace, o)
+		l, err := cs.ListDaemonSets(ctx, opts.Namespace, o)
 		if err != nil {
 			return nil, metav1.ListMeta{}, err
 		}
@@ -98,7 +97,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 		return nil, err
 	}
 	snap.DaemonSets = dss
-	snap.ServerVersion = serverVersion(cs) // after a good read: an unreachable server fails on the list, as before
+	snap.ServerVersion = serverVersion(ctx, cs) // after a good read: an unreachable server fails on the list, as before
 
 	// Nodes, Pods, revisions and events are independent: read them at once.
 	// The first fatal error cancels the others (errgroup-style): the run
@@ -165,7 +164,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 	run(func(ctx context.Context) {
 		progress("reading nodes")
 		nodes, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Node, metav1.ListMeta, error) {
-			l, err := a.nodes(ctx, o)
+			l, err := cs.ListNodes(ctx, o)
 			if err != nil {
 				return nil, metav1.ListMeta{}, err
 			}
@@ -187,7 +186,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 	run(func(ctx context.Context) {
 		progress("reading priorityclasses")
 		pcs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{}, func(ctx context.Context, o metav1.ListOptions) ([]schedulingv1.PriorityClass, metav1.ListMeta, error) {
-			l, err := a.priorityClasses(ctx, o)
+			l, err := cs.ListPriorityClasses(ctx, o)
 			if err != nil {
 				return nil, metav1.ListMeta{}, err
 			}
@@ -207,7 +206,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 	if opts.Workloads {
 		run(func(ctx context.Context) {
 			progress("reading all pods (--workloads)")
-			w, err := readWorkloads(ctx, a, opts.ChunkSize)
+			w, err := readWorkloads(ctx, cs, opts.ChunkSize)
 			if err != nil {
 				fail(model.AllPods, "", err)
 				return
@@ -247,7 +246,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 			// validates that the template's labels match the selector); the
 			// owner reference decides, the selector only narrows the read.
 			pages, err := listPages(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]model.DaemonPod, metav1.ListMeta, error) {
-				l, err := a.pods(ctx, ns, o)
+				l, err := cs.ListPods(ctx, ns, o)
 				if err != nil {
 					return nil, metav1.ListMeta{}, err
 				}
@@ -275,7 +274,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 		})
 		run(func(ctx context.Context) {
 			revs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.ControllerRevision, metav1.ListMeta, error) {
-				l, err := a.revisions(ctx, ns, o)
+				l, err := cs.ListControllerRevisions(ctx, ns, o)
 				if err != nil {
 					return nil, metav1.ListMeta{}, err
 				}
@@ -317,7 +316,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 				sel["involvedObject.kind"] = "DaemonSet"
 			}
 			evs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{FieldSelector: sel.AsSelector().String()}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Event, metav1.ListMeta, error) {
-				l, err := a.events(ctx, ns, o)
+				l, err := cs.ListEvents(ctx, ns, o)
 				if err != nil {
 					return nil, metav1.ListMeta{}, err
 				}
@@ -354,7 +353,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 		snap.DaemonPods = nil
 	}
 	podPages = nil
-	if err := confirmNodes(parent, a, snap); err != nil {
+	if err := confirmNodes(parent, cs, snap); err != nil {
 		return nil, shortError(deadlineWords(parent, err))
 	}
 	// Lists ran concurrently; make the order independent of timing.
@@ -438,7 +437,7 @@ func mergePods(pages [][]model.DaemonPod) []model.DaemonPod {
 // resourceVersion; a node that joined between the two lists, with a daemon
 // Pod already bound, would otherwise be reported as a deleted node's orphan.
 // Orphans are rare, so this costs nothing on a healthy cluster.
-func confirmNodes(ctx context.Context, a *api, snap *model.Snapshot) error {
+func confirmNodes(ctx context.Context, cs Client, snap *model.Snapshot) error {
 	if !snap.Has(model.Nodes) || len(snap.DaemonPods) == 0 {
 		return nil
 	}
@@ -456,7 +455,7 @@ func confirmNodes(ctx context.Context, a *api, snap *model.Snapshot) error {
 		var n *corev1.Node
 		_, _, err := pageWithRetry(ctx, metav1.ListOptions{}, func(ctx context.Context, _ metav1.ListOptions) ([]struct{}, metav1.ListMeta, error) {
 			var err error
-			n, err = a.node(ctx, name)
+			n, err = cs.GetNode(ctx, name)
 			return nil, metav1.ListMeta{}, err
 		})
 		switch {

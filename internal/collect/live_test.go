@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -35,7 +36,7 @@ func fixtureClient() *fake.Clientset {
 }
 
 func TestLiveReadsAndTrims(t *testing.T) {
-	snap, err := Live(context.Background(), fixtureClient(), "https://test", Options{ChunkSize: 500})
+	snap, err := Live(context.Background(), collecttest.New(fixtureClient()), "https://test", Options{ChunkSize: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func TestLiveForbiddenIsPartial(t *testing.T) {
 		t.Run(res, func(t *testing.T) {
 			cs := fixtureClient()
 			fixture.Forbid(cs, res)
-			snap, err := Live(context.Background(), cs, "https://test", Options{ChunkSize: 500})
+			snap, err := Live(context.Background(), collecttest.New(cs), "https://test", Options{ChunkSize: 500})
 			if err != nil {
 				t.Fatalf("a Forbidden %s list must not fail the read: %v", res, err)
 			}
@@ -73,13 +74,13 @@ func TestLiveForbiddenIsPartial(t *testing.T) {
 	}
 	cs := fixtureClient()
 	fixture.Forbid(cs, "daemonsets")
-	if _, err := Live(context.Background(), cs, "https://test", Options{}); err == nil || !strings.Contains(err.Error(), "cannot list daemonsets") {
+	if _, err := Live(context.Background(), collecttest.New(cs), "https://test", Options{}); err == nil || !strings.Contains(err.Error(), "cannot list daemonsets") {
 		t.Errorf("daemonsets forbidden: %v", err)
 	}
 }
 
 func TestLiveNameNotFound(t *testing.T) {
-	_, err := Live(context.Background(), fixtureClient(), "https://test", Options{Namespace: "agents", Name: "nope"})
+	_, err := Live(context.Background(), collecttest.New(fixtureClient()), "https://test", Options{Namespace: "agents", Name: "nope"})
 	var nf *NotFoundError
 	if !errors.As(err, &nf) {
 		t.Fatalf("want NotFoundError, got %v", err)
@@ -91,7 +92,7 @@ func TestLiveServerErrorIsFatal(t *testing.T) {
 	cs.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("connection reset by peer")
 	})
-	if _, err := Live(context.Background(), cs, "https://test", Options{}); err == nil || !strings.Contains(err.Error(), "listing nodes") {
+	if _, err := Live(context.Background(), collecttest.New(cs), "https://test", Options{}); err == nil || !strings.Contains(err.Error(), "listing nodes") {
 		t.Errorf("want a fatal error naming the list, got %v", err)
 	}
 }
@@ -117,7 +118,7 @@ func TestLiveConfirmsNodesNamedByPods(t *testing.T) {
 	if _, err := cs.CoreV1().Nodes().Create(context.Background(), &late, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := Live(context.Background(), cs, "https://test", Options{})
+	snap, err := Live(context.Background(), collecttest.New(cs), "https://test", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestLiveConfirmsNodesNamedByPods(t *testing.T) {
 func TestLiveRecordsServerVersion(t *testing.T) {
 	cs := fixtureClient()
 	cs.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: "v1.33.4"}
-	snap, err := Live(context.Background(), cs, "https://test", Options{})
+	snap, err := Live(context.Background(), collecttest.New(cs), "https://test", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -144,18 +145,14 @@ func KeepPod(p *model.DaemonPod, o PodOwners) bool {
 	return false
 }
 
-// serverVersion asks discovery for the server's version (gitVersion, e.g.
+// serverVersion asks the server for its version (gitVersion, e.g.
 // "v1.33.4"); "" when it cannot say, and the analysis then applies the newest
 // controller rules. Kept out of the read's error path: /version is readable
 // by every authenticated user (system:public-info-viewer), it is a GET, and
 // the audit can do without it. Live calls it only after the DaemonSets were
 // read, so an unreachable or hanging server fails on that list as before.
-func serverVersion(cs Client) string {
-	d := cs.Discovery()
-	if d == nil {
-		return ""
-	}
-	v, err := d.ServerVersion()
+func serverVersion(ctx context.Context, cs Client) string {
+	v, err := cs.ServerVersion(ctx)
 	if err != nil || v == nil {
 		return ""
 	}

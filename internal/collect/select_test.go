@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
 	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -45,7 +46,7 @@ func TestReadersShareOneContract(t *testing.T) {
 	}
 	readers := map[string]func(collect.Options) (*model.Snapshot, error){
 		"live": func(o collect.Options) (*model.Snapshot, error) {
-			return collect.Live(context.Background(), fake.NewClientset(objs...), "https://test", o)
+			return collect.Live(context.Background(), collecttest.New(fake.NewClientset(objs...)), "https://test", o)
 		},
 		"files": func(o collect.Options) (*model.Snapshot, error) { return decode.Files([]string{file}, nil, o) },
 	}

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -142,7 +143,6 @@ func (e *WatchRefusedError) Unwrap() error { return e.Err }
 // Watcher keeps the objects of a Live read current. Create it with Watch.
 type Watcher struct {
 	cs   Client
-	a    *api
 	opts WatchOptions
 	// dsSel is the --selector on DaemonSets.
 	dsSel labels.Selector
@@ -208,7 +208,7 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 		dsSel = s
 	}
 	w := &Watcher{
-		cs: cs, a: newAPI(cs), opts: opts, dsSel: dsSel,
+		cs: cs, opts: opts, dsSel: dsSel,
 		changed: make(chan struct{}, 1), ready: make(chan struct{}), failed: make(chan struct{}),
 		base: model.Snapshot{Source: snap.Source, ServerVersion: snap.ServerVersion, Events: snap.Events,
 			PriorityClasses: snap.PriorityClasses, PriorityClassesRead: snap.PriorityClassesRead, Workloads: snap.Workloads,
@@ -572,18 +572,75 @@ func (s *source) WatchWithContext(ctx context.Context, o metav1.ListOptions) (wa
 	if err := s.w.Err(); err != nil {
 		return nil, err
 	}
-	// A watch is one long response: the larger cap of an unpaginated list.
-	wi, err := s.watch(context.WithValue(ctx, wholeListKey{}, true), o)
+	wi, err := s.watch(ctx, o)
 	switch {
 	case err == nil:
 		s.w.opened(s)
-		return wi, nil
+		return s.reportBrokenStream(wi), nil
 	case apierrors.IsForbidden(err) || apierrors.IsMethodNotSupported(err):
 		s.w.refuse(&WatchRefusedError{Resource: s.resource, Group: s.group, Namespace: s.namespace, Err: err})
 	case ctx.Err() == nil:
 		s.w.interrupted(s, err)
 	}
 	return nil, err
+}
+
+// reportBrokenStream passes the events of wi on, and reports the error
+// event that ends a broken stream (an event over MaxEventBytes, one that
+// does not decode, a server error) as an interruption, as a failed list or
+// watch is: the Reflector only logs it before it lists and watches again.
+// An expired resourceVersion (410) is routine, and not reported.
+func (s *source) reportBrokenStream(wi watch.Interface) watch.Interface {
+	r := &reportingWatch{Interface: wi, result: make(chan watch.Event), done: make(chan struct{})}
+	go func() {
+		defer close(r.result)
+		for ev := range wi.ResultChan() {
+			if ev.Type == watch.Error {
+				if err := streamError(ev.Object); !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err) {
+					s.w.interrupted(s, err)
+				}
+			}
+			select {
+			case r.result <- ev:
+			case <-r.done:
+				// The Reflector stopped reading (watch.Filter would
+				// block here forever).
+				return
+			}
+		}
+	}()
+	return r
+}
+
+// streamError is the error an error event carries. client-go reports a
+// stream it could not decode as a server error ("an error on the server
+// ... has prevented the request from succeeding"); the cause it records
+// says what happened, in the client.
+func streamError(obj runtime.Object) error {
+	err := apierrors.FromObject(obj)
+	var st apierrors.APIStatus
+	if errors.As(err, &st) && st.Status().Details != nil {
+		for _, c := range st.Status().Details.Causes {
+			if c.Type == "ClientWatchDecoding" {
+				return errors.New(c.Message)
+			}
+		}
+	}
+	return err
+}
+
+type reportingWatch struct {
+	watch.Interface
+	result chan watch.Event
+	done   chan struct{}
+	once   sync.Once
+}
+
+func (r *reportingWatch) ResultChan() <-chan watch.Event { return r.result }
+
+func (r *reportingWatch) Stop() {
+	r.once.Do(func() { close(r.done) })
+	r.Interface.Stop()
 }
 
 func (s *source) Add(obj any) error    { s.apply(func() bool { return s.put(obj) }); return nil }

@@ -33,7 +33,7 @@ func (w *Watcher) daemonSetSource() *source {
 	}
 	s := &source{name: "daemonsets" + scopeWords(ns), resource: "daemonsets", group: "apps", namespace: ns, expectedType: &appsv1.DaemonSet{}}
 	s.list = func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
-		l, err := w.a.daemonSets(ctx, ns, scope(lo))
+		l, err := w.cs.ListDaemonSets(ctx, ns, scope(lo))
 		if err != nil {
 			return nil, err
 		}
@@ -43,7 +43,7 @@ func (w *Watcher) daemonSetSource() *source {
 		return l, nil
 	}
 	s.watch = func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
-		return w.cs.AppsV1().DaemonSets(ns).Watch(ctx, scope(lo))
+		return w.cs.WatchDaemonSets(ctx, ns, scope(lo))
 	}
 	s.put = func(obj any) bool {
 		ds, ok := obj.(*appsv1.DaemonSet)
@@ -171,7 +171,7 @@ func (w *Watcher) podSource(s *selection) *source {
 	src := &source{name: "pods" + selectorWords(at), resource: "pods", namespace: at.Namespace, expectedType: &corev1.Pod{}}
 	src.list = func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
 		lo.LabelSelector = at.Selector
-		l, err := w.a.pods(ctx, at.Namespace, lo)
+		l, err := w.cs.ListPods(ctx, at.Namespace, lo)
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +185,7 @@ func (w *Watcher) podSource(s *selection) *source {
 	}
 	src.watch = func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
 		lo.LabelSelector = at.Selector
-		return w.cs.CoreV1().Pods(at.Namespace).Watch(ctx, lo)
+		return w.cs.WatchPods(ctx, at.Namespace, lo)
 	}
 	record := func(obj any) (model.DaemonPod, bool) {
 		switch p := obj.(type) {
@@ -284,7 +284,7 @@ func (w *Watcher) revisionSource(s *selection) *source {
 	}
 	src.list = func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
 		lo.LabelSelector = at.Selector
-		l, err := w.a.revisions(ctx, at.Namespace, lo)
+		l, err := w.cs.ListControllerRevisions(ctx, at.Namespace, lo)
 		if err != nil {
 			return nil, err
 		}
@@ -299,7 +299,7 @@ func (w *Watcher) revisionSource(s *selection) *source {
 	}
 	src.watch = func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
 		lo.LabelSelector = at.Selector
-		return w.cs.AppsV1().ControllerRevisions(at.Namespace).Watch(ctx, lo)
+		return w.cs.WatchControllerRevisions(ctx, at.Namespace, lo)
 	}
 	src.put = func(obj any) bool {
 		cr, ok := obj.(*appsv1.ControllerRevision)
@@ -344,7 +344,7 @@ func (w *Watcher) revisionSource(s *selection) *source {
 func (w *Watcher) nodeSource() *source {
 	s := &source{name: "nodes", resource: "nodes", expectedType: &corev1.Node{}}
 	s.list = func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
-		l, err := w.a.nodes(ctx, lo)
+		l, err := w.cs.ListNodes(ctx, lo)
 		if err != nil {
 			return nil, err
 		}
@@ -355,7 +355,7 @@ func (w *Watcher) nodeSource() *source {
 		return l, nil
 	}
 	s.watch = func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
-		return w.cs.CoreV1().Nodes().Watch(ctx, lo)
+		return w.cs.WatchNodes(ctx, lo)
 	}
 	s.put = func(obj any) bool {
 		n, ok := obj.(*corev1.Node)

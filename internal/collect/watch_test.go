@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -27,7 +28,7 @@ func readLive(t *testing.T, cs *fake.Clientset, opts Options) (*model.Snapshot, 
 	t.Helper()
 	cur := &Cursor{}
 	opts.Cursor = cur
-	snap, err := Live(context.Background(), cs, "https://test", opts)
+	snap, err := Live(context.Background(), collecttest.New(cs), "https://test", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func readLive(t *testing.T, cs *fake.Clientset, opts Options) (*model.Snapshot, 
 func startWatch(t *testing.T, cs *fake.Clientset, opts Options) (*Watcher, *model.Snapshot) {
 	t.Helper()
 	snap, cur, opts := readLive(t, cs, opts)
-	w, err := Watch(t.Context(), cs, snap, cur, WatchOptions{Read: opts})
+	w, err := Watch(t.Context(), collecttest.New(cs), snap, cur, WatchOptions{Read: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +194,7 @@ func TestWatchRelistsOnGone(t *testing.T) {
 		go fw.Error(&apierrors.NewResourceExpired("too old resource version").ErrStatus)
 		return true, fw, nil
 	})
-	w, err := Watch(t.Context(), cs, snap, cur, WatchOptions{Read: opts})
+	w, err := Watch(t.Context(), collecttest.New(cs), snap, cur, WatchOptions{Read: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +218,7 @@ func TestWatchRefused(t *testing.T) {
 	cs.PrependWatchReactor("nodes", func(k8stesting.Action) (bool, watch.Interface, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", errors.New(`User "ci" cannot watch resource "nodes"`))
 	})
-	w, err := Watch(t.Context(), cs, snap, cur, WatchOptions{Read: opts})
+	w, err := Watch(t.Context(), collecttest.New(cs), snap, cur, WatchOptions{Read: opts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,10 +23,10 @@ var nonTerminal = fields.AndSelectors(
 // per-node load as it arrives: a decoded page is garbage once summed, so
 // memory stays at one page plus the per-node records, whatever the number
 // of Pods.
-func readWorkloads(ctx context.Context, a *api, chunk int64) (*model.Workloads, error) {
+func readWorkloads(ctx context.Context, cs Client, chunk int64) (*model.Workloads, error) {
 	w := model.NewWorkloads()
 	_, err := listPages(ctx, chunk, metav1.ListOptions{FieldSelector: nonTerminal}, func(ctx context.Context, o metav1.ListOptions) ([]struct{}, metav1.ListMeta, error) {
-		l, err := a.pods(ctx, "", o)
+		l, err := cs.ListPods(ctx, "", o)
 		if err != nil {
 			return nil, metav1.ListMeta{}, err
 		}

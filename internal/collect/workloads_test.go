@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
 	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -78,7 +79,7 @@ func checkWorkloads(t *testing.T, w *model.Workloads) {
 
 func TestLiveWorkloadsAndPriorityClasses(t *testing.T) {
 	cs := fake.NewClientset(workloadObjects()...)
-	snap, err := collect.Live(context.Background(), cs, "https://test", collect.Options{ChunkSize: 500})
+	snap, err := collect.Live(context.Background(), collecttest.New(cs), "https://test", collect.Options{ChunkSize: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestLiveWorkloadsAndPriorityClasses(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	snap, err = collect.Live(context.Background(), cs, "https://test", collect.Options{ChunkSize: 500, Workloads: true})
+	snap, err = collect.Live(context.Background(), collecttest.New(cs), "https://test", collect.Options{ChunkSize: 500, Workloads: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestLiveWorkloadsForbidden(t *testing.T) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New(`User "ci" cannot list resource "pods" at the cluster scope`))
 	})
 	fixture.Forbid(cs, "priorityclasses")
-	snap, err := collect.Live(context.Background(), cs, "https://test", collect.Options{Workloads: true})
+	snap, err := collect.Live(context.Background(), collecttest.New(cs), "https://test", collect.Options{Workloads: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func TestWorkloadsRestartedListCountsOnce(t *testing.T) {
 		}
 		return true, &corev1.PodList{Items: []corev1.Pod{*web, *batch}}, nil
 	})
-	w, err := collect.ReadWorkloads(context.Background(), collect.NewAPI(cs), 1)
+	w, err := collect.ReadWorkloads(context.Background(), collecttest.New(cs), 1)
 	if err != nil {
 		t.Fatal(err)
 	}

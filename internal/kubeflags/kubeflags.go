@@ -88,7 +88,8 @@ func (f *ConfigFlags) ForContext(name string) *ConfigFlags {
 }
 
 // ToRawKubeConfigLoader returns the deferred-loading kubeconfig with the
-// flags applied: the raw config, the namespace, the REST configuration.
+// flags applied: the raw config, the namespace, the REST configuration. Its
+// errors hold no credentials (safeLoader).
 func (f *ConfigFlags) ToRawKubeConfigLoader() clientcmd.ClientConfig {
 	if !f.persistent {
 		return f.newLoader()
@@ -115,7 +116,7 @@ func (f *ConfigFlags) newLoader() clientcmd.ClientConfig {
 	o := f.Overrides
 	o.ClusterDefaults = clientcmd.ClusterDefaults
 	o.AuthInfo.ImpersonateUserExtra = userExtra(f.UserExtra)
-	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &o)
+	return &safeLoader{inner: clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &o)}
 }
 
 // userExtra parses --as-user-extra KEY=VALUE values; one without "=" is

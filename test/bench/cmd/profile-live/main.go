@@ -20,7 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
@@ -44,13 +43,11 @@ func main() {
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
 	check(err)
-	// As internal/cli's newClient does.
-	cfg.ContentType = "application/vnd.kubernetes.protobuf"
-	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	cfg.QPS, cfg.Burst = 50, 100
+	// As internal/cli's newClient does (collect.NewClient sets protobuf
+	// and the rate limits).
 	cfg.Timeout = 30 * time.Second
 	cfg.DisableCompression = *noGzip
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := collect.NewClient(cfg)
 	check(err)
 	phase("start", time.Now())
 
