@@ -140,12 +140,26 @@ release-check:
 # A real control plane (etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, kwok) built from Go modules into a cache outside the repo
 # (override with DAEMONCHECK_RIG_BIN). First build ~7-10 min on 2 cores.
-.PHONY: e2e-deps e2e
+.PHONY: e2e-deps e2e prometheus-deps
 E2E_FLAGS ?=
 
-## e2e-deps: build (once) and cache the control-plane binaries for the e2e rig.
-e2e-deps:
+## e2e-deps: build (once) and cache the control-plane binaries for the e2e rig, and install
+## Prometheus (prometheus-deps) for the serve test.
+e2e-deps: prometheus-deps
 	@test/controlplane/build.sh >/dev/null
+
+## prometheus-deps: install prometheus and promtool (Debian package prometheus, once) for the
+## serve e2e test and the alert-rule tests (internal/serve). The package's own service is not
+## started (policy-rc.d says no while apt runs) nor enabled, so nothing holds port 9090: the
+## tests start their own Prometheus on a free port.
+prometheus-deps:
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { \
+		set -e; rc=/usr/sbin/policy-rc.d; own=; \
+		if [ ! -e $$rc ]; then printf '#!/bin/sh\nexit 101\n' > $$rc; chmod +x $$rc; own=1; fi; \
+		trap '[ -z "$$own" ] || rm -f '$$rc EXIT; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+		if [ -d /run/systemd/system ]; then systemctl disable --now prometheus; fi; \
+		prometheus --version | head -1; }
 
 ## e2e: run the differential e2e suite against the real control plane.
 e2e: e2e-deps
