@@ -127,12 +127,18 @@ func New(cfg Config) (*Server, error) {
 		cfg.Gate.FailOn = report.DefaultGate().FailOn
 	}
 	s := &Server{cfg: cfg, st: &state{failOn: strings.Join(cfg.Gate.FailOn.Values(), ",")}, log: cfg.Log}
-	s.registry = prometheus.NewRegistry()
-	s.registry.MustRegister(collector{s.st},
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registry = newRegistry(s.st)
 	s.handler = s.routes()
 	return s, nil
+}
+
+// newRegistry holds what /metrics serves: the analysis and the process'
+// state, and the Go runtime's and the process' own series (memory, CPU,
+// file descriptors), which say whether serve stays within its limits.
+func newRegistry(st *state) *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collector{st}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
 }
 
 // Handler is the server's HTTP handler (for tests).
