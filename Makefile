@@ -30,7 +30,8 @@ demo:
 ## and release tests, the core packages under the race detector, 30 s of each fuzz target,
 ## the demo snapshot against its generator, the release config check, and the e2e suite on
 ## a real control plane (the first run builds it: ~7.5 min on 2 cores, cached outside the repo).
-test: fmt-check vet lint unit race fuzz demo-check release-check e2e
+## prometheus-deps first: the alert-rule tests of internal/serve run promtool.
+test: prometheus-deps fmt-check vet lint unit race fuzz demo-check release-check e2e
 
 unit:
 	$(GO) test ./...
