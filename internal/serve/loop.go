@@ -61,7 +61,6 @@ func (s *Server) follow(ctx context.Context) {
 	} else {
 		s.st.setReadable(true, "")
 	}
-	snap = nil // the watch keeps its own copy
 
 	tick := time.NewTicker(s.cfg.Interval)
 	defer tick.Stop()

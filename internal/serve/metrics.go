@@ -71,17 +71,16 @@ var (
 	famUnmatched    = gauge("daemoncheck_policy_unmatched_rules", "Coverage rules (--require, --policy) that name a DaemonSet the last analysis did not find: they require nothing.")
 
 	// The process' own state, current at each scrape.
-	famUp           = gauge("daemoncheck_watch_up", "1 while the watches that keep the snapshot current are open (or, when the server refuses watches, while polling reads succeed); 0 while it cannot read.")
-	famReady        = gauge("daemoncheck_ready", "1 once the first complete analysis is published and the cluster can be read (/readyz).")
-	famAnalyses     = counter("daemoncheck_analyses_total", "Analyses completed since the process started.")
-	famDuration     = gauge("daemoncheck_last_analysis_duration_seconds", "How long the last analysis took.")
-	famReadErrors   = counter("daemoncheck_read_errors_total", "Full reads that failed (the first read, re-reads while polling).")
-	famInterrupts   = counter("daemoncheck_watch_interruptions_total", "Times the watches were interrupted (API server away, a re-list failed).")
-	famReloadOK     = gauge("daemoncheck_config_last_reload_successful", "1 when the last load of the coverage policy (--policy, --require) succeeded; a failed reload keeps the previous policy.")
-	famReloadTime   = gauge("daemoncheck_config_last_reload_success_timestamp_seconds", "When the coverage policy was last loaded successfully, in seconds since the epoch.")
-	famGate         = gauge("daemoncheck_gate_info", "The --fail-on selection that daemoncheck_daemonset_failing_findings counts (always 1).", "fail_on")
-	famBuild        = gauge("daemoncheck_build_info", "The build serving the metrics (always 1).", "version", "revision", "goversion")
-	familiesOfState = []*family{famUp, famReady, famAnalyses, famDuration, famReadErrors, famInterrupts, famReloadOK, famReloadTime, famGate, famBuild}
+	famUp         = gauge("daemoncheck_watch_up", "1 while the watches that keep the snapshot current are open (or, when the server refuses watches, while polling reads succeed); 0 while it cannot read.")
+	famReady      = gauge("daemoncheck_ready", "1 once the first complete analysis is published and the cluster can be read (/readyz).")
+	famAnalyses   = counter("daemoncheck_analyses_total", "Analyses completed since the process started.")
+	famDuration   = gauge("daemoncheck_last_analysis_duration_seconds", "How long the last analysis took.")
+	famReadErrors = counter("daemoncheck_read_errors_total", "Full reads that failed (the first read, re-reads while polling).")
+	famInterrupts = counter("daemoncheck_watch_interruptions_total", "Times the watches were interrupted (API server away, a re-list failed).")
+	famReloadOK   = gauge("daemoncheck_config_last_reload_successful", "1 when the last load of the coverage policy (--policy, --require) succeeded; a failed reload keeps the previous policy.")
+	famReloadTime = gauge("daemoncheck_config_last_reload_success_timestamp_seconds", "When the coverage policy was last loaded successfully, in seconds since the epoch.")
+	famGate       = gauge("daemoncheck_gate_info", "The --fail-on selection that daemoncheck_daemonset_failing_findings counts (always 1).", "fail_on")
+	famBuild      = gauge("daemoncheck_build_info", "The build serving the metrics (always 1).", "version", "revision", "goversion")
 )
 
 // countFamilies are the DaemonSetStatus counts, named as kube-state-metrics
