@@ -30,7 +30,8 @@ demo:
 ## and release tests, the core packages under the race detector, 30 s of each fuzz target,
 ## the demo snapshot against its generator, the release config check, and the e2e suite on
 ## a real control plane (the first run builds it: ~7.5 min on 2 cores, cached outside the repo).
-test: fmt-check vet lint unit race fuzz demo-check release-check e2e
+## prometheus-deps first: the alert-rule tests of internal/serve run promtool.
+test: prometheus-deps fmt-check vet lint unit race fuzz demo-check release-check e2e
 
 unit:
 	$(GO) test ./...
@@ -140,12 +141,26 @@ release-check:
 # A real control plane (etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, kwok) built from Go modules into a cache outside the repo
 # (override with DAEMONCHECK_RIG_BIN). First build ~7-10 min on 2 cores.
-.PHONY: e2e-deps e2e
+.PHONY: e2e-deps e2e prometheus-deps
 E2E_FLAGS ?=
 
-## e2e-deps: build (once) and cache the control-plane binaries for the e2e rig.
-e2e-deps:
+## e2e-deps: build (once) and cache the control-plane binaries for the e2e rig, and install
+## Prometheus (prometheus-deps) for the serve test.
+e2e-deps: prometheus-deps
 	@test/controlplane/build.sh >/dev/null
+
+## prometheus-deps: install prometheus and promtool (Debian package prometheus, once) for the
+## serve e2e test and the alert-rule tests (internal/serve). The package's own service is not
+## started (policy-rc.d says no while apt runs) nor enabled, so nothing holds port 9090: the
+## tests start their own Prometheus on a free port.
+prometheus-deps:
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { \
+		set -e; rc=/usr/sbin/policy-rc.d; own=; \
+		if [ ! -e $$rc ]; then printf '#!/bin/sh\nexit 101\n' > $$rc; chmod +x $$rc; own=1; fi; \
+		trap '[ -z "$$own" ] || rm -f '$$rc EXIT; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+		if [ -d /run/systemd/system ]; then systemctl disable --now prometheus; fi; \
+		prometheus --version | head -1; }
 
 ## e2e: run the differential e2e suite against the real control plane.
 e2e: e2e-deps

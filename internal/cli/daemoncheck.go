@@ -266,6 +266,7 @@ output (also: a partial report without such findings).`,
 	cmd.AddCommand(NewCmdNodes(o))
 	cmd.AddCommand(NewCmdCapacity(o))
 	cmd.AddCommand(NewCmdWhatIf(o))
+	cmd.AddCommand(NewCmdServe(o))
 	cmd.AddCommand(NewCmdVersion(streams, o.ConfigFlags))
 	cmd.AddCommand(newCmdCompletion(cmd))
 	cmd.SetUsageFunc(groupedUsage)

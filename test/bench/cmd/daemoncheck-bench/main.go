@@ -101,7 +101,12 @@ func mainErr() error {
 		}
 		b.printMain(st)
 		if *flagWatchChurn > 0 {
-			return b.watchPhase(ctx)
+			if err := b.watchPhase(ctx); err != nil {
+				return err
+			}
+		}
+		if *flagServeChurn > 0 {
+			return b.servePhase(ctx)
 		}
 		return nil
 	}
@@ -196,6 +201,11 @@ func mainErr() error {
 	}
 	if *flagWatchChurn > 0 {
 		if err := b.watchPhase(ctx); err != nil {
+			return err
+		}
+	}
+	if *flagServeChurn > 0 {
+		if err := b.servePhase(ctx); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,246 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/rest"
+
+	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/policy"
+	"github.com/daemoncheck/daemoncheck/internal/serve"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+var serveExample = `  # In the cluster (a Deployment with the ServiceAccount of plugins/rbac.yaml): metrics on :8080
+  kubectl daemoncheck serve
+
+  # From a workstation, against the kubeconfig's cluster, on another port
+  kubectl daemoncheck serve --listen-address 127.0.0.1:9808
+
+  # Coverage rules from a ConfigMap mount (reloaded when it changes); warnings fail too
+  kubectl daemoncheck serve --policy /etc/daemoncheck/policy.yaml --fail-on warning
+
+  # HTTPS with a mounted certificate (re-read when renewed)
+  kubectl daemoncheck serve --tls-cert-file /tls/tls.crt --tls-private-key-file /tls/tls.key`
+
+// ServeOptions are the flags of `kubectl daemoncheck serve`.
+type ServeOptions struct {
+	*CheckOptions
+	ListenAddress string
+	TLSCertFile   string
+	TLSKeyFile    string
+	MaxNodeSeries int
+	// interval is serve's own: the root command's --interval has another
+	// default.
+	interval time.Duration
+
+	cfg serve.Config
+}
+
+// NewCmdServe builds `kubectl daemoncheck serve`: the audit kept current by
+// watches, served as Prometheus metrics, probes and a page.
+func NewCmdServe(parent *CheckOptions) *cobra.Command {
+	o := &ServeOptions{CheckOptions: parent, ListenAddress: ":8080", MaxNodeSeries: serve.DefaultMaxNodeSeries, interval: serve.DefaultInterval}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Keep auditing and serve the result as Prometheus metrics and a page",
+		Long: `Read every DaemonSet, Node and daemon Pod once, then watch them, analyse again on every
+change and every --interval (ages, --grace and minReadySeconds move with time), and serve
+the last complete analysis on one port:
+
+  /metrics   Prometheus metrics: counts per DaemonSet, findings and affected nodes by type,
+             coverage per node pool, a series per node with a problem (gone when fixed),
+             freshness and the watch's health (README, "Monitoring")
+  /healthz   200 while the process runs
+  /readyz    200 once the first analysis is complete and the cluster can be read
+  /          the report as a page
+
+It only reads (get, list, watch: the ClusterRole of plugins/rbac.yaml). In a Pod it uses
+the ServiceAccount (in-cluster configuration) unless --kubeconfig is given. A --policy file
+is read again when it changes (a ConfigMap mount); a policy that does not parse keeps the
+previous one and says so (daemoncheck_config_last_reload_successful). SIGTERM stops it
+gracefully (exit 0).
+
+Exit codes: 0 stopped by SIGTERM or Ctrl-C, 2 usage error (flags, a policy that does not
+parse at start), 3 cannot listen, or no cluster configuration.`,
+		Example: serveExample,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("serve takes no arguments, got %s; select DaemonSets with -l or -n", strings.Join(args, " "))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.ListenAddress, "listen-address", o.ListenAddress, "Address to serve /metrics, /healthz, /readyz and / on (host:port).")
+	fs.StringVar(&o.TLSCertFile, "tls-cert-file", "", "Serve HTTPS with this certificate (PEM; with --tls-private-key-file); re-read when the file changes. Or put kube-rbac-proxy in front (README, \"Monitoring\").")
+	fs.StringVar(&o.TLSKeyFile, "tls-private-key-file", "", "The private key of --tls-cert-file (PEM).")
+	fs.DurationVar(&o.interval, "interval", o.interval, fmt.Sprintf("How often to analyse again without a change (at least %s); the poll period when RBAC does not allow the watch verb.", MinInterval))
+	fs.IntVar(&o.MaxNodeSeries, "max-node-series", o.MaxNodeSeries, "At most this many daemoncheck_node_findings series (most severe first); the rest are counted in daemoncheck_node_findings_omitted. 0: no limit.")
+	fs.StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, e.g. -l app=agent.")
+	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit DaemonSets in all namespaces (the default unless -n is given).")
+	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
+	fs.StringVar(&o.ServerVersion, "server-version", "", "Follow the DaemonSet controller rules of this Kubernetes version; default: the server's version.")
+	fs.StringArrayVar(&o.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR]: the DaemonSet must run on every node matching the selector. Repeatable.")
+	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README), read again when it changes.")
+	fs.StringSliceVar(&o.FailOn, "fail-on", o.FailOn, "Findings daemoncheck_daemonset_failing_findings counts: a severity and every higher one (error, warning, info), finding types, or none; comma-separated.")
+	fs.StringSliceVar(&o.Ignore, "ignore", nil, "Finding types to leave out, comma-separated.")
+	fs.DurationVar(&o.Grace, "grace", 0, "Hold back findings on nodes, and about Pods, younger than this (e.g. 5m).")
+	fs.IntVarP(&o.Verbosity, "v", "v", 0, "Number for the log level verbosity of the Kubernetes client (as kubectl's -v); 0 logs nothing.")
+	registerGateCompletion(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("require", parent.completeRequire)
+	hideUnusedFlags(fs)
+	return cmd
+}
+
+// Complete checks the flags and resolves them into the server's
+// configuration.
+func (o *ServeOptions) Complete(cmd *cobra.Command) error {
+	configureLogging(o.Verbosity, o.ErrOut)
+	switch {
+	case o.interval < MinInterval:
+		return usageErrorf("--interval must be at least %s, got %s", MinInterval, o.interval)
+	case o.ChunkSize < 0:
+		return usageErrorf("--chunk-size must be 0 or more, got %d", o.ChunkSize)
+	case o.MaxNodeSeries < 0:
+		return usageErrorf("--max-node-series must be 0 or more, got %d", o.MaxNodeSeries)
+	case (o.TLSCertFile == "") != (o.TLSKeyFile == ""):
+		return usageErrorf("--tls-cert-file and --tls-private-key-file go together: give both or neither")
+	}
+	if _, _, err := net.SplitHostPort(o.ListenAddress); err != nil {
+		return usageErrorf("--listen-address %q: %v; write e.g. :8080 or 127.0.0.1:8080", o.ListenAddress, err)
+	}
+	if o.Selector != "" {
+		if _, err := labels.Parse(o.Selector); err != nil {
+			return usageErrorf("invalid --selector %q: %v", o.Selector, err)
+		}
+	}
+	// A policy that does not parse at start is a usage error; later, a
+	// reload that fails keeps the rules in force.
+	if _, err := o.completePolicy(); err != nil {
+		return err
+	}
+	gate, err := o.completeGate()
+	if err != nil {
+		return err
+	}
+	read := collect.Options{LabelSelector: o.Selector, ChunkSize: o.ChunkSize}
+	if cmd.Flags().Changed("namespace") && !o.AllNamespaces {
+		read.Namespace = o.ConfigFlags.Namespace()
+	}
+	src, err := o.source(cmd, read)
+	if err != nil {
+		return err
+	}
+	var files []string
+	if o.PolicyFile != "" {
+		files = []string{o.PolicyFile}
+	}
+	o.cfg = serve.Config{
+		ListenAddress: o.ListenAddress,
+		TLSCertFile:   o.TLSCertFile,
+		TLSKeyFile:    o.TLSKeyFile,
+		Source:        src,
+		ReadTimeout:   o.Timeout,
+		Interval:      o.interval,
+		Gate:          gate,
+		ServerVersion: o.ServerVersion,
+		Selection:     selection(read),
+		LoadPolicy:    func() (*policy.Policy, error) { return o.completePolicy() },
+		PolicyFiles:   files,
+		MaxNodeSeries: o.MaxNodeSeries,
+		Page:          placeholderPage,
+		Log:           log.New(o.ErrOut, "", log.LstdFlags),
+	}
+	return nil
+}
+
+// source builds the reads and watches from the connection flags: the
+// kubeconfig, or in a Pod without one, the ServiceAccount (clientcmd's
+// in-cluster fallback, as kubectl has it).
+func (o *ServeOptions) source(cmd *cobra.Command, read collect.Options) (serve.Source, error) {
+	client, watcher, host := o.client, o.client, "https://test"
+	requestTimeout := DefaultRequestTimeout
+	if client == nil {
+		cfg, err := o.ConfigFlags.ToRESTConfig()
+		if err != nil {
+			return serve.Source{}, inputErrorf("loading kubeconfig: %v (use --kubeconfig, or run in a Pod with a ServiceAccount)", err)
+		}
+		host = redactURL(cfg.Host)
+		given := cmd.Flags().Changed("request-timeout")
+		if client, err = newClient(cfg, given); err != nil {
+			return serve.Source{}, inputErrorf("creating a client for %s: %v", host, err)
+		}
+		// A watch is one long request: its client has no overall timeout;
+		// each list of a re-list is bounded through its context instead.
+		wcfg := rest.CopyConfig(cfg)
+		if wcfg.Timeout != 0 || given {
+			requestTimeout = wcfg.Timeout
+		}
+		wcfg.Timeout = 0
+		if watcher, err = collect.NewClient(wcfg); err != nil {
+			return serve.Source{}, inputErrorf("creating a client for %s: %v", host, err)
+		}
+	}
+	return serve.Source{
+		Read: func(ctx context.Context, cur *collect.Cursor) (*model.Snapshot, error) {
+			opts := read
+			opts.Cursor = cur
+			return collect.Live(ctx, client, host, opts)
+		},
+		Watch: func(ctx context.Context, snap *model.Snapshot, cur *collect.Cursor, status func(error)) (*collect.Watcher, error) {
+			return collect.Watch(ctx, watcher, snap, cur, collect.WatchOptions{Read: read, RequestTimeout: requestTimeout, Status: status})
+		},
+	}, nil
+}
+
+// Run serves until SIGTERM or Ctrl-C (exit 0).
+func (o *ServeOptions) Run(parent context.Context) error {
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := serve.New(o.cfg)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if err := srv.Run(ctx); err != nil {
+		return inputErrorf("%v", err)
+	}
+	return nil
+}
+
+// placeholderPage is a minimal page until the HTML report page is wired in
+// (render's page printer): what was read, when, and the verdict.
+func placeholderPage(w io.Writer, rep *report.Report) error {
+	e := html.EscapeString
+	_, err := fmt.Fprintf(w, `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>daemoncheck</title></head>
+<body><h1>daemoncheck</h1>
+<p>Source: %s<br>Analysed at: %s<br>DaemonSets: %d (healthy: %d)<br>Findings: %d (failing: %d)<br>Partial: %t</p>
+<p><a href="metrics">metrics</a></p>
+</body></html>
+`, e(rep.Source), e(rep.GeneratedAt.UTC().Format(time.RFC3339)), rep.Summary.DaemonSets, rep.Summary.Healthy,
+		rep.Summary.Findings, rep.Summary.Failing, rep.Partial)
+	return err
+}
