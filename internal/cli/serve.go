@@ -21,6 +21,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/serve"
+	"github.com/daemoncheck/daemoncheck/internal/serverurl"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -185,7 +186,7 @@ func (o *ServeOptions) source(cmd *cobra.Command, read collect.Options) (serve.S
 		if err != nil {
 			return serve.Source{}, inputErrorf("loading kubeconfig: %v (use --kubeconfig, or run in a Pod with a ServiceAccount)", err)
 		}
-		host = redactURL(cfg.Host)
+		host = serverurl.Redact(cfg.Host)
 		given := cmd.Flags().Changed("request-timeout")
 		if client, err = newClient(cfg, given); err != nil {
 			return serve.Source{}, inputErrorf("creating a client for %s: %v", host, err)
