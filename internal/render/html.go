@@ -94,9 +94,12 @@ type htmlProblem struct {
 	Failing    bool
 	DaemonSets []string
 	Nodes      string
-	Cause      string
-	Pattern    string
-	Fix        []fixPart
+	// AllNodes lists every node when Nodes, a compact range, leaves some
+	// out.
+	AllNodes []string
+	Cause    string
+	Pattern  string
+	Fix      []fixPart
 }
 
 // fixPart is a piece of a fix: words, or a command to copy.
@@ -178,9 +181,18 @@ func newHTMLProblem(pr *report.Problem) htmlProblem {
 	if len(pr.Nodes) > 0 {
 		hp.Nodes = strconv.Itoa(len(pr.Nodes)) + ": " + clean(pr.Range)
 	}
+	if len(pr.Nodes) > allNodesAbove {
+		for _, n := range pr.Nodes {
+			hp.AllNodes = append(hp.AllNodes, clean(n))
+		}
+	}
 	hp.Fix = fixParts(pr.Advice, pr.Fix)
 	return hp
 }
+
+// allNodesAbove is the node count above which a problem also lists every
+// node behind a drill-in: its range then names only the first few.
+const allNodesAbove = 5
 
 // fixParts splits advice into words and the commands its "{i}" markers
 // stand for (as report.Advice.Render reads them), so that each command is a

@@ -132,6 +132,14 @@ func TestHTMLGridCollapsesLargePoolsToCounts(t *testing.T) {
 	if !slices.Equal(big.Counts[0], want) {
 		t.Errorf("big pool counts %+v, want %+v", big.Counts[0], want)
 	}
+	// The broken nodes are shown outside the drill-in, at most
+	// maxAttentionRows of them.
+	if len(big.AttentionRows) != 40 || big.AttentionRows[0].Node != "big-0" || len(small.AttentionRows) != 0 {
+		t.Errorf("%d attention rows (first %s), want the 40 nodes without a Pod from big-0", len(big.AttentionRows), big.AttentionRows[0].Node)
+	}
+	if g := buildGrid(gridReport(300), DefaultCollapseAbove); len(g.Pools[0].AttentionRows) != maxAttentionRows || g.Pools[0].Attention != 100 {
+		t.Errorf("300 nodes: %d attention rows of %d, want %d of 100", len(g.Pools[0].AttentionRows), g.Pools[0].Attention, maxAttentionRows)
+	}
 	if big.CountTitles[0] != "running 80, missing 40" {
 		t.Errorf("count title %q", big.CountTitles[0])
 	}
@@ -143,7 +151,7 @@ func TestHTMLGridCollapsesLargePoolsToCounts(t *testing.T) {
 	if err := HTMLPage(&buf, gridReport(120), HTMLOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), `<details class="drill"><summary>Show the 120 nodes of pool big</summary>`) {
+	if !strings.Contains(buf.String(), `<details class="drill"><summary>Show all 120 nodes of pool big</summary>`) {
 		t.Error("the collapsed pool has no drill-in to its nodes")
 	}
 	if strings.Count(buf.String(), "<details") != 1 {

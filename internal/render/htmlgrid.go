@@ -84,7 +84,14 @@ type gridPool struct {
 	// CountTitles say each column's counts in words.
 	CountTitles []string
 	Attention   int
+	// AttentionRows are, in a collapsed pool, the first nodes that need
+	// attention, shown outside the drill-in: the broken few of thousands.
+	AttentionRows []gridRow
 }
+
+// maxAttentionRows bounds the nodes a collapsed pool shows outside its
+// drill-in (a pool where most nodes are broken says so in its counts).
+const maxAttentionRows = 50
 
 // grid is the whole node x DaemonSet matrix, grouped by pool.
 type grid struct {
@@ -163,6 +170,9 @@ func buildGrid(r *report.Report, collapseAbove int) grid {
 		for _, row := range rows {
 			if row.Attention {
 				gp.Attention++
+				if gp.Collapsed && len(gp.AttentionRows) < maxAttentionRows {
+					gp.AttentionRows = append(gp.AttentionRows, row)
+				}
 			}
 		}
 		if gp.Collapsed {

@@ -85,6 +85,9 @@ type poolSeen struct {
 	// open is whether its drill-in is open.
 	open   bool
 	counts []int
+	// names are its nodes in the grid; attention the nodes shown outside
+	// the drill-in of a collapsed pool.
+	names, attention []string
 }
 
 func cellKey(node, ds string) string { return node + "\x00" + ds }
@@ -130,6 +133,14 @@ func checkGrid(t *testing.T, doc *html.Node, rep *report.Report) gridSeen {
 				}
 				continue
 			}
+			if hasClass(table, "attention") {
+				for _, tr := range find(table, tag("tr")) {
+					if node, ok := attr(tr, "data-node"); ok {
+						ps.attention = append(ps.attention, node)
+					}
+				}
+				continue
+			}
 			if d := ancestor(table, "details"); d != nil {
 				_, ps.open = attr(d, "open")
 			}
@@ -139,6 +150,7 @@ func checkGrid(t *testing.T, doc *html.Node, rep *report.Report) gridSeen {
 					continue
 				}
 				ps.nodes++
+				ps.names = append(ps.names, node)
 				tds := children(tr, "td")
 				if len(tds) != len(columns) {
 					t.Fatalf("node %s has %d cells, want one per DaemonSet (%d)", node, len(tds), len(columns))
@@ -168,6 +180,26 @@ func checkGrid(t *testing.T, doc *html.Node, rep *report.Report) gridSeen {
 	}
 	if len(seen.state) != len(rep.Nodes)*len(columns) {
 		t.Fatalf("%d cells, want %d nodes x %d DaemonSets", len(seen.state), len(rep.Nodes), len(columns))
+	}
+	// A collapsed pool shows its first 50 nodes needing attention (a cell
+	// pending, unhealthy or missing) outside its drill-in, in grid order.
+	for name, ps := range seen.pools {
+		var want []string
+		for _, node := range ps.names {
+			for _, ds := range columns {
+				if st := seen.state[cellKey(node, ds)]; st == "pending" || st == "unhealthy" || st == "missing" {
+					want = append(want, node)
+					break
+				}
+			}
+		}
+		if !ps.collapsed {
+			want = nil
+		}
+		want = want[:min(len(want), 50)]
+		if strings.Join(ps.attention, ",") != strings.Join(want, ",") {
+			t.Errorf("pool %q shows %v as needing attention, want %v", name, ps.attention, want)
+		}
 	}
 	return seen
 }
@@ -304,6 +336,8 @@ func TestLargeClusterPageInChromium(t *testing.T) {
 			t.Errorf("pool %s shows %d nodes, want %d", name, p.nodes, size)
 		case size > 50 && (!p.collapsed || p.open):
 			t.Errorf("pool %s (%d nodes) is not collapsed behind a closed drill-in", name, size)
+		case size > 50 && len(p.attention) == 0:
+			t.Errorf("pool %s shows no node needing attention outside its drill-in", name)
 		case size > 50:
 			for i, n := range p.counts {
 				if n != size {
