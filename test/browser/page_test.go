@@ -213,6 +213,9 @@ func checkCellsAgreeWithFindings(t *testing.T, seen gridSeen, rep *report.Report
 	for _, ds := range rep.DaemonSets {
 		key := ds.Namespace + "/" + ds.Name
 		for _, f := range ds.Findings {
+			if f.Exempted != "" && f.Type == report.MissingPod && seen.state[cellKey(f.Node, key)] != "excluded" {
+				t.Errorf("node %s, DaemonSet %s: cell is %s, but its MissingPod is exempted (%s)", f.Node, key, seen.state[cellKey(f.Node, key)], f.Exempted)
+			}
 			if f.Node == "" || !f.Active() {
 				continue
 			}
@@ -321,6 +324,9 @@ func TestLargeClusterPageInChromium(t *testing.T) {
 	page, rep := render(t, dir, "large.html", "-f", input, demoNow)
 	if len(rep.Nodes) != largeNodes {
 		t.Fatalf("the report has %d nodes, want %d", len(rep.Nodes), largeNodes)
+	}
+	if rep.Summary.Exempted != 2 {
+		t.Fatalf("the report has %d exempted findings, want the 2 the fixture exempts", rep.Summary.Exempted)
 	}
 	doc := parseDOM(t, dumpDOM(t, page))
 	seen := checkGrid(t, doc, rep)
