@@ -31,7 +31,7 @@ demo:
 ## the demo snapshot against its generator, the release config check, and the e2e suite on
 ## a real control plane (the first run builds it: ~7.5 min on 2 cores, cached outside the repo).
 ## prometheus-deps first: the alert-rule tests of internal/serve run promtool.
-test: prometheus-deps fmt-check vet lint unit race fuzz demo-check release-check e2e
+test: prometheus-deps fmt-check vet lint unit race fuzz demo-check release-check chart-check browser e2e
 
 unit:
 	$(GO) test ./...
@@ -41,6 +41,7 @@ vet:
 	$(GO) vet ./...
 	cd test/release && $(GO) vet ./...
 	$(GO) vet -tags e2e ./test/e2e/
+	$(GO) vet -tags browser,chart ./test/browser/ ./test/chart/
 
 fmt-check:
 	@out=$$(gofmt -l cmd internal pkg test 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -163,7 +164,7 @@ prometheus-deps:
 		prometheus --version | head -1; }
 
 ## e2e: run the differential e2e suite against the real control plane.
-e2e: e2e-deps
+e2e: e2e-deps helm
 	$(GO) test -tags e2e -count=1 -timeout 30m ./test/e2e/... $(E2E_FLAGS)
 
 ## demo-live: a real control plane with a few dozen kwok nodes and DaemonSets; runs
@@ -193,3 +194,32 @@ bench-analyze:
 	$(GO) test ./internal/audit -run '^$$' -bench . -benchmem -count 3
 
 # ---- end bench ----
+
+# ---- page, chart, image ----
+# The -o html page in a real browser (Debian's chromium), and the Helm chart
+# and kustomize base in plugins/, checked with helm built from its module
+# (pinned in test/helm/go.mod) and, in the e2e suite, by the real API server.
+.PHONY: chromium browser helm chart-check
+HELM := bin/helm
+SCREENSHOTS ?=
+
+## chromium: install Debian's chromium when it is missing (the browser test's browser).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium; }
+
+## browser: the -o html page of the demo and of a generated 5,000-node cluster in headless
+## Chromium: DOM checks, and PNG screenshots into SCREENSHOTS (default: a temporary directory).
+browser: chromium
+	DAEMONCHECK_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -tags browser -count=1 -timeout 15m ./test/browser/
+
+## helm: build helm from its module into bin/helm (first build ~5-10 min on 2 cores, then cached).
+helm:
+	$(GO) -C test/helm build -o $(CURDIR)/$(HELM) helm.sh/helm/v4/cmd/helm
+
+## chart-check: helm lint --strict and helm template of plugins/chart/daemoncheck, with the
+## rendered manifests and the kustomize base checked (make e2e applies both with --dry-run=server).
+chart-check: helm
+	$(HELM) lint --strict plugins/chart/daemoncheck
+	HELM=$(CURDIR)/$(HELM) $(GO) test -tags chart -count=1 ./test/chart/
+
+# ---- end page, chart, image ----

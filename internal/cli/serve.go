@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"html"
 	"io"
 	"log"
 	"net"
@@ -20,6 +19,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
+	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/serve"
 	"github.com/daemoncheck/daemoncheck/internal/serverurl"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -169,7 +169,7 @@ func (o *ServeOptions) Complete(cmd *cobra.Command) error {
 		LoadPolicy:    func() (*policy.Policy, error) { return o.completePolicy() },
 		PolicyFiles:   files,
 		MaxNodeSeries: o.MaxNodeSeries,
-		Page:          placeholderPage,
+		Page:          o.page,
 		Log:           log.New(o.ErrOut, "", log.LstdFlags),
 	}
 	return nil
@@ -231,17 +231,8 @@ func (o *ServeOptions) Run(parent context.Context) error {
 	return nil
 }
 
-// placeholderPage is a minimal page until the HTML report page is wired in
-// (render's page printer): what was read, when, and the verdict.
-func placeholderPage(w io.Writer, rep *report.Report) error {
-	e := html.EscapeString
-	_, err := fmt.Fprintf(w, `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>daemoncheck</title></head>
-<body><h1>daemoncheck</h1>
-<p>Source: %s<br>Analysed at: %s<br>DaemonSets: %d (healthy: %d)<br>Findings: %d (failing: %d)<br>Partial: %t</p>
-<p><a href="metrics">metrics</a></p>
-</body></html>
-`, e(rep.Source), e(rep.GeneratedAt.UTC().Format(time.RFC3339)), rep.Summary.DaemonSets, rep.Summary.Healthy,
-		rep.Summary.Findings, rep.Summary.Failing, rep.Partial)
-	return err
+// page renders / as the -o html report, reloading itself at the
+// analysis interval so a screen left open stays current.
+func (o *ServeOptions) page(w io.Writer, rep *report.Report) error {
+	return render.HTMLPage(w, rep, render.HTMLOptions{Title: "daemoncheck serve", Refresh: o.interval})
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -29,15 +30,21 @@ func TestServeUsageErrors(t *testing.T) {
 	}
 }
 
-// The placeholder page escapes what it shows.
-func TestServePlaceholderPageEscapes(t *testing.T) {
+// serve's page is the HTML report, reloading at the analysis interval,
+// with what the cluster said escaped.
+func TestServePageIsTheHTMLReportAndRefreshes(t *testing.T) {
 	var b strings.Builder
 	rep := reportWithSource("<script>x</script>")
-	if err := placeholderPage(&b, rep); err != nil {
+	o := &ServeOptions{interval: 30 * time.Second}
+	if err := o.page(&b, rep); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(b.String(), "<script>") {
-		t.Errorf("unescaped source:\n%s", b.String())
+	page := b.String()
+	if strings.Contains(page, "<script>x") {
+		t.Errorf("unescaped source:\n%s", page)
+	}
+	if !strings.Contains(page, `http-equiv="refresh" content="30"`) {
+		t.Errorf("the page does not reload at the interval:\n%.400s", page)
 	}
 }
 

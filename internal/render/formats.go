@@ -84,6 +84,7 @@ var formats = []Format{
 	{Name: "github", Render: map[View]RenderFunc{ViewAudit: GitHub, ViewDetail: GitHub}, RenderWhatIf: WhatIfGitHub},
 	{Name: "prometheus", Render: map[View]RenderFunc{ViewAudit: Prometheus, ViewDetail: Prometheus}},
 	{Name: "name", Render: map[View]RenderFunc{ViewAudit: Names, ViewDetail: Names, ViewNodes: NodeNames, ViewNode: NodeNames}},
+	{Name: "html", Render: map[View]RenderFunc{ViewAudit: HTML, ViewDetail: HTML, ViewNodes: HTML}},
 }
 
 func (f *Format) supports(v View, fleet bool) bool {

@@ -1,0 +1,202 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// hostile is what a cluster may hold in any name, label or message: markup,
+// a terminal escape, a right-to-left override that makes text read
+// backwards, a zero-width joiner, an isolate.
+const hostile = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>\x1b[2J\u202eexe.sh\u200d\u2066x"
+
+func hostilePageReport() *report.Report {
+	h := hostile
+	return &report.Report{
+		GeneratedAt: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC),
+		Source:      "file " + h, ServerVersion: h, Partial: true,
+		Unread:   []report.Unread{{Kind: "Pod", Reason: h}},
+		Warnings: []string{h},
+		Summary:  report.Summary{DaemonSets: 1, Findings: 1, Failing: 1},
+		Gate:     report.GateSettings{FailOn: []string{h}},
+		Nodes:    []report.NodeInfo{{Name: "n" + h, Ready: h, Labels: map[string]string{"karpenter.sh/nodepool": "pool" + h}, Conditions: []string{h}}},
+		DaemonSets: []report.DaemonSetReport{{Namespace: "ns" + h, Name: "ds" + h,
+			ManagedBy: &report.Manager{Summary: h},
+			Nodes: []report.NodeVerdict{{Name: "n" + h, ShouldRun: true, Coverage: report.Covered,
+				Pods: []report.PodRef{{Name: "p" + h, State: h, Phase: "Running"}}}},
+			Findings: []report.Finding{{Type: report.UnhealthyPod, Node: "n" + h, Message: h, Failing: true}},
+		}},
+		Problems: []report.Problem{{ID: h, Type: h, Severity: report.Severity(h), DaemonSets: []string{h}, Nodes: []string{h}, Range: h,
+			Cause: h, Pattern: h, Fix: h, Advice: report.Advise(h+" {0} {1} {9} {x", report.WriteCmd("kubectl", "delete", "pod", h), report.Cmd(h))}},
+	}
+}
+
+// The tags the page is made of: anything else in it came from the report.
+var pageTags = []string{"!DOCTYPE", "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "span",
+	"time", "nav", "a", "main", "section", "ol", "li", "div", "strong", "dl", "dt", "dd", "br", "code", "ul", "b", "input",
+	"label", "table", "thead", "tbody", "tr", "th", "td", "details", "summary", "footer", "script"}
+
+var tagRE = regexp.MustCompile(`<(/?)([!A-Za-z][A-Za-z0-9]*)`)
+
+func TestHTMLPageEscapesEverythingFromTheCluster(t *testing.T) {
+	var buf bytes.Buffer
+	if err := HTMLPage(&buf, hostilePageReport(), HTMLOptions{Title: hostile}); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, m := range tagRE.FindAllStringSubmatch(page, -1) {
+		if !slices.Contains(pageTags, m[2]) {
+			t.Errorf("the page has a <%s%s> tag, which comes from the report", m[1], m[2])
+		}
+	}
+	if n := strings.Count(page, "<script"); n != 1 {
+		t.Errorf("the page has %d <script> elements, want only its own", n)
+	}
+	if strings.Contains(page, "onerror=") && !strings.Contains(page, "onerror=alert(2)&gt;") {
+		t.Errorf("an onerror attribute is not escaped")
+	}
+	for _, r := range []rune{0x1b, 0x202e, 0x200d, 0x2066} {
+		if strings.ContainsRune(page, r) {
+			t.Errorf("the page holds the raw character %U", r)
+		}
+	}
+	// What was made harmless is still shown, readably.
+	for _, want := range []string{`\x1b[2J`, `\u202eexe.sh`, `\u200d`, `\u2066x`, "&lt;script&gt;alert(1)&lt;/script&gt;"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page does not show %s", want)
+		}
+	}
+	// A command's words are escaped once, not quoted into markup.
+	if !strings.Contains(page, `<code class="cmd writes" title="changes the cluster">kubectl delete pod &#39;&lt;script&gt;`) {
+		t.Errorf("the fix's command is not shown as an escaped, copyable command")
+	}
+}
+
+func TestHTMLPageIsDeterministic(t *testing.T) {
+	var a, b bytes.Buffer
+	r := gridReport(120)
+	if err := HTMLPage(&a, r, HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := HTMLPage(&b, r, HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Error("two pages of one report differ")
+	}
+}
+
+// gridReport has one DaemonSet on n nodes of pool "big" (every third node
+// without its Pod) and one node of pool "small".
+func gridReport(n int) *report.Report {
+	r := &report.Report{GeneratedAt: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	ds := report.DaemonSetReport{Namespace: "kube-system", Name: "agent", Computed: &report.Counts{}}
+	add := func(name, pool string, nv report.NodeVerdict) {
+		r.Nodes = append(r.Nodes, report.NodeInfo{Name: name, Ready: "True", Labels: map[string]string{"eks.amazonaws.com/nodegroup": pool}})
+		nv.Name = name
+		ds.Nodes = append(ds.Nodes, nv)
+	}
+	for i := range n {
+		nv := report.NodeVerdict{ShouldRun: true, Coverage: report.Covered, Pods: []report.PodRef{{Name: fmt.Sprintf("agent-%d", i), Phase: "Running", State: "Running", Ready: true}}}
+		if i%3 == 0 {
+			nv = report.NodeVerdict{ShouldRun: true, Coverage: report.NotCovered}
+			ds.Findings = append(ds.Findings, report.Finding{Type: report.MissingPod, Node: fmt.Sprintf("big-%d", i), Message: "no Pod"})
+		}
+		add(fmt.Sprintf("big-%d", i), "big", nv)
+	}
+	add("small-1", "small", report.NodeVerdict{Coverage: report.NotTargeted, Reason: "untolerated taint x"})
+	r.DaemonSets = []report.DaemonSetReport{ds}
+	return r
+}
+
+func TestHTMLGridCollapsesLargePoolsToCounts(t *testing.T) {
+	g := buildGrid(gridReport(120), DefaultCollapseAbove)
+	if len(g.Pools) != 2 || g.Pools[0].Name != "big" || g.Pools[1].Name != "small" {
+		t.Fatalf("pools %+v, want big then small", g.Pools)
+	}
+	big, small := g.Pools[0], g.Pools[1]
+	if !big.Collapsed || small.Collapsed {
+		t.Errorf("collapsed: big %v, small %v; want only the pool above %d nodes", big.Collapsed, small.Collapsed, DefaultCollapseAbove)
+	}
+	if len(big.Rows) != 120 || big.Attention != 40 {
+		t.Errorf("big: %d rows, %d needing attention; want 120 and 40", len(big.Rows), big.Attention)
+	}
+	want := []poolCount{{stRunning, 80, 67}, {stMissing, 40, 34}}
+	if !slices.Equal(big.Counts[0], want) {
+		t.Errorf("big pool counts %+v, want %+v", big.Counts[0], want)
+	}
+	// The broken nodes are shown outside the drill-in, at most
+	// maxAttentionRows of them.
+	if len(big.AttentionRows) != 40 || big.AttentionRows[0].Node != "big-0" || len(small.AttentionRows) != 0 {
+		t.Errorf("%d attention rows (first %s), want the 40 nodes without a Pod from big-0", len(big.AttentionRows), big.AttentionRows[0].Node)
+	}
+	if g := buildGrid(gridReport(300), DefaultCollapseAbove); len(g.Pools[0].AttentionRows) != maxAttentionRows || g.Pools[0].Attention != 100 {
+		t.Errorf("300 nodes: %d attention rows of %d, want %d of 100", len(g.Pools[0].AttentionRows), g.Pools[0].Attention, maxAttentionRows)
+	}
+	if big.CountTitles[0] != "running 80, missing 40" {
+		t.Errorf("count title %q", big.CountTitles[0])
+	}
+	// Nodes in natural order: big-2 before big-10.
+	if big.Rows[2].Node != "big-2" || big.Rows[10].Node != "big-10" {
+		t.Errorf("rows not in natural order: %s, %s", big.Rows[2].Node, big.Rows[10].Node)
+	}
+	var buf bytes.Buffer
+	if err := HTMLPage(&buf, gridReport(120), HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `<details class="drill"><summary>Show all 120 nodes of pool big</summary>`) {
+		t.Error("the collapsed pool has no drill-in to its nodes")
+	}
+	if strings.Count(buf.String(), "<details") != 1 {
+		t.Error("the small pool is collapsed too")
+	}
+}
+
+func TestHTMLGridCellStates(t *testing.T) {
+	running := report.PodRef{Name: "p", Phase: "Running", State: "Running", Ready: true}
+	tests := []struct {
+		name  string
+		nv    *report.NodeVerdict
+		fs    []*report.Finding
+		want  gridState
+		flag  bool
+		title string
+	}{
+		{name: "ready Pod", nv: &report.NodeVerdict{ShouldRun: true, Pods: []report.PodRef{running}}, want: stRunning, title: "running: Pod p Running"},
+		{name: "ready Pod with an old revision", nv: &report.NodeVerdict{ShouldRun: true, Pods: []report.PodRef{running}},
+			fs: []*report.Finding{{Type: report.OutdatedPod, Message: "runs old revision a"}}, want: stRunning, flag: true, title: "OutdatedPod: runs old revision a"},
+		{name: "pending Pod", nv: &report.NodeVerdict{ShouldRun: true, Pods: []report.PodRef{{Name: "p", Phase: "Pending", State: "Pending"}}}, want: stPending},
+		{name: "image pull failure is unhealthy, not pending", nv: &report.NodeVerdict{ShouldRun: true, Pods: []report.PodRef{{Name: "p", Phase: "Pending", State: "ImagePullBackOff"}}},
+			fs: []*report.Finding{{Type: report.UnhealthyPod}}, want: stUnhealthy},
+		{name: "crashing Pod", nv: &report.NodeVerdict{ShouldRun: true, Pods: []report.PodRef{{Name: "p", Phase: "Running", State: "CrashLoopBackOff"}}}, want: stUnhealthy},
+		{name: "two Pods", nv: &report.NodeVerdict{ShouldRun: true, Pods: []report.PodRef{running, running}}, want: stUnhealthy, title: "(+1 more Pods)"},
+		{name: "no Pod", nv: &report.NodeVerdict{ShouldRun: true}, want: stMissing},
+		{name: "required by a policy, not targeted", nv: &report.NodeVerdict{Required: true, RequiredBy: "--require a/b", Reason: "untolerated taint t"}, want: stMissing, title: "required by --require a/b"},
+		{name: "misscheduled Pod", nv: &report.NodeVerdict{Pods: []report.PodRef{running}, Reason: "nodeSelector a=b"}, want: stUnhealthy, title: "runs where the DaemonSet does not target"},
+		{name: "not targeted", nv: &report.NodeVerdict{Reason: "untolerated taint t"}, want: stNotTargeted, title: "not targeted: untolerated taint t"},
+		{name: "unknown coverage", nv: &report.NodeVerdict{ShouldRun: true, Coverage: report.CoverageUnknown}, want: stUnknown},
+		{name: "no verdict", want: stUnknown},
+		{name: "exempted", nv: &report.NodeVerdict{ShouldRun: true},
+			fs: []*report.Finding{{Type: report.MissingPod, Exempted: "annotation daemoncheck.io/exempt on node n"}}, want: stExcluded, title: "excluded by policy (missing)"},
+		{name: "held back by grace stays what it is", nv: &report.NodeVerdict{ShouldRun: true},
+			fs: []*report.Finding{{Type: report.MissingPod, HeldBack: "node n joined 1m ago"}}, want: stMissing, title: "[held back: node n joined 1m ago]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := gridCellOf(tt.nv, tt.fs)
+			if c.State != tt.want || c.Flag != tt.flag {
+				t.Errorf("state %s (flag %v), want %s (flag %v)", c.State.Word, c.Flag, tt.want.Word, tt.flag)
+			}
+			if !strings.Contains(c.Title, tt.title) {
+				t.Errorf("title %q lacks %q", c.Title, tt.title)
+			}
+		})
+	}
+}
