@@ -26,7 +26,7 @@ func (c *dsContext) gate(fs []report.Finding, pods []*model.DaemonPod, g report.
 	ids := make(map[string]int, len(fs))
 	out := fs[:0]
 	for _, f := range fs {
-		if g.Ignore[f.Type] {
+		if report.Ignored(g.Ignore, &f) {
 			continue
 		}
 		info := report.Info(f.Type)

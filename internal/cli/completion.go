@@ -133,7 +133,10 @@ func registerGateCompletion(cmd *cobra.Command) {
 	for _, ti := range report.Catalog {
 		types = append(types, string(ti.Type)+"\t"+ti.Doc)
 	}
-	failOn := append([]string{"error\tfindings of severity error", "warning\tevery finding", report.FailOnNone + "\tnever fail on findings"}, types...)
+	for _, np := range report.NodeProblems {
+		types = append(types, string(np.Type)+"\t"+np.Why)
+	}
+	failOn := append([]string{"error\tbroken now (the default)", "warning\talso at risk", "info\talso advice", report.FailOnNone + "\tnever fail on findings"}, types...)
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(failOn, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("ignore", cobra.FixedCompletions(types, cobra.ShellCompDirectiveNoFileComp))
 }

@@ -39,7 +39,7 @@ func ParseSelector(values []string) (Selector, error) {
 			if r := Severity(v).Rank(); s.minRank == 0 || r < s.minRank {
 				s.minRank = r
 			}
-		case Known(FindingType(v)):
+		case Known(FindingType(v)) || knownNodeProblem(FindingType(v)):
 			s.types[FindingType(v)] = true
 		default:
 			return s, fmt.Errorf("%q: use error, warning, info, none or finding types (%s)", v, typeList())
@@ -58,16 +58,21 @@ func (s Selector) Selects(f *Finding) bool {
 	if s.minRank > 0 && f.Severity.Rank() >= s.minRank {
 		return true
 	}
-	return s.types[f.Type]
+	return s.types[f.Type] || (f.NodeCause != "" && s.types[nodeProblemType(f.NodeCause)])
 }
 
 // Values returns the selector as given, sorted (for the report).
 func (s Selector) Values() []string { return append([]string{}, s.values...) }
 
+// typeList names every type --fail-on and --ignore accept: the finding
+// types, then the node problems.
 func typeList() string {
-	names := make([]string, len(Catalog))
-	for i, ti := range Catalog {
-		names[i] = string(ti.Type)
+	names := make([]string, 0, len(Catalog)+len(NodeProblems))
+	for _, ti := range Catalog {
+		names = append(names, string(ti.Type))
+	}
+	for _, np := range NodeProblems {
+		names = append(names, string(np.Type))
 	}
 	return strings.Join(names, ", ")
 }
@@ -76,7 +81,7 @@ func typeList() string {
 func ParseTypes(values []string) (map[FindingType]bool, error) {
 	out := map[FindingType]bool{}
 	for _, v := range values {
-		if !Known(FindingType(v)) {
+		if !Known(FindingType(v)) && !knownNodeProblem(FindingType(v)) {
 			return nil, fmt.Errorf("%q: unknown finding type; use one of %s", v, typeList())
 		}
 		out[FindingType(v)] = true
@@ -119,6 +124,11 @@ func (g Gate) Settings() GateSettings {
 	for _, ti := range Catalog {
 		if g.Ignore[ti.Type] {
 			gs.Ignore = append(gs.Ignore, ti.Type)
+		}
+	}
+	for _, np := range NodeProblems {
+		if g.Ignore[np.Type] {
+			gs.Ignore = append(gs.Ignore, np.Type)
 		}
 	}
 	if g.Grace > 0 {
