@@ -256,10 +256,11 @@ func TestCompletionOfflineAndKubeconfig(t *testing.T) {
 	}
 }
 
-// Conventions: -o name, daemonset/NAME or node/NAME per line (natural order).
+// Conventions: -o name, "-n NAMESPACE daemonset/NAME" (the namespace is
+// needed across namespaces) or node/NAME per line (natural order).
 func TestOutputName(t *testing.T) {
 	out, _, _ := runCmd(t, "", "-f", demo, demoNow, "-n", "kube-system", "-o", "name")
-	if out != "daemonset/csi-node\ndaemonset/kube-proxy\n" {
+	if out != "-n kube-system daemonset/csi-node\n-n kube-system daemonset/kube-proxy\n" {
 		t.Errorf("-o name:\n%s", out)
 	}
 	out, _, _ = runCmd(t, "", "nodes", "-f", demo, demoNow, "--node-selector", "accelerator=nvidia", "-o", "name")
@@ -359,10 +360,10 @@ func TestNodesInNaturalOrder(t *testing.T) {
 func TestNodesLabelColumns(t *testing.T) {
 	out, _, _ := runCmd(t, natDump, "-f", "-", "nodes", "-L", "pool,example.com/zone")
 	lines := strings.Split(out, "\n")
-	if h := strings.Fields(lines[0]); strings.Join(h, " ") != "NODE READY POOL ZONE agent" {
+	if h := strings.Fields(lines[0]); strings.Join(h, " ") != "NODE STATUS POOL ZONE agent" {
 		t.Errorf("header %v", h)
 	}
-	if r := strings.Fields(lines[1]); strings.Join(r, " ") != "n-1 True p1 Missing" {
+	if r := strings.Fields(lines[1]); strings.Join(r, " ") != "n-1 Ready p1 Missing" {
 		t.Errorf("row %v", r)
 	}
 	_, errOut, code := runCmd(t, natDump, "-f", "-", "nodes", "--transpose", "-L", "pool")

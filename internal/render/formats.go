@@ -239,11 +239,14 @@ func forOutput(output string, v View, pf *PrintFlags, fleet bool) (*Printer, err
 	return nil, fmt.Errorf("--output %q %s; use one of: %s", output, what, strings.Join(allowed(v, fleet), ", "))
 }
 
-// Names prints daemonset/NAME per DaemonSet shown, as kubectl get -o name,
-// for scripts (xargs kubectl describe).
+// Names prints "-n NAMESPACE daemonset/NAME" per DaemonSet shown: kubectl
+// get -o name's daemonset/NAME with its namespace, since an audit spans
+// namespaces and a bare name is ambiguous there. Each line is the
+// arguments of a kubectl command (xargs -L1 kubectl describe).
 func Names(w io.Writer, r *report.Report, _ Options) error {
 	for i := range r.DaemonSets {
-		if _, err := fmt.Fprintf(w, "daemonset/%s\n", safe(r.DaemonSets[i].Name)); err != nil {
+		ds := &r.DaemonSets[i]
+		if _, err := fmt.Fprintf(w, "-n %s daemonset/%s\n", safe(ds.Namespace), safe(ds.Name)); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -57,14 +58,14 @@ func Matrix(w io.Writer, r *report.Report, o Options) error {
 	var headers []string
 	var rows [][]string
 	if !transpose {
-		headers = []string{"NODE", "READY"}
+		headers = []string{"NODE", "STATUS"}
 		for _, k := range o.LabelColumns {
 			// As kubectl get -L: the key's last segment, upper-cased.
 			headers = append(headers, strings.ToUpper(k[strings.LastIndex(k, "/")+1:]))
 		}
 		headers = append(headers, names...)
 		for _, n := range r.Nodes {
-			row := []string{n.Name, n.Ready}
+			row := []string{n.Name, nodeStatus(&n)}
 			for _, k := range o.LabelColumns {
 				row = append(row, n.Labels[k])
 			}
@@ -140,7 +141,7 @@ func NodeDetail(w io.Writer, r *report.Report, o Options) error {
 		exempt = fmt.Sprintf("%q (annotation daemoncheck.io/exempt)", *info.Exempt)
 	}
 	fmt.Fprintf(w, "Node:     %s\n", safe(info.Name))
-	fmt.Fprintf(w, "Ready:    %s\n", safe(info.Ready))
+	fmt.Fprintf(w, "Status:   %s\n", safe(nodeStatus(info)))
 	fmt.Fprintf(w, "Age:      %s\n", age(o.Now, info.Created))
 	fmt.Fprintf(w, "Taints:   %s\n", safe(orNone(strings.Join(info.Taints, ", "), "<none>")))
 	fmt.Fprintf(w, "Exempt:   %s\n", safe(exempt))
@@ -198,4 +199,21 @@ func NodeDetail(w io.Writer, r *report.Report, o Options) error {
 		fmt.Fprintln(w, f)
 	}
 	return nil
+}
+
+// nodeStatus is a node's STATUS as kubectl get nodes shows it: Ready,
+// NotReady (the Ready condition False or Unknown), Unknown (no Ready
+// condition), with ",SchedulingDisabled" when cordoned.
+func nodeStatus(n *report.NodeInfo) string {
+	s := "Unknown"
+	switch {
+	case n.Ready == "True":
+		s = "Ready"
+	case n.Ready == "False" || slices.Contains(n.Conditions, "NotReady") || slices.Contains(n.Conditions, "Unreachable"):
+		s = "NotReady"
+	}
+	if slices.Contains(n.Conditions, "Cordoned") {
+		s += ",SchedulingDisabled"
+	}
+	return s
 }
