@@ -23,6 +23,7 @@ build:
 
 ## demo: run the plugin on the bundled snapshot of a realistic cluster (no cluster needed).
 demo:
+	@test -x $(BIN) || echo "Building kubectl-daemoncheck (the first build downloads and compiles client-go: a few minutes on 2 cores)..."
 	@$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kubectl-daemoncheck
 	@./$(BIN) -f test/fixtures/demo-cluster.yaml --now 2026-11-23T12:00:00Z; rc=$$?; echo; echo "(exit code $$rc: 0 healthy, 1 findings, 2 usage, 3 input/cluster error)"
 

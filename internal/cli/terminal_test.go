@@ -185,3 +185,30 @@ func writeLargeCluster(t *testing.T) string {
 	}
 	return path
 }
+
+// The README's first sample is what a person sees running the demo on a
+// 100-column terminal; go test ./internal/cli -update rewrites it.
+func TestReadmeFirstRunSample(t *testing.T) {
+	lines, _ := runOnTerminal(t, 100, "-f", demo, demoNow, "--color=never")
+	sample := "```\n$ kubectl daemoncheck\n" + strings.Join(lines, "\n") + "\n```"
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- BEGIN sample: kubectl daemoncheck on the demo, 100 columns -->\n", "<!-- END sample -->"
+	head, rest, ok1 := strings.Cut(string(data), begin)
+	got, tail, ok2 := strings.Cut(rest, end)
+	if !ok1 || !ok2 {
+		t.Fatal("README has no first-run sample markers")
+	}
+	if strings.TrimSpace(got) == sample {
+		return
+	}
+	if *update {
+		if err := os.WriteFile("../../README.md", []byte(head+begin+sample+"\n"+end+tail), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README's first-run sample is not what the demo prints at 100 columns (go test ./internal/cli -run TestReadmeFirstRunSample -update):\n%s", sample)
+}

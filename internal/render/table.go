@@ -131,16 +131,11 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 		// that says where to look.
 		headers, rows = fitColumns(headers, rows, o.MaxWidth, "UP-TO-DATE", "CURRENT", "AVAILABLE", "AGE", "NODE SELECTOR", "STRATEGY")
 	}
-	if err := cutToWidth(w, o, func(w io.Writer) error {
-		if err := writeTable(w, headers, rows, o.NoHeaders, ""); err != nil {
-			return err
-		}
-		if marked && !o.NoHeaders {
-			fmt.Fprintln(w, recomputedNote)
-		}
-		return nil
-	}); err != nil {
+	if err := cutToWidth(w, o, func(w io.Writer) error { return writeTable(w, headers, rows, o.NoHeaders, "") }); err != nil {
 		return err
+	}
+	if marked && !o.NoHeaders {
+		fmt.Fprint(w, wrap(recomputedNote, o.MaxWidth, "", "  "))
 	}
 	// Tables are separated by a blank line even without headers (as
 	// kubectl separates the tables of several kinds), in a fixed order:

@@ -43,6 +43,14 @@ const (
 	SeverityInfo Severity = "info"
 )
 
+// SeverityMeaning says what each severity means, for the glossary and
+// help.
+var SeverityMeaning = map[Severity]string{
+	SeverityError:   "broken now: a node the DaemonSet targets (or a coverage policy requires) has no working daemon, or will not without someone acting",
+	SeverityWarning: "at risk: every node is served today, but the state is off or breaks at the next replacement",
+	SeverityInfo:    "advice: how the DaemonSet is written; nothing is wrong on any node",
+}
+
 // Severities lists the severities, highest first.
 var Severities = []Severity{SeverityError, SeverityWarning, SeverityInfo}
 

@@ -9,20 +9,23 @@ import (
 	"testing"
 )
 
-var updateReadme = flag.Bool("update", false, "rewrite the README's findings table from the catalog")
+var updateReadme = flag.Bool("update", false, "rewrite the glossary (docs/findings.md) from the catalog")
 
-// The README's findings table is the catalog, row for row: type, severity,
+// The glossary's findings table (docs/findings.md) is the catalog, row for row: type, severity,
 // whether the default gate fails on it, the "when" column (Doc) and why it
 // has its severity (Why). The last column, what daemoncheck adds, is the
 // README's own. go test ./pkg/report -update rewrites the table.
-func TestReadmeFindingsTableMatchesCatalog(t *testing.T) {
-	data, err := os.ReadFile("../../README.md")
+// glossaryPath is the document that explains every word the UI prints.
+const glossaryPath = "../../docs/findings.md"
+
+func TestGlossaryFindingsTableMatchesCatalog(t *testing.T) {
+	data, err := os.ReadFile(glossaryPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	head, rest, ok := strings.Cut(string(data), "\n## Findings\n")
+	head, rest, ok := strings.Cut(string(data), "\n# Findings\n")
 	if !ok {
-		t.Fatal("README has no ## Findings section")
+		t.Fatal("the glossary has no # Findings section")
 	}
 	lines := strings.Split(rest, "\n")
 	start, end := -1, -1
@@ -36,7 +39,7 @@ func TestReadmeFindingsTableMatchesCatalog(t *testing.T) {
 		}
 	}
 	if start < 0 || end < 0 {
-		t.Fatal("README's Findings section has no table")
+		t.Fatal("the glossary's Findings section has no table")
 	}
 	adds := map[FindingType]string{}
 	row := regexp.MustCompile("^\\| `(\\w+)` \\|.*\\| ([^|]*) \\|$")
@@ -59,13 +62,13 @@ func TestReadmeFindingsTableMatchesCatalog(t *testing.T) {
 		return
 	}
 	if *updateReadme {
-		out := head + "\n## Findings\n" + strings.Join(lines[:start], "\n") + "\n" + strings.Join(want, "\n") + "\n" + strings.Join(lines[end:], "\n")
-		if err := os.WriteFile("../../README.md", []byte(out), 0o644); err != nil {
+		out := head + "\n# Findings\n" + strings.Join(lines[:start], "\n") + "\n" + strings.Join(want, "\n") + "\n" + strings.Join(lines[end:], "\n")
+		if err := os.WriteFile(glossaryPath, []byte(out), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	t.Errorf("README's findings table is not the catalog's (go test ./pkg/report -update rewrites it):\n%s", strings.Join(want, "\n"))
+	t.Errorf("the glossary's findings table is not the catalog's (go test ./pkg/report -update rewrites it):\n%s", strings.Join(want, "\n"))
 }
 
 // Every type says why it has its severity, and the default gate fails on
@@ -85,4 +88,73 @@ func TestCatalogSeverities(t *testing.T) {
 	if SeverityOf(lint) != SeverityInfo || SeverityOf(risk) != SeverityWarning {
 		t.Errorf("LowPriorityAgent: no class %s, below workloads %s", SeverityOf(lint), SeverityOf(risk))
 	}
+}
+
+// The glossary's node problems and severity levels are the code's, row for
+// row: every word the default view prints as a PROBLEM or a SEVERITY is
+// explained there, and --ignore/--fail-on accept it.
+func TestGlossaryNodeProblemsAndSeveritiesMatchTheCode(t *testing.T) {
+	data, err := os.ReadFile(glossaryPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	tables := map[string][]string{
+		"# Node problems":   {"| problem | node condition | what the node shows |", "|---|---|---|"},
+		"# Severity levels": {"| severity | fails by default | meaning |", "|---|---|---|"},
+	}
+	for _, np := range NodeProblems {
+		if _, err := ParseTypes([]string{string(np.Type)}); err != nil {
+			t.Errorf("--ignore %s: %v", np.Type, err)
+		}
+		tables["# Node problems"] = append(tables["# Node problems"], fmt.Sprintf("| `%s` | %s | %s |", np.Type, np.Condition, np.Why))
+	}
+	def := DefaultGate()
+	for _, s := range Severities {
+		fails := "no"
+		if def.FailOn.Selects(&Finding{Severity: s}) {
+			fails = "yes"
+		}
+		tables["# Severity levels"] = append(tables["# Severity levels"], fmt.Sprintf("| `%s` | %s | %s |", s, fails, SeverityMeaning[s]))
+	}
+	for heading, want := range tables {
+		block := strings.Join(want, "\n")
+		_, rest, ok := strings.Cut(doc, "\n"+heading+"\n")
+		if !ok || !strings.Contains(rest, block) {
+			if *updateReadme {
+				doc = replaceTable(doc, heading, block)
+				continue
+			}
+			t.Errorf("%s in %s is not the code's (go test ./pkg/report -update rewrites it):\n%s", heading, glossaryPath, block)
+		}
+	}
+	if *updateReadme {
+		if err := os.WriteFile(glossaryPath, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// replaceTable puts block as the table under heading, adding the section
+// at the end when the document has none.
+func replaceTable(doc, heading, block string) string {
+	head, rest, ok := strings.Cut(doc, "\n"+heading+"\n")
+	if !ok {
+		return strings.TrimRight(doc, "\n") + "\n\n" + heading + "\n\n" + block + "\n"
+	}
+	lines := strings.Split(rest, "\n")
+	start, end := -1, len(lines)
+	for i, l := range lines {
+		if strings.HasPrefix(l, "|") && start < 0 {
+			start = i
+		}
+		if start >= 0 && !strings.HasPrefix(l, "|") {
+			end = i
+			break
+		}
+	}
+	if start < 0 {
+		return head + "\n" + heading + "\n\n" + block + "\n" + rest
+	}
+	return head + "\n" + heading + "\n" + strings.Join(lines[:start], "\n") + "\n" + block + "\n" + strings.Join(lines[end:], "\n")
 }
