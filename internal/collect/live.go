@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -67,18 +66,49 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 	if progress == nil {
 		progress = func(string, ...any) {}
 	}
-	snap := &model.Snapshot{Source: host}
-
-	progress("reading daemonsets")
-	dsOpts := metav1.ListOptions{LabelSelector: opts.LabelSelector}
-	if opts.Name != "" {
-		dsOpts.FieldSelector = fields.OneTermEqualSelector("metadata.name", opts.Name).String()
-	}
 	cur := opts.Cursor
 	if cur == nil {
 		cur = &Cursor{}
 	}
 	cur.reset()
+	snap := &model.Snapshot{Source: host}
+	dss, err := readDaemonSets(ctx, cs, opts, cur, progress)
+	if err != nil {
+		return nil, err
+	}
+	snap.DaemonSets = dss
+	snap.ServerVersion = serverVersion(ctx, cs) // after a good read: an unreachable server fails on the list, as before
+
+	// Nodes, Pods, revisions and events are independent: read them at once.
+	g := newListGroup(ctx, snap, opts.Parallel)
+	defer g.stop()
+	r := &liveRead{cs: cs, opts: opts, cur: cur, progress: progress, g: g, snap: snap}
+	r.nodes()
+	r.priorityClasses()
+	if opts.Workloads {
+		r.workloads()
+	}
+	if !opts.NoPods {
+		r.podsAndRevisions(dss)
+		r.events(dss)
+	}
+	if err := g.wait(); err != nil {
+		return nil, err
+	}
+	if err := r.finish(ctx); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// readDaemonSets lists the DaemonSets opts selects, the read every other
+// list of Live follows from.
+func readDaemonSets(ctx context.Context, cs Client, opts Options, cur *Cursor, progress func(string, ...any)) ([]appsv1.DaemonSet, error) {
+	progress("reading daemonsets")
+	dsOpts := metav1.ListOptions{LabelSelector: opts.LabelSelector}
+	if opts.Name != "" {
+		dsOpts.FieldSelector = fields.OneTermEqualSelector("metadata.name", opts.Name).String()
+	}
 	dss, err := listAll(ctx, opts.ChunkSize, dsOpts, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.DaemonSet, metav1.ListMeta, error) {
 		l, err := cs.ListDaemonSets(ctx, opts.Namespace, o)
 		if err != nil {
@@ -93,100 +123,50 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 	for i := range dss {
 		dss[i].ManagedFields = nil
 	}
-	if dss, err = SelectDaemonSets(dss, opts, ""); err != nil {
-		return nil, err
-	}
-	snap.DaemonSets = dss
-	snap.ServerVersion = serverVersion(ctx, cs) // after a good read: an unreachable server fails on the list, as before
+	return SelectDaemonSets(dss, opts, "")
+}
 
-	// Nodes, Pods, revisions and events are independent: read them at once.
-	// The first fatal error cancels the others (errgroup-style): the run
-	// fails anyway, and 40 DaemonSets' lists each waiting out a hanging
-	// server would take minutes.
-	parent := ctx
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var (
-		mu     sync.Mutex
-		first  error
-		others int
-		wg     sync.WaitGroup
-		sem    = make(chan struct{}, opts.Parallel)
-	)
-	fail := func(kind model.Kind, ns string, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if kind == model.PriorityClasses && apierrors.IsNotFound(err) {
-			// Served by every supported API server; a proxy or an
-			// aggregated server that lacks it costs the priorities only.
-			snap.MarkMissing(kind, "the server does not serve priorityclasses (scheduling.k8s.io/v1): "+shorten(err.Error(), 200), "")
-			return
-		}
-		if apierrors.IsForbidden(err) {
-			group, resource := groupOf(kind), string(kind)
-			if kind == model.AllPods {
-				resource = "pods"
-			}
-			why := explain(err, "list", resource, group, ns).Error()
-			if _, already := snap.Missing[kind]; !already {
-				snap.MarkMissing(kind, why, rbacRule(resource, group))
-			}
-			return
-		}
-		if first == nil {
-			first = fmt.Errorf("listing %s%s: %w", kind, scopeWords(ns), deadlineWords(parent, err))
-			cancel(errStopped)
-			return
-		}
-		// Count the lists that failed on their own, not those stopped by
-		// the cancel above or by the run's deadline (which stops them all).
-		if parent.Err() == nil && (!errors.Is(context.Cause(ctx), errStopped) || !errors.Is(err, context.Canceled)) {
-			others++
-		}
-	}
-	run := func(f func(ctx context.Context)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				return
-			}
-			f(ctx)
-		}()
-	}
+// liveRead is one Live read after the DaemonSets: each method starts the
+// lists of one kind in g, and each list merges into snap under g's lock.
+type liveRead struct {
+	cs       Client
+	opts     Options
+	cur      *Cursor
+	progress func(string, ...any)
+	g        *listGroup
+	snap     *model.Snapshot
+	// podPages are the pages of daemon Pods, merged once all lists are in
+	// (see mergePods).
+	podPages [][]model.DaemonPod
+}
 
-	run(func(ctx context.Context) {
-		progress("reading nodes")
-		nodes, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Node, metav1.ListMeta, error) {
-			l, err := cs.ListNodes(ctx, o)
+func (r *liveRead) nodes() {
+	r.g.run(func(ctx context.Context) {
+		r.progress("reading nodes")
+		nodes, err := listAll(ctx, r.opts.ChunkSize, metav1.ListOptions{}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Node, metav1.ListMeta, error) {
+			l, err := r.cs.ListNodes(ctx, o)
 			if err != nil {
 				return nil, metav1.ListMeta{}, err
 			}
-			cur.record(o, &cur.Nodes, l.ResourceVersion)
+			r.cur.record(o, &r.cur.Nodes, l.ResourceVersion)
 			for i := range l.Items {
 				TrimNode(&l.Items[i])
 			}
 			return l.Items, l.ListMeta, nil
 		})
 		if err != nil {
-			fail(model.Nodes, "", err)
+			r.g.fail(model.Nodes, "", err)
 			return
 		}
-		mu.Lock()
-		snap.Nodes = nodes
-		mu.Unlock()
+		r.g.locked(func() { r.snap.Nodes = nodes })
 	})
+}
 
-	run(func(ctx context.Context) {
-		progress("reading priorityclasses")
-		pcs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{}, func(ctx context.Context, o metav1.ListOptions) ([]schedulingv1.PriorityClass, metav1.ListMeta, error) {
-			l, err := cs.ListPriorityClasses(ctx, o)
+func (r *liveRead) priorityClasses() {
+	r.g.run(func(ctx context.Context) {
+		r.progress("reading priorityclasses")
+		pcs, err := listAll(ctx, r.opts.ChunkSize, metav1.ListOptions{}, func(ctx context.Context, o metav1.ListOptions) ([]schedulingv1.PriorityClass, metav1.ListMeta, error) {
+			l, err := r.cs.ListPriorityClasses(ctx, o)
 			if err != nil {
 				return nil, metav1.ListMeta{}, err
 			}
@@ -196,127 +176,133 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 			return l.Items, l.ListMeta, nil
 		})
 		if err != nil {
-			fail(model.PriorityClasses, "", err)
+			r.g.fail(model.PriorityClasses, "", err)
 			return
 		}
-		mu.Lock()
-		snap.PriorityClasses, snap.PriorityClassesRead = pcs, true
-		mu.Unlock()
+		r.g.locked(func() { r.snap.PriorityClasses, r.snap.PriorityClassesRead = pcs, true })
 	})
-	if opts.Workloads {
-		run(func(ctx context.Context) {
-			progress("reading all pods (--workloads)")
-			w, err := readWorkloads(ctx, cs, opts.ChunkSize)
-			if err != nil {
-				fail(model.AllPods, "", err)
-				return
-			}
-			mu.Lock()
-			snap.Workloads = w
-			mu.Unlock()
-		})
-	}
+}
 
+func (r *liveRead) workloads() {
+	r.g.run(func(ctx context.Context) {
+		r.progress("reading all pods (--workloads)")
+		w, err := readWorkloads(ctx, r.cs, r.opts.ChunkSize)
+		if err != nil {
+			r.g.fail(model.AllPods, "", err)
+			return
+		}
+		r.g.locked(func() { r.snap.Workloads = w })
+	})
+}
+
+// podsAndRevisions lists the Pods and ControllerRevisions of every
+// DaemonSet: once per namespace and selector.
+func (r *liveRead) podsAndRevisions(dss []appsv1.DaemonSet) {
 	owners := Owners(dss)
-	// Pages of daemon Pods, merged once all lists are in (see mergePods).
-	var podPages [][]model.DaemonPod
 	seenRev := map[types.UID]bool{}
 	listed := map[Selection]bool{}
 	for i := range dss {
-		if opts.NoPods {
-			break
-		}
 		ds := &dss[i]
 		at, selErr := selectionOf(ds)
 		if selErr != nil {
-			mu.Lock()
-			snap.Warnings = append(snap.Warnings, fmt.Sprintf("daemonset %s/%s has an invalid selector (%v); reading all Pods of namespace %s to find its own", ds.Namespace, ds.Name, selErr, ds.Namespace))
-			mu.Unlock()
+			r.g.locked(func() {
+				r.snap.Warnings = append(r.snap.Warnings, fmt.Sprintf("daemonset %s/%s has an invalid selector (%v); reading all Pods of namespace %s to find its own", ds.Namespace, ds.Name, selErr, ds.Namespace))
+			})
 		}
-		ns, selector := at.Namespace, at.Selector
 		if listed[at] {
 			// Another DaemonSet of the namespace has the same selector:
 			// its lists hold these Pods and revisions already.
 			continue
 		}
 		listed[at] = true
-		run(func(ctx context.Context) {
-			progress("reading pods of daemonset %s/%s", ns, ds.Name)
-			// Only Pods the DaemonSet selects can be its own (the API server
-			// validates that the template's labels match the selector); the
-			// owner reference decides, the selector only narrows the read.
-			pages, err := listPages(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]model.DaemonPod, metav1.ListMeta, error) {
-				l, err := cs.ListPods(ctx, ns, o)
-				if err != nil {
-					return nil, metav1.ListMeta{}, err
-				}
-				cur.recordAt(o, cur.Pods, at, l.ResourceVersion)
-				// Keep the compact record only: the decoded page is garbage
-				// as soon as this returns.
-				var kept []model.DaemonPod
-				for j := range l.Items {
-					p := &l.Items[j]
-					if ref := metav1.GetControllerOfNoCopy(p); ref == nil || owners.uids[ownerKey{p.Namespace, ref.UID}] {
-						if dp := Compact(p); KeepPod(&dp, owners) {
-							kept = append(kept, dp)
-						}
+		r.pods(ds.Name, at, owners)
+		r.revisions(at, owners, seenRev)
+	}
+}
+
+// pods lists the Pods at selects, keeping the compact record of those
+// owned by an audited DaemonSet (named dsName in progress).
+func (r *liveRead) pods(dsName string, at Selection, owners PodOwners) {
+	ns, selector := at.Namespace, at.Selector
+	r.g.run(func(ctx context.Context) {
+		r.progress("reading pods of daemonset %s/%s", ns, dsName)
+		// Only Pods the DaemonSet selects can be its own (the API server
+		// validates that the template's labels match the selector); the
+		// owner reference decides, the selector only narrows the read.
+		pages, err := listPages(ctx, r.opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]model.DaemonPod, metav1.ListMeta, error) {
+			l, err := r.cs.ListPods(ctx, ns, o)
+			if err != nil {
+				return nil, metav1.ListMeta{}, err
+			}
+			r.cur.recordAt(o, r.cur.Pods, at, l.ResourceVersion)
+			// Keep the compact record only: the decoded page is garbage
+			// as soon as this returns.
+			var kept []model.DaemonPod
+			for j := range l.Items {
+				p := &l.Items[j]
+				if ref := metav1.GetControllerOfNoCopy(p); ref == nil || owners.uids[ownerKey{p.Namespace, ref.UID}] {
+					if dp := Compact(p); KeepPod(&dp, owners) {
+						kept = append(kept, dp)
 					}
 				}
-				return kept, l.ListMeta, nil
-			})
-			if err != nil {
-				fail(model.Pods, ns, err)
-				return
 			}
-			mu.Lock()
-			podPages = append(podPages, pages...)
-			mu.Unlock()
+			return kept, l.ListMeta, nil
 		})
-		run(func(ctx context.Context) {
-			revs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.ControllerRevision, metav1.ListMeta, error) {
-				l, err := cs.ListControllerRevisions(ctx, ns, o)
-				if err != nil {
-					return nil, metav1.ListMeta{}, err
-				}
-				cur.recordAt(o, cur.Revisions, at, l.ResourceVersion)
-				kept := l.Items[:0]
-				for j := range l.Items {
-					cr := &l.Items[j]
-					if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners.uids[ownerKey{cr.Namespace, ref.UID}] {
-						TrimRevision(cr)
-						kept = append(kept, *cr)
-					}
-				}
-				return kept, l.ListMeta, nil
-			})
+		if err != nil {
+			r.g.fail(model.Pods, ns, err)
+			return
+		}
+		r.g.locked(func() { r.podPages = append(r.podPages, pages...) })
+	})
+}
+
+// revisions lists the ControllerRevisions at selects that an audited
+// DaemonSet owns; seenRev (guarded by g's lock) keeps each once.
+func (r *liveRead) revisions(at Selection, owners PodOwners, seenRev map[types.UID]bool) {
+	ns, selector := at.Namespace, at.Selector
+	r.g.run(func(ctx context.Context) {
+		revs, err := listAll(ctx, r.opts.ChunkSize, metav1.ListOptions{LabelSelector: selector}, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.ControllerRevision, metav1.ListMeta, error) {
+			l, err := r.cs.ListControllerRevisions(ctx, ns, o)
 			if err != nil {
-				fail(model.ControllerRevisions, ns, err)
-				return
+				return nil, metav1.ListMeta{}, err
 			}
-			mu.Lock()
+			r.cur.recordAt(o, r.cur.Revisions, at, l.ResourceVersion)
+			kept := l.Items[:0]
+			for j := range l.Items {
+				cr := &l.Items[j]
+				if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners.uids[ownerKey{cr.Namespace, ref.UID}] {
+					TrimRevision(cr)
+					kept = append(kept, *cr)
+				}
+			}
+			return kept, l.ListMeta, nil
+		})
+		if err != nil {
+			r.g.fail(model.ControllerRevisions, ns, err)
+			return
+		}
+		r.g.locked(func() {
 			for _, cr := range revs {
 				if !seenRev[cr.UID] {
 					seenRev[cr.UID] = true
-					snap.ControllerRevisions = append(snap.ControllerRevisions, cr)
+					r.snap.ControllerRevisions = append(r.snap.ControllerRevisions, cr)
 				}
 			}
-			mu.Unlock()
 		})
-	}
+	})
+}
 
-	// Events: Warning events about DaemonSets, and in the detail view about
-	// their Pods too, one list per namespace that has DaemonSets.
-	for _, ns := range eventNamespaces(dss, opts.Namespace) {
-		if opts.NoPods {
-			break
-		}
-		run(func(ctx context.Context) {
+// events lists Warning events about DaemonSets, and in the detail view
+// about their Pods too, one list per namespace that has DaemonSets.
+func (r *liveRead) events(dss []appsv1.DaemonSet) {
+	for _, ns := range eventNamespaces(dss, r.opts.Namespace) {
+		r.g.run(func(ctx context.Context) {
 			sel := fields.Set{"type": corev1.EventTypeWarning}
-			if !opts.PodEvents {
+			if !r.opts.PodEvents {
 				sel["involvedObject.kind"] = "DaemonSet"
 			}
-			evs, err := listAll(ctx, opts.ChunkSize, metav1.ListOptions{FieldSelector: sel.AsSelector().String()}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Event, metav1.ListMeta, error) {
-				l, err := cs.ListEvents(ctx, ns, o)
+			evs, err := listAll(ctx, r.opts.ChunkSize, metav1.ListOptions{FieldSelector: sel.AsSelector().String()}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Event, metav1.ListMeta, error) {
+				l, err := r.cs.ListEvents(ctx, ns, o)
 				if err != nil {
 					return nil, metav1.ListMeta{}, err
 				}
@@ -326,35 +312,28 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 				return l.Items, l.ListMeta, nil
 			})
 			if err != nil {
-				fail(model.Events, ns, err)
+				r.g.fail(model.Events, ns, err)
 				return
 			}
-			mu.Lock()
-			snap.Events = append(snap.Events, evs...)
-			mu.Unlock()
+			r.g.locked(func() { r.snap.Events = append(r.snap.Events, evs...) })
 		})
 	}
-	wg.Wait()
-	if first != nil {
-		if others > 0 {
-			first = fmt.Errorf("%w (and %d other lists failed)", shortError(first), others)
-		}
-		return nil, shortError(first)
-	}
-	if err := parent.Err(); err != nil {
-		// Stopped before any list failed (the run's deadline passed while
-		// lists waited for their turn).
-		return nil, deadlineWords(parent, err)
-	}
+}
+
+// finish completes the snapshot once every list is in: the daemon Pods
+// merged, the nodes they name confirmed, and an order independent of
+// timing. ctx is the read's own (the group's is cancelled by now).
+func (r *liveRead) finish(ctx context.Context) error {
+	snap := r.snap
 	if snap.Has(model.Pods) {
-		snap.DaemonPods = mergePods(podPages)
+		snap.DaemonPods = mergePods(r.podPages)
 	} else {
 		// A partial Pod list would make present Pods look missing.
 		snap.DaemonPods = nil
 	}
-	podPages = nil
-	if err := confirmNodes(parent, cs, snap); err != nil {
-		return nil, shortError(deadlineWords(parent, err))
+	r.podPages = nil
+	if err := confirmNodes(ctx, r.cs, snap); err != nil {
+		return shortError(deadlineWords(ctx, err))
 	}
 	// Lists ran concurrently; make the order independent of timing.
 	// (Pods are already in order: mergePods.)
@@ -366,11 +345,8 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 		a, b := &snap.Events[i], &snap.Events[j]
 		return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 	})
-	return snap, nil
+	return nil
 }
-
-// errStopped is the cause of cancelling sibling lists after a fatal error.
-var errStopped = errors.New("stopped: another list failed")
 
 // deadlineWords says plainly that the run's own time limit (ctx) ended a
 // request, rather than a bare "context deadline exceeded".

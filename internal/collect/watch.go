@@ -226,8 +226,25 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 	w.mu.Lock()
 	defer w.mu.Unlock()
 
-	// Seed the stores with copies (each its own allocation, so the read's
-	// large slices can go).
+	w.seed(snap)
+
+	w.start(w.ctx, w.daemonSetSource(), cur.DaemonSets, true)
+	if w.nodes {
+		w.start(w.ctx, w.nodeSource(), cur.Nodes, true)
+	}
+	for at, s := range w.sels {
+		w.startSelection(s, cur.Pods[at], cur.Revisions[at], true)
+	}
+	if w.pending == 0 {
+		close(w.ready)
+	}
+	return w, nil
+}
+
+// seed fills the stores from the read the watch carries on from, with
+// copies (each its own allocation, so the read's large slices can go).
+// Called with w.mu held.
+func (w *Watcher) seed(snap *model.Snapshot) {
 	for i := range snap.DaemonSets {
 		ds := snap.DaemonSets[i]
 		k := ds.Namespace + "/" + ds.Name
@@ -269,18 +286,6 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 			}
 		}
 	}
-
-	w.start(w.ctx, w.daemonSetSource(), cur.DaemonSets, true)
-	if w.nodes {
-		w.start(w.ctx, w.nodeSource(), cur.Nodes, true)
-	}
-	for at, s := range w.sels {
-		w.startSelection(s, cur.Pods[at], cur.Revisions[at], true)
-	}
-	if w.pending == 0 {
-		close(w.ready)
-	}
-	return w, nil
 }
 
 func newSelection(at Selection) *selection {

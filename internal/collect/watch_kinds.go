@@ -187,68 +187,12 @@ func (w *Watcher) podSource(s *selection) *source {
 		lo.LabelSelector = at.Selector
 		return w.cs.WatchPods(ctx, at.Namespace, lo)
 	}
-	record := func(obj any) (model.DaemonPod, bool) {
-		switch p := obj.(type) {
-		case *corev1.Pod:
-			if !s.admits(p) {
-				return model.DaemonPod{Namespace: p.Namespace, Name: p.Name}, false
-			}
-			return Compact(p), true
-		case *podRecord:
-			return p.DaemonPod, true
-		}
-		return model.DaemonPod{}, false
-	}
-	src.put = func(obj any) bool {
-		rec, ok := record(obj)
-		k := rec.Namespace + "/" + rec.Name
-		if !ok {
-			return src.drop(obj)
-		}
-		if old := s.pods[k]; old != nil {
-			// A write that changed nothing the record keeps (most of a
-			// kubelet's status writes) keeps the old record and its
-			// resourceVersion: no change to analyse.
-			same := rec
-			same.ResourceVersion = old.ResourceVersion
-			if reflect.DeepEqual(*old, same) {
-				return false
-			}
-			if old.UID == rec.UID {
-				// In place: podOrder holds the pointer; the next
-				// Snapshot copies it into podVals.
-				*old = rec
-				if w.podOrder != nil {
-					w.podDirty = append(w.podDirty, old)
-				}
-				return true
-			}
-		}
-		s.pods[k] = &rec
-		w.podOrder = nil
-		return true
-	}
-	src.drop = func(obj any) bool {
-		var k string
-		switch p := obj.(type) {
-		case *corev1.Pod:
-			k = p.Namespace + "/" + p.Name
-		case *podRecord:
-			k = p.Namespace + "/" + p.Name
-		default:
-			return false
-		}
-		if _, ok := s.pods[k]; !ok {
-			return false
-		}
-		delete(s.pods, k)
-		w.podOrder = nil
-		return true
-	}
+	src.put = func(obj any) bool { return w.putPod(s, src, obj) }
+	src.drop = func(obj any) bool { return w.dropPod(s, obj) }
 	src.replace = func(items []any) bool {
 		s.pods = make(map[string]*model.DaemonPod, len(items))
 		for _, it := range items {
-			if rec, ok := record(it); ok {
+			if rec, ok := s.podRecordOf(it); ok {
 				s.pods[rec.Namespace+"/"+rec.Name] = &rec
 			}
 		}
@@ -256,6 +200,72 @@ func (w *Watcher) podSource(s *selection) *source {
 		return true
 	}
 	return src
+}
+
+// podRecordOf is the record kept of a Pod the watch or the list delivered
+// (false when s does not admit it: the record then holds its key only).
+func (s *selection) podRecordOf(obj any) (model.DaemonPod, bool) {
+	switch p := obj.(type) {
+	case *corev1.Pod:
+		if !s.admits(p) {
+			return model.DaemonPod{Namespace: p.Namespace, Name: p.Name}, false
+		}
+		return Compact(p), true
+	case *podRecord:
+		return p.DaemonPod, true
+	}
+	return model.DaemonPod{}, false
+}
+
+// putPod is the Pod source's put: it keeps the Pod's record in s, and
+// says whether that changed anything to analyse.
+func (w *Watcher) putPod(s *selection, src *source, obj any) bool {
+	rec, ok := s.podRecordOf(obj)
+	k := rec.Namespace + "/" + rec.Name
+	if !ok {
+		return src.drop(obj)
+	}
+	if old := s.pods[k]; old != nil {
+		// A write that changed nothing the record keeps (most of a
+		// kubelet's status writes) keeps the old record and its
+		// resourceVersion: no change to analyse.
+		same := rec
+		same.ResourceVersion = old.ResourceVersion
+		if reflect.DeepEqual(*old, same) {
+			return false
+		}
+		if old.UID == rec.UID {
+			// In place: podOrder holds the pointer; the next
+			// Snapshot copies it into podVals.
+			*old = rec
+			if w.podOrder != nil {
+				w.podDirty = append(w.podDirty, old)
+			}
+			return true
+		}
+	}
+	s.pods[k] = &rec
+	w.podOrder = nil
+	return true
+}
+
+// dropPod is the Pod source's drop: it forgets the Pod's record.
+func (w *Watcher) dropPod(s *selection, obj any) bool {
+	var k string
+	switch p := obj.(type) {
+	case *corev1.Pod:
+		k = p.Namespace + "/" + p.Name
+	case *podRecord:
+		k = p.Namespace + "/" + p.Name
+	default:
+		return false
+	}
+	if _, ok := s.pods[k]; !ok {
+		return false
+	}
+	delete(s.pods, k)
+	w.podOrder = nil
+	return true
 }
 
 // admits says whether a Pod the watch delivered may be a DaemonSet's daemon

@@ -92,6 +92,23 @@ func Files(paths []string, stdin io.Reader, opts collect.Options) (*model.Snapsh
 	}
 	snap := r.snap
 	snap.Source = r.sourceSummary()
+	r.warn(snap)
+	if len(snap.DaemonSets)+len(snap.Nodes)+len(snap.DaemonPods)+len(snap.ControllerRevisions) == 0 {
+		return nil, &InputError{File: r.inputNames(), Err: errors.New("no DaemonSet, Node, Pod or ControllerRevision objects found; export them with: kubectl get ds,nodes,pods,controllerrevisions -A -o yaml")}
+	}
+	r.markUnread(snap, opts)
+	// Before selection: the dump was taken when its newest object was seen,
+	// whatever the run looks at.
+	snap.NewestTime = newestTime(snap)
+	if err := selectRead(snap, opts); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// warn adds the warnings of the read to snap: objects ignored, kept once,
+// converted or with timestamps dropped.
+func (r *fileReader) warn(snap *model.Snapshot) {
 	if len(r.ignored) > 0 {
 		kinds := make([]string, 0, len(r.ignored))
 		total := 0
@@ -116,14 +133,17 @@ func Files(paths []string, stdin io.Reader, opts collect.Options) (*model.Snapsh
 	if r.badTimes > 0 {
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("dropped %d timestamps outside the years 0-9999 (e.g. in %s)", r.badTimes, r.firstBadTime))
 	}
-	if len(snap.DaemonSets)+len(snap.Nodes)+len(snap.DaemonPods)+len(snap.ControllerRevisions) == 0 {
-		return nil, &InputError{File: r.inputNames(), Err: errors.New("no DaemonSet, Node, Pod or ControllerRevision objects found; export them with: kubectl get ds,nodes,pods,controllerrevisions -A -o yaml")}
-	}
-	// A kind counts as read when the input holds objects of it, or a typed
-	// List of it with no items (kubectl get pods -o json in a namespace with
-	// no Pods prints an empty PodList): "read, none" is not "not read". A
-	// dump without any DaemonSet or DaemonSetList (kubectl get nodes,pods)
-	// says nothing about the DaemonSets, so it must not pass as "none".
+}
+
+// markUnread marks the kinds the input does not hold as not read, and adds
+// the --workloads load of the Pods read (then drops it).
+//
+// A kind counts as read when the input holds objects of it, or a typed
+// List of it with no items (kubectl get pods -o json in a namespace with
+// no Pods prints an empty PodList): "read, none" is not "not read". A
+// dump without any DaemonSet or DaemonSetList (kubectl get nodes,pods)
+// says nothing about the DaemonSets, so it must not pass as "none".
+func (r *fileReader) markUnread(snap *model.Snapshot, opts collect.Options) {
 	if !r.seen[model.DaemonSets] {
 		snap.MarkMissing(model.DaemonSets, "the input has no DaemonSet objects (add: kubectl get ds -A -o yaml)", "")
 	}
@@ -149,12 +169,14 @@ func Files(paths []string, stdin io.Reader, opts collect.Options) (*model.Snapsh
 		}
 	}
 	r.loads = nil
-	// Before selection: the dump was taken when its newest object was seen,
-	// whatever the run looks at.
-	snap.NewestTime = newestTime(snap)
+}
+
+// selectRead keeps the DaemonSets opts selects, and their Pods, as Live
+// does.
+func selectRead(snap *model.Snapshot, opts collect.Options) error {
 	dss, err := collect.SelectDaemonSets(snap.DaemonSets, opts, "the input")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	snap.DaemonSets = dss
 	own := collect.Owners(dss)
@@ -165,7 +187,7 @@ func Files(paths []string, stdin io.Reader, opts collect.Options) (*model.Snapsh
 		}
 	}
 	snap.DaemonPods = pods
-	return snap, nil
+	return nil
 }
 
 // newestTime is the newest timestamp of the objects read (out-of-range ones
@@ -718,10 +740,7 @@ func jsonErr(err error) error {
 // item without its own kind waits until the List's kind is known.
 func (r *fileReader) jsonObject(dec *json.Decoder) error {
 	fields := map[string]json.RawMessage{}
-	var tm typeMeta
-	hasItems := false
-	var waiting []json.RawMessage
-	n := 0
+	var l listRead
 	var size int64
 	for dec.More() {
 		tok, err := dec.Token()
@@ -729,63 +748,35 @@ func (r *fileReader) jsonObject(dec *json.Decoder) error {
 			return jsonErr(err)
 		}
 		key, _ := tok.(string)
-		if key == "Items" && tm.Kind == "" {
+		if key == "Items" && l.tm.Kind == "" {
 			return errOldKubectl
 		}
-		if key != "items" {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return jsonErr(err)
-			}
-			if size += int64(len(raw)); size > MaxObjectBytes {
-				return fmt.Errorf("an object larger than %d bytes (without its items)", MaxObjectBytes)
-			}
-			fields[key] = raw
-			switch key {
-			case "kind":
-				_ = json.Unmarshal(raw, &tm.Kind)
-			case "apiVersion":
-				_ = json.Unmarshal(raw, &tm.APIVersion)
+		if key == "items" {
+			if err := r.jsonItems(dec, &l); err != nil {
+				return err
 			}
 			continue
 		}
-		tok, err = dec.Token()
-		if err != nil {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
 			return jsonErr(err)
 		}
-		if tok == nil {
-			continue // "items": null
+		if size += int64(len(raw)); size > MaxObjectBytes {
+			return fmt.Errorf("an object larger than %d bytes (without its items)", MaxObjectBytes)
 		}
-		if d, ok := tok.(json.Delim); !ok || d != '[' {
-			return errors.New("items is not a list")
-		}
-		hasItems = true
-		for dec.More() {
-			n++
-			var item json.RawMessage
-			if err := dec.Decode(&item); err != nil {
-				return jsonErr(err)
-			}
-			if int64(len(item)) > MaxObjectBytes {
-				return fmt.Errorf("item %d is larger than %d bytes", n, MaxObjectBytes)
-			}
-			if tm.Kind == "" && !hasKind(item) {
-				waiting = append(waiting, item)
-				continue
-			}
-			if err := r.object(item, tm.Kind, tm.APIVersion, 2); err != nil {
-				return fmt.Errorf("%s item %d: %w", listName(tm.Kind), n, err)
-			}
-		}
-		if _, err := dec.Token(); err != nil { // ']'
-			return jsonErr(err)
+		fields[key] = raw
+		switch key {
+		case "kind":
+			_ = json.Unmarshal(raw, &l.tm.Kind)
+		case "apiVersion":
+			_ = json.Unmarshal(raw, &l.tm.APIVersion)
 		}
 	}
 	if _, err := dec.Token(); err != nil { // '}'
 		return jsonErr(err)
 	}
-	if !hasItems && !strings.HasSuffix(tm.Kind, "List") {
-		if tm.Kind == "" && internalObject(fields) {
+	if !l.hasItems && !strings.HasSuffix(l.tm.Kind, "List") {
+		if l.tm.Kind == "" && internalObject(fields) {
 			return errOldKubectl
 		}
 		raw, err := json.Marshal(fields)
@@ -794,13 +785,60 @@ func (r *fileReader) jsonObject(dec *json.Decoder) error {
 		}
 		return r.object(raw, "", "", 1)
 	}
-	if err := r.listKind(tm.Kind, tm.APIVersion); err != nil {
+	if err := r.listKind(l.tm.Kind, l.tm.APIVersion); err != nil {
 		return err
 	}
-	for i, item := range waiting {
-		if err := r.object(item, tm.Kind, tm.APIVersion, 2); err != nil {
-			return fmt.Errorf("%s item %d: %w", listName(tm.Kind), i+1, err)
+	for i, item := range l.waiting {
+		if err := r.object(item, l.tm.Kind, l.tm.APIVersion, 2); err != nil {
+			return fmt.Errorf("%s item %d: %w", listName(l.tm.Kind), i+1, err)
 		}
+	}
+	return nil
+}
+
+// listRead is what jsonObject has read of a top-level object's List so far.
+type listRead struct {
+	tm       typeMeta // the List's kind and apiVersion, once read
+	hasItems bool
+	n        int // items read
+	// waiting are the items without a kind of their own, read before
+	// the List's kind.
+	waiting []json.RawMessage
+}
+
+// jsonItems reads the value of "items", whose key was read, routing each
+// item as it is decoded (or keeping it in l.waiting).
+func (r *fileReader) jsonItems(dec *json.Decoder, l *listRead) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return jsonErr(err)
+	}
+	if tok == nil {
+		return nil // "items": null
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return errors.New("items is not a list")
+	}
+	l.hasItems = true
+	for dec.More() {
+		l.n++
+		var item json.RawMessage
+		if err := dec.Decode(&item); err != nil {
+			return jsonErr(err)
+		}
+		if int64(len(item)) > MaxObjectBytes {
+			return fmt.Errorf("item %d is larger than %d bytes", l.n, MaxObjectBytes)
+		}
+		if l.tm.Kind == "" && !hasKind(item) {
+			l.waiting = append(l.waiting, item)
+			continue
+		}
+		if err := r.object(item, l.tm.Kind, l.tm.APIVersion, 2); err != nil {
+			return fmt.Errorf("%s item %d: %w", listName(l.tm.Kind), l.n, err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return jsonErr(err)
 	}
 	return nil
 }
@@ -904,24 +942,7 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		return errors.New("object has no kind")
 	}
 	if strings.HasSuffix(kind, "List") {
-		if depth > maxListDepth {
-			return fmt.Errorf("Lists nested more than %d deep", maxListDepth) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
-		}
-		var l struct {
-			Items []json.RawMessage `json:"items"`
-		}
-		if err := json.Unmarshal(raw, &l); err != nil {
-			return fmt.Errorf("invalid %s: %s", kind, text.OneLine(err.Error()))
-		}
-		if err := r.listKind(kind, tm.APIVersion); err != nil {
-			return err
-		}
-		for i, item := range l.Items {
-			if err := r.object(item, kind, tm.APIVersion, depth+1); err != nil {
-				return fmt.Errorf("%s item %d: %w", kind, i+1, err)
-			}
-		}
-		return nil
+		return r.nestedList(raw, kind, tm.APIVersion, depth)
 	}
 	group, version := apiGroupOf(kind, tm.APIVersion)
 	if _, ok := readKind(kind, tm.APIVersion); !ok {
@@ -939,98 +960,162 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 	r.seen[kindOf[kind]] = true
 	switch kind {
 	case "DaemonSet":
-		var o appsv1.DaemonSet
-		if err := decodeInto(raw, &o, kind); err != nil {
-			return err
-		}
-		if tm.APIVersion == "extensions/v1beta1" || tm.APIVersion == "apps/v1beta2" {
-			// apps/v1 has no spec.templateGeneration: keep it where the
-			// API server serving apps/v1 puts it, or every Pod of an old
-			// cluster's dump would look outdated.
-			if err := apiconv.KeepTemplateGeneration(&o, raw); err != nil {
-				return err
-			}
-		}
-		if err := needIdentity(kind, o.Namespace, o.Name, string(o.UID), true); err != nil {
-			return err
-		}
-		if o.Spec.Selector == nil {
-			// extensions/v1beta1 defaulted a missing selector from the
-			// template's labels on the server; a dump always has it.
-			return fmt.Errorf("DaemonSet %s/%s (%s) has no spec.selector; export it with kubectl get ds -o yaml", o.Namespace, o.Name, tm.APIVersion)
-		}
-		if err := capacity.CheckPodSpec(&o.Spec.Template.Spec, "spec.template.spec"); err != nil {
-			return fmt.Errorf("DaemonSet %s/%s: %w", o.Namespace, o.Name, err)
-		}
-		r.saneTime(&o.CreationTimestamp, kind, o.Namespace, o.Name)
-		o.ManagedFields = nil
-		add(r, model.DaemonSets, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.DaemonSets, o)
+		return r.daemonSet(raw, tm.APIVersion)
 	case "Node":
-		var o corev1.Node
-		if err := decodeInto(raw, &o, kind); err != nil {
-			return err
-		}
-		if err := needIdentity(kind, "-", o.Name, "-", false); err != nil {
-			return err
-		}
-		if err := capacity.CheckNode(&o); err != nil {
-			return fmt.Errorf("Node %s: %w", o.Name, err) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
-		}
-		collect.TrimNode(&o)
-		r.saneTime(&o.CreationTimestamp, kind, "", o.Name)
-		add(r, model.Nodes, o.UID, "", o.Name, o.ResourceVersion, &r.snap.Nodes, o)
+		return r.node(raw)
 	case "Pod":
-		var o corev1.Pod
-		if err := decodeInto(raw, &o, kind); err != nil {
-			return err
-		}
-		if err := needIdentity(kind, o.Namespace, o.Name, "-", false); err != nil {
-			return err
-		}
-		dp := collect.Compact(&o)
-		r.saneTimes(kind, o.Namespace, o.Name, &dp.Created, &dp.ReadySince)
-		add(r, model.Pods, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.DaemonPods, dp)
-		if r.workloads {
-			// Only --workloads adds a Pod's requests to its node's load.
-			if err := capacity.CheckPodSpec(&o.Spec, "spec"); err != nil {
-				return fmt.Errorf("Pod %s/%s: %w", o.Namespace, o.Name, err) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
-			}
-			r.addLoad(&o)
-		}
+		return r.pod(raw)
 	case "PriorityClass":
-		var o schedulingv1.PriorityClass
-		if err := decodeInto(raw, &o, kind); err != nil {
-			return err
-		}
-		if err := needIdentity(kind, "-", o.Name, "-", false); err != nil {
-			return err
-		}
-		o.ManagedFields = nil
-		add(r, model.PriorityClasses, o.UID, "", o.Name, o.ResourceVersion, &r.snap.PriorityClasses, o)
+		return r.priorityClass(raw)
 	case "ControllerRevision":
-		var o appsv1.ControllerRevision
-		if err := decodeInto(raw, &o, kind); err != nil {
-			return err
-		}
-		collect.TrimRevision(&o)
-		add(r, model.ControllerRevisions, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.ControllerRevisions, o)
+		return r.revision(raw)
 	case "Event":
-		var o corev1.Event
-		if err := decodeInto(raw, &o, kind); err != nil {
+		return r.event(raw)
+	}
+	return nil
+}
+
+// nestedList routes the items of a List inside a List (kind, at depth).
+func (r *fileReader) nestedList(raw json.RawMessage, kind, apiVersion string, depth int) error {
+	if depth > maxListDepth {
+		return fmt.Errorf("Lists nested more than %d deep", maxListDepth) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
+	}
+	var l struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return fmt.Errorf("invalid %s: %s", kind, text.OneLine(err.Error()))
+	}
+	if err := r.listKind(kind, apiVersion); err != nil {
+		return err
+	}
+	for i, item := range l.Items {
+		if err := r.object(item, kind, apiVersion, depth+1); err != nil {
+			return fmt.Errorf("%s item %d: %w", kind, i+1, err)
+		}
+	}
+	return nil
+}
+
+// daemonSet keeps the record of a DaemonSet.
+func (r *fileReader) daemonSet(raw json.RawMessage, apiVersion string) error {
+	const kind = "DaemonSet"
+	var o appsv1.DaemonSet
+	if err := decodeInto(raw, &o, kind); err != nil {
+		return err
+	}
+	if apiVersion == "extensions/v1beta1" || apiVersion == "apps/v1beta2" {
+		// apps/v1 has no spec.templateGeneration: keep it where the
+		// API server serving apps/v1 puts it, or every Pod of an old
+		// cluster's dump would look outdated.
+		if err := apiconv.KeepTemplateGeneration(&o, raw); err != nil {
 			return err
 		}
-		o.ManagedFields = nil
-		r.saneTime(&o.CreationTimestamp, kind, o.Namespace, o.Name)
-		r.saneTime(&o.FirstTimestamp, kind, o.Namespace, o.Name)
-		r.saneTime(&o.LastTimestamp, kind, o.Namespace, o.Name)
-		if !r.saneTimes(kind, o.Namespace, o.Name, &o.EventTime.Time) {
-			o.EventTime = metav1.MicroTime{}
-		}
-		if o.Series != nil && !r.saneTimes(kind, o.Namespace, o.Name, &o.Series.LastObservedTime.Time) {
-			o.Series.LastObservedTime = metav1.MicroTime{}
-		}
-		add(r, model.Events, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.Events, o)
 	}
+	if err := needIdentity(kind, o.Namespace, o.Name, string(o.UID), true); err != nil {
+		return err
+	}
+	if o.Spec.Selector == nil {
+		// extensions/v1beta1 defaulted a missing selector from the
+		// template's labels on the server; a dump always has it.
+		return fmt.Errorf("DaemonSet %s/%s (%s) has no spec.selector; export it with kubectl get ds -o yaml", o.Namespace, o.Name, apiVersion)
+	}
+	if err := capacity.CheckPodSpec(&o.Spec.Template.Spec, "spec.template.spec"); err != nil {
+		return fmt.Errorf("DaemonSet %s/%s: %w", o.Namespace, o.Name, err)
+	}
+	r.saneTime(&o.CreationTimestamp, kind, o.Namespace, o.Name)
+	o.ManagedFields = nil
+	add(r, model.DaemonSets, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.DaemonSets, o)
+	return nil
+}
+
+// node keeps the record of a Node.
+func (r *fileReader) node(raw json.RawMessage) error {
+	const kind = "Node"
+	var o corev1.Node
+	if err := decodeInto(raw, &o, kind); err != nil {
+		return err
+	}
+	if err := needIdentity(kind, "-", o.Name, "-", false); err != nil {
+		return err
+	}
+	if err := capacity.CheckNode(&o); err != nil {
+		return fmt.Errorf("Node %s: %w", o.Name, err) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
+	}
+	collect.TrimNode(&o)
+	r.saneTime(&o.CreationTimestamp, kind, "", o.Name)
+	add(r, model.Nodes, o.UID, "", o.Name, o.ResourceVersion, &r.snap.Nodes, o)
+	return nil
+}
+
+// pod keeps the record of a Pod.
+func (r *fileReader) pod(raw json.RawMessage) error {
+	const kind = "Pod"
+	var o corev1.Pod
+	if err := decodeInto(raw, &o, kind); err != nil {
+		return err
+	}
+	if err := needIdentity(kind, o.Namespace, o.Name, "-", false); err != nil {
+		return err
+	}
+	dp := collect.Compact(&o)
+	r.saneTimes(kind, o.Namespace, o.Name, &dp.Created, &dp.ReadySince)
+	add(r, model.Pods, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.DaemonPods, dp)
+	if r.workloads {
+		// Only --workloads adds a Pod's requests to its node's load.
+		if err := capacity.CheckPodSpec(&o.Spec, "spec"); err != nil {
+			return fmt.Errorf("Pod %s/%s: %w", o.Namespace, o.Name, err) //nolint:staticcheck // ST1005: starts with a kind name, capitalised as in the API
+		}
+		r.addLoad(&o)
+	}
+	return nil
+}
+
+// priorityClass keeps the record of a PriorityClass.
+func (r *fileReader) priorityClass(raw json.RawMessage) error {
+	const kind = "PriorityClass"
+	var o schedulingv1.PriorityClass
+	if err := decodeInto(raw, &o, kind); err != nil {
+		return err
+	}
+	if err := needIdentity(kind, "-", o.Name, "-", false); err != nil {
+		return err
+	}
+	o.ManagedFields = nil
+	add(r, model.PriorityClasses, o.UID, "", o.Name, o.ResourceVersion, &r.snap.PriorityClasses, o)
+	return nil
+}
+
+// revision keeps the record of a ControllerRevision.
+func (r *fileReader) revision(raw json.RawMessage) error {
+	const kind = "ControllerRevision"
+	var o appsv1.ControllerRevision
+	if err := decodeInto(raw, &o, kind); err != nil {
+		return err
+	}
+	collect.TrimRevision(&o)
+	add(r, model.ControllerRevisions, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.ControllerRevisions, o)
+	return nil
+}
+
+// event keeps the record of a Event.
+func (r *fileReader) event(raw json.RawMessage) error {
+	const kind = "Event"
+	var o corev1.Event
+	if err := decodeInto(raw, &o, kind); err != nil {
+		return err
+	}
+	o.ManagedFields = nil
+	r.saneTime(&o.CreationTimestamp, kind, o.Namespace, o.Name)
+	r.saneTime(&o.FirstTimestamp, kind, o.Namespace, o.Name)
+	r.saneTime(&o.LastTimestamp, kind, o.Namespace, o.Name)
+	if !r.saneTimes(kind, o.Namespace, o.Name, &o.EventTime.Time) {
+		o.EventTime = metav1.MicroTime{}
+	}
+	if o.Series != nil && !r.saneTimes(kind, o.Namespace, o.Name, &o.Series.LastObservedTime.Time) {
+		o.Series.LastObservedTime = metav1.MicroTime{}
+	}
+	add(r, model.Events, o.UID, o.Namespace, o.Name, o.ResourceVersion, &r.snap.Events, o)
 	return nil
 }
 

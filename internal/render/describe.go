@@ -35,6 +35,19 @@ func Describe(w io.Writer, r *report.Report, o Options) error {
 }
 
 func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
+	describeHeader(w, ds)
+	if err := describeNodes(w, ds, o); err != nil {
+		return err
+	}
+	if err := describeNotTargeted(w, ds); err != nil {
+		return err
+	}
+	describeFindings(w, ds, o)
+	return describeEvents(w, ds, o)
+}
+
+// describeHeader writes the DaemonSet's fields and counts.
+func describeHeader(w io.Writer, ds *report.DaemonSetReport) {
 	kv := [][2]string{
 		{"Name", ds.Name},
 		{"Namespace", ds.Namespace},
@@ -80,8 +93,11 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	for _, u := range ds.Unknown {
 		fmt.Fprintf(w, "Unknown:  %s\n", safe(u))
 	}
+}
 
-	// Targeted nodes, and any other node that holds a Pod (misscheduled).
+// describeNodes writes the targeted nodes, and any other node that holds a
+// Pod (misscheduled), with their Pods.
+func describeNodes(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	fmt.Fprintln(w, "Nodes:")
 	var rows [][]string
 	for _, nv := range ds.Nodes {
@@ -111,10 +127,14 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	}
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "  <none>")
-	} else if err := writeTable(w, []string{"NODE", "COVERAGE", "POD", "REVISION", "READY", "STATE", "RESTARTS", "AGE"}, rows, false, "  "); err != nil {
-		return err
+		return nil
 	}
+	return writeTable(w, []string{"NODE", "COVERAGE", "POD", "REVISION", "READY", "STATE", "RESTARTS", "AGE"}, rows, false, "  ")
+}
 
+// describeNotTargeted writes the nodes the DaemonSet leaves out, grouped by
+// reason.
+func describeNotTargeted(w io.Writer, ds *report.DaemonSetReport) error {
 	fmt.Fprintln(w, "Not Targeted:")
 	groups := map[string][]string{}
 	for _, nv := range ds.Nodes {
@@ -124,33 +144,34 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	}
 	if len(groups) == 0 {
 		fmt.Fprintln(w, "  <none>")
-	} else {
-		reasons := make([]string, 0, len(groups))
-		for r := range groups {
-			reasons = append(reasons, r)
-		}
-		// Largest groups first: they explain most of the gap between the
-		// node count and DESIRED; groups of one size in natural order of
-		// their first nodes.
-		for _, ns := range groups {
-			names.Sort(ns)
-		}
-		sort.Slice(reasons, func(i, j int) bool {
-			a, b := groups[reasons[i]], groups[reasons[j]]
-			if len(a) != len(b) {
-				return len(a) > len(b)
-			}
-			return names.Less(a[0], b[0])
-		})
-		var gr [][]string
-		for _, reason := range reasons {
-			gr = append(gr, []string{strconv.Itoa(len(groups[reason])), nodeList(groups[reason]), reason})
-		}
-		if err := writeTable(w, []string{"COUNT", "NODES", "REASON"}, gr, false, "  "); err != nil {
-			return err
-		}
+		return nil
 	}
+	reasons := make([]string, 0, len(groups))
+	for r := range groups {
+		reasons = append(reasons, r)
+	}
+	// Largest groups first: they explain most of the gap between the
+	// node count and DESIRED; groups of one size in natural order of
+	// their first nodes.
+	for _, ns := range groups {
+		names.Sort(ns)
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		a, b := groups[reasons[i]], groups[reasons[j]]
+		if len(a) != len(b) {
+			return len(a) > len(b)
+		}
+		return names.Less(a[0], b[0])
+	})
+	var gr [][]string
+	for _, reason := range reasons {
+		gr = append(gr, []string{strconv.Itoa(len(groups[reason])), nodeList(groups[reason]), reason})
+	}
+	return writeTable(w, []string{"COUNT", "NODES", "REASON"}, gr, false, "  ")
+}
 
+// describeFindings writes the findings, each with its suggestion.
+func describeFindings(w io.Writer, ds *report.DaemonSetReport, o Options) {
 	fmt.Fprintln(w, "Findings:")
 	if len(ds.Findings) == 0 {
 		fmt.Fprintln(w, "  <none>")
@@ -173,7 +194,10 @@ func describeOne(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 			fmt.Fprint(w, wrap("Suggestion: "+safe(f.Suggestion), width, "    ", "      "))
 		}
 	}
+}
 
+// describeEvents writes the DaemonSet's Warning events.
+func describeEvents(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	fmt.Fprint(w, "Events:")
 	if len(ds.Events) == 0 {
 		fmt.Fprintln(w, "  <none>")

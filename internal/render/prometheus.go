@@ -98,6 +98,25 @@ func b2f(b bool) float64 {
 }
 
 func promFamilies(r *report.Report) []*dto.MetricFamily {
+	out := promRunFamilies(r)
+	d := newPromDaemonSetFamilies()
+	for i := range r.DaemonSets {
+		d.add(&r.DaemonSets[i])
+	}
+	out = append(out, d.counts...)
+	out = append(out, d.findings, d.failing, d.setAside, d.node)
+	// An empty family prints a HELP and TYPE with no sample; leave it out.
+	kept := out[:0]
+	for _, mf := range out {
+		if len(mf.Metric) > 0 {
+			kept = append(kept, mf)
+		}
+	}
+	return kept
+}
+
+// promRunFamilies are the families about the run as a whole.
+func promRunFamilies(r *report.Report) []*dto.MetricFamily {
 	lastRun := gauge(promLastRun, "When the audit ran (its analysis clock), in seconds since the epoch.")
 	add(lastRun, float64(r.GeneratedAt.UnixMilli())/1000)
 	partial := gauge(promPartial, "1 when some kinds could not be read (see daemoncheck_unread): the counts below may be incomplete.")
@@ -116,92 +135,103 @@ func promFamilies(r *report.Report) []*dto.MetricFamily {
 	add(nodes, float64(r.NodeCount))
 	dss := gauge(promDaemonSets, "DaemonSets audited.")
 	add(dss, float64(len(r.DaemonSets)))
+	return []*dto.MetricFamily{lastRun, partial, unread, nodes, dss}
+}
 
-	counts := make([]*dto.MetricFamily, len(promCounts))
+// promDaemonSetFamilies are the families with series per DaemonSet.
+type promDaemonSetFamilies struct {
+	counts                            []*dto.MetricFamily // one per promCounts
+	findings, failing, setAside, node *dto.MetricFamily
+}
+
+func newPromDaemonSetFamilies() *promDaemonSetFamilies {
+	d := &promDaemonSetFamilies{counts: make([]*dto.MetricFamily, len(promCounts))}
 	for i, c := range promCounts {
-		counts[i] = gauge(c.name, c.help+` source="reported" is the controller's status, source="recomputed" daemoncheck's own count.`)
+		d.counts[i] = gauge(c.name, c.help+` source="reported" is the controller's status, source="recomputed" daemoncheck's own count.`)
 	}
-	findings := gauge(promFindings, "Active findings (not exempted, not held back) of a DaemonSet, by finding type and severity; 0 for types without findings.")
-	failing := gauge(promFailing, "Findings of a DaemonSet that --fail-on selects: above 0 the run's exit code is 1.")
-	setAside := gauge(promSetAside, "Findings of a DaemonSet set aside, by reason: exempted (annotation) or held_back (--grace).")
-	node := gauge(promNode, "Active findings on a node, by DaemonSet and finding type; only nodes with findings have series.")
+	d.findings = gauge(promFindings, "Active findings (not exempted, not held back) of a DaemonSet, by finding type and severity; 0 for types without findings.")
+	d.failing = gauge(promFailing, "Findings of a DaemonSet that --fail-on selects: above 0 the run's exit code is 1.")
+	d.setAside = gauge(promSetAside, "Findings of a DaemonSet set aside, by reason: exempted (annotation) or held_back (--grace).")
+	d.node = gauge(promNode, "Active findings on a node, by DaemonSet and finding type; only nodes with findings have series.")
+	return d
+}
 
-	for i := range r.DaemonSets {
-		ds := &r.DaemonSets[i]
-		id := []string{"namespace", ds.Namespace, "daemonset", ds.Name}
-		for j, c := range promCounts {
-			add(counts[j], float64(c.get(&ds.Status)), append(id, "source", "reported")...)
-			if ds.Computed != nil {
-				add(counts[j], float64(c.get(ds.Computed)), append(id, "source", "recomputed")...)
-			}
+// promTypeKey is a finding type and severity.
+type promTypeKey struct {
+	typ report.FindingType
+	sev report.Severity
+}
+
+// promTally counts a DaemonSet's findings as the families report them.
+type promTally struct {
+	byType                      map[promTypeKey]int
+	byNode                      map[[2]string]int // node, type
+	failing, exempted, heldBack int
+}
+
+func tallyFindings(fs []report.Finding) promTally {
+	t := promTally{byType: map[promTypeKey]int{}, byNode: map[[2]string]int{}}
+	for k := range fs {
+		f := &fs[k]
+		switch {
+		case f.Exempted != "":
+			t.exempted++
+			continue
+		case f.HeldBack != "":
+			t.heldBack++
+			continue
 		}
-		type key struct {
-			typ report.FindingType
-			sev report.Severity
+		t.byType[promTypeKey{f.Type, f.Severity}]++
+		if f.Failing {
+			t.failing++
 		}
-		byType := map[key]int{}
-		byNode := map[[2]string]int{}
-		nFailing, exempted, heldBack := 0, 0, 0
-		for k := range ds.Findings {
-			f := &ds.Findings[k]
-			switch {
-			case f.Exempted != "":
-				exempted++
-				continue
-			case f.HeldBack != "":
-				heldBack++
-				continue
-			}
-			byType[key{f.Type, f.Severity}]++
-			if f.Failing {
-				nFailing++
-			}
-			if f.Node != "" {
-				byNode[[2]string{f.Node, string(f.Type)}]++
-			}
-		}
-		// Every type gets a series, 0 when clean, so that rules and
-		// dashboards see a value rather than an absent series.
-		for _, ti := range report.Catalog {
-			emitted := false
-			for _, sev := range report.Severities {
-				if n, ok := byType[key{ti.Type, sev}]; ok {
-					add(findings, float64(n), append(id, "type", string(ti.Type), "severity", string(sev))...)
-					emitted = true
-				}
-			}
-			if !emitted {
-				add(findings, 0, append(id, "type", string(ti.Type), "severity", string(ti.Severity))...)
-			}
-		}
-		add(failing, float64(nFailing), id...)
-		add(setAside, float64(exempted), append(id, "reason", "exempted")...)
-		add(setAside, float64(heldBack), append(id, "reason", "held_back")...)
-		keys := make([][2]string, 0, len(byNode))
-		for k := range byNode {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(a, b int) bool {
-			if keys[a][0] != keys[b][0] {
-				return keys[a][0] < keys[b][0]
-			}
-			return keys[a][1] < keys[b][1]
-		})
-		for _, k := range keys {
-			add(node, float64(byNode[k]), append(id, "node", k[0], "type", k[1])...)
+		if f.Node != "" {
+			t.byNode[[2]string{f.Node, string(f.Type)}]++
 		}
 	}
-	out := []*dto.MetricFamily{lastRun, partial, unread, nodes, dss}
-	out = append(out, counts...)
-	out = append(out, findings, failing, setAside, node)
-	// An empty family prints a HELP and TYPE with no sample; leave it out.
-	kept := out[:0]
-	for _, mf := range out {
-		if len(mf.Metric) > 0 {
-			kept = append(kept, mf)
+	return t
+}
+
+// add adds the series of one DaemonSet.
+func (d *promDaemonSetFamilies) add(ds *report.DaemonSetReport) {
+	id := []string{"namespace", ds.Namespace, "daemonset", ds.Name}
+	for j, c := range promCounts {
+		add(d.counts[j], float64(c.get(&ds.Status)), append(id, "source", "reported")...)
+		if ds.Computed != nil {
+			add(d.counts[j], float64(c.get(ds.Computed)), append(id, "source", "recomputed")...)
 		}
 	}
-	return kept
+	t := tallyFindings(ds.Findings)
+	// Every type gets a series, 0 when clean, so that rules and
+	// dashboards see a value rather than an absent series.
+	for _, ti := range report.Catalog {
+		emitted := false
+		for _, sev := range report.Severities {
+			if n, ok := t.byType[promTypeKey{ti.Type, sev}]; ok {
+				add(d.findings, float64(n), append(id, "type", string(ti.Type), "severity", string(sev))...)
+				emitted = true
+			}
+		}
+		if !emitted {
+			add(d.findings, 0, append(id, "type", string(ti.Type), "severity", string(ti.Severity))...)
+		}
+	}
+	add(d.failing, float64(t.failing), id...)
+	add(d.setAside, float64(t.exempted), append(id, "reason", "exempted")...)
+	add(d.setAside, float64(t.heldBack), append(id, "reason", "held_back")...)
+	keys := make([][2]string, 0, len(t.byNode))
+	for k := range t.byNode {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool {
+		if keys[a][0] != keys[b][0] {
+			return keys[a][0] < keys[b][0]
+		}
+		return keys[a][1] < keys[b][1]
+	})
+	for _, k := range keys {
+		add(d.node, float64(t.byNode[k]), append(id, "node", k[0], "type", k[1])...)
+	}
 }
 
 // promDistinctDaemonSets refuses a report with two DaemonSets of one

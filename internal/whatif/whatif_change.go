@@ -128,10 +128,30 @@ func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.Daemon
 		ch.Unknown = append(ch.Unknown, "nodes: "+w.snap.Missing[model.Nodes].Reason+"; the nodes gained and lost, required nodes left and fit cannot be determined")
 		return ch
 	}
+	nc := w.compareNodes(idx, old, nw, &ch)
+	ch.Gained = groups(nc.gained, func(k string) (string, string) { return k, "" })
+	ch.Lost = groups(nc.lost, func(k string) (string, string) { return nc.lost.extra[k], nc.lost.first[k].Reason })
+	ch.Findings = append(ch.Findings, w.uncoveredFindings(key, nw, nc.uncovered)...)
+	ch.Findings = append(ch.Findings, w.misfitFindings(key, nc)...)
+	return ch
+}
+
+// nodeChanges are the nodes a change moves, grouped: gained and lost (by
+// pool and reason), required nodes newly left out (uncovered), and nodes
+// where a daemon newly does not fit (misfit, with the first node's left-out
+// daemon and placement per group).
+type nodeChanges struct {
+	gained, lost, uncovered, misfit *nodeGroups
+	misfitLO                        map[string]capacity.LeftOut
+	misfitP                         map[string]*nodePlacement
+}
+
+// compareNodes judges change idx (nw, replacing old: nil for a new
+// DaemonSet) on every node, counting the nodes before and after in ch.
+func (w *whatIf) compareNodes(idx int, old, nw *dsInfo, ch *report.DaemonSetChange) *nodeChanges {
 	set := withChange(w.before, nw)
-	gained, lost, uncovered, misfit := newNodeGroups(), newNodeGroups(), newNodeGroups(), newNodeGroups()
-	misfitLO := map[string]capacity.LeftOut{}
-	misfitP := map[string]*nodePlacement{}
+	nc := &nodeChanges{gained: newNodeGroups(), lost: newNodeGroups(), uncovered: newNodeGroups(), misfit: newNodeGroups(),
+		misfitLO: map[string]capacity.LeftOut{}, misfitP: map[string]*nodePlacement{}}
 	for _, n := range w.nodes {
 		nv := nw.eval.Evaluate(n)
 		var ov scheduling.Verdict
@@ -147,11 +167,11 @@ func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.Daemon
 		pool := providers.PoolOf(n, w.opts.PoolLabels)
 		switch {
 		case nv.ShouldRun && !ov.ShouldRun:
-			gained.add(pool, n, nv)
+			nc.gained.add(pool, n, nv)
 		case ov.ShouldRun && !nv.ShouldRun:
 			k := pool + "\x00" + nv.Reason
-			lost.add(k, n, nv)
-			lost.extra[k] = pool
+			nc.lost.add(k, n, nv)
+			nc.lost.extra[k] = pool
 		}
 		// Without a coverage rule, only nodes the change loses count: a new
 		// DaemonSet that skips tainted nodes (the control plane) is by
@@ -160,8 +180,8 @@ func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.Daemon
 			wasUncovered := old != nil && !ov.ShouldRun && w.required(old, n.Labels, ov) != ""
 			if !wasUncovered {
 				k := nv.Reason + "\x00" + by
-				uncovered.add(k, n, nv)
-				uncovered.extra[k] = by
+				nc.uncovered.add(k, n, nv)
+				nc.uncovered.extra[k] = by
 			}
 		}
 		if !nv.ShouldRun || len(n.Status.Allocatable) == 0 {
@@ -174,14 +194,19 @@ func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.Daemon
 				continue
 			}
 			k := lo.Daemon + "\x00" + sig
-			if _, ok := misfitLO[k]; !ok {
-				misfitLO[k], misfitP[k] = lo, after
+			if _, ok := nc.misfitLO[k]; !ok {
+				nc.misfitLO[k], nc.misfitP[k] = lo, after
 			}
-			misfit.add(k, n, nv)
+			nc.misfit.add(k, n, nv)
 		}
 	}
-	ch.Gained = groups(gained, func(k string) (string, string) { return k, "" })
-	ch.Lost = groups(lost, func(k string) (string, string) { return lost.extra[k], lost.first[k].Reason })
+	return nc
+}
+
+// uncoveredFindings say, per group, which required nodes the change to
+// DaemonSet key (nw) leaves out, and how to keep them.
+func (w *whatIf) uncoveredFindings(key string, nw *dsInfo, uncovered *nodeGroups) []report.WhatIfFinding {
+	var out []report.WhatIfFinding
 	for _, k := range uncovered.order {
 		ns := uncovered.nodes[k]
 		v := uncovered.first[k]
@@ -193,11 +218,18 @@ func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.Daemon
 			f.Message = fmt.Sprintf("daemonset %s would no longer run on %s, which its nodeSelector and node affinity still admit: %s (it has no coverage rule: admitting the node counts as meant to run there)", key, where, v.Reason)
 		}
 		f.Suggestion = explain.ExclusionFix(nw.ds, nw.eval, ns[0], v, by, clusterTarget(ns, w.opts.PoolLabels)).Render(report.RenderOptions{})
-		ch.Findings = append(ch.Findings, f)
+		out = append(out, f)
 	}
-	for _, k := range misfit.order {
-		ns := misfit.nodes[k]
-		lo, np := misfitLO[k], misfitP[k]
+	return out
+}
+
+// misfitFindings say, per group, which daemon newly does not fit (or
+// clashes on a port) where the change to DaemonSet key runs.
+func (w *whatIf) misfitFindings(key string, nc *nodeChanges) []report.WhatIfFinding {
+	var out []report.WhatIfFinding
+	for _, k := range nc.misfit.order {
+		ns := nc.misfit.nodes[k]
+		lo, np := nc.misfitLO[k], nc.misfitP[k]
 		where := w.nodesWhere(ns)
 		for _, f := range fitFindings(capacity.Placement{Placed: np.p.Placed, LeftOut: []capacity.LeftOut{lo}}, np.byName, nil, where) {
 			f.Nodes = nodeNames(ns)
@@ -213,10 +245,10 @@ func (w *whatIf) change(idx int, ds *appsv1.DaemonSet, src string) report.Daemon
 				}
 				f.Message += fmt.Sprintf("; %s: the change to %s leaves it out", today, key)
 			}
-			ch.Findings = append(ch.Findings, f)
+			out = append(out, f)
 		}
 	}
-	return ch
+	return out
 }
 
 // leftOutSig identifies why a daemon is left out: the short resources and

@@ -261,19 +261,47 @@ func intWitness(reqs []corev1.NodeSelectorRequirement) (string, bool) {
 
 // classes groups the values a pool's requirements allow for one label.
 func (w *whatIf) classes(t *model.PoolTemplate, key string, reqs []corev1.NodeSelectorRequirement) []valueClass {
+	if cs, unset := unsetClasses(reqs); unset {
+		return cs
+	}
+	tests := w.tests[key]
+	vals, open := w.candidates(t, key, reqs, tests)
+	other := ""
+	if open {
+		other = sentinel(tests, vals)
+		if !allowsAll(reqs, other) {
+			other = "" // integers only (Gt, Lt): the bounds' neighbours stand for them
+		}
+		if other != "" {
+			vals = append(vals, other)
+		}
+	}
+	return groupClasses(vals, other, func(v string) string { return w.signature(t, key, tests, other, v) })
+}
+
+// unsetClasses are the classes of a label the requirements want unset
+// (DoesNotExist): one, absent, or none if another requirement wants it set.
+// unset is false when no requirement is DoesNotExist.
+func unsetClasses(reqs []corev1.NodeSelectorRequirement) (cs []valueClass, unset bool) {
 	for _, r := range reqs {
 		if r.Operator == corev1.NodeSelectorOpDoesNotExist {
 			for _, o := range reqs {
 				if o.Operator != corev1.NodeSelectorOpDoesNotExist {
-					return nil // unset, and set to a value: no node is both
+					return nil, true // unset, and set to a value: no node is both
 				}
 			}
-			return []valueClass{{present: false}}
+			return []valueClass{{present: false}}, true
 		}
 	}
-	tests := w.tests[key]
+	return nil, false
+}
+
+// candidates are the values of label key worth judging, sorted, that every
+// requirement allows: those the requirements and the DaemonSets' tests
+// name, the label's known values, and the instance types of the pool's
+// nodes. open says whether other values are possible too.
+func (w *whatIf) candidates(t *model.PoolTemplate, key string, reqs []corev1.NodeSelectorRequirement, tests []keyTest) (vals []string, open bool) {
 	seen := map[string]bool{}
-	var vals []string
 	add := func(vs ...string) {
 		for _, v := range vs {
 			if !seen[v] {
@@ -282,7 +310,7 @@ func (w *whatIf) classes(t *model.PoolTemplate, key string, reqs []corev1.NodeSe
 			}
 		}
 	}
-	open := true
+	open = true
 	for _, r := range reqs {
 		switch r.Operator {
 		case corev1.NodeSelectorOpIn:
@@ -309,14 +337,7 @@ func (w *whatIf) classes(t *model.PoolTemplate, key string, reqs []corev1.NodeSe
 	}
 	kept := vals[:0]
 	for _, v := range vals {
-		ok := true
-		for _, r := range reqs {
-			if !allows(r, v) {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if allowsAll(reqs, v) {
 			kept = append(kept, v)
 		}
 	}
@@ -325,43 +346,49 @@ func (w *whatIf) classes(t *model.PoolTemplate, key string, reqs []corev1.NodeSe
 		// The bounds' neighbours may all be excluded (Gt 3, Lt 7,
 		// NotIn [4, 6]) while an integer between them is not (5).
 		if v, ok := intWitness(reqs); ok {
-			seen[v] = true
 			vals = append(vals, v)
 		}
 	}
 	sort.SliceStable(vals, func(i, j int) bool { return vals[i] < vals[j] })
-	other := ""
-	if open {
-		other = sentinel(tests, vals)
-		for _, r := range reqs {
-			if !allows(r, other) {
-				other = "" // integers only (Gt, Lt): the bounds' neighbours stand for them
-				break
-			}
-		}
-		if other != "" {
-			vals = append(vals, other)
+	return vals, open
+}
+
+// allowsAll says whether every requirement allows value v.
+func allowsAll(reqs []corev1.NodeSelectorRequirement, v string) bool {
+	for _, r := range reqs {
+		if !allows(r, v) {
+			return false
 		}
 	}
-	sig := func(v string) string {
-		var b strings.Builder
-		for _, tt := range tests {
-			if tt.match(v, true) {
-				b.WriteByte('1')
-			} else {
-				b.WriteByte('0')
-			}
+	return true
+}
+
+// signature is what tells value v of label key apart: which of the
+// DaemonSets' tests it passes, and for an instance type its sample node's
+// capacity and platform (other, the sentinel, has none).
+func (w *whatIf) signature(t *model.PoolTemplate, key string, tests []keyTest, other, v string) string {
+	var b strings.Builder
+	for _, tt := range tests {
+		if tt.match(v, true) {
+			b.WriteByte('1')
+		} else {
+			b.WriteByte('0')
 		}
-		if key == corev1.LabelInstanceTypeStable {
-			if s := w.sample(t, v); s != nil && v != other {
-				// Types apart in capacity or platform are apart.
-				b.WriteString("|" + amountsLine(capacity.FromList(s.Status.Allocatable)) + "|" + s.Labels[corev1.LabelArchStable] + "|" + s.Labels[corev1.LabelOSStable])
-			} else {
-				b.WriteString("|?")
-			}
-		}
-		return b.String()
 	}
+	if key == corev1.LabelInstanceTypeStable {
+		if s := w.sample(t, v); s != nil && v != other {
+			// Types apart in capacity or platform are apart.
+			b.WriteString("|" + amountsLine(capacity.FromList(s.Status.Allocatable)) + "|" + s.Labels[corev1.LabelArchStable] + "|" + s.Labels[corev1.LabelOSStable])
+		} else {
+			b.WriteString("|?")
+		}
+	}
+	return b.String()
+}
+
+// groupClasses groups vals by sig, in order; other (the sentinel, if any)
+// marks its class as standing for any other value.
+func groupClasses(vals []string, other string, sig func(string) string) []valueClass {
 	var out []valueClass
 	at := map[string]int{}
 	for _, v := range vals {
