@@ -20,6 +20,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -228,7 +229,13 @@ func (f *feed) next(ctx context.Context) (*model.Snapshot, error) {
 		case <-tick.C():
 		}
 		if f.w != nil {
-			return f.w.Snapshot(), nil
+			// The watch's objects get the amount check a full read gets
+			// (snapshot): a wrapped quantity must not pass a gate here.
+			snap := f.w.Snapshot()
+			if err := capacity.CheckSnapshot(snap); err != nil {
+				return nil, inputErrorf("the cluster at %s: %v", f.o.run.host, err)
+			}
+			return snap, nil
 		}
 		return f.o.snapshot(ctx, nil)
 	}

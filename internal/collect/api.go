@@ -220,5 +220,5 @@ func shorten(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "..."
+	return text.Truncate(s, n) + "..."
 }

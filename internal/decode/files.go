@@ -651,7 +651,7 @@ func skipLogSections(br *bufio.Reader) error {
 			}
 		default:
 			if len(l) > 60 {
-				l = l[:60] + "..."
+				l = text.Truncate(l, 60) + "..."
 			}
 			return fmt.Errorf("not valid JSON or YAML: %q between JSON values (only kubectl cluster-info dump log sections may be)", l)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
+	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -213,6 +214,16 @@ func (f *follower) analyse(snap *model.Snapshot) {
 	start := time.Now()
 	if cfg.ServerVersion != "" {
 		snap.ServerVersion = cfg.ServerVersion
+	}
+	// An amount no int64 holds (the API server stores any size) would
+	// wrap in the fit arithmetic: no report rather than a wrong one, and
+	// not ready until the next read or change brings judgeable objects.
+	if err := capacity.CheckSnapshot(snap); err != nil {
+		msg := "cannot judge the cluster: " + text.OneLine(err.Error())
+		f.s.st.readErrors.Add(1)
+		f.s.st.setReadable(false, msg)
+		f.s.log.Printf("%s", msg)
+		return
 	}
 	rep := audit.Analyze(snap, audit.Options{Now: start, Policy: f.pol, Gate: cfg.Gate, Selection: cfg.Selection, Memo: f.memo})
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(snap.DaemonSets, snap.Nodes, func(t string) bool { return report.Known(report.FindingType(t)) })...)
