@@ -39,7 +39,9 @@ var serveExample = `  # In the cluster (a Deployment with the ServiceAccount of 
 
 // ServeOptions are the flags of `kubectl daemoncheck serve`.
 type ServeOptions struct {
-	*CheckOptions
+	*deps
+	sourceFlags
+	gateFlags
 	ListenAddress string
 	TLSCertFile   string
 	TLSKeyFile    string
@@ -53,8 +55,8 @@ type ServeOptions struct {
 
 // NewCmdServe builds `kubectl daemoncheck serve`: the audit kept current by
 // watches, served as Prometheus metrics, probes and a page.
-func NewCmdServe(parent *CheckOptions) *cobra.Command {
-	o := &ServeOptions{CheckOptions: parent, ListenAddress: ":8080", MaxNodeSeries: serve.DefaultMaxNodeSeries, interval: serve.DefaultInterval}
+func NewCmdServe(d *deps) *cobra.Command {
+	o := &ServeOptions{deps: d, sourceFlags: newSourceFlags(), gateFlags: newGateFlags(), ListenAddress: ":8080", MaxNodeSeries: serve.DefaultMaxNodeSeries, interval: serve.DefaultInterval}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Keep auditing and serve the result as Prometheus metrics and a page",
@@ -106,9 +108,12 @@ parse at start), 3 cannot listen, or no cluster configuration.`,
 	fs.StringSliceVar(&o.FailOn, "fail-on", o.FailOn, "Findings daemoncheck_daemonset_failing_findings counts: a severity and every higher one (error, warning, info), finding types, or none; comma-separated.")
 	fs.StringSliceVar(&o.Ignore, "ignore", nil, "Finding types to leave out, comma-separated.")
 	fs.DurationVar(&o.Grace, "grace", 0, "Hold back findings on nodes, and about Pods, younger than this (e.g. 5m).")
-	fs.IntVarP(&o.Verbosity, "v", "v", 0, "Number for the log level verbosity of the Kubernetes client (as kubectl's -v); 0 logs nothing.")
+	d.addVerbosityFlag(fs)
+	d.addConnectionFlags(cmd)
 	registerGateCompletion(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("require", parent.completeRequire)
+	complete := completer{d, &o.sourceFlags}
+	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
 	hideUnusedFlags(fs)
 	return cmd
 }

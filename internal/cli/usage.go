@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,11 +11,11 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/kubeflags"
 )
 
-// outputFlags are the flags that shape what is printed.
-var outputFlags = map[string]bool{"output": true, "output-file": true, "no-headers": true, "template": true, "allow-missing-template-keys": true, "show-managed-fields": true}
+// outputFlagNames are the flags that shape what is printed.
+var outputFlagNames = map[string]bool{"output": true, "output-file": true, "no-headers": true, "color": true, "sort-by": true, "template": true, "allow-missing-template-keys": true, "show-managed-fields": true}
 
-// connectionFlags are kubectl's standard flags (package kubeflags), listed
-// after daemoncheck's own as kubectl lists its global options apart.
+// connectionFlags are kubectl's standard flags (package kubeflags): help
+// lists them once, under the options command, as kubectl options does.
 var connectionFlags = func() map[string]bool {
 	fs := pflag.NewFlagSet("", pflag.ContinueOnError)
 	kubeflags.New(false).AddFlags(fs)
@@ -22,6 +23,18 @@ var connectionFlags = func() map[string]bool {
 	fs.VisitAll(func(f *pflag.Flag) { out[f.Name] = true })
 	return out
 }()
+
+// optionsHint is the last line of the help of a command that takes the
+// connection flags.
+const optionsHint = `Use "kubectl daemoncheck options" for a list of global command-line options (applies to every command that reads a cluster).`
+
+// helpWidth is the width help is wrapped to: the terminal's, else 80.
+func helpWidth(w io.Writer) int {
+	if width := terminalWidth(w); width > 0 {
+		return width
+	}
+	return 80
+}
 
 // hideUnusedFlags hides kubectl flags that do nothing here (they still
 // parse, so a kubectl habit does not fail): the report has no managed fields
@@ -34,15 +47,36 @@ func hideUnusedFlags(fs *pflag.FlagSet) {
 	}
 }
 
-// groupedUsage prints usage as kubectl does: examples, subcommands, then
-// daemoncheck's own flags first (audit, then output), the connection flags
-// every kubectl command takes last.
-func groupedUsage(c *cobra.Command) error {
+// groupedHelp prints help as kubectl does: the description, examples,
+// then usage (groupedUsage), wrapped to the terminal.
+func groupedHelp(c *cobra.Command, _ []string) {
+	w := c.OutOrStdout()
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage:\n  %s\n", c.UseLine())
-	if c.HasExample() {
-		fmt.Fprintf(&b, "\nExamples:\n%s\n", c.Example)
+	if s := strings.TrimSpace(c.Long); s != "" {
+		b.WriteString(s + "\n\n")
+	} else if c.Short != "" {
+		b.WriteString(c.Short + "\n\n")
 	}
+	b.WriteString(usageText(c, helpWidth(w)))
+	_, _ = fmt.Fprint(w, b.String())
+}
+
+// groupedUsage prints usage (after a usage error, or within help).
+func groupedUsage(c *cobra.Command) error {
+	w := c.OutOrStderr()
+	_, err := fmt.Fprint(w, usageText(c, helpWidth(w)))
+	return err
+}
+
+// usageText is usage as kubectl prints it: examples first, subcommands,
+// daemoncheck's own flags (the command's, then output), flag help wrapped
+// to width; the connection flags are the options command's to list.
+func usageText(c *cobra.Command, width int) string {
+	var b strings.Builder
+	if c.HasExample() {
+		fmt.Fprintf(&b, "Examples:\n%s\n\n", c.Example)
+	}
+	fmt.Fprintf(&b, "Usage:\n  %s\n", c.UseLine())
 	if c.HasAvailableSubCommands() {
 		b.WriteString("\nAvailable Commands:\n")
 		for _, sub := range c.Commands() {
@@ -56,12 +90,16 @@ func groupedUsage(c *cobra.Command) error {
 		fs    *pflag.FlagSet
 		in    func(name string) bool
 	}{
-		{"Flags", pflag.NewFlagSet("", pflag.ContinueOnError), func(n string) bool { return !outputFlags[n] && !connectionFlags[n] }},
-		{"Output flags", pflag.NewFlagSet("", pflag.ContinueOnError), func(n string) bool { return outputFlags[n] }},
-		{"Connection flags (as in kubectl)", pflag.NewFlagSet("", pflag.ContinueOnError), func(n string) bool { return connectionFlags[n] }},
+		{"Flags", pflag.NewFlagSet("", pflag.ContinueOnError), func(n string) bool { return !outputFlagNames[n] }},
+		{"Output flags", pflag.NewFlagSet("", pflag.ContinueOnError), func(n string) bool { return outputFlagNames[n] }},
 	}
 	seen := map[string]bool{}
+	connects := false
 	add := func(f *pflag.Flag) {
+		if connectionFlags[f.Name] {
+			connects = true
+			return
+		}
 		if f.Hidden || seen[f.Name] {
 			return
 		}
@@ -77,12 +115,51 @@ func groupedUsage(c *cobra.Command) error {
 	c.InheritedFlags().VisitAll(add)
 	for _, g := range groups {
 		if g.fs.HasFlags() {
-			fmt.Fprintf(&b, "\n%s:\n%s", g.title, g.fs.FlagUsages())
+			fmt.Fprintf(&b, "\n%s:\n%s", g.title, g.fs.FlagUsagesWrapped(width))
 		}
 	}
 	if c.HasAvailableSubCommands() {
 		fmt.Fprintf(&b, "\nUse \"%s [command] --help\" for more information about a command.\n", c.CommandPath())
 	}
-	_, err := fmt.Fprint(c.OutOrStderr(), b.String())
-	return err
+	if connects {
+		b.WriteString("\n" + wrapWords(optionsHint, width) + "\n")
+	}
+	return b.String()
+}
+
+// wrapWords breaks s between words so that no line is wider than width.
+func wrapWords(s string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, w := range strings.Fields(s) {
+		if i > 0 && line+1+len(w) > width {
+			b.WriteString("\n")
+			line = 0
+		} else if i > 0 {
+			b.WriteString(" ")
+			line++
+		}
+		b.WriteString(w)
+		line += len(w)
+	}
+	return b.String()
+}
+
+// newCmdOptions builds `kubectl daemoncheck options`: kubectl's connection
+// flags, listed once rather than in every command's help.
+func newCmdOptions() *cobra.Command {
+	return &cobra.Command{
+		Use:   "options",
+		Short: "Print the connection flags every command that reads a cluster takes",
+		Example: `  # The flags that choose and reach the cluster, as in kubectl
+  kubectl daemoncheck options`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fs := pflag.NewFlagSet("", pflag.ContinueOnError)
+			addConnectionFlags(fs, kubeflags.New(false))
+			w := cmd.OutOrStdout()
+			_, err := fmt.Fprintf(w, "%s\n\n%s", wrapWords("The following options can be passed to every command that reads a cluster (all but completion and options), as kubectl's global options:", helpWidth(w)), fs.FlagUsagesWrapped(helpWidth(w)))
+			return err
+		},
+	}
 }

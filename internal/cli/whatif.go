@@ -39,7 +39,11 @@ var whatifExample = `  # Would the daemons land and fit on a new Karpenter NodeP
 
 // WhatIfOptions are the flags of `kubectl daemoncheck whatif`.
 type WhatIfOptions struct {
-	*CheckOptions
+	*deps
+	sourceFlags
+	gateFlags
+	outputFlags
+	runner
 	output string
 
 	// The node described by flags (or what they add to every pool).
@@ -67,8 +71,9 @@ type WhatIfOptions struct {
 var nodeFlags = []string{"node-name", "labels", "taints", "startup-taints", "allocatable", "os", "arch", "instance-type"}
 
 // NewCmdWhatIf builds `kubectl daemoncheck whatif [FILE...]`.
-func NewCmdWhatIf(parent *CheckOptions) *cobra.Command {
-	o := &WhatIfOptions{CheckOptions: parent, MaxShapes: whatif.DefaultMaxShapes}
+func NewCmdWhatIf(d *deps) *cobra.Command {
+	o := &WhatIfOptions{deps: d, sourceFlags: newSourceFlags(), gateFlags: newGateFlags(), outputFlags: newOutputFlags(), runner: runner{deps: d}, MaxShapes: whatif.DefaultMaxShapes}
+	complete := completer{d, &o.sourceFlags}
 	cmd := &cobra.Command{
 		Use:   "whatif [FILE...] [flags]",
 		Short: "Predict which daemons would run and fit on a new node pool, or after a DaemonSet change",
@@ -137,8 +142,9 @@ cluster cannot be read (also: a partial read without failures).`,
 	fs.BoolVar(&o.AcceptUnjudged, "accept-unjudged-shapes", false, "Let the shapes judged decide when a pool allows more than --max-shapes: the shapes beyond it are reported as a warning instead of failing.")
 	parentAddOutputFile(o, cmd)
 	registerOutputCompletion(cmd, render.ViewWhatIf)
-	_ = cmd.RegisterFlagCompletionFunc("namespace", parent.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("require", parent.completeRequire)
+	d.addConnectionFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
 	_ = cmd.RegisterFlagCompletionFunc("os", cobra.FixedCompletions([]string{"linux", "windows"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("arch", cobra.FixedCompletions([]string{"amd64", "arm64"}, cobra.ShellCompDirectiveNoFileComp))
 	hideUnusedFlags(fs)
@@ -161,7 +167,7 @@ func parentAddOutputFile(o *WhatIfOptions, cmd *cobra.Command) {
 // proposal's inputs and the node flags.
 func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	*o.PrintFlags.OutputFormat = o.output
-	if err := o.CheckOptions.Complete(cmd, "", render.ViewWhatIf); err != nil {
+	if err := o.resolve(cmd, flagGroups{src: &o.sourceFlags, gate: &o.gateFlags, out: &o.outputFlags}, "", render.ViewWhatIf); err != nil {
 		return err
 	}
 	o.run.read.NoPods = true
