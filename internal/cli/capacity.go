@@ -18,11 +18,12 @@ var capacityExample = `  # What the daemons take of each node pool, and where th
   # Per node: daemons' requests against allocatable, headroom, who is left out
   kubectl daemoncheck capacity -o wide
 
-  # Also count every other Pod (reads all Pods), for the fit of Pending daemon Pods
+  # Also count every other Pod (reads all Pods) for Pending daemon Pods' fit
   kubectl daemoncheck capacity --workloads
 
   # Offline, from a dump that includes PriorityClasses
-  kubectl get ds,nodes,pods,controllerrevisions,priorityclasses -A -o yaml > dump.yaml
+  kubectl get ds,nodes,pods,controllerrevisions,priorityclasses -A -o yaml \
+    > dump.yaml
   kubectl daemoncheck capacity -f dump.yaml`
 
 // CapacityOptions are the flags of `kubectl daemoncheck capacity`.
@@ -41,18 +42,15 @@ func NewCmdCapacity(d *deps) *cobra.Command {
 	o := &CapacityOptions{deps: d, sourceFlags: newSourceFlags(), gateFlags: newGateFlags(), outputFlags: newOutputFlags(), runner: runner{deps: d}}
 	cmd := &cobra.Command{
 		Use:   "capacity",
-		Short: "Show what the daemons take of each node pool, and where they do not fit",
-		Long: `Show, per node pool, what the DaemonSets that should run on its nodes request (cpu,
-memory, Pod slots and any other resource they ask for, as the scheduler counts a Pod:
-init containers, sidecars, pod overhead) against the nodes' allocatable, the node with
-the least room left, and the nodes where the daemons alone do not all fit, naming the
-daemon left out (placed by priority, then the Pods already there, then the oldest
-DaemonSet) and why. -o wide shows every node. --workloads also reads every Pod and
-shows what the other Pods request.
+		Short: "Show the daemons' requests per node pool and which do not fit",
+		Long: `Show, per node pool, what the DaemonSets that should run on its nodes request
+(as the scheduler counts a Pod) against the nodes' allocatable, the node with
+the least room left, and the nodes where the daemons alone do not all fit,
+naming the daemon left out and why. -o wide shows every node; --workloads also
+counts the other Pods.
 
-Exit codes: 0 when no finding about fit fails the gate (HostPortConflict, NodeTooSmall,
-LowPriorityAgent, NoMemoryRequest, or a daemon Pod the scheduler cannot place), 1 when one
-does (--fail-on), 3 when nodes could not be read.`,
+Exit codes: 0 no finding about fit fails the gate (--fail-on), 1 one does, 3
+nodes could not be read.`,
 		Example: capacityExample,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {

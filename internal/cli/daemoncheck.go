@@ -60,13 +60,13 @@ const MinInterval = time.Second
 var checkExample = `  # Audit every DaemonSet in the cluster
   kubectl daemoncheck
 
-  # One DaemonSet in detail: every node, why excluded ones are, and what to fix
+  # One DaemonSet in detail: every node, why excluded ones are, what to fix
   kubectl daemoncheck kube-proxy -n kube-system
 
   # Machine-readable report (versioned schema daemoncheck/v1alpha1)
   kubectl daemoncheck -o json
 
-  # CI gate: fail only on errors, wait up to 10 minutes for the cluster to settle
+  # CI gate: wait up to 10 minutes for the errors to clear
   kubectl daemoncheck --wait --timeout 10m
 
   # Follow a rollout: the report, then a line per change (Ctrl-C to stop)
@@ -76,7 +76,7 @@ var checkExample = `  # Audit every DaemonSet in the cluster
   kubectl get ds,nodes,pods,controllerrevisions -A -o yaml > dump.yaml
   kubectl daemoncheck -f dump.yaml
 
-  # Several clusters in one run: every kubeconfig context named prod-*, read in parallel
+  # Several clusters in one run: every kubeconfig context named prod-*
   kubectl daemoncheck --contexts 'prod-*'`
 
 // CheckOptions are the flags of the root command, `kubectl daemoncheck
@@ -216,14 +216,16 @@ report without such findings).`,
 	fs := cmd.Flags()
 	o.PrintFlags.AddFlags(cmd)
 	fs.Lookup("output").Usage = outputHelp(render.ViewAudit, render.ViewDetail)
+	fs.Lookup("template").Usage = "Template or file for -o go-template(-file)."
+	fs.Lookup("allow-missing-template-keys").Usage = "Ignore missing keys in templates."
 	registerOutputCompletion(cmd, render.ViewAudit)
 	o.addSelectFlags(fs, "DaemonSets")
 	o.addInputFlags(fs)
-	fs.Lookup("timeout").Usage = "Give up after this long (exit 3); with --wait, how long to wait; with -w, none unless given."
+	fs.Lookup("timeout").Usage = "Give up after this long (exit 3); how long --wait waits."
 	o.addPolicyFlags(fs)
 	o.addGateFlags(fs)
 	o.followFlags.addFlags(fs)
-	fs.StringVar(&o.SortBy, "sort-by", o.SortBy, "Order of the problems: "+strings.Join(sortKeys, ", ")+".")
+	fs.StringVar(&o.SortBy, "sort-by", o.SortBy, "Order of problems: "+strings.Join(sortKeys, ", ")+".")
 	_ = cmd.RegisterFlagCompletionFunc("sort-by", cobra.FixedCompletions(sortKeys, cobra.ShellCompDirectiveNoFileComp))
 	o.addTableFlags(fs)
 	o.addOutputFileFlag(cmd, render.ViewAudit)

@@ -63,9 +63,9 @@ type fleetCluster struct {
 
 func (o *fleetFlags) addFlags(cmd *cobra.Command, d *deps) {
 	fs := cmd.Flags()
-	fs.StringSliceVar(&o.Contexts, "contexts", nil, "Audit these kubeconfig contexts (names or patterns, e.g. 'prod-*') in one run.")
-	fs.BoolVar(&o.AllContexts, "all-contexts", false, "Audit every context of the kubeconfig (as --contexts '*').")
-	fs.IntVar(&o.MaxParallelClusters, "max-parallel-clusters", o.MaxParallelClusters, "With --contexts or --all-contexts: clusters read at once.")
+	fs.StringSliceVar(&o.Contexts, "contexts", nil, "Audit these kubeconfig contexts (names or 'prod-*').")
+	fs.BoolVar(&o.AllContexts, "all-contexts", false, "Audit every kubeconfig context.")
+	fs.IntVar(&o.MaxParallelClusters, "max-parallel-clusters", o.MaxParallelClusters, "Clusters read at once.")
 	_ = cmd.RegisterFlagCompletionFunc("contexts", completer{deps: d}.completeContextList)
 }
 

@@ -15,10 +15,11 @@ import (
 var nodesExample = `  # Which daemons run on which node: nodes as rows, DaemonSets as columns
   kubectl daemoncheck nodes
 
-  # Only the GPU pool, only two agents, with the reason behind each gap
-  kubectl daemoncheck nodes --node-selector accelerator=nvidia --daemonsets security/falco,node-exporter -o wide
+  # Only the GPU pool and two agents, with the reason behind each gap
+  kubectl daemoncheck nodes --node-selector accelerator=nvidia \
+    --daemonsets security/falco,node-exporter -o wide
 
-  # Only the DaemonSets labelled part-of=observability (-l selects DaemonSets, as everywhere)
+  # Only the DaemonSets labelled part-of=observability
   kubectl daemoncheck nodes -l app.kubernetes.io/part-of=observability
 
   # What runs on this node, and what should
@@ -49,16 +50,14 @@ func NewCmdNodes(d *deps) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "nodes [NODE]",
 		Short: "Show which DaemonSets cover which nodes, and why not",
-		Long: `Show the coverage matrix: one row per node, one column per DaemonSet. A cell says
-Running (or the Pod's state), Pending, Missing, Misscheduled, Uncovered (a coverage
-policy requires it but the controller does not target the node) or "-" (not targeted);
--o wide adds the reason to each "-". With a NODE, list every DaemonSet that does and does
-not cover it, and why.
+		Long: `Show the coverage matrix: a row per node, a column per DaemonSet. A cell says
+Running (or the Pod's state), Pending, Missing, Misscheduled, Uncovered (a
+coverage policy requires it, the controller does not target the node) or "-"
+(not targeted); -o wide adds the reason to each "-". With a NODE: every
+DaemonSet that does and does not cover it, and why.
 
--l/--selector selects DaemonSets (columns), as in every daemoncheck command;
---node-selector selects nodes (rows). When no node is left, the command says
-"No nodes matched" on stderr and exits 3: a coverage audit that saw no node has
-verified nothing, and must not pass a CI gate.`,
+-l selects DaemonSets (columns), --node-selector nodes (rows). No node left is
+exit 3: a coverage audit that saw no node has verified nothing.`,
 		Example: nodesExample,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {

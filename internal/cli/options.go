@@ -46,7 +46,7 @@ func newDeps(streams genericiooptions.IOStreams) *deps {
 
 // addVerbosityFlag adds -v, the Kubernetes client's log level.
 func (d *deps) addVerbosityFlag(fs *pflag.FlagSet) {
-	fs.IntVarP(&d.Verbosity, "v", "v", 0, "Log level of the Kubernetes client, as kubectl's -v; 0 logs nothing.")
+	fs.IntVarP(&d.Verbosity, "v", "v", 0, "Log level of the Kubernetes client, as kubectl -v.")
 }
 
 // addConnectionFlags adds kubectl's connection flags, bound to d; help
@@ -68,7 +68,7 @@ func addConnectionFlags(fs *pflag.FlagSet, cf *kubeflags.ConfigFlags) {
 func describeRequestTimeout(fs *pflag.FlagSet) {
 	if f := fs.Lookup("request-timeout"); f != nil {
 		f.DefValue = DefaultRequestTimeout.String()
-		f.Usage = "How long to wait for a single server request (e.g. 10s, 1m); 0: no limit but --timeout."
+		f.Usage = "Timeout of one server request (e.g. 10s); 0: none."
 	}
 }
 
@@ -92,18 +92,23 @@ func newSourceFlags() sourceFlags {
 // addSelectFlags adds -l and -A; what is what -l selects.
 func (s *sourceFlags) addSelectFlags(fs *pflag.FlagSet, what string) {
 	fs.StringVarP(&s.Selector, "selector", "l", "", "Label selector of the "+what+", e.g. -l app=agent.")
-	fs.BoolVarP(&s.AllNamespaces, "all-namespaces", "A", false, "DaemonSets of all namespaces (the default; -A wins over -n).")
+	fs.BoolVarP(&s.AllNamespaces, "all-namespaces", "A", false, "All namespaces (the default; -A wins over -n).")
 }
 
-// addInputFlags adds the flags of an audit's input: -f, --chunk-size,
-// --now, --server-version, --workloads and --timeout.
+// addReadFlags adds --chunk-size and --server-version.
+func (s *sourceFlags) addReadFlags(fs *pflag.FlagSet) {
+	fs.Int64Var(&s.ChunkSize, "chunk-size", s.ChunkSize, "List in chunks of this size (0: all at once).")
+	fs.StringVar(&s.ServerVersion, "server-version", "", "Follow the rules of this Kubernetes version.")
+}
+
+// addInputFlags adds the flags of an audit's input: addReadFlags', -f,
+// --now, --workloads and --timeout.
 func (s *sourceFlags) addInputFlags(fs *pflag.FlagSet) {
-	fs.Int64Var(&s.ChunkSize, "chunk-size", s.ChunkSize, "List in chunks of this size; 0: all at once.")
-	fs.StringSliceVarP(&s.Filenames, "filename", "f", nil, "Read a dump (file, directory, - for stdin) instead of the cluster.")
-	fs.StringVar(&s.ServerVersion, "server-version", "", "Follow this Kubernetes version's rules (default: the server's).")
-	fs.StringVar(&s.NowFlag, "now", "", "Analyse as of this RFC 3339 time, or \"wall\" (default: now; with -f, the input's newest time).")
+	s.addReadFlags(fs)
+	fs.StringSliceVarP(&s.Filenames, "filename", "f", nil, "Read a dump (file, directory or -) instead of the cluster.")
+	fs.StringVar(&s.NowFlag, "now", "", "Analyse as of this RFC 3339 time, or \"wall\" for now.")
 	fs.DurationVar(&s.Timeout, "timeout", s.Timeout, "Give up after this long (exit 3).")
-	fs.BoolVar(&s.Workloads, "workloads", false, "Also read every Pod, to explain what blocks a daemon Pod (needs list pods).")
+	fs.BoolVar(&s.Workloads, "workloads", false, "Also read every Pod, to explain what blocks daemon Pods.")
 }
 
 // validate rejects source flags that cannot mean what the user wants.
@@ -136,13 +141,13 @@ func newGateFlags() gateFlags {
 
 // addPolicyFlags adds --require and --policy.
 func (g *gateFlags) addPolicyFlags(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&g.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR] (repeatable).")
+	fs.StringArrayVar(&g.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR].")
 	fs.StringVar(&g.PolicyFile, "policy", "", "Coverage policy file (kind CoveragePolicy).")
 }
 
 // addGateFlags adds --fail-on, --ignore and --grace.
 func (g *gateFlags) addGateFlags(fs *pflag.FlagSet) {
-	fs.StringSliceVar(&g.FailOn, "fail-on", g.FailOn, "Findings that exit 1: error, warning, info, finding types or none.")
+	fs.StringSliceVar(&g.FailOn, "fail-on", g.FailOn, "Exit 1 on: error, warning, info, finding types, none.")
 	fs.StringSliceVar(&g.Ignore, "ignore", nil, "Finding types to leave out of the report.")
 	fs.DurationVar(&g.Grace, "grace", 0, "Hold back findings younger than this (e.g. 5m).")
 }
@@ -190,7 +195,7 @@ func outputHelp(views ...render.View) string {
 	}
 	s := "Output format: " + strings.Join(names, ", ")
 	if templates {
-		s += ", jsonpath=..., go-template=..."
+		s += ", or a template (jsonpath=..., go-template=...)"
 	}
 	return s + "."
 }
@@ -206,9 +211,9 @@ type followFlags struct {
 func newFollowFlags() followFlags { return followFlags{Interval: 5 * time.Second} }
 
 func (f *followFlags) addFlags(fs *pflag.FlagSet) {
-	fs.BoolVar(&f.Wait, "wait", false, "Re-check until no finding --fail-on selects is left, or --timeout passes.")
-	fs.BoolVarP(&f.Watch, "watch", "w", false, "After the report, print what changes, as kubectl get -w (until Ctrl-C).")
-	fs.DurationVar(&f.Interval, "interval", f.Interval, fmt.Sprintf("With --wait or -w: how often to re-read or re-analyse (at least %s).", MinInterval))
+	fs.BoolVar(&f.Wait, "wait", false, "Re-check until the failing findings clear, or --timeout.")
+	fs.BoolVarP(&f.Watch, "watch", "w", false, "After the report, print each change, as kubectl get -w.")
+	fs.DurationVar(&f.Interval, "interval", f.Interval, fmt.Sprintf("Period of --wait and -w re-reads (at least %s).", MinInterval))
 }
 
 // validate rejects --wait with flags it cannot go with (-w's are

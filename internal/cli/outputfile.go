@@ -36,7 +36,7 @@ type outputFile struct {
 
 // addOutputFileFlag registers --output-file with the formats of view.
 func (o *outputFlags) addOutputFileFlag(cmd *cobra.Command, view render.View) {
-	cmd.Flags().StringArrayVar(&o.OutputFiles, "output-file", nil, "Also write the report as FORMAT=PATH, e.g. "+outputFileExample(view)+" (repeatable).")
+	cmd.Flags().StringArrayVar(&o.OutputFiles, "output-file", nil, "Also write FORMAT=PATH, e.g. "+outputFileExample(view)+".")
 	_ = cmd.RegisterFlagCompletionFunc("output-file", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
 		for _, f := range render.Completions(view) {

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,8 +12,28 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/kubeflags"
 )
 
-// outputFlagNames are the flags that shape what is printed.
-var outputFlagNames = map[string]bool{"output": true, "output-file": true, "no-headers": true, "color": true, "sort-by": true, "template": true, "allow-missing-template-keys": true, "show-managed-fields": true}
+// helpGroups are the headings help lists flags under, in order; a flag not
+// named here is under "Flags", first.
+var helpGroups = []struct {
+	title string
+	names []string
+}{
+	{"Flags", nil},
+	{"Coverage policy and gate flags", []string{"require", "policy", "fail-on", "ignore", "grace"}},
+	{"Fleet flags (several clusters)", []string{"contexts", "all-contexts", "max-parallel-clusters"}},
+	{"Output flags", []string{"output", "output-file", "no-headers", "color", "sort-by"}},
+	{"Template flags (-o go-template, -o jsonpath)", []string{"template", "allow-missing-template-keys", "show-managed-fields"}},
+}
+
+// helpGroup is the index in helpGroups of the heading of flag name.
+func helpGroup(name string) int {
+	for i, g := range helpGroups {
+		if slices.Contains(g.names, name) {
+			return i
+		}
+	}
+	return 0
+}
 
 // connectionFlags are kubectl's standard flags (package kubeflags): help
 // lists them once, under the options command, as kubectl options does.
@@ -85,13 +106,9 @@ func usageText(c *cobra.Command, width int) string {
 			}
 		}
 	}
-	groups := []struct {
-		title string
-		fs    *pflag.FlagSet
-		in    func(name string) bool
-	}{
-		{"Flags", pflag.NewFlagSet("", pflag.ContinueOnError), func(n string) bool { return !outputFlagNames[n] }},
-		{"Output flags", pflag.NewFlagSet("", pflag.ContinueOnError), func(n string) bool { return outputFlagNames[n] }},
+	groups := make([]*pflag.FlagSet, len(helpGroups))
+	for i := range groups {
+		groups[i] = pflag.NewFlagSet("", pflag.ContinueOnError)
 	}
 	seen := map[string]bool{}
 	connects := false
@@ -104,18 +121,13 @@ func usageText(c *cobra.Command, width int) string {
 			return
 		}
 		seen[f.Name] = true
-		for _, g := range groups {
-			if g.in(f.Name) {
-				g.fs.AddFlag(f)
-				return
-			}
-		}
+		groups[helpGroup(f.Name)].AddFlag(f)
 	}
 	c.LocalFlags().VisitAll(add)
 	c.InheritedFlags().VisitAll(add)
-	for _, g := range groups {
-		if g.fs.HasFlags() {
-			fmt.Fprintf(&b, "\n%s:\n%s", g.title, g.fs.FlagUsagesWrapped(width))
+	for i, fs := range groups {
+		if fs.HasFlags() {
+			fmt.Fprintf(&b, "\n%s:\n%s", helpGroups[i].title, flagUsages(fs, width))
 		}
 	}
 	if c.HasAvailableSubCommands() {
@@ -125,6 +137,46 @@ func usageText(c *cobra.Command, width int) string {
 		b.WriteString("\n" + wrapWords(optionsHint, width) + "\n")
 	}
 	return b.String()
+}
+
+// flagUsages is pflag's FlagUsagesWrapped, except that a line it leaves too
+// wide (it wraps only at spaces, and keeps a word longer than its column,
+// e.g. cpu=1,memory=2Gi,...) is broken again, after a comma if need be.
+func flagUsages(fs *pflag.FlagSet, width int) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(fs.FlagUsagesWrapped(width), "\n") {
+		text := strings.TrimSuffix(line, "\n")
+		if len(text) <= width {
+			b.WriteString(line)
+			continue
+		}
+		col := len(text) - len(strings.TrimLeft(text, " "))
+		if strings.HasPrefix(text[col:], "-") {
+			// A flag's first line: its usage starts after the name.
+			name := strings.Index(text[col:], "  ")
+			col += name + len(text[col+name:]) - len(strings.TrimLeft(text[col+name:], " "))
+		}
+		if col > width/2 {
+			b.WriteString(line)
+			continue
+		}
+		b.WriteString(text[:col])
+		b.WriteString(strings.ReplaceAll(wrapWords(splitLong(text[col:], width-col), width-col), "\n", "\n"+strings.Repeat(" ", col)))
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// splitLong puts a space after the commas of a word longer than width, so
+// that wrapWords can break it there.
+func splitLong(s string, width int) string {
+	words := strings.Split(s, " ")
+	for i, w := range words {
+		if len(w) > width {
+			words[i] = strings.ReplaceAll(w, ",", ", ")
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // wrapWords breaks s between words so that no line is wider than width.
@@ -150,7 +202,7 @@ func wrapWords(s string, width int) string {
 func newCmdOptions() *cobra.Command {
 	return &cobra.Command{
 		Use:   "options",
-		Short: "Print the connection flags every command that reads a cluster takes",
+		Short: "Print the connection flags of every command that reads a cluster",
 		Example: `  # The flags that choose and reach the cluster, as in kubectl
   kubectl daemoncheck options`,
 		Args: cobra.NoArgs,
