@@ -45,8 +45,7 @@ func everyCommand(t *testing.T) [][]string {
 	return out
 }
 
-// commandAt is the command at path in a fresh tree, its flags merged with
-// the persistent ones as when it runs.
+// commandAt is the command at path in a fresh tree, with its help flag.
 func commandAt(t *testing.T, path []string) *cobra.Command {
 	t.Helper()
 	root := NewCmdDaemonCheck(genericiooptions.NewTestIOStreamsDiscard())
@@ -55,8 +54,6 @@ func commandAt(t *testing.T, path []string) *cobra.Command {
 		t.Fatal(err)
 	}
 	c.InitDefaultHelpFlag()
-	_ = c.Flags() // merge
-	c.InheritedFlags()
 	return c
 }
 
