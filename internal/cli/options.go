@@ -46,7 +46,7 @@ func newDeps(streams genericiooptions.IOStreams) *deps {
 
 // addVerbosityFlag adds -v, the Kubernetes client's log level.
 func (d *deps) addVerbosityFlag(fs *pflag.FlagSet) {
-	fs.IntVarP(&d.Verbosity, "v", "v", 0, "Log level of the Kubernetes client, as kubectl -v.")
+	fs.IntVarP(&d.Verbosity, "v", "v", 0, "Client log level, as kubectl -v.")
 }
 
 // addConnectionFlags adds kubectl's connection flags, bound to d; help
@@ -91,7 +91,7 @@ func newSourceFlags() sourceFlags {
 
 // addSelectFlags adds -l and -A; what is what -l selects.
 func (s *sourceFlags) addSelectFlags(fs *pflag.FlagSet, what string) {
-	fs.StringVarP(&s.Selector, "selector", "l", "", "Label selector of the "+what+", e.g. -l app=agent.")
+	fs.StringVarP(&s.Selector, "selector", "l", "", "Label selector of the "+what+".")
 	fs.BoolVarP(&s.AllNamespaces, "all-namespaces", "A", false, "All namespaces (the default; -A wins over -n).")
 }
 
@@ -105,10 +105,10 @@ func (s *sourceFlags) addReadFlags(fs *pflag.FlagSet) {
 // --now, --workloads and --timeout.
 func (s *sourceFlags) addInputFlags(fs *pflag.FlagSet) {
 	s.addReadFlags(fs)
-	fs.StringSliceVarP(&s.Filenames, "filename", "f", nil, "Read a dump (file, directory or -) instead of the cluster.")
-	fs.StringVar(&s.NowFlag, "now", "", "Analyse as of this RFC 3339 time, or \"wall\" for now.")
+	fs.StringSliceVarP(&s.Filenames, "filename", "f", nil, "Read a dump (file, dir or -), not the cluster.")
+	fs.StringVar(&s.NowFlag, "now", "", "Analyse as of this RFC 3339 time, or \"wall\".")
 	fs.DurationVar(&s.Timeout, "timeout", s.Timeout, "Give up after this long (exit 3).")
-	fs.BoolVar(&s.Workloads, "workloads", false, "Also read every Pod, to explain what blocks daemon Pods.")
+	fs.BoolVar(&s.Workloads, "workloads", false, "Read all Pods too, to explain blocked daemons.")
 }
 
 // validate rejects source flags that cannot mean what the user wants.
@@ -211,8 +211,8 @@ type followFlags struct {
 func newFollowFlags() followFlags { return followFlags{Interval: 5 * time.Second} }
 
 func (f *followFlags) addFlags(fs *pflag.FlagSet) {
-	fs.BoolVar(&f.Wait, "wait", false, "Re-check until the failing findings clear, or --timeout.")
-	fs.BoolVarP(&f.Watch, "watch", "w", false, "After the report, print each change, as kubectl get -w.")
+	fs.BoolVar(&f.Wait, "wait", false, "Re-check until the failing findings clear.")
+	fs.BoolVarP(&f.Watch, "watch", "w", false, "After the report, print each change.")
 	fs.DurationVar(&f.Interval, "interval", f.Interval, fmt.Sprintf("Period of --wait and -w re-reads (at least %s).", MinInterval))
 }
 
