@@ -231,7 +231,7 @@ report without such findings).`,
 	o.addOutputFileFlag(cmd, render.ViewAudit)
 	o.fleetFlags.addFlags(cmd, o.deps)
 	o.addVerbosityFlag(fs)
-	o.deps.addConnectionFlags(cmd)
+	o.addConnectionFlags(cmd)
 	complete := completer{o.deps, &o.sourceFlags}
 	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
 	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
