@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,39 +18,39 @@ var capacityExample = `  # What the daemons take of each node pool, and where th
   # Per node: daemons' requests against allocatable, headroom, who is left out
   kubectl daemoncheck capacity -o wide
 
-  # Also count every other Pod (reads all Pods), for the fit of Pending daemon Pods
+  # Also count every other Pod (reads all Pods) for Pending daemon Pods' fit
   kubectl daemoncheck capacity --workloads
 
   # Offline, from a dump that includes PriorityClasses
-  kubectl get ds,nodes,pods,controllerrevisions,priorityclasses -A -o yaml > dump.yaml
+  kubectl get ds,nodes,pods,controllerrevisions,priorityclasses -A -o yaml \
+    > dump.yaml
   kubectl daemoncheck capacity -f dump.yaml`
 
 // CapacityOptions are the flags of `kubectl daemoncheck capacity`.
 type CapacityOptions struct {
-	*CheckOptions
-	// output is capacity's own -o.
-	output string
+	*deps
+	sourceFlags
+	gateFlags
+	outputFlags
+	runner
 }
 
 // NewCmdCapacity builds `kubectl daemoncheck capacity`: the daemons'
-// overhead per node pool. It shares the root command's input, policy and
-// gate flags.
-func NewCmdCapacity(parent *CheckOptions) *cobra.Command {
-	o := &CapacityOptions{CheckOptions: parent}
+// overhead per node pool, with the input, policy and gate flags of every
+// audit command.
+func NewCmdCapacity(d *deps) *cobra.Command {
+	o := &CapacityOptions{deps: d, sourceFlags: newSourceFlags(), gateFlags: newGateFlags(), outputFlags: newOutputFlags(), runner: runner{deps: d}}
 	cmd := &cobra.Command{
 		Use:   "capacity",
-		Short: "Show what the daemons take of each node pool, and where they do not fit",
-		Long: `Show, per node pool, what the DaemonSets that should run on its nodes request (cpu,
-memory, Pod slots and any other resource they ask for, as the scheduler counts a Pod:
-init containers, sidecars, pod overhead) against the nodes' allocatable, the node with
-the least room left, and the nodes where the daemons alone do not all fit, naming the
-daemon left out (placed by priority, then the Pods already there, then the oldest
-DaemonSet) and why. -o wide shows every node. --workloads also reads every Pod and
-shows what the other Pods request.
+		Short: "Show the daemons' requests per node pool and which do not fit",
+		Long: `Show, per node pool, what the DaemonSets that should run on its nodes request
+(as the scheduler counts a Pod) against the nodes' allocatable, the node with
+the least room left, and the nodes where the daemons alone do not all fit,
+naming the daemon left out and why. -o wide shows every node; --workloads also
+counts the other Pods.
 
-Exit codes: 0 when no finding about fit fails the gate (HostPortConflict, NodeTooSmall,
-LowPriorityAgent, NoMemoryRequest, or a daemon Pod the scheduler cannot place), 1 when one
-does (--fail-on), 3 when nodes could not be read.`,
+Exit codes: 0 no finding about fit fails the gate (--fail-on), 1 one does, 3
+nodes could not be read.`,
 		Example: capacityExample,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -67,33 +68,40 @@ does (--fail-on), 3 when nodes could not be read.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, as in every daemoncheck command, e.g. -l app=agent.")
-	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Count DaemonSets of all namespaces (the default unless -n is given).")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "", render.Help(render.ViewCapacity)+" Default: one row per node pool; wide: one row per node.")
-	parent.addAuditFlags(cmd.Flags())
-	parent.addOutputFileFlag(cmd, cmd.Flags())
-	registerOutputCompletion(cmd, render.ViewCapacity)
+	fs := cmd.Flags()
+	o.addSelectFlags(fs, "DaemonSets")
+	o.addInputFlags(fs)
+	o.addPolicyFlags(fs)
+	o.addGateFlags(fs)
+	o.addOutputFlag(cmd, " Wide: a row per node.", render.ViewCapacity)
+	o.addTableFlags(fs)
+	o.addOutputFileFlag(cmd, render.ViewCapacity)
+	d.addVerbosityFlag(fs)
+	d.addConnectionFlags(cmd)
 	registerGateCompletion(cmd)
-	hideUnusedFlags(cmd.Flags())
-	_ = cmd.RegisterFlagCompletionFunc("require", parent.completeRequire)
+	hideUnusedFlags(fs)
+	complete := completer{d, &o.sourceFlags}
+	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
 	return cmd
 }
 
 // Complete resolves the shared flags for the capacity view.
 func (o *CapacityOptions) Complete(cmd *cobra.Command) error {
-	*o.PrintFlags.OutputFormat = o.output
-	if err := o.CheckOptions.Complete(cmd, "", render.ViewCapacity); err != nil {
+	if err := o.resolve(cmd, flagGroups{src: &o.sourceFlags, gate: &o.gateFlags, out: &o.outputFlags}, "", render.ViewCapacity); err != nil {
 		return err
 	}
 	o.run.capacityNodes = true
-	o.run.narrow = o.narrow
 	return nil
 }
 
-// narrow is the part of the report the capacity view shows: the findings
+// Run reads, analyses and prints the capacity view.
+func (o *CapacityOptions) Run(ctx context.Context) error { return o.runView(ctx, o.project) }
+
+// project is the part of the report the capacity view shows: the findings
 // about fit (view.IsFit), with the summary, problems and verdict rebuilt
 // from them, so that the exit code speaks of what the view shows.
-func (o *CapacityOptions) narrow(rep *report.Report) (*report.Report, error) {
+func (o *CapacityOptions) project(rep *report.Report) (*report.Report, error) {
 	if err := needNodes(rep, "capacity"); err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 
 // addColorFlag adds --color, as ls, grep and git spell it.
 func addColorFlag(fs *pflag.FlagSet, v *string) {
-	fs.StringVar(v, "color", "auto", "Colour severities and the verdict: auto (on a terminal, unless NO_COLOR is set), always or never.")
+	fs.StringVar(v, "color", "auto", "Colour: auto (a terminal without NO_COLOR), always, never.")
 }
 
 // useColor resolves --color: auto colours a terminal unless the NO_COLOR

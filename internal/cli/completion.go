@@ -22,9 +22,16 @@ import (
 // completionTimeout keeps shell completion snappy on a slow cluster.
 const completionTimeout = 5 * time.Second
 
+// completer completes a command's arguments and flag values from its
+// input: the -f files when given, else the cluster.
+type completer struct {
+	*deps
+	*sourceFlags
+}
+
 // completeNames completes DaemonSet names: from the -f input when given, else
 // from the cluster (the -n namespace, or the context's).
-func (o *CheckOptions) completeNames(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+func (o completer) completeNames(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	if len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -65,7 +72,7 @@ func (o *CheckOptions) completeNames(cmd *cobra.Command, args []string, toComple
 
 // completeNamespaces completes -n: with -f, the namespaces of the input's
 // DaemonSets; else the cluster's namespaces.
-func (o *CheckOptions) completeNamespaces(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+func (o completer) completeNamespaces(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	if len(o.Filenames) > 0 {
 		var nss []string
 		for _, ds := range o.completionDaemonSets(cmd) {
@@ -91,7 +98,7 @@ func (o *CheckOptions) completeNamespaces(cmd *cobra.Command, _ []string, toComp
 
 // completionClient returns a client and context bounded by
 // completionTimeout, so that completion never hangs a shell.
-func (o *CheckOptions) completionClient() (collect.Client, context.Context, context.CancelFunc, error) {
+func (o completer) completionClient() (collect.Client, context.Context, context.CancelFunc, error) {
 	cfg, err := o.ConfigFlags.ToRESTConfig()
 	if err != nil {
 		return nil, nil, nil, err
@@ -127,7 +134,7 @@ func registerOutputCompletion(cmd *cobra.Command, view render.View) {
 }
 
 // registerGateCompletion completes --fail-on and --ignore from the finding
-// catalog (on the command that owns these persistent flags).
+// catalog.
 func registerGateCompletion(cmd *cobra.Command) {
 	types := make([]string, 0, len(report.Catalog))
 	for _, ti := range report.Catalog {
@@ -145,7 +152,7 @@ type dsRef struct{ namespace, name string }
 
 // completionDaemonSets lists the DaemonSets of every namespace, from -f when
 // given, else from the cluster (one bounded List, reads only).
-func (o *CheckOptions) completionDaemonSets(*cobra.Command) []dsRef {
+func (o completer) completionDaemonSets(*cobra.Command) []dsRef {
 	var out []dsRef
 	if len(o.Filenames) > 0 {
 		snap, err := o.completionFiles(collect.Options{})
@@ -176,7 +183,7 @@ func (o *CheckOptions) completionDaemonSets(*cobra.Command) []dsRef {
 const completionLimit = 1000
 
 // completeRequire completes --require NAMESPACE/NAME.
-func (o *CheckOptions) completeRequire(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+func (o completer) completeRequire(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	var refs []string
 	for _, ds := range o.completionDaemonSets(cmd) {
 		refs = append(refs, ds.namespace+"/"+ds.name)
@@ -186,7 +193,7 @@ func (o *CheckOptions) completeRequire(cmd *cobra.Command, _ []string, toComplet
 
 // completeDaemonSetList completes --daemonsets: NAME or NAMESPACE/NAME,
 // after the comma-separated values already typed.
-func (o *CheckOptions) completeDaemonSetList(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+func (o completer) completeDaemonSetList(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	var refs []string
 	for _, ds := range o.completionDaemonSets(cmd) {
 		refs = append(refs, ds.name, ds.namespace+"/"+ds.name)
@@ -210,7 +217,7 @@ func commaCompletions(toComplete string, candidates []string) ([]string, cobra.S
 
 // completeNodes completes nodes NODE from -f or the cluster, in natural
 // order.
-func (o *CheckOptions) completeNodes(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+func (o completer) completeNodes(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	if len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -244,13 +251,13 @@ func (o *CheckOptions) completeNodes(cmd *cobra.Command, args []string, toComple
 
 // completeContexts completes --context from the kubeconfig (no cluster
 // access).
-func (o *CheckOptions) completeContexts(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+func (o completer) completeContexts(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	return filterPrefix(o.kubeconfigContexts(), toComplete), cobra.ShellCompDirectiveNoFileComp
 }
 
 // kubeconfigContexts are the kubeconfig's context names (nil if it cannot
 // be read).
-func (o *CheckOptions) kubeconfigContexts() []string {
+func (o completer) kubeconfigContexts() []string {
 	cfg, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig()
 	if err != nil {
 		return nil
@@ -264,7 +271,7 @@ func (o *CheckOptions) kubeconfigContexts() []string {
 
 // completionFiles reads the -f input for completion, but never stdin: the
 // shell's stdin is the terminal, and completion must not wait on it.
-func (o *CheckOptions) completionFiles(opts collect.Options) (*model.Snapshot, error) {
+func (o completer) completionFiles(opts collect.Options) (*model.Snapshot, error) {
 	if slices.Contains(o.Filenames, "-") {
 		return nil, errors.New("stdin is not read while completing")
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/daemoncheck/daemoncheck/internal/kubeflags"
 )
 
 // The connection flags kubectl users type, as genericclioptions.ConfigFlags
@@ -22,8 +24,10 @@ func TestConnectionFlagSet(t *testing.T) {
 		"server/s=", "tls-server-name=", "token=", "user=",
 	}
 	cmd := NewCmdDaemonCheck(genericiooptions.NewTestIOStreamsDiscard())
+	fs := pflag.NewFlagSet("", pflag.ContinueOnError)
+	addConnectionFlags(fs, kubeflags.New(false))
 	var got []string
-	cmd.PersistentFlags().VisitAll(func(f *pflag.Flag) {
+	fs.VisitAll(func(f *pflag.Flag) {
 		s := f.Name
 		if f.Shorthand != "" {
 			s += "/" + f.Shorthand
@@ -40,9 +44,21 @@ func TestConnectionFlagSet(t *testing.T) {
 		t.Errorf("connection flags:\n got %s\nwant %s", strings.Join(got, " "), strings.Join(want, " "))
 	}
 	for _, name := range []string{"username", "password"} {
-		if cmd.PersistentFlags().Lookup(name) != nil {
+		if fs.Lookup(name) != nil {
 			t.Errorf("--%s: kubectl no longer offers basic auth flags", name)
 		}
+	}
+	// Every command that reads a cluster takes them all.
+	for _, path := range [][]string{nil, {"nodes"}, {"capacity"}, {"whatif"}, {"serve"}, {"version"}} {
+		c, _, err := cmd.Find(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs.VisitAll(func(f *pflag.Flag) {
+			if g := c.Flags().Lookup(f.Name); g == nil || g.Shorthand != f.Shorthand || g.DefValue != f.DefValue {
+				t.Errorf("%s: --%s missing or not as kubectl has it", c.CommandPath(), f.Name)
+			}
+		})
 	}
 	// The usage groups know them all as connection flags.
 	for _, w := range want {

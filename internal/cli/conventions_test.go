@@ -270,22 +270,26 @@ func TestOutputName(t *testing.T) {
 }
 
 // Conventions: help as kubectl's: examples per command, daemoncheck's own
-// flags before the connection flags, flags that do nothing hidden.
+// flags, the connection flags left to the options command (as kubectl
+// options), flags that do nothing hidden.
 func TestHelpLikeKubectl(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"nodes", "--help"}, {"version", "--help"}} {
 		out, _, code := runCmd(t, "", args...)
 		if code != ExitOK || !strings.Contains(out, "\nExamples:\n  # ") {
 			t.Errorf("%v: exit %d, no Examples block:\n%s", args, code, out)
 		}
-		own, conn := strings.Index(out, "\nFlags:\n"), strings.Index(out, "\nConnection flags (as in kubectl):\n")
-		if own < 0 || conn < own || !strings.Contains(out[conn:], "--kubeconfig") || strings.Contains(out[:conn], "--kubeconfig") {
-			t.Errorf("%v: own flags must come first, then the connection flags:\n%s", args, out)
+		if !strings.Contains(out, "\nFlags:\n") || strings.Contains(out, "--kubeconfig") || !strings.Contains(out, `Use "kubectl daemoncheck options"`) {
+			t.Errorf("%v: own flags, then where the connection flags are listed:\n%s", args, out)
 		}
 		for _, f := range []string{"--show-managed-fields", "--cache-dir"} {
 			if strings.Contains(out, f) {
 				t.Errorf("%v lists %s, which does nothing here", args, f)
 			}
 		}
+	}
+	out, _, code := runCmd(t, "", "options")
+	if code != ExitOK || !strings.Contains(out, "--kubeconfig") || strings.Contains(out, "--cache-dir") {
+		t.Errorf("options: exit %d:\n%s", code, out)
 	}
 }
 

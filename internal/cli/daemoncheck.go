@@ -1,7 +1,8 @@
-// Package cmd holds the cobra commands of kubectl-daemoncheck, in kubectl's
-// Options pattern: NewCmd builds flags into an Options struct, Complete
-// resolves the raw flags once into a runConfig, Validate checks them, Run
-// works from the runConfig only. Data flows one way: flags -> snapshot
+// Package cli holds the cobra commands of kubectl-daemoncheck, in kubectl's
+// Options pattern: NewCmd builds flags into the command's own Options
+// struct (made of the flag groups of options.go), Complete resolves them
+// once into a runConfig, Validate checks them, Run works from the runConfig
+// only. Data flows one way: flags -> snapshot
 // (package collect) -> report (package analyze, which also judges it) ->
 // printer. Nothing here decides a verdict: the exit code, the --wait
 // progress and every printer read the report.
@@ -13,29 +14,23 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-	"golang.org/x/term"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/decode"
-	"github.com/daemoncheck/daemoncheck/internal/kubeflags"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
-	"github.com/daemoncheck/daemoncheck/internal/serverurl"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -65,13 +60,13 @@ const MinInterval = time.Second
 var checkExample = `  # Audit every DaemonSet in the cluster
   kubectl daemoncheck
 
-  # One DaemonSet in detail: every node, why excluded ones are, and what to fix
+  # One DaemonSet in detail: every node, why excluded ones are, what to fix
   kubectl daemoncheck kube-proxy -n kube-system
 
   # Machine-readable report (versioned schema daemoncheck/v1alpha1)
   kubectl daemoncheck -o json
 
-  # CI gate: fail only on errors, wait up to 10 minutes for the cluster to settle
+  # CI gate: wait up to 10 minutes for the errors to clear
   kubectl daemoncheck --wait --timeout 10m
 
   # Follow a rollout: the report, then a line per change (Ctrl-C to stop)
@@ -81,45 +76,25 @@ var checkExample = `  # Audit every DaemonSet in the cluster
   kubectl get ds,nodes,pods,controllerrevisions -A -o yaml > dump.yaml
   kubectl daemoncheck -f dump.yaml
 
-  # Several clusters in one run: every kubeconfig context named prod-*, read in parallel
+  # Several clusters in one run: every kubeconfig context named prod-*
   kubectl daemoncheck --contexts 'prod-*'`
 
-// CheckOptions are the raw flags of the main command (shared with nodes)
-// and, once Complete has run, their resolved form.
+// CheckOptions are the flags of the root command, `kubectl daemoncheck
+// [NAME]`: the audit, one DaemonSet in detail, or a fleet.
 type CheckOptions struct {
-	ConfigFlags *kubeflags.ConfigFlags
-	PrintFlags  *render.PrintFlags
-	genericiooptions.IOStreams
-
-	AllNamespaces bool
-	Selector      string
-	ChunkSize     int64
-	Filenames     []string
-	NoHeaders     bool
-	Color         string
-	NowFlag       string
-	Verbosity     int
-	ServerVersion string
-	Workloads     bool
-
-	// Coverage policy and CI gate.
-	Require    []string
-	PolicyFile string
-	FailOn     []string
-	Ignore     []string
-	Grace      time.Duration
-	Wait       bool
-	Watch      bool
-	SortBy     string
-	Timeout    time.Duration
-	Interval   time.Duration
-	// OutputFiles are the --output-file FORMAT=PATH values.
-	OutputFiles []string
+	*deps
+	sourceFlags
+	gateFlags
+	outputFlags
+	followFlags
 	fleetFlags
+	runner
+}
 
-	// client is injected by tests (fake clientset); else built in Complete.
-	client collect.Client
-	// run is the resolved configuration: Run reads nothing else.
+// runner runs a command from its resolved configuration.
+type runner struct {
+	*deps
+	// run is the resolved configuration: a run reads nothing else.
 	run runConfig
 }
 
@@ -158,9 +133,6 @@ type runConfig struct {
 	sortBy string
 	// serverVersion, when set, overrides the version the rules follow.
 	serverVersion string
-	// narrow, when set, returns the part of the report the view shows
-	// (nodes, capacity): an view.Projection, never an edit.
-	narrow func(*report.Report) (*report.Report, error)
 	// fleet, when set, is the clusters of a fleet audit (--contexts).
 	fleet *fleetRun
 	// capacityNodes lists every node in the report's capacity section.
@@ -175,16 +147,17 @@ type runConfig struct {
 	nsInInput bool
 }
 
-// NewCheckOptions returns options with kubectl's defaults.
+// NewCheckOptions returns the root command's options with kubectl's defaults.
 func NewCheckOptions(streams genericiooptions.IOStreams) *CheckOptions {
+	d := newDeps(streams)
 	return &CheckOptions{
-		ConfigFlags: kubeflags.New(true),
-		PrintFlags:  newPrintFlags(),
-		IOStreams:   streams,
-		ChunkSize:   500,
-		FailOn:      []string{string(report.DefaultFailOn)},
-		Timeout:     DefaultTimeout,
-		Interval:    5 * time.Second,
+		deps:        d,
+		sourceFlags: newSourceFlags(),
+		gateFlags:   newGateFlags(),
+		outputFlags: newOutputFlags(),
+		followFlags: newFollowFlags(),
+		fleetFlags:  newFleetFlags(),
+		runner:      runner{deps: d},
 	}
 }
 
@@ -202,19 +175,18 @@ func NewCmdDaemonCheck(streams genericiooptions.IOStreams) *cobra.Command {
 }
 
 func newRootCommand(o *CheckOptions) *cobra.Command {
-	streams := o.IOStreams
 	cmd := &cobra.Command{
 		Use:   "kubectl-daemoncheck [NAME] [flags]",
 		Short: "Find the nodes that lack, or wrongly run, their daemon Pods, and why",
-		Long: `daemoncheck reads every DaemonSet, Node and daemon Pod, decides node by node what the
-DaemonSet controller wants (node selectors, affinity, taints and the tolerations the
-controller adds), and reports missing, pending, unhealthy, duplicate, misscheduled,
-orphaned and outdated daemon Pods and stale DaemonSet status, with the reason and the fix.
+		Long: `daemoncheck reads every DaemonSet, Node and daemon Pod, decides node by node
+what the DaemonSet controller wants (selectors, affinity, taints, tolerations),
+and reports missing, pending, unhealthy, duplicate, misscheduled, orphaned and
+outdated daemon Pods and stale DaemonSet status, with the reason and the fix.
 It only reads from the cluster.
 
-Exit codes: 0 no findings (none that --fail-on selects), 1 findings that --fail-on selects
-(default: any), 2 usage error, 3 cannot reach the cluster, read the input or write the
-output (also: a partial report without such findings).`,
+Exit codes: 0 no findings that --fail-on selects, 1 such findings, 2 usage
+error, 3 cannot read the cluster or input or write the output (also: a partial
+report without such findings).`,
 		Example:       checkExample,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -224,7 +196,7 @@ output (also: a partial report without such findings).`,
 			}
 			return nil
 		},
-		ValidArgsFunction: o.completeNames,
+		ValidArgsFunction: completer{o.deps, &o.sourceFlags}.completeNames,
 		Annotations:       map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl daemoncheck"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			view, name := render.ViewAudit, ""
@@ -241,190 +213,61 @@ output (also: a partial report without such findings).`,
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
-	o.ConfigFlags.AddFlags(cmd.PersistentFlags())
-	describeRequestTimeout(cmd.PersistentFlags())
+	fs := cmd.Flags()
 	o.PrintFlags.AddFlags(cmd)
-	cmd.Flags().Lookup("output").Usage = render.Help(render.ViewAudit, render.ViewDetail) + " Default: summary and findings tables, or the detail view when a NAME is given."
-	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit DaemonSets in all namespaces (the default unless -n is given; with -n, -A wins, as in kubectl).")
-	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, e.g. -l app=agent.")
-	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Re-check until no finding selected by --fail-on remains, or --timeout passes; progress goes to stderr. Watches the cluster when RBAC allows the watch verb, else polls every --interval.")
-	cmd.Flags().StringVar(&o.SortBy, "sort-by", view.SortSeverity, "Order of the problems: "+strings.Join(sortKeys, ", ")+". severity: errors first, then by the number of nodes; breadth: most nodes first; daemonset: by NAMESPACE/NAME; type: by problem type.")
-	_ = cmd.RegisterFlagCompletionFunc("sort-by", cobra.FixedCompletions(sortKeys, cobra.ShellCompDirectiveNoFileComp))
-	cmd.Flags().DurationVar(&o.Interval, "interval", o.Interval, fmt.Sprintf("When polling (--wait, or -w without the watch verb): time between reads (at least %s); when watching: how often the analysis is redone without a change (--grace and minReadySeconds change with time).", MinInterval))
-	// The audit flags are each audit command's own (root and nodes), not
-	// persistent: version and completion must not list what they ignore.
-	o.addAuditFlags(cmd.Flags())
-	o.addWatchFlag(cmd.Flags())
-	o.addOutputFileFlag(cmd, cmd.Flags())
-	o.addFleetFlags(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("context", o.completeContexts)
+	fs.Lookup("output").Usage = outputHelp(render.ViewAudit, render.ViewDetail)
+	fs.Lookup("template").Usage = "Template or file for -o go-template(-file)."
+	fs.Lookup("allow-missing-template-keys").Usage = "Ignore missing keys in templates."
 	registerOutputCompletion(cmd, render.ViewAudit)
+	o.addSelectFlags(fs, "DaemonSets")
+	o.addInputFlags(fs)
+	fs.Lookup("timeout").Usage = "Give up after this long (exit 3); how long --wait waits."
+	o.addPolicyFlags(fs)
+	o.addGateFlags(fs)
+	o.followFlags.addFlags(fs)
+	fs.StringVar(&o.SortBy, "sort-by", o.SortBy, "Order of problems: "+strings.Join(sortKeys, ", ")+".")
+	_ = cmd.RegisterFlagCompletionFunc("sort-by", cobra.FixedCompletions(sortKeys, cobra.ShellCompDirectiveNoFileComp))
+	o.addTableFlags(fs)
+	o.addOutputFileFlag(cmd, render.ViewAudit)
+	o.fleetFlags.addFlags(cmd, o.deps)
+	o.addVerbosityFlag(fs)
+	o.addConnectionFlags(cmd)
+	complete := completer{o.deps, &o.sourceFlags}
+	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
 	registerGateCompletion(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("require", o.completeRequire)
 
-	cmd.AddCommand(NewCmdNodes(o))
-	cmd.AddCommand(NewCmdCapacity(o))
-	cmd.AddCommand(NewCmdWhatIf(o))
-	cmd.AddCommand(NewCmdServe(o))
-	cmd.AddCommand(NewCmdVersion(streams, o.ConfigFlags))
+	cmd.AddCommand(NewCmdNodes(o.deps))
+	cmd.AddCommand(NewCmdCapacity(o.deps))
+	cmd.AddCommand(NewCmdWhatIf(o.deps))
+	cmd.AddCommand(NewCmdServe(o.deps))
+	cmd.AddCommand(NewCmdVersion(o.deps))
+	cmd.AddCommand(newCmdOptions())
 	cmd.AddCommand(newCmdCompletion(cmd))
 	cmd.SetUsageFunc(groupedUsage)
-	hideUnusedFlags(cmd.Flags())
-	hideUnusedFlags(cmd.PersistentFlags())
+	cmd.SetHelpFunc(groupedHelp)
+	hideUnusedFlags(fs)
 	return cmd
 }
 
-// describeRequestTimeout states what --request-timeout means here: kubectl's
-// meaning (0 = no per-request timeout), with a bound by default.
-func describeRequestTimeout(fs *pflag.FlagSet) {
-	if f := fs.Lookup("request-timeout"); f != nil {
-		f.DefValue = DefaultRequestTimeout.String()
-		f.Usage = fmt.Sprintf("How long to wait for a single server request (e.g. 10s, 1m). Default %s; 0 means no per-request limit (the run stays bounded by --timeout).", DefaultRequestTimeout)
-	}
-}
-
-// addAuditFlags adds the flags every audit command shares (the root command
-// and nodes): input, policy and gate.
-func (o *CheckOptions) addAuditFlags(fs *pflag.FlagSet) {
-	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
-	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,pods,controllerrevisions,events,priorityclasses -A -o json|yaml.")
-	fs.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers in tables.")
-	addColorFlag(fs, &o.Color)
-	fs.StringVar(&o.ServerVersion, "server-version", "", "Follow the DaemonSet controller rules of this Kubernetes version (e.g. v1.33.4) where they differ between versions; default: the server's version (discovery), unknown offline (newest rules).")
-	fs.StringVar(&o.NowFlag, "now", "", "Analyse as of this RFC 3339 time, or \"wall\" for the current time. Default: the current time live; with -f, the newest timestamp in the input (heartbeats, conditions, events, creation times), said on stderr.")
-	fs.StringArrayVar(&o.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR]: the DaemonSet must run on every node matching the selector (default: every node). Repeatable.")
-	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README).")
-	fs.StringSliceVar(&o.FailOn, "fail-on", o.FailOn, "Findings that make the exit code 1: a severity and every higher one (error = broken now, the default; warning = also at risk; info = also advice), finding types, or none; comma-separated.")
-	fs.StringSliceVar(&o.Ignore, "ignore", nil, "Finding types to leave out of the report, comma-separated.")
-	fs.DurationVar(&o.Grace, "grace", 0, "Hold back findings on nodes, and about Pods, younger than this (e.g. 5m), so a gate does not flap on normal churn.")
-	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "Give up after this long (exit 3); with --wait, how long to wait for the findings to clear (exit 1 with the last report).")
-	fs.BoolVar(&o.Workloads, "workloads", false, "Also read every non-terminal Pod of the cluster (one more paginated list; needs list on pods in all namespaces) and explain each Pending or missing daemon Pod by what the Pods on its node request, who holds a clashing host port and whether preemption can help.")
-	fs.IntVarP(&o.Verbosity, "v", "v", 0, "Number for the log level verbosity of the Kubernetes client (as kubectl's -v); 0 logs nothing.")
-}
-
-// Complete resolves the raw flags into o.run. name is the DaemonSet NAME
+// Complete resolves the flags into o.run. name is the DaemonSet NAME
 // (detail view) or ""; view is what the command shows.
 func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view render.View) error {
-	configureLogging(o.Verbosity, o.ErrOut)
-	run := runConfig{view: view, timeout: o.Timeout, wait: o.Wait, interval: o.Interval, serverVersion: o.ServerVersion}
-	output := ""
-	if o.PrintFlags.OutputFormat != nil {
-		output = *o.PrintFlags.OutputFormat
+	return o.resolve(cmd, flagGroups{src: &o.sourceFlags, gate: &o.gateFlags, out: &o.outputFlags, follow: &o.followFlags, fleet: &o.fleetFlags}, name, view)
+}
+
+// Validate checks the resolved configuration (Complete has checked the flags).
+func (o *runner) Validate() error {
+	if o.run.printer == nil {
+		return usageErrorf("internal: Validate before Complete")
 	}
-	if err := o.checkUserFiles(output); err != nil {
-		return err
-	}
-	fleet, err := o.fleetRequested(cmd)
-	if err != nil {
-		return err
-	}
-	p, err := printerFor(output, view, o.PrintFlags, fleet)
-	if err != nil {
-		return usageErrorf("%v", err)
-	}
-	run.printer = p
-	if run.outputFiles, err = o.completeOutputFiles(view, fleet); err != nil {
-		return err
-	}
-	width := terminalWidth(o.Out)
-	colour, err := useColor(o.Color, width > 0)
-	if err != nil {
-		return err
-	}
-	run.printOpts = render.Options{NoHeaders: o.NoHeaders, MaxWidth: width, Color: colour, FullReport: fullReportFile(run.outputFiles)}
-	if run.policy, err = o.completePolicy(); err != nil {
-		return err
-	}
-	if run.gate, err = o.completeGate(); err != nil {
-		return err
-	}
-	switch {
-	case o.NowFlag == NowWall:
-		run.now, run.liveClock = time.Now(), true
-	case o.NowFlag != "":
-		t, err := time.Parse(time.RFC3339, o.NowFlag)
-		if err != nil {
-			return usageErrorf("--now %q is not an RFC 3339 time or %q, write e.g. --now 2026-01-02T15:04:05Z", o.NowFlag, NowWall)
-		}
-		run.now = t
-	default:
-		run.now, run.liveClock = time.Now(), true
-	}
-	if f, ok := o.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		run.progress = true
-	}
-	if f := cmd.Flags().Lookup("filename"); f != nil && f.Changed && len(o.Filenames) == 0 {
-		// -f "" parses as no file: in CI, -f "$UNSET" must not silently
-		// audit the kubeconfig's cluster instead.
-		return usageErrorf("-f/--filename must not be empty; give a file, a directory or - for stdin")
-	}
-	// As in kubectl, -A wins over -n.
-	explicitNS := cmd.Flags().Changed("namespace") && !o.AllNamespaces
-	run.read = collect.Options{Name: name, LabelSelector: o.Selector, ChunkSize: o.ChunkSize, PodEvents: name != "", Workloads: o.Workloads}
-	if explicitNS {
-		run.read.Namespace = o.ConfigFlags.Namespace()
-		run.nsGiven = true
-	}
-	if err := o.validateFlags(name); err != nil {
-		return err
-	}
-	if err := o.completeFollow(cmd, &run); err != nil {
-		return err
-	}
-	if name != "" {
-		cmd.SuggestionsMinimumDistance = 2
-		run.suggest = cmd.SuggestionsFor(name)
-	}
-	if cmd.Flags().Lookup("sort-by") != nil {
-		if !slices.Contains(sortKeys, o.SortBy) {
-			return usageErrorf("--sort-by %q: use one of %s", o.SortBy, strings.Join(sortKeys, ", "))
-		}
-		run.sortBy = o.SortBy
-	}
-	o.run = run
-	if fleet {
-		return o.completeFleet(cmd, name, explicitNS)
-	}
-	if len(o.Filenames) > 0 {
-		// Like kubectl a NAME without -n means the context's namespace;
-		// offline there is no context, so look in every namespace (the
-		// reader says when the NAME is in several).
-		o.run.files = o.Filenames
-		o.run.inferClock = o.NowFlag == ""
-		return nil
-	}
-	if o.client != nil {
-		// Injected by a test (fake clientset).
-		o.run.client, o.run.host = o.client, "https://test"
-		if o.run.follow.watch || o.run.wait {
-			o.run.follow.client = o.client
-		}
-		return nil
-	}
-	if name != "" && !explicitNS {
-		ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
-		if err != nil {
-			return inputErrorf("reading kubeconfig: %v", err)
-		}
-		o.run.read.Namespace = ns
-	}
-	cfg, err := o.ConfigFlags.ToRESTConfig()
-	if err != nil {
-		return inputErrorf("loading kubeconfig: %v (use --kubeconfig, or -f FILE to read a saved dump)", text.OneLine(err.Error()))
-	}
-	o.run.host = serverurl.Redact(cfg.Host)
-	o.run.client, err = newClient(cfg, cmd.Flags().Changed("request-timeout"))
-	if err != nil {
-		return inputErrorf("creating a client for %s: %v", o.run.host, err)
-	}
-	return o.completeWatchClient(cfg, cmd.Flags().Changed("request-timeout"))
+	return nil
 }
 
 // checkUserFiles refuses template files and kubeconfigs that are not
 // regular files or are absurdly large before kubectl's libraries read them
 // unbounded.
-func (o *CheckOptions) checkUserFiles(output string) error {
+func (o *runner) checkUserFiles(output string) error {
 	for _, prefix := range []string{"go-template-file=", "templatefile=", "jsonpath-file="} {
 		if file, ok := strings.CutPrefix(output, prefix); ok {
 			if _, err := decode.ReadFileBounded(file, MaxSmallFile); err != nil {
@@ -451,7 +294,7 @@ func unwrapPath(err error) error {
 }
 
 // completePolicy reads the coverage rules of --require and --policy.
-func (o *CheckOptions) completePolicy() (*policy.Policy, error) {
+func (o *gateFlags) completePolicy() (*policy.Policy, error) {
 	p := &policy.Policy{}
 	for _, r := range o.Require {
 		rule, err := policy.ParseRequire(r)
@@ -476,7 +319,7 @@ func (o *CheckOptions) completePolicy() (*policy.Policy, error) {
 
 // completeGate resolves --fail-on, --ignore and --grace into the typed gate
 // the analysis judges findings by.
-func (o *CheckOptions) completeGate() (report.Gate, error) {
+func (o *gateFlags) completeGate() (report.Gate, error) {
 	ignore, err := report.ParseTypes(o.Ignore)
 	if err != nil {
 		return report.Gate{}, usageErrorf("--ignore %v", err)
@@ -498,49 +341,8 @@ func (o *CheckOptions) completeGate() (report.Gate, error) {
 	return report.Gate{FailOn: failOn, Ignore: ignore, Grace: o.Grace}, nil
 }
 
-// validateFlags rejects flag combinations that cannot mean what the user
-// wants; every command that shares these flags calls it (through Complete).
-func (o *CheckOptions) validateFlags(name string) error {
-	switch {
-	case name != "" && o.AllNamespaces:
-		return usageErrorf("a DaemonSet NAME cannot be combined with -A/--all-namespaces; write: kubectl daemoncheck %s -n NAMESPACE", name)
-	case o.ChunkSize < 0:
-		return usageErrorf("--chunk-size must be 0 or more, got %d", o.ChunkSize)
-	case name != "" && o.Selector != "":
-		return usageErrorf("a DaemonSet NAME cannot be combined with -l/--selector; give one or the other")
-	case o.Timeout <= 0:
-		return usageErrorf("--timeout must be positive, got %s", o.Timeout)
-	case o.Wait && len(o.Filenames) > 0:
-		return usageErrorf("--wait re-reads the cluster and cannot be used with -f; drop one")
-	case o.Wait && o.NowFlag != "" && o.NowFlag != NowWall:
-		return usageErrorf("--wait uses the current time and cannot be used with --now")
-	case o.Wait && o.Interval < MinInterval:
-		return usageErrorf("--interval must be at least %s, got %s", MinInterval, o.Interval)
-	}
-	for _, f := range o.Filenames {
-		if f == "" {
-			// In CI, -f "$UNSET" must not silently audit the kubeconfig's cluster.
-			return usageErrorf("-f/--filename must not be empty; give a file, a directory or - for stdin")
-		}
-	}
-	if o.Selector != "" {
-		if _, err := labels.Parse(o.Selector); err != nil {
-			return usageErrorf("invalid --selector %q: %v", o.Selector, err)
-		}
-	}
-	return nil
-}
-
-// Validate checks the resolved configuration (Complete has checked the flags).
-func (o *CheckOptions) Validate() error {
-	if o.run.printer == nil {
-		return usageErrorf("internal: Validate before Complete")
-	}
-	return nil
-}
-
 // audit reads a snapshot and analyses it: one pass of the data flow.
-func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, error) {
+func (o *runner) audit(ctx context.Context, warn bool) (*report.Report, error) {
 	snap, err := o.snapshot(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -550,13 +352,13 @@ func (o *CheckOptions) audit(ctx context.Context, warn bool) (*report.Report, er
 
 // analyse is the analysis half of an audit, for a snapshot read live, from
 // files, or kept current by a watch.
-func (o *CheckOptions) analyse(snap *model.Snapshot, warn bool) (*report.Report, error) {
+func (o *runner) analyse(snap *model.Snapshot, warn bool) (*report.Report, error) {
 	return o.analyseWith(snap, warn, nil)
 }
 
 // analyseWith is analyse carried forward by memo (a watch): what did not
 // change since the last analysis is not analysed again (audit.Memo).
-func (o *CheckOptions) analyseWith(snap *model.Snapshot, warn bool, memo *audit.Memo) (*report.Report, error) {
+func (o *runner) analyseWith(snap *model.Snapshot, warn bool, memo *audit.Memo) (*report.Report, error) {
 	if o.run.serverVersion != "" {
 		snap.ServerVersion = o.run.serverVersion
 	}
@@ -593,11 +395,7 @@ func (o *CheckOptions) analyseWith(snap *model.Snapshot, warn bool, memo *audit.
 // by --timeout; output is buffered, and a failed write ends the run with
 // exit code 3 whatever the report says.
 func (o *CheckOptions) Run(ctx context.Context) (err error) {
-	defer func() {
-		if err != nil {
-			o.removeStaleOutputFiles()
-		}
-	}()
+	defer o.removeOnError(&err)
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -618,17 +416,45 @@ func (o *CheckOptions) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if o.run.narrow != nil {
-		if rep, err = o.run.narrow(rep); err != nil {
-			return err
-		}
+	return o.show(rep)
+}
+
+// runView is the run of a view of the audit (nodes, capacity): one read,
+// bounded by --timeout, then project gives the part of the report the view
+// shows (a view.Projection, never an edit), which is printed.
+func (o *runner) runView(ctx context.Context, project func(*report.Report) (*report.Report, error)) (err error) {
+	defer o.removeOnError(&err)
+	if ctx == nil {
+		ctx = context.Background()
 	}
+	ctx, cancel := context.WithTimeout(ctx, o.run.timeout)
+	defer cancel()
+	rep, err := o.audit(ctx, true)
+	if err != nil {
+		return err
+	}
+	if rep, err = project(rep); err != nil {
+		return err
+	}
+	return o.show(rep)
+}
+
+// removeOnError removes the --output-file copies an earlier run left when
+// this one fails (*err is the run's error).
+func (o *runner) removeOnError(err *error) {
+	if *err != nil {
+		o.removeStaleOutputFiles()
+	}
+}
+
+// show prints the report and returns the exit code's error.
+func (o *runner) show(rep *report.Report) error {
 	if len(rep.DaemonSets) == 0 && o.run.view == render.ViewAudit && o.run.printer.Name == render.Default {
 		where := "in any namespace"
 		if ns := o.run.read.Namespace; ns != "" {
 			where = "in namespace " + ns
 		}
-		if o.Selector == "" && !o.run.nsGiven {
+		if o.run.read.LabelSelector == "" && !o.run.nsGiven {
 			fmt.Fprintf(o.ErrOut, "No daemonsets found %s.\n", where)
 		}
 		if err := o.writeReportFiles(rep); err != nil {
@@ -659,13 +485,13 @@ func sortedBy(rep *report.Report, by string) *report.Report {
 // typo'd selector or namespace has audited nothing and must not pass
 // (kubectl get says "No resources found" and exits 0, but it is not a
 // gate). No DaemonSet at all, without -l or -n, stays exit 0.
-func (o *CheckOptions) exitFor(rep *report.Report) error {
-	if len(rep.DaemonSets) == 0 && o.Selector != "" {
+func (o *runner) exitFor(rep *report.Report) error {
+	if sel := o.run.read.LabelSelector; len(rep.DaemonSets) == 0 && sel != "" {
 		where := "in any namespace"
 		if ns := o.run.read.Namespace; ns != "" {
 			where = "in namespace " + ns
 		}
-		return &ExitError{Code: ExitInput, Err: fmt.Errorf("no daemonsets matched -l %q %s", o.Selector, where)}
+		return &ExitError{Code: ExitInput, Err: fmt.Errorf("no daemonsets matched -l %q %s", sel, where)}
 	}
 	if len(rep.DaemonSets) == 0 && o.run.nsGiven && !rep.Partial {
 		return &ExitError{Code: ExitInput, Err: errors.New(o.emptyNamespace(o.run.read.Namespace))}
@@ -677,7 +503,7 @@ func (o *CheckOptions) exitFor(rep *report.Report) error {
 // there and empty of them, or it is not there at all (a typo). Live, a get
 // on the namespace decides, briefly (it only words an error); offline,
 // whether the input holds any object of that namespace.
-func (o *CheckOptions) emptyNamespace(ns string) string {
+func (o *runner) emptyNamespace(ns string) string {
 	if len(o.run.files) > 0 {
 		if o.run.nsInInput {
 			return fmt.Sprintf("no daemonsets in namespace %s: the input has objects of that namespace, but no DaemonSet", ns)
@@ -741,14 +567,14 @@ func verdictExit(failing int, partial bool) error {
 }
 
 // print renders the report, then its --output-file copies.
-func (o *CheckOptions) print(rep *report.Report) error {
+func (o *runner) print(rep *report.Report) error {
 	return o.printWith(rep.GeneratedAt, printReport(rep))
 }
 
 // printWith renders through a buffer with print, given the printer: a write
 // error (a full disk, a closed pipe) is sticky in bufio.Writer and surfaces
 // at Flush. Then every --output-file, with its own printer.
-func (o *CheckOptions) printWith(now time.Time, print printFunc) error {
+func (o *runner) printWith(now time.Time, print printFunc) error {
 	w := bufio.NewWriterSize(o.Out, 64*1024)
 	po := o.run.printOpts
 	po.Now = now
@@ -764,7 +590,7 @@ func (o *CheckOptions) printWith(now time.Time, print printFunc) error {
 
 // snapshot reads the input; a live read records where its lists stood in
 // cur (when set), for a watch to carry on from.
-func (o *CheckOptions) snapshot(ctx context.Context, cur *collect.Cursor) (*model.Snapshot, error) {
+func (o *runner) snapshot(ctx context.Context, cur *collect.Cursor) (*model.Snapshot, error) {
 	if len(o.run.files) > 0 {
 		snap, err := decode.Files(o.run.files, o.In, o.run.read)
 		var nf *collect.NotFoundError
@@ -808,7 +634,7 @@ func (o *CheckOptions) snapshot(ctx context.Context, cur *collect.Cursor) (*mode
 // looked for in one namespace (the context's, as kubectl does), so say which
 // namespaces have it; and a NAME that looks like a subcommand (node) was
 // most likely meant as one.
-func (o *CheckOptions) notFound(ctx context.Context, nf *collect.NotFoundError) error {
+func (o *runner) notFound(ctx context.Context, nf *collect.NotFoundError) error {
 	msg := nf.Error()
 	if nf.Source == "" && nf.Namespace != "" && o.run.client != nil {
 		if nss := o.namespacesOf(ctx, nf.Name); len(nss) > 0 {
@@ -829,7 +655,7 @@ const maxElsewhere = 5
 // field selector, with a small limit and a short deadline: it only adds a
 // hint to an error, so any failure (e.g. no cluster-wide list permission)
 // means no hint.
-func (o *CheckOptions) namespacesOf(ctx context.Context, name string) []string {
+func (o *runner) namespacesOf(ctx context.Context, name string) []string {
 	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
 	defer cancel()
 	l, err := o.run.client.ListDaemonSets(ctx, "", metav1.ListOptions{FieldSelector: "metadata.name=" + name, Limit: maxElsewhere})

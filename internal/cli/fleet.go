@@ -38,10 +38,9 @@ type fleetFlags struct {
 	Contexts            []string
 	AllContexts         bool
 	MaxParallelClusters int
-	// clusterClient builds a cluster's client from its own rest.Config;
-	// tests inject fake clientsets. nil: the client of a single run.
-	clusterClient func(context string, cfg *rest.Config) (collect.Client, error)
 }
+
+func newFleetFlags() fleetFlags { return fleetFlags{MaxParallelClusters: DefaultMaxParallelClusters} }
 
 // fleetRun is the resolved fleet: Run reads nothing else.
 type fleetRun struct {
@@ -62,12 +61,12 @@ type fleetCluster struct {
 	err error
 }
 
-func (o *CheckOptions) addFleetFlags(cmd *cobra.Command) {
+func (o *fleetFlags) addFlags(cmd *cobra.Command, d *deps) {
 	fs := cmd.Flags()
-	fs.StringSliceVar(&o.Contexts, "contexts", nil, "Audit these kubeconfig contexts in one run, comma-separated; shell patterns select by name (--contexts 'prod-*'). Each cluster is read with a client of its own, several at once; the exit code is 1 if any cluster has findings --fail-on selects, else 3 if any could not be read completely. -o one of ("+strings.Join(render.AllowedFleet(render.ViewAudit), ", ")+").")
-	fs.BoolVar(&o.AllContexts, "all-contexts", false, "Audit every context of the kubeconfig in one run (as --contexts '*').")
-	fs.IntVar(&o.MaxParallelClusters, "max-parallel-clusters", DefaultMaxParallelClusters, "With --contexts or --all-contexts: how many clusters are read at once.")
-	_ = cmd.RegisterFlagCompletionFunc("contexts", o.completeContextList)
+	fs.StringSliceVar(&o.Contexts, "contexts", nil, "Audit these kubeconfig contexts (names or 'prod-*').")
+	fs.BoolVar(&o.AllContexts, "all-contexts", false, "Audit every kubeconfig context.")
+	fs.IntVar(&o.MaxParallelClusters, "max-parallel-clusters", o.MaxParallelClusters, "Clusters read at once.")
+	_ = cmd.RegisterFlagCompletionFunc("contexts", completer{deps: d}.completeContextList)
 }
 
 // flagChanged says whether the command has the flag and it was given.
@@ -83,7 +82,7 @@ func fleetFlagged(cmd *cobra.Command) bool {
 
 // fleetRequested says whether the run is a fleet audit, and refuses the
 // flags that cannot go with one.
-func (o *CheckOptions) fleetRequested(cmd *cobra.Command) (bool, error) {
+func (o *fleetFlags) requested(cmd *cobra.Command, wait bool) (bool, error) {
 	if !fleetFlagged(cmd) {
 		if flagChanged(cmd, "max-parallel-clusters") {
 			return false, usageErrorf("--max-parallel-clusters goes with --contexts or --all-contexts")
@@ -103,7 +102,7 @@ func (o *CheckOptions) fleetRequested(cmd *cobra.Command) (bool, error) {
 		return true, usageErrorf("%s reads each context's own cluster; --cluster and --server would send every context to one: drop them", flag)
 	case flagChanged(cmd, "filename"):
 		return true, usageErrorf("%s reads clusters and -f reads files: give one", flag)
-	case o.Wait:
+	case wait:
 		return true, usageErrorf("--wait follows one cluster and cannot be used with %s: run one --wait per cluster (--context NAME)", flag)
 	case flagChanged(cmd, "watch"):
 		return true, usageErrorf("--watch follows one cluster and cannot be used with %s: run one per cluster (--context NAME)", flag)
@@ -133,7 +132,7 @@ func printerFor(output string, view render.View, pf *render.PrintFlags, fleet bo
 // completeFleet resolves the selected contexts into one client each.
 // name is the DaemonSet NAME (detail view) or ""; without -n it is looked
 // for in each context's namespace.
-func (o *CheckOptions) completeFleet(cmd *cobra.Command, name string, explicitNS bool) error {
+func (o *runner) completeFleet(cmd *cobra.Command, fl *fleetFlags, name string, explicitNS bool) error {
 	loader := o.ConfigFlags.ToRawKubeConfigLoader()
 	raw, err := loader.RawConfig()
 	if err != nil {
@@ -150,15 +149,15 @@ func (o *CheckOptions) completeFleet(cmd *cobra.Command, name string, explicitNS
 		}
 		return inputErrorf("%s has no contexts to audit", where)
 	}
-	patterns := o.Contexts
-	if o.AllContexts {
+	patterns := fl.Contexts
+	if fl.AllContexts {
 		patterns = []string{"*"}
 	}
 	selected, err := selectContexts(available, patterns)
 	if err != nil {
 		return err
 	}
-	run := &fleetRun{parallel: o.MaxParallelClusters}
+	run := &fleetRun{parallel: fl.MaxParallelClusters}
 	timeoutGiven := cmd.Flags().Changed("request-timeout")
 	for _, c := range selected {
 		run.clusters = append(run.clusters, o.newFleetCluster(c, name != "" && !explicitNS, timeoutGiven))
@@ -232,7 +231,7 @@ func listContexts(available []string) string {
 // (--kubeconfig, --as, --request-timeout, -n, ...), a fresh loader (no
 // cached config), an http transport of its own and its own discovery, so no
 // credential, connection or server information crosses between clusters.
-func (o *CheckOptions) newFleetCluster(name string, contextNamespace, requestTimeoutGiven bool) fleetCluster {
+func (o *runner) newFleetCluster(name string, contextNamespace, requestTimeoutGiven bool) fleetCluster {
 	c := fleetCluster{context: name}
 	flags := o.ConfigFlags.ForContext(name)
 	cfg, err := flags.ToRESTConfig()
@@ -275,7 +274,7 @@ func isolateTransport(cfg *rest.Config) {
 // in name order, all within the run's deadline (ctx), prints the fleet report and returns its
 // exit code: 1 if any cluster has failing findings, else 3 if any could not
 // be audited or is partial.
-func (o *CheckOptions) runFleet(ctx context.Context) error {
+func (o *runner) runFleet(ctx context.Context) error {
 	run := o.run.fleet
 	start := o.run.now
 	if o.run.liveClock {
@@ -338,7 +337,7 @@ func (o *CheckOptions) runFleet(ctx context.Context) error {
 
 // auditCluster audits one cluster with a copy of the run's options that
 // reads this cluster only.
-func (o *CheckOptions) auditCluster(ctx context.Context, fc *fleetCluster) report.ClusterReport {
+func (o *runner) auditCluster(ctx context.Context, fc *fleetCluster) report.ClusterReport {
 	res := report.ClusterReport{Context: fc.context, Server: fc.host}
 	switch {
 	case fc.err != nil:
@@ -372,7 +371,7 @@ func (o *CheckOptions) auditCluster(ctx context.Context, fc *fleetCluster) repor
 }
 
 // printFleet renders the fleet report, then its --output-file copies.
-func (o *CheckOptions) printFleet(fr *report.FleetReport) error {
+func (o *runner) printFleet(fr *report.FleetReport) error {
 	return o.printWith(fr.GeneratedAt, func(p *render.Printer, w *bufio.Writer, po render.Options) error {
 		return p.PrintFleet(w, fr, po)
 	})
@@ -380,6 +379,6 @@ func (o *CheckOptions) printFleet(fr *report.FleetReport) error {
 
 // completeContextList completes --contexts: context names from the
 // kubeconfig (no cluster access), after the comma-separated ones typed.
-func (o *CheckOptions) completeContextList(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+func (o completer) completeContextList(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	return commaCompletions(toComplete, o.kubeconfigContexts())
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -14,10 +15,11 @@ import (
 var nodesExample = `  # Which daemons run on which node: nodes as rows, DaemonSets as columns
   kubectl daemoncheck nodes
 
-  # Only the GPU pool, only two agents, with the reason behind each gap
-  kubectl daemoncheck nodes --node-selector accelerator=nvidia --daemonsets security/falco,node-exporter -o wide
+  # Only the GPU pool and two agents, with the reason behind each gap
+  kubectl daemoncheck nodes --node-selector accelerator=nvidia \
+    --daemonsets security/falco,node-exporter -o wide
 
-  # Only the DaemonSets labelled part-of=observability (-l selects DaemonSets, as everywhere)
+  # Only the DaemonSets labelled part-of=observability
   kubectl daemoncheck nodes -l app.kubernetes.io/part-of=observability
 
   # What runs on this node, and what should
@@ -25,13 +27,15 @@ var nodesExample = `  # Which daemons run on which node: nodes as rows, DaemonSe
 
 // NodesOptions are the flags of `kubectl daemoncheck nodes`.
 type NodesOptions struct {
-	*CheckOptions
+	*deps
+	sourceFlags
+	gateFlags
+	outputFlags
 	NodeSelector string
 	DaemonSets   []string
 	Transpose    bool
 	LabelColumns []string
-	// output is nodes' own -o (the root command's -o is a local flag).
-	output string
+	runner
 
 	node      string
 	nodeSel   labels.Selector
@@ -39,22 +43,21 @@ type NodesOptions struct {
 }
 
 // NewCmdNodes builds `kubectl daemoncheck nodes [NODE]`: the coverage view.
-// It shares the root command's input, policy and gate flags.
-func NewCmdNodes(parent *CheckOptions) *cobra.Command {
-	o := &NodesOptions{CheckOptions: parent}
+// Its input, policy and gate flags are the groups every audit command has.
+func NewCmdNodes(d *deps) *cobra.Command {
+	o := &NodesOptions{deps: d, sourceFlags: newSourceFlags(), gateFlags: newGateFlags(), outputFlags: newOutputFlags(), runner: runner{deps: d}}
+	complete := completer{d, &o.sourceFlags}
 	cmd := &cobra.Command{
 		Use:   "nodes [NODE]",
 		Short: "Show which DaemonSets cover which nodes, and why not",
-		Long: `Show the coverage matrix: one row per node, one column per DaemonSet. A cell says
-Running (or the Pod's state), Pending, Missing, Misscheduled, Uncovered (a coverage
-policy requires it but the controller does not target the node) or "-" (not targeted);
--o wide adds the reason to each "-". With a NODE, list every DaemonSet that does and does
-not cover it, and why.
+		Long: `Show the coverage matrix: a row per node, a column per DaemonSet. A cell says
+Running (or the Pod's state), Pending, Missing, Misscheduled, Uncovered (a
+coverage policy requires it, the controller does not target the node) or "-"
+(not targeted); -o wide adds the reason to each "-". With a NODE: every
+DaemonSet that does and does not cover it, and why.
 
--l/--selector selects DaemonSets (columns), as in every daemoncheck command;
---node-selector selects nodes (rows). When no node is left, the command says
-"No nodes matched" on stderr and exits 3: a coverage audit that saw no node has
-verified nothing, and must not pass a CI gate.`,
+-l selects DaemonSets (columns), --node-selector nodes (rows). No node left is
+exit 3: a coverage audit that saw no node has verified nothing.`,
 		Example: nodesExample,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
@@ -62,7 +65,7 @@ verified nothing, and must not pass a CI gate.`,
 			}
 			return nil
 		},
-		ValidArgsFunction: parent.completeNodes,
+		ValidArgsFunction: complete.completeNodes,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.node = args[0]
@@ -76,33 +79,36 @@ verified nothing, and must not pass a CI gate.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets (columns), as in every daemoncheck command, e.g. -l app=agent.")
-	cmd.Flags().StringVar(&o.NodeSelector, "node-selector", "", "Label selector to filter nodes (rows), e.g. --node-selector accelerator=nvidia.")
-	// kubectl habit: -A is accepted; every namespace is already the default.
-	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Show DaemonSets of all namespaces (the default unless -n is given).")
-	cmd.Flags().StringSliceVar(&o.DaemonSets, "daemonsets", nil, "DaemonSets to show (columns): NAME or NAMESPACE/NAME, comma-separated. Default: all.")
-	cmd.Flags().BoolVar(&o.Transpose, "transpose", false, "DaemonSets as rows and nodes as columns.")
-	cmd.Flags().StringSliceVarP(&o.LabelColumns, "label-columns", "L", nil, "Node labels to show as columns of the matrix, after READY (as kubectl get -L), e.g. -L topology.kubernetes.io/zone,node.kubernetes.io/instance-type.")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "", render.Help(render.ViewNodes, render.ViewNode))
-	parent.addAuditFlags(cmd.Flags())
-	parent.addOutputFileFlag(cmd, cmd.Flags())
-	registerOutputCompletion(cmd, render.ViewNodes)
+	fs := cmd.Flags()
+	fs.StringVar(&o.NodeSelector, "node-selector", "", "Label selector of the nodes (rows), e.g. accelerator=nvidia.")
+	fs.StringSliceVar(&o.DaemonSets, "daemonsets", nil, "DaemonSets to show (columns): NAME or NAMESPACE/NAME, comma-separated.")
+	fs.BoolVar(&o.Transpose, "transpose", false, "DaemonSets as rows and nodes as columns.")
+	fs.StringSliceVarP(&o.LabelColumns, "label-columns", "L", nil, "Node labels to show as columns, as kubectl get -L.")
+	o.addSelectFlags(fs, "DaemonSets (columns)")
+	o.addInputFlags(fs)
+	o.addPolicyFlags(fs)
+	o.addGateFlags(fs)
+	o.addOutputFlag(cmd, "", render.ViewNodes, render.ViewNode)
+	o.addTableFlags(fs)
+	o.addOutputFileFlag(cmd, render.ViewNodes)
+	d.addVerbosityFlag(fs)
+	d.addConnectionFlags(cmd)
 	registerGateCompletion(cmd)
-	hideUnusedFlags(cmd.Flags())
-	_ = cmd.RegisterFlagCompletionFunc("require", parent.completeRequire)
-	_ = cmd.RegisterFlagCompletionFunc("daemonsets", parent.completeDaemonSetList)
+	hideUnusedFlags(fs)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
+	_ = cmd.RegisterFlagCompletionFunc("daemonsets", complete.completeDaemonSetList)
 	return cmd
 }
 
 // Complete resolves the shared flags for the nodes view, then the node
-// filters; the narrowing runs on the report before it is printed.
+// filters; Run projects the report onto them before it is printed.
 func (o *NodesOptions) Complete(cmd *cobra.Command) error {
 	view := render.ViewNodes
 	if o.node != "" {
 		view = render.ViewNode
 	}
-	*o.PrintFlags.OutputFormat = o.output
-	if err := o.CheckOptions.Complete(cmd, "", view); err != nil {
+	if err := o.resolve(cmd, flagGroups{src: &o.sourceFlags, gate: &o.gateFlags, out: &o.outputFlags}, "", view); err != nil {
 		return err
 	}
 	if o.NodeSelector != "" {
@@ -116,15 +122,17 @@ func (o *NodesOptions) Complete(cmd *cobra.Command) error {
 		return usageErrorf("-L/--label-columns adds columns to the node rows of the matrix; it cannot be used with --transpose or a NODE")
 	}
 	o.run.printOpts.Node, o.run.printOpts.Transpose, o.run.printOpts.LabelColumns = o.node, o.Transpose, o.LabelColumns
-	o.run.narrow = o.narrow
 	return nil
 }
 
-// narrow is the part of the report the nodes view shows: the chosen
+// Run reads, analyses and prints the coverage view.
+func (o *NodesOptions) Run(ctx context.Context) error { return o.runView(ctx, o.project) }
+
+// project is the part of the report the nodes view shows: the chosen
 // DaemonSets and nodes, the findings about them, and every finding about a
 // shown DaemonSet as a whole (view.Project rebuilds the summary, the
 // problems and the verdict from them).
-func (o *NodesOptions) narrow(rep *report.Report) (*report.Report, error) {
+func (o *NodesOptions) project(rep *report.Report) (*report.Report, error) {
 	if err := needNodes(rep, "coverage"); err != nil {
 		return nil, err
 	}

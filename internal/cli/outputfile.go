@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/text"
@@ -34,15 +34,10 @@ type outputFile struct {
 	written bool
 }
 
-// addOutputFileFlag registers --output-file on fs (the audit flags' set, so
-// nodes has it too).
-func (o *CheckOptions) addOutputFileFlag(cmd *cobra.Command, fs *pflag.FlagSet) {
-	fs.StringArrayVar(&o.OutputFiles, "output-file", nil, "Also write the report to a file in another format, as FORMAT=PATH (e.g. junit=report.xml, json=report.json, prometheus=daemoncheck.prom); any -o format of the command; template formats as jsonpath=TEMPLATE=PATH. Repeatable; written in the same run as stdout. Each file is replaced whole (written beside it, then renamed); symbolic links are refused; $GITHUB_STEP_SUMMARY is appended to; a run that fails before writing a file removes the earlier one.")
-	_ = cmd.RegisterFlagCompletionFunc("output-file", func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-		view := render.ViewAudit
-		if c.Name() == "nodes" {
-			view = render.ViewNodes
-		}
+// addOutputFileFlag registers --output-file with the formats of view.
+func (o *outputFlags) addOutputFileFlag(cmd *cobra.Command, view render.View) {
+	cmd.Flags().StringArrayVar(&o.OutputFiles, "output-file", nil, "Also write FORMAT=PATH, e.g. "+outputFileExample(view)+".")
+	_ = cmd.RegisterFlagCompletionFunc("output-file", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
 		for _, f := range render.Completions(view) {
 			out = append(out, strings.TrimSuffix(f, "=")+"=")
@@ -51,10 +46,22 @@ func (o *CheckOptions) addOutputFileFlag(cmd *cobra.Command, fs *pflag.FlagSet) 
 	})
 }
 
+// outputFileExample is an --output-file value for the help of view: its
+// first format after wide.
+func outputFileExample(view render.View) string {
+	ext := map[string]string{"junit": "xml", "markdown": "md", "prometheus": "prom"}
+	for _, f := range render.Allowed(view) {
+		if f != "wide" {
+			return f + "=report." + cmp.Or(ext[f], f)
+		}
+	}
+	return "json=report.json"
+}
+
 // completeOutputFiles resolves every --output-file against the printer
 // registry for the command's view, so a wrong format is a usage error before
 // anything is read.
-func (o *CheckOptions) completeOutputFiles(view render.View, fleet bool) ([]outputFile, error) {
+func (o *outputFlags) completeOutputFiles(view render.View, fleet bool) ([]outputFile, error) {
 	var out []outputFile
 	seen := map[string]string{}
 	for _, spec := range o.OutputFiles {
@@ -103,7 +110,7 @@ func splitOutputFile(spec string) (format, path string, err error) {
 // writeReportFiles writes the report to every --output-file. A file that
 // cannot be written is exit 3, as stdout is: a CI job must not pass with a
 // missing report.
-func (o *CheckOptions) writeReportFiles(rep *report.Report) error {
+func (o *runner) writeReportFiles(rep *report.Report) error {
 	return o.writeOutputFiles(rep.GeneratedAt, printReport(rep))
 }
 
@@ -116,7 +123,7 @@ func printReport(rep *report.Report) printFunc {
 
 // writeOutputFiles prints to every --output-file with print, given the
 // file's printer; now is the report's clock (AGE columns).
-func (o *CheckOptions) writeOutputFiles(now time.Time, print printFunc) error {
+func (o *runner) writeOutputFiles(now time.Time, print printFunc) error {
 	po := o.run.printOpts
 	po.Now = now
 	for i := range o.run.outputFiles {
@@ -206,7 +213,7 @@ func printTo(file *os.File, f *outputFile, po render.Options, print printFunc) e
 // .prom file node-exporter keeps exporting). A missing file says the run
 // did not produce it; written ones hold this run's (failing or partial)
 // report and stay. $GITHUB_STEP_SUMMARY is the job's, and never removed.
-func (o *CheckOptions) removeStaleOutputFiles() {
+func (o *runner) removeStaleOutputFiles() {
 	for _, f := range o.run.outputFiles {
 		if f.written || f.appendTo {
 			continue

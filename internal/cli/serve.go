@@ -25,21 +25,25 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-var serveExample = `  # In the cluster (a Deployment with the ServiceAccount of plugins/rbac.yaml): metrics on :8080
+var serveExample = `  # In the cluster (a Deployment with plugins/rbac.yaml): metrics on :8080
   kubectl daemoncheck serve
 
   # From a workstation, against the kubeconfig's cluster, on another port
   kubectl daemoncheck serve --listen-address 127.0.0.1:9808
 
-  # Coverage rules from a ConfigMap mount (reloaded when it changes); warnings fail too
-  kubectl daemoncheck serve --policy /etc/daemoncheck/policy.yaml --fail-on warning
+  # Coverage rules from a ConfigMap mount (reloaded on change); warnings fail
+  kubectl daemoncheck serve --policy /etc/daemoncheck/policy.yaml \
+    --fail-on warning
 
   # HTTPS with a mounted certificate (re-read when renewed)
-  kubectl daemoncheck serve --tls-cert-file /tls/tls.crt --tls-private-key-file /tls/tls.key`
+  kubectl daemoncheck serve --tls-cert-file /tls/tls.crt \
+    --tls-private-key-file /tls/tls.key`
 
 // ServeOptions are the flags of `kubectl daemoncheck serve`.
 type ServeOptions struct {
-	*CheckOptions
+	*deps
+	sourceFlags
+	gateFlags
 	ListenAddress string
 	TLSCertFile   string
 	TLSKeyFile    string
@@ -53,30 +57,25 @@ type ServeOptions struct {
 
 // NewCmdServe builds `kubectl daemoncheck serve`: the audit kept current by
 // watches, served as Prometheus metrics, probes and a page.
-func NewCmdServe(parent *CheckOptions) *cobra.Command {
-	o := &ServeOptions{CheckOptions: parent, ListenAddress: ":8080", MaxNodeSeries: serve.DefaultMaxNodeSeries, interval: serve.DefaultInterval}
+func NewCmdServe(d *deps) *cobra.Command {
+	o := &ServeOptions{deps: d, sourceFlags: newSourceFlags(), gateFlags: newGateFlags(), ListenAddress: ":8080", MaxNodeSeries: serve.DefaultMaxNodeSeries, interval: serve.DefaultInterval}
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Keep auditing and serve the result as Prometheus metrics and a page",
-		Long: `Read every DaemonSet, Node and daemon Pod once, then watch them, analyse again on every
-change and every --interval (ages, --grace and minReadySeconds move with time), and serve
-the last complete analysis on one port:
+		Short: "Keep auditing; serve the result as Prometheus metrics and a page",
+		Long: `Read every DaemonSet, Node and daemon Pod, then watch them, analyse again on
+every change and every --interval, and serve the last complete analysis:
 
-  /metrics   Prometheus metrics: counts per DaemonSet, findings and affected nodes by type,
-             coverage per node pool, a series per node with a problem (gone when fixed),
-             freshness and the watch's health (README, "Monitoring")
+  /metrics   Prometheus metrics (README, "Monitoring")
   /healthz   200 while the process runs
-  /readyz    200 once the first analysis is complete and the cluster can be read
+  /readyz    200 once the first analysis is complete
   /          the report as a page
 
-It only reads (get, list, watch: the ClusterRole of plugins/rbac.yaml). In a Pod it uses
-the ServiceAccount (in-cluster configuration) unless --kubeconfig is given. A --policy file
-is read again when it changes (a ConfigMap mount); a policy that does not parse keeps the
-previous one and says so (daemoncheck_config_last_reload_successful). SIGTERM stops it
-gracefully (exit 0).
+It only reads (the ClusterRole of plugins/rbac.yaml); in a Pod it uses its
+ServiceAccount unless a kubeconfig is given. A --policy file is read again when
+it changes. SIGTERM stops it.
 
-Exit codes: 0 stopped by SIGTERM or Ctrl-C, 2 usage error (flags, a policy that does not
-parse at start), 3 cannot listen, or no cluster configuration.`,
+Exit codes: 0 stopped by SIGTERM or Ctrl-C, 2 usage error, 3 cannot listen or
+no cluster configuration.`,
 		Example: serveExample,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -92,23 +91,22 @@ parse at start), 3 cannot listen, or no cluster configuration.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&o.ListenAddress, "listen-address", o.ListenAddress, "Address to serve /metrics, /healthz, /readyz and / on (host:port).")
-	fs.StringVar(&o.TLSCertFile, "tls-cert-file", "", "Serve HTTPS with this certificate (PEM; with --tls-private-key-file); re-read when the file changes. Or put kube-rbac-proxy in front (README, \"Monitoring\").")
+	fs.StringVar(&o.ListenAddress, "listen-address", o.ListenAddress, "Address (host:port) to serve on.")
+	fs.StringVar(&o.TLSCertFile, "tls-cert-file", "", "Serve HTTPS with this certificate (PEM), re-read on change.")
 	fs.StringVar(&o.TLSKeyFile, "tls-private-key-file", "", "The private key of --tls-cert-file (PEM).")
-	fs.DurationVar(&o.interval, "interval", o.interval, fmt.Sprintf("How often to analyse again without a change (at least %s); the poll period when RBAC does not allow the watch verb.", MinInterval))
-	fs.IntVar(&o.MaxNodeSeries, "max-node-series", o.MaxNodeSeries, "At most this many daemoncheck_node_findings series (most severe first); the rest are counted in daemoncheck_node_findings_omitted. 0: no limit.")
-	fs.StringVarP(&o.Selector, "selector", "l", "", "Label selector to filter DaemonSets, e.g. -l app=agent.")
-	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit DaemonSets in all namespaces (the default unless -n is given).")
-	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
-	fs.StringVar(&o.ServerVersion, "server-version", "", "Follow the DaemonSet controller rules of this Kubernetes version; default: the server's version.")
-	fs.StringArrayVar(&o.Require, "require", nil, "Coverage rule NAMESPACE/NAME[=NODE_SELECTOR]: the DaemonSet must run on every node matching the selector. Repeatable.")
-	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README), read again when it changes.")
-	fs.StringSliceVar(&o.FailOn, "fail-on", o.FailOn, "Findings daemoncheck_daemonset_failing_findings counts: a severity and every higher one (error, warning, info), finding types, or none; comma-separated.")
-	fs.StringSliceVar(&o.Ignore, "ignore", nil, "Finding types to leave out, comma-separated.")
-	fs.DurationVar(&o.Grace, "grace", 0, "Hold back findings on nodes, and about Pods, younger than this (e.g. 5m).")
-	fs.IntVarP(&o.Verbosity, "v", "v", 0, "Number for the log level verbosity of the Kubernetes client (as kubectl's -v); 0 logs nothing.")
+	fs.DurationVar(&o.interval, "interval", o.interval, fmt.Sprintf("Analyse again after this long without a change (at least %s).", MinInterval))
+	fs.IntVar(&o.MaxNodeSeries, "max-node-series", o.MaxNodeSeries, "At most this many per-node finding series; 0: no limit.")
+	o.addSelectFlags(fs, "DaemonSets")
+	o.addReadFlags(fs)
+	o.addPolicyFlags(fs)
+	o.addGateFlags(fs)
+	fs.Lookup("fail-on").Usage = "Findings the failing-findings metric counts."
+	d.addVerbosityFlag(fs)
+	d.addConnectionFlags(cmd)
 	registerGateCompletion(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("require", parent.completeRequire)
+	complete := completer{d, &o.sourceFlags}
+	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
 	hideUnusedFlags(fs)
 	return cmd
 }

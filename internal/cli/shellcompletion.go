@@ -40,10 +40,11 @@ func newCmdCompletion(root *cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Generate the shell completion script",
-		Long: `Generate the completion script for the given shell. With kubectl v1.26 or later,
-putting plugins/kubectl_complete-daemoncheck on PATH is enough for "kubectl daemoncheck <TAB>";
-the bash script completes both "kubectl-daemoncheck" and "kubectl daemoncheck" without it
-(source it after kubectl's own completion).`,
+		Long: `Generate the completion script for the given shell. With kubectl v1.26 or
+later, plugins/kubectl_complete-daemoncheck on PATH is enough for
+"kubectl daemoncheck <TAB>"; the bash script completes both
+"kubectl-daemoncheck" and "kubectl daemoncheck" without it (source it after
+kubectl's completion).`,
 		Example: `  # bash: kubectl's completion first, then daemoncheck's
   source <(kubectl completion bash)
   source <(kubectl daemoncheck completion bash)`,

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
@@ -33,7 +32,8 @@ type VersionInfo struct {
 }
 
 // NewCmdVersion builds `kubectl daemoncheck version`.
-func NewCmdVersion(streams genericiooptions.IOStreams, flags *kubeflags.ConfigFlags) *cobra.Command {
+func NewCmdVersion(d *deps) *cobra.Command {
+	streams, flags := d.IOStreams, d.ConfigFlags
 	var output string
 	var clientOnly bool
 	cmd := &cobra.Command{
@@ -88,6 +88,7 @@ func NewCmdVersion(streams genericiooptions.IOStreams, flags *kubeflags.ConfigFl
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "One of: json, yaml.")
 	cmd.Flags().BoolVar(&clientOnly, "client", false, "Do not contact the server.")
+	d.addConnectionFlags(cmd)
 	return cmd
 }
 

@@ -24,7 +24,7 @@ import (
 // kubectl rollout status does), never to stdout. A read that fails (API
 // server restarting during an upgrade) is retried until the deadline; the
 // watches reconnect by themselves.
-func (o *CheckOptions) wait(ctx context.Context) (*report.Report, error) {
+func (o *runner) wait(ctx context.Context) (*report.Report, error) {
 	start := time.Now()
 	lastLine := ""
 	say := func(line string) {

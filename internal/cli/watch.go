@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -66,15 +65,8 @@ type followConfig struct {
 	requestTimeout time.Duration
 }
 
-func (o *CheckOptions) addWatchFlag(fs *pflag.FlagSet) {
-	fs.BoolVarP(&o.Watch, "watch", "w", false, "After the report, watch the cluster and print what changes, one line each, as kubectl get -w does: DaemonSets ADDED/MODIFIED/DELETED, problems (findings with -o wide) APPEARED/CHANGED/RESOLVED. Runs until Ctrl-C, SIGTERM or an explicit --timeout, and exits with the code of the last report. Polls every --interval when RBAC does not allow the watch verb.")
-	if f := fs.Lookup("timeout"); f != nil {
-		f.Usage += " With -w: none unless given (the first read is bounded by the default)."
-	}
-}
-
 // completeFollow checks -w against the other flags and resolves it.
-func (o *CheckOptions) completeFollow(cmd *cobra.Command, run *runConfig) error {
+func (o *followFlags) complete(cmd *cobra.Command, run *runConfig, src *sourceFlags) error {
 	run.follow.watch = o.Watch
 	run.follow.timeoutGiven = cmd.Flags().Changed("timeout")
 	if !o.Watch {
@@ -83,9 +75,9 @@ func (o *CheckOptions) completeFollow(cmd *cobra.Command, run *runConfig) error 
 	switch {
 	case o.Wait:
 		return usageErrorf("-w/--watch and --wait cannot be combined: -w prints changes until Ctrl-C, --wait waits for the findings to clear; drop one")
-	case len(o.Filenames) > 0:
+	case len(src.Filenames) > 0:
 		return usageErrorf("-w/--watch follows the cluster and cannot be used with -f; drop one")
-	case o.NowFlag != "" && o.NowFlag != NowWall:
+	case src.NowFlag != "" && src.NowFlag != NowWall:
 		return usageErrorf("-w/--watch uses the current time and cannot be used with --now")
 	case run.printer.Name != render.Default && run.printer.Name != "wide":
 		return usageErrorf("-w/--watch prints changes as table rows: use the default output or -o wide, not -o %s", run.printer.Name)
@@ -101,7 +93,7 @@ func (o *CheckOptions) completeFollow(cmd *cobra.Command, run *runConfig) error 
 // watch: the same configuration without an overall request timeout, which
 // would cut every watch at --request-timeout; re-lists get that bound
 // through their context instead.
-func (o *CheckOptions) completeWatchClient(cfg *rest.Config, requestTimeoutGiven bool) error {
+func (o *runner) completeWatchClient(cfg *rest.Config, requestTimeoutGiven bool) error {
 	if !o.run.follow.watch && !o.run.wait {
 		return nil
 	}
@@ -122,7 +114,7 @@ func (o *CheckOptions) completeWatchClient(cfg *rest.Config, requestTimeoutGiven
 // feed yields the snapshots after the first read: from a watch, or, when
 // the server refuses one, by polling every --interval.
 type feed struct {
-	o     *CheckOptions
+	o     *runner
 	w     *collect.Watcher
 	clk   clock.Clock
 	notes chan string
@@ -132,7 +124,7 @@ type feed struct {
 
 // startFeed starts watching from the read that produced snap (cur says
 // where its lists stood), or, when watching is not possible, polling.
-func (o *CheckOptions) startFeed(ctx context.Context, snap *model.Snapshot, cur *collect.Cursor, note func(string)) *feed {
+func (o *runner) startFeed(ctx context.Context, snap *model.Snapshot, cur *collect.Cursor, note func(string)) *feed {
 	f := &feed{o: o, clk: clock.RealClock{}, notes: make(chan string, 8), note: note}
 	if o.run.follow.client == nil {
 		return f
@@ -274,7 +266,7 @@ func settle(ctx context.Context, clk clock.Clock, changed <-chan struct{}, quiet
 
 // watch is -w: the report, then a line per change until Ctrl-C or an
 // explicit --timeout.
-func (o *CheckOptions) watch(parent context.Context) error {
+func (o *runner) watch(parent context.Context) error {
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	run := ctx
@@ -368,7 +360,7 @@ func (o *CheckOptions) watch(parent context.Context) error {
 }
 
 // warnOnce prints the report's warnings that were not printed before.
-func (o *CheckOptions) warnOnce(rep *report.Report, seen map[string]bool) {
+func (o *runner) warnOnce(rep *report.Report, seen map[string]bool) {
 	for _, w := range rep.Warnings {
 		if !seen[w] {
 			seen[w] = true

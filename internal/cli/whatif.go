@@ -20,18 +20,21 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-var whatifExample = `  # Would the daemons land and fit on a new Karpenter NodePool (or Cluster API
-  # MachineDeployment, MachinePool, Node manifest)?
+var whatifExample = `  # Would the daemons land and fit on a new Karpenter NodePool (or Cluster
+  # API MachineDeployment, MachinePool, Node manifest)?
   kubectl daemoncheck whatif nodepool.yaml
 
   # The same in CI without cluster credentials: against a saved dump
   kubectl daemoncheck whatif nodepool.yaml -f cluster-dump.yaml
 
-  # A changed DaemonSet from a pull request: nodes gained and lost, new fit problems
-  kubectl daemoncheck whatif charts/falco/daemonset.yaml -f cluster-dump.yaml -o markdown
+  # A changed DaemonSet from a pull request: nodes gained and lost, new
+  # fit problems
+  kubectl daemoncheck whatif charts/falco/daemonset.yaml -f cluster-dump.yaml \
+    -o markdown
 
   # A node described by flags
-  kubectl daemoncheck whatif --labels pool=gpu --taints nvidia.com/gpu=true:NoSchedule \
+  kubectl daemoncheck whatif --labels pool=gpu \
+    --taints nvidia.com/gpu=true:NoSchedule \
     --instance-type g5.xlarge --allocatable cpu=3920m,memory=15Gi,pods=58
 
   # Rendered manifests from stdin
@@ -39,7 +42,11 @@ var whatifExample = `  # Would the daemons land and fit on a new Karpenter NodeP
 
 // WhatIfOptions are the flags of `kubectl daemoncheck whatif`.
 type WhatIfOptions struct {
-	*CheckOptions
+	*deps
+	sourceFlags
+	gateFlags
+	outputFlags
+	runner
 	output string
 
 	// The node described by flags (or what they add to every pool).
@@ -67,37 +74,28 @@ type WhatIfOptions struct {
 var nodeFlags = []string{"node-name", "labels", "taints", "startup-taints", "allocatable", "os", "arch", "instance-type"}
 
 // NewCmdWhatIf builds `kubectl daemoncheck whatif [FILE...]`.
-func NewCmdWhatIf(parent *CheckOptions) *cobra.Command {
-	o := &WhatIfOptions{CheckOptions: parent, MaxShapes: whatif.DefaultMaxShapes}
+func NewCmdWhatIf(d *deps) *cobra.Command {
+	o := &WhatIfOptions{deps: d, sourceFlags: newSourceFlags(), gateFlags: newGateFlags(), outputFlags: newOutputFlags(), runner: runner{deps: d}, MaxShapes: whatif.DefaultMaxShapes}
+	complete := completer{d, &o.sourceFlags}
 	cmd := &cobra.Command{
 		Use:   "whatif [FILE...] [flags]",
-		Short: "Predict which daemons would run and fit on a new node pool, or after a DaemonSet change",
-		Long: `Judge a proposal against the cluster (or, with -f, a saved dump) before it exists:
+		Short: "Judge a new node pool or a DaemonSet change before it exists",
+		Long: `Judge a proposal against the cluster (or, with -f, a saved dump) before it
+exists:
 
-  - a node pool: a Node manifest, a Karpenter NodePool (karpenter.sh/v1), a Cluster API
-    MachineDeployment, MachineSet or MachinePool (cluster.x-k8s.io/v1beta1 or v1beta2), or a
-    node described by flags (--labels, --taints, --allocatable, --os, --arch, --instance-type).
-    For each kind of node the pool can create: which DaemonSets would run there, which would
-    not and why (with the fix), the coverage policy's verdict, the startup taints and who
-    tolerates them, daemon overhead against the node's allocatable, host-port clashes;
-  - a changed DaemonSet (apps/v1 manifest): the nodes it would gain and lose (by pool and
-    reason), required nodes it would leave, daemons that would newly not fit or clash.
+  - a node pool: a Node manifest, a Karpenter NodePool, a Cluster API
+    MachineDeployment, MachineSet or MachinePool, or a node described by flags.
+    For each kind of node the pool can create: which DaemonSets would run there
+    and which would not, why (with the fix), and whether they fit;
+  - a changed DaemonSet (apps/v1 manifest): the nodes it would gain and lose,
+    required nodes it would leave, daemons that would newly not fit or clash.
 
-FILE is a file, a directory or - for stdin, JSON or YAML, one object, a List or several
-documents; kinds other than those above are ignored with a warning. -f/--filename means
-what it means for every daemoncheck command: the cluster dump to judge against instead of
-the live cluster. --labels, --taints, --startup-taints and --allocatable, --os, --arch,
---instance-type also apply to every FILE pool (what the object cannot tell, e.g. taints
-set by a bootstrap configuration).
+FILE is a file, a directory or - for stdin (JSON or YAML). The node flags
+(--labels, --taints, --allocatable, ...) also apply to every FILE pool.
 
-Without a coverage rule for a DaemonSet, it counts as required on a node when its
-nodeSelector and required node affinity admit the node: a taint that keeps it off is a
-failure, a selector that excludes the node is by design.
-
-Exit codes: 0 every required daemon would run and every targeted daemon fits, 1 a required
-daemon would not run, or a targeted one would not fit or clash on a host port, or a pool
-allows no node or more node shapes than --max-shapes, 2 usage error, 3 an input or the
-cluster cannot be read (also: a partial read without failures).`,
+Exit codes: 0 every required daemon would run and fit, 1 one would not (or a
+pool allows no node, or more shapes than --max-shapes), 2 usage error, 3 an
+input or the cluster cannot be read.`,
 		Example: whatifExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.inputs = args
@@ -137,8 +135,9 @@ cluster cannot be read (also: a partial read without failures).`,
 	fs.BoolVar(&o.AcceptUnjudged, "accept-unjudged-shapes", false, "Let the shapes judged decide when a pool allows more than --max-shapes: the shapes beyond it are reported as a warning instead of failing.")
 	parentAddOutputFile(o, cmd)
 	registerOutputCompletion(cmd, render.ViewWhatIf)
-	_ = cmd.RegisterFlagCompletionFunc("namespace", parent.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("require", parent.completeRequire)
+	d.addConnectionFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
 	_ = cmd.RegisterFlagCompletionFunc("os", cobra.FixedCompletions([]string{"linux", "windows"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("arch", cobra.FixedCompletions([]string{"amd64", "arm64"}, cobra.ShellCompDirectiveNoFileComp))
 	hideUnusedFlags(fs)
@@ -161,7 +160,7 @@ func parentAddOutputFile(o *WhatIfOptions, cmd *cobra.Command) {
 // proposal's inputs and the node flags.
 func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	*o.PrintFlags.OutputFormat = o.output
-	if err := o.CheckOptions.Complete(cmd, "", render.ViewWhatIf); err != nil {
+	if err := o.resolve(cmd, flagGroups{src: &o.sourceFlags, gate: &o.gateFlags, out: &o.outputFlags}, "", render.ViewWhatIf); err != nil {
 		return err
 	}
 	o.run.read.NoPods = true
