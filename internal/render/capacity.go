@@ -144,18 +144,18 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 	var lines []string
 	for _, n := range c.Nodes {
 		for _, l := range n.LeftOut {
-			lines = append(lines, fmt.Sprintf("  %s: %s: %s", n.Name, l.DaemonSet, l.Reason))
+			lines = append(lines, fmt.Sprintf("%s: %s: %s", n.Name, l.DaemonSet, l.Reason))
 		}
 	}
 	if len(lines) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Daemons that do not fit (placed by priority, then the Pods already there, then the oldest DaemonSet):")
+		fmt.Fprint(w, wrap("Daemons that do not fit (placed by priority, then the Pods already there, then the oldest DaemonSet):", o.MaxWidth, "", "  "))
 		for i, l := range lines {
 			if i == maxLeftOutLines && !o.Wide {
 				fmt.Fprintf(w, "  ... %d more (-o wide, or -o json)\n", len(lines)-i)
 				break
 			}
-			fmt.Fprintln(w, safe(l))
+			fmt.Fprint(w, wrap(safe(l), o.MaxWidth, "  ", "      "))
 		}
 	}
 	for i, u := range c.Unknown {
@@ -167,7 +167,8 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 	if b := partialBanner(r); b != "" {
 		fmt.Fprintf(w, "\n%s\n", safe(b))
 	}
-	fmt.Fprintf(w, "\n%s\n", capacityVerdict(c))
+	fmt.Fprintln(w)
+	fmt.Fprint(w, wrap(capacityVerdict(c), o.MaxWidth, "", "  "))
 	return nil
 }
 
