@@ -103,3 +103,59 @@ func TestReadmeCapacityExample(t *testing.T) {
 		t.Errorf("README capacity example differs from %s:\n%s", m[1], out)
 	}
 }
+
+// capacity --workloads and the audit with --workloads place the daemons
+// alike: the same daemon is left out on the same node, and the audit
+// reports a finding about fit for each.
+func TestCapacityAndAuditAgreeOnWorkloads(t *testing.T) {
+	leftOut := func(nodes []report.NodeCapacity) map[string]bool {
+		out := map[string]bool{}
+		for _, n := range nodes {
+			for _, l := range n.LeftOut {
+				out[n.Name+" "+l.DaemonSet] = true
+			}
+		}
+		return out
+	}
+	out, _, _ := runCmd(t, "", "capacity", "-f", demo, demoNow, "-o", "json", "--workloads")
+	var c report.CapacityReport
+	if err := yaml.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ = runCmd(t, "", "-f", demo, demoNow, "-o", "json", "--workloads")
+	var r report.Report
+	if err := yaml.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Workloads || r.Capacity == nil || !r.Capacity.Workloads {
+		t.Fatalf("--workloads not recorded: capacity %v, audit %+v", c.Workloads, r.Capacity)
+	}
+	got, want := leftOut(r.Capacity.Nodes), leftOut(c.Nodes)
+	if len(want) == 0 {
+		t.Fatal("the demo has no daemon left out: nothing to compare")
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("capacity leaves out %s, the audit does not", k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("the audit leaves out %s, capacity does not", k)
+		}
+	}
+	found := map[string]bool{}
+	for _, d := range r.DaemonSets {
+		for _, f := range d.Findings {
+			switch f.Type {
+			case report.NodeTooSmall, report.HostPortConflict, report.PendingPod, report.MissingPod:
+				found[f.Node+" "+d.Namespace+"/"+d.Name] = true
+			}
+		}
+	}
+	for k := range want {
+		if !found[k] {
+			t.Errorf("left out %s, but the audit has no finding about its fit there", k)
+		}
+	}
+}

@@ -212,3 +212,36 @@ func TestReadmeFirstRunSample(t *testing.T) {
 	}
 	t.Errorf("README's first-run sample is not what the demo prints at 100 columns (go test ./internal/cli -run TestReadmeFirstRunSample -update):\n%s", sample)
 }
+
+// whatif on a terminal fits it without cutting what matters: at 80 and 120
+// columns no line is wider than the screen, every DaemonSet's reason and
+// every finding's cause and fix are on screen in full (a list instead of a
+// table too wide for its REASON), and the verdict is the last line.
+func TestWhatIfFitsTheScreen(t *testing.T) {
+	args := []string{"whatif", wiDir + "nodepool-gpu.yaml", "-f", wiCluster, "--require", "kube-system/ebs-csi-node"}
+	for _, cols := range []int{80, 120} {
+		lines, _ := runOnTerminal(t, cols, args...)
+		for _, l := range lines {
+			if n := utf8.RuneCountInString(l); n > cols {
+				t.Errorf("%d columns: a line of %d: %q", cols, n, l)
+			}
+			if strings.Contains(l, "…") {
+				t.Errorf("%d columns: a cut line: %q", cols, l)
+			}
+		}
+		all := unfold(lines)
+		for _, want := range []string{
+			"kube-system/ebs-csi-node: untolerated taint nvidia.com/gpu=true:NoSchedule",
+			"gpu-operator/dcgm-exporter: required node affinity: kubernetes.io/arch In [amd64] fails (node has kubernetes.io/arch=arm64)",
+			"or remove nvidia.com/gpu=true:NoSchedule from NodePool gpu spec.template.spec.taints if the daemon must run there",
+			"whatif failed: 1 pool (4 node shapes) against 9 DaemonSets and 8 nodes; 2 findings, 1 failing (WillNotRun 1, FitUnknown 1)",
+		} {
+			if !strings.Contains(all, want) {
+				t.Errorf("%d columns: %q not on screen:\n%s", cols, want, strings.Join(lines, "\n"))
+			}
+		}
+		if last := unfold(lines[len(lines)-2:]); !strings.HasPrefix(last, "whatif failed") && !strings.Contains(last, "whatif failed") {
+			t.Errorf("%d columns: the verdict is not last: %q", cols, last)
+		}
+	}
+}

@@ -66,7 +66,7 @@ func tableUnits(t *testing.T, lines []string, u unitSet) {
 			if i < len(head) && (head[i] == "CPU" || head[i] == "MEMORY") {
 				r := strings.ToLower(head[i])
 				for _, a := range strings.Split(strings.SplitN(cell, " (", 2)[0], "/") {
-					if a != "unknown" {
+					if a != "unknown" && a != "<unknown>" && a != "?" {
 						u.add(t, r, a)
 					}
 				}
@@ -154,15 +154,16 @@ func TestOneUnitPerResource(t *testing.T) {
 		}
 		messageUnits(t, where, out)
 		// Each node shape (its Allocatable, Daemon Overhead and Headroom
-		// lines and its table) and each changed DaemonSet's Request line
-		// in one unit per resource.
-		blocks := regexp.MustCompile(`(?m)^(Node shape |DaemonSet |Findings:)`).Split(out, -1)
+		// lines and its table), a pool's table of node shapes, each table
+		// of DaemonSets and each changed DaemonSet's Request line in one
+		// unit per resource.
+		blocks := regexp.MustCompile(`(?m)^(Node shape |Node shapes:|DaemonSets? |Findings:)`).Split(out, -1)
 		for _, b := range blocks[1:] {
 			u := unitSet{}
 			lines := strings.Split(b, "\n")
 			var kv strings.Builder
 			for i, l := range lines {
-				if strings.Contains(l, "NAMESPACE") && strings.Contains(l, "MEMORY") {
+				if (strings.Contains(l, "NAMESPACE") || strings.Contains(l, "NODE SHAPE")) && strings.Contains(l, "MEMORY") {
 					tableUnits(t, lines[i:], u)
 					break
 				}

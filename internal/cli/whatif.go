@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
@@ -62,7 +63,12 @@ type WhatIfOptions struct {
 	// AcceptUnjudged lets the shapes judged decide when a pool allows
 	// more than MaxShapes.
 	AcceptUnjudged bool
+	// WhatIfFailOn and WhatIfIgnore are whatif's --fail-on and --ignore
+	// (what-if finding kinds, not the audit's types).
+	WhatIfFailOn []string
+	WhatIfIgnore []string
 
+	gate   report.WhatIfGate
 	inputs []string
 	// node is the template the node flags describe, or nil; extra holds
 	// what they add to every input pool.
@@ -93,9 +99,15 @@ exists:
 FILE is a file, a directory or - for stdin (JSON or YAML). The node flags
 (--labels, --taints, --allocatable, ...) also apply to every FILE pool.
 
-Exit codes: 0 every required daemon would run and fit, 1 one would not (or a
-pool allows no node, or more shapes than --max-shapes), 2 usage error, 3 an
-input or the cluster cannot be read.`,
+Without a coverage rule for a DaemonSet, it counts as required on a node when
+its nodeSelector and required node affinity admit the node: a taint that keeps
+it off is a failure, a selector that excludes the node is by design.
+
+Exit codes: 0 no finding that --fail-on selects (by default the errors: a
+required daemon would not run, a targeted one would not fit or clash on a host
+port, a pool allows no node or more node shapes than --max-shapes), 1 such a
+finding, 2 usage error, 3 an input or the cluster cannot be read (also: a
+partial read without failures).`,
 		Example: whatifExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.inputs = args
@@ -132,16 +144,32 @@ input or the cluster cannot be read.`,
 	fs.StringVar(&o.Arch, "arch", "", "The node's architecture (kubernetes.io/arch), e.g. amd64 or arm64 (default: the input's, else amd64).")
 	fs.StringVar(&o.InstanceType, "instance-type", "", "The node's instance type (node.kubernetes.io/instance-type); a cluster node of that type gives the allocatable.")
 	fs.IntVar(&o.MaxShapes, "max-shapes", o.MaxShapes, "At most this many node shapes per pool are judged (a pool that allows many architectures and instance types); a pool that allows more fails (ShapesNotJudged) unless --accept-unjudged-shapes.")
+	fs.StringSliceVar(&o.WhatIfFailOn, "fail-on", []string{string(report.SeverityError)}, "Findings that make the exit code 1: a severity and every higher one (error, the default; warning; info), finding kinds ("+whatIfKindNames()+"), or none; comma-separated.")
+	fs.StringSliceVar(&o.WhatIfIgnore, "ignore", nil, "Finding kinds to leave out of the report, comma-separated.")
 	fs.BoolVar(&o.AcceptUnjudged, "accept-unjudged-shapes", false, "Let the shapes judged decide when a pool allows more than --max-shapes: the shapes beyond it are reported as a warning instead of failing.")
 	parentAddOutputFile(o, cmd)
 	registerOutputCompletion(cmd, render.ViewWhatIf)
 	d.addConnectionFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
 	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
+			kinds := make([]string, len(report.WhatIfKinds))
+	for i, k := range report.WhatIfKinds {
+		kinds[i] = string(k.Kind) + "\t" + string(k.Severity)
+	}
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(append([]string{"error\tfindings of severity error", "warning\tevery warning and error", "info\tevery finding", report.FailOnNone + "\tnever fail on findings"}, kinds...), cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("ignore", cobra.FixedCompletions(kinds, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("os", cobra.FixedCompletions([]string{"linux", "windows"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("arch", cobra.FixedCompletions([]string{"amd64", "arm64"}, cobra.ShellCompDirectiveNoFileComp))
 	hideUnusedFlags(fs)
 	return cmd
+}
+
+func whatIfKindNames() string {
+	names := make([]string, len(report.WhatIfKinds))
+	for i, k := range report.WhatIfKinds {
+		names[i] = string(k.Kind)
+	}
+	return strings.Join(names, ", ")
 }
 
 // parentAddOutputFile registers --output-file with the what-if formats.
@@ -176,6 +204,11 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	if stdin > 1 || (stdin == 1 && slices.Contains(o.Filenames, "-")) {
 		return usageErrorf("stdin (-) can be read once: give the proposal or the -f dump on stdin, not both")
 	}
+	gate, err := report.ParseWhatIfGate(o.WhatIfFailOn, o.WhatIfIgnore)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	o.gate = gate
 	if o.MaxShapes < 1 {
 		return usageErrorf("--max-shapes must be at least 1, got %d", o.MaxShapes)
 	}
@@ -189,6 +222,9 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 		return usageErrorf("whatif needs a proposal: FILE arguments (a Node, NodePool, MachineDeployment, MachinePool or DaemonSet manifest) or a node described by flags (--labels, --taints, --allocatable, ...)")
 	}
 	var t model.PoolTemplate
+	if len(o.Taints)+len(o.StartupTaints) > 0 {
+		t.TaintOrigin = map[string]string{}
+	}
 	if o.Labels != "" {
 		ls, err := decode.ParseLabels(o.Labels)
 		if err != nil {
@@ -196,12 +232,16 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 		}
 		t.Labels = ls
 	}
-	var err error
 	if t.Taints, err = decode.ParseTaints(o.Taints); err != nil {
 		return usageErrorf("--taints: %v", err)
 	}
 	if t.StartupTaints, err = decode.ParseTaints(o.StartupTaints); err != nil {
 		return usageErrorf("--startup-taints: %v", err)
+	}
+	for flag, ts := range map[string][]corev1.Taint{"--taints": t.Taints, "--startup-taints": t.StartupTaints} {
+		for _, tn := range ts {
+			t.TaintOrigin[tn.Key] = flag
+		}
 	}
 	if o.Allocatable != "" {
 		if t.Allocatable, err = decode.ParseResources(o.Allocatable); err != nil {
@@ -249,6 +289,12 @@ func (o *WhatIfOptions) proposal() (*model.Proposal, error) {
 			p.Labels[k] = v
 		}
 		p.Taints = append(p.Taints, o.extra.Taints...)
+		for k, v := range o.extra.TaintOrigin {
+			if p.TaintOrigin == nil {
+				p.TaintOrigin = map[string]string{}
+			}
+			p.TaintOrigin[k] = v
+		}
 		p.StartupTaints = append(p.StartupTaints, o.extra.StartupTaints...)
 		if len(o.extra.Allocatable) > 0 {
 			p.Allocatable, p.AllocatableFrom = o.extra.Allocatable, o.extra.AllocatableFrom
@@ -322,7 +368,7 @@ func (o *WhatIfOptions) Run(ctx context.Context) error {
 	if o.run.inferClock && !snap.NewestTime.IsZero() {
 		now = snap.NewestTime
 	}
-	rep := whatif.WhatIf(snap, prop, whatif.WhatIfOptions{Now: now, Policy: o.run.policy, MaxShapes: o.MaxShapes, AcceptUnjudged: o.AcceptUnjudged})
+	rep := whatif.WhatIf(snap, prop, whatif.WhatIfOptions{Now: now, Policy: o.run.policy, MaxShapes: o.MaxShapes, AcceptUnjudged: o.AcceptUnjudged, Gate: o.gate})
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(prop.DaemonSets, nil, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", text.Terminal(text.OneLine(w)))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -318,4 +319,170 @@ func shellWords(t *testing.T, s string) []string {
 		out = append(out, cur.String())
 	}
 	return out
+}
+
+// --fail-on and --ignore decide the verdict and the exit code, as the
+// audit's do: severities and kinds select failing findings; ignored kinds
+// leave the report.
+func TestWhatIfFailOnAndIgnore(t *testing.T) {
+	gpu := []string{"whatif", wiDir + "nodepool-gpu.yaml", "-f", wiCluster}
+	edge := []string{"whatif", wiDir + "nodepool-edge.yaml", "-f", wiCluster}
+	cases := []struct {
+		name    string
+		args    []string
+		code    int
+		verdict string
+		kinds   []report.WhatIfFindingKind // the findings left in the report
+	}{
+		{"a warning passes by default", gpu, ExitOK, "whatif passed", []report.WhatIfFindingKind{report.WhatIfFitUnknown}},
+		{"--fail-on warning fails on it", append(gpu, "--fail-on", "warning"), ExitFindings, "whatif failed", []report.WhatIfFindingKind{report.WhatIfFitUnknown}},
+		{"--fail-on info fails on every finding", append(gpu, "--fail-on", "info"), ExitFindings, "whatif failed", []report.WhatIfFindingKind{report.WhatIfFitUnknown}},
+		{"--fail-on a kind fails on it", append(gpu, "--fail-on", "FitUnknown"), ExitFindings, "whatif failed", []report.WhatIfFindingKind{report.WhatIfFitUnknown}},
+		{"--fail-on another kind does not", append(edge, "--fail-on", "FitUnknown"), ExitOK, "whatif passed", []report.WhatIfFindingKind{report.WhatIfWillNotFit}},
+		{"--fail-on none passes an error", append(edge, "--fail-on", "none"), ExitOK, "whatif passed", []report.WhatIfFindingKind{report.WhatIfWillNotFit}},
+		{"--ignore leaves a failing kind out", append(gpu, "--require", "kube-system/ebs-csi-node", "--ignore", "WillNotRun"), ExitOK, "whatif passed", []report.WhatIfFindingKind{report.WhatIfFitUnknown}},
+		{"--ignore two kinds", append(gpu, "--require", "kube-system/ebs-csi-node", "--ignore", "WillNotRun,FitUnknown"), ExitOK, "whatif passed", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, errOut, code := runCmd(t, "", c.args...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d (stderr %q)", code, c.code, errOut)
+			}
+			if !strings.Contains(out, c.verdict) {
+				t.Errorf("verdict: want %q in\n%s", c.verdict, out)
+			}
+			out, _, _ = runCmd(t, "", append(c.args, "-o", "json")...)
+			var r report.WhatIfReport
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatal(err)
+			}
+			var kinds []report.WhatIfFindingKind
+			failing := 0
+			for _, f := range r.Pools[0].Findings {
+				if !slices.Contains(kinds, f.Kind) {
+					kinds = append(kinds, f.Kind)
+				}
+				if f.Failing {
+					failing++
+				}
+			}
+			if !slices.Equal(kinds, c.kinds) {
+				t.Errorf("kinds %v, want %v", kinds, c.kinds)
+			}
+			if failing != r.Summary.Failing || (failing > 0) != (c.code == ExitFindings) {
+				t.Errorf("%d failing findings, summary %d, exit %d", failing, r.Summary.Failing, c.code)
+			}
+		})
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{append(gpu, "--fail-on", "critical"), `--fail-on "critical"`},
+		{append(gpu, "--fail-on", "NodeTooSmall"), "WillNotRun, WillNotFit"},
+		{append(gpu, "--ignore", "NodeTooSmall"), "unknown finding kind"},
+		{append(gpu, "--fail-on", "WillNotRun", "--ignore", "WillNotRun"), "contradict"},
+		{append(gpu, "--fail-on", "none,error"), "cannot be combined"},
+	} {
+		_, errOut, code := runCmd(t, "", bad.args...)
+		if code != ExitUsage || !strings.Contains(errOut, bad.want) {
+			t.Errorf("%v: exit %d, stderr %q (want %q)", bad.args[len(bad.args)-2:], code, errOut, bad.want)
+		}
+	}
+}
+
+// A pool of several node shapes prints them in one table with their
+// platform and every instance type each stands for, every DaemonSet once
+// per group of shapes that fare alike, and findings of one cause once.
+func TestWhatIfGroupsShapesAndCauses(t *testing.T) {
+	pool := filepath.Join(t.TempDir(), "arm.yaml")
+	if err := os.WriteFile(pool, []byte(`apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: arm}
+spec:
+  template:
+    metadata:
+      labels: {nvidia.com/gpu.present: "true"}
+    spec:
+      taints: [{key: dedicated, value: arm, effect: NoSchedule}]
+      requirements:
+      - {key: kubernetes.io/arch, operator: In, values: [amd64, arm64]}
+      - {key: node.kubernetes.io/instance-type, operator: In, values: [c6g.xlarge, m7g.large, m7g.xlarge]}
+      - {key: topology.kubernetes.io/zone, operator: In, values: [us-east-1a, us-east-1b]}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCmd(t, "", "whatif", pool, "-f", wiCluster, "--require", "logging/fluent-bit", "--require", "security/falco")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	for _, want := range []string{
+		// A shape stands for the three types nothing tells apart; the
+		// architecture (dcgm-exporter's affinity) does.
+		"arm-amd64    linux/amd64   c6g.xlarge, m7g.{large,xlarge}",
+		"arm-arm64    linux/arm64   c6g.xlarge, m7g.{large,xlarge}",
+		"DaemonSets on node shapes arm-amd64:",
+		"DaemonSets on node shapes arm-arm64:",
+		"no node of instance type c6g.xlarge, m7g.large or m7g.xlarge in the cluster",
+		// Two DaemonSets kept off by one taint: one line, one fix, in the
+		// NodePool's terms.
+		"FAIL WillNotRun: 2 daemonsets (logging/fluent-bit, security/falco) are required on all 2 node shapes of the pool",
+		"or remove dedicated=arm:NoSchedule from NodePool arm spec.template.spec.taints",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "WillNotRun:"); n != 1 {
+		t.Errorf("%d WillNotRun lines, want 1:\n%s", n, out)
+	}
+	// JSON keeps one finding per DaemonSet, with its cause and rule.
+	out, _, _ = runCmd(t, "", "whatif", pool, "-f", wiCluster, "--require", "logging/fluent-bit", "--require", "security/falco", "-o", "json")
+	var r report.WhatIfReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	s := r.Pools[0].Shapes[1]
+	if !slices.Equal(s.InstanceTypes, []string{"c6g.xlarge", "m7g.large", "m7g.xlarge"}) || s.Arch != "arm64" || s.OS != "linux" {
+		t.Errorf("shape %s: instance types %v, %s/%s", s.Name, s.InstanceTypes, s.OS, s.Arch)
+	}
+	var wnr []report.WhatIfFinding
+	for _, f := range r.Pools[0].Findings {
+		if f.Kind == report.WhatIfWillNotRun {
+			wnr = append(wnr, f)
+		}
+	}
+	if len(wnr) != 2 || wnr[0].Cause != wnr[1].Cause || wnr[0].RequiredBy != "--require logging/fluent-bit" {
+		t.Errorf("WillNotRun findings: %+v", wnr)
+	}
+}
+
+// The fix for a taint given by flag names the flag, and in a pipe nothing
+// is wrapped: a grep finds the whole message and its fix.
+func TestWhatIfTaintFixNamesTheFlag(t *testing.T) {
+	out, _, code := runCmd(t, "", "whatif", "-f", wiCluster, "--labels", "pool=web", "--taints", "dedicated=web:NoSchedule", "--instance-type", "m5.xlarge", "--require", "logging/fluent-bit")
+	if code != ExitFindings {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	var msg, fix string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "FAIL WillNotRun") {
+			msg = l
+		}
+		if strings.Contains(l, "Fix:") && fix == "" {
+			fix = l
+		}
+	}
+	if !strings.HasSuffix(msg, "untolerated taint dedicated=web:NoSchedule") {
+		t.Errorf("the WillNotRun line is not whole: %q", msg)
+	}
+	if !strings.HasSuffix(fix, "or leave dedicated=web:NoSchedule out of --taints if the daemon must run there") || strings.Contains(out, "drop the taint from") {
+		t.Errorf("fix: %q", fix)
+	}
+	// With a FILE pool, a taint --taints adds is the flag's too.
+	out, _, _ = runCmd(t, "", "whatif", wiDir+"machinedeployment.yaml", "-f", wiCluster, "--taints", "extra=1:NoSchedule", "--require", "logging/fluent-bit")
+	if !strings.Contains(out, "leave extra=1:NoSchedule out of --taints") {
+		t.Errorf("a FILE pool's --taints: %s", out)
+	}
 }

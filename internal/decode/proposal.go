@@ -650,6 +650,7 @@ func kubeadmRegistration(b *proposalObject, t *model.PoolTemplate) error {
 		return fmt.Errorf("KubeadmConfigTemplate %s: %w", b.name, err)
 	}
 	t.Taints = append(t.Taints, nr.Taints...)
+	setTaintOrigin(t, nr.Taints, fmt.Sprintf("KubeadmConfigTemplate %s spec.template.spec.joinConfiguration.nodeRegistration.taints", b.name))
 	// v1beta1: a map; v1beta2: a list of {name, value}.
 	args := map[string]string{}
 	if len(nr.KubeletExtraArgs) > 0 && nr.KubeletExtraArgs[0] == '[' {
@@ -680,9 +681,20 @@ func kubeadmRegistration(b *proposalObject, t *model.PoolTemplate) error {
 			return fmt.Errorf("KubeadmConfigTemplate %s: kubeletExtraArgs register-with-taints: %v", b.name, err)
 		}
 		t.Taints = append(t.Taints, ts...)
+		setTaintOrigin(t, ts, fmt.Sprintf("KubeadmConfigTemplate %s kubeletExtraArgs register-with-taints", b.name))
 	}
 	t.Notes = append(t.Notes, fmt.Sprintf("taints and node-labels from KubeadmConfigTemplate %s (joinConfiguration.nodeRegistration)", b.name))
 	return nil
+}
+
+// setTaintOrigin records where taints ts are set.
+func setTaintOrigin(t *model.PoolTemplate, ts []corev1.Taint, where string) {
+	if len(ts) > 0 && t.TaintOrigin == nil {
+		t.TaintOrigin = map[string]string{}
+	}
+	for _, tn := range ts {
+		t.TaintOrigin[tn.Key] = where
+	}
 }
 
 func copyLabels(m map[string]string) map[string]string {

@@ -59,6 +59,10 @@ type PoolTemplate struct {
 	// whatever initializes the node (usually a DaemonSet).
 	Taints        []corev1.Taint
 	StartupTaints []corev1.Taint
+	// TaintOrigin says, by taint key, where a taint is set when it is not
+	// the object's usual taints field: a flag ("--taints") or another
+	// object ("KubeadmConfigTemplate x joinConfiguration...").
+	TaintOrigin map[string]string
 	// InstanceType, OS and Arch, when the object or flags state them
 	// ("" unknown; Requirements may still constrain them).
 	InstanceType string

@@ -16,7 +16,9 @@ import (
 const maxLeftOutLines = 10
 
 // CapacityTable prints the daemons' overhead per node pool, or with -o wide
-// per node, then the nodes where the daemons alone do not fit.
+// per node, with a total row, then the nodes where the daemons alone do not
+// fit, and a last line with the verdict, which says when the other Pods
+// were not counted (no --workloads).
 func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 	c := r.Capacity
 	if c == nil {
@@ -28,16 +30,19 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 	if o.Wide {
 		headers = capacityHeaders(c, []string{"NODE", "POOL", "DAEMONSETS"}, "HEADROOM", "LEFT OUT")
 		units := nodeUnits(c)
+		tot := capacityTotal{}
 		for _, n := range c.Nodes {
 			row := []string{n.Name, orNone(n.Pool, "<none>"), fmt.Sprint(n.DaemonSets)}
+			known := len(n.Allocatable) > 0
 			for _, name := range res {
-				if len(n.Allocatable) == 0 {
+				tot.add(name, n.DaemonsValues[name], n.AllocatableValues[name], n.HeadroomValues[name], n.WorkloadsValues[name], known)
+				if !known {
 					row = append(row, units.format(name, n.DaemonsValues[name])+"/"+unknown)
 					continue
 				}
 				row = append(row, fmt.Sprintf("%s/%s (%d%%)", units.format(name, n.DaemonsValues[name]), units.format(name, n.AllocatableValues[name]), n.Percent[name]))
 			}
-			row = append(row, orNone(units.amounts(res, n.HeadroomValues, true), unknown))
+			row = append(row, orNone(units.headroomIn(res, n.HeadroomValues), unknown))
 			if c.Workloads {
 				row = append(row, units.amounts(res, n.WorkloadsValues, false))
 			}
@@ -45,24 +50,44 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 			for _, l := range n.LeftOut {
 				lo = append(lo, leftOutShort(l))
 			}
+			tot.leftOut += len(n.LeftOut)
 			row = append(row, orNone(strings.Join(lo, ", "), "-"))
 			rows = append(rows, row)
+		}
+		if len(c.Nodes) > 1 {
+			row := []string{"<total>", "-", "-"}
+			row = append(row, tot.cells(res, units)...)
+			row = append(row, orNone(units.headroomIn(res, tot.headroom), unknown))
+			if c.Workloads {
+				row = append(row, units.amounts(res, tot.work, false))
+			}
+			rows = append(rows, append(row, fmt.Sprintf("%d daemons", tot.leftOut)))
+			if tot.leftOut == 1 {
+				rows[len(rows)-1][len(row)] = "1 daemon"
+			}
 		}
 	} else {
 		headers = capacityHeaders(c, []string{"POOL", "NODES", "DAEMONSETS"}, "TIGHTEST NODE", "NOT FITTING")
 		units := poolUnits(c)
+		tot := capacityTotal{}
+		var totTight string
+		totMost, nodes, notFitting := -1, 0, 0
 		for _, p := range c.Pools {
-			nodes := fmt.Sprint(p.Nodes)
+			nodes += p.Nodes
+			notFitting += p.NotFitting
+			n := fmt.Sprint(p.Nodes)
 			if p.NodesUnknown > 0 {
-				nodes += fmt.Sprintf(" (%d without allocatable)", p.NodesUnknown)
+				n += fmt.Sprintf(" (%d without allocatable)", p.NodesUnknown)
 			}
-			row := []string{orNone(p.Pool, "<none>"), nodes, fmt.Sprint(p.DaemonSets)}
+			row := []string{orNone(p.Pool, "<none>"), n, fmt.Sprint(p.DaemonSets)}
 			// The tightest node, in the resource the daemons use most of.
 			var tight string
 			most := -1
 			work := map[string]int64{}
+			known := p.NodesUnknown < p.Nodes
 			for _, rc := range p.Resources {
-				if p.NodesUnknown == p.Nodes {
+				tot.add(rc.Resource, rc.DaemonsValue, rc.AllocatableValue, rc.HeadroomValue, rc.WorkloadsValue, known)
+				if !known {
 					row = append(row, units.format(rc.Resource, rc.DaemonsValue)+"/"+unknown)
 					continue
 				}
@@ -70,8 +95,11 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 				work[rc.Resource] = rc.WorkloadsValue
 				if rc.Resource != "pods" && rc.MinHeadroomNode != "" && rc.Percent > most {
 					most = rc.Percent
-					tight = fmt.Sprintf("%s (%s %s left)", rc.MinHeadroomNode, rc.Resource, units.format(rc.Resource, rc.MinHeadroomValue))
+					tight = fmt.Sprintf("%s (%s %s)", rc.MinHeadroomNode, rc.Resource, units.leftWord(rc.Resource, rc.MinHeadroomValue))
 				}
+			}
+			if most > totMost {
+				totMost, totTight = most, tight
 			}
 			row = append(row, orNone(tight, unknown))
 			if c.Workloads {
@@ -84,6 +112,15 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 			row = append(row, nf)
 			rows = append(rows, row)
 		}
+		if len(c.Pools) > 1 {
+			row := []string{"<total>", fmt.Sprint(nodes), "-"}
+			row = append(row, tot.cells(res, units)...)
+			row = append(row, orNone(totTight, unknown))
+			if c.Workloads {
+				row = append(row, units.amounts(res, tot.work, false))
+			}
+			rows = append(rows, append(row, fmt.Sprint(notFitting)))
+		}
 	}
 	if err := writeTable(w, headers, rows, o.NoHeaders, ""); err != nil {
 		return err
@@ -92,25 +129,33 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 		return nil
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "CPU, MEMORY ...: what the DaemonSets that should run on the nodes request / the nodes' allocatable (share); one Pod slot each under PODS.")
+	legend := []string{"CPU, MEMORY ...: what the DaemonSets that should run on the nodes request / the nodes' allocatable (share); one Pod slot each under PODS."}
 	if !o.Wide {
-		fmt.Fprintln(w, "TIGHTEST NODE: the node with the least room left after its daemons. -o wide shows every node.")
+		legend = append(legend, "TIGHTEST NODE: the node with the least room left after its daemons. -o wide shows every node.")
+	}
+	if c.Workloads {
+		legend = append(legend, "WORKLOADS: what the other Pods on the nodes request (--workloads).")
+	} else {
+		legend = append(legend, "Other Pods were not counted: these are the daemons alone (--workloads also counts what every other Pod requests).")
+	}
+	for _, l := range legend {
+		fmt.Fprint(w, wrap(l, o.MaxWidth, "", "  "))
 	}
 	var lines []string
 	for _, n := range c.Nodes {
 		for _, l := range n.LeftOut {
-			lines = append(lines, fmt.Sprintf("  %s: %s: %s", n.Name, l.DaemonSet, l.Reason))
+			lines = append(lines, fmt.Sprintf("%s: %s: %s", n.Name, l.DaemonSet, l.Reason))
 		}
 	}
 	if len(lines) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Daemons that do not fit (placed by priority, then the Pods already there, then the oldest DaemonSet):")
+		fmt.Fprint(w, wrap("Daemons that do not fit (placed by priority, then the Pods already there, then the oldest DaemonSet):", o.MaxWidth, "", "  "))
 		for i, l := range lines {
 			if i == maxLeftOutLines && !o.Wide {
 				fmt.Fprintf(w, "  ... %d more (-o wide, or -o json)\n", len(lines)-i)
 				break
 			}
-			fmt.Fprintln(w, safe(l))
+			fmt.Fprint(w, wrap(safe(l), o.MaxWidth, "  ", "      "))
 		}
 	}
 	for i, u := range c.Unknown {
@@ -122,7 +167,62 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 	if b := partialBanner(r); b != "" {
 		fmt.Fprintf(w, "\n%s\n", safe(b))
 	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, wrap(capacityVerdict(c), o.MaxWidth, "", "  "))
 	return nil
+}
+
+// capacityVerdict is the last line: on how many nodes the daemons do not
+// all fit, and whether other Pods were counted.
+func capacityVerdict(c *report.Capacity) string {
+	nodes, notFitting := 0, 0
+	for _, p := range c.Pools {
+		nodes += p.Nodes
+		notFitting += p.NotFitting
+	}
+	v := fmt.Sprintf("capacity: the daemons fit on all %d %s", nodes, plural(nodes, "node", "nodes"))
+	if notFitting > 0 {
+		v = fmt.Sprintf("capacity: the daemons do not all fit on %d of %d %s", notFitting, nodes, plural(nodes, "node", "nodes"))
+	}
+	if c.Workloads {
+		return v + " (daemons alone; the other Pods' requests under WORKLOADS)"
+	}
+	return v + " (daemons only: other Pods not counted)"
+}
+
+// capacityTotal sums a capacity table's rows, per resource.
+type capacityTotal struct {
+	daemons, alloc, headroom, work map[string]int64
+	known                          bool
+	leftOut                        int
+}
+
+func (t *capacityTotal) add(name string, daemons, alloc, headroom, work int64, known bool) {
+	if t.daemons == nil {
+		t.daemons, t.alloc, t.headroom, t.work = map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
+	}
+	t.work[name] += work
+	if !known {
+		return // as in each row: only nodes with allocatable are summed
+	}
+	t.known = true
+	t.daemons[name] += daemons
+	t.alloc[name] += alloc
+	t.headroom[name] += headroom
+}
+
+// cells are the total's resource cells, as the rows': daemons/allocatable
+// (share, rounded up).
+func (t *capacityTotal) cells(res []string, units resourceUnits) []string {
+	var out []string
+	for _, name := range res {
+		if !t.known {
+			out = append(out, units.format(name, t.daemons[name])+"/"+unknown)
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s/%s (%d%%)", units.format(name, t.daemons[name]), units.format(name, t.alloc[name]), capacity.PercentUp(t.daemons[name], t.alloc[name])))
+	}
+	return out
 }
 
 // capacityHeaders are first, a column per resource, room, WORKLOADS (with
@@ -154,6 +254,9 @@ func CapacityMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	verdict := "every daemon fits"
 	if notFitting > 0 {
 		verdict = fmt.Sprintf("the daemons do not all fit on %d nodes", notFitting)
+	}
+	if !c.Workloads {
+		verdict += " (daemons only: other Pods not counted)"
 	}
 	fmt.Fprintf(&b, "## Daemon overhead: %s\n\n", verdict)
 	if pb := partialBanner(r); pb != "" {
@@ -204,16 +307,28 @@ func CapacityMarkdown(w io.Writer, r *report.Report, _ Options) error {
 
 // resourceUnits is the unit of each resource in one table: every amount
 // of a resource it prints, in any column, is in that unit, so "HEADROOM"
-// and "MEMORY" compare at a glance (capacity.UnitFor: Gi only when every
-// non-zero amount is at least 1Gi, never Ki; cpu in cores only when all are
-// whole).
+// and "MEMORY" compare at a glance (capacity.ColumnUnit: from the largest
+// amount, memory in Gi with one decimal from 1Gi, cpu in cores from one
+// core, never Ki).
 type resourceUnits map[string]capacity.Unit
 
-// unitsOf chooses the units from the amounts each resource shows.
+// unitsOf chooses the units from the amounts each resource shows, as a
+// message's numbers (capacity.UnitFor: the smallest amount decides, so a
+// request reads as written): a node shape's lines and its DaemonSets.
 func unitsOf(vals map[string][]int64) resourceUnits {
 	u := resourceUnits{}
 	for name, vs := range vals {
 		u[name] = capacity.UnitFor(corev1.ResourceName(name), vs...)
+	}
+	return u
+}
+
+// columnUnitsOf chooses the units of a table's columns from the amounts
+// each resource shows (capacity.ColumnUnit: the largest amount decides).
+func columnUnitsOf(vals map[string][]int64) resourceUnits {
+	u := resourceUnits{}
+	for name, vs := range vals {
+		u[name] = capacity.ColumnUnit(corev1.ResourceName(name), vs...)
 	}
 	return u
 }
@@ -233,7 +348,7 @@ func poolUnits(c *report.Capacity) resourceUnits {
 			}
 		}
 	}
-	return unitsOf(vals)
+	return columnUnitsOf(vals)
 }
 
 // nodeUnits are the units of the node table (-o wide).
@@ -246,11 +361,31 @@ func nodeUnits(c *report.Capacity) resourceUnits {
 			}
 		}
 	}
-	return unitsOf(vals)
+	return columnUnitsOf(vals)
 }
 
 func (u resourceUnits) format(name string, v int64) string {
 	return capacity.FormatIn(corev1.ResourceName(name), v, u[name])
+}
+
+// headroomIn writes a headroom, "cpu 1.87, memory 13.3Gi, pods 104", a
+// negative amount as "cpu over by 0.09".
+func (u resourceUnits) headroomIn(res []string, m map[string]int64) string {
+	var parts []string
+	for _, name := range res {
+		if v, ok := m[name]; ok {
+			parts = append(parts, name+" "+u.left(name, v))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// leftWord is a headroom amount in a sentence: "1.87 left", "over by 0.09".
+func (u resourceUnits) leftWord(name string, v int64) string {
+	if v < 0 {
+		return u.left(name, v)
+	}
+	return u.format(name, v) + " left"
 }
 
 // amounts writes "cpu 3800m, memory 12288Mi" for the resources other than

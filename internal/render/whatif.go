@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,16 +15,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// WhatIfTable prints a what-if for people: per proposed pool, each node
-// shape with every DaemonSet (runs or not and why, fits or not), then the
-// findings with their fixes; per changed DaemonSet, the nodes gained and
-// lost by pool and reason. -o wide adds each daemon's request, priority
-// and coverage rule, and every label of each shape.
+// WhatIfTable prints a what-if for people: per proposed pool, its node
+// shapes (architecture, OS, instance types, daemon overhead), every
+// DaemonSet once per group of shapes where all of them fare alike (runs or
+// not and why, fits or not), then the findings with their fixes, one per
+// cause; per changed DaemonSet, the nodes gained and lost by pool and
+// reason. -o wide adds each daemon's request, priority and coverage rule,
+// and every label of each shape. On a terminal (o.MaxWidth) prose wraps to
+// its width; in pipes and files nothing is wrapped, so a grep finds a
+// whole message.
 func WhatIfTable(w io.Writer, r *report.WhatIfReport, o Options) error {
 	width := o.MaxWidth
-	if width == 0 {
-		width = detailWidth
-	}
 	for i := range r.Changes {
 		if err := whatIfChange(w, &r.Changes[i], o, width); err != nil {
 			return err
@@ -36,9 +38,9 @@ func WhatIfTable(w io.Writer, r *report.WhatIfReport, o Options) error {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, safe(whatIfVerdict(r)))
+	fmt.Fprint(w, wrap(safe(whatIfVerdict(r)), width, "", "  "))
 	if b := whatIfPartial(r); b != "" {
-		fmt.Fprintln(w, safe(b))
+		fmt.Fprint(w, wrap(safe(b), width, "", "  "))
 	}
 	return nil
 }
@@ -153,19 +155,46 @@ func whatIfPool(w io.Writer, p *report.PoolWhatIf, o Options, width int) error {
 			fmt.Fprint(w, wrap(safe(n), width, "  - ", "    "))
 		}
 	}
-	for i := range p.Shapes {
+	if len(p.Shapes) == 1 {
 		fmt.Fprintln(w)
-		if err := whatIfShape(w, &p.Shapes[i], o, width); err != nil {
+		if err := whatIfShape(w, &p.Shapes[0], o, width); err != nil {
 			return err
+		}
+	} else if len(p.Shapes) > 1 {
+		fmt.Fprintln(w)
+		if err := whatIfShapeTable(w, p, o, width); err != nil {
+			return err
+		}
+		for _, g := range shapeGroups(p.Shapes) {
+			fmt.Fprintln(w)
+			head := "DaemonSets on node shapes " + strings.Join(g.names(p.Shapes), ", ")
+			if len(g) == len(p.Shapes) {
+				head = fmt.Sprintf("DaemonSets, alike on all %d node shapes", len(p.Shapes))
+			}
+			var unknownFit []string
+			for _, at := range g {
+				if p.Shapes[at].FitUnknown != "" {
+					unknownFit = append(unknownFit, p.Shapes[at].Name)
+				}
+			}
+			if len(unknownFit) > 0 && len(unknownFit) < len(g) {
+				head += " (fit Unknown on " + strings.Join(unknownFit, ", ") + ", whose allocatable is not known)"
+			}
+			fmt.Fprint(w, wrap(safe(head+":"), width, "", "  "))
+			if err := whatIfDaemons(w, p.Shapes, g, shapesUnits(p), o, width); err != nil {
+				return err
+			}
 		}
 	}
 	fmt.Fprintln(w)
-	whatIfFindings(w, p.Findings, width)
+	whatIfFindings(w, p.Findings, len(p.Shapes), width)
 	return nil
 }
 
 func labelsLine(ls map[string]string) string { return text.KeyValues(ls) }
 
+// whatIfShape prints a pool's one node shape: what it is, its capacity,
+// and every DaemonSet on it.
 func whatIfShape(w io.Writer, s *report.Shape, o Options, width int) error {
 	head := "Node shape " + s.Name
 	if len(s.Varies) > 0 {
@@ -174,8 +203,11 @@ func whatIfShape(w io.Writer, s *report.Shape, o Options, width int) error {
 	fmt.Fprint(w, wrap(safe(head), width, "", "  "))
 	units := shapeUnits(s)
 	var pairs [][2]string
-	if s.InstanceType != "" {
-		pairs = append(pairs, [2]string{"Instance Type", s.InstanceType})
+	if s.Arch != "" || s.OS != "" {
+		pairs = append(pairs, [2]string{"Platform", orNone(s.OS, unknown) + "/" + orNone(s.Arch, unknown)})
+	}
+	if it := instanceTypesText(s); it != "" {
+		pairs = append(pairs, [2]string{"Instance Type", it})
 	}
 	if s.FitUnknown != "" {
 		pairs = append(pairs, [2]string{"Allocatable", "unknown: " + s.FitUnknown})
@@ -183,21 +215,176 @@ func whatIfShape(w io.Writer, s *report.Shape, o Options, width int) error {
 	} else {
 		pairs = append(pairs, [2]string{"Allocatable", fmt.Sprintf("%s (from %s)", units.quantities(s.AllocatableValues, nil), s.AllocatableFrom)})
 		pairs = append(pairs, [2]string{"Daemon Overhead", units.quantities(s.OverheadValues, s.OverheadPercent)})
-		pairs = append(pairs, [2]string{"Headroom", units.quantities(s.HeadroomValues, nil) + " (left for workloads once the daemons that fit run)"})
+		pairs = append(pairs, [2]string{"Headroom", units.headroom(s.HeadroomValues) + " (left for workloads once the daemons that fit run)"})
 	}
 	if o.Wide {
 		pairs = append(pairs, [2]string{"Labels", labelsLine(s.Labels)})
 	}
 	kv(w, pairs, width, "  ")
+	return whatIfDaemons(w, []report.Shape{*s}, make(shapeGroup, 1), units, o, width)
+}
+
+// instanceTypesText names every instance type a shape stands for, those of
+// one family together: "m7g.{large,xlarge}, c6g.xlarge, or any other".
+func instanceTypesText(s *report.Shape) string {
+	types := s.InstanceTypes
+	if len(types) == 0 && s.InstanceType != "" && !s.OtherInstanceTypes {
+		types = []string{s.InstanceType}
+	}
+	var fams []string
+	sizes := map[string][]string{}
+	for _, t := range types {
+		fam, size, ok := strings.Cut(t, ".")
+		if !ok {
+			fam, size = t, ""
+		}
+		if _, seen := sizes[fam]; !seen {
+			fams = append(fams, fam)
+		}
+		sizes[fam] = append(sizes[fam], size)
+	}
+	var parts []string
+	for _, f := range fams {
+		ss := sizes[f]
+		switch {
+		case len(ss) == 1 && ss[0] == "":
+			parts = append(parts, f)
+		case len(ss) == 1:
+			parts = append(parts, f+"."+ss[0])
+		default:
+			parts = append(parts, f+".{"+strings.Join(ss, ",")+"}")
+		}
+	}
+	if s.OtherInstanceTypes {
+		parts = append(parts, "any other")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// whatIfShapeTable prints a pool's node shapes, one row each: what each
+// is (platform, instance types) and what its daemons take of it.
+func whatIfShapeTable(w io.Writer, p *report.PoolWhatIf, o Options, width int) error {
+	headers := []string{"NODE SHAPE", "OS/ARCH", "INSTANCE TYPES", "CPU", "MEMORY", "PODS"}
+	if o.Wide {
+		headers = append(headers, "HEADROOM", "ALLOCATABLE FROM")
+	}
+	// One unit per column, from its largest amount.
+	vals := map[string][]int64{}
+	for i := range p.Shapes {
+		for name, v := range shapeUnitValues(&p.Shapes[i]) {
+			vals[name] = append(vals[name], v...)
+		}
+	}
+	units := columnUnitsOf(vals)
+	var rows [][]string
+	for i := range p.Shapes {
+		s := &p.Shapes[i]
+		row := []string{s.Name, orNone(s.OS, unknown) + "/" + orNone(s.Arch, unknown), orNone(instanceTypesText(s), unknown)}
+		for _, r := range []string{string(corev1.ResourceCPU), string(corev1.ResourceMemory), string(corev1.ResourcePods)} {
+			d := units.format(r, s.OverheadValues[r])
+			if s.FitUnknown != "" {
+				row = append(row, d+"/?")
+				continue
+			}
+			row = append(row, fmt.Sprintf("%s/%s (%d%%)", d, units.format(r, s.AllocatableValues[r]), s.OverheadPercent[r]))
+		}
+		if o.Wide {
+			if s.FitUnknown != "" {
+				row = append(row, unknown, unknown)
+			} else {
+				row = append(row, units.headroom(s.HeadroomValues), s.AllocatableFrom)
+			}
+		}
+		rows = append(rows, row)
+	}
+	fmt.Fprintln(w, "Node shapes:")
+	if o.MaxWidth > 0 && !o.NoHeaders && tableWidth(headers, rows)+2 > o.MaxWidth {
+		// Too narrow for the table: a line per shape, "column value".
+		for _, r := range rows {
+			var parts []string
+			for i := 1; i < len(r); i++ {
+				parts = append(parts, strings.ToLower(headers[i])+" "+r[i])
+			}
+			fmt.Fprint(w, wrap(safe(r[0]+": "+strings.Join(parts, ", ")), width, "  ", "      "))
+		}
+	} else if err := writeTable(w, headers, rows, o.NoHeaders, "  "); err != nil {
+		return err
+	}
+	if !o.NoHeaders {
+		note := "CPU, MEMORY, PODS: what the daemons that run request / the node's allocatable (share; ?: not known)."
+		if !o.Wide {
+			note += " -o wide: headroom and where the allocatable comes from."
+		}
+		fmt.Fprint(w, wrap(note, width, "  ", "  "))
+	}
+	return nil
+}
+
+// shapeGroup is the indexes of node shapes where every DaemonSet fares
+// alike.
+type shapeGroup []int
+
+func (g shapeGroup) names(shapes []report.Shape) []string {
+	out := make([]string, len(g))
+	for i, at := range g {
+		out[i] = shapes[at].Name
+	}
+	return out
+}
+
+// daemonVerdict is what sets a DaemonSet's row apart on a shape: whether
+// it runs and why not, whether it fits (Yes and Unknown alike: an unknown
+// allocatable is the shape's, said in its row and a FitUnknown finding),
+// why not, and the rule that requires it.
+func daemonVerdict(d *report.ShapeDaemon) string {
+	fit := d.Fit == report.ShapeFitNo
+	return strings.Join([]string{strconv.FormatBool(d.Runs), d.Reason, strconv.FormatBool(d.Required), d.RequiredBy, strconv.FormatBool(fit),
+		strings.Join(d.Shortfalls, "\x01"), strings.Join(d.PortClashes, "\x01"), strings.Join(d.WaitsFor, "\x01")}, "\x00")
+}
+
+// shapeGroups groups a pool's shapes by every DaemonSet's verdict, in the
+// order of each group's first shape.
+func shapeGroups(shapes []report.Shape) []shapeGroup {
+	var out []shapeGroup
+	at := map[string]int{}
+	for i := range shapes {
+		var b strings.Builder
+		for j := range shapes[i].DaemonSets {
+			b.WriteString(daemonVerdict(&shapes[i].DaemonSets[j]))
+			b.WriteString("\x02")
+		}
+		k := b.String()
+		if g, ok := at[k]; ok {
+			out[g] = append(out[g], i)
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, shapeGroup{i})
+	}
+	return out
+}
+
+// whatIfDaemons prints every DaemonSet as it fares on the shapes of group
+// g (alike on each, but for Yes against Unknown fit, which the group's
+// heading says). On a terminal too narrow for the table's REASON, each
+// DaemonSet is one line with a hanging indent instead.
+func whatIfDaemons(w io.Writer, shapes []report.Shape, g shapeGroup, units resourceUnits, o Options, width int) error {
+	first := &shapes[g[0]]
 	headers := []string{"NAMESPACE", "NAME", "RUNS", "FIT", "REASON"}
 	if o.Wide {
 		headers = []string{"NAMESPACE", "NAME", "RUNS", "FIT", "CPU", "MEMORY", "PRIORITY", "REQUIRED", "REASON"}
 	}
 	var rows [][]string
-	for _, d := range s.DaemonSets {
+	for j, d := range first.DaemonSets {
 		runs, fit, why := "no", "-", d.Reason
 		if d.Runs {
 			runs, fit = "yes", d.Fit
+			for _, at := range g {
+				// Yes where the allocatable is known, Unknown elsewhere.
+				if shapes[at].DaemonSets[j].Fit == report.ShapeFitYes {
+					fit = report.ShapeFitYes
+				}
+			}
 			var parts []string
 			parts = append(parts, d.Shortfalls...)
 			parts = append(parts, d.PortClashes...)
@@ -209,7 +396,7 @@ func whatIfShape(w io.Writer, s *report.Shape, o Options, width int) error {
 		if d.Required && !d.Runs {
 			runs = "NO"
 		}
-		if fit == report.ShapeFitNo {
+		if d.Fit == report.ShapeFitNo {
 			fit = "NO"
 		}
 		row := []string{d.Namespace, d.Name, runs, orNone(fit, "-")}
@@ -229,13 +416,54 @@ func whatIfShape(w io.Writer, s *report.Shape, o Options, width int) error {
 		}
 		rows = append(rows, append(row, orNone(why, "")))
 	}
+	if o.MaxWidth > 0 && !o.NoHeaders && tableWidth(headers, rows)+2 > o.MaxWidth {
+		daemonList(w, headers, rows, width)
+		return nil
+	}
 	return writeTable(w, headers, rows, o.NoHeaders, "  ")
+}
+
+// daemonList prints the DaemonSet table's rows as a list: "RUNS FIT
+// namespace/name: reason", the other columns in parentheses, wrapped with
+// a hanging indent.
+func daemonList(w io.Writer, headers []string, rows [][]string, width int) {
+	fmt.Fprintln(w, "  RUNS FIT  DAEMONSET: REASON")
+	for _, r := range rows {
+		line := r[0] + "/" + r[1]
+		var extra []string
+		for i := 4; i < len(r)-1; i++ {
+			extra = append(extra, strings.ToLower(headers[i])+" "+r[i])
+		}
+		if len(extra) > 0 {
+			line += " (" + strings.Join(extra, ", ") + ")"
+		}
+		if why := r[len(r)-1]; why != "" {
+			line += ": " + why
+		}
+		// The fixed columns are the first line's indent: wrap keeps it.
+		fmt.Fprint(w, wrap(safe(line), width, fmt.Sprintf("  %-4s %-4s ", safe(r[2]), safe(r[3])), "            "))
+	}
 }
 
 // shapeUnits are the units of a node shape: its allocatable, overhead,
 // headroom and every daemon's request (-o wide's CPU and MEMORY), one per
 // resource for all of them.
-func shapeUnits(s *report.Shape) resourceUnits {
+func shapeUnits(s *report.Shape) resourceUnits { return unitsOf(shapeUnitValues(s)) }
+
+// shapesUnits are the units of a pool's tables: every shape's amounts of a
+// resource together, so that each column has one.
+func shapesUnits(p *report.PoolWhatIf) resourceUnits {
+	vals := map[string][]int64{}
+	for i := range p.Shapes {
+		for name, v := range shapeUnitValues(&p.Shapes[i]) {
+			vals[name] = append(vals[name], v...)
+		}
+	}
+	return unitsOf(vals)
+}
+
+// shapeUnitValues are the amounts a shape shows, by resource.
+func shapeUnitValues(s *report.Shape) map[string][]int64 {
 	vals := map[string][]int64{}
 	add := func(m map[string]int64) {
 		for name, v := range m {
@@ -248,7 +476,31 @@ func shapeUnits(s *report.Shape) resourceUnits {
 	for _, d := range s.DaemonSets {
 		add(d.RequestValues)
 	}
-	return unitsOf(vals)
+	return vals
+}
+
+// headroom renders "cpu 3470m, memory 14336Mi" in the fixed resource
+// order, a negative amount as "cpu over by 90m".
+func (u resourceUnits) headroom(q map[string]int64) string {
+	names := make([]corev1.ResourceName, 0, len(q))
+	for k := range q {
+		names = append(names, corev1.ResourceName(k))
+	}
+	capacity.SortNames(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = string(n) + " " + u.left(string(n), q[string(n)])
+	}
+	return orNone(strings.Join(parts, ", "), "none")
+}
+
+// left is a headroom amount: "90m", or "over by 90m" when the daemons ask
+// more than the node has.
+func (u resourceUnits) left(name string, v int64) string {
+	if v < 0 {
+		return "over by " + u.format(name, -v)
+	}
+	return u.format(name, v)
 }
 
 // request is a daemon's request of r in the shape's unit, "0" when it
@@ -282,23 +534,73 @@ func (u resourceUnits) quantities(q map[string]int64, pct map[string]int) string
 	return strings.Join(parts, ", ")
 }
 
-func whatIfFindings(w io.Writer, fs []report.WhatIfFinding, width int) {
+func whatIfFindings(w io.Writer, fs []report.WhatIfFinding, shapes, width int) {
 	fmt.Fprint(w, "Findings:")
 	if len(fs) == 0 {
 		fmt.Fprintln(w, "  <none>")
 		return
 	}
 	fmt.Fprintln(w)
-	for _, f := range fs {
-		sev := "warning"
+	for _, g := range findingGroups(fs) {
+		f := g[0]
+		sev := string(f.Severity)
 		if f.Failing {
 			sev = "FAIL"
 		}
-		fmt.Fprint(w, wrap(fmt.Sprintf("%s %s: %s", sev, f.Kind, safe(f.Message)), width, "  ", "      "))
+		msg := f.Message
+		if len(g) > 1 {
+			msg = willNotRunText(g, shapes)
+		}
+		fmt.Fprint(w, wrap(fmt.Sprintf("%s %s: %s", sev, f.Kind, safe(msg)), width, "  ", "      "))
 		if f.Suggestion != "" {
 			fmt.Fprint(w, wrap("Fix: "+safe(f.Suggestion), width, "    ", "      "))
 		}
 	}
+}
+
+// findingGroups gathers the findings of one kind with the same cause, fix,
+// failing and shapes (DaemonSets that a taint keeps off alike), in
+// first-seen order: one entry per cause.
+func findingGroups(fs []report.WhatIfFinding) [][]report.WhatIfFinding {
+	var out [][]report.WhatIfFinding
+	at := map[string]int{}
+	for _, f := range fs {
+		if f.Cause == "" || f.DaemonSet == "" {
+			out = append(out, []report.WhatIfFinding{f})
+			continue
+		}
+		k := strings.Join([]string{string(f.Kind), f.Cause, f.Suggestion, strconv.FormatBool(f.Failing), strings.Join(f.Shapes, ","), strings.Join(f.Nodes, ",")}, "\x00")
+		if i, ok := at[k]; ok {
+			out[i] = append(out[i], f)
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, []report.WhatIfFinding{f})
+	}
+	return out
+}
+
+// willNotRunText says in one sentence what several findings of one cause
+// say: the DaemonSets, the rules that require them, where and why.
+func willNotRunText(g []report.WhatIfFinding, shapes int) string {
+	var dss, rules []string
+	for _, f := range g {
+		dss = append(dss, f.DaemonSet)
+		if f.RequiredBy != "" && !slices.Contains(rules, f.RequiredBy) {
+			rules = append(rules, f.RequiredBy)
+		}
+	}
+	where := "node shape " + strings.Join(g[0].Shapes, ", ")
+	switch {
+	case len(g[0].Nodes) > 0:
+		where = "nodes " + strings.Join(g[0].Nodes, ", ")
+	case len(g[0].Shapes) > 1 && len(g[0].Shapes) == shapes:
+		where = fmt.Sprintf("all %d node shapes of the pool", shapes)
+	case len(g[0].Shapes) > 1:
+		where = "node shapes " + strings.Join(g[0].Shapes, ", ")
+	}
+	return fmt.Sprintf("%d daemonsets (%s) are required on %s (by %s) but the controller would not target them: %s",
+		len(g), strings.Join(dss, ", "), where, strings.Join(rules, "; "), g[0].Cause)
 }
 
 func whatIfChange(w io.Writer, c *report.DaemonSetChange, o Options, width int) error {
@@ -339,7 +641,7 @@ func whatIfChange(w io.Writer, c *report.DaemonSetChange, o Options, width int) 
 			return err
 		}
 	}
-	whatIfFindings(w, c.Findings, width)
+	whatIfFindings(w, c.Findings, 0, width)
 	return nil
 }
 

@@ -142,7 +142,7 @@ func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 			row(fmt.Sprintf("| lost | %s | %d | %s | %s |\n", mdEscape(orNone(g.Pool, "-")), g.Count, mdEscape(g.Range), mdEscape(g.Reason)))
 		}
 		row("\n")
-		mdFindings(row, c.Findings)
+		mdFindings(row, c.Findings, 0)
 	}
 	for i := range r.Pools {
 		p := &r.Pools[i]
@@ -184,7 +184,7 @@ func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 			}
 		}
 		row("\n")
-		mdFindings(row, p.Findings)
+		mdFindings(row, p.Findings, len(p.Shapes))
 	}
 	if dropped > 0 {
 		fmt.Fprintf(&b, "\n> **Cut to stay under the %d KiB job summary limit:** %d rows left out; write the whole report with `-o json`.\n", MarkdownLimit>>10, dropped)
@@ -193,12 +193,14 @@ func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 	return err
 }
 
-func mdFindings(row func(string), fs []report.WhatIfFinding) {
+func mdFindings(row func(string), fs []report.WhatIfFinding, shapes int) {
 	if len(fs) == 0 {
 		return
 	}
 	row("| Finding | DaemonSet | Where | Message | Fix |\n|---|---|---|---|---|\n")
-	for _, f := range fs {
+	// One row per cause, as the table view prints them.
+	for _, g := range findingGroups(fs) {
+		f := g[0]
 		kind := string(f.Kind)
 		if f.Failing {
 			kind = "**" + kind + "**"
@@ -210,7 +212,16 @@ func mdFindings(row func(string), fs []report.WhatIfFinding) {
 				where = fmt.Sprintf("%s +%d more", strings.Join(f.Nodes[:maxNodesPerReason], ", "), len(f.Nodes)-maxNodesPerReason)
 			}
 		}
-		row(fmt.Sprintf("| %s | %s | %s | %s | %s |\n", kind, mdEscape(orNone(f.DaemonSet, "-")), mdEscape(orNone(where, "-")), mdEscape(f.Message), mdEscape(f.Suggestion)))
+		msg, dss := f.Message, f.DaemonSet
+		if len(g) > 1 {
+			msg = willNotRunText(g, shapes)
+			var names []string
+			for _, o := range g {
+				names = append(names, o.DaemonSet)
+			}
+			dss = strings.Join(names, ", ")
+		}
+		row(fmt.Sprintf("| %s | %s | %s | %s | %s |\n", kind, mdEscape(orNone(dss, "-")), mdEscape(orNone(where, "-")), mdEscape(msg), mdEscape(f.Suggestion)))
 	}
 	row("\n")
 }

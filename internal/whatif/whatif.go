@@ -35,6 +35,9 @@ type WhatIfOptions struct {
 	// AcceptUnjudged makes the shapes beyond MaxShapes a warning instead
 	// of a failure: the user accepts that the shapes judged decide.
 	AcceptUnjudged bool
+	// Gate decides which findings fail and which are left out (default:
+	// fail on severity error, leave none out).
+	Gate report.WhatIfGate
 }
 
 // DefaultMaxShapes bounds the shapes of one pool: a NodePool that allows
@@ -86,6 +89,9 @@ func WhatIf(snap *model.Snapshot, prop *model.Proposal, opts WhatIfOptions) *rep
 	}
 	if opts.PoolLabels == nil {
 		opts.PoolLabels = providers.DefaultPoolLabels
+	}
+	if opts.Gate.IsZero() {
+		opts.Gate = report.DefaultWhatIfGate()
 	}
 	w := &whatIf{snap: snap, opts: opts, beforeByKey: map[string]*dsInfo{}, samples: map[string][]*corev1.Node{},
 		placed: map[placeKey]*nodePlacement{}, nodesKnown: snap.Has(model.Nodes)}
@@ -387,32 +393,40 @@ func dedup(ss []string) []string {
 	return out
 }
 
-// summarize counts the findings and stamps failing ones.
+// summarize drops the findings the gate ignores, stamps the rest with
+// their severity and whether the gate fails on them, and counts them.
 func (w *whatIf) summarize() {
 	rep := w.rep
+	g := w.opts.Gate
+	rep.Gate = g.Settings()
 	s := report.WhatIfSummary{Pools: len(rep.Pools), Changes: len(rep.Changes), ByKind: map[report.WhatIfFindingKind]int{}}
-	stamp := func(fs []report.WhatIfFinding) {
-		for i := range fs {
-			f := &fs[i]
+	stamp := func(fs []report.WhatIfFinding) []report.WhatIfFinding {
+		kept := fs[:0]
+		for _, f := range fs {
+			if g.Ignore[f.Kind] {
+				continue
+			}
 			f.Severity = report.WhatIfSeverity(f.Kind)
 			if f.Kind == report.WhatIfShapesNotJudged && w.opts.AcceptUnjudged {
 				f.Severity = report.SeverityWarning
 			}
-			f.Failing = f.Severity == report.SeverityError
+			f.Failing = g.Fails(f.Kind, f.Severity)
 			s.Findings++
 			s.ByKind[f.Kind]++
 			if f.Failing {
 				s.Failing++
 			}
+			kept = append(kept, f)
 		}
+		return kept
 	}
 	for i := range rep.Pools {
 		s.Shapes += len(rep.Pools[i].Shapes)
 		s.UnjudgedShapes = satAdd(s.UnjudgedShapes, rep.Pools[i].UnjudgedShapes)
-		stamp(rep.Pools[i].Findings)
+		rep.Pools[i].Findings = stamp(rep.Pools[i].Findings)
 	}
 	for i := range rep.Changes {
-		stamp(rep.Changes[i].Findings)
+		rep.Changes[i].Findings = stamp(rep.Changes[i].Findings)
 	}
 	if len(s.ByKind) == 0 {
 		s.ByKind = nil

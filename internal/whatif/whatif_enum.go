@@ -69,6 +69,9 @@ func (w *whatIf) enumerate(t *model.PoolTemplate, base map[string]string, axes [
 			if s.instanceType == "" {
 				s.instanceType = s.labels[corev1.LabelInstanceTypeStable]
 			}
+			if s.instanceTypes == nil && s.instanceType != "" && !s.otherType {
+				s.instanceTypes = []string{s.instanceType}
+			}
 			set.specs = append(set.specs, s)
 			if len(set.specs) == max || !advance(idx, sizes, len(idx)-1) {
 				return set
@@ -144,6 +147,7 @@ func buildSpec(base map[string]string, axes []axis, idx []int) shapeSpec {
 		if ax.key == corev1.LabelInstanceTypeStable && c.present {
 			s.instanceType = c.rep
 			s.otherType = len(c.values) == 0
+			s.instanceTypes, s.moreTypes = c.values, c.other
 		}
 	}
 	return s

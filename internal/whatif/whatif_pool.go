@@ -178,8 +178,10 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 	node.Name, node.Labels = name, s.labels
 	start := &corev1.Node{Spec: corev1.NodeSpec{Taints: t.StartupTaints}}
 	start.Name, start.Labels = name, s.labels
-	shape := report.Shape{Name: name, Varies: s.varies, Labels: s.labels, InstanceType: s.instanceType, DaemonSets: []report.ShapeDaemon{}}
-	alloc, from, unknown := w.allocatable(t, s)
+	shape := report.Shape{Name: name, Varies: s.varies, Labels: s.labels, InstanceType: s.instanceType,
+		InstanceTypes: s.instanceTypes, OtherInstanceTypes: s.moreTypes || s.otherType,
+		OS: s.labels[corev1.LabelOSStable], Arch: s.labels[corev1.LabelArchStable], DaemonSets: []report.ShapeDaemon{}}
+	alloc, from, unknown, unknownFix := w.allocatable(t, s)
 	target := poolTarget(t)
 	byName := map[string]*dsInfo{}
 	at := map[string]int{}
@@ -218,11 +220,13 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 			daemons = append(daemons, daemonOf(d))
 			byName[d.key] = d
 		case sd.Required:
-			f := report.WhatIfFinding{Kind: report.WhatIfWillNotRun, DaemonSet: d.key, Shapes: []string{name}}
+			f := report.WhatIfFinding{Kind: report.WhatIfWillNotRun, DaemonSet: d.key, Shapes: []string{name}, Cause: v.Reason, RequiredBy: by}
 			f.Message = fmt.Sprintf("daemonset %s is required on %s by %s but the controller would not target it: %s", d.key, whereToken, by, v.Reason)
 			f.Suggestion = explain.ExclusionFix(d.ds, d.eval, node, v, by, target).Render(report.RenderOptions{})
 			if v.Cause == scheduling.CauseTaint {
-				f.Suggestion += fmt.Sprintf("; or drop the taint from %s %s if the daemon must run there", t.Kind, t.Name)
+				if ts := d.eval.UntoleratedTaints(node); len(ts) > 0 {
+					f.Suggestion += "; or " + taintRemoval(t, ts) + " if the daemon must run there"
+				}
 			}
 			*findings = append(*findings, f)
 		}
@@ -248,10 +252,13 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 	}
 	shape.Overhead, shape.OverheadValues = fmtAmounts(p.Overhead), amountValues(p.Overhead)
 	if alloc == nil {
-		shape.FitUnknown = unknown
+		shape.FitUnknown = unknown + "; " + unknownFix
 		if len(daemons) > 0 {
-			*findings = append(*findings, report.WhatIfFinding{Kind: report.WhatIfFitUnknown, Shapes: []string{name},
-				Message: fmt.Sprintf("%s: the daemons would request %s, but the node's allocatable is not known: %s", whereToken, amountsLine(p.Overhead), unknown)})
+			// The amounts are each shape's (its overhead): left out of the
+			// message, so that shapes with one cause share one finding.
+			*findings = append(*findings, report.WhatIfFinding{Kind: report.WhatIfFitUnknown, Shapes: []string{name}, Cause: unknown,
+				Message:    fmt.Sprintf("%s: the node's allocatable is not known (%s): whether the daemons fit there is unknown", whereToken, unknown),
+				Suggestion: unknownFix})
 		}
 		return shape
 	}
@@ -272,30 +279,67 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 	return shape
 }
 
+// taintRemoval says how to take taints off a proposed pool's nodes, in the
+// terms of its input: the flag that added each, or the field of the object
+// that sets it.
+func taintRemoval(t *model.PoolTemplate, ts []corev1.Taint) string {
+	var parts []string
+	for i := range ts {
+		parts = append(parts, removeTaint(t, &ts[i]))
+	}
+	return strings.Join(parts, " and ")
+}
+
+func removeTaint(t *model.PoolTemplate, tn *corev1.Taint) string {
+	ts := scheduling.TaintString(tn)
+	if where := t.TaintOrigin[tn.Key]; where != "" {
+		if strings.HasPrefix(where, "--") {
+			return fmt.Sprintf("leave %s out of %s", ts, where)
+		}
+		return fmt.Sprintf("remove %s from %s", ts, where)
+	}
+	switch t.Kind {
+	case "NodePool":
+		return fmt.Sprintf("remove %s from NodePool %s spec.template.spec.taints", ts, t.Name)
+	case "MachineDeployment", "MachineSet":
+		return fmt.Sprintf("remove %s from %s %s spec.template.spec.taints", ts, t.Kind, t.Name)
+	case "Node":
+		return fmt.Sprintf("remove %s from the Node manifest's spec.taints", ts)
+	case "Flags":
+		return fmt.Sprintf("leave %s out of --taints", ts)
+	}
+	return fmt.Sprintf("remove %s from %s %s", ts, t.Kind, t.Name)
+}
+
 // allocatable is the shape's allocatable: the input's (manifest status,
 // --allocatable), else that of a cluster node of the shape's instance
-// type; unknown says why there is none.
-func (w *whatIf) allocatable(t *model.PoolTemplate, s shapeSpec) (a capacity.Amounts, from, unknown string) {
+// type; unknown says why there is none, and fix what gives it.
+func (w *whatIf) allocatable(t *model.PoolTemplate, s shapeSpec) (a capacity.Amounts, from, unknown, fix string) {
 	if len(t.Allocatable) > 0 {
-		return capacity.FromList(t.Allocatable), t.AllocatableFrom, ""
+		return capacity.FromList(t.Allocatable), t.AllocatableFrom, "", ""
 	}
 	const hint = "give --allocatable (e.g. --allocatable cpu=4,memory=16Gi,pods=110)"
 	it := s.instanceType
 	switch {
 	case s.otherType:
-		return nil, "", "the pool may pick instance types it does not name, whose allocatable is not known; " + hint
+		return nil, "", "the pool may pick instance types it does not name, whose allocatable is not known", hint
 	case it == "":
 		where := ""
 		if t.InstanceTypeWhere != "" {
 			where = " (it is in " + t.InstanceTypeWhere + ")"
 		}
-		return nil, "", "the instance type is not known" + where + "; give --instance-type (a cluster node of that type gives the allocatable) or " + strings.TrimPrefix(hint, "give ")
+		return nil, "", "the instance type is not known" + where, "give --instance-type (a cluster node of that type gives the allocatable) or " + strings.TrimPrefix(hint, "give ")
 	case !w.nodesKnown:
-		return nil, "", fmt.Sprintf("nodes were not read, so no node of instance type %s gives the allocatable; %s", it, hint)
+		return nil, "", fmt.Sprintf("nodes were not read, so no node of instance type %s gives the allocatable", it), hint
 	}
 	n := w.sample(t, it)
 	if n == nil {
-		return nil, "", fmt.Sprintf("no node of instance type %s in the cluster to take the allocatable from; %s", it, hint)
+		// The shape stands for every type grouped with it: none has a node.
+		types := it
+		if k := len(s.instanceTypes); k > 1 {
+			types = strings.Join(s.instanceTypes[:k-1], ", ") + " or " + s.instanceTypes[k-1]
+		}
+		return nil, "", fmt.Sprintf("no node of instance type %s in the cluster to take the allocatable from", types), hint
 	}
 	from = fmt.Sprintf("node %s (instance type %s)", n.Name, it)
 	base := amountsLine(capacity.FromList(n.Status.Allocatable))
@@ -305,7 +349,7 @@ func (w *whatIf) allocatable(t *model.PoolTemplate, s shapeSpec) (a capacity.Amo
 			break
 		}
 	}
-	return capacity.FromList(n.Status.Allocatable), from, ""
+	return capacity.FromList(n.Status.Allocatable), from, "", ""
 }
 
 // whereToken stands for the shapes a finding is about until findings of

@@ -470,6 +470,11 @@ type shapeSpec struct {
 	// instance types the pool does not name.
 	instanceType string
 	otherType    bool
+	// instanceTypes are all the instance types the shape stands for (the
+	// pool's values grouped with instanceType); moreTypes: also types the
+	// pool does not name.
+	instanceTypes []string
+	moreTypes     bool
 	// parts are the values that set the shape apart, for its name.
 	parts []string
 }

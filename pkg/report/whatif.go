@@ -2,6 +2,9 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,9 +41,11 @@ type WhatIfReport struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// NodeCount is the number of cluster nodes read; DaemonSetCount the
 	// DaemonSets the proposal is judged with (after the changes).
-	NodeCount      int           `json:"nodeCount"`
-	DaemonSetCount int           `json:"daemonSetCount"`
-	Summary        WhatIfSummary `json:"summary"`
+	NodeCount      int `json:"nodeCount"`
+	DaemonSetCount int `json:"daemonSetCount"`
+	// Gate is what the findings were judged under (--fail-on, --ignore).
+	Gate    WhatIfGateSettings `json:"gate"`
+	Summary WhatIfSummary      `json:"summary"`
 	// Pools are the proposed node pools, Changes the changed DaemonSets.
 	Pools   []PoolWhatIf      `json:"pools"`
 	Changes []DaemonSetChange `json:"changes"`
@@ -52,7 +57,8 @@ type WhatIfSummary struct {
 	Shapes   int `json:"shapes"`
 	Changes  int `json:"changes"`
 	Findings int `json:"findings"`
-	// Failing counts the findings of severity error: exit code 1 when > 0.
+	// Failing counts the findings the gate selects (--fail-on; by default
+	// those of severity error): exit code 1 when > 0.
 	Failing int                       `json:"failing"`
 	ByKind  map[WhatIfFindingKind]int `json:"byKind,omitempty"`
 	// UnjudgedShapes counts the node shapes of every pool that were not
@@ -110,6 +116,15 @@ type Shape struct {
 	Varies       []string          `json:"varies,omitempty"`
 	Labels       map[string]string `json:"labels"`
 	InstanceType string            `json:"instanceType,omitempty"`
+	// InstanceTypes are all the instance types the shape stands for (the
+	// pool's values that no selector, coverage rule or capacity tells
+	// apart; InstanceType is the one judged); OtherInstanceTypes: it also
+	// stands for instance types the pool does not name.
+	InstanceTypes      []string `json:"instanceTypes,omitempty"`
+	OtherInstanceTypes bool     `json:"otherInstanceTypes,omitempty"`
+	// OS and Arch are the shape's kubernetes.io/os and kubernetes.io/arch.
+	OS   string `json:"os,omitempty"`
+	Arch string `json:"arch,omitempty"`
 	// Allocatable is the node's allocatable and AllocatableFrom where it
 	// came from; FitUnknown says why it is not known (then Allocatable is
 	// empty and no daemon is judged for resources).
@@ -263,13 +278,130 @@ func WhatIfSeverity(k WhatIfFindingKind) Severity {
 	return SeverityWarning
 }
 
+// WhatIfGate is a what-if's --fail-on and --ignore: severities (a
+// severity selects itself and every higher one) and finding kinds.
+type WhatIfGate struct {
+	minRank int
+	kinds   map[WhatIfFindingKind]bool
+	failOn  []string
+	// Ignore drops findings of these kinds from the report.
+	Ignore map[WhatIfFindingKind]bool
+}
+
+// WhatIfGateSettings is the JSON form of a WhatIfGate.
+type WhatIfGateSettings struct {
+	FailOn []string            `json:"failOn"`
+	Ignore []WhatIfFindingKind `json:"ignore"`
+}
+
+// DefaultWhatIfGate fails on findings of severity error.
+func DefaultWhatIfGate() WhatIfGate {
+	g, _ := ParseWhatIfGate([]string{string(SeverityError)}, nil)
+	return g
+}
+
+func whatIfKindList() string {
+	names := make([]string, len(WhatIfKinds))
+	for i, k := range WhatIfKinds {
+		names[i] = string(k.Kind)
+	}
+	return strings.Join(names, ", ")
+}
+
+// KnownWhatIfKind reports whether k is a what-if finding kind.
+func KnownWhatIfKind(k WhatIfFindingKind) bool {
+	for _, w := range WhatIfKinds {
+		if w.Kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseWhatIfGate parses --fail-on (error, warning, info, none, or kinds)
+// and --ignore (kinds), as ParseSelector and ParseTypes do for the audit.
+// A kind both failed on and ignored is an error: ignored findings cannot
+// fail.
+func ParseWhatIfGate(failOn, ignore []string) (WhatIfGate, error) {
+	g := WhatIfGate{kinds: map[WhatIfFindingKind]bool{}, Ignore: map[WhatIfFindingKind]bool{}}
+	use := fmt.Sprintf("use error, warning, info, none or finding kinds (%s)", whatIfKindList())
+	if len(failOn) == 0 {
+		return g, fmt.Errorf("--fail-on: no value: %s", use)
+	}
+	none := false
+	for _, v := range failOn {
+		switch {
+		case v == "":
+			return g, fmt.Errorf("--fail-on: empty value: %s", use)
+		case v == FailOnNone:
+			none = true
+		case Severity(v).Rank() > 0:
+			if r := Severity(v).Rank(); g.minRank == 0 || r < g.minRank {
+				g.minRank = r
+			}
+		case KnownWhatIfKind(WhatIfFindingKind(v)):
+			g.kinds[WhatIfFindingKind(v)] = true
+		default:
+			return g, fmt.Errorf("--fail-on %q: %s", v, use)
+		}
+		g.failOn = append(g.failOn, v)
+	}
+	if none && len(failOn) > 1 {
+		return g, fmt.Errorf("--fail-on %q cannot be combined with other values", FailOnNone)
+	}
+	sort.Strings(g.failOn)
+	for _, v := range ignore {
+		k := WhatIfFindingKind(v)
+		if !KnownWhatIfKind(k) {
+			return g, fmt.Errorf("--ignore %q: unknown finding kind; use one of %s", v, whatIfKindList())
+		}
+		if g.kinds[k] {
+			return g, fmt.Errorf("--fail-on %s and --ignore %s contradict each other: ignored findings are left out of the report and cannot fail; drop one", v, v)
+		}
+		g.Ignore[k] = true
+	}
+	return g, nil
+}
+
+// Fails reports whether a finding of kind k and severity sev fails the
+// gate.
+func (g WhatIfGate) Fails(k WhatIfFindingKind, sev Severity) bool {
+	if g.minRank > 0 && sev.Rank() >= g.minRank {
+		return true
+	}
+	return g.kinds[k]
+}
+
+// Settings returns the gate as recorded in the report.
+func (g WhatIfGate) Settings() WhatIfGateSettings {
+	s := WhatIfGateSettings{FailOn: append([]string{}, g.failOn...), Ignore: []WhatIfFindingKind{}}
+	for _, k := range WhatIfKinds {
+		if g.Ignore[k.Kind] {
+			s.Ignore = append(s.Ignore, k.Kind)
+		}
+	}
+	return s
+}
+
+// IsZero reports whether the gate was never parsed.
+func (g WhatIfGate) IsZero() bool { return g.failOn == nil }
+
 // WhatIfFinding is one predicted problem, with the fix.
 type WhatIfFinding struct {
 	Kind     WhatIfFindingKind `json:"kind"`
 	Severity Severity          `json:"severity"`
-	// Failing: severity error; makes the exit code 1.
+	// Failing: the gate selects it (--fail-on; by default severity
+	// error); makes the exit code 1.
 	Failing   bool   `json:"failing"`
 	DaemonSet string `json:"daemonSet,omitempty"`
+	// Cause is what the finding is about, apart from where and which
+	// DaemonSet: findings of one kind with the same cause have the same
+	// fix (WillNotRun: the controller's reason; FitUnknown: why the
+	// allocatable is not known). Printers group by it.
+	Cause string `json:"cause,omitempty"`
+	// RequiredBy names the coverage rule that requires the DaemonSet
+	// (WillNotRun).
+	RequiredBy string `json:"requiredBy,omitempty"`
 	// Shapes are the pool's node shapes it concerns; Nodes the cluster
 	// nodes (a change).
 	Shapes     []string `json:"shapes,omitempty"`

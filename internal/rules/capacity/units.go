@@ -94,6 +94,39 @@ func UnitFor(name corev1.ResourceName, values ...int64) Unit {
 	return UnitMi
 }
 
+// ColumnUnit chooses one unit for a table column (or any set of amounts of
+// one resource printed in one table) from its largest amount, so that a
+// column reads in the unit of its big numbers and every cell compares:
+//
+//   - cpu: cores (up to three decimals, "14.31", "0.09") when the largest
+//     amount is at least one core, else millicores ("250m");
+//   - bytes: Gi with one decimal when the largest amount is at least 1Gi
+//     (a small amount then reads "0.1Gi", never 0), else Mi;
+//   - anything else: the plain count.
+//
+// Negative amounts (a headroom the daemons overrun) count by their size.
+func ColumnUnit(name corev1.ResourceName, values ...int64) Unit {
+	largest := int64(0)
+	for _, v := range values {
+		if v < 0 {
+			v = -v
+		}
+		largest = max(largest, v)
+	}
+	switch {
+	case name == corev1.ResourceCPU:
+		if largest >= 1000 {
+			return UnitCores
+		}
+		return UnitMillicores
+	case !isBytes(name):
+		return UnitCount
+	case largest >= gi:
+		return UnitGi
+	}
+	return UnitMi
+}
+
 // FormatIn renders an amount of the resource name in unit u (chosen by
 // UnitFor for the set the amount is shown with). Rounding is half away
 // from zero, so a headroom and its negative read alike; Mi is rounded to a

@@ -103,3 +103,31 @@ func TestFormatEach(t *testing.T) {
 		}
 	}
 }
+
+func TestColumnUnitFollowsTheLargestAmount(t *testing.T) {
+	cases := []struct {
+		name   corev1.ResourceName
+		values []int64
+		want   Unit
+		shown  []string
+	}{
+		{corev1.ResourceCPU, []int64{14310, 31360, 90}, UnitCores, []string{"14.31", "31.36", "0.09"}},
+		{corev1.ResourceCPU, []int64{250, 950, -90}, UnitMillicores, []string{"250m", "950m", "-90m"}},
+		{corev1.ResourceCPU, []int64{10, -1870}, UnitCores, []string{"0.01", "-1.87"}},
+		{corev1.ResourceMemory, []int64{4576 << 20, 112 << 30, 32 << 20}, UnitGi, []string{"4.5Gi", "112Gi", "0.03Gi"}},
+		{corev1.ResourceMemory, []int64{128 << 20, 900 << 20}, UnitMi, []string{"128Mi", "900Mi"}},
+		{corev1.ResourcePods, []int64{38, 880}, UnitCount, []string{"38", "880"}},
+	}
+	for _, c := range cases {
+		u := ColumnUnit(c.name, c.values...)
+		if u != c.want {
+			t.Errorf("%s %v: unit %v, want %v", c.name, c.values, u, c.want)
+			continue
+		}
+		for i, v := range c.values {
+			if got := FormatIn(c.name, v, u); got != c.shown[i] {
+				t.Errorf("%s %d in %v: %q, want %q", c.name, v, u, got, c.shown[i])
+			}
+		}
+	}
+}
