@@ -152,7 +152,7 @@ partial read without failures).`,
 	d.addConnectionFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
 	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
-			kinds := make([]string, len(report.WhatIfKinds))
+	kinds := make([]string, len(report.WhatIfKinds))
 	for i, k := range report.WhatIfKinds {
 		kinds[i] = string(k.Kind) + "\t" + string(k.Severity)
 	}
