@@ -245,3 +245,21 @@ func TestWhatIfFitsTheScreen(t *testing.T) {
 		}
 	}
 }
+
+// On a real OpenShift must-gather (namespaces of 39 characters) the summary
+// keeps FINDINGS at 80 columns: it drops columns and joins namespace and
+// name before it would cut it.
+func TestSummaryKeepsFindingsOnLongNamespaces(t *testing.T) {
+	lines, stderr := runOnTerminal(t, 80, "-f", "../../test/corpus/must-gather-aws", "--color=never")
+	if len(lines) == 0 || !strings.HasSuffix(strings.TrimRight(lines[0], " "), "FINDINGS") {
+		t.Fatalf("the summary's header does not end in FINDINGS: %q (stderr %q)", lines[:min(len(lines), 3)], stderr)
+	}
+	for _, l := range lines {
+		if visibleWidth(l) > 80 {
+			t.Errorf("a line of %d columns: %q", visibleWidth(l), l)
+		}
+		if strings.HasPrefix(l, "openshift-") && strings.HasSuffix(l, "…") {
+			t.Errorf("a summary row is cut: %q", l)
+		}
+	}
+}

@@ -247,9 +247,6 @@ func podsStatus(ds *report.DaemonSetReport) string {
 	return fmt.Sprintf("%d Running / %d Waiting / %d Succeeded / %d Failed", running, waiting, succeeded, failed)
 }
 
-// detailWidth is where the detail view wraps when not on a terminal.
-const detailWidth = 120
-
 // wrap breaks text into lines of at most width columns at spaces: the first
 // line after first, the others after rest (a hanging indent). A word longer
 // than a line stays whole. width 0 (a pipe, a file) keeps it on one line:

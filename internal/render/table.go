@@ -130,6 +130,13 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 		// Fewer columns before a cut one: FINDINGS, last, is the column
 		// that says where to look.
 		headers, rows = fitColumns(headers, rows, o.MaxWidth, "UP-TO-DATE", "CURRENT", "AVAILABLE", "AGE", "NODE SELECTOR", "STRATEGY")
+		if tableWidth(headers, rows) > o.MaxWidth {
+			// Long namespaces (openshift-cluster-node-tuning-operator):
+			// one NAMESPACE/NAME column saves two padded ones, then
+			// DESIRED goes; READY and FINDINGS stay.
+			headers, rows = joinNamespace(headers, rows)
+			headers, rows = fitColumns(headers, rows, o.MaxWidth, "DESIRED")
+		}
 	}
 	if err := cutToWidth(w, o, func(w io.Writer) error { return writeTable(w, headers, rows, o.NoHeaders, "") }); err != nil {
 		return err
@@ -196,6 +203,20 @@ func fitColumns(headers []string, rows [][]string, width int, drop ...string) ([
 		rows = out
 	}
 	return headers, rows
+}
+
+// joinNamespace turns the NAMESPACE and NAME columns (the first two) into
+// one DAEMONSET column of namespace/name.
+func joinNamespace(headers []string, rows [][]string) ([]string, [][]string) {
+	if len(headers) < 2 || headers[0] != "NAMESPACE" || headers[1] != "NAME" {
+		return headers, rows
+	}
+	h := append([]string{"DAEMONSET"}, headers[2:]...)
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = append([]string{r[0] + "/" + r[1]}, r[2:]...)
+	}
+	return h, out
 }
 
 // cutToWidth runs print on a writer that, on a terminal (o.MaxWidth), cuts
