@@ -2,8 +2,10 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -53,7 +55,8 @@ func escapeJSON(b []byte) []byte {
 			continue
 		}
 		r, n := utf8.DecodeRune(b[i:])
-		if actsOnReader(r) {
+		// DEL: encoding/json leaves it raw; it only occurs in strings.
+		if actsOnReader(r) || r < utf8.RuneSelf && rawControl(byte(r)) {
 			writeJSONEscape(&out, r)
 		} else {
 			out.Write(b[i : i+n])
@@ -86,6 +89,9 @@ func needsEscape(b []byte) bool {
 	}
 	for i := 0; i < len(b); {
 		if b[i] < utf8.RuneSelf {
+			if rawControl(b[i]) {
+				return true
+			}
 			i++
 			continue
 		}
@@ -106,9 +112,25 @@ type yamlSafe struct{ delegate printers.ResourcePrinter }
 func (p yamlSafe) PrintObj(obj runtime.Object, w io.Writer) error {
 	var b bytes.Buffer
 	if err := p.delegate.PrintObj(obj, &b); err != nil {
-		return err
+		// The YAML printer reads its own JSON back with a YAML reader,
+		// which refuses DEL: write it from the JSON with DEL escaped.
+		out, jerr := yamlViaJSON(obj, false)
+		if jerr != nil {
+			return err
+		}
+		b.Reset()
+		b.Write(out)
 	}
 	out := b.Bytes()
+	if bytes.ContainsFunc(out, func(r rune) bool { return r < utf8.RuneSelf && rawControl(byte(r)) }) {
+		// The YAML printer writes DEL raw, which no YAML reader takes back
+		// (it is not printable in YAML): write the object again from its
+		// JSON, where it can be an escape.
+		var err error
+		if out, err = yamlViaJSON(obj, bytes.HasPrefix(out, []byte("---\n"))); err != nil {
+			return err
+		}
+	}
 	if needsEscape(out) || startsCommand(out) {
 		var err error
 		if out, err = escapeYAML(out); err != nil {
@@ -168,6 +190,8 @@ func escapeYAML(doc []byte) ([]byte, error) {
 		}
 		r, n := utf8.DecodeRune(b[i:])
 		switch {
+		case r < utf8.RuneSelf && rawControl(byte(r)):
+			fmt.Fprintf(&esc, `\x%02x`, r)
 		case actsOnReader(r) && r > 0xffff:
 			fmt.Fprintf(&esc, `\U%08x`, r)
 		case actsOnReader(r):
@@ -178,6 +202,90 @@ func escapeYAML(doc []byte) ([]byte, error) {
 		i += n
 	}
 	return esc.Bytes(), nil
+}
+
+// rawControl says whether an ASCII byte is a control character YAML does
+// not allow raw (all but tab, newline and carriage return), or DEL.
+func rawControl(c byte) bool {
+	return c == 0x7f || c < 0x20 && c != '\t' && c != '\n' && c != '\r'
+}
+
+// yamlViaJSON writes obj as YAML from its JSON, with every raw control
+// byte as a JSON escape first (encoding/json leaves DEL raw), so the YAML
+// reader gets the string with the character in it; keys are sorted, as the
+// YAML printer sorts them.
+func yamlViaJSON(obj runtime.Object, lead bool) ([]byte, error) {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var clean bytes.Buffer
+	for _, c := range data {
+		if rawControl(c) {
+			fmt.Fprintf(&clean, `\u%04x`, c)
+			continue
+		}
+		clean.WriteByte(c)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(clean.Bytes(), &root); err != nil {
+		return nil, fmt.Errorf("escaping the YAML output: %w", err)
+	}
+	sortKeys(&root)
+	markFlowless(&root)
+	var out bytes.Buffer
+	if lead {
+		out.WriteString("---\n")
+	}
+	quoteHostile(&root)
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	enc.CompactSeqIndent()
+	if err := enc.Encode(&root); err != nil {
+		return nil, fmt.Errorf("escaping the YAML output: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("escaping the YAML output: %w", err)
+	}
+	// The encoder writes DEL raw even double-quoted; every scalar that
+	// holds one is double-quoted (quoteHostile), where \x7f means it.
+	var esc bytes.Buffer
+	for _, c := range out.Bytes() {
+		if rawControl(c) {
+			fmt.Fprintf(&esc, `\x%02x`, c)
+			continue
+		}
+		esc.WriteByte(c)
+	}
+	return esc.Bytes(), nil
+}
+
+// sortKeys orders every mapping's keys, as the YAML printer does.
+func sortKeys(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		pairs := make([][2]*yaml.Node, 0, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			pairs = append(pairs, [2]*yaml.Node{n.Content[i], n.Content[i+1]})
+		}
+		sort.SliceStable(pairs, func(i, j int) bool { return pairs[i][0].Value < pairs[j][0].Value })
+		n.Content = n.Content[:0]
+		for _, p := range pairs {
+			n.Content = append(n.Content, p[0], p[1])
+		}
+	}
+	for _, c := range n.Content {
+		sortKeys(c)
+	}
+}
+
+// markFlowless writes JSON's flow collections and quoted strings in YAML's
+// block style, as the YAML printer does; quoteHostile then quotes what
+// needs escapes.
+func markFlowless(n *yaml.Node) {
+	n.Style &^= yaml.FlowStyle | yaml.DoubleQuotedStyle
+	for _, c := range n.Content {
+		markFlowless(c)
+	}
 }
 
 // quoteHostile double-quotes every scalar (key or value) that holds "##[",
