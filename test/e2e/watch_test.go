@@ -156,13 +156,13 @@ func TestWatchFollowsTheCluster(t *testing.T) {
 	m := w.mark()
 	s.createDaemonSet(withCrashLoop(s.newDaemonSet("crashy")))
 	_, m = w.waitLine(m, "ADDED   "+ds+"/crashy   desired=.*", long)
-	line, m := w.waitLine(m, "APPEARED   "+ds+"/crashy   UnhealthyPod   .*", long)
+	line, m := w.waitLine(m, "APPEARED   \\S+   "+ds+"/crashy   UnhealthyPod   .*", long)
 	if !strings.Contains(line, "CrashLoopBackOff") {
 		t.Errorf("crash loop line %q", line)
 	}
 	// ... and recovers once the template is fixed.
 	s.updateDaemonSet("crashy", func(d *appsv1.DaemonSet) { delete(d.Spec.Template.Labels, rig.CrashLoopLabel) })
-	w.waitLine(m, "RESOLVED   "+ds+"/crashy   UnhealthyPod   .*CrashLoopBackOff.*", long)
+	w.waitLine(m, "RESOLVED   \\S+   "+ds+"/crashy   UnhealthyPod   .*CrashLoopBackOff.*", long)
 	_, m = w.waitLine(m, "MODIFIED   "+ds+"/crashy   desired=2 current=2 ready=2 up-to-date=2 available=2", long)
 	if err := cluster.Client.AppsV1().DaemonSets(s.name).Delete(s.ctx, "crashy", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
@@ -178,8 +178,8 @@ func TestWatchFollowsTheCluster(t *testing.T) {
 	_, m1 := w.waitLine(m, "MODIFIED   "+ds+"/agent   desired=3 .* up-to-date=1 .*", long)
 	_, m2 := w.waitLine(m1, "MODIFIED   "+ds+"/agent   desired=3 .* up-to-date=2 .*", long)
 	w.waitLine(m2, "MODIFIED   "+ds+"/agent   desired=3 current=3 ready=3 up-to-date=3 available=3", long)
-	w.waitLine(m, "APPEARED   "+ds+"/agent   OutdatedPod   .*", long)
-	w.waitLine(m, "RESOLVED   "+ds+"/agent   OutdatedPod   .*", long)
+	w.waitLine(m, "APPEARED   \\S+   "+ds+"/agent   OutdatedPod   .*", long)
+	w.waitLine(m, "RESOLVED   \\S+   "+ds+"/agent   OutdatedPod   .*", long)
 
 	// Ctrl-C: the last report's exit code (all healthy), everything printed.
 	if code := w.interrupt(); code != 0 {
@@ -226,7 +226,7 @@ func TestWatchSurvivesAPIServerRestart(t *testing.T) {
 	if _, err := r.Client.AppsV1().DaemonSets(s.name).Create(ctx, withCrashLoop(s.newDaemonSet("crashy")), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	line, _ := w.waitLine(m, "APPEARED   restart/crashy   UnhealthyPod   .*", 2*time.Minute)
+	line, _ := w.waitLine(m, "APPEARED   \\S+   restart/crashy   UnhealthyPod   .*", 2*time.Minute)
 	if !strings.Contains(line, "CrashLoopBackOff") {
 		t.Errorf("line %q", line)
 	}
