@@ -169,14 +169,8 @@ func escapeYAML(doc []byte) ([]byte, error) {
 	if lead {
 		out.Write(sep)
 	}
-	enc := yaml.NewEncoder(&out)
-	enc.SetIndent(2)
-	enc.CompactSeqIndent()
-	if err := enc.Encode(&root); err != nil {
-		return nil, fmt.Errorf("escaping the YAML output: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("escaping the YAML output: %w", err)
+	if err := encodeYAML(&out, &root); err != nil {
+		return nil, err
 	}
 	// Every such character is now in a double-quoted scalar, where the
 	// escapes below mean the character itself.
@@ -238,14 +232,8 @@ func yamlViaJSON(obj runtime.Object, lead bool) ([]byte, error) {
 		out.WriteString("---\n")
 	}
 	quoteHostile(&root)
-	enc := yaml.NewEncoder(&out)
-	enc.SetIndent(2)
-	enc.CompactSeqIndent()
-	if err := enc.Encode(&root); err != nil {
-		return nil, fmt.Errorf("escaping the YAML output: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("escaping the YAML output: %w", err)
+	if err := encodeYAML(&out, &root); err != nil {
+		return nil, err
 	}
 	// The encoder writes DEL raw even double-quoted; every scalar that
 	// holds one is double-quoted (quoteHostile), where \x7f means it.
@@ -258,6 +246,21 @@ func yamlViaJSON(obj runtime.Object, lead bool) ([]byte, error) {
 		esc.WriteByte(c)
 	}
 	return esc.Bytes(), nil
+}
+
+// encodeYAML writes root as the escaping paths write YAML: two-space
+// indent, sequences not indented under their key (the YAML printer's look).
+func encodeYAML(out *bytes.Buffer, root *yaml.Node) error {
+	enc := yaml.NewEncoder(out)
+	enc.SetIndent(2)
+	enc.CompactSeqIndent()
+	if err := enc.Encode(root); err != nil {
+		return fmt.Errorf("escaping the YAML output: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("escaping the YAML output: %w", err)
+	}
+	return nil
 }
 
 // sortKeys orders every mapping's keys, as the YAML printer does.
