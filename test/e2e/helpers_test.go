@@ -455,7 +455,10 @@ func (s *scenario) check(name string, want expectation) *report.DaemonSetReport 
 	s.t.Helper()
 	var problems []string
 	var dr *report.DaemonSetReport
-	for attempt := 0; attempt < 3; attempt++ {
+	// On a loaded machine the scheduler's retries of a Pending Pod and
+	// kwok's status patches can land during several runs in a row: retry
+	// for up to ~20 s, and say what kept changing if it never held still.
+	for attempt := 0; attempt < 8; attempt++ {
 		if attempt > 0 {
 			time.Sleep(2 * time.Second)
 		}
@@ -464,8 +467,8 @@ func (s *scenario) check(name string, want expectation) *report.DaemonSetReport 
 		rep, _ := runPlugin(s.t, "-n", s.name, name)
 		after := s.getDaemonSet(name)
 		podsAfter, _ := daemonPods(s.ctx, after)
-		if !reflect.DeepEqual(before.Status, after.Status) || before.ResourceVersion != after.ResourceVersion || podsSig(podsBefore) != podsSig(podsAfter) {
-			problems = []string{"cluster changed while the plugin ran"}
+		if changed := clusterChanges(before, after, podsBefore, podsAfter); changed != "" {
+			problems = []string{"cluster changed while the plugin ran: " + changed}
 			continue
 		}
 		dr, problems = s.compare(rep, after, podsAfter, want)
@@ -476,6 +479,19 @@ func (s *scenario) check(name string, want expectation) *report.DaemonSetReport 
 	y, _ := json.MarshalIndent(dr, "", "  ")
 	s.t.Errorf("daemoncheck disagrees with the controller for %s/%s:\n  - %s\nreport:\n%s\n%s", s.name, name, strings.Join(problems, "\n  - "), y, s.dumpObjects(name))
 	return dr
+}
+
+// clusterChanges says what differs between two reads of a DaemonSet and
+// its Pods ("" when nothing does).
+func clusterChanges(before, after *appsv1.DaemonSet, podsBefore, podsAfter []corev1.Pod) string {
+	var out []string
+	if before.ResourceVersion != after.ResourceVersion || !reflect.DeepEqual(before.Status, after.Status) {
+		out = append(out, fmt.Sprintf("DaemonSet resourceVersion %s -> %s", before.ResourceVersion, after.ResourceVersion))
+	}
+	if a, b := podsSig(podsBefore), podsSig(podsAfter); a != b {
+		out = append(out, fmt.Sprintf("Pods %s -> %s", a, b))
+	}
+	return strings.Join(out, "; ")
 }
 
 func podsSig(pods []corev1.Pod) string {
