@@ -260,45 +260,23 @@ func (r *runner) resolve(cmd *cobra.Command, g flagGroups, name string, view ren
 	if err != nil {
 		return err
 	}
-	p, err := printerFor(output, view, g.out.PrintFlags, fleet)
-	if err != nil {
-		return usageErrorf("%v", err)
-	}
-	run.printer = p
-	if run.outputFiles, err = g.out.completeOutputFiles(view, fleet); err != nil {
+	if err := r.resolveOutput(&run, g.out, output, view, fleet); err != nil {
 		return err
 	}
-	width := terminalWidth(r.Out)
-	colour, err := useColor(g.out.Color, width > 0)
-	if err != nil {
-		return err
-	}
-	run.printOpts = render.Options{NoHeaders: g.out.NoHeaders, MaxWidth: width, Color: colour, FullReport: fullReportFile(run.outputFiles)}
 	if run.policy, err = g.gate.completePolicy(); err != nil {
 		return err
 	}
 	if run.gate, err = g.gate.completeGate(); err != nil {
 		return err
 	}
-	switch {
-	case g.src.NowFlag == NowWall:
-		run.now, run.liveClock = time.Now(), true
-	case g.src.NowFlag != "":
-		t, err := time.Parse(time.RFC3339, g.src.NowFlag)
-		if err != nil {
-			return usageErrorf("--now %q is not an RFC 3339 time or %q, write e.g. --now 2026-01-02T15:04:05Z", g.src.NowFlag, NowWall)
-		}
-		run.now = t
-	default:
-		run.now, run.liveClock = time.Now(), true
+	if run.now, run.liveClock, err = resolveNow(g.src.NowFlag); err != nil {
+		return err
 	}
 	if f, ok := r.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		run.progress = true
 	}
-	if f := cmd.Flags().Lookup("filename"); f != nil && f.Changed && len(g.src.Filenames) == 0 {
-		// -f "" parses as no file: in CI, -f "$UNSET" must not silently
-		// audit the kubeconfig's cluster instead.
-		return usageErrorf("-f/--filename must not be empty; give a file, a directory or - for stdin")
+	if err := g.src.checkInputs(cmd); err != nil {
+		return err
 	}
 	// As in kubectl, -A wins over -n.
 	explicitNS := cmd.Flags().Changed("namespace") && !g.src.AllNamespaces
@@ -312,17 +290,6 @@ func (r *runner) resolve(cmd *cobra.Command, g flagGroups, name string, view ren
 	}
 	if err := g.follow.validate(g.src); err != nil {
 		return err
-	}
-	for _, f := range g.src.Filenames {
-		if f == "" {
-			// In CI, -f "$UNSET" must not silently audit the kubeconfig's cluster.
-			return usageErrorf("-f/--filename must not be empty; give a file, a directory or - for stdin")
-		}
-	}
-	if g.src.Selector != "" {
-		if _, err := labels.Parse(g.src.Selector); err != nil {
-			return usageErrorf("invalid --selector %q: %v", g.src.Selector, err)
-		}
 	}
 	if err := g.follow.complete(cmd, &run, g.src); err != nil {
 		return err
@@ -350,6 +317,60 @@ func (r *runner) resolve(cmd *cobra.Command, g flagGroups, name string, view ren
 		return nil
 	}
 	return r.connect(cmd, name, explicitNS)
+}
+
+// checkInputs refuses empty -f values and a selector that does not parse.
+func (o *sourceFlags) checkInputs(cmd *cobra.Command) error {
+	if f := cmd.Flags().Lookup("filename"); f != nil && f.Changed && len(o.Filenames) == 0 {
+		// -f "" parses as no file: in CI, -f "$UNSET" must not silently
+		// audit the kubeconfig's cluster instead.
+		return usageErrorf("-f/--filename must not be empty; give a file, a directory or - for stdin")
+	}
+	for _, f := range o.Filenames {
+		if f == "" {
+			// In CI, -f "$UNSET" must not silently audit the kubeconfig's cluster.
+			return usageErrorf("-f/--filename must not be empty; give a file, a directory or - for stdin")
+		}
+	}
+	if o.Selector != "" {
+		if _, err := labels.Parse(o.Selector); err != nil {
+			return usageErrorf("invalid --selector %q: %v", o.Selector, err)
+		}
+	}
+	return nil
+}
+
+// resolveOutput resolves the printer, the --output-file printers and how
+// to print (width, colour) for the command's view.
+func (r *runner) resolveOutput(run *runConfig, out *outputFlags, output string, view render.View, fleet bool) error {
+	p, err := printerFor(output, view, out.PrintFlags, fleet)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	run.printer = p
+	if run.outputFiles, err = out.completeOutputFiles(view, fleet); err != nil {
+		return err
+	}
+	width := terminalWidth(r.Out)
+	colour, err := useColor(out.Color, width > 0)
+	if err != nil {
+		return err
+	}
+	run.printOpts = render.Options{NoHeaders: out.NoHeaders, MaxWidth: width, Color: colour, FullReport: fullReportFile(run.outputFiles)}
+	return nil
+}
+
+// resolveNow is the analysis clock --now gives: the wall clock (re-read on
+// each pass: live) or a fixed time.
+func resolveNow(flag string) (now time.Time, live bool, err error) {
+	if flag == "" || flag == NowWall {
+		return time.Now(), true, nil
+	}
+	t, err := time.Parse(time.RFC3339, flag)
+	if err != nil {
+		return time.Time{}, false, usageErrorf("--now %q is not an RFC 3339 time or %q, write e.g. --now 2026-01-02T15:04:05Z", flag, NowWall)
+	}
+	return t, false, nil
 }
 
 // connect builds the live source: the injected client, or one from the

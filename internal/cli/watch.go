@@ -147,77 +147,102 @@ func (o *runner) watch(parent context.Context) error {
 		}
 		return err
 	}
-	// The memo carries each analysis into the next: a change re-analyses
-	// the DaemonSets it touches, not the cluster.
-	memo := &audit.Memo{}
-	rep, err := o.analyseWith(snap, false, memo)
+	w := &watchLoop{o: o, memo: &audit.Memo{}, warned: map[string]bool{}, wide: o.run.printer.Name == "wide",
+		out: bufio.NewWriterSize(o.Out, 64*1024)}
+	if err := w.first(snap); err != nil {
+		return err
+	}
+	f := o.startFeed(run, snap, cur, func(msg string) {
+		if msg == follow.WatchingAgain {
+			w.say("Watching again.")
+			return
+		}
+		w.say("Warning: " + msg)
+	})
+	defer f.Stop()
+	w.say(fmt.Sprintf("Watching for changes (%s); Ctrl-C to stop.", f.Mode()))
+	for {
+		waited := time.Now()
+		snap, err := f.Next(run)
+		switch {
+		case run.Err() != nil:
+			if ferr := w.out.Flush(); ferr != nil {
+				return inputErrorf("writing the output: %v", ferr)
+			}
+			// --timeout, Ctrl-C, SIGTERM: how the last report ended.
+			return o.exitFor(w.last)
+		case err != nil:
+			// Polling, and the read failed: say so once, retry.
+			if msg := "Warning: read failed, retrying: " + text.OneLine(err.Error()); !w.warned[msg] {
+				w.warned[msg] = true
+				w.say(msg)
+			}
+			continue
+		}
+		if err := w.step(snap, waited); err != nil {
+			return err
+		}
+	}
+}
+
+// watchLoop is what -w carries from one analysis to the next.
+type watchLoop struct {
+	o *runner
+	// memo carries each analysis into the next: a change re-analyses the
+	// DaemonSets it touches, not the cluster.
+	memo   *audit.Memo
+	warned map[string]bool
+	wide   bool
+	out    *bufio.Writer
+	// state is what was printed; last what the exit code depends on.
+	state *render.WatchState
+	last  *report.Report
+}
+
+func (w *watchLoop) say(msg string) { fmt.Fprintf(w.o.ErrOut, "%s\n", text.Terminal(msg)) }
+
+// first prints the first report as a one-shot audit does.
+func (w *watchLoop) first(snap *model.Snapshot) error {
+	o := w.o
+	rep, err := o.analyseWith(snap, false, w.memo)
 	if err != nil {
 		return err
 	}
-	warned := map[string]bool{}
-	o.warnOnce(rep, warned)
+	o.warnOnce(rep, w.warned)
 	rep = sortedBy(rep, o.run.sortBy)
 	if len(rep.DaemonSets) == 0 && o.run.view == render.ViewAudit && o.run.printer.Name == render.Default {
 		fmt.Fprintf(o.ErrOut, "No daemonsets found %s; watching for some.\n", scopeWords(o.run.read.Namespace))
 	} else if err := o.print(rep); err != nil {
 		return err
 	}
-	wide := o.run.printer.Name == "wide"
-	state := render.NewWatchState(rep, wide)
-	last := verdictOf(rep)
-	rep = nil
+	w.state, w.last = render.NewWatchState(rep, w.wide), verdictOf(rep)
+	return nil
+}
 
-	say := func(msg string) { fmt.Fprintf(o.ErrOut, "%s\n", text.Terminal(msg)) }
-	f := o.startFeed(run, snap, cur, func(msg string) {
-		if msg == follow.WatchingAgain {
-			say("Watching again.")
-			return
-		}
-		say("Warning: " + msg)
-	})
-	defer f.Stop()
-	say(fmt.Sprintf("Watching for changes (%s); Ctrl-C to stop.", f.Mode()))
-
-	out := bufio.NewWriterSize(o.Out, 64*1024)
-	for {
-		waited := time.Now()
-		snap, err := f.Next(run)
-		switch {
-		case run.Err() != nil:
-			if ferr := out.Flush(); ferr != nil {
-				return inputErrorf("writing the output: %v", ferr)
-			}
-			// --timeout, Ctrl-C, SIGTERM: how the last report ended.
-			return o.exitFor(last)
-		case err != nil:
-			// Polling, and the read failed: say so once, retry.
-			if msg := "Warning: read failed, retrying: " + text.OneLine(err.Error()); !warned[msg] {
-				warned[msg] = true
-				say(msg)
-			}
-			continue
-		}
-		analysed := time.Now()
-		rep, err := o.analyseWith(snap, false, memo)
-		if err != nil {
-			return err
-		}
-		o.warnOnce(rep, warned)
-		rep = sortedBy(rep, o.run.sortBy)
-		next := render.NextWatchState(state, rep, wide)
-		lines := render.WatchChanges(state, next)
-		for _, line := range lines {
-			fmt.Fprintln(out, line)
-		}
-		if err := out.Flush(); err != nil {
-			return inputErrorf("writing the output: %v", err)
-		}
-		// -v 4 says what each change cost, as kubectl -v 6 says what each
-		// request did.
-		klog.V(4).Infof("watch: waited %s (the snapshot included), analysed %d DaemonSets (%d reused) and printed %d lines in %s",
-			analysed.Sub(waited).Round(time.Millisecond), memo.Analysed, memo.Reused, len(lines), time.Since(analysed).Round(time.Millisecond))
-		state, last = next, verdictOf(rep)
+// step analyses a new snapshot and prints a line per change.
+func (w *watchLoop) step(snap *model.Snapshot, waited time.Time) error {
+	o := w.o
+	analysed := time.Now()
+	rep, err := o.analyseWith(snap, false, w.memo)
+	if err != nil {
+		return err
 	}
+	o.warnOnce(rep, w.warned)
+	rep = sortedBy(rep, o.run.sortBy)
+	next := render.NextWatchState(w.state, rep, w.wide)
+	lines := render.WatchChanges(w.state, next)
+	for _, line := range lines {
+		fmt.Fprintln(w.out, line)
+	}
+	if err := w.out.Flush(); err != nil {
+		return inputErrorf("writing the output: %v", err)
+	}
+	// -v 4 says what each change cost, as kubectl -v 6 says what each
+	// request did.
+	klog.V(4).Infof("watch: waited %s (the snapshot included), analysed %d DaemonSets (%d reused) and printed %d lines in %s",
+		analysed.Sub(waited).Round(time.Millisecond), w.memo.Analysed, w.memo.Reused, len(lines), time.Since(analysed).Round(time.Millisecond))
+	w.state, w.last = next, verdictOf(rep)
+	return nil
 }
 
 // warnOnce prints the report's warnings that were not printed before.

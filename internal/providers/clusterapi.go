@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -157,29 +158,34 @@ func capiTemplate(o *Object, in *Input) (model.PoolTemplate, error) {
 			t.Notes = append(t.Notes, fmt.Sprintf("taints and labels the bootstrap configuration sets at registration (%s %s, e.g. kubeadm's joinConfiguration.nodeRegistration taints and kubeletExtraArgs node-labels) are not in the %s: add that object to the input, or give them with --taints and --labels", ref.Kind, ref.Name, o.Kind))
 		}
 	}
-	if ref := m.Spec.Template.Spec.InfrastructureRef; ref.Name != "" {
-		if inf := in.Ref(ref.Kind, ref.Name); inf != nil {
-			var it struct {
-				Spec struct {
-					Template struct {
-						Spec struct {
-							InstanceType string `json:"instanceType"`
-							VMSize       string `json:"vmSize"`
-						} `json:"spec"`
-					} `json:"template"`
-				} `json:"spec"`
-			}
-			_ = json.Unmarshal(inf.Raw, &it)
-			t.InstanceType = it.Spec.Template.Spec.InstanceType
-			if t.InstanceType == "" {
-				t.InstanceType = it.Spec.Template.Spec.VMSize
-			}
-		}
-		if t.InstanceType == "" {
-			t.InstanceTypeWhere = fmt.Sprintf("the infrastructure template %s %s, not in the input", ref.Kind, ref.Name)
-		}
-	}
+	instanceType(&t, m.Spec.Template.Spec.InfrastructureRef, in)
 	return t, nil
+}
+
+// instanceType reads the instance type from the infrastructure machine
+// template a pool references, when it is in the input (AWS, GCP:
+// instanceType; Azure: vmSize); else it says where the type is set.
+func instanceType(t *model.PoolTemplate, ref capiRef, in *Input) {
+	if ref.Name == "" {
+		return
+	}
+	if inf := in.Ref(ref.Kind, ref.Name); inf != nil {
+		var it struct {
+			Spec struct {
+				Template struct {
+					Spec struct {
+						InstanceType string `json:"instanceType"`
+						VMSize       string `json:"vmSize"`
+					} `json:"spec"`
+				} `json:"template"`
+			} `json:"spec"`
+		}
+		_ = json.Unmarshal(inf.Raw, &it)
+		t.InstanceType = cmp.Or(it.Spec.Template.Spec.InstanceType, it.Spec.Template.Spec.VMSize)
+	}
+	if t.InstanceType == "" {
+		t.InstanceTypeWhere = fmt.Sprintf("the infrastructure template %s %s, not in the input", ref.Kind, ref.Name)
+	}
 }
 
 // kubeadmRegistration reads what a KubeadmConfigTemplate

@@ -110,26 +110,9 @@ func karpenterTemplate(o *Object) (model.PoolTemplate, error) {
 	fill(karpenterInitializedLabel, "true")
 	constrained := map[string]bool{}
 	for i, r := range s.Requirements {
-		req := corev1.NodeSelectorRequirement{Key: r.Key, Operator: corev1.NodeSelectorOperator(r.Operator), Values: r.Values}
-		where := fmt.Sprintf("NodePool %s: spec.template.spec.requirements[%d] (%s)", o.Name, i, r.Key)
-		switch r.Operator {
-		case "In", "NotIn":
-			if len(r.Values) == 0 {
-				return model.PoolTemplate{}, fmt.Errorf("%s: operator %s needs values", where, r.Operator)
-			}
-		case "Exists", "DoesNotExist":
-		case "Gt", "Lt", "Gte", "Lte":
-			// Gte/Lte are Karpenter's; a node selector only has Gt/Lt.
-			if len(r.Values) != 1 {
-				return model.PoolTemplate{}, fmt.Errorf("%s: operator %s needs one integer value", where, r.Operator)
-			}
-			// Kept as written: Gte n is not Gt n-1 at the int64 bound,
-			// where n-1 wraps to the other end and nothing matches.
-			if n, err := strconv.ParseInt(r.Values[0], 10, 64); err != nil || strconv.FormatInt(n, 10) != r.Values[0] {
-				return model.PoolTemplate{}, fmt.Errorf("%s: operator %s needs an integer (int64), got %q", where, r.Operator, r.Values[0])
-			}
-		default:
-			return model.PoolTemplate{}, fmt.Errorf("%s: unknown operator %q (In, NotIn, Exists, DoesNotExist, Gt, Lt, Gte, Lte)", where, r.Operator)
+		req, err := karpenterRequirement(o.Name, i, r.Key, r.Operator, r.Values)
+		if err != nil {
+			return model.PoolTemplate{}, err
 		}
 		constrained[r.Key] = true
 		t.Requirements = append(t.Requirements, req)
@@ -155,4 +138,32 @@ func karpenterTemplate(o *Object) (model.PoolTemplate, error) {
 		t.Notes = append(t.Notes, "startupTaints are on each node until something removes them (usually a DaemonSet that tolerates them); Karpenter does not provision for them")
 	}
 	return t, nil
+}
+
+// karpenterRequirement checks one requirement of a NodePool as Karpenter's
+// validation does and returns it as a node selector requirement (Gte and
+// Lte kept as written: see model.PoolTemplate.Requirements).
+func karpenterRequirement(pool string, i int, key, op string, values []string) (corev1.NodeSelectorRequirement, error) {
+	req := corev1.NodeSelectorRequirement{Key: key, Operator: corev1.NodeSelectorOperator(op), Values: values}
+	where := fmt.Sprintf("NodePool %s: spec.template.spec.requirements[%d] (%s)", pool, i, key)
+	switch op {
+	case "In", "NotIn":
+		if len(values) == 0 {
+			return req, fmt.Errorf("%s: operator %s needs values", where, op)
+		}
+	case "Exists", "DoesNotExist":
+	case "Gt", "Lt", "Gte", "Lte":
+		// Gte/Lte are Karpenter's; a node selector only has Gt/Lt.
+		if len(values) != 1 {
+			return req, fmt.Errorf("%s: operator %s needs one integer value", where, op)
+		}
+		// Kept as written: Gte n is not Gt n-1 at the int64 bound,
+		// where n-1 wraps to the other end and nothing matches.
+		if n, err := strconv.ParseInt(values[0], 10, 64); err != nil || strconv.FormatInt(n, 10) != values[0] {
+			return req, fmt.Errorf("%s: operator %s needs an integer (int64), got %q", where, op, values[0])
+		}
+	default:
+		return req, fmt.Errorf("%s: unknown operator %q (In, NotIn, Exists, DoesNotExist, Gt, Lt, Gte, Lte)", where, op)
+	}
+	return req, nil
 }
