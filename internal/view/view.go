@@ -57,26 +57,9 @@ const (
 // the projected report. r is not changed (a Memo may share its slices).
 func Project(r *report.Report, p Projection) (*report.Report, error) {
 	out := *r
-	out.DaemonSets = r.DaemonSets
-	if len(p.DaemonSets) > 0 {
-		want := map[string]bool{}
-		for _, d := range p.DaemonSets {
-			want[d] = true
-		}
-		matched := map[string]bool{}
-		out.DaemonSets = nil
-		for _, ds := range r.DaemonSets {
-			full := ds.Namespace + "/" + ds.Name
-			if want[full] || want[ds.Name] {
-				out.DaemonSets = append(out.DaemonSets, ds)
-				matched[full], matched[ds.Name] = true, true
-			}
-		}
-		for _, d := range p.DaemonSets {
-			if !matched[d] {
-				return nil, fmt.Errorf("%q matches no DaemonSet read", d)
-			}
-		}
+	var err error
+	if out.DaemonSets, err = selectDaemonSets(r.DaemonSets, p.DaemonSets); err != nil {
+		return nil, err
 	}
 	var keepNode map[string]bool
 	if p.Node != "" || p.NodeSelector != nil {
@@ -135,6 +118,33 @@ func Project(r *report.Report, p Projection) (*report.Report, error) {
 	}
 	sortProblems(out.Problems, p.SortBy)
 	return &out, nil
+}
+
+// selectDaemonSets keeps the DaemonSets named NAMESPACE/NAME or NAME (all
+// of them when names is empty); a name that matches none is an error.
+func selectDaemonSets(all []report.DaemonSetReport, names []string) ([]report.DaemonSetReport, error) {
+	if len(names) == 0 {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, d := range names {
+		want[d] = true
+	}
+	matched := map[string]bool{}
+	var out []report.DaemonSetReport
+	for _, ds := range all {
+		full := ds.Namespace + "/" + ds.Name
+		if want[full] || want[ds.Name] {
+			out = append(out, ds)
+			matched[full], matched[ds.Name] = true, true
+		}
+	}
+	for _, d := range names {
+		if !matched[d] {
+			return nil, fmt.Errorf("%q matches no DaemonSet read", d)
+		}
+	}
+	return out, nil
 }
 
 // IsFit says whether a finding is about fit: the capacity view's findings.
