@@ -14,7 +14,9 @@ import (
 
 func init() {
 	register(detector{typ: report.MissingPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
-		if n.node == nil || !n.verdict.ShouldRun {
+		// Partitioned scaling leaves some nodes of an Advanced
+		// DaemonSet without a Pod on purpose (kruise.go).
+		if n.node == nil || !n.verdict.ShouldRun || c.kruiseNotCreated(n.name) {
 			return nil
 		}
 		if len(n.pods) == 0 {
