@@ -43,11 +43,11 @@ import (
 // (kruise apis/apps/pub/lifecycle.go LifecycleStateKey); PreparingDelete
 // counts as no Pod for the update (daemonset_util.go isPodPreDeleting).
 const (
-	kruiseLifecycleState   = "lifecycle.apps.kruise.io/state"
-	kruisePreparingDelete  = "PreparingDelete"
-	heldByPartition        = "partition"
-	heldBySelector         = "selector"
-	heldByPaused           = "paused"
+	kruiseLifecycleState  = "lifecycle.apps.kruise.io/state"
+	kruisePreparingDelete = "PreparingDelete"
+	heldByPartition       = "partition"
+	heldBySelector        = "selector"
+	heldByPaused          = "paused"
 )
 
 // kruiseState is what the Kruise controller does with one Advanced

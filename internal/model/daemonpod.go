@@ -29,7 +29,7 @@ type DaemonPod struct {
 	// names it ("" for the core DaemonSet): an Advanced DaemonSet's Pods
 	// are owned by kind DaemonSet too, in apps.kruise.io.
 	OwnerGroup string
-	Created   time.Time
+	Created    time.Time
 	// Deleting is true when the Pod has a deletion timestamp.
 	Deleting bool
 	// Labels are the Pod's labels, which the controller matches against the
