@@ -9,7 +9,6 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/kruise"
 )
 
-
 func TestConvertAppliesKruiseDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		name, doc              string
