@@ -331,3 +331,11 @@ func (c *dsContext) kruiseProgress() string {
 	}
 	return s
 }
+
+// controllerName names the controller that creates the DaemonSet's Pods.
+func (c *dsContext) controllerName() string {
+	if c.kruise != nil {
+		return "OpenKruise's kruise-controller-manager"
+	}
+	return "kube-controller-manager"
+}

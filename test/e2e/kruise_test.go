@@ -233,7 +233,15 @@ func installKruiseCRD(t *testing.T, dyn dynamic.Interface) {
 		t.Fatalf("create CRD: %v", err)
 	}
 	t.Cleanup(func() {
-		_ = dyn.Resource(crds).Delete(context.Background(), u.GetName(), metav1.DeleteOptions{})
+		// Gone before the suite's parallel tests start: they expect a
+		// cluster without OpenKruise.
+		bg, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = dyn.Resource(crds).Delete(bg, u.GetName(), metav1.DeleteOptions{})
+		_ = wait.PollUntilContextTimeout(bg, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			_, err := dyn.Resource(crds).Get(ctx, u.GetName(), metav1.GetOptions{})
+			return apierrors.IsNotFound(err), nil
+		})
 	})
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		got, err := dyn.Resource(crds).Get(ctx, u.GetName(), metav1.GetOptions{})
