@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,6 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/test/rig"
 )
 
 // OpenKruise's Advanced DaemonSet on the real API server: its CRD is the
@@ -141,6 +143,11 @@ func TestKruiseAdvancedDaemonSet(t *testing.T) {
 		}
 	})
 
+	t.Run("ForbiddenIsUnreadWithTheRule", func(t *testing.T) {
+		t.Parallel()
+		forbiddenIsUnread(t)
+	})
+
 	t.Run("KruisePodsAreNotACoreDaemonSets", func(t *testing.T) {
 		t.Parallel()
 		s := newScenario(t, "kruise-owner")
@@ -193,6 +200,53 @@ func TestKruiseAdvancedDaemonSet(t *testing.T) {
 			}
 		}
 	})
+}
+
+// forbiddenIsUnread: a user whose Role lets it read the core kinds of a
+// namespace but not apps.kruise.io gets a partial report naming the rule
+// to add, never an Advanced DaemonSet silently missing.
+func forbiddenIsUnread(t *testing.T) {
+	s := newScenario(t, "kruise-forbidden")
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "core-only", Namespace: s.name},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"apps"}, Resources: []string{"daemonsets", "controllerrevisions"}, Verbs: []string{"get", "list"}},
+			{APIGroups: []string{""}, Resources: []string{"pods", "events"}, Verbs: []string{"get", "list"}},
+		},
+	}
+	if _, err := cluster.Client.RbacV1().Roles(s.name).Create(s.ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "core-only", Namespace: s.name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: rig.ViewerUser}},
+	}
+	if _, err := cluster.Client.RbacV1().RoleBindings(s.name).Create(s.ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	viewer, err := cluster.KubeconfigForToken("viewer-"+s.name, rig.ViewerToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res execResult
+	// RBAC takes a moment to see the binding: until then the core list
+	// is refused too (exit 3 with one line).
+	_ = wait.PollUntilContextTimeout(s.ctx, 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		res = execPlugin(t, nil, "--kubeconfig", viewer, "-n", s.name, "-o", "json")
+		return strings.HasPrefix(strings.TrimSpace(res.stdout), "{"), nil
+	})
+	var rep report.Report
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+		t.Fatalf("exit %d: %v\n%s\n%s", res.code, err, res.stdout, res.stderr)
+	}
+	const rule = "apiGroups: [apps.kruise.io], resources: [daemonsets], verbs: [get, list]"
+	if !rep.Partial || !slices.ContainsFunc(rep.Unread, func(u report.Unread) bool { return u.Kind == "daemonsets.apps.kruise.io" && u.Rule == rule }) {
+		t.Fatalf("partial %v, unread %+v: want daemonsets.apps.kruise.io unread with %q", rep.Partial, rep.Unread, rule)
+	}
+	if !strings.Contains(res.stderr, "daemonsets.apps.kruise.io not read: forbidden") {
+		t.Errorf("stderr does not say the kind was not read:\n%s", res.stderr)
+	}
 }
 
 // kruiseCRDPath finds the CRD Kruise ships, through the module cache (go
