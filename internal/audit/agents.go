@@ -41,7 +41,7 @@ func init() {
 		var marks []string
 		for _, ctr := range ctrs {
 			marks = append(marks, fmt.Sprintf("{%d}", len(cmds)))
-			cmds = append(cmds, explain.KubectlWrite("set", "resources", "daemonset", c.ds.Name, "-n", c.ds.Namespace, "-c", ctr, "--requests=memory=64Mi"))
+			cmds = append(cmds, c.setMemoryRequest(ctr))
 		}
 		c.adviseChange(&f, owner.Change{What: "a memory request for container " + strings.Join(ctrs, ", ") + " (from what it uses: kubectl top pod -n " + c.ds.Namespace + " --containers)",
 			Field: "spec.template.spec.containers[name=" + ctrs[0] + "].resources.requests.memory", Value: "64Mi"},
@@ -190,7 +190,7 @@ func (c *dsContext) criticalPatch(f *report.Finding) {
 		s += fmt.Sprintf("; if the API server limits critical priority classes to namespaces with a quota for them (ResourceQuota admission limitedResources), first create in %s a ResourceQuota with scopeSelector {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [system-node-critical]}]}", ds.Namespace)
 	}
 	c.adviseChange(f, owner.Change{What: "priorityClassName", Field: "spec.template.spec.priorityClassName", Value: "system-node-critical"},
-		s, explain.KubectlWrite("patch", "daemonset", ds.Name, "-n", ds.Namespace, "--type", "merge", "-p", `{"spec":{"template":{"spec":{"priorityClassName":"system-node-critical"}}}}`))
+		s, explain.KubectlWrite("patch", c.resourceType(), ds.Name, "-n", ds.Namespace, "--type", "merge", "-p", `{"spec":{"template":{"spec":{"priorityClassName":"system-node-critical"}}}}`))
 }
 
 // noMemoryRequest lists the long-running containers (containers and

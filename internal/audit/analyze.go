@@ -272,7 +272,7 @@ func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
 				idx.orphansByNS[p.Namespace] = append(idx.orphansByNS[p.Namespace], p)
 			}
 		case p.OwnerKind == "DaemonSet":
-			if k := (ownerKey{p.Namespace, p.OwnerUID}); k != runOf {
+			if k := (ownerKey{p.Namespace, p.OwnerUID, p.OwnerGroup}); k != runOf {
 				file()
 				runOf = k
 			}
@@ -303,10 +303,18 @@ func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
 	return idx
 }
 
-// ownerKey identifies an owner within its namespace.
+// ownerKey identifies an owner within its namespace, and by its API group
+// (model.DaemonSetGroup): an Advanced DaemonSet's Pods name kind
+// DaemonSet too, and an owner is matched by group and kind.
 type ownerKey struct {
 	namespace string
 	uid       types.UID
+	group     string
+}
+
+// keyOf is the ownerKey of a DaemonSet.
+func keyOf(ds *appsv1.DaemonSet) ownerKey {
+	return ownerKey{ds.Namespace, ds.UID, model.GroupOf(ds)}
 }
 
 // dsContext carries what every detector of one DaemonSet needs.
@@ -351,6 +359,9 @@ type dsContext struct {
 	// manager is what reconciles the DaemonSet: a fix that changes it goes
 	// through the manager (adviseChange).
 	manager owner.Manager
+	// kruise is what OpenKruise's controller does with an Advanced
+	// DaemonSet (kruise.go); nil for a core DaemonSet.
+	kruise *kruiseState
 }
 
 // analyzeDaemonSet returns the DaemonSet's report, and the first moment at
@@ -359,7 +370,7 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 	c := &dsContext{ds: ds, eval: idx.plan.Evals[idx.plan.Of(ds)], now: opts.Now, idx: idx,
 		podsKnown: snap.Has(model.Pods), nodesKnown: snap.Has(model.Nodes),
 		rules: rulesFor(snap.ServerVersion)}
-	pods := c.claim(idx.podsByDS[ownerKey{ds.Namespace, ds.UID}], idx.orphansByNS[ds.Namespace])
+	pods := c.claim(idx.podsByDS[keyOf(ds)], idx.orphansByNS[ds.Namespace])
 	c.healthOf = make(map[*model.DaemonPod]podstate.Health, len(pods))
 	dr := header(ds)
 	c.report = &dr
@@ -374,6 +385,13 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 	}
 	if cr := idx.revByDS[ds.UID]; cr != nil {
 		c.hash = cr.Labels[podstate.RevisionHashLabel]
+		dr.CurrentRevision = c.hash
+	}
+	kr := kruiseOf(ds, snap)
+	if kr != nil && c.hash == "" && kr.UpdateRevision != "" {
+		// No ControllerRevision read: Kruise's own record of the current
+		// hash (status.daemonSetHash, v1beta1 status.updateRevision).
+		c.hash = kr.UpdateRevision
 		dr.CurrentRevision = c.hash
 	}
 	// Mirrors util.GetTemplateGeneration: the annotation the API server keeps
@@ -410,6 +428,11 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 	var computed report.Counts
 	if c.nodesKnown {
 		dr.Nodes, computed = c.nodeVerdicts(byNode)
+	}
+	if kr != nil {
+		c.kruisePlan(kr)
+	}
+	if c.nodesKnown {
 		c.rollout = c.rolloutProgress(computed)
 	}
 	switch {
@@ -487,7 +510,7 @@ func nodeInfo(n *corev1.Node) report.NodeInfo {
 
 // describeDS is kubectl describe of the DaemonSet.
 func (c *dsContext) describeDS() report.Command {
-	return explain.Kubectl("describe", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name)
+	return explain.Kubectl("describe", "-n", c.ds.Namespace, c.resource())
 }
 
 func intOrString(v *intstr.IntOrString) string {
@@ -548,7 +571,7 @@ func (idx *index) sortNodes(ns []string) {
 // newcomer of equal priority rather than it. nil when it is bound nowhere.
 func boundRow(ds *appsv1.DaemonSet, idx *index) []bool {
 	var row []bool
-	for _, pod := range idx.podsByDS[ownerKey{ds.Namespace, ds.UID}] {
+	for _, pod := range idx.podsByDS[keyOf(ds)] {
 		if n, ok := idx.nodePos[pod.NodeName]; ok && !pod.Deleting {
 			if row == nil {
 				row = make([]bool, len(idx.nodes))
@@ -580,6 +603,9 @@ func newReport(snap *model.Snapshot, idx *index, opts Options) *report.Report {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%s not read: %s", k, gap.Reason))
 	}
 	r.Warnings = append(r.Warnings, snap.Warnings...)
+	for _, ns := range snap.NotServed {
+		r.NotServed = append(r.NotServed, report.NotServed{Kind: string(ns.Kind), Reason: ns.Reason})
+	}
 	return r
 }
 

@@ -141,8 +141,8 @@ func (g *memoGlobal) same(o *memoGlobal) bool {
 func (m *Memo) podsSeen(dss []*appsv1.DaemonSet, idx *index) []bool {
 	seen := make([]bool, len(dss))
 	for d, ds := range dss {
-		if md := m.ds[ownerKey{ds.Namespace, ds.UID}]; md != nil {
-			seen[d] = samePods(md.pods, idx.podsByDS[ownerKey{ds.Namespace, ds.UID}]) && samePods(md.orphans, idx.orphansByNS[ds.Namespace])
+		if md := m.ds[keyOf(ds)]; md != nil {
+			seen[d] = samePods(md.pods, idx.podsByDS[keyOf(ds)]) && samePods(md.orphans, idx.orphansByNS[ds.Namespace])
 		}
 	}
 	return seen
@@ -180,7 +180,7 @@ func (m *Memo) keptPlan(dss []*appsv1.DaemonSet, idx *index, seen []bool) *place
 // its Pods are the ones the Memo saw. Called when the globals and the plan
 // are the same.
 func (m *Memo) reusable(ds *appsv1.DaemonSet, idx *index, now time.Time, podsSeen bool) *memoDS {
-	md := m.ds[ownerKey{ds.Namespace, ds.UID}]
+	md := m.ds[keyOf(ds)]
 	if md == nil || !podsSeen || ds.ResourceVersion == "" || md.ds != (objVersion{string(ds.UID), ds.ResourceVersion}) ||
 		md.rev != revisionOf(ds, idx) || (!md.until.IsZero() && !now.Before(md.until)) {
 		return nil
@@ -233,13 +233,13 @@ func (m *Memo) remember(g memoGlobal, plan *placement.Plan, idx *index, r *repor
 		md := kept[d]
 		if md == nil {
 			md = &memoDS{ds: objVersion{string(ds.UID), ds.ResourceVersion}, rev: revisionOf(ds, idx),
-				pods:    podVersions(idx.podsByDS[ownerKey{ds.Namespace, ds.UID}]),
+				pods:    podVersions(idx.podsByDS[keyOf(ds)]),
 				orphans: podVersions(idx.orphansByNS[ds.Namespace]),
 				until:   until[d], report: r.DaemonSets[d]}
 		}
 		md.health = health[ds.Namespace+"/"+ds.Name]
 		md.problems = own[d]
-		next[ownerKey{ds.Namespace, ds.UID}] = md
+		next[keyOf(ds)] = md
 	}
 	m.ds = next
 }

@@ -14,7 +14,9 @@ import (
 
 func init() {
 	register(detector{typ: report.MissingPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
-		if n.node == nil || !n.verdict.ShouldRun {
+		// Partitioned scaling leaves some nodes of an Advanced
+		// DaemonSet without a Pod on purpose (kruise.go).
+		if n.node == nil || !n.verdict.ShouldRun || c.kruiseNotCreated(n.name) {
 			return nil
 		}
 		if len(n.pods) == 0 {
@@ -56,7 +58,7 @@ func (c *dsContext) missing(node *corev1.Node) report.Finding {
 		f.Reason, f.Params = report.ReasonFailedCreate, report.Params{Event: e.Reason + ": " + text.OneLine(e.Message)}
 		explain.Advise(&f, "fix what the event says; the controller retries with backoff")
 	} else {
-		explain.Advise(&f, "check {0} for FailedCreate events and that kube-controller-manager is running", c.describeDS())
+		explain.Advise(&f, "check {0} for FailedCreate events and that "+c.controllerName()+" is running", c.describeDS())
 	}
 	return f
 }

@@ -69,7 +69,7 @@ func (c *dsContext) noTargets() report.Finding {
 		f.Cause += "; " + misses[0]
 	}
 	c.adviseChange(&f, owner.Change{What: "the node selector, affinity or tolerations of the Pod template", Field: "spec.template.spec"},
-		"correct the node selector, affinity or tolerations in the Pod template: {0}", explain.KubectlWrite("edit", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace))
+		"correct the node selector, affinity or tolerations in the Pod template: {0}", explain.KubectlWrite("edit", c.resource(), "-n", c.ds.Namespace))
 	return f
 }
 

@@ -21,7 +21,9 @@ func init() {
 		}
 		var out []report.Finding
 		for _, p := range n.pods {
-			if !c.isUpdated(p) && !p.Deleting {
+			// An Advanced DaemonSet's partition, update selector or
+			// pause keeps some old Pods on purpose (kruise.go).
+			if !c.isUpdated(p) && !p.Deleting && !c.kruiseHeld(n.name) {
 				out = append(out, c.outdated(n.name, p))
 			}
 		}
@@ -59,7 +61,7 @@ func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding
 	case st != nil && st.stuck:
 		explain.Advise(&f, "the rolling update is stuck (see RolloutStuck): waiting will not replace this Pod; fix what blocks it or roll back")
 	default:
-		explain.Advise(&f, "the rolling update replaces it as the maxUnavailable/maxSurge budget allows; follow it with {0}", explain.Kubectl("rollout", "status", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name))
+		explain.Advise(&f, "the rolling update replaces it as the maxUnavailable/maxSurge budget allows; follow it with {0}", c.followRollout())
 	}
 	return f
 }
@@ -89,6 +91,16 @@ func (c *dsContext) outdatedSelector() string {
 	return sel + "," + rev
 }
 
+// followRollout is the read-only command that follows the rollout:
+// kubectl rollout status, which knows core kinds only; for an Advanced
+// DaemonSet its columns (UP-TO-DATE) through kubectl get.
+func (c *dsContext) followRollout() report.Command {
+	if c.kruise != nil {
+		return explain.Kubectl("get", "-n", c.ds.Namespace, c.resource())
+	}
+	return explain.Kubectl("rollout", "status", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name)
+}
+
 func (c *dsContext) rolloutProgress(computed report.Counts) string {
 	s := fmt.Sprintf("%d of %d nodes updated", computed.UpdatedNumberScheduled, computed.DesiredNumberScheduled)
 	if c.ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType {
@@ -97,5 +109,5 @@ func (c *dsContext) rolloutProgress(computed report.Counts) string {
 	if ru := c.ds.Spec.UpdateStrategy.RollingUpdate; ru != nil {
 		s += fmt.Sprintf("; RollingUpdate maxUnavailable %s, maxSurge %s", orDefault(intOrString(ru.MaxUnavailable), "1"), orDefault(intOrString(ru.MaxSurge), "0"))
 	}
-	return s
+	return s + c.kruiseProgress()
 }

@@ -64,6 +64,11 @@ func (c *dsContext) rolloutState() *rollout {
 	if c.ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType || !c.podsKnown || !c.nodesKnown || !c.revKnown || c.report.Computed == nil {
 		return nil
 	}
+	if c.kruise != nil && c.kruise.spec.Paused {
+		// A paused Advanced DaemonSet runs no rolling update: nothing
+		// to be stuck.
+		return nil
+	}
 	desired := int(c.report.Computed.DesiredNumberScheduled)
 	// The API server defaults maxUnavailable to 1 and maxSurge to 0.
 	maxUnavailable, maxSurge := 1, 0
@@ -78,7 +83,11 @@ func (c *dsContext) rolloutState() *rollout {
 	// Map order is fine here: only counts and the lists sorted below
 	// leave the loop.
 	for name := range c.byNode {
-		c.rolloutNode(st, name, &newest)
+		// An Advanced DaemonSet's rolling update looks only at the nodes
+		// its partition and update selector leave to it (kruise.go).
+		if c.kruiseRollsOut(name) {
+			c.rolloutNode(st, name, &newest)
+		}
 	}
 	c.idx.sortNodes(st.candidates)
 	// By name, then node: a hand-made dump may hold two Pods of one name
@@ -216,7 +225,7 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 	}
 	c.adviseChange(&f, owner.Change{What: "the Pod template back to the last working revision, or a larger maxUnavailable", Field: "spec.template"},
 		"fix the new revision (see the blocking Pods), or roll back: {0}; or change the strategy (a larger maxUnavailable lets it continue past broken nodes)",
-		explain.KubectlWrite("rollout", "undo", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace))
+		c.rollBack())
 	if len(st.blockers) > 0 && c.blockedByNodesOnly(st) {
 		explain.Advise(&f, "the blocking Pods are on broken nodes, not a broken revision: fix or remove those nodes ({0}), or raise maxUnavailable so the rollout continues past them",
 			explain.Kubectl("describe", "node", st.blockers[0].TargetNode))

@@ -66,7 +66,7 @@ func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) 
 		f.Message += fmt.Sprintf("; Kubernetes %s may keep numberMisscheduled stale after a node's taints are lifted (kubernetes#132459, fixed in later 1.33 patch releases)", c.rules.version)
 	}
 	f.Params.Detail = "counts"
-	resync := explain.KubectlWrite("annotate", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name, "daemoncheck/resync=now", "--overwrite")
+	resync := explain.KubectlWrite("annotate", "-n", c.ds.Namespace, c.resource(), "daemoncheck/resync=now", "--overwrite")
 	if node, taint := c.newNoScheduleTaint(); node != "" {
 		// The one cause known to leave counts stale on a healthy
 		// controller (controllerRules, syncNodeUpdate).

@@ -72,7 +72,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 	}
 	cur.reset()
 	snap := &model.Snapshot{Source: host}
-	dss, err := readDaemonSets(ctx, cs, opts, cur, progress)
+	dss, err := readDaemonSets(ctx, cs, opts, cur, progress, snap)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 
 // readDaemonSets lists the DaemonSets opts selects, the read every other
 // list of Live follows from.
-func readDaemonSets(ctx context.Context, cs Client, opts Options, cur *Cursor, progress func(string, ...any)) ([]appsv1.DaemonSet, error) {
+func readDaemonSets(ctx context.Context, cs Client, opts Options, cur *Cursor, progress func(string, ...any), snap *model.Snapshot) ([]appsv1.DaemonSet, error) {
 	progress("reading daemonsets")
 	dsOpts := metav1.ListOptions{LabelSelector: opts.LabelSelector}
 	if opts.Name != "" {
@@ -123,7 +123,25 @@ func readDaemonSets(ctx context.Context, cs Client, opts Options, cur *Cursor, p
 	for i := range dss {
 		dss[i].ManagedFields = nil
 	}
-	return SelectDaemonSets(dss, opts, "")
+	// Advanced DaemonSets are DaemonSets too: selected by the same
+	// options, their Pods and revisions read with the core ones'.
+	kr, err := readKruise(ctx, cs, opts, progress)
+	if err != nil {
+		return nil, err
+	}
+	dss = append(dss, kr.dss...)
+	if kr.notServed != nil {
+		snap.NotServed = append(snap.NotServed, *kr.notServed)
+	}
+	if kr.gap != nil {
+		snap.MarkMissing(model.KruiseDaemonSets, kr.gap.Reason, kr.gap.Rule)
+	}
+	dss, err = SelectDaemonSets(dss, opts, "")
+	if err != nil {
+		return nil, err
+	}
+	snap.Kruise = KeepKruise(kr.kruise, dss)
+	return dss, nil
 }
 
 // liveRead is one Live read after the DaemonSets: each method starts the
@@ -240,7 +258,7 @@ func (r *liveRead) pods(dsName string, at Selection, owners PodOwners) {
 			var kept []model.DaemonPod
 			for j := range l.Items {
 				p := &l.Items[j]
-				if ref := metav1.GetControllerOfNoCopy(p); ref == nil || owners.uids[ownerKey{p.Namespace, ref.UID}] {
+				if ref := metav1.GetControllerOfNoCopy(p); ref == nil || owners.uids[refKey(p.Namespace, ref)] {
 					if dp := Compact(p); KeepPod(&dp, owners) {
 						kept = append(kept, dp)
 					}
@@ -270,7 +288,7 @@ func (r *liveRead) revisions(at Selection, owners PodOwners, seenRev map[types.U
 			kept := l.Items[:0]
 			for j := range l.Items {
 				cr := &l.Items[j]
-				if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners.uids[ownerKey{cr.Namespace, ref.UID}] {
+				if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners.uids[refKey(cr.Namespace, ref)] {
 					TrimRevision(cr)
 					kept = append(kept, *cr)
 				}

@@ -92,9 +92,19 @@ func SelectDaemonSets(dss []appsv1.DaemonSet, opts Options, source string) ([]ap
 // dependent's namespace. Matching the UID alone would let two DaemonSets in
 // different namespaces that share a UID (hand-edited or copied dumps) count
 // each other's Pods.
+//
+// The group is part of the key: an Advanced DaemonSet's Pods are owned by
+// kind DaemonSet too, in apps.kruise.io, and an owner is matched by API
+// group and kind, never by kind alone (model.DaemonSetGroup).
 type ownerKey struct {
 	Namespace string
 	UID       types.UID
+	Group     string
+}
+
+// refKey is the ownerKey a controller reference in namespace ns names.
+func refKey(ns string, ref *metav1.OwnerReference) ownerKey {
+	return ownerKey{ns, ref.UID, model.DaemonSetGroup(ref.APIVersion)}
 }
 
 // PodOwners is what KeepPod needs to know of the DaemonSets read: their
@@ -110,7 +120,7 @@ func Owners(dss []appsv1.DaemonSet) PodOwners {
 	o := PodOwners{uids: make(map[ownerKey]bool, len(dss)), selectors: map[string][]labels.Selector{}}
 	for i := range dss {
 		ds := &dss[i]
-		o.uids[ownerKey{ds.Namespace, ds.UID}] = true
+		o.uids[ownerKey{ds.Namespace, ds.UID, model.GroupOf(ds)}] = true
 		if ds.DeletionTimestamp != nil {
 			continue
 		}
@@ -132,7 +142,7 @@ func Owners(dss []appsv1.DaemonSet) PodOwners {
 // so that the analysis can tell a released Pod from a missing one.
 func KeepPod(p *model.DaemonPod, o PodOwners) bool {
 	if p.OwnerUID != "" {
-		return p.OwnerKind == "DaemonSet" && o.uids[ownerKey{p.Namespace, p.OwnerUID}]
+		return p.OwnerKind == "DaemonSet" && o.uids[ownerKey{p.Namespace, p.OwnerUID, p.OwnerGroup}]
 	}
 	if p.Deleting {
 		return false

@@ -210,7 +210,7 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 	w := &Watcher{
 		cs: cs, opts: opts, dsSel: dsSel,
 		changed: make(chan struct{}, 1), ready: make(chan struct{}), failed: make(chan struct{}),
-		base: model.Snapshot{Source: snap.Source, ServerVersion: snap.ServerVersion, Events: snap.Events,
+		base: model.Snapshot{Source: snap.Source, ServerVersion: snap.ServerVersion, Events: snap.Events, Kruise: snap.Kruise, NotServed: snap.NotServed,
 			PriorityClasses: snap.PriorityClasses, PriorityClassesRead: snap.PriorityClassesRead, Workloads: snap.Workloads,
 			Warnings: slices.Clone(snap.Warnings), Missing: maps.Clone(snap.Missing)},
 		pods: snap.Has(model.Pods), revs: snap.Has(model.ControllerRevisions), nodes: snap.Has(model.Nodes),
@@ -247,7 +247,7 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 func (w *Watcher) seed(snap *model.Snapshot) {
 	for i := range snap.DaemonSets {
 		ds := snap.DaemonSets[i]
-		k := ds.Namespace + "/" + ds.Name
+		k := dsKey(&ds)
 		w.dss[k] = &ds
 		at, _ := selectionOf(&ds)
 		w.dsAt[k] = at
@@ -286,6 +286,18 @@ func (w *Watcher) seed(snap *model.Snapshot) {
 			}
 		}
 	}
+}
+
+// dsKey keys a DaemonSet in Watcher.dss: namespace/name, and for an
+// Advanced DaemonSet its group after it, so that one of the same name as a
+// core DaemonSet is another entry. Advanced DaemonSets are kept as the
+// Live read found them (like events and PriorityClasses): their Pods and
+// revisions are watched through their selectors, their own spec is not.
+func dsKey(ds *appsv1.DaemonSet) string {
+	if model.IsKruise(ds) {
+		return ds.Namespace + "/" + ds.Name + "@" + model.KruiseGroup
+	}
+	return ds.Namespace + "/" + ds.Name
 }
 
 func newSelection(at Selection) *selection {
@@ -353,7 +365,7 @@ func (w *Watcher) refuse(err error) {
 func (w *Watcher) Snapshot() *model.Snapshot {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	snap := &model.Snapshot{Source: w.base.Source, ServerVersion: w.base.ServerVersion, Events: w.base.Events,
+	snap := &model.Snapshot{Source: w.base.Source, ServerVersion: w.base.ServerVersion, Events: w.base.Events, Kruise: w.base.Kruise, NotServed: w.base.NotServed,
 		PriorityClasses: w.base.PriorityClasses, PriorityClassesRead: w.base.PriorityClassesRead, Workloads: w.base.Workloads,
 		Warnings: slices.Clone(w.base.Warnings), Missing: maps.Clone(w.base.Missing)}
 	keys := slices.Sorted(maps.Keys(w.dss))
@@ -389,7 +401,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 		for _, s := range w.sels {
 			for _, cr := range s.revs {
 				ref := metav1.GetControllerOfNoCopy(cr)
-				if !seen[cr.UID] && ref != nil && o.uids[ownerKey{cr.Namespace, ref.UID}] {
+				if !seen[cr.UID] && ref != nil && o.uids[refKey(cr.Namespace, ref)] {
 					seen[cr.UID] = true
 					snap.ControllerRevisions = append(snap.ControllerRevisions, *cr)
 				}

@@ -78,7 +78,8 @@ func (w *Watcher) daemonSetSource() *source {
 			}
 		}
 		for k := range w.dss {
-			if !keep[k] {
+			// Advanced DaemonSets are not in this list (see dsKey).
+			if !keep[k] && !model.IsKruise(w.dss[k]) {
 				w.dropDaemonSet(k)
 			}
 		}

@@ -97,6 +97,7 @@ func Files(paths []string, stdin io.Reader, opts collect.Options) (*model.Snapsh
 		return nil, &InputError{File: r.inputNames(), Err: errors.New("no DaemonSet, Node, Pod or ControllerRevision objects found; export them with: kubectl get ds,nodes,pods,controllerrevisions -A -o yaml")}
 	}
 	r.markUnread(snap, opts)
+	r.kruiseRecords(snap)
 	// Before selection: the dump was taken when its newest object was seen,
 	// whatever the run looks at.
 	snap.NewestTime = newestTime(snap)
@@ -179,6 +180,7 @@ func selectRead(snap *model.Snapshot, opts collect.Options) error {
 		return err
 	}
 	snap.DaemonSets = dss
+	keepKruise(snap)
 	own := collect.Owners(dss)
 	pods := snap.DaemonPods[:0]
 	for i := range snap.DaemonPods {
@@ -408,6 +410,9 @@ type fileReader struct {
 	hint string
 	// sources records what was read where, for the report's source.
 	sources []sourcePart
+	// kruise holds the Kruise records of the Advanced DaemonSets read,
+	// by identity and resourceVersion (kruise.go).
+	kruise map[kruiseID]model.KruiseDaemonSet
 }
 
 type objKey struct {
@@ -945,6 +950,9 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		return r.nestedList(raw, kind, tm.APIVersion, depth)
 	}
 	group, version := apiGroupOf(kind, tm.APIVersion)
+	if isKruiseDaemonSet(kind, tm.APIVersion) {
+		return r.kruiseDaemonSet(raw, tm.APIVersion)
+	}
 	if _, ok := readKind(kind, tm.APIVersion); !ok {
 		if _, known := wantGroup[kind]; known {
 			kind += "." + group // Node.config.openshift.io, not "Node"

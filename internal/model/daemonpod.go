@@ -25,7 +25,11 @@ type DaemonPod struct {
 	// OwnerUID and OwnerKind name the controller owner reference.
 	OwnerUID  types.UID
 	OwnerKind string
-	Created   time.Time
+	// OwnerGroup is the owner reference's API group as DaemonSetGroup
+	// names it ("" for the core DaemonSet): an Advanced DaemonSet's Pods
+	// are owned by kind DaemonSet too, in apps.kruise.io.
+	OwnerGroup string
+	Created    time.Time
 	// Deleting is true when the Pod has a deletion timestamp.
 	Deleting bool
 	// Labels are the Pod's labels, which the controller matches against the
@@ -88,7 +92,7 @@ func Compact(p *corev1.Pod) DaemonPod {
 	d.RevisionHash = d.Labels.Get("controller-revision-hash")
 	d.TemplateGeneration = d.Labels.Get("pod-template-generation")
 	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
-		d.OwnerUID, d.OwnerKind = ref.UID, ref.Kind
+		d.OwnerUID, d.OwnerKind, d.OwnerGroup = ref.UID, ref.Kind, DaemonSetGroup(ref.APIVersion)
 	}
 	for i := range p.Status.Conditions {
 		c := &p.Status.Conditions[i]

@@ -57,6 +57,12 @@ type Snapshot struct {
 	// (nil otherwise, or when they could not be read: see Missing).
 	Workloads *Workloads
 
+	// Kruise holds what only OpenKruise's controller reads of each Advanced
+	// DaemonSet in DaemonSets (see KruiseDaemonSet); NotServed the kinds
+	// looked for that the server does not serve.
+	Kruise    []KruiseDaemonSet
+	NotServed []NotServed
+
 	// Missing records kinds that could not be read (or were absent from the
 	// input), with the reason. The analysis never guesses about them.
 	Missing map[Kind]Gap

@@ -65,6 +65,7 @@ func describeHeader(w io.Writer, ds *report.DaemonSetReport) {
 		// Where a fix must be made: a direct edit would be reverted.
 		kv = append(kv, [2]string{"Managed By", m.Summary})
 	}
+	kv = append(kv, kruiseHeader(ds)...)
 	width := 0
 	for _, p := range kv {
 		width = max(width, len(p[0])+1)

@@ -242,11 +242,17 @@ func forOutput(output string, v View, pf *PrintFlags, fleet bool) (*Printer, err
 // Names prints "-n NAMESPACE daemonset/NAME" per DaemonSet shown: kubectl
 // get -o name's daemonset/NAME with its namespace, since an audit spans
 // namespaces and a bare name is ambiguous there. Each line is the
-// arguments of a kubectl command (xargs -L1 kubectl describe).
+// arguments of a kubectl command (xargs -L1 kubectl describe). An Advanced
+// DaemonSet is daemonset.apps.kruise.io/NAME, its resource: kubectl reads
+// a bare daemonset as the core kind.
 func Names(w io.Writer, r *report.Report, _ Options) error {
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
-		if _, err := fmt.Fprintf(w, "-n %s daemonset/%s\n", safe(ds.Namespace), safe(ds.Name)); err != nil {
+		typ := "daemonset"
+		if ds.Resource != "" {
+			typ = ds.Resource
+		}
+		if _, err := fmt.Fprintf(w, "-n %s %s/%s\n", safe(ds.Namespace), safe(typ), safe(ds.Name)); err != nil {
 			return err
 		}
 	}

@@ -288,7 +288,7 @@ func summaryRows(r *report.Report, o Options) (rows [][]string, marked bool) {
 			}
 			return v
 		}
-		row := []string{ds.Namespace, ds.Name,
+		row := []string{ds.Namespace, kindName(ds),
 			cnt(func(c *report.Counts) int32 { return c.DesiredNumberScheduled }),
 			cnt(func(c *report.Counts) int32 { return c.CurrentNumberScheduled }),
 			cnt(func(c *report.Counts) int32 { return c.NumberReady }),

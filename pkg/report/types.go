@@ -71,6 +71,11 @@ type Report struct {
 	// Capacity is the daemons' overhead per node pool and the nodes where
 	// they do not fit (capacity.go); nil when nodes could not be read.
 	Capacity *Capacity `json:"capacity,omitempty"`
+
+	// NotServed lists the kinds looked for that the cluster does not
+	// serve (e.g. OpenKruise's daemonsets.apps.kruise.io when OpenKruise
+	// is not installed): not unread, and the report is not partial.
+	NotServed []NotServed `json:"notServed,omitempty"`
 }
 
 // NodeInfo is what the coverage view shows of a node.
@@ -173,6 +178,56 @@ type DaemonSetReport struct {
 	// Events are the most recent Warning events about the DaemonSet and its
 	// Pods, newest last.
 	Events []Event `json:"events,omitempty"`
+
+	// Group is the DaemonSet's API group when it is not the core
+	// DaemonSet ("apps.kruise.io" for an OpenKruise Advanced DaemonSet);
+	// Resource is then how kubectl names it without ambiguity
+	// ("daemonset.apps.kruise.io"), and Kruise its Kruise-only settings.
+	Group    string  `json:"group,omitempty"`
+	Resource string  `json:"resource,omitempty"`
+	Kruise   *Kruise `json:"kruise,omitempty"`
+}
+
+// Kruise is what an OpenKruise Advanced DaemonSet sets beyond a core
+// DaemonSet, and which nodes it leaves as they are on purpose: their old
+// Pods (HeldNodes) and their missing Pods (NotCreatedNodes) are not
+// findings.
+type Kruise struct {
+	APIVersion string `json:"apiVersion"`
+	// Partition is rollingUpdate.partition as set (an int, or a
+	// percentage in v1beta1), "" when unset; PartitionNodes what it
+	// resolves to.
+	Partition      string `json:"partition,omitempty"`
+	PartitionNodes int    `json:"partitionNodes"`
+	Paused         bool   `json:"paused"`
+	// UpdateSelector is rollingUpdate.selector: only nodes it matches
+	// are updated.
+	UpdateSelector     string `json:"updateSelector,omitempty"`
+	PartitionedScaling bool   `json:"partitionedScaling"`
+	RollingUpdateType  string `json:"rollingUpdateType,omitempty"`
+	// HeldNodes run an old revision the controller keeps on purpose,
+	// each with why: partition, selector or paused.
+	HeldNodes []HeldNode `json:"heldNodes"`
+	// NotCreatedNodes are targeted nodes without a Pod that partitioned
+	// scaling holds back on purpose.
+	NotCreatedNodes []string `json:"notCreatedNodes"`
+}
+
+// HeldNode is a node whose old Pod an Advanced DaemonSet keeps on purpose.
+type HeldNode struct {
+	Node string `json:"node"`
+	Pod  string `json:"pod"`
+	// Why is partition (rollingUpdate.partition keeps this many nodes
+	// old), selector (rollingUpdate.selector does not match the node) or
+	// paused (rollingUpdate.paused).
+	Why string `json:"why"`
+}
+
+// NotServed is a kind daemoncheck looks for that the API server does not
+// serve (a CRD that is not installed).
+type NotServed struct {
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
 }
 
 // Event is a Warning event about the DaemonSet or one of its Pods.

@@ -386,7 +386,7 @@ func TestRBAC(t *testing.T) {
 			}
 		}
 	}
-	wants := []string{"apps/daemonsets", "apps/controllerrevisions", "/nodes", "/pods", "/events", "scheduling.k8s.io/priorityclasses"}
+	wants := []string{"apps/daemonsets", "apps/controllerrevisions", "/nodes", "/pods", "/events", "scheduling.k8s.io/priorityclasses", "apps.kruise.io/daemonsets"}
 	for _, want := range wants {
 		for _, v := range []string{"get", "list"} {
 			if !granted[want+":"+v] {

@@ -1,0 +1,341 @@
+package audit
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/daemoncheck/daemoncheck/internal/explain"
+	"github.com/daemoncheck/daemoncheck/internal/kruise"
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/pkg/report"
+)
+
+// An OpenKruise Advanced DaemonSet goes through the same per-node engine
+// as a core DaemonSet (its placement rules are the upstream ones: kruise
+// v1.8.2 pkg/controller/daemonset/daemonset_util.go nodeShouldRunDaemonPod),
+// and differs in what its controller leaves undone on purpose:
+//
+//   - rollingUpdate.partition keeps that many nodes on the old revision
+//     (daemonset_update.go filterDaemonPodsNodeToUpdate: nodes sorted by
+//     name, updated ones first, then those without an old Pod, then the
+//     rest, highest name first; the first len(nodes)-partition may be
+//     updated, the others keep their old Pod);
+//   - rollingUpdate.selector: only nodes it matches are updated (the others
+//     are dropped from that list);
+//   - rollingUpdate.paused: no Pod is updated (daemonset_controller.go
+//     syncDaemonSet skips rollingUpdate; missing Pods are still created);
+//   - partitioned scaling (scaleStrategy.partitionedScaling, or the
+//     v1alpha1 annotation daemonset.kruise.io/progressive-create-pod) with
+//     a partition: Pods are created on at most desired-updated-partition
+//     of the nodes that have none, in name order (daemonset_util.go
+//     GetNodesNeedingPods).
+//
+// Old Pods so kept are not OutdatedPod, Pods so not created are not
+// MissingPod, and a rollout that only waits on them is not stuck.
+
+// kruiseLifecycleState is the label Kruise's lifecycle hooks set on a Pod
+// (kruise apis/apps/pub/lifecycle.go LifecycleStateKey); PreparingDelete
+// counts as no Pod for the update (daemonset_util.go isPodPreDeleting).
+const (
+	kruiseLifecycleState  = "lifecycle.apps.kruise.io/state"
+	kruisePreparingDelete = "PreparingDelete"
+	heldByPartition       = "partition"
+	heldBySelector        = "selector"
+	heldByPaused          = "paused"
+)
+
+// kruiseState is what the Kruise controller does with one Advanced
+// DaemonSet now.
+type kruiseState struct {
+	spec *model.KruiseDaemonSet
+	// partition is the partition resolved to a number of nodes.
+	partition int
+	// toUpdate are the nodes the rolling update considers (nil: paused,
+	// or not a rolling update: none).
+	toUpdate map[string]bool
+	// held maps a node whose old Pod is kept on purpose to why.
+	held map[string]string
+	// notCreated are the nodes partitioned scaling leaves without a Pod.
+	notCreated map[string]bool
+}
+
+// kruiseOf finds the Kruise record of ds in the snapshot (nil for a core
+// DaemonSet, or an Advanced one read without it).
+func kruiseOf(ds *appsv1.DaemonSet, snap *model.Snapshot) *model.KruiseDaemonSet {
+	if !model.IsKruise(ds) {
+		return nil
+	}
+	for i := range snap.Kruise {
+		k := &snap.Kruise[i]
+		if k.Namespace == ds.Namespace && k.Name == ds.Name && k.UID == ds.UID {
+			return k
+		}
+	}
+	return nil
+}
+
+// kruisePlan computes the Kruise state once the node verdicts and Pods by
+// node are known, and fills the report's Kruise block.
+func (c *dsContext) kruisePlan(k *model.KruiseDaemonSet) {
+	st := &kruiseState{spec: k, held: map[string]string{}, notCreated: map[string]bool{}}
+	c.kruise = st
+	dr := c.report
+	dr.Group, dr.Resource = model.KruiseGroup, kruise.Resource
+	kb := &report.Kruise{APIVersion: k.APIVersion, Paused: k.Paused, PartitionedScaling: k.PartitionedScaling,
+		RollingUpdateType: k.RollingUpdateType, HeldNodes: []report.HeldNode{}, NotCreatedNodes: []string{}}
+	dr.Kruise = kb
+	if k.Partition != nil {
+		kb.Partition = k.Partition.String()
+	}
+	if k.UpdateSelector != nil {
+		kb.UpdateSelector = metav1.FormatLabelSelector(k.UpdateSelector)
+	}
+	if !c.nodesKnown || !c.podsKnown || !c.revKnown || c.ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType {
+		return
+	}
+	desired := 0
+	all := map[string]bool{}
+	for i, n := range c.idx.nodes {
+		if c.verdicts[i].ShouldRun {
+			desired++
+			all[n.Name] = true
+		}
+	}
+	for name := range c.byNode {
+		if c.idx.nodeByNm[name] != nil {
+			all[name] = true
+		}
+	}
+	if k.Partition != nil {
+		p, err := intstr.GetScaledValueFromIntOrPercent(k.Partition, desired, true)
+		if err == nil {
+			st.partition = max(p, 0)
+		}
+	}
+	kb.PartitionNodes = st.partition
+	var sel labels.Selector
+	if k.UpdateSelector != nil {
+		if s, err := metav1.LabelSelectorAsSelector(k.UpdateSelector); err == nil {
+			sel = s
+		}
+	}
+	names := make([]string, 0, len(all))
+	for n := range all {
+		names = append(names, n)
+	}
+	// Kruise sorts node names as strings (not naturally) and walks them
+	// from the last.
+	sort.Strings(names)
+	var updated, updating, selected, rest, old []string
+	for i := len(names) - 1; i >= 0; i-- {
+		name := names[i]
+		np, op, ok := c.kruisePods(name)
+		switch {
+		case !ok || np != nil:
+			updated = append(updated, name)
+			continue
+		case op == nil:
+			updating = append(updating, name)
+			continue
+		}
+		old = append(old, name)
+		if sel != nil {
+			if node := c.idx.nodeByNm[name]; node != nil && sel.Matches(labels.Set(node.Labels)) {
+				selected = append(selected, name)
+			}
+			continue
+		}
+		rest = append(rest, name)
+	}
+	if !k.Paused {
+		order := append(append([]string{}, updated...), updating...)
+		if sel != nil {
+			order = append(order, selected...)
+		} else {
+			order = append(order, rest...)
+		}
+		maxUpdate := len(names) - st.partition
+		if maxUpdate < 0 {
+			maxUpdate = 0
+		}
+		if maxUpdate < len(order) {
+			order = order[:maxUpdate]
+		}
+		st.toUpdate = make(map[string]bool, len(order))
+		for _, n := range order {
+			st.toUpdate[n] = true
+		}
+	}
+	for _, n := range old {
+		if st.toUpdate[n] {
+			continue
+		}
+		why := heldByPartition
+		switch {
+		case k.Paused:
+			why = heldByPaused
+		case sel != nil && !slices.Contains(selected, n):
+			why = heldBySelector
+		}
+		st.held[n] = why
+	}
+	st.partitionedScaling(c, desired)
+	c.fillKruiseReport()
+}
+
+// partitionedScaling mirrors manage's GetNodesNeedingPods: with a partition
+// and partitioned scaling, Pods are created on the first
+// desired-updated-partition nodes that need one, in name order; the
+// others are left empty on purpose.
+func (st *kruiseState) partitionedScaling(c *dsContext, desired int) {
+	if !st.spec.PartitionedScaling || st.partition == 0 {
+		return
+	}
+	newPods := 0
+	var needing []string
+	for i, n := range c.idx.nodes {
+		if np, _, ok := c.kruisePods(n.Name); ok && np != nil {
+			newPods++
+		}
+		if c.verdicts[i].ShouldRun && len(c.byNode[n.Name]) == 0 {
+			needing = append(needing, n.Name)
+		}
+	}
+	sort.Strings(needing)
+	maxCreate := max(desired-newPods-min(st.partition, desired), 0)
+	maxCreate = min(maxCreate, len(needing))
+	for _, n := range needing[maxCreate:] {
+		st.notCreated[n] = true
+	}
+}
+
+// kruisePods is findUpdatedPodsOnNode: the node's new and old Pod among
+// those not being deleted, ok false when it has more than one of either.
+// A Pod whose lifecycle hook is preparing its deletion counts as none.
+func (c *dsContext) kruisePods(name string) (newPod, oldPod *model.DaemonPod, ok bool) {
+	for _, p := range c.byNode[name] {
+		if p.Deleting {
+			continue
+		}
+		if c.isUpdated(p) {
+			if newPod != nil {
+				return nil, nil, false
+			}
+			newPod = p
+		} else {
+			if oldPod != nil {
+				return nil, nil, false
+			}
+			oldPod = p
+		}
+	}
+	if oldPod != nil && oldPod.Labels.Get(kruiseLifecycleState) == kruisePreparingDelete {
+		oldPod = nil
+	}
+	return newPod, oldPod, true
+}
+
+// fillKruiseReport lists the held and not-created nodes in the report, in
+// the report's node order.
+func (c *dsContext) fillKruiseReport() {
+	kb, st := c.report.Kruise, c.kruise
+	for _, n := range c.idx.nodes {
+		if why, ok := st.held[n.Name]; ok {
+			_, op, _ := c.kruisePods(n.Name)
+			pod := ""
+			if op != nil {
+				pod = op.Name
+			}
+			kb.HeldNodes = append(kb.HeldNodes, report.HeldNode{Node: n.Name, Pod: pod, Why: why})
+		}
+		if st.notCreated[n.Name] {
+			kb.NotCreatedNodes = append(kb.NotCreatedNodes, n.Name)
+		}
+	}
+}
+
+// kruiseHeld reports whether the old Pod on node is kept on purpose.
+func (c *dsContext) kruiseHeld(node string) bool {
+	if c.kruise == nil {
+		return false
+	}
+	_, ok := c.kruise.held[node]
+	return ok
+}
+
+// kruiseNotCreated reports whether node is left without a Pod on purpose.
+func (c *dsContext) kruiseNotCreated(node string) bool {
+	return c.kruise != nil && c.kruise.notCreated[node]
+}
+
+// kruiseRollsOut reports whether the rolling update considers node (true
+// for a core DaemonSet); false for every node while paused.
+func (c *dsContext) kruiseRollsOut(node string) bool {
+	return c.kruise == nil || c.kruise.toUpdate[node]
+}
+
+// resource is how kubectl names the DaemonSet: daemonset/NAME, or for an
+// Advanced DaemonSet daemonset.apps.kruise.io/NAME (a bare "daemonset"
+// resolves to the core kind).
+func (c *dsContext) resource() string { return c.resourceType() + "/" + c.ds.Name }
+
+// resourceType is the kubectl resource type of the DaemonSet.
+func (c *dsContext) resourceType() string {
+	if model.IsKruise(c.ds) {
+		return kruise.Resource
+	}
+	return "daemonset"
+}
+
+// setMemoryRequest is the command that sets container ctr's memory
+// request: kubectl set resources knows core kinds only, so an Advanced
+// DaemonSet is edited.
+func (c *dsContext) setMemoryRequest(ctr string) report.Command {
+	if c.kruise != nil {
+		return explain.KubectlWrite("edit", c.resource(), "-n", c.ds.Namespace)
+	}
+	return explain.KubectlWrite("set", "resources", "daemonset", c.ds.Name, "-n", c.ds.Namespace, "-c", ctr, "--requests=memory=64Mi")
+}
+
+// rollBack is the command that rolls the DaemonSet back: kubectl rollout
+// undo knows core kinds only; an Advanced DaemonSet's template is edited
+// back (or its rollout paused with rollingUpdate.paused).
+func (c *dsContext) rollBack() report.Command {
+	if c.kruise != nil {
+		return explain.KubectlWrite("edit", c.resource(), "-n", c.ds.Namespace)
+	}
+	return explain.KubectlWrite("rollout", "undo", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace)
+}
+
+// kruiseProgress adds an Advanced DaemonSet's own settings to the rollout
+// progress words.
+func (c *dsContext) kruiseProgress() string {
+	if c.kruise == nil {
+		return ""
+	}
+	k, s := c.kruise.spec, ""
+	if k.Partition != nil {
+		s += fmt.Sprintf("; partition %s (%d nodes kept on the old revision)", k.Partition.String(), c.kruise.partition)
+	}
+	if k.UpdateSelector != nil {
+		s += "; update selector " + metav1.FormatLabelSelector(k.UpdateSelector)
+	}
+	if k.Paused {
+		s += "; paused"
+	}
+	return s
+}
+
+// controllerName names the controller that creates the DaemonSet's Pods.
+func (c *dsContext) controllerName() string {
+	if c.kruise != nil {
+		return "OpenKruise's kruise-controller-manager"
+	}
+	return "kube-controller-manager"
+}
