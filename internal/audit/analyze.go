@@ -157,6 +157,8 @@ type index struct {
 	// plan is the capacity stage's view (package placement): verdicts, requests,
 	// priorities and the daemons' placement on every node.
 	plan *placement.Plan
+	// gates are the readiness gates on the nodes (gates.go).
+	gates *gateIndex
 }
 
 // nodeIndex is the part of the index made of nodes alone.
@@ -280,6 +282,7 @@ func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
 		}
 	}
 	file()
+	idx.gates = newGateIndex(snap, idx.nodes)
 	for i := range snap.ControllerRevisions {
 		cr := &snap.ControllerRevisions[i]
 		ref := metav1.GetControllerOfNoCopy(cr)

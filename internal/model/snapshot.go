@@ -57,6 +57,13 @@ type Snapshot struct {
 	// (nil otherwise, or when they could not be read: see Missing).
 	Workloads *Workloads
 
+	// NodeReadinessRules are node-readiness-controller's rules, when its
+	// CRD is served and readable (NodeReadinessRulesRead); unread, a
+	// readiness.k8s.io/ gate's conditions are unknown. Never an error: most
+	// clusters do not run the controller.
+	NodeReadinessRules     []NodeReadinessRule
+	NodeReadinessRulesRead bool
+
 	// Missing records kinds that could not be read (or were absent from the
 	// input), with the reason. The analysis never guesses about them.
 	Missing map[Kind]Gap
