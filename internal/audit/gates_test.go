@@ -43,9 +43,9 @@ func TestGateDeadlockDetector(t *testing.T) {
 				fix:     []string{"add the toleration", "key: node.cilium.io/agent-not-ready", "kubectl describe node new-1"}}},
 		},
 		{
-			name: "a toleration naming the gate with the wrong effect: deadlock",
+			name:  "a toleration naming the gate with the wrong effect: deadlock",
 			nodes: []corev1.Node{fixture.Node("new-1", fixture.CreatedAgo(time.Minute), fixture.WithTaint(startupTaint, "true", ne))},
-			ds:   fixture.DaemonSet("storage", "disk-setup", fixture.WithToleration(fixture.Exists(startupTaint, ns))),
+			ds:    fixture.DaemonSet("storage", "disk-setup", fixture.WithToleration(fixture.Exists(startupTaint, ns))),
 			want: []wantFinding{{node: "new-1", severity: report.SeverityError,
 				message: []string{"cluster-autoscaler gate " + startupTaint + "=true:NoExecute", "its tolerations name the taint's key"}}},
 		},
@@ -77,7 +77,9 @@ func TestNodeHeldByGateDetector(t *testing.T) {
 		{
 			name:  "young node waiting for the agent's Pod: warning",
 			nodes: []corev1.Node{young}, ds: cilium,
-			pods: func(ds *appsv1.DaemonSet) []corev1.Pod { return []corev1.Pod{fixture.Pod(ds, "new-1", fixture.NotReadyPod())} },
+			pods: func(ds *appsv1.DaemonSet) []corev1.Pod {
+				return []corev1.Pod{fixture.Pod(ds, "new-1", fixture.NotReadyPod())}
+			},
 			want: []wantFinding{{node: "new-1", severity: report.SeverityWarning, cause: "node held by readiness gate node.cilium.io/agent-not-ready=true:NoExecute",
 				message: []string{"for 4m, waiting for this DaemonSet", "removed by cilium-operator"},
 				fix:     []string{"the gate lifts once the Pod is Ready", "kubectl describe pod -n kube-system"}}},
