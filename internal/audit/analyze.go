@@ -79,6 +79,7 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 		prevNodes = opts.Memo.nodes
 	}
 	idx := newIndex(snap, prevNodes)
+	idx.gates.narrowed = opts.Selection != ""
 	r := newReport(snap, idx, opts)
 	dss := sortedDaemonSets(snap)
 	// With a Memo: when what every DaemonSet reads is the same as last

@@ -40,6 +40,9 @@ type gateIndex struct {
 	// rulesRead: NodeReadinessRules were read (a readiness.k8s.io/ taint
 	// without a rule then has none).
 	rulesRead bool
+	// narrowed: only some DaemonSets were read (-n, -l, NAME), so one that
+	// lifts a gate may be among those not read.
+	narrowed bool
 }
 
 // nodeGate is one gate taint on one node and how each DaemonSet relates to it.
@@ -197,7 +200,7 @@ func (c *dsContext) gateFindings(n *nodeCase, typ report.FindingType) []report.F
 			out = append(out, c.gateDeadlock(n, ng))
 		case typ == report.NodeHeldByGate && r.waits && r.tolerates:
 			out = append(out, c.nodeHeld(n, ng))
-		case typ == report.GateWithoutLifter && !r.waits && !r.tolerates && !ng.waited:
+		case typ == report.GateWithoutLifter && !r.waits && !r.tolerates && !ng.waited && !c.idx.gates.narrowed:
 			if f, ok := c.gateWithoutLifter(n, ng); ok {
 				out = append(out, f)
 			}

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -130,6 +131,10 @@ func TestGateWithoutLifterDetector(t *testing.T) {
 			want: []wantFinding{{node: "new-1", severity: report.SeverityError, cause: "readiness gate " + startupTaint + ":NoSchedule that nothing lifts",
 				message: []string{"cluster-autoscaler only waits for it to go, and no DaemonSet names it"},
 				fix:     []string{"deploy the agent that lifts the gate", "kubectl taint node new-1 " + startupTaint + ":NoSchedule-"}}},
+		},
+		{
+			name:  "only some DaemonSets read: the lifter may be among the others",
+			nodes: []corev1.Node{node(startupTaint)}, ds: exporter, opts: audit.Options{Selection: "namespace monitoring"},
 		},
 		{
 			name:  "another DaemonSet names the taint: it lifts the gate",
