@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -40,6 +41,9 @@ type gateIndex struct {
 	// rulesRead: NodeReadinessRules were read (a readiness.k8s.io/ taint
 	// without a rule then has none).
 	rulesRead bool
+	// unread says why the rules were not read ("" when read, or when the
+	// input did not have them).
+	unread string
 	// narrowed: only some DaemonSets were read (-n, -l, NAME), so one that
 	// lifts a gate may be among those not read.
 	narrowed bool
@@ -75,7 +79,7 @@ var discard = logr.Discard()
 // one look at each taint.
 func newGateIndex(snap *model.Snapshot, nodes []*corev1.Node) *gateIndex {
 	gates := providers.NewGates(snap.NodeReadinessRules, snap.NodeReadinessRulesRead, nil)
-	gi := &gateIndex{rulesRead: snap.NodeReadinessRulesRead}
+	gi := &gateIndex{rulesRead: snap.NodeReadinessRulesRead, unread: snap.NodeReadinessRulesUnread}
 	var gated []*corev1.Node
 	for _, n := range nodes {
 		for i := range n.Spec.Taints {
@@ -306,7 +310,15 @@ func (c *dsContext) gateWithoutLifter(n *nodeCase, ng *nodeGate) (report.Finding
 	case ng.gate.Owner == providers.OwnerNodeReadinessController && ng.gate.Rule == nil:
 		if !c.idx.gates.rulesRead {
 			// The rule, and so whether its conditions need an agent,
-			// is unknown: say nothing rather than guess.
+			// is unknown: say so rather than guess.
+			why := c.idx.gates.unread
+			if why == "" {
+				why = "not in the input"
+			}
+			u := fmt.Sprintf("readiness gate %s: NodeReadinessRules not read (%s); whether anything lifts it is unknown", ng.taint.Key, why)
+			if !slices.Contains(c.report.Unknown, u) {
+				c.report.Unknown = append(c.report.Unknown, u)
+			}
 			return f, false
 		}
 		f.Reason = report.ReasonGateNoRule

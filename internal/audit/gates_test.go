@@ -1,6 +1,8 @@
 package audit_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,6 +157,13 @@ func TestGateWithoutLifterDetector(t *testing.T) {
 			nodes: []corev1.Node{node(nrcTaint)}, ds: exporter,
 		},
 		{
+			name:  "readiness taint, rules refused: unknown, and why",
+			nodes: []corev1.Node{node(nrcTaint)}, ds: exporter,
+			edit: func(s *model.Snapshot) {
+				s.NodeReadinessRulesUnread = "forbidden; to read them add apiGroups: [readiness.node.x-k8s.io]"
+			},
+		},
+		{
 			name:  "readiness taint no rule manages",
 			nodes: []corev1.Node{node(nrcTaint)}, ds: exporter, edit: rule(),
 			want: []wantFinding{{node: "new-1", severity: report.SeverityError, message: []string{"no NodeReadinessRule manages it"}}},
@@ -173,4 +182,21 @@ func TestGateWithoutLifterDetector(t *testing.T) {
 			nodes: []corev1.Node{node(startupTaint)}, ds: fixture.DaemonSet("monitoring", "node-exporter", fixture.WithToleration(fixture.Exists("", ""))),
 		},
 	})
+}
+
+func TestUnreadReadinessRulesAreUnknownWhereAGateNeedsThem(t *testing.T) {
+	nodes := []corev1.Node{fixture.Node("n1"), fixture.Node("new-1", fixture.WithTaint(nrcTaint, "", corev1.TaintEffectNoSchedule))}
+	s := cluster(nodes, []appsv1.DaemonSet{fixture.DaemonSet("monitoring", "node-exporter")}, nil)
+	s.NodeReadinessRulesUnread = "forbidden; to read them add X"
+	rep := analyzeWith(s, audit.Options{})
+	want := "readiness gate readiness.k8s.io/cni: NodeReadinessRules not read (forbidden; to read them add X); whether anything lifts it is unknown"
+	if got := rep.DaemonSets[0].Unknown; !slices.Contains(got, want) {
+		t.Errorf("unknown %q, want %q", got, want)
+	}
+	s.Nodes = nodes[:1]
+	for _, u := range analyzeWith(s, audit.Options{}).DaemonSets[0].Unknown {
+		if strings.Contains(u, "NodeReadinessRules") {
+			t.Errorf("without a readiness gate, unread rules are mentioned: %q", u)
+		}
+	}
 }

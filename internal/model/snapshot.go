@@ -63,6 +63,9 @@ type Snapshot struct {
 	// clusters do not run the controller.
 	NodeReadinessRules     []NodeReadinessRule
 	NodeReadinessRulesRead bool
+	// NodeReadinessRulesUnread says why they could not be read (refused,
+	// failed), "" when read or not asked for.
+	NodeReadinessRulesUnread string
 
 	// Missing records kinds that could not be read (or were absent from the
 	// input), with the reason. The analysis never guesses about them.
