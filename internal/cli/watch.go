@@ -17,6 +17,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/follow"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
@@ -217,7 +218,7 @@ func (f *feed) next(ctx context.Context) (*model.Snapshot, error) {
 			continue
 		case <-changed:
 			tick.Stop()
-			coalesce(ctx, f.clk, changed, f.clk.Since(idleSince), watchQuiet, watchMaxDelay)
+			follow.Coalesce(ctx, f.clk, changed, f.clk.Since(idleSince), watchQuiet, watchMaxDelay)
 		case <-tick.C():
 		}
 		if f.w != nil {
@@ -230,37 +231,6 @@ func (f *feed) next(ctx context.Context) (*model.Snapshot, error) {
 			return snap, nil
 		}
 		return f.o.snapshot(ctx, nil)
-	}
-}
-
-// coalesce decides, at a first change after idle time without one, whether
-// to analyse at once (the watch was quiet: a single change) or to settle
-// first (changes keep coming).
-func coalesce(ctx context.Context, clk clock.Clock, changed <-chan struct{}, idle, quiet, max time.Duration) {
-	if idle < quiet {
-		settle(ctx, clk, changed, quiet, max)
-	}
-}
-
-// settle waits, after a first change, until changes pause for quiet, or max
-// has passed since the first, or ctx ends.
-func settle(ctx context.Context, clk clock.Clock, changed <-chan struct{}, quiet, max time.Duration) {
-	limit := clk.NewTimer(max)
-	defer limit.Stop()
-	pause := clk.NewTimer(quiet)
-	defer pause.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-limit.C():
-			return
-		case <-pause.C():
-			return
-		case <-changed:
-			pause.Stop()
-			pause = clk.NewTimer(quiet)
-		}
 	}
 }
 
