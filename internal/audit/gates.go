@@ -26,8 +26,9 @@ import (
 //     the gate's taint, so its Pod is never created and the gate never lifts;
 //   - NodeHeldByGate: a node held, on each DaemonSet the gate waits for,
 //     with since when (the taint's timeAdded, else the node's creation);
-//   - GateWithoutLifter: a gate nothing lifts, on each DaemonSet it keeps
-//     off a node the DaemonSet would otherwise run on.
+//   - GateWithoutLifter: a gate nothing lifts (no DaemonSet can run under
+//     it, and no controller removes it), on each DaemonSet it keeps off a
+//     node the DaemonSet would otherwise run on.
 //
 // The gate waits for a DaemonSet that runs on the node once the node's
 // gates are lifted and is the gate's agent (Cilium's agent, Gardener's
@@ -57,8 +58,10 @@ type nodeGate struct {
 	// rel holds the DaemonSets that run on the node once its gates are
 	// lifted (those the controller would target but for them).
 	rel map[*appsv1.DaemonSet]gateRel
-	// waited: the gate waits for at least one DaemonSet on the node.
-	waited bool
+	// waited: the gate waits for at least one DaemonSet on the node;
+	// tolerated: at least one DaemonSet can run there under the gate (one
+	// that tolerates every taint may be what lifts it).
+	waited, tolerated bool
 	// unmet are the NodeReadinessRule's conditions the node does not meet
 	// yet ("type=Status"), when the rule was read.
 	unmet []string
@@ -135,6 +138,7 @@ func newGateIndex(snap *model.Snapshot, nodes []*corev1.Node) *gateIndex {
 				}
 				ng.rel[ds] = r
 				ng.waited = ng.waited || r.waits
+				ng.tolerated = ng.tolerated || r.tolerates
 			}
 		}
 	}
@@ -204,7 +208,7 @@ func (c *dsContext) gateFindings(n *nodeCase, typ report.FindingType) []report.F
 			out = append(out, c.gateDeadlock(n, ng))
 		case typ == report.NodeHeldByGate && r.waits && r.tolerates:
 			out = append(out, c.nodeHeld(n, ng))
-		case typ == report.GateWithoutLifter && !r.waits && !r.tolerates && !ng.waited && !c.idx.gates.narrowed:
+		case typ == report.GateWithoutLifter && !r.tolerates && !ng.waited && !ng.tolerated && !c.idx.gates.narrowed:
 			if f, ok := c.gateWithoutLifter(n, ng); ok {
 				out = append(out, f)
 			}
@@ -322,14 +326,14 @@ func (c *dsContext) gateWithoutLifter(n *nodeCase, ng *nodeGate) (report.Finding
 			return f, false
 		}
 		f.Reason = report.ReasonGateNoRule
-		who = "no NodeReadinessRule manages it, so node-readiness-controller never removes it, and no DaemonSet names it in its tolerations"
+		who = "no NodeReadinessRule manages it, so node-readiness-controller never removes it, and no DaemonSet tolerates it"
 	case ng.gate.Owner == providers.OwnerNodeReadinessController:
 		if len(ng.unmet) == 0 {
 			return f, false // conditions met: the controller removes it
 		}
 		for _, u := range ng.unmet {
 			if !kubeletConditions[strings.SplitN(u, "=", 2)[0]] {
-				who = fmt.Sprintf("NodeReadinessRule %s waits for %s, which no DaemonSet that could run under the gate reports (none names the taint in its tolerations)", ng.gate.Rule.Name, strings.Join(ng.unmet, ", "))
+				who = fmt.Sprintf("NodeReadinessRule %s waits for %s, which no agent on the node can report: no DaemonSet tolerates the taint", ng.gate.Rule.Name, strings.Join(ng.unmet, ", "))
 				break
 			}
 		}
@@ -339,9 +343,9 @@ func (c *dsContext) gateWithoutLifter(n *nodeCase, ng *nodeGate) (report.Finding
 	case ng.gate.Controller:
 		return f, false // a controller removes it
 	case len(ng.gate.AgentLabels) > 0:
-		who = fmt.Sprintf("%s removes it only once its agent is Ready, and no DaemonSet here is that agent or names the taint in its tolerations", ng.gate.Owner)
+		who = fmt.Sprintf("%s removes it only once its agent is Ready, and no DaemonSet here is that agent or tolerates the taint", ng.gate.Owner)
 	default:
-		who = fmt.Sprintf("%s only waits for it to go, and no DaemonSet names it in its tolerations (the usual remover: an agent that tolerates it and removes it once ready)", ng.gate.Owner)
+		who = fmt.Sprintf("%s only waits for it to go, and no DaemonSet tolerates it (the usual remover: an agent that tolerates it and removes it once ready)", ng.gate.Owner)
 	}
 	f.Message = fmt.Sprintf("node %s is held by %s and nothing lifts it: %s; this DaemonSet targets the node but does not tolerate the taint, so it never runs there",
 		n.name, gateName(ng), who)

@@ -131,7 +131,7 @@ func TestGateWithoutLifterDetector(t *testing.T) {
 			name:  "startup taint no DaemonSet names: nothing lifts it",
 			nodes: []corev1.Node{node(startupTaint)}, ds: exporter,
 			want: []wantFinding{{node: "new-1", severity: report.SeverityError, cause: "readiness gate " + startupTaint + ":NoSchedule that nothing lifts",
-				message: []string{"cluster-autoscaler only waits for it to go, and no DaemonSet names it"},
+				message: []string{"cluster-autoscaler only waits for it to go, and no DaemonSet tolerates it"},
 				fix:     []string{"deploy the agent that lifts the gate", "kubectl taint node new-1 " + startupTaint + ":NoSchedule-"}}},
 		},
 		{
@@ -142,6 +142,11 @@ func TestGateWithoutLifterDetector(t *testing.T) {
 			name:  "another DaemonSet names the taint: it lifts the gate",
 			nodes: []corev1.Node{node(startupTaint)}, ds: exporter,
 			others: []appsv1.DaemonSet{fixture.DaemonSet("storage", "disk-setup", fixture.WithToleration(fixture.Exists(startupTaint, ns)))},
+		},
+		{
+			name:  "a DaemonSet tolerating every taint may be what lifts it",
+			nodes: []corev1.Node{node(startupTaint)}, ds: exporter,
+			others: []appsv1.DaemonSet{fixture.DaemonSet("kube-system", "node-init", fixture.WithToleration(fixture.Exists("", "")))},
 		},
 		{
 			name:  "Cilium's gate without a Cilium agent",

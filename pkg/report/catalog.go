@@ -162,7 +162,7 @@ var Catalog = []TypeInfo{
 	{Type: NodeHeldByGate, Why: "a new node is kept from workloads while its agent starts (error once held past 15m)", AcrossDaemonSets: true, Severity: SeverityWarning, NeedsNodes: true,
 		Doc: "a node is held by a readiness gate that waits for this DaemonSet's Pod; warning while the gate is younger than 15 minutes (Cluster Autoscaler's `--max-node-startup-time` default), error after"},
 	{Type: GateWithoutLifter, Why: "nothing will ever lift the gate: the node stays closed to this daemon", AcrossDaemonSets: true, Severity: SeverityError, NeedsNodes: true,
-		Doc: "a node carries a readiness gate or startup taint that no DaemonSet names in its tolerations and no known controller removes (or a `readiness.k8s.io/` taint no NodeReadinessRule manages): the DaemonSet, which targets the node but for the gate, never runs there"},
+		Doc: "a node carries a readiness gate or startup taint that no DaemonSet tolerates and no known controller removes (or a `readiness.k8s.io/` taint no NodeReadinessRule manages): the DaemonSet, which targets the node but for the gate, never runs there"},
 }
 
 var catalogIndex = func() map[FindingType]int {
