@@ -25,6 +25,8 @@ const (
 	OwnerCilium                  GateOwner = "cilium"
 	OwnerGardener                GateOwner = "gardener"
 	OwnerCloudProvider           GateOwner = "cloud-provider"
+	OwnerEBSCSI                  GateOwner = "aws-ebs-csi-driver"
+	OwnerEFSCSI                  GateOwner = "aws-efs-csi-driver"
 )
 
 // Taint keys and prefixes of the gates, as upstream spells them.
@@ -55,6 +57,13 @@ const (
 	// the kubelet registers with it under --cloud-provider=external, and the
 	// cloud-controller-manager's node controller removes it.
 	CloudProviderUninitializedTaint = "node.cloudprovider.kubernetes.io/uninitialized"
+	// Karpenter (pkg/apis/v1/taints.go UnregisteredTaintKey): on every node
+	// it launches, removed by its own registration controller.
+	KarpenterUnregisteredTaint = "karpenter.sh/unregistered"
+	// AWS CSI drivers (aws-ebs-csi-driver pkg/driver AgentNotReadyNodeTaintKey,
+	// and the EFS driver's counterpart): removed by the node plugin on start.
+	EBSAgentNotReadyTaint = "ebs.csi.aws.com/agent-not-ready"
+	EFSAgentNotReadyTaint = "efs.csi.aws.com/agent-not-ready"
 	// KarpenterNodePoolLabel names a Karpenter node's NodePool.
 	KarpenterNodePoolLabel = "karpenter.sh/nodepool"
 )
@@ -130,6 +139,12 @@ func (g *Gates) Of(t *corev1.Taint, labels map[string]string) (Gate, bool) {
 			Controller: true, AgentLabels: map[string]string{GardenerCriticalLabel: GardenerCriticalLabelValue}}, true
 	case key == ClusterAPIUninitializedTaint:
 		return Gate{Owner: OwnerClusterAPI, Remover: "the Cluster API Machine controller, once it has synced the Machine's labels to the node", Controller: true}, true
+	case key == KarpenterUnregisteredTaint:
+		return Gate{Owner: OwnerKarpenter, Remover: "Karpenter's registration controller, once the node has registered", Controller: true}, true
+	case key == EBSAgentNotReadyTaint:
+		return Gate{Owner: OwnerEBSCSI, Remover: "the EBS CSI node plugin, when it starts on the node"}, true
+	case key == EFSAgentNotReadyTaint:
+		return Gate{Owner: OwnerEFSCSI, Remover: "the EFS CSI node plugin, when it starts on the node"}, true
 	case key == CloudProviderUninitializedTaint:
 		return Gate{Owner: OwnerCloudProvider, Remover: "the cloud-controller-manager's node controller, once it has initialised the node", Controller: true}, true
 	case strings.HasPrefix(key, ReadinessTaintPrefix):
