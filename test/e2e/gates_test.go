@@ -3,11 +3,19 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -109,6 +117,68 @@ func TestReadinessGates(t *testing.T) {
 			t.Fatalf("gate without a lifter: %+v", unlifted)
 		}
 	})
+}
+
+// A NodeReadinessRule read from the API server: the gate waits for a
+// node condition no agent on the node can report (no DaemonSet tolerates
+// the taint), so nothing lifts it, and the finding names the rule and the
+// condition, which only the live read of the CRD can know.
+func TestReadinessGateRuleReadFromTheCRD(t *testing.T) {
+	s := newScenario(t, "gate-rule")
+	dyn, err := dynamic.NewForConfig(cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A minimal stand-in for node-readiness-controller's CRD (its group,
+	// version, kind and scope; no schema): the controller itself does not
+	// run here, so the test writes its end state, the rule's taint on a
+	// node whose condition is not met.
+	crds := dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
+	crd := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+		"metadata": map[string]any{"name": "nodereadinessrules.readiness.node.x-k8s.io"},
+		"spec": map[string]any{"group": "readiness.node.x-k8s.io", "scope": "Cluster",
+			"names": map[string]any{"plural": "nodereadinessrules", "singular": "nodereadinessrule", "kind": "NodeReadinessRule", "listKind": "NodeReadinessRuleList"},
+			"versions": []any{map[string]any{"name": "v1alpha1", "served": true, "storage": true,
+				"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}},
+	}}
+	if _, err := crds.Create(s.ctx, crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("create the NodeReadinessRule CRD: %v", err)
+	}
+	t.Cleanup(func() { _ = crds.Delete(context.Background(), crd.GetName(), metav1.DeleteOptions{}) })
+	rules := dyn.Resource(schema.GroupVersionResource{Group: "readiness.node.x-k8s.io", Version: "v1alpha1", Resource: "nodereadinessrules"})
+	key := "readiness.k8s.io/" + s.name
+	rule := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "readiness.node.x-k8s.io/v1alpha1", "kind": "NodeReadinessRule",
+		"metadata": map[string]any{"name": s.name},
+		"spec": map[string]any{
+			"conditions":      []any{map[string]any{"type": "example.com/AgentReady", "requiredStatus": "True"}},
+			"taint":           map[string]any{"key": key, "effect": "NoSchedule"},
+			"enforcementMode": "bootstrap-only",
+			"nodeSelector":    map[string]any{"matchLabels": map[string]any{ScenarioLabel: s.name}},
+		},
+	}}
+	err = wait.PollUntilContextTimeout(s.ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		_, err := rules.Create(ctx, rule, metav1.CreateOptions{})
+		return err == nil, nil // not served until the CRD is established
+	})
+	if err != nil {
+		t.Fatalf("create NodeReadinessRule %s: %v", s.name, err)
+	}
+	t.Cleanup(func() { _ = rules.Delete(context.Background(), s.name, metav1.DeleteOptions{}) })
+
+	n := s.newNode("new")
+	n.Spec.Taints = []corev1.Taint{{Key: key, Effect: corev1.TaintEffectNoSchedule}}
+	s.createNodes(true, n)
+	s.createDaemonSet(s.newDaemonSet("exporter"))
+	s.settle("exporter", nil)
+
+	rep, _ := runPlugin(t)
+	f := findingOn(rep, s.name, "exporter", report.GateWithoutLifter, n.Name)
+	if f == nil || f.Reason != report.ReasonGateNoLifter || f.Params.Other != "node-readiness-controller" ||
+		!strings.Contains(f.Message, "NodeReadinessRule "+s.name+" waits for example.com/AgentReady=True") {
+		t.Fatalf("gate whose rule waits for an unreported condition: %+v", f)
+	}
 }
 
 // findingOf is the DaemonSet report's finding of type typ on node, or nil.
