@@ -254,7 +254,7 @@ func (c *dsContext) gateDeadlock(n *nodeCase, ng *nodeGate) report.Finding {
 	f.Message = fmt.Sprintf("node %s is held by %s, which waits for this DaemonSet (%s), but its Pods do not tolerate %s: the controller creates no Pod there, so the gate is never lifted and the node never becomes ready",
 		n.name, gateName(ng), c.why(ng), taint)
 	tol := explain.TolerationYAML(&ng.taint)
-	c.adviseChange(&f, owner.Change{What: "a toleration of the gate's taint " + taint, Field: "spec.template.spec.tolerations", Value: tol},
+	c.adviseChange(&f, owner.Change{What: "a toleration of " + ng.taint.Key, Field: "spec.template.spec.tolerations", Value: tol},
 		fmt.Sprintf("add the toleration %s to the DaemonSet's Pod template (a toleration with the right effect and value, or operator Exists), then check the node: {0}", tol),
 		explain.Kubectl("describe", "node", n.name))
 	return f
@@ -299,6 +299,8 @@ func (c *dsContext) nodeHeld(n *nodeCase, ng *nodeGate) report.Finding {
 	case pod != nil:
 		explain.Advise(&f, fmt.Sprintf("the gate lifts once the Pod is Ready: {0}, then {1}; if it stays past %s, fix the Pod", humanDuration(report.GateGrace)),
 			explain.Kubectl("describe", "pod", "-n", pod.Namespace, pod.Name), describeNode)
+	case f.Reason == report.ReasonGateOverdue:
+		explain.Advise(&f, fmt.Sprintf("no Pod of the DaemonSet on the node after %s: look for FailedCreate events in {0}", humanDuration(report.GateGrace)), c.describeDS())
 	default:
 		explain.Advise(&f, "the gate lifts once the DaemonSet's Pod there is Ready; the DaemonSet's events: {0}", c.describeDS())
 	}

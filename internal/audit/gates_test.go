@@ -53,6 +53,16 @@ func TestGateDeadlockDetector(t *testing.T) {
 				message: []string{"cluster-autoscaler gate " + startupTaint + "=true:NoExecute", "its tolerations name the taint's key"}}},
 		},
 		{
+			name: "a Helm-managed agent: the toleration goes through the release",
+			nodes: gated, pods: podsOn("n1"),
+			ds: fixture.DaemonSet("kube-system", "cilium", ciliumAgent, func(ds *appsv1.DaemonSet) {
+				ds.Labels["app.kubernetes.io/managed-by"] = "Helm"
+				ds.Annotations["meta.helm.sh/release-name"], ds.Annotations["meta.helm.sh/release-namespace"] = "cilium", "kube-system"
+			}),
+			want: []wantFinding{{node: "new-1", severity: report.SeverityError,
+				fix: []string{"Helm release kube-system/cilium", "spec.template.spec.tolerations", "key: node.cilium.io/agent-not-ready"}}},
+		},
+		{
 			name:  "the agent tolerates the gate: no deadlock",
 			nodes: gated, ds: fixture.DaemonSet("kube-system", "cilium", ciliumAgent, fixture.WithToleration(fixture.Exists(ciliumTaint, ""))), pods: podsOn("n1", "new-1"),
 		},

@@ -42,7 +42,7 @@ func gateDeadlock(d *dsInfo, st *corev1.Taint, shape string) report.WhatIfFindin
 			taint, whereToken, d.key, taint)}
 	direct := fmt.Sprintf("add the toleration %s to daemonset %s's Pod template (the right effect and value, or operator Exists)", tol, d.key)
 	if m := owner.DetectDaemonSet(d.ds); m.Managed() {
-		direct = m.Route(owner.Change{What: "a toleration of the startup taint " + taint, Field: "spec.template.spec.tolerations", Value: tol,
+		direct = m.Route(owner.Change{What: "a toleration of " + st.Key, Field: "spec.template.spec.tolerations", Value: tol,
 			Namespace: d.ds.Namespace, Name: d.ds.Name}).Text
 	}
 	f.Suggestion = direct
