@@ -53,7 +53,7 @@ func TestGateDeadlockDetector(t *testing.T) {
 				message: []string{"cluster-autoscaler gate " + startupTaint + "=true:NoExecute", "its tolerations name the taint's key"}}},
 		},
 		{
-			name: "a Helm-managed agent: the toleration goes through the release",
+			name:  "a Helm-managed agent: the toleration goes through the release",
 			nodes: gated, pods: podsOn("n1"),
 			ds: fixture.DaemonSet("kube-system", "cilium", ciliumAgent, func(ds *appsv1.DaemonSet) {
 				ds.Labels["app.kubernetes.io/managed-by"] = "Helm"
