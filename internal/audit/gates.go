@@ -118,7 +118,7 @@ func newGateIndex(snap *model.Snapshot, nodes []*corev1.Node) *gateIndex {
 		open := *n
 		open.Spec.Taints = nil
 		for i := range n.Spec.Taints {
-			if !isGateTaint(ngs, &n.Spec.Taints[i]) {
+			if !isGateTaint(ngs, &n.Spec.Taints[i]) && !startingTaint[n.Spec.Taints[i].Key] {
 				open.Spec.Taints = append(open.Spec.Taints, n.Spec.Taints[i])
 			}
 		}
@@ -144,6 +144,12 @@ func newGateIndex(snap *model.Snapshot, nodes []*corev1.Node) *gateIndex {
 	}
 	return gi
 }
+
+// startingTaint are the node lifecycle controller's taints of a node whose
+// kubelet is not Ready yet: on a gated node, usually because the agent the
+// gate waits for (the CNI) is not running; lifted with the gate, so they do
+// not decide which DaemonSets run there once it is.
+var startingTaint = map[string]bool{corev1.TaintNodeNotReady: true, corev1.TaintNodeNetworkUnavailable: true}
 
 func isGateTaint(ngs []*nodeGate, t *corev1.Taint) bool {
 	for _, ng := range ngs {

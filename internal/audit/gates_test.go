@@ -63,6 +63,13 @@ func TestGateDeadlockDetector(t *testing.T) {
 				fix: []string{"Helm release kube-system/cilium", "spec.template.spec.tolerations", "key: node.cilium.io/agent-not-ready"}}},
 		},
 		{
+			name: "a node NotReady until its CNI runs: still a deadlock",
+			nodes: []corev1.Node{fixture.Node("new-1", fixture.CreatedAgo(3*time.Minute), fixture.WithTaint(ciliumTaint, "true", ne),
+				fixture.WithTaint(corev1.TaintNodeNotReady, "", ns))},
+			ds:   fixture.DaemonSet("kube-system", "cilium", ciliumAgent),
+			want: []wantFinding{{node: "new-1", severity: report.SeverityError}},
+		},
+		{
 			name:  "the agent tolerates the gate: no deadlock",
 			nodes: gated, ds: fixture.DaemonSet("kube-system", "cilium", ciliumAgent, fixture.WithToleration(fixture.Exists(ciliumTaint, ""))), pods: podsOn("n1", "new-1"),
 		},
