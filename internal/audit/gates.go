@@ -82,7 +82,7 @@ var discard = logr.Discard()
 // one look at each taint.
 func newGateIndex(snap *model.Snapshot, nodes []*corev1.Node) *gateIndex {
 	gates := providers.NewGates(snap.NodeReadinessRules, snap.NodeReadinessRulesRead, nil)
-	gi := &gateIndex{rulesRead: snap.NodeReadinessRulesRead, unread: snap.NodeReadinessRulesUnread}
+	gi := &gateIndex{rulesRead: gates.RulesRead(), unread: snap.NodeReadinessRulesUnread}
 	var gated []*corev1.Node
 	for _, n := range nodes {
 		for i := range n.Spec.Taints {
