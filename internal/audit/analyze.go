@@ -79,6 +79,7 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 		prevNodes = opts.Memo.nodes
 	}
 	idx := newIndex(snap, prevNodes)
+	idx.gates.narrowed = opts.Selection != ""
 	r := newReport(snap, idx, opts)
 	dss := sortedDaemonSets(snap)
 	// With a Memo: when what every DaemonSet reads is the same as last
@@ -157,6 +158,8 @@ type index struct {
 	// plan is the capacity stage's view (package placement): verdicts, requests,
 	// priorities and the daemons' placement on every node.
 	plan *placement.Plan
+	// gates are the readiness gates on the nodes (gates.go).
+	gates *gateIndex
 }
 
 // nodeIndex is the part of the index made of nodes alone.
@@ -280,6 +283,7 @@ func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
 		}
 	}
 	file()
+	idx.gates = newGateIndex(snap, idx.nodes)
 	for i := range snap.ControllerRevisions {
 		cr := &snap.ControllerRevisions[i]
 		ref := metav1.GetControllerOfNoCopy(cr)

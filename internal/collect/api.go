@@ -58,6 +58,8 @@ func init() {
 type restClient struct {
 	core, apps, sched *rest.RESTClient
 	hc                *http.Client
+	// readiness reads node-readiness-controller's CRD (readiness.go).
+	readiness *rest.RESTClient
 }
 
 func newRESTClient(cfg *rest.Config, hc *http.Client) (*restClient, error) {
@@ -83,6 +85,9 @@ func newRESTClient(cfg *rest.Config, hc *http.Client) (*restClient, error) {
 		return nil, err
 	}
 	if rc.sched, err = group(schedulingv1.SchemeGroupVersion, "/apis"); err != nil {
+		return nil, err
+	}
+	if rc.readiness, err = group(ReadinessGroupVersion, "/apis"); err != nil {
 		return nil, err
 	}
 	return rc, nil

@@ -85,6 +85,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 	r := &liveRead{cs: cs, opts: opts, cur: cur, progress: progress, g: g, snap: snap}
 	r.nodes()
 	r.priorityClasses()
+	r.readinessRules()
 	if opts.Workloads {
 		r.workloads()
 	}

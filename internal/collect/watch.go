@@ -212,6 +212,7 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 		changed: make(chan struct{}, 1), ready: make(chan struct{}), failed: make(chan struct{}),
 		base: model.Snapshot{Source: snap.Source, ServerVersion: snap.ServerVersion, Events: snap.Events, Kruise: snap.Kruise, NotServed: snap.NotServed,
 			PriorityClasses: snap.PriorityClasses, PriorityClassesRead: snap.PriorityClassesRead, Workloads: snap.Workloads,
+			NodeReadinessRules: snap.NodeReadinessRules, NodeReadinessRulesRead: snap.NodeReadinessRulesRead, NodeReadinessRulesUnread: snap.NodeReadinessRulesUnread,
 			Warnings: slices.Clone(snap.Warnings), Missing: maps.Clone(snap.Missing)},
 		pods: snap.Has(model.Pods), revs: snap.Has(model.ControllerRevisions), nodes: snap.Has(model.Nodes),
 		dss: map[string]*appsv1.DaemonSet{}, dsAt: map[string]Selection{}, sels: map[Selection]*selection{},
@@ -367,6 +368,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 	defer w.mu.Unlock()
 	snap := &model.Snapshot{Source: w.base.Source, ServerVersion: w.base.ServerVersion, Events: w.base.Events, Kruise: w.base.Kruise, NotServed: w.base.NotServed,
 		PriorityClasses: w.base.PriorityClasses, PriorityClassesRead: w.base.PriorityClassesRead, Workloads: w.base.Workloads,
+		NodeReadinessRules: w.base.NodeReadinessRules, NodeReadinessRulesRead: w.base.NodeReadinessRulesRead, NodeReadinessRulesUnread: w.base.NodeReadinessRulesUnread,
 		Warnings: slices.Clone(w.base.Warnings), Missing: maps.Clone(w.base.Missing)}
 	keys := slices.Sorted(maps.Keys(w.dss))
 	snap.DaemonSets = make([]appsv1.DaemonSet, 0, len(keys))

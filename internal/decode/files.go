@@ -158,6 +158,7 @@ func (r *fileReader) markUnread(snap *model.Snapshot, opts collect.Options) {
 		snap.Warnings = append(snap.Warnings, "the input has no ControllerRevision objects: Pod revisions are compared by template generation only (add: kubectl get controllerrevisions -A -o yaml)")
 	}
 	snap.PriorityClassesRead = r.seen[model.PriorityClasses]
+	r.readinessRules(snap)
 	if opts.Workloads {
 		if r.seen[model.Pods] {
 			w := model.NewWorkloads()
@@ -388,8 +389,10 @@ func unwrapPathError(err error) error {
 }
 
 type fileReader struct {
-	snap    *model.Snapshot
-	ignored map[string]int
+	snap *model.Snapshot
+	// readiness are the NodeReadinessRules read (readiness.go).
+	readiness []collect.NodeReadinessRule
+	ignored   map[string]int
 	// seen records the kinds the input holds, as objects or typed Lists.
 	seen map[model.Kind]bool
 	// index de-duplicates objects: kind + UID (or namespace/name without
@@ -434,6 +437,8 @@ var kindOf = map[string]model.Kind{
 	"DaemonSet": model.DaemonSets, "Node": model.Nodes, "Pod": model.Pods,
 	"ControllerRevision": model.ControllerRevisions, "Event": model.Events,
 	"PriorityClass": model.PriorityClasses,
+	// Readiness gates (readiness.go).
+	"NodeReadinessRule": model.NodeReadinessRules,
 }
 
 func (r *fileReader) readFile(name string) error {
@@ -887,7 +892,8 @@ func apiGroupOf(kind, apiVersion string) (group, version string) {
 // wantGroup is the API group of each kind daemoncheck reads: a kind of the
 // same name in another group (config.openshift.io/v1 Node, which every
 // must-gather has) is another kind.
-var wantGroup = map[string]string{"DaemonSet": "apps", "ControllerRevision": "apps", "Node": "", "Pod": "", "Event": "", "PriorityClass": "scheduling.k8s.io"}
+var wantGroup = map[string]string{"DaemonSet": "apps", "ControllerRevision": "apps", "Node": "", "Pod": "", "Event": "", "PriorityClass": "scheduling.k8s.io",
+	"NodeReadinessRule": collect.ReadinessGroupVersion.Group}
 
 // readKind is the kind daemoncheck reads that kind/apiVersion names, if
 // any; an empty apiVersion (items of a List without their own) matches.
@@ -960,7 +966,7 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		r.ignored[kind]++
 		return nil
 	}
-	if tm.APIVersion != "" && tm.APIVersion != "v1" && tm.APIVersion != "apps/v1" && tm.APIVersion != "scheduling.k8s.io/v1" {
+	if tm.APIVersion != "" && tm.APIVersion != "v1" && tm.APIVersion != "apps/v1" && tm.APIVersion != "scheduling.k8s.io/v1" && tm.APIVersion != collect.ReadinessGroupVersion.String() {
 		if err := r.olderVersion(kind, tm.APIVersion, version); err != nil {
 			return err
 		}
@@ -979,6 +985,8 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		return r.revision(raw)
 	case "Event":
 		return r.event(raw)
+	case "NodeReadinessRule":
+		return r.readinessRule(raw)
 	}
 	return nil
 }

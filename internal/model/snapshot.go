@@ -62,6 +62,15 @@ type Snapshot struct {
 	// looked for that the server does not serve.
 	Kruise    []KruiseDaemonSet
 	NotServed []NotServed
+	// NodeReadinessRules are node-readiness-controller's rules, when its
+	// CRD is served and readable (NodeReadinessRulesRead); unread, a
+	// readiness.k8s.io/ gate's conditions are unknown. Never an error: most
+	// clusters do not run the controller.
+	NodeReadinessRules     []NodeReadinessRule
+	NodeReadinessRulesRead bool
+	// NodeReadinessRulesUnread says why they could not be read (refused,
+	// failed), "" when read or not asked for.
+	NodeReadinessRulesUnread string
 
 	// Missing records kinds that could not be read (or were absent from the
 	// input), with the reason. The analysis never guesses about them.

@@ -13,34 +13,26 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/providers"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// knownStartupTaints are taints a node registers with that a known agent
-// removes once it runs: startup taints, whatever put them on the node (the
-// kubelet's --register-with-taints, kubeadm's nodeRegistration, a Node
-// manifest).
-var knownStartupTaints = map[string]string{
-	"node.cilium.io/agent-not-ready":                 "the Cilium agent",
-	"node.cloudprovider.kubernetes.io/uninitialized": "the cloud controller manager",
-	"node.cluster.x-k8s.io/uninitialized":            "Cluster API",
-	"ebs.csi.aws.com/agent-not-ready":                "the EBS CSI node plugin",
-	"efs.csi.aws.com/agent-not-ready":                "the EFS CSI node plugin",
-	"karpenter.sh/unregistered":                      "Karpenter",
-}
-
-// startupTaints moves the known startup taints out of t's taints.
-func startupTaints(t *model.PoolTemplate) *model.PoolTemplate {
+// startupTaints moves the readiness gates among t's taints (taints a node
+// registers with that a known agent or controller removes once the node is
+// ready: providers.Gates, whatever put them on the node, the kubelet's
+// --register-with-taints, kubeadm's nodeRegistration, a Node manifest) to
+// its startup taints: temporary, as the pool's own startup taints.
+func startupTaints(t *model.PoolTemplate, gates *providers.Gates) *model.PoolTemplate {
 	c := *t
 	c.Taints = nil
 	c.StartupTaints = append([]corev1.Taint(nil), t.StartupTaints...)
 	c.Notes = append([]string(nil), t.Notes...)
 	for _, tn := range t.Taints {
-		if who, ok := knownStartupTaints[tn.Key]; ok {
+		if g, ok := gates.Of(&tn, t.Labels); ok {
 			c.StartupTaints = append(c.StartupTaints, tn)
-			c.Notes = append(c.Notes, fmt.Sprintf("%s is removed by %s once it runs: counted as a startup taint", scheduling.TaintString(&tn), who))
+			c.Notes = append(c.Notes, fmt.Sprintf("%s is a readiness gate (%s) removed by %s: counted as a startup taint", scheduling.TaintString(&tn), g.Owner, g.Remover))
 			continue
 		}
 		c.Taints = append(c.Taints, tn)
@@ -48,9 +40,20 @@ func startupTaints(t *model.PoolTemplate) *model.PoolTemplate {
 	return &c
 }
 
+// poolGates recognises the gates of a pool: the cluster's
+// NodeReadinessRules, the built-in gates, and a NodePool's startupTaints.
+func (w *whatIf) poolGates(t *model.PoolTemplate) *providers.Gates {
+	var startup map[string][]corev1.Taint
+	if t.Kind == "NodePool" && len(t.StartupTaints) > 0 {
+		startup = map[string][]corev1.Taint{t.Name: t.StartupTaints}
+	}
+	return providers.NewGates(w.snap.NodeReadinessRules, w.snap.NodeReadinessRulesRead, startup)
+}
+
 // pool judges one proposed pool, shape by shape.
 func (w *whatIf) pool(t *model.PoolTemplate) report.PoolWhatIf {
-	t = startupTaints(t)
+	gates := w.poolGates(t)
+	t = startupTaints(t, gates)
 	pw := report.PoolWhatIf{Source: t.Source, Kind: t.Kind, APIVersion: t.APIVersion, Namespace: t.Namespace, Name: t.Name,
 		Labels: map[string]string{}, FilledLabels: []string{}, Taints: []string{}, StartupTaints: []report.StartupTaint{},
 		Notes: append([]string{}, t.Notes...), Shapes: []report.Shape{}, Findings: []report.WhatIfFinding{}}
@@ -67,14 +70,15 @@ func (w *whatIf) pool(t *model.PoolTemplate) report.PoolWhatIf {
 	set := w.shapes(t, filled, &pw.Notes)
 	specs := set.specs
 	tolerated := make([]map[string]bool, len(t.StartupTaints))
+	agents := make([]map[string]bool, len(t.StartupTaints))
 	for i := range tolerated {
-		tolerated[i] = map[string]bool{}
+		tolerated[i], agents[i] = map[string]bool{}, map[string]bool{}
 	}
 	var raw []report.WhatIfFinding
 	for i, name := range shapeNames(t, specs) {
 		s := specs[i]
 		fillLabels(s.labels, name, filled)
-		pw.Shapes = append(pw.Shapes, w.judge(t, name, s, &raw, tolerated))
+		pw.Shapes = append(pw.Shapes, w.judge(t, name, s, &raw, gateCheck{gates: gates, tolerated: tolerated, agents: agents}))
 	}
 	pw.Findings = groupShapeFindings(raw, len(pw.Shapes))
 	pw.Findings = append(pw.Findings, w.shapeCountFindings(&pw, set)...)
@@ -101,8 +105,15 @@ func (w *whatIf) pool(t *model.PoolTemplate) report.PoolWhatIf {
 		st := &t.StartupTaints[i]
 		by := slices.Collect(maps.Keys(tolerated[i]))
 		sort.Strings(by)
-		pw.StartupTaints = append(pw.StartupTaints, report.StartupTaint{Taint: scheduling.TaintString(st), ToleratedBy: by})
-		if len(by) == 0 && (st.Effect == corev1.TaintEffectNoSchedule || st.Effect == corev1.TaintEffectNoExecute) {
+		ps := report.StartupTaint{Taint: scheduling.TaintString(st), ToleratedBy: by, Agents: slices.Sorted(maps.Keys(agents[i]))}
+		g, gate := gates.Of(st, pw.Labels)
+		if gate {
+			ps.Owner, ps.RemovedBy = string(g.Owner), g.Remover
+		}
+		pw.StartupTaints = append(pw.StartupTaints, ps)
+		// A controller lifts its own gate (Cluster API, the cloud node
+		// controller, Karpenter's registration): no daemon need run under it.
+		if len(by) == 0 && !g.Controller && (st.Effect == corev1.TaintEffectNoSchedule || st.Effect == corev1.TaintEffectNoExecute) {
 			pw.Findings = append(pw.Findings, report.WhatIfFinding{Kind: report.WhatIfStartupTaint,
 				Message:    fmt.Sprintf("no DaemonSet that would run on the pool tolerates startup taint %s, so none of them can be what removes it; until something else does, no daemon lands on the pool's nodes", scheduling.TaintString(st)),
 				Suggestion: fmt.Sprintf("check what removes %s (usually the agent it waits for, e.g. the CNI, as a DaemonSet that tolerates it: %s); if that DaemonSet exists, it may be outside the DaemonSets read (-n, -l)", st.Key, explain.TolerationYAML(st))})
@@ -172,7 +183,7 @@ func poolTarget(t *model.PoolTemplate) explain.LabelTarget {
 
 // judge evaluates every DaemonSet on one node shape: the controller's
 // verdict, the coverage verdict, startup taints, and the fit.
-func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings *[]report.WhatIfFinding, tolerated []map[string]bool) report.Shape {
+func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings *[]report.WhatIfFinding, gc gateCheck) report.Shape {
 	node := &corev1.Node{Spec: corev1.NodeSpec{Taints: t.Taints}}
 	node.Name, node.Labels = name, s.labels
 	start := &corev1.Node{Spec: corev1.NodeSpec{Taints: t.StartupTaints}}
@@ -210,10 +221,20 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 						waits = true
 					}
 				}
-				if waits {
+				agent := gc.agent(d, st, s.labels)
+				switch {
+				case waits && agent:
+					// The one the gate waits for cannot run under it: the
+					// taint is never lifted (GateDeadlock in the audit).
+					*findings = append(*findings, gateDeadlock(d, st, name))
+				case waits:
+					// Temporary: the daemon lands once the gate is lifted.
 					sd.WaitsFor = append(sd.WaitsFor, scheduling.TaintString(st))
-				} else if st.Effect != corev1.TaintEffectPreferNoSchedule {
-					tolerated[i][d.key] = true
+				case st.Effect != corev1.TaintEffectPreferNoSchedule:
+					gc.tolerated[i][d.key] = true
+					if agent {
+						gc.agents[i][d.key] = true
+					}
 				}
 			}
 			daemons = append(daemons, daemonOf(d))

@@ -412,7 +412,7 @@ func TestStartupTaintNobodyTolerates(t *testing.T) {
 	if got := findings(p.Findings); !reflect.DeepEqual(got, []string{"FitUnknown  md-node", "StartupTaintUntolerated  "}) {
 		t.Fatalf("findings %q", got)
 	}
-	if rep.Summary.Failing != 0 || !strings.Contains(strings.Join(p.Notes, "\n"), "removed by the Cilium agent once it runs") {
+	if rep.Summary.Failing != 0 || !strings.Contains(strings.Join(p.Notes, "\n"), "removed by cilium-operator, once the Cilium agent Pod on the node is Ready: counted as a startup taint") {
 		t.Errorf("failing %d notes %q", rep.Summary.Failing, p.Notes)
 	}
 }

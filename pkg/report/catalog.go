@@ -1,6 +1,9 @@
 package report
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // FindingType names a class of problem. The values are part of the API.
 type FindingType string
@@ -23,6 +26,19 @@ const (
 	LowPriorityAgent FindingType = "LowPriorityAgent"
 	NoMemoryRequest  FindingType = "NoMemoryRequest"
 )
+
+// Readiness gates and startup taints (internal/audit/gates.go): taints that
+// hold a new node until its agents are ready (internal/providers/gates.go).
+const (
+	GateDeadlock      FindingType = "GateDeadlock"
+	NodeHeldByGate    FindingType = "NodeHeldByGate"
+	GateWithoutLifter FindingType = "GateWithoutLifter"
+)
+
+// GateGrace is how long a gate may hold a node before NodeHeldByGate is an
+// error: Cluster Autoscaler's --max-node-startup-time default, after which
+// it, too, stops waiting for a node with startup taints.
+const GateGrace = 15 * time.Minute
 
 // Severity says what a finding means for the cluster, and ranks findings
 // for --fail-on.
@@ -140,6 +156,13 @@ var Catalog = []TypeInfo{
 		Doc: "a node agent has no priorityClassName, or a priority below the workloads on its nodes (with `--workloads`) or below the cluster's globalDefault class"},
 	{Type: NoMemoryRequest, Why: "advice on how the DaemonSet is written", Fit: true, Severity: SeverityInfo, DaemonSetLevel: true,
 		Doc: "a container of the daemon Pods requests no memory: the scheduler reserves none on any node, and the kubelet evicts it first under memory pressure"},
+	// Readiness gates and startup taints.
+	{Type: GateDeadlock, Why: "the node never becomes ready: the agent its gate waits for cannot run under the gate", AcrossDaemonSets: true, Severity: SeverityError, NeedsNodes: true,
+		Doc: "a node carries a readiness gate or startup taint (Cilium's agent-not-ready, a node-readiness-controller rule, a Cluster Autoscaler or Karpenter startup taint ...) that waits for this DaemonSet (its agent, or a DaemonSet whose tolerations name the taint), and the DaemonSet does not tolerate the taint (a wrong effect or value): its Pod is never created there, so the gate is never lifted"},
+	{Type: NodeHeldByGate, Why: "a new node is kept from workloads while its agent starts (error once held past 15m)", AcrossDaemonSets: true, Severity: SeverityWarning, NeedsNodes: true,
+		Doc: "a node is held by a readiness gate that waits for this DaemonSet's Pod; warning while the gate is younger than 15 minutes (Cluster Autoscaler's `--max-node-startup-time` default), error after"},
+	{Type: GateWithoutLifter, Why: "nothing will ever lift the gate: the node stays closed to this daemon", AcrossDaemonSets: true, Severity: SeverityError, NeedsNodes: true,
+		Doc: "a node carries a readiness gate or startup taint that no DaemonSet tolerates and no known controller removes (or a `readiness.k8s.io/` taint no NodeReadinessRule manages): the DaemonSet, which targets the node but for the gate, never runs there"},
 }
 
 var catalogIndex = func() map[FindingType]int {
@@ -174,6 +197,9 @@ func Known(t FindingType) bool {
 func SeverityOf(f *Finding) Severity {
 	if f.Type == LowPriorityAgent && f.Reason != ReasonBelowWorkloads {
 		return SeverityInfo
+	}
+	if f.Type == NodeHeldByGate && f.Reason == ReasonGateOverdue {
+		return SeverityError
 	}
 	return Info(f.Type).Severity
 }

@@ -59,6 +59,18 @@ const (
 	ReasonNodeConditionPrefix        = "Node" // a node condition explains it: Node + NodeCause
 )
 
+// Readiness gates (GateDeadlock, NodeHeldByGate, GateWithoutLifter):
+// Params.Detail is the gate's taint (key[=value]:Effect), Params.Other its
+// owner (providers.GateOwner), Params.State, for a held node, the state of
+// the DaemonSet's Pod there (NoPod, or the Pod's state).
+const (
+	ReasonGateNotTolerated Reason = "GateNotTolerated" // the gate waits for the DaemonSet, which does not tolerate its taint
+	ReasonGateWaiting      Reason = "GateWaiting"      // held for less than GateGrace
+	ReasonGateOverdue      Reason = "GateOverdue"      // held for GateGrace or longer
+	ReasonGateNoLifter     Reason = "GateNoLifter"     // no DaemonSet names the taint, no controller removes it
+	ReasonGateNoRule       Reason = "GateNoRule"       // a readiness.k8s.io/ taint no NodeReadinessRule manages
+)
+
 // Params are the structured values a finding's cause and message are
 // rendered from. Only the fields that apply are set.
 type Params struct {

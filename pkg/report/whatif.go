@@ -104,6 +104,13 @@ type StartupTaint struct {
 	// ToleratedBy are the DaemonSets whose Pods land before it is
 	// removed (the one that removes it must be among them).
 	ToleratedBy []string `json:"toleratedBy"`
+	// Owner is the readiness gate's owner and RemovedBy who removes it,
+	// when it is a gate daemoncheck knows (internal/providers/gates.go);
+	// Agents are the DaemonSets among ToleratedBy it waits for (its agent,
+	// or whose tolerations name its key).
+	Owner     string   `json:"owner,omitempty"`
+	RemovedBy string   `json:"removedBy,omitempty"`
+	Agents    []string `json:"agents,omitempty"`
 }
 
 // Shape is one kind of node of a pool: its labels, capacity, and which
@@ -252,6 +259,13 @@ const (
 	WhatIfNoNodeShape WhatIfFindingKind = "NoNodeShape"
 )
 
+// Readiness gates in a what-if (internal/whatif/whatif_gates.go).
+const (
+	// WhatIfGateDeadlock: a startup taint waits for a DaemonSet that does
+	// not tolerate it; the nodes never become ready.
+	WhatIfGateDeadlock WhatIfFindingKind = "GateDeadlock"
+)
+
 // WhatIfKinds lists the finding kinds with their severity, in
 // documentation order.
 var WhatIfKinds = []struct {
@@ -266,6 +280,7 @@ var WhatIfKinds = []struct {
 	{WhatIfFitUnknown, SeverityWarning, "the node's allocatable is not known (no status, no --allocatable, no node of the instance type in the cluster): fit is not judged"},
 	{WhatIfShapesNotJudged, SeverityError, "the pool allows more node shapes than --max-shapes: those beyond it were not judged, so a failure there would go unseen (a warning with --accept-unjudged-shapes)"},
 	{WhatIfNoNodeShape, SeverityError, "no node shape satisfies the pool's requirements (they contradict each other or allow no value): nothing about the pool can be judged"},
+	{WhatIfGateDeadlock, SeverityError, "a startup taint (readiness gate) waits for a DaemonSet, its agent or one whose tolerations name the taint, that does not tolerate it: its Pods never start on the pool's nodes, so the taint is never lifted"},
 }
 
 // WhatIfSeverity is the severity of a kind.
