@@ -24,6 +24,13 @@ const (
 	NoMemoryRequest  FindingType = "NoMemoryRequest"
 )
 
+// Node plugins: CSI node plugins against CSINode registrations, DRA kubelet
+// plugins against ResourceSlices (internal/audit/csi.go, dra.go).
+const (
+	DriverWithoutPlugin FindingType = "DriverWithoutPlugin"
+	PluginNotRegistered FindingType = "PluginNotRegistered"
+)
+
 // Severity says what a finding means for the cluster, and ranks findings
 // for --fail-on.
 type Severity string
@@ -140,6 +147,11 @@ var Catalog = []TypeInfo{
 		Doc: "a node agent has no priorityClassName, or a priority below the workloads on its nodes (with `--workloads`) or below the cluster's globalDefault class"},
 	{Type: NoMemoryRequest, Why: "advice on how the DaemonSet is written", Fit: true, Severity: SeverityInfo, DaemonSetLevel: true,
 		Doc: "a container of the daemon Pods requests no memory: the scheduler reserves none on any node, and the kubelet evicts it first under memory pressure"},
+	// Node plugins (internal/audit/csi.go, dra.go).
+	{Type: DriverWithoutPlugin, Why: "the node advertises a driver whose plugin is not there: its volumes or devices cannot be set up", AcrossDaemonSets: true, Severity: SeverityError, NeedsNodes: true,
+		Doc: "a CSI driver is registered on the node (CSINode) or a DRA driver published a ResourceSlice for it, but no Pod of the DaemonSet identified as that driver's node plugin runs there, and the DaemonSet does not target the node (where it does, MissingPod or PendingPod says so): volumes of the driver cannot be mounted or unmounted there, claims on its devices cannot be prepared"},
+	{Type: PluginNotRegistered, Why: "the plugin runs but the kubelet does not know it: its volumes cannot be mounted there", Severity: SeverityWarning, PodGrace: true, NeedsNodes: true,
+		Doc: "a Ready Pod of a CSI node plugin DaemonSet runs on a node whose CSINode does not list the plugin's driver: its registration with the kubelet failed (wrong --kubelet-registration-path, another kubelet root directory)"},
 }
 
 var catalogIndex = func() map[FindingType]int {
