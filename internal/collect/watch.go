@@ -211,7 +211,7 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 		cs: cs, opts: opts, dsSel: dsSel,
 		changed: make(chan struct{}, 1), ready: make(chan struct{}), failed: make(chan struct{}),
 		base: model.Snapshot{Source: snap.Source, ServerVersion: snap.ServerVersion, Events: snap.Events,
-			PriorityClasses: snap.PriorityClasses, PriorityClassesRead: snap.PriorityClassesRead, Workloads: snap.Workloads,
+			PriorityClasses: snap.PriorityClasses, PriorityClassesRead: snap.PriorityClassesRead, Workloads: snap.Workloads, Plugins: snap.Plugins,
 			Warnings: slices.Clone(snap.Warnings), Missing: maps.Clone(snap.Missing)},
 		pods: snap.Has(model.Pods), revs: snap.Has(model.ControllerRevisions), nodes: snap.Has(model.Nodes),
 		dss: map[string]*appsv1.DaemonSet{}, dsAt: map[string]Selection{}, sels: map[Selection]*selection{},
@@ -354,7 +354,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	snap := &model.Snapshot{Source: w.base.Source, ServerVersion: w.base.ServerVersion, Events: w.base.Events,
-		PriorityClasses: w.base.PriorityClasses, PriorityClassesRead: w.base.PriorityClassesRead, Workloads: w.base.Workloads,
+		PriorityClasses: w.base.PriorityClasses, PriorityClassesRead: w.base.PriorityClassesRead, Workloads: w.base.Workloads, Plugins: w.base.Plugins,
 		Warnings: slices.Clone(w.base.Warnings), Missing: maps.Clone(w.base.Missing)}
 	keys := slices.Sorted(maps.Keys(w.dss))
 	snap.DaemonSets = make([]appsv1.DaemonSet, 0, len(keys))

@@ -57,6 +57,11 @@ type Snapshot struct {
 	// (nil otherwise, or when they could not be read: see Missing).
 	Workloads *Workloads
 
+	// Plugins are the CSI and DRA node-plugin registrations (CSINode,
+	// CSIDriver, ResourceSlice), each part read when it could be
+	// (plugins.go).
+	Plugins Plugins
+
 	// Missing records kinds that could not be read (or were absent from the
 	// input), with the reason. The analysis never guesses about them.
 	Missing map[Kind]Gap
