@@ -61,7 +61,7 @@ type restClient struct {
 	core, apps, sched *rest.RESTClient
 	// storage reads CSINodes and CSIDrivers (plugins.go).
 	storage *rest.RESTClient
-	hc                *http.Client
+	hc      *http.Client
 }
 
 func newRESTClient(cfg *rest.Config, hc *http.Client) (*restClient, error) {
