@@ -196,8 +196,13 @@ func CSINodesOf(items []storagev1.CSINode) []model.CSINode {
 		sort.Strings(n.Drivers)
 		out = append(out, n)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
+	SortCSINodes(out)
 	return out
+}
+
+// SortCSINodes orders CSINodes by node.
+func SortCSINodes(ns []model.CSINode) {
+	sort.Slice(ns, func(i, j int) bool { return ns[i].Node < ns[j].Node })
 }
 
 // SortSlices orders ResourceSlices by node, driver and name.

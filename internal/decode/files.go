@@ -157,6 +157,7 @@ func (r *fileReader) markUnread(snap *model.Snapshot, opts collect.Options) {
 		snap.Warnings = append(snap.Warnings, "the input has no ControllerRevision objects: Pod revisions are compared by template generation only (add: kubectl get controllerrevisions -A -o yaml)")
 	}
 	snap.PriorityClassesRead = r.seen[model.PriorityClasses]
+	r.markPlugins(snap)
 	if opts.Workloads {
 		if r.seen[model.Pods] {
 			w := model.NewWorkloads()
@@ -429,6 +430,8 @@ var kindOf = map[string]model.Kind{
 	"DaemonSet": model.DaemonSets, "Node": model.Nodes, "Pod": model.Pods,
 	"ControllerRevision": model.ControllerRevisions, "Event": model.Events,
 	"PriorityClass": model.PriorityClasses,
+	// Node-plugin registrations (plugins.go).
+	"CSINode": model.CSINodes, "CSIDriver": model.CSIDrivers, "ResourceSlice": model.ResourceSlices,
 }
 
 func (r *fileReader) readFile(name string) error {
@@ -882,7 +885,8 @@ func apiGroupOf(kind, apiVersion string) (group, version string) {
 // wantGroup is the API group of each kind daemoncheck reads: a kind of the
 // same name in another group (config.openshift.io/v1 Node, which every
 // must-gather has) is another kind.
-var wantGroup = map[string]string{"DaemonSet": "apps", "ControllerRevision": "apps", "Node": "", "Pod": "", "Event": "", "PriorityClass": "scheduling.k8s.io"}
+var wantGroup = map[string]string{"DaemonSet": "apps", "ControllerRevision": "apps", "Node": "", "Pod": "", "Event": "", "PriorityClass": "scheduling.k8s.io",
+	"CSINode": "storage.k8s.io", "CSIDriver": "storage.k8s.io", "ResourceSlice": "resource.k8s.io"}
 
 // readKind is the kind daemoncheck reads that kind/apiVersion names, if
 // any; an empty apiVersion (items of a List without their own) matches.
@@ -951,6 +955,9 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		}
 		r.ignored[kind]++
 		return nil
+	}
+	if ok, err := r.pluginObject(raw, kind, tm.APIVersion); ok {
+		return err
 	}
 	if tm.APIVersion != "" && tm.APIVersion != "v1" && tm.APIVersion != "apps/v1" && tm.APIVersion != "scheduling.k8s.io/v1" {
 		if err := r.olderVersion(kind, tm.APIVersion, version); err != nil {
