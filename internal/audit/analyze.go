@@ -114,6 +114,7 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 	}
 	results, until, health, keptProblems := analyzeAll(dss, idx, snap, opts, kept)
 	r.DaemonSets = results
+	r.Warnings = append(r.Warnings, pluginWarnings(idx.plugins, dss)...)
 	r.Summary = report.Summarize(results)
 	var own [][]report.Problem
 	r.Problems, own = problems.Group(r, problems.Nodes{List: idx.nodes, Pos: idx.nodePos, Sort: idx.sortNodes, Attrs: idx.attrs}, health, keptProblems)
@@ -157,6 +158,8 @@ type index struct {
 	// plan is the capacity stage's view (package placement): verdicts, requests,
 	// priorities and the daemons' placement on every node.
 	plan *placement.Plan
+	// plugins are the node-plugin registrations by node (csi.go).
+	plugins *pluginIndex
 }
 
 // nodeIndex is the part of the index made of nodes alone.
@@ -245,6 +248,7 @@ func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
 		orphansByNS: map[string][]*model.DaemonPod{},
 		revByDS:     map[types.UID]*appsv1.ControllerRevision{},
 		eventsFor:   map[types.UID][]*corev1.Event{},
+		plugins:     newPluginIndex(snap),
 	}
 	pods := snap.DaemonPods
 	// Pods come sorted by name, so a DaemonSet's Pods mostly follow each
@@ -351,6 +355,9 @@ type dsContext struct {
 	// manager is what reconciles the DaemonSet: a fix that changes it goes
 	// through the manager (adviseChange).
 	manager owner.Manager
+	// plugin is what the DaemonSet is to the node plugins (csi.go), nil
+	// when it is none's.
+	plugin *pluginRole
 }
 
 // analyzeDaemonSet returns the DaemonSet's report, and the first moment at

@@ -71,7 +71,7 @@ const (
 	// DriverWithoutPlugin: Params.Other is the driver; Params.Rule why the
 	// DaemonSet does not target the node (Taint, NodeSelector ...).
 	ReasonCSIRegistered  Reason = "CSIRegistered"  // CSINode lists the driver on the node
-	ReasonSlicePublished Reason = "SlicePublished" // a ResourceSlice of the driver names the node (Params.Detail: the slice)
+	ReasonSlicePublished Reason = "SlicePublished" // a ResourceSlice of the driver names the node (Params.Resource: the slices)
 	// PluginNotRegistered: a running, Ready plugin Pod whose driver
 	// (Params.Other) the node's CSINode does not list.
 	ReasonCSINotRegistered Reason = "CSINotRegistered"
