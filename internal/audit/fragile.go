@@ -48,7 +48,7 @@ func (c *dsContext) fragileCoverage(node *corev1.Node, p *model.DaemonPod, v sch
 	switch {
 	case t.TimeAdded == nil || t.TimeAdded.IsZero():
 		since = "the taint has no timeAdded, so since when is unknown"
-	case t.TimeAdded.Time.After(p.Created):
+	case t.TimeAdded.After(p.Created):
 		f.Params.State = report.StateTaintAddedUnderPod
 		f.Since = sinceOf(t.TimeAdded.Time)
 		since = fmt.Sprintf("the taint was added %s after the Pod started (timeAdded %s)", duration.HumanDuration(t.TimeAdded.Sub(p.Created)), t.TimeAdded.UTC().Format("2006-01-02T15:04:05Z"))

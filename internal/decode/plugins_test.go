@@ -86,7 +86,7 @@ func TestFilesReadPluginRegistrations(t *testing.T) {
 	}
 
 	// Without them: unread, and not partial.
-	plain := pluginDump[:strings.Index(pluginDump, "- apiVersion: storage.k8s.io/v1")]
+	plain, _, _ := strings.Cut(pluginDump, "- apiVersion: storage.k8s.io/v1")
 	if err := os.WriteFile(path, []byte(plain), 0o644); err != nil {
 		t.Fatal(err)
 	}
