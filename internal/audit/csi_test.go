@@ -22,7 +22,7 @@ func ebsNode(opts ...fixture.DSOpt) appsv1.DaemonSet {
 	spec := &ds.Spec.Template.Spec
 	spec.Containers = append(spec.Containers, corev1.Container{Name: "node-driver-registrar", Image: "registrar",
 		Args: []string{"--csi-address=$(ADDRESS)", "--kubelet-registration-path=$(DRIVER_REG_SOCK_PATH)", "--v=2"},
-		Env: []corev1.EnvVar{{Name: "ADDRESS", Value: "/csi/csi.sock"}, {Name: "DRIVER_REG_SOCK_PATH", Value: "/var/lib/kubelet/plugins/ebs.csi.aws.com/csi.sock"}}})
+		Env:  []corev1.EnvVar{{Name: "ADDRESS", Value: "/csi/csi.sock"}, {Name: "DRIVER_REG_SOCK_PATH", Value: "/var/lib/kubelet/plugins/ebs.csi.aws.com/csi.sock"}}})
 	return ds
 }
 
@@ -108,7 +108,7 @@ func TestDriverWithoutPluginDetector(t *testing.T) {
 			},
 			want: []wantFinding{{node: "n2", severity: report.SeverityError, cause: "DRA driver gpu.example.com publishes devices where its kubelet plugin does not run: nodeSelector gpu=true",
 				message: []string{"DRA driver gpu.example.com published ResourceSlice n2-gpu-xyz for node n2", "hostPath volume plugin-data: /var/lib/kubelet/plugins/gpu.example.com"},
-				fix: []string{"kubectl label node n2 gpu=true --overwrite", "delete its ResourceSlices once no claim uses their devices"}}},
+				fix:     []string{"kubectl label node n2 gpu=true --overwrite", "delete its ResourceSlices once no claim uses their devices"}}},
 		},
 	})
 }

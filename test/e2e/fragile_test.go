@@ -118,7 +118,9 @@ func scenarioFragileTaintUnderPod(t *testing.T, s *scenario) {
 	if err := deletePod(s.ctx, s.name, kept.Name); err != nil {
 		t.Fatal(err)
 	}
-	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool { return ds.Status.NumberMisscheduled == 0 && len(pods) == 2 })
+	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
+		return ds.Status.NumberMisscheduled == 0 && len(pods) == 2
+	})
 	if p := s.podOn("agent", nodes[1]); p != nil {
 		t.Errorf("the controller replaced the Pod on %s (%s): the coverage was not fragile", nodes[1], p.Name)
 	}
@@ -174,7 +176,9 @@ func scenarioFragileCSIPlugin(t *testing.T, s *scenario) {
 	if _, err := cluster.Client.StorageV1().CSIDrivers().Create(ctx, &storagev1.CSIDriver{ObjectMeta: metav1.ObjectMeta{Name: driver}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cluster.Client.StorageV1().CSIDrivers().Delete(context.Background(), driver, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = cluster.Client.StorageV1().CSIDrivers().Delete(context.Background(), driver, metav1.DeleteOptions{})
+	})
 	for i, n := range nodes {
 		cn := &storagev1.CSINode{ObjectMeta: metav1.ObjectMeta{Name: n}}
 		if i != 1 {
@@ -184,7 +188,9 @@ func scenarioFragileCSIPlugin(t *testing.T, s *scenario) {
 		if _, err := cluster.Client.StorageV1().CSINodes().Create(ctx, cn, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = cluster.Client.StorageV1().CSINodes().Delete(context.Background(), n, metav1.DeleteOptions{}) })
+		t.Cleanup(func() {
+			_ = cluster.Client.StorageV1().CSINodes().Delete(context.Background(), n, metav1.DeleteOptions{})
+		})
 	}
 	// The plugin leaves nodes[2]: a NoExecute taint it does not tolerate.
 	// The controller deletes its Pod there and will not recreate it; the
@@ -258,7 +264,9 @@ func scenarioFragileDRAPlugin(t *testing.T, s *scenario) {
 		if _, err := cluster.Client.ResourceV1().ResourceSlices().Create(s.ctx, rs, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = cluster.Client.ResourceV1().ResourceSlices().Delete(context.Background(), name, metav1.DeleteOptions{}) })
+		t.Cleanup(func() {
+			_ = cluster.Client.ResourceV1().ResourceSlices().Delete(context.Background(), name, metav1.DeleteOptions{})
+		})
 	}
 	// The API server has the slices once a list sees them.
 	if err := wait.PollUntilContextTimeout(s.ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
