@@ -57,8 +57,8 @@ func (c *dsContext) fragileCoverage(node *corev1.Node, p *model.DaemonPod, v sch
 		f.Since = sinceOf(t.TimeAdded.Time)
 		since = fmt.Sprintf("the taint is older than the Pod (timeAdded %s), so the DaemonSet's tolerations changed since the Pod was made", t.TimeAdded.UTC().Format("2006-01-02T15:04:05Z"))
 	}
-	f.Message = fmt.Sprintf("Pod %s still serves node %s, but no replacement would be scheduled there: node %s has the taint %s, which the DaemonSet does not tolerate (%s; %s); %s; when the Pod is deleted, evicted or fails, or a rollout replaces it, node %s is left without the daemon",
-		p.Name, node.Name, node.Name, taint, v.Reason, since, leftRunning, node.Name)
+	f.Message = fmt.Sprintf("Pod %s still serves node %s, but no replacement would be scheduled there: node %s has the taint %s, which the DaemonSet does not tolerate (%s); %s; when the Pod is deleted, evicted or fails, or a rollout replaces it, node %s is left without the daemon",
+		p.Name, node.Name, node.Name, taint, since, leftRunning, node.Name)
 	tol := explain.TolerationYAML(t)
 	remove := explain.KubectlWrite("taint", "node", node.Name, fmt.Sprintf("%s:%s-", t.Key, t.Effect))
 	c.adviseChange(&f, owner.Change{What: "a toleration for " + taint + " in the Pod template", Field: "spec.template.spec.tolerations", Value: tol},
