@@ -164,6 +164,8 @@ func scenarioFragileCSIPlugin(t *testing.T, s *scenario) {
 	nodes := s.plainNodes(3)
 	ds := s.newDaemonSet("csi-node")
 	spec := &ds.Spec.Template.Spec
+	// A node agent (its hostPath), at the priority real CSI node plugins run at.
+	spec.PriorityClassName = "system-node-critical"
 	spec.Containers = append(spec.Containers, corev1.Container{Name: "node-driver-registrar", Image: "registry.example/csi-node-driver-registrar:v2",
 		Args: []string{"--csi-address=$(ADDRESS)", "--kubelet-registration-path=$(DRIVER_REG_SOCK_PATH)"},
 		Env: []corev1.EnvVar{{Name: "ADDRESS", Value: "/csi/csi.sock"},
@@ -252,6 +254,7 @@ func scenarioFragileDRAPlugin(t *testing.T, s *scenario) {
 	s.createNodes(true, ns...)
 	ds := s.newDaemonSet("gpu-plugin")
 	ds.Spec.Template.Spec.NodeSelector["gpu"] = "true"
+	ds.Spec.Template.Spec.PriorityClassName = "system-node-critical"
 	ds.Spec.Template.Spec.Volumes = []corev1.Volume{{Name: "plugin-data", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/var/lib/kubelet/plugins/" + driver}}}}
 	s.createDaemonSet(ds)
 	s.settle("gpu-plugin", allReady(1))
