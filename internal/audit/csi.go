@@ -281,15 +281,22 @@ func (c *dsContext) pluginUnknowns() {
 	if r == nil {
 		return
 	}
-	for _, path := range r.unresolved {
-		c.report.Unknown = append(c.report.Unknown, fmt.Sprintf("CSI node plugin of an unidentified driver: its registrar registers %s, and no CSINode or CSIDriver names a driver after that directory; its registrations are not checked", path))
-	}
 	anyCSI := len(r.unresolved) > 0
 	for _, d := range r.drivers {
 		anyCSI = anyCSI || d.csi
 	}
 	if anyCSI && !p.CSINodesRead {
-		c.report.Unknown = append(c.report.Unknown, "CSI registrations: "+unreadWhy(c.snapMissing(model.CSINodes), "csinodes")+"; whether nodes without its Pod still register its driver is unknown")
+		// Nothing to match the registrar's directory against, nor
+		// registrations to check: one line says both.
+		what := "its driver's"
+		if len(r.unresolved) > 0 {
+			what = "the driver of its registrar's " + strings.Join(r.unresolved, ", ") + " and its"
+		}
+		c.report.Unknown = append(c.report.Unknown, "CSI node plugin: "+unreadWhy(c.snapMissing(model.CSINodes), "csinodes")+"; "+what+" registrations on nodes without its Pod are unknown")
+		return
+	}
+	for _, path := range r.unresolved {
+		c.report.Unknown = append(c.report.Unknown, fmt.Sprintf("CSI node plugin of an unidentified driver: its registrar registers %s, and no CSINode or CSIDriver names a driver after that directory; its registrations are not checked", path))
 	}
 }
 
