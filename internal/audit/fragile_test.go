@@ -109,3 +109,25 @@ func TestFragileCoverageReasonAndParams(t *testing.T) {
 		t.Errorf("computed status %+v, want numberMisscheduled 2", c)
 	}
 }
+
+// One taint added under the daemons of several DaemonSets is one problem:
+// the node's change, not each DaemonSet's.
+func TestFragileCoverageGroupsAcrossDaemonSets(t *testing.T) {
+	a, b := fixture.DaemonSet("ns", "agent-a"), fixture.DaemonSet("other", "agent-b")
+	nodes := []corev1.Node{fixture.Node("n1"), fixture.Node("n2", taintAdded("dedicated", "db", corev1.TaintEffectNoSchedule, 10*time.Minute))}
+	var pods []corev1.Pod
+	for _, ds := range []*appsv1.DaemonSet{&a, &b} {
+		pods = append(pods, fixture.Pod(ds, "n1"), fixture.Pod(ds, "n2"))
+	}
+	s := cluster(nodes, []appsv1.DaemonSet{a, b}, pods, fixture.Revision(&a, 1), fixture.Revision(&b, 1))
+	rep := analyzeWith(s, audit.Options{})
+	var got []report.Problem
+	for _, p := range rep.Problems {
+		if p.Type == string(report.MisscheduledPod) {
+			got = append(got, p)
+		}
+	}
+	if len(got) != 1 || len(got[0].DaemonSets) != 2 || len(got[0].Nodes) != 1 || got[0].Nodes[0] != "n2" || got[0].Cause != "fragile coverage: left running under untolerated taint dedicated=db:NoSchedule" {
+		t.Errorf("problems %+v, want one fragile-coverage problem of both DaemonSets on n2", got)
+	}
+}
