@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -107,6 +108,9 @@ type pluginIndex struct {
 	// csiDrivers and draDrivers say which known names are CSI drivers
 	// (registered on a node or a CSIDriver) and which publish slices.
 	csiDrivers, draDrivers map[string]bool
+	// fromAnnotation: CSINodes were not read, and csi comes from the
+	// nodes' model.CSINodeIDAnnotation instead.
+	fromAnnotation bool
 }
 
 func newPluginIndex(snap *model.Snapshot) *pluginIndex {
@@ -115,7 +119,32 @@ func newPluginIndex(snap *model.Snapshot) *pluginIndex {
 		known: map[string]bool{}, csiDrivers: map[string]bool{}, draDrivers: map[string]bool{}}
 	for _, n := range p.CSINodes {
 		x.csi[n.Node] = n.Drivers
-		for _, d := range n.Drivers {
+	}
+	if !p.CSINodesRead {
+		// The kubelet writes the annotation in the same step as the
+		// CSINode entry: a node without it has registered no driver, or
+		// is unknown (a kubelet that never ran a CSI plugin); only nodes
+		// with it are judged.
+		for i := range snap.Nodes {
+			n := &snap.Nodes[i]
+			v, ok := n.Annotations[model.CSINodeIDAnnotation]
+			if !ok {
+				continue
+			}
+			var ids map[string]string
+			if json.Unmarshal([]byte(v), &ids) != nil {
+				continue
+			}
+			drivers := make([]string, 0, len(ids))
+			for d := range ids {
+				drivers = append(drivers, d)
+			}
+			sort.Strings(drivers)
+			x.csi[n.Name], x.fromAnnotation = drivers, true
+		}
+	}
+	for _, ds := range x.csi {
+		for _, d := range ds {
 			x.known[d], x.csiDrivers[d] = true, true
 		}
 	}
@@ -285,7 +314,7 @@ func (c *dsContext) pluginUnknowns() {
 	for _, d := range r.drivers {
 		anyCSI = anyCSI || d.csi
 	}
-	if anyCSI && !p.CSINodesRead {
+	if anyCSI && !p.CSINodesRead && !c.idx.plugins.fromAnnotation {
 		// Nothing to match the registrar's directory against, nor
 		// registrations to check: one line says both.
 		what := "its driver's"
@@ -328,7 +357,11 @@ func (c *dsContext) driverWithoutPlugin(node *corev1.Node, v scheduling.Verdict,
 	driver := strings.Join(names, ", ")
 	f := report.Finding{Type: report.DriverWithoutPlugin, Node: node.Name, Reason: reason,
 		Params: report.Params{Rule: string(v.Cause), Detail: ruleOf(v.Reason), Other: driver}}
-	what, harm := "CSI driver "+driver+" is registered on node "+node.Name+" (its CSINode lists it)",
+	where := "its CSINode lists it"
+	if c.idx.plugins.fromAnnotation {
+		where = "its " + model.CSINodeIDAnnotation + " annotation lists it; CSINodes were not read"
+	}
+	what, harm := "CSI driver "+driver+" is registered on node "+node.Name+" ("+where+")",
 		"the kubelet cannot mount or unmount its volumes there: a Pod placed there with one stays ContainerCreating, and volumes left mounted cannot be cleaned up"
 	f.Cause = "CSI driver " + driver + " registered where its node plugin does not run: " + ruleOf(v.Reason)
 	after := "; if the node should not have the driver, move its workloads off and remove the registration (the kubelet drops it when the plugin's registration socket goes away)"
@@ -363,8 +396,12 @@ func (c *dsContext) pluginNotRegistered(node *corev1.Node, p *model.DaemonPod, d
 	f := report.Finding{Type: report.PluginNotRegistered, Node: node.Name, Pod: p.Name, Reason: report.ReasonCSINotRegistered,
 		Params: report.Params{Other: driver}, Cause: "CSI driver " + driver + " not registered with the kubelet"}
 	f.Since = sinceOf(p.ReadySince)
-	f.Message = fmt.Sprintf("Pod %s of the CSI node plugin runs and is Ready on node %s, but the node's CSINode does not list driver %s (identified by %s): the kubelet did not take the registration, so it cannot mount the driver's volumes there",
-		p.Name, node.Name, driver, strings.Join(evidence, "; "))
+	where := "the node's CSINode does not list"
+	if c.idx.plugins.fromAnnotation {
+		where = "the node's " + model.CSINodeIDAnnotation + " annotation does not list"
+	}
+	f.Message = fmt.Sprintf("Pod %s of the CSI node plugin runs and is Ready on node %s, but %s driver %s (identified by %s): the kubelet did not take the registration, so it cannot mount the driver's volumes there",
+		p.Name, node.Name, where, driver, strings.Join(evidence, "; "))
 	explain.Advise(&f, "read the registrar's log ({0}) and check that --kubelet-registration-path is under the kubelet's root directory on that node",
 		explain.Kubectl("logs", "-n", c.ds.Namespace, p.Name, "--all-containers", "--tail", "50"))
 	return f

@@ -81,6 +81,21 @@ func TestDriverWithoutPluginDetector(t *testing.T) {
 			nodes: nodes, ds: ebsNode(), pods: podsOn("n1", "n2", "n4"),
 		},
 		{
+			name: "CSINodes not read: the kubelet's csi.volume.kubernetes.io/nodeid annotation says the same",
+			nodes: func() []corev1.Node {
+				out := []corev1.Node{fixture.Node("n1"), fixture.Node("n2"), fixture.Node("n3", fixture.WithTaint("storage", "off", corev1.TaintEffectNoExecute)), fixture.Node("n4")}
+				for i := range out {
+					if out[i].Name != "n4" { // n4's kubelet never registered a driver: unknown there
+						out[i].Annotations = map[string]string{model.CSINodeIDAnnotation: `{"ebs.csi.aws.com":"i-0` + out[i].Name + `"}`}
+					}
+				}
+				return out
+			}(),
+			ds: ebsNode(), pods: podsOn("n1", "n2", "n4"),
+			want: []wantFinding{{node: "n3", severity: report.SeverityError,
+				message: []string{"CSI driver ebs.csi.aws.com is registered on node n3 (its csi.volume.kubernetes.io/nodeid annotation lists it; CSINodes were not read)"}}},
+		},
+		{
 			name:  "a registration directory that is not a driver's name identifies nothing; --drivername does",
 			nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2", fixture.WithTaint("storage", "off", corev1.TaintEffectNoExecute))},
 			ds:    hostpathPlugin(true), pods: podsOn("n1"),

@@ -19,7 +19,12 @@ kind: List
 items:
 - apiVersion: v1
   kind: Node
-  metadata: {name: n1, uid: u-n1}
+  metadata:
+    name: n1
+    uid: u-n1
+    annotations:
+      csi.volume.kubernetes.io/nodeid: '{"ebs.csi.aws.com":"i-1"}'
+      node.alpha.kubernetes.io/ttl: "0"
 - apiVersion: apps/v1
   kind: DaemonSet
   metadata: {name: ebs-csi-node, namespace: kube-system, uid: u-ds}
@@ -83,6 +88,11 @@ func TestFilesReadPluginRegistrations(t *testing.T) {
 	}
 	if len(snap.Missing) != 0 {
 		t.Errorf("nothing is missing: %v", snap.Missing)
+	}
+	// The kubelet's registration annotation is kept (other annotations
+	// are dropped): the registrations where CSINodes are not read.
+	if a := snap.Nodes[0].Annotations; len(a) != 1 || a[model.CSINodeIDAnnotation] != `{"ebs.csi.aws.com":"i-1"}` {
+		t.Errorf("node annotations kept: %v", a)
 	}
 
 	// Without them: unread, and not partial.

@@ -34,6 +34,13 @@ type Plugins struct {
 	SliceVersion       string
 }
 
+// CSINodeIDAnnotation is the Node annotation in which the kubelet records
+// the CSI drivers it registered, with their node IDs (a JSON object), in
+// the same step as the CSINode entry (nodeinfomanager.InstallCSIDriver,
+// removed by UninstallCSIDriver): where CSINodes are not read, it says
+// the same.
+const CSINodeIDAnnotation = "csi.volume.kubernetes.io/nodeid"
+
 // CSINode is a node's CSINode object: its name is the node's.
 type CSINode struct {
 	Node    string
