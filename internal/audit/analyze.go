@@ -115,6 +115,7 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 	}
 	results, until, health, keptProblems := analyzeAll(dss, idx, snap, opts, kept)
 	r.DaemonSets = results
+	r.Warnings = append(r.Warnings, pluginWarnings(idx.plugins, dss)...)
 	r.Summary = report.Summarize(results)
 	var own [][]report.Problem
 	r.Problems, own = problems.Group(r, problems.Nodes{List: idx.nodes, Pos: idx.nodePos, Sort: idx.sortNodes, Attrs: idx.attrs}, health, keptProblems)
@@ -160,6 +161,8 @@ type index struct {
 	plan *placement.Plan
 	// gates are the readiness gates on the nodes (gates.go).
 	gates *gateIndex
+	// plugins are the node-plugin registrations by node (csi.go).
+	plugins *pluginIndex
 }
 
 // nodeIndex is the part of the index made of nodes alone.
@@ -248,6 +251,7 @@ func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
 		orphansByNS: map[string][]*model.DaemonPod{},
 		revByDS:     map[types.UID]*appsv1.ControllerRevision{},
 		eventsFor:   map[types.UID][]*corev1.Event{},
+		plugins:     newPluginIndex(snap),
 	}
 	pods := snap.DaemonPods
 	// Pods come sorted by name, so a DaemonSet's Pods mostly follow each
@@ -366,6 +370,9 @@ type dsContext struct {
 	// kruise is what OpenKruise's controller does with an Advanced
 	// DaemonSet (kruise.go); nil for a core DaemonSet.
 	kruise *kruiseState
+	// plugin is what the DaemonSet is to the node plugins (csi.go), nil
+	// when it is none's.
+	plugin *pluginRole
 }
 
 // analyzeDaemonSet returns the DaemonSet's report, and the first moment at

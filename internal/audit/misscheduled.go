@@ -35,6 +35,9 @@ func init() {
 }
 
 func (c *dsContext) misscheduled(node *corev1.Node, p *model.DaemonPod, v scheduling.Verdict) report.Finding {
+	if fragile(p, v) {
+		return c.fragileCoverage(node, p, v)
+	}
 	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name, Reason: report.ReasonNotTargeted,
 		Params: report.Params{Rule: string(v.Cause), Detail: ruleOf(v.Reason)}, Cause: "on a node it does not target: " + ruleOf(v.Reason)}
 	fate := "the controller will delete it"

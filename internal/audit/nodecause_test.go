@@ -82,7 +82,7 @@ func TestNodeCauseOnMissingAndMisscheduledPods(t *testing.T) {
 				name:  "a user's taint is not the node's condition, even on a NotReady node",
 				nodes: []corev1.Node{fixture.Node("n1", condition(corev1.NodeReady, corev1.ConditionFalse), fixture.WithTaint("dedicated", "db", corev1.TaintEffectNoSchedule))},
 				ds:    ds, pods: podsOn("n1"),
-				want: []wantFinding{{node: "n1", severity: report.SeverityWarning, cause: "on a node it does not target: untolerated taint dedicated=db:NoSchedule"}},
+				want: []wantFinding{{node: "n1", severity: report.SeverityWarning, cause: "fragile coverage: left running under untolerated taint dedicated=db:NoSchedule"}},
 			},
 		})
 	})

@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -39,6 +40,7 @@ func init() {
 	utilruntime.Must(corev1.AddToScheme(readScheme))
 	utilruntime.Must(appsv1.AddToScheme(readScheme))
 	utilruntime.Must(schedulingv1.AddToScheme(readScheme))
+	utilruntime.Must(storagev1.AddToScheme(readScheme))
 }
 
 // restClient is the Client NewClient builds: one REST client per API group,
@@ -60,6 +62,8 @@ type restClient struct {
 	hc                *http.Client
 	// readiness reads node-readiness-controller's CRD (readiness.go).
 	readiness *rest.RESTClient
+	// storage reads CSINodes and CSIDrivers (plugins.go).
+	storage *rest.RESTClient
 }
 
 func newRESTClient(cfg *rest.Config, hc *http.Client) (*restClient, error) {
@@ -88,6 +92,9 @@ func newRESTClient(cfg *rest.Config, hc *http.Client) (*restClient, error) {
 		return nil, err
 	}
 	if rc.readiness, err = group(ReadinessGroupVersion, "/apis"); err != nil {
+		return nil, err
+	}
+	if rc.storage, err = group(storagev1.SchemeGroupVersion, "/apis"); err != nil {
 		return nil, err
 	}
 	return rc, nil

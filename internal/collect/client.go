@@ -7,10 +7,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
+
+	"github.com/daemoncheck/daemoncheck/internal/model"
 )
 
 // Client is every call daemoncheck makes to an API server: lists, two gets,
@@ -32,6 +35,15 @@ type Client interface {
 	ListPriorityClasses(ctx context.Context, o metav1.ListOptions) (*schedulingv1.PriorityClassList, error)
 	ListNamespaces(ctx context.Context, o metav1.ListOptions) (*corev1.NamespaceList, error)
 	GetNamespace(ctx context.Context, name string) (*corev1.Namespace, error)
+
+	// Node-plugin registrations (plugins.go): CSINodes and CSIDrivers
+	// (storage.k8s.io/v1), the versions of resource.k8s.io the server
+	// serves (nil when none), and its node-local ResourceSlices at one of
+	// them.
+	ListCSINodes(ctx context.Context, o metav1.ListOptions) (*storagev1.CSINodeList, error)
+	ListCSIDrivers(ctx context.Context, o metav1.ListOptions) (*storagev1.CSIDriverList, error)
+	ResourceVersions(ctx context.Context) ([]string, error)
+	ListResourceSlices(ctx context.Context, version string, o metav1.ListOptions) (*model.ResourceSliceList, error)
 
 	WatchDaemonSets(ctx context.Context, namespace string, o metav1.ListOptions) (watch.Interface, error)
 	WatchControllerRevisions(ctx context.Context, namespace string, o metav1.ListOptions) (watch.Interface, error)

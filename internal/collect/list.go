@@ -14,6 +14,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+
+	"github.com/daemoncheck/daemoncheck/internal/model"
 )
 
 // pageFunc lists one page and returns its items and list metadata
@@ -217,10 +219,11 @@ func TrimRevision(cr *appsv1.ControllerRevision) {
 // alone are most of a Node's size.
 func TrimNode(n *corev1.Node) {
 	n.ManagedFields = nil
-	// Only daemoncheck's own annotations (exemptions) are read.
+	// Only daemoncheck's own annotations (exemptions) are read, and the
+	// CSI drivers the kubelet registered (model.CSINodeIDAnnotation).
 	var keep map[string]string
 	for k, v := range n.Annotations {
-		if strings.HasPrefix(k, "daemoncheck.io/") {
+		if strings.HasPrefix(k, "daemoncheck.io/") || k == model.CSINodeIDAnnotation {
 			if keep == nil {
 				keep = map[string]string{}
 			}

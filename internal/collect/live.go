@@ -92,6 +92,7 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 	if !opts.NoPods {
 		r.podsAndRevisions(dss)
 		r.events(dss)
+		r.plugins()
 	}
 	if err := g.wait(); err != nil {
 		return nil, err
@@ -514,6 +515,10 @@ func groupOf(kind model.Kind) string {
 		return "apps"
 	case model.PriorityClasses:
 		return "scheduling.k8s.io"
+	case model.CSINodes, model.CSIDrivers:
+		return "storage.k8s.io"
+	case model.ResourceSlices:
+		return "resource.k8s.io"
 	}
 	return ""
 }

@@ -211,7 +211,7 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 		cs: cs, opts: opts, dsSel: dsSel,
 		changed: make(chan struct{}, 1), ready: make(chan struct{}), failed: make(chan struct{}),
 		base: model.Snapshot{Source: snap.Source, ServerVersion: snap.ServerVersion, Events: snap.Events, Kruise: snap.Kruise, NotServed: snap.NotServed,
-			PriorityClasses: snap.PriorityClasses, PriorityClassesRead: snap.PriorityClassesRead, Workloads: snap.Workloads,
+			PriorityClasses: snap.PriorityClasses, PriorityClassesRead: snap.PriorityClassesRead, Workloads: snap.Workloads, Plugins: snap.Plugins,
 			NodeReadinessRules: snap.NodeReadinessRules, NodeReadinessRulesRead: snap.NodeReadinessRulesRead, NodeReadinessRulesUnread: snap.NodeReadinessRulesUnread,
 			Warnings: slices.Clone(snap.Warnings), Missing: maps.Clone(snap.Missing)},
 		pods: snap.Has(model.Pods), revs: snap.Has(model.ControllerRevisions), nodes: snap.Has(model.Nodes),
@@ -367,7 +367,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	snap := &model.Snapshot{Source: w.base.Source, ServerVersion: w.base.ServerVersion, Events: w.base.Events, Kruise: w.base.Kruise, NotServed: w.base.NotServed,
-		PriorityClasses: w.base.PriorityClasses, PriorityClassesRead: w.base.PriorityClassesRead, Workloads: w.base.Workloads,
+		PriorityClasses: w.base.PriorityClasses, PriorityClassesRead: w.base.PriorityClassesRead, Workloads: w.base.Workloads, Plugins: w.base.Plugins,
 		NodeReadinessRules: w.base.NodeReadinessRules, NodeReadinessRulesRead: w.base.NodeReadinessRulesRead, NodeReadinessRulesUnread: w.base.NodeReadinessRulesUnread,
 		Warnings: slices.Clone(w.base.Warnings), Missing: maps.Clone(w.base.Missing)}
 	keys := slices.Sorted(maps.Keys(w.dss))

@@ -159,6 +159,7 @@ func (r *fileReader) markUnread(snap *model.Snapshot, opts collect.Options) {
 	}
 	snap.PriorityClassesRead = r.seen[model.PriorityClasses]
 	r.readinessRules(snap)
+	r.markPlugins(snap)
 	if opts.Workloads {
 		if r.seen[model.Pods] {
 			w := model.NewWorkloads()
@@ -439,6 +440,8 @@ var kindOf = map[string]model.Kind{
 	"PriorityClass": model.PriorityClasses,
 	// Readiness gates (readiness.go).
 	"NodeReadinessRule": model.NodeReadinessRules,
+	// Node-plugin registrations (plugins.go).
+	"CSINode": model.CSINodes, "CSIDriver": model.CSIDrivers, "ResourceSlice": model.ResourceSlices,
 }
 
 func (r *fileReader) readFile(name string) error {
@@ -893,7 +896,8 @@ func apiGroupOf(kind, apiVersion string) (group, version string) {
 // same name in another group (config.openshift.io/v1 Node, which every
 // must-gather has) is another kind.
 var wantGroup = map[string]string{"DaemonSet": "apps", "ControllerRevision": "apps", "Node": "", "Pod": "", "Event": "", "PriorityClass": "scheduling.k8s.io",
-	"NodeReadinessRule": collect.ReadinessGroupVersion.Group}
+	"NodeReadinessRule": collect.ReadinessGroupVersion.Group,
+	"CSINode":           "storage.k8s.io", "CSIDriver": "storage.k8s.io", "ResourceSlice": "resource.k8s.io"}
 
 // readKind is the kind daemoncheck reads that kind/apiVersion names, if
 // any; an empty apiVersion (items of a List without their own) matches.
@@ -965,6 +969,9 @@ func (r *fileReader) object(raw json.RawMessage, listKind, listAPIVersion string
 		}
 		r.ignored[kind]++
 		return nil
+	}
+	if ok, err := r.pluginObject(raw, kind, tm.APIVersion); ok {
+		return err
 	}
 	if tm.APIVersion != "" && tm.APIVersion != "v1" && tm.APIVersion != "apps/v1" && tm.APIVersion != "scheduling.k8s.io/v1" && tm.APIVersion != collect.ReadinessGroupVersion.String() {
 		if err := r.olderVersion(kind, tm.APIVersion, version); err != nil {

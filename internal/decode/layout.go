@@ -57,6 +57,8 @@ var relevantResources = map[string]string{
 	"core/nodes": "Node", "core/pods": "Pod", "core/events": "Event",
 	"apps/daemonsets": "DaemonSet", "apps/controllerrevisions": "ControllerRevision",
 	"scheduling.k8s.io/priorityclasses": "PriorityClass",
+	"storage.k8s.io/csinodes":           "CSINode", "storage.k8s.io/csidrivers": "CSIDriver",
+	"resource.k8s.io/resourceslices": "ResourceSlice",
 }
 
 // mustGatherResources are resource files every must-gather has in some

@@ -71,6 +71,10 @@ type Snapshot struct {
 	// NodeReadinessRulesUnread says why they could not be read (refused,
 	// failed), "" when read or not asked for.
 	NodeReadinessRulesUnread string
+	// Plugins are the CSI and DRA node-plugin registrations (CSINode,
+	// CSIDriver, ResourceSlice), each part read when it could be
+	// (plugins.go).
+	Plugins Plugins
 
 	// Missing records kinds that could not be read (or were absent from the
 	// input), with the reason. The analysis never guesses about them.

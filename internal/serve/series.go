@@ -17,7 +17,9 @@ import (
 // readKinds are the kinds every live read lists: each gets a
 // daemoncheck_unread series, 0 or 1, so that a kind that becomes readable
 // shows a 0 rather than a vanished series.
-var readKinds = []model.Kind{model.DaemonSets, model.Nodes, model.Pods, model.ControllerRevisions, model.Events, model.PriorityClasses}
+var readKinds = []model.Kind{model.DaemonSets, model.Nodes, model.Pods, model.ControllerRevisions, model.Events, model.PriorityClasses,
+	// Node-plugin registrations (resourceslices only where served).
+	model.CSINodes, model.CSIDrivers}
 
 // seriesOptions is what the series depend on besides the report.
 type seriesOptions struct {

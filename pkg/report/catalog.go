@@ -40,6 +40,13 @@ const (
 // it, too, stops waiting for a node with startup taints.
 const GateGrace = 15 * time.Minute
 
+// Node plugins: CSI node plugins against CSINode registrations, DRA kubelet
+// plugins against ResourceSlices (internal/audit/csi.go, dra.go).
+const (
+	DriverWithoutPlugin FindingType = "DriverWithoutPlugin"
+	PluginNotRegistered FindingType = "PluginNotRegistered"
+)
+
 // Severity says what a finding means for the cluster, and ranks findings
 // for --fail-on.
 type Severity string
@@ -163,6 +170,11 @@ var Catalog = []TypeInfo{
 		Doc: "a node is held by a readiness gate that waits for this DaemonSet's Pod; warning while the gate is younger than 15 minutes (Cluster Autoscaler's `--max-node-startup-time` default), error after"},
 	{Type: GateWithoutLifter, Why: "nothing will ever lift the gate: the node stays closed to this daemon", AcrossDaemonSets: true, Severity: SeverityError, NeedsNodes: true,
 		Doc: "a node carries a readiness gate or startup taint that no DaemonSet tolerates and no known controller removes (or a `readiness.k8s.io/` taint no NodeReadinessRule manages): the DaemonSet, which targets the node but for the gate, never runs there"},
+	// Node plugins (internal/audit/csi.go, dra.go).
+	{Type: DriverWithoutPlugin, Why: "the node advertises a driver whose plugin is not there: its volumes or devices cannot be set up", AcrossDaemonSets: true, Severity: SeverityError, NeedsNodes: true,
+		Doc: "a CSI driver is registered on the node (CSINode) or a DRA driver published a ResourceSlice for it, but no Pod of the DaemonSet identified as that driver's node plugin runs there, and the DaemonSet does not target the node (where it does, MissingPod or PendingPod says so): volumes of the driver cannot be mounted or unmounted there, claims on its devices cannot be prepared"},
+	{Type: PluginNotRegistered, Why: "the plugin runs but the kubelet does not know it: its volumes cannot be mounted there", Severity: SeverityWarning, PodGrace: true, NeedsNodes: true,
+		Doc: "a Ready Pod of a CSI node plugin DaemonSet runs on a node whose CSINode does not list the plugin's driver: its registration with the kubelet failed (wrong --kubelet-registration-path, another kubelet root directory)"},
 }
 
 var catalogIndex = func() map[FindingType]int {

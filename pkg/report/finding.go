@@ -71,6 +71,34 @@ const (
 	ReasonGateNoRule       Reason = "GateNoRule"       // a readiness.k8s.io/ taint no NodeReadinessRule manages
 )
 
+// Fragile coverage and node plugins (internal/audit/fragile.go, csi.go,
+// dra.go).
+const (
+	// MisscheduledPod: a daemon Pod left running on a node that gained a
+	// NoSchedule taint the DaemonSet does not tolerate (Params.Rule Taint,
+	// Params.Detail the taint, Params.State TaintAddedUnderPod when the
+	// taint's timeAdded is after the Pod's creation): the node is served
+	// now, and no replacement would be scheduled there.
+	ReasonFragileCoverage Reason = "FragileCoverage"
+	// DriverWithoutPlugin: Params.Other is the driver; Params.Rule why the
+	// DaemonSet does not target the node (Taint, NodeSelector ...).
+	ReasonCSIRegistered  Reason = "CSIRegistered"  // CSINode lists the driver on the node
+	ReasonSlicePublished Reason = "SlicePublished" // a ResourceSlice of the driver names the node (Params.Resource: the slices)
+	// PluginNotRegistered: a running, Ready plugin Pod whose driver
+	// (Params.Other) the node's CSINode does not list.
+	ReasonCSINotRegistered Reason = "CSINotRegistered"
+)
+
+// Fragile-coverage states (Params.State of ReasonFragileCoverage).
+const (
+	// StateTaintAddedUnderPod: the taint's timeAdded is after the Pod's
+	// creation, so the node changed under the running Pod.
+	StateTaintAddedUnderPod = "TaintAddedUnderPod"
+	// StateTaintBeforePod: the taint is older than the Pod, so the
+	// DaemonSet's tolerations changed since the Pod was made.
+	StateTaintBeforePod = "TaintBeforePod"
+)
+
 // Params are the structured values a finding's cause and message are
 // rendered from. Only the fields that apply are set.
 type Params struct {

@@ -272,6 +272,9 @@ func TestWaitPollsWithoutWatchVerb(t *testing.T) {
 			{APIGroups: []string{"apps"}, Resources: []string{"daemonsets", "controllerrevisions"}, Verbs: []string{"get", "list"}},
 			{APIGroups: []string{""}, Resources: []string{"nodes", "pods", "events"}, Verbs: []string{"get", "list"}},
 			{APIGroups: []string{"scheduling.k8s.io"}, Resources: []string{"priorityclasses"}, Verbs: []string{"get", "list"}},
+			// The node-plugin registrations, read once (never watched).
+			{APIGroups: []string{"storage.k8s.io"}, Resources: []string{"csinodes", "csidrivers"}, Verbs: []string{"get", "list"}},
+			{APIGroups: []string{"resource.k8s.io"}, Resources: []string{"resourceslices"}, Verbs: []string{"get", "list"}},
 		},
 	}
 	binding := &rbacv1.ClusterRoleBinding{

@@ -386,7 +386,9 @@ func TestRBAC(t *testing.T) {
 			}
 		}
 	}
-	wants := []string{"apps/daemonsets", "apps/controllerrevisions", "/nodes", "/pods", "/events", "scheduling.k8s.io/priorityclasses", "apps.kruise.io/daemonsets"}
+	wants := []string{"apps/daemonsets", "apps/controllerrevisions", "/nodes", "/pods", "/events", "scheduling.k8s.io/priorityclasses", "apps.kruise.io/daemonsets", "readiness.node.x-k8s.io/nodereadinessrules",
+		// Node-plugin registrations (CSINode, CSIDriver, ResourceSlice).
+		"storage.k8s.io/csinodes", "storage.k8s.io/csidrivers", "resource.k8s.io/resourceslices"}
 	for _, want := range wants {
 		for _, v := range []string{"get", "list"} {
 			if !granted[want+":"+v] {
