@@ -24,6 +24,11 @@ const (
 	NoMemoryRequest  FindingType = "NoMemoryRequest"
 )
 
+// Node lifecycle (internal/audit/lifecycle.go).
+const (
+	RecreateLoop FindingType = "RecreateLoop"
+)
+
 // Severity says what a finding means for the cluster, and ranks findings
 // for --fail-on.
 type Severity string
@@ -140,6 +145,9 @@ var Catalog = []TypeInfo{
 		Doc: "a node agent has no priorityClassName, or a priority below the workloads on its nodes (with `--workloads`) or below the cluster's globalDefault class"},
 	{Type: NoMemoryRequest, Why: "advice on how the DaemonSet is written", Fit: true, Severity: SeverityInfo, DaemonSetLevel: true,
 		Doc: "a container of the daemon Pods requests no memory: the scheduler reserves none on any node, and the kubelet evicts it first under memory pressure"},
+	// Node lifecycle (internal/audit/lifecycle.go).
+	{Type: RecreateLoop, Why: "churn: the controller and the kubelet fight over the node; its daemon findings say whether it is served", AcrossDaemonSets: true, Severity: SeverityWarning,
+		Doc: "the controller keeps deleting the daemon Pods the node's kubelet fails (FailedDaemonPod events, at least 3) and creating new ones, typically on a node shutting down (kubernetes/kubernetes#122912): how many, over what span, and the node's lifecycle"},
 }
 
 var catalogIndex = func() map[FindingType]int {
@@ -175,7 +183,15 @@ func SeverityOf(f *Finding) Severity {
 	if f.Type == LowPriorityAgent && f.Reason != ReasonBelowWorkloads {
 		return SeverityInfo
 	}
-	return Info(f.Type).Severity
+	s := Info(f.Type).Severity
+	// A node in a lifecycle operation (drain, disruption, deletion,
+	// shutdown, maintenance) loses its daemons on purpose: what it
+	// explains is waited out, not fixed (NodeProblem.Lifecycle); so is a
+	// rollout that only such nodes hold up.
+	if s == SeverityError && (LifecycleCause(f.NodeCause) || f.Reason == ReasonBlockedByNodeLifecycle) {
+		return SeverityWarning
+	}
+	return s
 }
 
 // typeOrder is t's position in the catalog (unknown types last).
