@@ -318,3 +318,39 @@ func problemTypes(rep *report.Report) []string {
 	}
 	return out
 }
+
+// One DaemonSet's Pod evicted on a cordoned node changes the cause of
+// another DaemonSet's findings there: a Memo must not keep the other's
+// report from before. (Today the terminating Pod also changes the capacity
+// plan, which already stops every reuse; the Memo compares the Pods'
+// evidence itself so as not to depend on that.)
+func TestMemoSeesADrainFromAnotherDaemonSetsPod(t *testing.T) {
+	tol := fixture.WithToleration(corev1.Toleration{Operator: corev1.TolerationOpExists})
+	a := fixture.DaemonSet("ns", "a", tol)
+	b := fixture.DaemonSet("ns", "b", tol)
+	nodes := []corev1.Node{fixture.Node("n1", fixture.Cordoned()), fixture.Node("n2")}
+	pods := []corev1.Pod{
+		fixture.Pod(&a, "n1"), fixture.Pod(&a, "n2"),
+		fixture.Pod(&b, "n1", fixture.Waiting("CrashLoopBackOff", "", 2)), fixture.Pod(&b, "n2"),
+	}
+	snap := cluster(nodes, []appsv1.DaemonSet{a, b}, pods, fixture.Revision(&a, a.Generation), fixture.Revision(&b, b.Generation))
+	rv := versioned(snap)
+	memo := &audit.Memo{}
+	opts := audit.Options{Now: fixture.Epoch}
+	withMemo := opts
+	withMemo.Memo = memo
+	sameJSON(t, "before", audit.Analyze(snap, withMemo), audit.Analyze(snap, opts))
+	snap = cloneSnapshot(snap)
+	for i := range snap.DaemonPods {
+		if p := &snap.DaemonPods[i]; p.OwnerUID == a.UID && p.NodeName == "n1" {
+			p.Deleting, p.ResourceVersion = true, rv.next()
+		}
+	}
+	got := audit.Analyze(snap, withMemo)
+	sameJSON(t, "after the eviction", got, audit.Analyze(snap, opts))
+	for _, f := range findingsOf(got, "ns/b") {
+		if f.Node == "n1" && f.NodeCause != "Draining" {
+			t.Errorf("b's %s on n1: node cause %q, want Draining", f.Type, f.NodeCause)
+		}
+	}
+}
