@@ -197,11 +197,17 @@ func TestRolloutStuckSaysWhoHoldsIt(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			nodes := []corev1.Node{fixture.Node("n1", tc.n1...), fixture.Node("n2"), fixture.Node("n3")}
 			s := cluster(nodes, []appsv1.DaemonSet{rolling}, pods(&rolling), fixture.Revision(&rolling, 2))
-			var stuck *report.Finding
+			var stuck, outdated *report.Finding
 			for _, f := range findingsOf(analyzeWith(s, audit.Options{}), "ns/agent") {
-				if f.Type == report.RolloutStuck {
+				switch f.Type {
+				case report.RolloutStuck:
 					stuck = &f
+				case report.OutdatedPod:
+					outdated = &f
 				}
+			}
+			if waits := outdated != nil && strings.Contains(outdated.Suggestion, "waits for nodes in maintenance"); waits != (tc.reason == report.ReasonBlockedByNodeLifecycle) {
+				t.Errorf("the outdated Pod's advice: %+v", outdated)
 			}
 			if stuck == nil {
 				t.Fatal("no RolloutStuck")

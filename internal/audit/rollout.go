@@ -266,6 +266,13 @@ func (c *dsContext) heldByNodes(st *rollout) (held, lifecycle bool) {
 	return true, lifecycle
 }
 
+// waitsForLifecycle says whether a stuck rollout only waits for nodes in a
+// lifecycle operation (BlockedByNodeLifecycle).
+func (c *dsContext) waitsForLifecycle(st *rollout) bool {
+	held, lifecycle := c.heldByNodes(st)
+	return held && lifecycle && st.stalledFor == 0
+}
+
 // earliestSince is the earliest known since of the nodes.
 func earliestSince(ns []report.NodeState) *time.Time {
 	var out *time.Time
