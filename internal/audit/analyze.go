@@ -270,7 +270,7 @@ func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
 	idx.causes = idx.nodeCause
 	for i := range pods {
 		p := &pods[i]
-		if p.Deleting || p.Phase == corev1.PodFailed {
+		if p.Evicted || p.Phase == corev1.PodFailed {
 			idx.notePodLifecycle(p)
 		}
 		// Mirrors getNodesToDaemonPods(ds, includeDeletedTerminal=false):

@@ -139,14 +139,15 @@ func nodeLifecycle(n *corev1.Node) (lifecycleState, bool) {
 }
 
 // podLifecycle is what a daemon Pod says of its node's lifecycle: the
-// kubelet rejected or terminated it for a shutdown, or it is terminating
-// (evicted) on a cordoned node.
+// kubelet rejected or terminated it for a shutdown, or it was evicted (the
+// Eviction API, as a drain does) on a cordoned node. A Pod deleted by a
+// rolling update on a cordoned node says nothing of the node.
 func podLifecycle(p *model.DaemonPod, node *corev1.Node) (lifecycleState, bool) {
 	if p.Phase == corev1.PodFailed && (p.Reason == podReasonShutdownRejected || (p.Reason == podReasonShutdownKilled && p.Message == podMessageShutdownKilled)) {
 		return lifecycleState{cause: condShuttingDown, evidence: "Pod " + p.Name + " " + p.Reason, alone: true}, true
 	}
-	if p.Deleting && node != nil && node.Spec.Unschedulable {
-		return lifecycleState{cause: condDraining, evidence: "cordoned, Pod " + p.Name + " terminating", alone: true}, true
+	if p.Evicted && node != nil && node.Spec.Unschedulable {
+		return lifecycleState{cause: condDraining, evidence: "cordoned, Pod " + p.Name + " evicted", alone: true}, true
 	}
 	return lifecycleState{}, false
 }

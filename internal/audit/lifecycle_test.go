@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,18 +143,34 @@ func TestLifecycleCausesOnOtherFindings(t *testing.T) {
 	})
 }
 
-// A terminating daemon Pod (evicted) on a cordoned node says the node is
-// being drained: the node problem groups every DaemonSet's findings there.
+// evicted is a Pod the Eviction API is deleting: the DisruptionTarget
+// condition it adds, and the deletion.
+func evicted() fixture.PodOpt {
+	return func(p *corev1.Pod) {
+		fixture.Terminating()(p)
+		p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "EvictionByEvictionAPI"})
+	}
+}
+
+// An evicted daemon Pod on a cordoned node says the node is being
+// drained: the node problem groups every DaemonSet's findings there. A
+// Pod a rolling update deletes there says nothing of the node.
 func TestDrainFromEvictedPodGroupsAcrossDaemonSets(t *testing.T) {
 	tol := fixture.WithToleration(corev1.Toleration{Operator: corev1.TolerationOpExists})
 	a := fixture.DaemonSet("ns", "a", tol)
 	b := fixture.DaemonSet("ns", "b", tol)
 	nodes := []corev1.Node{fixture.Node("n1", fixture.Cordoned()), fixture.Node("n2")}
 	pods := []corev1.Pod{
-		fixture.Pod(&a, "n1", fixture.Terminating()), fixture.Pod(&a, "n2"),
+		fixture.Pod(&a, "n1", evicted()), fixture.Pod(&a, "n2"),
 		fixture.Pod(&b, "n1", fixture.Waiting("CrashLoopBackOff", "", 2)), fixture.Pod(&b, "n2"),
 	}
-	s := cluster(nodes, []appsv1.DaemonSet{a, b}, pods, fixture.Revision(&a, a.Generation), fixture.Revision(&b, b.Generation))
+	deleted := slices.Clone(pods)
+	deleted[0] = fixture.Pod(&a, "n1", fixture.Terminating())
+	s := cluster(nodes, []appsv1.DaemonSet{a, b}, deleted, fixture.Revision(&a, a.Generation), fixture.Revision(&b, b.Generation))
+	if rep := analyzeWith(s, audit.Options{}); len(rep.Problems) == 0 || strings.HasPrefix(rep.Problems[0].Type, "NodeDraining") || rep.Summary.Failing == 0 {
+		t.Errorf("a Pod deleted (not evicted) on a cordoned node: want b's crash loop its own error, got %s", problemTypes(rep))
+	}
+	s = cluster(nodes, []appsv1.DaemonSet{a, b}, pods, fixture.Revision(&a, a.Generation), fixture.Revision(&b, b.Generation))
 	rep := analyzeWith(s, audit.Options{})
 	var p *report.Problem
 	for i := range rep.Problems {
@@ -349,7 +366,7 @@ func TestMemoSeesADrainFromAnotherDaemonSetsPod(t *testing.T) {
 	snap = cloneSnapshot(snap)
 	for i := range snap.DaemonPods {
 		if p := &snap.DaemonPods[i]; p.OwnerUID == a.UID && p.NodeName == "n1" {
-			p.Deleting, p.ResourceVersion = true, rv.next()
+			p.Deleting, p.Evicted, p.ResourceVersion = true, true, rv.next()
 		}
 	}
 	got := audit.Analyze(snap, withMemo)

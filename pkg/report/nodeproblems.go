@@ -26,7 +26,7 @@ var NodeProblems = []NodeProblem{
 	{Type: "NodeShuttingDown", Condition: "ShuttingDown", Lifecycle: true, Why: "the node is shutting down: taint node.kubernetes.io/out-of-service, daemon Pods its kubelet rejected or terminated for the shutdown, or condition GracefulNodeShutdownInProgress on a cordoned or not Ready node"},
 	{Type: "NodeDeleting", Condition: "Deleting", Lifecycle: true, Why: "Cluster API deletes the node's Machine: annotation cluster.x-k8s.io/delete-machine on a cordoned or not Ready node (Machines are not read)"},
 	{Type: "NodeDisrupted", Condition: "Disrupted", Lifecycle: true, Why: "Karpenter disrupts the node (taint karpenter.sh/disrupted): it is drained, then deleted"},
-	{Type: "NodeDraining", Condition: "Draining", Lifecycle: true, Why: "the node is being drained: condition DrainInProgress or Drained on a cordoned or not Ready node, or a daemon Pod terminating (evicted) on a cordoned node"},
+	{Type: "NodeDraining", Condition: "Draining", Lifecycle: true, Why: "the node is being drained: condition DrainInProgress or Drained on a cordoned or not Ready node, or a daemon Pod evicted (Eviction API) on a cordoned node"},
 	{Type: "NodeInMaintenance", Condition: "InMaintenance", Lifecycle: true, Why: "the node is in maintenance: condition MaintenanceInProgress on a cordoned or not Ready node"},
 	// Node conditions (internal/audit/nodecause.go).
 	{Type: "NodeNotReady", Condition: "NotReady", Why: "the node's Ready condition is False"},

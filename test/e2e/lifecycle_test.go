@@ -120,8 +120,9 @@ func problemSummary(rep *report.Report) string {
 	return b.String()
 }
 
-// Cordon and evict (the real Eviction API): the evicted daemon Pod stays
-// Terminating on a node without a kubelet, which is how the drain shows;
+// Cordon and evict (the real Eviction API, which marks the Pod with a
+// DisruptionTarget condition): the evicted daemon Pod stays Terminating on
+// a node without a kubelet, which is how the drain shows;
 // the other DaemonSet's Pod that does not start there is the drain's, not
 // its own: one NodeDraining problem, a warning, exit 0. Before the drain
 // the same Pod is an error.
@@ -168,7 +169,7 @@ func lifecycleDrainEviction(t *testing.T, s *scenario) {
 		t.Fatalf("want a NodeDraining warning on %s, got%s", node.Name, problemSummary(rep))
 	}
 	f := findingOn(rep, s.name, "probe", report.PendingPod, node.Name)
-	if f == nil || f.NodeCause != "Draining" || f.Severity != report.SeverityWarning || !strings.Contains(f.Message, "Pod "+victim.Name+" terminating") {
+	if f == nil || f.NodeCause != "Draining" || f.Severity != report.SeverityWarning || !strings.Contains(f.Message, "Pod "+victim.Name+" evicted") {
 		t.Errorf("probe's PendingPod is not put down to the drain: %+v", f)
 	}
 	if code != 0 {
