@@ -96,6 +96,16 @@ func TestLifecycleCausesOnUnhealthyPods(t *testing.T) {
 			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, nodeCause: "ShuttingDown", message: []string{"node n1 is ShuttingDown (Pod agent-", " NodeShutdown), which explains it"}}},
 		},
 		{
+			name:  "a Pod the kubelet stopped for the shutdown (reason Terminated, the shutdown manager's message)",
+			nodes: readyNodes("n1"), ds: tolerant, pods: podOn(fixture.FailedPhase("Terminated", "Pod was terminated in response to imminent node shutdown.")),
+			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, nodeCause: "ShuttingDown"}},
+		},
+		{
+			name:  "reason Terminated with another message is not the shutdown's",
+			nodes: readyNodes("n1"), ds: tolerant, pods: podOn(fixture.FailedPhase("Terminated", "killed")),
+			want: []wantFinding{{node: "n1", severity: report.SeverityError}},
+		},
+		{
 			name:  "a Pod failed for another reason says nothing of the node",
 			nodes: readyNodes("n1"), ds: tolerant, pods: podOn(fixture.FailedPhase("Evicted", "The node was low on resource: memory.")),
 			want: []wantFinding{{node: "n1", severity: report.SeverityError}},
