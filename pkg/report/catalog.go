@@ -134,7 +134,7 @@ var Catalog = []TypeInfo{
 	{Type: UncoveredNode, Why: "a node the coverage policy requires has no daemon", Severity: SeverityError, NeedsNodes: true,
 		Doc: "a coverage policy requires the DaemonSet on the node, but the controller does not target it"},
 	{Type: RolloutStuck, Why: "nodes stay on a broken or old revision until someone acts", Severity: SeverityError, NeedsNodes: true, DaemonSetLevel: true,
-		Doc: "a rolling update cannot progress: Pods that waiting will not make available (crash loop, image pull, unschedulable, broken node, starting for 15m) use up maxUnavailable (or new Pods maxSurge) while outdated Pods remain"},
+		Doc: "a rolling update cannot progress: Pods that waiting will not make available (crash loop, image pull, unschedulable, broken node, starting for 15m) use up maxUnavailable (or new Pods maxSurge) while outdated Pods remain; the reason says what holds it: the revision, broken nodes, or only nodes in a lifecycle operation (drain, disruption, maintenance: a warning, it waits)"},
 	{Type: NoTargets, Why: "a selector typo keeps the daemon off every node (reported only with evidence of a mistake)", Severity: SeverityError, NeedsNodes: true, DaemonSetLevel: true,
 		Doc: "the DaemonSet targets no node although nodes exist (DESIRED 0), and its selector looks mistaken: a value a typo away from one the nodes carry, the key on nodes with other values, or a key a typo away from a node label key; a key no node has is by design (a GPU plugin before the first GPU node) and shows under Not targeted"},
 	{Type: HostPortConflict, Why: "one of the two daemons cannot run on the node", Fit: true, Severity: SeverityError, NeedsNodes: true,
