@@ -34,6 +34,7 @@ func TestLifecycle(t *testing.T) {
 	}{
 		{"drain-eviction", lifecycleDrainEviction},
 		{"karpenter-disrupted", lifecycleKarpenterDisrupted},
+		{"capi-delete-machine", lifecycleClusterAPIDeletion},
 		{"rollout-revision", lifecycleRolloutRevision},
 		{"rollout-notready", lifecycleRolloutNotReady},
 		{"rollout-maintenance", lifecycleRolloutMaintenance},
@@ -204,6 +205,40 @@ func lifecycleKarpenterDisrupted(t *testing.T, s *scenario) {
 	}
 	if code != 0 {
 		t.Errorf("a disruption alone fails the gate: exit %d%s", code, problemSummary(rep))
+	}
+}
+
+// Cluster API's delete-machine annotation on the node: alone (a Ready,
+// schedulable node) it is only a preference for the next scale-down and
+// hides nothing (the Pod that does not start stays an error, exit 1); once
+// the node is cordoned, as Cluster API's drain before deleting a Machine
+// does, it is the deletion (NodeDeleting, warning, exit 0).
+func lifecycleClusterAPIDeletion(t *testing.T, s *scenario) {
+	s.plainNodes(1)
+	node := s.newUnmanagedNode("m", nil, true)
+	s.createNodes(true, node)
+	s.createDaemonSet(s.newDaemonSet("agent"))
+	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
+		return ds.Status.DesiredNumberScheduled == 2 && ds.Status.NumberReady == 1 && len(pods) == 2
+	})
+	s.updateNode(node.Name, func(n *corev1.Node) {
+		if n.Annotations == nil {
+			n.Annotations = map[string]string{}
+		}
+		n.Annotations["cluster.x-k8s.io/delete-machine"] = ""
+	})
+	rep, code := runPlugin(t, "-n", s.name)
+	if f := findingOn(rep, s.name, "agent", report.PendingPod, node.Name); f == nil || f.NodeCause != "" || code != 1 {
+		t.Fatalf("delete-machine on a node in service: want the Pod's own error and exit 1, got %+v exit %d%s", f, code, problemSummary(rep))
+	}
+	s.updateNode(node.Name, func(n *corev1.Node) { n.Spec.Unschedulable = true })
+	rep, code = runPlugin(t, "-n", s.name)
+	f := findingOn(rep, s.name, "agent", report.PendingPod, node.Name)
+	if f == nil || f.NodeCause != "Deleting" || f.Severity != report.SeverityWarning || !strings.Contains(f.Message, "annotation cluster.x-k8s.io/delete-machine") {
+		t.Fatalf("want the Pod put down to the Machine's deletion, got %+v%s", f, problemSummary(rep))
+	}
+	if p := problemOf(rep, "NodeDeleting"); p == nil || p.Failing || code != 0 {
+		t.Errorf("want a NodeDeleting problem, not failing, exit 0; got exit %d%s", code, problemSummary(rep))
 	}
 }
 
