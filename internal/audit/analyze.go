@@ -163,6 +163,12 @@ type index struct {
 	gates *gateIndex
 	// plugins are the node-plugin registrations by node (csi.go).
 	plugins *pluginIndex
+	// causes is nodeCause with what the daemon Pods say of their nodes'
+	// lifecycle (podLifecycle) where that is stronger; causesOwned once
+	// it is a copy (lifecycle.go).
+	causes       map[string]string
+	causesOwned  bool
+	podLifecycle map[string]lifecycleState
 }
 
 // nodeIndex is the part of the index made of nodes alone.
@@ -173,6 +179,9 @@ type nodeIndex struct {
 	nodePos map[string]int
 	// nodeCause is the strongest node-level cause of each node that has one.
 	nodeCause map[string]string
+	// lifecycle is the lifecycle operation of each node whose cause is
+	// one (lifecycle.go).
+	lifecycle map[string]lifecycleState
 	// natural is each node's position in natural order ("n9" before
 	// "n10"), computed once so that listing nodes sorts by an int;
 	// byNatural lists the nodes in that order.
@@ -204,6 +213,7 @@ func newNodeIndex(snap *model.Snapshot, prev *nodeIndex) nodeIndex {
 	ni.nodeByNm = make(map[string]*corev1.Node, len(snap.Nodes))
 	if prev != nil && ni.known && prev.known && slices.Equal(ni.versions, prev.versions) {
 		ni.nodePos, ni.nodeCause, ni.natural, ni.byNatural, ni.from, ni.attrs = prev.nodePos, prev.nodeCause, prev.natural, prev.byNatural, prev.from, prev.attrs
+		ni.lifecycle = prev.lifecycle
 		ni.nodes = make([]*corev1.Node, len(ni.from))
 		for i, at := range ni.from {
 			ni.nodes[i] = &snap.Nodes[at]
@@ -214,6 +224,7 @@ func newNodeIndex(snap *model.Snapshot, prev *nodeIndex) nodeIndex {
 	ni.attrs = &problems.Attrs{}
 	ni.nodePos = make(map[string]int, len(snap.Nodes))
 	ni.nodeCause = map[string]string{}
+	ni.lifecycle = map[string]lifecycleState{}
 	ni.from = make([]int, len(snap.Nodes))
 	for i := range ni.from {
 		ni.from[i] = i
@@ -237,9 +248,7 @@ func newNodeIndex(snap *model.Snapshot, prev *nodeIndex) nodeIndex {
 	}
 	for i, n := range ni.nodes {
 		ni.nodePos[n.Name] = i
-		if conds := nodeConditions(n); len(conds) > 0 {
-			ni.nodeCause[n.Name] = conds[0]
-		}
+		ni.noteCauses(n)
 	}
 	return ni
 }
@@ -265,8 +274,12 @@ func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
 			run = run[:0]
 		}
 	}
+	idx.causes = idx.nodeCause
 	for i := range pods {
 		p := &pods[i]
+		if p.Evicted || p.Phase == corev1.PodFailed {
+			idx.notePodLifecycle(p)
+		}
 		// Mirrors getNodesToDaemonPods(ds, includeDeletedTerminal=false):
 		// a terminal Pod already being deleted is nothing to the controller.
 		if podstate.Terminal(p) && p.Deleting {

@@ -97,12 +97,15 @@ type memoGlobal struct {
 	classesRead   bool
 	workloads     *model.Workloads
 	opts          Options
+	// podLifecycle is what daemon Pods say of their nodes (lifecycle.go):
+	// one DaemonSet's evicted Pod changes the cause of another's findings.
+	podLifecycle map[string]lifecycleState
 }
 
 func globalOf(snap *model.Snapshot, idx *index, opts Options) memoGlobal {
 	opts.Now, opts.Memo = time.Time{}, nil
 	g := memoGlobal{known: true, source: snap.Source, serverVersion: snap.ServerVersion, missing: snap.Missing,
-		classesRead: snap.PriorityClassesRead, workloads: snap.Workloads, opts: opts}
+		classesRead: snap.PriorityClassesRead, workloads: snap.Workloads, opts: opts, podLifecycle: idx.podLifecycle}
 	version := func(id, rv string) objVersion {
 		if rv == "" {
 			g.known = false
@@ -127,7 +130,7 @@ func (g *memoGlobal) same(o *memoGlobal) bool {
 	return g.known && o.known && g.source == o.source && g.serverVersion == o.serverVersion &&
 		maps.Equal(g.missing, o.missing) && slices.Equal(g.nodes, o.nodes) && slices.Equal(g.events, o.events) &&
 		slices.Equal(g.classes, o.classes) && g.classesRead == o.classesRead && g.workloads == o.workloads &&
-		reflect.DeepEqual(g.opts, o.opts)
+		reflect.DeepEqual(g.opts, o.opts) && maps.Equal(g.podLifecycle, o.podLifecycle)
 }
 
 // keptPlan returns the Memo's capacity plan for dss when it still holds:

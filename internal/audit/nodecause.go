@@ -22,7 +22,23 @@ const (
 	condCordoned           = "Cordoned"
 )
 
-// nodeConditions lists the node-level causes a node shows, strongest first.
+// noteCauses records the strongest node-level cause the node shows, and
+// the lifecycle operation behind it when it is one.
+func (ni *nodeIndex) noteCauses(n *corev1.Node) {
+	if s, ok := nodeLifecycle(n); ok {
+		// Lifecycle causes rank above the conditions they bring about
+		// (a node shutting down turns NotReady).
+		ni.nodeCause[n.Name] = s.cause
+		ni.lifecycle[n.Name] = s
+		return
+	}
+	if conds := nodeConditions(n); len(conds) > 0 {
+		ni.nodeCause[n.Name] = conds[0]
+	}
+}
+
+// nodeConditions lists the node-level causes a node's conditions and
+// cordon show, strongest first.
 func nodeConditions(n *corev1.Node) []string {
 	var out []string
 	status := map[corev1.NodeConditionType]corev1.ConditionStatus{}
@@ -56,11 +72,21 @@ func nodeConditions(n *corev1.Node) []string {
 func (c *dsContext) nodeCauses(fs []report.Finding) []report.Finding {
 	for i := range fs {
 		f := &fs[i]
-		cond := c.idx.nodeCause[f.Node]
+		cond := c.idx.causeOf(f.Node)
 		if cond == "" || !c.explainedByNode(f, cond) {
 			continue
 		}
 		f.NodeCause = cond
+		if s, ok := c.idx.lifecycleOf(f.Node); ok {
+			f.Cause = lifecycleText(cond)
+			f.Message += lifecycleMessage(f.Node, s)
+			if f.Since == nil {
+				f.Since = sinceOf(s.since)
+			}
+			a := lifecycleFix(cond, f.Node)
+			explain.Advise(f, a.Text, a.Commands...)
+			continue
+		}
 		f.Cause = nodeCauseText(cond)
 		f.Message += fmt.Sprintf("; node %s is %s, which explains it", f.Node, cond)
 		a := nodeFix(cond, f.Node)
@@ -71,7 +97,12 @@ func (c *dsContext) nodeCauses(fs []report.Finding) []report.Finding {
 
 // explainedByNode says whether a node condition explains a finding.
 func (c *dsContext) explainedByNode(f *report.Finding, cond string) bool {
+	lifecycle := report.LifecycleCause(cond)
 	switch f.Type {
+	case report.OutdatedPod, report.RecreateLoop:
+		// The rollout does not reach a node its lifecycle holds: the old
+		// Pod stays until the node comes back or goes.
+		return lifecycle
 	case report.UnhealthyPod, report.PendingPod, report.MissingPod:
 		// Cordoning never stops a daemon Pod (they tolerate unschedulable),
 		// and a cordoned node is not broken: only say so for a missing Pod.
@@ -79,7 +110,7 @@ func (c *dsContext) explainedByNode(f *report.Finding, cond string) bool {
 	case report.MisscheduledPod:
 		// Only the condition taints the node lifecycle controller sets.
 		if pos, ok := c.idx.nodePos[f.Node]; ok && c.verdicts != nil {
-			if t := c.verdicts[pos].Taint; t != nil && strings.HasPrefix(t.Key, "node.kubernetes.io/") {
+			if t := c.verdicts[pos].Taint; t != nil && (strings.HasPrefix(t.Key, "node.kubernetes.io/") || (lifecycle && t.Key == taintKarpenterDisrupted)) {
 				return cond != condCordoned
 			}
 		}
@@ -114,4 +145,21 @@ func nodeFix(cond, node string) *report.Advice {
 		return report.Advise("if the maintenance is over: {0}", explain.KubectlWrite("uncordon", node))
 	}
 	return report.Advise(fmt.Sprintf("free resources on %s ({0} shows what the kubelet reclaims)", node), describe)
+}
+
+// lifecycleFix is the fix of a finding a lifecycle operation explains:
+// nothing to do for the daemon; what to look at if the operation is stuck.
+func lifecycleFix(cond, node string) *report.Advice {
+	describe := explain.Kubectl("describe", "node", node)
+	switch cond {
+	case condDraining:
+		return report.Advise("nothing to fix in the DaemonSet: wait for the drain; if it is over, {0}; if it is stuck, {1} shows what holds it", explain.KubectlWrite("uncordon", node), describe)
+	case condDisrupted:
+		return report.Advise("nothing to fix in the DaemonSet: Karpenter replaces the node; if it stays, {0} (Events) and the NodeClaim's status", describe)
+	case condDeleting:
+		return report.Advise("nothing to fix in the DaemonSet: Cluster API deletes the node's Machine; if it stays, {0} and the Machine's status", describe)
+	case condShuttingDown:
+		return report.Advise("nothing to fix in the DaemonSet: the node is shutting down; if it stays, {0}", describe)
+	}
+	return report.Advise("nothing to fix in the DaemonSet: wait for the maintenance to end ({0} shows its conditions)", describe)
 }

@@ -58,6 +58,8 @@ func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding
 		sel := c.outdatedSelector()
 		explain.Advise(&f, "with updateStrategy OnDelete a Pod is updated only when deleted; list the outdated Pods ({0}), then delete them all at once: {1}",
 			explain.Kubectl("get", "pods", "-n", c.ds.Namespace, "-l", sel), explain.KubectlWrite("delete", "pods", "-n", c.ds.Namespace, "-l", sel))
+	case st != nil && st.stuck && c.waitsForLifecycle(st):
+		explain.Advise(&f, "the rolling update waits for nodes in maintenance (see RolloutStuck): it replaces this Pod once they come back or leave; nothing to fix here")
 	case st != nil && st.stuck:
 		explain.Advise(&f, "the rolling update is stuck (see RolloutStuck): waiting will not replace this Pod; fix what blocks it or roll back")
 	default:

@@ -42,7 +42,9 @@ type rollout struct {
 	blockerNodes   []string
 	// notProgressing counts the unavailable nodes whose Pod waiting will
 	// not make available (see progressing).
-	notProgressing        int
+	notProgressing int
+	// heldBy are the nodes of those Pods (not progressing), sorted.
+	heldBy                []string
 	stuck                 bool
 	stalledFor            time.Duration // > 0: no node updated for this long
 	oldRevisionsRemaining int
@@ -100,6 +102,7 @@ func (c *dsContext) rolloutState() *rollout {
 		return a.TargetNode < b.TargetNode
 	})
 	c.idx.sortNodes(st.blockerNodes)
+	c.idx.sortNodes(st.heldBy)
 	budget := st.maxUnavailable
 	if st.surge {
 		budget = st.maxSurge
@@ -157,6 +160,7 @@ func (c *dsContext) rolloutNode(st *rollout, name string, newest *time.Time) {
 		st.unavailable++
 		if !c.progressing(p) {
 			st.notProgressing++
+			st.heldBy = append(st.heldBy, name)
 		}
 		st.blockerNodes = append(st.blockerNodes, name)
 		if p != nil {
@@ -215,6 +219,20 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 		}
 		f.Reason, f.Params = report.ReasonBudgetExhausted, report.Params{Detail: budget, Other: strings.Join(blocking, ",")}
 		f.Cause = "blocked: " + budget
+		if held, lifecycle := c.heldByNodes(st); held {
+			// Not the revision: every Pod that holds the budget is on a
+			// node whose state explains it (lifecycle.go).
+			for _, n := range st.heldBy {
+				f.Params.Nodes = append(f.Params.Nodes, c.idx.nodeState(n))
+			}
+			f.Reason = report.ReasonBlockedByBrokenNodes
+			f.Cause = "blocked by broken nodes, not the revision: " + budget
+			if lifecycle {
+				f.Reason = report.ReasonBlockedByNodeLifecycle
+				f.Cause = "waiting for nodes in maintenance, not the revision: " + budget
+				f.Since = earliestSince(f.Params.Nodes)
+			}
+		}
 		if len(st.blockerNodes) > 0 {
 			f.Cause += " (" + strings.Join(why, "; ") + ")"
 		}
@@ -226,27 +244,58 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 	c.adviseChange(&f, owner.Change{What: "the Pod template back to the last working revision, or a larger maxUnavailable", Field: "spec.template"},
 		"fix the new revision (see the blocking Pods), or roll back: {0}; or change the strategy (a larger maxUnavailable lets it continue past broken nodes)",
 		c.rollBack())
-	if len(st.blockers) > 0 && c.blockedByNodesOnly(st) {
+	switch f.Reason {
+	case report.ReasonBlockedByNodeLifecycle:
+		explain.Advise(&f, fmt.Sprintf("nothing to fix in the revision: the rollout waits for %s in maintenance (%s) and continues once they come back or leave; {0} shows what holds one", nodesWord(len(st.heldBy)), names.Range(st.heldBy)),
+			explain.Kubectl("describe", "node", st.heldBy[0]))
+	case report.ReasonBlockedByBrokenNodes:
 		explain.Advise(&f, "the blocking Pods are on broken nodes, not a broken revision: fix or remove those nodes ({0}), or raise maxUnavailable so the rollout continues past them",
-			explain.Kubectl("describe", "node", st.blockers[0].TargetNode))
+			explain.Kubectl("describe", "node", st.heldBy[0]))
 	}
 	return f
 }
 
-// blockedByNodesOnly reports whether every blocking Pod sits on a node whose
-// condition explains it.
-func (c *dsContext) blockedByNodesOnly(st *rollout) bool {
-	for _, p := range st.blockers {
-		if cond := c.idx.nodeCause[p.TargetNode]; cond == "" || cond == condCordoned {
-			return false
+// heldByNodes says whether every Pod that holds the rollout's budget for
+// good sits on a node whose state explains it (held), and whether those
+// nodes are all in a lifecycle operation (waited out) rather than broken.
+// One Pod on a healthy node makes it the revision's: the gate must not
+// put a broken revision down to the nodes.
+func (c *dsContext) heldByNodes(st *rollout) (held, lifecycle bool) {
+	if len(st.heldBy) == 0 {
+		return false, false
+	}
+	lifecycle = true
+	for _, n := range st.heldBy {
+		cond := c.idx.causeOf(n)
+		if cond == "" || cond == condCordoned {
+			return false, false
+		}
+		lifecycle = lifecycle && report.LifecycleCause(cond)
+	}
+	return true, lifecycle
+}
+
+// waitsForLifecycle says whether a stuck rollout only waits for nodes in a
+// lifecycle operation (BlockedByNodeLifecycle).
+func (c *dsContext) waitsForLifecycle(st *rollout) bool {
+	held, lifecycle := c.heldByNodes(st)
+	return held && lifecycle && st.stalledFor == 0
+}
+
+// earliestSince is the earliest known since of the nodes.
+func earliestSince(ns []report.NodeState) *time.Time {
+	var out *time.Time
+	for _, n := range ns {
+		if n.Since != nil && (out == nil || n.Since.Before(*out)) {
+			out = n.Since
 		}
 	}
-	return true
+	return out
 }
 
 // blockerCause says in a few words why a blocking Pod is not available.
 func (c *dsContext) blockerCause(p *model.DaemonPod) string {
-	if cond := c.idx.nodeCause[p.TargetNode]; cond != "" && cond != condCordoned {
+	if cond := c.idx.causeOf(p.TargetNode); cond != "" && cond != condCordoned {
 		return "its node is " + cond
 	}
 	h := c.health(p)
@@ -274,7 +323,7 @@ func (c *dsContext) progressing(p *model.DaemonPod) bool {
 	if p == nil {
 		return true
 	}
-	if cond := c.idx.nodeCause[p.TargetNode]; cond != "" && cond != condCordoned {
+	if cond := c.idx.causeOf(p.TargetNode); cond != "" && cond != condCordoned {
 		return false
 	}
 	if p.Ready {

@@ -214,16 +214,24 @@ func TrimRevision(cr *appsv1.ControllerRevision) {
 	cr.Data.Raw, cr.Data.Object, cr.ManagedFields = nil, nil, nil
 }
 
+// keptNodeAnnotations are the annotations of others the analysis reads
+// on a node: Cluster API's mark of a Machine to delete
+// (internal/audit/lifecycle.go).
+var keptNodeAnnotations = map[string]bool{
+	"cluster.x-k8s.io/delete-machine": true,
+}
+
 // TrimNode drops what the analysis never reads (images, addresses, managed
 // fields, annotations) right after decode: on large clusters the image lists
 // alone are most of a Node's size.
 func TrimNode(n *corev1.Node) {
 	n.ManagedFields = nil
-	// Only daemoncheck's own annotations (exemptions) are read, and the
-	// CSI drivers the kubelet registered (model.CSINodeIDAnnotation).
+	// Only daemoncheck's own annotations (exemptions) and the node
+	// lifecycle ones (keptNodeAnnotations) are read, and the CSI drivers
+	// the kubelet registered (model.CSINodeIDAnnotation).
 	var keep map[string]string
 	for k, v := range n.Annotations {
-		if strings.HasPrefix(k, "daemoncheck.io/") || k == model.CSINodeIDAnnotation {
+		if strings.HasPrefix(k, "daemoncheck.io/") || keptNodeAnnotations[k] || k == model.CSINodeIDAnnotation {
 			if keep == nil {
 				keep = map[string]string{}
 			}

@@ -53,7 +53,12 @@ type DaemonPod struct {
 	ReadySince time.Time
 	// Unschedulable is a PodScheduled=False condition, with its reason and
 	// message (the scheduler's words).
-	Unschedulable                     bool
+	Unschedulable bool
+	// Evicted is a DisruptionTarget=True condition with reason
+	// EvictionByEvictionAPI, which the eviction subresource adds before
+	// it deletes the Pod (pkg/registry/core/pod/storage/eviction.go): a
+	// drain, not a rollout, took the Pod away.
+	Evicted                           bool
 	ScheduledReason, ScheduledMessage string
 	// Containers are the init containers' statuses, then the containers'.
 	Containers []ContainerState
@@ -104,6 +109,8 @@ func Compact(p *corev1.Pod) DaemonPod {
 			if c.Status == corev1.ConditionFalse {
 				d.Unschedulable, d.ScheduledReason, d.ScheduledMessage = true, c.Reason, c.Message
 			}
+		case corev1.DisruptionTarget:
+			d.Evicted = c.Status == corev1.ConditionTrue && c.Reason == "EvictionByEvictionAPI"
 		}
 	}
 	n := len(p.Status.InitContainerStatuses) + len(p.Status.ContainerStatuses)

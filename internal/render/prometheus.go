@@ -202,8 +202,10 @@ func (d *promDaemonSetFamilies) add(ds *report.DaemonSetReport) {
 		}
 	}
 	t := tallyFindings(ds.Findings)
-	// Every type gets a series, 0 when clean, so that rules and
-	// dashboards see a value rather than an absent series.
+	// As serve does (internal/serve/series.go): the types that fail the
+	// default gate get a series, 0 when clean, so that rules and
+	// dashboards see a value rather than an absent series; the others
+	// have one while present.
 	for _, ti := range report.Catalog {
 		emitted := false
 		for _, sev := range report.Severities {
@@ -212,7 +214,7 @@ func (d *promDaemonSetFamilies) add(ds *report.DaemonSetReport) {
 				emitted = true
 			}
 		}
-		if !emitted {
+		if !emitted && ti.Severity == report.SeverityError {
 			add(d.findings, 0, append(id, "type", string(ti.Type), "severity", string(ti.Severity))...)
 		}
 	}

@@ -102,8 +102,27 @@ func TestPrometheusExposition(t *testing.T) {
 	if !mapsEqual(got, want) {
 		t.Errorf("findings by type:\n got %v\nwant %v", got, want)
 	}
-	if n := len(fams[promFindings].Metric); n != len(r.DaemonSets)*len(report.Catalog) {
-		t.Errorf("%d finding series, want one per DaemonSet and type (%d)", n, len(r.DaemonSets)*len(report.Catalog))
+	// A series per DaemonSet and error type (0 when clean), and one per
+	// other type the DaemonSet has findings of.
+	series := map[string]bool{}
+	for _, m := range fams[promFindings].Metric {
+		l := labelsOf(m)
+		series[l["namespace"]+"/"+l["daemonset"]+"/"+l["type"]] = true
+	}
+	wantSeries := 0
+	for _, ds := range r.DaemonSets {
+		for _, ti := range report.Catalog {
+			_, has := want[ds.Namespace+"/"+ds.Name+"/"+string(ti.Type)]
+			if ti.Severity == report.SeverityError || has {
+				wantSeries++
+				if !series[ds.Namespace+"/"+ds.Name+"/"+string(ti.Type)] {
+					t.Errorf("no series for %s/%s %s", ds.Namespace, ds.Name, ti.Type)
+				}
+			}
+		}
+	}
+	if n := len(fams[promFindings].Metric); n != wantSeries {
+		t.Errorf("%d finding series, want one per DaemonSet and error type and one per other type present (%d)", n, wantSeries)
 	}
 	gotFailing := map[string]float64{}
 	for _, m := range fams[promFailing].Metric {

@@ -93,8 +93,9 @@ func shouldRun(ds *appsv1.DaemonSet, n *corev1.Node) bool {
 }
 
 // The series of a 5,000-node cluster with 1% of its nodes broken stay under
-// 2,100, the go_* and process_* series included (18 finding types: each
-// type costs 2 series per DaemonSet, 40 here).
+// 2,000, the go_* and process_* series included (the budget):
+// finding types of severity error cost 2 series per DaemonSet even when
+// clean, the others only while present.
 func TestSeriesCountOf5000Nodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and analyses a 5,000-node cluster (seconds); covered by go test without -short")
@@ -119,8 +120,8 @@ func TestSeriesCountOf5000Nodes(t *testing.T) {
 	}
 	t.Logf("5,000 nodes, 20 DaemonSets, 50 broken nodes (%d findings): %d series (%d daemoncheck_node_findings, %d per-pool, %d findings by type)",
 		rep.Summary.Findings, total, byFamily["daemoncheck_node_findings"], 3*byFamily["daemoncheck_daemonset_pool_targeted_nodes"], byFamily["daemoncheck_daemonset_findings"])
-	if total >= 2100 {
-		t.Errorf("%d series, want under 2,100: %v", total, byFamily)
+	if total >= 2000 {
+		t.Errorf("%d series, want under 2,000: %v", total, byFamily)
 	}
 	if byFamily["daemoncheck_node_findings"] == 0 {
 		t.Errorf("no per-node series for the broken nodes")

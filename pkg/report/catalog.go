@@ -47,6 +47,11 @@ const (
 	PluginNotRegistered FindingType = "PluginNotRegistered"
 )
 
+// Node lifecycle (internal/audit/lifecycle.go).
+const (
+	RecreateLoop FindingType = "RecreateLoop"
+)
+
 // Severity says what a finding means for the cluster, and ranks findings
 // for --fail-on.
 type Severity string
@@ -152,7 +157,7 @@ var Catalog = []TypeInfo{
 	{Type: UncoveredNode, Why: "a node the coverage policy requires has no daemon", Severity: SeverityError, NeedsNodes: true,
 		Doc: "a coverage policy requires the DaemonSet on the node, but the controller does not target it"},
 	{Type: RolloutStuck, Why: "nodes stay on a broken or old revision until someone acts", Severity: SeverityError, NeedsNodes: true, DaemonSetLevel: true,
-		Doc: "a rolling update cannot progress: Pods that waiting will not make available (crash loop, image pull, unschedulable, broken node, starting for 15m) use up maxUnavailable (or new Pods maxSurge) while outdated Pods remain"},
+		Doc: "a rolling update cannot progress: Pods that waiting will not make available (crash loop, image pull, unschedulable, broken node, starting for 15m) use up maxUnavailable (or new Pods maxSurge) while outdated Pods remain; the reason says what holds it: the revision, broken nodes, or only nodes in a lifecycle operation (drain, disruption, maintenance: a warning, it waits)"},
 	{Type: NoTargets, Why: "a selector typo keeps the daemon off every node (reported only with evidence of a mistake)", Severity: SeverityError, NeedsNodes: true, DaemonSetLevel: true,
 		Doc: "the DaemonSet targets no node although nodes exist (DESIRED 0), and its selector looks mistaken: a value a typo away from one the nodes carry, the key on nodes with other values, or a key a typo away from a node label key; a key no node has is by design (a GPU plugin before the first GPU node) and shows under Not targeted"},
 	{Type: HostPortConflict, Why: "one of the two daemons cannot run on the node", Fit: true, Severity: SeverityError, NeedsNodes: true,
@@ -175,6 +180,9 @@ var Catalog = []TypeInfo{
 		Doc: "a CSI driver is registered on the node (CSINode) or a DRA driver published a ResourceSlice for it, but no Pod of the DaemonSet identified as that driver's node plugin runs there, and the DaemonSet does not target the node (where it does, MissingPod or PendingPod says so): volumes of the driver cannot be mounted or unmounted there, claims on its devices cannot be prepared"},
 	{Type: PluginNotRegistered, Why: "the plugin runs but the kubelet does not know it: its volumes cannot be mounted there", Severity: SeverityWarning, PodGrace: true, NeedsNodes: true,
 		Doc: "a Ready Pod of a CSI node plugin DaemonSet runs on a node whose CSINode does not list the plugin's driver: its registration with the kubelet failed (wrong --kubelet-registration-path, another kubelet root directory)"},
+	// Node lifecycle (internal/audit/lifecycle.go).
+	{Type: RecreateLoop, Why: "churn: the controller and the kubelet fight over the node; its daemon findings say whether it is served", AcrossDaemonSets: true, Severity: SeverityWarning,
+		Doc: "the controller keeps deleting the daemon Pods the node's kubelet fails (FailedDaemonPod events, at least 3) and creating new ones, typically on a node shutting down (kubernetes/kubernetes#122912): how many, over what span, and the node's lifecycle"},
 }
 
 var catalogIndex = func() map[FindingType]int {
@@ -210,10 +218,18 @@ func SeverityOf(f *Finding) Severity {
 	if f.Type == LowPriorityAgent && f.Reason != ReasonBelowWorkloads {
 		return SeverityInfo
 	}
+	s := Info(f.Type).Severity
 	if f.Type == NodeHeldByGate && f.Reason == ReasonGateOverdue {
-		return SeverityError
+		s = SeverityError
 	}
-	return Info(f.Type).Severity
+	// A node in a lifecycle operation (drain, disruption, deletion,
+	// shutdown, maintenance) loses its daemons on purpose: what it
+	// explains is waited out, not fixed (NodeProblem.Lifecycle); so is a
+	// rollout that only such nodes hold up.
+	if s == SeverityError && (LifecycleCause(f.NodeCause) || f.Reason == ReasonBlockedByNodeLifecycle) {
+		return SeverityWarning
+	}
+	return s
 }
 
 // typeOrder is t's position in the catalog (unknown types last).

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/daemoncheck/daemoncheck/internal/text"
 )
@@ -99,6 +100,41 @@ const (
 	StateTaintBeforePod = "TaintBeforePod"
 )
 
+// Node lifecycle (internal/audit/lifecycle.go).
+const (
+	// RolloutStuck: every Pod that holds the rollout's budget is on a
+	// node in a lifecycle operation (Params.Nodes): wait, it frees
+	// itself when the nodes leave or come back.
+	ReasonBlockedByNodeLifecycle Reason = "BlockedByNodeLifecycle"
+	// RolloutStuck: every Pod that holds the budget is on a broken node
+	// (NotReady, Unreachable, ...; Params.Nodes): fix or remove the nodes.
+	ReasonBlockedByBrokenNodes Reason = "BlockedByBrokenNodes"
+	// RecreateLoop: the controller keeps deleting the failed daemon Pods
+	// the kubelet of Params.Nodes[0] rejects or terminates, and creating
+	// new ones (Params.Events: how many, from when to when).
+	ReasonFailedPodsRecreated Reason = "FailedPodsRecreated"
+)
+
+// NodeState is a node in a lifecycle operation (or broken), as a finding
+// cites it: which node, which cause (a NodeCause), the evidence (a
+// condition, taint or annotation, or Pod), and since when where known (a
+// condition's lastTransitionTime, a taint's timeAdded).
+type NodeState struct {
+	Node     string     `json:"node"`
+	Cause    string     `json:"cause"`
+	Evidence string     `json:"evidence,omitempty"`
+	Since    *time.Time `json:"since,omitempty"`
+}
+
+// EventSpan sums the events of one reason a finding cites: how many (the
+// events' counts added up), and the first and last time seen.
+type EventSpan struct {
+	Reason string    `json:"reason"`
+	Count  int32     `json:"count"`
+	First  time.Time `json:"first"`
+	Last   time.Time `json:"last"`
+}
+
 // Params are the structured values a finding's cause and message are
 // rendered from. Only the fields that apply are set.
 type Params struct {
@@ -122,11 +158,28 @@ type Params struct {
 	Other string `json:"other,omitempty"`
 	// Event is the reason and message of the event the cause cites.
 	Event string `json:"event,omitempty"`
+	// Nodes are the nodes a finding waits for or blames, with their
+	// lifecycle state (node lifecycle: RolloutStuck, RecreateLoop).
+	Nodes []NodeState `json:"nodes,omitempty"`
+	// Events sums the events a finding is made of (RecreateLoop).
+	Events *EventSpan `json:"events,omitempty"`
 }
 
 // Key is the Params in one comparable string.
 func (p Params) Key() string {
-	return strings.Join([]string{p.State, p.Resource, p.Rule, p.Detail, p.Image, p.Revision, p.CurrentRevision, p.Port, p.Other, p.Event}, "\x00")
+	k := strings.Join([]string{p.State, p.Resource, p.Rule, p.Detail, p.Image, p.Revision, p.CurrentRevision, p.Port, p.Other, p.Event}, "\x00")
+	// The nodes and events only where set: keys of other findings stay
+	// as they were.
+	for _, n := range p.Nodes {
+		k += "\x00" + n.Node + "\x01" + n.Cause + "\x01" + n.Evidence
+		if n.Since != nil {
+			k += "\x01" + n.Since.UTC().Format(time.RFC3339)
+		}
+	}
+	if e := p.Events; e != nil {
+		k += "\x00" + e.Reason + "\x01" + strconv.Itoa(int(e.Count)) + "\x01" + e.First.UTC().Format(time.RFC3339) + "\x01" + e.Last.UTC().Format(time.RFC3339)
+	}
+	return k
 }
 
 // State says whether a finding counts.

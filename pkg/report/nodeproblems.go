@@ -10,19 +10,32 @@ type NodeProblem struct {
 	Condition string
 	// Why says what the node shows.
 	Why string
+	// Lifecycle: the node is in a planned lifecycle operation (drain,
+	// disruption, deletion, shutdown, maintenance) that takes its daemons
+	// away on purpose. What it explains is to be waited out, not fixed:
+	// an error finding it explains is a warning (SeverityOf). A fault of
+	// the DaemonSet on the other nodes keeps its own severity.
+	Lifecycle bool
 }
 
 // NodeProblems are the node conditions that explain daemon findings,
-// strongest first (a node that is NotReady explains more than a cordoned
-// one).
+// strongest first: a node being shut down or deleted explains why it is
+// NotReady too, and a NotReady node explains more than a cordoned one.
 var NodeProblems = []NodeProblem{
-	{"NodeNotReady", "NotReady", "the node's Ready condition is False"},
-	{"NodeUnreachable", "Unreachable", "the node's kubelet stopped reporting (Ready is Unknown)"},
-	{"NodeNetworkUnavailable", "NetworkUnavailable", "the node's network is not configured (NetworkUnavailable is True)"},
-	{"NodeMemoryPressure", "MemoryPressure", "the kubelet reports memory pressure"},
-	{"NodeDiskPressure", "DiskPressure", "the kubelet reports disk pressure"},
-	{"NodePIDPressure", "PIDPressure", "the kubelet reports PID pressure"},
-	{"NodeCordoned", "Cordoned", "the node is cordoned (spec.unschedulable): only a missing daemon Pod is put down to it"},
+	// Node lifecycle (internal/audit/lifecycle.go).
+	{Type: "NodeShuttingDown", Condition: "ShuttingDown", Lifecycle: true, Why: "the node is shutting down: taint node.kubernetes.io/out-of-service, daemon Pods its kubelet rejected or terminated for the shutdown, or condition GracefulNodeShutdownInProgress on a cordoned or not Ready node"},
+	{Type: "NodeDeleting", Condition: "Deleting", Lifecycle: true, Why: "Cluster API deletes the node's Machine: annotation cluster.x-k8s.io/delete-machine on a cordoned or not Ready node (Machines are not read)"},
+	{Type: "NodeDisrupted", Condition: "Disrupted", Lifecycle: true, Why: "Karpenter disrupts the node (taint karpenter.sh/disrupted): it is drained, then deleted"},
+	{Type: "NodeDraining", Condition: "Draining", Lifecycle: true, Why: "the node is being drained: condition DrainInProgress or Drained on a cordoned or not Ready node, or a daemon Pod evicted (Eviction API) on a cordoned node"},
+	{Type: "NodeInMaintenance", Condition: "InMaintenance", Lifecycle: true, Why: "the node is in maintenance: condition MaintenanceInProgress on a cordoned or not Ready node"},
+	// Node conditions (internal/audit/nodecause.go).
+	{Type: "NodeNotReady", Condition: "NotReady", Why: "the node's Ready condition is False"},
+	{Type: "NodeUnreachable", Condition: "Unreachable", Why: "the node's kubelet stopped reporting (Ready is Unknown)"},
+	{Type: "NodeNetworkUnavailable", Condition: "NetworkUnavailable", Why: "the node's network is not configured (NetworkUnavailable is True)"},
+	{Type: "NodeMemoryPressure", Condition: "MemoryPressure", Why: "the kubelet reports memory pressure"},
+	{Type: "NodeDiskPressure", Condition: "DiskPressure", Why: "the kubelet reports disk pressure"},
+	{Type: "NodePIDPressure", Condition: "PIDPressure", Why: "the kubelet reports PID pressure"},
+	{Type: "NodeCordoned", Condition: "Cordoned", Why: "the node is cordoned (spec.unschedulable): only a missing daemon Pod is put down to it"},
 }
 
 // nodeProblemType returns the problem type of a node condition, "" when the
@@ -34,6 +47,17 @@ func nodeProblemType(cond string) FindingType {
 		}
 	}
 	return ""
+}
+
+// LifecycleCause says whether a NodeCause is a node lifecycle operation
+// (NodeProblem.Lifecycle): what it explains is waited out.
+func LifecycleCause(cond string) bool {
+	for _, np := range NodeProblems {
+		if np.Condition == cond {
+			return np.Lifecycle
+		}
+	}
+	return false
 }
 
 // knownNodeProblem says whether t names a NodeProblem.
