@@ -351,6 +351,11 @@ type dsContext struct {
 	// manager is what reconciles the DaemonSet: a fix that changes it goes
 	// through the manager (adviseChange).
 	manager owner.Manager
+	// working are the platforms its Pods run Ready on, once computed
+	// (platform.go).
+	working *[]string
+	// poolLabels are Options.PoolLabels (poolOf).
+	poolLabels []string
 }
 
 // analyzeDaemonSet returns the DaemonSet's report, and the first moment at
@@ -358,7 +363,7 @@ type dsContext struct {
 func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, opts Options) (report.DaemonSetReport, time.Time) {
 	c := &dsContext{ds: ds, eval: idx.plan.Evals[idx.plan.Of(ds)], now: opts.Now, idx: idx,
 		podsKnown: snap.Has(model.Pods), nodesKnown: snap.Has(model.Nodes),
-		rules: rulesFor(snap.ServerVersion)}
+		rules: rulesFor(snap.ServerVersion), poolLabels: opts.PoolLabels}
 	pods := c.claim(idx.podsByDS[ownerKey{ds.Namespace, ds.UID}], idx.orphansByNS[ds.Namespace])
 	c.healthOf = make(map[*model.DaemonPod]podstate.Health, len(pods))
 	dr := header(ds)

@@ -105,6 +105,12 @@ func (c *dsContext) unhealthyPod(nodeName string, p *model.DaemonPod, h podstate
 	if h.Restarts > 0 && !strings.Contains(h.Detail, "restarts") {
 		f.Message += fmt.Sprintf("; %d restarts", h.Restarts)
 	}
+	// An image that cannot run on the node's platform explains any of
+	// the states below (a pull error, a crash loop): say that instead.
+	if pf, ok := c.platformFailureOf(p); ok {
+		c.platformUnhealthy(&f, nodeName, pf)
+		return f
+	}
 	describe := explain.Kubectl("describe", "pod", "-n", p.Namespace, p.Name)
 	switch {
 	case h.Reason == "CrashLoopBackOff" || h.Reason == "Error" || h.Reason == "RunContainerError":

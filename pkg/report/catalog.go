@@ -24,6 +24,12 @@ const (
 	NoMemoryRequest  FindingType = "NoMemoryRequest"
 )
 
+// Drift within a DaemonSet (internal/audit/drift.go, skew.go).
+const (
+	ImageDrift  FindingType = "ImageDrift"
+	VersionSkew FindingType = "VersionSkew"
+)
+
 // Severity says what a finding means for the cluster, and ranks findings
 // for --fail-on.
 type Severity string
@@ -140,6 +146,11 @@ var Catalog = []TypeInfo{
 		Doc: "a node agent has no priorityClassName, or a priority below the workloads on its nodes (with `--workloads`) or below the cluster's globalDefault class"},
 	{Type: NoMemoryRequest, Why: "advice on how the DaemonSet is written", Fit: true, Severity: SeverityInfo, DaemonSetLevel: true,
 		Doc: "a container of the daemon Pods requests no memory: the scheduler reserves none on any node, and the kubelet evicts it first under memory pressure"},
+	// Drift within a DaemonSet (internal/audit/drift.go, skew.go).
+	{Type: ImageDrift, Why: "served today, by different builds of one revision", Severity: SeverityWarning,
+		Doc: "Pods of one revision run different image digests on nodes of one platform (`status.containerStatuses[].imageID`): a mutable tag moved between pulls; reported on the nodes outside the most common digest"},
+	{Type: VersionSkew, Why: "served today, by a version pairing the Kubernetes skew policy does not support", Severity: SeverityWarning,
+		Doc: "kube-proxy's version (from its image tag) is outside the version skew policy against the API server (newer, or more than three minor versions older) or against the node's kubelet (more than three minor versions apart)"},
 }
 
 var catalogIndex = func() map[FindingType]int {

@@ -59,6 +59,27 @@ const (
 	ReasonNodeConditionPrefix        = "Node" // a node condition explains it: Node + NodeCause
 )
 
+// Drift within a DaemonSet and platforms (internal/audit/drift.go,
+// skew.go, platform.go).
+const (
+	// ImageDrift: the Pod's container runs Params.Digest, not the digest
+	// most Pods of its revision run on Params.Platform.
+	ReasonDigestDiffers Reason = "DigestDiffers"
+	// OutdatedPod of an OnDelete DaemonSet: old Pods stay until deleted
+	// (Params.Pool is the node's pool).
+	ReasonOnDeleteStraggler Reason = "OnDeleteStraggler"
+	// VersionSkew: Params.Version against Params.PeerVersion (the API
+	// server's or the kubelet's).
+	ReasonNewerThanAPIServer Reason = "NewerThanAPIServer"
+	ReasonTooOldForAPIServer Reason = "TooOldForAPIServer"
+	ReasonKubeletSkew        Reason = "KubeletSkew"
+	// UnhealthyPod: the image has no variant for Params.Platform (the
+	// pull found none), or its binary is not built for it (exec format
+	// error).
+	ReasonNoPlatformVariant Reason = "NoPlatformVariant"
+	ReasonWrongArchitecture Reason = "WrongArchitecture"
+)
+
 // Params are the structured values a finding's cause and message are
 // rendered from. Only the fields that apply are set.
 type Params struct {
@@ -82,11 +103,32 @@ type Params struct {
 	Other string `json:"other,omitempty"`
 	// Event is the reason and message of the event the cause cites.
 	Event string `json:"event,omitempty"`
+	// Drift within a DaemonSet and platforms.
+	// Pool is the node's pool (OnDelete stragglers).
+	Pool string `json:"pool,omitempty"`
+	// Platform is a node's os/arch ("linux/arm64").
+	Platform string `json:"platform,omitempty"`
+	// Digest is the image digest a container runs (its imageID's digest).
+	Digest string `json:"digest,omitempty"`
+	// Version is a node agent's version (from its image tag), PeerVersion
+	// the version it is judged against (the API server's, the kubelet's).
+	Version     string `json:"version,omitempty"`
+	PeerVersion string `json:"peerVersion,omitempty"`
 }
 
 // Key is the Params in one comparable string.
 func (p Params) Key() string {
-	return strings.Join([]string{p.State, p.Resource, p.Rule, p.Detail, p.Image, p.Revision, p.CurrentRevision, p.Port, p.Other, p.Event}, "\x00")
+	return strings.Join([]string{p.State, p.Resource, p.Rule, p.Detail, p.Image, p.Revision, p.CurrentRevision, p.Port, p.Other, p.Event}, "\x00") + p.driftKey()
+}
+
+// driftKey is the part of Key made of the drift and platform fields: empty
+// when none is set, so that the keys (and problem IDs) of findings without
+// them stay what they were.
+func (p Params) driftKey() string {
+	if p.Pool == "" && p.Platform == "" && p.Digest == "" && p.Version == "" && p.PeerVersion == "" {
+		return ""
+	}
+	return "\x00" + strings.Join([]string{p.Pool, p.Platform, p.Digest, p.Version, p.PeerVersion}, "\x00")
 }
 
 // State says whether a finding counts.
