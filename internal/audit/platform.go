@@ -176,7 +176,9 @@ func (c *dsContext) platformUnhealthy(f *report.Finding, nodeName string, pf pla
 	} else {
 		f.Cause = fmt.Sprintf("image %s is not built for %s (exec format error)", image, platform)
 	}
-	f.Message += fmt.Sprintf("; the runtime says: %s", text.OneLine(pf.said))
+	if said := text.OneLine(pf.said); !strings.Contains(f.Message, said) {
+		f.Message += "; the runtime says: " + said
+	}
 	working := slices.DeleteFunc(slices.Clone(c.workingPlatforms()), func(s string) bool { return s == platform })
 	multi := "use a multi-arch image that has a " + platform + " variant"
 	if constrainsPlatform(c.ds) {

@@ -168,7 +168,7 @@ func (c *dsContext) skewUnknowns() {
 		}
 	}
 	if missing > 0 {
-		c.report.Unknown = append(c.report.Unknown, fmt.Sprintf("kube-proxy version skew against the kubelet: %d node%s report no kubelet version (status.nodeInfo.kubeletVersion)", missing, plural(missing)))
+		c.report.Unknown = append(c.report.Unknown, fmt.Sprintf("kube-proxy version skew against the kubelet: %d node%s report%s no kubelet version (status.nodeInfo.kubeletVersion)", missing, plural(missing), verbS(missing)))
 	}
 }
 
