@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,14 +29,23 @@ func init() {
 // image ID (the config's digest, when the runtime knows no repository
 // digest) is never equal to a repository digest of the same image.
 type driftGroup struct {
-	rev, container, platform string
+	rev, container, os, arch string
 	repoDigest               bool
 }
 
-// driftUse is one container of one Pod in a drift group.
-type driftUse struct {
-	node, image, imageID string
-	pod                  *model.DaemonPod
+// digestKey is one digest of a drift group.
+type digestKey struct {
+	g      driftGroup
+	digest string
+}
+
+// driftTally is what a drift group's digests come to: the digest most
+// nodes run (ref; ties: the smallest digest, so the choice is stable), how
+// many digests, and each with its node count, for messages.
+type driftTally struct {
+	ref, refID string
+	n          int
+	text       string
 }
 
 // imageDrift reports, for Pods of one revision on nodes of one platform,
@@ -43,16 +53,69 @@ type driftUse struct {
 // pulled at different times and moved in between. Nothing is reported
 // while every container of the DaemonSet runs one imageID, the usual case,
 // which the first loop tells at the cost of one string comparison per
-// container.
+// container. Otherwise one pass counts the nodes of each digest, and a
+// second reports the Pods outside the most common one.
 func (c *dsContext) imageDrift() []report.Finding {
 	if !c.podsKnown || !c.differentImageIDs() {
 		return nil
 	}
-	groups := map[driftGroup]map[string][]driftUse{}
+	nodesOf := map[digestKey]int{}
+	idOf := map[digestKey]string{}
+	// A node counts once per digest, even with two Pods on it.
+	var cur string
+	var onNode []digestKey
+	c.eachImageID(func(node string, _ *model.DaemonPod, k digestKey, imageID string) {
+		if node != cur {
+			cur, onNode = node, onNode[:0]
+		}
+		if !slices.Contains(onNode, k) {
+			onNode = append(onNode, k)
+			nodesOf[k]++
+			idOf[k] = imageID
+		}
+	})
+	byGroup := map[driftGroup][]digestKey{}
+	for k := range nodesOf {
+		byGroup[k.g] = append(byGroup[k.g], k)
+	}
+	tallies := map[driftGroup]driftTally{}
+	for g, ks := range byGroup {
+		if len(ks) < 2 {
+			continue
+		}
+		sort.Slice(ks, func(i, j int) bool {
+			if nodesOf[ks[i]] != nodesOf[ks[j]] {
+				return nodesOf[ks[i]] > nodesOf[ks[j]]
+			}
+			return ks[i].digest < ks[j].digest
+		})
+		parts := make([]string, len(ks))
+		for i, k := range ks {
+			parts[i] = fmt.Sprintf("%s on %d node%s", shortDigest(k.digest), nodesOf[k], plural(nodesOf[k]))
+		}
+		tallies[g] = driftTally{ref: ks[0].digest, refID: idOf[ks[0]], n: len(ks), text: strings.Join(parts, ", ")}
+	}
+	if len(tallies) == 0 {
+		return nil
+	}
+	var out []report.Finding
+	c.eachImageID(func(node string, p *model.DaemonPod, k digestKey, imageID string) {
+		t, ok := tallies[k.g]
+		if !ok || k.digest == t.ref {
+			return
+		}
+		out = append(out, c.driftFinding(node, p, k, imageID, t))
+	})
+	return out
+}
+
+// eachImageID calls fn for every container of the DaemonSet's live Pods
+// that reports an imageID, node by node.
+func (c *dsContext) eachImageID(fn func(node string, p *model.DaemonPod, k digestKey, imageID string)) {
 	for node, pods := range c.byNode {
-		platform := ""
+		var os, arch string
 		if n := c.idx.nodeByNm[node]; n != nil {
-			platform = platformOf(n)
+			os, arch = platformParts(n)
 		}
 		for _, p := range pods {
 			if p.Deleting {
@@ -64,114 +127,85 @@ func (c *dsContext) imageDrift() []report.Finding {
 					continue
 				}
 				digest, repo := digestOf(cs.ImageID)
-				k := driftGroup{rev: podRevision(p), container: cs.Name, platform: platform, repoDigest: repo}
-				if groups[k] == nil {
-					groups[k] = map[string][]driftUse{}
-				}
-				groups[k][digest] = append(groups[k][digest], driftUse{node: node, image: cs.Image, imageID: cs.ImageID, pod: p})
+				fn(node, p, digestKey{g: driftGroup{rev: podRevision(p), container: cs.Name, os: os, arch: arch, repoDigest: repo}, digest: digest}, cs.ImageID)
 			}
 		}
 	}
-	var out []report.Finding
-	for k, byDigest := range groups {
-		if len(byDigest) < 2 {
-			continue
-		}
-		out = append(out, c.driftFindings(k, byDigest)...)
-	}
-	return out
 }
 
 // differentImageIDs reports whether two containers of one name run
 // different imageIDs anywhere in the DaemonSet.
 func (c *dsContext) differentImageIDs() bool {
-	first := map[string]string{}
+	// The first imageID of each container name: a Pod has a few
+	// containers, a slice is all it takes.
+	var first [][2]string
 	for _, pods := range c.byNode {
 		for _, p := range pods {
+			if p.Deleting {
+				continue
+			}
+		next:
 			for i := range p.Containers {
 				cs := &p.Containers[i]
-				if cs.ImageID == "" || p.Deleting {
+				if cs.ImageID == "" {
 					continue
 				}
-				if id, ok := first[cs.Name]; !ok {
-					first[cs.Name] = cs.ImageID
-				} else if id != cs.ImageID {
-					return true
+				for _, f := range first {
+					if f[0] == cs.Name {
+						if f[1] != cs.ImageID {
+							return true
+						}
+						continue next
+					}
 				}
+				first = append(first, [2]string{cs.Name, cs.ImageID})
 			}
 		}
 	}
 	return false
 }
 
-// digestCount is a digest and the nodes that run it.
-type digestCount struct {
-	digest string
-	nodes  int
-	uses   []driftUse
-}
-
-// driftFindings reports the nodes of a drift group that run another
-// digest than the most common one (ties: the smallest digest, so the
-// choice is stable).
-func (c *dsContext) driftFindings(k driftGroup, byDigest map[string][]driftUse) []report.Finding {
-	counts := make([]digestCount, 0, len(byDigest))
-	for d, uses := range byDigest {
-		nodes := map[string]bool{}
-		for _, u := range uses {
-			nodes[u.node] = true
-		}
-		counts = append(counts, digestCount{digest: d, nodes: len(nodes), uses: uses})
-	}
-	sort.Slice(counts, func(i, j int) bool {
-		if counts[i].nodes != counts[j].nodes {
-			return counts[i].nodes > counts[j].nodes
-		}
-		return counts[i].digest < counts[j].digest
-	})
-	var tally []string
-	for _, dc := range counts {
-		tally = append(tally, fmt.Sprintf("%s on %d node%s", shortDigest(dc.digest), dc.nodes, plural(dc.nodes)))
-	}
-	ref := counts[0]
-	on := ""
-	if k.platform != "" {
-		on = " on " + k.platform
-	}
-	var out []report.Finding
-	for _, dc := range counts[1:] {
-		for _, u := range dc.uses {
-			f := report.Finding{Type: report.ImageDrift, Node: u.node, Pod: u.pod.Name, Reason: report.ReasonDigestDiffers,
-				Params: report.Params{Image: u.image, Other: k.container, Revision: k.rev, Platform: k.platform, Digest: dc.digest}}
-			f.Cause = fmt.Sprintf("container %s of revision %s%s runs image %s as digest %s, most nodes as %s: the tag moved between pulls",
-				k.container, orDefault(k.rev, "unknown"), on, u.image, shortDigest(dc.digest), shortDigest(ref.digest))
-			f.Message = fmt.Sprintf("Pod %s on node %s runs image %s of container %s as %s; Pods of revision %s%s run %d digests of it: %s",
-				u.pod.Name, u.node, u.image, k.container, u.imageID, orDefault(k.rev, "unknown"), on, len(counts), strings.Join(tally, ", "))
-			c.adviseDigestPin(&f, k.container, u.image, ref)
-			out = append(out, f)
+// driftFinding reports a container of p that runs another digest than
+// most nodes of its group.
+func (c *dsContext) driftFinding(node string, p *model.DaemonPod, k digestKey, imageID string, t driftTally) report.Finding {
+	image := ""
+	for i := range p.Containers {
+		if p.Containers[i].Name == k.g.container {
+			image = p.Containers[i].Image
 		}
 	}
-	return out
+	on, rev, platform := "", orDefault(k.g.rev, "unknown"), joinPlatform(k.g.os, k.g.arch)
+	if platform != "" {
+		on = " on " + platform
+	}
+	f := report.Finding{Type: report.ImageDrift, Node: node, Pod: p.Name, Reason: report.ReasonDigestDiffers,
+		Params: report.Params{Image: image, Other: k.g.container, Revision: k.g.rev, Platform: platform, Digest: k.digest}}
+	f.Cause = fmt.Sprintf("container %s of revision %s%s runs image %s as digest %s, most nodes as %s: the tag moved between pulls",
+		k.g.container, rev, on, image, shortDigest(k.digest), shortDigest(t.ref))
+	f.Message = fmt.Sprintf("Pod %s on node %s runs image %s of container %s as %s; Pods of revision %s%s run %d digests of it: %s",
+		p.Name, node, image, k.g.container, imageID, rev, on, t.n, t.text)
+	c.adviseDigestPin(&f, k.g.container, image, t)
+	return f
 }
 
 // adviseDigestPin suggests pinning the container's image by digest, so
 // that every node pulls the same build; the digest most nodes run is the
 // example, when the runtime reported a repository digest (a bare image ID
 // cannot be pulled by).
-func (c *dsContext) adviseDigestPin(f *report.Finding, container, image string, ref digestCount) {
+func (c *dsContext) adviseDigestPin(f *report.Finding, container, image string, t driftTally) {
 	inspect := explain.Kubectl("get", "pods", "-n", c.ds.Namespace, "-l", selectorOf(c.ds), "-o",
 		"custom-columns=POD:.metadata.name,NODE:.spec.nodeName,IMAGEID:.status.containerStatuses[*].imageID")
 	if t := templateImage(c.ds, container); t != "" {
 		image = t // as the DaemonSet writes it, not as the kubelet reports it
 	}
-	_, repo := digestOf(ref.uses[0].imageID)
+	_, repo := digestOf(t.refID)
 	if !repo || strings.Contains(image, "@") {
 		c.adviseChange(f, owner.Change{What: "the image of container " + container + " pinned by digest (image@sha256:...)",
 			Field: "spec.template.spec.containers[name=" + container + "].image"},
 			"pin the image by digest (image@sha256:...) so that every node runs the same build; see which Pod runs which: {0}", inspect)
 		return
 	}
-	pinned := image + "@" + ref.digest
+	pinned := image + "@" + t.ref
 	c.adviseChange(f, owner.Change{What: "the image of container " + container + " pinned by digest", Field: "spec.template.spec.containers[name=" + container + "].image", Value: pinned},
 		"pin the image by digest so that every node runs the same build, e.g. the one most nodes run: {0} (this rolls out every Pod of the DaemonSet); see which Pod runs which: {1}",
 		explain.KubectlWrite("set", "image", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace, container+"="+pinned), inspect)

@@ -20,9 +20,16 @@ import (
 // kubernetes.io/arch labels (the kubelet sets them from its own build),
 // else status.nodeInfo; "" when neither says, "unknown" for the half that
 // is missing.
-func platformOf(n *corev1.Node) string {
-	os := cmp.Or(n.Labels[corev1.LabelOSStable], n.Status.NodeInfo.OperatingSystem)
-	arch := cmp.Or(n.Labels[corev1.LabelArchStable], n.Status.NodeInfo.Architecture)
+func platformOf(n *corev1.Node) string { return joinPlatform(platformParts(n)) }
+
+// platformParts are the os and arch of platformOf, without building the
+// string (a pass over every node of a DaemonSet compares them as they are).
+func platformParts(n *corev1.Node) (os, arch string) {
+	return cmp.Or(n.Labels[corev1.LabelOSStable], n.Status.NodeInfo.OperatingSystem), cmp.Or(n.Labels[corev1.LabelArchStable], n.Status.NodeInfo.Architecture)
+}
+
+// joinPlatform writes os and arch as platformOf does.
+func joinPlatform(os, arch string) string {
 	if os == "" && arch == "" {
 		return ""
 	}
