@@ -80,17 +80,17 @@ func (o *runner) wait(ctx context.Context) (*report.Report, error) {
 	}
 
 	f := o.startFeed(ctx, snap, cur, func(msg string) { say("Waiting for daemon coverage: " + msg) })
-	defer f.stop()
-	say(fmt.Sprintf("Waiting for daemon coverage (%s): %s", f.mode(), progressLine(last)))
+	defer f.Stop()
+	say(fmt.Sprintf("Waiting for daemon coverage (%s): %s", f.Mode(), progressLine(last)))
 	for {
-		snap, err := f.next(ctx)
+		snap, err := f.Next(ctx)
 		switch {
 		case ctx.Err() != nil:
 			// The deadline: report the last full pass.
 			say(fmt.Sprintf("timed out after %s waiting for daemon coverage: %s", o.run.timeout, progressLine(last)))
 			return last, nil
 		case err != nil:
-			say(fmt.Sprintf("Waiting for daemon coverage (%s): read failed, retrying: %v", f.mode(), err))
+			say(fmt.Sprintf("Waiting for daemon coverage (%s): read failed, retrying: %v", f.Mode(), err))
 			continue
 		}
 		rep, err := o.analyse(snap, false)
@@ -101,7 +101,7 @@ func (o *runner) wait(ctx context.Context) (*report.Report, error) {
 		if converged(rep) {
 			return rep, nil
 		}
-		say(fmt.Sprintf("Waiting for daemon coverage (%s): %s", f.mode(), progressLine(rep)))
+		say(fmt.Sprintf("Waiting for daemon coverage (%s): %s", f.Mode(), progressLine(rep)))
 	}
 }
 

@@ -13,13 +13,12 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
-	"k8s.io/utils/clock"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/follow"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/render"
-	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -111,157 +110,19 @@ func (o *runner) completeWatchClient(cfg *rest.Config, requestTimeoutGiven bool)
 	return nil
 }
 
-// feed yields the snapshots after the first read: from a watch, or, when
-// the server refuses one, by polling every --interval.
-type feed struct {
-	o     *runner
-	w     *collect.Watcher
-	clk   clock.Clock
-	notes chan string
-	// note says what happened to the watch (refused, interrupted, back).
-	note func(string)
-}
-
-// startFeed starts watching from the read that produced snap (cur says
-// where its lists stood), or, when watching is not possible, polling.
-func (o *runner) startFeed(ctx context.Context, snap *model.Snapshot, cur *collect.Cursor, note func(string)) *feed {
-	f := &feed{o: o, clk: clock.RealClock{}, notes: make(chan string, 8), note: note}
-	if o.run.follow.client == nil {
-		return f
-	}
-	w, err := collect.Watch(ctx, o.run.follow.client, snap, cur, collect.WatchOptions{
-		Read: o.run.read, RequestTimeout: o.run.follow.requestTimeout, Status: f.status,
-	})
-	if err != nil {
-		note(fmt.Sprintf("cannot watch: %v; %s", err, f.mode()))
-		return f
-	}
-	// A refused watch is refused at once; a server that does not answer
-	// is retried by the watches themselves.
+// startFeed follows the cluster from the read that produced snap (cur says
+// where its lists stood): a watch, or polling every --interval.
+func (o *runner) startFeed(ctx context.Context, snap *model.Snapshot, cur *collect.Cursor, note func(string)) *follow.Feed {
 	wait := o.run.follow.requestTimeout
 	if wait <= 0 {
 		wait = DefaultRequestTimeout
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-w.Ready():
-	case <-t.C:
-	case <-ctx.Done():
-	case <-w.Failed():
-		w.Stop()
-		note(fmt.Sprintf("%s; %s", w.Err(), f.mode()))
-		return f
-	}
-	f.w = w
-	return f
-}
-
-// status is told by the watches when they are interrupted and when they are
-// back; the message is passed to the goroutine that prints.
-func (f *feed) status(err error) {
-	msg := watchingAgain
-	if err != nil {
-		msg = fmt.Sprintf("watch interrupted (%s); reconnecting", text.OneLine(err.Error()))
-	}
-	select {
-	case f.notes <- msg:
-	default:
-	}
-}
-
-// watchingAgain is the note that interrupted watches are back.
-const watchingAgain = "watching again"
-
-// mode is what the progress line says: "watching" or "polling every 5s".
-func (f *feed) mode() string {
-	if f.w != nil {
-		return "watching"
-	}
-	return fmt.Sprintf("polling every %s", f.o.run.interval)
-}
-
-func (f *feed) stop() {
-	if f.w != nil {
-		f.w.Stop()
-	}
-}
-
-// next waits for something new to analyse and returns the snapshot. When
-// watching: a change (debounced), or --interval without one (findings
-// change with time too: --grace, minReadySeconds). When polling: --interval,
-// then a new read, whose error is returned (the caller retries). On ctx's
-// end it returns ctx's error.
-func (f *feed) next(ctx context.Context) (*model.Snapshot, error) {
-	for {
-		idleSince := f.clk.Now()
-		tick := f.clk.NewTimer(f.o.run.interval)
-		var failed, changed <-chan struct{}
-		if f.w != nil {
-			failed, changed = f.w.Failed(), f.w.Changed()
-		}
-		select {
-		case <-ctx.Done():
-			tick.Stop()
-			return nil, ctx.Err()
-		case msg := <-f.notes:
-			tick.Stop()
-			f.note(msg)
-			continue
-		case <-failed:
-			tick.Stop()
-			err := f.w.Err()
-			f.w.Stop()
-			f.w = nil
-			f.note(fmt.Sprintf("%s; %s", err, f.mode()))
-			continue
-		case <-changed:
-			tick.Stop()
-			coalesce(ctx, f.clk, changed, f.clk.Since(idleSince), watchQuiet, watchMaxDelay)
-		case <-tick.C():
-		}
-		if f.w != nil {
-			// The watch's objects get the amount check a full read gets
-			// (snapshot): a wrapped quantity must not pass a gate here.
-			snap := f.w.Snapshot()
-			if err := capacity.CheckSnapshot(snap); err != nil {
-				return nil, inputErrorf("the cluster at %s: %v", f.o.run.host, err)
-			}
-			return snap, nil
-		}
-		return f.o.snapshot(ctx, nil)
-	}
-}
-
-// coalesce decides, at a first change after idle time without one, whether
-// to analyse at once (the watch was quiet: a single change) or to settle
-// first (changes keep coming).
-func coalesce(ctx context.Context, clk clock.Clock, changed <-chan struct{}, idle, quiet, max time.Duration) {
-	if idle < quiet {
-		settle(ctx, clk, changed, quiet, max)
-	}
-}
-
-// settle waits, after a first change, until changes pause for quiet, or max
-// has passed since the first, or ctx ends.
-func settle(ctx context.Context, clk clock.Clock, changed <-chan struct{}, quiet, max time.Duration) {
-	limit := clk.NewTimer(max)
-	defer limit.Stop()
-	pause := clk.NewTimer(quiet)
-	defer pause.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-limit.C():
-			return
-		case <-pause.C():
-			return
-		case <-changed:
-			pause.Stop()
-			pause = clk.NewTimer(quiet)
-		}
-	}
+	return follow.Start(ctx, follow.FeedConfig{
+		Client: o.run.follow.client, Read: o.run.read, RequestTimeout: o.run.follow.requestTimeout, OpenTimeout: wait,
+		Interval: o.run.interval, Quiet: watchQuiet, MaxDelay: watchMaxDelay, Host: o.run.host,
+		Poll: func(ctx context.Context) (*model.Snapshot, error) { return o.snapshot(ctx, nil) },
+		Note: note,
+	}, snap, cur)
 }
 
 // watch is -w: the report, then a line per change until Ctrl-C or an
@@ -308,19 +169,19 @@ func (o *runner) watch(parent context.Context) error {
 
 	say := func(msg string) { fmt.Fprintf(o.ErrOut, "%s\n", text.Terminal(msg)) }
 	f := o.startFeed(run, snap, cur, func(msg string) {
-		if msg == watchingAgain {
+		if msg == follow.WatchingAgain {
 			say("Watching again.")
 			return
 		}
 		say("Warning: " + msg)
 	})
-	defer f.stop()
-	say(fmt.Sprintf("Watching for changes (%s); Ctrl-C to stop.", f.mode()))
+	defer f.Stop()
+	say(fmt.Sprintf("Watching for changes (%s); Ctrl-C to stop.", f.Mode()))
 
 	out := bufio.NewWriterSize(o.Out, 64*1024)
 	for {
 		waited := time.Now()
-		snap, err := f.next(run)
+		snap, err := f.Next(run)
 		switch {
 		case run.Err() != nil:
 			if ferr := out.Flush(); ferr != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/nodespec"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/text"
@@ -226,16 +227,16 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 		t.TaintOrigin = map[string]string{}
 	}
 	if o.Labels != "" {
-		ls, err := decode.ParseLabels(o.Labels)
+		ls, err := nodespec.ParseLabels(o.Labels)
 		if err != nil {
 			return usageErrorf("--labels %v", err)
 		}
 		t.Labels = ls
 	}
-	if t.Taints, err = decode.ParseTaints(o.Taints); err != nil {
+	if t.Taints, err = nodespec.ParseTaints(o.Taints); err != nil {
 		return usageErrorf("--taints: %v", err)
 	}
-	if t.StartupTaints, err = decode.ParseTaints(o.StartupTaints); err != nil {
+	if t.StartupTaints, err = nodespec.ParseTaints(o.StartupTaints); err != nil {
 		return usageErrorf("--startup-taints: %v", err)
 	}
 	for flag, ts := range map[string][]corev1.Taint{"--taints": t.Taints, "--startup-taints": t.StartupTaints} {
@@ -244,7 +245,7 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 		}
 	}
 	if o.Allocatable != "" {
-		if t.Allocatable, err = decode.ParseResources(o.Allocatable); err != nil {
+		if t.Allocatable, err = nodespec.ParseResources(o.Allocatable); err != nil {
 			return usageErrorf("--allocatable %v", err)
 		}
 		t.AllocatableFrom = "--allocatable"
@@ -252,7 +253,7 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	t.OS, t.Arch, t.InstanceType = o.OS, o.Arch, o.InstanceType
 	for flag, v := range map[string]string{"--os": o.OS, "--arch": o.Arch, "--instance-type": o.InstanceType, "--node-name": o.NodeName} {
 		if v != "" {
-			if _, err := decode.ParseLabels("k=" + v); err != nil || strings.Contains(v, ",") {
+			if _, err := nodespec.ParseLabels("k=" + v); err != nil || strings.Contains(v, ",") {
 				return usageErrorf("%s %q is not a valid label value", flag, v)
 			}
 		}
@@ -260,6 +261,7 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	if len(o.inputs) == 0 {
 		node := t
 		node.Source, node.Kind, node.Name = "flags", "Flags", cmp.Or(o.NodeName, "whatif-node")
+		node.TaintsAt = "--taints" // its labels come from --labels: LabelsAt stays empty
 		node.NodeName = node.Name
 		if node.Labels == nil {
 			node.Labels = map[string]string{}

@@ -15,7 +15,7 @@ import (
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/yaml"
 
-	"github.com/daemoncheck/daemoncheck/internal/decode"
+	"github.com/daemoncheck/daemoncheck/internal/nodespec"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -190,7 +190,7 @@ func TestWhatIfSuggestionsAreValid(t *testing.T) {
 	for _, p := range rep.Pools {
 		specs = append(specs, p.Taints...)
 	}
-	taints, err := decode.ParseTaints(specs)
+	taints, err := nodespec.ParseTaints(specs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,16 @@ type PoolTemplate struct {
 	// type); AllocatableFrom says where it came from.
 	Allocatable     corev1.ResourceList
 	AllocatableFrom string
+	// LabelsAt and TaintsAt name where the pool's nodes get their labels
+	// and taints, for fixes ("NodePool gpu spec.template.metadata.labels";
+	// a flag such as "--taints" for a node described by flags); "" when
+	// the object has no such field. LabelsNote is said with a label fix
+	// (what the provider does not copy to nodes).
+	LabelsAt, LabelsNote, TaintsAt string
+	// MemberLabel is the label whose value is Name on the nodes the pool
+	// already has (a Karpenter NodePool being changed:
+	// karpenter.sh/nodepool); "" when its nodes cannot be told apart.
+	MemberLabel string
 	// Notes say what cannot be known from the object and what was
 	// assumed, for people.
 	Notes []string

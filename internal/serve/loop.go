@@ -6,14 +6,16 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/follow"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"k8s.io/utils/clock"
 )
 
-// Debounce, as -w does it (internal/cli/watch.go) but slower to settle: a
+// Debounce, as -w does it (internal/follow) but slower to settle: a
 // change after a quiet spell is analysed at once; changes that keep coming
 // (a rollout, a pool joining) are batched until they pause for
 // settleQuiet or settleMax has passed, so a burst costs a few analyses.
@@ -85,7 +87,7 @@ func (s *Server) follow(ctx context.Context) {
 			f.w.Stop()
 			f.w, ready = nil, nil
 		case <-changed:
-			settle(ctx, changed)
+			follow.Settle(ctx, clock.RealClock{}, changed, settleQuiet, settleMax)
 			f.analyse(f.w.Snapshot())
 		case <-tick.C:
 			f.refresh(ctx)
@@ -272,26 +274,5 @@ func (f *follower) warn(ws []string) {
 		}
 		f.warned[w] = true
 		f.s.log.Printf("warning: %s", w)
-	}
-}
-
-// settle waits, after a first change, until changes pause for settleQuiet,
-// or settleMax has passed, or ctx ends.
-func settle(ctx context.Context, changed <-chan struct{}) {
-	limit := time.NewTimer(settleMax)
-	defer limit.Stop()
-	pause := time.NewTimer(settleQuiet)
-	defer pause.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-limit.C:
-			return
-		case <-pause.C:
-			return
-		case <-changed:
-			pause.Reset(settleQuiet)
-		}
 	}
 }

@@ -155,15 +155,14 @@ func requirementText(r corev1.NodeSelectorRequirement) string {
 func poolTarget(t *model.PoolTemplate) explain.LabelTarget {
 	what := fmt.Sprintf("the nodes of %s %s", t.Kind, t.Name)
 	label := func(kvs []string) (string, []report.Command) {
-		switch t.Kind {
-		case "NodePool":
-			return fmt.Sprintf("add %s to NodePool %s spec.template.metadata.labels", strings.Join(kvs, " "), t.Name), nil
-		case "MachineDeployment", "MachineSet", "MachinePool":
-			return fmt.Sprintf("add %s to %s %s spec.template.metadata.labels (Cluster API syncs only node-role.kubernetes.io/*, node-restriction.kubernetes.io and node.cluster.x-k8s.io keys to Nodes; others go in the bootstrap config's node-labels)", strings.Join(kvs, " "), t.Kind, t.Name), nil
-		case "Node":
-			return fmt.Sprintf("add %s to the Node's metadata.labels", strings.Join(kvs, " ")), nil
+		if t.LabelsAt == "" {
+			return "--labels " + strings.Join(kvs, ","), nil
 		}
-		return "--labels " + strings.Join(kvs, ","), nil
+		fix := fmt.Sprintf("add %s to %s", strings.Join(kvs, " "), t.LabelsAt)
+		if t.LabelsNote != "" {
+			fix += " (" + t.LabelsNote + ")"
+		}
+		return fix, nil
 	}
 	if t.Kind == "Flags" {
 		what = "the described node"
@@ -298,15 +297,11 @@ func removeTaint(t *model.PoolTemplate, tn *corev1.Taint) string {
 		}
 		return fmt.Sprintf("remove %s from %s", ts, where)
 	}
-	switch t.Kind {
-	case "NodePool":
-		return fmt.Sprintf("remove %s from NodePool %s spec.template.spec.taints", ts, t.Name)
-	case "MachineDeployment", "MachineSet":
-		return fmt.Sprintf("remove %s from %s %s spec.template.spec.taints", ts, t.Kind, t.Name)
-	case "Node":
-		return fmt.Sprintf("remove %s from the Node manifest's spec.taints", ts)
-	case "Flags":
-		return fmt.Sprintf("leave %s out of --taints", ts)
+	switch where := t.TaintsAt; {
+	case strings.HasPrefix(where, "--"):
+		return fmt.Sprintf("leave %s out of %s", ts, where)
+	case where != "":
+		return fmt.Sprintf("remove %s from %s", ts, where)
 	}
 	return fmt.Sprintf("remove %s from %s %s", ts, t.Kind, t.Name)
 }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/providers"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 )
 
@@ -142,13 +143,16 @@ func requirementTest(r corev1.NodeSelectorRequirement) keyTest {
 
 // knownValues are the values a well-known label takes, where the set is
 // closed: a pool that does not constrain them may create nodes of each.
-var knownValues = map[string][]string{
-	corev1.LabelArchStable: {"amd64", "arm64"},
-	corev1.LabelOSStable:   {"linux", "windows"},
-	karpenterCapacityType:  {"on-demand", "reserved", "spot"},
-}
-
-const karpenterCapacityType = "karpenter.sh/capacity-type"
+var knownValues = func() map[string][]string {
+	m := map[string][]string{
+		corev1.LabelArchStable: {"amd64", "arm64"},
+		corev1.LabelOSStable:   {"linux", "windows"},
+	}
+	for k, v := range providers.ClosedLabelValues {
+		m[k] = v
+	}
+	return m
+}()
 
 // valueClass is a group of values of one label that every test treats
 // alike.
@@ -415,14 +419,14 @@ func groupClasses(vals []string, other string, sig func(string) string) []valueC
 }
 
 // poolNodes are the cluster's nodes of the pool t proposes (a NodePool
-// being changed already has nodes: karpenter.sh/nodepool names them).
+// being changed already has nodes: its MemberLabel names them).
 func (w *whatIf) poolNodes(t *model.PoolTemplate) []*corev1.Node {
-	if t.Kind != "NodePool" {
+	if t.MemberLabel == "" {
 		return nil
 	}
 	var out []*corev1.Node
 	for _, n := range w.nodes {
-		if n.Labels["karpenter.sh/nodepool"] == t.Name && n.Labels[corev1.LabelInstanceTypeStable] != "" {
+		if n.Labels[t.MemberLabel] == t.Name && n.Labels[corev1.LabelInstanceTypeStable] != "" {
 			out = append(out, n)
 		}
 	}
@@ -440,7 +444,7 @@ func (w *whatIf) sample(t *model.PoolTemplate, it string) *corev1.Node {
 	}
 	var own []*corev1.Node
 	for _, n := range cands {
-		if t.Kind == "NodePool" && n.Labels["karpenter.sh/nodepool"] == t.Name {
+		if t.MemberLabel != "" && n.Labels[t.MemberLabel] == t.Name {
 			own = append(own, n)
 		}
 	}

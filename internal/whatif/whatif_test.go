@@ -70,7 +70,8 @@ func shapeNames(p report.PoolWhatIf) []string {
 // karpenter is a NodePool template as the reader makes it.
 func karpenter(name string, reqs ...corev1.NodeSelectorRequirement) model.PoolTemplate {
 	return model.PoolTemplate{Source: "pool.yaml", Kind: "NodePool", Name: name, Requirements: reqs,
-		Labels: map[string]string{"karpenter.sh/nodepool": name, "kubernetes.io/os": "linux"},
+		Labels: map[string]string{"karpenter.sh/nodepool": name, "kubernetes.io/os": "linux"}, MemberLabel: "karpenter.sh/nodepool",
+		LabelsAt: "NodePool " + name + " spec.template.metadata.labels", TaintsAt: "NodePool " + name + " spec.template.spec.taints",
 		Chosen: []string{"kubernetes.io/arch", "node.kubernetes.io/instance-type", "topology.kubernetes.io/zone"}}
 }
 
@@ -339,6 +340,7 @@ func TestPoolVerdicts(t *testing.T) {
 		fixture.DaemonSet("security", "agent", fixture.WithToleration(fixture.Exists("nvidia.com/gpu", corev1.TaintEffectNoSchedule)), fixture.WithNodeSelector("tier", "prod")),
 	}
 	pool := model.PoolTemplate{Source: "pool.yaml", Kind: "NodePool", Name: "gpu", Labels: map[string]string{"accelerator": "nvidia"},
+		LabelsAt: "NodePool gpu spec.template.metadata.labels", TaintsAt: "NodePool gpu spec.template.spec.taints",
 		Taints:        []corev1.Taint{{Key: "nvidia.com/gpu", Value: "true", Effect: corev1.TaintEffectNoSchedule}},
 		StartupTaints: []corev1.Taint{{Key: "example.com/agent-not-ready", Effect: corev1.TaintEffectNoExecute}},
 		Allocatable:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("16Gi"), corev1.ResourcePods: resource.MustParse("58")}, AllocatableFrom: "--allocatable"}
@@ -619,5 +621,26 @@ func TestChangeWithoutNodes(t *testing.T) {
 	c := rep.Changes[0]
 	if !rep.Partial || len(c.Unknown) != 1 || !strings.Contains(c.Unknown[0], "forbidden: cannot list nodes") || len(c.Gained)+len(c.Lost) != 0 {
 		t.Fatalf("partial %v, change %+v", rep.Partial, c)
+	}
+}
+
+// A pool being changed already has nodes (a NodePool's nodes carry its
+// MemberLabel): the allocatable of an instance type is read from the
+// pool's own node of that type, not from a smaller one elsewhere.
+func TestPoolOwnNodesGiveTheAllocatable(t *testing.T) {
+	const it = "m5.large"
+	own := fixture.Node("gpu-1", fixture.WithLabel(corev1.LabelInstanceTypeStable, it), fixture.WithLabel("karpenter.sh/nodepool", "gpu"), allocatable("4", "16Gi", "58"))
+	other := fixture.Node("batch-1", fixture.WithLabel(corev1.LabelInstanceTypeStable, it), allocatable("1", "4Gi", "58"))
+	pool := karpenter("gpu", corev1.NodeSelectorRequirement{Key: corev1.LabelInstanceTypeStable, Operator: corev1.NodeSelectorOpIn, Values: []string{it}})
+	rep := whatIf(t, &model.Snapshot{Nodes: []corev1.Node{other, own}}, &model.Proposal{Pools: []model.PoolTemplate{pool}}, nil)
+	if from := rep.Pools[0].Shapes[0].AllocatableFrom; !strings.Contains(from, "gpu-1") {
+		t.Errorf("allocatable from %q, want the pool's own node gpu-1", from)
+	}
+	// A pool whose nodes cannot be told apart takes the smallest node of
+	// the type, so a fit judged on it holds on every node.
+	pool.MemberLabel = ""
+	rep = whatIf(t, &model.Snapshot{Nodes: []corev1.Node{other, own}}, &model.Proposal{Pools: []model.PoolTemplate{pool}}, nil)
+	if from := rep.Pools[0].Shapes[0].AllocatableFrom; !strings.Contains(from, "batch-1") {
+		t.Errorf("allocatable from %q, want the smallest node batch-1", from)
 	}
 }
