@@ -76,6 +76,9 @@ type whatIf struct {
 	// placed memoizes the daemons placed on a cluster node, before and
 	// with each change.
 	placed map[placeKey]*nodePlacement
+	// platforms are the platforms each cluster DaemonSet's Pods run on,
+	// by namespace/UID (ranOn).
+	platforms map[string][]platform
 }
 
 // WhatIf judges a proposal (new node pools, changed DaemonSets) against the

@@ -252,6 +252,13 @@ const (
 	WhatIfNoNodeShape WhatIfFindingKind = "NoNodeShape"
 )
 
+// Platforms (internal/whatif/whatif_platform.go).
+const (
+	// WhatIfNewPlatform: the pool brings an os/arch on which no Pod of a
+	// DaemonSet it would run has run in the cluster.
+	WhatIfNewPlatform WhatIfFindingKind = "NewPlatform"
+)
+
 // WhatIfKinds lists the finding kinds with their severity, in
 // documentation order.
 var WhatIfKinds = []struct {
@@ -266,6 +273,8 @@ var WhatIfKinds = []struct {
 	{WhatIfFitUnknown, SeverityWarning, "the node's allocatable is not known (no status, no --allocatable, no node of the instance type in the cluster): fit is not judged"},
 	{WhatIfShapesNotJudged, SeverityError, "the pool allows more node shapes than --max-shapes: those beyond it were not judged, so a failure there would go unseen (a warning with --accept-unjudged-shapes)"},
 	{WhatIfNoNodeShape, SeverityError, "no node shape satisfies the pool's requirements (they contradict each other or allow no value): nothing about the pool can be judged"},
+	// Platforms.
+	{WhatIfNewPlatform, SeverityWarning, "the pool brings a platform (os/arch) on which no Pod of a DaemonSet it would run has run in the cluster: if the image has no variant for it, its Pods there fail"},
 }
 
 // WhatIfSeverity is the severity of a kind.
