@@ -178,10 +178,16 @@ func (c *dsContext) platformUnhealthy(f *report.Finding, nodeName string, pf pla
 	image := cmp.Or(templateImage(c.ds, pf.container), pf.image)
 	f.Reason = pf.reason
 	f.Params.Platform, f.Params.Image, f.Params.Other = platform, image, pf.container
+	// A node not in the snapshot has no known platform: say so rather
+	// than name one.
+	which := platform
+	if which == "unknown" {
+		which = "its node's platform (unknown: the node is not among the nodes read)"
+	}
 	if pf.reason == report.ReasonNoPlatformVariant {
-		f.Cause = fmt.Sprintf("image %s has no %s variant", image, platform)
+		f.Cause = fmt.Sprintf("image %s has no %s variant", image, which)
 	} else {
-		f.Cause = fmt.Sprintf("image %s is not built for %s (exec format error)", image, platform)
+		f.Cause = fmt.Sprintf("image %s is not built for %s (exec format error)", image, which)
 	}
 	if said := text.OneLine(pf.said); !strings.Contains(f.Message, said) {
 		f.Message += "; the runtime says: " + said
