@@ -11,6 +11,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
+	"github.com/daemoncheck/daemoncheck/internal/providers"
 	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -24,9 +25,7 @@ func platformOf(n *corev1.Node) string { return joinPlatform(platformParts(n)) }
 
 // platformParts are the os and arch of platformOf, without building the
 // string (a pass over every node of a DaemonSet compares them as they are).
-func platformParts(n *corev1.Node) (os, arch string) {
-	return cmp.Or(n.Labels[corev1.LabelOSStable], n.Status.NodeInfo.OperatingSystem), cmp.Or(n.Labels[corev1.LabelArchStable], n.Status.NodeInfo.Architecture)
-}
+func platformParts(n *corev1.Node) (os, arch string) { return providers.Platform(n) }
 
 // joinPlatform writes os and arch as platformOf does.
 func joinPlatform(os, arch string) string {

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/providers"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -17,11 +18,10 @@ type platform struct{ os, arch string }
 
 func (p platform) String() string { return cmp.Or(p.os, "unknown") + "/" + cmp.Or(p.arch, "unknown") }
 
-// nodePlatform is a node's platform: its kubernetes.io/os and
-// kubernetes.io/arch labels, else status.nodeInfo.
+// nodePlatform is a node's platform (providers.Platform).
 func nodePlatform(n *corev1.Node) platform {
-	return platform{cmp.Or(n.Labels[corev1.LabelOSStable], n.Status.NodeInfo.OperatingSystem),
-		cmp.Or(n.Labels[corev1.LabelArchStable], n.Status.NodeInfo.Architecture)}
+	os, arch := providers.Platform(n)
+	return platform{os, arch}
 }
 
 // ranOn returns the platforms on which a Running Pod of the cluster's
