@@ -46,6 +46,7 @@ func TestDrift(t *testing.T) {
 		{"drift-ondelete-pools", scenarioOnDeleteStragglers},
 		{"drift-kube-proxy-skew", scenarioKubeProxySkew},
 		{"drift-platform", scenarioPlatformFailure},
+		{"drift-whatif-platform", scenarioWhatIfNewPlatform},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
@@ -290,6 +291,45 @@ func scenarioPlatformFailure(t *testing.T, s *scenario) {
 		}
 		if !strings.Contains(fd.Suggestion, `"nodeSelector":{"kubernetes.io/arch":"amd64"}`) || !strings.Contains(fd.Suggestion, "multi-arch image") {
 			t.Errorf("fix %q", fd.Suggestion)
+		}
+	}
+}
+
+// scenarioWhatIfNewPlatform: the DaemonSet's Pods run on the kwok nodes
+// (amd64, kwok's nodeInfo default); a proposed arm64 node would run it on a
+// platform none of its Pods has run on: a warning, which does not fail;
+// an amd64 node brings nothing new.
+func scenarioWhatIfNewPlatform(t *testing.T, s *scenario) {
+	s.plainNodes(2)
+	s.createDaemonSet(s.newDaemonSet("agent"))
+	s.settle("agent", allReady(2))
+	dir := t.TempDir()
+	for _, c := range []struct {
+		arch string
+		want int
+	}{{"arm64", 1}, {"amd64", 0}} {
+		n := s.newNode("proposed-" + c.arch)
+		n.Labels[corev1.LabelArchStable] = c.arch
+		n.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Node"}
+		rep, code := runWhatIf(t, "-n", s.name, writeManifest(t, dir, c.arch+".yaml", n))
+		var got []report.WhatIfFinding
+		for _, p := range rep.Pools {
+			for _, f := range p.Findings {
+				if f.Kind == report.WhatIfNewPlatform {
+					got = append(got, f)
+				}
+			}
+		}
+		if len(got) != c.want {
+			t.Errorf("%s node: %d NewPlatform findings, want %d: %+v", c.arch, len(got), c.want, got)
+		}
+		for _, f := range got {
+			if f.DaemonSet != s.name+"/agent" || f.Severity != report.SeverityWarning || f.Failing || code != 0 {
+				t.Errorf("%s node: finding %+v, exit %d; want a warning on %s/agent that does not fail", c.arch, f, code, s.name)
+			}
+			if !strings.Contains(f.Message, "linux/arm64") || !strings.Contains(f.Message, "they run on linux/amd64") {
+				t.Errorf("message: %s", f.Message)
+			}
 		}
 	}
 }
