@@ -113,7 +113,12 @@ func WhatIf(snap *model.Snapshot, prop *model.Proposal, opts WhatIfOptions) *rep
 	sort.Strings(kinds)
 	for _, k := range kinds {
 		switch model.Kind(k) {
-		case model.Pods, model.ControllerRevisions, model.Events:
+		case model.Pods:
+			// Only NewPlatform uses them (whatif_platform.go).
+			gap := snap.Missing[model.Pods]
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("pods not read: %s; on which platforms the DaemonSets run is unknown, so no pool is checked for a new platform (NewPlatform)", gap.Reason))
+			continue
+		case model.ControllerRevisions, model.Events:
 			continue // a what-if does not use them
 		case model.PriorityClasses:
 			continue // priorityWarning says whose priority it leaves unknown

@@ -50,6 +50,9 @@ func TestWhatIfNewPlatform(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rep := whatIf(t, c.snap, &model.Proposal{Pools: []model.PoolTemplate{c.pool}}, nil)
+			if unread := strings.Contains(strings.Join(rep.Warnings, "\n"), "pods not read: forbidden; on which platforms the DaemonSets run is unknown"); unread != !c.snap.Has(model.Pods) {
+				t.Errorf("warnings %q: the unread Pods must be said, and only then", rep.Warnings)
+			}
 			var got []report.WhatIfFinding
 			for _, f := range rep.Pools[0].Findings {
 				if f.Kind == report.WhatIfNewPlatform {
