@@ -157,6 +157,10 @@ type index struct {
 	// plan is the capacity stage's view (package placement): verdicts, requests,
 	// priorities and the daemons' placement on every node.
 	plan *placement.Plan
+	// platforms[i] is the os and arch of nodes[i], read once for all
+	// DaemonSets (nodePlatforms).
+	platformsOnce sync.Once
+	platforms     [][2]string
 }
 
 // nodeIndex is the part of the index made of nodes alone.
@@ -356,6 +360,9 @@ type dsContext struct {
 	working *[]string
 	// poolLabels are Options.PoolLabels (poolOf).
 	poolLabels []string
+	// imageIDs tells whether the Pods whose health was computed run more
+	// than one imageID per container (drift.go).
+	imageIDs imageIDSeen
 }
 
 // analyzeDaemonSet returns the DaemonSet's report, and the first moment at

@@ -110,13 +110,10 @@ func (c *dsContext) imageDrift() []report.Finding {
 }
 
 // eachImageID calls fn for every container of the DaemonSet's live Pods
-// that reports an imageID, node by node.
+// that reports an imageID, node by node: the nodes of the snapshot in
+// their order, then those that are gone (no platform known).
 func (c *dsContext) eachImageID(fn func(node string, p *model.DaemonPod, k digestKey, imageID string)) {
-	for node, pods := range c.byNode {
-		var os, arch string
-		if n := c.idx.nodeByNm[node]; n != nil {
-			os, arch = platformParts(n)
-		}
+	visit := func(node string, pl [2]string, pods []*model.DaemonPod) {
 		for _, p := range pods {
 			if p.Deleting {
 				continue
@@ -127,42 +124,86 @@ func (c *dsContext) eachImageID(fn func(node string, p *model.DaemonPod, k diges
 					continue
 				}
 				digest, repo := digestOf(cs.ImageID)
-				fn(node, p, digestKey{g: driftGroup{rev: podRevision(p), container: cs.Name, os: os, arch: arch, repoDigest: repo}, digest: digest}, cs.ImageID)
+				fn(node, p, digestKey{g: driftGroup{rev: podRevision(p), container: cs.Name, os: pl[0], arch: pl[1], repoDigest: repo}, digest: digest}, cs.ImageID)
 			}
 		}
+	}
+	platforms := c.idx.nodePlatforms()
+	for i, n := range c.idx.nodes {
+		if pods := c.byNode[n.Name]; len(pods) > 0 {
+			visit(n.Name, platforms[i], pods)
+		}
+	}
+	var gone []string
+	for node := range c.byNode {
+		if c.idx.nodeByNm[node] == nil {
+			gone = append(gone, node)
+		}
+	}
+	slices.Sort(gone)
+	for _, node := range gone {
+		visit(node, [2]string{}, c.byNode[node])
+	}
+}
+
+// nodePlatforms are the nodes' os and arch, by position, read once.
+func (idx *index) nodePlatforms() [][2]string {
+	idx.platformsOnce.Do(func() {
+		idx.platforms = make([][2]string, len(idx.nodes))
+		for i, n := range idx.nodes {
+			idx.platforms[i][0], idx.platforms[i][1] = platformParts(n)
+		}
+	})
+	return idx.platforms
+}
+
+// imageIDSeen records the first imageID of each container name among the
+// Pods seen, and whether another Pod's differs: a Pod has a few containers,
+// a slice is all it takes. The health of every Pod on a known node is
+// computed before the detectors run (nodeVerdicts), so its containers are
+// looked at once, while at hand, instead of in a pass of their own.
+type imageIDSeen struct {
+	first  [][2]string
+	differ bool
+}
+
+func (s *imageIDSeen) see(p *model.DaemonPod) {
+	if s.differ || p.Deleting {
+		return
+	}
+next:
+	for i := range p.Containers {
+		cs := &p.Containers[i]
+		if cs.ImageID == "" {
+			continue
+		}
+		for _, f := range s.first {
+			if f[0] == cs.Name {
+				if f[1] != cs.ImageID {
+					s.differ = true
+					return
+				}
+				continue next
+			}
+		}
+		s.first = append(s.first, [2]string{cs.Name, cs.ImageID})
 	}
 }
 
 // differentImageIDs reports whether two containers of one name run
-// different imageIDs anywhere in the DaemonSet.
+// different imageIDs anywhere in the DaemonSet. With nodes read, health
+// saw every Pod on a node in the snapshot; the others (on a node that is
+// gone, or every Pod when nodes were not read) are seen here.
 func (c *dsContext) differentImageIDs() bool {
-	// The first imageID of each container name: a Pod has a few
-	// containers, a slice is all it takes.
-	var first [][2]string
-	for _, pods := range c.byNode {
+	for node, pods := range c.byNode {
+		if c.nodesKnown && c.idx.nodeByNm[node] != nil {
+			continue
+		}
 		for _, p := range pods {
-			if p.Deleting {
-				continue
-			}
-		next:
-			for i := range p.Containers {
-				cs := &p.Containers[i]
-				if cs.ImageID == "" {
-					continue
-				}
-				for _, f := range first {
-					if f[0] == cs.Name {
-						if f[1] != cs.ImageID {
-							return true
-						}
-						continue next
-					}
-				}
-				first = append(first, [2]string{cs.Name, cs.ImageID})
-			}
+			c.imageIDs.see(p)
 		}
 	}
-	return false
+	return c.imageIDs.differ
 }
 
 // driftFinding reports a container of p that runs another digest than

@@ -60,6 +60,7 @@ func (c *dsContext) health(p *model.DaemonPod) podstate.Health {
 	}
 	h := podstate.Of(p)
 	c.healthOf[p] = h
+	c.imageIDs.see(p) // while the Pod's containers are at hand (drift.go)
 	return h
 }
 
