@@ -363,6 +363,8 @@ type dsContext struct {
 	// imageIDs tells whether the Pods whose health was computed run more
 	// than one imageID per container (drift.go).
 	imageIDs imageIDSeen
+	// kubeProxy: the template runs a kube-proxy image (skew.go).
+	kubeProxy bool
 }
 
 // analyzeDaemonSet returns the DaemonSet's report, and the first moment at

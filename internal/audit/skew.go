@@ -30,7 +30,7 @@ import (
 
 func init() {
 	register(detector{typ: report.VersionSkew, node: func(c *dsContext, n *nodeCase) []report.Finding {
-		if !c.targeted(n) {
+		if !c.kubeProxy || !c.targeted(n) {
 			return nil
 		}
 		var out []report.Finding
@@ -58,6 +58,9 @@ func init() {
 		}
 		return out
 	}, ds: func(c *dsContext) []report.Finding {
+		// Runs before the node function (detect): the Pods of a DaemonSet
+		// whose template runs no kube-proxy are not looked at.
+		c.kubeProxy = c.runsKubeProxy()
 		c.skewUnknowns()
 		return nil
 	}})
@@ -150,7 +153,7 @@ func (c *dsContext) describeSkew(f *report.Finding, proxy *version.Version, s sk
 // skewUnknowns says, for a DaemonSet running kube-proxy, which versions it
 // could not be judged against.
 func (c *dsContext) skewUnknowns() {
-	if !c.runsKubeProxy() {
+	if !c.kubeProxy {
 		return
 	}
 	if _, err := version.ParseGeneric(c.rules.version); err != nil {
