@@ -52,9 +52,9 @@ type driftTally struct {
 // the containers that run another digest than most of them: the tag was
 // pulled at different times and moved in between. Nothing is reported
 // while every container of the DaemonSet runs one imageID, the usual case,
-// which the first loop tells at the cost of one string comparison per
-// container. Otherwise one pass counts the nodes of each digest, and a
-// second reports the Pods outside the most common one.
+// told at the cost of one string comparison per container (imageIDSeen).
+// Otherwise one pass counts the nodes of each digest, and a second reports
+// the Pods outside the most common one.
 func (c *dsContext) imageDrift() []report.Finding {
 	if !c.podsKnown || !c.differentImageIDs() {
 		return nil
