@@ -169,6 +169,10 @@ type index struct {
 	causes       map[string]string
 	causesOwned  bool
 	podLifecycle map[string]lifecycleState
+	// platforms[i] is the os and arch of nodes[i], read once for all
+	// DaemonSets (nodePlatforms).
+	platformsOnce sync.Once
+	platforms     [][2]string
 }
 
 // nodeIndex is the part of the index made of nodes alone.
@@ -386,6 +390,16 @@ type dsContext struct {
 	// plugin is what the DaemonSet is to the node plugins (csi.go), nil
 	// when it is none's.
 	plugin *pluginRole
+	// working are the platforms its Pods run Ready on, once computed
+	// (platform.go).
+	working *[]string
+	// poolLabels are Options.PoolLabels (poolOf).
+	poolLabels []string
+	// imageIDs tells whether the Pods whose health was computed run more
+	// than one imageID per container (drift.go).
+	imageIDs imageIDSeen
+	// kubeProxy: the template runs a kube-proxy image (skew.go).
+	kubeProxy bool
 }
 
 // analyzeDaemonSet returns the DaemonSet's report, and the first moment at
@@ -393,7 +407,7 @@ type dsContext struct {
 func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, opts Options) (report.DaemonSetReport, time.Time) {
 	c := &dsContext{ds: ds, eval: idx.plan.Evals[idx.plan.Of(ds)], now: opts.Now, idx: idx,
 		podsKnown: snap.Has(model.Pods), nodesKnown: snap.Has(model.Nodes),
-		rules: rulesFor(snap.ServerVersion)}
+		rules: rulesFor(snap.ServerVersion), poolLabels: opts.PoolLabels}
 	pods := c.claim(idx.podsByDS[keyOf(ds)], idx.orphansByNS[ds.Namespace])
 	c.healthOf = make(map[*model.DaemonPod]podstate.Health, len(pods))
 	dr := header(ds)

@@ -7,9 +7,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/providers"
 	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -55,9 +57,7 @@ func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding
 	}
 	switch st := c.rolloutState(); {
 	case c.ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType:
-		sel := c.outdatedSelector()
-		explain.Advise(&f, "with updateStrategy OnDelete a Pod is updated only when deleted; list the outdated Pods ({0}), then delete them all at once: {1}",
-			explain.Kubectl("get", "pods", "-n", c.ds.Namespace, "-l", sel), explain.KubectlWrite("delete", "pods", "-n", c.ds.Namespace, "-l", sel))
+		c.onDeleteStraggler(&f, nodeName, p, rev, cur)
 	case st != nil && st.stuck && c.waitsForLifecycle(st):
 		explain.Advise(&f, "the rolling update waits for nodes in maintenance (see RolloutStuck): it replaces this Pod once they come back or leave; nothing to fix here")
 	case st != nil && st.stuck:
@@ -66,6 +66,41 @@ func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding
 		explain.Advise(&f, "the rolling update replaces it as the maxUnavailable/maxSurge budget allows; follow it with {0}", c.followRollout())
 	}
 	return f
+}
+
+// onDeleteStraggler makes an OutdatedPod of an OnDelete DaemonSet what it
+// is: a Pod nothing will replace until someone deletes it. Stragglers group
+// by node pool (one problem per pool: pools are upgraded, drained and
+// replaced one at a time) and carry their age: an OnDelete rollout that
+// was never finished shows as old Pods in some pools months later.
+func (c *dsContext) onDeleteStraggler(f *report.Finding, nodeName string, p *model.DaemonPod, rev, cur string) {
+	pool := ""
+	if n := c.idx.nodeByNm[nodeName]; n != nil {
+		pool = c.poolOf(n)
+	}
+	f.Reason = report.ReasonOnDeleteStraggler
+	f.Params.Pool = pool
+	f.Since = sinceOf(p.Created)
+	in := "in no named pool"
+	if pool != "" {
+		in = "in pool " + pool
+	}
+	f.Cause = fmt.Sprintf("OnDelete: old revision %s left %s (current: %s)", rev, in, cur)
+	if !p.Created.IsZero() {
+		f.Message += fmt.Sprintf("; updateStrategy OnDelete replaces it only when it is deleted, and it was created %s ago", humanDuration(c.now.Sub(p.Created)))
+	}
+	sel := c.outdatedSelector()
+	explain.Advise(f, "with updateStrategy OnDelete a Pod is updated only when deleted; list the outdated Pods ({0}), then delete them all at once: {1}",
+		explain.Kubectl("get", "pods", "-n", c.ds.Namespace, "-l", sel), explain.KubectlWrite("delete", "pods", "-n", c.ds.Namespace, "-l", sel))
+}
+
+// poolOf names the node's pool by the analysis's pool labels.
+func (c *dsContext) poolOf(n *corev1.Node) string {
+	labels := c.poolLabels
+	if labels == nil {
+		labels = providers.DefaultPoolLabels
+	}
+	return providers.PoolOf(n, labels)
 }
 
 // outdatedSelector selects the DaemonSet's Pods that are not on the current

@@ -60,6 +60,7 @@ func (c *dsContext) health(p *model.DaemonPod) podstate.Health {
 	}
 	h := podstate.Of(p)
 	c.healthOf[p] = h
+	c.imageIDs.see(p) // while the Pod's containers are at hand (drift.go)
 	return h
 }
 
@@ -104,6 +105,12 @@ func (c *dsContext) unhealthyPod(nodeName string, p *model.DaemonPod, h podstate
 	f.Message = fmt.Sprintf("Pod %s on node %s %s", p.Name, nodeName, h.Detail)
 	if h.Restarts > 0 && !strings.Contains(h.Detail, "restarts") {
 		f.Message += fmt.Sprintf("; %d restarts", h.Restarts)
+	}
+	// An image that cannot run on the node's platform explains any of
+	// the states below (a pull error, a crash loop): say that instead.
+	if pf, ok := c.platformFailureOf(p); ok {
+		c.platformUnhealthy(&f, nodeName, pf)
+		return f
 	}
 	describe := explain.Kubectl("describe", "pod", "-n", p.Namespace, p.Name)
 	switch {

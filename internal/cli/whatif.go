@@ -193,6 +193,9 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 		return err
 	}
 	o.run.read.NoPods = true
+	// The daemon Pods say on which platforms each DaemonSet has run: a
+	// pool that brings another one is a risk (whatif_platform.go).
+	o.run.read.DaemonPods = true
 	stdin := 0
 	for _, in := range o.inputs {
 		if in == "" {

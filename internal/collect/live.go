@@ -48,6 +48,9 @@ type Options struct {
 	// NoPods reads DaemonSets and Nodes only (no daemon Pods, revisions
 	// or events): a what-if judges specs against nodes.
 	NoPods bool
+	// DaemonPods, with NoPods, still reads the daemon Pods (not revisions
+	// or events): what-if looks at the platforms they run on.
+	DaemonPods bool
 }
 
 // Live reads a snapshot from the cluster behind cs. host names the server in
@@ -89,8 +92,10 @@ func Live(ctx context.Context, cs Client, host string, opts Options) (*model.Sna
 	if opts.Workloads {
 		r.workloads()
 	}
-	if !opts.NoPods {
+	if !opts.NoPods || opts.DaemonPods {
 		r.podsAndRevisions(dss)
+	}
+	if !opts.NoPods {
 		r.events(dss)
 		r.plugins()
 	}
@@ -236,7 +241,9 @@ func (r *liveRead) podsAndRevisions(dss []appsv1.DaemonSet) {
 		}
 		listed[at] = true
 		r.pods(ds.Name, at, owners)
-		r.revisions(at, owners, seenRev)
+		if !r.opts.NoPods {
+			r.revisions(at, owners, seenRev)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unique"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -76,6 +77,14 @@ type ContainerState struct {
 	TerminatedExitCode   int32
 	LastTerminatedReason string
 	LastExitCode         int32
+	// ImageID is status.containerStatuses[].imageID, the image the
+	// runtime runs (a digest): Pods of one revision whose imageIDs differ
+	// run different builds of one tag. Interned: every Pod of a DaemonSet
+	// mostly runs the same one.
+	ImageID string
+	// TerminatedMessage is the runtime's message of the current, else the
+	// last, termination (a StartError says "exec format error" there).
+	TerminatedMessage string
 }
 
 // Compact returns the DaemonPod of a Pod, but for its target node, which
@@ -127,7 +136,7 @@ func Compact(p *corev1.Pod) DaemonPod {
 }
 
 func containerState(cs *corev1.ContainerStatus, init bool) ContainerState {
-	s := ContainerState{Name: cs.Name, Image: cs.Image, Init: init, Ready: cs.Ready, Restarts: cs.RestartCount}
+	s := ContainerState{Name: cs.Name, Image: cs.Image, Init: init, Ready: cs.Ready, Restarts: cs.RestartCount, ImageID: intern(cs.ImageID)}
 	if w := cs.State.Waiting; w != nil {
 		s.WaitingReason, s.WaitingMessage = w.Reason, w.Message
 	}
@@ -136,8 +145,22 @@ func containerState(cs *corev1.ContainerStatus, init bool) ContainerState {
 	}
 	if t := cs.LastTerminationState.Terminated; t != nil {
 		s.LastTerminatedReason, s.LastExitCode = t.Reason, t.ExitCode
+		s.TerminatedMessage = t.Message
+	}
+	if t := cs.State.Terminated; t != nil && t.Message != "" {
+		s.TerminatedMessage = t.Message
 	}
 	return s
+}
+
+// intern returns the one shared copy of s: tens of thousands of Pods hold
+// a few distinct imageIDs, each otherwise a string of its own from the
+// decoder.
+func intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	return unique.Make(s).Value()
 }
 
 // Labels is a compact, read-only label set: "key=value" pairs sorted by key,

@@ -76,6 +76,9 @@ type whatIf struct {
 	// placed memoizes the daemons placed on a cluster node, before and
 	// with each change.
 	placed map[placeKey]*nodePlacement
+	// platforms are the platforms each cluster DaemonSet's Pods run on,
+	// by namespace/UID (ranOn).
+	platforms map[string][]platform
 }
 
 // WhatIf judges a proposal (new node pools, changed DaemonSets) against the
@@ -110,7 +113,12 @@ func WhatIf(snap *model.Snapshot, prop *model.Proposal, opts WhatIfOptions) *rep
 	sort.Strings(kinds)
 	for _, k := range kinds {
 		switch model.Kind(k) {
-		case model.Pods, model.ControllerRevisions, model.Events:
+		case model.Pods:
+			// Only NewPlatform uses them (whatif_platform.go).
+			gap := snap.Missing[model.Pods]
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("pods not read: %s; on which platforms the DaemonSets run is unknown, so no pool is checked for a new platform (NewPlatform)", gap.Reason))
+			continue
+		case model.ControllerRevisions, model.Events:
 			continue // a what-if does not use them
 		case model.PriorityClasses:
 			continue // priorityWarning says whose priority it leaves unknown

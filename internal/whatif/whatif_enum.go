@@ -144,6 +144,9 @@ func buildSpec(base map[string]string, axes []axis, idx []int) shapeSpec {
 			}
 			s.parts = append(s.parts, rep)
 		}
+		if ax.key == corev1.LabelArchStable && c.present {
+			s.arches = c.values
+		}
 		if ax.key == corev1.LabelInstanceTypeStable && c.present {
 			s.instanceType = c.rep
 			s.otherType = len(c.values) == 0

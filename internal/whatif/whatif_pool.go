@@ -239,6 +239,7 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 			}
 			daemons = append(daemons, daemonOf(d))
 			byName[d.key] = d
+			w.newPlatform(name, s, d, findings)
 		case sd.Required:
 			f := report.WhatIfFinding{Kind: report.WhatIfWillNotRun, DaemonSet: d.key, Shapes: []string{name}, Cause: v.Reason, RequiredBy: by}
 			f.Message = fmt.Sprintf("daemonset %s is required on %s by %s but the controller would not target it: %s", d.key, whereToken, by, v.Reason)

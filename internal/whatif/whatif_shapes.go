@@ -481,6 +481,10 @@ type shapeSpec struct {
 	moreTypes     bool
 	// parts are the values that set the shape apart, for its name.
 	parts []string
+	// arches are the architectures the shape stands for, when the pool
+	// leaves the architecture open (the selectors may not tell them
+	// apart: labels then carry one of them).
+	arches []string
 }
 
 // shapes enumerates the pool's node shapes: the template's labels, the

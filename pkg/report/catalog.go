@@ -52,6 +52,12 @@ const (
 	RecreateLoop FindingType = "RecreateLoop"
 )
 
+// Drift within a DaemonSet (internal/audit/drift.go, skew.go).
+const (
+	ImageDrift  FindingType = "ImageDrift"
+	VersionSkew FindingType = "VersionSkew"
+)
+
 // Severity says what a finding means for the cluster, and ranks findings
 // for --fail-on.
 type Severity string
@@ -183,6 +189,11 @@ var Catalog = []TypeInfo{
 	// Node lifecycle (internal/audit/lifecycle.go).
 	{Type: RecreateLoop, Why: "churn: the controller and the kubelet fight over the node; its daemon findings say whether it is served", AcrossDaemonSets: true, Severity: SeverityWarning,
 		Doc: "the controller keeps deleting the daemon Pods the node's kubelet fails (FailedDaemonPod events, at least 3) and creating new ones, typically on a node shutting down (kubernetes/kubernetes#122912): how many, over what span, and the node's lifecycle"},
+	// Drift within a DaemonSet (internal/audit/drift.go, skew.go).
+	{Type: ImageDrift, Why: "served today, by different builds of one revision", Severity: SeverityWarning,
+		Doc: "Pods of one revision run different image digests on nodes of one platform (`status.containerStatuses[].imageID`): a mutable tag moved between pulls; reported on the nodes outside the most common digest"},
+	{Type: VersionSkew, Why: "served today, by a version pairing the Kubernetes skew policy does not support", Severity: SeverityWarning,
+		Doc: "kube-proxy's version (from its image tag) is outside the version skew policy against the API server (newer, or more than three minor versions older) or against the node's kubelet (more than three minor versions apart)"},
 }
 
 var catalogIndex = func() map[FindingType]int {

@@ -135,6 +135,27 @@ type EventSpan struct {
 	Last   time.Time `json:"last"`
 }
 
+// Drift within a DaemonSet and platforms (internal/audit/drift.go,
+// skew.go, platform.go).
+const (
+	// ImageDrift: the Pod's container runs Params.Digest, not the digest
+	// most Pods of its revision run on Params.Platform.
+	ReasonDigestDiffers Reason = "DigestDiffers"
+	// OutdatedPod of an OnDelete DaemonSet: old Pods stay until deleted
+	// (Params.Pool is the node's pool).
+	ReasonOnDeleteStraggler Reason = "OnDeleteStraggler"
+	// VersionSkew: Params.Version against Params.PeerVersion (the API
+	// server's or the kubelet's).
+	ReasonNewerThanAPIServer Reason = "NewerThanAPIServer"
+	ReasonTooOldForAPIServer Reason = "TooOldForAPIServer"
+	ReasonKubeletSkew        Reason = "KubeletSkew"
+	// UnhealthyPod: the image has no variant for Params.Platform (the
+	// pull found none), or its binary is not built for it (exec format
+	// error).
+	ReasonNoPlatformVariant Reason = "NoPlatformVariant"
+	ReasonWrongArchitecture Reason = "WrongArchitecture"
+)
+
 // Params are the structured values a finding's cause and message are
 // rendered from. Only the fields that apply are set.
 type Params struct {
@@ -163,6 +184,17 @@ type Params struct {
 	Nodes []NodeState `json:"nodes,omitempty"`
 	// Events sums the events a finding is made of (RecreateLoop).
 	Events *EventSpan `json:"events,omitempty"`
+	// Drift within a DaemonSet and platforms.
+	// Pool is the node's pool (OnDelete stragglers).
+	Pool string `json:"pool,omitempty"`
+	// Platform is a node's os/arch ("linux/arm64").
+	Platform string `json:"platform,omitempty"`
+	// Digest is the image digest a container runs (its imageID's digest).
+	Digest string `json:"digest,omitempty"`
+	// Version is a node agent's version (from its image tag), PeerVersion
+	// the version it is judged against (the API server's, the kubelet's).
+	Version     string `json:"version,omitempty"`
+	PeerVersion string `json:"peerVersion,omitempty"`
 }
 
 // Key is the Params in one comparable string.
@@ -179,7 +211,17 @@ func (p Params) Key() string {
 	if e := p.Events; e != nil {
 		k += "\x00" + e.Reason + "\x01" + strconv.Itoa(int(e.Count)) + "\x01" + e.First.UTC().Format(time.RFC3339) + "\x01" + e.Last.UTC().Format(time.RFC3339)
 	}
-	return k
+	return k + p.driftKey()
+}
+
+// driftKey is the part of Key made of the drift and platform fields: empty
+// when none is set, so that the keys (and problem IDs) of findings without
+// them stay what they were.
+func (p Params) driftKey() string {
+	if p.Pool == "" && p.Platform == "" && p.Digest == "" && p.Version == "" && p.PeerVersion == "" {
+		return ""
+	}
+	return "\x00" + strings.Join([]string{p.Pool, p.Platform, p.Digest, p.Version, p.PeerVersion}, "\x00")
 }
 
 // State says whether a finding counts.

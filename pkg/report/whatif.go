@@ -266,6 +266,13 @@ const (
 	WhatIfGateDeadlock WhatIfFindingKind = "GateDeadlock"
 )
 
+// Platforms (internal/whatif/whatif_platform.go).
+const (
+	// WhatIfNewPlatform: the pool brings an os/arch on which no Pod of a
+	// DaemonSet it would run has run in the cluster.
+	WhatIfNewPlatform WhatIfFindingKind = "NewPlatform"
+)
+
 // WhatIfKinds lists the finding kinds with their severity, in
 // documentation order.
 var WhatIfKinds = []struct {
@@ -281,6 +288,8 @@ var WhatIfKinds = []struct {
 	{WhatIfShapesNotJudged, SeverityError, "the pool allows more node shapes than --max-shapes: those beyond it were not judged, so a failure there would go unseen (a warning with --accept-unjudged-shapes)"},
 	{WhatIfNoNodeShape, SeverityError, "no node shape satisfies the pool's requirements (they contradict each other or allow no value): nothing about the pool can be judged"},
 	{WhatIfGateDeadlock, SeverityError, "a startup taint (readiness gate) waits for a DaemonSet, its agent or one whose tolerations name the taint, that does not tolerate it: its Pods never start on the pool's nodes, so the taint is never lifted"},
+	// Platforms.
+	{WhatIfNewPlatform, SeverityWarning, "the pool brings a platform (os/arch) on which no Pod of a DaemonSet it would run has run in the cluster: if the image has no variant for it, its Pods there fail"},
 }
 
 // WhatIfSeverity is the severity of a kind.
