@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -261,5 +262,52 @@ func TestSummaryKeepsFindingsOnLongNamespaces(t *testing.T) {
 		if strings.HasPrefix(l, "openshift-") && strings.HasSuffix(l, "…") {
 			t.Errorf("a summary row is cut: %q", l)
 		}
+	}
+}
+
+// capacity on a terminal too narrow for its pool table lists the pools
+// instead of cutting the table: each pool a heading with its verdict, its
+// amounts, tightest node and the daemons left out whole on the screen;
+// piped, it stays one table, a line per pool holding its NOT FITTING cell.
+func TestCapacityListsPoolsWhenTheTableDoesNotFit(t *testing.T) {
+	args := []string{"capacity", "-f", demo, demoNow, "--color=never"}
+	lines, _ := runOnTerminal(t, 80, args...)
+	for _, l := range lines {
+		if strings.Contains(l, "…") || utf8.RuneCountInString(l) > 80 {
+			t.Errorf("a cut or too long line: %q", l)
+		}
+	}
+	screen := unfold(lines)
+	for _, want := range []string{
+		"general: 8 nodes, 6 DaemonSets; the daemons do not all fit on 2 of 8 nodes",
+		"daemons: cpu 14.31/31.36 (46%), memory 4.5Gi/112Gi (4%), pods 38/880 (5%)",
+		"tightest node: worker-1 (cpu 1.87 left)",
+		"not fitting: worker-1, worker-4 left out: observability/prometheus-node-exporter",
+		"m5.large: 1 node, 3 DaemonSets; the daemons do not all fit on 1 of 1 node",
+		"not fitting: cp-1 left out: security/falco",
+		"gpu: 2 nodes, 2 DaemonSets; the daemons fit",
+		"<total>: 11 nodes in 3 pools; the daemons do not all fit on 3 of 11 nodes",
+	} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("%q is not on the screen:\n%s", want, strings.Join(lines, "\n"))
+		}
+	}
+	// A label and its amount are never split over two lines.
+	for _, l := range lines {
+		if f := strings.Fields(l); len(f) > 0 && slices.Contains([]string{"cpu", "memory", "pods"}, strings.TrimSuffix(f[len(f)-1], ",")) {
+			t.Errorf("a line ends in a resource name, its amount on the next: %q", l)
+		}
+	}
+	out, _, _ := runCmd(t, "", args...)
+	if !strings.HasPrefix(out, "POOL ") {
+		t.Fatalf("piped, capacity is not its table:\n%s", out)
+	}
+	for _, want := range []string{"general", "m5.large", "<total>"} {
+		if !slices.ContainsFunc(strings.Split(out, "\n"), func(l string) bool { return strings.HasPrefix(l, want+" ") }) {
+			t.Errorf("piped, no table row for %s:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "2: worker-1, worker-4 (observability/prometheus-node-exporter)") {
+		t.Errorf("piped, the general pool's NOT FITTING cell is not whole:\n%s", out)
 	}
 }
