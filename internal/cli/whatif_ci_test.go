@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/xml"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -118,6 +119,70 @@ func TestWhatIfCIFormatsReportOneEntryPerCause(t *testing.T) {
 		gh, _, ghCode := runCmd(t, "", append(append(args, c.flags...), "-o", "github")...)
 		if n := strings.Count(gh, "::error "); ghCode != c.code || n != c.ghErrors {
 			t.Errorf("%v: github exit %d (want %d), %d ::error (want %d):\n%s", c.flags, ghCode, c.code, n, c.ghErrors, gh)
+		}
+	}
+}
+
+// Every word the what-if's human view prints as a finding type (a
+// finding's heading, a RUNS or FIT cell that fails, the verdict's counts)
+// is a type --ignore and --fail-on accept, and the old names are refused.
+func TestWhatIfPrintedTypesAreAcceptedByIgnoreAndFailOn(t *testing.T) {
+	runs := [][]string{
+		{"whatif", wiDir + "nodepool-gpu.yaml", "-f", wiCluster, "--require", "kube-system/ebs-csi-node"},
+		{"whatif", wiDir + "nodepool-edge.yaml", "-f", wiCluster, "-o", "wide"},
+		{"whatif", wiDir + "falco-change.yaml", wiDir + "otel-node-exporter.yaml", "-f", wiCluster, "--require", "security/falco"},
+	}
+	heading := regexp.MustCompile(`^\s+(?:FAIL|error|warning|info) (\S+):`)
+	camel := regexp.MustCompile(`^[A-Z][a-z]+[A-Z][A-Za-z]*$`)
+	verdict := regexp.MustCompile(`\(((?:[A-Za-z]+ \d+(?:, )?)+)\)$`)
+	printed := map[string][]string{}
+	for _, args := range runs {
+		out, _, _ := runCmd(t, "", args...)
+		runsAt, fitAt := -1, -1
+		for _, l := range strings.Split(out, "\n") {
+			if m := heading.FindStringSubmatch(l); m != nil {
+				printed[m[1]] = args
+			}
+			// The RUNS and FIT cells of the DaemonSet tables: a
+			// CamelCase word there is a type.
+			switch {
+			case strings.Contains(l, " RUNS ") && strings.Contains(l, " FIT "):
+				runsAt, fitAt = strings.Index(l, "RUNS"), strings.Index(l, "FIT")
+				continue
+			case strings.TrimSpace(l) == "":
+				runsAt, fitAt = -1, -1
+			}
+			for _, at := range []int{runsAt, fitAt} {
+				if at >= 0 && at < len(l) {
+					if f := strings.Fields(l[at:]); len(f) > 0 && camel.MatchString(f[0]) {
+						printed[f[0]] = args
+					}
+				}
+			}
+			if strings.HasPrefix(l, "whatif ") {
+				if m := verdict.FindStringSubmatch(l); m != nil {
+					for _, part := range strings.Split(m[1], ", ") {
+						printed[strings.Fields(part)[0]] = args
+					}
+				}
+			}
+		}
+	}
+	for _, want := range []string{"WillNotRun", "WillNotFit", "HostPortConflict", "FitUnknown"} {
+		if printed[want] == nil {
+			t.Errorf("%s is printed by none of the runs: %v", want, printed)
+		}
+	}
+	for word, args := range printed {
+		for _, flag := range []string{"--ignore", "--fail-on"} {
+			if _, errOut, code := runCmd(t, "", append(append([]string{}, args...), flag, word)...); code == ExitUsage {
+				t.Errorf("%s %s: refused: %s", flag, word, errOut)
+			}
+		}
+	}
+	for _, old := range []string{"HostPortClash", "NotCovered"} {
+		if _, errOut, code := runCmd(t, "", append(append([]string{}, runs[0]...), "--ignore", old)...); code != ExitUsage || !strings.Contains(errOut, "HostPortConflict") {
+			t.Errorf("--ignore %s: exit %d, stderr %q; want a usage error listing the types", old, code, errOut)
 		}
 	}
 }

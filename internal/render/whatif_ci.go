@@ -109,7 +109,7 @@ const maxCINodes = 50
 // whatIfCause is one cause of a what-if's findings (a findingGroups
 // entry), as the CI formats report it.
 type whatIfCause struct {
-	kind       report.WhatIfFindingKind
+	kind       report.WhatIfFindingType
 	severity   report.Severity
 	failing    bool
 	daemonSets []string
@@ -133,7 +133,7 @@ func whatIfCauses(fs []report.WhatIfFinding, shapes int) []whatIfCause {
 	var out []whatIfCause
 	for _, g := range findingGroups(fs) {
 		f := g[0]
-		c := whatIfCause{kind: f.Kind, severity: f.Severity, failing: f.Failing, message: f.Message, fix: f.Suggestion}
+		c := whatIfCause{kind: f.Type, severity: f.Severity, failing: f.Failing, message: f.Message, fix: f.Suggestion}
 		for _, o := range g {
 			if o.DaemonSet != "" {
 				c.daemonSets = append(c.daemonSets, o.DaemonSet)
@@ -212,7 +212,7 @@ func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 			if waiting > 0 {
 				note = fmt.Sprintf("; %d of them once startup taint %s is removed", waiting, strings.Join(startup, ", "))
 			}
-			row(fmt.Sprintf("| `%s` | %d of %d DaemonSets | yes | %s | run%s%s |\n", mdEscape(s.Name), ok, len(s.DaemonSets), fitWord(s), mdEscape(allocNote(s)), mdEscape(note)))
+			row(fmt.Sprintf("| `%s` | %d of %d DaemonSets | yes | %s | run%s%s |\n", mdEscape(s.Name), ok, len(s.DaemonSets), shapeFitWord(s), mdEscape(allocNote(s)), mdEscape(note)))
 			for _, d := range s.DaemonSets {
 				if d.Runs && d.Fit != report.ShapeFitNo {
 					continue
@@ -221,12 +221,12 @@ func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 				if !d.Runs {
 					runs, why = "no", d.Reason
 				}
-				if !d.Runs && d.Required {
-					runs = "**no**"
+				if w := runsWord(&d); w != "" {
+					runs = "**" + w + "**"
 				}
 				fit := orNone(d.Fit, "-")
-				if d.Fit == report.ShapeFitNo {
-					fit = "**No**"
+				if w := fitWord(&d); w != "" {
+					fit = "**" + w + "**"
 				}
 				row(fmt.Sprintf("| `%s` | `%s/%s` | %s | %s | %s |\n", mdEscape(s.Name), mdEscape(d.Namespace), mdEscape(d.Name), runs, fit, mdEscape(why)))
 			}
@@ -249,7 +249,7 @@ func mdFindings(row func(string), fs []report.WhatIfFinding, shapes int) {
 	// One row per cause, as the table view prints them.
 	for _, g := range findingGroups(fs) {
 		f := g[0]
-		kind := string(f.Kind)
+		kind := string(f.Type)
 		if f.Failing {
 			kind = "**" + kind + "**"
 		}
@@ -274,7 +274,7 @@ func mdFindings(row func(string), fs []report.WhatIfFinding, shapes int) {
 	row("\n")
 }
 
-func fitWord(s report.Shape) string {
+func shapeFitWord(s report.Shape) string {
 	if s.FitUnknown != "" {
 		return report.ShapeFitUnknown
 	}
