@@ -77,7 +77,7 @@ func wrapItems(items []string, width int, first, rest string) string {
 		switch {
 		case line == "":
 			line = it
-		case width > 0 && visibleLen(indent)+utf8.RuneCountInString(line+" "+it) > width:
+		case width > 0 && visibleLen(indent)+visibleLen(line+" "+it) > width:
 			b.WriteString(wrap(line, width, indent, rest))
 			line, indent = it, rest
 		default:
