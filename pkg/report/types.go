@@ -32,10 +32,14 @@ type Coverage string
 const (
 	// Covered: the controller targets the node and a daemon Pod is on it.
 	Covered Coverage = "Covered"
-	// NotCovered: the controller targets the node but no daemon Pod is on
-	// it: the word is Missing, as the coverage matrix and MissingPod say
-	// ("NotCovered" until v1alpha1).
-	NotCovered Coverage = "Missing"
+	// Missing: the controller targets the node but no daemon Pod is on it,
+	// the word the coverage matrix and MissingPod use ("NotCovered" until
+	// v1alpha1).
+	Missing Coverage = "Missing"
+	// NotCovered is Missing's name until v1alpha1.
+	//
+	// Deprecated: use Missing.
+	NotCovered = Missing
 	// NotTargeted: the controller does not target the node (see Reason).
 	NotTargeted Coverage = "NotTargeted"
 	// CoverageUnknown: the Pods could not be read.
