@@ -86,7 +86,7 @@ func TestFindingsAndCounts(t *testing.T) {
 			want:     []string{"MissingPod@n2"},
 			computed: counts(2, 1, 1, 1, 1, 0),
 			check: func(t *testing.T, dr report.DaemonSetReport) {
-				if dr.Nodes[1].Coverage != report.NotCovered || dr.Nodes[0].Coverage != report.Covered {
+				if dr.Nodes[1].Coverage != report.Missing || dr.Nodes[0].Coverage != report.Covered {
 					t.Errorf("coverage: %+v", dr.Nodes)
 				}
 			},

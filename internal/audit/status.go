@@ -42,7 +42,7 @@ func (c *dsContext) nodeVerdicts(byNode map[string][]*model.DaemonPod) ([]report
 		case len(ps) > 0:
 			nv.Coverage = report.Covered
 		default:
-			nv.Coverage = report.NotCovered
+			nv.Coverage = report.Missing
 		}
 		nvs = append(nvs, nv)
 

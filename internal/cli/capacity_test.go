@@ -39,7 +39,7 @@ func TestCapacityMachineOutput(t *testing.T) {
 	if err := yaml.UnmarshalStrict([]byte(out), &c); err != nil {
 		t.Fatal(err)
 	}
-	if c.APIVersion != report.APIVersion || c.Kind != report.CapacityKind || len(c.Nodes) != 11 || !c.Workloads {
+	if c.APIVersion != report.CapacityAPIVersion || c.Kind != report.CapacityKind || len(c.Nodes) != 11 || !c.Workloads {
 		t.Fatalf("%s %s, %d nodes, workloads %v", c.APIVersion, c.Kind, len(c.Nodes), c.Workloads)
 	}
 	var gpu2 *report.NodeCapacity

@@ -111,7 +111,7 @@ func TestJSONSchema(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatal(err)
 	}
-	if m["apiVersion"] != "daemoncheck/v1alpha1" || m["kind"] != "DaemonCheckReport" {
+	if m["apiVersion"] != "daemoncheck/v1alpha2" || m["kind"] != "DaemonCheckReport" {
 		t.Fatalf("apiVersion/kind: %v %v", m["apiVersion"], m["kind"])
 	}
 	ds := m["daemonSets"].([]any)[0].(map[string]any)

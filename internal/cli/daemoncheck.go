@@ -63,7 +63,7 @@ var checkExample = `  # Audit every DaemonSet in the cluster
   # One DaemonSet in detail: every node, why excluded ones are, what to fix
   kubectl daemoncheck kube-proxy -n kube-system
 
-  # Machine-readable report (versioned schema daemoncheck/v1alpha1)
+  # Machine-readable report (versioned schema daemoncheck/v1alpha2)
   kubectl daemoncheck -o json
 
   # CI gate: wait up to 10 minutes for the errors to clear

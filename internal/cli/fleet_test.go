@@ -475,7 +475,7 @@ func TestFleetJSONSchema(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatal(err)
 	}
-	if m["apiVersion"] != "daemoncheck/v1alpha1" || m["kind"] != "FleetReport" {
+	if m["apiVersion"] != "daemoncheck/v1alpha2" || m["kind"] != "FleetReport" {
 		t.Fatalf("apiVersion/kind: %v %v", m["apiVersion"], m["kind"])
 	}
 	sum := m["summary"].(map[string]any)
@@ -662,7 +662,7 @@ func TestFleetTemplates(t *testing.T) {
 		t.Errorf("jsonpath: %q (stderr %q)", out, errOut)
 	}
 	out, _, _ = runFleetCmd(t, fakeFleet(), "--kubeconfig", fleetKubeconfig, "--all-contexts", demoNow, "-o", "yaml")
-	if !strings.HasPrefix(out, "apiVersion: daemoncheck/v1alpha1\nclusters:\n- context: prod-eu\n") || !strings.Contains(out, "kind: FleetReport\n") {
+	if !strings.HasPrefix(out, "apiVersion: daemoncheck/v1alpha2\nclusters:\n- context: prod-eu\n") || !strings.Contains(out, "kind: FleetReport\n") {
 		t.Errorf("yaml:\n%.400s", out)
 	}
 }

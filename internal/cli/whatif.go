@@ -65,7 +65,7 @@ type WhatIfOptions struct {
 	// more than MaxShapes.
 	AcceptUnjudged bool
 	// WhatIfFailOn and WhatIfIgnore are whatif's --fail-on and --ignore
-	// (what-if finding kinds, not the audit's types).
+	// (what-if finding types, not the audit's types).
 	WhatIfFailOn []string
 	WhatIfIgnore []string
 
@@ -145,17 +145,17 @@ partial read without failures).`,
 	fs.StringVar(&o.Arch, "arch", "", "The node's architecture (kubernetes.io/arch), e.g. amd64 or arm64 (default: the input's, else amd64).")
 	fs.StringVar(&o.InstanceType, "instance-type", "", "The node's instance type (node.kubernetes.io/instance-type); a cluster node of that type gives the allocatable.")
 	fs.IntVar(&o.MaxShapes, "max-shapes", o.MaxShapes, "At most this many node shapes per pool are judged (a pool that allows many architectures and instance types); a pool that allows more fails (ShapesNotJudged) unless --accept-unjudged-shapes.")
-	fs.StringSliceVar(&o.WhatIfFailOn, "fail-on", []string{string(report.SeverityError)}, "Findings that make the exit code 1: a severity and every higher one (error, the default; warning; info), finding kinds ("+whatIfKindNames()+"), or none; comma-separated.")
-	fs.StringSliceVar(&o.WhatIfIgnore, "ignore", nil, "Finding kinds to leave out of the report, comma-separated.")
+	fs.StringSliceVar(&o.WhatIfFailOn, "fail-on", []string{string(report.SeverityError)}, "Findings that make the exit code 1: a severity and every higher one (error, the default; warning; info), finding types ("+whatIfTypeNames()+"), or none; comma-separated.")
+	fs.StringSliceVar(&o.WhatIfIgnore, "ignore", nil, "Finding types to leave out of the report, comma-separated.")
 	fs.BoolVar(&o.AcceptUnjudged, "accept-unjudged-shapes", false, "Let the shapes judged decide when a pool allows more than --max-shapes: the shapes beyond it are reported as a warning instead of failing.")
 	parentAddOutputFile(o, cmd)
 	registerOutputCompletion(cmd, render.ViewWhatIf)
 	d.addConnectionFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
 	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
-	kinds := make([]string, len(report.WhatIfKinds))
-	for i, k := range report.WhatIfKinds {
-		kinds[i] = string(k.Kind) + "\t" + string(k.Severity)
+	kinds := make([]string, len(report.WhatIfTypes))
+	for i, k := range report.WhatIfTypes {
+		kinds[i] = string(k.Type) + "\t" + string(k.Severity)
 	}
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(append([]string{"error\tfindings of severity error", "warning\tevery warning and error", "info\tevery finding", report.FailOnNone + "\tnever fail on findings"}, kinds...), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("ignore", cobra.FixedCompletions(kinds, cobra.ShellCompDirectiveNoFileComp))
@@ -165,10 +165,10 @@ partial read without failures).`,
 	return cmd
 }
 
-func whatIfKindNames() string {
-	names := make([]string, len(report.WhatIfKinds))
-	for i, k := range report.WhatIfKinds {
-		names[i] = string(k.Kind)
+func whatIfTypeNames() string {
+	names := make([]string, len(report.WhatIfTypes))
+	for i, k := range report.WhatIfTypes {
+		names[i] = string(k.Type)
 	}
 	return strings.Join(names, ", ")
 }

@@ -72,7 +72,7 @@ func TestWhatIfOnACopyOfEachNodeAgreesWithTheAudit(t *testing.T) {
 			}
 			willNotRun := map[string]bool{}
 			for _, f := range wi.Pools[0].Findings {
-				if f.Kind == report.WhatIfWillNotRun {
+				if f.Type == report.WhatIfWillNotRun {
 					willNotRun[f.DaemonSet] = true
 				}
 			}

@@ -62,10 +62,10 @@ func TestWhatIfJSONSchema(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatal(err)
 	}
-	if m["apiVersion"] != "daemoncheck/v1alpha1" || m["kind"] != "WhatIfReport" {
+	if m["apiVersion"] != "daemoncheck/v1alpha2" || m["kind"] != "WhatIfReport" {
 		t.Fatalf("apiVersion/kind: %v %v", m["apiVersion"], m["kind"])
 	}
-	for _, k := range []string{"generatedAt", "source", "inputs", "partial", "unread", "nodeCount", "daemonSetCount", "summary", "pools", "changes"} {
+	for _, k := range []string{"generatedAt", "source", "inputs", "partial", "unread", "nodeCount", "daemonSets", "summary", "pools", "changes"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("report lacks %q", k)
 		}
@@ -89,7 +89,7 @@ func TestWhatIfJSONSchema(t *testing.T) {
 		}
 	}
 	f := pool["findings"].([]any)[0].(map[string]any)
-	for _, k := range []string{"kind", "severity", "failing", "daemonSet", "shapes", "message", "suggestion"} {
+	for _, k := range []string{"type", "severity", "failing", "daemonSet", "shapes", "message", "suggestion"} {
 		if _, ok := f[k]; !ok {
 			t.Errorf("findings[0] lacks %q", k)
 		}
@@ -332,15 +332,15 @@ func TestWhatIfFailOnAndIgnore(t *testing.T) {
 		args    []string
 		code    int
 		verdict string
-		kinds   []report.WhatIfFindingKind // the findings left in the report
+		kinds   []report.WhatIfFindingType // the findings left in the report
 	}{
-		{"a warning passes by default", gpu, ExitOK, "whatif passed", []report.WhatIfFindingKind{report.WhatIfFitUnknown}},
-		{"--fail-on warning fails on it", append(gpu, "--fail-on", "warning"), ExitFindings, "whatif failed", []report.WhatIfFindingKind{report.WhatIfFitUnknown}},
-		{"--fail-on info fails on every finding", append(gpu, "--fail-on", "info"), ExitFindings, "whatif failed", []report.WhatIfFindingKind{report.WhatIfFitUnknown}},
-		{"--fail-on a kind fails on it", append(gpu, "--fail-on", "FitUnknown"), ExitFindings, "whatif failed", []report.WhatIfFindingKind{report.WhatIfFitUnknown}},
-		{"--fail-on another kind does not", append(edge, "--fail-on", "FitUnknown"), ExitOK, "whatif passed", []report.WhatIfFindingKind{report.WhatIfWillNotFit}},
-		{"--fail-on none passes an error", append(edge, "--fail-on", "none"), ExitOK, "whatif passed", []report.WhatIfFindingKind{report.WhatIfWillNotFit}},
-		{"--ignore leaves a failing kind out", append(gpu, "--require", "kube-system/ebs-csi-node", "--ignore", "WillNotRun"), ExitOK, "whatif passed", []report.WhatIfFindingKind{report.WhatIfFitUnknown}},
+		{"a warning passes by default", gpu, ExitOK, "whatif passed", []report.WhatIfFindingType{report.WhatIfFitUnknown}},
+		{"--fail-on warning fails on it", append(gpu, "--fail-on", "warning"), ExitFindings, "whatif failed", []report.WhatIfFindingType{report.WhatIfFitUnknown}},
+		{"--fail-on info fails on every finding", append(gpu, "--fail-on", "info"), ExitFindings, "whatif failed", []report.WhatIfFindingType{report.WhatIfFitUnknown}},
+		{"--fail-on a kind fails on it", append(gpu, "--fail-on", "FitUnknown"), ExitFindings, "whatif failed", []report.WhatIfFindingType{report.WhatIfFitUnknown}},
+		{"--fail-on another kind does not", append(edge, "--fail-on", "FitUnknown"), ExitOK, "whatif passed", []report.WhatIfFindingType{report.WhatIfWillNotFit}},
+		{"--fail-on none passes an error", append(edge, "--fail-on", "none"), ExitOK, "whatif passed", []report.WhatIfFindingType{report.WhatIfWillNotFit}},
+		{"--ignore leaves a failing kind out", append(gpu, "--require", "kube-system/ebs-csi-node", "--ignore", "WillNotRun"), ExitOK, "whatif passed", []report.WhatIfFindingType{report.WhatIfFitUnknown}},
 		{"--ignore two kinds", append(gpu, "--require", "kube-system/ebs-csi-node", "--ignore", "WillNotRun,FitUnknown"), ExitOK, "whatif passed", nil},
 	}
 	for _, c := range cases {
@@ -357,11 +357,11 @@ func TestWhatIfFailOnAndIgnore(t *testing.T) {
 			if err := json.Unmarshal([]byte(out), &r); err != nil {
 				t.Fatal(err)
 			}
-			var kinds []report.WhatIfFindingKind
+			var kinds []report.WhatIfFindingType
 			failing := 0
 			for _, f := range r.Pools[0].Findings {
-				if !slices.Contains(kinds, f.Kind) {
-					kinds = append(kinds, f.Kind)
+				if !slices.Contains(kinds, f.Type) {
+					kinds = append(kinds, f.Type)
 				}
 				if f.Failing {
 					failing++
@@ -381,7 +381,7 @@ func TestWhatIfFailOnAndIgnore(t *testing.T) {
 	}{
 		{append(gpu, "--fail-on", "critical"), `--fail-on "critical"`},
 		{append(gpu, "--fail-on", "NodeTooSmall"), "WillNotRun, WillNotFit"},
-		{append(gpu, "--ignore", "NodeTooSmall"), "unknown finding kind"},
+		{append(gpu, "--ignore", "NodeTooSmall"), "unknown finding type"},
 		{append(gpu, "--fail-on", "WillNotRun", "--ignore", "WillNotRun"), "contradict"},
 		{append(gpu, "--fail-on", "none,error"), "cannot be combined"},
 	} {
@@ -449,7 +449,7 @@ spec:
 	}
 	var wnr []report.WhatIfFinding
 	for _, f := range r.Pools[0].Findings {
-		if f.Kind == report.WhatIfWillNotRun {
+		if f.Type == report.WhatIfWillNotRun {
 			wnr = append(wnr, f)
 		}
 	}

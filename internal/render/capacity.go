@@ -18,123 +18,271 @@ const maxLeftOutLines = 10
 // CapacityTable prints the daemons' overhead per node pool, or with -o wide
 // per node, with a total row, then the nodes where the daemons alone do not
 // fit, and a last line with the verdict, which says when the other Pods
-// were not counted (no --workloads).
+// were not counted (no --workloads). On a terminal too narrow for the
+// table, each pool (node) is a heading line with its verdict and indented
+// lines instead, nothing cut; in pipes and files always the table (one
+// line per pool, the greppable layout).
 func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 	c := r.Capacity
 	if c == nil {
 		c = &report.Capacity{}
 	}
-	res := c.Resources
-	var headers []string
-	var rows [][]string
+	v := capacityPools(c)
 	if o.Wide {
-		headers = capacityHeaders(c, []string{"NODE", "POOL", "DAEMONSETS"}, "HEADROOM", "LEFT OUT")
-		units := nodeUnits(c)
-		tot := capacityTotal{}
-		for _, n := range c.Nodes {
-			row := []string{n.Name, orNone(n.Pool, "<none>"), fmt.Sprint(n.DaemonSets)}
-			known := len(n.Allocatable) > 0
-			for _, name := range res {
-				tot.add(name, n.DaemonsValues[name], n.AllocatableValues[name], n.HeadroomValues[name], n.WorkloadsValues[name], known)
-				if !known {
-					row = append(row, units.format(name, n.DaemonsValues[name])+"/"+unknown)
-					continue
-				}
-				row = append(row, fmt.Sprintf("%s/%s (%d%%)", units.format(name, n.DaemonsValues[name]), units.format(name, n.AllocatableValues[name]), n.Percent[name]))
-			}
-			row = append(row, orNone(units.headroomIn(res, n.HeadroomValues), unknown))
-			if c.Workloads {
-				row = append(row, units.amounts(res, n.WorkloadsValues, false))
-			}
-			var lo []string
-			for _, l := range n.LeftOut {
-				lo = append(lo, leftOutShort(l))
-			}
-			tot.leftOut += len(n.LeftOut)
-			row = append(row, orNone(strings.Join(lo, ", "), "-"))
-			rows = append(rows, row)
+		v = capacityNodes(c)
+	}
+	list := o.MaxWidth > 0 && !o.NoHeaders && tableWidth(v.headers, v.cells()) > o.MaxWidth
+	if list {
+		capacityList(w, v, o)
+	} else if err := writeTable(w, v.headers, v.cells(), o.NoHeaders, ""); err != nil {
+		return err
+	}
+	if o.NoHeaders {
+		return nil
+	}
+	capacityNotes(w, r, c, o, list)
+	return nil
+}
+
+// capacityView is the capacity view's rows (pools, or nodes with -o wide)
+// in the two layouts: the table's cells under headers, and the list's
+// heading and labelled lines.
+type capacityView struct {
+	headers []string
+	rows    []capacityRow
+}
+
+// capacityRow is one pool or node (or the total).
+type capacityRow struct {
+	cells []string
+	// name, about and verdict make the list's heading ("general: 8 nodes,
+	// 6 DaemonSets; the daemons do not all fit on 2 of 8 nodes"); bad
+	// colours the verdict; lines are the labelled lines under it.
+	name, about, verdict string
+	bad                  bool
+	lines                []capacityLine
+}
+
+// capacityLine is a labelled line of a list entry: its items are joined
+// with commas and a line breaks only between them.
+type capacityLine struct {
+	label string
+	items []string
+}
+
+func (v capacityView) cells() [][]string {
+	out := make([][]string, len(v.rows))
+	for i, r := range v.rows {
+		out[i] = r.cells
+	}
+	return out
+}
+
+// capacityPools is the default view: a row per pool, then the total.
+func capacityPools(c *report.Capacity) capacityView {
+	v := capacityView{headers: capacityHeaders(c, []string{"POOL", "NODES", "DAEMONSETS"}, "TIGHTEST NODE", "NOT FITTING")}
+	res := c.Resources
+	units := poolUnits(c)
+	tot := capacityTotal{}
+	var totTight string
+	totMost, nodes, notFitting := -1, 0, 0
+	for _, p := range c.Pools {
+		nodes += p.Nodes
+		notFitting += p.NotFitting
+		n := fmt.Sprint(p.Nodes)
+		about := count(p.Nodes, "node")
+		if p.NodesUnknown > 0 {
+			n += fmt.Sprintf(" (%d without allocatable)", p.NodesUnknown)
+			about += fmt.Sprintf(" (%d without allocatable)", p.NodesUnknown)
 		}
-		if len(c.Nodes) > 1 {
-			row := []string{"<total>", "-", "-"}
-			row = append(row, tot.cells(res, units)...)
-			row = append(row, orNone(units.headroomIn(res, tot.headroom), unknown))
-			if c.Workloads {
-				row = append(row, units.amounts(res, tot.work, false))
-			}
-			rows = append(rows, append(row, fmt.Sprintf("%d daemons", tot.leftOut)))
-			if tot.leftOut == 1 {
-				rows[len(rows)-1][len(row)] = "1 daemon"
-			}
-		}
-	} else {
-		headers = capacityHeaders(c, []string{"POOL", "NODES", "DAEMONSETS"}, "TIGHTEST NODE", "NOT FITTING")
-		units := poolUnits(c)
-		tot := capacityTotal{}
-		var totTight string
-		totMost, nodes, notFitting := -1, 0, 0
-		for _, p := range c.Pools {
-			nodes += p.Nodes
-			notFitting += p.NotFitting
-			n := fmt.Sprint(p.Nodes)
-			if p.NodesUnknown > 0 {
-				n += fmt.Sprintf(" (%d without allocatable)", p.NodesUnknown)
-			}
-			row := []string{orNone(p.Pool, "<none>"), n, fmt.Sprint(p.DaemonSets)}
-			// The tightest node, in the resource the daemons use most of.
-			var tight string
-			most := -1
-			work := map[string]int64{}
-			known := p.NodesUnknown < p.Nodes
-			for _, rc := range p.Resources {
-				tot.add(rc.Resource, rc.DaemonsValue, rc.AllocatableValue, rc.HeadroomValue, rc.WorkloadsValue, known)
-				if !known {
-					row = append(row, units.format(rc.Resource, rc.DaemonsValue)+"/"+unknown)
-					continue
-				}
-				row = append(row, fmt.Sprintf("%s/%s (%d%%)", units.format(rc.Resource, rc.DaemonsValue), units.format(rc.Resource, rc.AllocatableValue), rc.Percent))
+		row := capacityRow{name: orNone(p.Pool, "<none>"), about: about + ", " + count(p.DaemonSets, "DaemonSet")}
+		row.cells = []string{row.name, n, fmt.Sprint(p.DaemonSets)}
+		// The tightest node, in the resource the daemons use most of.
+		var tight string
+		most := -1
+		work := map[string]int64{}
+		known := p.NodesUnknown < p.Nodes
+		var amounts []string
+		for _, rc := range p.Resources {
+			tot.add(rc.Resource, rc.DaemonsValue, rc.AllocatableValue, rc.HeadroomValue, rc.WorkloadsValue, known)
+			cell := units.format(rc.Resource, rc.DaemonsValue) + "/" + unknown
+			if known {
+				cell = fmt.Sprintf("%s/%s (%d%%)", units.format(rc.Resource, rc.DaemonsValue), units.format(rc.Resource, rc.AllocatableValue), rc.Percent)
 				work[rc.Resource] = rc.WorkloadsValue
 				if rc.Resource != "pods" && rc.MinHeadroomNode != "" && rc.Percent > most {
 					most = rc.Percent
 					tight = fmt.Sprintf("%s (%s %s)", rc.MinHeadroomNode, rc.Resource, units.leftWord(rc.Resource, rc.MinHeadroomValue))
 				}
 			}
-			if most > totMost {
-				totMost, totTight = most, tight
-			}
-			row = append(row, orNone(tight, unknown))
-			if c.Workloads {
-				row = append(row, units.amounts(res, work, false))
-			}
-			nf := "0"
-			if p.NotFitting > 0 {
-				nf = fmt.Sprintf("%d: %s (%s)", p.NotFitting, p.NotFittingRange, strings.Join(p.LeftOut, ", "))
-			}
-			row = append(row, nf)
-			rows = append(rows, row)
+			row.cells = append(row.cells, cell)
+			amounts = append(amounts, rc.Resource+" "+cell)
 		}
-		if len(c.Pools) > 1 {
-			row := []string{"<total>", fmt.Sprint(nodes), "-"}
-			row = append(row, tot.cells(res, units)...)
-			row = append(row, orNone(totTight, unknown))
-			if c.Workloads {
-				row = append(row, units.amounts(res, tot.work, false))
+		if most > totMost {
+			totMost, totTight = most, tight
+		}
+		nf := "0"
+		if p.NotFitting > 0 {
+			nf = fmt.Sprintf("%d: %s (%s)", p.NotFitting, p.NotFittingRange, strings.Join(p.LeftOut, ", "))
+		}
+		row.verdict, row.bad = fitVerdict(p.NotFitting, p.Nodes)
+		row.lines = capacityLines(amounts, "tightest node", orNone(tight, unknown))
+		row.cells = append(row.cells, orNone(tight, unknown))
+		if c.Workloads {
+			row.cells = append(row.cells, units.amounts(res, work, false))
+			row.lines = append(row.lines, capacityLine{"workloads", units.amountList(res, work, false)})
+		}
+		row.cells = append(row.cells, nf)
+		if p.NotFitting > 0 {
+			row.lines = append(row.lines, capacityLine{"not fitting", []string{p.NotFittingRange}}, capacityLine{"left out", p.LeftOut})
+		}
+		v.rows = append(v.rows, row)
+	}
+	if len(c.Pools) > 1 {
+		row := capacityRow{name: "<total>", about: count(nodes, "node") + " in " + count(len(c.Pools), "pool")}
+		row.verdict, row.bad = fitVerdict(notFitting, nodes)
+		amounts := tot.cells(res, units)
+		row.cells = append(append([]string{row.name, fmt.Sprint(nodes), "-"}, amounts...), orNone(totTight, unknown))
+		row.lines = capacityLines(labelled(res, amounts), "tightest node", orNone(totTight, unknown))
+		if c.Workloads {
+			row.cells = append(row.cells, units.amounts(res, tot.work, false))
+			row.lines = append(row.lines, capacityLine{"workloads", units.amountList(res, tot.work, false)})
+		}
+		row.cells = append(row.cells, fmt.Sprint(notFitting))
+		v.rows = append(v.rows, row)
+	}
+	return v
+}
+
+// capacityNodes is -o wide: a row per node, then the total.
+func capacityNodes(c *report.Capacity) capacityView {
+	v := capacityView{headers: capacityHeaders(c, []string{"NODE", "POOL", "DAEMONSETS"}, "HEADROOM", "LEFT OUT")}
+	res := c.Resources
+	units := nodeUnits(c)
+	tot := capacityTotal{}
+	for _, n := range c.Nodes {
+		row := capacityRow{name: n.Name, about: "pool " + orNone(n.Pool, "<none>") + ", " + count(n.DaemonSets, "DaemonSet")}
+		row.cells = []string{n.Name, orNone(n.Pool, "<none>"), fmt.Sprint(n.DaemonSets)}
+		known := len(n.Allocatable) > 0
+		var amounts []string
+		for _, name := range res {
+			tot.add(name, n.DaemonsValues[name], n.AllocatableValues[name], n.HeadroomValues[name], n.WorkloadsValues[name], known)
+			cell := units.format(name, n.DaemonsValues[name]) + "/" + unknown
+			if known {
+				cell = fmt.Sprintf("%s/%s (%d%%)", units.format(name, n.DaemonsValues[name]), units.format(name, n.AllocatableValues[name]), n.Percent[name])
 			}
-			rows = append(rows, append(row, fmt.Sprint(notFitting)))
+			row.cells = append(row.cells, cell)
+			amounts = append(amounts, name+" "+cell)
+		}
+		room := orNone(units.headroomIn(res, n.HeadroomValues), unknown)
+		row.cells = append(row.cells, room)
+		row.lines = capacityLines(amounts, "headroom", room)
+		if c.Workloads {
+			row.cells = append(row.cells, units.amounts(res, n.WorkloadsValues, false))
+			row.lines = append(row.lines, capacityLine{"workloads", units.amountList(res, n.WorkloadsValues, false)})
+		}
+		var lo []string
+		for _, l := range n.LeftOut {
+			lo = append(lo, leftOutShort(l))
+		}
+		tot.leftOut += len(n.LeftOut)
+		row.cells = append(row.cells, orNone(strings.Join(lo, ", "), "-"))
+		row.verdict, row.bad = "the daemons fit", false
+		if len(n.LeftOut) > 0 {
+			row.verdict, row.bad = plural(len(n.LeftOut), "1 daemon does not fit", fmt.Sprintf("%d daemons do not fit", len(n.LeftOut))), true
+			row.lines = append(row.lines, capacityLine{"left out", lo})
+		}
+		v.rows = append(v.rows, row)
+	}
+	if len(c.Nodes) > 1 {
+		amounts := tot.cells(res, units)
+		room := orNone(units.headroomIn(res, tot.headroom), unknown)
+		left := plural(tot.leftOut, "1 daemon", fmt.Sprintf("%d daemons", tot.leftOut))
+		row := capacityRow{name: "<total>", about: count(len(c.Nodes), "node"), verdict: "the daemons fit"}
+		if tot.leftOut > 0 {
+			row.verdict, row.bad = left+" left out", true
+		}
+		row.cells = append(append([]string{row.name, "-", "-"}, amounts...), room)
+		row.lines = capacityLines(labelled(res, amounts), "headroom", room)
+		if c.Workloads {
+			row.cells = append(row.cells, units.amounts(res, tot.work, false))
+			row.lines = append(row.lines, capacityLine{"workloads", units.amountList(res, tot.work, false)})
+		}
+		row.cells = append(row.cells, left)
+		v.rows = append(v.rows, row)
+	}
+	return v
+}
+
+// fitVerdict is a pool's verdict in the list: whether the daemons fit on
+// every node.
+func fitVerdict(notFitting, nodes int) (string, bool) {
+	if notFitting == 0 {
+		return "the daemons fit", false
+	}
+	return fmt.Sprintf("the daemons do not all fit on %d of %s", notFitting, count(nodes, "node")), true
+}
+
+// capacityLines are a list entry's first lines: the daemons' share of each
+// resource, then the room left.
+func capacityLines(amounts []string, room, roomValue string) []capacityLine {
+	return []capacityLine{{"daemons", amounts}, {room, []string{roomValue}}}
+}
+
+// labelled prefixes each cell with its resource's name.
+func labelled(res, cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = res[i] + " " + c
+	}
+	return out
+}
+
+// capacityList prints the rows as a list: a heading line per pool (node)
+// with its verdict, then its labelled lines, each wrapped with a hanging
+// indent between its items, so nothing is cut at any width.
+func capacityList(w io.Writer, v capacityView, o Options) {
+	labelW := 0
+	for _, r := range v.rows {
+		for _, l := range r.lines {
+			labelW = max(labelW, len(l.label)+1)
 		}
 	}
-	if err := writeTable(w, headers, rows, o.NoHeaders, ""); err != nil {
-		return err
+	for _, r := range v.rows {
+		head := safe(r.name+": "+r.about+"; ") + paint(o.Color, verdictColour(r.bad), r.verdict)
+		fmt.Fprint(w, wrap(head, o.MaxWidth, "", capacityIndent))
+		for _, l := range r.lines {
+			first := fmt.Sprintf("%s%-*s ", capacityIndent, labelW, l.label+":")
+			fmt.Fprint(w, wrapItems(l.items, o.MaxWidth, first, strings.Repeat(" ", len(first))))
+		}
 	}
-	if o.NoHeaders {
-		return nil
+}
+
+// verdictColour colours a capacity verdict: red when daemons do not fit.
+func verdictColour(bad bool) string {
+	if bad {
+		return sgrRed
 	}
+	return sgrGreen
+}
+
+// capacityNotes prints what follows the rows: the legend (of the table's
+// columns or the list's labels), the daemons that do not fit, what is not
+// known, the partial banner and the verdict.
+func capacityNotes(w io.Writer, r *report.Report, c *report.Capacity, o Options, list bool) {
 	fmt.Fprintln(w)
-	legend := []string{"CPU, MEMORY ...: what the DaemonSets that should run on the nodes request / the nodes' allocatable (share); one Pod slot each under PODS."}
+	// The legend names the table's columns, or the list's labels.
+	label := func(column, listLabel string) string {
+		if list {
+			return listLabel
+		}
+		return column
+	}
+	legend := []string{label("CPU, MEMORY ...", "daemons") + ": what the DaemonSets that should run on the nodes request / the nodes' allocatable (share); one Pod slot each under " + label("PODS", "pods") + "."}
 	if !o.Wide {
-		legend = append(legend, "TIGHTEST NODE: the node with the least room left after its daemons. -o wide shows every node.")
+		legend = append(legend, label("TIGHTEST NODE", "tightest node")+": the node with the least room left after its daemons. -o wide shows every node.")
 	}
 	if c.Workloads {
-		legend = append(legend, "WORKLOADS: what the other Pods on the nodes request (--workloads).")
+		legend = append(legend, label("WORKLOADS", "workloads")+": what the other Pods on the nodes request (--workloads).")
 	} else {
 		legend = append(legend, "Other Pods were not counted: these are the daemons alone (--workloads also counts what every other Pod requests).")
 	}
@@ -162,14 +310,14 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 		if i == 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "Unknown: %s\n", safe(u))
+		fmt.Fprint(w, wrap("Unknown: "+safe(u), o.MaxWidth, "", "  "))
 	}
 	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "\n%s\n", safe(b))
+		fmt.Fprintln(w)
+		fmt.Fprint(w, wrap(safe(b), o.MaxWidth, "", "  "))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprint(w, wrap(capacityVerdict(c), o.MaxWidth, "", "  "))
-	return nil
 }
 
 // capacityVerdict is the last line: on how many nodes the daemons do not
@@ -391,13 +539,18 @@ func (u resourceUnits) leftWord(name string, v int64) string {
 // amounts writes "cpu 3800m, memory 12288Mi" for the resources other than
 // pods (withPods: pods too).
 func (u resourceUnits) amounts(res []string, m map[string]int64, withPods bool) string {
+	return strings.Join(u.amountList(res, m, withPods), ", ")
+}
+
+// amountList is amounts' parts: "cpu 3800m", "memory 12288Mi".
+func (u resourceUnits) amountList(res []string, m map[string]int64, withPods bool) []string {
 	var parts []string
 	for _, name := range res {
 		if v, ok := m[name]; ok && (withPods || name != "pods") {
 			parts = append(parts, name+" "+u.format(name, v))
 		}
 	}
-	return strings.Join(parts, ", ")
+	return parts
 }
 
 // leftOutShort names a left-out daemon and what it lacks, for a cell.
@@ -409,3 +562,6 @@ func leftOutShort(l report.LeftOutDaemon) string {
 	}
 	return fmt.Sprintf("%s (%s)", l.DaemonSet, strings.Join(what, ", "))
 }
+
+// capacityIndent indents a list entry's lines under its heading.
+const capacityIndent = "    "

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -268,7 +267,7 @@ func wrap(text string, width int, first, rest string) string {
 		switch {
 		case line == "":
 			line = lineStart(word)
-		case width > 0 && visibleLen(indent)+utf8.RuneCountInString(line+" "+word) > width:
+		case width > 0 && visibleLen(indent)+visibleLen(line+" "+word) > width:
 			b.WriteString(indent + line + "\n")
 			line, indent = lineStart(word), rest
 		default:

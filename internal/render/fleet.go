@@ -17,17 +17,23 @@ import (
 
 // FleetTable prints one row per cluster (its result, and its error or what
 // it could not read), then the DaemonSet summary, the problems (-o wide: the
-// findings) and the coverage of every cluster, CLUSTER first.
+// findings) and the coverage of every cluster, CLUSTER first, and the
+// verdict last. On a terminal the views follow the single run's width
+// policy: the clusters' messages go under their table when it is too
+// narrow for them, the summary drops columns before FINDINGS, and the
+// problems become the list (cluster, severity, type; cause and fix whole)
+// when their table does not fit; whatever is still too long is cut.
 func FleetTable(w io.Writer, f *report.FleetReport, o Options) error {
 	return cutToWidth(w, o, func(w io.Writer) error { return fleetTable(w, f, o) })
 }
 
 func fleetTable(w io.Writer, f *report.FleetReport, o Options) error {
-	if err := writeTable(w, clusterHeaders(o), clusterRows(f, o), o.NoHeaders, ""); err != nil {
+	if err := fleetClusters(w, f, o); err != nil {
 		return err
 	}
 	var dsRows, detailRows [][]string
-	var cover, aside []string
+	var problems []contextProblem
+	var cover, aside, leaving []string
 	marked := false
 	for i := range f.Clusters {
 		c := &f.Clusters[i]
@@ -44,12 +50,19 @@ func fleetTable(w io.Writer, f *report.FleetReport, o Options) error {
 			detailRows = append(detailRows, withCluster(c.Context, findingRows(r, co))...)
 		} else {
 			detailRows = append(detailRows, withCluster(c.Context, problemRows(r))...)
-			for _, l := range coverageLines(r, c.Context) {
-				cover = append(cover, c.Context+": "+l)
+			for j := range r.Problems {
+				problems = append(problems, contextProblem{c.Context, &r.Problems[j]})
 			}
 		}
+		lines := coverageLines(r, c.Context)
+		for _, l := range lines {
+			cover = append(cover, c.Context+": "+l)
+		}
+		if len(lines) > 0 {
+			leaving = append(leaving, count(len(lines), "DaemonSet")+" in "+c.Context)
+		}
 		if s := setAside(r); s != "" {
-			aside = append(aside, "  "+c.Context+": "+strings.TrimPrefix(s, "Findings set aside: "))
+			aside = append(aside, c.Context+": "+strings.TrimPrefix(s, "Findings set aside: "))
 		}
 	}
 	section := func(headers []string, rows [][]string) error {
@@ -59,32 +72,113 @@ func fleetTable(w io.Writer, f *report.FleetReport, o Options) error {
 		if !o.NoHeaders {
 			fmt.Fprintln(w)
 		}
-		return writeTable(w, append([]string{"CLUSTER"}, headers...), rows, o.NoHeaders, "")
+		return writeTable(w, headers, rows, o.NoHeaders, "")
 	}
-	if err := section(summaryHeaders(o), dsRows); err != nil {
+	sumHeaders := append([]string{"CLUSTER"}, summaryHeaders(o)...)
+	if o.MaxWidth > 0 {
+		sumHeaders, dsRows = fitSummary(sumHeaders, dsRows, o.MaxWidth)
+	}
+	if err := section(sumHeaders, dsRows); err != nil {
 		return err
 	}
 	if marked && !o.NoHeaders {
-		fmt.Fprintln(w, recomputedNote)
+		fmt.Fprint(w, wrap(recomputedNote, o.MaxWidth, "", "  "))
 	}
-	detailHeaders := problemHeaders
+	detailHeaders := append([]string{"CLUSTER"}, problemHeaders...)
 	if o.Wide {
-		detailHeaders = findingHeaders(o)
+		detailHeaders = append([]string{"CLUSTER"}, findingHeaders(o)...)
 	}
-	if err := section(detailHeaders, detailRows); err != nil {
+	if !o.Wide && o.MaxWidth > 0 && !o.NoHeaders && len(detailRows) > 0 && tableWidth(detailHeaders, detailRows) > o.MaxWidth {
+		fmt.Fprintln(w)
+		problemList(w, problems, o)
+	} else if err := section(detailHeaders, detailRows); err != nil {
 		return err
 	}
 	if o.NoHeaders {
 		return nil
 	}
-	coverage(w, cover, 0)
+	// As a single run's: the default view says how many DaemonSets leave
+	// nodes out by design, -o wide lists them.
+	switch {
+	case o.Wide:
+		coverage(w, cover, o.MaxWidth)
+	case len(leaving) > 0:
+		fmt.Fprintln(w)
+		fmt.Fprint(w, wrap(safe(fmt.Sprintf("Not targeted by design: %s leave some nodes out on purpose (taints, selectors); -o wide lists them, --require makes a node required.",
+			strings.Join(leaving, ", "))), o.MaxWidth, "", ""))
+	}
 	if len(aside) > 0 {
 		fmt.Fprintf(w, "\nFindings set aside%s:\n", setAsideHint(o))
 		for _, l := range aside {
-			fmt.Fprintln(w, safe(l))
+			fmt.Fprint(w, wrap(safe(l), o.MaxWidth, "  ", "    "))
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, wrap(paintVerdict(o.Color, safe(FleetVerdict(f))), o.MaxWidth, "", "  "))
+	return nil
+}
+
+// fleetClusters prints the clusters table; on a terminal too narrow for
+// MESSAGE (a cluster's error is a long sentence), the table goes without
+// it and each message follows, wrapped, under the cluster's name.
+func fleetClusters(w io.Writer, f *report.FleetReport, o Options) error {
+	headers, rows := clusterHeaders(o), clusterRows(f, o)
+	if o.MaxWidth == 0 || o.NoHeaders || tableWidth(headers, rows) <= o.MaxWidth {
+		return writeTable(w, headers, rows, o.NoHeaders, "")
+	}
+	last := len(headers) - 1
+	short := make([][]string, len(rows))
+	for i, r := range rows {
+		short[i] = r[:last]
+	}
+	if err := writeTable(w, headers[:last], short, false, ""); err != nil {
+		return err
+	}
+	for i := range f.Clusters {
+		if m := clusterMessage(&f.Clusters[i]); m != "" {
+			fmt.Fprint(w, wrap(safe(f.Clusters[i].Context+": "+m), o.MaxWidth, "", "  "))
 		}
 	}
 	return nil
+}
+
+// FleetVerdict is the fleet's last line: which clusters fail the gate,
+// which could not be audited or were read in part, and the exit code that
+// follows (1 if any cluster fails, else 3 if any is not audited or
+// partial).
+func FleetVerdict(f *report.FleetReport) string {
+	var failed, errs, partial []string
+	for i := range f.Clusters {
+		c := &f.Clusters[i]
+		switch c.Result {
+		case report.ResultFailed:
+			failed = append(failed, c.Context)
+		case report.ResultPartial:
+			partial = append(partial, c.Context)
+		case report.ResultPassed:
+		default:
+			errs = append(errs, c.Context)
+		}
+	}
+	var rest []string
+	if len(errs) > 0 {
+		rest = append(rest, fmt.Sprintf("%d not audited (%s)", len(errs), strings.Join(errs, ", ")))
+	}
+	if len(partial) > 0 {
+		rest = append(rest, fmt.Sprintf("%d partial (%s)", len(partial), strings.Join(partial, ", ")))
+	}
+	tail := ""
+	if len(rest) > 0 {
+		tail = "; " + strings.Join(rest, ", ")
+	}
+	n := len(f.Clusters)
+	switch {
+	case len(failed) > 0:
+		return fmt.Sprintf("FAIL: %d of %s fail the gate (%s)%s; exit 1", len(failed), count(n, "cluster"), strings.Join(failed, ", "), tail)
+	case len(rest) > 0:
+		return fmt.Sprintf("INCOMPLETE: no cluster fails the gate%s; exit 3", tail)
+	}
+	return fmt.Sprintf("PASS: %s pass the gate; exit 0", count(n, "cluster"))
 }
 
 // clusterHeaders are the columns of the clusters table.

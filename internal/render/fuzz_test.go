@@ -16,7 +16,7 @@ import (
 // hostileWhatIf is a what-if report with s in its names and messages.
 func hostileWhatIf(s string) *report.WhatIfReport {
 	r := hostileReport(s)
-	f := report.WhatIfFinding{Kind: report.WhatIfWillNotRun, Severity: report.SeverityError, Failing: true, DaemonSet: "ns-" + s + "/ds-" + s,
+	f := report.WhatIfFinding{Type: report.WhatIfWillNotRun, Severity: report.SeverityError, Failing: true, DaemonSet: "ns-" + s + "/ds-" + s,
 		Shapes: []string{"shape-" + s}, Nodes: []string{"node-" + s}, Message: "message " + s, Suggestion: "fix " + s}
 	return &report.WhatIfReport{
 		TypeMeta:    report.NewWhatIf().TypeMeta,

@@ -30,7 +30,7 @@ func hostileReport(s string) *report.Report {
 		Unknown:     []string{"unknown: " + s},
 		NotTargeted: []report.CoverageGap{{Pool: "pool-" + s, Count: 1, Range: "node-" + s, Reason: "taint " + s}},
 		Nodes: []report.NodeVerdict{
-			{Name: "node-" + s, ShouldRun: true, Coverage: report.NotCovered, Reason: "", Short: "s-" + s},
+			{Name: "node-" + s, ShouldRun: true, Coverage: report.Missing, Reason: "", Short: "s-" + s},
 			{Name: "other-" + s, Reason: "taint " + s, Short: "t-" + s, Pods: []report.PodRef{{Name: "pod-" + s, State: "state-" + s, Revision: "rev-" + s}}},
 		},
 		Findings: []report.Finding{

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -17,7 +18,11 @@ import (
 func Problems(w io.Writer, r *report.Report, o Options) error {
 	rows := problemRows(r)
 	if o.MaxWidth > 0 && !o.NoHeaders && tableWidth(problemHeaders, rows) > o.MaxWidth {
-		problemList(w, r, o)
+		ps := make([]contextProblem, len(r.Problems))
+		for i := range r.Problems {
+			ps[i] = contextProblem{p: &r.Problems[i]}
+		}
+		problemList(w, ps, o)
 		return nil
 	}
 	return cutToWidth(w, o, func(w io.Writer) error { return writeTable(w, problemHeaders, rows, o.NoHeaders, "") })
@@ -74,18 +79,25 @@ func tableWidth(headers []string, rows [][]string) int {
 }
 
 // problemList prints each problem as a heading line (severity, type,
-// DaemonSets, nodes) and its cause and fix, wrapped to the terminal with a
-// hanging indent, so the fix is on screen at any width. A terminal shows
-// the end of what was printed: the list runs from the least to the most
-// severe, so that the errors sit just above the verdict, where the eye
-// lands after a run (in pipes the table keeps the report's order, errors
-// first, where a reader starts).
-func problemList(w io.Writer, r *report.Report, o Options) {
-	fmt.Fprintf(w, "%s, most severe last:\n", count(len(r.Problems), "problem"))
-	for i := len(r.Problems) - 1; i >= 0; i-- {
-		p := &r.Problems[i]
+// DaemonSets, nodes; the cluster in a fleet) and its cause and fix,
+// wrapped to the terminal with a hanging indent, so the fix is on screen at
+// any width. A terminal shows the end of what was printed: the list runs
+// from the least to the most severe, so that the errors sit just above the
+// verdict, where the eye lands after a run (in pipes the table keeps the
+// report's order, errors first, where a reader starts).
+func problemList(w io.Writer, ps []contextProblem, o Options) {
+	fmt.Fprintf(w, "%s, most severe last:\n", count(len(ps), "problem"))
+	// The report's order is by severity, most severe first (a fleet's
+	// per cluster): a stable sort keeps it within a severity.
+	order := slices.Clone(ps)
+	slices.SortStableFunc(order, func(a, b contextProblem) int { return b.p.Severity.Rank() - a.p.Severity.Rank() })
+	for i := len(order) - 1; i >= 0; i-- {
+		p := order[i].p
 		sev := fmt.Sprintf("%-8s", p.Severity)
 		head := fmt.Sprintf("%s %s", p.Type, strings.Join(p.DaemonSets, ", "))
+		if order[i].context != "" {
+			head = order[i].context + ": " + head
+		}
 		if len(p.Nodes) > 0 {
 			head += fmt.Sprintf(" on %s: %s", count(len(p.Nodes), "node"), p.Range)
 		}
@@ -95,6 +107,12 @@ func problemList(w io.Writer, r *report.Report, o Options) {
 			fmt.Fprint(w, wrap(safe(p.Fix), o.MaxWidth, listIndent+"fix:   ", listIndent+"       "))
 		}
 	}
+}
+
+// contextProblem is a problem and, in a fleet, its cluster's context.
+type contextProblem struct {
+	context string
+	p       *report.Problem
 }
 
 // listIndent indents a problem's lines under its heading, past the

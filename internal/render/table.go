@@ -127,16 +127,7 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 	rows, marked := summaryRows(r, o)
 	headers := summaryHeaders(o)
 	if o.MaxWidth > 0 {
-		// Fewer columns before a cut one: FINDINGS, last, is the column
-		// that says where to look.
-		headers, rows = fitColumns(headers, rows, o.MaxWidth, "UP-TO-DATE", "CURRENT", "AVAILABLE", "AGE", "NODE SELECTOR", "STRATEGY")
-		if tableWidth(headers, rows) > o.MaxWidth {
-			// Long namespaces (openshift-cluster-node-tuning-operator):
-			// one NAMESPACE/NAME column saves two padded ones, then
-			// DESIRED goes; READY and FINDINGS stay.
-			headers, rows = joinNamespace(headers, rows)
-			headers, rows = fitColumns(headers, rows, o.MaxWidth, "DESIRED")
-		}
+		headers, rows = fitSummary(headers, rows, o.MaxWidth)
 	}
 	if err := cutToWidth(w, o, func(w io.Writer) error { return writeTable(w, headers, rows, o.NoHeaders, "") }); err != nil {
 		return err
@@ -205,16 +196,35 @@ func fitColumns(headers []string, rows [][]string, width int, drop ...string) ([
 	return headers, rows
 }
 
-// joinNamespace turns the NAMESPACE and NAME columns (the first two) into
-// one DAEMONSET column of namespace/name.
+// fitSummary fits the DaemonSet summary to width by dropping columns
+// before a cut one: FINDINGS, last, is the column that says where to look.
+func fitSummary(headers []string, rows [][]string, width int) ([]string, [][]string) {
+	headers, rows = fitColumns(headers, rows, width, "UP-TO-DATE", "CURRENT", "AVAILABLE", "AGE", "NODE SELECTOR", "STRATEGY")
+	if tableWidth(headers, rows) > width {
+		// Long namespaces (openshift-cluster-node-tuning-operator):
+		// one NAMESPACE/NAME column saves two padded ones, then
+		// DESIRED goes; READY and FINDINGS stay.
+		headers, rows = joinNamespace(headers, rows)
+		headers, rows = fitColumns(headers, rows, width, "DESIRED")
+	}
+	return headers, rows
+}
+
+// joinNamespace turns the NAMESPACE and NAME columns (adjacent: first, or
+// after CLUSTER) into one DAEMONSET column of namespace/name.
 func joinNamespace(headers []string, rows [][]string) ([]string, [][]string) {
-	if len(headers) < 2 || headers[0] != "NAMESPACE" || headers[1] != "NAME" {
+	at := slices.Index(headers, "NAMESPACE")
+	if at < 0 || at+1 >= len(headers) || headers[at+1] != "NAME" {
 		return headers, rows
 	}
-	h := append([]string{"DAEMONSET"}, headers[2:]...)
+	join := func(cells []string, joined string) []string {
+		out := append(slices.Clone(cells[:at]), joined)
+		return append(out, cells[at+2:]...)
+	}
+	h := join(headers, "DAEMONSET")
 	out := make([][]string, len(rows))
 	for i, r := range rows {
-		out[i] = append([]string{r[0] + "/" + r[1]}, r[2:]...)
+		out[i] = join(r, r[at]+"/"+r[at+1])
 	}
 	return h, out
 }

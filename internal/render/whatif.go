@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
@@ -67,12 +68,12 @@ func whatIfVerdict(r *report.WhatIfReport) string {
 	if s.Changes > 0 {
 		what = append(what, fmt.Sprintf("%d DaemonSet %s", s.Changes, plural(s.Changes, "change", "changes")))
 	}
-	line := fmt.Sprintf("whatif %s: %s against %d DaemonSets and %d nodes; %d %s, %d failing", verdict, strings.Join(what, " and "), r.DaemonSetCount, r.NodeCount, s.Findings, plural(s.Findings, "finding", "findings"), s.Failing)
-	if len(s.ByKind) > 0 {
+	line := fmt.Sprintf("whatif %s: %s against %d DaemonSets and %d nodes; %d %s, %d failing", verdict, strings.Join(what, " and "), r.DaemonSets, r.NodeCount, s.Findings, plural(s.Findings, "finding", "findings"), s.Failing)
+	if len(s.ByType) > 0 {
 		var parts []string
-		for _, k := range report.WhatIfKinds {
-			if n := s.ByKind[k.Kind]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%s %d", k.Kind, n))
+		for _, k := range report.WhatIfTypes {
+			if n := s.ByType[k.Type]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", k.Type, n))
 			}
 		}
 		line += " (" + strings.Join(parts, ", ") + ")"
@@ -393,11 +394,11 @@ func whatIfDaemons(w io.Writer, shapes []report.Shape, g shapeGroup, units resou
 			}
 			why = strings.Join(parts, "; ")
 		}
-		if d.Required && !d.Runs {
-			runs = "NO"
+		if w := runsWord(&d); w != "" {
+			runs = w
 		}
-		if d.Fit == report.ShapeFitNo {
-			fit = "NO"
+		if w := fitWord(&d); w != "" {
+			fit = w
 		}
 		row := []string{d.Namespace, d.Name, runs, orNone(fit, "-")}
 		if o.Wide {
@@ -423,11 +424,37 @@ func whatIfDaemons(w io.Writer, shapes []report.Shape, g shapeGroup, units resou
 	return writeTable(w, headers, rows, o.NoHeaders, "  ")
 }
 
+// runsWord and fitWord are the RUNS and FIT cells that fail: the type of
+// the finding they make (WillNotRun, WillNotFit, HostPortConflict), a word
+// --ignore and --fail-on take, apart from "no", a DaemonSet that does not
+// run there by design; "" when the daemon does not fail there.
+func runsWord(d *report.ShapeDaemon) string {
+	if d.Required && !d.Runs {
+		return string(report.WhatIfWillNotRun)
+	}
+	return ""
+}
+
+func fitWord(d *report.ShapeDaemon) string {
+	switch {
+	case d.Fit != report.ShapeFitNo:
+		return ""
+	case len(d.Shortfalls) == 0 && len(d.PortClashes) > 0:
+		return string(report.WhatIfHostPortConflict)
+	}
+	return string(report.WhatIfWillNotFit)
+}
+
 // daemonList prints the DaemonSet table's rows as a list: "RUNS FIT
 // namespace/name: reason", the other columns in parentheses, wrapped with
 // a hanging indent.
 func daemonList(w io.Writer, headers []string, rows [][]string, width int) {
-	fmt.Fprintln(w, "  RUNS FIT  DAEMONSET: REASON")
+	rw, fw := len("RUNS"), len("FIT")
+	for _, r := range rows {
+		rw, fw = max(rw, utf8.RuneCountInString(r[2])), max(fw, utf8.RuneCountInString(r[3]))
+	}
+	rest := strings.Repeat(" ", 2+rw+1+fw+1)
+	fmt.Fprintf(w, "  %-*s %-*s DAEMONSET: REASON\n", rw, "RUNS", fw, "FIT")
 	for _, r := range rows {
 		line := r[0] + "/" + r[1]
 		var extra []string
@@ -441,7 +468,7 @@ func daemonList(w io.Writer, headers []string, rows [][]string, width int) {
 			line += ": " + why
 		}
 		// The fixed columns are the first line's indent: wrap keeps it.
-		fmt.Fprint(w, wrap(safe(line), width, fmt.Sprintf("  %-4s %-4s ", safe(r[2]), safe(r[3])), "            "))
+		fmt.Fprint(w, wrap(safe(line), width, fmt.Sprintf("  %-*s %-*s ", rw, safe(r[2]), fw, safe(r[3])), rest))
 	}
 }
 
@@ -551,7 +578,7 @@ func whatIfFindings(w io.Writer, fs []report.WhatIfFinding, shapes, width int) {
 		if len(g) > 1 {
 			msg = willNotRunText(g, shapes)
 		}
-		fmt.Fprint(w, wrap(fmt.Sprintf("%s %s: %s", sev, f.Kind, safe(msg)), width, "  ", "      "))
+		fmt.Fprint(w, wrap(fmt.Sprintf("%s %s: %s", sev, f.Type, safe(msg)), width, "  ", "      "))
 		if f.Suggestion != "" {
 			fmt.Fprint(w, wrap("Fix: "+safe(f.Suggestion), width, "    ", "      "))
 		}
@@ -569,7 +596,7 @@ func findingGroups(fs []report.WhatIfFinding) [][]report.WhatIfFinding {
 			out = append(out, []report.WhatIfFinding{f})
 			continue
 		}
-		k := strings.Join([]string{string(f.Kind), f.Cause, f.Suggestion, strconv.FormatBool(f.Failing), strings.Join(f.Shapes, ","), strings.Join(f.Nodes, ",")}, "\x00")
+		k := strings.Join([]string{string(f.Type), f.Cause, f.Suggestion, strconv.FormatBool(f.Failing), strings.Join(f.Shapes, ","), strings.Join(f.Nodes, ",")}, "\x00")
 		if i, ok := at[k]; ok {
 			out[i] = append(out[i], f)
 			continue

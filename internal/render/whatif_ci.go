@@ -8,88 +8,39 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// WhatIfJUnit prints a what-if as JUnit XML, in the shape JUnit shows for
-// the audit (junitSuites): one test suite per proposed pool with one test
-// case per DaemonSet (failing when a failing finding is about it on any of
-// the pool's node shapes; every shape's verdict in system-out) and a "pool"
-// case for what concerns no single DaemonSet; one suite per changed
-// DaemonSet with a "coverage" case (nodes gained and lost; failing when a
-// required node is lost) and a "fit" case (daemons that newly do not fit
-// or clash on a host port).
+// WhatIfJUnit prints a what-if as JUnit XML: one test suite per changed
+// DaemonSet and per proposed pool, with one test case per cause (the
+// findings grouped as the table view groups them: one kind, cause, fix and
+// verdict), named by its kind and DaemonSets, failing when the gate selects
+// it, its shapes or nodes and fix in the failure's text (system-out for a
+// warning). A suite without findings has one passing case, so that every
+// reader counts it. The suite's properties say what was judged: each
+// node shape of a pool (platform, instance types, how many daemons run and
+// fit), the nodes a change gains and loses.
 func WhatIfJUnit(w io.Writer, r *report.WhatIfReport, _ Options) error {
 	out := junitSuites{Name: "daemoncheck whatif", Time: junitTime}
 	ts := r.GeneratedAt.Format("2006-01-02T15:04:05Z07:00")
-	add := out.add
-	caseOf := func(s *junitSuite, name string, fs []report.WhatIfFinding, notes []string) {
-		tc := junitCase{Name: name, Classname: s.Name, Time: junitTime}
-		var failing []report.WhatIfFinding
-		for _, f := range fs {
-			if f.Failing {
-				failing = append(failing, f)
-			} else {
-				notes = append(notes, fmt.Sprintf("%s (warning): %s", f.Kind, f.Message))
-			}
-		}
-		tc.Failure = mergeWhatIf(failing)
-		tc.SystemOut = strings.Join(notes, "\n")
-		if tc.Failure != nil {
-			s.Failures++
-		}
-		s.Tests++
-		s.Cases = append(s.Cases, tc)
-	}
 	for i := range r.Changes {
 		c := &r.Changes[i]
 		s := junitSuite{Name: fmt.Sprintf("DaemonSet %s/%s", c.Namespace, c.Name), Time: junitTime, Timestamp: ts}
-		var cov, fit []report.WhatIfFinding
-		for _, f := range c.Findings {
-			if f.Kind == report.WhatIfWillNotRun {
-				cov = append(cov, f)
-			} else {
-				fit = append(fit, f)
-			}
-		}
-		var notes []string
+		s.Properties = append(s.Properties, junitProperty{"nodes", fmt.Sprintf("%d, today %d", c.NodesAfter, c.NodesBefore)})
 		for _, g := range c.Gained {
-			notes = append(notes, fmt.Sprintf("gained %d %s of pool %s: %s", g.Count, plural(g.Count, "node", "nodes"), orNone(g.Pool, "-"), g.Range))
+			s.Properties = append(s.Properties, junitProperty{"gained " + orNone(g.Pool, "-"), fmt.Sprintf("%d: %s", g.Count, g.Range)})
 		}
 		for _, g := range c.Lost {
-			notes = append(notes, fmt.Sprintf("lost %d %s of pool %s (%s): %s", g.Count, plural(g.Count, "node", "nodes"), orNone(g.Pool, "-"), g.Reason, g.Range))
+			s.Properties = append(s.Properties, junitProperty{"lost " + orNone(g.Pool, "-"), fmt.Sprintf("%d: %s (%s)", g.Count, g.Range, g.Reason)})
 		}
-		caseOf(&s, "coverage", cov, notes)
-		caseOf(&s, "fit", fit, nil)
-		add(s)
+		causeCases(&s, whatIfCauses(c.Findings, 0))
+		out.add(s)
 	}
 	for i := range r.Pools {
 		p := &r.Pools[i]
 		s := junitSuite{Name: fmt.Sprintf("%s %s", p.Kind, p.Name), Time: junitTime, Timestamp: ts}
-		byDS := map[string][]report.WhatIfFinding{}
-		var poolLevel []report.WhatIfFinding
-		for _, f := range p.Findings {
-			if f.DaemonSet == "" {
-				poolLevel = append(poolLevel, f)
-				continue
-			}
-			byDS[f.DaemonSet] = append(byDS[f.DaemonSet], f)
+		for j := range p.Shapes {
+			s.Properties = append(s.Properties, junitProperty{"shape " + p.Shapes[j].Name, shapeSummary(&p.Shapes[j])})
 		}
-		caseOf(&s, "pool", poolLevel, nil)
-		if len(p.Shapes) > 0 {
-			for j := range p.Shapes[0].DaemonSets {
-				d := &p.Shapes[0].DaemonSets[j]
-				key := d.Namespace + "/" + d.Name
-				var notes []string
-				for k := range p.Shapes {
-					sd := &p.Shapes[k].DaemonSets[j]
-					v := "runs, fit " + strings.ToLower(orNone(sd.Fit, "-"))
-					if !sd.Runs {
-						v = "not targeted: " + sd.Reason
-					}
-					notes = append(notes, fmt.Sprintf("%s: %s", p.Shapes[k].Name, v))
-				}
-				caseOf(&s, "daemonset "+key, byDS[key], notes)
-			}
-		}
-		add(s)
+		causeCases(&s, whatIfCauses(p.Findings, len(p.Shapes)))
+		out.add(s)
 	}
 	var comments []string
 	if b := whatIfPartial(r); b != "" {
@@ -98,14 +49,111 @@ func WhatIfJUnit(w io.Writer, r *report.WhatIfReport, _ Options) error {
 	return writeJUnit(w, out, comments)
 }
 
-// mergeWhatIf folds failing findings into one <failure>, as mergeFailures
-// does for the audit.
-func mergeWhatIf(fs []report.WhatIfFinding) *junitFailure {
-	items := make([]failureItem, len(fs))
-	for i, f := range fs {
-		items[i] = failureItem{string(f.Kind), f.Message, f.Suggestion}
+// causeCases adds a test case per cause to s (a passing one when there is
+// none).
+func causeCases(s *junitSuite, causes []whatIfCause) {
+	if len(causes) == 0 {
+		s.Cases = append(s.Cases, junitCase{Name: "every required daemon runs and fits", Classname: s.Name, Time: junitTime})
+		s.Tests++
+		return
 	}
-	return mergeItems(items)
+	for _, c := range causes {
+		tc := junitCase{Name: c.title(), Classname: s.Name, Time: junitTime}
+		body := c.where
+		if c.fix != "" {
+			body += "\nSuggestion: " + c.fix
+		}
+		if c.failing {
+			tc.Failure = &junitFailure{Type: string(c.kind), Message: c.message, Text: body}
+			s.Failures++
+		} else {
+			tc.SystemOut = fmt.Sprintf("%s (%s): %s\n%s", c.kind, c.severity, c.message, body)
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, tc)
+	}
+}
+
+// shapeSummary is a node shape in a line: platform, instance types, and
+// how many daemons run and fit there.
+func shapeSummary(sh *report.Shape) string {
+	runs, fit := 0, 0
+	for _, d := range sh.DaemonSets {
+		if d.Runs {
+			runs++
+			if d.Fit != report.ShapeFitNo {
+				fit++
+			}
+		}
+	}
+	line := fmt.Sprintf("%s/%s", orNone(sh.OS, unknown), orNone(sh.Arch, unknown))
+	if it := instanceTypesText(sh); it != "" {
+		line += " " + it
+	}
+	line += fmt.Sprintf(": %d of %d DaemonSets run", runs, len(sh.DaemonSets))
+	switch {
+	case sh.FitUnknown != "":
+		line += ", fit unknown"
+	case fit < runs:
+		line += fmt.Sprintf(", %d do not fit", runs-fit)
+	default:
+		line += ", all fit"
+	}
+	return line
+}
+
+// maxCINodes bounds the nodes a CI entry lists (a change can lose
+// thousands; an annotation or failure text stays readable).
+const maxCINodes = 50
+
+// whatIfCause is one cause of a what-if's findings (a findingGroups
+// entry), as the CI formats report it.
+type whatIfCause struct {
+	kind       report.WhatIfFindingType
+	severity   report.Severity
+	failing    bool
+	daemonSets []string
+	// where lists the node shapes (a pool) or the cluster nodes (a change)
+	// the cause concerns.
+	where        string
+	message, fix string
+}
+
+// title names a cause: its kind and DaemonSets.
+func (c whatIfCause) title() string {
+	if len(c.daemonSets) == 0 {
+		return string(c.kind)
+	}
+	return string(c.kind) + " " + strings.Join(c.daemonSets, ", ")
+}
+
+// whatIfCauses groups findings by cause, as the table view does (shapes:
+// the pool's number of shapes, 0 for a change).
+func whatIfCauses(fs []report.WhatIfFinding, shapes int) []whatIfCause {
+	var out []whatIfCause
+	for _, g := range findingGroups(fs) {
+		f := g[0]
+		c := whatIfCause{kind: f.Type, severity: f.Severity, failing: f.Failing, message: f.Message, fix: f.Suggestion}
+		for _, o := range g {
+			if o.DaemonSet != "" {
+				c.daemonSets = append(c.daemonSets, o.DaemonSet)
+			}
+		}
+		if len(g) > 1 {
+			c.message = willNotRunText(g, shapes)
+		}
+		// The group shares its shapes and nodes (findingGroups' key).
+		switch {
+		case len(f.Nodes) > maxCINodes:
+			c.where = fmt.Sprintf("Nodes: %s and %d more (-o json lists them)", strings.Join(f.Nodes[:maxCINodes], ", "), len(f.Nodes)-maxCINodes)
+		case len(f.Nodes) > 0:
+			c.where = fmt.Sprintf("%s: %s", plural(len(f.Nodes), "Node", "Nodes"), strings.Join(f.Nodes, ", "))
+		case len(f.Shapes) > 0:
+			c.where = fmt.Sprintf("%s: %s", plural(len(f.Shapes), "Node shape", "Node shapes"), strings.Join(f.Shapes, ", "))
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // WhatIfMarkdown prints a what-if for a pull-request comment or a CI job
@@ -164,7 +212,7 @@ func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 			if waiting > 0 {
 				note = fmt.Sprintf("; %d of them once startup taint %s is removed", waiting, strings.Join(startup, ", "))
 			}
-			row(fmt.Sprintf("| `%s` | %d of %d DaemonSets | yes | %s | run%s%s |\n", mdEscape(s.Name), ok, len(s.DaemonSets), fitWord(s), mdEscape(allocNote(s)), mdEscape(note)))
+			row(fmt.Sprintf("| `%s` | %d of %d DaemonSets | yes | %s | run%s%s |\n", mdEscape(s.Name), ok, len(s.DaemonSets), shapeFitWord(s), mdEscape(allocNote(s)), mdEscape(note)))
 			for _, d := range s.DaemonSets {
 				if d.Runs && d.Fit != report.ShapeFitNo {
 					continue
@@ -173,12 +221,12 @@ func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 				if !d.Runs {
 					runs, why = "no", d.Reason
 				}
-				if !d.Runs && d.Required {
-					runs = "**no**"
+				if w := runsWord(&d); w != "" {
+					runs = "**" + w + "**"
 				}
 				fit := orNone(d.Fit, "-")
-				if d.Fit == report.ShapeFitNo {
-					fit = "**No**"
+				if w := fitWord(&d); w != "" {
+					fit = "**" + w + "**"
 				}
 				row(fmt.Sprintf("| `%s` | `%s/%s` | %s | %s | %s |\n", mdEscape(s.Name), mdEscape(d.Namespace), mdEscape(d.Name), runs, fit, mdEscape(why)))
 			}
@@ -201,7 +249,7 @@ func mdFindings(row func(string), fs []report.WhatIfFinding, shapes int) {
 	// One row per cause, as the table view prints them.
 	for _, g := range findingGroups(fs) {
 		f := g[0]
-		kind := string(f.Kind)
+		kind := string(f.Type)
 		if f.Failing {
 			kind = "**" + kind + "**"
 		}
@@ -226,7 +274,7 @@ func mdFindings(row func(string), fs []report.WhatIfFinding, shapes int) {
 	row("\n")
 }
 
-func fitWord(s report.Shape) string {
+func shapeFitWord(s report.Shape) string {
 	if s.FitUnknown != "" {
 		return report.ShapeFitUnknown
 	}
@@ -242,28 +290,33 @@ func allocNote(s report.Shape) string {
 }
 
 // WhatIfGitHub prints a what-if as GitHub Actions workflow commands, as
-// GitHub does for the audit: kinds not read, then one annotation per
-// finding (::error when it fails the gate, ::warning otherwise), titled by
-// its kind and where (pool or DaemonSet), and the verdict line last.
+// GitHub does for the audit: kinds not read, then one annotation per cause
+// (the findings grouped as the table view groups them; ::error when the
+// gate selects it, ::warning otherwise), titled by its kind, where (pool
+// or DaemonSet) and DaemonSets, listing the node shapes or nodes it
+// concerns, and the verdict line last.
 func WhatIfGitHub(w io.Writer, r *report.WhatIfReport, _ Options) error {
 	for _, u := range r.Unread {
 		if _, err := fmt.Fprintf(w, "::error title=%s::%s\n", ghProperty("daemoncheck whatif: partial"), ghData(u.Kind+" not read: "+u.Reason)); err != nil {
 			return err
 		}
 	}
-	annotate := func(where string, fs []report.WhatIfFinding) error {
-		for _, f := range fs {
+	annotate := func(where string, causes []whatIfCause) error {
+		for _, c := range causes {
 			level := "warning"
-			if f.Failing {
+			if c.failing {
 				level = "error"
 			}
-			title := string(f.Kind) + " " + where
-			if f.DaemonSet != "" {
-				title += " " + f.DaemonSet
+			title := string(c.kind) + " " + where
+			if len(c.daemonSets) > 0 {
+				title += " " + strings.Join(c.daemonSets, " ")
 			}
-			msg := f.Message
-			if f.Suggestion != "" {
-				msg += "\nFix: " + f.Suggestion
+			msg := c.message
+			if c.where != "" {
+				msg += "\n" + c.where
+			}
+			if c.fix != "" {
+				msg += "\nFix: " + c.fix
 			}
 			if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty(title), ghData(msg)); err != nil {
 				return err
@@ -273,13 +326,13 @@ func WhatIfGitHub(w io.Writer, r *report.WhatIfReport, _ Options) error {
 	}
 	for i := range r.Changes {
 		c := &r.Changes[i]
-		if err := annotate(fmt.Sprintf("DaemonSet %s/%s", c.Namespace, c.Name), c.Findings); err != nil {
+		if err := annotate(fmt.Sprintf("DaemonSet %s/%s", c.Namespace, c.Name), whatIfCauses(c.Findings, 0)); err != nil {
 			return err
 		}
 	}
 	for i := range r.Pools {
 		p := &r.Pools[i]
-		if err := annotate(p.Kind+" "+p.Name, p.Findings); err != nil {
+		if err := annotate(p.Kind+" "+p.Name, whatIfCauses(p.Findings, len(p.Shapes))); err != nil {
 			return err
 		}
 	}

@@ -201,7 +201,7 @@ func pools(ds *report.DaemonSetReport, poolOf map[string]string, add func(*famil
 		switch nv.Coverage {
 		case report.Covered:
 			t.covered++
-		case report.NotCovered:
+		case report.Missing:
 			t.missing++
 		}
 	}

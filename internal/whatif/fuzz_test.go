@@ -72,10 +72,10 @@ func FuzzWhatIfProposal(f *testing.F) {
 			for i := range rep.Pools {
 				p := &rep.Pools[i]
 				shapes += len(p.Shapes)
-				kinds := map[report.WhatIfFindingKind]bool{}
+				kinds := map[report.WhatIfFindingType]bool{}
 				for _, f := range p.Findings {
 					if f.Failing {
-						kinds[f.Kind] = true
+						kinds[f.Type] = true
 					}
 				}
 				switch {

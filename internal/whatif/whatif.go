@@ -146,7 +146,7 @@ func WhatIf(snap *model.Snapshot, prop *model.Proposal, opts WhatIfOptions) *rep
 		w.beforeByKey[d.key] = d
 	}
 	w.after = w.infos(applyChanges(snap.DaemonSets, prop.DaemonSets), w.beforeByKey)
-	rep.DaemonSetCount = len(w.after)
+	rep.DaemonSets = len(w.after)
 	w.priorityWarning()
 	w.tests = selectorTests(w.after)
 
@@ -317,13 +317,13 @@ func fitFindings(p capacity.Placement, byName map[string]*dsInfo, alloc capacity
 		shortfalls, ports := leftOutText(lo)
 		d := byName[lo.Daemon]
 		if len(ports) > 0 {
-			f := report.WhatIfFinding{Kind: report.WhatIfHostPortClash, DaemonSet: lo.Daemon}
+			f := report.WhatIfFinding{Type: report.WhatIfHostPortConflict, DaemonSet: lo.Daemon}
 			f.Message = fmt.Sprintf("daemonset %s claims host port %s on %s: its Pod stays Pending (the scheduler: node(s) didn't have free ports for the requested pod ports)", lo.Daemon, strings.Join(ports, ", "), where)
 			f.Suggestion = fmt.Sprintf("change one of the hostPorts (containers[].ports[].hostPort of %s or %s), or keep the two DaemonSets off each other's nodes (disjoint nodeSelectors); with equal priority, which of the two stays Pending depends on which Pod is scheduled first", lo.Daemon, strings.Join(dedup(lo.HeldBy), ", "))
 			out = append(out, f)
 		}
 		if len(shortfalls) > 0 {
-			f := report.WhatIfFinding{Kind: report.WhatIfWillNotFit, DaemonSet: lo.Daemon}
+			f := report.WhatIfFinding{Type: report.WhatIfWillNotFit, DaemonSet: lo.Daemon}
 			f.Message = fmt.Sprintf("daemonset %s would be targeted on %s but does not fit once the daemons placed before it are there: %s", lo.Daemon, where, strings.Join(shortfalls, "; "))
 			f.Suggestion = fitFix(p, lo, byName, d)
 			out = append(out, f)
@@ -407,20 +407,20 @@ func (w *whatIf) summarize() {
 	rep := w.rep
 	g := w.opts.Gate
 	rep.Gate = g.Settings()
-	s := report.WhatIfSummary{Pools: len(rep.Pools), Changes: len(rep.Changes), ByKind: map[report.WhatIfFindingKind]int{}}
+	s := report.WhatIfSummary{Pools: len(rep.Pools), Changes: len(rep.Changes), ByType: map[report.WhatIfFindingType]int{}}
 	stamp := func(fs []report.WhatIfFinding) []report.WhatIfFinding {
 		kept := fs[:0]
 		for _, f := range fs {
-			if g.Ignore[f.Kind] {
+			if g.Ignore[f.Type] {
 				continue
 			}
-			f.Severity = report.WhatIfSeverity(f.Kind)
-			if f.Kind == report.WhatIfShapesNotJudged && w.opts.AcceptUnjudged {
+			f.Severity = report.WhatIfSeverity(f.Type)
+			if f.Type == report.WhatIfShapesNotJudged && w.opts.AcceptUnjudged {
 				f.Severity = report.SeverityWarning
 			}
-			f.Failing = g.Fails(f.Kind, f.Severity)
+			f.Failing = g.Fails(f.Type, f.Severity)
 			s.Findings++
-			s.ByKind[f.Kind]++
+			s.ByType[f.Type]++
 			if f.Failing {
 				s.Failing++
 			}
@@ -436,8 +436,8 @@ func (w *whatIf) summarize() {
 	for i := range rep.Changes {
 		rep.Changes[i].Findings = stamp(rep.Changes[i].Findings)
 	}
-	if len(s.ByKind) == 0 {
-		s.ByKind = nil
+	if len(s.ByType) == 0 {
+		s.ByType = nil
 	}
 	rep.Summary = s
 }

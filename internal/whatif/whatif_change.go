@@ -212,7 +212,7 @@ func (w *whatIf) uncoveredFindings(key string, nw *dsInfo, uncovered *nodeGroups
 		v := uncovered.first[k]
 		by := uncovered.extra[k]
 		where := w.nodesWhere(ns)
-		f := report.WhatIfFinding{Kind: report.WhatIfWillNotRun, DaemonSet: key, Nodes: nodeNames(ns)}
+		f := report.WhatIfFinding{Type: report.WhatIfWillNotRun, DaemonSet: key, Nodes: nodeNames(ns)}
 		f.Message = fmt.Sprintf("daemonset %s would not be targeted on %s, which %s requires: %s", key, where, by, v.Reason)
 		if by == byExpectation {
 			f.Message = fmt.Sprintf("daemonset %s would no longer run on %s, which its nodeSelector and node affinity still admit: %s (it has no coverage rule: admitting the node counts as meant to run there)", key, where, v.Reason)
@@ -233,7 +233,7 @@ func (w *whatIf) misfitFindings(key string, nc *nodeChanges) []report.WhatIfFind
 		where := w.nodesWhere(ns)
 		for _, f := range fitFindings(capacity.Placement{Placed: np.p.Placed, LeftOut: []capacity.LeftOut{lo}}, np.byName, nil, where) {
 			f.Nodes = nodeNames(ns)
-			if len(ns) > 1 && f.Kind == report.WhatIfWillNotFit {
+			if len(ns) > 1 && f.Type == report.WhatIfWillNotFit {
 				f.Message += fmt.Sprintf(" (the numbers of %s)", ns[0].Name)
 			}
 			if lo.Daemon != key {

@@ -37,7 +37,7 @@ func (gc gateCheck) agent(d *dsInfo, st *corev1.Taint, labels map[string]string)
 func gateDeadlock(d *dsInfo, st *corev1.Taint, shape string) report.WhatIfFinding {
 	taint := scheduling.TaintString(st)
 	tol := explain.TolerationYAML(st)
-	f := report.WhatIfFinding{Kind: report.WhatIfGateDeadlock, DaemonSet: d.key, Shapes: []string{shape}, Cause: taint,
+	f := report.WhatIfFinding{Type: report.WhatIfGateDeadlock, DaemonSet: d.key, Shapes: []string{shape}, Cause: taint,
 		Message: fmt.Sprintf("startup taint %s on %s waits for daemonset %s (its agent, or its tolerations name the taint's key), but its Pods do not tolerate %s: they never start there, so the taint is never lifted and the nodes never become ready",
 			taint, whereToken, d.key, taint)}
 	direct := fmt.Sprintf("add the toleration %s to daemonset %s's Pod template (the right effect and value, or operator Exists)", tol, d.key)

@@ -80,7 +80,7 @@ func TestStartupTaintsAreTemporaryExceptForTheirAgent(t *testing.T) {
 				t.Errorf("waiting for the gate %v, want %v", waits, tc.waits)
 			}
 			for _, f := range p.Findings {
-				if f.Kind == report.WhatIfGateDeadlock && (f.Severity != report.SeverityError || !f.Failing ||
+				if f.Type == report.WhatIfGateDeadlock && (f.Severity != report.SeverityError || !f.Failing ||
 					!strings.Contains(f.Message, "the taint is never lifted") || !strings.Contains(f.Suggestion, "add the toleration")) {
 					t.Errorf("deadlock finding %+v", f)
 				}

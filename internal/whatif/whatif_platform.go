@@ -103,7 +103,7 @@ func newPlatformFinding(name string, d *dsInfo, shape platform, ran []platform) 
 	if arch := ran[0].arch; arch != "" && !slices.ContainsFunc(ran, func(p platform) bool { return p.arch != arch }) {
 		keep = fmt.Sprintf(", or keep the DaemonSet off the pool with nodeSelector %s: %s", corev1.LabelArchStable, arch)
 	}
-	return report.WhatIfFinding{Kind: report.WhatIfNewPlatform, DaemonSet: d.key, Shapes: []string{name}, Cause: shape.String(),
+	return report.WhatIfFinding{Type: report.WhatIfNewPlatform, DaemonSet: d.key, Shapes: []string{name}, Cause: shape.String(),
 		Message: fmt.Sprintf("daemonset %s would run on %s, whose nodes may be %s; no Pod of it runs on that platform in this cluster (they run on %s): if its image has no %s variant, its Pods there fail to pull (no match for platform in manifest) or to start (exec format error)",
 			d.key, whereToken, shape, strings.Join(seen, ", "), shape),
 		Suggestion: fmt.Sprintf("check that image %s has a %s variant (docker buildx imagetools inspect, crane manifest)%s", strings.Join(images, ", "), shape, keep)}

@@ -55,13 +55,13 @@ func TestWhatIfNewPlatform(t *testing.T) {
 			}
 			var got []report.WhatIfFinding
 			for _, f := range rep.Pools[0].Findings {
-				if f.Kind == report.WhatIfNewPlatform {
+				if f.Type == report.WhatIfNewPlatform {
 					got = append(got, f)
 				}
 			}
 			var keys []string
 			for _, f := range got {
-				keys = append(keys, string(f.Kind)+" "+f.DaemonSet)
+				keys = append(keys, string(f.Type)+" "+f.DaemonSet)
 				if f.Severity != report.SeverityWarning || f.Failing {
 					t.Errorf("%s: severity %s failing %v, want a warning that does not fail", f.DaemonSet, f.Severity, f.Failing)
 				}

@@ -114,7 +114,7 @@ func (w *whatIf) pool(t *model.PoolTemplate) report.PoolWhatIf {
 		// A controller lifts its own gate (Cluster API, the cloud node
 		// controller, Karpenter's registration): no daemon need run under it.
 		if len(by) == 0 && !g.Controller && (st.Effect == corev1.TaintEffectNoSchedule || st.Effect == corev1.TaintEffectNoExecute) {
-			pw.Findings = append(pw.Findings, report.WhatIfFinding{Kind: report.WhatIfStartupTaint,
+			pw.Findings = append(pw.Findings, report.WhatIfFinding{Type: report.WhatIfStartupTaint,
 				Message:    fmt.Sprintf("no DaemonSet that would run on the pool tolerates startup taint %s, so none of them can be what removes it; until something else does, no daemon lands on the pool's nodes", scheduling.TaintString(st)),
 				Suggestion: fmt.Sprintf("check what removes %s (usually the agent it waits for, e.g. the CNI, as a DaemonSet that tolerates it: %s); if that DaemonSet exists, it may be outside the DaemonSets read (-n, -l)", st.Key, explain.TolerationYAML(st))})
 		}
@@ -128,7 +128,7 @@ func (w *whatIf) pool(t *model.PoolTemplate) report.PoolWhatIf {
 // (the failure may be in one of them).
 func (w *whatIf) shapeCountFindings(pw *report.PoolWhatIf, set shapeSet) []report.WhatIfFinding {
 	if set.none != "" {
-		return []report.WhatIfFinding{{Kind: report.WhatIfNoNodeShape,
+		return []report.WhatIfFinding{{Type: report.WhatIfNoNodeShape,
 			Message:    fmt.Sprintf("no node shape satisfies the requirements: %s; the pool cannot create a node, so nothing about it was judged", set.none),
 			Suggestion: fmt.Sprintf("correct the requirements of %s %s (two that contradict each other, a bound no integer meets, an instance type the cluster has only on another architecture)", pw.Kind, pw.Name)}}
 	}
@@ -138,7 +138,7 @@ func (w *whatIf) shapeCountFindings(pw *report.PoolWhatIf, set shapeSet) []repor
 	}
 	rest := new(big.Int).Sub(set.total, judged)
 	pw.ShapesAllowed, pw.UnjudgedShapes = saturated(set.total), saturated(rest)
-	return []report.WhatIfFinding{{Kind: report.WhatIfShapesNotJudged,
+	return []report.WhatIfFinding{{Type: report.WhatIfShapesNotJudged,
 		Message: fmt.Sprintf("not judged: %s node shapes beyond --max-shapes %d (the requirements allow %s distinct node shapes; the first %d were judged); a daemon that does not run or fit on one of them would go unseen",
 			rest, w.opts.MaxShapes, set.total, len(set.specs)),
 		Suggestion: fmt.Sprintf("raise --max-shapes to %s to judge them all, narrow the requirements of %s %s (fewer values of the labels the DaemonSets select on), or give --accept-unjudged-shapes to let the shapes judged decide",
@@ -241,7 +241,7 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 			byName[d.key] = d
 			w.newPlatform(name, s, d, findings)
 		case sd.Required:
-			f := report.WhatIfFinding{Kind: report.WhatIfWillNotRun, DaemonSet: d.key, Shapes: []string{name}, Cause: v.Reason, RequiredBy: by}
+			f := report.WhatIfFinding{Type: report.WhatIfWillNotRun, DaemonSet: d.key, Shapes: []string{name}, Cause: v.Reason, RequiredBy: by}
 			f.Message = fmt.Sprintf("daemonset %s is required on %s by %s but the controller would not target it: %s", d.key, whereToken, by, v.Reason)
 			f.Suggestion = explain.ExclusionFix(d.ds, d.eval, node, v, by, target).Render(report.RenderOptions{})
 			if v.Cause == scheduling.CauseTaint {
@@ -277,7 +277,7 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 		if len(daemons) > 0 {
 			// The amounts are each shape's (its overhead): left out of the
 			// message, so that shapes with one cause share one finding.
-			*findings = append(*findings, report.WhatIfFinding{Kind: report.WhatIfFitUnknown, Shapes: []string{name}, Cause: unknown,
+			*findings = append(*findings, report.WhatIfFinding{Type: report.WhatIfFitUnknown, Shapes: []string{name}, Cause: unknown,
 				Message:    fmt.Sprintf("%s: the node's allocatable is not known (%s): whether the daemons fit there is unknown", whereToken, unknown),
 				Suggestion: unknownFix})
 		}
@@ -380,7 +380,7 @@ func groupShapeFindings(raw []report.WhatIfFinding, shapes int) []report.WhatIfF
 	out := []report.WhatIfFinding{}
 	at := map[string]int{}
 	for _, f := range raw {
-		k := string(f.Kind) + "\x01" + f.DaemonSet + "\x01" + f.Message + "\x01" + f.Suggestion
+		k := string(f.Type) + "\x01" + f.DaemonSet + "\x01" + f.Message + "\x01" + f.Suggestion
 		if i, ok := at[k]; ok {
 			out[i].Shapes = append(out[i].Shapes, f.Shapes...)
 			continue

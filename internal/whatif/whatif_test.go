@@ -45,7 +45,7 @@ func whatIf(t *testing.T, s *model.Snapshot, p *model.Proposal, pol *policy.Poli
 func findings(fs []report.WhatIfFinding) []string {
 	var out []string
 	for _, f := range fs {
-		out = append(out, string(f.Kind)+" "+f.DaemonSet+" "+strings.Join(append(f.Shapes, f.Nodes...), ","))
+		out = append(out, string(f.Type)+" "+f.DaemonSet+" "+strings.Join(append(f.Shapes, f.Nodes...), ","))
 	}
 	return out
 }
@@ -175,7 +175,7 @@ func TestShapesBeyondTheBoundFailUnlessAccepted(t *testing.T) {
 	}
 	var nj *report.WhatIfFinding
 	for i := range p.Findings {
-		if p.Findings[i].Kind == report.WhatIfShapesNotJudged {
+		if p.Findings[i].Type == report.WhatIfShapesNotJudged {
 			nj = &p.Findings[i]
 		}
 	}
@@ -189,13 +189,13 @@ func TestShapesBeyondTheBoundFailUnlessAccepted(t *testing.T) {
 	}
 	// Accepted: the same finding, a warning; the gate passes on what was
 	// judged, as the user chose.
-	if rep := run(10, true); rep.Summary.Failing != 0 || rep.Summary.ByKind[report.WhatIfShapesNotJudged] != 1 {
+	if rep := run(10, true); rep.Summary.Failing != 0 || rep.Summary.ByType[report.WhatIfShapesNotJudged] != 1 {
 		t.Errorf("accepted: summary %+v", rep.Summary)
 	}
 	// Every shape judged: no such finding, and the failure beyond the
 	// first 10 is found.
 	rep = run(64, false)
-	if rep.Pools[0].UnjudgedShapes != 0 || rep.Summary.ByKind[report.WhatIfShapesNotJudged] != 0 || len(rep.Pools[0].Shapes) != 64 || rep.Summary.ByKind[report.WhatIfWillNotRun] != 1 {
+	if rep.Pools[0].UnjudgedShapes != 0 || rep.Summary.ByType[report.WhatIfShapesNotJudged] != 0 || len(rep.Pools[0].Shapes) != 64 || rep.Summary.ByType[report.WhatIfWillNotRun] != 1 {
 		t.Errorf("all judged: %d shapes, summary %+v", len(rep.Pools[0].Shapes), rep.Summary)
 	}
 }
@@ -239,7 +239,7 @@ func TestShapeCountBeyondInt64(t *testing.T) {
 func findingMessages(fs []report.WhatIfFinding) string {
 	var b strings.Builder
 	for _, f := range fs {
-		b.WriteString(string(f.Kind) + ": " + f.Message + "\n")
+		b.WriteString(string(f.Type) + ": " + f.Message + "\n")
 	}
 	return b.String()
 }
@@ -281,7 +281,7 @@ func TestRequirementsThatAllowNoNodeFail(t *testing.T) {
 			}
 			msgs := findingMessages(p.Findings)
 			if c.none == "" {
-				if rep.Summary.ByKind[report.WhatIfNoNodeShape] != 0 {
+				if rep.Summary.ByType[report.WhatIfNoNodeShape] != 0 {
 					t.Errorf("unexpected:\n%s", msgs)
 				}
 				return
@@ -445,7 +445,7 @@ func TestPoolFit(t *testing.T) {
 		t.Errorf("big %+v", d)
 	}
 	got := findings(rep.Pools[0].Findings)
-	if !reflect.DeepEqual(got, []string{"HostPortClash monitoring/exporter small", "WillNotFit security/big small"}) {
+	if !reflect.DeepEqual(got, []string{"HostPortConflict monitoring/exporter small", "WillNotFit security/big small"}) {
 		t.Fatalf("findings %q", got)
 	}
 	if sg := rep.Pools[0].Findings[1].Suggestion; !strings.Contains(sg, "largest: kube-system/cni 1") {
@@ -456,7 +456,7 @@ func TestPoolFit(t *testing.T) {
 	if nc.Shapes[0].FitUnknown == "" || daemonOn(nc.Shapes[0], "big").Fit != "Unknown" || daemonOn(nc.Shapes[0], "exporter").Fit != "No" {
 		t.Errorf("unknown capacity shape %+v", nc.Shapes[0])
 	}
-	if got := findings(nc.Findings); !reflect.DeepEqual(got, []string{"HostPortClash monitoring/exporter nocap", "FitUnknown  nocap"}) {
+	if got := findings(nc.Findings); !reflect.DeepEqual(got, []string{"HostPortConflict monitoring/exporter nocap", "FitUnknown  nocap"}) {
 		t.Errorf("findings %q", got)
 	}
 	if rep.Summary.Failing != 3 || rep.Summary.Findings != 4 {
@@ -583,8 +583,8 @@ func TestNewDaemonSet(t *testing.T) {
 	if !c.New || c.NodesAfter != 1 || len(c.Gained) != 1 || c.Gained[0].Nodes[0] != "w-1" || len(c.Lost) != 0 || len(c.Findings) != 0 {
 		t.Fatalf("change %+v", c)
 	}
-	if rep.DaemonSetCount != 1 {
-		t.Errorf("daemonSetCount %d", rep.DaemonSetCount)
+	if rep.DaemonSets != 1 {
+		t.Errorf("daemonSets %d", rep.DaemonSets)
 	}
 }
 

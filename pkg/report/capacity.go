@@ -143,7 +143,7 @@ type CapacityReport struct {
 
 // NewCapacityReport returns the capacity command's object for r.
 func NewCapacityReport(r *Report) *CapacityReport {
-	c := &CapacityReport{TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: CapacityKind},
+	c := &CapacityReport{TypeMeta: metav1.TypeMeta{APIVersion: CapacityAPIVersion, Kind: CapacityKind},
 		GeneratedAt: metav1.NewTime(r.GeneratedAt), Source: r.Source, Partial: r.Partial, Unread: r.Unread,
 		Warnings: r.Warnings, NodeCount: r.NodeCount}
 	if r.Capacity != nil {

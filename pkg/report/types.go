@@ -15,8 +15,13 @@ import (
 )
 
 const (
-	// APIVersion is bumped on any incompatible change to the JSON/YAML form.
-	APIVersion = "daemoncheck/v1alpha1"
+	// APIVersion is bumped on any incompatible change to the JSON/YAML form
+	// of a kind that carries it (the audit, fleet and what-if reports;
+	// docs/json.md has each version's migration).
+	APIVersion = "daemoncheck/v1alpha2"
+	// CapacityAPIVersion is the capacity report's: unchanged since
+	// v1alpha1 (v1alpha2 renamed fields it does not have).
+	CapacityAPIVersion = "daemoncheck/v1alpha1"
 	// Kind is the kind of the top-level report object.
 	Kind = "DaemonCheckReport"
 )
@@ -27,8 +32,14 @@ type Coverage string
 const (
 	// Covered: the controller targets the node and a daemon Pod is on it.
 	Covered Coverage = "Covered"
-	// NotCovered: the controller targets the node but no daemon Pod is on it.
-	NotCovered Coverage = "NotCovered"
+	// Missing: the controller targets the node but no daemon Pod is on it,
+	// the word the coverage matrix and MissingPod use ("NotCovered" until
+	// v1alpha1).
+	Missing Coverage = "Missing"
+	// NotCovered is Missing's name until v1alpha1.
+	//
+	// Deprecated: use Missing.
+	NotCovered = Missing
 	// NotTargeted: the controller does not target the node (see Reason).
 	NotTargeted Coverage = "NotTargeted"
 	// CoverageUnknown: the Pods could not be read.

@@ -39,10 +39,11 @@ type WhatIfReport struct {
 	Partial  bool     `json:"partial"`
 	Unread   []Unread `json:"unread"`
 	Warnings []string `json:"warnings,omitempty"`
-	// NodeCount is the number of cluster nodes read; DaemonSetCount the
-	// DaemonSets the proposal is judged with (after the changes).
-	NodeCount      int `json:"nodeCount"`
-	DaemonSetCount int `json:"daemonSetCount"`
+	// NodeCount is the number of cluster nodes read; DaemonSets counts
+	// the DaemonSets the proposal is judged with (after the changes), as
+	// the audit's summary.daemonSets does.
+	NodeCount  int `json:"nodeCount"`
+	DaemonSets int `json:"daemonSets"`
 	// Gate is what the findings were judged under (--fail-on, --ignore).
 	Gate    WhatIfGateSettings `json:"gate"`
 	Summary WhatIfSummary      `json:"summary"`
@@ -60,7 +61,7 @@ type WhatIfSummary struct {
 	// Failing counts the findings the gate selects (--fail-on; by default
 	// those of severity error): exit code 1 when > 0.
 	Failing int                       `json:"failing"`
-	ByKind  map[WhatIfFindingKind]int `json:"byKind,omitempty"`
+	ByType  map[WhatIfFindingType]int `json:"byType,omitempty"`
 	// UnjudgedShapes counts the node shapes of every pool that were not
 	// judged (beyond the bound on shapes per pool; saturated at the int64
 	// bound).
@@ -234,55 +235,55 @@ type NodeGroup struct {
 	Nodes []string `json:"nodes"`
 }
 
-// WhatIfFindingKind names a class of what-if finding. The values are part
-// of the API.
-type WhatIfFindingKind string
+// WhatIfFindingType names a class of what-if finding, as FindingType does
+// for the audit. The values are part of the API.
+type WhatIfFindingType string
 
 const (
 	// WhatIfWillNotRun: a required daemon would not be targeted.
-	WhatIfWillNotRun WhatIfFindingKind = "WillNotRun"
+	WhatIfWillNotRun WhatIfFindingType = "WillNotRun"
 	// WhatIfWillNotFit: a targeted daemon would not fit, its Pod stays Pending.
-	WhatIfWillNotFit WhatIfFindingKind = "WillNotFit"
-	// WhatIfHostPortClash: a targeted daemon claims a host port another daemon
-	// on the node holds; its Pod stays Pending.
-	WhatIfHostPortClash WhatIfFindingKind = "HostPortClash"
+	WhatIfWillNotFit WhatIfFindingType = "WillNotFit"
+	// WhatIfHostPortConflict: a targeted daemon claims a host port another daemon
+	// on the node holds; its Pod stays Pending (the audit's HostPortConflict).
+	WhatIfHostPortConflict WhatIfFindingType = "HostPortConflict"
 	// WhatIfStartupTaint: no DaemonSet tolerates a startup taint, so
 	// none of them can be what removes it.
-	WhatIfStartupTaint WhatIfFindingKind = "StartupTaintUntolerated"
+	WhatIfStartupTaint WhatIfFindingType = "StartupTaintUntolerated"
 	// WhatIfFitUnknown: the node's allocatable is not known; fit is not judged.
-	WhatIfFitUnknown WhatIfFindingKind = "FitUnknown"
+	WhatIfFitUnknown WhatIfFindingType = "FitUnknown"
 	// WhatIfShapesNotJudged: the pool allows more node shapes than the
 	// bound on shapes per pool; those beyond it were not judged.
-	WhatIfShapesNotJudged WhatIfFindingKind = "ShapesNotJudged"
+	WhatIfShapesNotJudged WhatIfFindingType = "ShapesNotJudged"
 	// WhatIfNoNodeShape: the pool's requirements allow no node at all
 	// (they contradict each other, or allow no value of a label).
-	WhatIfNoNodeShape WhatIfFindingKind = "NoNodeShape"
+	WhatIfNoNodeShape WhatIfFindingType = "NoNodeShape"
 )
 
 // Readiness gates in a what-if (internal/whatif/whatif_gates.go).
 const (
 	// WhatIfGateDeadlock: a startup taint waits for a DaemonSet that does
 	// not tolerate it; the nodes never become ready.
-	WhatIfGateDeadlock WhatIfFindingKind = "GateDeadlock"
+	WhatIfGateDeadlock WhatIfFindingType = "GateDeadlock"
 )
 
 // Platforms (internal/whatif/whatif_platform.go).
 const (
 	// WhatIfNewPlatform: the pool brings an os/arch on which no Pod of a
 	// DaemonSet it would run has run in the cluster.
-	WhatIfNewPlatform WhatIfFindingKind = "NewPlatform"
+	WhatIfNewPlatform WhatIfFindingType = "NewPlatform"
 )
 
-// WhatIfKinds lists the finding kinds with their severity, in
+// WhatIfTypes lists the finding types with their severity, in
 // documentation order.
-var WhatIfKinds = []struct {
-	Kind     WhatIfFindingKind
+var WhatIfTypes = []struct {
+	Type     WhatIfFindingType
 	Severity Severity
 	Doc      string
 }{
 	{WhatIfWillNotRun, SeverityError, "a required DaemonSet would not be targeted: a coverage rule requires it, or its selectors admit the node but a taint keeps it off"},
 	{WhatIfWillNotFit, SeverityError, "the controller would target the node but the daemon does not fit once the daemons of higher priority are placed: its Pod stays Pending"},
-	{WhatIfHostPortClash, SeverityError, "two daemons targeting the node claim the same host port: one Pod stays Pending"},
+	{WhatIfHostPortConflict, SeverityError, "two daemons targeting the node claim the same host port: one Pod stays Pending"},
 	{WhatIfStartupTaint, SeverityWarning, "no DaemonSet tolerates a startup taint, so none of them can be what removes it"},
 	{WhatIfFitUnknown, SeverityWarning, "the node's allocatable is not known (no status, no --allocatable, no node of the instance type in the cluster): fit is not judged"},
 	{WhatIfShapesNotJudged, SeverityError, "the pool allows more node shapes than --max-shapes: those beyond it were not judged, so a failure there would go unseen (a warning with --accept-unjudged-shapes)"},
@@ -293,9 +294,9 @@ var WhatIfKinds = []struct {
 }
 
 // WhatIfSeverity is the severity of a kind.
-func WhatIfSeverity(k WhatIfFindingKind) Severity {
-	for _, w := range WhatIfKinds {
-		if w.Kind == k {
+func WhatIfSeverity(k WhatIfFindingType) Severity {
+	for _, w := range WhatIfTypes {
+		if w.Type == k {
 			return w.Severity
 		}
 	}
@@ -306,16 +307,16 @@ func WhatIfSeverity(k WhatIfFindingKind) Severity {
 // severity selects itself and every higher one) and finding kinds.
 type WhatIfGate struct {
 	minRank int
-	kinds   map[WhatIfFindingKind]bool
+	kinds   map[WhatIfFindingType]bool
 	failOn  []string
 	// Ignore drops findings of these kinds from the report.
-	Ignore map[WhatIfFindingKind]bool
+	Ignore map[WhatIfFindingType]bool
 }
 
 // WhatIfGateSettings is the JSON form of a WhatIfGate.
 type WhatIfGateSettings struct {
 	FailOn []string            `json:"failOn"`
-	Ignore []WhatIfFindingKind `json:"ignore"`
+	Ignore []WhatIfFindingType `json:"ignore"`
 }
 
 // DefaultWhatIfGate fails on findings of severity error.
@@ -324,18 +325,18 @@ func DefaultWhatIfGate() WhatIfGate {
 	return g
 }
 
-func whatIfKindList() string {
-	names := make([]string, len(WhatIfKinds))
-	for i, k := range WhatIfKinds {
-		names[i] = string(k.Kind)
+func whatIfTypeList() string {
+	names := make([]string, len(WhatIfTypes))
+	for i, k := range WhatIfTypes {
+		names[i] = string(k.Type)
 	}
 	return strings.Join(names, ", ")
 }
 
-// KnownWhatIfKind reports whether k is a what-if finding kind.
-func KnownWhatIfKind(k WhatIfFindingKind) bool {
-	for _, w := range WhatIfKinds {
-		if w.Kind == k {
+// KnownWhatIfType reports whether k is a what-if finding kind.
+func KnownWhatIfType(k WhatIfFindingType) bool {
+	for _, w := range WhatIfTypes {
+		if w.Type == k {
 			return true
 		}
 	}
@@ -347,8 +348,8 @@ func KnownWhatIfKind(k WhatIfFindingKind) bool {
 // A kind both failed on and ignored is an error: ignored findings cannot
 // fail.
 func ParseWhatIfGate(failOn, ignore []string) (WhatIfGate, error) {
-	g := WhatIfGate{kinds: map[WhatIfFindingKind]bool{}, Ignore: map[WhatIfFindingKind]bool{}}
-	use := fmt.Sprintf("use error, warning, info, none or finding kinds (%s)", whatIfKindList())
+	g := WhatIfGate{kinds: map[WhatIfFindingType]bool{}, Ignore: map[WhatIfFindingType]bool{}}
+	use := fmt.Sprintf("use error, warning, info, none or finding types (%s)", whatIfTypeList())
 	if len(failOn) == 0 {
 		return g, fmt.Errorf("--fail-on: no value: %s", use)
 	}
@@ -363,8 +364,8 @@ func ParseWhatIfGate(failOn, ignore []string) (WhatIfGate, error) {
 			if r := Severity(v).Rank(); g.minRank == 0 || r < g.minRank {
 				g.minRank = r
 			}
-		case KnownWhatIfKind(WhatIfFindingKind(v)):
-			g.kinds[WhatIfFindingKind(v)] = true
+		case KnownWhatIfType(WhatIfFindingType(v)):
+			g.kinds[WhatIfFindingType(v)] = true
 		default:
 			return g, fmt.Errorf("--fail-on %q: %s", v, use)
 		}
@@ -375,9 +376,9 @@ func ParseWhatIfGate(failOn, ignore []string) (WhatIfGate, error) {
 	}
 	sort.Strings(g.failOn)
 	for _, v := range ignore {
-		k := WhatIfFindingKind(v)
-		if !KnownWhatIfKind(k) {
-			return g, fmt.Errorf("--ignore %q: unknown finding kind; use one of %s", v, whatIfKindList())
+		k := WhatIfFindingType(v)
+		if !KnownWhatIfType(k) {
+			return g, fmt.Errorf("--ignore %q: unknown finding type; use one of %s", v, whatIfTypeList())
 		}
 		if g.kinds[k] {
 			return g, fmt.Errorf("--fail-on %s and --ignore %s contradict each other: ignored findings are left out of the report and cannot fail; drop one", v, v)
@@ -389,7 +390,7 @@ func ParseWhatIfGate(failOn, ignore []string) (WhatIfGate, error) {
 
 // Fails reports whether a finding of kind k and severity sev fails the
 // gate.
-func (g WhatIfGate) Fails(k WhatIfFindingKind, sev Severity) bool {
+func (g WhatIfGate) Fails(k WhatIfFindingType, sev Severity) bool {
 	if g.minRank > 0 && sev.Rank() >= g.minRank {
 		return true
 	}
@@ -398,10 +399,10 @@ func (g WhatIfGate) Fails(k WhatIfFindingKind, sev Severity) bool {
 
 // Settings returns the gate as recorded in the report.
 func (g WhatIfGate) Settings() WhatIfGateSettings {
-	s := WhatIfGateSettings{FailOn: append([]string{}, g.failOn...), Ignore: []WhatIfFindingKind{}}
-	for _, k := range WhatIfKinds {
-		if g.Ignore[k.Kind] {
-			s.Ignore = append(s.Ignore, k.Kind)
+	s := WhatIfGateSettings{FailOn: append([]string{}, g.failOn...), Ignore: []WhatIfFindingType{}}
+	for _, k := range WhatIfTypes {
+		if g.Ignore[k.Type] {
+			s.Ignore = append(s.Ignore, k.Type)
 		}
 	}
 	return s
@@ -412,7 +413,7 @@ func (g WhatIfGate) IsZero() bool { return g.failOn == nil }
 
 // WhatIfFinding is one predicted problem, with the fix.
 type WhatIfFinding struct {
-	Kind     WhatIfFindingKind `json:"kind"`
+	Type     WhatIfFindingType `json:"type"`
 	Severity Severity          `json:"severity"`
 	// Failing: the gate selects it (--fail-on; by default severity
 	// error); makes the exit code 1.

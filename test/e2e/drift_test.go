@@ -315,7 +315,7 @@ func scenarioWhatIfNewPlatform(t *testing.T, s *scenario) {
 		var got []report.WhatIfFinding
 		for _, p := range rep.Pools {
 			for _, f := range p.Findings {
-				if f.Kind == report.WhatIfNewPlatform {
+				if f.Type == report.WhatIfNewPlatform {
 					got = append(got, f)
 				}
 			}

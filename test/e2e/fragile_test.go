@@ -58,8 +58,9 @@ func findingOf(rep *report.Report, ns, ds string, typ report.FindingType, node s
 	return nil
 }
 
-// podOn returns the DaemonSet's Pod on node that is not being deleted.
-func (s *scenario) podOn(ds, node string) *corev1.Pod {
+// livePodOn returns the DaemonSet's Pod on node that is not being deleted,
+// nil when there is none.
+func (s *scenario) livePodOn(ds, node string) *corev1.Pod {
 	s.t.Helper()
 	pods, err := daemonPods(s.ctx, s.getDaemonSet(ds))
 	if err != nil {
@@ -97,7 +98,7 @@ func scenarioFragileTaintUnderPod(t *testing.T, s *scenario) {
 	s.settle("agent", func(ds *appsv1.DaemonSet, _ []corev1.Pod) bool { return ds.Status.NumberMisscheduled == 1 })
 	// The controller kept the Pod: keptPods asserts it against the report.
 	s.check("agent", expectation{findings: []string{f(report.MisscheduledPod, nodes[1])}, keptPods: []string{nodes[1]}})
-	kept := s.podOn("agent", nodes[1])
+	kept := s.livePodOn("agent", nodes[1])
 	if kept == nil {
 		t.Fatalf("the controller deleted the Pod on %s under a NoSchedule taint", nodes[1])
 	}
@@ -121,7 +122,7 @@ func scenarioFragileTaintUnderPod(t *testing.T, s *scenario) {
 	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
 		return ds.Status.NumberMisscheduled == 0 && len(pods) == 2
 	})
-	if p := s.podOn("agent", nodes[1]); p != nil {
+	if p := s.livePodOn("agent", nodes[1]); p != nil {
 		t.Errorf("the controller replaced the Pod on %s (%s): the coverage was not fragile", nodes[1], p.Name)
 	}
 	s.check("agent", expectation{})
@@ -147,7 +148,7 @@ func scenarioFragileLabelRemoved(t *testing.T, s *scenario) {
 	s.settle("agent", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
 		return ds.Status.DesiredNumberScheduled == 2 && len(pods) == 2
 	})
-	if p := s.podOn("agent", ns[1].Name); p != nil {
+	if p := s.livePodOn("agent", ns[1].Name); p != nil {
 		t.Fatalf("the controller kept Pod %s on %s after its selector label was removed", p.Name, ns[1].Name)
 	}
 	s.check("agent", expectation{})
@@ -204,7 +205,7 @@ func scenarioFragileCSIPlugin(t *testing.T, s *scenario) {
 	s.settle("csi-node", func(ds *appsv1.DaemonSet, pods []corev1.Pod) bool {
 		return ds.Status.DesiredNumberScheduled == 2 && len(pods) == 2
 	})
-	if p := s.podOn("csi-node", nodes[2]); p != nil {
+	if p := s.livePodOn("csi-node", nodes[2]); p != nil {
 		t.Fatalf("the controller kept Pod %s on %s under a NoExecute taint", p.Name, nodes[2])
 	}
 	s.check("csi-node", expectation{findings: []string{f(report.DriverWithoutPlugin, nodes[2]), f(report.PluginNotRegistered, nodes[1])}})

@@ -43,7 +43,7 @@ func TestReadinessGates(t *testing.T) {
 		s.settle("exporter", nil)
 
 		dr := s.check("agent", expectation{findings: []string{f(report.NodeHeldByGate, n.Name)}})
-		held := findingOf(dr, report.NodeHeldByGate, n.Name)
+		held := dsFinding(dr, report.NodeHeldByGate, n.Name)
 		if held == nil || held.Severity != report.SeverityWarning || held.Reason != report.ReasonGateWaiting || held.Failing ||
 			held.Params.Other != "cluster-autoscaler" || !strings.Contains(held.Message, "is Ready, yet the taint is still there") {
 			t.Fatalf("held node finding: %+v", held)
@@ -86,7 +86,7 @@ func TestReadinessGates(t *testing.T) {
 		s.settle("cilium", nil)
 
 		dr := s.check("cilium", expectation{findings: []string{f(report.GateDeadlock, n.Name)}})
-		dl := findingOf(dr, report.GateDeadlock, n.Name)
+		dl := dsFinding(dr, report.GateDeadlock, n.Name)
 		if dl == nil || dl.Severity != report.SeverityError || dl.Reason != report.ReasonGateNotTolerated || !dl.Failing ||
 			dl.Params.Detail != key+"=true:NoExecute" || !strings.Contains(dl.Suggestion, "key: "+key) {
 			t.Fatalf("deadlock finding: %+v", dl)
@@ -181,8 +181,8 @@ func TestReadinessGateRuleReadFromTheCRD(t *testing.T) {
 	}
 }
 
-// findingOf is the DaemonSet report's finding of type typ on node, or nil.
-func findingOf(dr *report.DaemonSetReport, typ report.FindingType, node string) *report.Finding {
+// dsFinding is the DaemonSet report's finding of type typ on node, or nil.
+func dsFinding(dr *report.DaemonSetReport, typ report.FindingType, node string) *report.Finding {
 	if dr == nil {
 		return nil
 	}

@@ -178,13 +178,13 @@ func TestWhatIfPoolDifferential(t *testing.T) {
 	seen := map[string]bool{}
 	var failing []string
 	for _, f := range p.Findings {
-		if k := string(f.Kind) + " " + f.DaemonSet; f.Failing && !seen[k] {
+		if k := string(f.Type) + " " + f.DaemonSet; f.Failing && !seen[k] {
 			seen[k] = true
 			failing = append(failing, k)
 		}
 	}
 	sort.Strings(failing)
-	wantFailing := []string{"HostPortClash " + s.name + "/exporter-b", "WillNotFit " + s.name + "/big", "WillNotRun " + s.name + "/csi"}
+	wantFailing := []string{"HostPortConflict " + s.name + "/exporter-b", "WillNotFit " + s.name + "/big", "WillNotRun " + s.name + "/csi"}
 	if strings.Join(failing, "; ") != strings.Join(wantFailing, "; ") {
 		t.Errorf("failing findings %q, want %q", failing, wantFailing)
 	}
@@ -317,7 +317,7 @@ func TestWhatIfChangeDifferential(t *testing.T) {
 	gained, lost := names(c.Gained), names(c.Lost)
 	var misfit []string
 	for _, f := range c.Findings {
-		if f.Kind == report.WhatIfWillNotFit {
+		if f.Type == report.WhatIfWillNotFit {
 			misfit = append(misfit, f.Nodes...)
 		}
 	}

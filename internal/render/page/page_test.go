@@ -38,7 +38,7 @@ func gridReport(n int) *report.Report {
 	for i := range n {
 		nv := report.NodeVerdict{ShouldRun: true, Coverage: report.Covered, Pods: []report.PodRef{{Name: fmt.Sprintf("agent-%d", i), Phase: "Running", State: "Running", Ready: true}}}
 		if i%3 == 0 {
-			nv = report.NodeVerdict{ShouldRun: true, Coverage: report.NotCovered}
+			nv = report.NodeVerdict{ShouldRun: true, Coverage: report.Missing}
 			ds.Findings = append(ds.Findings, report.Finding{Type: report.MissingPod, Node: fmt.Sprintf("big-%d", i), Message: "no Pod"})
 		}
 		add(fmt.Sprintf("big-%d", i), "big", nv)
