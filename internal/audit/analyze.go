@@ -636,8 +636,8 @@ func newReport(snap *model.Snapshot, idx *index, opts Options) *report.Report {
 	sort.Strings(kinds)
 	for _, k := range kinds {
 		gap := snap.Missing[model.Kind(k)]
-		r.Partial = true
-		r.Unread = append(r.Unread, report.Unread{Kind: k, Reason: gap.Reason, Rule: gap.Rule})
+		r.Partial = r.Partial || !gap.Optional
+		r.Unread = append(r.Unread, report.Unread{Kind: k, Reason: gap.Reason, Rule: gap.Rule, Optional: gap.Optional})
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%s not read: %s", k, gap.Reason))
 	}
 	r.Warnings = append(r.Warnings, snap.Warnings...)

@@ -79,6 +79,14 @@ func (g *listGroup) fail(kind model.Kind, ns string, err error) {
 		snap.MarkMissing(kind, "the server does not serve priorityclasses (scheduling.k8s.io/v1): "+shorten(err.Error(), 200), "")
 		return
 	}
+	if model.OptionalKinds[kind] && !apierrors.IsForbidden(err) && g.parent.Err() == nil {
+		// A kind only some checks use must not fail the whole read: those
+		// checks say unknown.
+		if _, already := snap.Missing[kind]; !already {
+			snap.MarkMissing(kind, fmt.Sprintf("listing %s failed: %s", kind, shorten(err.Error(), 200)), "")
+		}
+		return
+	}
 	if apierrors.IsForbidden(err) {
 		group, resource := groupOf(kind), string(kind)
 		if kind == model.AllPods {

@@ -65,7 +65,7 @@ func TestLiveForbiddenIsPartial(t *testing.T) {
 			}
 			why, missing := snap.Missing[model.Kind(res)]
 			if !missing || !strings.Contains(why.Reason, "cannot list "+res) || why.Rule != rbacRule(res, map[string]string{"daemonsets": "apps", "controllerrevisions": "apps"}[res]) || !strings.Contains(why.Reason, "resources: ["+res+"]") {
-				t.Errorf("missing[%s] = %q", res, why)
+				t.Errorf("missing[%s] = %+v", res, why)
 			}
 			if res == "pods" && len(snap.DaemonPods) != 0 {
 				t.Error("a partly read Pod list must be dropped, not used")

@@ -2,6 +2,7 @@ package collect_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,11 +10,14 @@ import (
 
 	resourcev1 "k8s.io/api/resource/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
+	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
 	"github.com/daemoncheck/daemoncheck/internal/model"
@@ -85,6 +89,32 @@ func TestLivePluginRegistrationsForbiddenOrNotServed(t *testing.T) {
 	}
 	if !snap.Has(model.Pods) {
 		t.Error("the daemon Pods must still be read")
+	}
+	// Only the plugin cross-checks use them: the audit lists them as
+	// unread, optional, and is not partial for them (a role made before
+	// they were read keeps passing a healthy cluster).
+	rep := audit.Analyze(snap, audit.Options{Now: fixture.Epoch})
+	if rep.Partial || len(rep.Unread) != 2 || !rep.Unread[0].Optional || !rep.Unread[1].Optional {
+		t.Errorf("partial %v, unread %+v: want two optional unread kinds and no partial report", rep.Partial, rep.Unread)
+	}
+}
+
+// A plugin kind whose list fails (not refused: a server error) does not
+// fail the read; it is unread, as a refused one is.
+func TestLivePluginRegistrationsFailingListDoesNotFailTheRead(t *testing.T) {
+	cs := fake.NewClientset(pluginObjects()...)
+	cs.PrependReactor("list", "csinodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewInternalError(errors.New("etcdserver: request timed out"))
+	})
+	snap, err := collect.Live(context.Background(), collecttest.New(cs), "https://test", collect.Options{})
+	if err != nil {
+		t.Fatalf("a failing csinodes list failed the read: %v", err)
+	}
+	if gap, ok := snap.Missing[model.CSINodes]; !ok || !gap.Optional || !strings.Contains(gap.Reason, "timed out") {
+		t.Errorf("csinodes gap %+v (ok %v)", gap, ok)
+	}
+	if !snap.Plugins.CSIDriversRead || !snap.Has(model.Nodes) {
+		t.Errorf("the other kinds must still be read: %+v", snap.Plugins)
 	}
 }
 

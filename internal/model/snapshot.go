@@ -103,8 +103,15 @@ type Gap struct {
 	Reason string
 	// Rule is the RBAC rule that would allow the read ("" when the server
 	// did not refuse it, e.g. offline input that lacks the kind).
-	Rule string
+	Rule string	// Optional: only some checks use the kind, which say unknown without
+	// it; the report is not partial for it.
+	Optional bool
 }
+
+// OptionalKinds are the kinds only some checks use (the node-plugin
+// cross-checks): unread, they are reported as such, but the report is not
+// partial for them.
+var OptionalKinds = map[Kind]bool{CSINodes: true, CSIDrivers: true, ResourceSlices: true}
 
 // MarkMissing records that kind k could not be read, why, and the RBAC rule
 // that would allow it (if any).
@@ -112,5 +119,5 @@ func (s *Snapshot) MarkMissing(k Kind, why, rule string) {
 	if s.Missing == nil {
 		s.Missing = map[Kind]Gap{}
 	}
-	s.Missing[k] = Gap{Reason: why, Rule: rule}
+	s.Missing[k] = Gap{Reason: why, Rule: rule, Optional: OptionalKinds[k]}
 }

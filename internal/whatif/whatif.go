@@ -124,6 +124,9 @@ func WhatIf(snap *model.Snapshot, prop *model.Proposal, opts WhatIfOptions) *rep
 			continue // priorityWarning says whose priority it leaves unknown
 		}
 		gap := snap.Missing[model.Kind(k)]
+		if gap.Optional {
+			continue // the node-plugin kinds: a what-if does not use them
+		}
 		rep.Partial = true
 		rep.Unread = append(rep.Unread, report.Unread{Kind: k, Reason: gap.Reason, Rule: gap.Rule})
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s not read: %s", k, gap.Reason))

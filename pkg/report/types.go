@@ -139,6 +139,11 @@ type Unread struct {
 	// refused it (e.g. "apiGroups: [apps], resources: [daemonsets], verbs:
 	// [get, list]").
 	Rule string `json:"rule,omitempty"`
+	// Optional marks a kind only some checks use (CSINodes, CSIDrivers,
+	// ResourceSlices): unread, those checks say unknown, and the report is
+	// not partial for it (every DaemonSet was still judged; a role made
+	// before the kind was read keeps working).
+	Optional bool `json:"optional,omitempty"`
 }
 
 // Counts mirrors the counting fields of apps/v1 DaemonSetStatus.
