@@ -388,3 +388,24 @@ func BenchmarkWatchStep(b *testing.B) { benchWatchStep(b, true) }
 
 // BenchmarkWatchStepFull: the same without the Memo, as -w did before.
 func BenchmarkWatchStepFull(b *testing.B) { benchWatchStep(b, false) }
+
+// BenchmarkAnalyzeWithoutImageIDs is BenchmarkAnalyze on the snapshot as
+// it was before Pods carried imageIDs (no digest drift to find): builds
+// from before the drift checks can only be compared with this one, input
+// for input.
+func BenchmarkAnalyzeWithoutImageIDs(b *testing.B) {
+	full := benchCluster(b)
+	snap := *full
+	snap.DaemonPods = make([]model.DaemonPod, len(full.DaemonPods))
+	for i, p := range full.DaemonPods {
+		p.Containers = append([]model.ContainerState(nil), p.Containers...)
+		for c := range p.Containers {
+			p.Containers[c].ImageID = ""
+		}
+		snap.DaemonPods[i] = p
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		audit.Analyze(&snap, audit.Options{Now: fixture.Epoch})
+	}
+}

@@ -48,6 +48,9 @@ type rollout struct {
 	stuck                 bool
 	stalledFor            time.Duration // > 0: no node updated for this long
 	oldRevisionsRemaining int
+	// waits memoizes waitsForLifecycle: every OutdatedPod of a stuck
+	// rollout asks it (thousands on a large cluster).
+	waits *bool
 }
 
 // rolloutState mirrors the budget arithmetic of rollingUpdate in
@@ -278,8 +281,12 @@ func (c *dsContext) heldByNodes(st *rollout) (held, lifecycle bool) {
 // waitsForLifecycle says whether a stuck rollout only waits for nodes in a
 // lifecycle operation (BlockedByNodeLifecycle).
 func (c *dsContext) waitsForLifecycle(st *rollout) bool {
-	held, lifecycle := c.heldByNodes(st)
-	return held && lifecycle && st.stalledFor == 0
+	if st.waits == nil {
+		held, lifecycle := c.heldByNodes(st)
+		w := held && lifecycle && st.stalledFor == 0
+		st.waits = &w
+	}
+	return *st.waits
 }
 
 // earliestSince is the earliest known since of the nodes.
