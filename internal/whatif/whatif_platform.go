@@ -66,6 +66,12 @@ func (w *whatIf) newPlatform(name string, s shapeSpec, d *dsInfo, findings *[]re
 	if !ok || len(ran) == 0 {
 		return
 	}
+	// A Pod on a node whose architecture is not known (no label, no
+	// nodeInfo) may run on any: whether the platform is new is unknown,
+	// and unknown is not a warning.
+	if slices.ContainsFunc(ran, func(p platform) bool { return p.arch == "" }) {
+		return
+	}
 	os := s.labels[corev1.LabelOSStable]
 	for _, arch := range shapeArches(s) {
 		shape := platform{os, arch}

@@ -41,6 +41,9 @@ func TestWhatIfNewPlatform(t *testing.T) {
 			&model.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{agent}, DaemonPods: pods},
 			model.PoolTemplate{Source: "node.yaml", Kind: "Node", Name: "n9", NodeName: "n9", Labels: map[string]string{corev1.LabelOSStable: "linux", corev1.LabelArchStable: "arm64"}},
 			[]string{"NewPlatform ns/agent"}},
+		{"Pods on nodes whose architecture is not known: they may run on arm64 already, no warning",
+			&model.Snapshot{Nodes: []corev1.Node{fixture.Node("u1"), amd("a2")}, DaemonSets: []appsv1.DaemonSet{agent},
+				DaemonPods: collect.CompactPods(fixture.Pod(&agent, "u1"), fixture.Pod(&agent, "a2"))}, mixed, nil},
 		{"Pods not read: unknown, no warning",
 			func() *model.Snapshot {
 				s := &model.Snapshot{Nodes: nodes, DaemonSets: []appsv1.DaemonSet{agent}}
