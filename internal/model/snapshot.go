@@ -103,7 +103,8 @@ type Gap struct {
 	Reason string
 	// Rule is the RBAC rule that would allow the read ("" when the server
 	// did not refuse it, e.g. offline input that lacks the kind).
-	Rule string	// Optional: only some checks use the kind, which say unknown without
+	Rule string
+	// Optional: only some checks use the kind, which say unknown without
 	// it; the report is not partial for it.
 	Optional bool
 }
