@@ -37,22 +37,13 @@ import (
 //     as a kubelet on containerd would.
 
 func TestDrift(t *testing.T) {
-	plugin(t)
-	for _, sc := range []struct {
-		name string
-		fn   func(t *testing.T, s *scenario)
-	}{
+	runScenarios(t, "", []namedScenario{
 		{"drift-image-digest", scenarioImageDigestDrift},
 		{"drift-ondelete-pools", scenarioOnDeleteStragglers},
 		{"drift-kube-proxy-skew", scenarioKubeProxySkew},
 		{"drift-platform", scenarioPlatformFailure},
 		{"drift-whatif-platform", scenarioWhatIfNewPlatform},
-	} {
-		t.Run(sc.name, func(t *testing.T) {
-			t.Parallel()
-			sc.fn(t, newScenario(t, sc.name))
-		})
-	}
+	})
 }
 
 const (

@@ -25,21 +25,12 @@ import (
 // publish (ResourceSlice) are written by the test, since kwok runs no
 // kubelet and no plugin registers anything.
 func TestFragile(t *testing.T) {
-	plugin(t)
-	for _, sc := range []struct {
-		name string
-		fn   func(t *testing.T, s *scenario)
-	}{
+	runScenarios(t, "", []namedScenario{
 		{"fragile-taint-under-pod", scenarioFragileTaintUnderPod},
 		{"fragile-label-removed", scenarioFragileLabelRemoved},
 		{"fragile-csi-plugin", scenarioFragileCSIPlugin},
 		{"fragile-dra-plugin", scenarioFragileDRAPlugin},
-	} {
-		t.Run(sc.name, func(t *testing.T) {
-			t.Parallel()
-			sc.fn(t, newScenario(t, sc.name))
-		})
-	}
+	})
 }
 
 // findingOf returns the DaemonSet's finding of type typ on node, nil if none.

@@ -718,3 +718,24 @@ func agentFindings(ds *appsv1.DaemonSet) []string {
 	}
 	return out
 }
+
+// namedScenario is one scenario of a suite: its name (which names its
+// namespace and nodes) and what it does.
+type namedScenario struct {
+	name string
+	fn   func(t *testing.T, s *scenario)
+}
+
+// runScenarios runs each scenario in parallel on the shared rig, in a
+// namespace of its own named prefix+name; the plugin is built first, so a
+// broken build fails fast.
+func runScenarios(t *testing.T, prefix string, scs []namedScenario) {
+	t.Helper()
+	plugin(t)
+	for _, sc := range scs {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			sc.fn(t, newScenario(t, prefix+sc.name))
+		})
+	}
+}

@@ -27,11 +27,7 @@ import (
 // bad revision fails, and the controller's recreate loop on a node
 // shutting down is counted from its events.
 func TestLifecycle(t *testing.T) {
-	plugin(t)
-	for _, sc := range []struct {
-		name string
-		fn   func(t *testing.T, s *scenario)
-	}{
+	runScenarios(t, "l-", []namedScenario{
 		{"drain-eviction", lifecycleDrainEviction},
 		{"karpenter-disrupted", lifecycleKarpenterDisrupted},
 		{"capi-delete-machine", lifecycleClusterAPIDeletion},
@@ -39,12 +35,7 @@ func TestLifecycle(t *testing.T) {
 		{"rollout-notready", lifecycleRolloutNotReady},
 		{"rollout-maintenance", lifecycleRolloutMaintenance},
 		{"recreate-loop", lifecycleRecreateLoop},
-	} {
-		t.Run(sc.name, func(t *testing.T) {
-			t.Parallel()
-			sc.fn(t, newScenario(t, "l-"+sc.name))
-		})
-	}
+	})
 }
 
 // newUnmanagedNode is newNode for a node no kwok kubelet serves: its Pods

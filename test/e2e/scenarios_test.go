@@ -28,11 +28,7 @@ import (
 // run in parallel on the shared rig.
 
 func TestScenarios(t *testing.T) {
-	plugin(t) // build once up front: a broken build fails fast
-	for _, sc := range []struct {
-		name string
-		fn   func(t *testing.T, s *scenario)
-	}{
+	runScenarios(t, "", []namedScenario{
 		{"plain", scenarioPlain},
 		{"nodeselector", scenarioNodeSelector},
 		{"affinity", scenarioAffinity},
@@ -58,12 +54,7 @@ func TestScenarios(t *testing.T) {
 		{"orphan-adopt", scenarioOrphanAdopt},
 		{"surge-taint", scenarioSurgeTaint},
 		{"unscheduled-node-deleted", scenarioUnscheduledNodeDeleted},
-	} {
-		t.Run(sc.name, func(t *testing.T) {
-			t.Parallel()
-			sc.fn(t, newScenario(t, sc.name))
-		})
-	}
+	})
 }
 
 func allReady(n int32) func(*appsv1.DaemonSet, []corev1.Pod) bool {
