@@ -125,6 +125,27 @@ partial read without failures).`,
 	cmd.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt
 	}
+	o.addFlags(cmd)
+	parentAddOutputFile(o, cmd)
+	registerOutputCompletion(cmd, render.ViewWhatIf)
+	d.addConnectionFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
+	kinds := make([]string, len(report.WhatIfTypes))
+	for i, k := range report.WhatIfTypes {
+		kinds[i] = string(k.Type) + "\t" + string(k.Severity)
+	}
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(append([]string{"error\tfindings of severity error", "warning\tevery warning and error", "info\tevery finding", report.FailOnNone + "\tnever fail on findings"}, kinds...), cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("ignore", cobra.FixedCompletions(kinds, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("os", cobra.FixedCompletions([]string{"linux", "windows"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("arch", cobra.FixedCompletions([]string{"amd64", "arm64"}, cobra.ShellCompDirectiveNoFileComp))
+	hideUnusedFlags(cmd.Flags())
+	return cmd
+}
+
+// addFlags registers whatif's own flags: the source, gate and output flags
+// it accepts, and the flags that describe a node.
+func (o *WhatIfOptions) addFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVarP(&o.output, "output", "o", "", render.Help(render.ViewWhatIf)+" Default: per node shape, every DaemonSet and why; wide adds requests, priorities and coverage rules.")
 	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Judge against objects read from files, directories or - (stdin) instead of the cluster: the output of kubectl get ds,nodes,priorityclasses -A -o yaml. The proposal is given as FILE arguments.")
@@ -148,21 +169,6 @@ partial read without failures).`,
 	fs.StringSliceVar(&o.WhatIfFailOn, "fail-on", []string{string(report.SeverityError)}, "Findings that make the exit code 1: a severity and every higher one (error, the default; warning; info), finding types ("+whatIfTypeNames()+"), or none; comma-separated.")
 	fs.StringSliceVar(&o.WhatIfIgnore, "ignore", nil, "Finding types to leave out of the report, comma-separated.")
 	fs.BoolVar(&o.AcceptUnjudged, "accept-unjudged-shapes", false, "Let the shapes judged decide when a pool allows more than --max-shapes: the shapes beyond it are reported as a warning instead of failing.")
-	parentAddOutputFile(o, cmd)
-	registerOutputCompletion(cmd, render.ViewWhatIf)
-	d.addConnectionFlags(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
-	kinds := make([]string, len(report.WhatIfTypes))
-	for i, k := range report.WhatIfTypes {
-		kinds[i] = string(k.Type) + "\t" + string(k.Severity)
-	}
-	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(append([]string{"error\tfindings of severity error", "warning\tevery warning and error", "info\tevery finding", report.FailOnNone + "\tnever fail on findings"}, kinds...), cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("ignore", cobra.FixedCompletions(kinds, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("os", cobra.FixedCompletions([]string{"linux", "windows"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("arch", cobra.FixedCompletions([]string{"amd64", "arm64"}, cobra.ShellCompDirectiveNoFileComp))
-	hideUnusedFlags(fs)
-	return cmd
 }
 
 func whatIfTypeNames() string {
@@ -225,41 +231,9 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	if len(o.inputs) == 0 && !described {
 		return usageErrorf("whatif needs a proposal: FILE arguments (a Node, NodePool, MachineDeployment, MachinePool or DaemonSet manifest) or a node described by flags (--labels, --taints, --allocatable, ...)")
 	}
-	var t model.PoolTemplate
-	if len(o.Taints)+len(o.StartupTaints) > 0 {
-		t.TaintOrigin = map[string]string{}
-	}
-	if o.Labels != "" {
-		ls, err := nodespec.ParseLabels(o.Labels)
-		if err != nil {
-			return usageErrorf("--labels %v", err)
-		}
-		t.Labels = ls
-	}
-	if t.Taints, err = nodespec.ParseTaints(o.Taints); err != nil {
-		return usageErrorf("--taints: %v", err)
-	}
-	if t.StartupTaints, err = nodespec.ParseTaints(o.StartupTaints); err != nil {
-		return usageErrorf("--startup-taints: %v", err)
-	}
-	for flag, ts := range map[string][]corev1.Taint{"--taints": t.Taints, "--startup-taints": t.StartupTaints} {
-		for _, tn := range ts {
-			t.TaintOrigin[tn.Key] = flag
-		}
-	}
-	if o.Allocatable != "" {
-		if t.Allocatable, err = nodespec.ParseResources(o.Allocatable); err != nil {
-			return usageErrorf("--allocatable %v", err)
-		}
-		t.AllocatableFrom = "--allocatable"
-	}
-	t.OS, t.Arch, t.InstanceType = o.OS, o.Arch, o.InstanceType
-	for flag, v := range map[string]string{"--os": o.OS, "--arch": o.Arch, "--instance-type": o.InstanceType, "--node-name": o.NodeName} {
-		if v != "" {
-			if _, err := nodespec.ParseLabels("k=" + v); err != nil || strings.Contains(v, ",") {
-				return usageErrorf("%s %q is not a valid label value", flag, v)
-			}
-		}
+	t, err := o.nodeTemplate()
+	if err != nil {
+		return err
 	}
 	if len(o.inputs) == 0 {
 		node := t
@@ -277,6 +251,50 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 		o.extra = t
 	}
 	return nil
+}
+
+// nodeTemplate is what the node flags describe (--labels, --taints,
+// --allocatable, ...): the node itself without FILE arguments, else what
+// is added to every FILE pool.
+func (o *WhatIfOptions) nodeTemplate() (model.PoolTemplate, error) {
+	var err error
+	var t model.PoolTemplate
+	if len(o.Taints)+len(o.StartupTaints) > 0 {
+		t.TaintOrigin = map[string]string{}
+	}
+	if o.Labels != "" {
+		ls, err := nodespec.ParseLabels(o.Labels)
+		if err != nil {
+			return t, usageErrorf("--labels %v", err)
+		}
+		t.Labels = ls
+	}
+	if t.Taints, err = nodespec.ParseTaints(o.Taints); err != nil {
+		return t, usageErrorf("--taints: %v", err)
+	}
+	if t.StartupTaints, err = nodespec.ParseTaints(o.StartupTaints); err != nil {
+		return t, usageErrorf("--startup-taints: %v", err)
+	}
+	for flag, ts := range map[string][]corev1.Taint{"--taints": t.Taints, "--startup-taints": t.StartupTaints} {
+		for _, tn := range ts {
+			t.TaintOrigin[tn.Key] = flag
+		}
+	}
+	if o.Allocatable != "" {
+		if t.Allocatable, err = nodespec.ParseResources(o.Allocatable); err != nil {
+			return t, usageErrorf("--allocatable %v", err)
+		}
+		t.AllocatableFrom = "--allocatable"
+	}
+	t.OS, t.Arch, t.InstanceType = o.OS, o.Arch, o.InstanceType
+	for flag, v := range map[string]string{"--os": o.OS, "--arch": o.Arch, "--instance-type": o.InstanceType, "--node-name": o.NodeName} {
+		if v != "" {
+			if _, err := nodespec.ParseLabels("k=" + v); err != nil || strings.Contains(v, ",") {
+				return t, usageErrorf("%s %q is not a valid label value", flag, v)
+			}
+		}
+	}
+	return t, nil
 }
 
 // proposal reads the FILE arguments and adds what the node flags say.
