@@ -237,21 +237,7 @@ func (x *pluginIndex) roleOf(ds *appsv1.DaemonSet) *pluginRole {
 		ctrs = append(ctrs, &spec.Containers[i])
 	}
 	for _, ctr := range ctrs {
-		env := map[string]string{}
-		for _, e := range ctr.Env {
-			if e.ValueFrom == nil {
-				env[e.Name] = e.Value
-			}
-		}
-		args := make([]string, 0, len(ctr.Command)+len(ctr.Args))
-		for _, a := range append(append([]string{}, ctr.Command...), ctr.Args...) {
-			args = append(args, envRef.ReplaceAllStringFunc(a, func(ref string) string {
-				if v, ok := env[ref[2:len(ref)-1]]; ok {
-					return v
-				}
-				return ref
-			}))
-		}
+		args := expandedArgs(ctr)
 		for i, a := range args {
 			if !strings.HasPrefix(a, "-") {
 				continue
@@ -300,6 +286,27 @@ func (x *pluginIndex) roleOf(ds *appsv1.DaemonSet) *pluginRole {
 	}
 	sort.Slice(r.drivers, func(i, j int) bool { return r.drivers[i].name < r.drivers[j].name })
 	return r
+}
+
+// expandedArgs are the container's command and arguments with $(VAR)
+// references to its plain env values expanded, as the kubelet does.
+func expandedArgs(ctr *corev1.Container) []string {
+	env := map[string]string{}
+	for _, e := range ctr.Env {
+		if e.ValueFrom == nil {
+			env[e.Name] = e.Value
+		}
+	}
+	args := make([]string, 0, len(ctr.Command)+len(ctr.Args))
+	for _, a := range append(append([]string{}, ctr.Command...), ctr.Args...) {
+		args = append(args, envRef.ReplaceAllStringFunc(a, func(ref string) string {
+			if v, ok := env[ref[2:len(ref)-1]]; ok {
+				return v
+			}
+			return ref
+		}))
+	}
+	return args
 }
 
 // pluginUnknowns says in the DaemonSet's report what could not be checked

@@ -99,19 +99,7 @@ func (c *dsContext) kruisePlan(k *model.KruiseDaemonSet) {
 	if !c.nodesKnown || !c.podsKnown || !c.revKnown || c.ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType {
 		return
 	}
-	desired := 0
-	all := map[string]bool{}
-	for i, n := range c.idx.nodes {
-		if c.verdicts[i].ShouldRun {
-			desired++
-			all[n.Name] = true
-		}
-	}
-	for name := range c.byNode {
-		if c.idx.nodeByNm[name] != nil {
-			all[name] = true
-		}
-	}
+	desired, names := c.kruiseNodes()
 	if k.Partition != nil {
 		p, err := intstr.GetScaledValueFromIntOrPercent(k.Partition, desired, true)
 		if err == nil {
@@ -125,34 +113,7 @@ func (c *dsContext) kruisePlan(k *model.KruiseDaemonSet) {
 			sel = s
 		}
 	}
-	names := make([]string, 0, len(all))
-	for n := range all {
-		names = append(names, n)
-	}
-	// Kruise sorts node names as strings (not naturally) and walks them
-	// from the last.
-	sort.Strings(names)
-	var updated, updating, selected, rest, old []string
-	for i := len(names) - 1; i >= 0; i-- {
-		name := names[i]
-		np, op, ok := c.kruisePods(name)
-		switch {
-		case !ok || np != nil:
-			updated = append(updated, name)
-			continue
-		case op == nil:
-			updating = append(updating, name)
-			continue
-		}
-		old = append(old, name)
-		if sel != nil {
-			if node := c.idx.nodeByNm[name]; node != nil && sel.Matches(labels.Set(node.Labels)) {
-				selected = append(selected, name)
-			}
-			continue
-		}
-		rest = append(rest, name)
-	}
+	updated, updating, selected, rest, old := c.kruiseWalk(names, sel)
 	if !k.Paused {
 		order := append(append([]string{}, updated...), updating...)
 		if sel != nil {
@@ -187,6 +148,58 @@ func (c *dsContext) kruisePlan(k *model.KruiseDaemonSet) {
 	}
 	st.partitionedScaling(c, desired)
 	c.fillKruiseReport()
+}
+
+// kruiseWalk sorts the nodes as Kruise's rolling update walks them (from
+// the last name): nodes already updated or without a Pod, nodes being
+// updated, and nodes with an old Pod, split by the update selector
+// (selected) when there is one (else rest).
+func (c *dsContext) kruiseWalk(names []string, sel labels.Selector) (updated, updating, selected, rest, old []string) {
+	for i := len(names) - 1; i >= 0; i-- {
+		name := names[i]
+		np, op, ok := c.kruisePods(name)
+		switch {
+		case !ok || np != nil:
+			updated = append(updated, name)
+			continue
+		case op == nil:
+			updating = append(updating, name)
+			continue
+		}
+		old = append(old, name)
+		if sel != nil {
+			if node := c.idx.nodeByNm[name]; node != nil && sel.Matches(labels.Set(node.Labels)) {
+				selected = append(selected, name)
+			}
+			continue
+		}
+		rest = append(rest, name)
+	}
+	return updated, updating, selected, rest, old
+}
+
+// kruiseNodes counts the nodes the Advanced DaemonSet should run on and
+// names every node it runs on or should, sorted as Kruise sorts them: as
+// strings (not naturally); it walks them from the last.
+func (c *dsContext) kruiseNodes() (desired int, names []string) {
+	all := map[string]bool{}
+	for i, n := range c.idx.nodes {
+		if c.verdicts[i].ShouldRun {
+			desired++
+			all[n.Name] = true
+		}
+	}
+	for name := range c.byNode {
+		if c.idx.nodeByNm[name] != nil {
+			all[name] = true
+		}
+	}
+	names = make([]string, 0, len(all))
+	for n := range all {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return desired, names
 }
 
 // partitionedScaling mirrors manage's GetNodesNeedingPods: with a partition
