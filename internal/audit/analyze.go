@@ -421,30 +421,7 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 	if ru := ds.Spec.UpdateStrategy.RollingUpdate; ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType && ru != nil {
 		c.surge = ru.MaxSurge != nil && ru.MaxSurge.String() != "0" && ru.MaxSurge.String() != "0%"
 	}
-	if cr := idx.revByDS[ds.UID]; cr != nil {
-		c.hash = cr.Labels[podstate.RevisionHashLabel]
-		dr.CurrentRevision = c.hash
-	}
-	kr := kruiseOf(ds, snap)
-	if kr != nil && c.hash == "" && kr.UpdateRevision != "" {
-		// No ControllerRevision read: Kruise's own record of the current
-		// hash (status.daemonSetHash, v1beta1 status.updateRevision).
-		c.hash = kr.UpdateRevision
-		dr.CurrentRevision = c.hash
-	}
-	// Mirrors util.GetTemplateGeneration: the annotation the API server keeps
-	// on the DaemonSet, compared with the Pods' pod-template-generation label.
-	// An extensions/v1beta1 object keeps it in spec.templateGeneration; the
-	// readers carry that into the annotation as the server's conversion to
-	// apps/v1 does (apiconv.KeepTemplateGeneration).
-	if g, ok := templateGeneration(ds); ok {
-		c.gen = &g
-		c.genLabel = strconv.FormatInt(g, 10)
-	}
-	c.revKnown = c.hash != "" || c.gen != nil
-	if !c.revKnown {
-		dr.Unknown = append(dr.Unknown, "current revision: no ControllerRevision and no template generation (annotation or spec.templateGeneration); Pods are not checked for being up to date")
-	}
+	kr := c.currentRevision(snap)
 
 	byNode := make(map[string][]*model.DaemonPod, len(pods))
 	for _, p := range pods {
@@ -487,6 +464,38 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 	// dr.Nodes follows idx.nodes: natural order (node-9 before node-10),
 	// as every view lists them.
 	return dr, c.until
+}
+
+// currentRevision finds the DaemonSet's current revision: the hash of its
+// newest ControllerRevision (or an Advanced DaemonSet's own record of it)
+// and its template generation; it returns the DaemonSet's Kruise record
+// (nil for a core DaemonSet).
+func (c *dsContext) currentRevision(snap *model.Snapshot) *model.KruiseDaemonSet {
+	if cr := c.idx.revByDS[c.ds.UID]; cr != nil {
+		c.hash = cr.Labels[podstate.RevisionHashLabel]
+		c.report.CurrentRevision = c.hash
+	}
+	kr := kruiseOf(c.ds, snap)
+	if kr != nil && c.hash == "" && kr.UpdateRevision != "" {
+		// No ControllerRevision read: Kruise's own record of the current
+		// hash (status.daemonSetHash, v1beta1 status.updateRevision).
+		c.hash = kr.UpdateRevision
+		c.report.CurrentRevision = c.hash
+	}
+	// Mirrors util.GetTemplateGeneration: the annotation the API server keeps
+	// on the DaemonSet, compared with the Pods' pod-template-generation label.
+	// An extensions/v1beta1 object keeps it in spec.templateGeneration; the
+	// readers carry that into the annotation as the server's conversion to
+	// apps/v1 does (apiconv.KeepTemplateGeneration).
+	if g, ok := templateGeneration(c.ds); ok {
+		c.gen = &g
+		c.genLabel = strconv.FormatInt(g, 10)
+	}
+	c.revKnown = c.hash != "" || c.gen != nil
+	if !c.revKnown {
+		c.report.Unknown = append(c.report.Unknown, "current revision: no ControllerRevision and no template generation (annotation or spec.templateGeneration); Pods are not checked for being up to date")
+	}
+	return kr
 }
 
 // header is the part of a DaemonSet's report read straight off the object.
