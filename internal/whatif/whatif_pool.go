@@ -212,31 +212,7 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 		sd.Required, sd.RequiredBy = by != "", by
 		switch {
 		case v.ShouldRun:
-			untol := d.eval.UntoleratedTaints(start)
-			for i := range t.StartupTaints {
-				st := &t.StartupTaints[i]
-				waits := false
-				for j := range untol {
-					if untol[j].MatchTaint(st) && untol[j].Value == st.Value {
-						waits = true
-					}
-				}
-				agent := gc.agent(d, st, s.labels)
-				switch {
-				case waits && agent:
-					// The one the gate waits for cannot run under it: the
-					// taint is never lifted (GateDeadlock in the audit).
-					*findings = append(*findings, gateDeadlock(d, st, name))
-				case waits:
-					// Temporary: the daemon lands once the gate is lifted.
-					sd.WaitsFor = append(sd.WaitsFor, scheduling.TaintString(st))
-				case st.Effect != corev1.TaintEffectPreferNoSchedule:
-					gc.tolerated[i][d.key] = true
-					if agent {
-						gc.agents[i][d.key] = true
-					}
-				}
-			}
+			w.startupTaints(t, name, s.labels, start, d, &sd, findings, gc)
 			daemons = append(daemons, daemonOf(d))
 			byName[d.key] = d
 			w.newPlatform(name, s, d, findings)
@@ -284,6 +260,45 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 		return shape
 	}
 	shape.Allocatable, shape.AllocatableValues, shape.AllocatableFrom = fmtAmounts(alloc), amountValues(alloc), from
+	headroom(&shape, alloc, p, byName)
+	return shape
+}
+
+// startupTaints judges one DaemonSet that runs on a shape against the
+// pool's startup taints: one it does not tolerate is temporary (it lands
+// once the gate is lifted) unless the gate waits for it (GateDeadlock); the
+// ones it tolerates are recorded for the gate checks.
+func (w *whatIf) startupTaints(t *model.PoolTemplate, name string, labels map[string]string, start *corev1.Node, d *dsInfo, sd *report.ShapeDaemon, findings *[]report.WhatIfFinding, gc gateCheck) {
+	untol := d.eval.UntoleratedTaints(start)
+	for i := range t.StartupTaints {
+		st := &t.StartupTaints[i]
+		waits := false
+		for j := range untol {
+			if untol[j].MatchTaint(st) && untol[j].Value == st.Value {
+				waits = true
+			}
+		}
+		agent := gc.agent(d, st, labels)
+		switch {
+		case waits && agent:
+			// The one the gate waits for cannot run under it: the
+			// taint is never lifted (GateDeadlock in the audit).
+			*findings = append(*findings, gateDeadlock(d, st, name))
+		case waits:
+			// Temporary: the daemon lands once the gate is lifted.
+			sd.WaitsFor = append(sd.WaitsFor, scheduling.TaintString(st))
+		case st.Effect != corev1.TaintEffectPreferNoSchedule:
+			gc.tolerated[i][d.key] = true
+			if agent {
+				gc.agents[i][d.key] = true
+			}
+		}
+	}
+}
+
+// headroom fills in what is left on a shape after its placed daemons, and
+// the share their overhead takes, per resource.
+func headroom(shape *report.Shape, alloc capacity.Amounts, p capacity.Placement, byName map[string]*dsInfo) {
 	shape.OverheadPercent = map[string]int{}
 	used := capacity.Amounts{}
 	for _, n := range p.Placed {
@@ -297,7 +312,6 @@ func (w *whatIf) judge(t *model.PoolTemplate, name string, s shapeSpec, findings
 			shape.OverheadPercent[string(r)] = capacity.Percent(o, alloc[r])
 		}
 	}
-	return shape
 }
 
 // taintRemoval says how to take taints off a proposed pool's nodes, in the
