@@ -31,40 +31,9 @@ func fleetTable(w io.Writer, f *report.FleetReport, o Options) error {
 	if err := fleetClusters(w, f, o); err != nil {
 		return err
 	}
-	var dsRows, detailRows [][]string
-	var problems []contextProblem
-	var cover, aside, leaving []string
-	marked := false
-	for i := range f.Clusters {
-		c := &f.Clusters[i]
-		r := c.Report
-		if r == nil {
-			continue
-		}
-		co := o
-		co.Now = r.GeneratedAt
-		rows, m := summaryRows(r, co)
-		marked = marked || m
-		dsRows = append(dsRows, withCluster(c.Context, rows)...)
-		if o.Wide {
-			detailRows = append(detailRows, withCluster(c.Context, findingRows(r, co))...)
-		} else {
-			detailRows = append(detailRows, withCluster(c.Context, problemRows(r))...)
-			for j := range r.Problems {
-				problems = append(problems, contextProblem{c.Context, &r.Problems[j]})
-			}
-		}
-		lines := coverageLines(r, c.Context)
-		for _, l := range lines {
-			cover = append(cover, c.Context+": "+l)
-		}
-		if len(lines) > 0 {
-			leaving = append(leaving, count(len(lines), "DaemonSet")+" in "+c.Context)
-		}
-		if s := setAside(r); s != "" {
-			aside = append(aside, c.Context+": "+strings.TrimPrefix(s, "Findings set aside: "))
-		}
-	}
+	fp := gatherFleet(f, o)
+	dsRows, detailRows, problems, marked := fp.dsRows, fp.detailRows, fp.problems, fp.marked
+	cover, aside, leaving := fp.cover, fp.aside, fp.leaving
 	section := func(headers []string, rows [][]string) error {
 		if len(rows) == 0 {
 			return nil
@@ -116,6 +85,51 @@ func fleetTable(w io.Writer, f *report.FleetReport, o Options) error {
 	fmt.Fprintln(w)
 	fmt.Fprint(w, wrap(paintVerdict(o.Color, safe(FleetVerdict(f))), o.MaxWidth, "", "  "))
 	return nil
+}
+
+// fleetParts are the rows and lines of every cluster's report, each marked
+// with its cluster.
+type fleetParts struct {
+	dsRows, detailRows    [][]string
+	problems              []contextProblem
+	cover, aside, leaving []string
+	marked                bool
+}
+
+// gatherFleet collects the rows and lines of the clusters' reports.
+func gatherFleet(f *report.FleetReport, o Options) fleetParts {
+	var fp fleetParts
+	for i := range f.Clusters {
+		c := &f.Clusters[i]
+		r := c.Report
+		if r == nil {
+			continue
+		}
+		co := o
+		co.Now = r.GeneratedAt
+		rows, m := summaryRows(r, co)
+		fp.marked = fp.marked || m
+		fp.dsRows = append(fp.dsRows, withCluster(c.Context, rows)...)
+		if o.Wide {
+			fp.detailRows = append(fp.detailRows, withCluster(c.Context, findingRows(r, co))...)
+		} else {
+			fp.detailRows = append(fp.detailRows, withCluster(c.Context, problemRows(r))...)
+			for j := range r.Problems {
+				fp.problems = append(fp.problems, contextProblem{c.Context, &r.Problems[j]})
+			}
+		}
+		lines := coverageLines(r, c.Context)
+		for _, l := range lines {
+			fp.cover = append(fp.cover, c.Context+": "+l)
+		}
+		if len(lines) > 0 {
+			fp.leaving = append(fp.leaving, count(len(lines), "DaemonSet")+" in "+c.Context)
+		}
+		if s := setAside(r); s != "" {
+			fp.aside = append(fp.aside, c.Context+": "+strings.TrimPrefix(s, "Findings set aside: "))
+		}
+	}
+	return fp
 }
 
 // fleetClusters prints the clusters table; on a terminal too narrow for
