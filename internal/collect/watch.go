@@ -210,10 +210,7 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 	w := &Watcher{
 		cs: cs, opts: opts, dsSel: dsSel,
 		changed: make(chan struct{}, 1), ready: make(chan struct{}), failed: make(chan struct{}),
-		base: model.Snapshot{Source: snap.Source, ServerVersion: snap.ServerVersion, Events: snap.Events, Kruise: snap.Kruise, NotServed: snap.NotServed,
-			PriorityClasses: snap.PriorityClasses, PriorityClassesRead: snap.PriorityClassesRead, Workloads: snap.Workloads, Plugins: snap.Plugins,
-			NodeReadinessRules: snap.NodeReadinessRules, NodeReadinessRulesRead: snap.NodeReadinessRulesRead, NodeReadinessRulesUnread: snap.NodeReadinessRulesUnread,
-			Warnings: slices.Clone(snap.Warnings), Missing: maps.Clone(snap.Missing)},
+		base: readOnce(snap),
 		pods: snap.Has(model.Pods), revs: snap.Has(model.ControllerRevisions), nodes: snap.Has(model.Nodes),
 		dss: map[string]*appsv1.DaemonSet{}, dsAt: map[string]Selection{}, sels: map[Selection]*selection{},
 		nodeMap: map[string]*corev1.Node{}, failing: map[*source]bool{},
@@ -357,6 +354,19 @@ func (w *Watcher) refuse(err error) {
 	w.cancel()
 }
 
+// readOnce is what a watch keeps of a read: everything but the kinds it
+// watches, which each Snapshot rebuilds (events, priority classes, node
+// plugins, readiness rules and the Kruise records are read once), with
+// the warnings and gaps copied, since a snapshot's reader adds to them.
+// Copying the whole snapshot keeps a field added to it later, where a
+// list of fields would drop it without a word.
+func readOnce(snap *model.Snapshot) model.Snapshot {
+	b := *snap
+	b.DaemonSets, b.Nodes, b.DaemonPods, b.ControllerRevisions = nil, nil, nil, nil
+	b.Warnings, b.Missing = slices.Clone(snap.Warnings), maps.Clone(snap.Missing)
+	return b
+}
+
 // Snapshot assembles the current objects into a snapshot, as a Live read
 // would return them: the DaemonSets the selection names, every node, the
 // daemon Pods those DaemonSets own or would adopt, their revisions. The
@@ -366,10 +376,8 @@ func (w *Watcher) refuse(err error) {
 func (w *Watcher) Snapshot() *model.Snapshot {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	snap := &model.Snapshot{Source: w.base.Source, ServerVersion: w.base.ServerVersion, Events: w.base.Events, Kruise: w.base.Kruise, NotServed: w.base.NotServed,
-		PriorityClasses: w.base.PriorityClasses, PriorityClassesRead: w.base.PriorityClassesRead, Workloads: w.base.Workloads, Plugins: w.base.Plugins,
-		NodeReadinessRules: w.base.NodeReadinessRules, NodeReadinessRulesRead: w.base.NodeReadinessRulesRead, NodeReadinessRulesUnread: w.base.NodeReadinessRulesUnread,
-		Warnings: slices.Clone(w.base.Warnings), Missing: maps.Clone(w.base.Missing)}
+	base := readOnce(&w.base)
+	snap := &base
 	keys := slices.Sorted(maps.Keys(w.dss))
 	snap.DaemonSets = make([]appsv1.DaemonSet, 0, len(keys))
 	for _, k := range keys {
