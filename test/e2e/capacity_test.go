@@ -46,10 +46,8 @@ func findingOn(rep *report.Report, ns, ds string, typ report.FindingType, node s
 		if dr.Namespace != ns || dr.Name != ds {
 			continue
 		}
-		for j := range dr.Findings {
-			if f := &dr.Findings[j]; f.Type == typ && f.Node == node {
-				return f
-			}
+		if f := dsFinding(dr, typ, node); f != nil {
+			return f
 		}
 	}
 	return nil

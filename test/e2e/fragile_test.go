@@ -33,22 +33,6 @@ func TestFragile(t *testing.T) {
 	})
 }
 
-// findingOf returns the DaemonSet's finding of type typ on node, nil if none.
-func findingOf(rep *report.Report, ns, ds string, typ report.FindingType, node string) *report.Finding {
-	for i := range rep.DaemonSets {
-		d := &rep.DaemonSets[i]
-		if d.Namespace != ns || d.Name != ds {
-			continue
-		}
-		for j := range d.Findings {
-			if f := &d.Findings[j]; f.Type == typ && f.Node == node {
-				return f
-			}
-		}
-	}
-	return nil
-}
-
 // livePodOn returns the DaemonSet's Pod on node that is not being deleted,
 // nil when there is none.
 func (s *scenario) livePodOn(ds, node string) *corev1.Pod {
@@ -94,7 +78,7 @@ func scenarioFragileTaintUnderPod(t *testing.T, s *scenario) {
 		t.Fatalf("the controller deleted the Pod on %s under a NoSchedule taint", nodes[1])
 	}
 	rep, _ := runPlugin(t, "-n", s.name, "agent")
-	fd := findingOf(rep, s.name, "agent", report.MisscheduledPod, nodes[1])
+	fd := findingOn(rep, s.name, "agent", report.MisscheduledPod, nodes[1])
 	if fd == nil {
 		t.Fatalf("no MisscheduledPod on %s", nodes[1])
 	}
@@ -201,12 +185,12 @@ func scenarioFragileCSIPlugin(t *testing.T, s *scenario) {
 	}
 	s.check("csi-node", expectation{findings: []string{f(report.DriverWithoutPlugin, nodes[2]), f(report.PluginNotRegistered, nodes[1])}})
 	rep, _ := runPlugin(t, "-n", s.name, "csi-node")
-	if fd := findingOf(rep, s.name, "csi-node", report.DriverWithoutPlugin, nodes[2]); fd == nil || fd.Reason != report.ReasonCSIRegistered ||
+	if fd := findingOn(rep, s.name, "csi-node", report.DriverWithoutPlugin, nodes[2]); fd == nil || fd.Reason != report.ReasonCSIRegistered ||
 		fd.Params.Other != driver || fd.Params.Rule != "Taint" || fd.Severity != report.SeverityError ||
 		!strings.Contains(fd.Message, "--kubelet-registration-path=/var/lib/kubelet/plugins/"+driver+"/csi.sock") {
 		t.Errorf("DriverWithoutPlugin on %s: %+v", nodes[2], fd)
 	}
-	if fd := findingOf(rep, s.name, "csi-node", report.PluginNotRegistered, nodes[1]); fd == nil || fd.Params.Other != driver || fd.Severity != report.SeverityWarning {
+	if fd := findingOn(rep, s.name, "csi-node", report.PluginNotRegistered, nodes[1]); fd == nil || fd.Params.Other != driver || fd.Severity != report.SeverityWarning {
 		t.Errorf("PluginNotRegistered on %s: %+v", nodes[1], fd)
 	}
 	for _, w := range rep.Warnings {
@@ -278,7 +262,7 @@ func scenarioFragileDRAPlugin(t *testing.T, s *scenario) {
 	}
 	s.check("gpu-plugin", expectation{findings: []string{f(report.DriverWithoutPlugin, ns[1].Name)}})
 	rep, _ := runPlugin(t, "-n", s.name, "gpu-plugin")
-	if fd := findingOf(rep, s.name, "gpu-plugin", report.DriverWithoutPlugin, ns[1].Name); fd == nil || fd.Reason != report.ReasonSlicePublished ||
+	if fd := findingOn(rep, s.name, "gpu-plugin", report.DriverWithoutPlugin, ns[1].Name); fd == nil || fd.Reason != report.ReasonSlicePublished ||
 		fd.Params.Other != driver || fd.Params.Resource != ns[1].Name+"-"+driver || fd.Params.Rule != "NodeSelector" {
 		t.Errorf("DriverWithoutPlugin on %s: %+v", ns[1].Name, fd)
 	}
