@@ -214,7 +214,7 @@ func (d *promDaemonSetFamilies) add(ds *report.DaemonSetReport) {
 				emitted = true
 			}
 		}
-		if !emitted && ti.Severity == report.SeverityError {
+		if !emitted && ti.SeriesWhenClean() {
 			add(d.findings, 0, append(id, "type", string(ti.Type), "severity", string(ti.Severity))...)
 		}
 	}

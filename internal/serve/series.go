@@ -163,7 +163,7 @@ func findings(ds *report.DaemonSetReport, add func(*family, float64, ...string),
 				emitted = true
 			}
 		}
-		if !emitted && ti.Severity == report.SeverityError {
+		if !emitted && ti.SeriesWhenClean() {
 			add(famFindings, 0, ds.Namespace, ds.Name, string(ti.Type), string(ti.Severity))
 			if !ti.DaemonSetLevel {
 				add(famAffected, 0, ds.Namespace, ds.Name, string(ti.Type), string(ti.Severity))

@@ -207,6 +207,13 @@ var catalogIndex = func() map[FindingType]int {
 	return m
 }()
 
+// SeriesWhenClean says whether the metrics (serve, -o prometheus) give the
+// type a series of 0 on a DaemonSet without such findings: the types that
+// fail the default gate do, so that rules and dashboards see a value
+// rather than an absent series; the others have a series only while
+// present, or the zeros would cost more series than the findings.
+func (ti TypeInfo) SeriesWhenClean() bool { return ti.Severity == SeverityError }
+
 // Info returns the catalog entry of t (zero TypeInfo for an unknown type).
 func Info(t FindingType) TypeInfo {
 	if i, ok := catalogIndex[t]; ok {
