@@ -228,7 +228,7 @@ func (r *liveRead) podsAndRevisions(dss []appsv1.DaemonSet) {
 	listed := map[Selection]bool{}
 	for i := range dss {
 		ds := &dss[i]
-		at, selErr := selectionOf(ds)
+		at, selErr := SelectionOf(ds)
 		if selErr != nil {
 			r.g.locked(func() {
 				r.snap.Warnings = append(r.snap.Warnings, fmt.Sprintf("daemonset %s/%s has an invalid selector (%v); reading all Pods of namespace %s to find its own", ds.Namespace, ds.Name, selErr, ds.Namespace))
@@ -297,7 +297,7 @@ func (r *liveRead) revisions(at Selection, owners PodOwners, seenRev map[types.U
 			kept := l.Items[:0]
 			for j := range l.Items {
 				cr := &l.Items[j]
-				if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners.uids[refKey(cr.Namespace, ref)] {
+				if KeepRevision(cr, owners) {
 					TrimRevision(cr)
 					kept = append(kept, *cr)
 				}
@@ -366,11 +366,11 @@ func (r *liveRead) finish(ctx context.Context) error {
 	// (Pods are already in order: mergePods.)
 	sort.Slice(snap.ControllerRevisions, func(i, j int) bool {
 		a, b := &snap.ControllerRevisions[i], &snap.ControllerRevisions[j]
-		return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
+		return KeyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 	})
 	sort.Slice(snap.Events, func(i, j int) bool {
 		a, b := &snap.Events[i], &snap.Events[j]
-		return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
+		return KeyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 	})
 	return nil
 }
@@ -426,7 +426,7 @@ func mergePods(pages [][]model.DaemonPod) []model.DaemonPod {
 		}
 	}
 	sort.Slice(ptrs, func(i, j int) bool {
-		return keyLess(ptrs[i].Namespace, ptrs[i].Name, ptrs[j].Namespace, ptrs[j].Name)
+		return KeyLess(ptrs[i].Namespace, ptrs[i].Name, ptrs[j].Namespace, ptrs[j].Name)
 	})
 	out := make([]model.DaemonPod, len(ptrs))
 	for i, p := range ptrs {

@@ -48,62 +48,6 @@ import (
 // (analyze.Memo), which takes an object at the same resourceVersion for
 // unchanged, sees only real changes.
 
-// Selection is what a list of Pods or ControllerRevisions was made for: a
-// DaemonSet's namespace and label selector ("" reads the whole namespace).
-type Selection struct {
-	Namespace, Selector string
-}
-
-// selectionOf is the list Live makes for a DaemonSet's Pods: by its selector,
-// or, when the selector is invalid (err), every Pod of its namespace; a
-// valid but empty selector selects nothing the API server would accept for a
-// DaemonSet, and is read as the whole namespace too.
-func selectionOf(ds *appsv1.DaemonSet) (Selection, error) {
-	at := Selection{Namespace: ds.Namespace}
-	sel, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
-	if err == nil && !sel.Empty() {
-		at.Selector = sel.String()
-	}
-	return at, err
-}
-
-// Cursor records where the lists of a Live read stood: each list's
-// resourceVersion, from which a watch carries on without listing again.
-type Cursor struct {
-	mu         sync.Mutex
-	DaemonSets string
-	Nodes      string
-	Pods       map[Selection]string
-	Revisions  map[Selection]string
-}
-
-func (c *Cursor) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.DaemonSets, c.Nodes = "", ""
-	c.Pods, c.Revisions = map[Selection]string{}, map[Selection]string{}
-}
-
-// record keeps the resourceVersion of a list's first page: a paginated list
-// is consistent at it, and a list that starts over (410) records its new one.
-func (c *Cursor) record(o metav1.ListOptions, field *string, rv string) {
-	if o.Continue != "" {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	*field = rv
-}
-
-func (c *Cursor) recordAt(o metav1.ListOptions, m map[Selection]string, at Selection, rv string) {
-	if o.Continue != "" {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m[at] = rv
-}
-
 // WatchOptions say what a watch follows.
 type WatchOptions struct {
 	// Read is the selection of the Live read the watch carries on
@@ -216,22 +160,21 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 		nodeMap: map[string]*corev1.Node{}, failing: map[*source]bool{},
 	}
 	w.ctx, w.cancel = context.WithCancel(ctx)
-	if cur == nil {
-		cur = &Cursor{}
+	var at Positions
+	if cur != nil {
+		at = cur.At()
 	}
-	cur.mu.Lock()
-	defer cur.mu.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 
 	w.seed(snap)
 
-	w.start(w.ctx, w.daemonSetSource(), cur.DaemonSets, true)
+	w.start(w.ctx, w.daemonSetSource(), at.DaemonSets, true)
 	if w.nodes {
-		w.start(w.ctx, w.nodeSource(), cur.Nodes, true)
+		w.start(w.ctx, w.nodeSource(), at.Nodes, true)
 	}
-	for at, s := range w.sels {
-		w.startSelection(s, cur.Pods[at], cur.Revisions[at], true)
+	for sel, s := range w.sels {
+		w.startSelection(s, at.Pods[sel], at.Revisions[sel], true)
 	}
 	if w.pending == 0 {
 		close(w.ready)
@@ -247,7 +190,7 @@ func (w *Watcher) seed(snap *model.Snapshot) {
 		ds := snap.DaemonSets[i]
 		k := dsKey(&ds)
 		w.dss[k] = &ds
-		at, _ := selectionOf(&ds)
+		at, _ := SelectionOf(&ds)
 		w.dsAt[k] = at
 		s := w.sels[at]
 		if s == nil {
@@ -410,8 +353,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 		seen := map[types.UID]bool{}
 		for _, s := range w.sels {
 			for _, cr := range s.revs {
-				ref := metav1.GetControllerOfNoCopy(cr)
-				if !seen[cr.UID] && ref != nil && o.uids[refKey(cr.Namespace, ref)] {
+				if !seen[cr.UID] && KeepRevision(cr, o) {
 					seen[cr.UID] = true
 					snap.ControllerRevisions = append(snap.ControllerRevisions, *cr)
 				}
@@ -419,7 +361,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 		}
 		sort.Slice(snap.ControllerRevisions, func(i, j int) bool {
 			a, b := &snap.ControllerRevisions[i], &snap.ControllerRevisions[j]
-			return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
+			return KeyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 		})
 	}
 	return snap
@@ -474,7 +416,7 @@ func podLess(a, b *model.DaemonPod) bool {
 	if a.Namespace == b.Namespace && a.Name == b.Name {
 		return a.UID < b.UID
 	}
-	return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
+	return KeyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 }
 
 // sortedPods lists every selection's Pods once (selectors may overlap),

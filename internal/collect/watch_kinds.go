@@ -99,7 +99,7 @@ func (w *Watcher) selects(ds *appsv1.DaemonSet) bool {
 // use makes the DaemonSet k use its selection, starting the selection's
 // watches if it is new. Called with w.mu held.
 func (w *Watcher) use(k string, ds *appsv1.DaemonSet) {
-	at, _ := selectionOf(ds)
+	at, _ := SelectionOf(ds)
 	if prev, ok := w.dsAt[k]; ok {
 		if prev == at {
 			return
