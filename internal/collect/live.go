@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/text"
 )
 
 // Options say what to read.
@@ -125,7 +126,7 @@ func readDaemonSets(ctx context.Context, cs Client, opts Options, cur *Cursor, p
 		return l.Items, l.ListMeta, nil
 	})
 	if err != nil {
-		return nil, shortError(fmt.Errorf("listing daemonsets%s: %w", scopeWords(opts.Namespace), explain(deadlineWords(ctx, err), "list", "daemonsets", "apps", opts.Namespace)))
+		return nil, shortError(fmt.Errorf("listing daemonsets%s: %w", ScopeWords(opts.Namespace), explain(deadlineWords(ctx, err), "list", "daemonsets", "apps", opts.Namespace)))
 	}
 	for i := range dss {
 		dss[i].ManagedFields = nil
@@ -391,7 +392,7 @@ func shortError(err error) error {
 	if err == nil {
 		return nil
 	}
-	if s := shorten(err.Error(), 400); s != err.Error() {
+	if s := text.Shorten(err.Error(), 400); s != err.Error() {
 		return &short{msg: s, err: err}
 	}
 	return err
@@ -492,7 +493,9 @@ func eventNamespaces(dss []appsv1.DaemonSet, ns string) []string {
 	return out
 }
 
-func scopeWords(ns string) string {
+// ScopeWords names a namespace scope in messages as Live's lists do ("" is
+// every namespace).
+func ScopeWords(ns string) string {
 	if ns == "" {
 		return " in all namespaces"
 	}

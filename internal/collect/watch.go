@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/text"
 )
 
 // A watch carries a Live read forward: the objects Live read seed compact
@@ -79,7 +80,7 @@ func (e *WatchRefusedError) Error() string {
 		where = " in namespace " + e.Namespace
 	}
 	return fmt.Sprintf("cannot watch %s%s (%s); the watch verb is optional: add it to the rule apiGroups: [%s], resources: [%s], verbs: [get, list, watch]",
-		e.Resource, where, shorten(e.Err.Error(), 200), group, e.Resource)
+		e.Resource, where, text.Shorten(e.Err.Error(), 200), group, e.Resource)
 }
 
 func (e *WatchRefusedError) Unwrap() error { return e.Err }

@@ -31,7 +31,7 @@ func (w *Watcher) daemonSetSource() *source {
 		}
 		return lo
 	}
-	s := &source{name: "daemonsets" + scopeWords(ns), resource: "daemonsets", group: "apps", namespace: ns, expectedType: &appsv1.DaemonSet{}}
+	s := &source{name: "daemonsets" + ScopeWords(ns), resource: "daemonsets", group: "apps", namespace: ns, expectedType: &appsv1.DaemonSet{}}
 	s.list = func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
 		l, err := w.cs.ListDaemonSets(ctx, ns, scope(lo))
 		if err != nil {
