@@ -24,7 +24,7 @@ import (
 )
 
 // -w/--watch, and the watch --wait uses: after the first read, a watch
-// (collect.Watch) keeps the snapshot current and each change is analysed
+// (watcher.Start) keeps the snapshot current and each change is analysed
 // again, the same analysis as a one-shot audit; when the server refuses the
 // watch (RBAC without the watch verb), the cluster is polled instead, as
 // --wait always did.

@@ -44,7 +44,7 @@ type Options struct {
 	// Progress, when set, is told what is being read (for a terminal).
 	Progress func(format string, args ...any)
 	// Cursor, when set, is filled with the resourceVersion of every list,
-	// so that a watch can carry on from the read (see Watch).
+	// so that a watch can carry on from the read (package watcher).
 	Cursor *Cursor
 	// NoPods reads DaemonSets and Nodes only (no daemon Pods, revisions
 	// or events): a what-if judges specs against nodes.

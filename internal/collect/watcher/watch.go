@@ -1,32 +1,9 @@
-package collect
-
-import (
-	"context"
-	"errors"
-	"fmt"
-	"maps"
-	"slices"
-	"sort"
-	"sync"
-	"time"
-
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/tools/cache"
-
-	"github.com/daemoncheck/daemoncheck/internal/model"
-	"github.com/daemoncheck/daemoncheck/internal/text"
-)
-
+// Package watcher keeps a collect.Live read current for -w, --wait and
+// serve, with watches instead of new reads.
+//
 // A watch carries a Live read forward: the objects Live read seed compact
 // stores, one client-go Reflector per kind and scope watches from the
-// resourceVersion each list stood at (Cursor), and Snapshot assembles the
+// resourceVersion each list stood at (collect.Cursor), and Snapshot assembles the
 // same model.Snapshot a new Live read would return, for the same analysis.
 // After the read the API server does no list work per change: only watch
 // events arrive. Reflectors re-list on their own when a watch's
@@ -48,12 +25,38 @@ import (
 // and its resourceVersion, so that an analysis carried forward
 // (analyze.Memo), which takes an object at the same resourceVersion for
 // unchanged, sees only real changes.
+package watcher
 
-// WatchOptions say what a watch follows.
-type WatchOptions struct {
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/text"
+)
+
+// Options say what a watch follows.
+type Options struct {
 	// Read is the selection of the Live read the watch carries on
 	// (namespace, name, label selector); ChunkSize pages a re-list.
-	Read Options
+	Read collect.Options
 	// RequestTimeout bounds each list of a re-list (a watch is one long
 	// request: the client that watches must have no overall timeout).
 	RequestTimeout time.Duration
@@ -63,14 +66,14 @@ type WatchOptions struct {
 	Status func(err error)
 }
 
-// WatchRefusedError says that the server would not let daemoncheck watch: the
+// RefusedError says that the server would not let daemoncheck watch: the
 // RBAC role lacks the watch verb, or a proxy does not serve watches.
-type WatchRefusedError struct {
+type RefusedError struct {
 	Resource, Group, Namespace string
 	Err                        error
 }
 
-func (e *WatchRefusedError) Error() string {
+func (e *RefusedError) Error() string {
 	group := e.Group
 	if group == "" {
 		group = `""`
@@ -83,12 +86,12 @@ func (e *WatchRefusedError) Error() string {
 		e.Resource, where, text.Shorten(e.Err.Error(), 200), group, e.Resource)
 }
 
-func (e *WatchRefusedError) Unwrap() error { return e.Err }
+func (e *RefusedError) Unwrap() error { return e.Err }
 
-// Watcher keeps the objects of a Live read current. Create it with Watch.
+// Watcher keeps the objects of a Live read current. Create it with Start.
 type Watcher struct {
-	cs   Client
-	opts WatchOptions
+	cs   collect.Client
+	opts Options
 	// dsSel is the --selector on DaemonSets.
 	dsSel labels.Selector
 
@@ -108,8 +111,8 @@ type Watcher struct {
 	// Which kinds are watched: a kind Live could not read stays unread.
 	pods, revs, nodes bool
 	dss               map[string]*appsv1.DaemonSet
-	dsAt              map[string]Selection
-	sels              map[Selection]*selection
+	dsAt              map[string]collect.Selection
+	sels              map[collect.Selection]*selection
 	nodeMap           map[string]*corev1.Node
 	// nodeOrder and podOrder cache the sorted members between changes of
 	// membership (nil: rebuild), nodeVals and podVals the values the last
@@ -131,7 +134,7 @@ type Watcher struct {
 // selection holds the Pods and ControllerRevisions of one Selection, and the
 // DaemonSets that use it.
 type selection struct {
-	at     Selection
+	at     collect.Selection
 	sel    labels.Selector
 	users  int
 	cancel context.CancelFunc
@@ -139,11 +142,11 @@ type selection struct {
 	revs   map[string]*appsv1.ControllerRevision
 }
 
-// Watch starts watching from where a Live read stood: snap and cur are what
-// Live returned and recorded (Options.Cursor), with the same opts.Read. It
+// Start starts watching from where a Live read stood: snap and cur are what
+// Live returned and recorded (collect.Options.Cursor), with the same opts.Read. It
 // takes its own copy of what it keeps: the caller may drop snap. Stop ends
 // it; so does ctx.
-func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, opts WatchOptions) (*Watcher, error) {
+func Start(ctx context.Context, cs collect.Client, snap *model.Snapshot, cur *collect.Cursor, opts Options) (*Watcher, error) {
 	dsSel := labels.Everything()
 	if opts.Read.LabelSelector != "" {
 		s, err := labels.Parse(opts.Read.LabelSelector)
@@ -157,11 +160,11 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 		changed: make(chan struct{}, 1), ready: make(chan struct{}), failed: make(chan struct{}),
 		base: readOnce(snap),
 		pods: snap.Has(model.Pods), revs: snap.Has(model.ControllerRevisions), nodes: snap.Has(model.Nodes),
-		dss: map[string]*appsv1.DaemonSet{}, dsAt: map[string]Selection{}, sels: map[Selection]*selection{},
+		dss: map[string]*appsv1.DaemonSet{}, dsAt: map[string]collect.Selection{}, sels: map[collect.Selection]*selection{},
 		nodeMap: map[string]*corev1.Node{}, failing: map[*source]bool{},
 	}
 	w.ctx, w.cancel = context.WithCancel(ctx)
-	var at Positions
+	var at collect.Positions
 	if cur != nil {
 		at = cur.At()
 	}
@@ -191,7 +194,7 @@ func (w *Watcher) seed(snap *model.Snapshot) {
 		ds := snap.DaemonSets[i]
 		k := dsKey(&ds)
 		w.dss[k] = &ds
-		at, _ := SelectionOf(&ds)
+		at, _ := collect.SelectionOf(&ds)
 		w.dsAt[k] = at
 		s := w.sels[at]
 		if s == nil {
@@ -242,7 +245,7 @@ func dsKey(ds *appsv1.DaemonSet) string {
 	return ds.Namespace + "/" + ds.Name
 }
 
-func newSelection(at Selection) *selection {
+func newSelection(at collect.Selection) *selection {
 	sel := labels.Everything()
 	if at.Selector != "" {
 		// Built by LabelSelectorAsSelector: it parses back.
@@ -265,7 +268,7 @@ func (w *Watcher) Ready() <-chan struct{} { return w.ready }
 // Watcher has stopped then.
 func (w *Watcher) Failed() <-chan struct{} { return w.failed }
 
-// Err is the WatchRefusedError that stopped the Watcher, or nil.
+// Err is the RefusedError that stopped the Watcher, or nil.
 func (w *Watcher) Err() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -346,7 +349,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 		w.nodeDirty = nil
 		snap.Nodes = w.nodeVals
 	}
-	o := Owners(snap.DaemonSets)
+	o := collect.Owners(snap.DaemonSets)
 	if w.pods {
 		snap.DaemonPods = w.daemonPods(o)
 	}
@@ -354,7 +357,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 		seen := map[types.UID]bool{}
 		for _, s := range w.sels {
 			for _, cr := range s.revs {
-				if !seen[cr.UID] && KeepRevision(cr, o) {
+				if !seen[cr.UID] && collect.KeepRevision(cr, o) {
 					seen[cr.UID] = true
 					snap.ControllerRevisions = append(snap.ControllerRevisions, *cr)
 				}
@@ -362,7 +365,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 		}
 		sort.Slice(snap.ControllerRevisions, func(i, j int) bool {
 			a, b := &snap.ControllerRevisions[i], &snap.ControllerRevisions[j]
-			return KeyLess(a.Namespace, a.Name, b.Namespace, b.Name)
+			return collect.KeyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 		})
 	}
 	return snap
@@ -371,7 +374,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 // daemonPods brings podVals up to date and returns the Pods to analyse:
 // podVals itself when every Pod is kept (the usual case), else a filtered
 // copy. Called with w.mu held.
-func (w *Watcher) daemonPods(o PodOwners) []model.DaemonPod {
+func (w *Watcher) daemonPods(o collect.PodOwners) []model.DaemonPod {
 	if w.podOrder == nil {
 		w.podOrder = w.sortedPods()
 		w.podVals = make([]model.DaemonPod, len(w.podOrder))
@@ -388,7 +391,7 @@ func (w *Watcher) daemonPods(o PodOwners) []model.DaemonPod {
 	w.podDirty = nil
 	kept := len(w.podVals)
 	for _, p := range w.podOrder {
-		if !KeepPod(p, o) {
+		if !collect.KeepPod(p, o) {
 			kept--
 		}
 	}
@@ -397,7 +400,7 @@ func (w *Watcher) daemonPods(o PodOwners) []model.DaemonPod {
 	}
 	out := make([]model.DaemonPod, 0, kept)
 	for i, p := range w.podOrder {
-		if KeepPod(p, o) {
+		if collect.KeepPod(p, o) {
 			out = append(out, w.podVals[i])
 		}
 	}
@@ -417,7 +420,7 @@ func podLess(a, b *model.DaemonPod) bool {
 	if a.Namespace == b.Namespace && a.Name == b.Name {
 		return a.UID < b.UID
 	}
-	return KeyLess(a.Namespace, a.Name, b.Namespace, b.Name)
+	return collect.KeyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 }
 
 // sortedPods lists every selection's Pods once (selectors may overlap),
@@ -548,7 +551,7 @@ func (s *source) WatchWithContext(ctx context.Context, o metav1.ListOptions) (wa
 		s.w.opened(s)
 		return s.reportBrokenStream(wi), nil
 	case apierrors.IsForbidden(err) || apierrors.IsMethodNotSupported(err):
-		s.w.refuse(&WatchRefusedError{Resource: s.resource, Group: s.group, Namespace: s.namespace, Err: err})
+		s.w.refuse(&RefusedError{Resource: s.resource, Group: s.group, Namespace: s.namespace, Err: err})
 	case ctx.Err() == nil:
 		s.w.interrupted(s, err)
 	}
