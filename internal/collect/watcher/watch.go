@@ -3,8 +3,9 @@
 //
 // A watch carries a Live read forward: the objects Live read seed compact
 // stores, one client-go Reflector per kind and scope watches from the
-// resourceVersion each list stood at (collect.Cursor), and Snapshot assembles the
-// same model.Snapshot a new Live read would return, for the same analysis.
+// resourceVersion each list stood at (collect.Cursor), and Snapshot
+// assembles the same model.Snapshot a new Live read would return, for the
+// same analysis.
 // After the read the API server does no list work per change: only watch
 // events arrive. Reflectors re-list on their own when a watch's
 // resourceVersion has expired (410 Gone) or the connection broke (an API
@@ -143,9 +144,9 @@ type selection struct {
 }
 
 // Start starts watching from where a Live read stood: snap and cur are what
-// Live returned and recorded (collect.Options.Cursor), with the same opts.Read. It
-// takes its own copy of what it keeps: the caller may drop snap. Stop ends
-// it; so does ctx.
+// Live returned and recorded (collect.Options.Cursor), with the same
+// opts.Read. It takes its own copy of what it keeps: the caller may drop
+// snap. Stop ends it; so does ctx.
 func Start(ctx context.Context, cs collect.Client, snap *model.Snapshot, cur *collect.Cursor, opts Options) (*Watcher, error) {
 	dsSel := labels.Everything()
 	if opts.Read.LabelSelector != "" {
