@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -248,7 +249,7 @@ func capacityList(w io.Writer, v capacityView, o Options) {
 		}
 	}
 	for _, r := range v.rows {
-		head := safe(r.name+": "+r.about+"; ") + paint(o.Color, verdictColour(r.bad), r.verdict)
+		head := escape.Terminal(r.name+": "+r.about+"; ") + paint(o.Color, verdictColour(r.bad), r.verdict)
 		fmt.Fprint(w, wrap(head, o.MaxWidth, "", capacityIndent))
 		for _, l := range r.lines {
 			first := fmt.Sprintf("%s%-*s ", capacityIndent, labelW, l.label+":")
@@ -303,18 +304,18 @@ func capacityNotes(w io.Writer, r *report.Report, c *report.Capacity, o Options,
 				fmt.Fprintf(w, "  ... %d more (-o wide, or -o json)\n", len(lines)-i)
 				break
 			}
-			fmt.Fprint(w, wrap(safe(l), o.MaxWidth, "  ", "      "))
+			fmt.Fprint(w, wrap(escape.Terminal(l), o.MaxWidth, "  ", "      "))
 		}
 	}
 	for i, u := range c.Unknown {
 		if i == 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprint(w, wrap("Unknown: "+safe(u), o.MaxWidth, "", "  "))
+		fmt.Fprint(w, wrap("Unknown: "+escape.Terminal(u), o.MaxWidth, "", "  "))
 	}
 	if b := partialBanner(r); b != "" {
 		fmt.Fprintln(w)
-		fmt.Fprint(w, wrap(safe(b), o.MaxWidth, "", "  "))
+		fmt.Fprint(w, wrap(escape.Terminal(b), o.MaxWidth, "", "  "))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprint(w, wrap(capacityVerdict(c), o.MaxWidth, "", "  "))
@@ -408,11 +409,11 @@ func CapacityMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	}
 	fmt.Fprintf(&b, "## Daemon overhead: %s\n\n", verdict)
 	if pb := partialBanner(r); pb != "" {
-		fmt.Fprintf(&b, "> **Partial report:** %s\n\n", mdEscape(strings.TrimPrefix(pb, "PARTIAL REPORT: ")))
+		fmt.Fprintf(&b, "> **Partial report:** %s\n\n", escape.Markdown(strings.TrimPrefix(pb, "PARTIAL REPORT: ")))
 	}
 	b.WriteString("| Pool | Nodes | DaemonSets |")
 	for _, name := range c.Resources {
-		fmt.Fprintf(&b, " %s |", mdEscape(name))
+		fmt.Fprintf(&b, " %s |", escape.Markdown(name))
 	}
 	b.WriteString(" Not fitting |\n|---|---:|---:|")
 	for range c.Resources {
@@ -421,17 +422,17 @@ func CapacityMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	b.WriteString("---|\n")
 	units := poolUnits(c)
 	for _, p := range c.Pools {
-		fmt.Fprintf(&b, "| %s | %d | %d |", mdEscape(orNone(p.Pool, "-")), p.Nodes, p.DaemonSets)
+		fmt.Fprintf(&b, "| %s | %d | %d |", escape.Markdown(orNone(p.Pool, "-")), p.Nodes, p.DaemonSets)
 		for _, rc := range p.Resources {
 			if p.NodesUnknown == p.Nodes {
-				fmt.Fprintf(&b, " %s / %s |", units.format(rc.Resource, rc.DaemonsValue), mdEscape(unknown))
+				fmt.Fprintf(&b, " %s / %s |", units.format(rc.Resource, rc.DaemonsValue), escape.Markdown(unknown))
 				continue
 			}
 			fmt.Fprintf(&b, " %s / %s (%d%%) |", units.format(rc.Resource, rc.DaemonsValue), units.format(rc.Resource, rc.AllocatableValue), rc.Percent)
 		}
 		nf := "0"
 		if p.NotFitting > 0 {
-			nf = mdEscape(fmt.Sprintf("%d: %s (%s)", p.NotFitting, p.NotFittingRange, strings.Join(p.LeftOut, ", ")))
+			nf = escape.Markdown(fmt.Sprintf("%d: %s (%s)", p.NotFitting, p.NotFittingRange, strings.Join(p.LeftOut, ", ")))
 		}
 		fmt.Fprintf(&b, " %s |\n", nf)
 	}
@@ -445,7 +446,7 @@ func CapacityMarkdown(w io.Writer, r *report.Report, _ Options) error {
 				fmt.Fprintf(&b, "- ... and more: `kubectl daemoncheck capacity -o wide`\n")
 				break
 			}
-			fmt.Fprintf(&b, "- %s: %s: %s\n", mdCode(node.Name), mdCode(l.DaemonSet), mdEscape(l.Reason))
+			fmt.Fprintf(&b, "- %s: %s: %s\n", escape.MarkdownCode(node.Name), escape.MarkdownCode(l.DaemonSet), escape.Markdown(l.Reason))
 			n++
 		}
 	}

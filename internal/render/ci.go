@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -108,7 +109,7 @@ func writeJUnit(w io.Writer, out junitSuites, comments []string) error {
 		return err
 	}
 	for _, c := range comments {
-		fmt.Fprintf(w, "<!-- %s -->\n", xmlComment(c))
+		fmt.Fprintf(w, "<!-- %s -->\n", escape.XMLComment(c))
 	}
 	out.sanitise()
 	enc := xml.NewEncoder(w)
@@ -118,6 +119,37 @@ func writeJUnit(w io.Writer, out junitSuites, comments []string) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// sanitise passes every text and attribute of the document through
+// text.Lines, once, just before it is encoded (the JUnit printers of the
+// audit, the fleet and the what-if build their documents freely):
+// encoding/xml escapes markup, but writes a character XML does not allow
+// (ESC, NUL) as U+FFFD, which hides what the server said, and passes bidi
+// characters and workflow commands through.
+func (out *junitSuites) sanitise() {
+	x := text.Lines
+	out.Name = x(out.Name)
+	for i := range out.Suites {
+		s := &out.Suites[i]
+		s.Name, s.Timestamp = x(s.Name), x(s.Timestamp)
+		for j := range s.Properties {
+			p := &s.Properties[j]
+			p.Name, p.Value = x(p.Name), x(p.Value)
+		}
+		for j := range s.Cases {
+			c := &s.Cases[j]
+			c.Name, c.Classname, c.SystemOut = x(c.Name), x(c.Classname), x(c.SystemOut)
+			if c.Skipped != nil {
+				c.Skipped.Message = x(c.Skipped.Message)
+			}
+			for _, f := range []*junitFailure{c.Error, c.Failure} {
+				if f != nil {
+					f.Type, f.Message, f.Text = x(f.Type), x(f.Message), x(f.Text)
+				}
+			}
+		}
+	}
 }
 
 // junitTimestamp is a suite's timestamp attribute.
@@ -340,7 +372,7 @@ func mdVerdict(r *report.Report) string {
 func (d *mdDoc) report(r *report.Report, title, sub string, section *int) {
 	d.line(fmt.Sprintf("%s%s: %d failing of %d findings in %d DaemonSets (%d healthy)\n\n", title, mdVerdict(r), r.Summary.Failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy), section)
 	if pb := partialBanner(r); pb != "" {
-		d.line(fmt.Sprintf("> **Partial report:** %s\n\n", mdEscape(strings.TrimPrefix(pb, "PARTIAL REPORT: "))), nil)
+		d.line(fmt.Sprintf("> **Partial report:** %s\n\n", escape.Markdown(strings.TrimPrefix(pb, "PARTIAL REPORT: "))), nil)
 	}
 	d.findings += r.Summary.Findings
 	d.line("| DaemonSet | Desired | Current | Ready | Up-to-date | Available | Findings |\n|---|---:|---:|---:|---:|---:|---:|\n", nil)
@@ -348,8 +380,8 @@ func (d *mdDoc) report(r *report.Report, title, sub string, section *int) {
 		ds := &r.DaemonSets[i]
 		c := ds.Computed
 		// mdEscape: Markdown would take <unknown> for an HTML tag.
-		get := func(f func(*report.Counts) int32) string { return mdEscape(num(c, f)) }
-		d.line(fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %d |\n", mdCode(ds.Namespace+"/"+ds.Name),
+		get := func(f func(*report.Counts) int32) string { return escape.Markdown(num(c, f)) }
+		d.line(fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %d |\n", escape.MarkdownCode(ds.Namespace+"/"+ds.Name),
 			get(func(c *report.Counts) int32 { return c.DesiredNumberScheduled }),
 			get(func(c *report.Counts) int32 { return c.CurrentNumberScheduled }),
 			get(func(c *report.Counts) int32 { return c.NumberReady }),
@@ -367,11 +399,11 @@ func (d *mdDoc) report(r *report.Report, title, sub string, section *int) {
 			if !f.Active() {
 				continue
 			}
-			typ := mdEscape(string(f.Type))
+			typ := escape.Markdown(string(f.Type))
 			if f.Failing {
 				typ = "**" + typ + "**"
 			}
-			d.line(fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mdCode(ds.Namespace+"/"+ds.Name), mdEscape(orNone(f.Node, "-")), typ, mdEscape(f.Message), mdEscape(f.Suggestion)), &d.droppedFindings)
+			d.line(fmt.Sprintf("| %s | %s | %s | %s | %s |\n", escape.MarkdownCode(ds.Namespace+"/"+ds.Name), escape.Markdown(orNone(f.Node, "-")), typ, escape.Markdown(f.Message), escape.Markdown(f.Suggestion)), &d.droppedFindings)
 		}
 	}
 }
@@ -393,7 +425,7 @@ func (d *mdDoc) cutNote() {
 	where := "write the whole report to a file with `--output-file json=daemoncheck.json`"
 	if d.fullReport != "" {
 		// A path may be long: the note must fit its room.
-		where = "the whole report is in " + mdCode(text.Truncate(d.fullReport, 1024))
+		where = "the whole report is in " + escape.MarkdownCode(text.Truncate(d.fullReport, 1024))
 	}
 	fmt.Fprintf(&d.b, "\n> **Cut to stay under the %d KiB job summary limit:** %s left out; %s.\n", MarkdownLimit>>10, strings.Join(parts, ", "), where)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/daemoncheck/daemoncheck/internal/names"
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -28,7 +29,7 @@ func Describe(w io.Writer, r *report.Report, o Options) error {
 		}
 	}
 	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "\n%s\n", safe(b))
+		fmt.Fprintf(w, "\n%s\n", escape.Terminal(b))
 	}
 	return nil
 }
@@ -70,7 +71,7 @@ func describeHeader(w io.Writer, ds *report.DaemonSetReport) {
 		width = max(width, len(p[0])+1)
 	}
 	for _, p := range kv {
-		fmt.Fprintf(w, "%-*s  %s\n", width, p[0]+":", safe(p[1]))
+		fmt.Fprintf(w, "%-*s  %s\n", width, p[0]+":", escape.Terminal(p[1]))
 	}
 	// The count lines read as kubectl describe prints them, with
 	// daemoncheck's recomputed value where it differs.
@@ -91,7 +92,7 @@ func describeHeader(w io.Writer, ds *report.DaemonSetReport) {
 	count("Number of Nodes Misscheduled", ds.Status.NumberMisscheduled, func(c *report.Counts) int32 { return c.NumberMisscheduled })
 	fmt.Fprintf(w, "Pods Status:  %s\n", podsStatus(ds))
 	for _, u := range ds.Unknown {
-		fmt.Fprintf(w, "Unknown:  %s\n", safe(u))
+		fmt.Fprintf(w, "Unknown:  %s\n", escape.Terminal(u))
 	}
 }
 
@@ -189,9 +190,9 @@ func describeFindings(w io.Writer, ds *report.DaemonSetReport, o Options) {
 			mark = " [held back: " + f.HeldBack + "]"
 		}
 		width := o.MaxWidth
-		fmt.Fprint(w, wrap(safe(fmt.Sprintf("%s%s%s: %s", f.Type, where, mark, f.Message)), width, "  ", "      "))
+		fmt.Fprint(w, wrap(escape.Terminal(fmt.Sprintf("%s%s%s: %s", f.Type, where, mark, f.Message)), width, "  ", "      "))
 		if f.Suggestion != "" {
-			fmt.Fprint(w, wrap("Suggestion: "+safe(f.Suggestion), width, "    ", "      "))
+			fmt.Fprint(w, wrap("Suggestion: "+escape.Terminal(f.Suggestion), width, "    ", "      "))
 		}
 	}
 }

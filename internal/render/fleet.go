@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -73,17 +74,17 @@ func fleetTable(w io.Writer, f *report.FleetReport, o Options) error {
 		coverage(w, cover, o.MaxWidth)
 	case len(leaving) > 0:
 		fmt.Fprintln(w)
-		fmt.Fprint(w, wrap(safe(fmt.Sprintf("Not targeted by design: %s leave some nodes out on purpose (taints, selectors); -o wide lists them, --require makes a node required.",
+		fmt.Fprint(w, wrap(escape.Terminal(fmt.Sprintf("Not targeted by design: %s leave some nodes out on purpose (taints, selectors); -o wide lists them, --require makes a node required.",
 			strings.Join(leaving, ", "))), o.MaxWidth, "", ""))
 	}
 	if len(aside) > 0 {
 		fmt.Fprintf(w, "\nFindings set aside%s:\n", setAsideHint(o))
 		for _, l := range aside {
-			fmt.Fprint(w, wrap(safe(l), o.MaxWidth, "  ", "    "))
+			fmt.Fprint(w, wrap(escape.Terminal(l), o.MaxWidth, "  ", "    "))
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprint(w, wrap(paintVerdict(o.Color, safe(FleetVerdict(f))), o.MaxWidth, "", "  "))
+	fmt.Fprint(w, wrap(paintVerdict(o.Color, escape.Terminal(FleetVerdict(f))), o.MaxWidth, "", "  "))
 	return nil
 }
 
@@ -150,7 +151,7 @@ func fleetClusters(w io.Writer, f *report.FleetReport, o Options) error {
 	}
 	for i := range f.Clusters {
 		if m := clusterMessage(&f.Clusters[i]); m != "" {
-			fmt.Fprint(w, wrap(safe(f.Clusters[i].Context+": "+m), o.MaxWidth, "", "  "))
+			fmt.Fprint(w, wrap(escape.Terminal(f.Clusters[i].Context+": "+m), o.MaxWidth, "", "  "))
 		}
 	}
 	return nil
@@ -259,7 +260,7 @@ func FleetDescribe(w io.Writer, f *report.FleetReport, o Options) error {
 			kv = append(kv, [2]string{"Error", c.Error})
 		}
 		for _, p := range kv {
-			fmt.Fprintf(w, "%-8s  %s\n", p[0]+":", safe(p[1]))
+			fmt.Fprintf(w, "%-8s  %s\n", p[0]+":", escape.Terminal(p[1]))
 		}
 		if c.Report == nil || len(c.Report.DaemonSets) == 0 && !c.Report.Partial {
 			continue
@@ -342,18 +343,18 @@ func FleetMarkdown(w io.Writer, f *report.FleetReport, o Options) error {
 		if r := c.Report; r != nil {
 			counts = fmt.Sprintf("%d | %d | %d | %d", r.Summary.DaemonSets, r.Summary.Healthy, r.Summary.Findings, r.Summary.Failing)
 		}
-		d.line(fmt.Sprintf("| %s | %s | %s | %s |\n", mdCode(c.Context), mdEscape(string(c.Result)), counts, mdEscape(clusterMessage(c))), &d.droppedClusterRows)
+		d.line(fmt.Sprintf("| %s | %s | %s | %s |\n", escape.MarkdownCode(c.Context), escape.Markdown(string(c.Result)), counts, escape.Markdown(clusterMessage(c))), &d.droppedClusterRows)
 	}
 	for i := range f.Clusters {
 		c := &f.Clusters[i]
-		title := "\n### " + mdCode(c.Context) + " "
+		title := "\n### " + escape.MarkdownCode(c.Context) + " "
 		if c.Report == nil {
-			d.line(fmt.Sprintf("%snot audited\n\n> **Error:** %s\n", title, mdEscape(c.Error)), &d.droppedSections)
+			d.line(fmt.Sprintf("%snot audited\n\n> **Error:** %s\n", title, escape.Markdown(c.Error)), &d.droppedSections)
 			continue
 		}
 		d.report(c.Report, title, "####", &d.droppedSections)
 		if c.Error != "" {
-			d.line(fmt.Sprintf("\n> **Error:** %s\n", mdEscape(c.Error)), nil)
+			d.line(fmt.Sprintf("\n> **Error:** %s\n", escape.Markdown(c.Error)), nil)
 		}
 		if set := setAside(c.Report); set != "" {
 			d.line("\n"+set+"\n", nil)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/daemoncheck/daemoncheck/internal/names"
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -252,7 +253,7 @@ func Names(w io.Writer, r *report.Report, _ Options) error {
 		if ds.Resource != "" {
 			typ = ds.Resource
 		}
-		if _, err := fmt.Fprintf(w, "-n %s %s/%s\n", safe(ds.Namespace), safe(typ), safe(ds.Name)); err != nil {
+		if _, err := fmt.Fprintf(w, "-n %s %s/%s\n", escape.Terminal(ds.Namespace), escape.Terminal(typ), escape.Terminal(ds.Name)); err != nil {
 			return err
 		}
 	}
@@ -267,7 +268,7 @@ func NodeNames(w io.Writer, r *report.Report, _ Options) error {
 	}
 	names.Sort(ns)
 	for _, n := range ns {
-		if _, err := fmt.Fprintf(w, "node/%s\n", safe(n)); err != nil {
+		if _, err := fmt.Fprintf(w, "node/%s\n", escape.Terminal(n)); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -21,7 +22,7 @@ func GitHub(w io.Writer, r *report.Report, _ Options) error {
 		if u.Rule != "" {
 			msg += " (needs RBAC " + u.Rule + ")"
 		}
-		if _, err := fmt.Fprintf(w, "::error title=%s::%s\n", ghProperty("daemoncheck: partial report"), ghData(msg)); err != nil {
+		if _, err := fmt.Fprintf(w, "::error title=%s::%s\n", escape.GHProperty("daemoncheck: partial report"), escape.GHData(msg)); err != nil {
 			return err
 		}
 	}
@@ -42,7 +43,7 @@ func GitHub(w io.Writer, r *report.Report, _ Options) error {
 		if p.Fix != "" {
 			msg += "\nFix: " + p.Fix
 		}
-		if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty(title), ghData(msg)); err != nil {
+		if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, escape.GHProperty(title), escape.GHData(msg)); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -101,7 +102,7 @@ func Matrix(w io.Writer, r *report.Report, o Options) error {
 		}
 	}
 	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "\n%s\n", safe(b))
+		fmt.Fprintf(w, "\n%s\n", escape.Terminal(b))
 	}
 	return nil
 }
@@ -140,11 +141,11 @@ func NodeDetail(w io.Writer, r *report.Report, o Options) error {
 	if info.Exempt != nil {
 		exempt = fmt.Sprintf("%q (annotation daemoncheck.io/exempt)", *info.Exempt)
 	}
-	fmt.Fprintf(w, "Node:     %s\n", safe(info.Name))
-	fmt.Fprintf(w, "Status:   %s\n", safe(nodeStatus(info)))
+	fmt.Fprintf(w, "Node:     %s\n", escape.Terminal(info.Name))
+	fmt.Fprintf(w, "Status:   %s\n", escape.Terminal(nodeStatus(info)))
 	fmt.Fprintf(w, "Age:      %s\n", age(o.Now, info.Created))
-	fmt.Fprintf(w, "Taints:   %s\n", safe(orNone(strings.Join(info.Taints, ", "), "<none>")))
-	fmt.Fprintf(w, "Exempt:   %s\n", safe(exempt))
+	fmt.Fprintf(w, "Taints:   %s\n", escape.Terminal(orNone(strings.Join(info.Taints, ", "), "<none>")))
+	fmt.Fprintf(w, "Exempt:   %s\n", escape.Terminal(exempt))
 	fmt.Fprintln(w, "DaemonSets:")
 	var rows [][]string
 	var findings []string
@@ -176,12 +177,12 @@ func NodeDetail(w io.Writer, r *report.Report, o Options) error {
 			if f.Node != node {
 				continue
 			}
-			line := fmt.Sprintf("  %s %s: %s", safe(name), f.Type, safe(f.Message))
+			line := fmt.Sprintf("  %s %s: %s", escape.Terminal(name), f.Type, escape.Terminal(f.Message))
 			if !f.Active() {
-				line += safe(fmt.Sprintf(" [set aside: %s%s]", f.Exempted, f.HeldBack))
+				line += escape.Terminal(fmt.Sprintf(" [set aside: %s%s]", f.Exempted, f.HeldBack))
 			}
 			if f.Suggestion != "" {
-				line += "\n    Suggestion: " + safe(f.Suggestion)
+				line += "\n    Suggestion: " + escape.Terminal(f.Suggestion)
 			}
 			findings = append(findings, line)
 		}

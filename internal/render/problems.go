@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -68,7 +69,7 @@ func tableWidth(headers []string, rows [][]string) int {
 	}
 	for _, r := range rows {
 		for i, c := range r {
-			widths[i] = max(widths[i], utf8.RuneCountInString(safe(c)))
+			widths[i] = max(widths[i], utf8.RuneCountInString(escape.Terminal(c)))
 		}
 	}
 	total := 3 * (len(widths) - 1)
@@ -101,10 +102,10 @@ func problemList(w io.Writer, ps []contextProblem, o Options) {
 		if len(p.Nodes) > 0 {
 			head += fmt.Sprintf(" on %s: %s", count(len(p.Nodes), "node"), p.Range)
 		}
-		fmt.Fprint(w, wrap(safe(head), o.MaxWidth, paint(o.Color, severityColour(p.Severity), sev), listIndent))
-		fmt.Fprint(w, wrap(safe(problemCause(p)), o.MaxWidth, listIndent+"cause: ", listIndent+"       "))
+		fmt.Fprint(w, wrap(escape.Terminal(head), o.MaxWidth, paint(o.Color, severityColour(p.Severity), sev), listIndent))
+		fmt.Fprint(w, wrap(escape.Terminal(problemCause(p)), o.MaxWidth, listIndent+"cause: ", listIndent+"       "))
 		if p.Fix != "" {
-			fmt.Fprint(w, wrap(safe(p.Fix), o.MaxWidth, listIndent+"fix:   ", listIndent+"       "))
+			fmt.Fprint(w, wrap(escape.Terminal(p.Fix), o.MaxWidth, listIndent+"fix:   ", listIndent+"       "))
 		}
 	}
 }

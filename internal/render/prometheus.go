@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -85,7 +86,7 @@ func gauge(name, help string) *dto.MetricFamily {
 func add(mf *dto.MetricFamily, v float64, labels ...string) {
 	m := &dto.Metric{Gauge: &dto.Gauge{Value: proto.Float64(v)}}
 	for i := 0; i+1 < len(labels); i += 2 {
-		m.Label = append(m.Label, &dto.LabelPair{Name: proto.String(labels[i]), Value: proto.String(promLabel(labels[i+1]))})
+		m.Label = append(m.Label, &dto.LabelPair{Name: proto.String(labels[i]), Value: proto.String(escape.PromLabel(labels[i+1]))})
 	}
 	mf.Metric = append(mf.Metric, m)
 }
@@ -251,7 +252,7 @@ func promDistinctDaemonSets(r *report.Report) error {
 	for i := range r.DaemonSets {
 		k := [2]string{r.DaemonSets[i].Namespace, r.DaemonSets[i].Name}
 		if seen[k] {
-			return fmt.Errorf("the input has two DaemonSets %s/%s (objects with different UIDs: a dump that mixes two points in time?), and Prometheus series must be unique: dump the cluster again, or use -o json", promLabel(k[0]), promLabel(k[1]))
+			return fmt.Errorf("the input has two DaemonSets %s/%s (objects with different UIDs: a dump that mixes two points in time?), and Prometheus series must be unique: dump the cluster again, or use -o json", escape.PromLabel(k[0]), escape.PromLabel(k[1]))
 		}
 		seen[k] = true
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"k8s.io/apimachinery/pkg/util/duration"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -79,14 +80,14 @@ func writeTable(w io.Writer, headers []string, rows [][]string, noHeaders bool, 
 		// Headers may be names too (nodes, DaemonSets, label keys).
 		hs := make([]string, len(headers))
 		for i, h := range headers {
-			hs[i] = safe(h)
+			hs[i] = escape.Terminal(h)
 		}
 		t.Header(hs)
 	}
 	for _, r := range rows {
 		cells := make([]string, len(r))
 		for i, c := range r {
-			cells[i] = safe(c)
+			cells[i] = escape.Terminal(c)
 		}
 		if err := t.Append(cells); err != nil {
 			return err
@@ -168,7 +169,7 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 	}
 	if b := partialBanner(r); b != "" {
 		fmt.Fprintln(w)
-		fmt.Fprint(w, wrap(safe(b), o.MaxWidth, "", "  "))
+		fmt.Fprint(w, wrap(escape.Terminal(b), o.MaxWidth, "", "  "))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, paintVerdict(o.Color, Verdict(r)))
@@ -374,7 +375,7 @@ func coverage(w io.Writer, lines []string, width int) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Not targeted (by design unless a coverage policy requires it; --require makes it a finding):")
 	for _, l := range lines {
-		fmt.Fprint(w, wrap(safe(l), width, "  ", "    "))
+		fmt.Fprint(w, wrap(escape.Terminal(l), width, "  ", "    "))
 	}
 }
 

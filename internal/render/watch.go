@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -174,7 +175,7 @@ func problemKey(p *report.Problem) string {
 // cells joins a row's cells as a table would separate them, each escaped.
 func cells(cs ...string) string {
 	for i := range cs {
-		cs[i] = safe(cs[i])
+		cs[i] = escape.Terminal(cs[i])
 	}
 	return strings.Join(cs, "   ")
 }

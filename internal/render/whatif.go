@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -39,9 +40,9 @@ func WhatIfTable(w io.Writer, r *report.WhatIfReport, o Options) error {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprint(w, wrap(safe(whatIfVerdict(r)), width, "", "  "))
+	fmt.Fprint(w, wrap(escape.Terminal(whatIfVerdict(r)), width, "", "  "))
 	if b := whatIfPartial(r); b != "" {
-		fmt.Fprint(w, wrap(safe(b), width, "", "  "))
+		fmt.Fprint(w, wrap(escape.Terminal(b), width, "", "  "))
 	}
 	return nil
 }
@@ -107,7 +108,7 @@ func kv(w io.Writer, pairs [][2]string, width int, indent string) {
 	}
 	for _, p := range pairs {
 		head := fmt.Sprintf("%s%-*s  ", indent, keyW, p[0]+":")
-		fmt.Fprint(w, wrap(safe(p[1]), width, head, strings.Repeat(" ", len(head))))
+		fmt.Fprint(w, wrap(escape.Terminal(p[1]), width, head, strings.Repeat(" ", len(head))))
 	}
 }
 
@@ -123,7 +124,7 @@ func whatIfPool(w io.Writer, p *report.PoolWhatIf, o Options, width int) error {
 	if p.Kind == "Flags" {
 		title, origin = "Node "+p.Name, "described by flags"
 	}
-	fmt.Fprintln(w, safe(fmt.Sprintf("%s (%s)", title, origin)))
+	fmt.Fprintln(w, escape.Terminal(fmt.Sprintf("%s (%s)", title, origin)))
 	var pairs [][2]string
 	pairs = append(pairs, [2]string{"Taints", orNone(strings.Join(p.Taints, ", "), "<none>")})
 	if len(p.StartupTaints) > 0 {
@@ -153,7 +154,7 @@ func whatIfPool(w io.Writer, p *report.PoolWhatIf, o Options, width int) error {
 	if len(p.Notes) > 0 {
 		fmt.Fprintln(w, "Notes:")
 		for _, n := range p.Notes {
-			fmt.Fprint(w, wrap(safe(n), width, "  - ", "    "))
+			fmt.Fprint(w, wrap(escape.Terminal(n), width, "  - ", "    "))
 		}
 	}
 	if len(p.Shapes) == 1 {
@@ -181,7 +182,7 @@ func whatIfPool(w io.Writer, p *report.PoolWhatIf, o Options, width int) error {
 			if len(unknownFit) > 0 && len(unknownFit) < len(g) {
 				head += " (fit Unknown on " + strings.Join(unknownFit, ", ") + ", whose allocatable is not known)"
 			}
-			fmt.Fprint(w, wrap(safe(head+":"), width, "", "  "))
+			fmt.Fprint(w, wrap(escape.Terminal(head+":"), width, "", "  "))
 			if err := whatIfDaemons(w, p.Shapes, g, shapesUnits(p), o, width); err != nil {
 				return err
 			}
@@ -201,7 +202,7 @@ func whatIfShape(w io.Writer, s *report.Shape, o Options, width int) error {
 	if len(s.Varies) > 0 {
 		head += ": " + strings.Join(s.Varies, ", ")
 	}
-	fmt.Fprint(w, wrap(safe(head), width, "", "  "))
+	fmt.Fprint(w, wrap(escape.Terminal(head), width, "", "  "))
 	units := shapeUnits(s)
 	var pairs [][2]string
 	if s.Arch != "" || s.OS != "" {
@@ -306,7 +307,7 @@ func whatIfShapeTable(w io.Writer, p *report.PoolWhatIf, o Options, width int) e
 			for i := 1; i < len(r); i++ {
 				parts = append(parts, strings.ToLower(headers[i])+" "+r[i])
 			}
-			fmt.Fprint(w, wrap(safe(r[0]+": "+strings.Join(parts, ", ")), width, "  ", "      "))
+			fmt.Fprint(w, wrap(escape.Terminal(r[0]+": "+strings.Join(parts, ", ")), width, "  ", "      "))
 		}
 	} else if err := writeTable(w, headers, rows, o.NoHeaders, "  "); err != nil {
 		return err
@@ -468,7 +469,7 @@ func daemonList(w io.Writer, headers []string, rows [][]string, width int) {
 			line += ": " + why
 		}
 		// The fixed columns are the first line's indent: wrap keeps it.
-		fmt.Fprint(w, wrap(safe(line), width, fmt.Sprintf("  %-*s %-*s ", rw, safe(r[2]), fw, safe(r[3])), rest))
+		fmt.Fprint(w, wrap(escape.Terminal(line), width, fmt.Sprintf("  %-*s %-*s ", rw, escape.Terminal(r[2]), fw, escape.Terminal(r[3])), rest))
 	}
 }
 
@@ -578,9 +579,9 @@ func whatIfFindings(w io.Writer, fs []report.WhatIfFinding, shapes, width int) {
 		if len(g) > 1 {
 			msg = willNotRunText(g, shapes)
 		}
-		fmt.Fprint(w, wrap(fmt.Sprintf("%s %s: %s", sev, f.Type, safe(msg)), width, "  ", "      "))
+		fmt.Fprint(w, wrap(fmt.Sprintf("%s %s: %s", sev, f.Type, escape.Terminal(msg)), width, "  ", "      "))
 		if f.Suggestion != "" {
-			fmt.Fprint(w, wrap("Fix: "+safe(f.Suggestion), width, "    ", "      "))
+			fmt.Fprint(w, wrap("Fix: "+escape.Terminal(f.Suggestion), width, "    ", "      "))
 		}
 	}
 }
@@ -635,7 +636,7 @@ func whatIfChange(w io.Writer, c *report.DaemonSetChange, o Options, width int) 
 	if c.New {
 		what = "new"
 	}
-	fmt.Fprintln(w, safe(fmt.Sprintf("DaemonSet %s/%s (%s, %s)", c.Namespace, c.Name, what, c.Source)))
+	fmt.Fprintln(w, escape.Terminal(fmt.Sprintf("DaemonSet %s/%s (%s, %s)", c.Namespace, c.Name, what, c.Source)))
 	targets := fmt.Sprintf("%d nodes (gained %d, lost %d)", c.NodesAfter, groupCount(c.Gained), groupCount(c.Lost))
 	if !c.New {
 		targets = fmt.Sprintf("%d nodes, today %d (gained %d, lost %d)", c.NodesAfter, c.NodesBefore, groupCount(c.Gained), groupCount(c.Lost))

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -162,9 +163,9 @@ func whatIfCauses(fs []report.WhatIfFinding, shapes int) []whatIfCause {
 // its fix. Rows past MarkdownLimit are left out with a note.
 func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## daemoncheck %s\n\n", mdEscape(whatIfVerdict(r)))
+	fmt.Fprintf(&b, "## daemoncheck %s\n\n", escape.Markdown(whatIfVerdict(r)))
 	if pb := whatIfPartial(r); pb != "" {
-		fmt.Fprintf(&b, "> **Partial:** %s\n\n", mdEscape(pb))
+		fmt.Fprintf(&b, "> **Partial:** %s\n\n", escape.Markdown(pb))
 	}
 	budget := MarkdownLimit - markdownNoteRoom
 	cut, dropped := false, 0
@@ -182,12 +183,12 @@ func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 		if c.New {
 			what = "new"
 		}
-		row(fmt.Sprintf("### DaemonSet `%s/%s` (%s): %d nodes, today %d\n\n| Nodes | Pool | Count | Names | Reason |\n|---|---|---:|---|---|\n", mdEscape(c.Namespace), mdEscape(c.Name), what, c.NodesAfter, c.NodesBefore))
+		row(fmt.Sprintf("### DaemonSet `%s/%s` (%s): %d nodes, today %d\n\n| Nodes | Pool | Count | Names | Reason |\n|---|---|---:|---|---|\n", escape.Markdown(c.Namespace), escape.Markdown(c.Name), what, c.NodesAfter, c.NodesBefore))
 		for _, g := range c.Gained {
-			row(fmt.Sprintf("| gained | %s | %d | %s | |\n", mdEscape(orNone(g.Pool, "-")), g.Count, mdEscape(g.Range)))
+			row(fmt.Sprintf("| gained | %s | %d | %s | |\n", escape.Markdown(orNone(g.Pool, "-")), g.Count, escape.Markdown(g.Range)))
 		}
 		for _, g := range c.Lost {
-			row(fmt.Sprintf("| lost | %s | %d | %s | %s |\n", mdEscape(orNone(g.Pool, "-")), g.Count, mdEscape(g.Range), mdEscape(g.Reason)))
+			row(fmt.Sprintf("| lost | %s | %d | %s | %s |\n", escape.Markdown(orNone(g.Pool, "-")), g.Count, escape.Markdown(g.Range), escape.Markdown(g.Reason)))
 		}
 		row("\n")
 		mdFindings(row, c.Findings, 0)
@@ -195,7 +196,7 @@ func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 	for i := range r.Pools {
 		p := &r.Pools[i]
 		// What runs and fits is counted; what does not is listed.
-		row(fmt.Sprintf("### %s `%s` (%s)\n\n| Node shape | DaemonSet | Runs | Fit | Reason |\n|---|---|---|---|---|\n", mdEscape(p.Kind), mdEscape(p.Name), mdEscape(p.Source)))
+		row(fmt.Sprintf("### %s `%s` (%s)\n\n| Node shape | DaemonSet | Runs | Fit | Reason |\n|---|---|---|---|---|\n", escape.Markdown(p.Kind), escape.Markdown(p.Name), escape.Markdown(p.Source)))
 		for _, s := range p.Shapes {
 			ok, waiting := 0, 0
 			var startup []string
@@ -212,7 +213,7 @@ func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 			if waiting > 0 {
 				note = fmt.Sprintf("; %d of them once startup taint %s is removed", waiting, strings.Join(startup, ", "))
 			}
-			row(fmt.Sprintf("| `%s` | %d of %d DaemonSets | yes | %s | run%s%s |\n", mdEscape(s.Name), ok, len(s.DaemonSets), shapeFitWord(s), mdEscape(allocNote(s)), mdEscape(note)))
+			row(fmt.Sprintf("| `%s` | %d of %d DaemonSets | yes | %s | run%s%s |\n", escape.Markdown(s.Name), ok, len(s.DaemonSets), shapeFitWord(s), escape.Markdown(allocNote(s)), escape.Markdown(note)))
 			for _, d := range s.DaemonSets {
 				if d.Runs && d.Fit != report.ShapeFitNo {
 					continue
@@ -228,7 +229,7 @@ func WhatIfMarkdown(w io.Writer, r *report.WhatIfReport, _ Options) error {
 				if w := fitWord(&d); w != "" {
 					fit = "**" + w + "**"
 				}
-				row(fmt.Sprintf("| `%s` | `%s/%s` | %s | %s | %s |\n", mdEscape(s.Name), mdEscape(d.Namespace), mdEscape(d.Name), runs, fit, mdEscape(why)))
+				row(fmt.Sprintf("| `%s` | `%s/%s` | %s | %s | %s |\n", escape.Markdown(s.Name), escape.Markdown(d.Namespace), escape.Markdown(d.Name), runs, fit, escape.Markdown(why)))
 			}
 		}
 		row("\n")
@@ -269,7 +270,7 @@ func mdFindings(row func(string), fs []report.WhatIfFinding, shapes int) {
 			}
 			dss = strings.Join(names, ", ")
 		}
-		row(fmt.Sprintf("| %s | %s | %s | %s | %s |\n", kind, mdEscape(orNone(dss, "-")), mdEscape(orNone(where, "-")), mdEscape(msg), mdEscape(f.Suggestion)))
+		row(fmt.Sprintf("| %s | %s | %s | %s | %s |\n", kind, escape.Markdown(orNone(dss, "-")), escape.Markdown(orNone(where, "-")), escape.Markdown(msg), escape.Markdown(f.Suggestion)))
 	}
 	row("\n")
 }
@@ -297,7 +298,7 @@ func allocNote(s report.Shape) string {
 // concerns, and the verdict line last.
 func WhatIfGitHub(w io.Writer, r *report.WhatIfReport, _ Options) error {
 	for _, u := range r.Unread {
-		if _, err := fmt.Fprintf(w, "::error title=%s::%s\n", ghProperty("daemoncheck whatif: partial"), ghData(u.Kind+" not read: "+u.Reason)); err != nil {
+		if _, err := fmt.Fprintf(w, "::error title=%s::%s\n", escape.GHProperty("daemoncheck whatif: partial"), escape.GHData(u.Kind+" not read: "+u.Reason)); err != nil {
 			return err
 		}
 	}
@@ -318,7 +319,7 @@ func WhatIfGitHub(w io.Writer, r *report.WhatIfReport, _ Options) error {
 			if c.fix != "" {
 				msg += "\nFix: " + c.fix
 			}
-			if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty(title), ghData(msg)); err != nil {
+			if _, err := fmt.Fprintf(w, "::%s title=%s::%s\n", level, escape.GHProperty(title), escape.GHData(msg)); err != nil {
 				return err
 			}
 		}
@@ -336,6 +337,6 @@ func WhatIfGitHub(w io.Writer, r *report.WhatIfReport, _ Options) error {
 			return err
 		}
 	}
-	_, err := fmt.Fprintln(w, safe(whatIfVerdict(r)))
+	_, err := fmt.Fprintln(w, escape.Terminal(whatIfVerdict(r)))
 	return err
 }

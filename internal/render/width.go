@@ -1,6 +1,8 @@
 package render
 
 import (
+	"bytes"
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -89,3 +91,35 @@ func wrapItems(items []string, width int, first, rest string) string {
 	}
 	return b.String()
 }
+
+// cutWriter cuts every line at width display columns, ending a cut line
+// with an ellipsis.
+type cutWriter struct {
+	w     io.Writer
+	width int
+	buf   bytes.Buffer
+}
+
+func (c *cutWriter) Write(p []byte) (int, error) {
+	c.buf.Write(p)
+	for {
+		i := bytes.IndexByte(c.buf.Bytes(), '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := string(c.buf.Next(i + 1))
+		if _, err := io.WriteString(c.w, cutLine(strings.TrimSuffix(line, "\n"), c.width)+"\n"); err != nil {
+			return 0, err
+		}
+	}
+}
+
+func (c *cutWriter) flush() error {
+	if c.buf.Len() == 0 {
+		return nil
+	}
+	_, err := io.WriteString(c.w, cutLine(c.buf.String(), c.width))
+	return err
+}
+
+func cutLine(s string, width int) string { return cutVisible(s, width) }
