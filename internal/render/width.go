@@ -65,11 +65,11 @@ func visibleLen(s string) int {
 	return n
 }
 
-// wrapItems writes items joined by ", " wrapped to width as wrap does, but
+// WrapItems writes items joined by ", " wrapped to width as wrap does, but
 // breaking lines only between items, so that an item ("pods 38/880 (5%)")
 // stays whole on its line; an item wider than a line on its own is wrapped
 // at its spaces. width 0 (pipes, files): one line.
-func wrapItems(items []string, width int, first, rest string) string {
+func WrapItems(items []string, width int, first, rest string) string {
 	var b strings.Builder
 	line, indent := "", first
 	for i, it := range items {
@@ -80,14 +80,14 @@ func wrapItems(items []string, width int, first, rest string) string {
 		case line == "":
 			line = it
 		case width > 0 && visibleLen(indent)+visibleLen(line+" "+it) > width:
-			b.WriteString(wrap(line, width, indent, rest))
+			b.WriteString(Wrap(line, width, indent, rest))
 			line, indent = it, rest
 		default:
 			line += " " + it
 		}
 	}
 	if line != "" {
-		b.WriteString(wrap(line, width, indent, rest))
+		b.WriteString(Wrap(line, width, indent, rest))
 	}
 	return b.String()
 }

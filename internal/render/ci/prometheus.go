@@ -1,4 +1,4 @@
-package render
+package ci
 
 import (
 	"fmt"
@@ -10,9 +10,14 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
+
+func init() {
+	render.Register(render.Format{Name: "prometheus", Render: map[render.View]render.RenderFunc{render.ViewAudit: Prometheus, render.ViewDetail: Prometheus}})
+}
 
 // Prometheus prints the report in the Prometheus text exposition format, for
 // node-exporter's textfile collector or a Pushgateway fed by a scheduled run.
@@ -21,7 +26,7 @@ import (
 // No sample carries a timestamp: the Pushgateway rejects them and the
 // textfile collector ignores them; daemoncheck_last_run_timestamp_seconds
 // says when the audit ran.
-func Prometheus(w io.Writer, r *report.Report, _ Options) error {
+func Prometheus(w io.Writer, r *report.Report, _ render.Options) error {
 	if err := promDistinctDaemonSets(r); err != nil {
 		return err
 	}
