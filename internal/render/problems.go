@@ -60,7 +60,7 @@ func problemCause(p *report.Problem) string {
 	return p.Cause
 }
 
-// TableWidth is the width writeTable renders rows at: each column as wide
+// TableWidth is the width WriteTable renders rows at: each column as wide
 // as its widest cell, three spaces between columns.
 func TableWidth(headers []string, rows [][]string) int {
 	widths := make([]int, len(headers))

@@ -13,7 +13,7 @@ import (
 // thousands; an annotation or failure text stays readable).
 const maxCINodes = 50
 
-// whatIfCause is one cause of a what-if's findings (a findingGroups
+// whatIfCause is one cause of a what-if's findings (a plan.FindingGroups
 // entry), as the CI formats report it.
 type whatIfCause struct {
 	kind       report.WhatIfFindingType
@@ -49,7 +49,7 @@ func whatIfCauses(fs []report.WhatIfFinding, shapes int) []whatIfCause {
 		if len(g) > 1 {
 			c.message = plan.WillNotRunText(g, shapes)
 		}
-		// The group shares its shapes and nodes (findingGroups' key).
+		// The group shares its shapes and nodes (plan.FindingGroups' key).
 		switch {
 		case len(f.Nodes) > maxCINodes:
 			c.where = fmt.Sprintf("Nodes: %s and %d more (-o json lists them)", strings.Join(f.Nodes[:maxCINodes], ", "), len(f.Nodes)-maxCINodes)

@@ -11,6 +11,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
+// -o github: the audit (and NAME) and the what-if.
 func init() {
 	render.Register(render.Format{Name: "github", Render: map[render.View]render.RenderFunc{render.ViewAudit: GitHub, render.ViewDetail: GitHub}, RenderWhatIf: WhatIfGitHub})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
+// -o junit: the audit (and NAME), several clusters, the what-if.
 func init() {
 	render.Register(render.Format{Name: "junit", Render: map[render.View]render.RenderFunc{render.ViewAudit: JUnit, render.ViewDetail: JUnit},
 		Fleet: map[render.View]render.FleetRenderFunc{render.ViewAudit: FleetJUnit, render.ViewDetail: FleetJUnit}, RenderWhatIf: WhatIfJUnit})

@@ -15,6 +15,8 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
+// -o prometheus: the audit (and NAME), for the textfile collector or a
+// Pushgateway.
 func init() {
 	render.Register(render.Format{Name: "prometheus", Render: map[render.View]render.RenderFunc{render.ViewAudit: Prometheus, render.ViewDetail: Prometheus}})
 }
