@@ -189,7 +189,7 @@ func FleetVerdict(f *report.FleetReport) string {
 	n := len(f.Clusters)
 	switch {
 	case len(failed) > 0:
-		return fmt.Sprintf("FAIL: %d of %s fail the gate (%s)%s; exit 1", len(failed), Count(n, "cluster"), strings.Join(failed, ", "), tail)
+		return fmt.Sprintf("FAIL: %d of %s %s the gate (%s)%s; exit 1", len(failed), Count(n, "cluster"), agree(len(failed), "fail"), strings.Join(failed, ", "), tail)
 	case len(rest) > 0:
 		return fmt.Sprintf("INCOMPLETE: no cluster fails the gate%s; exit 3", tail)
 	}

@@ -58,12 +58,14 @@ func Matrix(w io.Writer, r *report.Report, o Options) error {
 	}
 	var headers []string
 	var rows [][]string
+	fixed := 1 // columns repeated in every block: the row's name (and status, labels)
 	if !transpose {
 		headers = []string{"NODE", "STATUS"}
 		for _, k := range o.LabelColumns {
 			// As kubectl get -L: the key's last segment, upper-cased.
 			headers = append(headers, strings.ToUpper(k[strings.LastIndex(k, "/")+1:]))
 		}
+		fixed = len(headers)
 		headers = append(headers, names...)
 		for _, n := range r.Nodes {
 			row := []string{n.Name, nodeStatus(&n)}
@@ -88,23 +90,104 @@ func Matrix(w io.Writer, r *report.Report, o Options) error {
 			rows = append(rows, row)
 		}
 	}
-	if err := WriteTable(w, headers, rows, o.NoHeaders, ""); err != nil {
-		return err
+	for i, cols := range columnBlocks(headers, rows, fixed, o.MaxWidth) {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if err := WriteTable(w, pick(headers, cols), pickRows(rows, cols), o.NoHeaders, ""); err != nil {
+			return err
+		}
 	}
 	if !o.NoHeaders {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Running/NotReady/CrashLoopBackOff...: the state of the Pod the controller counts (+N: extra Pods); Pending: not scheduled or not started;")
-		fmt.Fprintln(w, "Missing: targeted, no Pod; Misscheduled: a Pod where the controller does not target; Uncovered: a coverage policy requires it,")
-		if o.Wide {
-			fmt.Fprintln(w, "the controller does not target the node; -: not targeted. (…): the rule that excludes the node.")
-		} else {
-			fmt.Fprintln(w, "the controller does not target the node; -: not targeted. -o wide shows why; kubectl daemoncheck nodes NODE explains one node.")
-		}
+		writeLegend(w, o)
 	}
 	if b := PartialBanner(r); b != "" {
 		fmt.Fprintf(w, "\n%s\n", escape.Terminal(b))
 	}
+	if !o.NoHeaders {
+		// The view narrows what is shown, never the gate: its verdict and
+		// exit code are the audit's (internal/view).
+		fmt.Fprintln(w)
+		fmt.Fprint(w, Wrap(paintVerdict(o.Color, Verdict(r)), o.MaxWidth, "", "  "))
+	}
 	return nil
+}
+
+// matrixLegend says what the cells of the matrix mean; its last sentence
+// differs under -o wide, whose cells carry the rule that excludes a node.
+var matrixLegend = [...]string{
+	"Running/NotReady/CrashLoopBackOff...: the state of the Pod the controller counts (+N: extra Pods); Pending: not scheduled or not started;",
+	"Missing: targeted, no Pod; Misscheduled: a Pod where the controller does not target; Uncovered: a coverage policy requires it,",
+	"the controller does not target the node; -: not targeted.",
+}
+
+// writeLegend prints the legend as three lines in pipes and files (as it
+// always has), and wrapped to the terminal's width on a terminal, where a
+// line cut at the edge would lose words.
+func writeLegend(w io.Writer, o Options) {
+	last := " -o wide shows why; kubectl daemoncheck nodes NODE explains one node."
+	if o.Wide {
+		last = " (…): the rule that excludes the node."
+	}
+	if o.MaxWidth == 0 {
+		fmt.Fprintln(w, matrixLegend[0])
+		fmt.Fprintln(w, matrixLegend[1])
+		fmt.Fprintln(w, matrixLegend[2]+last)
+		return
+	}
+	fmt.Fprint(w, Wrap(strings.Join(matrixLegend[:], " ")+last, o.MaxWidth, "", ""))
+}
+
+// columnBlocks splits a table wider than width into blocks of columns that
+// each fit, every block repeating the first fixed columns (the node and its
+// status), so that no DaemonSet's column is cut off the screen: the column
+// a person looks for may be the last. width 0 (pipes, files), or a table
+// that fits: one block of every column. A column too wide to fit beside the
+// fixed ones gets a block of its own (and the line is cut there).
+func columnBlocks(headers []string, rows [][]string, fixed, width int) [][]int {
+	all := make([]int, len(headers))
+	for i := range all {
+		all[i] = i
+	}
+	if width == 0 || fixed >= len(headers) || TableWidth(headers, rows) <= width {
+		return [][]int{all}
+	}
+	colWidth := make([]int, len(headers))
+	for i := range headers {
+		colWidth[i] = TableWidth([]string{headers[i]}, pickRows(rows, []int{i}))
+	}
+	base := -3
+	for i := range fixed {
+		base += colWidth[i] + 3
+	}
+	var blocks [][]int
+	block, used := all[:fixed:fixed], base
+	for i := fixed; i < len(headers); i++ {
+		if len(block) > fixed && used+3+colWidth[i] > width {
+			blocks = append(blocks, block)
+			block, used = all[:fixed:fixed], base
+		}
+		block = append(block, i)
+		used += 3 + colWidth[i]
+	}
+	return append(blocks, block)
+}
+
+func pick(cells []string, cols []int) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = cells[c]
+	}
+	return out
+}
+
+func pickRows(rows [][]string, cols []int) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = pick(r, cols)
+	}
+	return out
 }
 
 // columnNames uses the bare DaemonSet name where it is unique among the

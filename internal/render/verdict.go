@@ -37,13 +37,22 @@ func Verdict(r *report.Report) string {
 		if len(nodes) > 0 {
 			where = fmt.Sprintf(" on %d of %d nodes", len(nodes), r.NodeCount)
 		}
-		return fmt.Sprintf("FAIL: %s fail the gate (%s)%s%s; exit 1", Count(len(failing), "problem"), bySeverity(failing), where, partial)
+		return fmt.Sprintf("FAIL: %s %s the gate (%s)%s%s; exit 1", Count(len(failing), "problem"), agree(len(failing), "fail"), bySeverity(failing), where, partial)
 	case r.Partial:
 		return fmt.Sprintf("INCOMPLETE: no problem fails the gate (%s) in what was read, but the report is partial (see above); exit 3", gate)
 	case len(below) > 0:
 		return fmt.Sprintf("PASS: no problem fails the gate (%s); %s below it (%s); exit 0", gate, Count(len(below), "problem"), bySeverity(below))
 	}
 	return fmt.Sprintf("PASS: no problems in %s on %s; exit 0", Count(len(r.DaemonSets), "DaemonSet"), Count(r.NodeCount, "node"))
+}
+
+// agree is verb for a plural subject and verb+"s" for one: "1 problem
+// fails", "2 problems fail".
+func agree(n int, verb string) string {
+	if n == 1 {
+		return verb + "s"
+	}
+	return verb
 }
 
 // bySeverity counts problems by severity, most severe first: "2 errors,
