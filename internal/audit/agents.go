@@ -9,6 +9,7 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
 	"github.com/daemoncheck/daemoncheck/internal/placement"
@@ -19,7 +20,7 @@ import (
 
 func init() {
 	register(detector{typ: report.LowPriorityAgent, ds: func(c *dsContext) []report.Finding {
-		why := agentReason(c.ds, c.policy)
+		why := agentReason(c.DS, c.Policy)
 		if why == "" {
 			return nil
 		}
@@ -29,21 +30,21 @@ func init() {
 		return nil
 	}})
 	register(detector{typ: report.NoMemoryRequest, ds: func(c *dsContext) []report.Finding {
-		ctrs := noMemoryRequest(&c.ds.Spec.Template.Spec)
+		ctrs := noMemoryRequest(&c.DS.Spec.Template.Spec)
 		if len(ctrs) == 0 {
 			return nil
 		}
 		f := report.Finding{Type: report.NoMemoryRequest, Reason: report.ReasonNoMemoryRequest, Params: report.Params{Resource: "memory", Other: strings.Join(ctrs, ",")},
 			Cause: "no memory request: " + strings.Join(ctrs, ", ")}
 		f.Message = fmt.Sprintf("container%s %s of the daemon Pods request%s no memory: the scheduler reserves none for %s on any node, and under memory pressure the kubelet evicts Pods that use more than they request first (a Pod with no request at all is BestEffort, evicted before every other)",
-			plural(len(ctrs)), strings.Join(ctrs, ", "), verbS(len(ctrs)), themIt(len(ctrs)))
-		cmds := []report.Command{explain.Kubectl("top", "pod", "-n", c.ds.Namespace, "--containers")}
+			detect.Plural(len(ctrs)), strings.Join(ctrs, ", "), detect.VerbS(len(ctrs)), themIt(len(ctrs)))
+		cmds := []report.Command{explain.Kubectl("top", "pod", "-n", c.DS.Namespace, "--containers")}
 		var marks []string
 		for _, ctr := range ctrs {
 			marks = append(marks, fmt.Sprintf("{%d}", len(cmds)))
-			cmds = append(cmds, c.setMemoryRequest(ctr))
+			cmds = append(cmds, c.SetMemoryRequest(ctr))
 		}
-		c.adviseChange(&f, owner.Change{What: "a memory request for container " + strings.Join(ctrs, ", ") + " (from what it uses: kubectl top pod -n " + c.ds.Namespace + " --containers)",
+		c.AdviseChange(&f, owner.Change{What: "a memory request for container " + strings.Join(ctrs, ", ") + " (from what it uses: kubectl top pod -n " + c.DS.Namespace + " --containers)",
 			Field: "spec.template.spec.containers[name=" + ctrs[0] + "].resources.requests.memory", Value: "64Mi"},
 			"set a memory request from what the container uses ({0}), e.g. "+strings.Join(marks, "; ")+" (this rolls out every Pod of the DaemonSet)", cmds...)
 		return []report.Finding{f}
@@ -96,9 +97,9 @@ func agentReason(ds *appsv1.DaemonSet, rules []policy.Rule) string {
 // lowPriorityAgent reports a node agent without a priorityClassName, or
 // ranking below the workloads on its nodes.
 func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
-	plan := c.idx.plan
-	d := plan.Of(c.ds)
-	spec := &c.ds.Spec.Template.Spec
+	plan := c.Cluster.Plan
+	d := plan.Of(c.DS)
+	spec := &c.DS.Spec.Template.Spec
 	prio, known := plan.Prio[d], plan.PrioKnown[d]
 	f := report.Finding{Type: report.LowPriorityAgent}
 	c.criticalPatch(&f)
@@ -112,7 +113,7 @@ func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
 		}
 		f.Reason = report.ReasonNoPriorityClass
 		f.Cause = "node agent without a priorityClassName"
-		f.Message = fmt.Sprintf("%s is a node agent (%s) without a priorityClassName: its Pods get %s, like ordinary workloads, so on a full node the scheduler cannot preempt for them, and Pods of a higher priority preempt them", c.name(), why, gets)
+		f.Message = fmt.Sprintf("%s is a node agent (%s) without a priorityClassName: its Pods get %s, like ordinary workloads, so on a full node the scheduler cannot preempt for them, and Pods of a higher priority preempt them", c.Name(), why, gets)
 		return f, true
 	}
 	if !known {
@@ -126,8 +127,8 @@ func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
 		var above, targeted int
 		var top int32
 		example := ""
-		for _, name := range c.idx.byNatural {
-			i := c.idx.nodePos[name]
+		for _, name := range c.Cluster.ByNatural {
+			i := c.Cluster.NodePos[name]
 			if !plan.Verdicts[d][i].ShouldRun {
 				continue
 			}
@@ -144,19 +145,19 @@ func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
 		}
 		f.Reason, f.Params = report.ReasonBelowWorkloads, report.Params{Other: example}
 		f.Cause = "node agent below the priority of the workloads on its nodes"
-		f.Message = fmt.Sprintf("%s is a node agent (%s) at priority %d (%s), below Pods on %d of its %d nodes (up to priority %d, on node %s): when such a node is full, they preempt its Pods, and it cannot preempt them", c.name(), why, prio, class, above, targeted, top, example)
+		f.Message = fmt.Sprintf("%s is a node agent (%s) at priority %d (%s), below Pods on %d of its %d nodes (up to priority %d, on node %s): when such a node is full, they preempt its Pods, and it cannot preempt them", c.Name(), why, prio, class, above, targeted, top, example)
 		return f, true
 	}
 	if gd := globalDefault(plan); gd != nil && gd.Value > prio {
 		f.Reason, f.Params = report.ReasonBelowGlobalDefault, report.Params{Other: gd.Name}
 		f.Cause = "node agent below the cluster's globalDefault priority"
-		f.Message = fmt.Sprintf("%s is a node agent (%s) at priority %d (%s), below the globalDefault class %s (%d) that every Pod without a priorityClassName gets: ordinary workloads preempt its Pods when a node is full", c.name(), why, prio, class, gd.Name, gd.Value)
+		f.Message = fmt.Sprintf("%s is a node agent (%s) at priority %d (%s), below the globalDefault class %s (%d) that every Pod without a priorityClassName gets: ordinary workloads preempt its Pods when a node is full", c.Name(), why, prio, class, gd.Name, gd.Value)
 		return f, true
 	}
 	if prio < highestUserPriority && plan.Work == nil {
 		// Workloads may use any class up to the highest user-definable
 		// priority: only the Pods on its nodes can say.
-		c.report.Unknown = append(c.report.Unknown, fmt.Sprintf("priority: node agent (%s) at priority %d (%s); whether Pods on its nodes rank above it is unknown without --workloads", why, prio, class))
+		c.Report.Unknown = append(c.Report.Unknown, fmt.Sprintf("priority: node agent (%s) at priority %d (%s); whether Pods on its nodes rank above it is unknown without --workloads", why, prio, class))
 	}
 	return f, false
 }
@@ -184,13 +185,13 @@ func globalDefault(plan *placement.Plan) *schedulingv1.PriorityClass {
 // ResourceQuota that names it (the ResourceQuota admission plugin's
 // limitedResources; some providers configure it).
 func (c *dsContext) criticalPatch(f *report.Finding) {
-	ds := c.ds
+	ds := c.DS
 	s := "{0} (this rolls out every Pod of the DaemonSet)"
 	if ds.Namespace != metav1.NamespaceSystem {
 		s += fmt.Sprintf("; if the API server limits critical priority classes to namespaces with a quota for them (ResourceQuota admission limitedResources), first create in %s a ResourceQuota with scopeSelector {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [system-node-critical]}]}", ds.Namespace)
 	}
-	c.adviseChange(f, owner.Change{What: "priorityClassName", Field: "spec.template.spec.priorityClassName", Value: "system-node-critical"},
-		s, explain.KubectlWrite("patch", c.resourceType(), ds.Name, "-n", ds.Namespace, "--type", "merge", "-p", `{"spec":{"template":{"spec":{"priorityClassName":"system-node-critical"}}}}`))
+	c.AdviseChange(f, owner.Change{What: "priorityClassName", Field: "spec.template.spec.priorityClassName", Value: "system-node-critical"},
+		s, explain.KubectlWrite("patch", c.ResourceType(), ds.Name, "-n", ds.Namespace, "--type", "merge", "-p", `{"spec":{"template":{"spec":{"priorityClassName":"system-node-critical"}}}}`))
 }
 
 // noMemoryRequest lists the long-running containers (containers and
@@ -222,20 +223,6 @@ func noMemoryRequest(spec *corev1.PodSpec) []string {
 		check(&s.Containers[i])
 	}
 	return out
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
-func verbS(n int) string {
-	if n == 1 {
-		return "s"
-	}
-	return ""
 }
 
 func themIt(n int) string {

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/placement"
@@ -23,7 +24,7 @@ func init() {
 		}
 		var out []report.Finding
 		for k := range lo.Ports {
-			out = append(out, c.hostPortConflict(n.node, lo, k))
+			out = append(out, c.hostPortConflict(n.Node, lo, k))
 		}
 		return out
 	}})
@@ -35,12 +36,12 @@ func init() {
 		// A Pod waiting to be scheduled, or none at all: the PendingPod or
 		// MissingPod finding says it, with this as its cause
 		// (capacityCauses). What is left is a Pod that runs today.
-		if c.podsKnown && (len(livePods(n.pods)) == 0 || unscheduled(n.pods) != nil) {
+		if c.PodsKnown && (len(detect.LivePods(n.Pods)) == 0 || unscheduled(n.Pods) != nil) {
 			return nil
 		}
-		f := report.Finding{Type: report.NodeTooSmall, Node: n.name, Reason: report.ReasonDaemonsDontFit, Params: report.Params{Resource: shortResources(lo)}, Cause: tooSmallCause(lo)}
-		f.Message = c.tooSmallWords(n.node, lo, nf)
-		if c.podsKnown {
+		f := report.Finding{Type: report.NodeTooSmall, Node: n.Name, Reason: report.ReasonDaemonsDontFit, Params: report.Params{Resource: shortResources(lo)}, Cause: tooSmallCause(lo)}
+		f.Message = c.tooSmallWords(n.Node, lo, nf)
+		if c.PodsKnown {
 			f.Message += "; its Pod runs there today, but once it is replaced (a rollout, an eviction, a node restart) it stays Pending"
 		}
 		c.tooSmallFix(&f, lo)
@@ -51,11 +52,11 @@ func init() {
 // leftOut returns the DaemonSet's left-out record on the case's node and
 // the node's plan, or nil when it fits there (or is not targeted).
 func (c *dsContext) leftOut(n *nodeCase) (*capacity.LeftOut, *placement.NodeFit) {
-	if n.node == nil || !n.verdict.ShouldRun {
+	if n.Node == nil || !n.Verdict.ShouldRun {
 		return nil, nil
 	}
-	pos := c.idx.nodePos[n.name]
-	return c.idx.plan.LeftOutOf(c.idx.plan.Of(c.ds), pos), &c.idx.plan.Nodes[pos]
+	pos := c.Cluster.NodePos[n.Name]
+	return c.Cluster.Plan.LeftOutOf(c.Cluster.Plan.Of(c.DS), pos), &c.Cluster.Plan.Nodes[pos]
 }
 
 // unscheduled is the first live Pod not bound to a node yet.
@@ -68,27 +69,25 @@ func unscheduled(pods []*model.DaemonPod) *model.DaemonPod {
 	return nil
 }
 
-func (c *dsContext) name() string { return c.ds.Namespace + "/" + c.ds.Name }
-
 // hostPortConflict reports the k-th host port the DaemonSet's Pod cannot
 // get on node because another daemon holds it.
 func (c *dsContext) hostPortConflict(node *corev1.Node, lo *capacity.LeftOut, k int) report.Finding {
 	pc, holder := lo.Ports[k], lo.HeldBy[k]
-	plan := c.idx.plan
-	d, h := plan.Of(c.ds), plan.Index(holder)
+	plan := c.Cluster.Plan
+	d, h := plan.Of(c.DS), plan.Index(holder)
 	why := "it was created first"
 	switch {
 	case plan.Prio[h] > plan.Prio[d]:
 		why = fmt.Sprintf("its priority %d is higher", plan.Prio[h])
-	case plan.IsBound(h, c.idx.nodePos[node.Name]):
+	case plan.IsBound(h, c.Cluster.NodePos[node.Name]):
 		why = "its Pod is already there"
 	}
 	f := report.Finding{Type: report.HostPortConflict, Node: node.Name, Reason: report.ReasonHostPortClaimed,
 		Params: report.Params{Port: pc.Port.String(), Other: holder},
 		Cause:  fmt.Sprintf("host port %s also claimed by DaemonSet %s", pc.Port, holder)}
 	f.Message = fmt.Sprintf("DaemonSets %s and %s both target node %s and both claim host port %s (container %s; %s's %s): %s holds it (%s), so %s's Pod cannot run there",
-		c.name(), holder, node.Name, pc.Port, pc.Port.Container, holder, pc.Other, holder, why, c.name())
-	f.Suggestion = fmt.Sprintf("give container %s of %s another hostPort (or %s's), or keep the two DaemonSets off the same nodes with a nodeSelector or node affinity", pc.Port.Container, c.name(), holder)
+		c.Name(), holder, node.Name, pc.Port, pc.Port.Container, holder, pc.Other, holder, why, c.Name())
+	f.Suggestion = fmt.Sprintf("give container %s of %s another hostPort (or %s's), or keep the two DaemonSets off the same nodes with a nodeSelector or node affinity", pc.Port.Container, c.Name(), holder)
 	return f
 }
 
@@ -119,7 +118,7 @@ func (c *dsContext) tooSmallWords(node *corev1.Node, lo *capacity.LeftOut, nf *p
 		why = append(why, s.StringIn(u))
 	}
 	return fmt.Sprintf("the DaemonSets that should run on node %s do not all fit (%s); placed by priority, %s is left out: %s",
-		node.Name, strings.Join(parts, "; "), c.name(), strings.Join(why, ", "))
+		node.Name, strings.Join(parts, "; "), c.Name(), strings.Join(why, ", "))
 }
 
 // tooSmallFix is what to do about a node too small for its daemons.
@@ -128,11 +127,11 @@ func (c *dsContext) tooSmallFix(f *report.Finding, lo *capacity.LeftOut) {
 		if s.Unresolvable {
 			q := capacity.FormatEach(s.Resource, s.Requested, s.Allocatable)
 			explain.Advise(f, fmt.Sprintf("%s alone asks more %s (%s) than the node's whole allocatable (%s): lower its requests, or keep it off such nodes with a nodeSelector or node affinity",
-				c.name(), s.Resource, q[0], q[1]))
+				c.Name(), s.Resource, q[0], q[1]))
 			return
 		}
 	}
-	explain.Advise(f, fmt.Sprintf("lower the requests of the node's daemons ({0} lists them per node), use nodes with more allocatable, or, if %s matters more than the daemons placed before it, give it a higher priorityClassName", c.name()),
+	explain.Advise(f, fmt.Sprintf("lower the requests of the node's daemons ({0} lists them per node), use nodes with more allocatable, or, if %s matters more than the daemons placed before it, give it a higher priorityClassName", c.Name()),
 		explain.Kubectl("daemoncheck", "capacity", "-o", "wide"))
 }
 
@@ -143,8 +142,8 @@ func (c *dsContext) tooSmallFix(f *report.Finding, lo *capacity.LeftOut) {
 // cause; and with --workloads every Pending or missing Pod gets the fit
 // with the Pods already on its node, and whether preemption can help.
 func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
-	plan := c.idx.plan
-	d := plan.Of(c.ds)
+	plan := c.Cluster.Plan
+	d := plan.Of(c.DS)
 	if d < 0 || plan.Verdicts == nil {
 		return fs
 	}
@@ -159,7 +158,7 @@ func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
 	out := fs[:0]
 	for i := range fs {
 		f := fs[i]
-		pos, known := c.idx.nodePos[f.Node]
+		pos, known := c.Cluster.NodePos[f.Node]
 		if !known || (f.Type != report.PendingPod && f.Type != report.MissingPod) {
 			out = append(out, f)
 			continue
@@ -182,7 +181,7 @@ func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
 			}
 		}
 		nf := &plan.Nodes[pos]
-		node := c.idx.nodes[pos]
+		node := c.Cluster.Nodes[pos]
 		if lo := plan.LeftOutOf(d, pos); lo != nil && len(lo.Shortfalls) > 0 && nf.Alloc != nil {
 			words := c.tooSmallWords(node, lo, nf)
 			if f.Type == report.PendingPod {
@@ -219,7 +218,7 @@ func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
 
 // podOn finds the DaemonSet's Pod by name among those for node.
 func (c *dsContext) podOn(node, name string) *model.DaemonPod {
-	for _, p := range c.byNode[node] {
+	for _, p := range c.ByNode[node] {
 		if p.Name == name {
 			return p
 		}

@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
@@ -27,12 +28,11 @@ import (
 func init() {
 	register(detector{typ: report.DriverWithoutPlugin,
 		ds: func(c *dsContext) []report.Finding {
-			c.plugin = c.idx.plugins.roleOf(c.ds)
 			c.pluginUnknowns()
 			return nil
 		},
 		node: func(c *dsContext, n *nodeCase) []report.Finding {
-			if c.plugin == nil || len(c.plugin.drivers) == 0 || n.node == nil || n.verdict.ShouldRun || runningPod(n.pods) != nil {
+			if c.role() == nil || len(c.role().drivers) == 0 || n.Node == nil || n.Verdict.ShouldRun || runningPod(n.Pods) != nil {
 				// A targeted node without a running Pod is MissingPod's,
 				// PendingPod's or UnhealthyPod's.
 				return nil
@@ -42,42 +42,42 @@ func init() {
 			// names both.
 			var csi, dra []pluginDriver
 			var slices []string
-			for _, d := range c.plugin.drivers {
-				if c.idx.plugins.csiOn(n.name, d.name) {
+			for _, d := range c.role().drivers {
+				if c.plugins().csiOn(n.Name, d.name) {
 					csi = append(csi, d)
 				}
-				if s := c.idx.plugins.slicesOn(n.name, d.name); len(s) > 0 {
+				if s := c.plugins().slicesOn(n.Name, d.name); len(s) > 0 {
 					dra = append(dra, d)
 					slices = append(slices, s...)
 				}
 			}
 			var out []report.Finding
 			if len(csi) > 0 {
-				out = append(out, c.driverWithoutPlugin(n.node, n.verdict, csi, report.ReasonCSIRegistered, ""))
+				out = append(out, c.driverWithoutPlugin(n.Node, n.Verdict, csi, report.ReasonCSIRegistered, ""))
 			}
 			if len(dra) > 0 {
-				out = append(out, c.driverWithoutPlugin(n.node, n.verdict, dra, report.ReasonSlicePublished, strings.Join(slices, ", ")))
+				out = append(out, c.driverWithoutPlugin(n.Node, n.Verdict, dra, report.ReasonSlicePublished, strings.Join(slices, ", ")))
 			}
 			return out
 		}})
 	register(detector{typ: report.PluginNotRegistered, node: func(c *dsContext, n *nodeCase) []report.Finding {
-		if c.plugin == nil || len(c.plugin.drivers) == 0 || n.node == nil || !c.idx.plugins.csiKnown(n.name) {
+		if c.role() == nil || len(c.role().drivers) == 0 || n.Node == nil || !c.plugins().csiKnown(n.Name) {
 			return nil
 		}
-		p := runningPod(n.pods)
+		p := runningPod(n.Pods)
 		if p == nil || !p.Ready {
 			return nil
 		}
 		var missing []pluginDriver
-		for _, d := range c.plugin.drivers {
-			if d.csi && !c.idx.plugins.csiOn(n.name, d.name) {
+		for _, d := range c.role().drivers {
+			if d.csi && !c.plugins().csiOn(n.Name, d.name) {
 				missing = append(missing, d)
 			}
 		}
 		if len(missing) == 0 {
 			return nil
 		}
-		return []report.Finding{c.pluginNotRegistered(n.node, p, missing)}
+		return []report.Finding{c.pluginNotRegistered(n.Node, p, missing)}
 	}})
 }
 
@@ -90,6 +90,26 @@ func runningPod(pods []*model.DaemonPod) *model.DaemonPod {
 		}
 	}
 	return nil
+}
+
+// pluginsKey, roleKey and indexKey name what the detectors of node plugins
+// compute once: the registrations of every node once per analysis, the
+// DaemonSet's role and the index it reads once per DaemonSet.
+var pluginsKey, roleKey, indexKey = detect.NewKey("plugins"), detect.NewKey("plugin role"), detect.NewKey("plugins of the DaemonSet")
+
+// pluginsOf is the registrations of every node, built once per analysis.
+func pluginsOf(cl *detect.Cluster) *pluginIndex {
+	return detect.Shared(cl, pluginsKey, func(cl *detect.Cluster) *pluginIndex { return newPluginIndex(cl.Snap) })
+}
+
+// plugins is pluginsOf the DaemonSet's cluster.
+func (c *dsContext) plugins() *pluginIndex {
+	return detect.Once(c.Context, indexKey, func() *pluginIndex { return pluginsOf(c.Cluster) })
+}
+
+// role is what the DaemonSet is to the node plugins, nil when it is none's.
+func (c *dsContext) role() *pluginRole {
+	return detect.Once(c.Context, roleKey, func() *pluginRole { return c.plugins().roleOf(c.DS) })
 }
 
 // pluginIndex is the registrations of every node, built once per analysis.
@@ -313,7 +333,7 @@ func expandedArgs(ctr *corev1.Container) []string {
 // about it as a node plugin: registrations not read, or a registrar whose
 // driver cannot be told.
 func (c *dsContext) pluginUnknowns() {
-	r, p := c.plugin, c.idx.plugins.plugins
+	r, p := c.role(), c.plugins().plugins
 	if r == nil {
 		return
 	}
@@ -321,18 +341,18 @@ func (c *dsContext) pluginUnknowns() {
 	for _, d := range r.drivers {
 		anyCSI = anyCSI || d.csi
 	}
-	if anyCSI && !p.CSINodesRead && !c.idx.plugins.fromAnnotation {
+	if anyCSI && !p.CSINodesRead && !c.plugins().fromAnnotation {
 		// Nothing to match the registrar's directory against, nor
 		// registrations to check: one line says both.
 		what := "its driver's"
 		if len(r.unresolved) > 0 {
 			what = "the driver of its registrar's " + strings.Join(r.unresolved, ", ") + " and its"
 		}
-		c.report.Unknown = append(c.report.Unknown, "CSI node plugin: "+unreadWhy(c.snapMissing(model.CSINodes), "csinodes")+"; "+what+" registrations on nodes without its Pod are unknown")
+		c.Report.Unknown = append(c.Report.Unknown, "CSI node plugin: "+unreadWhy(c.snapMissing(model.CSINodes), "csinodes")+"; "+what+" registrations on nodes without its Pod are unknown")
 		return
 	}
 	for _, path := range r.unresolved {
-		c.report.Unknown = append(c.report.Unknown, fmt.Sprintf("CSI node plugin of an unidentified driver: its registrar registers %s, and no CSINode or CSIDriver names a driver after that directory; its registrations are not checked", path))
+		c.Report.Unknown = append(c.Report.Unknown, fmt.Sprintf("CSI node plugin of an unidentified driver: its registrar registers %s, and no CSINode or CSIDriver names a driver after that directory; its registrations are not checked", path))
 	}
 }
 
@@ -347,7 +367,7 @@ func unreadWhy(gap *model.Gap, resource string) string {
 
 // snapMissing is the gap of kind k, nil when it was not refused.
 func (c *dsContext) snapMissing(k model.Kind) *model.Gap {
-	if g, ok := c.idx.plugins.missing[k]; ok {
+	if g, ok := c.plugins().missing[k]; ok {
 		return &g
 	}
 	return nil
@@ -363,31 +383,31 @@ func (c *dsContext) driverWithoutPlugin(node *corev1.Node, v scheduling.Verdict,
 	}
 	driver := strings.Join(names, ", ")
 	f := report.Finding{Type: report.DriverWithoutPlugin, Node: node.Name, Reason: reason,
-		Params: report.Params{Rule: string(v.Cause), Detail: ruleOf(v.Reason), Other: driver}}
+		Params: report.Params{Rule: string(v.Cause), Detail: detect.RuleOf(v.Reason), Other: driver}}
 	where := "its CSINode lists it"
-	if c.idx.plugins.fromAnnotation {
+	if c.plugins().fromAnnotation {
 		where = "its " + model.CSINodeIDAnnotation + " annotation lists it; CSINodes were not read"
 	}
 	what, harm := "CSI driver "+driver+" is registered on node "+node.Name+" ("+where+")",
 		"the kubelet cannot mount or unmount its volumes there: a Pod placed there with one stays ContainerCreating, and volumes left mounted cannot be cleaned up"
-	f.Cause = "CSI driver " + driver + " registered where its node plugin does not run: " + ruleOf(v.Reason)
+	f.Cause = "CSI driver " + driver + " registered where its node plugin does not run: " + detect.RuleOf(v.Reason)
 	after := "; if the node should not have the driver, move its workloads off and remove the registration (the kubelet drops it when the plugin's registration socket goes away)"
 	if reason == report.ReasonSlicePublished {
 		f.Params.Resource = slices
 		what = "DRA driver " + driver + " published ResourceSlice " + slices + " for node " + node.Name
 		harm = "the scheduler can allocate its devices there, but no kubelet plugin prepares them: Pods with such claims do not start"
-		f.Cause = "DRA driver " + driver + " publishes devices where its kubelet plugin does not run: " + ruleOf(v.Reason)
+		f.Cause = "DRA driver " + driver + " publishes devices where its kubelet plugin does not run: " + detect.RuleOf(v.Reason)
 		after = "; if the node should not have the driver, delete its ResourceSlices once no claim uses their devices"
 	}
 	f.Message = fmt.Sprintf("%s, but no Pod of its node plugin %s/%s runs there (identified by %s), and the DaemonSet does not target the node: %s; %s",
-		what, c.ds.Namespace, c.ds.Name, strings.Join(evidence, "; "), v.Reason, harm)
-	a := explain.ExclusionFix(c.ds, c.eval, node, v, "the driver's registration", explain.LiveNode(node.Name))
+		what, c.DS.Namespace, c.DS.Name, strings.Join(evidence, "; "), v.Reason, harm)
+	a := explain.ExclusionFix(c.DS, c.Eval, node, v, "the driver's registration", explain.LiveNode(node.Name))
 	if v.Cause == scheduling.CauseNodeSelector {
 		// Labelling the node is not a change to the DaemonSet.
 		explain.Advise(&f, "to run the plugin there: "+a.Text+after, a.Commands...)
 		return f
 	}
-	c.adviseChange(&f, owner.Change{What: "the node selector, affinity or tolerations of the Pod template, so that it targets node " + node.Name, Field: "spec.template.spec"},
+	c.AdviseChange(&f, owner.Change{What: "the node selector, affinity or tolerations of the Pod template, so that it targets node " + node.Name, Field: "spec.template.spec"},
 		"to run the plugin there: "+a.Text+after, a.Commands...)
 	return f
 }
@@ -402,23 +422,24 @@ func (c *dsContext) pluginNotRegistered(node *corev1.Node, p *model.DaemonPod, d
 	driver := strings.Join(names, ", ")
 	f := report.Finding{Type: report.PluginNotRegistered, Node: node.Name, Pod: p.Name, Reason: report.ReasonCSINotRegistered,
 		Params: report.Params{Other: driver}, Cause: "CSI driver " + driver + " not registered with the kubelet"}
-	f.Since = sinceOf(p.ReadySince)
+	f.Since = detect.SinceOf(p.ReadySince)
 	where := "the node's CSINode does not list"
-	if c.idx.plugins.fromAnnotation {
+	if c.plugins().fromAnnotation {
 		where = "the node's " + model.CSINodeIDAnnotation + " annotation does not list"
 	}
 	f.Message = fmt.Sprintf("Pod %s of the CSI node plugin runs and is Ready on node %s, but %s driver %s (identified by %s): the kubelet did not take the registration, so it cannot mount the driver's volumes there",
 		p.Name, node.Name, where, driver, strings.Join(evidence, "; "))
 	explain.Advise(&f, "read the registrar's log ({0}) and check that --kubelet-registration-path is under the kubelet's root directory on that node",
-		explain.Kubectl("logs", "-n", c.ds.Namespace, p.Name, "--all-containers", "--tail", "50"))
+		explain.Kubectl("logs", "-n", c.DS.Namespace, p.Name, "--all-containers", "--tail", "50"))
 	return f
 }
 
 // pluginWarnings names the drivers registered on nodes (or publishing
 // slices) that no audited DaemonSet is identified as the plugin of: their
 // registrations are not checked, and that is said rather than guessed.
-func pluginWarnings(x *pluginIndex, dss []*appsv1.DaemonSet) []string {
-	if x == nil || (len(x.csi) == 0 && len(x.slices) == 0) {
+func pluginWarnings(cl *detect.Cluster, dss []*appsv1.DaemonSet) []string {
+	x := pluginsOf(cl)
+	if len(x.csi) == 0 && len(x.slices) == 0 {
 		return nil
 	}
 	served := map[string]bool{}

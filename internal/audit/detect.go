@@ -1,65 +1,71 @@
 package audit
 
 import (
-	corev1 "k8s.io/api/core/v1"
+	"sync"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
-	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// A detector finds one type of finding. Each lives in its own file with its
-// finding type's messages and registers itself there, so adding a finding type
-// is a catalog entry (package report), a detector file, and the demo fixture.
-type detector struct {
-	typ report.FindingType
-	// node, if set, is called for every node of the DaemonSet (see nodeCase);
-	// ds, if set, once per DaemonSet.
-	node func(c *dsContext, n *nodeCase) []report.Finding
-	ds   func(c *dsContext) []report.Finding
+// detectorOrder is the order in which the detectors run over a DaemonSet.
+// Their findings are sorted afterwards (report.SortFindings), but what
+// they add to the DaemonSet's unknowns (report.DaemonSetReport.Unknown)
+// comes out in this order, and a detector's DaemonSet-level function may
+// prepare what its node function reads. A new detector takes its place
+// here (by file name, as the detectors once lived in one package).
+var detectorOrder = []report.FindingType{
+	report.LowPriorityAgent, report.NoMemoryRequest, // fit/agents.go
+	report.HostPortConflict, report.NodeTooSmall, // fit/capacity.go
+	report.DriverWithoutPlugin, report.PluginNotRegistered, // storage/csi.go
+	report.ImageDrift,                                                    // drift/drift.go
+	report.DuplicatePods,                                                 // pods/duplicates.go
+	report.GateDeadlock, report.NodeHeldByGate, report.GateWithoutLifter, // lifecycle/gates.go
+	report.RecreateLoop,                    // lifecycle/loop.go
+	report.MisscheduledPod,                 // pods/misscheduled.go
+	report.MissingPod,                      // pods/missing.go
+	report.NoTargets,                       // pods/notargets.go
+	report.OrphanedPod,                     // pods/orphaned.go
+	report.OutdatedPod,                     // rollout/outdated.go
+	report.PendingPod, report.UnhealthyPod, // pods/podhealth.go
+	report.RolloutStuck,  // rollout/rollout.go
+	report.VersionSkew,   // drift/skew.go
+	report.StaleStatus,   // rollout/stale.go
+	report.UncoveredNode, // pods/uncovered.go
 }
 
-var detectors []detector
-
-// register adds a detector; called from the init function of its file.
-func register(d detector) {
-	if !report.Known(d.typ) {
-		panic("analyze: detector for undeclared finding type " + string(d.typ))
+// detectors are the registered detectors in detectorOrder: every one
+// registered has its place, and every place its detector.
+var detectors = sync.OnceValue(func() []detect.Detector {
+	byType := map[report.FindingType]detect.Detector{}
+	for _, d := range detect.All() {
+		if _, dup := byType[d.Type]; dup {
+			panic("analyze: two detectors for finding type " + string(d.Type))
+		}
+		byType[d.Type] = d
 	}
-	detectors = append(detectors, d)
-}
-
-// nodeCase is what per-node detectors look at: one node name and the
-// DaemonSet's Pods attributed to it.
-type nodeCase struct {
-	name string
-	// node is nil when the node is not in the snapshot: deleted (when
-	// nodes were read), or unknown (when they were not).
-	node *corev1.Node
-	// verdict is the controller's decision for node (valid when node != nil).
-	verdict scheduling.Verdict
-	// pods are sorted as the controller sorts them: pods[0] is the one it
-	// counts for the node.
-	pods []*model.DaemonPod
-}
-
-// targeted reports whether the Pods of the case are on a node the DaemonSet
-// should run on, or on a node whose verdict is unknown (nodes not read): the
-// cases whose Pods are judged for health, duplicates and revision.
-func (c *dsContext) targeted(n *nodeCase) bool {
-	if n.node != nil {
-		return n.verdict.ShouldRun
+	out := make([]detect.Detector, 0, len(detectorOrder))
+	for _, t := range detectorOrder {
+		d, ok := byType[t]
+		if !ok {
+			panic("analyze: no detector registered for finding type " + string(t))
+		}
+		out = append(out, d)
+		delete(byType, t)
 	}
-	return !c.nodesKnown
-}
+	for t := range byType {
+		panic("analyze: detector for finding type " + string(t) + " has no place in detectorOrder")
+	}
+	return out
+})
 
 // detect runs every detector over the DaemonSet; findings come out in the
 // canonical order (report.SortFindings). Pod findings need the Pods: without
 // them only DaemonSet-level detectors run.
 func (c *dsContext) detect(byNode map[string][]*model.DaemonPod) []report.Finding {
 	var gone []string
-	if c.podsKnown {
+	if c.PodsKnown {
 		for name := range byNode {
 			if c.idx.nodeByNm[name] == nil {
 				gone = append(gone, name)
@@ -70,7 +76,7 @@ func (c *dsContext) detect(byNode map[string][]*model.DaemonPod) []report.Findin
 	out := []report.Finding{}
 	// Each node's Pods, looked up once for every detector.
 	var podsAt [][]*model.DaemonPod
-	if c.podsKnown && c.nodesKnown {
+	if c.PodsKnown && c.NodesKnown {
 		podsAt = make([][]*model.DaemonPod, len(c.idx.nodes))
 		for i, node := range c.idx.nodes {
 			podsAt[i] = byNode[node.Name]
@@ -78,36 +84,45 @@ func (c *dsContext) detect(byNode map[string][]*model.DaemonPod) []report.Findin
 	}
 	// One case value, refilled for every node: a slice of cases would
 	// hold nodes x DaemonSets of them at once on a large cluster.
-	var n nodeCase
-	for _, d := range detectors {
-		if d.ds != nil {
-			out = append(out, d.ds(c)...)
+	var n detect.Node
+	for _, d := range detectors() {
+		if d.DS != nil {
+			out = append(out, d.DS(c.Context)...)
 		}
-		if d.node == nil || !c.podsKnown {
+		if d.Node == nil || !c.PodsKnown {
 			continue
 		}
-		if c.nodesKnown {
+		if c.NodesKnown {
 			for i, node := range c.idx.nodes {
-				n = nodeCase{name: node.Name, node: node, verdict: c.verdicts[i], pods: podsAt[i]}
-				out = append(out, d.node(c, &n)...)
+				n = detect.Node{Name: node.Name, Node: node, Verdict: c.Verdicts[i], Pods: podsAt[i]}
+				out = append(out, d.Node(c.Context, &n)...)
 			}
 		}
 		for _, name := range gone {
-			n = nodeCase{name: name, pods: byNode[name]}
-			out = append(out, d.node(c, &n)...)
+			n = detect.Node{Name: name, Pods: byNode[name]}
+			out = append(out, d.Node(c.Context, &n)...)
 		}
 	}
 	report.SortFindings(out)
 	return out
 }
 
-// livePods are the Pods of a case that are not being deleted.
-func livePods(pods []*model.DaemonPod) []*model.DaemonPod {
-	live := make([]*model.DaemonPod, 0, len(pods))
-	for _, p := range pods {
-		if !p.Deleting {
-			live = append(live, p)
-		}
+// Until the detectors move to their packages: the old registration.
+type nodeCase = detect.Node
+
+type detector struct {
+	typ  report.FindingType
+	node func(c *dsContext, n *nodeCase) []report.Finding
+	ds   func(c *dsContext) []report.Finding
+}
+
+func register(d detector) {
+	dd := detect.Detector{Type: d.typ}
+	if d.node != nil {
+		dd.Node = func(c *detect.Context, n *detect.Node) []report.Finding { return d.node(&dsContext{Context: c}, n) }
 	}
-	return live
+	if d.ds != nil {
+		dd.DS = func(c *detect.Context) []report.Finding { return d.ds(&dsContext{Context: c}) }
+	}
+	detect.Register(dd)
 }

@@ -1,18 +1,20 @@
 package audit
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
+	"github.com/daemoncheck/daemoncheck/internal/providers"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -52,11 +54,11 @@ type driftTally struct {
 // the containers that run another digest than most of them: the tag was
 // pulled at different times and moved in between. Nothing is reported
 // while every container of the DaemonSet runs one imageID, the usual case,
-// told at the cost of one string comparison per container (imageIDSeen).
+// told at the cost of one string comparison per container (detect.ImageIDs).
 // Otherwise one pass counts the nodes of each digest, and a second reports
 // the Pods outside the most common one.
 func (c *dsContext) imageDrift() []report.Finding {
-	if !c.podsKnown || !c.differentImageIDs() {
+	if !c.PodsKnown || !c.differentImageIDs() {
 		return nil
 	}
 	nodesOf := map[digestKey]int{}
@@ -91,7 +93,7 @@ func (c *dsContext) imageDrift() []report.Finding {
 		})
 		parts := make([]string, len(ks))
 		for i, k := range ks {
-			parts[i] = fmt.Sprintf("%s on %d node%s", shortDigest(k.digest), nodesOf[k], plural(nodesOf[k]))
+			parts[i] = fmt.Sprintf("%s on %d node%s", shortDigest(k.digest), nodesOf[k], detect.Plural(nodesOf[k]))
 		}
 		tallies[g] = driftTally{ref: ks[0].digest, refID: idOf[ks[0]], n: len(ks), text: strings.Join(parts, ", ")}
 	}
@@ -124,70 +126,41 @@ func (c *dsContext) eachImageID(fn func(node string, p *model.DaemonPod, k diges
 					continue
 				}
 				digest, repo := digestOf(cs.ImageID)
-				fn(node, p, digestKey{g: driftGroup{rev: podRevision(p), container: cs.Name, os: pl[0], arch: pl[1], repoDigest: repo}, digest: digest}, cs.ImageID)
+				fn(node, p, digestKey{g: driftGroup{rev: detect.PodRevision(p), container: cs.Name, os: pl[0], arch: pl[1], repoDigest: repo}, digest: digest}, cs.ImageID)
 			}
 		}
 	}
-	platforms := c.idx.nodePlatforms()
-	for i, n := range c.idx.nodes {
-		if pods := c.byNode[n.Name]; len(pods) > 0 {
+	platforms := nodePlatforms(c.Cluster)
+	for i, n := range c.Cluster.Nodes {
+		if pods := c.ByNode[n.Name]; len(pods) > 0 {
 			visit(n.Name, platforms[i], pods)
 		}
 	}
 	var gone []string
-	for node := range c.byNode {
-		if c.idx.nodeByNm[node] == nil {
+	for node := range c.ByNode {
+		if c.Cluster.NodeByName[node] == nil {
 			gone = append(gone, node)
 		}
 	}
 	slices.Sort(gone)
 	for _, node := range gone {
-		visit(node, [2]string{}, c.byNode[node])
+		visit(node, [2]string{}, c.ByNode[node])
 	}
 }
 
-// nodePlatforms are the nodes' os and arch, by position, read once.
-func (idx *index) nodePlatforms() [][2]string {
-	idx.platformsOnce.Do(func() {
-		idx.platforms = make([][2]string, len(idx.nodes))
-		for i, n := range idx.nodes {
-			idx.platforms[i][0], idx.platforms[i][1] = platformParts(n)
+// platformsKey names the nodes' os and arch (nodePlatforms).
+var platformsKey = detect.NewKey("node platforms")
+
+// nodePlatforms are the nodes' os and arch, by position, read once per
+// analysis.
+func nodePlatforms(cl *detect.Cluster) [][2]string {
+	return detect.Shared(cl, platformsKey, func(cl *detect.Cluster) [][2]string {
+		platforms := make([][2]string, len(cl.Nodes))
+		for i, n := range cl.Nodes {
+			platforms[i][0], platforms[i][1] = providers.Platform(n)
 		}
+		return platforms
 	})
-	return idx.platforms
-}
-
-// imageIDSeen records the first imageID of each container name among the
-// Pods seen, and whether another Pod's differs: a Pod has a few containers,
-// a slice is all it takes. The health of every Pod on a known node is
-// computed before the detectors run (nodeVerdicts), so its containers are
-// looked at once, while at hand, instead of in a pass of their own.
-type imageIDSeen struct {
-	first  [][2]string
-	differ bool
-}
-
-func (s *imageIDSeen) see(p *model.DaemonPod) {
-	if s.differ || p.Deleting {
-		return
-	}
-next:
-	for i := range p.Containers {
-		cs := &p.Containers[i]
-		if cs.ImageID == "" {
-			continue
-		}
-		for _, f := range s.first {
-			if f[0] == cs.Name {
-				if f[1] != cs.ImageID {
-					s.differ = true
-					return
-				}
-				continue next
-			}
-		}
-		s.first = append(s.first, [2]string{cs.Name, cs.ImageID})
-	}
 }
 
 // differentImageIDs reports whether two containers of one name run
@@ -195,15 +168,15 @@ next:
 // saw every Pod on a node in the snapshot; the others (on a node that is
 // gone, or every Pod when nodes were not read) are seen here.
 func (c *dsContext) differentImageIDs() bool {
-	for node, pods := range c.byNode {
-		if c.nodesKnown && c.idx.nodeByNm[node] != nil {
+	for node, pods := range c.ByNode {
+		if c.NodesKnown && c.Cluster.NodeByName[node] != nil {
 			continue
 		}
 		for _, p := range pods {
-			c.imageIDs.see(p)
+			c.ImageIDs.See(p)
 		}
 	}
-	return c.imageIDs.differ
+	return c.ImageIDs.Differ()
 }
 
 // driftFinding reports a container of p that runs another digest than
@@ -215,7 +188,7 @@ func (c *dsContext) driftFinding(node string, p *model.DaemonPod, k digestKey, i
 			image = p.Containers[i].Image
 		}
 	}
-	on, rev, platform := "", orDefault(k.g.rev, "unknown"), joinPlatform(k.g.os, k.g.arch)
+	on, rev, platform := "", cmp.Or(k.g.rev, "unknown"), detect.JoinPlatform(k.g.os, k.g.arch)
 	if platform != "" {
 		on = " on " + platform
 	}
@@ -234,36 +207,22 @@ func (c *dsContext) driftFinding(node string, p *model.DaemonPod, k digestKey, i
 // example, when the runtime reported a repository digest (a bare image ID
 // cannot be pulled by).
 func (c *dsContext) adviseDigestPin(f *report.Finding, container, image string, t driftTally) {
-	inspect := explain.Kubectl("get", "pods", "-n", c.ds.Namespace, "-l", selectorOf(c.ds), "-o",
+	inspect := explain.Kubectl("get", "pods", "-n", c.DS.Namespace, "-l", selectorOf(c.DS), "-o",
 		"custom-columns=POD:.metadata.name,NODE:.spec.nodeName,IMAGEID:.status.containerStatuses[*].imageID")
-	if t := templateImage(c.ds, container); t != "" {
+	if t := detect.TemplateImage(c.DS, container); t != "" {
 		image = t // as the DaemonSet writes it, not as the kubelet reports it
 	}
 	_, repo := digestOf(t.refID)
 	if !repo || strings.Contains(image, "@") {
-		c.adviseChange(f, owner.Change{What: "the image of container " + container + " pinned by digest (image@sha256:...)",
+		c.AdviseChange(f, owner.Change{What: "the image of container " + container + " pinned by digest (image@sha256:...)",
 			Field: "spec.template.spec.containers[name=" + container + "].image"},
 			"pin the image by digest (image@sha256:...) so that every node runs the same build; see which Pod runs which: {0}", inspect)
 		return
 	}
 	pinned := image + "@" + t.ref
-	c.adviseChange(f, owner.Change{What: "the image of container " + container + " pinned by digest", Field: "spec.template.spec.containers[name=" + container + "].image", Value: pinned},
+	c.AdviseChange(f, owner.Change{What: "the image of container " + container + " pinned by digest", Field: "spec.template.spec.containers[name=" + container + "].image", Value: pinned},
 		"pin the image by digest so that every node runs the same build, e.g. the one most nodes run: {0} (this rolls out every Pod of the DaemonSet); see which Pod runs which: {1}",
-		explain.KubectlWrite("set", "image", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace, container+"="+pinned), inspect)
-}
-
-// templateImage is the image of the named container (or init container)
-// in the DaemonSet's Pod template, "" when it has none of that name.
-func templateImage(ds *appsv1.DaemonSet, container string) string {
-	spec := &ds.Spec.Template.Spec
-	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
-		for i := range cs {
-			if cs[i].Name == container {
-				return cs[i].Image
-			}
-		}
-	}
-	return ""
+		explain.KubectlWrite("set", "image", "daemonset/"+c.DS.Name, "-n", c.DS.Namespace, container+"="+pinned), inspect)
 }
 
 // selectorOf is the DaemonSet's selector as kubectl -l takes it.

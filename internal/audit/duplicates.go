@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
@@ -12,10 +13,10 @@ import (
 
 func init() {
 	register(detector{typ: report.DuplicatePods, node: func(c *dsContext, n *nodeCase) []report.Finding {
-		if !c.targeted(n) {
+		if !c.Targeted(n) {
 			return nil
 		}
-		live := livePods(n.pods)
+		live := detect.LivePods(n.Pods)
 		if len(live) < 2 || c.surgePair(live) {
 			return nil
 		}
@@ -24,7 +25,7 @@ func init() {
 			names[i] = p.Name
 		}
 		keep := fmt.Sprintf("the controller keeps the oldest bound one (%s) and deletes the others", live[0].Name)
-		if c.surge {
+		if c.Surge {
 			kept := c.surgeKeeps(live)
 			keptNames := make([]string, len(kept))
 			for i, p := range kept {
@@ -33,10 +34,10 @@ func init() {
 			keep = fmt.Sprintf("during a surge rollout the controller keeps %s and deletes the others", strings.Join(keptNames, " and "))
 		}
 		f := report.Finding{
-			Type: report.DuplicatePods, Node: n.name, Pod: strings.Join(names, ","), Reason: report.ReasonSeveralPods, Cause: "several Pods of the DaemonSet on one node",
-			Message: fmt.Sprintf("node %s runs %d Pods of the DaemonSet (%s); %s", n.name, len(live), strings.Join(names, ", "), keep),
+			Type: report.DuplicatePods, Node: n.Name, Pod: strings.Join(names, ","), Reason: report.ReasonSeveralPods, Cause: "several Pods of the DaemonSet on one node",
+			Message: fmt.Sprintf("node %s runs %d Pods of the DaemonSet (%s); %s", n.Name, len(live), strings.Join(names, ", "), keep),
 		}
-		explain.Advise(&f, "if they persist, the controller is not syncing: check kube-controller-manager and the DaemonSet's events ({0})", c.describeDS())
+		explain.Advise(&f, "if they persist, the controller is not syncing: check kube-controller-manager and the DaemonSet's events ({0})", c.DescribeDS())
 		return []report.Finding{f}
 	}})
 }
@@ -44,10 +45,10 @@ func init() {
 // surgePair reports whether several Pods on one node are the normal overlap of
 // a surge rolling update: one old and one updated Pod.
 func (c *dsContext) surgePair(pods []*model.DaemonPod) bool {
-	if !c.surge || len(pods) != 2 {
+	if !c.Surge || len(pods) != 2 {
 		return false
 	}
-	return c.isUpdated(pods[0]) != c.isUpdated(pods[1])
+	return c.IsUpdated(pods[0]) != c.IsUpdated(pods[1])
 }
 
 // surgeKeeps returns the Pods podsShouldBeOnNode keeps on a node of a surge
@@ -62,7 +63,7 @@ func (c *dsContext) surgeKeeps(pods []*model.DaemonPod) []*model.DaemonPod {
 		if podstate.Terminal(p) {
 			continue
 		}
-		if p.RevisionHash == c.hash {
+		if p.RevisionHash == c.Hash {
 			if oldestNew == nil {
 				oldestNew = p
 			}
@@ -75,7 +76,7 @@ func (c *dsContext) surgeKeeps(pods []*model.DaemonPod) []*model.DaemonPod {
 		return nil
 	case oldestNew == nil:
 		return []*model.DaemonPod{oldestOld}
-	case oldestOld == nil || !oldestOld.Ready || c.available(oldestNew):
+	case oldestOld == nil || !oldestOld.Ready || c.Available(oldestNew):
 		return []*model.DaemonPod{oldestNew}
 	}
 	return []*model.DaemonPod{oldestNew, oldestOld}

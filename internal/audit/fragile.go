@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
@@ -42,26 +43,26 @@ func (c *dsContext) fragileCoverage(node *corev1.Node, p *model.DaemonPod, v sch
 	t := v.Taint
 	taint := scheduling.TaintString(t)
 	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name, Reason: report.ReasonFragileCoverage,
-		Params: report.Params{Rule: string(scheduling.CauseTaint), Detail: ruleOf(v.Reason)},
-		Cause:  "fragile coverage: left running under " + ruleOf(v.Reason)}
+		Params: report.Params{Rule: string(scheduling.CauseTaint), Detail: detect.RuleOf(v.Reason)},
+		Cause:  "fragile coverage: left running under " + detect.RuleOf(v.Reason)}
 	var since string
 	switch {
 	case t.TimeAdded == nil || t.TimeAdded.IsZero():
 		since = "the taint has no timeAdded, so since when is unknown"
 	case t.TimeAdded.After(p.Created):
 		f.Params.State = report.StateTaintAddedUnderPod
-		f.Since = sinceOf(t.TimeAdded.Time)
+		f.Since = detect.SinceOf(t.TimeAdded.Time)
 		since = fmt.Sprintf("the taint was added %s after the Pod started (timeAdded %s)", duration.HumanDuration(t.TimeAdded.Sub(p.Created)), t.TimeAdded.UTC().Format("2006-01-02T15:04:05Z"))
 	default:
 		f.Params.State = report.StateTaintBeforePod
-		f.Since = sinceOf(t.TimeAdded.Time)
+		f.Since = detect.SinceOf(t.TimeAdded.Time)
 		since = fmt.Sprintf("the taint is older than the Pod (timeAdded %s), so the DaemonSet's tolerations changed since the Pod was made", t.TimeAdded.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	f.Message = fmt.Sprintf("Pod %s still serves node %s, but no replacement would be scheduled there: node %s has the taint %s, which the DaemonSet does not tolerate (%s); %s; when the Pod is deleted, evicted or fails, or a rollout replaces it, node %s is left without the daemon",
 		p.Name, node.Name, node.Name, taint, since, leftRunning, node.Name)
 	tol := explain.TolerationYAML(t)
 	remove := explain.KubectlWrite("taint", "node", node.Name, fmt.Sprintf("%s:%s-", t.Key, t.Effect))
-	c.adviseChange(&f, owner.Change{What: "a toleration for " + taint + " in the Pod template", Field: "spec.template.spec.tolerations", Value: tol},
+	c.AdviseChange(&f, owner.Change{What: "a toleration for " + taint + " in the Pod template", Field: "spec.template.spec.tolerations", Value: tol},
 		fmt.Sprintf("if node %s should keep the daemon, add the toleration %s to the DaemonSet's Pod template, or remove the taint: {0}; if the node should not run it, nothing to do (the Pod stays until it is deleted)", node.Name, tol),
 		remove)
 	return f

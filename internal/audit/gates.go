@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	v1helper "k8s.io/component-helpers/scheduling/corev1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
@@ -45,9 +46,17 @@ type gateIndex struct {
 	// unread says why the rules were not read ("" when read, or when the
 	// input did not have them).
 	unread string
-	// narrowed: only some DaemonSets were read (-n, -l, NAME), so one that
-	// lifts a gate may be among those not read.
-	narrowed bool
+}
+
+// gatesKey and gatesOnceKey name the gates of every node, found once per
+// analysis, and the DaemonSet's look at them.
+var gatesKey, gatesOnceKey = detect.NewKey("gates"), detect.NewKey("gates of the DaemonSet")
+
+// gates are the gates of every node (gateIndex), found once per analysis.
+func (c *dsContext) gates() *gateIndex {
+	return detect.Once(c.Context, gatesOnceKey, func() *gateIndex {
+		return detect.Shared(c.Cluster, gatesKey, func(cl *detect.Cluster) *gateIndex { return newGateIndex(cl.Snap, cl.Nodes) })
+	})
 }
 
 // nodeGate is one gate taint on one node and how each DaemonSet relates to it.
@@ -196,16 +205,20 @@ func init() {
 
 // gateFindings are the findings of type typ about the node's gates.
 func (c *dsContext) gateFindings(n *nodeCase, typ report.FindingType) []report.Finding {
-	if n.node == nil || c.idx.gates == nil || c.idx.gates.byNode == nil {
+	if n.Node == nil {
 		return nil
 	}
-	ngs := c.idx.gates.byNode[n.name]
+	gates := c.gates()
+	if gates.byNode == nil {
+		return nil
+	}
+	ngs := gates.byNode[n.Name]
 	if len(ngs) == 0 {
 		return nil
 	}
 	var out []report.Finding
 	for _, ng := range ngs {
-		r, ok := ng.rel[c.ds]
+		r, ok := ng.rel[c.DS]
 		if !ok {
 			continue
 		}
@@ -214,7 +227,7 @@ func (c *dsContext) gateFindings(n *nodeCase, typ report.FindingType) []report.F
 			out = append(out, c.gateDeadlock(n, ng))
 		case typ == report.NodeHeldByGate && r.waits && r.tolerates:
 			out = append(out, c.nodeHeld(n, ng))
-		case typ == report.GateWithoutLifter && !r.tolerates && !ng.waited && !ng.tolerated && !c.idx.gates.narrowed:
+		case typ == report.GateWithoutLifter && !r.tolerates && !ng.waited && !ng.tolerated && !c.Cluster.Narrowed:
 			if f, ok := c.gateWithoutLifter(n, ng); ok {
 				out = append(out, f)
 			}
@@ -241,7 +254,7 @@ func gateName(ng *nodeGate) string {
 
 // why says why the gate waits for the DaemonSet.
 func (c *dsContext) why(ng *nodeGate) string {
-	if ng.gate.IsAgent(c.ds.Spec.Template.Labels) {
+	if ng.gate.IsAgent(c.DS.Spec.Template.Labels) {
 		var kv []string
 		for k, v := range ng.gate.AgentLabels {
 			kv = append(kv, k+"="+v)
@@ -254,38 +267,38 @@ func (c *dsContext) why(ng *nodeGate) string {
 
 func (c *dsContext) gateDeadlock(n *nodeCase, ng *nodeGate) report.Finding {
 	taint := scheduling.TaintString(&ng.taint)
-	f := report.Finding{Type: report.GateDeadlock, Node: n.name, Reason: report.ReasonGateNotTolerated, Params: gateParams(ng),
-		Since: sinceOf(ng.since),
+	f := report.Finding{Type: report.GateDeadlock, Node: n.Name, Reason: report.ReasonGateNotTolerated, Params: gateParams(ng),
+		Since: detect.SinceOf(ng.since),
 		Cause: "readiness gate " + taint + " waits for a DaemonSet that does not tolerate it"}
 	f.Message = fmt.Sprintf("node %s is held by %s, which waits for this DaemonSet (%s), but its Pods do not tolerate %s: the controller creates no Pod there, so the gate is never lifted and the node never becomes ready",
-		n.name, gateName(ng), c.why(ng), taint)
+		n.Name, gateName(ng), c.why(ng), taint)
 	tol := explain.TolerationYAML(&ng.taint)
-	c.adviseChange(&f, owner.Change{What: "a toleration of " + ng.taint.Key, Field: "spec.template.spec.tolerations", Value: tol},
+	c.AdviseChange(&f, owner.Change{What: "a toleration of " + ng.taint.Key, Field: "spec.template.spec.tolerations", Value: tol},
 		fmt.Sprintf("add the toleration %s to the DaemonSet's Pod template (a toleration with the right effect and value, or operator Exists), then check the node: {0}", tol),
-		explain.Kubectl("describe", "node", n.name))
+		explain.Kubectl("describe", "node", n.Name))
 	return f
 }
 
 func (c *dsContext) nodeHeld(n *nodeCase, ng *nodeGate) report.Finding {
 	taint := scheduling.TaintString(&ng.taint)
-	f := report.Finding{Type: report.NodeHeldByGate, Node: n.name, Reason: report.ReasonGateWaiting, Params: gateParams(ng),
-		Since: sinceOf(ng.since),
+	f := report.Finding{Type: report.NodeHeldByGate, Node: n.Name, Reason: report.ReasonGateWaiting, Params: gateParams(ng),
+		Since: detect.SinceOf(ng.since),
 		Cause: "node held by readiness gate " + taint}
 	overdue := ng.since.Add(report.GateGrace)
-	if !c.now.Before(overdue) {
+	if !c.Now.Before(overdue) {
 		f.Reason = report.ReasonGateOverdue
 	} else {
-		c.changesAt(overdue)
+		c.ChangesAt(overdue)
 	}
 	var pod *model.DaemonPod
-	if live := livePods(n.pods); len(live) > 0 {
+	if live := detect.LivePods(n.Pods); len(live) > 0 {
 		pod = live[0]
 	}
 	state := "NoPod"
 	waiting := "it has no Pod there yet"
 	if pod != nil {
 		f.Pod = pod.Name
-		h := c.health(pod)
+		h := c.Health(pod)
 		state = h.State
 		waiting = fmt.Sprintf("its Pod %s is %s", pod.Name, h.State)
 		if pod.Ready {
@@ -294,42 +307,42 @@ func (c *dsContext) nodeHeld(n *nodeCase, ng *nodeGate) report.Finding {
 	}
 	f.Params.State = state
 	f.Message = fmt.Sprintf("node %s is held by %s for %s, waiting for this DaemonSet (%s): %s; removed by %s",
-		n.name, gateName(ng), humanDuration(c.now.Sub(ng.since)), c.why(ng), waiting, ng.gate.Remover)
+		n.Name, gateName(ng), detect.HumanDuration(c.Now.Sub(ng.since)), c.why(ng), waiting, ng.gate.Remover)
 	if len(ng.unmet) > 0 {
 		f.Message += "; conditions not met yet: " + strings.Join(ng.unmet, ", ")
 	}
-	describeNode := explain.Kubectl("describe", "node", n.name)
+	describeNode := explain.Kubectl("describe", "node", n.Name)
 	switch {
 	case pod != nil && pod.Ready:
 		explain.Advise(&f, fmt.Sprintf("the agent is Ready: check that %s runs and what it says; the node's taints and conditions: {0}", ng.gate.Remover), describeNode)
 	case pod != nil:
-		explain.Advise(&f, fmt.Sprintf("the gate lifts once the Pod is Ready: {0}, then {1}; if it stays past %s, fix the Pod", humanDuration(report.GateGrace)),
+		explain.Advise(&f, fmt.Sprintf("the gate lifts once the Pod is Ready: {0}, then {1}; if it stays past %s, fix the Pod", detect.HumanDuration(report.GateGrace)),
 			explain.Kubectl("describe", "pod", "-n", pod.Namespace, pod.Name), describeNode)
 	case f.Reason == report.ReasonGateOverdue:
-		explain.Advise(&f, fmt.Sprintf("no Pod of the DaemonSet on the node after %s: look for FailedCreate events in {0}", humanDuration(report.GateGrace)), c.describeDS())
+		explain.Advise(&f, fmt.Sprintf("no Pod of the DaemonSet on the node after %s: look for FailedCreate events in {0}", detect.HumanDuration(report.GateGrace)), c.DescribeDS())
 	default:
-		explain.Advise(&f, "the gate lifts once the DaemonSet's Pod there is Ready; the DaemonSet's events: {0}", c.describeDS())
+		explain.Advise(&f, "the gate lifts once the DaemonSet's Pod there is Ready; the DaemonSet's events: {0}", c.DescribeDS())
 	}
 	return f
 }
 
 func (c *dsContext) gateWithoutLifter(n *nodeCase, ng *nodeGate) (report.Finding, bool) {
 	taint := scheduling.TaintString(&ng.taint)
-	f := report.Finding{Type: report.GateWithoutLifter, Node: n.name, Reason: report.ReasonGateNoLifter, Params: gateParams(ng),
-		Since: sinceOf(ng.since), Cause: "readiness gate " + taint + " that nothing lifts"}
+	f := report.Finding{Type: report.GateWithoutLifter, Node: n.Name, Reason: report.ReasonGateNoLifter, Params: gateParams(ng),
+		Since: detect.SinceOf(ng.since), Cause: "readiness gate " + taint + " that nothing lifts"}
 	var who string
 	switch {
 	case ng.gate.Owner == providers.OwnerNodeReadinessController && ng.gate.Rule == nil:
-		if !c.idx.gates.rulesRead {
+		if !c.gates().rulesRead {
 			// The rule, and so whether its conditions need an agent,
 			// is unknown: say so rather than guess.
-			why := c.idx.gates.unread
+			why := c.gates().unread
 			if why == "" {
 				why = "not in the input"
 			}
 			u := fmt.Sprintf("readiness gate %s: NodeReadinessRules not read (%s); whether anything lifts it is unknown", ng.taint.Key, why)
-			if !slices.Contains(c.report.Unknown, u) {
-				c.report.Unknown = append(c.report.Unknown, u)
+			if !slices.Contains(c.Report.Unknown, u) {
+				c.Report.Unknown = append(c.Report.Unknown, u)
 			}
 			return f, false
 		}
@@ -356,8 +369,8 @@ func (c *dsContext) gateWithoutLifter(n *nodeCase, ng *nodeGate) (report.Finding
 		who = fmt.Sprintf("%s only waits for it to go, and no DaemonSet tolerates it (the usual remover: an agent that tolerates it and removes it once ready)", ng.gate.Owner)
 	}
 	f.Message = fmt.Sprintf("node %s is held by %s and nothing lifts it: %s; this DaemonSet targets the node but does not tolerate the taint, so it never runs there",
-		n.name, gateName(ng), who)
+		n.Name, gateName(ng), who)
 	explain.Advise(&f, fmt.Sprintf("deploy the agent that lifts the gate (a DaemonSet that tolerates %s and removes it once ready), or, if nothing should hold the node, drop the taint where the node pool sets it and remove it from the node: {0}", taint),
-		explain.KubectlWrite("taint", "node", n.name, fmt.Sprintf("%s:%s-", ng.taint.Key, ng.taint.Effect)))
+		explain.KubectlWrite("taint", "node", n.Name, fmt.Sprintf("%s:%s-", ng.taint.Key, ng.taint.Effect)))
 	return f, true
 }

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -42,7 +43,7 @@ func init() {
 // replaced at least loopMinCount times, the last within loopRecent.
 func (c *dsContext) recreateLoops() []report.Finding {
 	byNode := map[string]*report.EventSpan{}
-	for _, e := range c.idx.eventsFor[c.ds.UID] {
+	for _, e := range c.Cluster.EventsFor[c.DS.UID] {
 		if e.Reason != eventFailedDaemonPod {
 			continue
 		}
@@ -50,7 +51,7 @@ func (c *dsContext) recreateLoops() []report.Finding {
 		if node == "" {
 			continue
 		}
-		first, last := eventFirst(e), eventTime(e)
+		first, last := eventFirst(e), detect.EventTime(e)
 		n := eventCount(e)
 		s := byNode[node]
 		if s == nil {
@@ -73,25 +74,25 @@ func (c *dsContext) recreateLoops() []report.Finding {
 	var out []report.Finding
 	for _, node := range nodes {
 		s := byNode[node]
-		if s.Count < loopMinCount || c.now.Sub(s.Last) > loopRecent {
+		if s.Count < loopMinCount || c.Now.Sub(s.Last) > loopRecent {
 			continue
 		}
-		if c.nodesKnown && c.idx.nodeByNm[node] == nil {
+		if c.NodesKnown && c.Cluster.NodeByName[node] == nil {
 			continue // the node is gone, and the loop with it
 		}
-		c.changesAt(s.Last.Add(loopRecent + time.Nanosecond))
+		c.ChangesAt(s.Last.Add(loopRecent + time.Nanosecond))
 		f := report.Finding{
 			Type:   report.RecreateLoop,
 			Reason: report.ReasonFailedPodsRecreated,
 			Node:   node,
-			Params: report.Params{Events: s, Nodes: []report.NodeState{c.idx.nodeState(node)}},
-			Since:  sinceOf(s.First),
+			Params: report.Params{Events: s, Nodes: []report.NodeState{c.Cluster.NodeState(node)}},
+			Since:  detect.SinceOf(s.First),
 			Cause:  "the controller keeps replacing daemon Pods the node's kubelet fails",
 		}
 		f.Message = fmt.Sprintf("the controller deleted %d failed daemon Pods on %s between %s and %s (%s events) and created a new one each time: the kubelet fails them as they come",
 			s.Count, node, s.First.Format(time.RFC3339), s.Last.Format(time.RFC3339), s.Reason)
 		explain.Advise(&f, "see why the kubelet fails the Pods: {0} (Events: the Pods' reason, e.g. NodeShutdown) and {1}",
-			explain.Kubectl("describe", "daemonset", c.ds.Name, "-n", c.ds.Namespace), explain.Kubectl("describe", "node", node))
+			explain.Kubectl("describe", "daemonset", c.DS.Name, "-n", c.DS.Namespace), explain.Kubectl("describe", "node", node))
 		out = append(out, f)
 	}
 	return out
@@ -128,5 +129,5 @@ func eventFirst(e *corev1.Event) time.Time {
 	case !e.EventTime.IsZero():
 		return e.EventTime.Time
 	}
-	return eventTime(e)
+	return detect.EventTime(e)
 }

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/rules/scheduling"
@@ -16,14 +17,14 @@ import (
 
 func init() {
 	register(detector{typ: report.MisscheduledPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
-		if n.node == nil || n.verdict.ShouldRun {
+		if n.Node == nil || n.Verdict.ShouldRun {
 			return nil
 		}
-		out := make([]report.Finding, 0, len(n.pods))
-		live := livePods(n.pods)
-		for _, p := range n.pods {
-			f := c.misscheduled(n.node, p, n.verdict)
-			if n.verdict.ShouldContinueRunning && len(live) == 1 && live[0] == p {
+		out := make([]report.Finding, 0, len(n.Pods))
+		live := detect.LivePods(n.Pods)
+		for _, p := range n.Pods {
+			f := c.misscheduled(n.Node, p, n.Verdict)
+			if n.Verdict.ShouldContinueRunning && len(live) == 1 && live[0] == p {
 				if fate := c.rolloutFate(p); fate != "" {
 					f.Message = strings.Replace(f.Message, leftRunning, fate, 1)
 				}
@@ -39,7 +40,7 @@ func (c *dsContext) misscheduled(node *corev1.Node, p *model.DaemonPod, v schedu
 		return c.fragileCoverage(node, p, v)
 	}
 	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name, Reason: report.ReasonNotTargeted,
-		Params: report.Params{Rule: string(v.Cause), Detail: ruleOf(v.Reason)}, Cause: "on a node it does not target: " + ruleOf(v.Reason)}
+		Params: report.Params{Rule: string(v.Cause), Detail: detect.RuleOf(v.Reason)}, Cause: "on a node it does not target: " + detect.RuleOf(v.Reason)}
 	fate := "the controller will delete it"
 	if v.ShouldContinueRunning {
 		fate = leftRunning
@@ -55,7 +56,7 @@ func (c *dsContext) misscheduled(node *corev1.Node, p *model.DaemonPod, v schedu
 		}
 	case scheduling.CauseNodeSelector, scheduling.CauseNodeAffinity:
 		explain.Advise(&f, fmt.Sprintf("if node %s should run it, relabel the node or widen the DaemonSet's node selector/affinity; otherwise nothing to do", node.Name))
-		if owned := explain.MisscheduledOwnedKeys(c.ds, node, v.Cause); len(owned) > 0 {
+		if owned := explain.MisscheduledOwnedKeys(c.DS, node, v.Cause); len(owned) > 0 {
 			explain.Advise(&f, fmt.Sprintf("if node %s should run it, widen the DaemonSet's node selector/affinity or run a separate DaemonSet for nodes with %s (%s); otherwise nothing to do", node.Name, explain.OwnedLabelValues(node, owned), explain.OwnedNote(owned)))
 		}
 	case scheduling.CauseNodeName:
@@ -67,18 +68,6 @@ func (c *dsContext) misscheduled(node *corev1.Node, p *model.DaemonPod, v schedu
 func tolerationSuggestion(f *report.Finding, t *corev1.Taint, node string) {
 	explain.Advise(f, fmt.Sprintf("add the toleration %s to the DaemonSet's Pod template, or remove the taint: {0}", explain.TolerationYAML(t)),
 		explain.KubectlWrite("taint", "node", node, fmt.Sprintf("%s:%s-", t.Key, t.Effect)))
-}
-
-// ruleOf is the rule part of an exclusion reason, without what the node
-// has: "nodeSelector pool=edge: node has pool=general" -> "nodeSelector
-// pool=edge", so that nodes excluded by one rule group together.
-func ruleOf(reason string) string {
-	for _, sep := range []string{": node has", " fails (node has", " (node has"} {
-		if i := strings.Index(reason, sep); i > 0 {
-			return reason[:i]
-		}
-	}
-	return reason
 }
 
 const leftRunning = "the controller leaves it running (only NoExecute taints evict) but counts it as misscheduled"
@@ -95,15 +84,15 @@ const leftRunning = "the controller leaves it running (only NoExecute taints evi
 //     an available one once more Pods are available than desired
 //     (TestDaemonSetUpdatesPodsNotMatchTainstWithMaxSurge).
 func (c *dsContext) rolloutFate(p *model.DaemonPod) string {
-	if c.ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType || !c.revKnown || c.isUpdated(p) {
+	if c.DS.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType || !c.RevKnown || c.IsUpdated(p) {
 		return ""
 	}
 	switch {
-	case !c.surge && !c.available(p):
+	case !c.Surge && !c.Available(p):
 		return "it is outdated and not available, so the rolling update deletes it at once (and creates no new Pod here, as the node is not targeted)"
-	case !c.surge:
+	case !c.Surge:
 		return "it is outdated, so the rolling update deletes it as a replacement candidate within maxUnavailable (and creates no new Pod here, as the node is not targeted)"
-	case !c.available(p):
+	case !c.Available(p):
 		return "it is outdated and not available, so the surge rolling update deletes it at once"
 	}
 	return "it is outdated, so the surge rolling update deletes it once more Pods are available elsewhere than the DaemonSet desires"

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -14,10 +15,10 @@ import (
 
 func init() {
 	register(detector{typ: report.NoTargets, ds: func(c *dsContext) []report.Finding {
-		if !c.nodesKnown || len(c.idx.nodes) == 0 {
+		if !c.NodesKnown || len(c.Cluster.Nodes) == 0 {
 			return nil
 		}
-		for _, v := range c.verdicts {
+		for _, v := range c.Verdicts {
 			if v.ShouldRun {
 				return nil
 			}
@@ -39,7 +40,7 @@ func init() {
 // the selector's, or the key present with other values).
 func (c *dsContext) noTargets() report.Finding {
 	counts := map[string]int{}
-	for _, v := range c.verdicts {
+	for _, v := range c.Verdicts {
 		counts[v.Reason]++
 	}
 	reasons := make([]string, 0, len(counts))
@@ -61,15 +62,15 @@ func (c *dsContext) noTargets() report.Finding {
 		parts = append(parts, fmt.Sprintf("%d: %s", counts[r], r))
 	}
 	f := report.Finding{Type: report.NoTargets, Reason: report.ReasonTargetsNoNode, Params: report.Params{Detail: reasons[0]}}
-	f.Message = fmt.Sprintf("the DaemonSet targets none of the %d nodes (%s)", len(c.idx.nodes), strings.Join(parts, "; "))
+	f.Message = fmt.Sprintf("the DaemonSet targets none of the %d nodes (%s)", len(c.Cluster.Nodes), strings.Join(parts, "; "))
 	misses, _ := c.nearMisses()
 	f.Cause = "targets no node: " + reasons[0]
 	if len(misses) > 0 {
 		f.Message += "; " + strings.Join(misses, "; ")
 		f.Cause += "; " + misses[0]
 	}
-	c.adviseChange(&f, owner.Change{What: "the node selector, affinity or tolerations of the Pod template", Field: "spec.template.spec"},
-		"correct the node selector, affinity or tolerations in the Pod template: {0}", explain.KubectlWrite("edit", c.resource(), "-n", c.ds.Namespace))
+	c.AdviseChange(&f, owner.Change{What: "the node selector, affinity or tolerations of the Pod template", Field: "spec.template.spec"},
+		"correct the node selector, affinity or tolerations in the Pod template: {0}", explain.KubectlWrite("edit", c.Resource(), "-n", c.DS.Namespace))
 	return f
 }
 
@@ -81,15 +82,15 @@ func (c *dsContext) noTargets() report.Finding {
 func (c *dsContext) nearMisses() (out []string, evidence bool) {
 	type want struct{ key, value string }
 	var wants []want
-	keys := make([]string, 0, len(c.ds.Spec.Template.Spec.NodeSelector))
-	for k := range c.ds.Spec.Template.Spec.NodeSelector {
+	keys := make([]string, 0, len(c.DS.Spec.Template.Spec.NodeSelector))
+	for k := range c.DS.Spec.Template.Spec.NodeSelector {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		wants = append(wants, want{k, c.ds.Spec.Template.Spec.NodeSelector[k]})
+		wants = append(wants, want{k, c.DS.Spec.Template.Spec.NodeSelector[k]})
 	}
-	if a := c.ds.Spec.Template.Spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+	if a := c.DS.Spec.Template.Spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
 		for _, t := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
 			for _, e := range t.MatchExpressions {
 				if e.Operator == corev1.NodeSelectorOpIn {
@@ -101,14 +102,14 @@ func (c *dsContext) nearMisses() (out []string, evidence bool) {
 		}
 	}
 	nodeKeys := map[string]bool{}
-	for _, n := range c.idx.nodes {
+	for _, n := range c.Cluster.Nodes {
 		for k := range n.Labels {
 			nodeKeys[k] = true
 		}
 	}
 	for _, w := range wants {
 		have := map[string]int{}
-		for _, n := range c.idx.nodes {
+		for _, n := range c.Cluster.Nodes {
 			if v, ok := n.Labels[w.key]; ok {
 				have[v]++
 			}
@@ -138,7 +139,7 @@ func (c *dsContext) nearMisses() (out []string, evidence bool) {
 			}
 		}
 		if best != "" && dist <= 2 && dist*3 <= max(len(w.value), 1)+2 {
-			out = append(out, fmt.Sprintf("%s=%s matches no node; did you mean %s=%s (on %s)?", w.key, w.value, w.key, best, nodesWord(have[best])))
+			out = append(out, fmt.Sprintf("%s=%s matches no node; did you mean %s=%s (on %s)?", w.key, w.value, w.key, best, detect.NodesWord(have[best])))
 			continue
 		}
 		if len(vals) > 5 {
@@ -184,11 +185,4 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
-}
-
-func nodesWord(n int) string {
-	if n == 1 {
-		return "1 node"
-	}
-	return fmt.Sprintf("%d nodes", n)
 }

@@ -7,26 +7,25 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
-	"github.com/daemoncheck/daemoncheck/internal/providers"
 	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
 func init() {
 	register(detector{typ: report.OutdatedPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
-		if !c.targeted(n) || !c.revKnown {
+		if !c.Targeted(n) || !c.RevKnown {
 			return nil
 		}
 		var out []report.Finding
-		for _, p := range n.pods {
+		for _, p := range n.Pods {
 			// An Advanced DaemonSet's partition, update selector or
 			// pause keeps some old Pods on purpose (kruise.go).
-			if !c.isUpdated(p) && !p.Deleting && !c.kruiseHeld(n.name) {
-				out = append(out, c.outdated(n.name, p))
+			if !c.IsUpdated(p) && !p.Deleting && !c.KruiseHeld(n.Name) {
+				out = append(out, c.outdated(n.Name, p))
 			}
 		}
 		return out
@@ -39,9 +38,9 @@ func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding
 	// generation with the current generation.
 	// A Pod without a hash label (made by a controller older than
 	// ControllerRevisions) is judged by its generation alone.
-	rev, cur := podRevision(p), c.hash
-	if c.gen != nil && (cur == "" || p.RevisionHash == "") {
-		cur = fmt.Sprintf("generation %d", *c.gen)
+	rev, cur := detect.PodRevision(p), c.Hash
+	if c.Gen != nil && (cur == "" || p.RevisionHash == "") {
+		cur = fmt.Sprintf("generation %d", *c.Gen)
 		if p.TemplateGeneration != "" {
 			rev = "generation " + p.TemplateGeneration
 		}
@@ -52,18 +51,18 @@ func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding
 	f.Message = fmt.Sprintf("Pod %s on node %s runs %s, the current revision is %s", p.Name, nodeName, rev, cur)
 	f.Cause = fmt.Sprintf("runs old revision %s (current: %s)", rev, cur)
 	f.Reason, f.Params = report.ReasonOldRevision, report.Params{Revision: rev, CurrentRevision: cur}
-	if c.rollout != "" {
-		f.Message += " (" + c.rollout + ")"
+	if c.Rollout != "" {
+		f.Message += " (" + c.Rollout + ")"
 	}
 	switch st := c.rolloutState(); {
-	case c.ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType:
+	case c.DS.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType:
 		c.onDeleteStraggler(&f, nodeName, p, rev, cur)
 	case st != nil && st.stuck && c.waitsForLifecycle(st):
 		explain.Advise(&f, "the rolling update waits for nodes in maintenance (see RolloutStuck): it replaces this Pod once they come back or leave; nothing to fix here")
 	case st != nil && st.stuck:
 		explain.Advise(&f, "the rolling update is stuck (see RolloutStuck): waiting will not replace this Pod; fix what blocks it or roll back")
 	default:
-		explain.Advise(&f, "the rolling update replaces it as the maxUnavailable/maxSurge budget allows; follow it with {0}", c.followRollout())
+		explain.Advise(&f, "the rolling update replaces it as the maxUnavailable/maxSurge budget allows; follow it with {0}", c.FollowRollout())
 	}
 	return f
 }
@@ -75,32 +74,23 @@ func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding
 // was never finished shows as old Pods in some pools months later.
 func (c *dsContext) onDeleteStraggler(f *report.Finding, nodeName string, p *model.DaemonPod, rev, cur string) {
 	pool := ""
-	if n := c.idx.nodeByNm[nodeName]; n != nil {
-		pool = c.poolOf(n)
+	if n := c.Cluster.NodeByName[nodeName]; n != nil {
+		pool = c.PoolOf(n)
 	}
 	f.Reason = report.ReasonOnDeleteStraggler
 	f.Params.Pool = pool
-	f.Since = sinceOf(p.Created)
+	f.Since = detect.SinceOf(p.Created)
 	in := "in no named pool"
 	if pool != "" {
 		in = "in pool " + pool
 	}
 	f.Cause = fmt.Sprintf("OnDelete: old revision %s left %s (current: %s)", rev, in, cur)
 	if !p.Created.IsZero() {
-		f.Message += fmt.Sprintf("; updateStrategy OnDelete replaces it only when it is deleted, and it was created %s ago", humanDuration(c.now.Sub(p.Created)))
+		f.Message += fmt.Sprintf("; updateStrategy OnDelete replaces it only when it is deleted, and it was created %s ago", detect.HumanDuration(c.Now.Sub(p.Created)))
 	}
 	sel := c.outdatedSelector()
 	explain.Advise(f, "with updateStrategy OnDelete a Pod is updated only when deleted; list the outdated Pods ({0}), then delete them all at once: {1}",
-		explain.Kubectl("get", "pods", "-n", c.ds.Namespace, "-l", sel), explain.KubectlWrite("delete", "pods", "-n", c.ds.Namespace, "-l", sel))
-}
-
-// poolOf names the node's pool by the analysis's pool labels.
-func (c *dsContext) poolOf(n *corev1.Node) string {
-	labels := c.poolLabels
-	if labels == nil {
-		labels = providers.DefaultPoolLabels
-	}
-	return providers.PoolOf(n, labels)
+		explain.Kubectl("get", "pods", "-n", c.DS.Namespace, "-l", sel), explain.KubectlWrite("delete", "pods", "-n", c.DS.Namespace, "-l", sel))
 }
 
 // outdatedSelector selects the DaemonSet's Pods that are not on the current
@@ -113,38 +103,17 @@ func (c *dsContext) poolOf(n *corev1.Node) string {
 // (the list is shown first: another DaemonSet with an overlapping selector
 // in the namespace would match too).
 func (c *dsContext) outdatedSelector() string {
-	sel := metav1.FormatLabelSelector(c.ds.Spec.Selector)
+	sel := metav1.FormatLabelSelector(c.DS.Spec.Selector)
 	var reqs []string
-	if c.hash != "" {
-		reqs = append(reqs, podstate.RevisionHashLabel+"!="+c.hash)
+	if c.Hash != "" {
+		reqs = append(reqs, podstate.RevisionHashLabel+"!="+c.Hash)
 	}
-	if c.gen != nil {
-		reqs = append(reqs, fmt.Sprintf("%s!=%d", podstate.TemplateGenerationLabel, *c.gen))
+	if c.Gen != nil {
+		reqs = append(reqs, fmt.Sprintf("%s!=%d", podstate.TemplateGenerationLabel, *c.Gen))
 	}
 	rev := strings.Join(reqs, ",")
 	if sel == "" || sel == "<none>" {
 		return rev
 	}
 	return sel + "," + rev
-}
-
-// followRollout is the read-only command that follows the rollout:
-// kubectl rollout status, which knows core kinds only; for an Advanced
-// DaemonSet its columns (UP-TO-DATE) through kubectl get.
-func (c *dsContext) followRollout() report.Command {
-	if c.kruise != nil {
-		return explain.Kubectl("get", "-n", c.ds.Namespace, c.resource())
-	}
-	return explain.Kubectl("rollout", "status", "-n", c.ds.Namespace, "daemonset/"+c.ds.Name)
-}
-
-func (c *dsContext) rolloutProgress(computed report.Counts) string {
-	s := fmt.Sprintf("%d of %d nodes updated", computed.UpdatedNumberScheduled, computed.DesiredNumberScheduled)
-	if c.ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType {
-		return s + "; updateStrategy OnDelete"
-	}
-	if ru := c.ds.Spec.UpdateStrategy.RollingUpdate; ru != nil {
-		s += fmt.Sprintf("; RollingUpdate maxUnavailable %s, maxSurge %s", orDefault(intOrString(ru.MaxUnavailable), "1"), orDefault(intOrString(ru.MaxSurge), "0"))
-	}
-	return s + c.kruiseProgress()
 }

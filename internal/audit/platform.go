@@ -9,31 +9,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
-	"github.com/daemoncheck/daemoncheck/internal/providers"
 	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
-
-// platformOf is a node's os/arch: its kubernetes.io/os and
-// kubernetes.io/arch labels (the kubelet sets them from its own build),
-// else status.nodeInfo; "" when neither says, "unknown" for the half that
-// is missing.
-func platformOf(n *corev1.Node) string { return joinPlatform(platformParts(n)) }
-
-// platformParts are the os and arch of platformOf, without building the
-// string (a pass over every node of a DaemonSet compares them as they are).
-func platformParts(n *corev1.Node) (os, arch string) { return providers.Platform(n) }
-
-// joinPlatform writes os and arch as platformOf does.
-func joinPlatform(os, arch string) string {
-	if os == "" && arch == "" {
-		return ""
-	}
-	return cmp.Or(os, "unknown") + "/" + cmp.Or(arch, "unknown")
-}
 
 // What container runtimes print when an image cannot run on the node's
 // platform (docs/controller-rules.md, "Platforms", has the sources):
@@ -73,7 +55,7 @@ func (c *dsContext) platformFailureOf(p *model.DaemonPod) (platformFailure, bool
 			}
 		}
 	}
-	for _, e := range c.idx.eventsFor[p.UID] {
+	for _, e := range c.Cluster.EventsFor[p.UID] {
 		r, ok := platformSign(e.Message)
 		if !ok {
 			continue
@@ -139,18 +121,22 @@ func constrainsPlatform(ds *appsv1.DaemonSet) bool {
 // workingPlatforms are the platforms on which a Pod of the DaemonSet runs
 // Ready: platforms its image has. Computed once per DaemonSet.
 func (c *dsContext) workingPlatforms() []string {
-	if c.working != nil {
-		return *c.working
-	}
+	return detect.Once(c.Context, workingKey, c.findWorkingPlatforms)
+}
+
+// workingKey names the DaemonSet's workingPlatforms.
+var workingKey = detect.NewKey("working platforms")
+
+func (c *dsContext) findWorkingPlatforms() []string {
 	seen := map[string]bool{}
-	for node, pods := range c.byNode {
-		n := c.idx.nodeByNm[node]
+	for node, pods := range c.ByNode {
+		n := c.Cluster.NodeByName[node]
 		if n == nil {
 			continue
 		}
 		for _, p := range pods {
-			if !p.Deleting && p.Ready && c.health(p).Kind == podstate.Healthy {
-				if pl := platformOf(n); pl != "" {
+			if !p.Deleting && p.Ready && c.Health(p).Kind == podstate.Healthy {
+				if pl := detect.PlatformOf(n); pl != "" {
 					seen[pl] = true
 				}
 				break
@@ -162,7 +148,6 @@ func (c *dsContext) workingPlatforms() []string {
 		out = append(out, pl)
 	}
 	slices.Sort(out)
-	c.working = &out
 	return out
 }
 
@@ -171,10 +156,10 @@ func (c *dsContext) workingPlatforms() []string {
 // that constrains the DaemonSet to the platforms its image has.
 func (c *dsContext) platformUnhealthy(f *report.Finding, nodeName string, pf platformFailure) {
 	platform := "unknown"
-	if n := c.idx.nodeByNm[nodeName]; n != nil {
-		platform = cmp.Or(platformOf(n), platform)
+	if n := c.Cluster.NodeByName[nodeName]; n != nil {
+		platform = cmp.Or(detect.PlatformOf(n), platform)
 	}
-	image := cmp.Or(templateImage(c.ds, pf.container), pf.image)
+	image := cmp.Or(detect.TemplateImage(c.DS, pf.container), pf.image)
 	f.Reason = pf.reason
 	f.Params.Platform, f.Params.Image, f.Params.Other = platform, image, pf.container
 	// A node not in the snapshot has no known platform: say so rather
@@ -193,21 +178,21 @@ func (c *dsContext) platformUnhealthy(f *report.Finding, nodeName string, pf pla
 	}
 	working := slices.DeleteFunc(slices.Clone(c.workingPlatforms()), func(s string) bool { return s == platform })
 	multi := "use a multi-arch image that has a " + platform + " variant"
-	if constrainsPlatform(c.ds) {
-		c.adviseChange(f, owner.Change{What: "the os/arch constraint (nodeSelector or node affinity) so that it leaves out " + platform, Field: "spec.template.spec.nodeSelector"},
+	if constrainsPlatform(c.DS) {
+		c.AdviseChange(f, owner.Change{What: "the os/arch constraint (nodeSelector or node affinity) so that it leaves out " + platform, Field: "spec.template.spec.nodeSelector"},
 			"the DaemonSet's os/arch constraint admits "+platform+", which its image lacks: narrow it to the platforms its image has, or "+multi)
 		return
 	}
 	key, value, ok := selectorFor(working, platform)
 	if !ok {
-		c.adviseChange(f, owner.Change{What: "a nodeSelector on kubernetes.io/arch for the platforms its image has", Field: "spec.template.spec.nodeSelector"},
+		c.AdviseChange(f, owner.Change{What: "a nodeSelector on kubernetes.io/arch for the platforms its image has", Field: "spec.template.spec.nodeSelector"},
 			"constrain the DaemonSet to the platforms its image has (nodeSelector kubernetes.io/arch, or a required node affinity for several) or "+multi)
 		return
 	}
 	patch := fmt.Sprintf(`{"spec":{"template":{"spec":{"nodeSelector":{%q:%q}}}}}`, key, value)
-	c.adviseChange(f, owner.Change{What: "nodeSelector " + key + "=" + value, Field: "spec.template.spec.nodeSelector", Value: key + ": " + value},
+	c.AdviseChange(f, owner.Change{What: "nodeSelector " + key + "=" + value, Field: "spec.template.spec.nodeSelector", Value: key + ": " + value},
 		"constrain the DaemonSet to the platforms its image has ("+strings.Join(working, ", ")+" run it): {0} (this rolls out every Pod of the DaemonSet), or "+multi,
-		report.WriteCmd("kubectl", "patch", "daemonset", c.ds.Name, "-n", c.ds.Namespace, "--type", "merge", "-p", patch))
+		report.WriteCmd("kubectl", "patch", "daemonset", c.DS.Name, "-n", c.DS.Namespace, "--type", "merge", "-p", patch))
 }
 
 // selectorFor is the one nodeSelector label that keeps the DaemonSet on the

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
@@ -26,13 +27,13 @@ func init() {
 
 // healthFindings reports the Pods of a targeted node whose health is kind.
 func (c *dsContext) healthFindings(n *nodeCase, kind podstate.Kind, f func(string, *model.DaemonPod, podstate.Health) report.Finding) []report.Finding {
-	if !c.targeted(n) {
+	if !c.Targeted(n) {
 		return nil
 	}
 	var out []report.Finding
-	for _, p := range n.pods {
-		if h := c.health(p); h.Kind == kind {
-			out = append(out, f(n.name, p, h))
+	for _, p := range n.Pods {
+		if h := c.Health(p); h.Kind == kind {
+			out = append(out, f(n.Name, p, h))
 		}
 	}
 	return out
@@ -42,7 +43,7 @@ func (c *dsContext) healthFindings(n *nodeCase, kind podstate.Kind, f func(strin
 // node.
 func (c *dsContext) untargetedPods() []report.Finding {
 	var out []report.Finding
-	for _, p := range c.untargeted {
+	for _, p := range c.Untargeted {
 		f := report.Finding{
 			Type: report.PendingPod, Pod: p.Name, Reason: report.ReasonNoTargetNode, Cause: "no target node: not created by the DaemonSet controller",
 			Message: fmt.Sprintf("Pod %s has no target node (no spec.nodeName and no required node affinity on metadata.name); the DaemonSet controller ignores it", p.Name),
@@ -53,30 +54,19 @@ func (c *dsContext) untargetedPods() []report.Finding {
 	return out
 }
 
-// health returns podstate.Of(p), computed once per Pod.
-func (c *dsContext) health(p *model.DaemonPod) podstate.Health {
-	if h, ok := c.healthOf[p]; ok {
-		return h
-	}
-	h := podstate.Of(p)
-	c.healthOf[p] = h
-	c.imageIDs.see(p) // while the Pod's containers are at hand (drift.go)
-	return h
-}
-
 func (c *dsContext) pendingPod(nodeName string, p *model.DaemonPod, h podstate.Health) report.Finding {
 	f := report.Finding{Type: report.PendingPod, Node: nodeName, Pod: p.Name}
-	f.Reason, f.Params = pendingReason(p, h)
-	f.Cause = pendingCause(p, h)
+	f.Reason, f.Params = detect.PendingReason(p, h)
+	f.Cause = detect.PendingCause(p, h)
 	f.Message = fmt.Sprintf("Pod %s for node %s %s", p.Name, nodeName, h.Detail)
-	if age := c.now.Sub(p.Created); !p.Created.IsZero() && age >= 0 {
-		f.Message += fmt.Sprintf(" (for %s)", humanDuration(age))
-		f.Since = sinceOf(p.Created)
+	if age := c.Now.Sub(p.Created); !p.Created.IsZero() && age >= 0 {
+		f.Message += fmt.Sprintf(" (for %s)", detect.HumanDuration(age))
+		f.Since = detect.SinceOf(p.Created)
 	}
 	// What the cluster said (the scheduler's condition, the last event),
 	// not the message composed here, tells which fix applies.
 	said := p.ScheduledMessage
-	if e := c.latestEvent(p.UID, ""); e != nil {
+	if e := c.LatestEvent(p.UID, ""); e != nil {
 		said += "\n" + e.Message
 		if !strings.Contains(f.Message, text.OneLine(e.Message)) {
 			f.Message += fmt.Sprintf("; last %s event: %s", e.Reason, text.OneLine(e.Message))
@@ -97,7 +87,7 @@ func (c *dsContext) pendingPod(nodeName string, p *model.DaemonPod, h podstate.H
 }
 
 func (c *dsContext) unhealthyPod(nodeName string, p *model.DaemonPod, h podstate.Health) report.Finding {
-	f := report.Finding{Type: report.UnhealthyPod, Node: nodeName, Pod: p.Name, Reason: report.ReasonPodNotReady, Cause: unhealthyCause(p, h)}
+	f := report.Finding{Type: report.UnhealthyPod, Node: nodeName, Pod: p.Name, Reason: report.ReasonPodNotReady, Cause: detect.UnhealthyCause(p, h)}
 	f.Params = report.Params{State: h.State, Image: h.Image}
 	if h.Reason != "" {
 		f.Params.State = h.Reason
@@ -131,70 +121,4 @@ func (c *dsContext) unhealthyPod(nodeName string, p *model.DaemonPod, h podstate
 		explain.Advise(&f, "check its readiness probe and logs: {0}", describe)
 	}
 	return f
-}
-
-// pendingReason is pendingCause as data.
-func pendingReason(p *model.DaemonPod, h podstate.Health) (report.Reason, report.Params) {
-	msg := p.ScheduledMessage
-	switch {
-	case p.NodeName != "":
-		return report.ReasonNotStarted, report.Params{State: h.State}
-	case strings.Contains(msg, "free ports") || strings.Contains(msg, "host port"):
-		return report.ReasonHostPortTaken, report.Params{Resource: "host port"}
-	case strings.Contains(msg, "Insufficient "):
-		return report.ReasonInsufficient, report.Params{Resource: strings.Join(insufficient(msg), ",")}
-	case h.Reason != "":
-		return report.ReasonUnschedulable, report.Params{State: h.Reason}
-	}
-	return report.ReasonNotScheduled, report.Params{}
-}
-
-// insufficient lists the resources a scheduler message calls short
-// ("Insufficient cpu").
-func insufficient(msg string) []string {
-	var res []string
-	for _, part := range strings.Split(msg, ",") {
-		if i := strings.Index(part, "Insufficient "); i >= 0 {
-			res = append(res, strings.TrimSuffix(strings.TrimSpace(part[i+len("Insufficient "):]), "."))
-		}
-	}
-	return res
-}
-
-// pendingCause classifies why a Pod is pending, for grouping: the scheduler's
-// reason class ("Insufficient cpu", a host port conflict), not its exact
-// words, which name node counts.
-func pendingCause(p *model.DaemonPod, h podstate.Health) string {
-	msg := p.ScheduledMessage
-	switch {
-	case p.NodeName != "":
-		return "bound but not started: " + h.State
-	case strings.Contains(msg, "free ports") || strings.Contains(msg, "host port"):
-		return "unschedulable: a host port is taken on the node"
-	case strings.Contains(msg, "Insufficient "):
-		res := insufficient(msg)
-		for i := range res {
-			res[i] = "Insufficient " + res[i]
-		}
-		return "unschedulable: " + strings.Join(res, ", ") + " on the node"
-	case h.Reason != "":
-		return "unschedulable (" + h.Reason + ")"
-	}
-	return "not scheduled"
-}
-
-// unhealthyCause classifies why a Pod is unhealthy, for grouping: the state
-// and, for image problems, the image.
-func unhealthyCause(p *model.DaemonPod, h podstate.Health) string {
-	switch {
-	case h.Image != "" && strings.Contains(h.Reason, "Image"):
-		return h.Reason + ": image " + h.Image
-	case h.Reason != "" && h.Reason != "OOMKilled":
-		return h.Reason
-	case h.Reason == "OOMKilled":
-		return "OOMKilled (memory limit too low)"
-	case p.Phase == corev1.PodFailed:
-		return "Failed"
-	}
-	return "running but not Ready"
 }

@@ -9,6 +9,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
+	"github.com/daemoncheck/daemoncheck/internal/audit/nodestate"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
@@ -61,20 +63,23 @@ type rollout struct {
 // budget is used up and such candidates remain, waiting cannot help: the
 // rollout is stuck until a blocking Pod becomes available. Computed once.
 func (c *dsContext) rolloutState() *rollout {
-	if c.rolloutDone {
-		return c.rolloutMemo
-	}
-	c.rolloutDone = true
-	ru := c.ds.Spec.UpdateStrategy.RollingUpdate
-	if c.ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType || !c.podsKnown || !c.nodesKnown || !c.revKnown || c.report.Computed == nil {
+	return detect.Once(c.Context, rolloutKey, c.findRolloutState)
+}
+
+// rolloutKey names the DaemonSet's rolloutState.
+var rolloutKey = detect.NewKey("rollout")
+
+func (c *dsContext) findRolloutState() *rollout {
+	ru := c.DS.Spec.UpdateStrategy.RollingUpdate
+	if c.DS.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType || !c.PodsKnown || !c.NodesKnown || !c.RevKnown || c.Report.Computed == nil {
 		return nil
 	}
-	if c.kruise != nil && c.kruise.spec.Paused {
+	if c.KruisePaused() {
 		// A paused Advanced DaemonSet runs no rolling update: nothing
 		// to be stuck.
 		return nil
 	}
-	desired := int(c.report.Computed.DesiredNumberScheduled)
+	desired := int(c.Report.Computed.DesiredNumberScheduled)
 	// The API server defaults maxUnavailable to 1 and maxSurge to 0.
 	maxUnavailable, maxSurge := 1, 0
 	if ru != nil && ru.MaxUnavailable != nil {
@@ -87,14 +92,14 @@ func (c *dsContext) rolloutState() *rollout {
 	var newest time.Time
 	// Map order is fine here: only counts and the lists sorted below
 	// leave the loop.
-	for name := range c.byNode {
+	for name := range c.ByNode {
 		// An Advanced DaemonSet's rolling update looks only at the nodes
 		// its partition and update selector leave to it (kruise.go).
-		if c.kruiseRollsOut(name) {
+		if c.KruiseRollsOut(name) {
 			c.rolloutNode(st, name, &newest)
 		}
 	}
-	c.idx.sortNodes(st.candidates)
+	c.Cluster.SortNodes(st.candidates)
 	// By name, then node: a hand-made dump may hold two Pods of one name
 	// (on different nodes), and the nodes were visited in map order.
 	sort.Slice(st.blockers, func(i, j int) bool {
@@ -104,8 +109,8 @@ func (c *dsContext) rolloutState() *rollout {
 		}
 		return a.TargetNode < b.TargetNode
 	})
-	c.idx.sortNodes(st.blockerNodes)
-	c.idx.sortNodes(st.heldBy)
+	c.Cluster.SortNodes(st.blockerNodes)
+	c.Cluster.SortNodes(st.heldBy)
 	budget := st.maxUnavailable
 	if st.surge {
 		budget = st.maxSurge
@@ -117,14 +122,13 @@ func (c *dsContext) rolloutState() *rollout {
 		// up for good: at maxUnavailable 1, one new Pod starting is how
 		// every rolling update looks between two nodes.
 		st.stuck = true
-	case !newest.IsZero() && c.now.Sub(newest) > stuckAfter:
-		st.stuck, st.stalledFor = true, c.now.Sub(newest)
+	case !newest.IsZero() && c.Now.Sub(newest) > stuckAfter:
+		st.stuck, st.stalledFor = true, c.Now.Sub(newest)
 		// The cause says for how long: it changes as that age rolls over.
-		c.changesAt(ageTextChangesAt(newest, c.now))
+		c.ChangesAt(detect.AgeTextChangesAt(newest, c.Now))
 	case !newest.IsZero():
-		c.changesAt(newest.Add(stuckAfter + time.Nanosecond))
+		c.ChangesAt(newest.Add(stuckAfter + time.Nanosecond))
 	}
-	c.rolloutMemo = st
 	return st
 }
 
@@ -136,11 +140,11 @@ func (c *dsContext) rolloutState() *rollout {
 func (c *dsContext) rolloutNode(st *rollout, name string, newest *time.Time) {
 	var newPod, oldPod *model.DaemonPod
 	ok := true
-	for _, p := range c.byNode[name] {
+	for _, p := range c.ByNode[name] {
 		if p.Deleting {
 			continue
 		}
-		if c.isUpdated(p) {
+		if c.IsUpdated(p) {
 			if newPod != nil {
 				ok = false
 			}
@@ -158,7 +162,7 @@ func (c *dsContext) rolloutNode(st *rollout, name string, newest *time.Time) {
 	if oldPod != nil {
 		st.oldRevisionsRemaining++
 	}
-	avail := c.available
+	avail := c.Available
 	block := func(p *model.DaemonPod) {
 		st.unavailable++
 		if !c.progressing(p) {
@@ -212,9 +216,9 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 	switch {
 	case st.stalledFor > 0:
 		f.Reason = report.ReasonNoProgress
-		f.Since = sinceOf(c.now.Add(-st.stalledFor))
-		f.Cause = fmt.Sprintf("no node updated for %s", humanDuration(st.stalledFor))
-		f.Message = fmt.Sprintf("the rolling update has not updated a node for %s; %s still on an old revision (%s)", humanDuration(st.stalledFor), nodesWord(len(st.candidates)), names.Range(nodes))
+		f.Since = detect.SinceOf(c.Now.Add(-st.stalledFor))
+		f.Cause = fmt.Sprintf("no node updated for %s", detect.HumanDuration(st.stalledFor))
+		f.Message = fmt.Sprintf("the rolling update has not updated a node for %s; %s still on an old revision (%s)", detect.HumanDuration(st.stalledFor), detect.NodesWord(len(st.candidates)), names.Range(nodes))
 	default:
 		var blocking []string
 		for _, p := range st.blockers {
@@ -226,7 +230,7 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 			// Not the revision: every Pod that holds the budget is on a
 			// node whose state explains it (lifecycle.go).
 			for _, n := range st.heldBy {
-				f.Params.Nodes = append(f.Params.Nodes, c.idx.nodeState(n))
+				f.Params.Nodes = append(f.Params.Nodes, c.Cluster.NodeState(n))
 			}
 			f.Reason = report.ReasonBlockedByBrokenNodes
 			f.Cause = "blocked by broken nodes, not the revision: " + budget
@@ -239,17 +243,17 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 		if len(st.blockerNodes) > 0 {
 			f.Cause += " (" + strings.Join(why, "; ") + ")"
 		}
-		f.Message = fmt.Sprintf("the rolling update cannot progress: %s, so the controller replaces no more old Pods; %s still on an old revision (%s)", budget, nodesWord(len(st.candidates)), names.Range(nodes))
+		f.Message = fmt.Sprintf("the rolling update cannot progress: %s, so the controller replaces no more old Pods; %s still on an old revision (%s)", budget, detect.NodesWord(len(st.candidates)), names.Range(nodes))
 		if len(why) > 0 {
 			f.Message += "; blocking: " + strings.Join(why, "; ")
 		}
 	}
-	c.adviseChange(&f, owner.Change{What: "the Pod template back to the last working revision, or a larger maxUnavailable", Field: "spec.template"},
+	c.AdviseChange(&f, owner.Change{What: "the Pod template back to the last working revision, or a larger maxUnavailable", Field: "spec.template"},
 		"fix the new revision (see the blocking Pods), or roll back: {0}; or change the strategy (a larger maxUnavailable lets it continue past broken nodes)",
-		c.rollBack())
+		c.RollBack())
 	switch f.Reason {
 	case report.ReasonBlockedByNodeLifecycle:
-		explain.Advise(&f, fmt.Sprintf("nothing to fix in the revision: the rollout waits for %s in maintenance (%s) and continues once they come back or leave; {0} shows what holds one", nodesWord(len(st.heldBy)), names.Range(st.heldBy)),
+		explain.Advise(&f, fmt.Sprintf("nothing to fix in the revision: the rollout waits for %s in maintenance (%s) and continues once they come back or leave; {0} shows what holds one", detect.NodesWord(len(st.heldBy)), names.Range(st.heldBy)),
 			explain.Kubectl("describe", "node", st.heldBy[0]))
 	case report.ReasonBlockedByBrokenNodes:
 		explain.Advise(&f, "the blocking Pods are on broken nodes, not a broken revision: fix or remove those nodes ({0}), or raise maxUnavailable so the rollout continues past them",
@@ -269,8 +273,8 @@ func (c *dsContext) heldByNodes(st *rollout) (held, lifecycle bool) {
 	}
 	lifecycle = true
 	for _, n := range st.heldBy {
-		cond := c.idx.causeOf(n)
-		if cond == "" || cond == condCordoned {
+		cond := c.Cluster.CauseOf(n)
+		if cond == "" || cond == nodestate.Cordoned {
 			return false, false
 		}
 		lifecycle = lifecycle && report.LifecycleCause(cond)
@@ -302,18 +306,18 @@ func earliestSince(ns []report.NodeState) *time.Time {
 
 // blockerCause says in a few words why a blocking Pod is not available.
 func (c *dsContext) blockerCause(p *model.DaemonPod) string {
-	if cond := c.idx.causeOf(p.TargetNode); cond != "" && cond != condCordoned {
+	if cond := c.Cluster.CauseOf(p.TargetNode); cond != "" && cond != nodestate.Cordoned {
 		return "its node is " + cond
 	}
-	h := c.health(p)
+	h := c.Health(p)
 	switch h.Kind {
 	case podstate.Pending:
-		return pendingCause(p, h)
+		return detect.PendingCause(p, h)
 	case podstate.Unhealthy:
-		return unhealthyCause(p, h)
+		return detect.UnhealthyCause(p, h)
 	}
 	if p.Ready {
-		return fmt.Sprintf("Ready for less than minReadySeconds %d", c.ds.Spec.MinReadySeconds)
+		return fmt.Sprintf("Ready for less than minReadySeconds %d", c.DS.Spec.MinReadySeconds)
 	}
 	return h.State
 }
@@ -330,17 +334,17 @@ func (c *dsContext) progressing(p *model.DaemonPod) bool {
 	if p == nil {
 		return true
 	}
-	if cond := c.idx.causeOf(p.TargetNode); cond != "" && cond != condCordoned {
+	if cond := c.Cluster.CauseOf(p.TargetNode); cond != "" && cond != nodestate.Cordoned {
 		return false
 	}
 	if p.Ready {
 		return true
 	}
-	if p.Created.IsZero() || c.now.Sub(p.Created) >= stuckAfter {
+	if p.Created.IsZero() || c.Now.Sub(p.Created) >= stuckAfter {
 		return false
 	}
-	c.changesAt(p.Created.Add(stuckAfter))
-	h := c.health(p)
+	c.ChangesAt(p.Created.Add(stuckAfter))
+	h := c.Health(p)
 	switch h.Kind {
 	case podstate.Pending:
 		return !p.Unschedulable

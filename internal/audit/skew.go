@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/version"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -30,11 +31,11 @@ import (
 
 func init() {
 	register(detector{typ: report.VersionSkew, node: func(c *dsContext, n *nodeCase) []report.Finding {
-		if !c.kubeProxy || !c.targeted(n) {
+		if !c.kubeProxy() || !c.Targeted(n) {
 			return nil
 		}
 		var out []report.Finding
-		for _, p := range n.pods {
+		for _, p := range n.Pods {
 			if p.Deleting {
 				continue
 			}
@@ -45,11 +46,11 @@ func init() {
 					continue
 				}
 				kubelet := ""
-				if n.node != nil {
-					kubelet = n.node.Status.NodeInfo.KubeletVersion
+				if n.Node != nil {
+					kubelet = n.Node.Status.NodeInfo.KubeletVersion
 				}
-				for _, s := range skewOf(v, c.rules.version, kubelet) {
-					f := report.Finding{Type: report.VersionSkew, Node: n.name, Pod: p.Name, Reason: s.reason,
+				for _, s := range skewOf(v, c.Rules.Version, kubelet) {
+					f := report.Finding{Type: report.VersionSkew, Node: n.Name, Pod: p.Name, Reason: s.reason,
 						Params: report.Params{Image: cs.Image, Other: cs.Name, Version: "v" + v.String(), PeerVersion: "v" + s.peer.String()}}
 					c.describeSkew(&f, v, s, cs.Name)
 					out = append(out, f)
@@ -58,9 +59,8 @@ func init() {
 		}
 		return out
 	}, ds: func(c *dsContext) []report.Finding {
-		// Runs before the node function (detect): the Pods of a DaemonSet
-		// whose template runs no kube-proxy are not looked at.
-		c.kubeProxy = c.runsKubeProxy()
+		// Runs before the node function: the Pods of a DaemonSet whose
+		// template runs no kube-proxy are not looked at.
 		c.skewUnknowns()
 		return nil
 	}})
@@ -145,7 +145,7 @@ func (c *dsContext) describeSkew(f *report.Finding, proxy *version.Version, s sk
 	if s.reason == report.ReasonKubeletSkew {
 		want = "a version within " + fmt.Sprint(s.allowed) + " minor versions of the kubelets (and not newer than the API server)"
 	}
-	c.adviseChange(f, owner.Change{What: "the kube-proxy image tag of container " + container + " to " + want, Field: "spec.template.spec.containers[name=" + container + "].image"},
+	c.AdviseChange(f, owner.Change{What: "the kube-proxy image tag of container " + container + " to " + want, Field: "spec.template.spec.containers[name=" + container + "].image"},
 		"set the kube-proxy image to "+want+" (upgrade kube-proxy with the control plane, after it and before the kubelets); see the versions: {0}",
 		explain.Kubectl("get", "nodes", "-o", "custom-columns=NODE:.metadata.name,KUBELET:.status.nodeInfo.kubeletVersion"))
 }
@@ -153,32 +153,39 @@ func (c *dsContext) describeSkew(f *report.Finding, proxy *version.Version, s sk
 // skewUnknowns says, for a DaemonSet running kube-proxy, which versions it
 // could not be judged against.
 func (c *dsContext) skewUnknowns() {
-	if !c.kubeProxy {
+	if !c.kubeProxy() {
 		return
 	}
-	if _, err := version.ParseGeneric(c.rules.version); err != nil {
-		c.report.Unknown = append(c.report.Unknown, "kube-proxy version skew against the API server: the server version is unknown (not discovered; offline, pass --server-version)")
+	if _, err := version.ParseGeneric(c.Rules.Version); err != nil {
+		c.Report.Unknown = append(c.Report.Unknown, "kube-proxy version skew against the API server: the server version is unknown (not discovered; offline, pass --server-version)")
 	}
-	if !c.nodesKnown {
+	if !c.NodesKnown {
 		return
 	}
 	missing := 0
-	for i, n := range c.idx.nodes {
-		if c.verdicts[i].ShouldRun {
+	for i, n := range c.Cluster.Nodes {
+		if c.Verdicts[i].ShouldRun {
 			if _, err := version.ParseGeneric(n.Status.NodeInfo.KubeletVersion); err != nil {
 				missing++
 			}
 		}
 	}
 	if missing > 0 {
-		c.report.Unknown = append(c.report.Unknown, fmt.Sprintf("kube-proxy version skew against the kubelet: %d node%s report%s no kubelet version (status.nodeInfo.kubeletVersion)", missing, plural(missing), verbS(missing)))
+		c.Report.Unknown = append(c.Report.Unknown, fmt.Sprintf("kube-proxy version skew against the kubelet: %d node%s report%s no kubelet version (status.nodeInfo.kubeletVersion)", missing, detect.Plural(missing), detect.VerbS(missing)))
 	}
 }
+
+// kubeProxyKey names the DaemonSet's kubeProxy.
+var kubeProxyKey = detect.NewKey("kube-proxy")
+
+// kubeProxy reports whether the template runs a kube-proxy image
+// (runsKubeProxy), looked at once per DaemonSet.
+func (c *dsContext) kubeProxy() bool { return detect.Once(c.Context, kubeProxyKey, c.runsKubeProxy) }
 
 // runsKubeProxy reports whether the DaemonSet's template runs a kube-proxy
 // image with a version tag.
 func (c *dsContext) runsKubeProxy() bool {
-	for _, ctr := range c.ds.Spec.Template.Spec.Containers {
+	for _, ctr := range c.DS.Spec.Template.Spec.Containers {
 		if _, ok := kubeProxyVersion(ctr.Image); ok {
 			return true
 		}

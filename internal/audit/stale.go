@@ -13,14 +13,14 @@ import (
 
 func init() {
 	register(detector{typ: report.StaleStatus, ds: func(c *dsContext) []report.Finding {
-		want := c.report.Status
-		if c.report.Computed != nil {
-			want = *c.report.Computed
-		} else if c.ds.Status.ObservedGeneration >= c.ds.Generation {
+		want := c.Report.Status
+		if c.Report.Computed != nil {
+			want = *c.Report.Computed
+		} else if c.DS.Status.ObservedGeneration >= c.DS.Generation {
 			// Without recomputed counts only the generation can be judged.
 			return nil
 		}
-		if f, ok := c.staleStatus(c.report.Status, want); ok {
+		if f, ok := c.staleStatus(c.Report.Status, want); ok {
 			return []report.Finding{f}
 		}
 		return nil
@@ -32,8 +32,8 @@ func init() {
 func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) {
 	f := report.Finding{Type: report.StaleStatus, Reason: report.ReasonStatusStale, Cause: "the status the controller published is stale"}
 	var parts []string
-	if got.ObservedGeneration < c.ds.Generation {
-		parts = append(parts, fmt.Sprintf("status.observedGeneration %d is behind metadata.generation %d: the controller has not processed the latest change", got.ObservedGeneration, c.ds.Generation))
+	if got.ObservedGeneration < c.DS.Generation {
+		parts = append(parts, fmt.Sprintf("status.observedGeneration %d is behind metadata.generation %d: the controller has not processed the latest change", got.ObservedGeneration, c.DS.Generation))
 	}
 	var diffs []string
 	cmp := func(name string, g, w int32) {
@@ -55,18 +55,18 @@ func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) 
 		return f, false
 	}
 	f.Message = strings.Join(parts, "; ")
-	if got.ObservedGeneration < c.ds.Generation {
+	if got.ObservedGeneration < c.DS.Generation {
 		f.Params.Detail = "observedGeneration"
 		explain.Advise(&f, "the DaemonSet controller in kube-controller-manager normally catches up within seconds: check that it is running and its logs for errors about this DaemonSet")
 		return f, true
 	}
-	if c.rules.staleMisscheduledOnUntaint && got.NumberMisscheduled > want.NumberMisscheduled {
+	if c.Rules.StaleMisscheduledOnUntaint && got.NumberMisscheduled > want.NumberMisscheduled {
 		// kubernetes#132459: 1.33 controllers do not resync when a node's
 		// taints are lifted (fixed by #132477, back-ported as #133992).
-		f.Message += fmt.Sprintf("; Kubernetes %s may keep numberMisscheduled stale after a node's taints are lifted (kubernetes#132459, fixed in later 1.33 patch releases)", c.rules.version)
+		f.Message += fmt.Sprintf("; Kubernetes %s may keep numberMisscheduled stale after a node's taints are lifted (kubernetes#132459, fixed in later 1.33 patch releases)", c.Rules.Version)
 	}
 	f.Params.Detail = "counts"
-	resync := explain.KubectlWrite("annotate", "-n", c.ds.Namespace, c.resource(), "daemoncheck/resync=now", "--overwrite")
+	resync := explain.KubectlWrite("annotate", "-n", c.DS.Namespace, c.Resource(), "daemoncheck/resync=now", "--overwrite")
 	if node, taint := c.newNoScheduleTaint(); node != "" {
 		// The one cause known to leave counts stale on a healthy
 		// controller (controllerRules, syncNodeUpdate).
@@ -85,11 +85,11 @@ func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) 
 // path of the controller does not requeue the DaemonSet for it
 // (syncNodeUpdate in daemon_controller.go).
 func (c *dsContext) newNoScheduleTaint() (string, *corev1.Taint) {
-	for i, v := range c.verdicts {
+	for i, v := range c.Verdicts {
 		if v.ShouldRun || !v.ShouldContinueRunning || v.Cause != scheduling.CauseTaint || v.Taint == nil || v.Taint.Effect != corev1.TaintEffectNoSchedule {
 			continue
 		}
-		if node := c.idx.nodes[i].Name; len(c.byNode[node]) > 0 {
+		if node := c.Cluster.Nodes[i].Name; len(c.ByNode[node]) > 0 {
 			return node, v.Taint
 		}
 	}

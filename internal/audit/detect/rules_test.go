@@ -1,8 +1,8 @@
-package audit
+package detect
 
 import "testing"
 
-// rulesFor reads the minor version of discovery's gitVersion (and of
+// RulesFor reads the minor version of discovery's gitVersion (and of
 // --server-version): vendor suffixes and a missing "v" are fine, anything
 // unparsable is unknown and gets the newest rules.
 func TestRulesFor(t *testing.T) {
@@ -19,9 +19,9 @@ func TestRulesFor(t *testing.T) {
 		"v0.0.0-master":      {0, true, false},
 		"garbage":            {0, true, false},
 	} {
-		r := rulesFor(v)
-		if r.minor != want.minor || r.availableAtBoundary != want.atBoundary || r.staleMisscheduledOnUntaint != want.staleMS {
-			t.Errorf("rulesFor(%q) = %+v, want %+v", v, r, want)
+		r := RulesFor(v)
+		if r.Minor != want.minor || r.AvailableAtBoundary != want.atBoundary || r.StaleMisscheduledOnUntaint != want.staleMS {
+			t.Errorf("RulesFor(%q) = %+v, want %+v", v, r, want)
 		}
 	}
 }

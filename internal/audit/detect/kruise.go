@@ -1,4 +1,4 @@
-package audit
+package detect
 
 import (
 	"fmt"
@@ -65,9 +65,9 @@ type kruiseState struct {
 	notCreated map[string]bool
 }
 
-// kruiseOf finds the Kruise record of ds in the snapshot (nil for a core
+// KruiseOf finds the Kruise record of ds in the snapshot (nil for a core
 // DaemonSet, or an Advanced one read without it).
-func kruiseOf(ds *appsv1.DaemonSet, snap *model.Snapshot) *model.KruiseDaemonSet {
+func KruiseOf(ds *appsv1.DaemonSet, snap *model.Snapshot) *model.KruiseDaemonSet {
 	if !model.IsKruise(ds) {
 		return nil
 	}
@@ -80,12 +80,12 @@ func kruiseOf(ds *appsv1.DaemonSet, snap *model.Snapshot) *model.KruiseDaemonSet
 	return nil
 }
 
-// kruisePlan computes the Kruise state once the node verdicts and Pods by
+// KruisePlan computes the Kruise state once the node verdicts and Pods by
 // node are known, and fills the report's Kruise block.
-func (c *dsContext) kruisePlan(k *model.KruiseDaemonSet) {
+func (c *Context) KruisePlan(k *model.KruiseDaemonSet) {
 	st := &kruiseState{spec: k, held: map[string]string{}, notCreated: map[string]bool{}}
 	c.kruise = st
-	dr := c.report
+	dr := c.Report
 	dr.Group, dr.Resource = model.KruiseGroup, kruise.Resource
 	kb := &report.Kruise{APIVersion: k.APIVersion, Paused: k.Paused, PartitionedScaling: k.PartitionedScaling,
 		RollingUpdateType: k.RollingUpdateType, HeldNodes: []report.HeldNode{}, NotCreatedNodes: []string{}}
@@ -96,7 +96,7 @@ func (c *dsContext) kruisePlan(k *model.KruiseDaemonSet) {
 	if k.UpdateSelector != nil {
 		kb.UpdateSelector = metav1.FormatLabelSelector(k.UpdateSelector)
 	}
-	if !c.nodesKnown || !c.podsKnown || !c.revKnown || c.ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType {
+	if !c.NodesKnown || !c.PodsKnown || !c.RevKnown || c.DS.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType {
 		return
 	}
 	desired, names := c.kruiseNodes()
@@ -154,7 +154,7 @@ func (c *dsContext) kruisePlan(k *model.KruiseDaemonSet) {
 // the last name): nodes already updated or without a Pod, nodes being
 // updated, and nodes with an old Pod, split by the update selector
 // (selected) when there is one (else rest).
-func (c *dsContext) kruiseWalk(names []string, sel labels.Selector) (updated, updating, selected, rest, old []string) {
+func (c *Context) kruiseWalk(names []string, sel labels.Selector) (updated, updating, selected, rest, old []string) {
 	for i := len(names) - 1; i >= 0; i-- {
 		name := names[i]
 		np, op, ok := c.kruisePods(name)
@@ -168,7 +168,7 @@ func (c *dsContext) kruiseWalk(names []string, sel labels.Selector) (updated, up
 		}
 		old = append(old, name)
 		if sel != nil {
-			if node := c.idx.nodeByNm[name]; node != nil && sel.Matches(labels.Set(node.Labels)) {
+			if node := c.Cluster.NodeByName[name]; node != nil && sel.Matches(labels.Set(node.Labels)) {
 				selected = append(selected, name)
 			}
 			continue
@@ -181,16 +181,16 @@ func (c *dsContext) kruiseWalk(names []string, sel labels.Selector) (updated, up
 // kruiseNodes counts the nodes the Advanced DaemonSet should run on and
 // names every node it runs on or should, sorted as Kruise sorts them: as
 // strings (not naturally); it walks them from the last.
-func (c *dsContext) kruiseNodes() (desired int, names []string) {
+func (c *Context) kruiseNodes() (desired int, names []string) {
 	all := map[string]bool{}
-	for i, n := range c.idx.nodes {
-		if c.verdicts[i].ShouldRun {
+	for i, n := range c.Cluster.Nodes {
+		if c.Verdicts[i].ShouldRun {
 			desired++
 			all[n.Name] = true
 		}
 	}
-	for name := range c.byNode {
-		if c.idx.nodeByNm[name] != nil {
+	for name := range c.ByNode {
+		if c.Cluster.NodeByName[name] != nil {
 			all[name] = true
 		}
 	}
@@ -206,17 +206,17 @@ func (c *dsContext) kruiseNodes() (desired int, names []string) {
 // and partitioned scaling, Pods are created on the first
 // desired-updated-partition nodes that need one, in name order; the
 // others are left empty on purpose.
-func (st *kruiseState) partitionedScaling(c *dsContext, desired int) {
+func (st *kruiseState) partitionedScaling(c *Context, desired int) {
 	if !st.spec.PartitionedScaling || st.partition == 0 {
 		return
 	}
 	newPods := 0
 	var needing []string
-	for i, n := range c.idx.nodes {
+	for i, n := range c.Cluster.Nodes {
 		if np, _, ok := c.kruisePods(n.Name); ok && np != nil {
 			newPods++
 		}
-		if c.verdicts[i].ShouldRun && len(c.byNode[n.Name]) == 0 {
+		if c.Verdicts[i].ShouldRun && len(c.ByNode[n.Name]) == 0 {
 			needing = append(needing, n.Name)
 		}
 	}
@@ -231,12 +231,12 @@ func (st *kruiseState) partitionedScaling(c *dsContext, desired int) {
 // kruisePods is findUpdatedPodsOnNode: the node's new and old Pod among
 // those not being deleted, ok false when it has more than one of either.
 // A Pod whose lifecycle hook is preparing its deletion counts as none.
-func (c *dsContext) kruisePods(name string) (newPod, oldPod *model.DaemonPod, ok bool) {
-	for _, p := range c.byNode[name] {
+func (c *Context) kruisePods(name string) (newPod, oldPod *model.DaemonPod, ok bool) {
+	for _, p := range c.ByNode[name] {
 		if p.Deleting {
 			continue
 		}
-		if c.isUpdated(p) {
+		if c.IsUpdated(p) {
 			if newPod != nil {
 				return nil, nil, false
 			}
@@ -256,9 +256,9 @@ func (c *dsContext) kruisePods(name string) (newPod, oldPod *model.DaemonPod, ok
 
 // fillKruiseReport lists the held and not-created nodes in the report, in
 // the report's node order.
-func (c *dsContext) fillKruiseReport() {
-	kb, st := c.report.Kruise, c.kruise
-	for _, n := range c.idx.nodes {
+func (c *Context) fillKruiseReport() {
+	kb, st := c.Report.Kruise, c.kruise
+	for _, n := range c.Cluster.Nodes {
 		if why, ok := st.held[n.Name]; ok {
 			_, op, _ := c.kruisePods(n.Name)
 			pod := ""
@@ -273,8 +273,8 @@ func (c *dsContext) fillKruiseReport() {
 	}
 }
 
-// kruiseHeld reports whether the old Pod on node is kept on purpose.
-func (c *dsContext) kruiseHeld(node string) bool {
+// KruiseHeld reports whether the old Pod on node is kept on purpose.
+func (c *Context) KruiseHeld(node string) bool {
 	if c.kruise == nil {
 		return false
 	}
@@ -282,53 +282,53 @@ func (c *dsContext) kruiseHeld(node string) bool {
 	return ok
 }
 
-// kruiseNotCreated reports whether node is left without a Pod on purpose.
-func (c *dsContext) kruiseNotCreated(node string) bool {
+// KruiseNotCreated reports whether node is left without a Pod on purpose.
+func (c *Context) KruiseNotCreated(node string) bool {
 	return c.kruise != nil && c.kruise.notCreated[node]
 }
 
-// kruiseRollsOut reports whether the rolling update considers node (true
+// KruiseRollsOut reports whether the rolling update considers node (true
 // for a core DaemonSet); false for every node while paused.
-func (c *dsContext) kruiseRollsOut(node string) bool {
+func (c *Context) KruiseRollsOut(node string) bool {
 	return c.kruise == nil || c.kruise.toUpdate[node]
 }
 
-// resource is how kubectl names the DaemonSet: daemonset/NAME, or for an
+// Resource is how kubectl names the DaemonSet: daemonset/NAME, or for an
 // Advanced DaemonSet daemonset.apps.kruise.io/NAME (a bare "daemonset"
 // resolves to the core kind).
-func (c *dsContext) resource() string { return c.resourceType() + "/" + c.ds.Name }
+func (c *Context) Resource() string { return c.ResourceType() + "/" + c.DS.Name }
 
-// resourceType is the kubectl resource type of the DaemonSet.
-func (c *dsContext) resourceType() string {
-	if model.IsKruise(c.ds) {
+// ResourceType is the kubectl resource type of the DaemonSet.
+func (c *Context) ResourceType() string {
+	if model.IsKruise(c.DS) {
 		return kruise.Resource
 	}
 	return "daemonset"
 }
 
-// setMemoryRequest is the command that sets container ctr's memory
+// SetMemoryRequest is the command that sets container ctr's memory
 // request: kubectl set resources knows core kinds only, so an Advanced
 // DaemonSet is edited.
-func (c *dsContext) setMemoryRequest(ctr string) report.Command {
+func (c *Context) SetMemoryRequest(ctr string) report.Command {
 	if c.kruise != nil {
-		return explain.KubectlWrite("edit", c.resource(), "-n", c.ds.Namespace)
+		return explain.KubectlWrite("edit", c.Resource(), "-n", c.DS.Namespace)
 	}
-	return explain.KubectlWrite("set", "resources", "daemonset", c.ds.Name, "-n", c.ds.Namespace, "-c", ctr, "--requests=memory=64Mi")
+	return explain.KubectlWrite("set", "resources", "daemonset", c.DS.Name, "-n", c.DS.Namespace, "-c", ctr, "--requests=memory=64Mi")
 }
 
-// rollBack is the command that rolls the DaemonSet back: kubectl rollout
+// RollBack is the command that rolls the DaemonSet back: kubectl rollout
 // undo knows core kinds only; an Advanced DaemonSet's template is edited
 // back (or its rollout paused with rollingUpdate.paused).
-func (c *dsContext) rollBack() report.Command {
+func (c *Context) RollBack() report.Command {
 	if c.kruise != nil {
-		return explain.KubectlWrite("edit", c.resource(), "-n", c.ds.Namespace)
+		return explain.KubectlWrite("edit", c.Resource(), "-n", c.DS.Namespace)
 	}
-	return explain.KubectlWrite("rollout", "undo", "daemonset/"+c.ds.Name, "-n", c.ds.Namespace)
+	return explain.KubectlWrite("rollout", "undo", "daemonset/"+c.DS.Name, "-n", c.DS.Namespace)
 }
 
-// kruiseProgress adds an Advanced DaemonSet's own settings to the rollout
+// KruiseProgress adds an Advanced DaemonSet's own settings to the rollout
 // progress words.
-func (c *dsContext) kruiseProgress() string {
+func (c *Context) KruiseProgress() string {
 	if c.kruise == nil {
 		return ""
 	}
@@ -345,10 +345,24 @@ func (c *dsContext) kruiseProgress() string {
 	return s
 }
 
-// controllerName names the controller that creates the DaemonSet's Pods.
-func (c *dsContext) controllerName() string {
+// ControllerName names the controller that creates the DaemonSet's Pods.
+func (c *Context) ControllerName() string {
 	if c.kruise != nil {
 		return "OpenKruise's kruise-controller-manager"
 	}
 	return "kube-controller-manager"
 }
+
+// FollowRollout is the read-only command that follows the rollout:
+// kubectl rollout status, which knows core kinds only; for an Advanced
+// DaemonSet its columns (UP-TO-DATE) through kubectl get.
+func (c *Context) FollowRollout() report.Command {
+	if c.kruise != nil {
+		return explain.Kubectl("get", "-n", c.DS.Namespace, c.Resource())
+	}
+	return explain.Kubectl("rollout", "status", "-n", c.DS.Namespace, "daemonset/"+c.DS.Name)
+}
+
+// KruisePaused reports whether the DaemonSet is an Advanced DaemonSet whose
+// rolling update is paused (rollingUpdate.paused).
+func (c *Context) KruisePaused() bool { return c.kruise != nil && c.kruise.spec.Paused }

@@ -1,4 +1,4 @@
-package audit
+package nodestate
 
 import (
 	"testing"
@@ -9,7 +9,7 @@ import (
 // Every node condition the audit puts findings down to is a node problem
 // the report's vocabulary names (so --ignore and --fail-on accept it).
 func TestNodeCausesAreNodeProblems(t *testing.T) {
-	conds := []string{condNotReady, condUnreachable, condNetworkUnavailable, condMemoryPressure, condDiskPressure, condPIDPressure, condCordoned}
+	conds := []string{NotReady, Unreachable, NetworkUnavailable, MemoryPressure, DiskPressure, PIDPressure, Cordoned}
 	for _, c := range conds {
 		found := false
 		for _, np := range report.NodeProblems {

@@ -1,4 +1,4 @@
-package audit
+package detect
 
 import (
 	"strconv"
@@ -11,7 +11,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 )
 
-// claim returns the Pods the controller counts for the DaemonSet, as
+// Claim returns the Pods the controller counts for the DaemonSet, as
 // getDaemonPods does with ClaimPods (pkg/controller/controller_ref_manager.go,
 // BaseControllerRefManager.ClaimObject) at the start of every sync:
 //
@@ -28,24 +28,30 @@ import (
 // the namespace's Pods without a controller reference (not being deleted).
 // An orphan matching several DaemonSets is adopted by whichever syncs first:
 // daemoncheck counts it for each of them.
-func (c *dsContext) claim(owned, orphans []*model.DaemonPod) []*model.DaemonPod {
-	sel, err := metav1.LabelSelectorAsSelector(c.ds.Spec.Selector)
+func (c *Context) Claim(owned, orphans []*model.DaemonPod) []*model.DaemonPod {
+	pods := c.claim(owned, orphans)
+	c.healthOf = make(map[*model.DaemonPod]podstate.Health, len(pods))
+	return pods
+}
+
+func (c *Context) claim(owned, orphans []*model.DaemonPod) []*model.DaemonPod {
+	sel, err := metav1.LabelSelectorAsSelector(c.DS.Spec.Selector)
 	if err != nil {
 		// The controller cannot sync a DaemonSet with an invalid selector;
 		// count what it owns rather than nothing.
 		return owned
 	}
-	deleting := c.ds.DeletionTimestamp != nil
+	deleting := c.DS.DeletionTimestamp != nil
 	claimed := make([]*model.DaemonPod, 0, len(owned))
 	for _, p := range owned {
 		switch {
 		case sel.Matches(p.Labels):
 			claimed = append(claimed, p)
 		case !deleting && p.HasTarget:
-			if c.released == nil {
-				c.released = map[string][]*model.DaemonPod{}
+			if c.Released == nil {
+				c.Released = map[string][]*model.DaemonPod{}
 			}
-			c.released[p.TargetNode] = append(c.released[p.TargetNode], p)
+			c.Released[p.TargetNode] = append(c.Released[p.TargetNode], p)
 		}
 	}
 	if deleting || sel.Empty() {
@@ -53,10 +59,10 @@ func (c *dsContext) claim(owned, orphans []*model.DaemonPod) []*model.DaemonPod 
 	}
 	for _, p := range orphans {
 		if sel.Matches(p.Labels) {
-			if c.adopted == nil {
-				c.adopted = map[*model.DaemonPod]bool{}
+			if c.Adopted == nil {
+				c.Adopted = map[*model.DaemonPod]bool{}
 			}
-			c.adopted[p] = true
+			c.Adopted[p] = true
 			claimed = append(claimed, p)
 		}
 	}
@@ -65,11 +71,11 @@ func (c *dsContext) claim(owned, orphans []*model.DaemonPod) []*model.DaemonPod 
 
 var _ labels.Labels = model.Labels("")
 
-// templateGeneration mirrors util.GetTemplateGeneration
+// TemplateGeneration mirrors util.GetTemplateGeneration
 // (pkg/controller/daemon/util/daemonset_util.go): the annotation parsed with
 // strconv.ParseInt(s, 10, 64), so "0x3039", " 12345" or "12345abc" are not a
 // generation (the controller's sync fails on them).
-func templateGeneration(ds *appsv1.DaemonSet) (int64, bool) {
+func TemplateGeneration(ds *appsv1.DaemonSet) (int64, bool) {
 	v, ok := ds.Annotations[podstate.TemplateGenerationAnno]
 	if !ok {
 		return 0, false
