@@ -4,8 +4,10 @@
 // controller's own rules (package scheduling), recomputes the status counts the
 // controller would publish (status.go), names every difference between what
 // should run and what does, with the reason and, where one is known, the fix
-// (one detector per finding type, detect.go), and judges each finding against
-// the gate (gate.go). The report it returns is the final verdict: printers and
+// (one detector per finding type, registered by the detector packages with
+// package detect and run in the order of detect.go), puts the findings a
+// node's state explains down to it (nodecause.go) and judges each finding
+// against the gate (gate.go). The report it returns is the final verdict: printers and
 // the exit code only read it.
 package audit
 
@@ -24,7 +26,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
+	"github.com/daemoncheck/daemoncheck/internal/audit/fit"
 	"github.com/daemoncheck/daemoncheck/internal/audit/nodestate"
+	"github.com/daemoncheck/daemoncheck/internal/audit/storage"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
@@ -114,7 +118,7 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 	}
 	results, until, health, keptProblems := analyzeAll(dss, idx, snap, opts, kept)
 	r.DaemonSets = results
-	r.Warnings = append(r.Warnings, pluginWarnings(idx.cl, dss)...)
+	r.Warnings = append(r.Warnings, storage.Warnings(idx.cl, dss)...)
 	r.Summary = report.Summarize(results)
 	var own [][]report.Problem
 	r.Problems, own = problems.Group(r, problems.Nodes{List: idx.nodes, Pos: idx.nodePos, Sort: idx.cl.SortNodes, Attrs: idx.attrs}, health, keptProblems)
@@ -393,7 +397,7 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 		dr.Computed = &computed
 	}
 	dr.NotTargeted = c.coverageGaps(dr.Nodes, opts.PoolLabels)
-	dr.Findings = c.gate(c.nodeCauses(c.capacityCauses(c.detect(byNode))), pods, opts.Gate)
+	dr.Findings = c.gate(c.nodeCauses(fit.CapacityCauses(c.Context, c.detect(byNode))), pods, opts.Gate)
 	dr.Events = c.events(pods, opts.MaxEvents)
 	// dr.Nodes follows idx.nodes: natural order (node-9 before node-10),
 	// as every view lists them.

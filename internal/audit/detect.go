@@ -1,9 +1,16 @@
 package audit
 
 import (
-	"sync"
+	"sort"
+	"strings"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
+	// The detector packages register their detectors in their init
+	// functions; fit and storage are also called by the engine.
+	_ "github.com/daemoncheck/daemoncheck/internal/audit/drift"
+	_ "github.com/daemoncheck/daemoncheck/internal/audit/lifecycle"
+	_ "github.com/daemoncheck/daemoncheck/internal/audit/pods"
+	_ "github.com/daemoncheck/daemoncheck/internal/audit/rollout"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -14,32 +21,42 @@ import (
 // they add to the DaemonSet's unknowns (report.DaemonSetReport.Unknown)
 // comes out in this order, and a detector's DaemonSet-level function may
 // prepare what its node function reads. A new detector takes its place
-// here (by file name, as the detectors once lived in one package).
+// here: today's order is that of their file names, from when the detectors
+// lived in one package.
 var detectorOrder = []report.FindingType{
-	report.LowPriorityAgent, report.NoMemoryRequest, // fit/agents.go
-	report.HostPortConflict, report.NodeTooSmall, // fit/capacity.go
-	report.DriverWithoutPlugin, report.PluginNotRegistered, // storage/csi.go
-	report.ImageDrift,                                                    // drift/drift.go
-	report.DuplicatePods,                                                 // pods/duplicates.go
-	report.GateDeadlock, report.NodeHeldByGate, report.GateWithoutLifter, // lifecycle/gates.go
-	report.RecreateLoop,                    // lifecycle/loop.go
-	report.MisscheduledPod,                 // pods/misscheduled.go
-	report.MissingPod,                      // pods/missing.go
-	report.NoTargets,                       // pods/notargets.go
-	report.OrphanedPod,                     // pods/orphaned.go
-	report.OutdatedPod,                     // rollout/outdated.go
-	report.PendingPod, report.UnhealthyPod, // pods/podhealth.go
-	report.RolloutStuck,  // rollout/rollout.go
-	report.VersionSkew,   // drift/skew.go
-	report.StaleStatus,   // rollout/stale.go
-	report.UncoveredNode, // pods/uncovered.go
+	report.LowPriorityAgent,    // fit/agents.go
+	report.NoMemoryRequest,     // fit/agents.go
+	report.HostPortConflict,    // fit/capacity.go
+	report.NodeTooSmall,        // fit/capacity.go
+	report.DriverWithoutPlugin, // storage/csi.go
+	report.PluginNotRegistered, // storage/csi.go
+	report.ImageDrift,          // drift/drift.go
+	report.DuplicatePods,       // pods/duplicates.go
+	report.GateDeadlock,        // lifecycle/gates.go
+	report.NodeHeldByGate,      // lifecycle/gates.go
+	report.GateWithoutLifter,   // lifecycle/gates.go
+	report.RecreateLoop,        // lifecycle/loop.go
+	report.MisscheduledPod,     // pods/misscheduled.go
+	report.MissingPod,          // pods/missing.go
+	report.NoTargets,           // pods/notargets.go
+	report.OrphanedPod,         // pods/orphaned.go
+	report.OutdatedPod,         // rollout/outdated.go
+	report.PendingPod,          // pods/podhealth.go
+	report.UnhealthyPod,        // pods/podhealth.go
+	report.RolloutStuck,        // rollout/rollout.go
+	report.VersionSkew,         // drift/skew.go
+	report.StaleStatus,         // rollout/stale.go
+	report.UncoveredNode,       // pods/uncovered.go
 }
 
 // detectors are the registered detectors in detectorOrder: every one
-// registered has its place, and every place its detector.
-var detectors = sync.OnceValue(func() []detect.Detector {
+// registered has its place, and every place its detector. The detector
+// packages are initialised, and so registered, before this package.
+var detectors = inOrder(detect.All())
+
+func inOrder(all []detect.Detector) []detect.Detector {
 	byType := map[report.FindingType]detect.Detector{}
-	for _, d := range detect.All() {
+	for _, d := range all {
 		if _, dup := byType[d.Type]; dup {
 			panic("analyze: two detectors for finding type " + string(d.Type))
 		}
@@ -54,11 +71,16 @@ var detectors = sync.OnceValue(func() []detect.Detector {
 		out = append(out, d)
 		delete(byType, t)
 	}
-	for t := range byType {
-		panic("analyze: detector for finding type " + string(t) + " has no place in detectorOrder")
+	if len(byType) > 0 {
+		var extra []string
+		for t := range byType {
+			extra = append(extra, string(t))
+		}
+		sort.Strings(extra)
+		panic("analyze: detectors without a place in detectorOrder: " + strings.Join(extra, ", "))
 	}
 	return out
-})
+}
 
 // detect runs every detector over the DaemonSet; findings come out in the
 // canonical order (report.SortFindings). Pod findings need the Pods: without
@@ -85,7 +107,7 @@ func (c *dsContext) detect(byNode map[string][]*model.DaemonPod) []report.Findin
 	// One case value, refilled for every node: a slice of cases would
 	// hold nodes x DaemonSets of them at once on a large cluster.
 	var n detect.Node
-	for _, d := range detectors() {
+	for _, d := range detectors {
 		if d.DS != nil {
 			out = append(out, d.DS(c.Context)...)
 		}
@@ -105,24 +127,4 @@ func (c *dsContext) detect(byNode map[string][]*model.DaemonPod) []report.Findin
 	}
 	report.SortFindings(out)
 	return out
-}
-
-// Until the detectors move to their packages: the old registration.
-type nodeCase = detect.Node
-
-type detector struct {
-	typ  report.FindingType
-	node func(c *dsContext, n *nodeCase) []report.Finding
-	ds   func(c *dsContext) []report.Finding
-}
-
-func register(d detector) {
-	dd := detect.Detector{Type: d.typ}
-	if d.node != nil {
-		dd.Node = func(c *detect.Context, n *detect.Node) []report.Finding { return d.node(&dsContext{Context: c}, n) }
-	}
-	if d.ds != nil {
-		dd.DS = func(c *detect.Context) []report.Finding { return d.ds(&dsContext{Context: c}) }
-	}
-	detect.Register(dd)
 }

@@ -1,4 +1,4 @@
-package audit
+package fit
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register(detector{typ: report.HostPortConflict, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.HostPortConflict, node: func(c dsContext, n *nodeCase) []report.Finding {
 		lo, _ := c.leftOut(n)
 		if lo == nil {
 			return nil
@@ -28,14 +28,14 @@ func init() {
 		}
 		return out
 	}})
-	register(detector{typ: report.NodeTooSmall, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.NodeTooSmall, node: func(c dsContext, n *nodeCase) []report.Finding {
 		lo, nf := c.leftOut(n)
 		if lo == nil || len(lo.Shortfalls) == 0 || nf.Alloc == nil {
 			return nil
 		}
 		// A Pod waiting to be scheduled, or none at all: the PendingPod or
 		// MissingPod finding says it, with this as its cause
-		// (capacityCauses). What is left is a Pod that runs today.
+		// (CapacityCauses). What is left is a Pod that runs today.
 		if c.PodsKnown && (len(detect.LivePods(n.Pods)) == 0 || unscheduled(n.Pods) != nil) {
 			return nil
 		}
@@ -51,7 +51,7 @@ func init() {
 
 // leftOut returns the DaemonSet's left-out record on the case's node and
 // the node's plan, or nil when it fits there (or is not targeted).
-func (c *dsContext) leftOut(n *nodeCase) (*capacity.LeftOut, *placement.NodeFit) {
+func (c dsContext) leftOut(n *nodeCase) (*capacity.LeftOut, *placement.NodeFit) {
 	if n.Node == nil || !n.Verdict.ShouldRun {
 		return nil, nil
 	}
@@ -71,7 +71,7 @@ func unscheduled(pods []*model.DaemonPod) *model.DaemonPod {
 
 // hostPortConflict reports the k-th host port the DaemonSet's Pod cannot
 // get on node because another daemon holds it.
-func (c *dsContext) hostPortConflict(node *corev1.Node, lo *capacity.LeftOut, k int) report.Finding {
+func (c dsContext) hostPortConflict(node *corev1.Node, lo *capacity.LeftOut, k int) report.Finding {
 	pc, holder := lo.Ports[k], lo.HeldBy[k]
 	plan := c.Cluster.Plan
 	d, h := plan.Of(c.DS), plan.Index(holder)
@@ -107,7 +107,7 @@ func shortResources(lo *capacity.LeftOut) string {
 }
 
 // tooSmallWords says, with the numbers, that the DaemonSet is left out.
-func (c *dsContext) tooSmallWords(node *corev1.Node, lo *capacity.LeftOut, nf *placement.NodeFit) string {
+func (c dsContext) tooSmallWords(node *corev1.Node, lo *capacity.LeftOut, nf *placement.NodeFit) string {
 	var parts, why []string
 	for _, s := range lo.Shortfalls {
 		// One unit for the resource's amounts in both halves of the message.
@@ -122,7 +122,7 @@ func (c *dsContext) tooSmallWords(node *corev1.Node, lo *capacity.LeftOut, nf *p
 }
 
 // tooSmallFix is what to do about a node too small for its daemons.
-func (c *dsContext) tooSmallFix(f *report.Finding, lo *capacity.LeftOut) {
+func (c dsContext) tooSmallFix(f *report.Finding, lo *capacity.LeftOut) {
 	for _, s := range lo.Shortfalls {
 		if s.Unresolvable {
 			q := capacity.FormatEach(s.Resource, s.Requested, s.Allocatable)
@@ -135,13 +135,18 @@ func (c *dsContext) tooSmallFix(f *report.Finding, lo *capacity.LeftOut) {
 		explain.Kubectl("daemoncheck", "capacity", "-o", "wide"))
 }
 
+// CapacityCauses is capacityCauses for the engine, after the detectors.
+func CapacityCauses(c *detect.Context, fs []report.Finding) []report.Finding {
+	return dsContext{c}.capacityCauses(fs)
+}
+
 // capacityCauses makes the capacity stage the cause of the problems it
 // explains, so nothing is said twice: a daemon Pod Pending on a host port
 // another DaemonSet holds becomes part of that HostPortConflict; a Pending
 // or missing Pod on a node too small for its daemons gets that as its
 // cause; and with --workloads every Pending or missing Pod gets the fit
 // with the Pods already on its node, and whether preemption can help.
-func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
+func (c dsContext) capacityCauses(fs []report.Finding) []report.Finding {
 	plan := c.Cluster.Plan
 	d := plan.Of(c.DS)
 	if d < 0 || plan.Verdicts == nil {
@@ -217,7 +222,7 @@ func (c *dsContext) capacityCauses(fs []report.Finding) []report.Finding {
 }
 
 // podOn finds the DaemonSet's Pod by name among those for node.
-func (c *dsContext) podOn(node, name string) *model.DaemonPod {
+func (c dsContext) podOn(node, name string) *model.DaemonPod {
 	for _, p := range c.ByNode[node] {
 		if p.Name == name {
 			return p

@@ -1,4 +1,4 @@
-package audit
+package drift
 
 import (
 	"cmp"
@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register(detector{typ: report.ImageDrift, ds: func(c *dsContext) []report.Finding {
+	register(detector{typ: report.ImageDrift, ds: func(c dsContext) []report.Finding {
 		return c.imageDrift()
 	}})
 }
@@ -57,7 +57,7 @@ type driftTally struct {
 // told at the cost of one string comparison per container (detect.ImageIDs).
 // Otherwise one pass counts the nodes of each digest, and a second reports
 // the Pods outside the most common one.
-func (c *dsContext) imageDrift() []report.Finding {
+func (c dsContext) imageDrift() []report.Finding {
 	if !c.PodsKnown || !c.differentImageIDs() {
 		return nil
 	}
@@ -114,7 +114,7 @@ func (c *dsContext) imageDrift() []report.Finding {
 // eachImageID calls fn for every container of the DaemonSet's live Pods
 // that reports an imageID, node by node: the nodes of the snapshot in
 // their order, then those that are gone (no platform known).
-func (c *dsContext) eachImageID(fn func(node string, p *model.DaemonPod, k digestKey, imageID string)) {
+func (c dsContext) eachImageID(fn func(node string, p *model.DaemonPod, k digestKey, imageID string)) {
 	visit := func(node string, pl [2]string, pods []*model.DaemonPod) {
 		for _, p := range pods {
 			if p.Deleting {
@@ -167,7 +167,7 @@ func nodePlatforms(cl *detect.Cluster) [][2]string {
 // different imageIDs anywhere in the DaemonSet. With nodes read, health
 // saw every Pod on a node in the snapshot; the others (on a node that is
 // gone, or every Pod when nodes were not read) are seen here.
-func (c *dsContext) differentImageIDs() bool {
+func (c dsContext) differentImageIDs() bool {
 	for node, pods := range c.ByNode {
 		if c.NodesKnown && c.Cluster.NodeByName[node] != nil {
 			continue
@@ -181,7 +181,7 @@ func (c *dsContext) differentImageIDs() bool {
 
 // driftFinding reports a container of p that runs another digest than
 // most nodes of its group.
-func (c *dsContext) driftFinding(node string, p *model.DaemonPod, k digestKey, imageID string, t driftTally) report.Finding {
+func (c dsContext) driftFinding(node string, p *model.DaemonPod, k digestKey, imageID string, t driftTally) report.Finding {
 	image := ""
 	for i := range p.Containers {
 		if p.Containers[i].Name == k.g.container {
@@ -206,7 +206,7 @@ func (c *dsContext) driftFinding(node string, p *model.DaemonPod, k digestKey, i
 // that every node pulls the same build; the digest most nodes run is the
 // example, when the runtime reported a repository digest (a bare image ID
 // cannot be pulled by).
-func (c *dsContext) adviseDigestPin(f *report.Finding, container, image string, t driftTally) {
+func (c dsContext) adviseDigestPin(f *report.Finding, container, image string, t driftTally) {
 	inspect := explain.Kubectl("get", "pods", "-n", c.DS.Namespace, "-l", selectorOf(c.DS), "-o",
 		"custom-columns=POD:.metadata.name,NODE:.spec.nodeName,IMAGEID:.status.containerStatuses[*].imageID")
 	if t := detect.TemplateImage(c.DS, container); t != "" {

@@ -1,4 +1,4 @@
-package audit
+package rollout
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register(detector{typ: report.StaleStatus, ds: func(c *dsContext) []report.Finding {
+	register(detector{typ: report.StaleStatus, ds: func(c dsContext) []report.Finding {
 		want := c.Report.Status
 		if c.Report.Computed != nil {
 			want = *c.Report.Computed
@@ -29,7 +29,7 @@ func init() {
 
 // staleStatus compares the controller's published status with the recomputed
 // one. It returns ok=false when they agree and the status is current.
-func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) {
+func (c dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) {
 	f := report.Finding{Type: report.StaleStatus, Reason: report.ReasonStatusStale, Cause: "the status the controller published is stale"}
 	var parts []string
 	if got.ObservedGeneration < c.DS.Generation {
@@ -84,7 +84,7 @@ func (c *dsContext) staleStatus(got, want report.Counts) (report.Finding, bool) 
 // has a NoSchedule taint the DaemonSet does not tolerate: the node-update
 // path of the controller does not requeue the DaemonSet for it
 // (syncNodeUpdate in daemon_controller.go).
-func (c *dsContext) newNoScheduleTaint() (string, *corev1.Taint) {
+func (c dsContext) newNoScheduleTaint() (string, *corev1.Taint) {
 	for i, v := range c.Verdicts {
 		if v.ShouldRun || !v.ShouldContinueRunning || v.Cause != scheduling.CauseTaint || v.Taint == nil || v.Taint.Effect != corev1.TaintEffectNoSchedule {
 			continue

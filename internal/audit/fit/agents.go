@@ -1,4 +1,4 @@
-package audit
+package fit
 
 import (
 	"fmt"
@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register(detector{typ: report.LowPriorityAgent, ds: func(c *dsContext) []report.Finding {
+	register(detector{typ: report.LowPriorityAgent, ds: func(c dsContext) []report.Finding {
 		why := agentReason(c.DS, c.Policy)
 		if why == "" {
 			return nil
@@ -29,7 +29,7 @@ func init() {
 		}
 		return nil
 	}})
-	register(detector{typ: report.NoMemoryRequest, ds: func(c *dsContext) []report.Finding {
+	register(detector{typ: report.NoMemoryRequest, ds: func(c dsContext) []report.Finding {
 		ctrs := noMemoryRequest(&c.DS.Spec.Template.Spec)
 		if len(ctrs) == 0 {
 			return nil
@@ -96,7 +96,7 @@ func agentReason(ds *appsv1.DaemonSet, rules []policy.Rule) string {
 
 // lowPriorityAgent reports a node agent without a priorityClassName, or
 // ranking below the workloads on its nodes.
-func (c *dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
+func (c dsContext) lowPriorityAgent(why string) (report.Finding, bool) {
 	plan := c.Cluster.Plan
 	d := plan.Of(c.DS)
 	spec := &c.DS.Spec.Template.Spec
@@ -184,7 +184,7 @@ func globalDefault(plan *placement.Plan) *schedulingv1.PriorityClass {
 // (kubernetes#76310), but a cluster may limit it to namespaces with a
 // ResourceQuota that names it (the ResourceQuota admission plugin's
 // limitedResources; some providers configure it).
-func (c *dsContext) criticalPatch(f *report.Finding) {
+func (c dsContext) criticalPatch(f *report.Finding) {
 	ds := c.DS
 	s := "{0} (this rolls out every Pod of the DaemonSet)"
 	if ds.Namespace != metav1.NamespaceSystem {

@@ -1,4 +1,4 @@
-package audit
+package pods
 
 import (
 	"fmt"
@@ -14,9 +14,9 @@ import (
 )
 
 func init() {
-	register(detector{typ: report.MissingPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.MissingPod, node: func(c dsContext, n *nodeCase) []report.Finding {
 		// Partitioned scaling leaves some nodes of an Advanced
-		// DaemonSet without a Pod on purpose (kruise.go).
+		// DaemonSet without a Pod on purpose (detect/kruise.go).
 		if n.Node == nil || !n.Verdict.ShouldRun || c.KruiseNotCreated(n.Name) {
 			return nil
 		}
@@ -36,7 +36,7 @@ func init() {
 	}})
 }
 
-func (c *dsContext) missing(node *corev1.Node) report.Finding {
+func (c dsContext) missing(node *corev1.Node) report.Finding {
 	f := report.Finding{Type: report.MissingPod, Node: node.Name, Reason: report.ReasonNoPod, Cause: "no daemon Pod on a targeted node"}
 	f.Message = fmt.Sprintf("node %s should run the DaemonSet but has no Pod of it", node.Name)
 	if age := c.Now.Sub(node.CreationTimestamp.Time); !node.CreationTimestamp.IsZero() && age < 2*time.Minute && age >= 0 {

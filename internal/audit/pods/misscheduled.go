@@ -1,4 +1,4 @@
-package audit
+package pods
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register(detector{typ: report.MisscheduledPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.MisscheduledPod, node: func(c dsContext, n *nodeCase) []report.Finding {
 		if n.Node == nil || n.Verdict.ShouldRun {
 			return nil
 		}
@@ -35,7 +35,7 @@ func init() {
 	}})
 }
 
-func (c *dsContext) misscheduled(node *corev1.Node, p *model.DaemonPod, v scheduling.Verdict) report.Finding {
+func (c dsContext) misscheduled(node *corev1.Node, p *model.DaemonPod, v scheduling.Verdict) report.Finding {
 	if fragile(p, v) {
 		return c.fragileCoverage(node, p, v)
 	}
@@ -83,7 +83,7 @@ const leftRunning = "the controller leaves it running (only NoExecute taints evi
 //   - with surge, an unavailable old Pod on such a node is deleted at once,
 //     an available one once more Pods are available than desired
 //     (TestDaemonSetUpdatesPodsNotMatchTainstWithMaxSurge).
-func (c *dsContext) rolloutFate(p *model.DaemonPod) string {
+func (c dsContext) rolloutFate(p *model.DaemonPod) string {
 	if c.DS.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType || !c.RevKnown || c.IsUpdated(p) {
 		return ""
 	}

@@ -1,4 +1,4 @@
-package audit
+package pods
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register(detector{typ: report.DuplicatePods, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.DuplicatePods, node: func(c dsContext, n *nodeCase) []report.Finding {
 		if !c.Targeted(n) {
 			return nil
 		}
@@ -44,7 +44,7 @@ func init() {
 
 // surgePair reports whether several Pods on one node are the normal overlap of
 // a surge rolling update: one old and one updated Pod.
-func (c *dsContext) surgePair(pods []*model.DaemonPod) bool {
+func (c dsContext) surgePair(pods []*model.DaemonPod) bool {
 	if !c.Surge || len(pods) != 2 {
 		return false
 	}
@@ -57,7 +57,7 @@ func (c *dsContext) surgePair(pods []*model.DaemonPod) bool {
 // of those two the old one also goes when it is not Ready or the new one is
 // available (TestSurgeDeletesUnreadyOldPods). Failed and succeeded Pods are
 // deleted anyway.
-func (c *dsContext) surgeKeeps(pods []*model.DaemonPod) []*model.DaemonPod {
+func (c dsContext) surgeKeeps(pods []*model.DaemonPod) []*model.DaemonPod {
 	var oldestNew, oldestOld *model.DaemonPod
 	for _, p := range pods {
 		if podstate.Terminal(p) {

@@ -1,4 +1,4 @@
-package audit
+package pods
 
 import (
 	"fmt"
@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register(detector{typ: report.NoTargets, ds: func(c *dsContext) []report.Finding {
+	register(detector{typ: report.NoTargets, ds: func(c dsContext) []report.Finding {
 		if !c.NodesKnown || len(c.Cluster.Nodes) == 0 {
 			return nil
 		}
@@ -38,7 +38,7 @@ func init() {
 // noTargets explains a DaemonSet that targets no node: the rule that
 // excludes most nodes, and near misses (a label value one typo away from
 // the selector's, or the key present with other values).
-func (c *dsContext) noTargets() report.Finding {
+func (c dsContext) noTargets() report.Finding {
 	counts := map[string]int{}
 	for _, v := range c.Verdicts {
 		counts[v.Reason]++
@@ -79,7 +79,7 @@ func (c *dsContext) noTargets() report.Finding {
 // evidence says whether one looks like a mistake: the key is on nodes
 // with other values, or no node has the key but one has a key a typo
 // away. A key no node has at all is not (the nodes may not exist yet).
-func (c *dsContext) nearMisses() (out []string, evidence bool) {
+func (c dsContext) nearMisses() (out []string, evidence bool) {
 	type want struct{ key, value string }
 	var wants []want
 	keys := make([]string, 0, len(c.DS.Spec.Template.Spec.NodeSelector))

@@ -1,4 +1,4 @@
-package audit
+package rollout
 
 import (
 	"fmt"
@@ -16,14 +16,14 @@ import (
 )
 
 func init() {
-	register(detector{typ: report.OutdatedPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.OutdatedPod, node: func(c dsContext, n *nodeCase) []report.Finding {
 		if !c.Targeted(n) || !c.RevKnown {
 			return nil
 		}
 		var out []report.Finding
 		for _, p := range n.Pods {
 			// An Advanced DaemonSet's partition, update selector or
-			// pause keeps some old Pods on purpose (kruise.go).
+			// pause keeps some old Pods on purpose (detect/kruise.go).
 			if !c.IsUpdated(p) && !p.Deleting && !c.KruiseHeld(n.Name) {
 				out = append(out, c.outdated(n.Name, p))
 			}
@@ -32,7 +32,7 @@ func init() {
 	}})
 }
 
-func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding {
+func (c dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding {
 	f := report.Finding{Type: report.OutdatedPod, Node: nodeName, Pod: p.Name}
 	// Compare like with like: a hash with the current hash, a template
 	// generation with the current generation.
@@ -72,7 +72,7 @@ func (c *dsContext) outdated(nodeName string, p *model.DaemonPod) report.Finding
 // by node pool (one problem per pool: pools are upgraded, drained and
 // replaced one at a time) and carry their age: an OnDelete rollout that
 // was never finished shows as old Pods in some pools months later.
-func (c *dsContext) onDeleteStraggler(f *report.Finding, nodeName string, p *model.DaemonPod, rev, cur string) {
+func (c dsContext) onDeleteStraggler(f *report.Finding, nodeName string, p *model.DaemonPod, rev, cur string) {
 	pool := ""
 	if n := c.Cluster.NodeByName[nodeName]; n != nil {
 		pool = c.PoolOf(n)
@@ -102,7 +102,7 @@ func (c *dsContext) onDeleteStraggler(f *report.Finding, nodeName string, p *mod
 // Label values cannot contain quotes, so single quotes make it safe to paste
 // (the list is shown first: another DaemonSet with an overlapping selector
 // in the namespace would match too).
-func (c *dsContext) outdatedSelector() string {
+func (c dsContext) outdatedSelector() string {
 	sel := metav1.FormatLabelSelector(c.DS.Spec.Selector)
 	var reqs []string
 	if c.Hash != "" {

@@ -1,4 +1,4 @@
-package audit
+package rollout
 
 import (
 	"fmt"
@@ -24,7 +24,7 @@ import (
 const stuckAfter = 15 * time.Minute
 
 func init() {
-	register(detector{typ: report.RolloutStuck, ds: func(c *dsContext) []report.Finding {
+	register(detector{typ: report.RolloutStuck, ds: func(c dsContext) []report.Finding {
 		st := c.rolloutState()
 		if st == nil || !st.stuck {
 			return nil
@@ -62,14 +62,14 @@ type rollout struct {
 // created next to available old ones only while numSurge < maxSurge. When the
 // budget is used up and such candidates remain, waiting cannot help: the
 // rollout is stuck until a blocking Pod becomes available. Computed once.
-func (c *dsContext) rolloutState() *rollout {
+func (c dsContext) rolloutState() *rollout {
 	return detect.Once(c.Context, rolloutKey, c.findRolloutState)
 }
 
 // rolloutKey names the DaemonSet's rolloutState.
 var rolloutKey = detect.NewKey("rollout")
 
-func (c *dsContext) findRolloutState() *rollout {
+func (c dsContext) findRolloutState() *rollout {
 	ru := c.DS.Spec.UpdateStrategy.RollingUpdate
 	if c.DS.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType || !c.PodsKnown || !c.NodesKnown || !c.RevKnown || c.Report.Computed == nil {
 		return nil
@@ -94,7 +94,7 @@ func (c *dsContext) findRolloutState() *rollout {
 	// leave the loop.
 	for name := range c.ByNode {
 		// An Advanced DaemonSet's rolling update looks only at the nodes
-		// its partition and update selector leave to it (kruise.go).
+		// its partition and update selector leave to it (detect/kruise.go).
 		if c.KruiseRollsOut(name) {
 			c.rolloutNode(st, name, &newest)
 		}
@@ -137,7 +137,7 @@ func (c *dsContext) findRolloutState() *rollout {
 // Pod, or, without surge, a node with neither or both) and whether it is
 // a candidate for the next step. newest is raised to the newest updated
 // Pod's creation.
-func (c *dsContext) rolloutNode(st *rollout, name string, newest *time.Time) {
+func (c dsContext) rolloutNode(st *rollout, name string, newest *time.Time) {
 	var newPod, oldPod *model.DaemonPod
 	ok := true
 	for _, p := range c.ByNode[name] {
@@ -199,7 +199,7 @@ func (c *dsContext) rolloutNode(st *rollout, name string, newest *time.Time) {
 	}
 }
 
-func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
+func (c dsContext) rolloutStuck(st *rollout) report.Finding {
 	f := report.Finding{Type: report.RolloutStuck}
 	budget := fmt.Sprintf("%d unavailable of maxUnavailable %d", st.unavailable, st.maxUnavailable)
 	if st.surge {
@@ -228,7 +228,7 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 		f.Cause = "blocked: " + budget
 		if held, lifecycle := c.heldByNodes(st); held {
 			// Not the revision: every Pod that holds the budget is on a
-			// node whose state explains it (lifecycle.go).
+			// node whose state explains it (package nodestate).
 			for _, n := range st.heldBy {
 				f.Params.Nodes = append(f.Params.Nodes, c.Cluster.NodeState(n))
 			}
@@ -267,7 +267,7 @@ func (c *dsContext) rolloutStuck(st *rollout) report.Finding {
 // nodes are all in a lifecycle operation (waited out) rather than broken.
 // One Pod on a healthy node makes it the revision's: the gate must not
 // put a broken revision down to the nodes.
-func (c *dsContext) heldByNodes(st *rollout) (held, lifecycle bool) {
+func (c dsContext) heldByNodes(st *rollout) (held, lifecycle bool) {
 	if len(st.heldBy) == 0 {
 		return false, false
 	}
@@ -284,7 +284,7 @@ func (c *dsContext) heldByNodes(st *rollout) (held, lifecycle bool) {
 
 // waitsForLifecycle says whether a stuck rollout only waits for nodes in a
 // lifecycle operation (BlockedByNodeLifecycle).
-func (c *dsContext) waitsForLifecycle(st *rollout) bool {
+func (c dsContext) waitsForLifecycle(st *rollout) bool {
 	if st.waits == nil {
 		held, lifecycle := c.heldByNodes(st)
 		w := held && lifecycle && st.stalledFor == 0
@@ -305,7 +305,7 @@ func earliestSince(ns []report.NodeState) *time.Time {
 }
 
 // blockerCause says in a few words why a blocking Pod is not available.
-func (c *dsContext) blockerCause(p *model.DaemonPod) string {
+func (c dsContext) blockerCause(p *model.DaemonPod) string {
 	if cond := c.Cluster.CauseOf(p.TargetNode); cond != "" && cond != nodestate.Cordoned {
 		return "its node is " + cond
 	}
@@ -330,7 +330,7 @@ func (c *dsContext) blockerCause(p *model.DaemonPod) string {
 // bad waiting reason, failed container or restart) on a node that is not
 // broken. The controller counts all of them as unavailable; only the others
 // block the rolling update until someone acts.
-func (c *dsContext) progressing(p *model.DaemonPod) bool {
+func (c dsContext) progressing(p *model.DaemonPod) bool {
 	if p == nil {
 		return true
 	}

@@ -1,4 +1,4 @@
-package audit
+package pods
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(detector{typ: report.UncoveredNode, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.UncoveredNode, node: func(c dsContext, n *nodeCase) []report.Finding {
 		if n.Node == nil || n.Verdict.ShouldRun {
 			return nil
 		}
@@ -24,7 +24,7 @@ func init() {
 
 // uncovered reports a node a policy requires but the controller does not
 // target, with the smallest change that would make it target the node.
-func (c *dsContext) uncovered(node *corev1.Node, v scheduling.Verdict, rule string) report.Finding {
+func (c dsContext) uncovered(node *corev1.Node, v scheduling.Verdict, rule string) report.Finding {
 	f := report.Finding{Type: report.UncoveredNode, Node: node.Name, Reason: report.ReasonRequiredNotTargeted,
 		Params: report.Params{Rule: string(v.Cause), Detail: v.Reason, Other: rule}, Cause: fmt.Sprintf("required by %s, not targeted: %s", rule, v.Reason)}
 	f.Message = fmt.Sprintf("node %s must run the DaemonSet (%s) but the controller does not target it: %s", node.Name, rule, v.Reason)

@@ -1,4 +1,4 @@
-package audit
+package storage
 
 import (
 	"encoding/json"
@@ -27,11 +27,11 @@ import (
 // devices) on that node.
 func init() {
 	register(detector{typ: report.DriverWithoutPlugin,
-		ds: func(c *dsContext) []report.Finding {
+		ds: func(c dsContext) []report.Finding {
 			c.pluginUnknowns()
 			return nil
 		},
-		node: func(c *dsContext, n *nodeCase) []report.Finding {
+		node: func(c dsContext, n *nodeCase) []report.Finding {
 			if c.role() == nil || len(c.role().drivers) == 0 || n.Node == nil || n.Verdict.ShouldRun || runningPod(n.Pods) != nil {
 				// A targeted node without a running Pod is MissingPod's,
 				// PendingPod's or UnhealthyPod's.
@@ -60,7 +60,7 @@ func init() {
 			}
 			return out
 		}})
-	register(detector{typ: report.PluginNotRegistered, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.PluginNotRegistered, node: func(c dsContext, n *nodeCase) []report.Finding {
 		if c.role() == nil || len(c.role().drivers) == 0 || n.Node == nil || !c.plugins().csiKnown(n.Name) {
 			return nil
 		}
@@ -103,12 +103,12 @@ func pluginsOf(cl *detect.Cluster) *pluginIndex {
 }
 
 // plugins is pluginsOf the DaemonSet's cluster.
-func (c *dsContext) plugins() *pluginIndex {
+func (c dsContext) plugins() *pluginIndex {
 	return detect.Once(c.Context, indexKey, func() *pluginIndex { return pluginsOf(c.Cluster) })
 }
 
 // role is what the DaemonSet is to the node plugins, nil when it is none's.
-func (c *dsContext) role() *pluginRole {
+func (c dsContext) role() *pluginRole {
 	return detect.Once(c.Context, roleKey, func() *pluginRole { return c.plugins().roleOf(c.DS) })
 }
 
@@ -332,7 +332,7 @@ func expandedArgs(ctr *corev1.Container) []string {
 // pluginUnknowns says in the DaemonSet's report what could not be checked
 // about it as a node plugin: registrations not read, or a registrar whose
 // driver cannot be told.
-func (c *dsContext) pluginUnknowns() {
+func (c dsContext) pluginUnknowns() {
 	r, p := c.role(), c.plugins().plugins
 	if r == nil {
 		return
@@ -366,7 +366,7 @@ func unreadWhy(gap *model.Gap, resource string) string {
 }
 
 // snapMissing is the gap of kind k, nil when it was not refused.
-func (c *dsContext) snapMissing(k model.Kind) *model.Gap {
+func (c dsContext) snapMissing(k model.Kind) *model.Gap {
 	if g, ok := c.plugins().missing[k]; ok {
 		return &g
 	}
@@ -376,7 +376,7 @@ func (c *dsContext) snapMissing(k model.Kind) *model.Gap {
 // driverWithoutPlugin reports the registrations (reason CSIRegistered) or
 // the slices (SlicePublished) of drivers on a node where their plugin does
 // not run, and the DaemonSet does not target.
-func (c *dsContext) driverWithoutPlugin(node *corev1.Node, v scheduling.Verdict, ds []pluginDriver, reason report.Reason, slices string) report.Finding {
+func (c dsContext) driverWithoutPlugin(node *corev1.Node, v scheduling.Verdict, ds []pluginDriver, reason report.Reason, slices string) report.Finding {
 	names, evidence := make([]string, len(ds)), make([]string, len(ds))
 	for i, d := range ds {
 		names[i], evidence[i] = d.name, d.evidence
@@ -414,7 +414,7 @@ func (c *dsContext) driverWithoutPlugin(node *corev1.Node, v scheduling.Verdict,
 
 // pluginNotRegistered reports a Ready plugin Pod whose drivers the node's
 // CSINode does not list.
-func (c *dsContext) pluginNotRegistered(node *corev1.Node, p *model.DaemonPod, ds []pluginDriver) report.Finding {
+func (c dsContext) pluginNotRegistered(node *corev1.Node, p *model.DaemonPod, ds []pluginDriver) report.Finding {
 	names, evidence := make([]string, len(ds)), make([]string, len(ds))
 	for i, d := range ds {
 		names[i], evidence[i] = d.name, d.evidence
@@ -434,10 +434,10 @@ func (c *dsContext) pluginNotRegistered(node *corev1.Node, p *model.DaemonPod, d
 	return f
 }
 
-// pluginWarnings names the drivers registered on nodes (or publishing
+// Warnings names the drivers registered on nodes (or publishing
 // slices) that no audited DaemonSet is identified as the plugin of: their
 // registrations are not checked, and that is said rather than guessed.
-func pluginWarnings(cl *detect.Cluster, dss []*appsv1.DaemonSet) []string {
+func Warnings(cl *detect.Cluster, dss []*appsv1.DaemonSet) []string {
 	x := pluginsOf(cl)
 	if len(x.csi) == 0 && len(x.slices) == 0 {
 		return nil

@@ -1,4 +1,4 @@
-package audit
+package pods
 
 import (
 	"fmt"
@@ -15,18 +15,18 @@ import (
 )
 
 func init() {
-	register(detector{typ: report.PendingPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.PendingPod, node: func(c dsContext, n *nodeCase) []report.Finding {
 		return c.healthFindings(n, podstate.Pending, c.pendingPod)
-	}, ds: func(c *dsContext) []report.Finding {
+	}, ds: func(c dsContext) []report.Finding {
 		return c.untargetedPods()
 	}})
-	register(detector{typ: report.UnhealthyPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.UnhealthyPod, node: func(c dsContext, n *nodeCase) []report.Finding {
 		return c.healthFindings(n, podstate.Unhealthy, c.unhealthyPod)
 	}})
 }
 
 // healthFindings reports the Pods of a targeted node whose health is kind.
-func (c *dsContext) healthFindings(n *nodeCase, kind podstate.Kind, f func(string, *model.DaemonPod, podstate.Health) report.Finding) []report.Finding {
+func (c dsContext) healthFindings(n *nodeCase, kind podstate.Kind, f func(string, *model.DaemonPod, podstate.Health) report.Finding) []report.Finding {
 	if !c.Targeted(n) {
 		return nil
 	}
@@ -41,7 +41,7 @@ func (c *dsContext) healthFindings(n *nodeCase, kind podstate.Kind, f func(strin
 
 // untargetedPods reports daemon Pods the controller cannot attribute to any
 // node.
-func (c *dsContext) untargetedPods() []report.Finding {
+func (c dsContext) untargetedPods() []report.Finding {
 	var out []report.Finding
 	for _, p := range c.Untargeted {
 		f := report.Finding{
@@ -54,7 +54,7 @@ func (c *dsContext) untargetedPods() []report.Finding {
 	return out
 }
 
-func (c *dsContext) pendingPod(nodeName string, p *model.DaemonPod, h podstate.Health) report.Finding {
+func (c dsContext) pendingPod(nodeName string, p *model.DaemonPod, h podstate.Health) report.Finding {
 	f := report.Finding{Type: report.PendingPod, Node: nodeName, Pod: p.Name}
 	f.Reason, f.Params = detect.PendingReason(p, h)
 	f.Cause = detect.PendingCause(p, h)
@@ -86,7 +86,7 @@ func (c *dsContext) pendingPod(nodeName string, p *model.DaemonPod, h podstate.H
 	return f
 }
 
-func (c *dsContext) unhealthyPod(nodeName string, p *model.DaemonPod, h podstate.Health) report.Finding {
+func (c dsContext) unhealthyPod(nodeName string, p *model.DaemonPod, h podstate.Health) report.Finding {
 	f := report.Finding{Type: report.UnhealthyPod, Node: nodeName, Pod: p.Name, Reason: report.ReasonPodNotReady, Cause: detect.UnhealthyCause(p, h)}
 	f.Params = report.Params{State: h.State, Image: h.Image}
 	if h.Reason != "" {

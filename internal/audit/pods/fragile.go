@@ -1,4 +1,4 @@
-package audit
+package pods
 
 import (
 	"fmt"
@@ -39,7 +39,7 @@ func fragile(p *model.DaemonPod, v scheduling.Verdict) bool {
 // in for node taints, kubectl taint does not either; the node lifecycle
 // controller and some providers do) and whether the node changed under the
 // Pod or the DaemonSet's tolerations changed since the Pod was made.
-func (c *dsContext) fragileCoverage(node *corev1.Node, p *model.DaemonPod, v scheduling.Verdict) report.Finding {
+func (c dsContext) fragileCoverage(node *corev1.Node, p *model.DaemonPod, v scheduling.Verdict) report.Finding {
 	t := v.Taint
 	taint := scheduling.TaintString(t)
 	f := report.Finding{Type: report.MisscheduledPod, Node: node.Name, Pod: p.Name, Reason: report.ReasonFragileCoverage,

@@ -1,4 +1,4 @@
-package audit
+package lifecycle
 
 import (
 	"fmt"
@@ -36,12 +36,12 @@ const (
 )
 
 func init() {
-	register(detector{typ: report.RecreateLoop, ds: func(c *dsContext) []report.Finding { return c.recreateLoops() }})
+	register(detector{typ: report.RecreateLoop, ds: func(c dsContext) []report.Finding { return c.recreateLoops() }})
 }
 
 // recreateLoops reports, per node, the failed daemon Pods the controller
 // replaced at least loopMinCount times, the last within loopRecent.
-func (c *dsContext) recreateLoops() []report.Finding {
+func (c dsContext) recreateLoops() []report.Finding {
 	byNode := map[string]*report.EventSpan{}
 	for _, e := range c.Cluster.EventsFor[c.DS.UID] {
 		if e.Reason != eventFailedDaemonPod {

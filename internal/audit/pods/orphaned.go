@@ -1,4 +1,4 @@
-package audit
+package pods
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	register(detector{typ: report.OrphanedPod, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.OrphanedPod, node: func(c dsContext, n *nodeCase) []report.Finding {
 		// Only when nodes were read is a node missing from them deleted.
 		if n.Node != nil || !c.NodesKnown {
 			return nil

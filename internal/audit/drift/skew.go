@@ -1,4 +1,4 @@
-package audit
+package drift
 
 import (
 	"fmt"
@@ -30,7 +30,7 @@ import (
 // the policy says nothing of them.
 
 func init() {
-	register(detector{typ: report.VersionSkew, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.VersionSkew, node: func(c dsContext, n *nodeCase) []report.Finding {
 		if !c.kubeProxy() || !c.Targeted(n) {
 			return nil
 		}
@@ -58,7 +58,7 @@ func init() {
 			}
 		}
 		return out
-	}, ds: func(c *dsContext) []report.Finding {
+	}, ds: func(c dsContext) []report.Finding {
 		// Runs before the node function: the Pods of a DaemonSet whose
 		// template runs no kube-proxy are not looked at.
 		c.skewUnknowns()
@@ -127,7 +127,7 @@ func skewOf(proxy *version.Version, server, kubelet string) []skew {
 }
 
 // describeSkew writes the finding's cause, message and fix.
-func (c *dsContext) describeSkew(f *report.Finding, proxy *version.Version, s skew, container string) {
+func (c dsContext) describeSkew(f *report.Finding, proxy *version.Version, s skew, container string) {
 	v, peer := f.Params.Version, f.Params.PeerVersion
 	mm := func(x *version.Version) string { return fmt.Sprintf("%d.%d", x.Major(), x.Minor()) }
 	switch s.reason {
@@ -152,7 +152,7 @@ func (c *dsContext) describeSkew(f *report.Finding, proxy *version.Version, s sk
 
 // skewUnknowns says, for a DaemonSet running kube-proxy, which versions it
 // could not be judged against.
-func (c *dsContext) skewUnknowns() {
+func (c dsContext) skewUnknowns() {
 	if !c.kubeProxy() {
 		return
 	}
@@ -180,11 +180,11 @@ var kubeProxyKey = detect.NewKey("kube-proxy")
 
 // kubeProxy reports whether the template runs a kube-proxy image
 // (runsKubeProxy), looked at once per DaemonSet.
-func (c *dsContext) kubeProxy() bool { return detect.Once(c.Context, kubeProxyKey, c.runsKubeProxy) }
+func (c dsContext) kubeProxy() bool { return detect.Once(c.Context, kubeProxyKey, c.runsKubeProxy) }
 
 // runsKubeProxy reports whether the DaemonSet's template runs a kube-proxy
 // image with a version tag.
-func (c *dsContext) runsKubeProxy() bool {
+func (c dsContext) runsKubeProxy() bool {
 	for _, ctr := range c.DS.Spec.Template.Spec.Containers {
 		if _, ok := kubeProxyVersion(ctr.Image); ok {
 			return true

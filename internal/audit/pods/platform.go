@@ -1,4 +1,4 @@
-package audit
+package pods
 
 import (
 	"cmp"
@@ -46,7 +46,7 @@ type platformFailure struct {
 
 // platformFailureOf looks for that evidence in the Pod's container
 // statuses, then in the Warning events about it.
-func (c *dsContext) platformFailureOf(p *model.DaemonPod) (platformFailure, bool) {
+func (c dsContext) platformFailureOf(p *model.DaemonPod) (platformFailure, bool) {
 	for i := range p.Containers {
 		cs := &p.Containers[i]
 		for _, msg := range []string{cs.WaitingMessage, cs.TerminatedMessage} {
@@ -120,14 +120,14 @@ func constrainsPlatform(ds *appsv1.DaemonSet) bool {
 
 // workingPlatforms are the platforms on which a Pod of the DaemonSet runs
 // Ready: platforms its image has. Computed once per DaemonSet.
-func (c *dsContext) workingPlatforms() []string {
+func (c dsContext) workingPlatforms() []string {
 	return detect.Once(c.Context, workingKey, c.findWorkingPlatforms)
 }
 
 // workingKey names the DaemonSet's workingPlatforms.
 var workingKey = detect.NewKey("working platforms")
 
-func (c *dsContext) findWorkingPlatforms() []string {
+func (c dsContext) findWorkingPlatforms() []string {
 	seen := map[string]bool{}
 	for node, pods := range c.ByNode {
 		n := c.Cluster.NodeByName[node]
@@ -154,7 +154,7 @@ func (c *dsContext) findWorkingPlatforms() []string {
 // platformUnhealthy is the UnhealthyPod finding of a Pod whose image cannot
 // run on its node's platform: grouped by image and platform, with the fix
 // that constrains the DaemonSet to the platforms its image has.
-func (c *dsContext) platformUnhealthy(f *report.Finding, nodeName string, pf platformFailure) {
+func (c dsContext) platformUnhealthy(f *report.Finding, nodeName string, pf platformFailure) {
 	platform := "unknown"
 	if n := c.Cluster.NodeByName[nodeName]; n != nil {
 		platform = cmp.Or(detect.PlatformOf(n), platform)

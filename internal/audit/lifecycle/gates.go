@@ -1,4 +1,4 @@
-package audit
+package lifecycle
 
 import (
 	"fmt"
@@ -53,7 +53,7 @@ type gateIndex struct {
 var gatesKey, gatesOnceKey = detect.NewKey("gates"), detect.NewKey("gates of the DaemonSet")
 
 // gates are the gates of every node (gateIndex), found once per analysis.
-func (c *dsContext) gates() *gateIndex {
+func (c dsContext) gates() *gateIndex {
 	return detect.Once(c.Context, gatesOnceKey, func() *gateIndex {
 		return detect.Shared(c.Cluster, gatesKey, func(cl *detect.Cluster) *gateIndex { return newGateIndex(cl.Snap, cl.Nodes) })
 	})
@@ -192,19 +192,19 @@ func unmetConditions(n *corev1.Node, r *model.NodeReadinessRule) []string {
 }
 
 func init() {
-	register(detector{typ: report.GateDeadlock, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.GateDeadlock, node: func(c dsContext, n *nodeCase) []report.Finding {
 		return c.gateFindings(n, report.GateDeadlock)
 	}})
-	register(detector{typ: report.NodeHeldByGate, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.NodeHeldByGate, node: func(c dsContext, n *nodeCase) []report.Finding {
 		return c.gateFindings(n, report.NodeHeldByGate)
 	}})
-	register(detector{typ: report.GateWithoutLifter, node: func(c *dsContext, n *nodeCase) []report.Finding {
+	register(detector{typ: report.GateWithoutLifter, node: func(c dsContext, n *nodeCase) []report.Finding {
 		return c.gateFindings(n, report.GateWithoutLifter)
 	}})
 }
 
 // gateFindings are the findings of type typ about the node's gates.
-func (c *dsContext) gateFindings(n *nodeCase, typ report.FindingType) []report.Finding {
+func (c dsContext) gateFindings(n *nodeCase, typ report.FindingType) []report.Finding {
 	if n.Node == nil {
 		return nil
 	}
@@ -253,7 +253,7 @@ func gateName(ng *nodeGate) string {
 }
 
 // why says why the gate waits for the DaemonSet.
-func (c *dsContext) why(ng *nodeGate) string {
+func (c dsContext) why(ng *nodeGate) string {
 	if ng.gate.IsAgent(c.DS.Spec.Template.Labels) {
 		var kv []string
 		for k, v := range ng.gate.AgentLabels {
@@ -265,7 +265,7 @@ func (c *dsContext) why(ng *nodeGate) string {
 	return "its tolerations name the taint's key, so it is meant to run under the gate"
 }
 
-func (c *dsContext) gateDeadlock(n *nodeCase, ng *nodeGate) report.Finding {
+func (c dsContext) gateDeadlock(n *nodeCase, ng *nodeGate) report.Finding {
 	taint := scheduling.TaintString(&ng.taint)
 	f := report.Finding{Type: report.GateDeadlock, Node: n.Name, Reason: report.ReasonGateNotTolerated, Params: gateParams(ng),
 		Since: detect.SinceOf(ng.since),
@@ -279,7 +279,7 @@ func (c *dsContext) gateDeadlock(n *nodeCase, ng *nodeGate) report.Finding {
 	return f
 }
 
-func (c *dsContext) nodeHeld(n *nodeCase, ng *nodeGate) report.Finding {
+func (c dsContext) nodeHeld(n *nodeCase, ng *nodeGate) report.Finding {
 	taint := scheduling.TaintString(&ng.taint)
 	f := report.Finding{Type: report.NodeHeldByGate, Node: n.Name, Reason: report.ReasonGateWaiting, Params: gateParams(ng),
 		Since: detect.SinceOf(ng.since),
@@ -326,7 +326,7 @@ func (c *dsContext) nodeHeld(n *nodeCase, ng *nodeGate) report.Finding {
 	return f
 }
 
-func (c *dsContext) gateWithoutLifter(n *nodeCase, ng *nodeGate) (report.Finding, bool) {
+func (c dsContext) gateWithoutLifter(n *nodeCase, ng *nodeGate) (report.Finding, bool) {
 	taint := scheduling.TaintString(&ng.taint)
 	f := report.Finding{Type: report.GateWithoutLifter, Node: n.Name, Reason: report.ReasonGateNoLifter, Params: gateParams(ng),
 		Since: detect.SinceOf(ng.since), Cause: "readiness gate " + taint + " that nothing lifts"}

@@ -1,4 +1,4 @@
-package audit
+package storage
 
 // DRA kubelet plugins publish the devices of their node as ResourceSlices
 // (spec.driver, spec.nodeName); the scheduler allocates from them, and the
@@ -9,7 +9,7 @@ package audit
 // the kubeletplugin helper's default data directory being
 // /var/lib/kubelet/plugins/<driver> (k8s.io/dynamic-resource-allocation/
 // kubeletplugin); one that mounts the whole plugins directory cannot be
-// told, and its driver is reported as unknown (pluginWarnings).
+// told, and its driver is reported as unknown (Warnings).
 
 // slicesOn names the node's ResourceSlices of the driver, sorted.
 func (x *pluginIndex) slicesOn(node, driver string) []string {
