@@ -1,4 +1,4 @@
-package audit_test
+package drift_test
 
 import (
 	"reflect"
@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/audit/detecttest"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -30,9 +31,6 @@ func withImageID(id string) fixture.PodOpt {
 	}
 }
 
-// onArch labels a node with its architecture.
-func onArch(arch string) fixture.NodeOpt { return fixture.WithLabel(corev1.LabelArchStable, arch) }
-
 func TestImageDriftDetector(t *testing.T) {
 	repo := "registry.example.com/agent"
 	rev := agentRevision()
@@ -50,47 +48,47 @@ func TestImageDriftDetector(t *testing.T) {
 	amd := func(names ...string) []corev1.Node {
 		out := make([]corev1.Node, len(names))
 		for i, n := range names {
-			out[i] = fixture.Node(n, onArch("amd64"))
+			out[i] = fixture.Node(n, detecttest.OnArch("amd64"))
 		}
 		return out
 	}
-	testDetector(t, report.ImageDrift, []detectorCase{
+	detecttest.Run(t, report.ImageDrift, []detecttest.Case{
 		{
-			name:  "every node runs one digest: no finding",
-			nodes: amd("n1", "n2", "n3"), ds: fixture.DaemonSet("ns", "agent"),
-			pods: ids(map[string]string{"n1": repo + "@" + digestA, "n2": repo + "@" + digestA, "n3": repo + "@" + digestA}),
+			Name:  "every node runs one digest: no finding",
+			Nodes: amd("n1", "n2", "n3"), DS: fixture.DaemonSet("ns", "agent"),
+			Pods: ids(map[string]string{"n1": repo + "@" + digestA, "n2": repo + "@" + digestA, "n3": repo + "@" + digestA}),
 		},
 		{
-			name:  "one node runs another digest of the tag: reported there, with the digests counted and a pin by digest",
-			nodes: amd("n1", "n2", "n3"), ds: fixture.DaemonSet("ns", "agent"),
-			pods: ids(map[string]string{"n1": repo + "@" + digestA, "n2": repo + "@" + digestB, "n3": "docker-pullable://" + repo + "@" + digestA}),
-			want: []wantFinding{{node: "n2", severity: report.SeverityWarning,
-				cause:   "container agent of revision " + rev + " on linux/amd64 runs image registry.example.com/agent:v1 as digest sha256:bbbbbbbbbbbb, most nodes as sha256:aaaaaaaaaaaa: the tag moved between pulls",
-				message: []string{"run 2 digests of it: sha256:aaaaaaaaaaaa on 2 nodes, sha256:bbbbbbbbbbbb on 1 node"},
-				fix:     []string{"kubectl set image daemonset/agent -n ns agent=registry.example.com/agent:v1@" + digestA}}},
+			Name:  "one node runs another digest of the tag: reported there, with the digests counted and a pin by digest",
+			Nodes: amd("n1", "n2", "n3"), DS: fixture.DaemonSet("ns", "agent"),
+			Pods: ids(map[string]string{"n1": repo + "@" + digestA, "n2": repo + "@" + digestB, "n3": "docker-pullable://" + repo + "@" + digestA}),
+			Want: []detecttest.Want{{Node: "n2", Severity: report.SeverityWarning,
+				Cause:   "container agent of revision " + rev + " on linux/amd64 runs image registry.example.com/agent:v1 as digest sha256:bbbbbbbbbbbb, most nodes as sha256:aaaaaaaaaaaa: the tag moved between pulls",
+				Message: []string{"run 2 digests of it: sha256:aaaaaaaaaaaa on 2 nodes, sha256:bbbbbbbbbbbb on 1 node"},
+				Fix:     []string{"kubectl set image daemonset/agent -n ns agent=registry.example.com/agent:v1@" + digestA}}},
 		},
 		{
-			name:  "digests differ by platform only (a runtime reporting per-platform manifests): no finding",
-			nodes: []corev1.Node{fixture.Node("n1", onArch("amd64")), fixture.Node("n2", onArch("arm64"))}, ds: fixture.DaemonSet("ns", "agent"),
-			pods: ids(map[string]string{"n1": repo + "@" + digestA, "n2": repo + "@" + digestB}),
+			Name:  "digests differ by platform only (a runtime reporting per-platform manifests): no finding",
+			Nodes: []corev1.Node{fixture.Node("n1", detecttest.OnArch("amd64")), fixture.Node("n2", detecttest.OnArch("arm64"))}, DS: fixture.DaemonSet("ns", "agent"),
+			Pods: ids(map[string]string{"n1": repo + "@" + digestA, "n2": repo + "@" + digestB}),
 		},
 		{
-			name:  "a bare image ID beside a repository digest is not compared",
-			nodes: amd("n1", "n2"), ds: fixture.DaemonSet("ns", "agent"),
-			pods: ids(map[string]string{"n1": repo + "@" + digestA, "n2": digestB}),
+			Name:  "a bare image ID beside a repository digest is not compared",
+			Nodes: amd("n1", "n2"), DS: fixture.DaemonSet("ns", "agent"),
+			Pods: ids(map[string]string{"n1": repo + "@" + digestA, "n2": digestB}),
 		},
 		{
-			name:  "Pods of different revisions may run different builds: no finding",
-			nodes: amd("n1", "n2"), ds: fixture.DaemonSet("ns", "agent", fixture.Generation(2)),
-			pods: func(ds *appsv1.DaemonSet) []corev1.Pod {
+			Name:  "Pods of different revisions may run different builds: no finding",
+			Nodes: amd("n1", "n2"), DS: fixture.DaemonSet("ns", "agent", fixture.Generation(2)),
+			Pods: func(ds *appsv1.DaemonSet) []corev1.Pod {
 				return []corev1.Pod{fixture.Pod(ds, "n1", withImageID(repo+"@"+digestA)), fixture.Pod(ds, "n2", fixture.AtGeneration(ds, 2), withImageID(repo+"@"+digestB))}
 			},
 		},
 		{
-			name:  "bare image IDs that differ: reported, pinned in words (an image ID is no pull reference)",
-			nodes: amd("n1", "n2", "n3"), ds: fixture.DaemonSet("ns", "agent"),
-			pods: ids(map[string]string{"n1": digestA, "n2": digestA, "n3": digestB}),
-			want: []wantFinding{{node: "n3", severity: report.SeverityWarning, fix: []string{"pin the image by digest (image@sha256:...)", "kubectl get pods -n ns -l app.kubernetes.io/name=agent"}}},
+			Name:  "bare image IDs that differ: reported, pinned in words (an image ID is no pull reference)",
+			Nodes: amd("n1", "n2", "n3"), DS: fixture.DaemonSet("ns", "agent"),
+			Pods: ids(map[string]string{"n1": digestA, "n2": digestA, "n3": digestB}),
+			Want: []detecttest.Want{{Node: "n3", Severity: report.SeverityWarning, Fix: []string{"pin the image by digest (image@sha256:...)", "kubectl get pods -n ns -l app.kubernetes.io/name=agent"}}},
 		},
 	})
 }
@@ -110,23 +108,23 @@ func TestImageDriftIsGroupedWithParams(t *testing.T) {
 	var nodes []corev1.Node
 	var pods []corev1.Pod
 	for i, n := range []string{"n1", "n2", "n3", "n4", "n5"} {
-		nodes = append(nodes, fixture.Node(n, onArch("arm64")))
+		nodes = append(nodes, fixture.Node(n, detecttest.OnArch("arm64")))
 		id := repo + digestA
 		if i >= 3 {
 			id = repo + digestB
 		}
 		pods = append(pods, fixture.Pod(&ds, n, withImageID(id), fixture.PodCreatedAgo(time.Hour)))
 	}
-	s := cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1))
-	r := analyzeWith(s, audit.Options{})
+	s := detecttest.Cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1))
+	r := detecttest.Analyze(s, audit.Options{})
 	var got []report.Finding
-	for _, f := range findingsOf(r, "ns/agent") {
+	for _, f := range detecttest.FindingsOf(r, "ns/agent") {
 		if f.Type == report.ImageDrift {
 			got = append(got, f)
 		}
 	}
 	if len(got) != 2 || got[0].Node != "n4" || got[1].Node != "n5" {
-		t.Fatalf("want drift on n4 and n5:\n%s", describeFindings(got))
+		t.Fatalf("want drift on n4 and n5:\n%s", detecttest.DescribeFindings(got))
 	}
 	want := report.Params{Image: "registry.example.com/agent:v1", Other: "agent", Revision: agentRevision(), Platform: "linux/arm64", Digest: digestB}
 	if !reflect.DeepEqual(got[0].Params, want) || got[0].Reason != report.ReasonDigestDiffers {

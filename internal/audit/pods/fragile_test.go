@@ -1,4 +1,4 @@
-package audit_test
+package pods_test
 
 import (
 	"testing"
@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/audit/detecttest"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -33,41 +34,41 @@ func TestFragileCoverageDetector(t *testing.T) {
 			return out
 		}
 	}
-	testDetector(t, report.MisscheduledPod, []detectorCase{
+	detecttest.Run(t, report.MisscheduledPod, []detecttest.Case{
 		{
-			name:  "NoSchedule taint added under the running Pod: at-risk coverage, since timeAdded",
-			nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2", taintAdded("dedicated", "db", corev1.TaintEffectNoSchedule, 10*time.Minute))},
-			ds:    agent, pods: podsAnHourOld("n1", "n2"),
-			want: []wantFinding{{node: "n2", severity: report.SeverityWarning, cause: "fragile coverage: left running under untolerated taint dedicated=db:NoSchedule",
-				message: []string{"still serves node n2, but no replacement would be scheduled there", "the taint was added 50m after the Pod started (timeAdded 2026-11-23T11:50:00Z)",
+			Name:  "NoSchedule taint added under the running Pod: at-risk coverage, since timeAdded",
+			Nodes: []corev1.Node{fixture.Node("n1"), fixture.Node("n2", taintAdded("dedicated", "db", corev1.TaintEffectNoSchedule, 10*time.Minute))},
+			DS:    agent, Pods: podsAnHourOld("n1", "n2"),
+			Want: []detecttest.Want{{Node: "n2", Severity: report.SeverityWarning, Cause: "fragile coverage: left running under untolerated taint dedicated=db:NoSchedule",
+				Message: []string{"still serves node n2, but no replacement would be scheduled there", "the taint was added 50m after the Pod started (timeAdded 2026-11-23T11:50:00Z)",
 					"node n2 is left without the daemon"},
-				fix: []string{"add the toleration", "kubectl taint node n2 dedicated:NoSchedule-", "if the node should not run it, nothing to do"}}},
+				Fix: []string{"add the toleration", "kubectl taint node n2 dedicated:NoSchedule-", "if the node should not run it, nothing to do"}}},
 		},
 		{
-			name:  "taint without timeAdded: since when is unknown, not guessed",
-			nodes: []corev1.Node{fixture.Node("n1", fixture.WithTaint("dedicated", "db", corev1.TaintEffectNoSchedule))},
-			ds:    agent, pods: podsAnHourOld("n1"),
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, message: []string{"the taint has no timeAdded, so since when is unknown"}}},
+			Name:  "taint without timeAdded: since when is unknown, not guessed",
+			Nodes: []corev1.Node{fixture.Node("n1", fixture.WithTaint("dedicated", "db", corev1.TaintEffectNoSchedule))},
+			DS:    agent, Pods: podsAnHourOld("n1"),
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, Message: []string{"the taint has no timeAdded, so since when is unknown"}}},
 		},
 		{
-			name:  "taint older than the Pod: the DaemonSet's tolerations changed",
-			nodes: []corev1.Node{fixture.Node("n1", taintAdded("dedicated", "db", corev1.TaintEffectNoSchedule, 2*time.Hour))},
-			ds:    agent, pods: podsAnHourOld("n1"),
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, message: []string{"the taint is older than the Pod", "tolerations changed"}}},
+			Name:  "taint older than the Pod: the DaemonSet's tolerations changed",
+			Nodes: []corev1.Node{fixture.Node("n1", taintAdded("dedicated", "db", corev1.TaintEffectNoSchedule, 2*time.Hour))},
+			DS:    agent, Pods: podsAnHourOld("n1"),
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, Message: []string{"the taint is older than the Pod", "tolerations changed"}}},
 		},
 		{
-			name:  "NoExecute taint: the controller deletes the Pod, not fragile coverage",
-			nodes: []corev1.Node{fixture.Node("n1", taintAdded("dedicated", "db", corev1.TaintEffectNoExecute, 10*time.Minute))},
-			ds:    agent, pods: podsAnHourOld("n1"),
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, cause: "on a node it does not target: untolerated taint dedicated=db:NoExecute",
-				message: []string{"the controller will delete it"}}},
+			Name:  "NoExecute taint: the controller deletes the Pod, not fragile coverage",
+			Nodes: []corev1.Node{fixture.Node("n1", taintAdded("dedicated", "db", corev1.TaintEffectNoExecute, 10*time.Minute))},
+			DS:    agent, Pods: podsAnHourOld("n1"),
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, Cause: "on a node it does not target: untolerated taint dedicated=db:NoExecute",
+				Message: []string{"the controller will delete it"}}},
 		},
 		{
-			name:  "selector label removed: the controller deletes the Pod (shouldContinueRunning is false), not fragile coverage",
-			nodes: []corev1.Node{fixture.Node("n1", fixture.WithLabel("pool", "general"))},
-			ds:    fixture.DaemonSet("ns", "agent", fixture.WithNodeSelector("pool", "gpu")), pods: podsAnHourOld("n1"),
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, cause: "on a node it does not target: nodeSelector pool=gpu",
-				message: []string{"the controller will delete it"}}},
+			Name:  "selector label removed: the controller deletes the Pod (shouldContinueRunning is false), not fragile coverage",
+			Nodes: []corev1.Node{fixture.Node("n1", fixture.WithLabel("pool", "general"))},
+			DS:    fixture.DaemonSet("ns", "agent", fixture.WithNodeSelector("pool", "gpu")), Pods: podsAnHourOld("n1"),
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, Cause: "on a node it does not target: nodeSelector pool=gpu",
+				Message: []string{"the controller will delete it"}}},
 		},
 	})
 }
@@ -80,16 +81,16 @@ func TestFragileCoverageReasonAndParams(t *testing.T) {
 		fixture.Node("n2", fixture.WithTaint("node.kubernetes.io/not-ready", "", corev1.TaintEffectNoSchedule), fixture.NotReady()),
 	}
 	pods := []corev1.Pod{fixture.Pod(&ds, "n1", fixture.PodCreatedAgo(time.Hour)), fixture.Pod(&ds, "n2", fixture.PodCreatedAgo(time.Hour))}
-	s := cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, ds.Generation))
-	rep := analyzeWith(s, audit.Options{})
+	s := detecttest.Cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, ds.Generation))
+	rep := detecttest.Analyze(s, audit.Options{})
 	var got []report.Finding
-	for _, f := range findingsOf(rep, "ns/agent") {
+	for _, f := range detecttest.FindingsOf(rep, "ns/agent") {
 		if f.Type == report.MisscheduledPod {
 			got = append(got, f)
 		}
 	}
 	if len(got) != 2 {
-		t.Fatalf("got %d MisscheduledPod findings, want 2:\n%s", len(got), describeFindings(got))
+		t.Fatalf("got %d MisscheduledPod findings, want 2:\n%s", len(got), detecttest.DescribeFindings(got))
 	}
 	f := got[0]
 	if f.Reason != report.ReasonFragileCoverage || f.Params.Rule != "Taint" || f.Params.Detail != "untolerated taint dedicated=db:NoSchedule" || f.Params.State != report.StateTaintAddedUnderPod {
@@ -119,8 +120,8 @@ func TestFragileCoverageGroupsAcrossDaemonSets(t *testing.T) {
 	for _, ds := range []*appsv1.DaemonSet{&a, &b} {
 		pods = append(pods, fixture.Pod(ds, "n1"), fixture.Pod(ds, "n2"))
 	}
-	s := cluster(nodes, []appsv1.DaemonSet{a, b}, pods, fixture.Revision(&a, 1), fixture.Revision(&b, 1))
-	rep := analyzeWith(s, audit.Options{})
+	s := detecttest.Cluster(nodes, []appsv1.DaemonSet{a, b}, pods, fixture.Revision(&a, 1), fixture.Revision(&b, 1))
+	rep := detecttest.Analyze(s, audit.Options{})
 	var got []report.Problem
 	for _, p := range rep.Problems {
 		if p.Type == string(report.MisscheduledPod) {

@@ -1,4 +1,4 @@
-package audit_test
+package fit_test
 
 import (
 	"strings"
@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/audit/detecttest"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -41,11 +42,11 @@ func TestNodeAgents(t *testing.T) {
 	for _, c := range cases {
 		dss = append(dss, c.ds)
 	}
-	s := cluster([]corev1.Node{fixture.Node("n1")}, dss, nil)
-	rep := analyzeWith(s, audit.Options{Policy: fixture.Require(t, "security/falco")})
+	s := detecttest.Cluster([]corev1.Node{fixture.Node("n1")}, dss, nil)
+	rep := detecttest.Analyze(s, audit.Options{Policy: fixture.Require(t, "security/falco")})
 	for _, c := range cases {
 		name := c.ds.Namespace + "/" + c.ds.Name
-		f := findingAt(rep, name, report.LowPriorityAgent, "")
+		f := detecttest.FindingAt(rep, name, report.LowPriorityAgent, "")
 		switch {
 		case c.want == "" && f != nil:
 			t.Errorf("%s: not a node agent without priority trouble, got %s", name, f.Message)
@@ -70,23 +71,23 @@ func TestAgentBelowWorkloads(t *testing.T) {
 		{ObjectMeta: metav1.ObjectMeta{Name: "apps"}, Value: 5000},
 	}
 	nodes := []corev1.Node{fixture.Node("n1"), fixture.Node("n2"), fixture.Node("n3")}
-	s := cluster(nodes, []appsv1.DaemonSet{agent}, []corev1.Pod{fixture.Pod(&agent, "n1"), fixture.Pod(&agent, "n2"), fixture.Pod(&agent, "n3")})
+	s := detecttest.Cluster(nodes, []appsv1.DaemonSet{agent}, []corev1.Pod{fixture.Pod(&agent, "n1"), fixture.Pod(&agent, "n2"), fixture.Pod(&agent, "n3")})
 	s.PriorityClasses, s.PriorityClassesRead = classes, true
-	if got := kindsOf(analyzeWith(s, audit.Options{}), "logging/collector"); len(got) != 0 {
+	if got := detecttest.KindsOf(detecttest.Analyze(s, audit.Options{}), "logging/collector"); len(got) != 0 {
 		t.Errorf("no globalDefault, no workloads read: nothing to compare, got %v", got)
 	}
 	s.PriorityClasses[1].GlobalDefault = true
-	f := findingAt(analyzeWith(s, audit.Options{}), "logging/collector", report.LowPriorityAgent, "")
+	f := detecttest.FindingAt(detecttest.Analyze(s, audit.Options{}), "logging/collector", report.LowPriorityAgent, "")
 	if f == nil || !strings.Contains(f.Message, "below the globalDefault class apps (5000)") {
 		t.Fatalf("globalDefault above the agent: %+v", f)
 	}
 	s.PriorityClasses[1].GlobalDefault = false
 	w := model.NewWorkloads()
-	for _, p := range []corev1.Pod{workload("web-1", "n2", 5000, "100m"), workload("batch", "n3", 10, "100m"), workload("web-2", "n3", 7000, "100m")} {
+	for _, p := range []corev1.Pod{detecttest.Workload("web-1", "n2", 5000, "100m"), detecttest.Workload("batch", "n3", 10, "100m"), detecttest.Workload("web-2", "n3", 7000, "100m")} {
 		w.AddLoad(collect.LoadOf(&p))
 	}
 	s.Workloads = w
-	f = findingAt(analyzeWith(s, audit.Options{}), "logging/collector", report.LowPriorityAgent, "")
+	f = detecttest.FindingAt(detecttest.Analyze(s, audit.Options{}), "logging/collector", report.LowPriorityAgent, "")
 	if f == nil || f.Cause != "node agent below the priority of the workloads on its nodes" || !strings.Contains(f.Message, "below Pods on 2 of its 3 nodes (up to priority 7000, on node n3)") {
 		t.Fatalf("workloads above the agent: %+v", f)
 	}
@@ -117,9 +118,9 @@ func TestNoMemoryRequest(t *testing.T) {
 	for _, c := range cases {
 		dss = append(dss, c.ds)
 	}
-	rep := analyzeWith(cluster([]corev1.Node{fixture.Node("n1")}, dss, nil), audit.Options{})
+	rep := detecttest.Analyze(detecttest.Cluster([]corev1.Node{fixture.Node("n1")}, dss, nil), audit.Options{})
 	for _, c := range cases {
-		f := findingAt(rep, "a/"+c.ds.Name, report.NoMemoryRequest, "")
+		f := detecttest.FindingAt(rep, "a/"+c.ds.Name, report.NoMemoryRequest, "")
 		switch {
 		case c.want == "" && f != nil:
 			t.Errorf("%s: %s", c.ds.Name, f.Message)
@@ -132,37 +133,37 @@ func TestNoMemoryRequest(t *testing.T) {
 }
 
 func TestLowPriorityAgentDetector(t *testing.T) {
-	testDetector(t, report.LowPriorityAgent, []detectorCase{
+	detecttest.Run(t, report.LowPriorityAgent, []detecttest.Case{
 		{
-			name:  "node agent without a priorityClassName is preempted like any workload",
-			nodes: readyNodes("n1"), ds: fixture.DaemonSet("kube-system", "proxy"), pods: podsOn("n1"),
-			want: []wantFinding{{severity: report.SeverityInfo, cause: "node agent without a priorityClassName",
-				message: []string{"kube-system/proxy is a node agent (namespace kube-system) without a priorityClassName"},
-				fix:     []string{`kubectl patch daemonset proxy -n kube-system --type merge`, "system-node-critical"}}},
+			Name:  "node agent without a priorityClassName is preempted like any workload",
+			Nodes: detecttest.ReadyNodes("n1"), DS: fixture.DaemonSet("kube-system", "proxy"), Pods: detecttest.PodsOn("n1"),
+			Want: []detecttest.Want{{Severity: report.SeverityInfo, Cause: "node agent without a priorityClassName",
+				Message: []string{"kube-system/proxy is a node agent (namespace kube-system) without a priorityClassName"},
+				Fix:     []string{`kubectl patch daemonset proxy -n kube-system --type merge`, "system-node-critical"}}},
 		},
 		{
-			name:  "node agent at system-node-critical: no finding",
-			nodes: readyNodes("n1"), ds: fixture.DaemonSet("kube-system", "proxy", fixture.Critical()), pods: podsOn("n1"),
+			Name:  "node agent at system-node-critical: no finding",
+			Nodes: detecttest.ReadyNodes("n1"), DS: fixture.DaemonSet("kube-system", "proxy", fixture.Critical()), Pods: detecttest.PodsOn("n1"),
 		},
 		{
-			name:  "ordinary workload DaemonSet is not a node agent: no finding",
-			nodes: readyNodes("n1"), ds: fixture.DaemonSet("web", "cache"), pods: podsOn("n1"),
+			Name:  "ordinary workload DaemonSet is not a node agent: no finding",
+			Nodes: detecttest.ReadyNodes("n1"), DS: fixture.DaemonSet("web", "cache"), Pods: detecttest.PodsOn("n1"),
 		},
 	})
 }
 
 func TestNoMemoryRequestDetector(t *testing.T) {
-	testDetector(t, report.NoMemoryRequest, []detectorCase{
+	detecttest.Run(t, report.NoMemoryRequest, []detecttest.Case{
 		{
-			name:  "container without requests: BestEffort, evicted first",
-			nodes: readyNodes("n1"), ds: fixture.DaemonSet("ns", "agent", fixture.NoRequests()), pods: podsOn("n1"),
-			want: []wantFinding{{severity: report.SeverityInfo, cause: "no memory request: agent",
-				message: []string{"container agent of the daemon Pods requests no memory", "BestEffort"},
-				fix:     []string{"kubectl set resources daemonset agent -n ns -c agent --requests=memory=64Mi"}}},
+			Name:  "container without requests: BestEffort, evicted first",
+			Nodes: detecttest.ReadyNodes("n1"), DS: fixture.DaemonSet("ns", "agent", fixture.NoRequests()), Pods: detecttest.PodsOn("n1"),
+			Want: []detecttest.Want{{Severity: report.SeverityInfo, Cause: "no memory request: agent",
+				Message: []string{"container agent of the daemon Pods requests no memory", "BestEffort"},
+				Fix:     []string{"kubectl set resources daemonset agent -n ns -c agent --requests=memory=64Mi"}}},
 		},
 		{
-			name:  "memory requested: no finding",
-			nodes: readyNodes("n1"), ds: fixture.DaemonSet("ns", "agent"), pods: podsOn("n1"),
+			Name:  "memory requested: no finding",
+			Nodes: detecttest.ReadyNodes("n1"), DS: fixture.DaemonSet("ns", "agent"), Pods: detecttest.PodsOn("n1"),
 		},
 	})
 }
