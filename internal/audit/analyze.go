@@ -5,7 +5,7 @@
 // controller would publish (status.go), names every difference between what
 // should run and what does, with the reason and, where one is known, the fix
 // (one detector per finding type, registered by the detector packages with
-// package detect and run in the order of detect.go), puts the findings a
+// package detect and run in the order of detectors.go), puts the findings a
 // node's state explains down to it (nodecause.go) and judges each finding
 // against the gate (gate.go). The report it returns is the final verdict: printers and
 // the exit code only read it.

@@ -1,20 +1,14 @@
 package detect
 
 import (
-	"cmp"
 	"fmt"
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
-	"github.com/daemoncheck/daemoncheck/internal/providers"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -56,60 +50,6 @@ func (c *Context) DescribeDS() report.Command {
 // Name is the DaemonSet as namespace/name.
 func (c *Context) Name() string { return c.DS.Namespace + "/" + c.DS.Name }
 
-// PoolOf names the node's pool by the analysis's pool labels.
-func (c *Context) PoolOf(n *corev1.Node) string {
-	labels := c.PoolLabels
-	if labels == nil {
-		labels = providers.DefaultPoolLabels
-	}
-	return providers.PoolOf(n, labels)
-}
-
-// RequiredBy names the first policy rule requiring the DaemonSet on node.
-func (c *Context) RequiredBy(node *corev1.Node) string {
-	for i := range c.Policy {
-		if c.Policy[i].Nodes.Matches(labels.Set(node.Labels)) {
-			return c.Policy[i].Source
-		}
-	}
-	return ""
-}
-
-// LatestEvent returns the newest Warning event about uid, optionally only one
-// whose message names the node.
-func (c *Context) LatestEvent(uid types.UID, node string) *corev1.Event {
-	var best *corev1.Event
-	for _, e := range c.Cluster.EventsFor[uid] {
-		if node != "" && !strings.Contains(e.Message, node) {
-			continue
-		}
-		if best == nil || EventTime(e).After(EventTime(best)) {
-			best = e
-		}
-	}
-	if best == nil && node != "" {
-		for _, e := range c.Cluster.EventsFor[uid] {
-			if e.Reason == "FailedCreate" && (best == nil || EventTime(e).After(EventTime(best))) {
-				best = e
-			}
-		}
-	}
-	return best
-}
-
-// EventTime is when an event last happened.
-func EventTime(e *corev1.Event) time.Time {
-	switch {
-	case !e.LastTimestamp.IsZero():
-		return e.LastTimestamp.Time
-	case !e.EventTime.IsZero():
-		return e.EventTime.Time
-	case e.Series != nil:
-		return e.Series.LastObservedTime.Time
-	}
-	return e.CreationTimestamp.Time
-}
-
 // HumanDuration prints a duration as kubectl's AGE column does (2m, 3h, 5d).
 func HumanDuration(d time.Duration) string { return duration.HumanDuration(d) }
 
@@ -147,32 +87,4 @@ func RuleOf(reason string) string {
 		}
 	}
 	return reason
-}
-
-// PlatformOf is a node's os/arch: its kubernetes.io/os and
-// kubernetes.io/arch labels (the kubelet sets them from its own build),
-// else status.nodeInfo; "" when neither says, "unknown" for the half that
-// is missing.
-func PlatformOf(n *corev1.Node) string { return JoinPlatform(providers.Platform(n)) }
-
-// JoinPlatform writes os and arch as PlatformOf does.
-func JoinPlatform(os, arch string) string {
-	if os == "" && arch == "" {
-		return ""
-	}
-	return cmp.Or(os, "unknown") + "/" + cmp.Or(arch, "unknown")
-}
-
-// TemplateImage is the image of the named container (or init container)
-// in the DaemonSet's Pod template, "" when it has none of that name.
-func TemplateImage(ds *appsv1.DaemonSet, container string) string {
-	spec := &ds.Spec.Template.Spec
-	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
-		for i := range cs {
-			if cs[i].Name == container {
-				return cs[i].Image
-			}
-		}
-	}
-	return ""
 }

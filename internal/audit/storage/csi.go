@@ -32,7 +32,8 @@ func init() {
 			return nil
 		},
 		node: func(c dsContext, n *nodeCase) []report.Finding {
-			if c.role() == nil || len(c.role().drivers) == 0 || n.Node == nil || n.Verdict.ShouldRun || runningPod(n.Pods) != nil {
+			role := c.role()
+			if role == nil || len(role.drivers) == 0 || n.Node == nil || n.Verdict.ShouldRun || runningPod(n.Pods) != nil {
 				// A targeted node without a running Pod is MissingPod's,
 				// PendingPod's or UnhealthyPod's.
 				return nil
@@ -42,11 +43,12 @@ func init() {
 			// names both.
 			var csi, dra []pluginDriver
 			var slices []string
-			for _, d := range c.role().drivers {
-				if c.plugins().csiOn(n.Name, d.name) {
+			x := c.plugins()
+			for _, d := range role.drivers {
+				if x.csiOn(n.Name, d.name) {
 					csi = append(csi, d)
 				}
-				if s := c.plugins().slicesOn(n.Name, d.name); len(s) > 0 {
+				if s := x.slicesOn(n.Name, d.name); len(s) > 0 {
 					dra = append(dra, d)
 					slices = append(slices, s...)
 				}
@@ -61,7 +63,8 @@ func init() {
 			return out
 		}})
 	register(detector{typ: report.PluginNotRegistered, node: func(c dsContext, n *nodeCase) []report.Finding {
-		if c.role() == nil || len(c.role().drivers) == 0 || n.Node == nil || !c.plugins().csiKnown(n.Name) {
+		role, x := c.role(), c.plugins()
+		if role == nil || len(role.drivers) == 0 || n.Node == nil || !x.csiKnown(n.Name) {
 			return nil
 		}
 		p := runningPod(n.Pods)
@@ -69,8 +72,8 @@ func init() {
 			return nil
 		}
 		var missing []pluginDriver
-		for _, d := range c.role().drivers {
-			if d.csi && !c.plugins().csiOn(n.Name, d.name) {
+		for _, d := range role.drivers {
+			if d.csi && !x.csiOn(n.Name, d.name) {
 				missing = append(missing, d)
 			}
 		}
