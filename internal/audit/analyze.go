@@ -4,8 +4,10 @@
 // controller's own rules (package scheduling), recomputes the status counts the
 // controller would publish (status.go), names every difference between what
 // should run and what does, with the reason and, where one is known, the fix
-// (one detector per finding type, detect.go), and judges each finding against
-// the gate (gate.go). The report it returns is the final verdict: printers and
+// (one detector per finding type, registered by the detector packages with
+// package detect and run in the order of detectors.go), puts the findings a
+// node's state explains down to it (nodecause.go) and judges each finding
+// against the gate (gate.go). The report it returns is the final verdict: printers and
 // the exit code only read it.
 package audit
 
@@ -14,7 +16,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -22,10 +23,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/daemoncheck/daemoncheck/internal/explain"
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
+	"github.com/daemoncheck/daemoncheck/internal/audit/fit"
+	"github.com/daemoncheck/daemoncheck/internal/audit/nodestate"
+	"github.com/daemoncheck/daemoncheck/internal/audit/storage"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/names"
 	"github.com/daemoncheck/daemoncheck/internal/owner"
@@ -79,7 +82,7 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 		prevNodes = opts.Memo.nodes
 	}
 	idx := newIndex(snap, prevNodes)
-	idx.gates.narrowed = opts.Selection != ""
+	idx.cl.Narrowed = opts.Selection != ""
 	r := newReport(snap, idx, opts)
 	dss := sortedDaemonSets(snap)
 	// With a Memo: when what every DaemonSet reads is the same as last
@@ -93,12 +96,12 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 		global = globalOf(snap, idx, opts)
 		if global.same(&m.global) {
 			podsSeen = m.podsSeen(dss, idx)
-			idx.plan = m.keptPlan(dss, idx, podsSeen)
+			idx.cl.Plan = m.keptPlan(dss, idx, podsSeen)
 		}
 	}
-	planKept := idx.plan != nil
+	planKept := idx.cl.Plan != nil
 	if !planKept {
-		idx.plan = placement.New(dss, placement.Nodes{List: idx.nodes, Pos: idx.nodePos, ByNatural: idx.byNatural},
+		idx.cl.Plan = placement.New(dss, placement.Nodes{List: idx.nodes, Pos: idx.nodePos, ByNatural: idx.byNatural},
 			func(ds *appsv1.DaemonSet) []bool { return boundRow(ds, idx) }, snap)
 	}
 	r.Gate = opts.Gate.Settings()
@@ -115,15 +118,15 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 	}
 	results, until, health, keptProblems := analyzeAll(dss, idx, snap, opts, kept)
 	r.DaemonSets = results
-	r.Warnings = append(r.Warnings, pluginWarnings(idx.plugins, dss)...)
+	r.Warnings = append(r.Warnings, storage.Warnings(idx.cl, dss)...)
 	r.Summary = report.Summarize(results)
 	var own [][]report.Problem
-	r.Problems, own = problems.Group(r, problems.Nodes{List: idx.nodes, Pos: idx.nodePos, Sort: idx.sortNodes, Attrs: idx.attrs}, health, keptProblems)
+	r.Problems, own = problems.Group(r, problems.Nodes{List: idx.nodes, Pos: idx.nodePos, Sort: idx.cl.SortNodes, Attrs: idx.attrs}, health, keptProblems)
 	var capacity *report.Capacity
 	if planKept {
 		capacity = m.capacity
 	} else {
-		capacity = idx.plan.Section(opts.PoolLabels, opts.CapacityNodes)
+		capacity = idx.cl.Plan.Section(opts.PoolLabels, opts.CapacityNodes)
 	}
 	r.Capacity = capacity
 	if capacity != nil && opts.Selection != "" {
@@ -132,7 +135,7 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 		r.Capacity = &c
 	}
 	if m != nil {
-		m.remember(global, idx.plan, idx, r, kept, until, health, own, capacity)
+		m.remember(global, idx.cl.Plan, idx, r, kept, until, health, own, capacity)
 		m.Reused = 0
 		for _, k := range kept {
 			if k != nil {
@@ -144,7 +147,8 @@ func Analyze(snap *model.Snapshot, opts Options) *report.Report {
 	return r
 }
 
-// index holds the lookups shared by all DaemonSets, built once.
+// index holds the lookups shared by all DaemonSets, built once: the
+// engine's own, and the detectors' view of it (cl).
 type index struct {
 	nodeIndex
 	// podsByDS keys Pods by their owner's namespace and UID: owner
@@ -156,23 +160,10 @@ type index struct {
 	orphansByNS map[string][]*model.DaemonPod
 	revByDS     map[types.UID]*appsv1.ControllerRevision
 	eventsFor   map[types.UID][]*corev1.Event
-	// plan is the capacity stage's view (package placement): verdicts, requests,
-	// priorities and the daemons' placement on every node.
-	plan *placement.Plan
-	// gates are the readiness gates on the nodes (gates.go).
-	gates *gateIndex
-	// plugins are the node-plugin registrations by node (csi.go).
-	plugins *pluginIndex
-	// causes is nodeCause with what the daemon Pods say of their nodes'
-	// lifecycle (podLifecycle) where that is stronger; causesOwned once
-	// it is a copy (lifecycle.go).
-	causes       map[string]string
-	causesOwned  bool
-	podLifecycle map[string]lifecycleState
-	// platforms[i] is the os and arch of nodes[i], read once for all
-	// DaemonSets (nodePlatforms).
-	platformsOnce sync.Once
-	platforms     [][2]string
+	// cl is what the detectors see of the cluster (package detect): the
+	// nodes, the events, the capacity plan, the node causes with what the
+	// daemon Pods say of their nodes.
+	cl *detect.Cluster
 }
 
 // nodeIndex is the part of the index made of nodes alone.
@@ -184,8 +175,8 @@ type nodeIndex struct {
 	// nodeCause is the strongest node-level cause of each node that has one.
 	nodeCause map[string]string
 	// lifecycle is the lifecycle operation of each node whose cause is
-	// one (lifecycle.go).
-	lifecycle map[string]lifecycleState
+	// one (package nodestate).
+	lifecycle map[string]nodestate.Lifecycle
 	// natural is each node's position in natural order ("n9" before
 	// "n10"), computed once so that listing nodes sorts by an int;
 	// byNatural lists the nodes in that order.
@@ -228,7 +219,7 @@ func newNodeIndex(snap *model.Snapshot, prev *nodeIndex) nodeIndex {
 	ni.attrs = &problems.Attrs{}
 	ni.nodePos = make(map[string]int, len(snap.Nodes))
 	ni.nodeCause = map[string]string{}
-	ni.lifecycle = map[string]lifecycleState{}
+	ni.lifecycle = map[string]nodestate.Lifecycle{}
 	ni.from = make([]int, len(snap.Nodes))
 	for i := range ni.from {
 		ni.from[i] = i
@@ -264,8 +255,10 @@ func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
 		orphansByNS: map[string][]*model.DaemonPod{},
 		revByDS:     map[types.UID]*appsv1.ControllerRevision{},
 		eventsFor:   map[types.UID][]*corev1.Event{},
-		plugins:     newPluginIndex(snap),
 	}
+	idx.cl = &detect.Cluster{Snap: snap, Nodes: idx.nodes, NodeByName: idx.nodeByNm, NodePos: idx.nodePos,
+		Natural: idx.natural, ByNatural: idx.byNatural, EventsFor: idx.eventsFor}
+	idx.cl.SetNodeCauses(idx.nodeCause, idx.lifecycle)
 	pods := snap.DaemonPods
 	// Pods come sorted by name, so a DaemonSet's Pods mostly follow each
 	// other: collect a run of one owner's, then file it under its key
@@ -278,11 +271,10 @@ func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
 			run = run[:0]
 		}
 	}
-	idx.causes = idx.nodeCause
 	for i := range pods {
 		p := &pods[i]
 		if p.Evicted || p.Phase == corev1.PodFailed {
-			idx.notePodLifecycle(p)
+			idx.cl.NotePodLifecycle(p)
 		}
 		// Mirrors getNodesToDaemonPods(ds, includeDeletedTerminal=false):
 		// a terminal Pod already being deleted is nothing to the controller.
@@ -304,7 +296,6 @@ func newIndex(snap *model.Snapshot, prev *nodeIndex) *index {
 		}
 	}
 	file()
-	idx.gates = newGateIndex(snap, idx.nodes)
 	for i := range snap.ControllerRevisions {
 		cr := &snap.ControllerRevisions[i]
 		ref := metav1.GetControllerOfNoCopy(cr)
@@ -342,84 +333,31 @@ func keyOf(ds *appsv1.DaemonSet) ownerKey {
 	return ownerKey{ds.Namespace, ds.UID, model.GroupOf(ds)}
 }
 
-// dsContext carries what every detector of one DaemonSet needs.
+// dsContext is the detectors' context of one DaemonSet (package detect)
+// with the engine's index, for the stages around the detectors: the
+// verdicts and counts, the coverage gaps, the node causes and the gate.
 type dsContext struct {
-	ds       *appsv1.DaemonSet
-	eval     *scheduling.Evaluator
-	hash     string
-	gen      *int64
-	genLabel string
-	revKnown bool
-	now      time.Time
-	idx      *index
-	surge    bool
-	rollout  string
-	policy   []policy.Rule
-	// rules are the version-dependent controller rules (version.go).
-	rules controllerRules
-	// adopted are the orphan Pods the controller adopts (and counts) at its
-	// next sync; released[node] the owned Pods it releases (and does not
-	// count) because their labels no longer match the selector (claim.go).
-	adopted  map[*model.DaemonPod]bool
-	released map[string][]*model.DaemonPod
-	// podsKnown and nodesKnown say whether Pods and nodes were read.
-	podsKnown, nodesKnown bool
-	// verdicts[i] is the controller's decision for idx.nodes[i].
-	verdicts []scheduling.Verdict
-	// untargeted are Pods the controller cannot attribute to a node.
-	untargeted []*model.DaemonPod
-	healthOf   map[*model.DaemonPod]podstate.Health
-	// report is the DaemonSet's report so far (header, status, counts).
-	report *report.DaemonSetReport
-	// byNode are the DaemonSet's Pods by target node, sorted as the
-	// controller sorts them.
-	byNode map[string][]*model.DaemonPod
-	// rolloutMemo is rolloutState's result, once rolloutDone.
-	rolloutMemo *rollout
-	rolloutDone bool
-	// until is the first moment after now at which the report would
-	// change with time alone (changesAt), zero if never: a Memo keeps the
-	// report until then.
-	until time.Time
-	// manager is what reconciles the DaemonSet: a fix that changes it goes
-	// through the manager (adviseChange).
-	manager owner.Manager
-	// kruise is what OpenKruise's controller does with an Advanced
-	// DaemonSet (kruise.go); nil for a core DaemonSet.
-	kruise *kruiseState
-	// plugin is what the DaemonSet is to the node plugins (csi.go), nil
-	// when it is none's.
-	plugin *pluginRole
-	// working are the platforms its Pods run Ready on, once computed
-	// (platform.go).
-	working *[]string
-	// poolLabels are Options.PoolLabels (poolOf).
-	poolLabels []string
-	// imageIDs tells whether the Pods whose health was computed run more
-	// than one imageID per container (drift.go).
-	imageIDs imageIDSeen
-	// kubeProxy: the template runs a kube-proxy image (skew.go).
-	kubeProxy bool
+	*detect.Context
+	idx *index
 }
 
 // analyzeDaemonSet returns the DaemonSet's report, and the first moment at
 // which it would change with time alone (zero: never).
 func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, opts Options) (report.DaemonSetReport, time.Time) {
-	c := &dsContext{ds: ds, eval: idx.plan.Evals[idx.plan.Of(ds)], now: opts.Now, idx: idx,
-		podsKnown: snap.Has(model.Pods), nodesKnown: snap.Has(model.Nodes),
-		rules: rulesFor(snap.ServerVersion), poolLabels: opts.PoolLabels}
-	pods := c.claim(idx.podsByDS[keyOf(ds)], idx.orphansByNS[ds.Namespace])
-	c.healthOf = make(map[*model.DaemonPod]podstate.Health, len(pods))
+	c := &dsContext{Context: &detect.Context{DS: ds, Eval: idx.cl.Plan.Evals[idx.cl.Plan.Of(ds)], Cluster: idx.cl, Now: opts.Now,
+		PodsKnown: snap.Has(model.Pods), NodesKnown: snap.Has(model.Nodes),
+		Rules: detect.RulesFor(snap.ServerVersion), PoolLabels: opts.PoolLabels}, idx: idx}
+	pods := c.Claim(idx.podsByDS[keyOf(ds)], idx.orphansByNS[ds.Namespace])
 	dr := header(ds)
-	c.report = &dr
-	c.manager = owner.DetectDaemonSet(ds)
-	if c.manager.Managed() {
-		m := c.manager
+	c.Report = &dr
+	c.Manager = owner.DetectDaemonSet(ds)
+	if c.Manager.Managed() {
+		m := c.Manager
 		dr.ManagedBy = &report.Manager{Kind: string(m.Kind), Name: m.Name, Namespace: m.Namespace, Object: m.Object, APIVersion: m.APIVersion,
 			Evidence: m.Evidence.String(), Summary: m.String()}
 	}
 	if ru := ds.Spec.UpdateStrategy.RollingUpdate; ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType && ru != nil {
-		c.surge = ru.MaxSurge != nil && ru.MaxSurge.String() != "0" && ru.MaxSurge.String() != "0%"
+		c.Surge = ru.MaxSurge != nil && ru.MaxSurge.String() != "0" && ru.MaxSurge.String() != "0%"
 	}
 	kr := c.currentRevision(snap)
 
@@ -428,42 +366,42 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 		if p.HasTarget {
 			byNode[p.TargetNode] = append(byNode[p.TargetNode], p)
 		} else {
-			c.untargeted = append(c.untargeted, p)
+			c.Untargeted = append(c.Untargeted, p)
 		}
 	}
 	for _, ps := range byNode {
 		podstate.Sort(ps)
 	}
-	c.byNode = byNode
-	sort.SliceStable(c.untargeted, func(i, j int) bool { return c.untargeted[i].Name < c.untargeted[j].Name })
+	c.ByNode = byNode
+	sort.SliceStable(c.Untargeted, func(i, j int) bool { return c.Untargeted[i].Name < c.Untargeted[j].Name })
 
 	// Errors were reported by policy.Validate before the analysis.
-	c.policy, _ = opts.Policy.For(ds)
+	c.Policy, _ = opts.Policy.For(ds)
 
 	var computed report.Counts
-	if c.nodesKnown {
+	if c.NodesKnown {
 		dr.Nodes, computed = c.nodeVerdicts(byNode)
 	}
 	if kr != nil {
-		c.kruisePlan(kr)
+		c.KruisePlan(kr)
 	}
-	if c.nodesKnown {
-		c.rollout = c.rolloutProgress(computed)
+	if c.NodesKnown {
+		c.Rollout = c.rolloutProgress(computed)
 	}
 	switch {
-	case !c.nodesKnown:
+	case !c.NodesKnown:
 		dr.Unknown = append(dr.Unknown, "nodes: "+snap.Missing[model.Nodes].Reason+"; which nodes should run the DaemonSet, missing and misscheduled Pods cannot be determined")
-	case !c.podsKnown:
+	case !c.PodsKnown:
 		dr.Unknown = append(dr.Unknown, "pods: "+snap.Missing[model.Pods].Reason+"; coverage and Pod health cannot be determined")
 	default:
 		dr.Computed = &computed
 	}
 	dr.NotTargeted = c.coverageGaps(dr.Nodes, opts.PoolLabels)
-	dr.Findings = c.gate(c.nodeCauses(c.capacityCauses(c.detect(byNode))), pods, opts.Gate)
+	dr.Findings = c.gate(c.nodeCauses(fit.CapacityCauses(c.Context, c.detect(byNode))), pods, opts.Gate)
 	dr.Events = c.events(pods, opts.MaxEvents)
 	// dr.Nodes follows idx.nodes: natural order (node-9 before node-10),
 	// as every view lists them.
-	return dr, c.until
+	return dr, c.Until()
 }
 
 // currentRevision finds the DaemonSet's current revision: the hash of its
@@ -471,29 +409,28 @@ func analyzeDaemonSet(ds *appsv1.DaemonSet, idx *index, snap *model.Snapshot, op
 // and its template generation; it returns the DaemonSet's Kruise record
 // (nil for a core DaemonSet).
 func (c *dsContext) currentRevision(snap *model.Snapshot) *model.KruiseDaemonSet {
-	if cr := c.idx.revByDS[c.ds.UID]; cr != nil {
-		c.hash = cr.Labels[podstate.RevisionHashLabel]
-		c.report.CurrentRevision = c.hash
+	if cr := c.idx.revByDS[c.DS.UID]; cr != nil {
+		c.Hash = cr.Labels[podstate.RevisionHashLabel]
+		c.Report.CurrentRevision = c.Hash
 	}
-	kr := kruiseOf(c.ds, snap)
-	if kr != nil && c.hash == "" && kr.UpdateRevision != "" {
+	kr := detect.KruiseOf(c.DS, snap)
+	if kr != nil && c.Hash == "" && kr.UpdateRevision != "" {
 		// No ControllerRevision read: Kruise's own record of the current
 		// hash (status.daemonSetHash, v1beta1 status.updateRevision).
-		c.hash = kr.UpdateRevision
-		c.report.CurrentRevision = c.hash
+		c.Hash = kr.UpdateRevision
+		c.Report.CurrentRevision = c.Hash
 	}
 	// Mirrors util.GetTemplateGeneration: the annotation the API server keeps
 	// on the DaemonSet, compared with the Pods' pod-template-generation label.
 	// An extensions/v1beta1 object keeps it in spec.templateGeneration; the
 	// readers carry that into the annotation as the server's conversion to
 	// apps/v1 does (apiconv.KeepTemplateGeneration).
-	if g, ok := templateGeneration(c.ds); ok {
-		c.gen = &g
-		c.genLabel = strconv.FormatInt(g, 10)
+	if g, ok := detect.TemplateGeneration(c.DS); ok {
+		c.SetGeneration(g)
 	}
-	c.revKnown = c.hash != "" || c.gen != nil
-	if !c.revKnown {
-		c.report.Unknown = append(c.report.Unknown, "current revision: no ControllerRevision and no template generation (annotation or spec.templateGeneration); Pods are not checked for being up to date")
+	c.RevKnown = c.Hash != "" || c.Gen != nil
+	if !c.RevKnown {
+		c.Report.Unknown = append(c.Report.Unknown, "current revision: no ControllerRevision and no template generation (annotation or spec.templateGeneration); Pods are not checked for being up to date")
 	}
 	return kr
 }
@@ -548,16 +485,23 @@ func nodeInfo(n *corev1.Node) report.NodeInfo {
 	if v, ok := n.Annotations[policy.ExemptAnnotation]; ok {
 		ni.Exempt = &v
 	}
-	ni.Conditions = nodeConditions(n)
+	ni.Conditions = nodestate.Conditions(n)
 	ni.KernelVersion = n.Status.NodeInfo.KernelVersion
 	ni.OSImage = n.Status.NodeInfo.OSImage
 	ni.KubeletVersion = n.Status.NodeInfo.KubeletVersion
 	return ni
 }
 
-// describeDS is kubectl describe of the DaemonSet.
-func (c *dsContext) describeDS() report.Command {
-	return explain.Kubectl("describe", "-n", c.ds.Namespace, c.resource())
+// rolloutProgress is the rollout in words: nodes updated, the strategy.
+func (c *dsContext) rolloutProgress(computed report.Counts) string {
+	s := fmt.Sprintf("%d of %d nodes updated", computed.UpdatedNumberScheduled, computed.DesiredNumberScheduled)
+	if c.DS.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType {
+		return s + "; updateStrategy OnDelete"
+	}
+	if ru := c.DS.Spec.UpdateStrategy.RollingUpdate; ru != nil {
+		s += fmt.Sprintf("; RollingUpdate maxUnavailable %s, maxSurge %s", orDefault(intOrString(ru.MaxUnavailable), "1"), orDefault(intOrString(ru.MaxSurge), "0"))
+	}
+	return s + c.KruiseProgress()
 }
 
 func intOrString(v *intstr.IntOrString) string {
@@ -575,43 +519,6 @@ func orDefault(s, d string) string {
 }
 
 func formatMap(m map[string]string) string { return text.KeyValues(m) }
-
-// humanDuration prints a duration as kubectl's AGE column does (2m, 3h, 5d).
-func humanDuration(d time.Duration) string { return duration.HumanDuration(d) }
-
-// sortNodes sorts node names in natural order: known nodes by their
-// precomputed position, names not in the snapshot (deleted nodes) after
-// them, naturally.
-func (idx *index) sortNodes(ns []string) {
-	// Usually every node is known: sort their positions.
-	pos := make([]int, len(ns))
-	for i, n := range ns {
-		p, ok := idx.natural[n]
-		if !ok {
-			pos = nil
-			break
-		}
-		pos[i] = p
-	}
-	if pos != nil {
-		slices.Sort(pos)
-		for i, p := range pos {
-			ns[i] = idx.byNatural[p]
-		}
-		return
-	}
-	sort.SliceStable(ns, func(i, j int) bool {
-		a, aok := idx.natural[ns[i]]
-		b, bok := idx.natural[ns[j]]
-		switch {
-		case aok && bok:
-			return a < b
-		case aok != bok:
-			return aok
-		}
-		return names.Less(ns[i], ns[j])
-	})
-}
 
 // boundRow says on which of idx.nodes ds has a Pod bound (not being
 // deleted): it holds its room there, so the scheduler leaves out a

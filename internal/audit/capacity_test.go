@@ -2,60 +2,20 @@ package audit_test
 
 import (
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/audit/detecttest"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
-
-func createdAgo(d time.Duration) fixture.DSOpt {
-	return func(ds *appsv1.DaemonSet) { ds.CreationTimestamp = metav1.NewTime(fixture.Epoch.Add(-d)) }
-}
-
-func findingsOf(rep *report.Report, ds string) []report.Finding {
-	for _, dr := range rep.DaemonSets {
-		if dr.Namespace+"/"+dr.Name == ds {
-			return dr.Findings
-		}
-	}
-	return nil
-}
-
-func kindsOf(rep *report.Report, ds string) []string {
-	var out []string
-	for _, f := range findingsOf(rep, ds) {
-		out = append(out, string(f.Type)+"@"+f.Node)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func findingAt(rep *report.Report, ds string, typ report.FindingType, node string) *report.Finding {
-	fs := findingsOf(rep, ds)
-	for i := range fs {
-		if fs[i].Type == typ && fs[i].Node == node {
-			return &fs[i]
-		}
-	}
-	return nil
-}
-
-func analyzeWith(s *model.Snapshot, opts audit.Options) *report.Report {
-	opts.Now = fixture.Epoch
-	return audit.Analyze(s, opts)
-}
 
 // Two pools: on the small one the critical CNI and a monitoring agent do
 // not both fit. The agent is left out (lower priority); where its Pod is
@@ -68,26 +28,26 @@ func TestDaemonsAloneDoNotFit(t *testing.T) {
 		fixture.Node("small-2", pool("small"), fixture.Sized("1", "2Gi")),
 		fixture.Node("big-1", pool("big"), fixture.Sized("8", "32Gi")),
 	}
-	cni := fixture.DaemonSet("kube-system", "cni", fixture.Critical(), fixture.HostNetwork(), fixture.Requests("cpu", "600m", "memory", "256Mi"), createdAgo(30*time.Hour))
+	cni := fixture.DaemonSet("kube-system", "cni", fixture.Critical(), fixture.HostNetwork(), fixture.Requests("cpu", "600m", "memory", "256Mi"), detecttest.CreatedAgo(30*time.Hour))
 	agent := fixture.DaemonSet("monitoring", "agent", fixture.Requests("cpu", "600m", "memory", "128Mi"))
 	pods := []corev1.Pod{
 		fixture.Pod(&cni, "small-1"), fixture.Pod(&cni, "small-2"), fixture.Pod(&cni, "big-1"),
 		fixture.Pod(&agent, "small-1", fixture.Unscheduled("0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector.")),
 		fixture.Pod(&agent, "small-2"), fixture.Pod(&agent, "big-1"),
 	}
-	rep := analyzeWith(cluster(nodes, []appsv1.DaemonSet{cni, agent}, pods), audit.Options{})
-	if got, want := kindsOf(rep, "monitoring/agent"), []string{"NodeTooSmall@small-2", "PendingPod@small-1"}; !reflect.DeepEqual(got, want) {
+	rep := detecttest.Analyze(detecttest.Cluster(nodes, []appsv1.DaemonSet{cni, agent}, pods), audit.Options{})
+	if got, want := detecttest.KindsOf(rep, "monitoring/agent"), []string{"NodeTooSmall@small-2", "PendingPod@small-1"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("agent findings %v, want %v", got, want)
 	}
-	if got := kindsOf(rep, "kube-system/cni"); len(got) != 0 {
+	if got := detecttest.KindsOf(rep, "kube-system/cni"); len(got) != 0 {
 		t.Errorf("the critical CNI is placed first and fits: %v", got)
 	}
-	p := findingAt(rep, "monitoring/agent", report.PendingPod, "small-1")
+	p := detecttest.FindingAt(rep, "monitoring/agent", report.PendingPod, "small-1")
 	if p.Cause != "unschedulable: the node's daemons alone need more cpu than its allocatable" ||
 		!strings.Contains(p.Message, "cpu: the 2 daemons request 1200m of 1000m allocatable") || !strings.Contains(p.Message, "Insufficient cpu (needs 600m; 600m of 1000m requested)") {
 		t.Errorf("pending: cause %q, message %q", p.Cause, p.Message)
 	}
-	tooSmall := findingAt(rep, "monitoring/agent", report.NodeTooSmall, "small-2")
+	tooSmall := detecttest.FindingAt(rep, "monitoring/agent", report.NodeTooSmall, "small-2")
 	if tooSmall.Severity != report.SeverityWarning || !strings.Contains(tooSmall.Message, "monitoring/agent is left out") || !strings.Contains(tooSmall.Message, "runs there today") {
 		t.Errorf("NodeTooSmall: %+v", tooSmall)
 	}
@@ -113,7 +73,7 @@ func TestDaemonsAloneDoNotFit(t *testing.T) {
 	if len(c.Nodes) != 2 || c.Nodes[0].Name != "small-1" || c.Nodes[0].LeftOut[0].DaemonSet != "monitoring/agent" || !reflect.DeepEqual(c.Nodes[0].LeftOut[0].Resources, []string{"cpu"}) {
 		t.Errorf("nodes %+v", c.Nodes)
 	}
-	all := analyzeWith(cluster(nodes, []appsv1.DaemonSet{cni, agent}, pods), audit.Options{CapacityNodes: true}).Capacity
+	all := detecttest.Analyze(detecttest.Cluster(nodes, []appsv1.DaemonSet{cni, agent}, pods), audit.Options{CapacityNodes: true}).Capacity
 	if len(all.Nodes) != 3 || all.Nodes[0].Name != "big-1" || all.Nodes[0].Headroom["cpu"] != "6800m" || all.Nodes[0].Allocatable["memory"] != "32Gi" {
 		t.Errorf("every node: %+v", all.Nodes)
 	}
@@ -123,14 +83,14 @@ func TestDaemonsAloneDoNotFit(t *testing.T) {
 // the newcomer is the one left out, whatever their age.
 func TestBoundDaemonKeepsItsRoom(t *testing.T) {
 	nodes := []corev1.Node{fixture.Node("n1", fixture.Sized("1", "2Gi"))}
-	old := fixture.DaemonSet("a", "old", fixture.Requests("cpu", "700m", "memory", "64Mi"), createdAgo(50*time.Hour))
+	old := fixture.DaemonSet("a", "old", fixture.Requests("cpu", "700m", "memory", "64Mi"), detecttest.CreatedAgo(50*time.Hour))
 	newer := fixture.DaemonSet("a", "newer", fixture.Requests("cpu", "700m", "memory", "64Mi"))
 	pods := []corev1.Pod{fixture.Pod(&newer, "n1"), fixture.Pod(&old, "n1", fixture.Unscheduled("0/1 nodes are available: 1 Insufficient cpu."))}
-	rep := analyzeWith(cluster(nodes, []appsv1.DaemonSet{old, newer}, pods), audit.Options{})
-	if got := kindsOf(rep, "a/old"); !reflect.DeepEqual(got, []string{"PendingPod@n1"}) {
+	rep := detecttest.Analyze(detecttest.Cluster(nodes, []appsv1.DaemonSet{old, newer}, pods), audit.Options{})
+	if got := detecttest.KindsOf(rep, "a/old"); !reflect.DeepEqual(got, []string{"PendingPod@n1"}) {
 		t.Errorf("old: %v", got)
 	}
-	if got := kindsOf(rep, "a/newer"); len(got) != 0 {
+	if got := detecttest.KindsOf(rep, "a/newer"); len(got) != 0 {
 		t.Errorf("newer keeps its room: %v", got)
 	}
 }
@@ -140,7 +100,7 @@ func TestBoundDaemonKeepsItsRoom(t *testing.T) {
 // Pending Pod is part of that finding rather than a PendingPod of its own.
 func TestHostPortConflict(t *testing.T) {
 	nodes := []corev1.Node{fixture.Node("n1", fixture.Sized("4", "8Gi")), fixture.Node("n2"), fixture.Node("n3", fixture.WithLabel("role", "edge"))}
-	exporter := fixture.DaemonSet("monitoring", "node-exporter", fixture.HostPort(9100), createdAgo(40*time.Hour))
+	exporter := fixture.DaemonSet("monitoring", "node-exporter", fixture.HostPort(9100), detecttest.CreatedAgo(40*time.Hour))
 	other := fixture.DaemonSet("vendor", "exporter", fixture.HostPort(9100), fixture.WithNodeSelector("kubernetes.io/os", "linux"))
 	edge := fixture.DaemonSet("edge", "proxy", fixture.HostPort(9101), fixture.WithNodeSelector("role", "edge"))
 	pods := []corev1.Pod{
@@ -151,16 +111,16 @@ func TestHostPortConflict(t *testing.T) {
 	}
 	// n2 has no Pod of the vendor's exporter: MissingPod (the controller's
 	// business), and the conflict all the same.
-	rep := analyzeWith(cluster(nodes, []appsv1.DaemonSet{exporter, other, edge}, pods), audit.Options{})
-	if got, want := kindsOf(rep, "vendor/exporter"), []string{"HostPortConflict@n1", "HostPortConflict@n2", "HostPortConflict@n3", "MissingPod@n2"}; !reflect.DeepEqual(got, want) {
+	rep := detecttest.Analyze(detecttest.Cluster(nodes, []appsv1.DaemonSet{exporter, other, edge}, pods), audit.Options{})
+	if got, want := detecttest.KindsOf(rep, "vendor/exporter"), []string{"HostPortConflict@n1", "HostPortConflict@n2", "HostPortConflict@n3", "MissingPod@n2"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("findings %v, want %v", got, want)
 	}
 	for _, k := range []string{"monitoring/node-exporter", "edge/proxy"} {
-		if got := kindsOf(rep, k); len(got) != 0 {
+		if got := detecttest.KindsOf(rep, k); len(got) != 0 {
 			t.Errorf("%s holds its ports: %v", k, got)
 		}
 	}
-	f := findingAt(rep, "vendor/exporter", report.HostPortConflict, "n1")
+	f := detecttest.FindingAt(rep, "vendor/exporter", report.HostPortConflict, "n1")
 	if f.Severity != report.SeverityError || f.Pod == "" || f.Cause != "host port 9100/TCP also claimed by DaemonSet monitoring/node-exporter" ||
 		!strings.Contains(f.Message, "DaemonSets vendor/exporter and monitoring/node-exporter both target node n1 and both claim host port 9100/TCP") ||
 		!strings.Contains(f.Message, "its Pod "+f.Pod+" is Pending: 0/3 nodes are available") || !strings.Contains(f.Suggestion, "another hostPort") {
@@ -182,18 +142,6 @@ func TestHostPortConflict(t *testing.T) {
 	}
 }
 
-// workload is a Pod of some Deployment bound to node.
-func workload(name, node string, prio int32, cpu string) corev1.Pod {
-	t := true
-	return corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: name, UID: types.UID("uid-" + name),
-			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: name + "-rs", UID: "rs", Controller: &t}}},
-		Spec: corev1.PodSpec{NodeName: node, Priority: &prio, Containers: []corev1.Container{{Name: "app",
-			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}}}}},
-		Status: corev1.PodStatus{Phase: corev1.PodRunning},
-	}
-}
-
 // With every Pod read, a Pending daemon Pod's explanation says what the
 // Pods on its node request, and whether preemption can make room.
 func TestFitWithWorkloads(t *testing.T) {
@@ -205,20 +153,20 @@ func TestFitWithWorkloads(t *testing.T) {
 		cause     string
 		words     []string
 	}{
-		{"equal priority", nil, []corev1.Pod{workload("web", "n1", 0, "1500m")},
+		{"equal priority", nil, []corev1.Pod{detecttest.Workload("web", "n1", 0, "1500m")},
 			"unschedulable: Insufficient cpu taken by Pods of equal or higher priority; preemption cannot help",
 			[]string{"cpu 2000m allocatable of which the 2 Pods there request 1510m (10m by daemons) and the daemon needs 1000m", "no Pod there has a priority below the daemon's 0"}},
-		{"critical daemon", []fixture.DSOpt{fixture.Critical()}, []corev1.Pod{workload("web", "n1", 0, "1500m")},
+		{"critical daemon", []fixture.DSOpt{fixture.Critical()}, []corev1.Pod{detecttest.Workload("web", "n1", 0, "1500m")},
 			"unschedulable: Insufficient cpu taken by lower-priority Pods; preemption can help",
 			[]string{"preemption can help: the 1 Pods below the daemon's priority 2000001000"}},
-		{"even without the lower ones", []fixture.DSOpt{fixture.Critical()}, []corev1.Pod{workload("web", "n1", 0, "500m"), workload("db", "n1", 2000001000, "1200m")},
+		{"even without the lower ones", []fixture.DSOpt{fixture.Critical()}, []corev1.Pod{detecttest.Workload("web", "n1", 0, "500m"), detecttest.Workload("db", "n1", 2000001000, "1200m")},
 			"unschedulable: Insufficient cpu taken by Pods of equal or higher priority; preemption cannot help",
 			[]string{"even without the 1 Pods below the daemon's priority 2000001000: Insufficient cpu (needs 1000m; 1210m of 2000m requested)"}},
 		{"larger than the node", []fixture.DSOpt{fixture.Requests("cpu", "3", "memory", "32Mi")}, nil,
 			"unschedulable: the node's daemons alone need more cpu than its allocatable",
 			[]string{"no preemption can help: it asks more than the node's whole allocatable"}},
 		{"host port held by a higher priority", []fixture.DSOpt{fixture.HostPort(8080), fixture.Requests("cpu", "100m", "memory", "32Mi")}, []corev1.Pod{func() corev1.Pod {
-			p := workload("ingress", "n1", 100, "100m")
+			p := detecttest.Workload("ingress", "n1", 100, "100m")
 			p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 8080, HostPort: 8080}}
 			return p
 		}()},
@@ -227,10 +175,10 @@ func TestFitWithWorkloads(t *testing.T) {
 		{"may not preempt", []fixture.DSOpt{fixture.Critical(), func(ds *appsv1.DaemonSet) {
 			never := corev1.PreemptNever
 			ds.Spec.Template.Spec.PreemptionPolicy = &never
-		}}, []corev1.Pod{workload("web", "n1", 0, "1500m")},
+		}}, []corev1.Pod{detecttest.Workload("web", "n1", 0, "1500m")},
 			"unschedulable: Insufficient cpu taken by the Pods on the node; the daemon may not preempt",
 			[]string{"it cannot preempt (preemptionPolicy: Never)"}},
-		{"priority unknown", []fixture.DSOpt{func(ds *appsv1.DaemonSet) { ds.Spec.Template.Spec.PriorityClassName = "agents" }}, []corev1.Pod{workload("web", "n1", 0, "1500m")},
+		{"priority unknown", []fixture.DSOpt{func(ds *appsv1.DaemonSet) { ds.Spec.Template.Spec.PriorityClassName = "agents" }}, []corev1.Pod{detecttest.Workload("web", "n1", 0, "1500m")},
 			"unschedulable: Insufficient cpu taken by the Pods on the node",
 			[]string{"whether preemption can help is unknown: the daemon's priority depends on PriorityClasses that were not read"}},
 		{"fits", []fixture.DSOpt{fixture.Requests("cpu", "100m", "memory", "32Mi")}, nil,
@@ -243,7 +191,7 @@ func TestFitWithWorkloads(t *testing.T) {
 			base := fixture.DaemonSet("kube-system", "base", fixture.Critical())
 			ds := fixture.DaemonSet("a", "agent", append([]fixture.DSOpt{fixture.Requests("cpu", "1", "memory", "32Mi")}, c.opts...)...)
 			pods := []corev1.Pod{fixture.Pod(&base, "n1"), fixture.Pod(&ds, "n1", pending)}
-			s := cluster(nodes, []appsv1.DaemonSet{base, ds}, pods)
+			s := detecttest.Cluster(nodes, []appsv1.DaemonSet{base, ds}, pods)
 			w := model.NewWorkloads()
 			w.AddLoad(collect.LoadOf(&pods[0]))
 			for i := range c.workloads {
@@ -252,10 +200,10 @@ func TestFitWithWorkloads(t *testing.T) {
 			s.Workloads = w
 			// Classes not read: the priority of a named class is unknown.
 			s.PriorityClassesRead = c.name != "priority unknown"
-			rep := analyzeWith(s, audit.Options{})
-			f := findingAt(rep, "a/agent", report.PendingPod, "n1")
+			rep := detecttest.Analyze(s, audit.Options{})
+			f := detecttest.FindingAt(rep, "a/agent", report.PendingPod, "n1")
 			if f == nil {
-				t.Fatalf("no PendingPod: %v", kindsOf(rep, "a/agent"))
+				t.Fatalf("no PendingPod: %v", detecttest.KindsOf(rep, "a/agent"))
 			}
 			if f.Cause != c.cause {
 				t.Errorf("cause %q, want %q", f.Cause, c.cause)

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/audit/detecttest"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -25,14 +26,6 @@ func snap(ds appsv1.DaemonSet, nodes []corev1.Node, pods ...corev1.Pod) *model.S
 }
 
 func twoNodes() []corev1.Node { return []corev1.Node{fixture.Node("n1"), fixture.Node("n2")} }
-
-func relabel(kv ...string) fixture.PodOpt {
-	return func(p *corev1.Pod) {
-		for i := 0; i+1 < len(kv); i += 2 {
-			p.Labels[kv[i]] = kv[i+1]
-		}
-	}
-}
 
 func orphan() fixture.PodOpt { return func(p *corev1.Pod) { p.OwnerReferences = nil } }
 
@@ -64,7 +57,7 @@ func wantComputed(t *testing.T, dr report.DaemonSetReport, want report.Counts) {
 // nowhere, and the node gets a new Pod.
 func TestClaimReleasesRelabelledPod(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "d")
-	s := snap(ds, twoNodes(), fixture.Pod(&ds, "n1", relabel("app.kubernetes.io/name", "debug")), fixture.Pod(&ds, "n2"))
+	s := snap(ds, twoNodes(), fixture.Pod(&ds, "n1", detecttest.Relabel("app.kubernetes.io/name", "debug")), fixture.Pod(&ds, "n2"))
 	dr := run(t, s).DaemonSets[0]
 	wantComputed(t, dr, counts(2, 1, 1, 1, 1, 0))
 	wantKinds(t, dr, "MissingPod@n1")
@@ -103,7 +96,7 @@ func TestClaimAdoptsOrphan(t *testing.T) {
 
 	for name, p := range map[string]corev1.Pod{
 		"being deleted":   fixture.Pod(&ds, "n1", orphan(), fixture.Terminating()),
-		"other labels":    fixture.Pod(&ds, "n1", orphan(), relabel("app.kubernetes.io/name", "x")),
+		"other labels":    fixture.Pod(&ds, "n1", orphan(), detecttest.Relabel("app.kubernetes.io/name", "x")),
 		"other namespace": fixture.Pod(&ds, "n1", orphan(), func(p *corev1.Pod) { p.Namespace = "other" }),
 		"other owner":     fixture.Pod(&ds, "n1", func(p *corev1.Pod) { p.OwnerReferences[0].UID = "rs"; p.OwnerReferences[0].Kind = "ReplicaSet" }),
 	} {
@@ -274,7 +267,7 @@ func TestTemplateGenerationParsedLikeUpstream(t *testing.T) {
 		// No ControllerRevision: the generation alone decides whether the
 		// revision is known.
 		s := &model.Snapshot{Nodes: []corev1.Node{fixture.Node("n1")}, DaemonSets: []appsv1.DaemonSet{ds},
-			DaemonPods: collect.CompactPods(fixture.Pod(&ds, "n1", relabel("pod-template-generation", v)))}
+			DaemonPods: collect.CompactPods(fixture.Pod(&ds, "n1", detecttest.Relabel("pod-template-generation", v)))}
 		dr := run(t, s).DaemonSets[0]
 		known := !strings.Contains(strings.Join(dr.Unknown, ";"), "current revision")
 		if known != ok {

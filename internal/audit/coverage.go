@@ -25,13 +25,13 @@ func (c *dsContext) coverageGaps(nvs []report.NodeVerdict, poolLabels []string) 
 			continue
 		}
 		k := key{reason: nv.Reason}
-		if n := c.idx.nodeByNm[nv.Name]; n != nil {
+		if n := c.Cluster.NodeByName[nv.Name]; n != nil {
 			k.pool = providers.PoolOf(n, poolLabels)
 		}
 		if groups[k] == nil {
 			order = append(order, k)
 		}
-		groups[k] = append(groups[k], c.idx.natural[nv.Name])
+		groups[k] = append(groups[k], c.Cluster.Natural[nv.Name])
 	}
 	// Largest first; groups of one size in natural order of their nodes
 	// (positions come in natural order, so a group's first is its least).
@@ -48,7 +48,7 @@ func (c *dsContext) coverageGaps(nvs []report.NodeVerdict, poolLabels []string) 
 		sort.Ints(pos)
 		ns := make([]string, len(pos))
 		for i, p := range pos {
-			ns[i] = c.idx.byNatural[p]
+			ns[i] = c.Cluster.ByNatural[p]
 		}
 		out = append(out, report.CoverageGap{Pool: k.pool, Reason: k.reason, Count: len(ns), Range: names.Range(ns)})
 	}

@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -18,10 +19,10 @@ func (c *dsContext) gate(fs []report.Finding, pods []*model.DaemonPod, g report.
 	for _, p := range pods {
 		podByName[p.Name] = p
 	}
-	dsTypes, dsAll, dsExempt := policy.Exemption(c.ds.Annotations)
-	dsKey := string(c.ds.UID)
+	dsTypes, dsAll, dsExempt := policy.Exemption(c.DS.Annotations)
+	dsKey := string(c.DS.UID)
 	if dsKey == "" {
-		dsKey = c.ds.Namespace + "/" + c.ds.Name
+		dsKey = c.DS.Namespace + "/" + c.DS.Name
 	}
 	ids := make(map[string]int, len(fs))
 	out := fs[:0]
@@ -32,21 +33,21 @@ func (c *dsContext) gate(fs []report.Finding, pods []*model.DaemonPod, g report.
 		info := report.Info(f.Type)
 		f.Severity = report.SeverityOf(&f)
 		if dsExempt && (dsAll || dsTypes[string(f.Type)]) {
-			f.Exempted = fmt.Sprintf("annotation %s on daemonset %s/%s", policy.ExemptAnnotation, c.ds.Namespace, c.ds.Name)
+			f.Exempted = fmt.Sprintf("annotation %s on daemonset %s/%s", policy.ExemptAnnotation, c.DS.Namespace, c.DS.Name)
 		}
-		node := c.idx.nodeByNm[f.Node]
+		node := c.Cluster.NodeByName[f.Node]
 		if node != nil && f.Exempted == "" {
 			if types, all, ok := policy.Exemption(node.Annotations); ok && (all || types[string(f.Type)]) {
 				f.Exempted = fmt.Sprintf("annotation %s on node %s", policy.ExemptAnnotation, node.Name)
 			}
 		}
 		if g.Grace > 0 && f.Exempted == "" {
-			if node != nil && !node.CreationTimestamp.IsZero() && c.now.Sub(node.CreationTimestamp.Time) < g.Grace {
-				c.changesAt(node.CreationTimestamp.Add(g.Grace))
-				f.HeldBack = fmt.Sprintf("node %s joined %s ago (--grace %s)", node.Name, humanDuration(c.now.Sub(node.CreationTimestamp.Time)), g.Grace)
-			} else if p := podByName[f.Pod]; p != nil && info.PodGrace && c.now.Sub(p.Created) < g.Grace {
-				c.changesAt(p.Created.Add(g.Grace))
-				f.HeldBack = fmt.Sprintf("Pod %s is %s old (--grace %s)", p.Name, humanDuration(c.now.Sub(p.Created)), g.Grace)
+			if node != nil && !node.CreationTimestamp.IsZero() && c.Now.Sub(node.CreationTimestamp.Time) < g.Grace {
+				c.ChangesAt(node.CreationTimestamp.Add(g.Grace))
+				f.HeldBack = fmt.Sprintf("node %s joined %s ago (--grace %s)", node.Name, detect.HumanDuration(c.Now.Sub(node.CreationTimestamp.Time)), g.Grace)
+			} else if p := podByName[f.Pod]; p != nil && info.PodGrace && c.Now.Sub(p.Created) < g.Grace {
+				c.ChangesAt(p.Created.Add(g.Grace))
+				f.HeldBack = fmt.Sprintf("Pod %s is %s old (--grace %s)", p.Name, detect.HumanDuration(c.Now.Sub(p.Created)), g.Grace)
 			}
 		}
 		f.State = f.StateOf()

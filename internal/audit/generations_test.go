@@ -10,6 +10,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/apiconv"
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/audit/detecttest"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -102,7 +103,7 @@ func extensionsCluster(t *testing.T) (*model.Snapshot, appsv1.DaemonSet) {
 	}
 	cur := fixture.Revision(&ds, 3)
 	cur.Labels = map[string]string{"k8s-app": "fluentd-es", "controller-revision-hash": hashCurrent}
-	s := &model.Snapshot{ServerVersion: "v1.14.10", Nodes: readyNodes("node-1", "node-2", "node-3"),
+	s := &model.Snapshot{ServerVersion: "v1.14.10", Nodes: detecttest.ReadyNodes("node-1", "node-2", "node-3"),
 		DaemonSets: []appsv1.DaemonSet{ds}, DaemonPods: collect.CompactPods(pods...), ControllerRevisions: []appsv1.ControllerRevision{cur}}
 	return s, ds
 }
@@ -134,7 +135,7 @@ func TestExtensionsV1beta1TemplateGeneration(t *testing.T) {
 		}
 	}
 	if len(outdated) != 1 || outdated[0].Node != "node-3" {
-		t.Fatalf("OutdatedPod findings %s, want one on node-3", describeFindings(outdated))
+		t.Fatalf("OutdatedPod findings %s, want one on node-3", detecttest.DescribeFindings(outdated))
 	}
 	// OnDelete: the Pods to delete are those neither on the current hash
 	// nor on the current generation, not the two current by generation.

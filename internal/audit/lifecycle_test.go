@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
+	"github.com/daemoncheck/daemoncheck/internal/audit/detecttest"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
@@ -50,65 +51,65 @@ func annotated(k, v string) fixture.NodeOpt {
 // still runs Pods stays the DaemonSet's fault (error).
 func TestLifecycleCausesOnUnhealthyPods(t *testing.T) {
 	tolerant := fixture.DaemonSet("ns", "agent", fixture.WithToleration(corev1.Toleration{Operator: corev1.TolerationOpExists}))
-	crashing := podOn(fixture.Waiting("CrashLoopBackOff", "back-off", 5))
-	testDetector(t, report.UnhealthyPod, []detectorCase{
+	crashing := detecttest.PodOn(fixture.Waiting("CrashLoopBackOff", "back-off", 5))
+	detecttest.Run(t, report.UnhealthyPod, []detecttest.Case{
 		{
-			name:  "Karpenter disruption taint: wait, since the taint was added",
-			nodes: []corev1.Node{fixture.Node("n1", disrupted(7*time.Minute))}, ds: tolerant, pods: crashing,
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, nodeCause: "Disrupted", cause: "node disrupted by Karpenter: drained, then deleted; wait",
-				message: []string{"node n1 is Disrupted (taint karpenter.sh/disrupted:NoSchedule, since 2026-11-23T11:53:00Z)"},
-				fix:     []string{"nothing to fix in the DaemonSet", "kubectl describe node n1"}}},
+			Name:  "Karpenter disruption taint: wait, since the taint was added",
+			Nodes: []corev1.Node{fixture.Node("n1", disrupted(7*time.Minute))}, DS: tolerant, Pods: crashing,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, NodeCause: "Disrupted", Cause: "node disrupted by Karpenter: drained, then deleted; wait",
+				Message: []string{"node n1 is Disrupted (taint karpenter.sh/disrupted:NoSchedule, since 2026-11-23T11:53:00Z)"},
+				Fix:     []string{"nothing to fix in the DaemonSet", "kubectl describe node n1"}}},
 		},
 		{
-			name:  "MaintenanceInProgress on a node still in service does not hide the crash loop",
-			nodes: []corev1.Node{fixture.Node("n1", lifecycleCondition("MaintenanceInProgress", time.Hour))}, ds: tolerant, pods: crashing,
-			want: []wantFinding{{node: "n1", severity: report.SeverityError}},
+			Name:  "MaintenanceInProgress on a node still in service does not hide the crash loop",
+			Nodes: []corev1.Node{fixture.Node("n1", lifecycleCondition("MaintenanceInProgress", time.Hour))}, DS: tolerant, Pods: crashing,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityError}},
 		},
 		{
-			name:  "MaintenanceInProgress on a cordoned node: wait",
-			nodes: []corev1.Node{fixture.Node("n1", fixture.Cordoned(), lifecycleCondition("MaintenanceInProgress", time.Hour))}, ds: tolerant, pods: crashing,
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, nodeCause: "InMaintenance",
-				message: []string{"condition MaintenanceInProgress, since 2026-11-23T11:00:00Z"}}},
+			Name:  "MaintenanceInProgress on a cordoned node: wait",
+			Nodes: []corev1.Node{fixture.Node("n1", fixture.Cordoned(), lifecycleCondition("MaintenanceInProgress", time.Hour))}, DS: tolerant, Pods: crashing,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, NodeCause: "InMaintenance",
+				Message: []string{"condition MaintenanceInProgress, since 2026-11-23T11:00:00Z"}}},
 		},
 		{
-			name:  "DrainInProgress on a cordoned node: draining",
-			nodes: []corev1.Node{fixture.Node("n1", fixture.Cordoned(), lifecycleCondition("DrainInProgress", time.Minute))}, ds: tolerant, pods: crashing,
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, nodeCause: "Draining", fix: []string{"kubectl uncordon n1"}}},
+			Name:  "DrainInProgress on a cordoned node: draining",
+			Nodes: []corev1.Node{fixture.Node("n1", fixture.Cordoned(), lifecycleCondition("DrainInProgress", time.Minute))}, DS: tolerant, Pods: crashing,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, NodeCause: "Draining", Fix: []string{"kubectl uncordon n1"}}},
 		},
 		{
-			name:  "Cluster API deletion of an unreachable node ranks above Unreachable",
-			nodes: []corev1.Node{fixture.Node("n1", fixture.NotReady(), annotated("cluster.x-k8s.io/delete-machine", ""))}, ds: tolerant, pods: crashing,
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, nodeCause: "Deleting"}},
+			Name:  "Cluster API deletion of an unreachable node ranks above Unreachable",
+			Nodes: []corev1.Node{fixture.Node("n1", fixture.NotReady(), annotated("cluster.x-k8s.io/delete-machine", ""))}, DS: tolerant, Pods: crashing,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, NodeCause: "Deleting"}},
 		},
 		{
-			name:  "delete-machine on a Ready, schedulable node is only a preference: the Pod's own cause",
-			nodes: []corev1.Node{fixture.Node("n1", annotated("cluster.x-k8s.io/delete-machine", "yes"))}, ds: tolerant, pods: crashing,
-			want: []wantFinding{{node: "n1", severity: report.SeverityError}},
+			Name:  "delete-machine on a Ready, schedulable node is only a preference: the Pod's own cause",
+			Nodes: []corev1.Node{fixture.Node("n1", annotated("cluster.x-k8s.io/delete-machine", "yes"))}, DS: tolerant, Pods: crashing,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityError}},
 		},
 		{
-			name:  "out-of-service taint: shutting down",
-			nodes: []corev1.Node{fixture.Node("n1", fixture.NotReady(), fixture.WithTaint(corev1.TaintNodeOutOfService, "nodeshutdown", corev1.TaintEffectNoExecute))}, ds: tolerant, pods: crashing,
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, nodeCause: "ShuttingDown"}},
+			Name:  "out-of-service taint: shutting down",
+			Nodes: []corev1.Node{fixture.Node("n1", fixture.NotReady(), fixture.WithTaint(corev1.TaintNodeOutOfService, "nodeshutdown", corev1.TaintEffectNoExecute))}, DS: tolerant, Pods: crashing,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, NodeCause: "ShuttingDown"}},
 		},
 		{
-			name:  "a Pod the kubelet rejected for the shutdown tells the node shuts down",
-			nodes: readyNodes("n1"), ds: tolerant, pods: podOn(fixture.FailedPhase("NodeShutdown", "Pod was rejected as the node is shutting down.")),
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, nodeCause: "ShuttingDown", message: []string{"node n1 is ShuttingDown (Pod agent-", " NodeShutdown), which explains it"}}},
+			Name:  "a Pod the kubelet rejected for the shutdown tells the node shuts down",
+			Nodes: detecttest.ReadyNodes("n1"), DS: tolerant, Pods: detecttest.PodOn(fixture.FailedPhase("NodeShutdown", "Pod was rejected as the node is shutting down.")),
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, NodeCause: "ShuttingDown", Message: []string{"node n1 is ShuttingDown (Pod agent-", " NodeShutdown), which explains it"}}},
 		},
 		{
-			name:  "a Pod the kubelet stopped for the shutdown (reason Terminated, the shutdown manager's message)",
-			nodes: readyNodes("n1"), ds: tolerant, pods: podOn(fixture.FailedPhase("Terminated", "Pod was terminated in response to imminent node shutdown.")),
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, nodeCause: "ShuttingDown"}},
+			Name:  "a Pod the kubelet stopped for the shutdown (reason Terminated, the shutdown manager's message)",
+			Nodes: detecttest.ReadyNodes("n1"), DS: tolerant, Pods: detecttest.PodOn(fixture.FailedPhase("Terminated", "Pod was terminated in response to imminent node shutdown.")),
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, NodeCause: "ShuttingDown"}},
 		},
 		{
-			name:  "reason Terminated with another message is not the shutdown's",
-			nodes: readyNodes("n1"), ds: tolerant, pods: podOn(fixture.FailedPhase("Terminated", "killed")),
-			want: []wantFinding{{node: "n1", severity: report.SeverityError}},
+			Name:  "reason Terminated with another message is not the shutdown's",
+			Nodes: detecttest.ReadyNodes("n1"), DS: tolerant, Pods: detecttest.PodOn(fixture.FailedPhase("Terminated", "killed")),
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityError}},
 		},
 		{
-			name:  "a Pod failed for another reason says nothing of the node",
-			nodes: readyNodes("n1"), ds: tolerant, pods: podOn(fixture.FailedPhase("Evicted", "The node was low on resource: memory.")),
-			want: []wantFinding{{node: "n1", severity: report.SeverityError}},
+			Name:  "a Pod failed for another reason says nothing of the node",
+			Nodes: detecttest.ReadyNodes("n1"), DS: tolerant, Pods: detecttest.PodOn(fixture.FailedPhase("Evicted", "The node was low on resource: memory.")),
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityError}},
 		},
 	})
 }
@@ -120,34 +121,34 @@ func TestLifecycleCausesOnUnhealthyPods(t *testing.T) {
 func TestLifecycleCausesOnOtherFindings(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "agent")
 	t.Run("misscheduled", func(t *testing.T) {
-		testDetector(t, report.MisscheduledPod, []detectorCase{{
-			name:  "untolerated disruption taint",
-			nodes: []corev1.Node{fixture.Node("n1", disrupted(time.Minute))}, ds: ds, pods: podsOn("n1"),
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, nodeCause: "Disrupted"}},
+		detecttest.Run(t, report.MisscheduledPod, []detecttest.Case{{
+			Name:  "untolerated disruption taint",
+			Nodes: []corev1.Node{fixture.Node("n1", disrupted(time.Minute))}, DS: ds, Pods: detecttest.PodsOn("n1"),
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, NodeCause: "Disrupted"}},
 		}})
 	})
 	t.Run("outdated", func(t *testing.T) {
-		testDetector(t, report.OutdatedPod, []detectorCase{{
-			name:  "old Pod on a draining node is the node's; on a healthy node the rollout's",
-			nodes: []corev1.Node{fixture.Node("n1", fixture.Cordoned(), lifecycleCondition("Drained", time.Minute)), fixture.Node("n2")},
-			ds:    fixture.DaemonSet("ns", "agent", fixture.Generation(2), fixture.OnDelete()), pods: podsOn("n1", "n2"),
-			want: []wantFinding{
-				{node: "n1", severity: report.SeverityWarning, nodeCause: "Draining"},
-				{node: "n2", severity: report.SeverityWarning},
+		detecttest.Run(t, report.OutdatedPod, []detecttest.Case{{
+			Name:  "old Pod on a draining node is the node's; on a healthy node the rollout's",
+			Nodes: []corev1.Node{fixture.Node("n1", fixture.Cordoned(), lifecycleCondition("Drained", time.Minute)), fixture.Node("n2")},
+			DS:    fixture.DaemonSet("ns", "agent", fixture.Generation(2), fixture.OnDelete()), Pods: detecttest.PodsOn("n1", "n2"),
+			Want: []detecttest.Want{
+				{Node: "n1", Severity: report.SeverityWarning, NodeCause: "Draining"},
+				{Node: "n2", Severity: report.SeverityWarning},
 			},
 		}})
 	})
 	t.Run("healthy node keeps its error", func(t *testing.T) {
 		tolerant := fixture.DaemonSet("ns", "agent", fixture.WithToleration(corev1.Toleration{Operator: corev1.TolerationOpExists}))
-		testDetector(t, report.UnhealthyPod, []detectorCase{{
-			name:  "crash loop on both",
-			nodes: []corev1.Node{fixture.Node("n1", disrupted(time.Minute)), fixture.Node("n2")}, ds: tolerant,
-			pods: func(ds *appsv1.DaemonSet) []corev1.Pod {
+		detecttest.Run(t, report.UnhealthyPod, []detecttest.Case{{
+			Name:  "crash loop on both",
+			Nodes: []corev1.Node{fixture.Node("n1", disrupted(time.Minute)), fixture.Node("n2")}, DS: tolerant,
+			Pods: func(ds *appsv1.DaemonSet) []corev1.Pod {
 				return []corev1.Pod{fixture.Pod(ds, "n1", fixture.Waiting("CrashLoopBackOff", "", 3)), fixture.Pod(ds, "n2", fixture.Waiting("CrashLoopBackOff", "", 3))}
 			},
-			want: []wantFinding{
-				{node: "n1", severity: report.SeverityWarning, nodeCause: "Disrupted"},
-				{node: "n2", severity: report.SeverityError},
+			Want: []detecttest.Want{
+				{Node: "n1", Severity: report.SeverityWarning, NodeCause: "Disrupted"},
+				{Node: "n2", Severity: report.SeverityError},
 			},
 		}})
 	})
@@ -176,12 +177,12 @@ func TestDrainFromEvictedPodGroupsAcrossDaemonSets(t *testing.T) {
 	}
 	deleted := slices.Clone(pods)
 	deleted[0] = fixture.Pod(&a, "n1", fixture.Terminating())
-	s := cluster(nodes, []appsv1.DaemonSet{a, b}, deleted, fixture.Revision(&a, a.Generation), fixture.Revision(&b, b.Generation))
-	if rep := analyzeWith(s, audit.Options{}); len(rep.Problems) == 0 || strings.HasPrefix(rep.Problems[0].Type, "NodeDraining") || rep.Summary.Failing == 0 {
+	s := detecttest.Cluster(nodes, []appsv1.DaemonSet{a, b}, deleted, fixture.Revision(&a, a.Generation), fixture.Revision(&b, b.Generation))
+	if rep := detecttest.Analyze(s, audit.Options{}); len(rep.Problems) == 0 || strings.HasPrefix(rep.Problems[0].Type, "NodeDraining") || rep.Summary.Failing == 0 {
 		t.Errorf("a Pod deleted (not evicted) on a cordoned node: want b's crash loop its own error, got %s", problemTypes(rep))
 	}
-	s = cluster(nodes, []appsv1.DaemonSet{a, b}, pods, fixture.Revision(&a, a.Generation), fixture.Revision(&b, b.Generation))
-	rep := analyzeWith(s, audit.Options{})
+	s = detecttest.Cluster(nodes, []appsv1.DaemonSet{a, b}, pods, fixture.Revision(&a, a.Generation), fixture.Revision(&b, b.Generation))
+	rep := detecttest.Analyze(s, audit.Options{})
 	var p *report.Problem
 	for i := range rep.Problems {
 		if rep.Problems[i].Type == "NodeDraining" {
@@ -223,9 +224,9 @@ func TestRolloutStuckSaysWhoHoldsIt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			nodes := []corev1.Node{fixture.Node("n1", tc.n1...), fixture.Node("n2"), fixture.Node("n3")}
-			s := cluster(nodes, []appsv1.DaemonSet{rolling}, pods(&rolling), fixture.Revision(&rolling, 2))
+			s := detecttest.Cluster(nodes, []appsv1.DaemonSet{rolling}, pods(&rolling), fixture.Revision(&rolling, 2))
 			var stuck, outdated *report.Finding
-			for _, f := range findingsOf(analyzeWith(s, audit.Options{}), "ns/agent") {
+			for _, f := range detecttest.FindingsOf(detecttest.Analyze(s, audit.Options{}), "ns/agent") {
 				switch f.Type {
 				case report.RolloutStuck:
 					stuck = &f
@@ -271,8 +272,8 @@ func TestRolloutStuckSaysWhoHoldsIt(t *testing.T) {
 			fixture.Pod(&ds, "n2", fixture.AtGeneration(&ds, 2), fixture.Waiting("CrashLoopBackOff", "", 4)),
 			fixture.Pod(&ds, "n3"),
 		}
-		s := cluster(nodes, []appsv1.DaemonSet{ds}, ps, fixture.Revision(&ds, 2))
-		for _, f := range findingsOf(analyzeWith(s, audit.Options{}), "ns/agent") {
+		s := detecttest.Cluster(nodes, []appsv1.DaemonSet{ds}, ps, fixture.Revision(&ds, 2))
+		for _, f := range detecttest.FindingsOf(detecttest.Analyze(s, audit.Options{}), "ns/agent") {
 			if f.Type == report.RolloutStuck && (f.Reason != report.ReasonBudgetExhausted || f.Severity != report.SeverityError) {
 				t.Errorf("mixed blockers: %s %s, want BudgetExhausted error", f.Reason, f.Severity)
 			}
@@ -309,30 +310,30 @@ func TestRecreateLoopFromEvents(t *testing.T) {
 			return failedDaemonPodEvent(ds, i, node, count, first, last)
 		}
 	}
-	shutdownPod := podOn(fixture.FailedPhase("NodeShutdown", "Pod was rejected as the node is shutting down."))
-	testDetector(t, report.RecreateLoop, []detectorCase{
+	shutdownPod := detecttest.PodOn(fixture.FailedPhase("NodeShutdown", "Pod was rejected as the node is shutting down."))
+	detecttest.Run(t, report.RecreateLoop, []detecttest.Case{
 		{
-			name:  "five replacements on a node shutting down",
-			nodes: readyNodes("n1"), ds: tolerant, pods: shutdownPod,
-			edit: events(ev("n1", 1, 4*time.Minute, 4*time.Minute), ev("n1", 1, 3*time.Minute, 3*time.Minute), ev("n1", 3, 2*time.Minute, 30*time.Second)),
-			want: []wantFinding{{node: "n1", severity: report.SeverityWarning, nodeCause: "ShuttingDown",
-				message: []string{"deleted 5 failed daemon Pods on n1 between 2026-11-23T11:56:00Z and 2026-11-23T11:59:30Z (FailedDaemonPod events)"}}},
+			Name:  "five replacements on a node shutting down",
+			Nodes: detecttest.ReadyNodes("n1"), DS: tolerant, Pods: shutdownPod,
+			Edit: events(ev("n1", 1, 4*time.Minute, 4*time.Minute), ev("n1", 1, 3*time.Minute, 3*time.Minute), ev("n1", 3, 2*time.Minute, 30*time.Second)),
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, NodeCause: "ShuttingDown",
+				Message: []string{"deleted 5 failed daemon Pods on n1 between 2026-11-23T11:56:00Z and 2026-11-23T11:59:30Z (FailedDaemonPod events)"}}},
 		},
 		{
-			name:  "two failures are a retry, not a loop",
-			nodes: readyNodes("n1"), ds: tolerant, pods: podsOn("n1"),
-			edit: events(ev("n1", 2, 3*time.Minute, time.Minute)),
+			Name:  "two failures are a retry, not a loop",
+			Nodes: detecttest.ReadyNodes("n1"), DS: tolerant, Pods: detecttest.PodsOn("n1"),
+			Edit: events(ev("n1", 2, 3*time.Minute, time.Minute)),
 		},
 		{
-			name:  "a loop that ended an hour ago is over",
-			nodes: readyNodes("n1"), ds: tolerant, pods: podsOn("n1"),
-			edit: events(ev("n1", 9, 70*time.Minute, 50*time.Minute)),
+			Name:  "a loop that ended an hour ago is over",
+			Nodes: detecttest.ReadyNodes("n1"), DS: tolerant, Pods: detecttest.PodsOn("n1"),
+			Edit: events(ev("n1", 9, 70*time.Minute, 50*time.Minute)),
 		},
 		{
-			name:  "a loop on a healthy node has no node cause: the kubelet's reason is the lead",
-			nodes: readyNodes("n1", "n2"), ds: tolerant, pods: podsOn("n1", "n2"),
-			edit: events(ev("n2", 4, 5*time.Minute, time.Minute), ev("n1", 1, time.Minute, time.Minute)),
-			want: []wantFinding{{node: "n2", severity: report.SeverityWarning, fix: []string{"kubectl describe daemonset agent -n ns", "kubectl describe node n2"}}},
+			Name:  "a loop on a healthy node has no node cause: the kubelet's reason is the lead",
+			Nodes: detecttest.ReadyNodes("n1", "n2"), DS: tolerant, Pods: detecttest.PodsOn("n1", "n2"),
+			Edit: events(ev("n2", 4, 5*time.Minute, time.Minute), ev("n1", 1, time.Minute, time.Minute)),
+			Want: []detecttest.Want{{Node: "n2", Severity: report.SeverityWarning, Fix: []string{"kubectl describe daemonset agent -n ns", "kubectl describe node n2"}}},
 		},
 	})
 }
@@ -366,7 +367,7 @@ func TestMemoSeesADrainFromAnotherDaemonSetsPod(t *testing.T) {
 		fixture.Pod(&a, "n1"), fixture.Pod(&a, "n2"),
 		fixture.Pod(&b, "n1", fixture.Waiting("CrashLoopBackOff", "", 2)), fixture.Pod(&b, "n2"),
 	}
-	snap := cluster(nodes, []appsv1.DaemonSet{a, b}, pods, fixture.Revision(&a, a.Generation), fixture.Revision(&b, b.Generation))
+	snap := detecttest.Cluster(nodes, []appsv1.DaemonSet{a, b}, pods, fixture.Revision(&a, a.Generation), fixture.Revision(&b, b.Generation))
 	rv := versioned(snap)
 	memo := &audit.Memo{}
 	opts := audit.Options{Now: fixture.Epoch}
@@ -381,7 +382,7 @@ func TestMemoSeesADrainFromAnotherDaemonSetsPod(t *testing.T) {
 	}
 	got := audit.Analyze(snap, withMemo)
 	sameJSON(t, "after the eviction", got, audit.Analyze(snap, opts))
-	for _, f := range findingsOf(got, "ns/b") {
+	for _, f := range detecttest.FindingsOf(got, "ns/b") {
 		if f.Node == "n1" && f.NodeCause != "Draining" {
 			t.Errorf("b's %s on n1: node cause %q, want Draining", f.Type, f.NodeCause)
 		}

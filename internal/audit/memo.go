@@ -8,8 +8,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/util/duration"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/nodestate"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/placement"
 	"github.com/daemoncheck/daemoncheck/internal/problems"
@@ -97,15 +97,15 @@ type memoGlobal struct {
 	classesRead   bool
 	workloads     *model.Workloads
 	opts          Options
-	// podLifecycle is what daemon Pods say of their nodes (lifecycle.go):
+	// podLifecycle is what daemon Pods say of their nodes (detect.Cluster):
 	// one DaemonSet's evicted Pod changes the cause of another's findings.
-	podLifecycle map[string]lifecycleState
+	podLifecycle map[string]nodestate.Lifecycle
 }
 
 func globalOf(snap *model.Snapshot, idx *index, opts Options) memoGlobal {
 	opts.Now, opts.Memo = time.Time{}, nil
 	g := memoGlobal{known: true, source: snap.Source, serverVersion: snap.ServerVersion, missing: snap.Missing,
-		classesRead: snap.PriorityClassesRead, workloads: snap.Workloads, opts: opts, podLifecycle: idx.podLifecycle}
+		classesRead: snap.PriorityClassesRead, workloads: snap.Workloads, opts: opts, podLifecycle: idx.cl.PodLifecycle()}
 	version := func(id, rv string) objVersion {
 		if rv == "" {
 			g.known = false
@@ -245,29 +245,4 @@ func (m *Memo) remember(g memoGlobal, plan *placement.Plan, idx *index, r *repor
 		next[keyOf(ds)] = md
 	}
 	m.ds = next
-}
-
-// changesAt records that the DaemonSet's report changes by itself at t (a
-// grace period ends, a Pod becomes available, a rollout turns stuck): a
-// Memo keeps the report until the earliest such moment after now.
-func (c *dsContext) changesAt(t time.Time) {
-	if t.After(c.now) && (c.until.IsZero() || t.Before(c.until)) {
-		c.until = t
-	}
-}
-
-// ageTextChangesAt is the first moment after now at which the age since
-// t, as humanDuration prints it, reads differently. The printed age
-// changes only on a whole second, minute, hour or day of age, so the first
-// of those boundaries where it reads differently is the moment.
-func ageTextChangesAt(since, now time.Time) time.Time {
-	age := now.Sub(since)
-	text := duration.HumanDuration(age)
-	for _, unit := range []time.Duration{time.Second, time.Minute, time.Hour, 24 * time.Hour} {
-		next := (age/unit + 1) * unit
-		if duration.HumanDuration(next) != text {
-			return since.Add(next)
-		}
-	}
-	return now.Add(24 * time.Hour)
 }

@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/audit/detecttest"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
@@ -26,36 +27,36 @@ func condition(typ corev1.NodeConditionType, status corev1.ConditionStatus) fixt
 // fix become the node's, so that the Pods are not what the user chases.
 func TestNodeCauseOnUnhealthyPods(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "agent")
-	notReadyPod := podOn(fixture.NotReadyPod())
-	testDetector(t, report.UnhealthyPod, []detectorCase{
+	notReadyPod := detecttest.PodOn(fixture.NotReadyPod())
+	detecttest.Run(t, report.UnhealthyPod, []detecttest.Case{
 		{
-			name:  "healthy node: the Pod's own cause stays",
-			nodes: readyNodes("n1"), ds: ds, pods: notReadyPod,
-			want: []wantFinding{{node: "n1", severity: report.SeverityError, cause: "running but not Ready"}},
+			Name:  "healthy node: the Pod's own cause stays",
+			Nodes: detecttest.ReadyNodes("n1"), DS: ds, Pods: notReadyPod,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityError, Cause: "running but not Ready"}},
 		},
 		{
-			name:  "kubelet reports NotReady: fix the node",
-			nodes: []corev1.Node{fixture.Node("n1", condition(corev1.NodeReady, corev1.ConditionFalse))}, ds: ds, pods: notReadyPod,
-			want: []wantFinding{{node: "n1", severity: report.SeverityError, nodeCause: "NotReady", cause: "node NotReady: its kubelet reports it cannot run Pods",
-				message: []string{"node n1 is NotReady, which explains it"},
-				fix:     []string{"fix the node, not the Pods: kubectl describe node n1"}}},
+			Name:  "kubelet reports NotReady: fix the node",
+			Nodes: []corev1.Node{fixture.Node("n1", condition(corev1.NodeReady, corev1.ConditionFalse))}, DS: ds, Pods: notReadyPod,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityError, NodeCause: "NotReady", Cause: "node NotReady: its kubelet reports it cannot run Pods",
+				Message: []string{"node n1 is NotReady, which explains it"},
+				Fix:     []string{"fix the node, not the Pods: kubectl describe node n1"}}},
 		},
 		{
-			name:  "memory pressure: the kubelet evicts",
-			nodes: []corev1.Node{fixture.Node("n1", condition(corev1.NodeMemoryPressure, corev1.ConditionTrue))}, ds: ds, pods: notReadyPod,
-			want: []wantFinding{{node: "n1", severity: report.SeverityError, nodeCause: "MemoryPressure", cause: "node under MemoryPressure: the kubelet evicts Pods",
-				fix: []string{"free resources on n1"}}},
+			Name:  "memory pressure: the kubelet evicts",
+			Nodes: []corev1.Node{fixture.Node("n1", condition(corev1.NodeMemoryPressure, corev1.ConditionTrue))}, DS: ds, Pods: notReadyPod,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityError, NodeCause: "MemoryPressure", Cause: "node under MemoryPressure: the kubelet evicts Pods",
+				Fix: []string{"free resources on n1"}}},
 		},
 		{
-			name:  "network unavailable: look at the CNI",
-			nodes: []corev1.Node{fixture.Node("n1", condition(corev1.NodeNetworkUnavailable, corev1.ConditionTrue))}, ds: ds, pods: notReadyPod,
-			want: []wantFinding{{node: "n1", severity: report.SeverityError, nodeCause: "NetworkUnavailable",
-				fix: []string{"check the CNI agent's Pod on n1"}}},
+			Name:  "network unavailable: look at the CNI",
+			Nodes: []corev1.Node{fixture.Node("n1", condition(corev1.NodeNetworkUnavailable, corev1.ConditionTrue))}, DS: ds, Pods: notReadyPod,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityError, NodeCause: "NetworkUnavailable",
+				Fix: []string{"check the CNI agent's Pod on n1"}}},
 		},
 		{
-			name:  "cordoned node does not explain an unhealthy Pod",
-			nodes: []corev1.Node{fixture.Node("n1", fixture.Cordoned())}, ds: ds, pods: notReadyPod,
-			want: []wantFinding{{node: "n1", severity: report.SeverityError, cause: "running but not Ready"}},
+			Name:  "cordoned node does not explain an unhealthy Pod",
+			Nodes: []corev1.Node{fixture.Node("n1", fixture.Cordoned())}, DS: ds, Pods: notReadyPod,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityError, Cause: "running but not Ready"}},
 		},
 	})
 }
@@ -63,26 +64,26 @@ func TestNodeCauseOnUnhealthyPods(t *testing.T) {
 func TestNodeCauseOnMissingAndMisscheduledPods(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "agent")
 	t.Run("missing", func(t *testing.T) {
-		testDetector(t, report.MissingPod, []detectorCase{{
-			name:  "cordoned node explains a missing Pod",
-			nodes: []corev1.Node{fixture.Node("n1", fixture.Cordoned())}, ds: ds,
-			want: []wantFinding{{node: "n1", severity: report.SeverityError, nodeCause: "Cordoned", cause: "node cordoned (maintenance or drain)",
-				fix: []string{"if the maintenance is over: kubectl uncordon n1"}}},
+		detecttest.Run(t, report.MissingPod, []detecttest.Case{{
+			Name:  "cordoned node explains a missing Pod",
+			Nodes: []corev1.Node{fixture.Node("n1", fixture.Cordoned())}, DS: ds,
+			Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityError, NodeCause: "Cordoned", Cause: "node cordoned (maintenance or drain)",
+				Fix: []string{"if the maintenance is over: kubectl uncordon n1"}}},
 		}})
 	})
 	t.Run("misscheduled", func(t *testing.T) {
-		testDetector(t, report.MisscheduledPod, []detectorCase{
+		detecttest.Run(t, report.MisscheduledPod, []detecttest.Case{
 			{
-				name:  "unreachable node's lifecycle taint explains the misscheduled Pod",
-				nodes: []corev1.Node{fixture.Node("n1", fixture.NotReady())}, ds: ds, pods: podOn(fixture.NotReadyPod()),
-				want: []wantFinding{{node: "n1", severity: report.SeverityWarning, nodeCause: "Unreachable", cause: "node unreachable: its kubelet stopped reporting (status Unknown)",
-					fix: []string{"check that n1 is running and reachable"}}},
+				Name:  "unreachable node's lifecycle taint explains the misscheduled Pod",
+				Nodes: []corev1.Node{fixture.Node("n1", fixture.NotReady())}, DS: ds, Pods: detecttest.PodOn(fixture.NotReadyPod()),
+				Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, NodeCause: "Unreachable", Cause: "node unreachable: its kubelet stopped reporting (status Unknown)",
+					Fix: []string{"check that n1 is running and reachable"}}},
 			},
 			{
-				name:  "a user's taint is not the node's condition, even on a NotReady node",
-				nodes: []corev1.Node{fixture.Node("n1", condition(corev1.NodeReady, corev1.ConditionFalse), fixture.WithTaint("dedicated", "db", corev1.TaintEffectNoSchedule))},
-				ds:    ds, pods: podsOn("n1"),
-				want: []wantFinding{{node: "n1", severity: report.SeverityWarning, cause: "fragile coverage: left running under untolerated taint dedicated=db:NoSchedule"}},
+				Name:  "a user's taint is not the node's condition, even on a NotReady node",
+				Nodes: []corev1.Node{fixture.Node("n1", condition(corev1.NodeReady, corev1.ConditionFalse), fixture.WithTaint("dedicated", "db", corev1.TaintEffectNoSchedule))},
+				DS:    ds, Pods: detecttest.PodsOn("n1"),
+				Want: []detecttest.Want{{Node: "n1", Severity: report.SeverityWarning, Cause: "fragile coverage: left running under untolerated taint dedicated=db:NoSchedule"}},
 			},
 		})
 	})

@@ -11,32 +11,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
-	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/audit/detecttest"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
-
-// cluster builds a snapshot from full objects, with the status the
-// controller would publish (so StaleStatus stays out of the way).
-func cluster(nodes []corev1.Node, dss []appsv1.DaemonSet, pods []corev1.Pod, revs ...appsv1.ControllerRevision) *model.Snapshot {
-	s := &model.Snapshot{Nodes: nodes, DaemonSets: dss, DaemonPods: collect.CompactPods(pods...), ControllerRevisions: revs}
-	rep := audit.Analyze(s, audit.Options{Now: fixture.Epoch})
-	for i := range s.DaemonSets {
-		// The report lists DaemonSets sorted, the input as given.
-		var c *report.Counts
-		for j := range rep.DaemonSets {
-			if rep.DaemonSets[j].Namespace == s.DaemonSets[i].Namespace && rep.DaemonSets[j].Name == s.DaemonSets[i].Name {
-				c = rep.DaemonSets[j].Computed
-			}
-		}
-		s.DaemonSets[i].Status = appsv1.DaemonSetStatus{ObservedGeneration: s.DaemonSets[i].Generation,
-			DesiredNumberScheduled: c.DesiredNumberScheduled, CurrentNumberScheduled: c.CurrentNumberScheduled,
-			NumberReady: c.NumberReady, NumberAvailable: c.NumberAvailable, UpdatedNumberScheduled: c.UpdatedNumberScheduled,
-			NumberMisscheduled: c.NumberMisscheduled, NumberUnavailable: c.NumberUnavailable}
-	}
-	return s
-}
 
 func problemsOf(t *testing.T, s *model.Snapshot) []report.Problem {
 	t.Helper()
@@ -68,7 +47,7 @@ func TestProblemGroupsOneCause(t *testing.T) {
 		p.Status.ContainerStatuses[0].Image = "cr.fluentbit.io/fluent/fluent-bit:4.0.99"
 		pods = append(pods, p)
 	}
-	ps := problemsOf(t, cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1)))
+	ps := problemsOf(t, detecttest.Cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1)))
 	var unhealthy []report.Problem
 	for _, p := range ps {
 		if p.Type == string(report.UnhealthyPod) {
@@ -103,7 +82,7 @@ func TestRolloutStuckOnCrashLoop(t *testing.T) {
 		}
 		pods = append(pods, fixture.Pod(&ds, name)) // generation 1: outdated
 	}
-	rep := audit.Analyze(cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)), audit.Options{Now: fixture.Epoch})
+	rep := audit.Analyze(detecttest.Cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)), audit.Options{Now: fixture.Epoch})
 	stuck := findProblem(rep.Problems, string(report.RolloutStuck))
 	if stuck == nil {
 		t.Fatalf("no RolloutStuck problem: %+v", rep.Problems)
@@ -131,7 +110,7 @@ func TestRolloutStuckOnSurgeHostPort(t *testing.T) {
 		fixture.Pod(&ds, "n1", fixture.Named("exporter-new"), fixture.AtGeneration(&ds, 2), fixture.PodCreatedAgo(time.Minute), fixture.Unscheduled("0/3 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.")),
 		fixture.Pod(&ds, "n2"), fixture.Pod(&ds, "n3"),
 	}
-	rep := audit.Analyze(cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)), audit.Options{Now: fixture.Epoch})
+	rep := audit.Analyze(detecttest.Cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)), audit.Options{Now: fixture.Epoch})
 	stuck := findProblem(rep.Problems, string(report.RolloutStuck))
 	if stuck == nil || !strings.Contains(stuck.Cause, "maxSurge 1") || !strings.Contains(stuck.Cause, "host port") {
 		t.Fatalf("want RolloutStuck blamed on the host port, got %+v", rep.Problems)
@@ -139,7 +118,7 @@ func TestRolloutStuckOnSurgeHostPort(t *testing.T) {
 	// With room left in the budget the same rollout is progressing.
 	three := intstr.FromInt32(3)
 	ds.Spec.UpdateStrategy.RollingUpdate.MaxSurge = &three
-	rep = audit.Analyze(cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)), audit.Options{Now: fixture.Epoch})
+	rep = audit.Analyze(detecttest.Cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)), audit.Options{Now: fixture.Epoch})
 	if p := findProblem(rep.Problems, string(report.RolloutStuck)); p != nil {
 		t.Errorf("maxSurge 3 leaves room: not stuck, got %+v", p)
 	}
@@ -160,7 +139,7 @@ func TestNodeCauseIsOneProblem(t *testing.T) {
 		pods = append(pods, fixture.Pod(&dss[i], "ok"), fixture.Pod(&dss[i], "sick", fixture.NotReadyPod()))
 		revs = append(revs, fixture.Revision(&dss[i], 1))
 	}
-	ps := problemsOf(t, cluster(nodes, dss, pods, revs...))
+	ps := problemsOf(t, detecttest.Cluster(nodes, dss, pods, revs...))
 	if len(ps) != 1 {
 		t.Fatalf("want one problem for the node, got %d: %+v", len(ps), ps)
 	}
@@ -182,7 +161,7 @@ func TestNoTargetsNearMiss(t *testing.T) {
 		fixture.Node("gpu-2", fixture.WithLabel("nvidia.com/gpu.present", "true")),
 		fixture.Node("cpu-1"),
 	}
-	ps := problemsOf(t, cluster(nodes, []appsv1.DaemonSet{ds}, nil, fixture.Revision(&ds, 1)))
+	ps := problemsOf(t, detecttest.Cluster(nodes, []appsv1.DaemonSet{ds}, nil, fixture.Revision(&ds, 1)))
 	p := findProblem(ps, string(report.NoTargets))
 	if p == nil || !strings.Contains(p.Cause, "did you mean nvidia.com/gpu.present=true (on 2 nodes)?") {
 		t.Fatalf("want NoTargets with the near miss, got %+v", ps)
@@ -207,7 +186,7 @@ func TestProblemPattern(t *testing.T) {
 			pods = append(pods, fixture.Pod(&ds, name))
 		}
 	}
-	ps := problemsOf(t, cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1)))
+	ps := problemsOf(t, detecttest.Cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1)))
 	if len(ps) != 1 || len(ps[0].Nodes) != 15 || !strings.Contains(ps[0].Pattern, "instance type m7g.large") {
 		t.Fatalf("want one problem with the instance-type pattern, got %+v", ps)
 	}
@@ -230,7 +209,7 @@ func TestCoverageGapByPool(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		nodes = append(nodes, fixture.Node(fmt.Sprintf("batch-%d", i), fixture.WithLabel("karpenter.sh/nodepool", "batch-spot"), fixture.WithTaint("dedicated", "batch", corev1.TaintEffectNoSchedule)))
 	}
-	rep := audit.Analyze(cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1)), audit.Options{Now: fixture.Epoch})
+	rep := audit.Analyze(detecttest.Cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1)), audit.Options{Now: fixture.Epoch})
 	gaps := rep.DaemonSets[0].NotTargeted
 	if len(gaps) != 1 || gaps[0].Pool != "batch-spot" || gaps[0].Count != 5 || gaps[0].Range != "batch-1…5" || !strings.Contains(gaps[0].Reason, "dedicated=batch:NoSchedule") {
 		t.Fatalf("gaps %+v", gaps)
@@ -245,7 +224,7 @@ func TestOnDeleteOneCommand(t *testing.T) {
 	ds := fixture.DaemonSet("ns", "agent", fixture.Generation(2), fixture.OnDelete())
 	nodes := []corev1.Node{fixture.Node("n1"), fixture.Node("n2")}
 	pods := []corev1.Pod{fixture.Pod(&ds, "n1"), fixture.Pod(&ds, "n2")}
-	ps := problemsOf(t, cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)))
+	ps := problemsOf(t, detecttest.Cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)))
 	p := findProblem(ps, string(report.OutdatedPod))
 	want := fmt.Sprintf("kubectl delete pods -n ns -l 'app.kubernetes.io/name=agent,controller-revision-hash!=%s,pod-template-generation!=2'", fixture.Hash(&ds, 2))
 	if p == nil || len(p.Nodes) != 2 || !strings.Contains(p.Fix, want) || strings.Contains(p.Fix, "likewise") {
@@ -286,7 +265,7 @@ func TestRolloutInProgressIsNotStuck(t *testing.T) {
 				}
 				pods = append(pods, fixture.Pod(&ds, name))
 			}
-			rep := audit.Analyze(cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)), audit.Options{Now: fixture.Epoch})
+			rep := audit.Analyze(detecttest.Cluster(nodes, []appsv1.DaemonSet{ds}, pods, fixture.Revision(&ds, 1), fixture.Revision(&ds, 2)), audit.Options{Now: fixture.Epoch})
 			if stuck := findProblem(rep.Problems, string(report.RolloutStuck)) != nil; stuck != tc.wantStuck {
 				t.Fatalf("RolloutStuck %v, want %v: %+v", stuck, tc.wantStuck, rep.Problems)
 			}

@@ -1,11 +1,9 @@
 package audit
 
 import (
-	"time"
-
+	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	"github.com/daemoncheck/daemoncheck/internal/explain"
 	"github.com/daemoncheck/daemoncheck/internal/model"
-	"github.com/daemoncheck/daemoncheck/internal/rules/podstate"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -14,12 +12,12 @@ import (
 // controller would publish, as updateDaemonSetStatus in daemon_controller.go
 // does.
 func (c *dsContext) nodeVerdicts(byNode map[string][]*model.DaemonPod) ([]report.NodeVerdict, report.Counts) {
-	computed := report.Counts{ObservedGeneration: c.ds.Generation}
-	// The capacity plan evaluated every node already, with c.eval.
-	c.verdicts = c.idx.plan.Verdicts[c.idx.plan.Of(c.ds)]
-	nvs := make([]report.NodeVerdict, 0, len(c.idx.nodes))
-	for i, node := range c.idx.nodes {
-		v := c.verdicts[i]
+	computed := report.Counts{ObservedGeneration: c.DS.Generation}
+	// The capacity plan evaluated every node already, with c.Eval.
+	c.Verdicts = c.Cluster.Plan.Verdicts[c.Cluster.Plan.Of(c.DS)]
+	nvs := make([]report.NodeVerdict, 0, len(c.Cluster.Nodes))
+	for i, node := range c.Cluster.Nodes {
+		v := c.Verdicts[i]
 		ps := byNode[node.Name]
 		nv := report.NodeVerdict{
 			Name:                  node.Name,
@@ -28,14 +26,14 @@ func (c *dsContext) nodeVerdicts(byNode map[string][]*model.DaemonPod) ([]report
 			Reason:                v.Reason,
 			Cause:                 string(v.Cause),
 			Short:                 explain.ShortReason(v),
-			RequiredBy:            c.requiredBy(node),
+			RequiredBy:            c.RequiredBy(node),
 		}
 		nv.Required = nv.RequiredBy != ""
 		for _, p := range ps {
 			nv.Pods = append(nv.Pods, c.podRef(p))
 		}
 		switch {
-		case !c.podsKnown:
+		case !c.PodsKnown:
 			nv.Coverage = report.CoverageUnknown
 		case !v.ShouldRun:
 			nv.Coverage = report.NotTargeted
@@ -60,11 +58,11 @@ func (c *dsContext) nodeVerdicts(byNode map[string][]*model.DaemonPod) ([]report
 		oldest := ps[0]
 		if oldest.Ready {
 			computed.NumberReady++
-			if c.available(oldest) {
+			if c.Available(oldest) {
 				computed.NumberAvailable++
 			}
 		}
-		if c.isUpdated(oldest) {
+		if c.IsUpdated(oldest) {
 			computed.UpdatedNumberScheduled++
 		}
 	}
@@ -73,50 +71,16 @@ func (c *dsContext) nodeVerdicts(byNode map[string][]*model.DaemonPod) ([]report
 }
 
 func (c *dsContext) podRef(p *model.DaemonPod) report.PodRef {
-	h := c.health(p)
+	h := c.Health(p)
 	return report.PodRef{
 		Name:     p.Name,
 		Phase:    string(p.Phase),
 		Ready:    p.Ready,
-		Revision: podRevision(p),
-		Updated:  c.isUpdated(p),
+		Revision: detect.PodRevision(p),
+		Updated:  c.IsUpdated(p),
 		Restarts: h.Restarts,
 		Created:  p.Created.UTC(),
 		State:    h.State,
-		Adopted:  c.adopted[p],
+		Adopted:  c.Adopted[p],
 	}
-}
-
-func podRevision(p *model.DaemonPod) string {
-	if h := p.RevisionHash; h != "" {
-		return h
-	}
-	if g := p.TemplateGeneration; g != "" {
-		return "generation " + g
-	}
-	return ""
-}
-
-// isUpdated mirrors util.IsPodUpdated: the Pod's revision hash label equals
-// the current revision's hash, or its template generation label equals the
-// DaemonSet's template generation.
-func (c *dsContext) isUpdated(p *model.DaemonPod) bool {
-	templateMatches := c.gen != nil && p.TemplateGeneration == c.genLabel
-	hashMatches := c.hash != "" && p.RevisionHash == c.hash
-	return hashMatches || templateMatches
-}
-
-// available is podstate.Available with the DaemonSet's minReadySeconds, the
-// analysis clock and the server version's rule.
-func (c *dsContext) available(p *model.DaemonPod) bool {
-	ok := podstate.Available(p, c.ds.Spec.MinReadySeconds, c.now, c.rules.availableAtBoundary)
-	if !ok && p.Ready && !p.ReadySince.IsZero() {
-		// Ready, not yet for minReadySeconds: available from then on.
-		at := p.ReadySince.Add(time.Duration(c.ds.Spec.MinReadySeconds) * time.Second)
-		if !c.rules.availableAtBoundary {
-			at = at.Add(time.Nanosecond)
-		}
-		c.changesAt(at)
-	}
-	return ok
 }

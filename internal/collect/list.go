@@ -217,7 +217,7 @@ func TrimRevision(cr *appsv1.ControllerRevision) {
 
 // keptNodeAnnotations are the annotations of others the analysis reads
 // on a node: Cluster API's mark of a Machine to delete
-// (internal/audit/lifecycle.go).
+// (internal/audit/nodestate).
 var keptNodeAnnotations = map[string]bool{
 	"cluster.x-k8s.io/delete-machine": true,
 }

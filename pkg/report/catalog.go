@@ -20,14 +20,14 @@ const (
 	UncoveredNode   FindingType = "UncoveredNode"
 	RolloutStuck    FindingType = "RolloutStuck"
 	NoTargets       FindingType = "NoTargets"
-	// Capacity and eviction risk (internal/audit/capacity*.go).
+	// Capacity and eviction risk (internal/audit/fit).
 	HostPortConflict FindingType = "HostPortConflict"
 	NodeTooSmall     FindingType = "NodeTooSmall"
 	LowPriorityAgent FindingType = "LowPriorityAgent"
 	NoMemoryRequest  FindingType = "NoMemoryRequest"
 )
 
-// Readiness gates and startup taints (internal/audit/gates.go): taints that
+// Readiness gates and startup taints (internal/audit/lifecycle/gates.go): taints that
 // hold a new node until its agents are ready (internal/providers/gates.go).
 const (
 	GateDeadlock      FindingType = "GateDeadlock"
@@ -41,18 +41,18 @@ const (
 const GateGrace = 15 * time.Minute
 
 // Node plugins: CSI node plugins against CSINode registrations, DRA kubelet
-// plugins against ResourceSlices (internal/audit/csi.go, dra.go).
+// plugins against ResourceSlices (internal/audit/storage).
 const (
 	DriverWithoutPlugin FindingType = "DriverWithoutPlugin"
 	PluginNotRegistered FindingType = "PluginNotRegistered"
 )
 
-// Node lifecycle (internal/audit/lifecycle.go).
+// Node lifecycle (internal/audit/nodestate).
 const (
 	RecreateLoop FindingType = "RecreateLoop"
 )
 
-// Drift within a DaemonSet (internal/audit/drift.go, skew.go).
+// Drift within a DaemonSet (internal/audit/drift).
 const (
 	ImageDrift  FindingType = "ImageDrift"
 	VersionSkew FindingType = "VersionSkew"
@@ -181,15 +181,15 @@ var Catalog = []TypeInfo{
 		Doc: "a node is held by a readiness gate that waits for this DaemonSet's Pod; warning while the gate is younger than 15 minutes (Cluster Autoscaler's `--max-node-startup-time` default), error after"},
 	{Type: GateWithoutLifter, Why: "nothing will ever lift the gate: the node stays closed to this daemon", AcrossDaemonSets: true, Severity: SeverityError, NeedsNodes: true,
 		Doc: "a node carries a readiness gate or startup taint that no DaemonSet tolerates and no known controller removes (or a `readiness.k8s.io/` taint no NodeReadinessRule manages): the DaemonSet, which targets the node but for the gate, never runs there"},
-	// Node plugins (internal/audit/csi.go, dra.go).
+	// Node plugins (internal/audit/storage).
 	{Type: DriverWithoutPlugin, Why: "the node advertises a driver whose plugin is not there: its volumes or devices cannot be set up", AcrossDaemonSets: true, Severity: SeverityError, NeedsNodes: true,
 		Doc: "a CSI driver is registered on the node (CSINode) or a DRA driver published a ResourceSlice for it, but no Pod of the DaemonSet identified as that driver's node plugin runs there, and the DaemonSet does not target the node (where it does, MissingPod or PendingPod says so): volumes of the driver cannot be mounted or unmounted there, claims on its devices cannot be prepared"},
 	{Type: PluginNotRegistered, Why: "the plugin runs but the kubelet does not know it: its volumes cannot be mounted there", Severity: SeverityWarning, PodGrace: true, NeedsNodes: true,
 		Doc: "a Ready Pod of a CSI node plugin DaemonSet runs on a node whose CSINode does not list the plugin's driver: its registration with the kubelet failed (wrong --kubelet-registration-path, another kubelet root directory)"},
-	// Node lifecycle (internal/audit/lifecycle.go).
+	// Node lifecycle (internal/audit/nodestate).
 	{Type: RecreateLoop, Why: "churn: the controller and the kubelet fight over the node; its daemon findings say whether it is served", AcrossDaemonSets: true, Severity: SeverityWarning,
 		Doc: "the controller keeps deleting the daemon Pods the node's kubelet fails (FailedDaemonPod events, at least 3) and creating new ones, typically on a node shutting down (kubernetes/kubernetes#122912): how many, over what span, and the node's lifecycle"},
-	// Drift within a DaemonSet (internal/audit/drift.go, skew.go).
+	// Drift within a DaemonSet (internal/audit/drift).
 	{Type: ImageDrift, Why: "served today, by different builds of one revision", Severity: SeverityWarning,
 		Doc: "Pods of one revision run different image digests on nodes of one platform (`status.containerStatuses[].imageID`): a mutable tag moved between pulls; reported on the nodes outside the most common digest"},
 	{Type: VersionSkew, Why: "served today, by a version pairing the Kubernetes skew policy does not support", Severity: SeverityWarning,

@@ -72,8 +72,8 @@ const (
 	ReasonGateNoRule       Reason = "GateNoRule"       // a readiness.k8s.io/ taint no NodeReadinessRule manages
 )
 
-// Fragile coverage and node plugins (internal/audit/fragile.go, csi.go,
-// dra.go).
+// Fragile coverage and node plugins (internal/audit/pods/fragile.go,
+// internal/audit/storage).
 const (
 	// MisscheduledPod: a daemon Pod left running on a node that gained a
 	// NoSchedule taint the DaemonSet does not tolerate (Params.Rule Taint,
@@ -100,7 +100,7 @@ const (
 	StateTaintBeforePod = "TaintBeforePod"
 )
 
-// Node lifecycle (internal/audit/lifecycle.go).
+// Node lifecycle (internal/audit/nodestate).
 const (
 	// RolloutStuck: every Pod that holds the rollout's budget is on a
 	// node in a lifecycle operation (Params.Nodes): wait, it frees
@@ -135,8 +135,8 @@ type EventSpan struct {
 	Last   time.Time `json:"last"`
 }
 
-// Drift within a DaemonSet and platforms (internal/audit/drift.go,
-// skew.go, platform.go).
+// Drift within a DaemonSet and platforms (internal/audit/drift,
+// internal/audit/pods/platform.go).
 const (
 	// ImageDrift: the Pod's container runs Params.Digest, not the digest
 	// most Pods of its revision run on Params.Platform.

@@ -22,13 +22,13 @@ type NodeProblem struct {
 // strongest first: a node being shut down or deleted explains why it is
 // NotReady too, and a NotReady node explains more than a cordoned one.
 var NodeProblems = []NodeProblem{
-	// Node lifecycle (internal/audit/lifecycle.go).
+	// Node lifecycle (internal/audit/nodestate).
 	{Type: "NodeShuttingDown", Condition: "ShuttingDown", Lifecycle: true, Why: "the node is shutting down: taint node.kubernetes.io/out-of-service, daemon Pods its kubelet rejected or terminated for the shutdown, or condition GracefulNodeShutdownInProgress on a cordoned or not Ready node"},
 	{Type: "NodeDeleting", Condition: "Deleting", Lifecycle: true, Why: "Cluster API deletes the node's Machine: annotation cluster.x-k8s.io/delete-machine on a cordoned or not Ready node (Machines are not read)"},
 	{Type: "NodeDisrupted", Condition: "Disrupted", Lifecycle: true, Why: "Karpenter disrupts the node (taint karpenter.sh/disrupted): it is drained, then deleted"},
 	{Type: "NodeDraining", Condition: "Draining", Lifecycle: true, Why: "the node is being drained: condition DrainInProgress or Drained on a cordoned or not Ready node, or a daemon Pod evicted (Eviction API) on a cordoned node"},
 	{Type: "NodeInMaintenance", Condition: "InMaintenance", Lifecycle: true, Why: "the node is in maintenance: condition MaintenanceInProgress on a cordoned or not Ready node"},
-	// Node conditions (internal/audit/nodecause.go).
+	// Node conditions (internal/audit/nodestate).
 	{Type: "NodeNotReady", Condition: "NotReady", Why: "the node's Ready condition is False"},
 	{Type: "NodeUnreachable", Condition: "Unreachable", Why: "the node's kubelet stopped reporting (Ready is Unknown)"},
 	{Type: "NodeNetworkUnavailable", Condition: "NetworkUnavailable", Why: "the node's network is not configured (NetworkUnavailable is True)"},
