@@ -48,6 +48,21 @@ func Register(d Detector) {
 	registered = append(registered, d)
 }
 
+// RegisterWrapped registers a detector written over a package's own
+// context type C (a value wrapping *Context that carries the package's
+// methods): wrap makes one from the engine's Context for every call. Either
+// func may be nil, as in Detector.
+func RegisterWrapped[C any](typ report.FindingType, wrap func(*Context) C, node func(C, *Node) []report.Finding, ds func(C) []report.Finding) {
+	d := Detector{Type: typ}
+	if node != nil {
+		d.Node = func(c *Context, n *Node) []report.Finding { return node(wrap(c), n) }
+	}
+	if ds != nil {
+		d.DS = func(c *Context) []report.Finding { return ds(wrap(c)) }
+	}
+	Register(d)
+}
+
 // All returns the registered detectors in the order they registered
 // (package initialisation order: the engine puts them in its own).
 func All() []Detector { return slices.Clone(registered) }

@@ -27,12 +27,5 @@ type detector struct {
 // register registers d with package detect; called from the init function
 // of its file.
 func register(d detector) {
-	dd := detect.Detector{Type: d.typ}
-	if d.node != nil {
-		dd.Node = func(c *detect.Context, n *detect.Node) []report.Finding { return d.node(dsContext{c}, n) }
-	}
-	if d.ds != nil {
-		dd.DS = func(c *detect.Context) []report.Finding { return d.ds(dsContext{c}) }
-	}
-	detect.Register(dd)
+	detect.RegisterWrapped(d.typ, func(c *detect.Context) dsContext { return dsContext{c} }, d.node, d.ds)
 }
