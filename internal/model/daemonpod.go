@@ -20,7 +20,7 @@ type DaemonPod struct {
 	Namespace, Name string
 	UID             types.UID
 	// ResourceVersion tells one version of the Pod from another: an
-	// analysis carried forward (analyze.Memo) takes a Pod with the same
+	// analysis carried forward (audit.Memo) takes a Pod with the same
 	// UID and resourceVersion as unchanged.
 	ResourceVersion string
 	// OwnerUID and OwnerKind name the controller owner reference.

@@ -38,7 +38,7 @@ type WatchState struct {
 	// wide: the finding rows of each DaemonSet, by name, and the findings
 	// they were made from, so that the next state reuses the rows of a
 	// DaemonSet whose findings are the very same (a report carried forward
-	// by analyze.Memo shares them): a change costs its DaemonSet's rows.
+	// by audit.Memo shares them): a change costs its DaemonSet's rows.
 	wide  bool
 	rowOf map[string]dsRows
 }

@@ -91,7 +91,7 @@ func TestWatchChangesWide(t *testing.T) {
 }
 
 // NextWatchState reuses the rows of a DaemonSet whose findings are the
-// very slice it saw (a report carried forward by analyze.Memo), and makes
+// very slice it saw (a report carried forward by audit.Memo), and makes
 // the others anew: the lines are those of a new state.
 func TestNextWatchStateReusesUnchangedDaemonSets(t *testing.T) {
 	crash := []report.Finding{{Type: report.UnhealthyPod, Node: "n-1", Pod: "b-1", Message: "crash"}}

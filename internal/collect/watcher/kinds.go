@@ -59,7 +59,7 @@ func (w *Watcher) daemonSetSource() *source {
 		old := w.dss[k]
 		if old != nil && sameIgnoringVersion(old, ds, func(d *appsv1.DaemonSet) *string { return &d.ResourceVersion }) {
 			// Kept at its old resourceVersion: an analysis carried
-			// forward (analyze.Memo) takes it for unchanged, as it is.
+			// forward (audit.Memo) takes it for unchanged, as it is.
 			return false
 		}
 		w.dss[k] = ds
@@ -380,7 +380,7 @@ func (w *Watcher) nodeSource() *source {
 		if old != nil && sameIgnoringVersion(old, n, func(n *corev1.Node) *string { return &n.ResourceVersion }) {
 			// Kubelets write their status every few minutes even when
 			// nothing changed: that is no change to analyse, and the
-			// node keeps its old resourceVersion (analyze.Memo).
+			// node keeps its old resourceVersion (audit.Memo).
 			return false
 		}
 		w.nodeMap[n.Name] = n

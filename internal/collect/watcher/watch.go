@@ -24,7 +24,7 @@
 //
 // A write that changes nothing the kept record holds keeps the old object
 // and its resourceVersion, so that an analysis carried forward
-// (analyze.Memo), which takes an object at the same resourceVersion for
+// (audit.Memo), which takes an object at the same resourceVersion for
 // unchanged, sees only real changes.
 package watcher
 

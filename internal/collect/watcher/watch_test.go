@@ -252,7 +252,7 @@ func TestWatchIgnoresNonChanges(t *testing.T) {
 		t.Error("a heartbeat is no change")
 	}
 	// The node keeps the version it had: an analysis carried forward
-	// (analyze.Memo) takes the same resourceVersion for unchanged.
+	// (audit.Memo) takes the same resourceVersion for unchanged.
 	if rv := w.nodeMap["n1"].ResourceVersion; rv != "1" {
 		t.Errorf("after a heartbeat the node is at resourceVersion %s; want 1, the last change's", rv)
 	}
