@@ -28,6 +28,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/outfile"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
@@ -105,7 +106,7 @@ type runConfig struct {
 	printer   *render.Printer
 	printOpts render.Options
 	// outputFiles are written in the same run as stdout.
-	outputFiles []outputFile
+	outputFiles outfile.Files
 	// read says what to read; files, when set, is the offline input.
 	read  collect.Options
 	files []string
@@ -443,7 +444,7 @@ func (o *runner) runView(ctx context.Context, project func(*report.Report) (*rep
 // this one fails (*err is the run's error).
 func (o *runner) removeOnError(err *error) {
 	if *err != nil {
-		o.removeStaleOutputFiles()
+		o.run.outputFiles.RemoveUnwritten(o.ErrOut)
 	}
 }
 
@@ -574,7 +575,7 @@ func (o *runner) print(rep *report.Report) error {
 // printWith renders through a buffer with print, given the printer: a write
 // error (a full disk, a closed pipe) is sticky in bufio.Writer and surfaces
 // at Flush. Then every --output-file, with its own printer.
-func (o *runner) printWith(now time.Time, print printFunc) error {
+func (o *runner) printWith(now time.Time, print outfile.Print) error {
 	w := bufio.NewWriterSize(o.Out, 64*1024)
 	po := o.run.printOpts
 	po.Now = now

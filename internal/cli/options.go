@@ -356,7 +356,7 @@ func (r *runner) resolveOutput(run *runConfig, out *outputFlags, output string, 
 	if err != nil {
 		return err
 	}
-	run.printOpts = render.Options{NoHeaders: out.NoHeaders, MaxWidth: width, Color: colour, FullReport: fullReportFile(run.outputFiles)}
+	run.printOpts = render.Options{NoHeaders: out.NoHeaders, MaxWidth: width, Color: colour, FullReport: run.outputFiles.FullReport()}
 	return nil
 }
 

@@ -182,13 +182,7 @@ func whatIfTypeNames() string {
 // parentAddOutputFile registers --output-file with the what-if formats.
 func parentAddOutputFile(o *WhatIfOptions, cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&o.OutputFiles, "output-file", nil, "Also write the report to a file in another format, as FORMAT=PATH (e.g. junit=whatif.xml, markdown=summary.md, json=whatif.json); any -o format of whatif. Repeatable; written in the same run as stdout.")
-	_ = cmd.RegisterFlagCompletionFunc("output-file", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		var out []string
-		for _, f := range render.Completions(render.ViewWhatIf) {
-			out = append(out, strings.TrimSuffix(f, "=")+"=")
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
-	})
+	registerOutputFileCompletion(cmd, render.ViewWhatIf)
 }
 
 // Complete resolves the shared flags for the what-if view, then the
