@@ -91,7 +91,7 @@ func (o *CapacityOptions) Complete(cmd *cobra.Command) error {
 	if err := o.resolve(cmd, flagGroups{src: &o.sourceFlags, gate: &o.gateFlags, out: &o.outputFlags}, "", render.ViewCapacity); err != nil {
 		return err
 	}
-	o.run.capacityNodes = true
+	o.run.judge.capacityNodes = true
 	return nil
 }
 

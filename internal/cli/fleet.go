@@ -158,11 +158,11 @@ func (o *runner) newFleetCluster(name string, contextNamespace, requestTimeoutGi
 // any cluster has failing findings, else 3 if any could not be audited or
 // is partial.
 func (o *runner) runFleet(ctx context.Context) error {
-	opts := fleet.Options{Parallel: o.run.fleet.parallel, Start: o.run.now, Timeout: o.run.timeout}
-	if o.run.liveClock {
+	opts := fleet.Options{Parallel: o.run.fleet.parallel, Start: o.run.judge.now, Timeout: o.run.timeout}
+	if o.run.judge.liveClock {
 		opts.Start = time.Now()
 	}
-	if o.run.progress {
+	if o.run.out.progress {
 		opts.Progress = o.ErrOut
 	}
 	fr := fleet.Run(ctx, o.run.fleet.clusters, opts, o.auditCluster)
@@ -178,15 +178,15 @@ func (o *runner) runFleet(ctx context.Context) error {
 // that makes the cluster count as not audited.
 func (o *runner) auditCluster(ctx context.Context, fc *fleet.Cluster) (*report.Report, string) {
 	c := *o
-	c.run.client, c.run.host, c.run.progress = fc.Client, fc.Host, false
+	c.run.src.client, c.run.src.host, c.run.out.progress = fc.Client, fc.Host, false
 	if fc.Namespace != "" {
-		c.run.read.Namespace = fc.Namespace
+		c.run.src.read.Namespace = fc.Namespace
 	}
 	rep, err := c.audit(ctx, false)
 	if err != nil {
 		return nil, text.OneLine(err.Error())
 	}
-	if rep, err = view.Project(rep, view.Projection{KubeContext: fc.Context, SortBy: o.run.sortBy}); err != nil {
+	if rep, err = view.Project(rep, view.Projection{KubeContext: fc.Context, SortBy: o.run.out.sortBy}); err != nil {
 		return nil, text.OneLine(err.Error())
 	}
 	// The single run's verdict beyond the findings: -l that matched no

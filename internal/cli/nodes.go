@@ -121,7 +121,7 @@ func (o *NodesOptions) Complete(cmd *cobra.Command) error {
 	if len(o.LabelColumns) > 0 && (o.Transpose || o.node != "") {
 		return usageErrorf("-L/--label-columns adds columns to the node rows of the matrix; it cannot be used with --transpose or a NODE")
 	}
-	o.run.printOpts.Node, o.run.printOpts.Transpose, o.run.printOpts.LabelColumns = o.node, o.Transpose, o.LabelColumns
+	o.run.out.opts.Node, o.run.out.opts.Transpose, o.run.out.opts.LabelColumns = o.node, o.Transpose, o.LabelColumns
 	return nil
 }
 
@@ -136,7 +136,7 @@ func (o *NodesOptions) project(rep *report.Report) (*report.Report, error) {
 	if err := needNodes(rep, "coverage"); err != nil {
 		return nil, err
 	}
-	if len(rep.DaemonSets) == 0 && (o.Selector != "" || o.run.nsGiven) {
+	if len(rep.DaemonSets) == 0 && (o.Selector != "" || o.run.src.nsGiven) {
 		// Before printing: a matrix without columns would look like an answer.
 		return nil, o.exitFor(rep)
 	}

@@ -75,9 +75,9 @@ func printReport(rep *report.Report) outfile.Print {
 // writeOutputFiles prints to every --output-file with print, given the
 // file's printer; now is the report's clock (AGE columns).
 func (o *runner) writeOutputFiles(now time.Time, print outfile.Print) error {
-	po := o.run.printOpts
+	po := o.run.out.opts
 	po.Now = now
-	if err := o.run.outputFiles.Write(po, print); err != nil {
+	if err := o.run.out.files.Write(po, print); err != nil {
 		return inputErrorf("%v", err)
 	}
 	return nil

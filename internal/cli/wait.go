@@ -33,14 +33,14 @@ func (o *runner) wait(ctx context.Context) (*report.Report, error) {
 			return
 		}
 		lastLine = line
-		if o.run.progress {
+		if o.run.out.progress {
 			fmt.Fprintf(o.ErrOut, "\r\033[K%s", fitWidth(line, terminalWidth(o.ErrOut)))
 		} else {
 			fmt.Fprintln(o.ErrOut, line)
 		}
 	}
 	defer func() {
-		if o.run.progress && lastLine != "" {
+		if o.run.out.progress && lastLine != "" {
 			fmt.Fprintln(o.ErrOut)
 		}
 	}()
@@ -68,7 +68,7 @@ func (o *runner) wait(ctx context.Context) (*report.Report, error) {
 			say(fmt.Sprintf("Waiting for daemon coverage: read failed, retrying: %v", err))
 			select {
 			case <-ctx.Done():
-			case <-time.After(o.run.interval):
+			case <-time.After(o.run.follow.interval):
 			}
 			continue
 		}

@@ -57,6 +57,9 @@ const (
 type followConfig struct {
 	// watch is -w/--watch; timeoutGiven says --timeout was set explicitly.
 	watch, timeoutGiven bool
+	// wait is --wait; interval the period of re-reads and re-analyses.
+	wait     bool
+	interval time.Duration
 	// client watches: it has no overall request timeout (a watch is one
 	// long request); requestTimeout bounds each list of a re-list. nil:
 	// nothing to watch (offline), poll.
@@ -78,11 +81,11 @@ func (o *followFlags) complete(cmd *cobra.Command, run *runConfig, src *sourceFl
 		return usageErrorf("-w/--watch follows the cluster and cannot be used with -f; drop one")
 	case src.NowFlag != "" && src.NowFlag != NowWall:
 		return usageErrorf("-w/--watch uses the current time and cannot be used with --now")
-	case run.printer.Name != render.Default && run.printer.Name != "wide":
-		return usageErrorf("-w/--watch prints changes as table rows: use the default output or -o wide, not -o %s", run.printer.Name)
+	case run.out.printer.Name != render.Default && run.out.printer.Name != "wide":
+		return usageErrorf("-w/--watch prints changes as table rows: use the default output or -o wide, not -o %s", run.out.printer.Name)
 	case o.Interval < MinInterval:
 		return usageErrorf("--interval must be at least %s, got %s", MinInterval, o.Interval)
-	case len(run.outputFiles) > 0:
+	case len(run.out.files) > 0:
 		return usageErrorf("-w/--watch cannot be combined with --output-file (a file would be rewritten on every change); drop one")
 	}
 	return nil
@@ -93,7 +96,7 @@ func (o *followFlags) complete(cmd *cobra.Command, run *runConfig, src *sourceFl
 // would cut every watch at --request-timeout; re-lists get that bound
 // through their context instead.
 func (o *runner) completeWatchClient(cfg *rest.Config, requestTimeoutGiven bool) error {
-	if !o.run.follow.watch && !o.run.wait {
+	if !o.run.follow.watch && !o.run.follow.wait {
 		return nil
 	}
 	cfg = rest.CopyConfig(cfg)
@@ -104,7 +107,7 @@ func (o *runner) completeWatchClient(cfg *rest.Config, requestTimeoutGiven bool)
 	cfg.Timeout = 0
 	cs, err := collect.NewClient(cfg)
 	if err != nil {
-		return inputErrorf("creating a client for %s: %v", o.run.host, err)
+		return inputErrorf("creating a client for %s: %v", o.run.src.host, err)
 	}
 	o.run.follow.client = cs
 	return nil
@@ -118,8 +121,8 @@ func (o *runner) startFeed(ctx context.Context, snap *model.Snapshot, cur *colle
 		wait = DefaultRequestTimeout
 	}
 	return follow.Start(ctx, follow.FeedConfig{
-		Client: o.run.follow.client, Read: o.run.read, RequestTimeout: o.run.follow.requestTimeout, OpenTimeout: wait,
-		Interval: o.run.interval, Quiet: watchQuiet, MaxDelay: watchMaxDelay, Host: o.run.host,
+		Client: o.run.follow.client, Read: o.run.src.read, RequestTimeout: o.run.follow.requestTimeout, OpenTimeout: wait,
+		Interval: o.run.follow.interval, Quiet: watchQuiet, MaxDelay: watchMaxDelay, Host: o.run.src.host,
 		Poll: func(ctx context.Context) (*model.Snapshot, error) { return o.snapshot(ctx, nil) },
 		Note: note,
 	}, snap, cur)
@@ -147,7 +150,7 @@ func (o *runner) watch(parent context.Context) error {
 		}
 		return err
 	}
-	w := &watchLoop{o: o, memo: &audit.Memo{}, warned: map[string]bool{}, wide: o.run.printer.Name == "wide",
+	w := &watchLoop{o: o, memo: &audit.Memo{}, warned: map[string]bool{}, wide: o.run.out.printer.Name == "wide",
 		out: bufio.NewWriterSize(o.Out, 64*1024)}
 	if err := w.first(snap); err != nil {
 		return err
@@ -209,9 +212,9 @@ func (w *watchLoop) first(snap *model.Snapshot) error {
 		return err
 	}
 	o.warnOnce(rep, w.warned)
-	rep = sortedBy(rep, o.run.sortBy)
-	if len(rep.DaemonSets) == 0 && o.run.view == render.ViewAudit && o.run.printer.Name == render.Default {
-		fmt.Fprintf(o.ErrOut, "No daemonsets found %s; watching for some.\n", scopeWords(o.run.read.Namespace))
+	rep = sortedBy(rep, o.run.out.sortBy)
+	if len(rep.DaemonSets) == 0 && o.run.view == render.ViewAudit && o.run.out.printer.Name == render.Default {
+		fmt.Fprintf(o.ErrOut, "No daemonsets found %s; watching for some.\n", scopeWords(o.run.src.read.Namespace))
 	} else if err := o.print(rep); err != nil {
 		return err
 	}
@@ -228,7 +231,7 @@ func (w *watchLoop) step(snap *model.Snapshot, waited time.Time) error {
 		return err
 	}
 	o.warnOnce(rep, w.warned)
-	rep = sortedBy(rep, o.run.sortBy)
+	rep = sortedBy(rep, o.run.out.sortBy)
 	next := render.NextWatchState(w.state, rep, w.wide)
 	lines := render.WatchChanges(w.state, next)
 	for _, line := range lines {

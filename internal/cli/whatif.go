@@ -192,10 +192,10 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	if err := o.resolve(cmd, flagGroups{src: &o.sourceFlags, gate: &o.gateFlags, out: &o.outputFlags}, "", render.ViewWhatIf); err != nil {
 		return err
 	}
-	o.run.read.NoPods = true
+	o.run.src.read.NoPods = true
 	// The daemon Pods say on which platforms each DaemonSet has run: a
 	// pool that brings another one is a risk (whatif_platform.go).
-	o.run.read.DaemonPods = true
+	o.run.src.read.DaemonPods = true
 	stdin := 0
 	for _, in := range o.inputs {
 		if in == "" {
@@ -332,10 +332,10 @@ func (o *WhatIfOptions) proposal() (*model.Proposal, error) {
 // -n, else the kubeconfig context's (live), else "default", as kubectl
 // apply would choose.
 func (o *WhatIfOptions) namespaceOf() (string, string) {
-	if ns := o.run.read.Namespace; ns != "" {
+	if ns := o.run.src.read.Namespace; ns != "" {
 		return ns, "-n"
 	}
-	if len(o.run.files) == 0 && o.client == nil {
+	if len(o.run.src.files) == 0 && o.client == nil {
 		if ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err == nil && ns != "" {
 			return ns, "the kubeconfig context"
 		}
@@ -373,19 +373,19 @@ func (o *WhatIfOptions) Run(ctx context.Context) error {
 	}
 	for i := range prop.DaemonSets {
 		ds := &prop.DaemonSets[i]
-		if !read[ds.Namespace+"/"+ds.Name] && (o.run.read.Namespace != "" || o.run.read.LabelSelector != "") {
+		if !read[ds.Namespace+"/"+ds.Name] && (o.run.src.read.Namespace != "" || o.run.src.read.LabelSelector != "") {
 			prop.Warnings = append(prop.Warnings, fmt.Sprintf("daemonset %s/%s is not among the DaemonSets read (-n, -l): it is judged as a new DaemonSet", ds.Namespace, ds.Name))
 		}
 	}
 	all := append(append([]appsv1.DaemonSet{}, snap.DaemonSets...), prop.DaemonSets...)
-	if err := o.run.policy.Validate(all); err != nil {
+	if err := o.run.judge.policy.Validate(all); err != nil {
 		return usageErrorf("%v", err)
 	}
-	now := o.run.now
-	if o.run.inferClock && !snap.NewestTime.IsZero() {
+	now := o.run.judge.now
+	if o.run.judge.inferClock && !snap.NewestTime.IsZero() {
 		now = snap.NewestTime
 	}
-	rep := whatif.WhatIf(snap, prop, whatif.WhatIfOptions{Now: now, Policy: o.run.policy, MaxShapes: o.MaxShapes, AcceptUnjudged: o.AcceptUnjudged, Gate: o.gate})
+	rep := whatif.WhatIf(snap, prop, whatif.WhatIfOptions{Now: now, Policy: o.run.judge.policy, MaxShapes: o.MaxShapes, AcceptUnjudged: o.AcceptUnjudged, Gate: o.gate})
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(prop.DaemonSets, nil, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", text.Terminal(text.OneLine(w)))
