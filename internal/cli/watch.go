@@ -113,19 +113,17 @@ func (o *runner) completeWatchClient(cfg *rest.Config, requestTimeoutGiven bool)
 	return nil
 }
 
-// startFeed follows the cluster from the read that produced snap (cur says
-// where its lists stood): a watch, or polling every --interval.
-func (o *runner) startFeed(ctx context.Context, snap *model.Snapshot, cur *collect.Cursor, note func(string)) *follow.Feed {
+// feedConfig is how -w and --wait follow the cluster after the first read:
+// a watch, or polling every --interval (the caller sets Poll and Note).
+func (o *runner) feedConfig() follow.FeedConfig {
 	wait := o.run.follow.requestTimeout
 	if wait <= 0 {
 		wait = DefaultRequestTimeout
 	}
-	return follow.Start(ctx, follow.FeedConfig{
+	return follow.FeedConfig{
 		Client: o.run.follow.client, Read: o.run.src.read, RequestTimeout: o.run.follow.requestTimeout, OpenTimeout: wait,
 		Interval: o.run.follow.interval, Quiet: watchQuiet, MaxDelay: watchMaxDelay, Host: o.run.src.host,
-		Poll: func(ctx context.Context) (*model.Snapshot, error) { return o.snapshot(ctx, nil) },
-		Note: note,
-	}, snap, cur)
+	}
 }
 
 // watch is -w: the report, then a line per change until Ctrl-C or an
@@ -155,13 +153,16 @@ func (o *runner) watch(parent context.Context) error {
 	if err := w.first(snap); err != nil {
 		return err
 	}
-	f := o.startFeed(run, snap, cur, func(msg string) {
+	fc := o.feedConfig()
+	fc.Poll = func(ctx context.Context) (*model.Snapshot, error) { return o.snapshot(ctx, nil) }
+	fc.Note = func(msg string) {
 		if msg == follow.WatchingAgain {
 			w.say("Watching again.")
 			return
 		}
 		w.say("Warning: " + msg)
-	})
+	}
+	f := follow.Start(run, fc, snap, cur)
 	defer f.Stop()
 	w.say(fmt.Sprintf("Watching for changes (%s); Ctrl-C to stop.", f.Mode()))
 	for {
