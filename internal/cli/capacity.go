@@ -80,9 +80,9 @@ nodes could not be read.`,
 	d.addConnectionFlags(cmd)
 	registerGateCompletion(cmd)
 	hideUnusedFlags(fs)
-	complete := completer{d, &o.sourceFlags}
-	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
+	comp := completer(d, &o.sourceFlags)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", comp.Namespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", comp.Require)
 	return cmd
 }
 

@@ -26,6 +26,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/complete"
 	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/outfile"
@@ -211,7 +212,7 @@ report without such findings).`,
 			}
 			return nil
 		},
-		ValidArgsFunction: completer{o.deps, &o.sourceFlags}.completeNames,
+		ValidArgsFunction: completer(o.deps, &o.sourceFlags).Names,
 		Annotations:       map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl daemoncheck"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			view, name := render.ViewAudit, ""
@@ -247,9 +248,9 @@ report without such findings).`,
 	o.fleetFlags.addFlags(cmd, o.deps)
 	o.addVerbosityFlag(fs)
 	o.addConnectionFlags(cmd)
-	complete := completer{o.deps, &o.sourceFlags}
-	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
+	comp := completer(o.deps, &o.sourceFlags)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", comp.Namespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", comp.Require)
 	registerGateCompletion(cmd)
 
 	cmd.AddCommand(NewCmdNodes(o.deps))
@@ -528,7 +529,7 @@ func (o *runner) emptyNamespace(ns string) string {
 	if o.run.src.client == nil {
 		return fmt.Sprintf("no daemonsets in namespace %s", ns)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), hintTimeout)
 	defer cancel()
 	_, err := o.run.src.client.GetNamespace(ctx, ns)
 	switch {
@@ -662,6 +663,10 @@ func (o *runner) notFound(ctx context.Context, nf *collect.NotFoundError) error 
 	return &ExitError{Code: ExitInput, Err: errors.New(msg)}
 }
 
+// hintTimeout bounds the reads that only word an error (a hint, never a
+// verdict): as brief as shell completion's.
+const hintTimeout = complete.Timeout
+
 // maxElsewhere bounds the hint's list: a name in more namespaces than this
 // is a pattern (one agent per tenant), and the first few say enough.
 const maxElsewhere = 5
@@ -671,7 +676,7 @@ const maxElsewhere = 5
 // hint to an error, so any failure (e.g. no cluster-wide list permission)
 // means no hint.
 func (o *runner) namespacesOf(ctx context.Context, name string) []string {
-	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
+	ctx, cancel := context.WithTimeout(ctx, hintTimeout)
 	defer cancel()
 	l, err := o.run.src.client.ListDaemonSets(ctx, "", metav1.ListOptions{FieldSelector: "metadata.name=" + name, Limit: maxElsewhere})
 	if err != nil {

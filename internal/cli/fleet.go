@@ -42,7 +42,7 @@ func (o *fleetFlags) addFlags(cmd *cobra.Command, d *deps) {
 	fs.StringSliceVar(&o.Contexts, "contexts", nil, "Audit these kubeconfig contexts (names or 'prod-*').")
 	fs.BoolVar(&o.AllContexts, "all-contexts", false, "Audit every kubeconfig context.")
 	fs.IntVar(&o.MaxParallelClusters, "max-parallel-clusters", o.MaxParallelClusters, "Clusters read at once.")
-	_ = cmd.RegisterFlagCompletionFunc("contexts", completer{deps: d}.completeContextList)
+	_ = cmd.RegisterFlagCompletionFunc("contexts", completer(d, nil).ContextList)
 }
 
 // flagChanged says whether the command has the flag and it was given.
@@ -202,10 +202,4 @@ func (o *runner) printFleet(fr *report.FleetReport) error {
 	return o.printWith(fr.GeneratedAt, func(p *render.Printer, w *bufio.Writer, po render.Options) error {
 		return p.PrintFleet(w, fr, po)
 	})
-}
-
-// completeContextList completes --contexts: context names from the
-// kubeconfig (no cluster access), after the comma-separated ones typed.
-func (o completer) completeContextList(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	return commaCompletions(toComplete, o.kubeconfigContexts())
 }

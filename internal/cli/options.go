@@ -53,7 +53,7 @@ func (d *deps) addVerbosityFlag(fs *pflag.FlagSet) {
 // lists them once, under the options command.
 func (d *deps) addConnectionFlags(cmd *cobra.Command) {
 	addConnectionFlags(cmd.Flags(), d.ConfigFlags)
-	_ = cmd.RegisterFlagCompletionFunc("context", completer{deps: d}.completeContexts)
+	_ = cmd.RegisterFlagCompletionFunc("context", completer(d, nil).Contexts)
 }
 
 // addConnectionFlags adds kubectl's connection flags, bound to cf, to fs.

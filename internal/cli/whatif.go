@@ -83,7 +83,7 @@ var nodeFlags = []string{"node-name", "labels", "taints", "startup-taints", "all
 // NewCmdWhatIf builds `kubectl daemoncheck whatif [FILE...]`.
 func NewCmdWhatIf(d *deps) *cobra.Command {
 	o := &WhatIfOptions{deps: d, sourceFlags: newSourceFlags(), gateFlags: newGateFlags(), outputFlags: newOutputFlags(), runner: runner{deps: d}, MaxShapes: whatif.DefaultMaxShapes}
-	complete := completer{d, &o.sourceFlags}
+	comp := completer(d, &o.sourceFlags)
 	cmd := &cobra.Command{
 		Use:   "whatif [FILE...] [flags]",
 		Short: "Judge a new node pool or a DaemonSet change before it exists",
@@ -129,8 +129,8 @@ partial read without failures).`,
 	parentAddOutputFile(o, cmd)
 	registerOutputCompletion(cmd, render.ViewWhatIf)
 	d.addConnectionFlags(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", comp.Namespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", comp.Require)
 	kinds := make([]string, len(report.WhatIfTypes))
 	for i, k := range report.WhatIfTypes {
 		kinds[i] = string(k.Type) + "\t" + string(k.Severity)
