@@ -14,25 +14,21 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
-	"github.com/daemoncheck/daemoncheck/internal/complete"
 	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/outfile"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
-	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
+	"github.com/daemoncheck/daemoncheck/internal/source"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -394,7 +390,7 @@ func (o *runner) analyseWith(snap *model.Snapshot, warn bool, memo *audit.Memo) 
 		}
 	}
 	if o.run.src.nsGiven && len(o.run.src.files) > 0 {
-		o.run.src.nsInInput = hasNamespace(snap, o.run.src.read.Namespace)
+		o.run.src.nsInInput = source.HasNamespace(snap, o.run.src.read.Namespace)
 	}
 	rep := audit.Analyze(snap, audit.Options{Now: now, Policy: o.run.judge.policy, Gate: o.run.judge.gate, CapacityNodes: o.run.judge.capacityNodes, Selection: selection(o.run.src.read), Memo: memo})
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(snap.DaemonSets, snap.Nodes, func(t string) bool { return report.Known(report.FindingType(t)) })...)
@@ -515,57 +511,10 @@ func (o *runner) exitFor(rep *report.Report) error {
 	return exitFor(rep)
 }
 
-// emptyNamespace says why -n NAMESPACE found no DaemonSet: the namespace is
-// there and empty of them, or it is not there at all (a typo). Live, a get
-// on the namespace decides, briefly (it only words an error); offline,
-// whether the input holds any object of that namespace.
+// emptyNamespace says why -n NAMESPACE found no DaemonSet
+// (source.Reader.EmptyNamespace).
 func (o *runner) emptyNamespace(ns string) string {
-	if len(o.run.src.files) > 0 {
-		if o.run.src.nsInInput {
-			return fmt.Sprintf("no daemonsets in namespace %s: the input has objects of that namespace, but no DaemonSet", ns)
-		}
-		return fmt.Sprintf("no daemonsets in namespace %s: the input has no object of that namespace (a typo?)", ns)
-	}
-	if o.run.src.client == nil {
-		return fmt.Sprintf("no daemonsets in namespace %s", ns)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), hintTimeout)
-	defer cancel()
-	_, err := o.run.src.client.GetNamespace(ctx, ns)
-	switch {
-	case err == nil:
-		return fmt.Sprintf("no daemonsets in namespace %s: the namespace exists but has no DaemonSet", ns)
-	case apierrors.IsNotFound(err):
-		return fmt.Sprintf("no daemonsets in namespace %s: the namespace does not exist (kubectl get namespaces)", ns)
-	}
-	return fmt.Sprintf("no daemonsets in namespace %s (whether the namespace exists could not be checked: %s)", ns, text.OneLine(err.Error()))
-}
-
-// hasNamespace says whether the snapshot holds an object of namespace ns.
-// After selection it keeps the namespace's ControllerRevisions and Events
-// (and the Pods of DaemonSets kept), so this is what the input offered.
-func hasNamespace(snap *model.Snapshot, ns string) bool {
-	for i := range snap.DaemonSets {
-		if snap.DaemonSets[i].Namespace == ns {
-			return true
-		}
-	}
-	for i := range snap.DaemonPods {
-		if snap.DaemonPods[i].Namespace == ns {
-			return true
-		}
-	}
-	for i := range snap.ControllerRevisions {
-		if snap.ControllerRevisions[i].Namespace == ns {
-			return true
-		}
-	}
-	for i := range snap.Events {
-		if snap.Events[i].Namespace == ns {
-			return true
-		}
-	}
-	return false
+	return o.reader().EmptyNamespace(ns, o.run.src.nsInInput)
 }
 
 // exitFor maps the report's verdict to the exit code.
@@ -604,93 +553,23 @@ func (o *runner) printWith(now time.Time, print outfile.Print) error {
 	return o.writeOutputFiles(now, print)
 }
 
-// snapshot reads the input; a live read records where its lists stood in
-// cur (when set), for a watch to carry on from.
+// snapshot reads the input (source.Reader); a live read records where its
+// lists stood in cur (when set), for a watch to carry on from.
 func (o *runner) snapshot(ctx context.Context, cur *collect.Cursor) (*model.Snapshot, error) {
-	if len(o.run.src.files) > 0 {
-		snap, err := decode.Files(o.run.src.files, o.In, o.run.src.read)
-		var nf *collect.NotFoundError
-		if errors.As(err, &nf) {
-			return nil, o.notFound(ctx, nf)
-		}
-		if err != nil {
-			return nil, readError(err)
-		}
-		return snap, nil
-	}
-	opts := o.run.src.read
-	opts.Cursor = cur
-	if o.run.out.progress {
-		opts.Progress = func(format string, args ...any) {
-			fmt.Fprintf(o.ErrOut, "\r\033[K"+format, args...)
-		}
-		defer fmt.Fprint(o.ErrOut, "\r\033[K")
-	}
-	snap, err := collect.Live(ctx, o.run.src.client, o.run.src.host, opts)
-	var nf *collect.NotFoundError
-	var amb *collect.AmbiguousError
-	switch {
-	case err == nil:
-		// The offline reader checks each object's amounts as it reads it.
-		if err := capacity.CheckSnapshot(snap); err != nil {
-			return nil, inputErrorf("the cluster at %s: %v", o.run.src.host, err)
-		}
-		return snap, nil
-	case errors.As(err, &nf):
-		return nil, o.notFound(ctx, nf)
-	case errors.As(err, &amb):
-		return nil, readError(err)
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return nil, inputErrorf("gave up reading from the cluster at %s after --timeout %s: %s", o.run.src.host, o.run.timeout, text.OneLine(err.Error()))
-	}
-	return nil, inputErrorf("cannot read from the cluster at %s: %s", o.run.src.host, text.OneLine(err.Error()))
-}
-
-// notFound says what to do about a NAME that is not there: live, a NAME is
-// looked for in one namespace (the context's, as kubectl does), so say which
-// namespaces have it; and a NAME that looks like a subcommand (node) was
-// most likely meant as one.
-func (o *runner) notFound(ctx context.Context, nf *collect.NotFoundError) error {
-	msg := nf.Error()
-	if nf.Source == "" && nf.Namespace != "" && o.run.src.client != nil {
-		if nss := o.namespacesOf(ctx, nf.Name); len(nss) > 0 {
-			msg += fmt.Sprintf("; it exists in %s: add -n %s", strings.Join(nss, ", "), nss[0])
-		}
-	}
-	if len(o.run.src.suggest) > 0 {
-		msg += fmt.Sprintf("; did you mean the %q command (kubectl daemoncheck %s)?", o.run.src.suggest[0], o.run.src.suggest[0])
-	}
-	return &ExitError{Code: ExitInput, Err: errors.New(msg)}
-}
-
-// hintTimeout bounds the reads that only word an error (a hint, never a
-// verdict): as brief as shell completion's.
-const hintTimeout = complete.Timeout
-
-// maxElsewhere bounds the hint's list: a name in more namespaces than this
-// is a pattern (one agent per tenant), and the first few say enough.
-const maxElsewhere = 5
-
-// namespacesOf lists the namespaces that have a DaemonSet called name, by
-// field selector, with a small limit and a short deadline: it only adds a
-// hint to an error, so any failure (e.g. no cluster-wide list permission)
-// means no hint.
-func (o *runner) namespacesOf(ctx context.Context, name string) []string {
-	ctx, cancel := context.WithTimeout(ctx, hintTimeout)
-	defer cancel()
-	l, err := o.run.src.client.ListDaemonSets(ctx, "", metav1.ListOptions{FieldSelector: "metadata.name=" + name, Limit: maxElsewhere})
+	snap, err := o.reader().Read(ctx, cur)
 	if err != nil {
-		return nil
+		return nil, readError(err)
 	}
-	var nss []string
-	for _, ds := range l.Items {
-		// Checked again: not every server (or fake) applies the selector.
-		if ds.Name == name {
-			nss = append(nss, ds.Namespace)
-		}
+	return snap, nil
+}
+
+// reader is the run's source as resolved.
+func (o *runner) reader() source.Reader {
+	r := source.Reader{Options: o.run.src.read, Files: o.run.src.files, Stdin: o.In, Client: o.run.src.client, Host: o.run.src.host, Timeout: o.run.timeout, Suggest: o.run.src.suggest}
+	if o.run.out.progress {
+		r.Progress = o.ErrOut
 	}
-	sort.Strings(nss)
-	return nss
+	return r
 }
 
 // readError maps a reader's error to an exit code: a NAME in several
