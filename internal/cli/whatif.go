@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -10,11 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
-	"github.com/daemoncheck/daemoncheck/internal/nodespec"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/text"
@@ -51,16 +48,9 @@ type WhatIfOptions struct {
 	runner
 	output string
 
-	// The node described by flags (or what they add to every pool).
-	NodeName      string
-	Labels        string
-	Taints        []string
-	StartupTaints []string
-	Allocatable   string
-	OS            string
-	Arch          string
-	InstanceType  string
-	MaxShapes     int
+	// Node is the node described by flags (or what they add to every pool).
+	Node      whatif.NodeFlags
+	MaxShapes int
 	// AcceptUnjudged lets the shapes judged decide when a pool allows
 	// more than MaxShapes.
 	AcceptUnjudged bool
@@ -71,9 +61,9 @@ type WhatIfOptions struct {
 
 	gate   report.WhatIfGate
 	inputs []string
-	// node is the template the node flags describe, or nil; extra holds
+	// node is the proposal the node flags describe, or nil; extra holds
 	// what they add to every input pool.
-	node  *model.PoolTemplate
+	node  *model.Proposal
 	extra model.PoolTemplate
 }
 
@@ -157,14 +147,14 @@ func (o *WhatIfOptions) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README).")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "Give up after this long (exit 3).")
 	fs.IntVarP(&o.Verbosity, "v", "v", 0, "Number for the log level verbosity of the Kubernetes client (as kubectl's -v); 0 logs nothing.")
-	fs.StringVar(&o.NodeName, "node-name", "", "Name of the node described by flags (default whatif-node).")
-	fs.StringVar(&o.Labels, "labels", "", "Node labels, key=value,key=value; with FILE pools, added to each.")
-	fs.StringSliceVar(&o.Taints, "taints", nil, "Node taints as kubectl taint takes them, key[=value]:Effect, comma-separated or repeated; with FILE pools, added to each.")
-	fs.StringSliceVar(&o.StartupTaints, "startup-taints", nil, "Taints the node starts with until something removes them (key[=value]:Effect).")
-	fs.StringVar(&o.Allocatable, "allocatable", "", "The node's allocatable, e.g. cpu=3920m,memory=15Gi,pods=58,nvidia.com/gpu=1 (what kubectl describe node shows under Allocatable).")
-	fs.StringVar(&o.OS, "os", "", "The node's OS (kubernetes.io/os), e.g. linux or windows (default: the input's, else linux).")
-	fs.StringVar(&o.Arch, "arch", "", "The node's architecture (kubernetes.io/arch), e.g. amd64 or arm64 (default: the input's, else amd64).")
-	fs.StringVar(&o.InstanceType, "instance-type", "", "The node's instance type (node.kubernetes.io/instance-type); a cluster node of that type gives the allocatable.")
+	fs.StringVar(&o.Node.Name, "node-name", "", "Name of the node described by flags (default whatif-node).")
+	fs.StringVar(&o.Node.Labels, "labels", "", "Node labels, key=value,key=value; with FILE pools, added to each.")
+	fs.StringSliceVar(&o.Node.Taints, "taints", nil, "Node taints as kubectl taint takes them, key[=value]:Effect, comma-separated or repeated; with FILE pools, added to each.")
+	fs.StringSliceVar(&o.Node.StartupTaints, "startup-taints", nil, "Taints the node starts with until something removes them (key[=value]:Effect).")
+	fs.StringVar(&o.Node.Allocatable, "allocatable", "", "The node's allocatable, e.g. cpu=3920m,memory=15Gi,pods=58,nvidia.com/gpu=1 (what kubectl describe node shows under Allocatable).")
+	fs.StringVar(&o.Node.OS, "os", "", "The node's OS (kubernetes.io/os), e.g. linux or windows (default: the input's, else linux).")
+	fs.StringVar(&o.Node.Arch, "arch", "", "The node's architecture (kubernetes.io/arch), e.g. amd64 or arm64 (default: the input's, else amd64).")
+	fs.StringVar(&o.Node.InstanceType, "instance-type", "", "The node's instance type (node.kubernetes.io/instance-type); a cluster node of that type gives the allocatable.")
 	fs.IntVar(&o.MaxShapes, "max-shapes", o.MaxShapes, "At most this many node shapes per pool are judged (a pool that allows many architectures and instance types); a pool that allows more fails (ShapesNotJudged) unless --accept-unjudged-shapes.")
 	fs.StringSliceVar(&o.WhatIfFailOn, "fail-on", []string{string(report.SeverityError)}, "Findings that make the exit code 1: a severity and every higher one (error, the default; warning; info), finding types ("+whatIfTypeNames()+"), or none; comma-separated.")
 	fs.StringSliceVar(&o.WhatIfIgnore, "ignore", nil, "Finding types to leave out of the report, comma-separated.")
@@ -225,21 +215,14 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	if len(o.inputs) == 0 && !described {
 		return usageErrorf("whatif needs a proposal: FILE arguments (a Node, NodePool, MachineDeployment, MachinePool or DaemonSet manifest) or a node described by flags (--labels, --taints, --allocatable, ...)")
 	}
-	t, err := o.nodeTemplate()
+	t, err := o.Node.Template()
 	if err != nil {
-		return err
+		return usageErrorf("%v", err)
 	}
 	if len(o.inputs) == 0 {
-		node := t
-		node.Source, node.Kind, node.Name = "flags", "Flags", cmp.Or(o.NodeName, "whatif-node")
-		node.TaintsAt = "--taints" // its labels come from --labels: LabelsAt stays empty
-		node.NodeName = node.Name
-		if node.Labels == nil {
-			node.Labels = map[string]string{}
-		}
-		o.node = &node
+		o.node = o.Node.FlagNode(t)
 	} else {
-		if o.NodeName != "" {
+		if o.Node.Name != "" {
 			return usageErrorf("--node-name names the node described by flags; with FILE arguments the nodes are named by their pool")
 		}
 		o.extra = t
@@ -247,84 +230,16 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	return nil
 }
 
-// nodeTemplate is what the node flags describe (--labels, --taints,
-// --allocatable, ...): the node itself without FILE arguments, else what
-// is added to every FILE pool.
-func (o *WhatIfOptions) nodeTemplate() (model.PoolTemplate, error) {
-	var err error
-	var t model.PoolTemplate
-	if len(o.Taints)+len(o.StartupTaints) > 0 {
-		t.TaintOrigin = map[string]string{}
-	}
-	if o.Labels != "" {
-		ls, err := nodespec.ParseLabels(o.Labels)
-		if err != nil {
-			return t, usageErrorf("--labels %v", err)
-		}
-		t.Labels = ls
-	}
-	if t.Taints, err = nodespec.ParseTaints(o.Taints); err != nil {
-		return t, usageErrorf("--taints: %v", err)
-	}
-	if t.StartupTaints, err = nodespec.ParseTaints(o.StartupTaints); err != nil {
-		return t, usageErrorf("--startup-taints: %v", err)
-	}
-	for flag, ts := range map[string][]corev1.Taint{"--taints": t.Taints, "--startup-taints": t.StartupTaints} {
-		for _, tn := range ts {
-			t.TaintOrigin[tn.Key] = flag
-		}
-	}
-	if o.Allocatable != "" {
-		if t.Allocatable, err = nodespec.ParseResources(o.Allocatable); err != nil {
-			return t, usageErrorf("--allocatable %v", err)
-		}
-		t.AllocatableFrom = "--allocatable"
-	}
-	t.OS, t.Arch, t.InstanceType = o.OS, o.Arch, o.InstanceType
-	for flag, v := range map[string]string{"--os": o.OS, "--arch": o.Arch, "--instance-type": o.InstanceType, "--node-name": o.NodeName} {
-		if v != "" {
-			if _, err := nodespec.ParseLabels("k=" + v); err != nil || strings.Contains(v, ",") {
-				return t, usageErrorf("%s %q is not a valid label value", flag, v)
-			}
-		}
-	}
-	return t, nil
-}
-
 // proposal reads the FILE arguments and adds what the node flags say.
 func (o *WhatIfOptions) proposal() (*model.Proposal, error) {
 	if o.node != nil {
-		return &model.Proposal{Pools: []model.PoolTemplate{*o.node}, Inputs: []string{"flags"}}, nil
+		return o.node, nil
 	}
 	prop, err := decode.ReadProposal(o.inputs, o.In)
 	if err != nil {
 		return nil, &ExitError{Code: ExitInput, Err: err}
 	}
-	for i := range prop.Pools {
-		p := &prop.Pools[i]
-		for k, v := range o.extra.Labels {
-			p.Labels[k] = v
-		}
-		p.Taints = append(p.Taints, o.extra.Taints...)
-		for k, v := range o.extra.TaintOrigin {
-			if p.TaintOrigin == nil {
-				p.TaintOrigin = map[string]string{}
-			}
-			p.TaintOrigin[k] = v
-		}
-		p.StartupTaints = append(p.StartupTaints, o.extra.StartupTaints...)
-		if len(o.extra.Allocatable) > 0 {
-			p.Allocatable, p.AllocatableFrom = o.extra.Allocatable, o.extra.AllocatableFrom
-		}
-		for _, f := range []struct {
-			from string
-			to   *string
-		}{{o.extra.OS, &p.OS}, {o.extra.Arch, &p.Arch}, {o.extra.InstanceType, &p.InstanceType}} {
-			if f.from != "" {
-				*f.to = f.from
-			}
-		}
-	}
+	whatif.AddToPools(prop, o.extra)
 	return prop, nil
 }
 
