@@ -54,7 +54,7 @@ lint:
 
 ## race: the unit tests of the core packages under the race detector, -short: two tests
 ## take minutes under -race on 2 cores and test no concurrency (make unit runs them in
-## full): internal/audit's memo-versus-fresh-analysis walk runs shorter, internal/collect's
+## full): internal/audit's memo-versus-fresh-analysis walk runs shorter, internal/decode's
 ## peak-heap measurement of a 6 MB dump is skipped.
 RACE_PKGS := ./internal/audit/... ./internal/collect/... ./internal/decode/... ./internal/whatif/... ./internal/explain/... ./internal/providers/... ./pkg/report/... ./internal/policy/... ./internal/rules/scheduling/... \
 	./internal/rules/capacity/... ./internal/model/... ./internal/...

@@ -17,6 +17,10 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/kubeflags"
 	"github.com/daemoncheck/daemoncheck/internal/render"
+	// The capacity and what-if views and the CI formats add their
+	// printers to render's registry (render.Register) from their init.
+	_ "github.com/daemoncheck/daemoncheck/internal/render/ci"
+	_ "github.com/daemoncheck/daemoncheck/internal/render/plan"
 	"github.com/daemoncheck/daemoncheck/internal/serverurl"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/internal/view"

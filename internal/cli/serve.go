@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/collect/watcher"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
@@ -177,7 +178,7 @@ func (o *ServeOptions) Complete(cmd *cobra.Command) error {
 // kubeconfig, or in a Pod without one, the ServiceAccount (clientcmd's
 // in-cluster fallback, as kubectl has it).
 func (o *ServeOptions) source(cmd *cobra.Command, read collect.Options) (serve.Source, error) {
-	client, watcher, host := o.client, o.client, "https://test"
+	client, watchClient, host := o.client, o.client, "https://test"
 	requestTimeout := DefaultRequestTimeout
 	if client == nil {
 		cfg, err := o.ConfigFlags.ToRESTConfig()
@@ -196,7 +197,7 @@ func (o *ServeOptions) source(cmd *cobra.Command, read collect.Options) (serve.S
 			requestTimeout = wcfg.Timeout
 		}
 		wcfg.Timeout = 0
-		if watcher, err = collect.NewClient(wcfg); err != nil {
+		if watchClient, err = collect.NewClient(wcfg); err != nil {
 			return serve.Source{}, inputErrorf("creating a client for %s: %v", host, err)
 		}
 	}
@@ -206,8 +207,8 @@ func (o *ServeOptions) source(cmd *cobra.Command, read collect.Options) (serve.S
 			opts.Cursor = cur
 			return collect.Live(ctx, client, host, opts)
 		},
-		Watch: func(ctx context.Context, snap *model.Snapshot, cur *collect.Cursor, status func(error)) (*collect.Watcher, error) {
-			return collect.Watch(ctx, watcher, snap, cur, collect.WatchOptions{Read: read, RequestTimeout: requestTimeout, Status: status})
+		Watch: func(ctx context.Context, snap *model.Snapshot, cur *collect.Cursor, status func(error)) (*watcher.Watcher, error) {
+			return watcher.Start(ctx, watchClient, snap, cur, watcher.Options{Read: read, RequestTimeout: requestTimeout, Status: status})
 		},
 	}, nil
 }

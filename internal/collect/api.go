@@ -111,7 +111,7 @@ type UnexpectedResponseError struct {
 }
 
 func (e *UnexpectedResponseError) Error() string {
-	return fmt.Sprintf("the server answered with %s instead of a %s (is a proxy in the way?)", shorten(e.Got, 200), e.Want)
+	return fmt.Sprintf("the server answered with %s instead of a %s (is a proxy in the way?)", text.Shorten(e.Got, 200), e.Want)
 }
 
 // get reads one object or list from rc and checks that it is an L.
@@ -223,14 +223,4 @@ func (c *restClient) ServerVersion(ctx context.Context) (*version.Info, error) {
 		return nil, &UnexpectedResponseError{Want: "version", Got: "a body that is not one (" + err.Error() + ")"}
 	}
 	return &info, nil
-}
-
-// shorten keeps an error text to one readable line: server messages may
-// carry a whole HTML page.
-func shorten(s string, n int) string {
-	s = text.OneLine(s)
-	if len(s) <= n {
-		return s
-	}
-	return text.Truncate(s, n) + "..."
 }

@@ -17,19 +17,18 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 // hostile is a fake API server on loopback: it serves a small healthy
-// cluster (one DaemonSet, one node, its Pod) unless a test overrides the
-// answer for a path suffix, and counts requests per path.
+// cluster (collecttest.ServeHealthy) unless a test overrides the answer for
+// a path suffix, and counts requests per path.
 type hostile struct {
 	srv   *httptest.Server
 	mu    sync.Mutex
@@ -37,24 +36,11 @@ type hostile struct {
 	total atomic.Int32
 	auths []string
 	over  map[string]http.HandlerFunc
-	// healthy are the answers when no override applies.
-	healthy map[string]runtime.Object
 }
 
 func newHostile(t *testing.T, over map[string]http.HandlerFunc) *hostile {
 	t.Helper()
 	h := &hostile{hits: map[string]int{}, over: over}
-	ds := fixture.DaemonSet("a", "agent")
-	node := fixture.Node("n1")
-	pod := fixture.Pod(&ds, "n1")
-	h.healthy = map[string]runtime.Object{
-		"/daemonsets":          &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}, Items: []appsv1.DaemonSet{ds}},
-		"/nodes":               &corev1.NodeList{TypeMeta: metav1.TypeMeta{Kind: "NodeList", APIVersion: "v1"}, Items: []corev1.Node{node}},
-		"/pods":                &corev1.PodList{TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"}, Items: []corev1.Pod{pod}},
-		"/controllerrevisions": &appsv1.ControllerRevisionList{TypeMeta: metav1.TypeMeta{Kind: "ControllerRevisionList", APIVersion: "apps/v1"}},
-		"/events":              &corev1.EventList{TypeMeta: metav1.TypeMeta{Kind: "EventList", APIVersion: "v1"}},
-		"/priorityclasses":     &schedulingv1.PriorityClassList{TypeMeta: metav1.TypeMeta{Kind: "PriorityClassList", APIVersion: "scheduling.k8s.io/v1"}},
-	}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.total.Add(1)
 		h.mu.Lock()
@@ -67,21 +53,10 @@ func newHostile(t *testing.T, over map[string]http.HandlerFunc) *hostile {
 				return
 			}
 		}
-		h.serveHealthy(w, r)
+		collecttest.ServeHealthy(w, r)
 	}))
 	t.Cleanup(h.srv.Close)
 	return h
-}
-
-// serveHealthy answers as the small healthy cluster does.
-func (h *hostile) serveHealthy(w http.ResponseWriter, r *http.Request) {
-	for suffix, obj := range h.healthy {
-		if strings.HasSuffix(r.URL.Path, suffix) {
-			writeJSON(w, obj)
-			return
-		}
-	}
-	http.NotFound(w, r)
 }
 
 func (h *hostile) count(suffix string) int {
@@ -94,11 +69,6 @@ func (h *hostile) count(suffix string) int {
 		}
 	}
 	return n
-}
-
-func writeJSON(w http.ResponseWriter, obj any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(obj)
 }
 
 func status(code int, reason metav1.StatusReason, retryAfter int32) http.HandlerFunc {
@@ -180,7 +150,7 @@ func TestRunDeadlineBoundsHangingServer(t *testing.T) {
 func TestContinueTokenLoops(t *testing.T) {
 	ds := fixture.DaemonSet("a", "agent")
 	same := func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}, ListMeta: metav1.ListMeta{Continue: "again"}, Items: []appsv1.DaemonSet{ds}})
+		collecttest.WriteJSON(w, &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}, ListMeta: metav1.ListMeta{Continue: "again"}, Items: []appsv1.DaemonSet{ds}})
 	}
 	h := newHostile(t, map[string]http.HandlerFunc{"/daemonsets": same})
 	_, err := h.live(t, context.Background(), Options{ChunkSize: 1})
@@ -190,7 +160,7 @@ func TestContinueTokenLoops(t *testing.T) {
 	var n atomic.Int64
 	one := int64(1)
 	fresh := func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}, ListMeta: metav1.ListMeta{Continue: fmt.Sprint("t", n.Add(1)), RemainingItemCount: &one}})
+		collecttest.WriteJSON(w, &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}, ListMeta: metav1.ListMeta{Continue: fmt.Sprint("t", n.Add(1)), RemainingItemCount: &one}})
 	}
 	h = newHostile(t, map[string]http.HandlerFunc{"/daemonsets": fresh})
 	_, err = h.live(t, context.Background(), Options{ChunkSize: 1})
@@ -219,7 +189,7 @@ func TestFatalErrorCancelsSiblings(t *testing.T) {
 	}
 	h := newHostile(t, map[string]http.HandlerFunc{
 		"/daemonsets": func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}, Items: dss})
+			collecttest.WriteJSON(w, &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}, Items: dss})
 		},
 		"/pods": hang, "/nodes": hang, "/controllerrevisions": hang, "/events": hang,
 	})
@@ -233,7 +203,7 @@ func TestFatalErrorCancelsSiblings(t *testing.T) {
 	// A fatal non-retryable error ends it at once too.
 	h = newHostile(t, map[string]http.HandlerFunc{
 		"/daemonsets": func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}, Items: dss})
+			collecttest.WriteJSON(w, &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}, Items: dss})
 		},
 		"/pods": status(http.StatusBadRequest, metav1.StatusReasonBadRequest, 0),
 	})
@@ -264,7 +234,7 @@ func TestUnexpectedBodyIsAnError(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, `<html><body>Please log in</body></html>`)
 		},
-		"json PodList": func(w http.ResponseWriter, r *http.Request) { writeJSON(w, pods) },
+		"json PodList": func(w http.ResponseWriter, r *http.Request) { collecttest.WriteJSON(w, pods) },
 		"protobuf PodList": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/vnd.kubernetes.protobuf")
 			_, _ = w.Write(pbBody.Bytes())
@@ -327,7 +297,7 @@ func TestCrossHostRedirectRefused(t *testing.T) {
 		if r.Header.Get("Authorization") != "" {
 			leaked.Add(1)
 		}
-		writeJSON(w, &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}})
+		collecttest.WriteJSON(w, &appsv1.DaemonSetList{TypeMeta: metav1.TypeMeta{Kind: "DaemonSetList", APIVersion: "apps/v1"}})
 	}))
 	defer other.Close()
 	h := newHostile(t, map[string]http.HandlerFunc{"/daemonsets": func(w http.ResponseWriter, r *http.Request) {

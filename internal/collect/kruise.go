@@ -163,10 +163,10 @@ func readKruise(ctx context.Context, cs Client, opts Options, progress func(stri
 			scope = "a Role in namespace " + opts.Namespace + " (or a ClusterRole)"
 		}
 		rule := rbacRule("daemonsets", model.KruiseGroup)
-		return kruiseRead{gap: &model.Gap{Reason: fmt.Sprintf("forbidden: cannot list %s%s; add to %s: %s", model.KruiseDaemonSets, scopeWords(opts.Namespace), scope, rule), Rule: rule}}, nil
+		return kruiseRead{gap: &model.Gap{Reason: fmt.Sprintf("forbidden: cannot list %s%s; add to %s: %s", model.KruiseDaemonSets, ScopeWords(opts.Namespace), scope, rule), Rule: rule}}, nil
 	}
 	if err != nil {
-		return kruiseRead{}, shortError(fmt.Errorf("listing %s%s: %w", model.KruiseDaemonSets, scopeWords(opts.Namespace), deadlineWords(ctx, err)))
+		return kruiseRead{}, shortError(fmt.Errorf("listing %s%s: %w", model.KruiseDaemonSets, ScopeWords(opts.Namespace), deadlineWords(ctx, err)))
 	}
 	var r kruiseRead
 	for i := range objs {

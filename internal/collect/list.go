@@ -164,8 +164,9 @@ func concat[T any](pages [][]T) []T {
 	return all
 }
 
-// keyLess orders objects by "namespace/name" without building the strings.
-func keyLess(ns1, n1, ns2, n2 string) bool {
+// KeyLess orders objects by "namespace/name" without building the strings:
+// the order of Live's lists, which a watch's snapshots keep too.
+func KeyLess(ns1, n1, ns2, n2 string) bool {
 	k1 := [3]string{ns1, "/", n1}
 	k2 := [3]string{ns2, "/", n2}
 	i1, i2, o1, o2 := 0, 0, 0, 0

@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/text"
 )
 
 // listGroup runs the lists of a Live read at once, at most n at a time.
@@ -76,14 +77,14 @@ func (g *listGroup) fail(kind model.Kind, ns string, err error) {
 	if kind == model.PriorityClasses && apierrors.IsNotFound(err) {
 		// Served by every supported API server; a proxy or an
 		// aggregated server that lacks it costs the priorities only.
-		snap.MarkMissing(kind, "the server does not serve priorityclasses (scheduling.k8s.io/v1): "+shorten(err.Error(), 200), "")
+		snap.MarkMissing(kind, "the server does not serve priorityclasses (scheduling.k8s.io/v1): "+text.Shorten(err.Error(), 200), "")
 		return
 	}
 	if model.OptionalKinds[kind] && !apierrors.IsForbidden(err) && g.parent.Err() == nil {
 		// A kind only some checks use must not fail the whole read: those
 		// checks say unknown.
 		if _, already := snap.Missing[kind]; !already {
-			snap.MarkMissing(kind, fmt.Sprintf("listing %s failed: %s", kind, shorten(err.Error(), 200)), "")
+			snap.MarkMissing(kind, fmt.Sprintf("listing %s failed: %s", kind, text.Shorten(err.Error(), 200)), "")
 		}
 		return
 	}
@@ -99,7 +100,7 @@ func (g *listGroup) fail(kind model.Kind, ns string, err error) {
 		return
 	}
 	if g.first == nil {
-		g.first = fmt.Errorf("listing %s%s: %w", kind, scopeWords(ns), deadlineWords(g.parent, err))
+		g.first = fmt.Errorf("listing %s%s: %w", kind, ScopeWords(ns), deadlineWords(g.parent, err))
 		g.cancel(errStopped)
 		return
 	}

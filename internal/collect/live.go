@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/text"
 )
 
 // Options say what to read.
@@ -43,7 +44,7 @@ type Options struct {
 	// Progress, when set, is told what is being read (for a terminal).
 	Progress func(format string, args ...any)
 	// Cursor, when set, is filled with the resourceVersion of every list,
-	// so that a watch can carry on from the read (see Watch).
+	// so that a watch can carry on from the read (package watcher).
 	Cursor *Cursor
 	// NoPods reads DaemonSets and Nodes only (no daemon Pods, revisions
 	// or events): a what-if judges specs against nodes.
@@ -125,7 +126,7 @@ func readDaemonSets(ctx context.Context, cs Client, opts Options, cur *Cursor, p
 		return l.Items, l.ListMeta, nil
 	})
 	if err != nil {
-		return nil, shortError(fmt.Errorf("listing daemonsets%s: %w", scopeWords(opts.Namespace), explain(deadlineWords(ctx, err), "list", "daemonsets", "apps", opts.Namespace)))
+		return nil, shortError(fmt.Errorf("listing daemonsets%s: %w", ScopeWords(opts.Namespace), explain(deadlineWords(ctx, err), "list", "daemonsets", "apps", opts.Namespace)))
 	}
 	for i := range dss {
 		dss[i].ManagedFields = nil
@@ -228,7 +229,7 @@ func (r *liveRead) podsAndRevisions(dss []appsv1.DaemonSet) {
 	listed := map[Selection]bool{}
 	for i := range dss {
 		ds := &dss[i]
-		at, selErr := selectionOf(ds)
+		at, selErr := SelectionOf(ds)
 		if selErr != nil {
 			r.g.locked(func() {
 				r.snap.Warnings = append(r.snap.Warnings, fmt.Sprintf("daemonset %s/%s has an invalid selector (%v); reading all Pods of namespace %s to find its own", ds.Namespace, ds.Name, selErr, ds.Namespace))
@@ -297,7 +298,7 @@ func (r *liveRead) revisions(at Selection, owners PodOwners, seenRev map[types.U
 			kept := l.Items[:0]
 			for j := range l.Items {
 				cr := &l.Items[j]
-				if ref := metav1.GetControllerOfNoCopy(cr); ref != nil && owners.uids[refKey(cr.Namespace, ref)] {
+				if KeepRevision(cr, owners) {
 					TrimRevision(cr)
 					kept = append(kept, *cr)
 				}
@@ -366,11 +367,11 @@ func (r *liveRead) finish(ctx context.Context) error {
 	// (Pods are already in order: mergePods.)
 	sort.Slice(snap.ControllerRevisions, func(i, j int) bool {
 		a, b := &snap.ControllerRevisions[i], &snap.ControllerRevisions[j]
-		return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
+		return KeyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 	})
 	sort.Slice(snap.Events, func(i, j int) bool {
 		a, b := &snap.Events[i], &snap.Events[j]
-		return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
+		return KeyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 	})
 	return nil
 }
@@ -391,7 +392,7 @@ func shortError(err error) error {
 	if err == nil {
 		return nil
 	}
-	if s := shorten(err.Error(), 400); s != err.Error() {
+	if s := text.Shorten(err.Error(), 400); s != err.Error() {
 		return &short{msg: s, err: err}
 	}
 	return err
@@ -426,7 +427,7 @@ func mergePods(pages [][]model.DaemonPod) []model.DaemonPod {
 		}
 	}
 	sort.Slice(ptrs, func(i, j int) bool {
-		return keyLess(ptrs[i].Namespace, ptrs[i].Name, ptrs[j].Namespace, ptrs[j].Name)
+		return KeyLess(ptrs[i].Namespace, ptrs[i].Name, ptrs[j].Namespace, ptrs[j].Name)
 	})
 	out := make([]model.DaemonPod, len(ptrs))
 	for i, p := range ptrs {
@@ -492,7 +493,9 @@ func eventNamespaces(dss []appsv1.DaemonSet, ns string) []string {
 	return out
 }
 
-func scopeWords(ns string) string {
+// ScopeWords names a namespace scope in messages as Live's lists do ("" is
+// every namespace).
+func ScopeWords(ns string) string {
 	if ns == "" {
 		return " in all namespaces"
 	}

@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/version"
-	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
@@ -20,23 +19,8 @@ import (
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
-func fixtureClient() *fake.Clientset {
-	ds := fixture.DaemonSet("agents", "a")
-	other := fixture.DaemonSet("agents", "b")
-	rev := fixture.Revision(&ds, 1)
-	n1 := fixture.Node("n1")
-	n1.Status.Images = []corev1.ContainerImage{{Names: []string{"big"}}}
-	p1 := fixture.Pod(&ds, "n1")
-	p1.Spec.Volumes = []corev1.Volume{{Name: "v"}}
-	// Same labels as a's Pods, but another controller: must not be kept for
-	// a (an orphan would be: see TestKeepPodClaims).
-	stray := fixture.Pod(&ds, "n1", fixture.Named("stray"))
-	stray.OwnerReferences[0].UID = "someone-else"
-	return fake.NewClientset([]runtime.Object{&ds, &other, &rev, &n1, &p1, &stray}...)
-}
-
 func TestLiveReadsAndTrims(t *testing.T) {
-	snap, err := Live(context.Background(), collecttest.New(fixtureClient()), "https://test", Options{ChunkSize: 500})
+	snap, err := Live(context.Background(), collecttest.New(collecttest.Fixture()), "https://test", Options{ChunkSize: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +41,7 @@ func TestLiveReadsAndTrims(t *testing.T) {
 func TestLiveForbiddenIsPartial(t *testing.T) {
 	for _, res := range []string{"nodes", "pods", "controllerrevisions", "events"} {
 		t.Run(res, func(t *testing.T) {
-			cs := fixtureClient()
+			cs := collecttest.Fixture()
 			fixture.Forbid(cs, res)
 			snap, err := Live(context.Background(), collecttest.New(cs), "https://test", Options{ChunkSize: 500})
 			if err != nil {
@@ -72,7 +56,7 @@ func TestLiveForbiddenIsPartial(t *testing.T) {
 			}
 		})
 	}
-	cs := fixtureClient()
+	cs := collecttest.Fixture()
 	fixture.Forbid(cs, "daemonsets")
 	if _, err := Live(context.Background(), collecttest.New(cs), "https://test", Options{}); err == nil || !strings.Contains(err.Error(), "cannot list daemonsets") {
 		t.Errorf("daemonsets forbidden: %v", err)
@@ -80,7 +64,7 @@ func TestLiveForbiddenIsPartial(t *testing.T) {
 }
 
 func TestLiveNameNotFound(t *testing.T) {
-	_, err := Live(context.Background(), collecttest.New(fixtureClient()), "https://test", Options{Namespace: "agents", Name: "nope"})
+	_, err := Live(context.Background(), collecttest.New(collecttest.Fixture()), "https://test", Options{Namespace: "agents", Name: "nope"})
 	var nf *NotFoundError
 	if !errors.As(err, &nf) {
 		t.Fatalf("want NotFoundError, got %v", err)
@@ -88,7 +72,7 @@ func TestLiveNameNotFound(t *testing.T) {
 }
 
 func TestLiveServerErrorIsFatal(t *testing.T) {
-	cs := fixtureClient()
+	cs := collecttest.Fixture()
 	cs.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("connection reset by peer")
 	})
@@ -100,7 +84,7 @@ func TestLiveServerErrorIsFatal(t *testing.T) {
 // A node that joined after the node list but before the Pod list must not
 // make its daemon Pod look orphaned.
 func TestLiveConfirmsNodesNamedByPods(t *testing.T) {
-	cs := fixtureClient()
+	cs := collecttest.Fixture()
 	ds := fixture.DaemonSet("agents", "a")
 	late := fixture.Node("late")
 	gone := fixture.Pod(&ds, "gone", fixture.Named("a-gone"))
@@ -134,7 +118,7 @@ func TestLiveConfirmsNodesNamedByPods(t *testing.T) {
 // Live records the server's version from discovery (the rules that differ by
 // minor version follow it); without an answer it stays unknown.
 func TestLiveRecordsServerVersion(t *testing.T) {
-	cs := fixtureClient()
+	cs := collecttest.Fixture()
 	cs.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: "v1.33.4"}
 	snap, err := Live(context.Background(), collecttest.New(cs), "https://test", Options{})
 	if err != nil {

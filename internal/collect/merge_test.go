@@ -16,8 +16,8 @@ func TestKeyLessMatchesJoinedKey(t *testing.T) {
 			for _, ns2 := range names {
 				for _, n2 := range names {
 					want := ns1+"/"+n1 < ns2+"/"+n2
-					if got := keyLess(ns1, n1, ns2, n2); got != want {
-						t.Fatalf("keyLess(%q, %q, %q, %q) = %v, want %v", ns1, n1, ns2, n2, got, want)
+					if got := KeyLess(ns1, n1, ns2, n2); got != want {
+						t.Fatalf("KeyLess(%q, %q, %q, %q) = %v, want %v", ns1, n1, ns2, n2, got, want)
 					}
 				}
 			}

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/text"
 )
 
 // node-readiness-controller's rules (kubernetes-sigs/node-readiness-controller,
@@ -126,7 +127,7 @@ func (r *liveRead) readinessRules() {
 			case apierrors.IsForbidden(err):
 				r.snap.NodeReadinessRulesUnread = "forbidden; to read them add " + readinessRuleRBAC
 			default:
-				r.snap.NodeReadinessRulesUnread = shorten(err.Error(), 200)
+				r.snap.NodeReadinessRulesUnread = text.Shorten(err.Error(), 200)
 			}
 		})
 	})

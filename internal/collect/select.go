@@ -155,6 +155,13 @@ func KeepPod(p *model.DaemonPod, o PodOwners) bool {
 	return false
 }
 
+// KeepRevision says whether a ControllerRevision belongs in the snapshot:
+// its controller is one of the DaemonSets read.
+func KeepRevision(cr *appsv1.ControllerRevision, o PodOwners) bool {
+	ref := metav1.GetControllerOfNoCopy(cr)
+	return ref != nil && o.uids[refKey(cr.Namespace, ref)]
+}
+
 // serverVersion asks the server for its version (gitVersion, e.g.
 // "v1.33.4"); "" when it cannot say, and the analysis then applies the newest
 // controller rules. Kept out of the read's error path: /version is readable

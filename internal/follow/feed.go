@@ -8,6 +8,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/collect/watcher"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
@@ -43,7 +44,7 @@ const WatchingAgain = "watching again"
 // the server refuses one (RBAC without the watch verb), by polling.
 type Feed struct {
 	cfg   FeedConfig
-	w     *collect.Watcher
+	w     *watcher.Watcher
 	clk   clock.Clock
 	notes chan string
 }
@@ -55,7 +56,7 @@ func Start(ctx context.Context, cfg FeedConfig, snap *model.Snapshot, cur *colle
 	if cfg.Client == nil {
 		return f
 	}
-	w, err := collect.Watch(ctx, cfg.Client, snap, cur, collect.WatchOptions{
+	w, err := watcher.Start(ctx, cfg.Client, snap, cur, watcher.Options{
 		Read: cfg.Read, RequestTimeout: cfg.RequestTimeout, Status: f.status,
 	})
 	if err != nil {

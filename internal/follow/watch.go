@@ -20,7 +20,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// -w/--watch: after the first read, a watch (collect.Watch) keeps the
+// -w/--watch: after the first read, a watch (watcher.Start) keeps the
 // snapshot current and each change is analysed again, the same analysis
 // as a one-shot audit; when the server refuses the watch (RBAC without the
 // watch verb), the cluster is polled instead, as --wait always did.

@@ -17,8 +17,8 @@ const (
 	sgrGreen  = "\x1b[32m"
 )
 
-// paint wraps s in colour when on.
-func paint(on bool, sgr, s string) string {
+// Paint wraps s in colour when on.
+func Paint(on bool, sgr, s string) string {
 	if !on || s == "" {
 		return s
 	}
@@ -42,11 +42,20 @@ func paintVerdict(on bool, line string) string {
 	word, rest, _ := strings.Cut(line, ":")
 	switch word {
 	case "FAIL":
-		return paint(on, sgrRed, word) + ":" + rest
+		return Paint(on, sgrRed, word) + ":" + rest
 	case "INCOMPLETE":
-		return paint(on, sgrYellow, word) + ":" + rest
+		return Paint(on, sgrYellow, word) + ":" + rest
 	case "PASS":
-		return paint(on, sgrGreen, word) + ":" + rest
+		return Paint(on, sgrGreen, word) + ":" + rest
 	}
 	return line
+}
+
+// FitColour colours a verdict of whether the daemons fit (the capacity
+// view): red when they do not.
+func FitColour(bad bool) string {
+	if bad {
+		return sgrRed
+	}
+	return sgrGreen
 }

@@ -8,11 +8,12 @@ import (
 	"strings"
 
 	"github.com/daemoncheck/daemoncheck/internal/names"
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// maxNodesPerReason bounds how many node names a "Not Targeted" group lists.
-const maxNodesPerReason = 5
+// MaxNodesPerReason bounds how many node names a "Not Targeted" group lists.
+const MaxNodesPerReason = 5
 
 // Describe prints what `kubectl describe daemonset` prints, then what it
 // lacks: every targeted node with its Pod, the excluded nodes grouped by
@@ -27,8 +28,8 @@ func Describe(w io.Writer, r *report.Report, o Options) error {
 			return err
 		}
 	}
-	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "\n%s\n", safe(b))
+	if b := PartialBanner(r); b != "" {
+		fmt.Fprintf(w, "\n%s\n", escape.Terminal(b))
 	}
 	return nil
 }
@@ -51,10 +52,10 @@ func describeHeader(w io.Writer, ds *report.DaemonSetReport) {
 		{"Name", ds.Name},
 		{"Namespace", ds.Namespace},
 		{"Selector", ds.Selector},
-		{"Node-Selector", orNone(ds.NodeSelector, "<none>")},
-		{"Images", orNone(strings.Join(ds.Images, ", "), "<none>")},
+		{"Node-Selector", OrNone(ds.NodeSelector, "<none>")},
+		{"Images", OrNone(strings.Join(ds.Images, ", "), "<none>")},
 		{"Update Strategy", strategyString(ds)},
-		{"Current Revision", orNone(ds.CurrentRevision, unknown)},
+		{"Current Revision", OrNone(ds.CurrentRevision, Unknown)},
 		{"Generation", fmt.Sprintf("%d (observed by the controller: %d)", ds.Generation, ds.Status.ObservedGeneration)},
 	}
 	if ds.MinReadySeconds > 0 {
@@ -70,7 +71,7 @@ func describeHeader(w io.Writer, ds *report.DaemonSetReport) {
 		width = max(width, len(p[0])+1)
 	}
 	for _, p := range kv {
-		fmt.Fprintf(w, "%-*s  %s\n", width, p[0]+":", safe(p[1]))
+		fmt.Fprintf(w, "%-*s  %s\n", width, p[0]+":", escape.Terminal(p[1]))
 	}
 	// The count lines read as kubectl describe prints them, with
 	// daemoncheck's recomputed value where it differs.
@@ -91,7 +92,7 @@ func describeHeader(w io.Writer, ds *report.DaemonSetReport) {
 	count("Number of Nodes Misscheduled", ds.Status.NumberMisscheduled, func(c *report.Counts) int32 { return c.NumberMisscheduled })
 	fmt.Fprintf(w, "Pods Status:  %s\n", podsStatus(ds))
 	for _, u := range ds.Unknown {
-		fmt.Fprintf(w, "Unknown:  %s\n", safe(u))
+		fmt.Fprintf(w, "Unknown:  %s\n", escape.Terminal(u))
 	}
 }
 
@@ -122,14 +123,14 @@ func describeNodes(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 				// An orphan the controller adopts on its next sync.
 				name += " (adopted)"
 			}
-			rows = append(rows, []string{nv.Name, cov, name, orNone(rev, unknown), strconv.FormatBool(p.Ready), p.State, strconv.Itoa(int(p.Restarts)), age(o.Now, p.Created)})
+			rows = append(rows, []string{nv.Name, cov, name, OrNone(rev, Unknown), strconv.FormatBool(p.Ready), p.State, strconv.Itoa(int(p.Restarts)), age(o.Now, p.Created)})
 		}
 	}
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "  <none>")
 		return nil
 	}
-	return writeTable(w, []string{"NODE", "COVERAGE", "POD", "REVISION", "READY", "STATE", "RESTARTS", "AGE"}, rows, false, "  ")
+	return WriteTable(w, []string{"NODE", "COVERAGE", "POD", "REVISION", "READY", "STATE", "RESTARTS", "AGE"}, rows, false, "  ")
 }
 
 // describeNotTargeted writes the nodes the DaemonSet leaves out, grouped by
@@ -167,7 +168,7 @@ func describeNotTargeted(w io.Writer, ds *report.DaemonSetReport) error {
 	for _, reason := range reasons {
 		gr = append(gr, []string{strconv.Itoa(len(groups[reason])), nodeList(groups[reason]), reason})
 	}
-	return writeTable(w, []string{"COUNT", "NODES", "REASON"}, gr, false, "  ")
+	return WriteTable(w, []string{"COUNT", "NODES", "REASON"}, gr, false, "  ")
 }
 
 // describeFindings writes the findings, each with its suggestion.
@@ -189,9 +190,9 @@ func describeFindings(w io.Writer, ds *report.DaemonSetReport, o Options) {
 			mark = " [held back: " + f.HeldBack + "]"
 		}
 		width := o.MaxWidth
-		fmt.Fprint(w, wrap(safe(fmt.Sprintf("%s%s%s: %s", f.Type, where, mark, f.Message)), width, "  ", "      "))
+		fmt.Fprint(w, Wrap(escape.Terminal(fmt.Sprintf("%s%s%s: %s", f.Type, where, mark, f.Message)), width, "  ", "      "))
 		if f.Suggestion != "" {
-			fmt.Fprint(w, wrap("Suggestion: "+safe(f.Suggestion), width, "    ", "      "))
+			fmt.Fprint(w, Wrap("Suggestion: "+escape.Terminal(f.Suggestion), width, "    ", "      "))
 		}
 	}
 }
@@ -206,24 +207,24 @@ func describeEvents(w io.Writer, ds *report.DaemonSetReport, o Options) error {
 	fmt.Fprintln(w)
 	var er [][]string
 	for _, e := range ds.Events {
-		er = append(er, []string{"Warning", e.Reason, age(o.Now, e.LastSeen), strconv.Itoa(int(e.Count)), orNone(e.From, "-"), e.Message})
+		er = append(er, []string{"Warning", e.Reason, age(o.Now, e.LastSeen), strconv.Itoa(int(e.Count)), OrNone(e.From, "-"), e.Message})
 	}
-	return writeTable(w, []string{"TYPE", "REASON", "AGE", "COUNT", "FROM", "MESSAGE"}, er, false, "  ")
+	return WriteTable(w, []string{"TYPE", "REASON", "AGE", "COUNT", "FROM", "MESSAGE"}, er, false, "  ")
 }
 
 func nodeList(ns []string) string {
 	names.Sort(ns)
-	if len(ns) <= maxNodesPerReason {
+	if len(ns) <= MaxNodesPerReason {
 		return strings.Join(ns, ",")
 	}
-	return fmt.Sprintf("%s +%d more", strings.Join(ns[:maxNodesPerReason], ","), len(ns)-maxNodesPerReason)
+	return fmt.Sprintf("%s +%d more", strings.Join(ns[:MaxNodesPerReason], ","), len(ns)-MaxNodesPerReason)
 }
 
 func strategyString(ds *report.DaemonSetReport) string {
 	if ds.UpdateStrategy != "RollingUpdate" {
-		return orNone(ds.UpdateStrategy, unknown)
+		return OrNone(ds.UpdateStrategy, Unknown)
 	}
-	return fmt.Sprintf("RollingUpdate (maxUnavailable: %s, maxSurge: %s)", orNone(ds.MaxUnavailable, "1"), orNone(ds.MaxSurge, "0"))
+	return fmt.Sprintf("RollingUpdate (maxUnavailable: %s, maxSurge: %s)", OrNone(ds.MaxUnavailable, "1"), OrNone(ds.MaxSurge, "0"))
 }
 
 // podsStatus mirrors describe's "Pods Status" line, over the Pods daemoncheck
@@ -247,12 +248,12 @@ func podsStatus(ds *report.DaemonSetReport) string {
 	return fmt.Sprintf("%d Running / %d Waiting / %d Succeeded / %d Failed", running, waiting, succeeded, failed)
 }
 
-// wrap breaks text into lines of at most width columns at spaces: the first
+// Wrap breaks text into lines of at most width columns at spaces: the first
 // line after first, the others after rest (a hanging indent). A word longer
 // than a line stays whole. width 0 (a pipe, a file) keeps it on one line:
 // a line that grep finds whole. Indents may hold colour sequences, which
 // take no room.
-func wrap(text string, width int, first, rest string) string {
+func Wrap(text string, width int, first, rest string) string {
 	var b strings.Builder
 	line, indent := "", first
 	// A word that starts a line must not start a workflow command
@@ -278,4 +279,16 @@ func wrap(text string, width int, first, rest string) string {
 		b.WriteString(indent + line + "\n")
 	}
 	return b.String()
+}
+
+// KV prints aligned "Key:  value" lines, wrapping long values.
+func KV(w io.Writer, pairs [][2]string, width int, indent string) {
+	keyW := 0
+	for _, p := range pairs {
+		keyW = max(keyW, len(p[0])+1)
+	}
+	for _, p := range pairs {
+		head := fmt.Sprintf("%s%-*s  ", indent, keyW, p[0]+":")
+		fmt.Fprint(w, Wrap(escape.Terminal(p[1]), width, head, strings.Repeat(" ", len(head))))
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -41,7 +42,7 @@ func fleetTable(w io.Writer, f *report.FleetReport, o Options) error {
 		if !o.NoHeaders {
 			fmt.Fprintln(w)
 		}
-		return writeTable(w, headers, rows, o.NoHeaders, "")
+		return WriteTable(w, headers, rows, o.NoHeaders, "")
 	}
 	sumHeaders := append([]string{"CLUSTER"}, summaryHeaders(o)...)
 	if o.MaxWidth > 0 {
@@ -51,13 +52,13 @@ func fleetTable(w io.Writer, f *report.FleetReport, o Options) error {
 		return err
 	}
 	if marked && !o.NoHeaders {
-		fmt.Fprint(w, wrap(recomputedNote, o.MaxWidth, "", "  "))
+		fmt.Fprint(w, Wrap(recomputedNote, o.MaxWidth, "", "  "))
 	}
 	detailHeaders := append([]string{"CLUSTER"}, problemHeaders...)
 	if o.Wide {
 		detailHeaders = append([]string{"CLUSTER"}, findingHeaders(o)...)
 	}
-	if !o.Wide && o.MaxWidth > 0 && !o.NoHeaders && len(detailRows) > 0 && tableWidth(detailHeaders, detailRows) > o.MaxWidth {
+	if !o.Wide && o.MaxWidth > 0 && !o.NoHeaders && len(detailRows) > 0 && TableWidth(detailHeaders, detailRows) > o.MaxWidth {
 		fmt.Fprintln(w)
 		problemList(w, problems, o)
 	} else if err := section(detailHeaders, detailRows); err != nil {
@@ -73,17 +74,17 @@ func fleetTable(w io.Writer, f *report.FleetReport, o Options) error {
 		coverage(w, cover, o.MaxWidth)
 	case len(leaving) > 0:
 		fmt.Fprintln(w)
-		fmt.Fprint(w, wrap(safe(fmt.Sprintf("Not targeted by design: %s leave some nodes out on purpose (taints, selectors); -o wide lists them, --require makes a node required.",
+		fmt.Fprint(w, Wrap(escape.Terminal(fmt.Sprintf("Not targeted by design: %s leave some nodes out on purpose (taints, selectors); -o wide lists them, --require makes a node required.",
 			strings.Join(leaving, ", "))), o.MaxWidth, "", ""))
 	}
 	if len(aside) > 0 {
 		fmt.Fprintf(w, "\nFindings set aside%s:\n", setAsideHint(o))
 		for _, l := range aside {
-			fmt.Fprint(w, wrap(safe(l), o.MaxWidth, "  ", "    "))
+			fmt.Fprint(w, Wrap(escape.Terminal(l), o.MaxWidth, "  ", "    "))
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprint(w, wrap(paintVerdict(o.Color, safe(FleetVerdict(f))), o.MaxWidth, "", "  "))
+	fmt.Fprint(w, Wrap(paintVerdict(o.Color, escape.Terminal(FleetVerdict(f))), o.MaxWidth, "", "  "))
 	return nil
 }
 
@@ -123,9 +124,9 @@ func gatherFleet(f *report.FleetReport, o Options) fleetParts {
 			fp.cover = append(fp.cover, c.Context+": "+l)
 		}
 		if len(lines) > 0 {
-			fp.leaving = append(fp.leaving, count(len(lines), "DaemonSet")+" in "+c.Context)
+			fp.leaving = append(fp.leaving, Count(len(lines), "DaemonSet")+" in "+c.Context)
 		}
-		if s := setAside(r); s != "" {
+		if s := SetAside(r); s != "" {
 			fp.aside = append(fp.aside, c.Context+": "+strings.TrimPrefix(s, "Findings set aside: "))
 		}
 	}
@@ -137,20 +138,20 @@ func gatherFleet(f *report.FleetReport, o Options) fleetParts {
 // it and each message follows, wrapped, under the cluster's name.
 func fleetClusters(w io.Writer, f *report.FleetReport, o Options) error {
 	headers, rows := clusterHeaders(o), clusterRows(f, o)
-	if o.MaxWidth == 0 || o.NoHeaders || tableWidth(headers, rows) <= o.MaxWidth {
-		return writeTable(w, headers, rows, o.NoHeaders, "")
+	if o.MaxWidth == 0 || o.NoHeaders || TableWidth(headers, rows) <= o.MaxWidth {
+		return WriteTable(w, headers, rows, o.NoHeaders, "")
 	}
 	last := len(headers) - 1
 	short := make([][]string, len(rows))
 	for i, r := range rows {
 		short[i] = r[:last]
 	}
-	if err := writeTable(w, headers[:last], short, false, ""); err != nil {
+	if err := WriteTable(w, headers[:last], short, false, ""); err != nil {
 		return err
 	}
 	for i := range f.Clusters {
-		if m := clusterMessage(&f.Clusters[i]); m != "" {
-			fmt.Fprint(w, wrap(safe(f.Clusters[i].Context+": "+m), o.MaxWidth, "", "  "))
+		if m := ClusterMessage(&f.Clusters[i]); m != "" {
+			fmt.Fprint(w, Wrap(escape.Terminal(f.Clusters[i].Context+": "+m), o.MaxWidth, "", "  "))
 		}
 	}
 	return nil
@@ -188,11 +189,11 @@ func FleetVerdict(f *report.FleetReport) string {
 	n := len(f.Clusters)
 	switch {
 	case len(failed) > 0:
-		return fmt.Sprintf("FAIL: %d of %s fail the gate (%s)%s; exit 1", len(failed), count(n, "cluster"), strings.Join(failed, ", "), tail)
+		return fmt.Sprintf("FAIL: %d of %s fail the gate (%s)%s; exit 1", len(failed), Count(n, "cluster"), strings.Join(failed, ", "), tail)
 	case len(rest) > 0:
 		return fmt.Sprintf("INCOMPLETE: no cluster fails the gate%s; exit 3", tail)
 	}
-	return fmt.Sprintf("PASS: %s pass the gate; exit 0", count(n, "cluster"))
+	return fmt.Sprintf("PASS: %s pass the gate; exit 0", Count(n, "cluster"))
 }
 
 // clusterHeaders are the columns of the clusters table.
@@ -208,31 +209,31 @@ func clusterRows(f *report.FleetReport, o Options) [][]string {
 	rows := make([][]string, 0, len(f.Clusters))
 	for i := range f.Clusters {
 		c := &f.Clusters[i]
-		row := []string{c.Context, string(c.Result), unknown, unknown, unknown, unknown}
+		row := []string{c.Context, string(c.Result), Unknown, Unknown, Unknown, Unknown}
 		if r := c.Report; r != nil {
 			s := r.Summary
 			row = append(row[:2], strconv.Itoa(s.DaemonSets), strconv.Itoa(s.Healthy), strconv.Itoa(s.Findings), strconv.Itoa(s.Failing))
 		}
 		if o.Wide {
-			version := unknown
+			version := Unknown
 			if c.Report != nil && c.Report.ServerVersion != "" {
 				version = c.Report.ServerVersion
 			}
-			row = append(row, orNone(c.Server, unknown), version)
+			row = append(row, OrNone(c.Server, Unknown), version)
 		}
-		rows = append(rows, append(row, orNone(clusterMessage(c), "<none>")))
+		rows = append(rows, append(row, OrNone(ClusterMessage(c), "<none>")))
 	}
 	return rows
 }
 
-// clusterMessage is why a cluster did not pass other than by its findings:
+// ClusterMessage is why a cluster did not pass other than by its findings:
 // its error, or what its partial report could not read ("" if nothing).
-func clusterMessage(c *report.ClusterReport) string {
+func ClusterMessage(c *report.ClusterReport) string {
 	if c.Error != "" {
 		return c.Error
 	}
 	if c.Report != nil {
-		return strings.TrimPrefix(partialBanner(c.Report), "PARTIAL REPORT: ")
+		return strings.TrimPrefix(PartialBanner(c.Report), "PARTIAL REPORT: ")
 	}
 	return ""
 }
@@ -254,12 +255,12 @@ func FleetDescribe(w io.Writer, f *report.FleetReport, o Options) error {
 		if i > 0 {
 			fmt.Fprint(w, "\n\n")
 		}
-		kv := [][2]string{{"Context", c.Context}, {"Server", orNone(c.Server, unknown)}, {"Result", string(c.Result)}}
+		kv := [][2]string{{"Context", c.Context}, {"Server", OrNone(c.Server, Unknown)}, {"Result", string(c.Result)}}
 		if c.Error != "" {
 			kv = append(kv, [2]string{"Error", c.Error})
 		}
 		for _, p := range kv {
-			fmt.Fprintf(w, "%-8s  %s\n", p[0]+":", safe(p[1]))
+			fmt.Fprintf(w, "%-8s  %s\n", p[0]+":", escape.Terminal(p[1]))
 		}
 		if c.Report == nil || len(c.Report.DaemonSets) == 0 && !c.Report.Partial {
 			continue
@@ -272,94 +273,4 @@ func FleetDescribe(w io.Writer, f *report.FleetReport, o Options) error {
 		}
 	}
 	return nil
-}
-
-// FleetJUnit prints one test suite per cluster: its DaemonSets' cases (class
-// CLUSTER/NAMESPACE/NAME, as a single run's suites have them), the kinds it
-// could not read, and an errored "audit" case when it could not be audited.
-func FleetJUnit(w io.Writer, f *report.FleetReport, o Options) error {
-	out := junitSuites{Name: "daemoncheck", Time: junitTime}
-	var comments []string
-	for i := range f.Clusters {
-		c := &f.Clusters[i]
-		prefix := c.Context + "/"
-		s := junitSuite{Name: c.Context, Time: junitTime, Properties: []junitProperty{{"context", c.Context}, {"server", c.Server}}}
-		var parts []junitSuite
-		if r := c.Report; r != nil {
-			s.Timestamp = junitTimestamp(r)
-			if r.ServerVersion != "" {
-				s.Properties = append(s.Properties, junitProperty{"serverVersion", r.ServerVersion})
-			}
-			parts = daemonSetSuites(r)
-			if u := unreadSuite(r, prefix); u != nil {
-				parts = append(parts, *u)
-			}
-			if b := partialBanner(r); b != "" {
-				comments = append(comments, c.Context+": "+b)
-			}
-		}
-		if c.Error != "" {
-			parts = append(parts, junitSuite{Tests: 1, Errors: 1, Cases: []junitCase{{Name: "audit", Classname: prefix + "daemoncheck", Time: junitTime,
-				Error: &junitFailure{Type: "ClusterError", Message: c.Error}}}})
-		}
-		for _, p := range parts {
-			for _, tc := range p.Cases {
-				if !strings.HasPrefix(tc.Classname, prefix) {
-					tc.Classname = prefix + tc.Classname
-				}
-				s.Cases = append(s.Cases, tc)
-			}
-			s.Tests += p.Tests
-			s.Failures += p.Failures
-			s.Errors += p.Errors
-			s.Skipped += p.Skipped
-		}
-		out.add(s)
-	}
-	return writeJUnit(w, out, comments)
-}
-
-// FleetMarkdown prints the clusters' results as a table, then one section
-// per cluster, as a single run's Markdown; the whole stays under
-// MarkdownLimit (150 clusters easily pass it).
-func FleetMarkdown(w io.Writer, f *report.FleetReport, o Options) error {
-	d := mdDoc{fullReport: o.FullReport}
-	s := f.Summary
-	verdict := "passed"
-	switch {
-	case s.Failed > 0:
-		verdict = "failed"
-	case s.Partial+s.Errors > 0:
-		verdict = "incomplete"
-	}
-	d.line(fmt.Sprintf("## daemoncheck %s: %d clusters: %d failed, %d not audited, %d partial, %d passed; %d failing of %d findings\n\n",
-		verdict, s.Clusters, s.Failed, s.Errors, s.Partial, s.Passed, s.Failing, s.Findings), nil)
-	d.line("| Cluster | Result | DaemonSets | Healthy | Findings | Failing | Message |\n|---|---|---:|---:|---:|---:|---|\n", nil)
-	for i := range f.Clusters {
-		c := &f.Clusters[i]
-		// Markdown would take <unknown> for an HTML tag.
-		counts := "- | - | - | -"
-		if r := c.Report; r != nil {
-			counts = fmt.Sprintf("%d | %d | %d | %d", r.Summary.DaemonSets, r.Summary.Healthy, r.Summary.Findings, r.Summary.Failing)
-		}
-		d.line(fmt.Sprintf("| %s | %s | %s | %s |\n", mdCode(c.Context), mdEscape(string(c.Result)), counts, mdEscape(clusterMessage(c))), &d.droppedClusterRows)
-	}
-	for i := range f.Clusters {
-		c := &f.Clusters[i]
-		title := "\n### " + mdCode(c.Context) + " "
-		if c.Report == nil {
-			d.line(fmt.Sprintf("%snot audited\n\n> **Error:** %s\n", title, mdEscape(c.Error)), &d.droppedSections)
-			continue
-		}
-		d.report(c.Report, title, "####", &d.droppedSections)
-		if c.Error != "" {
-			d.line(fmt.Sprintf("\n> **Error:** %s\n", mdEscape(c.Error)), nil)
-		}
-		if set := setAside(c.Report); set != "" {
-			d.line("\n"+set+"\n", nil)
-		}
-	}
-	d.cutNote()
-	_, err := io.WriteString(w, d.b.String())
-	return err
 }

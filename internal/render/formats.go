@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/daemoncheck/daemoncheck/internal/names"
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -42,7 +43,8 @@ type WhatIfRenderFunc func(w io.Writer, r *report.WhatIfReport, o Options) error
 // Format is one -o value. This registry is the one list of formats, as
 // kubectl's PrintFlags.AllowedFormats is: it drives -o help, completion,
 // the error for an unknown value, which commands accept what, and dispatch.
-// A new format is one entry here and its printer.
+// A new format is one entry here and its printer; a printer in another
+// package adds itself to its entry with Register.
 type Format struct {
 	Name string
 	// Template formats take an argument: -o jsonpath='{...}'.
@@ -63,17 +65,21 @@ type Format struct {
 // Default is the -o value when none is given.
 const Default = ""
 
+// formats lists every -o value in the order help, completion and errors
+// list them. The printers of this package are here; those of the capacity
+// and what-if views (internal/render/plan) and of the CI formats
+// (internal/render/ci) add themselves with Register, as render cannot
+// import them (they build on its tables, wrapping and words). A format
+// without a printer for a view is not offered there.
 var formats = []Format{
-	{Name: Default, Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Describe, ViewNodes: Matrix, ViewNode: NodeDetail, ViewCapacity: CapacityTable},
-		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetDescribe}, RenderWhatIf: WhatIfTable},
-	{Name: "wide", Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Table, ViewNodes: Matrix, ViewNode: NodeDetail, ViewCapacity: CapacityTable},
-		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetTable}, RenderWhatIf: WhatIfTable},
+	{Name: Default, Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Describe, ViewNodes: Matrix, ViewNode: NodeDetail},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetDescribe}},
+	{Name: "wide", Render: map[View]RenderFunc{ViewAudit: Table, ViewDetail: Table, ViewNodes: Matrix, ViewNode: NodeDetail},
+		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetTable, ViewDetail: FleetTable}},
 	{Name: "json", Machine: true},
 	{Name: "yaml", Machine: true},
-	{Name: "junit", Render: map[View]RenderFunc{ViewAudit: JUnit, ViewDetail: JUnit},
-		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetJUnit, ViewDetail: FleetJUnit}, RenderWhatIf: WhatIfJUnit},
-	{Name: "markdown", Render: map[View]RenderFunc{ViewAudit: Markdown, ViewDetail: Markdown, ViewCapacity: CapacityMarkdown},
-		Fleet: map[View]FleetRenderFunc{ViewAudit: FleetMarkdown, ViewDetail: FleetMarkdown}, RenderWhatIf: WhatIfMarkdown},
+	{Name: "junit"},
+	{Name: "markdown"},
 	{Name: "jsonpath", Machine: true, Template: true},
 	{Name: "jsonpath-file", Machine: true, Template: true},
 	{Name: "jsonpath-as-json", Machine: true, Template: true},
@@ -81,10 +87,54 @@ var formats = []Format{
 	{Name: "go-template-file", Machine: true, Template: true},
 	{Name: "template", Machine: true, Template: true},
 	{Name: "templatefile", Machine: true, Template: true},
-	{Name: "github", Render: map[View]RenderFunc{ViewAudit: GitHub, ViewDetail: GitHub}, RenderWhatIf: WhatIfGitHub},
-	{Name: "prometheus", Render: map[View]RenderFunc{ViewAudit: Prometheus, ViewDetail: Prometheus}},
+	{Name: "github"},
+	{Name: "prometheus"},
 	{Name: "name", Render: map[View]RenderFunc{ViewAudit: Names, ViewDetail: Names, ViewNodes: NodeNames, ViewNode: NodeNames}},
 	{Name: "html", Render: map[View]RenderFunc{ViewAudit: HTML, ViewDetail: HTML, ViewNodes: HTML}},
+}
+
+// Register adds f's printers (per view, per fleet view, what-if) to the
+// format formats lists as f.Name. The packages with printers of their own
+// call it from their init, and whoever prints (cli) imports them. A name
+// formats does not list, a machine or template flag, or a view that
+// already has a printer is a mistake in the code, not in the input: it
+// panics at start-up.
+func Register(f Format) {
+	if f.Machine || f.Template {
+		panic("render.Register: format " + f.Name + ": machine and template formats are kubectl's printers")
+	}
+	for i := range formats {
+		to := &formats[i]
+		if to.Name != f.Name {
+			continue
+		}
+		for v, p := range f.Render {
+			if to.Render[v] != nil {
+				panic(fmt.Sprintf("render.Register: format %q has a printer for %s already", f.Name, v))
+			}
+			if to.Render == nil {
+				to.Render = map[View]RenderFunc{}
+			}
+			to.Render[v] = p
+		}
+		for v, p := range f.Fleet {
+			if to.Fleet[v] != nil {
+				panic(fmt.Sprintf("render.Register: format %q has a fleet printer for %s already", f.Name, v))
+			}
+			if to.Fleet == nil {
+				to.Fleet = map[View]FleetRenderFunc{}
+			}
+			to.Fleet[v] = p
+		}
+		if f.RenderWhatIf != nil {
+			if to.RenderWhatIf != nil {
+				panic(fmt.Sprintf("render.Register: format %q has a what-if printer already", f.Name))
+			}
+			to.RenderWhatIf = f.RenderWhatIf
+		}
+		return
+	}
+	panic(fmt.Sprintf("render.Register: no format %q in the registry (formats)", f.Name))
 }
 
 func (f *Format) supports(v View, fleet bool) bool {
@@ -252,7 +302,7 @@ func Names(w io.Writer, r *report.Report, _ Options) error {
 		if ds.Resource != "" {
 			typ = ds.Resource
 		}
-		if _, err := fmt.Fprintf(w, "-n %s %s/%s\n", safe(ds.Namespace), safe(typ), safe(ds.Name)); err != nil {
+		if _, err := fmt.Fprintf(w, "-n %s %s/%s\n", escape.Terminal(ds.Namespace), escape.Terminal(typ), escape.Terminal(ds.Name)); err != nil {
 			return err
 		}
 	}
@@ -267,7 +317,7 @@ func NodeNames(w io.Writer, r *report.Report, _ Options) error {
 	}
 	names.Sort(ns)
 	for _, n := range ns {
-		if _, err := fmt.Fprintf(w, "node/%s\n", safe(n)); err != nil {
+		if _, err := fmt.Fprintf(w, "node/%s\n", escape.Terminal(n)); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package render
+package render_test
 
 import (
 	"bytes"
@@ -10,27 +10,12 @@ import (
 	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
 
-	"github.com/daemoncheck/daemoncheck/pkg/report"
+	"github.com/daemoncheck/daemoncheck/internal/render"
+	// Every format: the CI formats and the plan views register themselves.
+	_ "github.com/daemoncheck/daemoncheck/internal/render/ci"
+	_ "github.com/daemoncheck/daemoncheck/internal/render/plan"
+	"github.com/daemoncheck/daemoncheck/internal/render/rendertest"
 )
-
-// hostileWhatIf is a what-if report with s in its names and messages.
-func hostileWhatIf(s string) *report.WhatIfReport {
-	r := hostileReport(s)
-	f := report.WhatIfFinding{Type: report.WhatIfWillNotRun, Severity: report.SeverityError, Failing: true, DaemonSet: "ns-" + s + "/ds-" + s,
-		Shapes: []string{"shape-" + s}, Nodes: []string{"node-" + s}, Message: "message " + s, Suggestion: "fix " + s}
-	return &report.WhatIfReport{
-		TypeMeta:    report.NewWhatIf().TypeMeta,
-		GeneratedAt: r.GeneratedAt, Source: "src-" + s, Inputs: []string{"in-" + s}, Partial: true, Unread: r.Unread,
-		Changes: []report.DaemonSetChange{{Source: "src-" + s, Namespace: "ns-" + s, Name: "ds-" + s,
-			Gained:   []report.NodeGroup{{Pool: "pool-" + s, Count: 1, Range: "node-" + s, Nodes: []string{"node-" + s}}},
-			Lost:     []report.NodeGroup{{Pool: "pool-" + s, Reason: "reason " + s, Count: 1, Range: "other-" + s, Nodes: []string{"other-" + s}}},
-			Findings: []report.WhatIfFinding{f}, Unknown: []string{"unknown " + s}}},
-		Pools: []report.PoolWhatIf{{Source: "src-" + s, Kind: "NodePool", Name: "pool-" + s, Taints: []string{"taint " + s}, Notes: []string{"note " + s},
-			Shapes: []report.Shape{{Name: "shape-" + s, FitUnknown: "unknown " + s, DaemonSets: []report.ShapeDaemon{
-				{Namespace: "ns-" + s, Name: "ds-" + s, Reason: "reason " + s, Short: "short " + s, Required: true, RequiredBy: "policy " + s}}}},
-			Findings: []report.WhatIfFinding{f}}},
-	}
-}
 
 // FuzzPrinters drives every printer (every -o format, every view, one
 // cluster, several, the what-if) with a report that carries the fuzzed
@@ -57,14 +42,14 @@ func FuzzPrinters(f *testing.F) {
 // checks each output.
 func printEverything(t *testing.T, s string) {
 	{
-		r := hostileReport(s)
-		o := Options{Now: r.GeneratedAt, Node: "node-" + s}
-		for _, view := range []View{ViewAudit, ViewDetail, ViewNodes, ViewNode, ViewCapacity} {
-			for _, name := range Allowed(view) {
+		r := rendertest.HostileReport(s)
+		o := render.Options{Now: r.GeneratedAt, Node: "node-" + s}
+		for _, view := range []render.View{render.ViewAudit, render.ViewDetail, render.ViewNodes, render.ViewNode, render.ViewCapacity} {
+			for _, name := range render.Allowed(view) {
 				if name == "jsonpath" || strings.HasPrefix(name, "jsonpath-") || strings.Contains(name, "template") {
 					continue // the user's template picks raw values
 				}
-				p, err := ForOutput(name, view, NewPrintFlags())
+				p, err := render.ForOutput(name, view, render.NewPrintFlags())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -74,30 +59,30 @@ func printEverything(t *testing.T, s string) {
 				}
 				checkOutput(t, name+" "+string(view), name, b.String(), s)
 			}
-			p, _ := ForOutput("", view, NewPrintFlags())
-			checkOutput(t, "default "+string(view), "", renderWith(t, func(b *bytes.Buffer) error { return p.Print(b, r, o) }), s)
+			p, _ := render.ForOutput("", view, render.NewPrintFlags())
+			checkOutput(t, "default "+string(view), "", rendertest.Render(t, func(b *bytes.Buffer) error { return p.Print(b, r, o) }), s)
 		}
-		fleet := hostileFleet(s)
-		for _, name := range append(AllowedFleet(ViewAudit), "") {
+		fleet := rendertest.HostileFleet(s)
+		for _, name := range append(render.AllowedFleet(render.ViewAudit), "") {
 			if strings.Contains(name, "template") || strings.HasPrefix(name, "jsonpath") {
 				continue
 			}
-			p, err := ForFleetOutput(name, ViewAudit, NewPrintFlags())
+			p, err := render.ForFleetOutput(name, render.ViewAudit, render.NewPrintFlags())
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkOutput(t, "fleet "+name, name, renderWith(t, func(b *bytes.Buffer) error { return p.PrintFleet(b, fleet, o) }), s)
+			checkOutput(t, "fleet "+name, name, rendertest.Render(t, func(b *bytes.Buffer) error { return p.PrintFleet(b, fleet, o) }), s)
 		}
-		w := hostileWhatIf(s)
-		for _, name := range append(Allowed(ViewWhatIf), "") {
+		w := rendertest.HostileWhatIf(s)
+		for _, name := range append(render.Allowed(render.ViewWhatIf), "") {
 			if strings.Contains(name, "template") || strings.HasPrefix(name, "jsonpath") {
 				continue
 			}
-			p, err := ForOutput(name, ViewWhatIf, NewPrintFlags())
+			p, err := render.ForOutput(name, render.ViewWhatIf, render.NewPrintFlags())
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkOutput(t, "whatif "+name, name, renderWith(t, func(b *bytes.Buffer) error { return p.PrintWhatIf(b, w, o) }), s)
+			checkOutput(t, "whatif "+name, name, rendertest.Render(t, func(b *bytes.Buffer) error { return p.PrintWhatIf(b, w, o) }), s)
 		}
 	}
 }
@@ -105,7 +90,7 @@ func printEverything(t *testing.T, s string) {
 // checkOutput checks one printer's output in its format.
 func checkOutput(t *testing.T, what, format, out, s string) {
 	t.Helper()
-	assertNoActiveText(t, what, out, format == "github")
+	rendertest.NoActiveText(t, what, out, format == "github")
 	// encoding/json writes each byte that is not UTF-8 as U+FFFD; so
 	// does a conversion to runes.
 	want := "ds-" + string([]rune(s))
@@ -123,14 +108,14 @@ func checkOutput(t *testing.T, what, format, out, s string) {
 			t.Errorf("%s: %q is not in the data read back:\n%s", what, want, out)
 		}
 	case "junit":
-		xmlTexts(t, []byte(out))
+		rendertest.XMLTexts(t, []byte(out))
 	case "prometheus":
 		p := expfmt.NewTextParser(model.UTF8Validation)
 		if _, err := p.TextToMetricFamilies(strings.NewReader(out)); err != nil {
 			t.Fatalf("%s: the exposition does not parse: %v\n%s", what, err, out)
 		}
 	case "markdown":
-		assertMarkdownSafe(t, what, out)
+		rendertest.MarkdownSafe(t, what, out)
 	}
 }
 

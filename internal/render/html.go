@@ -25,8 +25,8 @@ func HTMLPage(w io.Writer, r *report.Report, opts HTMLOptions) error {
 
 func pageTexts(r *report.Report) page.Texts {
 	return page.Texts{
-		Verdict:  mdVerdict(r),
-		Partial:  strings.TrimPrefix(partialBanner(r), "PARTIAL REPORT: "),
-		SetAside: setAside(r),
+		Verdict:  Outcome(r),
+		Partial:  strings.TrimPrefix(PartialBanner(r), "PARTIAL REPORT: "),
+		SetAside: SetAside(r),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -19,7 +20,7 @@ func cell(nv *report.NodeVerdict, wide bool) string {
 	}
 	switch {
 	case nv == nil:
-		return unknown
+		return Unknown
 	case !nv.ShouldRun && nv.Required:
 		return why("Uncovered")
 	case !nv.ShouldRun && len(nv.Pods) > 0:
@@ -27,7 +28,7 @@ func cell(nv *report.NodeVerdict, wide bool) string {
 	case !nv.ShouldRun:
 		return why("-")
 	case nv.Coverage == report.CoverageUnknown:
-		return unknown
+		return Unknown
 	case len(nv.Pods) == 0:
 		return "Missing"
 	}
@@ -87,7 +88,7 @@ func Matrix(w io.Writer, r *report.Report, o Options) error {
 			rows = append(rows, row)
 		}
 	}
-	if err := writeTable(w, headers, rows, o.NoHeaders, ""); err != nil {
+	if err := WriteTable(w, headers, rows, o.NoHeaders, ""); err != nil {
 		return err
 	}
 	if !o.NoHeaders {
@@ -100,8 +101,8 @@ func Matrix(w io.Writer, r *report.Report, o Options) error {
 			fmt.Fprintln(w, "the controller does not target the node; -: not targeted. -o wide shows why; kubectl daemoncheck nodes NODE explains one node.")
 		}
 	}
-	if b := partialBanner(r); b != "" {
-		fmt.Fprintf(w, "\n%s\n", safe(b))
+	if b := PartialBanner(r); b != "" {
+		fmt.Fprintf(w, "\n%s\n", escape.Terminal(b))
 	}
 	return nil
 }
@@ -140,11 +141,11 @@ func NodeDetail(w io.Writer, r *report.Report, o Options) error {
 	if info.Exempt != nil {
 		exempt = fmt.Sprintf("%q (annotation daemoncheck.io/exempt)", *info.Exempt)
 	}
-	fmt.Fprintf(w, "Node:     %s\n", safe(info.Name))
-	fmt.Fprintf(w, "Status:   %s\n", safe(nodeStatus(info)))
+	fmt.Fprintf(w, "Node:     %s\n", escape.Terminal(info.Name))
+	fmt.Fprintf(w, "Status:   %s\n", escape.Terminal(nodeStatus(info)))
 	fmt.Fprintf(w, "Age:      %s\n", age(o.Now, info.Created))
-	fmt.Fprintf(w, "Taints:   %s\n", safe(orNone(strings.Join(info.Taints, ", "), "<none>")))
-	fmt.Fprintf(w, "Exempt:   %s\n", safe(exempt))
+	fmt.Fprintf(w, "Taints:   %s\n", escape.Terminal(OrNone(strings.Join(info.Taints, ", "), "<none>")))
+	fmt.Fprintf(w, "Exempt:   %s\n", escape.Terminal(exempt))
 	fmt.Fprintln(w, "DaemonSets:")
 	var rows [][]string
 	var findings []string
@@ -171,24 +172,24 @@ func NodeDetail(w io.Writer, r *report.Report, o Options) error {
 				reason = strings.TrimPrefix(reason+"; required by "+nv.RequiredBy, "; ")
 			}
 		}
-		rows = append(rows, []string{name, cell(nv, false), pod, orNone(reason, "")})
+		rows = append(rows, []string{name, cell(nv, false), pod, OrNone(reason, "")})
 		for _, f := range ds.Findings {
 			if f.Node != node {
 				continue
 			}
-			line := fmt.Sprintf("  %s %s: %s", safe(name), f.Type, safe(f.Message))
+			line := fmt.Sprintf("  %s %s: %s", escape.Terminal(name), f.Type, escape.Terminal(f.Message))
 			if !f.Active() {
-				line += safe(fmt.Sprintf(" [set aside: %s%s]", f.Exempted, f.HeldBack))
+				line += escape.Terminal(fmt.Sprintf(" [set aside: %s%s]", f.Exempted, f.HeldBack))
 			}
 			if f.Suggestion != "" {
-				line += "\n    Suggestion: " + safe(f.Suggestion)
+				line += "\n    Suggestion: " + escape.Terminal(f.Suggestion)
 			}
 			findings = append(findings, line)
 		}
 	}
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "  <none>")
-	} else if err := writeTable(w, []string{"DAEMONSET", "STATE", "POD", "REASON"}, rows, false, "  "); err != nil {
+	} else if err := WriteTable(w, []string{"DAEMONSET", "STATE", "POD", "REASON"}, rows, false, "  "); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "Findings:")

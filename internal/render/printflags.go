@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/printers"
+
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 )
 
 // PrintFlags are kubectl's flags for machine output (-o json|yaml|jsonpath
@@ -70,11 +72,11 @@ func (f *PrintFlags) ToPrinter() (printers.ResourcePrinter, error) {
 	var p printers.ResourcePrinter
 	switch strings.ToLower(output) {
 	case "json":
-		p = jsonSafe{&printers.JSONPrinter{}}
+		p = escape.JSONPrinter{Delegate: &printers.JSONPrinter{}}
 	case "yaml":
-		p = yamlSafe{&printers.YAMLPrinter{}}
+		p = escape.YAMLPrinter{Delegate: &printers.YAMLPrinter{}}
 	case "kyaml":
-		p = yamlSafe{&printers.KYAMLPrinter{}}
+		p = escape.YAMLPrinter{Delegate: &printers.KYAMLPrinter{}}
 	}
 	if p != nil {
 		if f.ShowManagedFields == nil || !*f.ShowManagedFields {

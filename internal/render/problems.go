@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -17,7 +18,7 @@ import (
 // the greppable layout).
 func Problems(w io.Writer, r *report.Report, o Options) error {
 	rows := problemRows(r)
-	if o.MaxWidth > 0 && !o.NoHeaders && tableWidth(problemHeaders, rows) > o.MaxWidth {
+	if o.MaxWidth > 0 && !o.NoHeaders && TableWidth(problemHeaders, rows) > o.MaxWidth {
 		ps := make([]contextProblem, len(r.Problems))
 		for i := range r.Problems {
 			ps[i] = contextProblem{p: &r.Problems[i]}
@@ -25,7 +26,7 @@ func Problems(w io.Writer, r *report.Report, o Options) error {
 		problemList(w, ps, o)
 		return nil
 	}
-	return cutToWidth(w, o, func(w io.Writer) error { return writeTable(w, problemHeaders, rows, o.NoHeaders, "") })
+	return cutToWidth(w, o, func(w io.Writer) error { return WriteTable(w, problemHeaders, rows, o.NoHeaders, "") })
 }
 
 // problemHeaders are the problems table's columns. The first four are one
@@ -59,16 +60,16 @@ func problemCause(p *report.Problem) string {
 	return p.Cause
 }
 
-// tableWidth is the width writeTable renders rows at: each column as wide
+// TableWidth is the width WriteTable renders rows at: each column as wide
 // as its widest cell, three spaces between columns.
-func tableWidth(headers []string, rows [][]string) int {
+func TableWidth(headers []string, rows [][]string) int {
 	widths := make([]int, len(headers))
 	for i, h := range headers {
 		widths[i] = utf8.RuneCountInString(h)
 	}
 	for _, r := range rows {
 		for i, c := range r {
-			widths[i] = max(widths[i], utf8.RuneCountInString(safe(c)))
+			widths[i] = max(widths[i], utf8.RuneCountInString(escape.Terminal(c)))
 		}
 	}
 	total := 3 * (len(widths) - 1)
@@ -86,7 +87,7 @@ func tableWidth(headers []string, rows [][]string) int {
 // verdict, where the eye lands after a run (in pipes the table keeps the
 // report's order, errors first, where a reader starts).
 func problemList(w io.Writer, ps []contextProblem, o Options) {
-	fmt.Fprintf(w, "%s, most severe last:\n", count(len(ps), "problem"))
+	fmt.Fprintf(w, "%s, most severe last:\n", Count(len(ps), "problem"))
 	// The report's order is by severity, most severe first (a fleet's
 	// per cluster): a stable sort keeps it within a severity.
 	order := slices.Clone(ps)
@@ -99,12 +100,12 @@ func problemList(w io.Writer, ps []contextProblem, o Options) {
 			head = order[i].context + ": " + head
 		}
 		if len(p.Nodes) > 0 {
-			head += fmt.Sprintf(" on %s: %s", count(len(p.Nodes), "node"), p.Range)
+			head += fmt.Sprintf(" on %s: %s", Count(len(p.Nodes), "node"), p.Range)
 		}
-		fmt.Fprint(w, wrap(safe(head), o.MaxWidth, paint(o.Color, severityColour(p.Severity), sev), listIndent))
-		fmt.Fprint(w, wrap(safe(problemCause(p)), o.MaxWidth, listIndent+"cause: ", listIndent+"       "))
+		fmt.Fprint(w, Wrap(escape.Terminal(head), o.MaxWidth, Paint(o.Color, severityColour(p.Severity), sev), listIndent))
+		fmt.Fprint(w, Wrap(escape.Terminal(problemCause(p)), o.MaxWidth, listIndent+"cause: ", listIndent+"       "))
 		if p.Fix != "" {
-			fmt.Fprint(w, wrap(safe(p.Fix), o.MaxWidth, listIndent+"fix:   ", listIndent+"       "))
+			fmt.Fprint(w, Wrap(escape.Terminal(p.Fix), o.MaxWidth, listIndent+"fix:   ", listIndent+"       "))
 		}
 	}
 }

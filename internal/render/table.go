@@ -1,8 +1,10 @@
-// Package printer renders a report for people: the kubectl-style summary and
-// findings tables, and the describe-style detail view of one DaemonSet.
-// Machine formats (json, yaml, jsonpath, go-template) are kubectl's own
-// printers, applied in package cmd. Printers only read the report: every
-// number and sentence they show was decided by package analyze.
+// Package render prints reports: the one registry of -o formats
+// (formats.go), kubectl's machine printers (printflags.go), and the views
+// for people of the audit, the nodes, -w and several clusters, with the
+// tables, wrapping, colour and words that the printers of its subpackages
+// share (plan: the capacity and what-if views; ci: JUnit, Markdown,
+// GitHub, Prometheus). Printers only read the report: every number and
+// sentence they show was decided by the analysis.
 package render
 
 import (
@@ -18,6 +20,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"k8s.io/apimachinery/pkg/util/duration"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
@@ -49,8 +52,8 @@ type Options struct {
 	FullReport string
 }
 
-// unknown is what a cell shows when its value could not be determined.
-const unknown = "<unknown>"
+// Unknown is what a cell shows when its value could not be determined.
+const Unknown = "<unknown>"
 
 // newTable returns a tablewriter table that looks like `kubectl get`: its
 // default renderer with no borders, rules or separators, cells as given
@@ -70,23 +73,23 @@ func newTable(w io.Writer) *tablewriter.Table {
 	)
 }
 
-// writeTable renders rows under headers (unless noHeaders) and strips the
+// WriteTable renders rows under headers (unless noHeaders) and strips the
 // padding after the last column, as kubectl's tabwriter does not emit it.
-func writeTable(w io.Writer, headers []string, rows [][]string, noHeaders bool, indent string) error {
+func WriteTable(w io.Writer, headers []string, rows [][]string, noHeaders bool, indent string) error {
 	var buf bytes.Buffer
 	t := newTable(&buf)
 	if !noHeaders {
 		// Headers may be names too (nodes, DaemonSets, label keys).
 		hs := make([]string, len(headers))
 		for i, h := range headers {
-			hs[i] = safe(h)
+			hs[i] = escape.Terminal(h)
 		}
 		t.Header(hs)
 	}
 	for _, r := range rows {
 		cells := make([]string, len(r))
 		for i, c := range r {
-			cells[i] = safe(c)
+			cells[i] = escape.Terminal(c)
 		}
 		if err := t.Append(cells); err != nil {
 			return err
@@ -129,11 +132,11 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 	if o.MaxWidth > 0 {
 		headers, rows = fitSummary(headers, rows, o.MaxWidth)
 	}
-	if err := cutToWidth(w, o, func(w io.Writer) error { return writeTable(w, headers, rows, o.NoHeaders, "") }); err != nil {
+	if err := cutToWidth(w, o, func(w io.Writer) error { return WriteTable(w, headers, rows, o.NoHeaders, "") }); err != nil {
 		return err
 	}
 	if marked && !o.NoHeaders {
-		fmt.Fprint(w, wrap(recomputedNote, o.MaxWidth, "", "  "))
+		fmt.Fprint(w, Wrap(recomputedNote, o.MaxWidth, "", "  "))
 	}
 	// Tables are separated by a blank line even without headers (as
 	// kubectl separates the tables of several kinds), in a fixed order:
@@ -159,16 +162,16 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 		coverage(w, lines, o.MaxWidth)
 	case len(lines) > 0:
 		fmt.Fprintln(w)
-		fmt.Fprint(w, wrap(fmt.Sprintf("Not targeted by design: %s leave some nodes out on purpose (taints, selectors); -o wide lists them, --require makes a node required.",
-			count(len(lines), "DaemonSet")), o.MaxWidth, "", ""))
+		fmt.Fprint(w, Wrap(fmt.Sprintf("Not targeted by design: %s leave some nodes out on purpose (taints, selectors); -o wide lists them, --require makes a node required.",
+			Count(len(lines), "DaemonSet")), o.MaxWidth, "", ""))
 	}
-	if set := setAside(r); set != "" {
+	if set := SetAside(r); set != "" {
 		fmt.Fprintln(w)
-		fmt.Fprint(w, wrap(set+setAsideHint(o), o.MaxWidth, "", ""))
+		fmt.Fprint(w, Wrap(set+setAsideHint(o), o.MaxWidth, "", ""))
 	}
-	if b := partialBanner(r); b != "" {
+	if b := PartialBanner(r); b != "" {
 		fmt.Fprintln(w)
-		fmt.Fprint(w, wrap(safe(b), o.MaxWidth, "", "  "))
+		fmt.Fprint(w, Wrap(escape.Terminal(b), o.MaxWidth, "", "  "))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, paintVerdict(o.Color, Verdict(r)))
@@ -179,7 +182,7 @@ func Table(w io.Writer, r *report.Report, o Options) error {
 // table fits width (or none is left to drop).
 func fitColumns(headers []string, rows [][]string, width int, drop ...string) ([]string, [][]string) {
 	for _, name := range drop {
-		if tableWidth(headers, rows) <= width {
+		if TableWidth(headers, rows) <= width {
 			break
 		}
 		col := slices.Index(headers, name)
@@ -200,7 +203,7 @@ func fitColumns(headers []string, rows [][]string, width int, drop ...string) ([
 // before a cut one: FINDINGS, last, is the column that says where to look.
 func fitSummary(headers []string, rows [][]string, width int) ([]string, [][]string) {
 	headers, rows = fitColumns(headers, rows, width, "UP-TO-DATE", "CURRENT", "AVAILABLE", "AGE", "NODE SELECTOR", "STRATEGY")
-	if tableWidth(headers, rows) > width {
+	if TableWidth(headers, rows) > width {
 		// Long namespaces (openshift-cluster-node-tuning-operator):
 		// one NAMESPACE/NAME column saves two padded ones, then
 		// DESIRED goes; READY and FINDINGS stay.
@@ -291,7 +294,7 @@ func summaryRows(r *report.Report, o Options) (rows [][]string, marked bool) {
 		// A recomputed value that differs from what the controller reports
 		// (what kubectl get ds shows) is marked; a footnote says why.
 		cnt := func(get func(*report.Counts) int32) string {
-			v := num(c, get)
+			v := Num(c, get)
 			if c != nil && get(c) != get(&ds.Status) {
 				v += "*"
 				marked = true
@@ -309,7 +312,7 @@ func summaryRows(r *report.Report, o Options) (rows [][]string, marked bool) {
 			// Findings that need the node list are unknown without it.
 			row = append(row, countOrUnknown(c == nil && ti.NeedsNodes, n[ti.Type]))
 		}
-		row = append(row, strconv.Itoa(activeCount(ds.Findings)))
+		row = append(row, strconv.Itoa(ActiveCount(ds.Findings)))
 		if o.Wide {
 			notTargeted := 0
 			for _, nv := range ds.Nodes {
@@ -319,9 +322,9 @@ func summaryRows(r *report.Report, o Options) (rows [][]string, marked bool) {
 			}
 			strategy := ds.UpdateStrategy
 			if ds.MaxUnavailable != "" || ds.MaxSurge != "" {
-				strategy += fmt.Sprintf("(%s/%s)", orNone(ds.MaxUnavailable, "1"), orNone(ds.MaxSurge, "0"))
+				strategy += fmt.Sprintf("(%s/%s)", OrNone(ds.MaxUnavailable, "1"), OrNone(ds.MaxSurge, "0"))
 			}
-			row = append(row, countOrUnknown(c == nil, notTargeted), strategy, orNone(ds.NodeSelector, "<none>"), age(o.Now, ds.Created))
+			row = append(row, countOrUnknown(c == nil, notTargeted), strategy, OrNone(ds.NodeSelector, "<none>"), age(o.Now, ds.Created))
 		}
 		rows = append(rows, row)
 	}
@@ -374,14 +377,14 @@ func coverage(w io.Writer, lines []string, width int) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Not targeted (by design unless a coverage policy requires it; --require makes it a finding):")
 	for _, l := range lines {
-		fmt.Fprint(w, wrap(safe(l), width, "  ", "    "))
+		fmt.Fprint(w, Wrap(escape.Terminal(l), width, "  ", "    "))
 	}
 }
 
-// partialBanner says what a partial report could not read: one text for
+// PartialBanner says what a partial report could not read: one text for
 // every format, which each wraps in its own way (a line, an XML comment, a
 // Markdown quote). "" when the report is complete.
-func partialBanner(r *report.Report) string {
+func PartialBanner(r *report.Report) string {
 	if !r.Partial {
 		return ""
 	}
@@ -397,7 +400,7 @@ func partialBanner(r *report.Report) string {
 
 // Findings prints one row per finding, sorted by DaemonSet, node, type.
 func Findings(w io.Writer, r *report.Report, o Options) error {
-	return writeTable(w, findingHeaders(o), findingRows(r, o), o.NoHeaders, "")
+	return WriteTable(w, findingHeaders(o), findingRows(r, o), o.NoHeaders, "")
 }
 
 // findingHeaders are -o wide's per-finding columns: short ones only (the
@@ -420,8 +423,8 @@ func findingRows(r *report.Report, o Options) [][]string {
 			if f.Failing {
 				failing = "yes"
 			}
-			rows = append(rows, []string{ds.Namespace + "/" + ds.Name, orNone(f.Node, "-"), orNone(f.Pod, "-"), string(f.Type),
-				string(f.Severity), failing, string(f.State), orNone(f.Params.Revision, "-"), since})
+			rows = append(rows, []string{ds.Namespace + "/" + ds.Name, OrNone(f.Node, "-"), OrNone(f.Pod, "-"), string(f.Type),
+				string(f.Severity), failing, string(f.State), OrNone(f.Params.Revision, "-"), since})
 		}
 	}
 	return rows
@@ -438,7 +441,8 @@ func countActive(fs []report.Finding) map[report.FindingType]int {
 	return m
 }
 
-func activeCount(fs []report.Finding) int {
+// ActiveCount counts the findings neither exempted nor held back.
+func ActiveCount(fs []report.Finding) int {
 	n := 0
 	for _, f := range fs {
 		if f.Active() {
@@ -448,9 +452,9 @@ func activeCount(fs []report.Finding) int {
 	return n
 }
 
-// setAside says how many findings exemptions and --grace set aside, so that
+// SetAside says how many findings exemptions and --grace set aside, so that
 // nothing is silently hidden ("" when none).
-func setAside(r *report.Report) string {
+func SetAside(r *report.Report) string {
 	var parts []string
 	if r.Summary.Exempted > 0 {
 		parts = append(parts, fmt.Sprintf("%d exempted by the daemoncheck.io/exempt annotation", r.Summary.Exempted))
@@ -464,21 +468,24 @@ func setAside(r *report.Report) string {
 	return "Findings set aside: " + strings.Join(parts, ", ") + "."
 }
 
-func num(c *report.Counts, get func(*report.Counts) int32) string {
+// Num is a DaemonSet count as a cell: Unknown when the counts are not
+// known (c nil).
+func Num(c *report.Counts, get func(*report.Counts) int32) string {
 	if c == nil {
-		return unknown
+		return Unknown
 	}
 	return strconv.Itoa(int(get(c)))
 }
 
 func countOrUnknown(isUnknown bool, n int) string {
 	if isUnknown {
-		return unknown
+		return Unknown
 	}
 	return strconv.Itoa(n)
 }
 
-func orNone(s, none string) string {
+// OrNone is s, or none when s is empty.
+func OrNone(s, none string) string {
 	if s == "" {
 		return none
 	}
@@ -487,7 +494,7 @@ func orNone(s, none string) string {
 
 func age(now, t time.Time) string {
 	if t.IsZero() || now.IsZero() {
-		return unknown
+		return Unknown
 	}
 	return duration.HumanDuration(now.Sub(t))
 }

@@ -37,13 +37,13 @@ func Verdict(r *report.Report) string {
 		if len(nodes) > 0 {
 			where = fmt.Sprintf(" on %d of %d nodes", len(nodes), r.NodeCount)
 		}
-		return fmt.Sprintf("FAIL: %s fail the gate (%s)%s%s; exit 1", count(len(failing), "problem"), bySeverity(failing), where, partial)
+		return fmt.Sprintf("FAIL: %s fail the gate (%s)%s%s; exit 1", Count(len(failing), "problem"), bySeverity(failing), where, partial)
 	case r.Partial:
 		return fmt.Sprintf("INCOMPLETE: no problem fails the gate (%s) in what was read, but the report is partial (see above); exit 3", gate)
 	case len(below) > 0:
-		return fmt.Sprintf("PASS: no problem fails the gate (%s); %s below it (%s); exit 0", gate, count(len(below), "problem"), bySeverity(below))
+		return fmt.Sprintf("PASS: no problem fails the gate (%s); %s below it (%s); exit 0", gate, Count(len(below), "problem"), bySeverity(below))
 	}
-	return fmt.Sprintf("PASS: no problems in %s on %s; exit 0", count(len(r.DaemonSets), "DaemonSet"), count(r.NodeCount, "node"))
+	return fmt.Sprintf("PASS: no problems in %s on %s; exit 0", Count(len(r.DaemonSets), "DaemonSet"), Count(r.NodeCount, "node"))
 }
 
 // bySeverity counts problems by severity, most severe first: "2 errors,
@@ -56,16 +56,36 @@ func bySeverity(ps []*report.Problem) string {
 	var parts []string
 	for _, s := range report.Severities {
 		if n[s] > 0 {
-			parts = append(parts, count(n[s], string(s)))
+			parts = append(parts, Count(n[s], string(s)))
 		}
 	}
 	return strings.Join(parts, ", ")
 }
 
-// count is "1 node", "3 nodes" ("info" does not take an s).
-func count(n int, word string) string {
+// Count is "1 node", "3 nodes" ("info" does not take an s).
+func Count(n int, word string) string {
 	if n == 1 || word == string(report.SeverityInfo) {
 		return fmt.Sprintf("%d %s", n, word)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// Plural is one when n is 1, else many.
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Outcome is the report's outcome in a word, as a Markdown title and the
+// HTML page say it.
+func Outcome(r *report.Report) string {
+	switch {
+	case r.Summary.Failing > 0:
+		return "failed"
+	case r.Partial:
+		return "incomplete"
+	}
+	return "passed"
 }

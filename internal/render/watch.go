@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -73,7 +74,7 @@ func NextWatchState(prev *WatchState, r *report.Report, wide bool) *WatchState {
 	for i := range r.DaemonSets {
 		ds := &r.DaemonSets[i]
 		c := ds.Computed
-		get := func(f func(*report.Counts) int32) string { return num(c, f) }
+		get := func(f func(*report.Counts) int32) string { return Num(c, f) }
 		text := cells(ds.Namespace+"/"+ds.Name,
 			"desired="+get(func(c *report.Counts) int32 { return c.DesiredNumberScheduled })+
 				" current="+get(func(c *report.Counts) int32 { return c.CurrentNumberScheduled })+
@@ -110,7 +111,7 @@ func NextWatchState(prev *WatchState, r *report.Report, wide bool) *WatchState {
 			seen := map[string]int{}
 			for j := range ds.Findings {
 				f := &ds.Findings[j]
-				row := []string{name, orNone(f.Node, "-"), orNone(f.Pod, "-"), string(f.Type), findingText(f)}
+				row := []string{name, OrNone(f.Node, "-"), OrNone(f.Pod, "-"), string(f.Type), findingText(f)}
 				rows = add(rows, seen, strings.Join([]string{name, string(f.Type), f.Node, f.Pod}, "\x00"), row, f.Fingerprint())
 			}
 			s.rowOf[name] = dsRows{findings: ds.Findings, rows: rows}
@@ -174,7 +175,7 @@ func problemKey(p *report.Problem) string {
 // cells joins a row's cells as a table would separate them, each escaped.
 func cells(cs ...string) string {
 	for i := range cs {
-		cs[i] = safe(cs[i])
+		cs[i] = escape.Terminal(cs[i])
 	}
 	return strings.Join(cs, "   ")
 }

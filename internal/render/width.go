@@ -1,6 +1,8 @@
 package render
 
 import (
+	"bytes"
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -63,11 +65,11 @@ func visibleLen(s string) int {
 	return n
 }
 
-// wrapItems writes items joined by ", " wrapped to width as wrap does, but
+// WrapItems writes items joined by ", " wrapped to width as wrap does, but
 // breaking lines only between items, so that an item ("pods 38/880 (5%)")
 // stays whole on its line; an item wider than a line on its own is wrapped
 // at its spaces. width 0 (pipes, files): one line.
-func wrapItems(items []string, width int, first, rest string) string {
+func WrapItems(items []string, width int, first, rest string) string {
 	var b strings.Builder
 	line, indent := "", first
 	for i, it := range items {
@@ -78,14 +80,46 @@ func wrapItems(items []string, width int, first, rest string) string {
 		case line == "":
 			line = it
 		case width > 0 && visibleLen(indent)+visibleLen(line+" "+it) > width:
-			b.WriteString(wrap(line, width, indent, rest))
+			b.WriteString(Wrap(line, width, indent, rest))
 			line, indent = it, rest
 		default:
 			line += " " + it
 		}
 	}
 	if line != "" {
-		b.WriteString(wrap(line, width, indent, rest))
+		b.WriteString(Wrap(line, width, indent, rest))
 	}
 	return b.String()
 }
+
+// cutWriter cuts every line at width display columns, ending a cut line
+// with an ellipsis.
+type cutWriter struct {
+	w     io.Writer
+	width int
+	buf   bytes.Buffer
+}
+
+func (c *cutWriter) Write(p []byte) (int, error) {
+	c.buf.Write(p)
+	for {
+		i := bytes.IndexByte(c.buf.Bytes(), '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := string(c.buf.Next(i + 1))
+		if _, err := io.WriteString(c.w, cutLine(strings.TrimSuffix(line, "\n"), c.width)+"\n"); err != nil {
+			return 0, err
+		}
+	}
+}
+
+func (c *cutWriter) flush() error {
+	if c.buf.Len() == 0 {
+		return nil
+	}
+	_, err := io.WriteString(c.w, cutLine(c.buf.String(), c.width))
+	return err
+}
+
+func cutLine(s string, width int) string { return cutVisible(s, width) }

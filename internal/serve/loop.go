@@ -6,6 +6,7 @@ import (
 
 	"github.com/daemoncheck/daemoncheck/internal/audit"
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/collect/watcher"
 	"github.com/daemoncheck/daemoncheck/internal/follow"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
@@ -35,7 +36,7 @@ type follower struct {
 	memo   *audit.Memo
 	files  *fileWatch
 	warned map[string]bool
-	w      *collect.Watcher
+	w      *watcher.Watcher
 }
 
 // follow reads the cluster, then keeps the analysis current until ctx ends:

@@ -10,11 +10,11 @@ import (
 // alerting rules' test and the dashboard's test read this list.
 //
 // The names shared with `kubectl daemoncheck -o prometheus` (the scheduled
-// path, render.Prometheus) mean the same and carry the same labels, so the
-// rules of plugins/prometheusrule.yaml work on either path. Labels
-// namespace, daemonset and node are named as kube-state-metrics names them
-// (kube_daemonset_*, kube_node_*), so joins need no label_replace. No
-// cluster label: Prometheus' external labels add it.
+// path, internal/render/ci's Prometheus) mean the same and carry the same
+// labels, so the rules of plugins/prometheusrule.yaml work on either path.
+// Labels namespace, daemonset and node are named as kube-state-metrics
+// names them (kube_daemonset_*, kube_node_*), so joins need no
+// label_replace. No cluster label: Prometheus' external labels add it.
 //
 // Cardinality, per cluster (docs/runbooks.md, "Cardinality"): about 35 series
 // per DaemonSet (counts, findings by type, affected nodes by type), 3 per

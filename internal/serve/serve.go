@@ -1,6 +1,6 @@
 // Package serve is `kubectl daemoncheck serve`: a long-running audit that
 // reads the cluster once, keeps the snapshot current with watches (the
-// machinery of -w: collect.Watch, audit.Memo), analyses again on every
+// machinery of -w: watcher.Start, audit.Memo), analyses again on every
 // change and as time passes, and serves the last complete analysis on one
 // port: Prometheus metrics (/metrics), liveness (/healthz), readiness
 // (/readyz) and a page (/). It only ever reads from the cluster.
@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
+	"github.com/daemoncheck/daemoncheck/internal/collect/watcher"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -35,10 +36,10 @@ type Source struct {
 	// Read is a full read (collect.Live), bounded by ctx; it records in
 	// cur, when set, where the lists stood, for Watch to carry on from.
 	Read func(ctx context.Context, cur *collect.Cursor) (*model.Snapshot, error)
-	// Watch carries the read that produced snap forward (collect.Watch);
+	// Watch carries the read that produced snap forward (watcher.Start);
 	// status is told when the watches are interrupted (an error) and back
 	// (nil). Nil Watch: poll with Read every Interval.
-	Watch func(ctx context.Context, snap *model.Snapshot, cur *collect.Cursor, status func(error)) (*collect.Watcher, error)
+	Watch func(ctx context.Context, snap *model.Snapshot, cur *collect.Cursor, status func(error)) (*watcher.Watcher, error)
 }
 
 // Config is what serve runs with, resolved by the command: typed values, no

@@ -11,6 +11,16 @@ import (
 // one-line error.
 func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
+// Shorten keeps an error text to one readable line of at most n bytes
+// (and "..." when cut): server messages may carry a whole HTML page.
+func Shorten(s string, n int) string {
+	s = OneLine(s)
+	if len(s) <= n {
+		return s
+	}
+	return Truncate(s, n) + "..."
+}
+
 // KeyValues writes a label map as a selector does: k=v pairs sorted by key,
 // comma-separated.
 func KeyValues(m map[string]string) string {

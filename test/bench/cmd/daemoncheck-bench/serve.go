@@ -10,6 +10,7 @@ package main
 // for an analysis. The process's RSS is sampled from /proc throughout.
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,6 +43,12 @@ type serveResult struct {
 	hwm, oneShotPeak  int64
 	exitCode          int
 	analysesDuringRun float64
+	// Requests serve sent during the churn (from its -v 6 request log):
+	// watches (re)opened and everything else (lists, gets: the target is
+	// none but a re-list after 410 Gone), and the API server's LIST count
+	// over the churn, every client.
+	ownWatches, ownOther int
+	serverLists          float64
 }
 
 // servePhase runs the phase and prints its table.
@@ -90,11 +98,33 @@ func (b *bench) serveChurn(ctx context.Context, cs kubernetes.Interface, candida
 	addr := ln.Addr().String()
 	ln.Close()
 	start := time.Now()
-	cmd := exec.Command(b.plugin, "serve", "--kubeconfig", b.kubeconfig, "--listen-address", addr)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	// -v 6: client-go logs every request, so the phase can count what
+	// serve asks the API server for while it follows the churn.
+	cmd := exec.Command(b.plugin, "serve", "--kubeconfig", b.kubeconfig, "--listen-address", addr, "-v", "6")
+	cmd.Stdout = io.Discard
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
+	var counting atomic.Bool
+	var ownWatches, ownOther atomic.Int64
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for sc.Scan() {
+			l := sc.Text()
+			switch {
+			case !counting.Load() || !strings.Contains(l, `"Response" verb=`):
+			case strings.Contains(l, "watch=true"):
+				ownWatches.Add(1)
+			default:
+				ownOther.Add(1)
+			}
+		}
+	}()
 	exited := make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
@@ -167,6 +197,11 @@ func (b *bench) serveChurn(ctx context.Context, cs kubernetes.Interface, candida
 		}
 	}()
 	analyses0 := metricValue(before, "daemoncheck_analyses_total")
+	lists0, err := apiLists(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	counting.Store(true)
 
 	rng := rand.New(rand.NewSource(23))
 	end := time.Now().Add(*flagServeChurn)
@@ -213,6 +248,13 @@ func (b *bench) serveChurn(ctx context.Context, cs kubernetes.Interface, candida
 	}
 	close(stop)
 	wg.Wait()
+	counting.Store(false)
+	res.ownWatches, res.ownOther = int(ownWatches.Load()), int(ownOther.Load())
+	lists1, err := apiLists(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	res.serverLists = lists1 - lists0
 	_, res.hwm, _ = procRSS(cmd.Process.Pid)
 	if _, after, err := httpGet(ctx, base+"/metrics"); err == nil {
 		res.analysesDuringRun = metricValue(after, "daemoncheck_analyses_total") - analyses0
@@ -298,6 +340,8 @@ func (b *bench) printServe(r *serveResult, candidates int) {
 		ratio = float64(rssMax) / float64(r.oneShotPeak)
 	}
 	fmt.Fprintf(w, "| RSS while serving (max) / one-shot peak | %.2f | ≤ 1.5 |\n", ratio)
+	fmt.Fprintf(w, "| requests serve sent during the churn: lists and gets / watches (re)opened (each times out after 5-10 min) | %d / %d | 0 / - |\n", r.ownOther, r.ownWatches)
+	fmt.Fprintf(w, "| LIST requests the API server served during the churn, every client | %.0f | - |\n", r.serverLists)
 	fmt.Fprintf(w, "| SIGTERM | exit %d | exit 0 |\n\n", r.exitCode)
 	if len(b.busyNotes) > 0 {
 		fmt.Fprintf(w, "NOT VALID: the CPU was shared: %s\n\n", strings.Join(b.busyNotes, "; "))

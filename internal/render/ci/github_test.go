@@ -1,4 +1,4 @@
-package render
+package ci
 
 import (
 	"bytes"
@@ -7,11 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/render/rendertest"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
-
-// workflowCommand is the shape of a GitHub Actions workflow command line.
-var workflowCommand = regexp.MustCompile(`^::(error|warning|notice)( ([a-z]+=[^,:]*)(,[a-z]+=[^,:]*)*)?::(.*)$`)
 
 // ghUnescape reverses the toolkit's escaping, as the runner does.
 func ghUnescape(s string) string {
@@ -32,13 +31,13 @@ func TestGitHubWorkflowCommands(t *testing.T) {
 			{Type: "OutdatedPod", DaemonSets: []string{"ns/agent"}, Nodes: []string{"n2"}, Range: "n2", Cause: "old"},
 		}}
 	var buf bytes.Buffer
-	if err := GitHub(&buf, r, Options{}); err != nil {
+	if err := GitHub(&buf, r, render.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	var cmds [][]string
 	for _, l := range lines {
-		if m := workflowCommand.FindStringSubmatch(l); m != nil {
+		if m := rendertest.WorkflowCommand.FindStringSubmatch(l); m != nil {
 			cmds = append(cmds, m)
 		} else if strings.HasPrefix(l, "::") {
 			t.Errorf("malformed workflow command %q", l)
@@ -76,7 +75,7 @@ func TestMarkdownStaysUnderLimit(t *testing.T) {
 		r.DaemonSets = append(r.DaemonSets, ds)
 	}
 	var full bytes.Buffer
-	if err := Markdown(&full, r, Options{}); err != nil {
+	if err := Markdown(&full, r, render.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(full.String(), "left out") {
@@ -84,7 +83,7 @@ func TestMarkdownStaysUnderLimit(t *testing.T) {
 	}
 	MarkdownLimit = 20 << 10
 	var cut bytes.Buffer
-	if err := Markdown(&cut, r, Options{}); err != nil {
+	if err := Markdown(&cut, r, render.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	out := cut.String()

@@ -1,4 +1,9 @@
-package render
+// Package plan prints the views for people that look ahead rather than
+// audit: the capacity section (the daemons' overhead per pool, or per node
+// with -o wide) and a what-if (pools, node shapes, DaemonSet changes).
+// They join render's registry as the default and -o wide printers of
+// their views.
+package plan
 
 import (
 	"fmt"
@@ -7,13 +12,22 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// maxLeftOutLines bounds the "do not fit" lines under the pool table (-o
+// The capacity view is the default and -o wide's.
+func init() {
+	for _, name := range []string{render.Default, "wide"} {
+		render.Register(render.Format{Name: name, Render: map[render.View]render.RenderFunc{render.ViewCapacity: CapacityTable}})
+	}
+}
+
+// MaxLeftOutLines bounds the "do not fit" lines under the pool table (-o
 // wide lists every node).
-const maxLeftOutLines = 10
+const MaxLeftOutLines = 10
 
 // CapacityTable prints the daemons' overhead per node pool, or with -o wide
 // per node, with a total row, then the nodes where the daemons alone do not
@@ -22,7 +36,7 @@ const maxLeftOutLines = 10
 // table, each pool (node) is a heading line with its verdict and indented
 // lines instead, nothing cut; in pipes and files always the table (one
 // line per pool, the greppable layout).
-func CapacityTable(w io.Writer, r *report.Report, o Options) error {
+func CapacityTable(w io.Writer, r *report.Report, o render.Options) error {
 	c := r.Capacity
 	if c == nil {
 		c = &report.Capacity{}
@@ -31,10 +45,10 @@ func CapacityTable(w io.Writer, r *report.Report, o Options) error {
 	if o.Wide {
 		v = capacityNodes(c)
 	}
-	list := o.MaxWidth > 0 && !o.NoHeaders && tableWidth(v.headers, v.cells()) > o.MaxWidth
+	list := o.MaxWidth > 0 && !o.NoHeaders && render.TableWidth(v.headers, v.cells()) > o.MaxWidth
 	if list {
 		capacityList(w, v, o)
-	} else if err := writeTable(w, v.headers, v.cells(), o.NoHeaders, ""); err != nil {
+	} else if err := render.WriteTable(w, v.headers, v.cells(), o.NoHeaders, ""); err != nil {
 		return err
 	}
 	if o.NoHeaders {
@@ -82,7 +96,7 @@ func (v capacityView) cells() [][]string {
 func capacityPools(c *report.Capacity) capacityView {
 	v := capacityView{headers: capacityHeaders(c, []string{"POOL", "NODES", "DAEMONSETS"}, "TIGHTEST NODE", "NOT FITTING")}
 	res := c.Resources
-	units := poolUnits(c)
+	units := PoolUnits(c)
 	tot := capacityTotal{}
 	var totTight string
 	totMost, nodes, notFitting := -1, 0, 0
@@ -90,12 +104,12 @@ func capacityPools(c *report.Capacity) capacityView {
 		nodes += p.Nodes
 		notFitting += p.NotFitting
 		n := fmt.Sprint(p.Nodes)
-		about := count(p.Nodes, "node")
+		about := render.Count(p.Nodes, "node")
 		if p.NodesUnknown > 0 {
 			n += fmt.Sprintf(" (%d without allocatable)", p.NodesUnknown)
 			about += fmt.Sprintf(" (%d without allocatable)", p.NodesUnknown)
 		}
-		row := capacityRow{name: orNone(p.Pool, "<none>"), about: about + ", " + count(p.DaemonSets, "DaemonSet")}
+		row := capacityRow{name: render.OrNone(p.Pool, "<none>"), about: about + ", " + render.Count(p.DaemonSets, "DaemonSet")}
 		row.cells = []string{row.name, n, fmt.Sprint(p.DaemonSets)}
 		// The tightest node, in the resource the daemons use most of.
 		var tight string
@@ -105,9 +119,9 @@ func capacityPools(c *report.Capacity) capacityView {
 		var amounts []string
 		for _, rc := range p.Resources {
 			tot.add(rc.Resource, rc.DaemonsValue, rc.AllocatableValue, rc.HeadroomValue, rc.WorkloadsValue, known)
-			cell := units.format(rc.Resource, rc.DaemonsValue) + "/" + unknown
+			cell := units.Format(rc.Resource, rc.DaemonsValue) + "/" + render.Unknown
 			if known {
-				cell = fmt.Sprintf("%s/%s (%d%%)", units.format(rc.Resource, rc.DaemonsValue), units.format(rc.Resource, rc.AllocatableValue), rc.Percent)
+				cell = fmt.Sprintf("%s/%s (%d%%)", units.Format(rc.Resource, rc.DaemonsValue), units.Format(rc.Resource, rc.AllocatableValue), rc.Percent)
 				work[rc.Resource] = rc.WorkloadsValue
 				if rc.Resource != "pods" && rc.MinHeadroomNode != "" && rc.Percent > most {
 					most = rc.Percent
@@ -125,8 +139,8 @@ func capacityPools(c *report.Capacity) capacityView {
 			nf = fmt.Sprintf("%d: %s (%s)", p.NotFitting, p.NotFittingRange, strings.Join(p.LeftOut, ", "))
 		}
 		row.verdict, row.bad = fitVerdict(p.NotFitting, p.Nodes)
-		row.lines = capacityLines(amounts, "tightest node", orNone(tight, unknown))
-		row.cells = append(row.cells, orNone(tight, unknown))
+		row.lines = capacityLines(amounts, "tightest node", render.OrNone(tight, render.Unknown))
+		row.cells = append(row.cells, render.OrNone(tight, render.Unknown))
 		if c.Workloads {
 			row.cells = append(row.cells, units.amounts(res, work, false))
 			row.lines = append(row.lines, capacityLine{"workloads", units.amountList(res, work, false)})
@@ -138,11 +152,11 @@ func capacityPools(c *report.Capacity) capacityView {
 		v.rows = append(v.rows, row)
 	}
 	if len(c.Pools) > 1 {
-		row := capacityRow{name: "<total>", about: count(nodes, "node") + " in " + count(len(c.Pools), "pool")}
+		row := capacityRow{name: "<total>", about: render.Count(nodes, "node") + " in " + render.Count(len(c.Pools), "pool")}
 		row.verdict, row.bad = fitVerdict(notFitting, nodes)
 		amounts := tot.cells(res, units)
-		row.cells = append(append([]string{row.name, fmt.Sprint(nodes), "-"}, amounts...), orNone(totTight, unknown))
-		row.lines = capacityLines(labelled(res, amounts), "tightest node", orNone(totTight, unknown))
+		row.cells = append(append([]string{row.name, fmt.Sprint(nodes), "-"}, amounts...), render.OrNone(totTight, render.Unknown))
+		row.lines = capacityLines(labelled(res, amounts), "tightest node", render.OrNone(totTight, render.Unknown))
 		if c.Workloads {
 			row.cells = append(row.cells, units.amounts(res, tot.work, false))
 			row.lines = append(row.lines, capacityLine{"workloads", units.amountList(res, tot.work, false)})
@@ -160,20 +174,20 @@ func capacityNodes(c *report.Capacity) capacityView {
 	units := nodeUnits(c)
 	tot := capacityTotal{}
 	for _, n := range c.Nodes {
-		row := capacityRow{name: n.Name, about: "pool " + orNone(n.Pool, "<none>") + ", " + count(n.DaemonSets, "DaemonSet")}
-		row.cells = []string{n.Name, orNone(n.Pool, "<none>"), fmt.Sprint(n.DaemonSets)}
+		row := capacityRow{name: n.Name, about: "pool " + render.OrNone(n.Pool, "<none>") + ", " + render.Count(n.DaemonSets, "DaemonSet")}
+		row.cells = []string{n.Name, render.OrNone(n.Pool, "<none>"), fmt.Sprint(n.DaemonSets)}
 		known := len(n.Allocatable) > 0
 		var amounts []string
 		for _, name := range res {
 			tot.add(name, n.DaemonsValues[name], n.AllocatableValues[name], n.HeadroomValues[name], n.WorkloadsValues[name], known)
-			cell := units.format(name, n.DaemonsValues[name]) + "/" + unknown
+			cell := units.Format(name, n.DaemonsValues[name]) + "/" + render.Unknown
 			if known {
-				cell = fmt.Sprintf("%s/%s (%d%%)", units.format(name, n.DaemonsValues[name]), units.format(name, n.AllocatableValues[name]), n.Percent[name])
+				cell = fmt.Sprintf("%s/%s (%d%%)", units.Format(name, n.DaemonsValues[name]), units.Format(name, n.AllocatableValues[name]), n.Percent[name])
 			}
 			row.cells = append(row.cells, cell)
 			amounts = append(amounts, name+" "+cell)
 		}
-		room := orNone(units.headroomIn(res, n.HeadroomValues), unknown)
+		room := render.OrNone(units.headroomIn(res, n.HeadroomValues), render.Unknown)
 		row.cells = append(row.cells, room)
 		row.lines = capacityLines(amounts, "headroom", room)
 		if c.Workloads {
@@ -185,19 +199,19 @@ func capacityNodes(c *report.Capacity) capacityView {
 			lo = append(lo, leftOutShort(l))
 		}
 		tot.leftOut += len(n.LeftOut)
-		row.cells = append(row.cells, orNone(strings.Join(lo, ", "), "-"))
+		row.cells = append(row.cells, render.OrNone(strings.Join(lo, ", "), "-"))
 		row.verdict, row.bad = "the daemons fit", false
 		if len(n.LeftOut) > 0 {
-			row.verdict, row.bad = plural(len(n.LeftOut), "1 daemon does not fit", fmt.Sprintf("%d daemons do not fit", len(n.LeftOut))), true
+			row.verdict, row.bad = render.Plural(len(n.LeftOut), "1 daemon does not fit", fmt.Sprintf("%d daemons do not fit", len(n.LeftOut))), true
 			row.lines = append(row.lines, capacityLine{"left out", lo})
 		}
 		v.rows = append(v.rows, row)
 	}
 	if len(c.Nodes) > 1 {
 		amounts := tot.cells(res, units)
-		room := orNone(units.headroomIn(res, tot.headroom), unknown)
-		left := plural(tot.leftOut, "1 daemon", fmt.Sprintf("%d daemons", tot.leftOut))
-		row := capacityRow{name: "<total>", about: count(len(c.Nodes), "node"), verdict: "the daemons fit"}
+		room := render.OrNone(units.headroomIn(res, tot.headroom), render.Unknown)
+		left := render.Plural(tot.leftOut, "1 daemon", fmt.Sprintf("%d daemons", tot.leftOut))
+		row := capacityRow{name: "<total>", about: render.Count(len(c.Nodes), "node"), verdict: "the daemons fit"}
 		if tot.leftOut > 0 {
 			row.verdict, row.bad = left+" left out", true
 		}
@@ -219,7 +233,7 @@ func fitVerdict(notFitting, nodes int) (string, bool) {
 	if notFitting == 0 {
 		return "the daemons fit", false
 	}
-	return fmt.Sprintf("the daemons do not all fit on %d of %s", notFitting, count(nodes, "node")), true
+	return fmt.Sprintf("the daemons do not all fit on %d of %s", notFitting, render.Count(nodes, "node")), true
 }
 
 // capacityLines are a list entry's first lines: the daemons' share of each
@@ -240,7 +254,7 @@ func labelled(res, cells []string) []string {
 // capacityList prints the rows as a list: a heading line per pool (node)
 // with its verdict, then its labelled lines, each wrapped with a hanging
 // indent between its items, so nothing is cut at any width.
-func capacityList(w io.Writer, v capacityView, o Options) {
+func capacityList(w io.Writer, v capacityView, o render.Options) {
 	labelW := 0
 	for _, r := range v.rows {
 		for _, l := range r.lines {
@@ -248,27 +262,19 @@ func capacityList(w io.Writer, v capacityView, o Options) {
 		}
 	}
 	for _, r := range v.rows {
-		head := safe(r.name+": "+r.about+"; ") + paint(o.Color, verdictColour(r.bad), r.verdict)
-		fmt.Fprint(w, wrap(head, o.MaxWidth, "", capacityIndent))
+		head := escape.Terminal(r.name+": "+r.about+"; ") + render.Paint(o.Color, render.FitColour(r.bad), r.verdict)
+		fmt.Fprint(w, render.Wrap(head, o.MaxWidth, "", capacityIndent))
 		for _, l := range r.lines {
 			first := fmt.Sprintf("%s%-*s ", capacityIndent, labelW, l.label+":")
-			fmt.Fprint(w, wrapItems(l.items, o.MaxWidth, first, strings.Repeat(" ", len(first))))
+			fmt.Fprint(w, render.WrapItems(l.items, o.MaxWidth, first, strings.Repeat(" ", len(first))))
 		}
 	}
-}
-
-// verdictColour colours a capacity verdict: red when daemons do not fit.
-func verdictColour(bad bool) string {
-	if bad {
-		return sgrRed
-	}
-	return sgrGreen
 }
 
 // capacityNotes prints what follows the rows: the legend (of the table's
 // columns or the list's labels), the daemons that do not fit, what is not
 // known, the partial banner and the verdict.
-func capacityNotes(w io.Writer, r *report.Report, c *report.Capacity, o Options, list bool) {
+func capacityNotes(w io.Writer, r *report.Report, c *report.Capacity, o render.Options, list bool) {
 	fmt.Fprintln(w)
 	// The legend names the table's columns, or the list's labels.
 	label := func(column, listLabel string) string {
@@ -287,7 +293,7 @@ func capacityNotes(w io.Writer, r *report.Report, c *report.Capacity, o Options,
 		legend = append(legend, "Other Pods were not counted: these are the daemons alone (--workloads also counts what every other Pod requests).")
 	}
 	for _, l := range legend {
-		fmt.Fprint(w, wrap(l, o.MaxWidth, "", "  "))
+		fmt.Fprint(w, render.Wrap(l, o.MaxWidth, "", "  "))
 	}
 	var lines []string
 	for _, n := range c.Nodes {
@@ -297,27 +303,27 @@ func capacityNotes(w io.Writer, r *report.Report, c *report.Capacity, o Options,
 	}
 	if len(lines) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprint(w, wrap("Daemons that do not fit (placed by priority, then the Pods already there, then the oldest DaemonSet):", o.MaxWidth, "", "  "))
+		fmt.Fprint(w, render.Wrap("Daemons that do not fit (placed by priority, then the Pods already there, then the oldest DaemonSet):", o.MaxWidth, "", "  "))
 		for i, l := range lines {
-			if i == maxLeftOutLines && !o.Wide {
+			if i == MaxLeftOutLines && !o.Wide {
 				fmt.Fprintf(w, "  ... %d more (-o wide, or -o json)\n", len(lines)-i)
 				break
 			}
-			fmt.Fprint(w, wrap(safe(l), o.MaxWidth, "  ", "      "))
+			fmt.Fprint(w, render.Wrap(escape.Terminal(l), o.MaxWidth, "  ", "      "))
 		}
 	}
 	for i, u := range c.Unknown {
 		if i == 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprint(w, wrap("Unknown: "+safe(u), o.MaxWidth, "", "  "))
+		fmt.Fprint(w, render.Wrap("Unknown: "+escape.Terminal(u), o.MaxWidth, "", "  "))
 	}
-	if b := partialBanner(r); b != "" {
+	if b := render.PartialBanner(r); b != "" {
 		fmt.Fprintln(w)
-		fmt.Fprint(w, wrap(safe(b), o.MaxWidth, "", "  "))
+		fmt.Fprint(w, render.Wrap(escape.Terminal(b), o.MaxWidth, "", "  "))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprint(w, wrap(capacityVerdict(c), o.MaxWidth, "", "  "))
+	fmt.Fprint(w, render.Wrap(capacityVerdict(c), o.MaxWidth, "", "  "))
 }
 
 // capacityVerdict is the last line: on how many nodes the daemons do not
@@ -328,9 +334,9 @@ func capacityVerdict(c *report.Capacity) string {
 		nodes += p.Nodes
 		notFitting += p.NotFitting
 	}
-	v := fmt.Sprintf("capacity: the daemons fit on all %d %s", nodes, plural(nodes, "node", "nodes"))
+	v := fmt.Sprintf("capacity: the daemons fit on all %d %s", nodes, render.Plural(nodes, "node", "nodes"))
 	if notFitting > 0 {
-		v = fmt.Sprintf("capacity: the daemons do not all fit on %d of %d %s", notFitting, nodes, plural(nodes, "node", "nodes"))
+		v = fmt.Sprintf("capacity: the daemons do not all fit on %d of %d %s", notFitting, nodes, render.Plural(nodes, "node", "nodes"))
 	}
 	if c.Workloads {
 		return v + " (daemons alone; the other Pods' requests under WORKLOADS)"
@@ -361,14 +367,14 @@ func (t *capacityTotal) add(name string, daemons, alloc, headroom, work int64, k
 
 // cells are the total's resource cells, as the rows': daemons/allocatable
 // (share, rounded up).
-func (t *capacityTotal) cells(res []string, units resourceUnits) []string {
+func (t *capacityTotal) cells(res []string, units ResourceUnits) []string {
 	var out []string
 	for _, name := range res {
 		if !t.known {
-			out = append(out, units.format(name, t.daemons[name])+"/"+unknown)
+			out = append(out, units.Format(name, t.daemons[name])+"/"+render.Unknown)
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s/%s (%d%%)", units.format(name, t.daemons[name]), units.format(name, t.alloc[name]), capacity.PercentUp(t.daemons[name], t.alloc[name])))
+		out = append(out, fmt.Sprintf("%s/%s (%d%%)", units.Format(name, t.daemons[name]), units.Format(name, t.alloc[name]), capacity.PercentUp(t.daemons[name], t.alloc[name])))
 	}
 	return out
 }
@@ -387,84 +393,18 @@ func capacityHeaders(c *report.Capacity, first []string, room, last string) []st
 	return append(h, last)
 }
 
-// CapacityMarkdown prints the pool table for a pull request or a job
-// summary.
-func CapacityMarkdown(w io.Writer, r *report.Report, _ Options) error {
-	c := r.Capacity
-	if c == nil {
-		c = &report.Capacity{}
-	}
-	var b strings.Builder
-	notFitting := 0
-	for _, p := range c.Pools {
-		notFitting += p.NotFitting
-	}
-	verdict := "every daemon fits"
-	if notFitting > 0 {
-		verdict = fmt.Sprintf("the daemons do not all fit on %d nodes", notFitting)
-	}
-	if !c.Workloads {
-		verdict += " (daemons only: other Pods not counted)"
-	}
-	fmt.Fprintf(&b, "## Daemon overhead: %s\n\n", verdict)
-	if pb := partialBanner(r); pb != "" {
-		fmt.Fprintf(&b, "> **Partial report:** %s\n\n", mdEscape(strings.TrimPrefix(pb, "PARTIAL REPORT: ")))
-	}
-	b.WriteString("| Pool | Nodes | DaemonSets |")
-	for _, name := range c.Resources {
-		fmt.Fprintf(&b, " %s |", mdEscape(name))
-	}
-	b.WriteString(" Not fitting |\n|---|---:|---:|")
-	for range c.Resources {
-		b.WriteString("---:|")
-	}
-	b.WriteString("---|\n")
-	units := poolUnits(c)
-	for _, p := range c.Pools {
-		fmt.Fprintf(&b, "| %s | %d | %d |", mdEscape(orNone(p.Pool, "-")), p.Nodes, p.DaemonSets)
-		for _, rc := range p.Resources {
-			if p.NodesUnknown == p.Nodes {
-				fmt.Fprintf(&b, " %s / %s |", units.format(rc.Resource, rc.DaemonsValue), mdEscape(unknown))
-				continue
-			}
-			fmt.Fprintf(&b, " %s / %s (%d%%) |", units.format(rc.Resource, rc.DaemonsValue), units.format(rc.Resource, rc.AllocatableValue), rc.Percent)
-		}
-		nf := "0"
-		if p.NotFitting > 0 {
-			nf = mdEscape(fmt.Sprintf("%d: %s (%s)", p.NotFitting, p.NotFittingRange, strings.Join(p.LeftOut, ", ")))
-		}
-		fmt.Fprintf(&b, " %s |\n", nf)
-	}
-	n := 0
-	for _, node := range c.Nodes {
-		for _, l := range node.LeftOut {
-			if n == 0 {
-				b.WriteString("\n### Daemons that do not fit\n\n")
-			}
-			if n == maxLeftOutLines {
-				fmt.Fprintf(&b, "- ... and more: `kubectl daemoncheck capacity -o wide`\n")
-				break
-			}
-			fmt.Fprintf(&b, "- %s: %s: %s\n", mdCode(node.Name), mdCode(l.DaemonSet), mdEscape(l.Reason))
-			n++
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// resourceUnits is the unit of each resource in one table: every amount
+// ResourceUnits is the unit of each resource in one table: every amount
 // of a resource it prints, in any column, is in that unit, so "HEADROOM"
 // and "MEMORY" compare at a glance (capacity.ColumnUnit: from the largest
 // amount, memory in Gi with one decimal from 1Gi, cpu in cores from one
 // core, never Ki).
-type resourceUnits map[string]capacity.Unit
+type ResourceUnits map[string]capacity.Unit
 
 // unitsOf chooses the units from the amounts each resource shows, as a
 // message's numbers (capacity.UnitFor: the smallest amount decides, so a
 // request reads as written): a node shape's lines and its DaemonSets.
-func unitsOf(vals map[string][]int64) resourceUnits {
-	u := resourceUnits{}
+func unitsOf(vals map[string][]int64) ResourceUnits {
+	u := ResourceUnits{}
 	for name, vs := range vals {
 		u[name] = capacity.UnitFor(corev1.ResourceName(name), vs...)
 	}
@@ -473,17 +413,17 @@ func unitsOf(vals map[string][]int64) resourceUnits {
 
 // columnUnitsOf chooses the units of a table's columns from the amounts
 // each resource shows (capacity.ColumnUnit: the largest amount decides).
-func columnUnitsOf(vals map[string][]int64) resourceUnits {
-	u := resourceUnits{}
+func columnUnitsOf(vals map[string][]int64) ResourceUnits {
+	u := ResourceUnits{}
 	for name, vs := range vals {
 		u[name] = capacity.ColumnUnit(corev1.ResourceName(name), vs...)
 	}
 	return u
 }
 
-// poolUnits are the units of the pool table: the daemons, allocatable,
+// PoolUnits are the units of the pool table: the daemons, allocatable,
 // tightest node's headroom and workloads of every pool.
-func poolUnits(c *report.Capacity) resourceUnits {
+func PoolUnits(c *report.Capacity) ResourceUnits {
 	vals := map[string][]int64{}
 	for _, p := range c.Pools {
 		for _, rc := range p.Resources {
@@ -500,7 +440,7 @@ func poolUnits(c *report.Capacity) resourceUnits {
 }
 
 // nodeUnits are the units of the node table (-o wide).
-func nodeUnits(c *report.Capacity) resourceUnits {
+func nodeUnits(c *report.Capacity) ResourceUnits {
 	vals := map[string][]int64{}
 	for _, n := range c.Nodes {
 		for _, m := range []map[string]int64{n.DaemonsValues, n.AllocatableValues, n.HeadroomValues, n.WorkloadsValues} {
@@ -512,13 +452,14 @@ func nodeUnits(c *report.Capacity) resourceUnits {
 	return columnUnitsOf(vals)
 }
 
-func (u resourceUnits) format(name string, v int64) string {
+// Format writes v of the resource name in its unit.
+func (u ResourceUnits) Format(name string, v int64) string {
 	return capacity.FormatIn(corev1.ResourceName(name), v, u[name])
 }
 
 // headroomIn writes a headroom, "cpu 1.87, memory 13.3Gi, pods 104", a
 // negative amount as "cpu over by 0.09".
-func (u resourceUnits) headroomIn(res []string, m map[string]int64) string {
+func (u ResourceUnits) headroomIn(res []string, m map[string]int64) string {
 	var parts []string
 	for _, name := range res {
 		if v, ok := m[name]; ok {
@@ -529,25 +470,25 @@ func (u resourceUnits) headroomIn(res []string, m map[string]int64) string {
 }
 
 // leftWord is a headroom amount in a sentence: "1.87 left", "over by 0.09".
-func (u resourceUnits) leftWord(name string, v int64) string {
+func (u ResourceUnits) leftWord(name string, v int64) string {
 	if v < 0 {
 		return u.left(name, v)
 	}
-	return u.format(name, v) + " left"
+	return u.Format(name, v) + " left"
 }
 
 // amounts writes "cpu 3800m, memory 12288Mi" for the resources other than
 // pods (withPods: pods too).
-func (u resourceUnits) amounts(res []string, m map[string]int64, withPods bool) string {
+func (u ResourceUnits) amounts(res []string, m map[string]int64, withPods bool) string {
 	return strings.Join(u.amountList(res, m, withPods), ", ")
 }
 
 // amountList is amounts' parts: "cpu 3800m", "memory 12288Mi".
-func (u resourceUnits) amountList(res []string, m map[string]int64, withPods bool) []string {
+func (u ResourceUnits) amountList(res []string, m map[string]int64, withPods bool) []string {
 	var parts []string
 	for _, name := range res {
 		if v, ok := m[name]; ok && (withPods || name != "pods") {
-			parts = append(parts, name+" "+u.format(name, v))
+			parts = append(parts, name+" "+u.Format(name, v))
 		}
 	}
 	return parts

@@ -1,4 +1,4 @@
-package render
+package escape
 
 import (
 	"bytes"
@@ -27,13 +27,13 @@ import (
 // output without them (nearly all) is byte for byte kubectl's. Templates
 // (jsonpath, go-template) print the values the user picked, as they are.
 
-// jsonSafe is a JSON printer whose output has the characters that act on a
+// JSONPrinter is a JSON printer whose output has the characters that act on a
 // reader written as escapes.
-type jsonSafe struct{ delegate printers.ResourcePrinter }
+type JSONPrinter struct{ Delegate printers.ResourcePrinter }
 
-func (p jsonSafe) PrintObj(obj runtime.Object, w io.Writer) error {
+func (p JSONPrinter) PrintObj(obj runtime.Object, w io.Writer) error {
 	var b bytes.Buffer
-	if err := p.delegate.PrintObj(obj, &b); err != nil {
+	if err := p.Delegate.PrintObj(obj, &b); err != nil {
 		return err
 	}
 	_, err := w.Write(escapeJSON(b.Bytes()))
@@ -104,14 +104,14 @@ func needsEscape(b []byte) bool {
 	return false
 }
 
-// yamlSafe is a YAML printer whose output has the characters that act on a
+// YAMLPrinter is a YAML printer whose output has the characters that act on a
 // reader written as escapes, and no line that starts with "::" (a block
 // scalar's line would).
-type yamlSafe struct{ delegate printers.ResourcePrinter }
+type YAMLPrinter struct{ Delegate printers.ResourcePrinter }
 
-func (p yamlSafe) PrintObj(obj runtime.Object, w io.Writer) error {
+func (p YAMLPrinter) PrintObj(obj runtime.Object, w io.Writer) error {
 	var b bytes.Buffer
-	if err := p.delegate.PrintObj(obj, &b); err != nil {
+	if err := p.Delegate.PrintObj(obj, &b); err != nil {
 		// The YAML printer reads its own JSON back with a YAML reader,
 		// which refuses DEL: write it from the JSON with DEL escaped.
 		out, jerr := yamlViaJSON(obj, false)

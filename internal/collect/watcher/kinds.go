@@ -1,4 +1,4 @@
-package collect
+package watcher
 
 // The kinds a Watcher follows: what each watches and lists, what it keeps of
 // an object as it arrives, and what counts as a change.
@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 )
 
@@ -31,7 +32,7 @@ func (w *Watcher) daemonSetSource() *source {
 		}
 		return lo
 	}
-	s := &source{name: "daemonsets" + scopeWords(ns), resource: "daemonsets", group: "apps", namespace: ns, expectedType: &appsv1.DaemonSet{}}
+	s := &source{name: "daemonsets" + collect.ScopeWords(ns), resource: "daemonsets", group: "apps", namespace: ns, expectedType: &appsv1.DaemonSet{}}
 	s.list = func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
 		l, err := w.cs.ListDaemonSets(ctx, ns, scope(lo))
 		if err != nil {
@@ -99,7 +100,7 @@ func (w *Watcher) selects(ds *appsv1.DaemonSet) bool {
 // use makes the DaemonSet k use its selection, starting the selection's
 // watches if it is new. Called with w.mu held.
 func (w *Watcher) use(k string, ds *appsv1.DaemonSet) {
-	at, _ := selectionOf(ds)
+	at, _ := collect.SelectionOf(ds)
 	if prev, ok := w.dsAt[k]; ok {
 		if prev == at {
 			return
@@ -160,7 +161,7 @@ func (w *Watcher) startSelection(s *selection, podSeed, revSeed string, initial 
 	}
 }
 
-func selectorWords(at Selection) string {
+func selectorWords(at collect.Selection) string {
 	if at.Selector == "" {
 		return " in namespace " + at.Namespace
 	}
@@ -179,7 +180,7 @@ func (w *Watcher) podSource(s *selection) *source {
 		out := &podRecordList{ListMeta: l.ListMeta}
 		for i := range l.Items {
 			if p := &l.Items[i]; s.admits(p) {
-				out.Items = append(out.Items, podRecord{DaemonPod: Compact(p)})
+				out.Items = append(out.Items, podRecord{DaemonPod: collect.Compact(p)})
 			}
 		}
 		return out, nil
@@ -211,7 +212,7 @@ func (s *selection) podRecordOf(obj any) (model.DaemonPod, bool) {
 		if !s.admits(p) {
 			return model.DaemonPod{Namespace: p.Namespace, Name: p.Name}, false
 		}
-		return Compact(p), true
+		return collect.Compact(p), true
 	case *podRecord:
 		return p.DaemonPod, true
 	}
@@ -290,7 +291,7 @@ func (w *Watcher) revisionSource(s *selection) *source {
 		if cr.Namespace != at.Namespace || !s.sel.Matches(labels.Set(cr.Labels)) || ref == nil || ref.Kind != "DaemonSet" {
 			return false
 		}
-		TrimRevision(cr)
+		collect.TrimRevision(cr)
 		return true
 	}
 	src.list = func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
@@ -360,7 +361,7 @@ func (w *Watcher) nodeSource() *source {
 			return nil, err
 		}
 		for i := range l.Items {
-			TrimNode(&l.Items[i])
+			collect.TrimNode(&l.Items[i])
 			forgetHeartbeats(&l.Items[i])
 		}
 		return l, nil
@@ -373,7 +374,7 @@ func (w *Watcher) nodeSource() *source {
 		if !ok {
 			return false
 		}
-		TrimNode(n)
+		collect.TrimNode(n)
 		forgetHeartbeats(n)
 		old := w.nodeMap[n.Name]
 		if old != nil && sameIgnoringVersion(old, n, func(n *corev1.Node) *string { return &n.ResourceVersion }) {

@@ -1,4 +1,4 @@
-package render
+package ci
 
 import (
 	"fmt"
@@ -10,8 +10,16 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
+
+// -o prometheus: the audit (and NAME), for the textfile collector or a
+// Pushgateway.
+func init() {
+	render.Register(render.Format{Name: "prometheus", Render: map[render.View]render.RenderFunc{render.ViewAudit: Prometheus, render.ViewDetail: Prometheus}})
+}
 
 // Prometheus prints the report in the Prometheus text exposition format, for
 // node-exporter's textfile collector or a Pushgateway fed by a scheduled run.
@@ -20,7 +28,7 @@ import (
 // No sample carries a timestamp: the Pushgateway rejects them and the
 // textfile collector ignores them; daemoncheck_last_run_timestamp_seconds
 // says when the audit ran.
-func Prometheus(w io.Writer, r *report.Report, _ Options) error {
+func Prometheus(w io.Writer, r *report.Report, _ render.Options) error {
 	if err := promDistinctDaemonSets(r); err != nil {
 		return err
 	}
@@ -85,7 +93,7 @@ func gauge(name, help string) *dto.MetricFamily {
 func add(mf *dto.MetricFamily, v float64, labels ...string) {
 	m := &dto.Metric{Gauge: &dto.Gauge{Value: proto.Float64(v)}}
 	for i := 0; i+1 < len(labels); i += 2 {
-		m.Label = append(m.Label, &dto.LabelPair{Name: proto.String(labels[i]), Value: proto.String(promLabel(labels[i+1]))})
+		m.Label = append(m.Label, &dto.LabelPair{Name: proto.String(labels[i]), Value: proto.String(escape.PromLabel(labels[i+1]))})
 	}
 	mf.Metric = append(mf.Metric, m)
 }
@@ -251,7 +259,7 @@ func promDistinctDaemonSets(r *report.Report) error {
 	for i := range r.DaemonSets {
 		k := [2]string{r.DaemonSets[i].Namespace, r.DaemonSets[i].Name}
 		if seen[k] {
-			return fmt.Errorf("the input has two DaemonSets %s/%s (objects with different UIDs: a dump that mixes two points in time?), and Prometheus series must be unique: dump the cluster again, or use -o json", promLabel(k[0]), promLabel(k[1]))
+			return fmt.Errorf("the input has two DaemonSets %s/%s (objects with different UIDs: a dump that mixes two points in time?), and Prometheus series must be unique: dump the cluster again, or use -o json", escape.PromLabel(k[0]), escape.PromLabel(k[1]))
 		}
 		seen[k] = true
 	}

@@ -1,4 +1,32 @@
-package collect
+// Package watcher keeps a collect.Live read current for -w, --wait and
+// serve, with watches instead of new reads.
+//
+// A watch carries a Live read forward: the objects Live read seed compact
+// stores, one client-go Reflector per kind and scope watches from the
+// resourceVersion each list stood at (collect.Cursor), and Snapshot
+// assembles the same model.Snapshot a new Live read would return, for the
+// same analysis.
+// After the read the API server does no list work per change: only watch
+// events arrive. Reflectors re-list on their own when a watch's
+// resourceVersion has expired (410 Gone) or the connection broke (an API
+// server restart), and retry with backoff while the server is away.
+//
+// Daemon Pods are watched as Live lists them: one watch per (namespace,
+// selector) of the DaemonSets, so the server filters by label and a
+// namespace's other Pods never reach the client; one cluster-wide Pod watch
+// filtered here would receive every Pod's churn, and re-list every Pod of the
+// cluster after a 410. The number of watches follows the number of distinct
+// DaemonSet selectors (twice: Pods and ControllerRevisions), started and
+// stopped as DaemonSets come and go. Events are not watched: the Warning
+// events of the Live read are kept (they only add words to messages); nor
+// are PriorityClasses (rarely changed) and --workloads (a cluster-wide Pod
+// watch is what the per-selector watches avoid): the Live read's are kept.
+//
+// A write that changes nothing the kept record holds keeps the old object
+// and its resourceVersion, so that an analysis carried forward
+// (analyze.Memo), which takes an object at the same resourceVersion for
+// unchanged, sees only real changes.
+package watcher
 
 import (
 	"context"
@@ -20,95 +48,16 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/text"
 )
 
-// A watch carries a Live read forward: the objects Live read seed compact
-// stores, one client-go Reflector per kind and scope watches from the
-// resourceVersion each list stood at (Cursor), and Snapshot assembles the
-// same model.Snapshot a new Live read would return, for the same analysis.
-// After the read the API server does no list work per change: only watch
-// events arrive. Reflectors re-list on their own when a watch's
-// resourceVersion has expired (410 Gone) or the connection broke (an API
-// server restart), and retry with backoff while the server is away.
-//
-// Daemon Pods are watched as Live lists them: one watch per (namespace,
-// selector) of the DaemonSets, so the server filters by label and a
-// namespace's other Pods never reach the client; one cluster-wide Pod watch
-// filtered here would receive every Pod's churn, and re-list every Pod of the
-// cluster after a 410. The number of watches follows the number of distinct
-// DaemonSet selectors (twice: Pods and ControllerRevisions), started and
-// stopped as DaemonSets come and go. Events are not watched: the Warning
-// events of the Live read are kept (they only add words to messages); nor
-// are PriorityClasses (rarely changed) and --workloads (a cluster-wide Pod
-// watch is what the per-selector watches avoid): the Live read's are kept.
-//
-// A write that changes nothing the kept record holds keeps the old object
-// and its resourceVersion, so that an analysis carried forward
-// (analyze.Memo), which takes an object at the same resourceVersion for
-// unchanged, sees only real changes.
-
-// Selection is what a list of Pods or ControllerRevisions was made for: a
-// DaemonSet's namespace and label selector ("" reads the whole namespace).
-type Selection struct {
-	Namespace, Selector string
-}
-
-// selectionOf is the list Live makes for a DaemonSet's Pods: by its selector,
-// or, when the selector is invalid (err), every Pod of its namespace; a
-// valid but empty selector selects nothing the API server would accept for a
-// DaemonSet, and is read as the whole namespace too.
-func selectionOf(ds *appsv1.DaemonSet) (Selection, error) {
-	at := Selection{Namespace: ds.Namespace}
-	sel, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
-	if err == nil && !sel.Empty() {
-		at.Selector = sel.String()
-	}
-	return at, err
-}
-
-// Cursor records where the lists of a Live read stood: each list's
-// resourceVersion, from which a watch carries on without listing again.
-type Cursor struct {
-	mu         sync.Mutex
-	DaemonSets string
-	Nodes      string
-	Pods       map[Selection]string
-	Revisions  map[Selection]string
-}
-
-func (c *Cursor) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.DaemonSets, c.Nodes = "", ""
-	c.Pods, c.Revisions = map[Selection]string{}, map[Selection]string{}
-}
-
-// record keeps the resourceVersion of a list's first page: a paginated list
-// is consistent at it, and a list that starts over (410) records its new one.
-func (c *Cursor) record(o metav1.ListOptions, field *string, rv string) {
-	if o.Continue != "" {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	*field = rv
-}
-
-func (c *Cursor) recordAt(o metav1.ListOptions, m map[Selection]string, at Selection, rv string) {
-	if o.Continue != "" {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m[at] = rv
-}
-
-// WatchOptions say what a watch follows.
-type WatchOptions struct {
+// Options say what a watch follows.
+type Options struct {
 	// Read is the selection of the Live read the watch carries on
 	// (namespace, name, label selector); ChunkSize pages a re-list.
-	Read Options
+	Read collect.Options
 	// RequestTimeout bounds each list of a re-list (a watch is one long
 	// request: the client that watches must have no overall timeout).
 	RequestTimeout time.Duration
@@ -118,14 +67,14 @@ type WatchOptions struct {
 	Status func(err error)
 }
 
-// WatchRefusedError says that the server would not let daemoncheck watch: the
+// RefusedError says that the server would not let daemoncheck watch: the
 // RBAC role lacks the watch verb, or a proxy does not serve watches.
-type WatchRefusedError struct {
+type RefusedError struct {
 	Resource, Group, Namespace string
 	Err                        error
 }
 
-func (e *WatchRefusedError) Error() string {
+func (e *RefusedError) Error() string {
 	group := e.Group
 	if group == "" {
 		group = `""`
@@ -135,15 +84,15 @@ func (e *WatchRefusedError) Error() string {
 		where = " in namespace " + e.Namespace
 	}
 	return fmt.Sprintf("cannot watch %s%s (%s); the watch verb is optional: add it to the rule apiGroups: [%s], resources: [%s], verbs: [get, list, watch]",
-		e.Resource, where, shorten(e.Err.Error(), 200), group, e.Resource)
+		e.Resource, where, text.Shorten(e.Err.Error(), 200), group, e.Resource)
 }
 
-func (e *WatchRefusedError) Unwrap() error { return e.Err }
+func (e *RefusedError) Unwrap() error { return e.Err }
 
-// Watcher keeps the objects of a Live read current. Create it with Watch.
+// Watcher keeps the objects of a Live read current. Create it with Start.
 type Watcher struct {
-	cs   Client
-	opts WatchOptions
+	cs   collect.Client
+	opts Options
 	// dsSel is the --selector on DaemonSets.
 	dsSel labels.Selector
 
@@ -163,8 +112,8 @@ type Watcher struct {
 	// Which kinds are watched: a kind Live could not read stays unread.
 	pods, revs, nodes bool
 	dss               map[string]*appsv1.DaemonSet
-	dsAt              map[string]Selection
-	sels              map[Selection]*selection
+	dsAt              map[string]collect.Selection
+	sels              map[collect.Selection]*selection
 	nodeMap           map[string]*corev1.Node
 	// nodeOrder and podOrder cache the sorted members between changes of
 	// membership (nil: rebuild), nodeVals and podVals the values the last
@@ -186,7 +135,7 @@ type Watcher struct {
 // selection holds the Pods and ControllerRevisions of one Selection, and the
 // DaemonSets that use it.
 type selection struct {
-	at     Selection
+	at     collect.Selection
 	sel    labels.Selector
 	users  int
 	cancel context.CancelFunc
@@ -194,11 +143,11 @@ type selection struct {
 	revs   map[string]*appsv1.ControllerRevision
 }
 
-// Watch starts watching from where a Live read stood: snap and cur are what
-// Live returned and recorded (Options.Cursor), with the same opts.Read. It
-// takes its own copy of what it keeps: the caller may drop snap. Stop ends
-// it; so does ctx.
-func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, opts WatchOptions) (*Watcher, error) {
+// Start starts watching from where a Live read stood: snap and cur are what
+// Live returned and recorded (collect.Options.Cursor), with the same
+// opts.Read. It takes its own copy of what it keeps: the caller may drop
+// snap. Stop ends it; so does ctx.
+func Start(ctx context.Context, cs collect.Client, snap *model.Snapshot, cur *collect.Cursor, opts Options) (*Watcher, error) {
 	dsSel := labels.Everything()
 	if opts.Read.LabelSelector != "" {
 		s, err := labels.Parse(opts.Read.LabelSelector)
@@ -212,26 +161,25 @@ func Watch(ctx context.Context, cs Client, snap *model.Snapshot, cur *Cursor, op
 		changed: make(chan struct{}, 1), ready: make(chan struct{}), failed: make(chan struct{}),
 		base: readOnce(snap),
 		pods: snap.Has(model.Pods), revs: snap.Has(model.ControllerRevisions), nodes: snap.Has(model.Nodes),
-		dss: map[string]*appsv1.DaemonSet{}, dsAt: map[string]Selection{}, sels: map[Selection]*selection{},
+		dss: map[string]*appsv1.DaemonSet{}, dsAt: map[string]collect.Selection{}, sels: map[collect.Selection]*selection{},
 		nodeMap: map[string]*corev1.Node{}, failing: map[*source]bool{},
 	}
 	w.ctx, w.cancel = context.WithCancel(ctx)
-	if cur == nil {
-		cur = &Cursor{}
+	var at collect.Positions
+	if cur != nil {
+		at = cur.At()
 	}
-	cur.mu.Lock()
-	defer cur.mu.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 
 	w.seed(snap)
 
-	w.start(w.ctx, w.daemonSetSource(), cur.DaemonSets, true)
+	w.start(w.ctx, w.daemonSetSource(), at.DaemonSets, true)
 	if w.nodes {
-		w.start(w.ctx, w.nodeSource(), cur.Nodes, true)
+		w.start(w.ctx, w.nodeSource(), at.Nodes, true)
 	}
-	for at, s := range w.sels {
-		w.startSelection(s, cur.Pods[at], cur.Revisions[at], true)
+	for sel, s := range w.sels {
+		w.startSelection(s, at.Pods[sel], at.Revisions[sel], true)
 	}
 	if w.pending == 0 {
 		close(w.ready)
@@ -247,7 +195,7 @@ func (w *Watcher) seed(snap *model.Snapshot) {
 		ds := snap.DaemonSets[i]
 		k := dsKey(&ds)
 		w.dss[k] = &ds
-		at, _ := selectionOf(&ds)
+		at, _ := collect.SelectionOf(&ds)
 		w.dsAt[k] = at
 		s := w.sels[at]
 		if s == nil {
@@ -298,7 +246,7 @@ func dsKey(ds *appsv1.DaemonSet) string {
 	return ds.Namespace + "/" + ds.Name
 }
 
-func newSelection(at Selection) *selection {
+func newSelection(at collect.Selection) *selection {
 	sel := labels.Everything()
 	if at.Selector != "" {
 		// Built by LabelSelectorAsSelector: it parses back.
@@ -321,7 +269,7 @@ func (w *Watcher) Ready() <-chan struct{} { return w.ready }
 // Watcher has stopped then.
 func (w *Watcher) Failed() <-chan struct{} { return w.failed }
 
-// Err is the WatchRefusedError that stopped the Watcher, or nil.
+// Err is the RefusedError that stopped the Watcher, or nil.
 func (w *Watcher) Err() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -402,7 +350,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 		w.nodeDirty = nil
 		snap.Nodes = w.nodeVals
 	}
-	o := Owners(snap.DaemonSets)
+	o := collect.Owners(snap.DaemonSets)
 	if w.pods {
 		snap.DaemonPods = w.daemonPods(o)
 	}
@@ -410,8 +358,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 		seen := map[types.UID]bool{}
 		for _, s := range w.sels {
 			for _, cr := range s.revs {
-				ref := metav1.GetControllerOfNoCopy(cr)
-				if !seen[cr.UID] && ref != nil && o.uids[refKey(cr.Namespace, ref)] {
+				if !seen[cr.UID] && collect.KeepRevision(cr, o) {
 					seen[cr.UID] = true
 					snap.ControllerRevisions = append(snap.ControllerRevisions, *cr)
 				}
@@ -419,7 +366,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 		}
 		sort.Slice(snap.ControllerRevisions, func(i, j int) bool {
 			a, b := &snap.ControllerRevisions[i], &snap.ControllerRevisions[j]
-			return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
+			return collect.KeyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 		})
 	}
 	return snap
@@ -428,7 +375,7 @@ func (w *Watcher) Snapshot() *model.Snapshot {
 // daemonPods brings podVals up to date and returns the Pods to analyse:
 // podVals itself when every Pod is kept (the usual case), else a filtered
 // copy. Called with w.mu held.
-func (w *Watcher) daemonPods(o PodOwners) []model.DaemonPod {
+func (w *Watcher) daemonPods(o collect.PodOwners) []model.DaemonPod {
 	if w.podOrder == nil {
 		w.podOrder = w.sortedPods()
 		w.podVals = make([]model.DaemonPod, len(w.podOrder))
@@ -445,7 +392,7 @@ func (w *Watcher) daemonPods(o PodOwners) []model.DaemonPod {
 	w.podDirty = nil
 	kept := len(w.podVals)
 	for _, p := range w.podOrder {
-		if !KeepPod(p, o) {
+		if !collect.KeepPod(p, o) {
 			kept--
 		}
 	}
@@ -454,7 +401,7 @@ func (w *Watcher) daemonPods(o PodOwners) []model.DaemonPod {
 	}
 	out := make([]model.DaemonPod, 0, kept)
 	for i, p := range w.podOrder {
-		if KeepPod(p, o) {
+		if collect.KeepPod(p, o) {
 			out = append(out, w.podVals[i])
 		}
 	}
@@ -474,7 +421,7 @@ func podLess(a, b *model.DaemonPod) bool {
 	if a.Namespace == b.Namespace && a.Name == b.Name {
 		return a.UID < b.UID
 	}
-	return keyLess(a.Namespace, a.Name, b.Namespace, b.Name)
+	return collect.KeyLess(a.Namespace, a.Name, b.Namespace, b.Name)
 }
 
 // sortedPods lists every selection's Pods once (selectors may overlap),
@@ -605,7 +552,7 @@ func (s *source) WatchWithContext(ctx context.Context, o metav1.ListOptions) (wa
 		s.w.opened(s)
 		return s.reportBrokenStream(wi), nil
 	case apierrors.IsForbidden(err) || apierrors.IsMethodNotSupported(err):
-		s.w.refuse(&WatchRefusedError{Resource: s.resource, Group: s.group, Namespace: s.namespace, Err: err})
+		s.w.refuse(&RefusedError{Resource: s.resource, Group: s.group, Namespace: s.namespace, Err: err})
 	case ctx.Err() == nil:
 		s.w.interrupted(s, err)
 	}

@@ -1,4 +1,4 @@
-package render
+package plan
 
 import (
 	"fmt"
@@ -9,12 +9,21 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
 	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 
 	corev1 "k8s.io/api/core/v1"
 )
+
+// The what-if view for people is the default and -o wide's.
+func init() {
+	for _, name := range []string{render.Default, "wide"} {
+		render.Register(render.Format{Name: name, RenderWhatIf: WhatIfTable})
+	}
+}
 
 // WhatIfTable prints a what-if for people: per proposed pool, its node
 // shapes (architecture, OS, instance types, daemon overhead), every
@@ -25,7 +34,7 @@ import (
 // and every label of each shape. On a terminal (o.MaxWidth) prose wraps to
 // its width; in pipes and files nothing is wrapped, so a grep finds a
 // whole message.
-func WhatIfTable(w io.Writer, r *report.WhatIfReport, o Options) error {
+func WhatIfTable(w io.Writer, r *report.WhatIfReport, o render.Options) error {
 	width := o.MaxWidth
 	for i := range r.Changes {
 		if err := whatIfChange(w, &r.Changes[i], o, width); err != nil {
@@ -39,15 +48,15 @@ func WhatIfTable(w io.Writer, r *report.WhatIfReport, o Options) error {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprint(w, wrap(safe(whatIfVerdict(r)), width, "", "  "))
-	if b := whatIfPartial(r); b != "" {
-		fmt.Fprint(w, wrap(safe(b), width, "", "  "))
+	fmt.Fprint(w, render.Wrap(escape.Terminal(WhatIfVerdict(r)), width, "", "  "))
+	if b := WhatIfPartial(r); b != "" {
+		fmt.Fprint(w, render.Wrap(escape.Terminal(b), width, "", "  "))
 	}
 	return nil
 }
 
-// whatIfVerdict is the one-line answer: passed or failed, and by what.
-func whatIfVerdict(r *report.WhatIfReport) string {
+// WhatIfVerdict is the one-line answer: passed or failed, and by what.
+func WhatIfVerdict(r *report.WhatIfReport) string {
 	s := r.Summary
 	verdict := "passed"
 	switch {
@@ -58,17 +67,17 @@ func whatIfVerdict(r *report.WhatIfReport) string {
 	}
 	var what []string
 	if s.Pools > 0 {
-		shapes := fmt.Sprintf("%d %s", s.Shapes, plural(s.Shapes, "node shape", "node shapes"))
+		shapes := fmt.Sprintf("%d %s", s.Shapes, render.Plural(s.Shapes, "node shape", "node shapes"))
 		if s.UnjudgedShapes > 0 {
 			// Never "passed: 32 node shapes" for a pool of millions.
 			shapes += fmt.Sprintf(" judged, %d not judged: beyond --max-shapes", s.UnjudgedShapes)
 		}
-		what = append(what, fmt.Sprintf("%d %s (%s)", s.Pools, plural(s.Pools, "pool", "pools"), shapes))
+		what = append(what, fmt.Sprintf("%d %s (%s)", s.Pools, render.Plural(s.Pools, "pool", "pools"), shapes))
 	}
 	if s.Changes > 0 {
-		what = append(what, fmt.Sprintf("%d DaemonSet %s", s.Changes, plural(s.Changes, "change", "changes")))
+		what = append(what, fmt.Sprintf("%d DaemonSet %s", s.Changes, render.Plural(s.Changes, "change", "changes")))
 	}
-	line := fmt.Sprintf("whatif %s: %s against %d DaemonSets and %d nodes; %d %s, %d failing", verdict, strings.Join(what, " and "), r.DaemonSets, r.NodeCount, s.Findings, plural(s.Findings, "finding", "findings"), s.Failing)
+	line := fmt.Sprintf("whatif %s: %s against %d DaemonSets and %d nodes; %d %s, %d failing", verdict, strings.Join(what, " and "), r.DaemonSets, r.NodeCount, s.Findings, render.Plural(s.Findings, "finding", "findings"), s.Failing)
 	if len(s.ByType) > 0 {
 		var parts []string
 		for _, k := range report.WhatIfTypes {
@@ -81,7 +90,9 @@ func whatIfVerdict(r *report.WhatIfReport) string {
 	return line
 }
 
-func whatIfPartial(r *report.WhatIfReport) string {
+// WhatIfPartial says which kinds could not be read ("" when the what-if
+// is complete).
+func WhatIfPartial(r *report.WhatIfReport) string {
 	if !r.Partial {
 		return ""
 	}
@@ -92,26 +103,7 @@ func whatIfPartial(r *report.WhatIfReport) string {
 	return fmt.Sprintf("PARTIAL: %s could not be read; see the warnings", strings.Join(kinds, ", "))
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-// kv prints aligned "Key:  value" lines, wrapping long values.
-func kv(w io.Writer, pairs [][2]string, width int, indent string) {
-	keyW := 0
-	for _, p := range pairs {
-		keyW = max(keyW, len(p[0])+1)
-	}
-	for _, p := range pairs {
-		head := fmt.Sprintf("%s%-*s  ", indent, keyW, p[0]+":")
-		fmt.Fprint(w, wrap(safe(p[1]), width, head, strings.Repeat(" ", len(head))))
-	}
-}
-
-func whatIfPool(w io.Writer, p *report.PoolWhatIf, o Options, width int) error {
+func whatIfPool(w io.Writer, p *report.PoolWhatIf, o render.Options, width int) error {
 	title := p.Kind + " " + p.Name
 	if p.Namespace != "" {
 		title = fmt.Sprintf("%s %s/%s", p.Kind, p.Namespace, p.Name)
@@ -123,9 +115,9 @@ func whatIfPool(w io.Writer, p *report.PoolWhatIf, o Options, width int) error {
 	if p.Kind == "Flags" {
 		title, origin = "Node "+p.Name, "described by flags"
 	}
-	fmt.Fprintln(w, safe(fmt.Sprintf("%s (%s)", title, origin)))
+	fmt.Fprintln(w, escape.Terminal(fmt.Sprintf("%s (%s)", title, origin)))
 	var pairs [][2]string
-	pairs = append(pairs, [2]string{"Taints", orNone(strings.Join(p.Taints, ", "), "<none>")})
+	pairs = append(pairs, [2]string{"Taints", render.OrNone(strings.Join(p.Taints, ", "), "<none>")})
 	if len(p.StartupTaints) > 0 {
 		var sts []string
 		for _, st := range p.StartupTaints {
@@ -149,11 +141,11 @@ func whatIfPool(w io.Writer, p *report.PoolWhatIf, o Options, width int) error {
 	if o.Wide {
 		pairs = append(pairs, [2]string{"Labels", labelsLine(p.Labels)})
 	}
-	kv(w, pairs, width, "")
+	render.KV(w, pairs, width, "")
 	if len(p.Notes) > 0 {
 		fmt.Fprintln(w, "Notes:")
 		for _, n := range p.Notes {
-			fmt.Fprint(w, wrap(safe(n), width, "  - ", "    "))
+			fmt.Fprint(w, render.Wrap(escape.Terminal(n), width, "  - ", "    "))
 		}
 	}
 	if len(p.Shapes) == 1 {
@@ -181,7 +173,7 @@ func whatIfPool(w io.Writer, p *report.PoolWhatIf, o Options, width int) error {
 			if len(unknownFit) > 0 && len(unknownFit) < len(g) {
 				head += " (fit Unknown on " + strings.Join(unknownFit, ", ") + ", whose allocatable is not known)"
 			}
-			fmt.Fprint(w, wrap(safe(head+":"), width, "", "  "))
+			fmt.Fprint(w, render.Wrap(escape.Terminal(head+":"), width, "", "  "))
 			if err := whatIfDaemons(w, p.Shapes, g, shapesUnits(p), o, width); err != nil {
 				return err
 			}
@@ -196,38 +188,38 @@ func labelsLine(ls map[string]string) string { return text.KeyValues(ls) }
 
 // whatIfShape prints a pool's one node shape: what it is, its capacity,
 // and every DaemonSet on it.
-func whatIfShape(w io.Writer, s *report.Shape, o Options, width int) error {
+func whatIfShape(w io.Writer, s *report.Shape, o render.Options, width int) error {
 	head := "Node shape " + s.Name
 	if len(s.Varies) > 0 {
 		head += ": " + strings.Join(s.Varies, ", ")
 	}
-	fmt.Fprint(w, wrap(safe(head), width, "", "  "))
-	units := shapeUnits(s)
+	fmt.Fprint(w, render.Wrap(escape.Terminal(head), width, "", "  "))
+	units := ShapeUnits(s)
 	var pairs [][2]string
 	if s.Arch != "" || s.OS != "" {
-		pairs = append(pairs, [2]string{"Platform", orNone(s.OS, unknown) + "/" + orNone(s.Arch, unknown)})
+		pairs = append(pairs, [2]string{"Platform", render.OrNone(s.OS, render.Unknown) + "/" + render.OrNone(s.Arch, render.Unknown)})
 	}
-	if it := instanceTypesText(s); it != "" {
+	if it := InstanceTypesText(s); it != "" {
 		pairs = append(pairs, [2]string{"Instance Type", it})
 	}
 	if s.FitUnknown != "" {
 		pairs = append(pairs, [2]string{"Allocatable", "unknown: " + s.FitUnknown})
-		pairs = append(pairs, [2]string{"Daemon Overhead", units.quantities(s.OverheadValues, nil)})
+		pairs = append(pairs, [2]string{"Daemon Overhead", units.Quantities(s.OverheadValues, nil)})
 	} else {
-		pairs = append(pairs, [2]string{"Allocatable", fmt.Sprintf("%s (from %s)", units.quantities(s.AllocatableValues, nil), s.AllocatableFrom)})
-		pairs = append(pairs, [2]string{"Daemon Overhead", units.quantities(s.OverheadValues, s.OverheadPercent)})
+		pairs = append(pairs, [2]string{"Allocatable", fmt.Sprintf("%s (from %s)", units.Quantities(s.AllocatableValues, nil), s.AllocatableFrom)})
+		pairs = append(pairs, [2]string{"Daemon Overhead", units.Quantities(s.OverheadValues, s.OverheadPercent)})
 		pairs = append(pairs, [2]string{"Headroom", units.headroom(s.HeadroomValues) + " (left for workloads once the daemons that fit run)"})
 	}
 	if o.Wide {
 		pairs = append(pairs, [2]string{"Labels", labelsLine(s.Labels)})
 	}
-	kv(w, pairs, width, "  ")
+	render.KV(w, pairs, width, "  ")
 	return whatIfDaemons(w, []report.Shape{*s}, make(shapeGroup, 1), units, o, width)
 }
 
-// instanceTypesText names every instance type a shape stands for, those of
+// InstanceTypesText names every instance type a shape stands for, those of
 // one family together: "m7g.{large,xlarge}, c6g.xlarge, or any other".
-func instanceTypesText(s *report.Shape) string {
+func InstanceTypesText(s *report.Shape) string {
 	types := s.InstanceTypes
 	if len(types) == 0 && s.InstanceType != "" && !s.OtherInstanceTypes {
 		types = []string{s.InstanceType}
@@ -264,7 +256,7 @@ func instanceTypesText(s *report.Shape) string {
 
 // whatIfShapeTable prints a pool's node shapes, one row each: what each
 // is (platform, instance types) and what its daemons take of it.
-func whatIfShapeTable(w io.Writer, p *report.PoolWhatIf, o Options, width int) error {
+func whatIfShapeTable(w io.Writer, p *report.PoolWhatIf, o render.Options, width int) error {
 	headers := []string{"NODE SHAPE", "OS/ARCH", "INSTANCE TYPES", "CPU", "MEMORY", "PODS"}
 	if o.Wide {
 		headers = append(headers, "HEADROOM", "ALLOCATABLE FROM")
@@ -280,18 +272,18 @@ func whatIfShapeTable(w io.Writer, p *report.PoolWhatIf, o Options, width int) e
 	var rows [][]string
 	for i := range p.Shapes {
 		s := &p.Shapes[i]
-		row := []string{s.Name, orNone(s.OS, unknown) + "/" + orNone(s.Arch, unknown), orNone(instanceTypesText(s), unknown)}
+		row := []string{s.Name, render.OrNone(s.OS, render.Unknown) + "/" + render.OrNone(s.Arch, render.Unknown), render.OrNone(InstanceTypesText(s), render.Unknown)}
 		for _, r := range []string{string(corev1.ResourceCPU), string(corev1.ResourceMemory), string(corev1.ResourcePods)} {
-			d := units.format(r, s.OverheadValues[r])
+			d := units.Format(r, s.OverheadValues[r])
 			if s.FitUnknown != "" {
 				row = append(row, d+"/?")
 				continue
 			}
-			row = append(row, fmt.Sprintf("%s/%s (%d%%)", d, units.format(r, s.AllocatableValues[r]), s.OverheadPercent[r]))
+			row = append(row, fmt.Sprintf("%s/%s (%d%%)", d, units.Format(r, s.AllocatableValues[r]), s.OverheadPercent[r]))
 		}
 		if o.Wide {
 			if s.FitUnknown != "" {
-				row = append(row, unknown, unknown)
+				row = append(row, render.Unknown, render.Unknown)
 			} else {
 				row = append(row, units.headroom(s.HeadroomValues), s.AllocatableFrom)
 			}
@@ -299,16 +291,16 @@ func whatIfShapeTable(w io.Writer, p *report.PoolWhatIf, o Options, width int) e
 		rows = append(rows, row)
 	}
 	fmt.Fprintln(w, "Node shapes:")
-	if o.MaxWidth > 0 && !o.NoHeaders && tableWidth(headers, rows)+2 > o.MaxWidth {
+	if o.MaxWidth > 0 && !o.NoHeaders && render.TableWidth(headers, rows)+2 > o.MaxWidth {
 		// Too narrow for the table: a line per shape, "column value".
 		for _, r := range rows {
 			var parts []string
 			for i := 1; i < len(r); i++ {
 				parts = append(parts, strings.ToLower(headers[i])+" "+r[i])
 			}
-			fmt.Fprint(w, wrap(safe(r[0]+": "+strings.Join(parts, ", ")), width, "  ", "      "))
+			fmt.Fprint(w, render.Wrap(escape.Terminal(r[0]+": "+strings.Join(parts, ", ")), width, "  ", "      "))
 		}
-	} else if err := writeTable(w, headers, rows, o.NoHeaders, "  "); err != nil {
+	} else if err := render.WriteTable(w, headers, rows, o.NoHeaders, "  "); err != nil {
 		return err
 	}
 	if !o.NoHeaders {
@@ -316,7 +308,7 @@ func whatIfShapeTable(w io.Writer, p *report.PoolWhatIf, o Options, width int) e
 		if !o.Wide {
 			note += " -o wide: headroom and where the allocatable comes from."
 		}
-		fmt.Fprint(w, wrap(note, width, "  ", "  "))
+		fmt.Fprint(w, render.Wrap(note, width, "  ", "  "))
 	}
 	return nil
 }
@@ -369,7 +361,7 @@ func shapeGroups(shapes []report.Shape) []shapeGroup {
 // g (alike on each, but for Yes against Unknown fit, which the group's
 // heading says). On a terminal too narrow for the table's REASON, each
 // DaemonSet is one line with a hanging indent instead.
-func whatIfDaemons(w io.Writer, shapes []report.Shape, g shapeGroup, units resourceUnits, o Options, width int) error {
+func whatIfDaemons(w io.Writer, shapes []report.Shape, g shapeGroup, units ResourceUnits, o render.Options, width int) error {
 	first := &shapes[g[0]]
 	headers := []string{"NAMESPACE", "NAME", "RUNS", "FIT", "REASON"}
 	if o.Wide {
@@ -394,17 +386,17 @@ func whatIfDaemons(w io.Writer, shapes []report.Shape, g shapeGroup, units resou
 			}
 			why = strings.Join(parts, "; ")
 		}
-		if w := runsWord(&d); w != "" {
+		if w := RunsWord(&d); w != "" {
 			runs = w
 		}
-		if w := fitWord(&d); w != "" {
+		if w := FitWord(&d); w != "" {
 			fit = w
 		}
-		row := []string{d.Namespace, d.Name, runs, orNone(fit, "-")}
+		row := []string{d.Namespace, d.Name, runs, render.OrNone(fit, "-")}
 		if o.Wide {
 			prio := strconv.Itoa(int(d.Priority))
 			if !d.PriorityKnown {
-				prio = unknown
+				prio = render.Unknown
 			}
 			req := "-"
 			switch {
@@ -415,27 +407,27 @@ func whatIfDaemons(w io.Writer, shapes []report.Shape, g shapeGroup, units resou
 			}
 			row = append(row, units.request(d, corev1.ResourceCPU), units.request(d, corev1.ResourceMemory), prio, req)
 		}
-		rows = append(rows, append(row, orNone(why, "")))
+		rows = append(rows, append(row, render.OrNone(why, "")))
 	}
-	if o.MaxWidth > 0 && !o.NoHeaders && tableWidth(headers, rows)+2 > o.MaxWidth {
+	if o.MaxWidth > 0 && !o.NoHeaders && render.TableWidth(headers, rows)+2 > o.MaxWidth {
 		daemonList(w, headers, rows, width)
 		return nil
 	}
-	return writeTable(w, headers, rows, o.NoHeaders, "  ")
+	return render.WriteTable(w, headers, rows, o.NoHeaders, "  ")
 }
 
-// runsWord and fitWord are the RUNS and FIT cells that fail: the type of
+// RunsWord and FitWord are the RUNS and FIT cells that fail: the type of
 // the finding they make (WillNotRun, WillNotFit, HostPortConflict), a word
 // --ignore and --fail-on take, apart from "no", a DaemonSet that does not
 // run there by design; "" when the daemon does not fail there.
-func runsWord(d *report.ShapeDaemon) string {
+func RunsWord(d *report.ShapeDaemon) string {
 	if d.Required && !d.Runs {
 		return string(report.WhatIfWillNotRun)
 	}
 	return ""
 }
 
-func fitWord(d *report.ShapeDaemon) string {
+func FitWord(d *report.ShapeDaemon) string {
 	switch {
 	case d.Fit != report.ShapeFitNo:
 		return ""
@@ -468,18 +460,18 @@ func daemonList(w io.Writer, headers []string, rows [][]string, width int) {
 			line += ": " + why
 		}
 		// The fixed columns are the first line's indent: wrap keeps it.
-		fmt.Fprint(w, wrap(safe(line), width, fmt.Sprintf("  %-*s %-*s ", rw, safe(r[2]), fw, safe(r[3])), rest))
+		fmt.Fprint(w, render.Wrap(escape.Terminal(line), width, fmt.Sprintf("  %-*s %-*s ", rw, escape.Terminal(r[2]), fw, escape.Terminal(r[3])), rest))
 	}
 }
 
-// shapeUnits are the units of a node shape: its allocatable, overhead,
+// ShapeUnits are the units of a node shape: its allocatable, overhead,
 // headroom and every daemon's request (-o wide's CPU and MEMORY), one per
 // resource for all of them.
-func shapeUnits(s *report.Shape) resourceUnits { return unitsOf(shapeUnitValues(s)) }
+func ShapeUnits(s *report.Shape) ResourceUnits { return unitsOf(shapeUnitValues(s)) }
 
 // shapesUnits are the units of a pool's tables: every shape's amounts of a
 // resource together, so that each column has one.
-func shapesUnits(p *report.PoolWhatIf) resourceUnits {
+func shapesUnits(p *report.PoolWhatIf) ResourceUnits {
 	vals := map[string][]int64{}
 	for i := range p.Shapes {
 		for name, v := range shapeUnitValues(&p.Shapes[i]) {
@@ -508,7 +500,7 @@ func shapeUnitValues(s *report.Shape) map[string][]int64 {
 
 // headroom renders "cpu 3470m, memory 14336Mi" in the fixed resource
 // order, a negative amount as "cpu over by 90m".
-func (u resourceUnits) headroom(q map[string]int64) string {
+func (u ResourceUnits) headroom(q map[string]int64) string {
 	names := make([]corev1.ResourceName, 0, len(q))
 	for k := range q {
 		names = append(names, corev1.ResourceName(k))
@@ -518,31 +510,31 @@ func (u resourceUnits) headroom(q map[string]int64) string {
 	for i, n := range names {
 		parts[i] = string(n) + " " + u.left(string(n), q[string(n)])
 	}
-	return orNone(strings.Join(parts, ", "), "none")
+	return render.OrNone(strings.Join(parts, ", "), "none")
 }
 
 // left is a headroom amount: "90m", or "over by 90m" when the daemons ask
 // more than the node has.
-func (u resourceUnits) left(name string, v int64) string {
+func (u ResourceUnits) left(name string, v int64) string {
 	if v < 0 {
-		return "over by " + u.format(name, -v)
+		return "over by " + u.Format(name, -v)
 	}
-	return u.format(name, v)
+	return u.Format(name, v)
 }
 
 // request is a daemon's request of r in the shape's unit, "0" when it
 // requests none.
-func (u resourceUnits) request(d report.ShapeDaemon, r corev1.ResourceName) string {
+func (u ResourceUnits) request(d report.ShapeDaemon, r corev1.ResourceName) string {
 	v, ok := d.RequestValues[string(r)]
 	if !ok {
 		return "0"
 	}
-	return u.format(string(r), v)
+	return u.Format(string(r), v)
 }
 
-// quantities renders "cpu 250m (6%), memory 512Mi" in the fixed resource
+// Quantities renders "cpu 250m (6%), memory 512Mi" in the fixed resource
 // order.
-func (u resourceUnits) quantities(q map[string]int64, pct map[string]int) string {
+func (u ResourceUnits) Quantities(q map[string]int64, pct map[string]int) string {
 	if len(q) == 0 {
 		return "none"
 	}
@@ -553,7 +545,7 @@ func (u resourceUnits) quantities(q map[string]int64, pct map[string]int) string
 	capacity.SortNames(names)
 	parts := make([]string, len(names))
 	for i, n := range names {
-		parts[i] = string(n) + " " + u.format(string(n), q[string(n)])
+		parts[i] = string(n) + " " + u.Format(string(n), q[string(n)])
 		if p, ok := pct[string(n)]; ok {
 			parts[i] += fmt.Sprintf(" (%d%%)", p)
 		}
@@ -568,7 +560,7 @@ func whatIfFindings(w io.Writer, fs []report.WhatIfFinding, shapes, width int) {
 		return
 	}
 	fmt.Fprintln(w)
-	for _, g := range findingGroups(fs) {
+	for _, g := range FindingGroups(fs) {
 		f := g[0]
 		sev := string(f.Severity)
 		if f.Failing {
@@ -576,19 +568,19 @@ func whatIfFindings(w io.Writer, fs []report.WhatIfFinding, shapes, width int) {
 		}
 		msg := f.Message
 		if len(g) > 1 {
-			msg = willNotRunText(g, shapes)
+			msg = WillNotRunText(g, shapes)
 		}
-		fmt.Fprint(w, wrap(fmt.Sprintf("%s %s: %s", sev, f.Type, safe(msg)), width, "  ", "      "))
+		fmt.Fprint(w, render.Wrap(fmt.Sprintf("%s %s: %s", sev, f.Type, escape.Terminal(msg)), width, "  ", "      "))
 		if f.Suggestion != "" {
-			fmt.Fprint(w, wrap("Fix: "+safe(f.Suggestion), width, "    ", "      "))
+			fmt.Fprint(w, render.Wrap("Fix: "+escape.Terminal(f.Suggestion), width, "    ", "      "))
 		}
 	}
 }
 
-// findingGroups gathers the findings of one kind with the same cause, fix,
+// FindingGroups gathers the findings of one kind with the same cause, fix,
 // failing and shapes (DaemonSets that a taint keeps off alike), in
 // first-seen order: one entry per cause.
-func findingGroups(fs []report.WhatIfFinding) [][]report.WhatIfFinding {
+func FindingGroups(fs []report.WhatIfFinding) [][]report.WhatIfFinding {
 	var out [][]report.WhatIfFinding
 	at := map[string]int{}
 	for _, f := range fs {
@@ -607,9 +599,9 @@ func findingGroups(fs []report.WhatIfFinding) [][]report.WhatIfFinding {
 	return out
 }
 
-// willNotRunText says in one sentence what several findings of one cause
+// WillNotRunText says in one sentence what several findings of one cause
 // say: the DaemonSets, the rules that require them, where and why.
-func willNotRunText(g []report.WhatIfFinding, shapes int) string {
+func WillNotRunText(g []report.WhatIfFinding, shapes int) string {
 	var dss, rules []string
 	for _, f := range g {
 		dss = append(dss, f.DaemonSet)
@@ -630,12 +622,12 @@ func willNotRunText(g []report.WhatIfFinding, shapes int) string {
 		len(g), strings.Join(dss, ", "), where, strings.Join(rules, "; "), g[0].Cause)
 }
 
-func whatIfChange(w io.Writer, c *report.DaemonSetChange, o Options, width int) error {
+func whatIfChange(w io.Writer, c *report.DaemonSetChange, o render.Options, width int) error {
 	what := "change"
 	if c.New {
 		what = "new"
 	}
-	fmt.Fprintln(w, safe(fmt.Sprintf("DaemonSet %s/%s (%s, %s)", c.Namespace, c.Name, what, c.Source)))
+	fmt.Fprintln(w, escape.Terminal(fmt.Sprintf("DaemonSet %s/%s (%s, %s)", c.Namespace, c.Name, what, c.Source)))
 	targets := fmt.Sprintf("%d nodes (gained %d, lost %d)", c.NodesAfter, groupCount(c.Gained), groupCount(c.Lost))
 	if !c.New {
 		targets = fmt.Sprintf("%d nodes, today %d (gained %d, lost %d)", c.NodesAfter, c.NodesBefore, groupCount(c.Gained), groupCount(c.Lost))
@@ -647,24 +639,24 @@ func whatIfChange(w io.Writer, c *report.DaemonSetChange, o Options, width int) 
 		}
 	}
 	units := unitsOf(vals)
-	req := units.quantities(c.RequestAfterValues, nil)
+	req := units.Quantities(c.RequestAfterValues, nil)
 	if c.RequestBeforeValues != nil && !maps.Equal(c.RequestBeforeValues, c.RequestAfterValues) {
-		req += " (today " + units.quantities(c.RequestBeforeValues, nil) + ")"
+		req += " (today " + units.Quantities(c.RequestBeforeValues, nil) + ")"
 	}
 	pairs := [][2]string{{"Targets", targets}, {"Request", req}}
 	for _, u := range c.Unknown {
 		pairs = append(pairs, [2]string{"Unknown", u})
 	}
-	kv(w, pairs, width, "")
+	render.KV(w, pairs, width, "")
 	var rows [][]string
 	for _, g := range c.Gained {
-		rows = append(rows, []string{"gained", orNone(g.Pool, "-"), strconv.Itoa(g.Count), g.Range, ""})
+		rows = append(rows, []string{"gained", render.OrNone(g.Pool, "-"), strconv.Itoa(g.Count), g.Range, ""})
 	}
 	for _, g := range c.Lost {
-		rows = append(rows, []string{"lost", orNone(g.Pool, "-"), strconv.Itoa(g.Count), g.Range, g.Reason})
+		rows = append(rows, []string{"lost", render.OrNone(g.Pool, "-"), strconv.Itoa(g.Count), g.Range, g.Reason})
 	}
 	if len(rows) > 0 {
-		if err := writeTable(w, []string{"NODES", "POOL", "COUNT", "NAMES", "REASON"}, rows, o.NoHeaders, "  "); err != nil {
+		if err := render.WriteTable(w, []string{"NODES", "POOL", "COUNT", "NAMES", "REASON"}, rows, o.NoHeaders, "  "); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package render
+package ci
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
+	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -198,7 +199,7 @@ func validateJUnit(t *testing.T, doc []byte) []string {
 
 func demoReport(t *testing.T, gate report.Gate) *report.Report {
 	t.Helper()
-	snap, err := decode.Files([]string{"../../test/fixtures/demo-cluster.yaml"}, nil, collect.Options{})
+	snap, err := decode.Files([]string{"../../../test/fixtures/demo-cluster.yaml"}, nil, collect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func TestJUnitSchema(t *testing.T) {
 	for name, r := range map[string]*report.Report{"demo": demo, "two findings on one node, partial": two} {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := JUnit(&buf, r, Options{}); err != nil {
+			if err := JUnit(&buf, r, render.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			for _, e := range validateJUnit(t, buf.Bytes()) {
@@ -236,7 +237,7 @@ func TestJUnitSchema(t *testing.T) {
 		})
 	}
 	var buf bytes.Buffer
-	if err := JUnit(&buf, two, Options{}); err != nil {
+	if err := JUnit(&buf, two, render.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

@@ -1,4 +1,4 @@
-package collect
+package watcher
 
 import (
 	"context"
@@ -18,17 +18,18 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/collect/collecttest"
 	"github.com/daemoncheck/daemoncheck/internal/model"
 	"github.com/daemoncheck/daemoncheck/test/fixture"
 )
 
 // readLive reads cs with Live, recording where its lists stood.
-func readLive(t *testing.T, cs *fake.Clientset, opts Options) (*model.Snapshot, *Cursor, Options) {
+func readLive(t *testing.T, cs *fake.Clientset, opts collect.Options) (*model.Snapshot, *collect.Cursor, collect.Options) {
 	t.Helper()
-	cur := &Cursor{}
+	cur := &collect.Cursor{}
 	opts.Cursor = cur
-	snap, err := Live(context.Background(), collecttest.New(cs), "https://test", opts)
+	snap, err := collect.Live(context.Background(), collecttest.New(cs), "https://test", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +37,10 @@ func readLive(t *testing.T, cs *fake.Clientset, opts Options) (*model.Snapshot, 
 }
 
 // startWatch reads cs with Live and watches on from there.
-func startWatch(t *testing.T, cs *fake.Clientset, opts Options) (*Watcher, *model.Snapshot) {
+func startWatch(t *testing.T, cs *fake.Clientset, opts collect.Options) (*Watcher, *model.Snapshot) {
 	t.Helper()
 	snap, cur, opts := readLive(t, cs, opts)
-	w, err := Watch(t.Context(), collecttest.New(cs), snap, cur, WatchOptions{Read: opts})
+	w, err := Start(t.Context(), collecttest.New(cs), snap, cur, Options{Read: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func podNames(s *model.Snapshot) []string {
 }
 
 func TestWatchStartsAsLiveRead(t *testing.T) {
-	w, live := startWatch(t, fixtureClient(), Options{ChunkSize: 500})
+	w, live := startWatch(t, collecttest.Fixture(), collect.Options{ChunkSize: 500})
 	got := w.Snapshot()
 	if len(got.DaemonSets) != len(live.DaemonSets) || len(got.Nodes) != len(live.Nodes) || len(got.ControllerRevisions) != len(live.ControllerRevisions) {
 		t.Fatalf("watch snapshot %d ds %d nodes %d revs, live %d %d %d", len(got.DaemonSets), len(got.Nodes), len(got.ControllerRevisions), len(live.DaemonSets), len(live.Nodes), len(live.ControllerRevisions))
@@ -98,8 +99,8 @@ func TestWatchStartsAsLiveRead(t *testing.T) {
 }
 
 func TestWatchFollowsChanges(t *testing.T) {
-	cs := fixtureClient()
-	w, _ := startWatch(t, cs, Options{ChunkSize: 500})
+	cs := collecttest.Fixture()
+	w, _ := startWatch(t, cs, collect.Options{ChunkSize: 500})
 	ctx := context.Background()
 	a, err := cs.AppsV1().DaemonSets("agents").Get(ctx, "a", metav1.GetOptions{})
 	if err != nil {
@@ -173,8 +174,8 @@ func TestWatchFollowsChanges(t *testing.T) {
 // again; the list brings what the watch could not (here: a Pod created while
 // no watch was open, which the later watch does not replay).
 func TestWatchRelistsOnGone(t *testing.T) {
-	cs := fixtureClient()
-	snap, cur, opts := readLive(t, cs, Options{ChunkSize: 500})
+	cs := collecttest.Fixture()
+	snap, cur, opts := readLive(t, cs, collect.Options{ChunkSize: 500})
 	a, _ := cs.AppsV1().DaemonSets("agents").Get(context.Background(), "a", metav1.GetOptions{})
 	late := fixture.Pod(a, "n1", fixture.Named("a-late"))
 	if _, err := cs.CoreV1().Pods("agents").Create(context.Background(), &late, metav1.CreateOptions{}); err != nil {
@@ -194,7 +195,7 @@ func TestWatchRelistsOnGone(t *testing.T) {
 		go fw.Error(&apierrors.NewResourceExpired("too old resource version").ErrStatus)
 		return true, fw, nil
 	})
-	w, err := Watch(t.Context(), collecttest.New(cs), snap, cur, WatchOptions{Read: opts})
+	w, err := Start(t.Context(), collecttest.New(cs), snap, cur, Options{Read: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,12 +214,12 @@ func TestWatchRelistsOnGone(t *testing.T) {
 }
 
 func TestWatchRefused(t *testing.T) {
-	cs := fixtureClient()
-	snap, cur, opts := readLive(t, cs, Options{ChunkSize: 500})
+	cs := collecttest.Fixture()
+	snap, cur, opts := readLive(t, cs, collect.Options{ChunkSize: 500})
 	cs.PrependWatchReactor("nodes", func(k8stesting.Action) (bool, watch.Interface, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", errors.New(`User "ci" cannot watch resource "nodes"`))
 	})
-	w, err := Watch(t.Context(), collecttest.New(cs), snap, cur, WatchOptions{Read: opts})
+	w, err := Start(t.Context(), collecttest.New(cs), snap, cur, Options{Read: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +229,7 @@ func TestWatchRefused(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("a forbidden watch did not stop the watcher")
 	}
-	var refused *WatchRefusedError
+	var refused *RefusedError
 	if err := w.Err(); !errors.As(err, &refused) || !strings.Contains(err.Error(), "resources: [nodes], verbs: [get, list, watch]") {
 		t.Errorf("error %v", err)
 	}
@@ -262,8 +263,8 @@ func TestWatchIgnoresNonChanges(t *testing.T) {
 	}
 
 	ds := fixture.DaemonSet("ns", "a")
-	sel := newSelection(Selection{Namespace: "ns", Selector: "app.kubernetes.io/name=a"})
-	w.sels = map[Selection]*selection{sel.at: sel}
+	sel := newSelection(collect.Selection{Namespace: "ns", Selector: "app.kubernetes.io/name=a"})
+	w.sels = map[collect.Selection]*selection{sel.at: sel}
 	ps := w.podSource(sel)
 	p := fixture.Pod(&ds, "n1")
 	p.ResourceVersion = "10"

@@ -1,4 +1,4 @@
-package render
+package ci
 
 import (
 	"encoding/xml"
@@ -8,9 +8,18 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemoncheck/daemoncheck/internal/render"
+	"github.com/daemoncheck/daemoncheck/internal/render/escape"
+	"github.com/daemoncheck/daemoncheck/internal/render/plan"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
+
+// -o junit: the audit (and NAME), several clusters, the what-if.
+func init() {
+	render.Register(render.Format{Name: "junit", Render: map[render.View]render.RenderFunc{render.ViewAudit: JUnit, render.ViewDetail: JUnit},
+		Fleet: map[render.View]render.FleetRenderFunc{render.ViewAudit: FleetJUnit, render.ViewDetail: FleetJUnit}, RenderWhatIf: WhatIfJUnit})
+}
 
 // JUnit XML, as CI systems read it (Jenkins, GitLab, GitHub test reporters):
 // one test suite per DaemonSet, one test case per node the DaemonSet targets
@@ -78,7 +87,7 @@ type junitSkipped struct {
 }
 
 // JUnit prints the report as JUnit XML.
-func JUnit(w io.Writer, r *report.Report, o Options) error {
+func JUnit(w io.Writer, r *report.Report, o render.Options) error {
 	out := junitSuites{Name: "daemoncheck", Time: junitTime}
 	for _, s := range daemonSetSuites(r) {
 		out.add(s)
@@ -87,7 +96,7 @@ func JUnit(w io.Writer, r *report.Report, o Options) error {
 		out.add(*s)
 	}
 	var comments []string
-	if b := partialBanner(r); b != "" {
+	if b := render.PartialBanner(r); b != "" {
 		comments = append(comments, b)
 	}
 	return writeJUnit(w, out, comments)
@@ -108,7 +117,7 @@ func writeJUnit(w io.Writer, out junitSuites, comments []string) error {
 		return err
 	}
 	for _, c := range comments {
-		fmt.Fprintf(w, "<!-- %s -->\n", xmlComment(c))
+		fmt.Fprintf(w, "<!-- %s -->\n", escape.XMLComment(c))
 	}
 	out.sanitise()
 	enc := xml.NewEncoder(w)
@@ -118,6 +127,37 @@ func writeJUnit(w io.Writer, out junitSuites, comments []string) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// sanitise passes every text and attribute of the document through
+// text.Lines, once, just before it is encoded (the JUnit printers of the
+// audit, the fleet and the what-if build their documents freely):
+// encoding/xml escapes markup, but writes a character XML does not allow
+// (ESC, NUL) as U+FFFD, which hides what the server said, and passes bidi
+// characters and workflow commands through.
+func (out *junitSuites) sanitise() {
+	x := text.Lines
+	out.Name = x(out.Name)
+	for i := range out.Suites {
+		s := &out.Suites[i]
+		s.Name, s.Timestamp = x(s.Name), x(s.Timestamp)
+		for j := range s.Properties {
+			p := &s.Properties[j]
+			p.Name, p.Value = x(p.Name), x(p.Value)
+		}
+		for j := range s.Cases {
+			c := &s.Cases[j]
+			c.Name, c.Classname, c.SystemOut = x(c.Name), x(c.Classname), x(c.SystemOut)
+			if c.Skipped != nil {
+				c.Skipped.Message = x(c.Skipped.Message)
+			}
+			for _, f := range []*junitFailure{c.Error, c.Failure} {
+				if f != nil {
+					f.Type, f.Message, f.Text = x(f.Type), x(f.Message), x(f.Text)
+				}
+			}
+		}
+	}
 }
 
 // junitTimestamp is a suite's timestamp attribute.
@@ -274,126 +314,141 @@ func unreadSuite(r *report.Report, prefix string) *junitSuite {
 	return s
 }
 
-// MarkdownLimit is the size Markdown stays under: GitHub rejects a job
-// summary ($GITHUB_STEP_SUMMARY) above 1 MiB, and a cut table is better than
-// none. A variable so tests can lower it.
-var MarkdownLimit = 1 << 20
-
-// markdownNoteRoom is kept free under the limit for the note that says
-// what was cut.
-const markdownNoteRoom = 2048
-
-// Markdown prints a summary for a pull-request comment or a CI job summary.
-// Lines that would take it past MarkdownLimit are left out, and a note says
-// how many and where the whole report is.
-func Markdown(w io.Writer, r *report.Report, o Options) error {
-	d := mdDoc{fullReport: o.FullReport}
-	d.report(r, "## daemoncheck ", "###", nil)
-	if set := setAside(r); set != "" {
-		d.line("\n"+set+"\n", nil)
-	}
-	d.cutNote()
-	_, err := io.WriteString(w, d.b.String())
-	return err
-}
-
-// mdDoc is a Markdown document that stays under MarkdownLimit: every byte
-// goes through line, and once a line does not fit, every later one is left
-// out too (a table with holes would mislead); cutNote says what was.
-type mdDoc struct {
-	b   strings.Builder
-	cut bool
-	// What was left out: clusters (their rows of the fleet table, their
-	// sections), DaemonSet rows and findings (of how many).
-	droppedClusterRows, droppedSections, droppedDS, droppedFindings, findings int
-	// fullReport is where this run writes the whole report (Options).
-	fullReport string
-}
-
-// line writes s, or counts it in dropped (when not nil) if it does not fit
-// or an earlier line did not.
-func (d *mdDoc) line(s string, dropped *int) {
-	if d.cut || d.b.Len()+len(s) > MarkdownLimit-markdownNoteRoom {
-		d.cut = true
-		if dropped != nil {
-			*dropped++
+// WhatIfJUnit prints a what-if as JUnit XML: one test suite per changed
+// DaemonSet and per proposed pool, with one test case per cause (the
+// findings grouped as the table view groups them: one kind, cause, fix and
+// verdict), named by its kind and DaemonSets, failing when the gate selects
+// it, its shapes or nodes and fix in the failure's text (system-out for a
+// warning). A suite without findings has one passing case, so that every
+// reader counts it. The suite's properties say what was judged: each
+// node shape of a pool (platform, instance types, how many daemons run and
+// fit), the nodes a change gains and loses.
+func WhatIfJUnit(w io.Writer, r *report.WhatIfReport, _ render.Options) error {
+	out := junitSuites{Name: "daemoncheck whatif", Time: junitTime}
+	ts := r.GeneratedAt.Format("2006-01-02T15:04:05Z07:00")
+	for i := range r.Changes {
+		c := &r.Changes[i]
+		s := junitSuite{Name: fmt.Sprintf("DaemonSet %s/%s", c.Namespace, c.Name), Time: junitTime, Timestamp: ts}
+		s.Properties = append(s.Properties, junitProperty{"nodes", fmt.Sprintf("%d, today %d", c.NodesAfter, c.NodesBefore)})
+		for _, g := range c.Gained {
+			s.Properties = append(s.Properties, junitProperty{"gained " + render.OrNone(g.Pool, "-"), fmt.Sprintf("%d: %s", g.Count, g.Range)})
 		}
+		for _, g := range c.Lost {
+			s.Properties = append(s.Properties, junitProperty{"lost " + render.OrNone(g.Pool, "-"), fmt.Sprintf("%d: %s (%s)", g.Count, g.Range, g.Reason)})
+		}
+		causeCases(&s, whatIfCauses(c.Findings, 0))
+		out.add(s)
+	}
+	for i := range r.Pools {
+		p := &r.Pools[i]
+		s := junitSuite{Name: fmt.Sprintf("%s %s", p.Kind, p.Name), Time: junitTime, Timestamp: ts}
+		for j := range p.Shapes {
+			s.Properties = append(s.Properties, junitProperty{"shape " + p.Shapes[j].Name, shapeSummary(&p.Shapes[j])})
+		}
+		causeCases(&s, whatIfCauses(p.Findings, len(p.Shapes)))
+		out.add(s)
+	}
+	var comments []string
+	if b := plan.WhatIfPartial(r); b != "" {
+		comments = append(comments, b)
+	}
+	return writeJUnit(w, out, comments)
+}
+
+// causeCases adds a test case per cause to s (a passing one when there is
+// none).
+func causeCases(s *junitSuite, causes []whatIfCause) {
+	if len(causes) == 0 {
+		s.Cases = append(s.Cases, junitCase{Name: "every required daemon runs and fits", Classname: s.Name, Time: junitTime})
+		s.Tests++
 		return
 	}
-	d.b.WriteString(s)
+	for _, c := range causes {
+		tc := junitCase{Name: c.title(), Classname: s.Name, Time: junitTime}
+		body := c.where
+		if c.fix != "" {
+			body += "\nSuggestion: " + c.fix
+		}
+		if c.failing {
+			tc.Failure = &junitFailure{Type: string(c.kind), Message: c.message, Text: body}
+			s.Failures++
+		} else {
+			tc.SystemOut = fmt.Sprintf("%s (%s): %s\n%s", c.kind, c.severity, c.message, body)
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, tc)
+	}
 }
 
-// verdict is the report's outcome as a Markdown title says it.
-func mdVerdict(r *report.Report) string {
+// shapeSummary is a node shape in a line: platform, instance types, and
+// how many daemons run and fit there.
+func shapeSummary(sh *report.Shape) string {
+	runs, fit := 0, 0
+	for _, d := range sh.DaemonSets {
+		if d.Runs {
+			runs++
+			if d.Fit != report.ShapeFitNo {
+				fit++
+			}
+		}
+	}
+	line := fmt.Sprintf("%s/%s", render.OrNone(sh.OS, render.Unknown), render.OrNone(sh.Arch, render.Unknown))
+	if it := plan.InstanceTypesText(sh); it != "" {
+		line += " " + it
+	}
+	line += fmt.Sprintf(": %d of %d DaemonSets run", runs, len(sh.DaemonSets))
 	switch {
-	case r.Summary.Failing > 0:
-		return "failed"
-	case r.Partial:
-		return "incomplete"
+	case sh.FitUnknown != "":
+		line += ", fit unknown"
+	case fit < runs:
+		line += fmt.Sprintf(", %d do not fit", runs-fit)
+	default:
+		line += ", all fit"
 	}
-	return "passed"
+	return line
 }
 
-// report writes a report's title (after title), its partial banner, its
-// DaemonSet table and its findings under a heading of level sub; section
-// counts the report as left out when its title does not fit.
-func (d *mdDoc) report(r *report.Report, title, sub string, section *int) {
-	d.line(fmt.Sprintf("%s%s: %d failing of %d findings in %d DaemonSets (%d healthy)\n\n", title, mdVerdict(r), r.Summary.Failing, r.Summary.Findings, r.Summary.DaemonSets, r.Summary.Healthy), section)
-	if pb := partialBanner(r); pb != "" {
-		d.line(fmt.Sprintf("> **Partial report:** %s\n\n", mdEscape(strings.TrimPrefix(pb, "PARTIAL REPORT: "))), nil)
-	}
-	d.findings += r.Summary.Findings
-	d.line("| DaemonSet | Desired | Current | Ready | Up-to-date | Available | Findings |\n|---|---:|---:|---:|---:|---:|---:|\n", nil)
-	for i := range r.DaemonSets {
-		ds := &r.DaemonSets[i]
-		c := ds.Computed
-		// mdEscape: Markdown would take <unknown> for an HTML tag.
-		get := func(f func(*report.Counts) int32) string { return mdEscape(num(c, f)) }
-		d.line(fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %d |\n", mdCode(ds.Namespace+"/"+ds.Name),
-			get(func(c *report.Counts) int32 { return c.DesiredNumberScheduled }),
-			get(func(c *report.Counts) int32 { return c.CurrentNumberScheduled }),
-			get(func(c *report.Counts) int32 { return c.NumberReady }),
-			get(func(c *report.Counts) int32 { return c.UpdatedNumberScheduled }),
-			get(func(c *report.Counts) int32 { return c.NumberAvailable }),
-			activeCount(ds.Findings)), &d.droppedDS)
-	}
-	if r.Summary.Findings == 0 {
-		return
-	}
-	d.line("\n"+sub+" Findings\n\n| DaemonSet | Node | Finding | Reason | Fix |\n|---|---|---|---|---|\n", nil)
-	for i := range r.DaemonSets {
-		ds := &r.DaemonSets[i]
-		for _, f := range ds.Findings {
-			if !f.Active() {
-				continue
+// FleetJUnit prints one test suite per cluster: its DaemonSets' cases (class
+// CLUSTER/NAMESPACE/NAME, as a single run's suites have them), the kinds it
+// could not read, and an errored "audit" case when it could not be audited.
+func FleetJUnit(w io.Writer, f *report.FleetReport, o render.Options) error {
+	out := junitSuites{Name: "daemoncheck", Time: junitTime}
+	var comments []string
+	for i := range f.Clusters {
+		c := &f.Clusters[i]
+		prefix := c.Context + "/"
+		s := junitSuite{Name: c.Context, Time: junitTime, Properties: []junitProperty{{"context", c.Context}, {"server", c.Server}}}
+		var parts []junitSuite
+		if r := c.Report; r != nil {
+			s.Timestamp = junitTimestamp(r)
+			if r.ServerVersion != "" {
+				s.Properties = append(s.Properties, junitProperty{"serverVersion", r.ServerVersion})
 			}
-			typ := mdEscape(string(f.Type))
-			if f.Failing {
-				typ = "**" + typ + "**"
+			parts = daemonSetSuites(r)
+			if u := unreadSuite(r, prefix); u != nil {
+				parts = append(parts, *u)
 			}
-			d.line(fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mdCode(ds.Namespace+"/"+ds.Name), mdEscape(orNone(f.Node, "-")), typ, mdEscape(f.Message), mdEscape(f.Suggestion)), &d.droppedFindings)
+			if b := render.PartialBanner(r); b != "" {
+				comments = append(comments, c.Context+": "+b)
+			}
 		}
+		if c.Error != "" {
+			parts = append(parts, junitSuite{Tests: 1, Errors: 1, Cases: []junitCase{{Name: "audit", Classname: prefix + "daemoncheck", Time: junitTime,
+				Error: &junitFailure{Type: "ClusterError", Message: c.Error}}}})
+		}
+		for _, p := range parts {
+			for _, tc := range p.Cases {
+				if !strings.HasPrefix(tc.Classname, prefix) {
+					tc.Classname = prefix + tc.Classname
+				}
+				s.Cases = append(s.Cases, tc)
+			}
+			s.Tests += p.Tests
+			s.Failures += p.Failures
+			s.Errors += p.Errors
+			s.Skipped += p.Skipped
+		}
+		out.add(s)
 	}
-}
-
-// cutNote says what the limit left out, if anything, and where the whole
-// report is; it has markdownNoteRoom to itself.
-func (d *mdDoc) cutNote() {
-	if !d.cut {
-		return
-	}
-	var parts []string
-	if d.droppedClusterRows > 0 {
-		parts = append(parts, fmt.Sprintf("%d rows of the clusters table", d.droppedClusterRows))
-	}
-	if d.droppedSections > 0 {
-		parts = append(parts, fmt.Sprintf("the sections of %d clusters", d.droppedSections))
-	}
-	parts = append(parts, fmt.Sprintf("%d DaemonSet rows and %d of %d findings", d.droppedDS, d.droppedFindings, d.findings))
-	where := "write the whole report to a file with `--output-file json=daemoncheck.json`"
-	if d.fullReport != "" {
-		// A path may be long: the note must fit its room.
-		where = "the whole report is in " + mdCode(text.Truncate(d.fullReport, 1024))
-	}
-	fmt.Fprintf(&d.b, "\n> **Cut to stay under the %d KiB job summary limit:** %s left out; %s.\n", MarkdownLimit>>10, strings.Join(parts, ", "), where)
+	return writeJUnit(w, out, comments)
 }

@@ -1,4 +1,4 @@
-package render
+package ci
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
 
+	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
@@ -40,7 +41,7 @@ func TestPrometheusExposition(t *testing.T) {
 	r.Partial = true
 	r.Unread = []report.Unread{{Kind: "Event", Reason: "forbidden"}}
 	var buf bytes.Buffer
-	if err := Prometheus(&buf, r, Options{}); err != nil {
+	if err := Prometheus(&buf, r, render.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	first := buf.String()
@@ -146,7 +147,7 @@ func TestPrometheusExposition(t *testing.T) {
 	// A healthy DaemonSet on many nodes adds no per-node series.
 	healthy := &report.Report{GeneratedAt: r.GeneratedAt, NodeCount: 500, DaemonSets: []report.DaemonSetReport{{Namespace: "ns", Name: "ok", Nodes: make([]report.NodeVerdict, 500)}}}
 	buf.Reset()
-	if err := Prometheus(&buf, healthy, Options{}); err != nil {
+	if err := Prometheus(&buf, healthy, render.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), promNode) {
@@ -162,7 +163,7 @@ func TestPrometheusExposition(t *testing.T) {
 	}
 	// Deterministic output.
 	var again bytes.Buffer
-	_ = Prometheus(&again, r, Options{})
+	_ = Prometheus(&again, r, render.Options{})
 	if again.String() != first {
 		t.Error("two renderings of one report differ")
 	}
@@ -194,7 +195,7 @@ var promQLSelector = regexp.MustCompile(`\b(daemoncheck_[a-z_]+)(\{([^}]*)\})?`)
 
 // The shipped alerting rules use only metrics and labels the printer emits.
 func TestPrometheusRuleFile(t *testing.T) {
-	data, err := os.ReadFile("../../plugins/prometheusrule.yaml")
+	data, err := os.ReadFile("../../../plugins/prometheusrule.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +229,7 @@ func TestPrometheusRuleFile(t *testing.T) {
 	var buf bytes.Buffer
 	r := demoReport(t, report.Gate{})
 	r.Unread = []report.Unread{{Kind: "Event", Reason: "forbidden"}}
-	if err := Prometheus(&buf, r, Options{}); err != nil {
+	if err := Prometheus(&buf, r, render.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	labelNames := map[string]map[string]bool{}
