@@ -2,10 +2,12 @@
 // Options pattern: NewCmd builds flags into the command's own Options
 // struct (made of the flag groups of options.go), Complete resolves them
 // once into a runConfig, Validate checks them, Run works from the runConfig
-// only. Data flows one way: flags -> snapshot
-// (package collect) -> report (package analyze, which also judges it) ->
-// printer. Nothing here decides a verdict: the exit code, the --wait
-// progress and every printer read the report.
+// only. Data flows one way: flags -> snapshot (package source) -> report
+// (package audit, which also judges it) -> printer (package render;
+// outfile for --output-file). What a command does beyond its flags lives
+// in packages of its own (fleet, follow, complete, whatif). Nothing here
+// decides a verdict: the exit code, the --wait progress and every printer
+// read the report.
 package cli
 
 import (
