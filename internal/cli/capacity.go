@@ -80,9 +80,9 @@ nodes could not be read.`,
 	d.addConnectionFlags(cmd)
 	registerGateCompletion(cmd)
 	hideUnusedFlags(fs)
-	complete := completer{d, &o.sourceFlags}
-	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
+	comp := completer(d, &o.sourceFlags)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", comp.Namespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", comp.Require)
 	return cmd
 }
 
@@ -91,7 +91,7 @@ func (o *CapacityOptions) Complete(cmd *cobra.Command) error {
 	if err := o.resolve(cmd, flagGroups{src: &o.sourceFlags, gate: &o.gateFlags, out: &o.outputFlags}, "", render.ViewCapacity); err != nil {
 		return err
 	}
-	o.run.capacityNodes = true
+	o.run.judge.capacityNodes = true
 	return nil
 }
 

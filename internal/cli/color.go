@@ -4,6 +4,7 @@ import (
 	"os"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // addColorFlag adds --color, as ls, grep and git spell it.
@@ -23,4 +24,17 @@ func useColor(flag string, terminal bool) (bool, error) {
 		return terminal && os.Getenv("NO_COLOR") == "", nil
 	}
 	return false, usageErrorf("--color %q: must be auto, always or never", flag)
+}
+
+// terminalWidth is the width of the terminal w writes to (0 if unknown).
+func terminalWidth(w any) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
 }

@@ -2,10 +2,12 @@
 // Options pattern: NewCmd builds flags into the command's own Options
 // struct (made of the flag groups of options.go), Complete resolves them
 // once into a runConfig, Validate checks them, Run works from the runConfig
-// only. Data flows one way: flags -> snapshot
-// (package collect) -> report (package analyze, which also judges it) ->
-// printer. Nothing here decides a verdict: the exit code, the --wait
-// progress and every printer read the report.
+// only. Data flows one way: flags -> snapshot (package source) -> report
+// (package audit, which also judges it) -> printer (package render;
+// outfile for --output-file). What a command does beyond its flags lives
+// in packages of its own (fleet, follow, complete, whatif). Nothing here
+// decides a verdict: the exit code, the --wait progress and every printer
+// read the report.
 package cli
 
 import (
@@ -14,13 +16,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 
@@ -28,9 +27,10 @@ import (
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
+	"github.com/daemoncheck/daemoncheck/internal/outfile"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
-	"github.com/daemoncheck/daemoncheck/internal/rules/capacity"
+	"github.com/daemoncheck/daemoncheck/internal/source"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
@@ -99,19 +99,42 @@ type runner struct {
 }
 
 // runConfig is what the flags mean, resolved once by Complete: no flag
-// strings, only typed values the run works from.
+// strings, only typed values the run works from, grouped by concern so
+// that each part of a run reads the group it uses.
 type runConfig struct {
-	view      render.View
-	printer   *render.Printer
-	printOpts render.Options
-	// outputFiles are written in the same run as stdout.
-	outputFiles []outputFile
+	view render.View
+	// timeout bounds the run; with --wait, it is how long to wait.
+	timeout time.Duration
+	src     sourceConfig
+	judge   judgeConfig
+	out     outputConfig
+	// follow is how -w and --wait follow the cluster after the first read.
+	follow followConfig
+	// fleet, when set, is the clusters of a fleet audit (--contexts).
+	fleet *fleetRun
+}
+
+// sourceConfig is what is read, and from where.
+type sourceConfig struct {
 	// read says what to read; files, when set, is the offline input.
 	read  collect.Options
 	files []string
 	// client and host are the live source.
 	client collect.Client
 	host   string
+	// suggest are the subcommands a DaemonSet NAME resembles (node ->
+	// nodes), offered when no DaemonSet has that name.
+	suggest []string
+	// nsGiven: -n was given (not -A, not a NAME's context namespace); an
+	// audit that finds no DaemonSet there has audited nothing.
+	nsGiven bool
+	// nsInInput, offline with -n, says whether the input holds any object
+	// of that namespace (set by analyseWith).
+	nsInInput bool
+}
+
+// judgeConfig is how a snapshot is judged.
+type judgeConfig struct {
 	// now is the analysis clock; liveClock re-reads it on each pass.
 	now       time.Time
 	liveClock bool
@@ -120,31 +143,22 @@ type runConfig struct {
 	inferClock bool
 	policy     *policy.Policy
 	gate       report.Gate
-	// timeout bounds the run; with wait, it is how long to wait.
-	timeout  time.Duration
-	wait     bool
-	interval time.Duration
-	// progress shows progress on stderr (a terminal).
-	progress bool
-	// suggest are the subcommands a DaemonSet NAME resembles (node ->
-	// nodes), offered when no DaemonSet has that name.
-	suggest []string
-	// sortBy orders the problems (view.SortSeverity: as the analysis does).
-	sortBy string
 	// serverVersion, when set, overrides the version the rules follow.
 	serverVersion string
-	// fleet, when set, is the clusters of a fleet audit (--contexts).
-	fleet *fleetRun
 	// capacityNodes lists every node in the report's capacity section.
 	capacityNodes bool
-	// follow is how -w and --wait follow the cluster after the first read.
-	follow followConfig
-	// nsGiven: -n was given (not -A, not a NAME's context namespace); an
-	// audit that finds no DaemonSet there has audited nothing.
-	nsGiven bool
-	// nsInInput, offline with -n, says whether the input holds any object
-	// of that namespace (set by analyseWith).
-	nsInInput bool
+}
+
+// outputConfig is how the report is printed.
+type outputConfig struct {
+	printer *render.Printer
+	opts    render.Options
+	// files are the --output-file copies, written in the same run as stdout.
+	files outfile.Files
+	// sortBy orders the problems (view.SortSeverity: as the analysis does).
+	sortBy string
+	// progress shows progress on stderr (a terminal).
+	progress bool
 }
 
 // NewCheckOptions returns the root command's options with kubectl's defaults.
@@ -196,7 +210,7 @@ report without such findings).`,
 			}
 			return nil
 		},
-		ValidArgsFunction: completer{o.deps, &o.sourceFlags}.completeNames,
+		ValidArgsFunction: completer(o.deps, &o.sourceFlags).Names,
 		Annotations:       map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl daemoncheck"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			view, name := render.ViewAudit, ""
@@ -232,9 +246,9 @@ report without such findings).`,
 	o.fleetFlags.addFlags(cmd, o.deps)
 	o.addVerbosityFlag(fs)
 	o.addConnectionFlags(cmd)
-	complete := completer{o.deps, &o.sourceFlags}
-	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
+	comp := completer(o.deps, &o.sourceFlags)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", comp.Namespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", comp.Require)
 	registerGateCompletion(cmd)
 
 	cmd.AddCommand(NewCmdNodes(o.deps))
@@ -258,7 +272,7 @@ func (o *CheckOptions) Complete(cmd *cobra.Command, name string, view render.Vie
 
 // Validate checks the resolved configuration (Complete has checked the flags).
 func (o *runner) Validate() error {
-	if o.run.printer == nil {
+	if o.run.out.printer == nil {
 		return usageErrorf("internal: Validate before Complete")
 	}
 	return nil
@@ -359,17 +373,17 @@ func (o *runner) analyse(snap *model.Snapshot, warn bool) (*report.Report, error
 // analyseWith is analyse carried forward by memo (a watch): what did not
 // change since the last analysis is not analysed again (audit.Memo).
 func (o *runner) analyseWith(snap *model.Snapshot, warn bool, memo *audit.Memo) (*report.Report, error) {
-	if o.run.serverVersion != "" {
-		snap.ServerVersion = o.run.serverVersion
+	if o.run.judge.serverVersion != "" {
+		snap.ServerVersion = o.run.judge.serverVersion
 	}
-	if err := o.run.policy.Validate(snap.DaemonSets); err != nil {
+	if err := o.run.judge.policy.Validate(snap.DaemonSets); err != nil {
 		return nil, usageErrorf("%v", err)
 	}
-	now := o.run.now
-	if o.run.liveClock {
+	now := o.run.judge.now
+	if o.run.judge.liveClock {
 		now = time.Now()
 	}
-	if o.run.inferClock {
+	if o.run.judge.inferClock {
 		if t := snap.NewestTime; !t.IsZero() {
 			now = t
 			fmt.Fprintf(o.ErrOut, "Analysing as of %s, the newest timestamp in the input; --now to override, --now=%s for the current time.\n", t.Format(time.RFC3339), NowWall)
@@ -377,10 +391,10 @@ func (o *runner) analyseWith(snap *model.Snapshot, warn bool, memo *audit.Memo) 
 			fmt.Fprintf(o.ErrOut, "Analysing as of the current time: the input has no timestamps; --now to choose the time.\n")
 		}
 	}
-	if o.run.nsGiven && len(o.run.files) > 0 {
-		o.run.nsInInput = hasNamespace(snap, o.run.read.Namespace)
+	if o.run.src.nsGiven && len(o.run.src.files) > 0 {
+		o.run.src.nsInInput = source.HasNamespace(snap, o.run.src.read.Namespace)
 	}
-	rep := audit.Analyze(snap, audit.Options{Now: now, Policy: o.run.policy, Gate: o.run.gate, CapacityNodes: o.run.capacityNodes, Selection: selection(o.run.read), Memo: memo})
+	rep := audit.Analyze(snap, audit.Options{Now: now, Policy: o.run.judge.policy, Gate: o.run.judge.gate, CapacityNodes: o.run.judge.capacityNodes, Selection: selection(o.run.src.read), Memo: memo})
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(snap.DaemonSets, snap.Nodes, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	if warn {
 		for _, w := range rep.Warnings {
@@ -408,7 +422,7 @@ func (o *CheckOptions) Run(ctx context.Context) (err error) {
 		return o.runFleet(ctx)
 	}
 	var rep *report.Report
-	if o.run.wait {
+	if o.run.follow.wait {
 		rep, err = o.wait(ctx)
 	} else {
 		rep, err = o.audit(ctx, true)
@@ -443,18 +457,18 @@ func (o *runner) runView(ctx context.Context, project func(*report.Report) (*rep
 // this one fails (*err is the run's error).
 func (o *runner) removeOnError(err *error) {
 	if *err != nil {
-		o.removeStaleOutputFiles()
+		o.run.out.files.RemoveUnwritten(o.ErrOut)
 	}
 }
 
 // show prints the report and returns the exit code's error.
 func (o *runner) show(rep *report.Report) error {
-	if len(rep.DaemonSets) == 0 && o.run.view == render.ViewAudit && o.run.printer.Name == render.Default {
+	if len(rep.DaemonSets) == 0 && o.run.view == render.ViewAudit && o.run.out.printer.Name == render.Default {
 		where := "in any namespace"
-		if ns := o.run.read.Namespace; ns != "" {
+		if ns := o.run.src.read.Namespace; ns != "" {
 			where = "in namespace " + ns
 		}
-		if o.run.read.LabelSelector == "" && !o.run.nsGiven {
+		if o.run.src.read.LabelSelector == "" && !o.run.src.nsGiven {
 			fmt.Fprintf(o.ErrOut, "No daemonsets found %s.\n", where)
 		}
 		if err := o.writeReportFiles(rep); err != nil {
@@ -462,7 +476,7 @@ func (o *runner) show(rep *report.Report) error {
 		}
 		return o.exitFor(rep)
 	}
-	rep = sortedBy(rep, o.run.sortBy)
+	rep = sortedBy(rep, o.run.out.sortBy)
 	if err := o.print(rep); err != nil {
 		return err
 	}
@@ -486,70 +500,23 @@ func sortedBy(rep *report.Report, by string) *report.Report {
 // (kubectl get says "No resources found" and exits 0, but it is not a
 // gate). No DaemonSet at all, without -l or -n, stays exit 0.
 func (o *runner) exitFor(rep *report.Report) error {
-	if sel := o.run.read.LabelSelector; len(rep.DaemonSets) == 0 && sel != "" {
+	if sel := o.run.src.read.LabelSelector; len(rep.DaemonSets) == 0 && sel != "" {
 		where := "in any namespace"
-		if ns := o.run.read.Namespace; ns != "" {
+		if ns := o.run.src.read.Namespace; ns != "" {
 			where = "in namespace " + ns
 		}
 		return &ExitError{Code: ExitInput, Err: fmt.Errorf("no daemonsets matched -l %q %s", sel, where)}
 	}
-	if len(rep.DaemonSets) == 0 && o.run.nsGiven && !rep.Partial {
-		return &ExitError{Code: ExitInput, Err: errors.New(o.emptyNamespace(o.run.read.Namespace))}
+	if len(rep.DaemonSets) == 0 && o.run.src.nsGiven && !rep.Partial {
+		return &ExitError{Code: ExitInput, Err: errors.New(o.emptyNamespace(o.run.src.read.Namespace))}
 	}
 	return exitFor(rep)
 }
 
-// emptyNamespace says why -n NAMESPACE found no DaemonSet: the namespace is
-// there and empty of them, or it is not there at all (a typo). Live, a get
-// on the namespace decides, briefly (it only words an error); offline,
-// whether the input holds any object of that namespace.
+// emptyNamespace says why -n NAMESPACE found no DaemonSet
+// (source.Reader.EmptyNamespace).
 func (o *runner) emptyNamespace(ns string) string {
-	if len(o.run.files) > 0 {
-		if o.run.nsInInput {
-			return fmt.Sprintf("no daemonsets in namespace %s: the input has objects of that namespace, but no DaemonSet", ns)
-		}
-		return fmt.Sprintf("no daemonsets in namespace %s: the input has no object of that namespace (a typo?)", ns)
-	}
-	if o.run.client == nil {
-		return fmt.Sprintf("no daemonsets in namespace %s", ns)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
-	defer cancel()
-	_, err := o.run.client.GetNamespace(ctx, ns)
-	switch {
-	case err == nil:
-		return fmt.Sprintf("no daemonsets in namespace %s: the namespace exists but has no DaemonSet", ns)
-	case apierrors.IsNotFound(err):
-		return fmt.Sprintf("no daemonsets in namespace %s: the namespace does not exist (kubectl get namespaces)", ns)
-	}
-	return fmt.Sprintf("no daemonsets in namespace %s (whether the namespace exists could not be checked: %s)", ns, text.OneLine(err.Error()))
-}
-
-// hasNamespace says whether the snapshot holds an object of namespace ns.
-// After selection it keeps the namespace's ControllerRevisions and Events
-// (and the Pods of DaemonSets kept), so this is what the input offered.
-func hasNamespace(snap *model.Snapshot, ns string) bool {
-	for i := range snap.DaemonSets {
-		if snap.DaemonSets[i].Namespace == ns {
-			return true
-		}
-	}
-	for i := range snap.DaemonPods {
-		if snap.DaemonPods[i].Namespace == ns {
-			return true
-		}
-	}
-	for i := range snap.ControllerRevisions {
-		if snap.ControllerRevisions[i].Namespace == ns {
-			return true
-		}
-	}
-	for i := range snap.Events {
-		if snap.Events[i].Namespace == ns {
-			return true
-		}
-	}
-	return false
+	return o.reader().EmptyNamespace(ns, o.run.src.nsInInput)
 }
 
 // exitFor maps the report's verdict to the exit code.
@@ -574,11 +541,11 @@ func (o *runner) print(rep *report.Report) error {
 // printWith renders through a buffer with print, given the printer: a write
 // error (a full disk, a closed pipe) is sticky in bufio.Writer and surfaces
 // at Flush. Then every --output-file, with its own printer.
-func (o *runner) printWith(now time.Time, print printFunc) error {
+func (o *runner) printWith(now time.Time, print outfile.Print) error {
 	w := bufio.NewWriterSize(o.Out, 64*1024)
-	po := o.run.printOpts
+	po := o.run.out.opts
 	po.Now = now
-	err := print(o.run.printer, w, po)
+	err := print(o.run.out.printer, w, po)
 	if ferr := w.Flush(); ferr != nil {
 		return inputErrorf("writing the output: %v", ferr)
 	}
@@ -588,89 +555,23 @@ func (o *runner) printWith(now time.Time, print printFunc) error {
 	return o.writeOutputFiles(now, print)
 }
 
-// snapshot reads the input; a live read records where its lists stood in
-// cur (when set), for a watch to carry on from.
+// snapshot reads the input (source.Reader); a live read records where its
+// lists stood in cur (when set), for a watch to carry on from.
 func (o *runner) snapshot(ctx context.Context, cur *collect.Cursor) (*model.Snapshot, error) {
-	if len(o.run.files) > 0 {
-		snap, err := decode.Files(o.run.files, o.In, o.run.read)
-		var nf *collect.NotFoundError
-		if errors.As(err, &nf) {
-			return nil, o.notFound(ctx, nf)
-		}
-		if err != nil {
-			return nil, readError(err)
-		}
-		return snap, nil
-	}
-	opts := o.run.read
-	opts.Cursor = cur
-	if o.run.progress {
-		opts.Progress = func(format string, args ...any) {
-			fmt.Fprintf(o.ErrOut, "\r\033[K"+format, args...)
-		}
-		defer fmt.Fprint(o.ErrOut, "\r\033[K")
-	}
-	snap, err := collect.Live(ctx, o.run.client, o.run.host, opts)
-	var nf *collect.NotFoundError
-	var amb *collect.AmbiguousError
-	switch {
-	case err == nil:
-		// The offline reader checks each object's amounts as it reads it.
-		if err := capacity.CheckSnapshot(snap); err != nil {
-			return nil, inputErrorf("the cluster at %s: %v", o.run.host, err)
-		}
-		return snap, nil
-	case errors.As(err, &nf):
-		return nil, o.notFound(ctx, nf)
-	case errors.As(err, &amb):
-		return nil, readError(err)
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return nil, inputErrorf("gave up reading from the cluster at %s after --timeout %s: %s", o.run.host, o.run.timeout, text.OneLine(err.Error()))
-	}
-	return nil, inputErrorf("cannot read from the cluster at %s: %s", o.run.host, text.OneLine(err.Error()))
-}
-
-// notFound says what to do about a NAME that is not there: live, a NAME is
-// looked for in one namespace (the context's, as kubectl does), so say which
-// namespaces have it; and a NAME that looks like a subcommand (node) was
-// most likely meant as one.
-func (o *runner) notFound(ctx context.Context, nf *collect.NotFoundError) error {
-	msg := nf.Error()
-	if nf.Source == "" && nf.Namespace != "" && o.run.client != nil {
-		if nss := o.namespacesOf(ctx, nf.Name); len(nss) > 0 {
-			msg += fmt.Sprintf("; it exists in %s: add -n %s", strings.Join(nss, ", "), nss[0])
-		}
-	}
-	if len(o.run.suggest) > 0 {
-		msg += fmt.Sprintf("; did you mean the %q command (kubectl daemoncheck %s)?", o.run.suggest[0], o.run.suggest[0])
-	}
-	return &ExitError{Code: ExitInput, Err: errors.New(msg)}
-}
-
-// maxElsewhere bounds the hint's list: a name in more namespaces than this
-// is a pattern (one agent per tenant), and the first few say enough.
-const maxElsewhere = 5
-
-// namespacesOf lists the namespaces that have a DaemonSet called name, by
-// field selector, with a small limit and a short deadline: it only adds a
-// hint to an error, so any failure (e.g. no cluster-wide list permission)
-// means no hint.
-func (o *runner) namespacesOf(ctx context.Context, name string) []string {
-	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
-	defer cancel()
-	l, err := o.run.client.ListDaemonSets(ctx, "", metav1.ListOptions{FieldSelector: "metadata.name=" + name, Limit: maxElsewhere})
+	snap, err := o.reader().Read(ctx, cur)
 	if err != nil {
-		return nil
+		return nil, readError(err)
 	}
-	var nss []string
-	for _, ds := range l.Items {
-		// Checked again: not every server (or fake) applies the selector.
-		if ds.Name == name {
-			nss = append(nss, ds.Namespace)
-		}
+	return snap, nil
+}
+
+// reader is the run's source as resolved.
+func (o *runner) reader() source.Reader {
+	r := source.Reader{Options: o.run.src.read, Files: o.run.src.files, Stdin: o.In, Client: o.run.src.client, Host: o.run.src.host, Timeout: o.run.timeout, Suggest: o.run.src.suggest}
+	if o.run.out.progress {
+		r.Progress = o.ErrOut
 	}
-	sort.Strings(nss)
-	return nss
+	return r
 }
 
 // readError maps a reader's error to an exit code: a NAME in several

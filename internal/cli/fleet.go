@@ -3,35 +3,22 @@ package cli
 import (
 	"bufio"
 	"context"
-	"fmt"
-	"net/http"
-	"path"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
-	"github.com/daemoncheck/daemoncheck/internal/names"
+	"github.com/daemoncheck/daemoncheck/internal/fleet"
 	"github.com/daemoncheck/daemoncheck/internal/render"
-	"github.com/daemoncheck/daemoncheck/internal/serverurl"
 	"github.com/daemoncheck/daemoncheck/internal/text"
 	"github.com/daemoncheck/daemoncheck/internal/view"
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// A fleet audit reads several clusters (kubeconfig contexts) in one run:
-// each with a client of its own, in parallel, each judged by the same gate as
-// a single run, and printed together (report.FleetReport). A cluster that
-// cannot be read is reported with its error and never hides the others.
-
-// DefaultMaxParallelClusters bounds how many clusters are read at once: each
-// read runs 4 lists in parallel and holds the cluster's objects until its
-// analysis is done (~300 MB at 5,000 nodes), so more than a few at once buys
-// little on a laptop or a CI runner and costs memory.
-const DefaultMaxParallelClusters = 4
+// The fleet flags (--contexts, --all-contexts, --max-parallel-clusters) and
+// their resolution into one client per context; package fleet audits them.
 
 // fleetFlags are the flags of a fleet audit.
 type fleetFlags struct {
@@ -40,25 +27,14 @@ type fleetFlags struct {
 	MaxParallelClusters int
 }
 
-func newFleetFlags() fleetFlags { return fleetFlags{MaxParallelClusters: DefaultMaxParallelClusters} }
+func newFleetFlags() fleetFlags {
+	return fleetFlags{MaxParallelClusters: fleet.DefaultMaxParallelClusters}
+}
 
 // fleetRun is the resolved fleet: Run reads nothing else.
 type fleetRun struct {
-	clusters []fleetCluster
+	clusters []fleet.Cluster
 	parallel int
-}
-
-// fleetCluster is one context of the fleet, resolved.
-type fleetCluster struct {
-	context string
-	host    string
-	client  collect.Client
-	// namespace is where a NAME given without -n is looked for: the
-	// context's own namespace, as kubectl does.
-	namespace string
-	// err says why the context could not be made into a client (it is
-	// reported as the cluster's error; the others still run).
-	err error
 }
 
 func (o *fleetFlags) addFlags(cmd *cobra.Command, d *deps) {
@@ -66,7 +42,7 @@ func (o *fleetFlags) addFlags(cmd *cobra.Command, d *deps) {
 	fs.StringSliceVar(&o.Contexts, "contexts", nil, "Audit these kubeconfig contexts (names or 'prod-*').")
 	fs.BoolVar(&o.AllContexts, "all-contexts", false, "Audit every kubeconfig context.")
 	fs.IntVar(&o.MaxParallelClusters, "max-parallel-clusters", o.MaxParallelClusters, "Clusters read at once.")
-	_ = cmd.RegisterFlagCompletionFunc("contexts", completer{deps: d}.completeContextList)
+	_ = cmd.RegisterFlagCompletionFunc("contexts", completer(d, nil).ContextList)
 }
 
 // flagChanged says whether the command has the flag and it was given.
@@ -153,9 +129,9 @@ func (o *runner) completeFleet(cmd *cobra.Command, fl *fleetFlags, name string, 
 	if fl.AllContexts {
 		patterns = []string{"*"}
 	}
-	selected, err := selectContexts(available, patterns)
+	selected, err := fleet.Select(available, patterns)
 	if err != nil {
-		return err
+		return usageErrorf("%v", err)
 	}
 	run := &fleetRun{parallel: fl.MaxParallelClusters}
 	timeoutGiven := cmd.Flags().Changed("request-timeout")
@@ -166,208 +142,59 @@ func (o *runner) completeFleet(cmd *cobra.Command, fl *fleetFlags, name string, 
 	return nil
 }
 
-// maxListedContexts bounds the contexts an error lists.
-const maxListedContexts = 20
-
-// selectContexts resolves --contexts (names and shell patterns) against the
-// kubeconfig's contexts, in natural order, each once. A name or pattern
-// that selects nothing is a usage error naming the contexts there are.
-func selectContexts(available, patterns []string) ([]string, error) {
-	names.Sort(available)
-	exists := map[string]bool{}
-	for _, a := range available {
-		exists[a] = true
-	}
-	picked := map[string]bool{}
-	for _, p := range patterns {
-		if exists[p] {
-			// A name is a name even if it holds a pattern character.
-			picked[p] = true
-			continue
+// newFleetCluster builds one context's client (fleet.Connect) with the
+// connection flags set to that context.
+func (o *runner) newFleetCluster(name string, contextNamespace, requestTimeoutGiven bool) fleet.Cluster {
+	return fleet.Connect(name, o.ConfigFlags.ForContext(name), contextNamespace, func(cfg *rest.Config) (collect.Client, error) {
+		if o.clusterClient != nil {
+			return o.clusterClient(name, cfg)
 		}
-		if !strings.ContainsAny(p, `*?[\`) {
-			return nil, usageErrorf("--contexts: no context %q in the kubeconfig; it has %s", p, listContexts(available))
-		}
-		if _, err := path.Match(p, ""); err != nil {
-			return nil, usageErrorf("--contexts %q is not a valid pattern (shell patterns: * ? [a-z])", p)
-		}
-		matched := false
-		for _, a := range available {
-			if globMatch(p, a) {
-				picked[a], matched = true, true
-			}
-		}
-		if !matched {
-			return nil, usageErrorf("--contexts: no context matches %q in the kubeconfig; it has %s", p, listContexts(available))
-		}
-	}
-	var out []string
-	for _, a := range available {
-		if picked[a] {
-			out = append(out, a)
-		}
-	}
-	return out, nil
+		return newClient(cfg, requestTimeoutGiven)
+	})
 }
 
-// globMatch is shell pattern matching over a whole context name. path.Match
-// stops * and ? at "/", which context names contain (EKS names them
-// arn:aws:eks:REGION:ACCOUNT:cluster/NAME); matching with "/" replaced by a
-// byte no name holds lets them match it too.
-func globMatch(pattern, name string) bool {
-	ok, _ := path.Match(strings.ReplaceAll(pattern, "/", "\x00"), strings.ReplaceAll(name, "/", "\x00"))
-	return ok
-}
-
-func listContexts(available []string) string {
-	if len(available) <= maxListedContexts {
-		return strings.Join(available, ", ")
-	}
-	return fmt.Sprintf("%s and %d more (kubectl config get-contexts)", strings.Join(available[:maxListedContexts], ", "), len(available)-maxListedContexts)
-}
-
-// newFleetCluster builds one context's client from a configuration of its
-// own: clientcmd with that context and every other connection flag
-// (--kubeconfig, --as, --request-timeout, -n, ...), a fresh loader (no
-// cached config), an http transport of its own and its own discovery, so no
-// credential, connection or server information crosses between clusters.
-func (o *runner) newFleetCluster(name string, contextNamespace, requestTimeoutGiven bool) fleetCluster {
-	c := fleetCluster{context: name}
-	flags := o.ConfigFlags.ForContext(name)
-	cfg, err := flags.ToRESTConfig()
-	if err != nil {
-		c.err = fmt.Errorf("loading the context from the kubeconfig: %s", text.OneLine(err.Error()))
-		return c
-	}
-	c.host = serverurl.Redact(cfg.Host)
-	if contextNamespace {
-		if c.namespace, _, err = flags.ToRawKubeConfigLoader().Namespace(); err != nil {
-			c.err = fmt.Errorf("reading the context's namespace: %s", text.OneLine(err.Error()))
-			return c
-		}
-	}
-	isolateTransport(cfg)
-	if o.clusterClient != nil {
-		c.client, err = o.clusterClient(name, cfg)
-	} else {
-		c.client, err = newClient(cfg, requestTimeoutGiven)
-	}
-	if err != nil {
-		c.err = fmt.Errorf("creating a client for %s: %s", c.host, text.OneLine(err.Error()))
-	}
-	return c
-}
-
-// isolateTransport gives the cluster's client an http transport of its own.
-// client-go shares one transport between configurations with equal TLS
-// settings (its TLS cache: two clusters with the same CA, or both
-// insecure) and uses http.DefaultTransport for plain http. A proxy function
-// cannot be compared, so a configuration with one is never shared; it is
-// the function the transport uses when none is set, so nothing else changes.
-func isolateTransport(cfg *rest.Config) {
-	if cfg.Proxy == nil {
-		cfg.Proxy = http.ProxyFromEnvironment
-	}
-}
-
-// runFleet reads and analyses every cluster, at most parallel at once and
-// in name order, all within the run's deadline (ctx), prints the fleet report and returns its
-// exit code: 1 if any cluster has failing findings, else 3 if any could not
-// be audited or is partial.
+// runFleet reads and analyses every cluster (fleet.Run) within the run's
+// deadline (ctx), prints the fleet report and returns its exit code: 1 if
+// any cluster has failing findings, else 3 if any could not be audited or
+// is partial.
 func (o *runner) runFleet(ctx context.Context) error {
-	run := o.run.fleet
-	start := o.run.now
-	if o.run.liveClock {
-		start = time.Now()
+	opts := fleet.Options{Parallel: o.run.fleet.parallel, Start: o.run.judge.now, Timeout: o.run.timeout}
+	if o.run.judge.liveClock {
+		opts.Start = time.Now()
 	}
-	results := make([]report.ClusterReport, len(run.clusters))
-	// Workers take the clusters in order, so which ones wait for a turn
-	// does not depend on goroutine scheduling.
-	next := make(chan int, len(run.clusters))
-	for i := range run.clusters {
-		next <- i
+	if o.run.out.progress {
+		opts.Progress = o.ErrOut
 	}
-	close(next)
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		done int
-	)
-	for range min(run.parallel, len(run.clusters)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i] = o.auditCluster(ctx, &run.clusters[i])
-				if o.run.progress {
-					mu.Lock()
-					done++
-					fmt.Fprintf(o.ErrOut, "\r\033[Kaudited %d of %d clusters", done, len(run.clusters))
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if o.run.progress {
-		fmt.Fprint(o.ErrOut, "\r\033[K")
-	}
-	fr := report.NewFleet(start, results)
-	for _, c := range fr.Clusters {
-		if c.Report != nil {
-			for _, w := range c.Report.Warnings {
-				fmt.Fprintf(o.ErrOut, "Warning: context %s: %s\n", text.Terminal(c.Context), text.Terminal(w))
-			}
-		}
-		if c.Error != "" {
-			fmt.Fprintf(o.ErrOut, "error: context %s: %s\n", text.Terminal(c.Context), text.Terminal(c.Error))
-		}
-	}
+	fr := fleet.Run(ctx, o.run.fleet.clusters, opts, o.auditCluster)
+	fleet.Warn(o.ErrOut, fr)
 	if err := o.printFleet(fr); err != nil {
 		return err
 	}
-	switch {
-	case fr.Summary.Failed > 0:
-		return ErrFindings
-	case fr.Summary.Partial+fr.Summary.Errors > 0:
-		return ErrPartial
-	}
-	return nil
+	return verdictExit(fleet.Verdict(fr))
 }
 
 // auditCluster audits one cluster with a copy of the run's options that
-// reads this cluster only.
-func (o *runner) auditCluster(ctx context.Context, fc *fleetCluster) report.ClusterReport {
-	res := report.ClusterReport{Context: fc.context, Server: fc.host}
-	switch {
-	case fc.err != nil:
-		res.Error = fc.err.Error()
-		return res
-	case ctx.Err() != nil:
-		res.Error = fmt.Sprintf("not read: --timeout %s passed before its turn (--max-parallel-clusters %d)", o.run.timeout, o.run.fleet.parallel)
-		return res
-	}
+// reads this cluster only, projected for its context; failure is the error
+// that makes the cluster count as not audited.
+func (o *runner) auditCluster(ctx context.Context, fc *fleet.Cluster) (*report.Report, string) {
 	c := *o
-	c.run.client, c.run.host, c.run.progress = fc.client, fc.host, false
-	if fc.namespace != "" {
-		c.run.read.Namespace = fc.namespace
+	c.run.src.client, c.run.src.host, c.run.out.progress = fc.Client, fc.Host, false
+	if fc.Namespace != "" {
+		c.run.src.read.Namespace = fc.Namespace
 	}
 	rep, err := c.audit(ctx, false)
 	if err != nil {
-		res.Error = text.OneLine(err.Error())
-		return res
+		return nil, text.OneLine(err.Error())
 	}
-	if rep, err = view.Project(rep, view.Projection{KubeContext: fc.context, SortBy: o.run.sortBy}); err != nil {
-		res.Error = text.OneLine(err.Error())
-		return res
+	if rep, err = view.Project(rep, view.Projection{KubeContext: fc.Context, SortBy: o.run.out.sortBy}); err != nil {
+		return nil, text.OneLine(err.Error())
 	}
-	res.Report = rep
 	// The single run's verdict beyond the findings: -l that matched no
 	// DaemonSet has audited nothing.
 	if ee, ok := c.exitFor(rep).(*ExitError); ok && !ee.Silent {
-		res.Error = ee.Error()
+		return rep, ee.Error()
 	}
-	return res
+	return rep, ""
 }
 
 // printFleet renders the fleet report, then its --output-file copies.
@@ -375,10 +202,4 @@ func (o *runner) printFleet(fr *report.FleetReport) error {
 	return o.printWith(fr.GeneratedAt, func(p *render.Printer, w *bufio.Writer, po render.Options) error {
 		return p.PrintFleet(w, fr, po)
 	})
-}
-
-// completeContextList completes --contexts: context names from the
-// kubeconfig (no cluster access), after the comma-separated ones typed.
-func (o completer) completeContextList(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	return commaCompletions(toComplete, o.kubeconfigContexts())
 }

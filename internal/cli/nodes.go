@@ -46,7 +46,7 @@ type NodesOptions struct {
 // Its input, policy and gate flags are the groups every audit command has.
 func NewCmdNodes(d *deps) *cobra.Command {
 	o := &NodesOptions{deps: d, sourceFlags: newSourceFlags(), gateFlags: newGateFlags(), outputFlags: newOutputFlags(), runner: runner{deps: d}}
-	complete := completer{d, &o.sourceFlags}
+	comp := completer(d, &o.sourceFlags)
 	cmd := &cobra.Command{
 		Use:   "nodes [NODE]",
 		Short: "Show which DaemonSets cover which nodes, and why not",
@@ -65,7 +65,7 @@ exit 3: a coverage audit that saw no node has verified nothing.`,
 			}
 			return nil
 		},
-		ValidArgsFunction: complete.completeNodes,
+		ValidArgsFunction: comp.Nodes,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.node = args[0]
@@ -95,9 +95,9 @@ exit 3: a coverage audit that saw no node has verified nothing.`,
 	d.addConnectionFlags(cmd)
 	registerGateCompletion(cmd)
 	hideUnusedFlags(fs)
-	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
-	_ = cmd.RegisterFlagCompletionFunc("daemonsets", complete.completeDaemonSetList)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", comp.Namespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", comp.Require)
+	_ = cmd.RegisterFlagCompletionFunc("daemonsets", comp.DaemonSetList)
 	return cmd
 }
 
@@ -121,7 +121,7 @@ func (o *NodesOptions) Complete(cmd *cobra.Command) error {
 	if len(o.LabelColumns) > 0 && (o.Transpose || o.node != "") {
 		return usageErrorf("-L/--label-columns adds columns to the node rows of the matrix; it cannot be used with --transpose or a NODE")
 	}
-	o.run.printOpts.Node, o.run.printOpts.Transpose, o.run.printOpts.LabelColumns = o.node, o.Transpose, o.LabelColumns
+	o.run.out.opts.Node, o.run.out.opts.Transpose, o.run.out.opts.LabelColumns = o.node, o.Transpose, o.LabelColumns
 	return nil
 }
 
@@ -136,7 +136,7 @@ func (o *NodesOptions) project(rep *report.Report) (*report.Report, error) {
 	if err := needNodes(rep, "coverage"); err != nil {
 		return nil, err
 	}
-	if len(rep.DaemonSets) == 0 && (o.Selector != "" || o.run.nsGiven) {
+	if len(rep.DaemonSets) == 0 && (o.Selector != "" || o.run.src.nsGiven) {
 		// Before printing: a matrix without columns would look like an answer.
 		return nil, o.exitFor(rep)
 	}

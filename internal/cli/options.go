@@ -57,7 +57,7 @@ func (d *deps) addVerbosityFlag(fs *pflag.FlagSet) {
 // lists them once, under the options command.
 func (d *deps) addConnectionFlags(cmd *cobra.Command) {
 	addConnectionFlags(cmd.Flags(), d.ConfigFlags)
-	_ = cmd.RegisterFlagCompletionFunc("context", completer{deps: d}.completeContexts)
+	_ = cmd.RegisterFlagCompletionFunc("context", completer(d, nil).Contexts)
 }
 
 // addConnectionFlags adds kubectl's connection flags, bound to cf, to fs.
@@ -255,7 +255,8 @@ func (r *runner) resolve(cmd *cobra.Command, g flagGroups, name string, view ren
 	if g.fleet == nil {
 		g.fleet = &fleetFlags{}
 	}
-	run := runConfig{view: view, timeout: g.src.Timeout, wait: g.follow.Wait, interval: g.follow.Interval, serverVersion: g.src.ServerVersion}
+	run := runConfig{view: view, timeout: g.src.Timeout}
+	run.follow.wait, run.follow.interval = g.follow.Wait, g.follow.Interval
 	output := *g.out.PrintFlags.OutputFormat
 	if err := r.checkUserFiles(output); err != nil {
 		return err
@@ -267,27 +268,21 @@ func (r *runner) resolve(cmd *cobra.Command, g flagGroups, name string, view ren
 	if err := r.resolveOutput(&run, g.out, output, view, fleet); err != nil {
 		return err
 	}
-	if run.policy, err = g.gate.completePolicy(); err != nil {
-		return err
-	}
-	if run.gate, err = g.gate.completeGate(); err != nil {
-		return err
-	}
-	if run.now, run.liveClock, err = resolveNow(g.src.NowFlag); err != nil {
+	if run.judge, err = g.gate.resolveJudge(g.src); err != nil {
 		return err
 	}
 	if f, ok := r.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		run.progress = true
+		run.out.progress = true
 	}
 	if err := g.src.checkInputs(cmd); err != nil {
 		return err
 	}
 	// As in kubectl, -A wins over -n.
 	explicitNS := cmd.Flags().Changed("namespace") && !g.src.AllNamespaces
-	run.read = collect.Options{Name: name, LabelSelector: g.src.Selector, ChunkSize: g.src.ChunkSize, PodEvents: name != "", Workloads: g.src.Workloads}
+	run.src.read = collect.Options{Name: name, LabelSelector: g.src.Selector, ChunkSize: g.src.ChunkSize, PodEvents: name != "", Workloads: g.src.Workloads}
 	if explicitNS {
-		run.read.Namespace = r.ConfigFlags.Namespace()
-		run.nsGiven = true
+		run.src.read.Namespace = r.ConfigFlags.Namespace()
+		run.src.nsGiven = true
 	}
 	if err := g.src.validate(name); err != nil {
 		return err
@@ -300,13 +295,13 @@ func (r *runner) resolve(cmd *cobra.Command, g flagGroups, name string, view ren
 	}
 	if name != "" {
 		cmd.SuggestionsMinimumDistance = 2
-		run.suggest = cmd.SuggestionsFor(name)
+		run.src.suggest = cmd.SuggestionsFor(name)
 	}
 	if cmd.Flags().Lookup("sort-by") != nil {
 		if !slices.Contains(sortKeys, g.out.SortBy) {
 			return usageErrorf("--sort-by %q: use one of %s", g.out.SortBy, strings.Join(sortKeys, ", "))
 		}
-		run.sortBy = g.out.SortBy
+		run.out.sortBy = g.out.SortBy
 	}
 	r.run = run
 	if fleet {
@@ -316,8 +311,7 @@ func (r *runner) resolve(cmd *cobra.Command, g flagGroups, name string, view ren
 		// Like kubectl a NAME without -n means the context's namespace;
 		// offline there is no context, so look in every namespace (the
 		// reader says when the NAME is in several).
-		r.run.files = g.src.Filenames
-		r.run.inferClock = g.src.NowFlag == ""
+		r.run.src.files = g.src.Filenames
 		return nil
 	}
 	return r.connect(cmd, name, explicitNS)
@@ -351,8 +345,8 @@ func (r *runner) resolveOutput(run *runConfig, out *outputFlags, output string, 
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	run.printer = p
-	if run.outputFiles, err = out.completeOutputFiles(view, fleet); err != nil {
+	run.out.printer = p
+	if run.out.files, err = out.completeOutputFiles(view, fleet); err != nil {
 		return err
 	}
 	width := terminalWidth(r.Out)
@@ -360,8 +354,27 @@ func (r *runner) resolveOutput(run *runConfig, out *outputFlags, output string, 
 	if err != nil {
 		return err
 	}
-	run.printOpts = render.Options{NoHeaders: out.NoHeaders, MaxWidth: width, Color: colour, FullReport: fullReportFile(run.outputFiles)}
+	run.out.opts = render.Options{NoHeaders: out.NoHeaders, MaxWidth: width, Color: colour, FullReport: run.out.files.FullReport()}
 	return nil
+}
+
+// resolveJudge is how a snapshot is judged: the coverage rules, the gate, the
+// clock and the rules' Kubernetes version.
+func (g *gateFlags) resolveJudge(src *sourceFlags) (judgeConfig, error) {
+	j := judgeConfig{serverVersion: src.ServerVersion}
+	var err error
+	if j.policy, err = g.completePolicy(); err != nil {
+		return j, err
+	}
+	if j.gate, err = g.completeGate(); err != nil {
+		return j, err
+	}
+	if j.now, j.liveClock, err = resolveNow(src.NowFlag); err != nil {
+		return j, err
+	}
+	// Offline without --now, the input's newest timestamp is the clock.
+	j.inferClock = len(src.Filenames) > 0 && src.NowFlag == ""
+	return j, nil
 }
 
 // resolveNow is the analysis clock --now gives: the wall clock (re-read on
@@ -382,8 +395,8 @@ func resolveNow(flag string) (now time.Time, live bool, err error) {
 func (r *runner) connect(cmd *cobra.Command, name string, explicitNS bool) error {
 	if r.client != nil {
 		// Injected by a test (fake clientset).
-		r.run.client, r.run.host = r.client, "https://test"
-		if r.run.follow.watch || r.run.wait {
+		r.run.src.client, r.run.src.host = r.client, "https://test"
+		if r.run.follow.watch || r.run.follow.wait {
 			r.run.follow.client = r.client
 		}
 		return nil
@@ -393,16 +406,16 @@ func (r *runner) connect(cmd *cobra.Command, name string, explicitNS bool) error
 		if err != nil {
 			return inputErrorf("reading kubeconfig: %v", err)
 		}
-		r.run.read.Namespace = ns
+		r.run.src.read.Namespace = ns
 	}
 	cfg, err := r.ConfigFlags.ToRESTConfig()
 	if err != nil {
 		return inputErrorf("loading kubeconfig: %v (use --kubeconfig, or -f FILE to read a saved dump)", text.OneLine(err.Error()))
 	}
-	r.run.host = serverurl.Redact(cfg.Host)
-	r.run.client, err = newClient(cfg, cmd.Flags().Changed("request-timeout"))
+	r.run.src.host = serverurl.Redact(cfg.Host)
+	r.run.src.client, err = newClient(cfg, cmd.Flags().Changed("request-timeout"))
 	if err != nil {
-		return inputErrorf("creating a client for %s: %v", r.run.host, err)
+		return inputErrorf("creating a client for %s: %v", r.run.src.host, err)
 	}
 	return r.completeWatchClient(cfg, cmd.Flags().Changed("request-timeout"))
 }

@@ -105,9 +105,9 @@ no cluster configuration.`,
 	d.addVerbosityFlag(fs)
 	d.addConnectionFlags(cmd)
 	registerGateCompletion(cmd)
-	complete := completer{d, &o.sourceFlags}
-	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
+	comp := completer(d, &o.sourceFlags)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", comp.Namespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", comp.Require)
 	hideUnusedFlags(fs)
 	return cmd
 }

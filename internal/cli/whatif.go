@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -10,11 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/daemoncheck/daemoncheck/internal/decode"
 	"github.com/daemoncheck/daemoncheck/internal/model"
-	"github.com/daemoncheck/daemoncheck/internal/nodespec"
 	"github.com/daemoncheck/daemoncheck/internal/policy"
 	"github.com/daemoncheck/daemoncheck/internal/render"
 	"github.com/daemoncheck/daemoncheck/internal/text"
@@ -51,16 +48,9 @@ type WhatIfOptions struct {
 	runner
 	output string
 
-	// The node described by flags (or what they add to every pool).
-	NodeName      string
-	Labels        string
-	Taints        []string
-	StartupTaints []string
-	Allocatable   string
-	OS            string
-	Arch          string
-	InstanceType  string
-	MaxShapes     int
+	// Node is the node described by flags (or what they add to every pool).
+	Node      whatif.NodeFlags
+	MaxShapes int
 	// AcceptUnjudged lets the shapes judged decide when a pool allows
 	// more than MaxShapes.
 	AcceptUnjudged bool
@@ -71,9 +61,9 @@ type WhatIfOptions struct {
 
 	gate   report.WhatIfGate
 	inputs []string
-	// node is the template the node flags describe, or nil; extra holds
+	// node is the proposal the node flags describe, or nil; extra holds
 	// what they add to every input pool.
-	node  *model.PoolTemplate
+	node  *model.Proposal
 	extra model.PoolTemplate
 }
 
@@ -83,7 +73,7 @@ var nodeFlags = []string{"node-name", "labels", "taints", "startup-taints", "all
 // NewCmdWhatIf builds `kubectl daemoncheck whatif [FILE...]`.
 func NewCmdWhatIf(d *deps) *cobra.Command {
 	o := &WhatIfOptions{deps: d, sourceFlags: newSourceFlags(), gateFlags: newGateFlags(), outputFlags: newOutputFlags(), runner: runner{deps: d}, MaxShapes: whatif.DefaultMaxShapes}
-	complete := completer{d, &o.sourceFlags}
+	comp := completer(d, &o.sourceFlags)
 	cmd := &cobra.Command{
 		Use:   "whatif [FILE...] [flags]",
 		Short: "Judge a new node pool or a DaemonSet change before it exists",
@@ -129,8 +119,8 @@ partial read without failures).`,
 	parentAddOutputFile(o, cmd)
 	registerOutputCompletion(cmd, render.ViewWhatIf)
 	d.addConnectionFlags(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("namespace", complete.completeNamespaces)
-	_ = cmd.RegisterFlagCompletionFunc("require", complete.completeRequire)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", comp.Namespaces)
+	_ = cmd.RegisterFlagCompletionFunc("require", comp.Require)
 	kinds := make([]string, len(report.WhatIfTypes))
 	for i, k := range report.WhatIfTypes {
 		kinds[i] = string(k.Type) + "\t" + string(k.Severity)
@@ -157,14 +147,14 @@ func (o *WhatIfOptions) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.PolicyFile, "policy", "", "Coverage policy file (YAML, kind CoveragePolicy; see README).")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "Give up after this long (exit 3).")
 	fs.IntVarP(&o.Verbosity, "v", "v", 0, "Number for the log level verbosity of the Kubernetes client (as kubectl's -v); 0 logs nothing.")
-	fs.StringVar(&o.NodeName, "node-name", "", "Name of the node described by flags (default whatif-node).")
-	fs.StringVar(&o.Labels, "labels", "", "Node labels, key=value,key=value; with FILE pools, added to each.")
-	fs.StringSliceVar(&o.Taints, "taints", nil, "Node taints as kubectl taint takes them, key[=value]:Effect, comma-separated or repeated; with FILE pools, added to each.")
-	fs.StringSliceVar(&o.StartupTaints, "startup-taints", nil, "Taints the node starts with until something removes them (key[=value]:Effect).")
-	fs.StringVar(&o.Allocatable, "allocatable", "", "The node's allocatable, e.g. cpu=3920m,memory=15Gi,pods=58,nvidia.com/gpu=1 (what kubectl describe node shows under Allocatable).")
-	fs.StringVar(&o.OS, "os", "", "The node's OS (kubernetes.io/os), e.g. linux or windows (default: the input's, else linux).")
-	fs.StringVar(&o.Arch, "arch", "", "The node's architecture (kubernetes.io/arch), e.g. amd64 or arm64 (default: the input's, else amd64).")
-	fs.StringVar(&o.InstanceType, "instance-type", "", "The node's instance type (node.kubernetes.io/instance-type); a cluster node of that type gives the allocatable.")
+	fs.StringVar(&o.Node.Name, "node-name", "", "Name of the node described by flags (default whatif-node).")
+	fs.StringVar(&o.Node.Labels, "labels", "", "Node labels, key=value,key=value; with FILE pools, added to each.")
+	fs.StringSliceVar(&o.Node.Taints, "taints", nil, "Node taints as kubectl taint takes them, key[=value]:Effect, comma-separated or repeated; with FILE pools, added to each.")
+	fs.StringSliceVar(&o.Node.StartupTaints, "startup-taints", nil, "Taints the node starts with until something removes them (key[=value]:Effect).")
+	fs.StringVar(&o.Node.Allocatable, "allocatable", "", "The node's allocatable, e.g. cpu=3920m,memory=15Gi,pods=58,nvidia.com/gpu=1 (what kubectl describe node shows under Allocatable).")
+	fs.StringVar(&o.Node.OS, "os", "", "The node's OS (kubernetes.io/os), e.g. linux or windows (default: the input's, else linux).")
+	fs.StringVar(&o.Node.Arch, "arch", "", "The node's architecture (kubernetes.io/arch), e.g. amd64 or arm64 (default: the input's, else amd64).")
+	fs.StringVar(&o.Node.InstanceType, "instance-type", "", "The node's instance type (node.kubernetes.io/instance-type); a cluster node of that type gives the allocatable.")
 	fs.IntVar(&o.MaxShapes, "max-shapes", o.MaxShapes, "At most this many node shapes per pool are judged (a pool that allows many architectures and instance types); a pool that allows more fails (ShapesNotJudged) unless --accept-unjudged-shapes.")
 	fs.StringSliceVar(&o.WhatIfFailOn, "fail-on", []string{string(report.SeverityError)}, "Findings that make the exit code 1: a severity and every higher one (error, the default; warning; info), finding types ("+whatIfTypeNames()+"), or none; comma-separated.")
 	fs.StringSliceVar(&o.WhatIfIgnore, "ignore", nil, "Finding types to leave out of the report, comma-separated.")
@@ -182,13 +172,7 @@ func whatIfTypeNames() string {
 // parentAddOutputFile registers --output-file with the what-if formats.
 func parentAddOutputFile(o *WhatIfOptions, cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&o.OutputFiles, "output-file", nil, "Also write the report to a file in another format, as FORMAT=PATH (e.g. junit=whatif.xml, markdown=summary.md, json=whatif.json); any -o format of whatif. Repeatable; written in the same run as stdout.")
-	_ = cmd.RegisterFlagCompletionFunc("output-file", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		var out []string
-		for _, f := range render.Completions(render.ViewWhatIf) {
-			out = append(out, strings.TrimSuffix(f, "=")+"=")
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
-	})
+	registerOutputFileCompletion(cmd, render.ViewWhatIf)
 }
 
 // Complete resolves the shared flags for the what-if view, then the
@@ -198,10 +182,10 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	if err := o.resolve(cmd, flagGroups{src: &o.sourceFlags, gate: &o.gateFlags, out: &o.outputFlags}, "", render.ViewWhatIf); err != nil {
 		return err
 	}
-	o.run.read.NoPods = true
+	o.run.src.read.NoPods = true
 	// The daemon Pods say on which platforms each DaemonSet has run: a
 	// pool that brings another one is a risk (whatif_platform.go).
-	o.run.read.DaemonPods = true
+	o.run.src.read.DaemonPods = true
 	stdin := 0
 	for _, in := range o.inputs {
 		if in == "" {
@@ -231,21 +215,14 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	if len(o.inputs) == 0 && !described {
 		return usageErrorf("whatif needs a proposal: FILE arguments (a Node, NodePool, MachineDeployment, MachinePool or DaemonSet manifest) or a node described by flags (--labels, --taints, --allocatable, ...)")
 	}
-	t, err := o.nodeTemplate()
+	t, err := o.Node.Template()
 	if err != nil {
-		return err
+		return usageErrorf("%v", err)
 	}
 	if len(o.inputs) == 0 {
-		node := t
-		node.Source, node.Kind, node.Name = "flags", "Flags", cmp.Or(o.NodeName, "whatif-node")
-		node.TaintsAt = "--taints" // its labels come from --labels: LabelsAt stays empty
-		node.NodeName = node.Name
-		if node.Labels == nil {
-			node.Labels = map[string]string{}
-		}
-		o.node = &node
+		o.node = o.Node.FlagNode(t)
 	} else {
-		if o.NodeName != "" {
+		if o.Node.Name != "" {
 			return usageErrorf("--node-name names the node described by flags; with FILE arguments the nodes are named by their pool")
 		}
 		o.extra = t
@@ -253,84 +230,16 @@ func (o *WhatIfOptions) Complete(cmd *cobra.Command) error {
 	return nil
 }
 
-// nodeTemplate is what the node flags describe (--labels, --taints,
-// --allocatable, ...): the node itself without FILE arguments, else what
-// is added to every FILE pool.
-func (o *WhatIfOptions) nodeTemplate() (model.PoolTemplate, error) {
-	var err error
-	var t model.PoolTemplate
-	if len(o.Taints)+len(o.StartupTaints) > 0 {
-		t.TaintOrigin = map[string]string{}
-	}
-	if o.Labels != "" {
-		ls, err := nodespec.ParseLabels(o.Labels)
-		if err != nil {
-			return t, usageErrorf("--labels %v", err)
-		}
-		t.Labels = ls
-	}
-	if t.Taints, err = nodespec.ParseTaints(o.Taints); err != nil {
-		return t, usageErrorf("--taints: %v", err)
-	}
-	if t.StartupTaints, err = nodespec.ParseTaints(o.StartupTaints); err != nil {
-		return t, usageErrorf("--startup-taints: %v", err)
-	}
-	for flag, ts := range map[string][]corev1.Taint{"--taints": t.Taints, "--startup-taints": t.StartupTaints} {
-		for _, tn := range ts {
-			t.TaintOrigin[tn.Key] = flag
-		}
-	}
-	if o.Allocatable != "" {
-		if t.Allocatable, err = nodespec.ParseResources(o.Allocatable); err != nil {
-			return t, usageErrorf("--allocatable %v", err)
-		}
-		t.AllocatableFrom = "--allocatable"
-	}
-	t.OS, t.Arch, t.InstanceType = o.OS, o.Arch, o.InstanceType
-	for flag, v := range map[string]string{"--os": o.OS, "--arch": o.Arch, "--instance-type": o.InstanceType, "--node-name": o.NodeName} {
-		if v != "" {
-			if _, err := nodespec.ParseLabels("k=" + v); err != nil || strings.Contains(v, ",") {
-				return t, usageErrorf("%s %q is not a valid label value", flag, v)
-			}
-		}
-	}
-	return t, nil
-}
-
 // proposal reads the FILE arguments and adds what the node flags say.
 func (o *WhatIfOptions) proposal() (*model.Proposal, error) {
 	if o.node != nil {
-		return &model.Proposal{Pools: []model.PoolTemplate{*o.node}, Inputs: []string{"flags"}}, nil
+		return o.node, nil
 	}
 	prop, err := decode.ReadProposal(o.inputs, o.In)
 	if err != nil {
 		return nil, &ExitError{Code: ExitInput, Err: err}
 	}
-	for i := range prop.Pools {
-		p := &prop.Pools[i]
-		for k, v := range o.extra.Labels {
-			p.Labels[k] = v
-		}
-		p.Taints = append(p.Taints, o.extra.Taints...)
-		for k, v := range o.extra.TaintOrigin {
-			if p.TaintOrigin == nil {
-				p.TaintOrigin = map[string]string{}
-			}
-			p.TaintOrigin[k] = v
-		}
-		p.StartupTaints = append(p.StartupTaints, o.extra.StartupTaints...)
-		if len(o.extra.Allocatable) > 0 {
-			p.Allocatable, p.AllocatableFrom = o.extra.Allocatable, o.extra.AllocatableFrom
-		}
-		for _, f := range []struct {
-			from string
-			to   *string
-		}{{o.extra.OS, &p.OS}, {o.extra.Arch, &p.Arch}, {o.extra.InstanceType, &p.InstanceType}} {
-			if f.from != "" {
-				*f.to = f.from
-			}
-		}
-	}
+	whatif.AddToPools(prop, o.extra)
 	return prop, nil
 }
 
@@ -338,10 +247,10 @@ func (o *WhatIfOptions) proposal() (*model.Proposal, error) {
 // -n, else the kubeconfig context's (live), else "default", as kubectl
 // apply would choose.
 func (o *WhatIfOptions) namespaceOf() (string, string) {
-	if ns := o.run.read.Namespace; ns != "" {
+	if ns := o.run.src.read.Namespace; ns != "" {
 		return ns, "-n"
 	}
-	if len(o.run.files) == 0 && o.client == nil {
+	if len(o.run.src.files) == 0 && o.client == nil {
 		if ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err == nil && ns != "" {
 			return ns, "the kubeconfig context"
 		}
@@ -379,19 +288,19 @@ func (o *WhatIfOptions) Run(ctx context.Context) error {
 	}
 	for i := range prop.DaemonSets {
 		ds := &prop.DaemonSets[i]
-		if !read[ds.Namespace+"/"+ds.Name] && (o.run.read.Namespace != "" || o.run.read.LabelSelector != "") {
+		if !read[ds.Namespace+"/"+ds.Name] && (o.run.src.read.Namespace != "" || o.run.src.read.LabelSelector != "") {
 			prop.Warnings = append(prop.Warnings, fmt.Sprintf("daemonset %s/%s is not among the DaemonSets read (-n, -l): it is judged as a new DaemonSet", ds.Namespace, ds.Name))
 		}
 	}
 	all := append(append([]appsv1.DaemonSet{}, snap.DaemonSets...), prop.DaemonSets...)
-	if err := o.run.policy.Validate(all); err != nil {
+	if err := o.run.judge.policy.Validate(all); err != nil {
 		return usageErrorf("%v", err)
 	}
-	now := o.run.now
-	if o.run.inferClock && !snap.NewestTime.IsZero() {
+	now := o.run.judge.now
+	if o.run.judge.inferClock && !snap.NewestTime.IsZero() {
 		now = snap.NewestTime
 	}
-	rep := whatif.WhatIf(snap, prop, whatif.WhatIfOptions{Now: now, Policy: o.run.policy, MaxShapes: o.MaxShapes, AcceptUnjudged: o.AcceptUnjudged, Gate: o.gate})
+	rep := whatif.WhatIf(snap, prop, whatif.WhatIfOptions{Now: now, Policy: o.run.judge.policy, MaxShapes: o.MaxShapes, AcceptUnjudged: o.AcceptUnjudged, Gate: o.gate})
 	rep.Warnings = append(rep.Warnings, policy.AnnotationWarnings(prop.DaemonSets, nil, func(t string) bool { return report.Known(report.FindingType(t)) })...)
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", text.Terminal(text.OneLine(w)))
