@@ -45,9 +45,14 @@ func (f NodeFlags) Template() (model.PoolTemplate, error) {
 	if t.StartupTaints, err = nodespec.ParseTaints(f.StartupTaints); err != nil {
 		return t, fmt.Errorf("--startup-taints: %v", err)
 	}
-	for flag, ts := range map[string][]corev1.Taint{"--taints": t.Taints, "--startup-taints": t.StartupTaints} {
-		for _, tn := range ts {
-			t.TaintOrigin[tn.Key] = flag
+	// In a fixed order (a slice, not a map), so that a key given to both
+	// flags is always said to come from --startup-taints.
+	for _, o := range []struct {
+		flag   string
+		taints []corev1.Taint
+	}{{"--taints", t.Taints}, {"--startup-taints", t.StartupTaints}} {
+		for _, tn := range o.taints {
+			t.TaintOrigin[tn.Key] = o.flag
 		}
 	}
 	if f.Allocatable != "" {
@@ -57,8 +62,10 @@ func (f NodeFlags) Template() (model.PoolTemplate, error) {
 		t.AllocatableFrom = "--allocatable"
 	}
 	t.OS, t.Arch, t.InstanceType = f.OS, f.Arch, f.InstanceType
-	for flag, v := range map[string]string{"--os": f.OS, "--arch": f.Arch, "--instance-type": f.InstanceType, "--node-name": f.Name} {
-		if v != "" {
+	// In the order of the flags' help, so that the first bad one is the
+	// one named, every time.
+	for _, o := range [][2]string{{"--os", f.OS}, {"--arch", f.Arch}, {"--instance-type", f.InstanceType}, {"--node-name", f.Name}} {
+		if flag, v := o[0], o[1]; v != "" {
 			if _, err := nodespec.ParseLabels("k=" + v); err != nil || strings.Contains(v, ",") {
 				return t, fmt.Errorf("%s %q is not a valid label value", flag, v)
 			}
