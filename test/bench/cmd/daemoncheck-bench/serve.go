@@ -22,7 +22,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -109,20 +108,12 @@ func (b *bench) serveChurn(ctx context.Context, cs kubernetes.Interface, candida
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	var counting atomic.Bool
-	var ownWatches, ownOther atomic.Int64
+	var requests requestCounter
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<24)
 		for sc.Scan() {
-			l := sc.Text()
-			switch {
-			case !counting.Load() || !strings.Contains(l, `"Response" verb=`):
-			case strings.Contains(l, "watch=true"):
-				ownWatches.Add(1)
-			default:
-				ownOther.Add(1)
-			}
+			requests.line(sc.Text())
 		}
 	}()
 	exited := make(chan struct{})
@@ -201,7 +192,7 @@ func (b *bench) serveChurn(ctx context.Context, cs kubernetes.Interface, candida
 	if err != nil {
 		return nil, err
 	}
-	counting.Store(true)
+	requests.on.Store(true)
 
 	rng := rand.New(rand.NewSource(23))
 	end := time.Now().Add(*flagServeChurn)
@@ -248,8 +239,8 @@ func (b *bench) serveChurn(ctx context.Context, cs kubernetes.Interface, candida
 	}
 	close(stop)
 	wg.Wait()
-	counting.Store(false)
-	res.ownWatches, res.ownOther = int(ownWatches.Load()), int(ownOther.Load())
+	requests.on.Store(false)
+	res.ownWatches, res.ownOther = int(requests.watches.Load()), int(requests.other.Load())
 	lists1, err := apiLists(ctx, cs)
 	if err != nil {
 		return nil, err

@@ -197,21 +197,15 @@ func (b *bench) churn(ctx context.Context, cs kubernetes.Interface, candidates [
 		close(lines)
 	}()
 	started := make(chan string, 1)
-	var counting atomic.Bool
-	var ownWatches, ownOther atomic.Int64
+	var requests requestCounter
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<24)
 		for sc.Scan() {
-			l := sc.Text()
-			switch {
-			case strings.HasPrefix(l, "Watching for changes ("):
+			if l := sc.Text(); strings.HasPrefix(l, "Watching for changes (") {
 				started <- l
-			case !counting.Load() || !strings.Contains(l, `"Response" verb=`):
-			case strings.Contains(l, "watch=true"):
-				ownWatches.Add(1)
-			default:
-				ownOther.Add(1)
+			} else {
+				requests.line(l)
 			}
 		}
 	}()
@@ -232,7 +226,7 @@ func (b *bench) churn(ctx context.Context, cs kubernetes.Interface, candidates [
 	if err != nil {
 		return nil, err
 	}
-	counting.Store(true)
+	requests.on.Store(true)
 	logf("watch phase: watching after %s; churning %d candidate Pods for %s", res.startup.Round(time.Millisecond), len(candidates), *flagWatchChurn)
 
 	// RSS of the watching process, sampled while it churns.
@@ -278,7 +272,7 @@ func (b *bench) churn(ctx context.Context, cs kubernetes.Interface, candidates [
 			time.Sleep(*flagWatchGap)
 		}
 	}
-	counting.Store(false)
+	requests.on.Store(false)
 	close(stopSampling)
 	res.rssSamples = <-sampled
 	_, res.hwm, _ = procRSS(cmd.Process.Pid)
@@ -287,7 +281,7 @@ func (b *bench) churn(ctx context.Context, cs kubernetes.Interface, candidates [
 		return nil, err
 	}
 	res.serverLists = lists1 - lists0
-	res.ownWatches, res.ownOther = int(ownWatches.Load()), int(ownOther.Load())
+	res.ownWatches, res.ownOther = int(requests.watches.Load()), int(requests.other.Load())
 	// Ctrl-C: a clean stop is exit 0.
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	select {
@@ -426,5 +420,23 @@ func (b *bench) printWatch(r *watchResult, candidates int) {
 	fmt.Fprintf(w, "| Ctrl-C (SIGINT) | exit %d | exit 0 |\n\n", r.exitCode)
 	if len(b.busyNotes) > 0 {
 		fmt.Fprintf(w, "NOT VALID: the CPU was shared: %s\n\n", strings.Join(b.busyNotes, "; "))
+	}
+}
+
+// requestCounter counts, from a plugin's -v 6 log (client-go logs every
+// response), the requests it sent while on: watches (re)opened, and
+// everything else (lists, gets).
+type requestCounter struct {
+	on             atomic.Bool
+	watches, other atomic.Int64
+}
+
+func (c *requestCounter) line(l string) {
+	switch {
+	case !c.on.Load() || !strings.Contains(l, `"Response" verb=`):
+	case strings.Contains(l, "watch=true"):
+		c.watches.Add(1)
+	default:
+		c.other.Add(1)
 	}
 }
