@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"sort"
-	"strings"
 
 	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	// The detector packages register their detectors in their init
@@ -16,45 +14,16 @@ import (
 	"github.com/daemoncheck/daemoncheck/pkg/report"
 )
 
-// detectorOrder is the order in which the detectors run over a DaemonSet.
-// Their findings are sorted afterwards (report.SortFindings), but what
-// they add to the DaemonSet's unknowns (report.DaemonSetReport.Unknown)
-// comes out in this order, and a detector's DaemonSet-level function may
-// prepare what its node function reads. A new detector takes its place
-// here: today's order is that of their file names, from when the detectors
-// lived in one package.
-var detectorOrder = []report.FindingType{
-	report.LowPriorityAgent,    // fit/agents.go
-	report.NoMemoryRequest,     // fit/agents.go
-	report.HostPortConflict,    // fit/capacity.go
-	report.NodeTooSmall,        // fit/capacity.go
-	report.DriverWithoutPlugin, // storage/csi.go
-	report.PluginNotRegistered, // storage/csi.go
-	report.ImageDrift,          // drift/drift.go
-	report.DuplicatePods,       // pods/duplicates.go
-	report.GateDeadlock,        // lifecycle/gates.go
-	report.NodeHeldByGate,      // lifecycle/gates.go
-	report.GateWithoutLifter,   // lifecycle/gates.go
-	report.RecreateLoop,        // lifecycle/loop.go
-	report.MisscheduledPod,     // pods/misscheduled.go
-	report.MissingPod,          // pods/missing.go
-	report.NoTargets,           // pods/notargets.go
-	report.OrphanedPod,         // pods/orphaned.go
-	report.OutdatedPod,         // rollout/outdated.go
-	report.PendingPod,          // pods/podhealth.go
-	report.UnhealthyPod,        // pods/podhealth.go
-	report.RolloutStuck,        // rollout/rollout.go
-	report.VersionSkew,         // drift/skew.go
-	report.StaleStatus,         // rollout/stale.go
-	report.UncoveredNode,       // pods/uncovered.go
-}
+// detectors are the registered detectors in the catalog's order
+// (report.Catalog): their findings are sorted afterwards
+// (report.SortFindings), but what they add to a DaemonSet's unknowns
+// (report.DaemonSetReport.Unknown) comes out in the order they run, so the
+// order must not depend on package initialisation. A new finding type's
+// place in the catalog is its detector's place here. Every catalog type
+// has one detector (detect.Register refuses a type not in the catalog).
+var detectors = inCatalogOrder(detect.All())
 
-// detectors are the registered detectors in detectorOrder: every one
-// registered has its place, and every place its detector. The detector
-// packages are initialised, and so registered, before this package.
-var detectors = inOrder(detect.All())
-
-func inOrder(all []detect.Detector) []detect.Detector {
+func inCatalogOrder(all []detect.Detector) []detect.Detector {
 	byType := map[report.FindingType]detect.Detector{}
 	for _, d := range all {
 		if _, dup := byType[d.Type]; dup {
@@ -62,22 +31,13 @@ func inOrder(all []detect.Detector) []detect.Detector {
 		}
 		byType[d.Type] = d
 	}
-	out := make([]detect.Detector, 0, len(detectorOrder))
-	for _, t := range detectorOrder {
-		d, ok := byType[t]
+	out := make([]detect.Detector, 0, len(all))
+	for _, ti := range report.Catalog {
+		d, ok := byType[ti.Type]
 		if !ok {
-			panic("analyze: no detector registered for finding type " + string(t))
+			panic("analyze: no detector registered for finding type " + string(ti.Type))
 		}
 		out = append(out, d)
-		delete(byType, t)
-	}
-	if len(byType) > 0 {
-		var extra []string
-		for t := range byType {
-			extra = append(extra, string(t))
-		}
-		sort.Strings(extra)
-		panic("analyze: detectors without a place in detectorOrder: " + strings.Join(extra, ", "))
 	}
 	return out
 }
