@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -220,6 +221,7 @@ func (o *ServeOptions) Run(parent context.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	serveGC()
 	srv, err := serve.New(o.cfg)
 	if err != nil {
 		return usageErrorf("%v", err)
@@ -234,4 +236,20 @@ func (o *ServeOptions) Run(parent context.Context) error {
 // analysis interval so a screen left open stays current.
 func (o *ServeOptions) page(w io.Writer, rep *report.Report) error {
 	return render.HTMLPage(w, rep, render.HTMLOptions{Title: "daemoncheck serve", Refresh: o.interval})
+}
+
+// serveGCPercent is serve's garbage collection target when GOGC is not
+// set. Go's default (100) lets the heap grow to twice what is live before
+// collecting; a one-shot audit exits before that matters, but serve lives
+// as long as its Pod, and its memory limit must hold the high-water mark.
+// At 5,000 nodes (make bench, serve phase) serve's RSS was 1.74x the
+// one-shot audit's peak with the default; the target is 1.5x. The cost is
+// more frequent collections between changes, when serve is idle anyway.
+const serveGCPercent = 50
+
+// serveGC sets serve's GC target unless the user chose one with GOGC.
+func serveGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(serveGCPercent)
+	}
 }
