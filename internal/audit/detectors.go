@@ -1,7 +1,6 @@
 package audit
 
 import (
-
 	"github.com/daemoncheck/daemoncheck/internal/audit/detect"
 	// The detector packages register their detectors in their init
 	// functions; fit and storage are also called by the engine.
