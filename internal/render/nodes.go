@@ -150,17 +150,14 @@ func columnBlocks(headers []string, rows [][]string, fixed, width int) [][]int {
 	for i := range all {
 		all[i] = i
 	}
-	if width == 0 || fixed >= len(headers) || TableWidth(headers, rows) <= width {
+	if width == 0 || fixed >= len(headers) {
 		return [][]int{all}
 	}
-	colWidth := make([]int, len(headers))
-	for i := range headers {
-		colWidth[i] = TableWidth([]string{headers[i]}, pickRows(rows, []int{i}))
+	colWidth := columnWidths(headers, rows)
+	if widthOf(colWidth) <= width {
+		return [][]int{all}
 	}
-	base := -3
-	for i := range fixed {
-		base += colWidth[i] + 3
-	}
+	base := widthOf(colWidth[:fixed])
 	var blocks [][]int
 	block, used := all[:fixed:fixed], base
 	for i := fixed; i < len(headers); i++ {

@@ -63,6 +63,22 @@ func problemCause(p *report.Problem) string {
 // TableWidth is the width WriteTable renders rows at: each column as wide
 // as its widest cell, three spaces between columns.
 func TableWidth(headers []string, rows [][]string) int {
+	return widthOf(columnWidths(headers, rows))
+}
+
+// widthOf is the width of a table of columns this wide, three spaces
+// between them.
+func widthOf(widths []int) int {
+	total := 3 * (len(widths) - 1)
+	for _, n := range widths {
+		total += n
+	}
+	return total
+}
+
+// columnWidths is the width of each column of a table: its widest cell,
+// as printed (escaped), or its header.
+func columnWidths(headers []string, rows [][]string) []int {
 	widths := make([]int, len(headers))
 	for i, h := range headers {
 		widths[i] = utf8.RuneCountInString(h)
@@ -72,11 +88,7 @@ func TableWidth(headers []string, rows [][]string) int {
 			widths[i] = max(widths[i], utf8.RuneCountInString(escape.Terminal(c)))
 		}
 	}
-	total := 3 * (len(widths) - 1)
-	for _, n := range widths {
-		total += n
-	}
-	return total
+	return widths
 }
 
 // problemList prints each problem as a heading line (severity, type,
