@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/rest"
 
 	"github.com/daemoncheck/daemoncheck/internal/collect"
 	"github.com/daemoncheck/daemoncheck/internal/collect/watcher"
@@ -191,14 +190,7 @@ func (o *ServeOptions) source(cmd *cobra.Command, read collect.Options) (serve.S
 		if client, err = newClient(cfg, given); err != nil {
 			return serve.Source{}, inputErrorf("creating a client for %s: %v", host, err)
 		}
-		// A watch is one long request: its client has no overall timeout;
-		// each list of a re-list is bounded through its context instead.
-		wcfg := rest.CopyConfig(cfg)
-		if wcfg.Timeout != 0 || given {
-			requestTimeout = wcfg.Timeout
-		}
-		wcfg.Timeout = 0
-		if watchClient, err = collect.NewClient(wcfg); err != nil {
+		if watchClient, requestTimeout, err = newWatchClient(cfg, given); err != nil {
 			return serve.Source{}, inputErrorf("creating a client for %s: %v", host, err)
 		}
 	}

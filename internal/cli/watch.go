@@ -74,25 +74,33 @@ func (o *followFlags) complete(cmd *cobra.Command, run *runConfig, src *sourceFl
 }
 
 // completeWatchClient builds the client that watches, when -w or --wait may
-// watch: the same configuration without an overall request timeout, which
-// would cut every watch at --request-timeout; re-lists get that bound
-// through their context instead.
+// watch (newWatchClient).
 func (o *runner) completeWatchClient(cfg *rest.Config, requestTimeoutGiven bool) error {
 	if !o.run.follow.watch && !o.run.follow.wait {
 		return nil
 	}
-	cfg = rest.CopyConfig(cfg)
-	o.run.follow.requestTimeout = cfg.Timeout
-	if cfg.Timeout == 0 && !requestTimeoutGiven {
-		o.run.follow.requestTimeout = DefaultRequestTimeout
-	}
-	cfg.Timeout = 0
-	cs, err := collect.NewClient(cfg)
+	cs, timeout, err := newWatchClient(cfg, requestTimeoutGiven)
 	if err != nil {
 		return inputErrorf("creating a client for %s: %v", o.run.src.host, err)
 	}
-	o.run.follow.client = cs
+	o.run.follow.client, o.run.follow.requestTimeout = cs, timeout
 	return nil
+}
+
+// newWatchClient is the client that watches (-w, --wait, serve): cfg
+// without an overall request timeout, which would cut every watch at
+// --request-timeout. Each list of a re-list gets that bound through its
+// context instead: the returned timeout (--request-timeout, or kubectl's
+// default when it is not given; an explicit 0 is no limit).
+func newWatchClient(cfg *rest.Config, requestTimeoutGiven bool) (collect.Client, time.Duration, error) {
+	timeout := cfg.Timeout
+	if timeout == 0 && !requestTimeoutGiven {
+		timeout = DefaultRequestTimeout
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.Timeout = 0
+	cs, err := collect.NewClient(cfg)
+	return cs, timeout, err
 }
 
 // feedConfig is how -w and --wait follow the cluster after the first read:
